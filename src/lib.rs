@@ -1,0 +1,27 @@
+//! Tollgate's billing domain.
+//!
+//! The modules at the top of this crate are pure: they hold the rules of billing
+//! (catalog, money, billing periods, limits and thresholds, usage projection, the
+//! paywall) and build for both the server and `wasm32-unknown-unknown`, so the pages
+//! and the server apply the same rules.
+//!
+//! Behind the `ssr` feature, [`db`] holds the PostgreSQL repositories (one module
+//! per table family, the only place SQL lives) and [`service`] the use cases that
+//! the server functions and the `/api/v1` handlers call. Nothing in the pure
+//! modules depends on them.
+
+pub mod access;
+pub mod catalog;
+pub mod identity;
+pub mod keys;
+pub mod limits;
+pub mod money;
+pub mod period;
+pub mod quantity;
+pub mod subscription;
+pub mod usage;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod service;
