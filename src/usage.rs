@@ -3,8 +3,11 @@
 
 use crate::catalog::{Aggregation, Meter};
 use crate::limits::{action_reached, evaluate, EffectiveLimit, Evaluation, LimitState, Threshold, ThresholdAction};
-use crate::period::Period;
+use crate::money::Money;
+use crate::period::{Interval, Period};
+use crate::subscription::Status;
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +65,52 @@ pub struct MeterUsage {
     pub banner: bool,
     /// An upgrade-prompt threshold is reached (100 %) or the meter is blocked.
     pub upgrade_prompt: bool,
+}
+
+/// The plan an account is on, for the plan card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanSummary {
+    /// Plan key.
+    pub key: String,
+    /// Plan name.
+    pub name: String,
+    /// Subscription status.
+    pub status: Status,
+    /// Billing interval.
+    pub interval: Interval,
+    /// End of the trial, if trialing.
+    pub trial_end: Option<DateTime<Utc>>,
+    /// Price per interval (per seat when `per_seat`), if the plan has one.
+    pub price: Option<Money>,
+    /// Priced per seat.
+    pub per_seat: bool,
+    /// Seats on the subscription.
+    pub seats: u32,
+}
+
+/// An account's usage in its current period: what the dashboard shows and the live
+/// stream sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The account.
+    pub account_id: Uuid,
+    /// The live subscription's plan, if any.
+    pub plan: Option<PlanSummary>,
+    /// The billing period (calendar month without a subscription).
+    pub period: Period,
+    /// Days left in the billing period, rounded up.
+    pub days_remaining: i64,
+    /// Every meter of the catalog, in catalog order.
+    pub meters: Vec<MeterUsage>,
+    /// When it was computed.
+    pub generated_at: DateTime<Utc>,
+}
+
+impl Snapshot {
+    /// A meter is blocked by a hard limit (the paywall's upgrade prompt).
+    pub fn hard_blocked(&self) -> bool {
+        self.meters.iter().any(|m| m.state == LimitState::Blocked)
+    }
 }
 
 /// Builds a meter's usage view.

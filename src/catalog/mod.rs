@@ -16,7 +16,7 @@ use crate::period::{Interval, Reset};
 use serde::{Deserialize, Serialize};
 
 /// How a meter turns events into a period's usage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Aggregation {
     /// Adds whole-unit quantities (each query counts 1).

@@ -1,0 +1,144 @@
+//! `accounts` and `memberships`.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgExecutor};
+use uuid::Uuid;
+
+/// An account row.
+#[derive(Debug, Clone, FromRow)]
+pub struct AccountRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub name: String,
+    pub slug: Option<String>,
+    pub external_id: Option<String>,
+    pub trial_used_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "a.id, a.kind, a.name, a.slug, a.external_id, a.trial_used_at, a.created_at";
+
+/// Creates `user_id`'s personal account, with the user as its owner.
+pub async fn insert_personal(db: &mut sqlx::PgConnection, id: Uuid, user_id: Uuid, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO accounts (id, kind, name, personal_user_id) VALUES ($1, 'personal', $2, $3)")
+        .bind(id)
+        .bind(name)
+        .bind(user_id)
+        .execute(&mut *db)
+        .await?;
+    insert_membership(&mut *db, id, user_id, "owner").await
+}
+
+/// Creates an organization account owned by `owner_id`.
+pub async fn insert_organization(
+    db: &mut sqlx::PgConnection,
+    id: Uuid,
+    name: &str,
+    slug: &str,
+    billing_email: &str,
+    owner_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO accounts (id, kind, name, slug, billing_email) VALUES ($1, 'organization', $2, $3, $4)")
+        .bind(id)
+        .bind(name)
+        .bind(slug)
+        .bind(billing_email)
+        .execute(&mut *db)
+        .await?;
+    insert_membership(&mut *db, id, owner_id, "owner").await
+}
+
+/// Adds a member.
+pub async fn insert_membership(db: impl PgExecutor<'_>, account_id: Uuid, user_id: Uuid, role: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO memberships (account_id, user_id, role) VALUES ($1, $2, $3)")
+        .bind(account_id)
+        .bind(user_id)
+        .bind(role)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The account with `id`.
+pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<AccountRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts a WHERE a.id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// The account with external id `external_id`.
+pub async fn by_external_id(db: impl PgExecutor<'_>, external_id: &str) -> Result<Option<AccountRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts a WHERE a.external_id = $1"))
+        .bind(external_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// The personal account of the user with `email`.
+pub async fn personal_by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<AccountRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM accounts a JOIN users u ON u.id = a.personal_user_id WHERE u.email = $1"
+    ))
+    .bind(email)
+    .fetch_optional(db)
+    .await
+}
+
+/// The personal account of `user_id`.
+pub async fn personal_of(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Option<AccountRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts a WHERE a.personal_user_id = $1"))
+        .bind(user_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// `user_id`'s role in `account_id`, if a member.
+pub async fn role_of(db: impl PgExecutor<'_>, account_id: Uuid, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT role FROM memberships WHERE account_id = $1 AND user_id = $2")
+        .bind(account_id)
+        .bind(user_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Number of members (the seat count of an organization).
+pub async fn member_count(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM memberships WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_one(db)
+        .await
+}
+
+/// Marks the account's one trial as used (no-op when already set).
+pub async fn mark_trial_used(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET trial_used_at = coalesce(trial_used_at, now()) WHERE id = $1")
+        .bind(account_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Locks the account for a billing-cycle change: usage ingestion takes the same
+/// lock shared (see [`lock_for_usage`]), so no event lands in a period that a
+/// concurrent plan change is about to rebuild.
+pub async fn lock_for_cycle_change(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7))")
+        .bind(account_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Shared counterpart of [`lock_for_cycle_change`], taken by usage ingestion.
+pub async fn lock_for_usage(db: impl PgExecutor<'_>, account_ids: &[Uuid]) -> Result<(), sqlx::Error> {
+    // Sorted, so that two batches never wait on each other in opposite orders.
+    let mut ids = account_ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    sqlx::query("SELECT pg_advisory_xact_lock_shared(hashtextextended(id::text, 7)) FROM unnest($1::uuid[]) AS t(id)")
+        .bind(&ids)
+        .execute(db)
+        .await?;
+    Ok(())
+}

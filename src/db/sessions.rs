@@ -1,0 +1,116 @@
+//! `sessions`: the tower-sessions store, server-side in PostgreSQL.
+//!
+//! The session record is kept as JSON; the signed-in user's id is copied into its
+//! own column so that all of a user's sessions can be ended at once.
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+use uuid::Uuid;
+
+/// Session key holding the signed-in user's id.
+pub const USER_ID_KEY: &str = "user_id";
+
+/// A [`SessionStore`] on the `sessions` table.
+#[derive(Debug, Clone)]
+pub struct PgSessionStore {
+    pool: PgPool,
+}
+
+impl PgSessionStore {
+    /// A store on `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        PgSessionStore { pool }
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+fn user_of(record: &Record) -> Option<Uuid> {
+    record.data.get(USER_ID_KEY).and_then(|v| serde_json::from_value(v.clone()).ok())
+}
+
+fn expires(record: &Record) -> Result<chrono::DateTime<chrono::Utc>, session_store::Error> {
+    chrono::DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0).ok_or_else(|| backend("expiry out of range"))
+}
+
+#[async_trait]
+impl SessionStore for PgSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // Retry on the (astronomically unlikely) id collision, as the trait asks.
+        loop {
+            let inserted = sqlx::query(
+                "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(record.id.to_string())
+            .bind(user_of(record))
+            .bind(serde_json::to_value(&record.data).map_err(backend)?)
+            .bind(expires(record)?)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?
+            .rows_affected();
+            if inserted == 1 {
+                return Ok(());
+            }
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET user_id = $2, data = $3, expires_at = $4",
+        )
+        .bind(record.id.to_string())
+        .bind(user_of(record))
+        .bind(serde_json::to_value(&record.data).map_err(backend)?)
+        .bind(expires(record)?)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let row: Option<(serde_json::Value, chrono::DateTime<chrono::Utc>)> =
+            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > now()")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        let Some((data, expires_at)) = row else { return Ok(None) };
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(expires_at.timestamp()).map_err(backend)?;
+        Ok(Some(Record { id: *id, data: serde_json::from_value(data).map_err(backend)?, expiry_date }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for PgSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        delete_expired(&self.pool).await.map_err(backend)?;
+        Ok(())
+    }
+}
+
+/// Ends every session of `user_id` (log-out everywhere, a disabled user).
+pub async fn delete_for_user(pool: &PgPool, user_id: Uuid) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(pool).await?.rows_affected())
+}
+
+/// Deletes expired sessions.
+pub async fn delete_expired(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= now()").execute(pool).await?.rows_affected())
+}

@@ -1,0 +1,173 @@
+//! `subscriptions` and `subscription_changes`.
+
+use crate::period::{Cycle, Interval};
+use crate::subscription::{PlanTerms, Status};
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgExecutor};
+use uuid::Uuid;
+
+/// A subscription row.
+#[derive(Debug, Clone, FromRow)]
+pub struct SubscriptionRow {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub plan_key: String,
+    pub interval: String,
+    pub seats: i32,
+    pub status: String,
+    pub provider: String,
+    pub cycle_anchor: DateTime<Utc>,
+    pub trial_end: Option<DateTime<Utc>>,
+    pub cancel_at_period_end: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl SubscriptionRow {
+    /// The row's status; an unknown name (impossible under the CHECK) reads as
+    /// `incomplete`, which entitles to nothing.
+    pub fn status(&self) -> Status {
+        self.status.parse().unwrap_or(Status::Incomplete)
+    }
+
+    /// The row's billing cycle.
+    pub fn cycle(&self) -> Cycle {
+        Cycle { anchor: self.cycle_anchor, interval: self.interval.parse().unwrap_or(Interval::Month) }
+    }
+
+    /// The row's terms, for [`crate::subscription::change`].
+    pub fn terms(&self) -> PlanTerms {
+        PlanTerms { status: self.status(), trial_end: self.trial_end, cycle: self.cycle() }
+    }
+}
+
+const COLUMNS: &str =
+    "id, account_id, plan_key, interval, seats, status, provider, cycle_anchor, trial_end, cancel_at_period_end, created_at";
+
+/// The account's live (not canceled) subscription.
+pub async fn live_for_account(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM subscriptions WHERE account_id = $1 AND status <> 'canceled'"))
+        .bind(account_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Live subscriptions of several accounts.
+pub async fn live_for_accounts(db: impl PgExecutor<'_>, account_ids: &[Uuid]) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM subscriptions WHERE account_id = ANY($1) AND status <> 'canceled'"
+    ))
+    .bind(account_ids)
+    .fetch_all(db)
+    .await
+}
+
+/// Inserts a new live subscription on the manual provider. Fails with a unique
+/// violation on `subscriptions_one_live` when the account already has one.
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    account_id: Uuid,
+    plan_key: &str,
+    seats: i32,
+    terms: &PlanTerms,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO subscriptions (id, account_id, plan_key, interval, seats, status, provider, cycle_anchor, trial_end)
+         VALUES ($1, $2, $3, $4, $5, $6, 'manual', $7, $8)",
+    )
+    .bind(id)
+    .bind(account_id)
+    .bind(plan_key)
+    .bind(terms.cycle.interval.as_str())
+    .bind(seats)
+    .bind(terms.status.as_str())
+    .bind(terms.cycle.anchor)
+    .bind(terms.trial_end)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Moves a subscription to another plan with new terms.
+pub async fn update_plan(db: impl PgExecutor<'_>, id: Uuid, plan_key: &str, seats: i32, terms: &PlanTerms) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE subscriptions SET plan_key = $2, interval = $3, seats = $4, status = $5, cycle_anchor = $6, trial_end = $7,
+             cancel_at_period_end = false, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(plan_key)
+    .bind(terms.cycle.interval.as_str())
+    .bind(seats)
+    .bind(terms.status.as_str())
+    .bind(terms.cycle.anchor)
+    .bind(terms.trial_end)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// One entry of a subscription's plan history.
+#[derive(Debug, Clone)]
+pub struct Change<'a> {
+    pub subscription_id: Uuid,
+    pub account_id: Uuid,
+    pub from: Option<(&'a str, Interval, Status)>,
+    pub to: (&'a str, Interval, Status),
+    pub changed_by: Option<Uuid>,
+}
+
+/// Appends to the plan history.
+pub async fn record_change(db: impl PgExecutor<'_>, c: &Change<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO subscription_changes (subscription_id, account_id, from_plan, to_plan, from_interval, to_interval, from_status, to_status, changed_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(c.subscription_id)
+    .bind(c.account_id)
+    .bind(c.from.map(|f| f.0))
+    .bind(c.to.0)
+    .bind(c.from.map(|f| f.1.as_str()))
+    .bind(c.to.1.as_str())
+    .bind(c.from.map(|f| f.2.as_str()))
+    .bind(c.to.2.as_str())
+    .bind(c.changed_by)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A past plan change, newest first.
+#[derive(Debug, Clone, FromRow)]
+pub struct ChangeRow {
+    pub from_plan: Option<String>,
+    pub to_plan: String,
+    pub to_interval: String,
+    pub to_status: String,
+    pub effective_at: DateTime<Utc>,
+}
+
+/// The account's latest plan changes.
+pub async fn history(db: impl PgExecutor<'_>, account_id: Uuid, limit: i64) -> Result<Vec<ChangeRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT from_plan, to_plan, to_interval, to_status, effective_at FROM subscription_changes
+         WHERE account_id = $1 ORDER BY effective_at DESC, id DESC LIMIT $2",
+    )
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Trials that ended before `now`: manual-provider subscriptions move to `active`
+/// (there is no payment to wait for). Returns the ids moved.
+pub async fn end_trials(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE subscriptions SET status = 'active', trial_end = NULL, updated_at = now()
+         WHERE status = 'trialing' AND provider = 'manual' AND trial_end <= $1
+         RETURNING id, account_id",
+    )
+    .bind(now)
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,265 @@
+//! `usage_events`, `usage_totals` and `threshold_crossings`.
+//!
+//! Ingestion writes a batch with a handful of array statements whatever its size:
+//! one insert of the events, one upsert of totals per aggregation kind, one insert
+//! of crossed thresholds.
+
+use crate::catalog::Aggregation;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::{FromRow, PgConnection, PgExecutor};
+use uuid::Uuid;
+
+/// An event ready to store.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub meter: String,
+    pub user_id: Option<Uuid>,
+    pub quantity: Decimal,
+    pub occurred_at: DateTime<Utc>,
+    pub idempotency_key: String,
+    pub payload_hash: Vec<u8>,
+    pub properties: serde_json::Value,
+}
+
+/// Inserts the events whose `(account_id, idempotency_key)` is new and returns the
+/// ids of those inserted; the others already exist.
+pub async fn insert_new_events(db: &mut PgConnection, events: &[EventRow]) -> Result<Vec<Uuid>, sqlx::Error> {
+    let mut ids = Vec::with_capacity(events.len());
+    let mut accounts = Vec::with_capacity(events.len());
+    let mut meters = Vec::with_capacity(events.len());
+    let mut users = Vec::with_capacity(events.len());
+    let mut quantities = Vec::with_capacity(events.len());
+    let mut times = Vec::with_capacity(events.len());
+    let mut keys = Vec::with_capacity(events.len());
+    let mut hashes = Vec::with_capacity(events.len());
+    let mut properties = Vec::with_capacity(events.len());
+    for e in events {
+        ids.push(e.id);
+        accounts.push(e.account_id);
+        meters.push(e.meter.as_str());
+        users.push(e.user_id);
+        quantities.push(e.quantity);
+        times.push(e.occurred_at);
+        keys.push(e.idempotency_key.as_str());
+        hashes.push(e.payload_hash.as_slice());
+        properties.push(&e.properties);
+    }
+    sqlx::query_scalar(
+        "INSERT INTO usage_events (id, account_id, meter, user_id, quantity, occurred_at, idempotency_key, payload_hash, properties)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::numeric[], $6::timestamptz[], $7::text[], $8::bytea[], $9::jsonb[])
+         ON CONFLICT (account_id, idempotency_key) DO NOTHING
+         RETURNING id",
+    )
+    .bind(&ids)
+    .bind(&accounts)
+    .bind(&meters)
+    .bind(&users)
+    .bind(&quantities)
+    .bind(&times)
+    .bind(&keys)
+    .bind(&hashes)
+    .bind(&properties)
+    .fetch_all(db)
+    .await
+}
+
+/// Payload hashes of stored events, by `(account_id, idempotency_key)`.
+pub async fn stored_hashes(
+    db: impl PgExecutor<'_>,
+    keys: &[(Uuid, String)],
+) -> Result<Vec<(Uuid, String, Vec<u8>)>, sqlx::Error> {
+    let (accounts, idem): (Vec<Uuid>, Vec<&str>) = keys.iter().map(|(a, k)| (*a, k.as_str())).unzip();
+    sqlx::query_as(
+        "SELECT e.account_id, e.idempotency_key, e.payload_hash FROM usage_events e
+         JOIN unnest($1::uuid[], $2::text[]) AS k(account_id, idempotency_key)
+           ON e.account_id = k.account_id AND e.idempotency_key = k.idempotency_key",
+    )
+    .bind(&accounts)
+    .bind(&idem)
+    .fetch_all(db)
+    .await
+}
+
+/// One meter's contribution to a period, pre-aggregated from a batch.
+#[derive(Debug, Clone)]
+pub struct TotalDelta {
+    pub account_id: Uuid,
+    pub meter: String,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    /// Sum (count, sum), peak (max) or latest level (last) of the batch.
+    pub value: Decimal,
+    /// Latest event time in the batch.
+    pub last_occurred_at: DateTime<Utc>,
+}
+
+/// A period total after an update.
+#[derive(Debug, Clone, FromRow)]
+pub struct Total {
+    pub account_id: Uuid,
+    pub meter: String,
+    pub period_start: DateTime<Utc>,
+    pub value: Decimal,
+}
+
+/// Folds a batch's deltas of one aggregation kind into the stored totals and returns
+/// the new totals.
+pub async fn apply_deltas(db: &mut PgConnection, aggregation: Aggregation, deltas: &[TotalDelta]) -> Result<Vec<Total>, sqlx::Error> {
+    if deltas.is_empty() {
+        return Ok(Vec::new());
+    }
+    let merge = match aggregation {
+        Aggregation::Count | Aggregation::Sum => "t.value + excluded.value",
+        Aggregation::Max => "greatest(t.value, excluded.value)",
+        Aggregation::Last => "CASE WHEN excluded.last_occurred_at >= t.last_occurred_at THEN excluded.value ELSE t.value END",
+    };
+    let sql = format!(
+        "INSERT INTO usage_totals AS t (account_id, meter, period_start, period_end, value, last_occurred_at)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::numeric[], $6::timestamptz[])
+         ON CONFLICT (account_id, meter, period_start) DO UPDATE SET
+             value = {merge},
+             last_occurred_at = greatest(t.last_occurred_at, excluded.last_occurred_at),
+             updated_at = now()
+         RETURNING account_id, meter, period_start, value"
+    );
+    sqlx::query_as(&sql)
+        .bind(deltas.iter().map(|d| d.account_id).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| d.meter.as_str()).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| d.period_start).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| d.period_end).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| d.value).collect::<Vec<_>>())
+        .bind(deltas.iter().map(|d| d.last_occurred_at).collect::<Vec<_>>())
+        .fetch_all(db)
+        .await
+}
+
+/// The account's totals for the given `(meter, period_start)` pairs; pairs without
+/// usage are absent.
+pub async fn totals(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    periods: &[(String, DateTime<Utc>)],
+) -> Result<Vec<(String, Decimal)>, sqlx::Error> {
+    let (meters, starts): (Vec<&str>, Vec<DateTime<Utc>>) = periods.iter().map(|(m, s)| (m.as_str(), *s)).unzip();
+    sqlx::query_as(
+        "SELECT t.meter, t.value FROM usage_totals t
+         JOIN unnest($2::text[], $3::timestamptz[]) AS p(meter, period_start)
+           ON t.meter = p.meter AND t.period_start = p.period_start
+         WHERE t.account_id = $1",
+    )
+    .bind(account_id)
+    .bind(&meters)
+    .bind(&starts)
+    .fetch_all(db)
+    .await
+}
+
+/// Locks one meter's period total for a consuming check, creating it at zero if
+/// needed, and returns the usage so far. Concurrent consumers of the same meter wait
+/// here in turn; ingestion of the same meter waits too.
+pub async fn lock_total(
+    db: &mut PgConnection,
+    account_id: Uuid,
+    meter: &str,
+    period_start: DateTime<Utc>,
+    period_end: DateTime<Utc>,
+) -> Result<Decimal, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO usage_totals (account_id, meter, period_start, period_end, value, last_occurred_at)
+         VALUES ($1, $2, $3, $4, 0, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(meter)
+    .bind(period_start)
+    .bind(period_end)
+    .execute(&mut *db)
+    .await?;
+    sqlx::query_scalar("SELECT value FROM usage_totals WHERE account_id = $1 AND meter = $2 AND period_start = $3 FOR UPDATE")
+        .bind(account_id)
+        .bind(meter)
+        .bind(period_start)
+        .fetch_one(&mut *db)
+        .await
+}
+
+/// Recomputes one meter's total for a period from its events (after the billing
+/// cycle changed, periods start elsewhere).
+pub async fn rebuild_total(
+    db: &mut PgConnection,
+    account_id: Uuid,
+    meter: &str,
+    aggregation: Aggregation,
+    period_start: DateTime<Utc>,
+    period_end: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM usage_totals WHERE account_id = $1 AND meter = $2 AND period_start = $3")
+        .bind(account_id)
+        .bind(meter)
+        .bind(period_start)
+        .execute(&mut *db)
+        .await?;
+    let value = match aggregation {
+        Aggregation::Count | Aggregation::Sum => "sum(quantity)",
+        Aggregation::Max => "max(quantity)",
+        Aggregation::Last => "(array_agg(quantity ORDER BY occurred_at DESC, received_at DESC))[1]",
+    };
+    let sql = format!(
+        "INSERT INTO usage_totals (account_id, meter, period_start, period_end, value, last_occurred_at)
+         SELECT $1, $2, $3, $4, {value}, max(occurred_at) FROM usage_events
+         WHERE account_id = $1 AND meter = $2 AND occurred_at >= $3 AND occurred_at < $4
+         HAVING count(*) > 0"
+    );
+    sqlx::query(&sql)
+        .bind(account_id)
+        .bind(meter)
+        .bind(period_start)
+        .bind(period_end)
+        .execute(&mut *db)
+        .await?;
+    Ok(())
+}
+
+/// A threshold reached by a period total.
+#[derive(Debug, Clone, FromRow)]
+pub struct Crossing {
+    pub account_id: Uuid,
+    pub meter: String,
+    pub period_start: DateTime<Utc>,
+    pub percent: Decimal,
+}
+
+/// Records reached thresholds and returns only those not recorded before: each
+/// threshold notifies once per account, meter and period.
+pub async fn record_crossings(db: impl PgExecutor<'_>, reached: &[Crossing]) -> Result<Vec<Crossing>, sqlx::Error> {
+    if reached.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as(
+        "INSERT INTO threshold_crossings (account_id, meter, period_start, percent)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::numeric[])
+         ON CONFLICT DO NOTHING
+         RETURNING account_id, meter, period_start, percent",
+    )
+    .bind(reached.iter().map(|c| c.account_id).collect::<Vec<_>>())
+    .bind(reached.iter().map(|c| c.meter.as_str()).collect::<Vec<_>>())
+    .bind(reached.iter().map(|c| c.period_start).collect::<Vec<_>>())
+    .bind(reached.iter().map(|c| c.percent).collect::<Vec<_>>())
+    .fetch_all(db)
+    .await
+}
+
+/// Tells every server process that the accounts' usage changed (delivered at
+/// commit; PostgreSQL folds repeats within a transaction).
+pub async fn notify_changed(db: impl PgExecutor<'_>, account_ids: &[Uuid]) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify('tollgate_usage', id::text) FROM unnest($1::uuid[]) AS t(id)")
+        .bind(account_ids)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The channel [`notify_changed`] publishes on.
+pub const USAGE_CHANNEL: &str = "tollgate_usage";

@@ -1,0 +1,84 @@
+//! `users`.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgExecutor};
+use uuid::Uuid;
+
+/// A user row.
+#[derive(Debug, Clone, FromRow)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub is_super_admin: bool,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "id, email, name, password_hash, is_super_admin, last_login_at, disabled_at, created_at";
+
+/// Inserts a user. Fails with a unique violation on `users_email_key` when the
+/// e-mail is taken.
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+    is_super_admin: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO users (id, email, name, password_hash, is_super_admin) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id)
+        .bind(email)
+        .bind(name)
+        .bind(password_hash)
+        .bind(is_super_admin)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The user with `email` (already normalised to lower case).
+pub async fn by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
+        .bind(email)
+        .fetch_optional(db)
+        .await
+}
+
+/// The user with `id`.
+pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Records a successful log-in.
+pub async fn touch_last_login(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET last_login_at = now(), updated_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Members of `account_id` among `refs` (user ids as text or e-mails), as
+/// `(reference, user id)` pairs; references that match no member are absent.
+pub async fn members_by_ref(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    refs: &[String],
+) -> Result<Vec<(String, Uuid)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT r.ref, u.id FROM unnest($2::text[]) AS r(ref)
+         JOIN users u ON u.email = lower(r.ref) OR u.id::text = lower(r.ref)
+         JOIN memberships m ON m.user_id = u.id AND m.account_id = $1",
+    )
+    .bind(account_id)
+    .bind(refs)
+    .fetch_all(db)
+    .await
+}

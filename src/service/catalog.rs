@@ -1,0 +1,91 @@
+//! The active catalog: loaded from a file into PostgreSQL, cached in each process,
+//! refreshed when any process loads a new one (NOTIFY `tollgate_catalog`).
+
+use super::{Actor, Error};
+use crate::catalog::{file, Catalog};
+use crate::db;
+use sqlx::PgPool;
+use std::sync::{Arc, RwLock};
+
+/// The channel a catalog load notifies on.
+pub const CATALOG_CHANNEL: &str = "tollgate_catalog";
+
+/// This process's copy of the active catalog.
+#[derive(Clone, Default)]
+pub struct CatalogStore {
+    current: Arc<RwLock<Option<Arc<Catalog>>>>,
+}
+
+impl CatalogStore {
+    /// The active catalog.
+    ///
+    /// # Errors
+    /// [`Error::NoCatalog`] before the first load.
+    pub fn get(&self) -> Result<Arc<Catalog>, Error> {
+        self.current
+            .read()
+            .map_err(|_| Error::Internal("catalog lock poisoned".into()))?
+            .clone()
+            .ok_or(Error::NoCatalog)
+    }
+
+    /// Re-reads the catalog from the database.
+    ///
+    /// # Errors
+    /// A database error.
+    pub async fn refresh(&self, pool: &PgPool) -> Result<(), Error> {
+        let mut conn = pool.acquire().await?;
+        let loaded = db::catalog::load(&mut conn).await?.map(Arc::new);
+        *self.current.write().map_err(|_| Error::Internal("catalog lock poisoned".into()))? = loaded;
+        Ok(())
+    }
+}
+
+/// Why a catalog file was not loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file is invalid; nothing was changed.
+    #[error("{0}")]
+    File(#[from] file::FileError),
+    /// The database refused it; nothing was changed.
+    #[error(transparent)]
+    Service(#[from] Error),
+}
+
+/// Parses `text` (from `source`), stores it as the active catalog in one
+/// transaction, audits it and tells every process to refresh.
+///
+/// # Errors
+/// [`LoadError::File`] naming each bad entry, or a database error; in both cases the
+/// database is unchanged.
+pub async fn load(pool: &PgPool, source: &str, text: &str, actor: &Actor) -> Result<Catalog, LoadError> {
+    let catalog = file::parse(source, text)?;
+    let mut tx = pool.begin().await.map_err(Error::from)?;
+    db::catalog::save(&mut tx, &catalog, source).await.map_err(Error::from)?;
+    db::audit::record(
+        &mut *tx,
+        &db::audit::Entry {
+            actor,
+            action: "catalog.loaded",
+            target_kind: "catalog",
+            target_id: catalog.name.to_string(),
+            account_id: None,
+            ip: None,
+            details: serde_json::json!({
+                "source": source,
+                "plans": catalog.plans.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(),
+                "meters": catalog.meters.iter().map(|m| m.key.as_str()).collect::<Vec<_>>(),
+            }),
+        },
+    )
+    .await
+    .map_err(Error::from)?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CATALOG_CHANNEL)
+        .bind(catalog.name.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::from)?;
+    tx.commit().await.map_err(Error::from)?;
+    Ok(catalog)
+}

@@ -1,0 +1,53 @@
+//! Background upkeep, once a minute in every `tollgate serve` process (each step is
+//! safe to run concurrently): ending manual trials, and pruning rate windows, failed
+//! log-ins and expired sessions.
+
+use super::{Actor, Tollgate};
+use crate::db;
+use chrono::Utc;
+use std::time::Duration;
+
+/// How often [`run`] works.
+pub const PERIOD: Duration = Duration::from_secs(60);
+
+/// Runs the upkeep forever.
+pub async fn run(t: Tollgate) {
+    let mut tick = tokio::time::interval(PERIOD);
+    loop {
+        tick.tick().await;
+        if let Err(e) = once(&t).await {
+            tracing::warn!(error = %e, "background upkeep failed; retrying next minute");
+        }
+    }
+}
+
+/// One pass of the upkeep.
+///
+/// # Errors
+/// A database error.
+pub async fn once(t: &Tollgate) -> Result<(), sqlx::Error> {
+    let mut tx = t.pool.begin().await?;
+    let ended = db::subscriptions::end_trials(&mut *tx, Utc::now()).await?;
+    for (subscription_id, account_id) in &ended {
+        db::audit::record(
+            &mut *tx,
+            &db::audit::Entry {
+                actor: &Actor::System,
+                action: "subscription.trial_ended",
+                target_kind: "subscription",
+                target_id: subscription_id.to_string(),
+                account_id: Some(*account_id),
+                ip: None,
+                details: serde_json::json!({ "status": "active", "provider": "manual" }),
+            },
+        )
+        .await?;
+    }
+    let accounts: Vec<uuid::Uuid> = ended.iter().map(|(_, a)| *a).collect();
+    db::usage::notify_changed(&mut *tx, &accounts).await?;
+    tx.commit().await?;
+    db::rate_windows::prune(&t.pool).await?;
+    db::login_failures::prune(&t.pool).await?;
+    db::sessions::delete_expired(&t.pool).await?;
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! Use cases: what the pages' server functions and the `/api/v1` handlers call.
+//! Each function validates, runs its SQL through [`crate::db`] in one transaction,
+//! writes the audit log for changes, and returns domain values.
+
+pub mod accounts;
+pub mod auth;
+pub mod catalog;
+pub mod check;
+pub mod ingest;
+pub mod jobs;
+pub mod keys;
+pub mod live;
+pub mod notifications;
+pub mod plans;
+pub mod usage;
+
+use sqlx::PgPool;
+use std::sync::Arc;
+
+pub use crate::db::audit::Actor;
+
+/// Settings the services need from the operator's configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Public base URL of the portal, without a trailing slash
+    /// (`http://127.0.0.1:3000`); used in `upgrade_url` and e-mails.
+    pub public_url: String,
+    /// Where "contact sales" goes.
+    pub sales_email: String,
+}
+
+/// Everything a request needs: the pool, the cached catalog, live fan-out and
+/// settings. Cheap to clone.
+#[derive(Clone)]
+pub struct Tollgate {
+    /// The PostgreSQL pool.
+    pub pool: PgPool,
+    /// The active catalog, kept fresh by [`live::listen`].
+    pub catalog: catalog::CatalogStore,
+    /// Usage-change fan-out to this process's live meters.
+    pub live: live::LiveHub,
+    /// Operator settings.
+    pub settings: Arc<Settings>,
+}
+
+impl Tollgate {
+    /// Builds the handle and reads the catalog once.
+    ///
+    /// # Errors
+    /// A database error while reading the catalog.
+    pub async fn new(pool: PgPool, settings: Settings) -> Result<Self, Error> {
+        let catalog = catalog::CatalogStore::default();
+        catalog.refresh(&pool).await?;
+        Ok(Tollgate { pool, catalog, live: live::LiveHub::new(), settings: Arc::new(settings) })
+    }
+
+    /// The pricing page's address, for upgrade prompts.
+    pub fn upgrade_url(&self) -> String {
+        format!("{}/pricing", self.settings.public_url)
+    }
+}
+
+/// Why a use case refused or failed. The API maps these to its error codes
+/// (API.md "Errors") and the pages to form errors.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input; `field` names it, `index` the event of a batch.
+    #[error("{message}")]
+    Invalid { field: String, message: String, index: Option<usize> },
+    /// No such thing, or not visible to the caller.
+    #[error("{0}")]
+    NotFound(String),
+    /// The caller may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Not signed in, or an unknown/revoked key.
+    #[error("authentication required")]
+    Unauthorized,
+    /// The state does not allow it (e-mail taken, already on that plan).
+    #[error("{0}")]
+    Conflict(String),
+    /// An idempotency key was reused with another payload.
+    #[error("idempotency key `{key}` was already used with a different payload")]
+    IdempotencyConflict { key: String, index: Option<usize> },
+    /// Too many attempts or calls; retry after `retry_after` seconds.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: u64 },
+    /// A consuming check that a hard limit refuses.
+    #[error("the plan's limit on `{}` is reached", .0.feature)]
+    PlanLimitExceeded(Box<check::MeterCheck>),
+    /// No catalog has been loaded yet (`tollgate catalog load`).
+    #[error("no catalog is loaded; run `tollgate catalog load <file>`")]
+    NoCatalog,
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    /// Something that should not happen (a hashing failure, …).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// An [`Error::Invalid`] for `field`.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Error::Invalid { field: field.into(), message: message.into(), index: None }
+    }
+
+    /// An [`Error::Invalid`] for `field` of the batch's event `index`.
+    pub fn invalid_at(index: usize, field: &str, message: impl Into<String>) -> Self {
+        Error::Invalid { field: field.into(), message: message.into(), index: Some(index) }
+    }
+}

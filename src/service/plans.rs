@@ -1,0 +1,144 @@
+//! Choosing and changing a plan with the built-in `manual` provider (issue 2,
+//! point 8): takes effect at once, kept in the plan history and the audit log.
+
+use super::{Actor, Error, Tollgate};
+use crate::catalog::{Catalog, Plan};
+use crate::db::{self, subscriptions::SubscriptionRow};
+use crate::period::{Cycle, Interval};
+use crate::subscription::{self, PlanTerms};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// Who may pick which plans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chooser {
+    /// A customer on the pricing page: public, self-serve plans only.
+    Customer,
+    /// The operator (CLI, admin panel): any plan, "contact sales" ones included.
+    Operator,
+}
+
+fn choosable<'c>(catalog: &'c Catalog, key: &str, interval: Interval, who: Chooser) -> Result<&'c Plan, Error> {
+    let plan = catalog.plan(key).ok_or_else(|| Error::invalid("plan", format!("There is no plan \"{key}\".")))?;
+    if who == Chooser::Customer && (!plan.self_serve || !plan.public) {
+        return Err(Error::invalid("plan", format!("{} is arranged with our sales team.", plan.name)));
+    }
+    if plan.price(interval).is_none() && (who == Chooser::Customer || !plan.prices.is_empty()) {
+        return Err(Error::invalid("interval", format!("{} has no {} price.", plan.name, interval)));
+    }
+    Ok(plan)
+}
+
+/// Puts `account_id` on `plan_key` billed every `interval`, starting a subscription
+/// or changing the live one, at once. Customers must be the account's owner.
+///
+/// Rules: [`subscription::start`] and [`subscription::change`]. When the billing
+/// cycle moves, the current period's usage totals are rebuilt from the events.
+///
+/// # Errors
+/// [`Error::Invalid`] for an unknown, non-self-serve or unpriced plan;
+/// [`Error::Conflict`] when already on that plan and interval;
+/// [`Error::Forbidden`] for a customer who is not the owner.
+pub async fn choose(
+    t: &Tollgate,
+    account_id: Uuid,
+    plan_key: &str,
+    interval: Interval,
+    who: Chooser,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<SubscriptionRow, Error> {
+    let catalog = t.catalog.get()?;
+    let plan = choosable(&catalog, plan_key, interval, who)?;
+    let mut tx = t.pool.begin().await?;
+    if let (Chooser::Customer, Some(user)) = (who, actor.user_id()) {
+        super::accounts::require_role(&mut *tx, account_id, user, super::accounts::Role::Owner).await?;
+    }
+    db::accounts::lock_for_cycle_change(&mut *tx, account_id).await?;
+    let account = db::accounts::by_id(&mut *tx, account_id).await?.ok_or_else(|| Error::NotFound("no such account".into()))?;
+    let trial_used = account.trial_used_at.is_some();
+    let current = db::subscriptions::live_for_account(&mut *tx, account_id).await?;
+    let seats = match account.kind.as_str() {
+        "organization" => i32::try_from(db::accounts::member_count(&mut *tx, account_id).await?).unwrap_or(i32::MAX).max(1),
+        _ => 1,
+    };
+
+    let (id, terms, from, old_cycle) = match &current {
+        Some(sub) => {
+            if sub.plan_key == plan.key.as_str() && sub.interval == interval.as_str() {
+                return Err(Error::Conflict(format!("You are already on {} billed every {interval}.", plan.name)));
+            }
+            let old = sub.terms();
+            let terms = subscription::change(&old, plan, interval, now, trial_used);
+            db::subscriptions::update_plan(&mut *tx, sub.id, plan.key.as_str(), seats, &terms).await?;
+            let from_interval = sub.interval.parse().unwrap_or(Interval::Month);
+            (sub.id, terms, Some((sub.plan_key.as_str(), from_interval, old.status)), Some(old.cycle))
+        }
+        None => {
+            let terms = subscription::start(plan, interval, now, trial_used);
+            let id = Uuid::now_v7();
+            db::subscriptions::insert(&mut *tx, id, account_id, plan.key.as_str(), seats, &terms).await?;
+            (id, terms, None, None)
+        }
+    };
+    if terms.trial_end.is_some() {
+        db::accounts::mark_trial_used(&mut *tx, account_id).await?;
+    }
+    db::subscriptions::record_change(
+        &mut *tx,
+        &db::subscriptions::Change {
+            subscription_id: id,
+            account_id,
+            from,
+            to: (plan.key.as_str(), interval, terms.status),
+            changed_by: actor.user_id(),
+        },
+    )
+    .await?;
+    db::audit::record(
+        &mut *tx,
+        &db::audit::Entry {
+            actor,
+            action: if from.is_some() { "subscription.plan_changed" } else { "subscription.created" },
+            target_kind: "subscription",
+            target_id: id.to_string(),
+            account_id: Some(account_id),
+            ip: None,
+            details: serde_json::json!({
+                "from_plan": from.map(|f| f.0),
+                "from_interval": from.map(|f| f.1.as_str()),
+                "to_plan": plan.key.as_str(),
+                "to_interval": interval.as_str(),
+                "status": terms.status.as_str(),
+                "trial_end": terms.trial_end,
+                "provider": "manual",
+            }),
+        },
+    )
+    .await?;
+    if old_cycle != Some(terms.cycle) {
+        rebuild_current_totals(&mut tx, &catalog, account_id, &terms, now).await?;
+    }
+    db::usage::notify_changed(&mut *tx, &[account_id]).await?;
+    tx.commit().await?;
+    db::subscriptions::live_for_account(&t.pool, account_id)
+        .await?
+        .ok_or_else(|| Error::Internal("subscription vanished after commit".into()))
+}
+
+/// Recomputes each meter's total for the period containing `now` under the new
+/// cycle, from the stored events.
+async fn rebuild_current_totals(
+    tx: &mut db::Tx<'_>,
+    catalog: &Catalog,
+    account_id: Uuid,
+    terms: &PlanTerms,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let cycle: Cycle = terms.cycle;
+    for meter in &catalog.meters {
+        let period = crate::period::meter_period(meter.reset, Some(cycle), now);
+        db::usage::rebuild_total(tx, account_id, meter.key.as_str(), meter.aggregation, period.start, period.end).await?;
+    }
+    Ok(())
+}
