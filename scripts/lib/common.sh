@@ -1,0 +1,476 @@
+# shellcheck shell=bash
+# Tollgate helper library: tool-chain installation and a private PostgreSQL.
+#
+# Sourced (never executed) by the project's run and test scripts:
+#     source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# Safe under `set -euo pipefail`; it does not change the caller's shell options.
+# Every tg_ensure_* function is idempotent and cheap when there is nothing to do,
+# because this machine (and CI, which runs here from a fresh clone) has no
+# internet besides the package registries: whatever a build needs must be
+# installed from them by these functions, never by hand.
+
+if [ -z "${BASH_VERSION:-}" ]; then
+    echo "[tollgate] scripts/lib/common.sh needs bash" >&2
+    # shellcheck disable=SC2317  # `exit` is reached when executed instead of sourced
+    return 1 2>/dev/null || exit 1
+fi
+
+# Repository root, from this file's own location (scripts/lib/common.sh), so the
+# scripts work from any working directory and from any clone.
+TG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# Local state (private PostgreSQL cluster, ...); git-ignored.
+TG_DATA="$TG_ROOT/.data"
+export TG_ROOT TG_DATA
+
+# Pinned tool versions. cargo-leptos 0.3.11 does not build on rustc 1.95.
+TG_CARGO_LEPTOS_VERSION="0.3.10"
+# Default TCP port of the private PostgreSQL cluster.
+TG_PG_DEFAULT_PORT=55432
+
+# ---------------------------------------------------------------------------
+# Logging
+# ---------------------------------------------------------------------------
+
+# tg_log MSG...: print a progress message to stderr (stdout stays clean for data).
+tg_log() {
+    printf '[tollgate] %s\n' "$*" >&2
+}
+
+# tg_die MSG...: print an error and exit the calling script with status 1.
+tg_die() {
+    tg_log "error: $*"
+    exit 1
+}
+
+# tg__is_root: true when running as root (CI and the dev machines here), where
+# apt-get may be used and PostgreSQL must run as another OS user.
+tg__is_root() {
+    [ "$(id -u)" -eq 0 ]
+}
+
+# tg__apt_install PKG...: install Debian packages as root. The package lists may
+# be missing or stale on a fresh machine, so `apt-get update` runs only when the
+# first attempt fails. Waits for a concurrent apt/dpkg instead of failing.
+tg__apt_install() {
+    local apt=(apt-get -y -q -o DPkg::Lock::Timeout=300 install "$@")
+    tg_log "installing Debian package(s): $*"
+    if ! DEBIAN_FRONTEND=noninteractive "${apt[@]}" >&2; then
+        tg_log "apt-get install failed; running apt-get update and retrying"
+        DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300 update >&2
+        DEBIAN_FRONTEND=noninteractive "${apt[@]}" >&2
+    fi
+}
+
+# ---------------------------------------------------------------------------
+# PATH and build cache
+# ---------------------------------------------------------------------------
+
+# tg__path_prepend DIR: put DIR first on PATH unless it is already on it.
+tg__path_prepend() {
+    case ":$PATH:" in
+        *":$1:"*) ;;
+        *) PATH="$1:$PATH" ;;
+    esac
+}
+
+# tg_path_setup: make cargo-installed tools (cargo-leptos, wasm-bindgen) and the
+# npm tools (tailwindcss, wasm-opt, playwright) visible, because cargo-leptos
+# looks them up on PATH (and otherwise tries a download, which fails here).
+# Exports CARGO_TARGET_DIR to a cache outside the clone: CI builds from a fresh
+# clone on this same machine, and a shared target dir keeps those builds warm.
+# Override with TOLLGATE_TARGET_DIR.
+tg_path_setup() {
+    tg__path_prepend "$TG_ROOT/node_modules/.bin"
+    tg__path_prepend "$HOME/.cargo/bin"
+    export PATH
+    export CARGO_TARGET_DIR="${TOLLGATE_TARGET_DIR:-$HOME/.cache/tollgate/target}"
+    mkdir -p "$CARGO_TARGET_DIR"
+}
+
+# ---------------------------------------------------------------------------
+# Rust tool chain
+# ---------------------------------------------------------------------------
+
+# tg_ensure_rust_target: add the wasm32 target the front end compiles to, only if
+# it is missing (rustup is slow to start, so list first).
+tg_ensure_rust_target() {
+    command -v rustup >/dev/null || tg_die "rustup not found: install Rust with rustup first"
+    local installed
+    installed="$(rustup target list --installed)"
+    if ! grep -qx 'wasm32-unknown-unknown' <<<"$installed"; then
+        tg_log "adding Rust target wasm32-unknown-unknown"
+        rustup target add wasm32-unknown-unknown >&2
+    fi
+}
+
+# tg__cmd_version CMD...: print the second word of `CMD --version` (e.g.
+# "cargo-leptos 0.3.10" -> "0.3.10"), or nothing when the command is missing.
+tg__cmd_version() {
+    local out name version
+    out="$("$@" --version 2>/dev/null)" || return 0
+    read -r name version _ <<<"$out"
+    printf '%s\n' "${version:-$name}"
+}
+
+# tg_ensure_cargo_leptos: install cargo-leptos at the pinned version (about 15
+# minutes on 2 cores, so only when missing or different). `no_downloads` makes it
+# fail clearly instead of trying to download a missing tool.
+tg_ensure_cargo_leptos() {
+    local have
+    have="$(tg__cmd_version cargo leptos)"
+    if [ "$have" != "$TG_CARGO_LEPTOS_VERSION" ]; then
+        tg_log "installing cargo-leptos $TG_CARGO_LEPTOS_VERSION (found: ${have:-none}); this takes ~15 min"
+        cargo install cargo-leptos --version "$TG_CARGO_LEPTOS_VERSION" --locked \
+            --features no_downloads >&2
+    fi
+}
+
+# tg__lock_version CRATE: print the version of CRATE recorded in Cargo.lock (the
+# first [[package]] entry with that exact name).
+tg__lock_version() {
+    awk -v want="name = \"$1\"" '
+        $0 == want { found = 1; next }
+        found && /^version = / { gsub(/"/, "", $3); print $3; exit }
+        /^\[\[package\]\]/ { found = 0 }
+    ' "$TG_ROOT/Cargo.lock"
+}
+
+# tg_ensure_wasm_bindgen: install wasm-bindgen-cli at exactly the version of the
+# wasm-bindgen crate in Cargo.lock (the two must match or the build fails).
+# No --locked: the CLI's own lock file names a crate version the registry lacks.
+tg_ensure_wasm_bindgen() {
+    local want have
+    [ -f "$TG_ROOT/Cargo.lock" ] || tg_die "no Cargo.lock in $TG_ROOT"
+    want="$(tg__lock_version wasm-bindgen)"
+    [ -n "$want" ] || tg_die "wasm-bindgen not found in Cargo.lock"
+    have="$(tg__cmd_version wasm-bindgen)"
+    if [ "$have" != "$want" ]; then
+        tg_log "installing wasm-bindgen-cli $want (found: ${have:-none}); this takes ~2 min"
+        cargo install wasm-bindgen-cli --version "$want" >&2
+    fi
+}
+
+# ---------------------------------------------------------------------------
+# npm tools and browser
+# ---------------------------------------------------------------------------
+
+# tg_ensure_node_modules: `npm ci` (tailwindcss, wasm-opt from binaryen,
+# Playwright) when node_modules is missing or package-lock.json changed since the
+# last install (npm writes node_modules/.package-lock.json on every install).
+# Playwright's browser download is skipped: it cannot work here, and Debian's
+# chromium is used instead.
+tg_ensure_node_modules() {
+    local stamp="$TG_ROOT/node_modules/.package-lock.json"
+    command -v npm >/dev/null || tg_die "npm not found: install Node.js 20+ (Debian: apt-get install -y nodejs npm)"
+    if [ ! -f "$stamp" ] || [ "$TG_ROOT/package-lock.json" -nt "$stamp" ]; then
+        tg_log "installing npm packages (npm ci)"
+        (cd "$TG_ROOT" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund >&2)
+    fi
+}
+
+# tg_ensure_chromium: Playwright drives Debian's /usr/bin/chromium (Playwright's
+# own browser download is not reachable). Installs it when root, else explains.
+tg_ensure_chromium() {
+    [ -x /usr/bin/chromium ] && return 0
+    tg__is_root || tg_die "/usr/bin/chromium missing: run 'sudo apt-get install -y chromium'"
+    tg__apt_install chromium
+    [ -x /usr/bin/chromium ] || tg_die "chromium install did not provide /usr/bin/chromium"
+}
+
+# ---------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------
+
+# tg__pg_reachable URL: true when a server answers `select 1` at URL within 3 s.
+tg__pg_reachable() {
+    command -v psql >/dev/null || return 1
+    PGCONNECT_TIMEOUT=3 psql "$1" -XAtqc 'select 1' >/dev/null 2>&1
+}
+
+# tg__pg_bindir: print the directory holding the server binaries (initdb,
+# pg_ctl): `pg_config --bindir`, else the highest /usr/lib/postgresql/N/bin.
+# Prints nothing when there is no server installed.
+tg__pg_bindir() {
+    local dir
+    dir="$(pg_config --bindir 2>/dev/null || true)"
+    if [ -n "$dir" ] && [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then
+        printf '%s\n' "$dir"
+        return 0
+    fi
+    for dir in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -t/ -k5,5 -rn); do
+        if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then
+            printf '%s\n' "$dir"
+            return 0
+        fi
+    done
+}
+
+# tg__pg_ensure_server: set TG_PG_BINDIR, installing Debian's postgresql as root
+# when no server binaries exist (the client alone is not enough).
+tg__pg_ensure_server() {
+    TG_PG_BINDIR="$(tg__pg_bindir)"
+    if [ -z "$TG_PG_BINDIR" ]; then
+        tg__is_root || tg_die "no PostgreSQL server binaries (initdb, pg_ctl): run 'sudo apt-get install -y postgresql', or set DATABASE_URL to a reachable database"
+        tg__apt_install postgresql
+        TG_PG_BINDIR="$(tg__pg_bindir)"
+        [ -n "$TG_PG_BINDIR" ] || tg_die "postgresql installed but initdb/pg_ctl not found"
+    fi
+}
+
+# tg__as_pg CMD...: run a server command as the owner of the cluster. initdb and
+# postgres refuse to run as root, so as root they run as the `postgres` OS user
+# (from / so an unreadable current directory does not matter); a normal user
+# runs them directly.
+tg__as_pg() {
+    if tg__is_root; then
+        (cd / && runuser -u postgres -- "$@")
+    else
+        "$@"
+    fi
+}
+
+# tg__pg_paths: set TG_PG_DIR and the data, socket and log paths under it.
+# Default $TG_DATA/postgres (override: TOLLGATE_PG_DIR). As root, the postgres
+# user must be able to reach it; if a parent directory is closed (e.g. a clone
+# under /root), fall back to a per-clone directory under /var/tmp.
+tg__pg_paths() {
+    TG_PG_DIR="${TOLLGATE_PG_DIR:-$TG_DATA/postgres}"
+    mkdir -p "$TG_DATA" "$(dirname "$TG_PG_DIR")"
+    chmod go+rx "$TG_DATA"
+    if tg__is_root && [ ! -d "$TG_PG_DIR/data" ] \
+        && ! runuser -u postgres -- test -x "$(dirname "$TG_PG_DIR")" 2>/dev/null; then
+        TG_PG_DIR="/var/tmp/tollgate-postgres-$(printf '%s' "$TG_ROOT" | cksum | cut -d' ' -f1)"
+        tg_log "postgres user cannot reach $TG_DATA; using $TG_PG_DIR"
+    fi
+    TG_PG_DATADIR="$TG_PG_DIR/data"
+    TG_PG_RUNDIR="$TG_PG_DIR/run"
+    TG_PG_LOG="$TG_PG_DIR/log"
+}
+
+# tg__pg_make_dirs: create the cluster directories; as root hand them to the
+# postgres user (chown only when needed, to stay fast).
+tg__pg_make_dirs() {
+    mkdir -p "$TG_PG_DIR" "$TG_PG_RUNDIR"
+    if tg__is_root && [ "$(stat -c %U "$TG_PG_DIR")" != postgres ]; then
+        chown -R postgres:postgres "$TG_PG_DIR"
+    fi
+}
+
+# tg__pg_socket_dir: print the Unix socket directory to configure, or nothing
+# (TCP only) when the socket path would exceed the ~107-byte limit of Unix
+# sockets (deep clone paths); pg_ctl and all clients here use TCP anyway.
+tg__pg_socket_dir() {
+    if [ "${#TG_PG_RUNDIR}" -le 80 ]; then
+        printf '%s\n' "$TG_PG_RUNDIR"
+    fi
+}
+
+# tg__pg_init: create the cluster once: superuser role `tollgate`, trust auth
+# (initdb's pg_hba.conf covers only the local socket and loopback), listening on
+# 127.0.0.1 only. Durability is traded for speed: it is a throw-away
+# development/test database (after a machine crash, delete $TG_PG_DIR).
+tg__pg_init() {
+    [ -f "$TG_PG_DATADIR/PG_VERSION" ] && return 0
+    tg_log "creating private PostgreSQL cluster in $TG_PG_DATADIR"
+    tg__as_pg "$TG_PG_BINDIR/initdb" -D "$TG_PG_DATADIR" -U tollgate -A trust \
+        -E UTF8 --locale=C.UTF-8 >"$TG_PG_DIR/initdb.out" 2>&1 \
+        || { cat "$TG_PG_DIR/initdb.out" >&2; tg_die "initdb failed"; }
+    tg__as_pg tee -a "$TG_PG_DATADIR/postgresql.conf" >/dev/null <<EOF
+
+# --- tollgate private cluster (scripts/lib/common.sh) ---
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$(tg__pg_socket_dir)'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+}
+
+# tg__pg_check_version: a cluster runs only under the major version that created
+# it (e.g. after the machine gained a newer PostgreSQL): use that version's
+# binaries when installed, else say how to recreate the cluster.
+tg__pg_check_version() {
+    local want have
+    [ -f "$TG_PG_DATADIR/PG_VERSION" ] || return 0
+    want="$(cat "$TG_PG_DATADIR/PG_VERSION")"
+    have="$("$TG_PG_BINDIR/postgres" --version)"
+    case "$have" in *" $want".*) return 0 ;; esac
+    if [ -x "/usr/lib/postgresql/$want/bin/pg_ctl" ]; then
+        TG_PG_BINDIR="/usr/lib/postgresql/$want/bin"
+        return 0
+    fi
+    tg_die "$TG_PG_DATADIR was created by PostgreSQL $want but the server here is '$have': delete $TG_PG_DIR to recreate it"
+}
+
+# tg__pg_postmaster_zombie: true when the PID in postmaster.pid is a zombie. In
+# containers whose PID 1 reaps late (or never), a killed postmaster lingers as a
+# zombie, which pg_ctl and postgres would both take for a running server.
+tg__pg_postmaster_zombie() {
+    local pid stat
+    pid="$(head -n1 "$TG_PG_DATADIR/postmaster.pid" 2>/dev/null)" || return 1
+    stat="$(ps -o stat= -p "$pid" 2>/dev/null)" || return 1
+    [[ "${stat// /}" == Z* ]]
+}
+
+# tg__pg_running: true when the cluster's postmaster is alive (not a zombie).
+tg__pg_running() {
+    tg__as_pg "$TG_PG_BINDIR/pg_ctl" status -D "$TG_PG_DATADIR" >/dev/null 2>&1 \
+        && ! tg__pg_postmaster_zombie
+}
+
+# tg__pg_running_port: print the port of the running cluster (line 4 of
+# postmaster.pid), so a cluster started on a fallback port is found again.
+tg__pg_running_port() {
+    sed -n 4p "$TG_PG_DATADIR/postmaster.pid"
+}
+
+# tg__port_busy PORT: true when something listens on 127.0.0.1:PORT.
+tg__port_busy() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# tg__pg_pick_port: print the port to start on: TOLLGATE_PG_PORT if set (and
+# free), else the first free one from 55432 up (another clone's cluster, e.g. a
+# developer's while CI runs, may hold the default).
+tg__pg_pick_port() {
+    local port
+    if [ -n "${TOLLGATE_PG_PORT:-}" ]; then
+        tg__port_busy "$TOLLGATE_PG_PORT" && tg_die "port $TOLLGATE_PG_PORT (TOLLGATE_PG_PORT) is already in use"
+        printf '%s\n' "$TOLLGATE_PG_PORT"
+        return 0
+    fi
+    for port in $(seq "$TG_PG_DEFAULT_PORT" $((TG_PG_DEFAULT_PORT + 20))); do
+        if ! tg__port_busy "$port"; then
+            printf '%s\n' "$port"
+            return 0
+        fi
+    done
+    tg_die "no free port in $TG_PG_DEFAULT_PORT-$((TG_PG_DEFAULT_PORT + 20)); set TOLLGATE_PG_PORT"
+}
+
+# tg__pg_clear_stale_pid: after a crash or a machine restart, postmaster.pid may
+# name a zombie or a PID now used by an unrelated process, and postgres would
+# then refuse to start ("lock file already exists"). Remove it (and the socket
+# lock naming the same PID) in those cases only; a dead PID is handled by
+# postgres itself.
+tg__pg_clear_stale_pid() {
+    local pidfile="$TG_PG_DATADIR/postmaster.pid" pid comm
+    [ -f "$pidfile" ] || return 0
+    pid="$(head -n1 "$pidfile")"
+    comm="$(ps -o comm= -p "$pid" 2>/dev/null || true)"
+    if tg__pg_postmaster_zombie \
+        || { [ -n "$comm" ] && [ "$comm" != postgres ] && [ "$comm" != postmaster ]; }; then
+        tg_log "removing stale postmaster.pid (PID $pid is a zombie or now '$comm')"
+        rm -f "$pidfile"
+        # The socket lock file names the same PID and would block the start too.
+        grep -lx "$pid" "$TG_PG_RUNDIR"/.s.PGSQL.*.lock 2>/dev/null | xargs -r rm -f
+    fi
+}
+
+# tg__pg_start: start the cluster in the background on a free port; pg_ctl -w
+# waits until it accepts connections. Fd 9 (our lock) is closed so the server
+# does not keep it. Failure is retried by tg__pg_up: after a `kill -9` of the
+# postmaster its orphaned children hold the old shared memory for a moment.
+tg__pg_start() {
+    local port
+    tg__pg_clear_stale_pid
+    port="$(tg__pg_pick_port)" || exit 1
+    tg_log "starting private PostgreSQL on 127.0.0.1:$port (log: $TG_PG_LOG)"
+    tg__as_pg "$TG_PG_BINDIR/pg_ctl" start -D "$TG_PG_DATADIR" -l "$TG_PG_LOG" \
+        -o "-p $port" -w -t 60 -s 9>&- >&2 || return 1
+    TG_PG_STARTED_HERE=1
+}
+
+# tg__pg_ready PORT: true when the server on PORT accepts connections (named
+# user and database, so no "role does not exist" noise in the server log).
+tg__pg_ready() {
+    "$TG_PG_BINDIR/pg_isready" -q -h 127.0.0.1 -p "$1" -U tollgate -d postgres
+}
+
+# tg__pg_create_db PORT: create database `tollgate` unless it exists (tolerates a
+# concurrent creation by another script).
+tg__pg_create_db() {
+    local admin="postgres://tollgate@127.0.0.1:$1/postgres" psql="$TG_PG_BINDIR/psql" exists
+    exists="$("$psql" "$admin" -XAtqc "select 1 from pg_database where datname = 'tollgate'")"
+    [ "$exists" = 1 ] && return 0
+    tg_log "creating database tollgate"
+    "$psql" "$admin" -XAtqc 'create database tollgate' >/dev/null 2>&1 \
+        || [ "$("$psql" "$admin" -XAtqc "select 1 from pg_database where datname = 'tollgate'")" = 1 ] \
+        || tg_die "could not create database tollgate"
+}
+
+# tg__pg_up: initialise (once), check the version, then until the server answers (at most ~45 s,
+# 5 start attempts): start it when it is not running, else wait for it (it may
+# be starting up or recovering). Then create the database and export
+# DATABASE_URL for the private cluster.
+tg__pg_up() {
+    local port="" starts=0 deadline=$((SECONDS + 45))
+    tg__pg_make_dirs
+    tg__pg_init
+    tg__pg_check_version
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        if tg__pg_running; then
+            port="$(tg__pg_running_port)"
+            if [ -n "$port" ] && tg__pg_ready "$port"; then
+                break
+            fi
+        elif [ "$starts" -lt 5 ]; then
+            starts=$((starts + 1))
+            if ! tg__pg_start; then
+                tg_log "start attempt $starts failed; retrying"
+                sleep "$starts"
+            fi
+            continue
+        fi
+        port=""
+        sleep 0.5
+    done
+    if [ -z "$port" ]; then
+        tail -n 20 "$TG_PG_LOG" >&2 || true
+        tg_die "private PostgreSQL did not become ready; see $TG_PG_LOG"
+    fi
+    tg__pg_create_db "$port"
+    export DATABASE_URL="postgres://tollgate@127.0.0.1:$port/tollgate"
+}
+
+# tg_ensure_postgres: export DATABASE_URL for a reachable database. A reachable
+# DATABASE_URL given by the caller is used as is; otherwise a private cluster
+# under $TG_DATA/postgres is created/started (port TOLLGATE_PG_PORT, default
+# 55432 or the next free one). Idempotent; well under a second when running.
+# Serialised with flock (when available) so parallel scripts do not race initdb.
+tg_ensure_postgres() {
+    if [ -n "${DATABASE_URL:-}" ] && tg__pg_reachable "$DATABASE_URL"; then
+        export DATABASE_URL
+        return 0
+    fi
+    [ -z "${DATABASE_URL:-}" ] || tg_log "DATABASE_URL is not reachable; using the private cluster"
+    tg__pg_ensure_server
+    tg__pg_paths
+    if command -v flock >/dev/null; then
+        exec 9>"$TG_PG_DIR.lock"
+        flock -w 120 9 || tg_die "timed out waiting for another script setting up PostgreSQL"
+        tg__pg_up
+        exec 9>&-
+    else
+        tg__pg_up
+    fi
+    tg_log "DATABASE_URL=$DATABASE_URL"
+}
+
+# tg_stop_private_postgres [force]: stop (pg_ctl stop -m fast) the private
+# cluster if this shell started it, so a cluster someone else is using (e.g. a
+# running dev server) is left alone. With `force`, stop it whoever started it.
+tg_stop_private_postgres() {
+    if [ "${1:-}" != force ] && [ "${TG_PG_STARTED_HERE:-0}" != 1 ]; then
+        return 0
+    fi
+    [ -n "${TG_PG_BINDIR:-}" ] || TG_PG_BINDIR="$(tg__pg_bindir)"
+    [ -n "$TG_PG_BINDIR" ] || return 0
+    [ -n "${TG_PG_DATADIR:-}" ] || tg__pg_paths
+    [ -f "$TG_PG_DATADIR/PG_VERSION" ] || return 0
+    if tg__pg_running; then
+        tg_log "stopping private PostgreSQL"
+        tg__as_pg "$TG_PG_BINDIR/pg_ctl" stop -D "$TG_PG_DATADIR" -m fast -w -s >&2
+    fi
+    TG_PG_STARTED_HERE=0
+}
