@@ -5,7 +5,7 @@
 //! [`file::parse`], stored in PostgreSQL, and never written into Rust code.
 
 pub mod file;
-mod value;
+pub mod value;
 
 pub use value::FeatureValue;
 

@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod keys;
 pub mod live;
 pub mod notifications;
+pub mod organizations;
 pub mod plans;
 pub mod usage;
 

@@ -1,0 +1,95 @@
+//! The page frame: navigation (knowing who is signed in) and main area.
+
+use crate::error::AppError;
+use crate::model::Viewer;
+use crate::server::auth::{get_viewer, LogIn, LogOut, SignUp};
+use crate::server::plans::ChoosePlan;
+use leptos::prelude::*;
+
+/// The sign-in actions and the viewer they change, shared by every page.
+#[derive(Clone, Copy)]
+pub struct AuthContext {
+    /// Who is signed in; refetched after each auth action.
+    pub viewer: Resource<Result<Option<Viewer>, AppError>>,
+    /// Log-in form.
+    pub log_in: ServerAction<LogIn>,
+    /// Sign-up form.
+    pub sign_up: ServerAction<SignUp>,
+    /// Log-out button.
+    pub log_out: ServerAction<LogOut>,
+    /// Plan choice (changes the navigation's plan state).
+    pub choose_plan: ServerAction<ChoosePlan>,
+}
+
+impl AuthContext {
+    /// Creates the actions and the viewer resource and provides them.
+    pub fn provide() {
+        let log_in = ServerAction::<LogIn>::new();
+        let sign_up = ServerAction::<SignUp>::new();
+        let log_out = ServerAction::<LogOut>::new();
+        let choose_plan = ServerAction::<ChoosePlan>::new();
+        let viewer = Resource::new(
+            move || (log_in.version().get(), sign_up.version().get(), log_out.version().get(), choose_plan.version().get()),
+            |_| get_viewer(),
+        );
+        provide_context(AuthContext { viewer, log_in, sign_up, log_out, choose_plan });
+    }
+
+    /// The context.
+    pub fn get() -> Self {
+        expect_context::<AuthContext>()
+    }
+}
+
+/// Navigation and page body.
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    view! {
+        <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:px-3 focus:py-2">
+            "Skip to content"
+        </a>
+        <header class="border-b border-slate-200 bg-white">
+            <nav class="mx-auto flex max-w-6xl items-center justify-between gap-4 px-4 py-3" aria-label="Main">
+                <a href="/" class="flex items-center gap-2 text-lg font-bold text-indigo-700">
+                    <span aria-hidden="true" class="inline-block h-6 w-6 rounded bg-indigo-600"></span>
+                    "Tollgate"
+                </a>
+                <div class="flex items-center gap-4 text-sm">
+                    <a href="/pricing" class="text-slate-700 hover:text-slate-900">"Pricing"</a>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move { nav_for(AuthContext::get().viewer.await.ok().flatten()) })}
+                    </Transition>
+                </div>
+            </nav>
+        </header>
+        <main id="main" class="mx-auto max-w-6xl px-4 py-8">{children()}</main>
+    }
+}
+
+fn nav_for(viewer: Option<Viewer>) -> AnyView {
+    match viewer {
+        None => view! {
+            <a href="/login" class="text-slate-700 hover:text-slate-900">"Log in"</a>
+            <a href="/signup" class="rounded-md bg-indigo-600 px-3 py-1.5 font-semibold text-white hover:bg-indigo-500">"Sign up"</a>
+        }
+        .into_any(),
+        Some(v) => {
+            let log_out = AuthContext::get().log_out;
+            view! {
+                <a href="/dashboard" class="text-slate-700 hover:text-slate-900">"Dashboard"</a>
+                <a href="/notifications" class="text-slate-700 hover:text-slate-900" data-testid="nav-notifications">
+                    "Notifications"
+                    {(v.unread > 0).then(|| view! {
+                        <span class="ml-1 rounded-full bg-indigo-100 px-2 py-0.5 text-xs font-semibold text-indigo-800">{v.unread}</span>
+                    })}
+                </a>
+                <a href="/settings/api-keys" class="text-slate-700 hover:text-slate-900">"API keys"</a>
+                <span class="hidden text-slate-500 sm:inline" data-testid="nav-account" title=v.email.clone()>{v.account_name.clone()}</span>
+                <ActionForm action=log_out attr:class="inline">
+                    <button type="submit" class="text-slate-700 hover:text-slate-900">"Log out"</button>
+                </ActionForm>
+            }
+            .into_any()
+        }
+    }
+}

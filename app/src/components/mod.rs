@@ -1,0 +1,6 @@
+//! Shared components.
+
+pub mod form;
+pub mod gate;
+pub mod layout;
+pub mod meter;

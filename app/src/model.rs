@@ -1,0 +1,168 @@
+//! What server functions send to the pages: plain serialisable views.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tollgate::usage::Snapshot;
+use uuid::Uuid;
+
+/// The signed-in user, for the navigation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Viewer {
+    /// User id.
+    pub user_id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// E-mail.
+    pub email: String,
+    /// The account the pages act for.
+    pub account_id: Uuid,
+    /// Its name.
+    pub account_name: String,
+    /// Operator staff.
+    pub super_admin: bool,
+    /// Unread notifications.
+    pub unread: i64,
+}
+
+/// A notification, for lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationView {
+    /// Id.
+    pub id: Uuid,
+    /// Kind (`limit_warning`, …).
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Read yet.
+    pub read: bool,
+}
+
+/// The plan an upgrade prompt suggests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpgradeSuggestion {
+    /// The meter that prompted it.
+    pub meter: String,
+    /// Plan key.
+    pub plan: String,
+    /// Plan name.
+    pub plan_name: String,
+    /// Price per interval for display (`$49/month`).
+    pub price: String,
+}
+
+/// Everything the dashboard shows; also what the live stream sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardData {
+    /// Usage and plan.
+    pub snapshot: Snapshot,
+    /// Latest notifications.
+    pub notifications: Vec<NotificationView>,
+    /// Unread notifications in all.
+    pub unread: i64,
+    /// Suggested upgrade when a meter prompts one.
+    pub upgrade: Option<UpgradeSuggestion>,
+}
+
+/// An API key, for the list (never the secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyView {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Visible start of the key.
+    pub prefix: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last used.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A freshly created key, shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewApiKey {
+    /// Its name.
+    pub name: String,
+    /// The whole secret.
+    pub secret: String,
+}
+
+/// A plan as the pricing page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanCard {
+    /// Key.
+    pub key: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Price for the chosen interval (`$19`), if any.
+    pub price: Option<String>,
+    /// Unit after the price (`/month`, `/seat/year`).
+    pub price_unit: String,
+    /// What the annual price saves compared to twelve months, in percent.
+    pub annual_saving_percent: Option<u32>,
+    /// Trial length for a new subscription.
+    pub trial_days: u32,
+    /// Selling points.
+    pub highlights: Vec<String>,
+    /// Chosen online (else "contact sales").
+    pub self_serve: bool,
+    /// Has a price for the chosen interval.
+    pub available: bool,
+    /// The viewer is on this plan and interval.
+    pub current: bool,
+}
+
+/// One row of the comparison table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonRow {
+    /// What is compared.
+    pub label: String,
+    /// One cell per plan, in card order.
+    pub cells: Vec<String>,
+}
+
+/// The pricing page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PricingData {
+    /// Product name.
+    pub title: String,
+    /// Plans for the chosen interval.
+    pub plans: Vec<PlanCard>,
+    /// Feature comparison.
+    pub comparison: Vec<ComparisonRow>,
+    /// Questions and answers.
+    pub faq: Vec<(String, String)>,
+    /// Signed in.
+    pub signed_in: bool,
+    /// Signed in with a live subscription (a change needs confirming).
+    pub subscribed: bool,
+    /// Contact-sales address.
+    pub sales_email: String,
+}
+
+/// The plan-change confirmation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangePreview {
+    /// Current plan's name and interval.
+    pub from: String,
+    /// New plan's name and interval.
+    pub to: String,
+    /// New plan key.
+    pub plan: String,
+    /// New interval.
+    pub interval: String,
+    /// New price for display.
+    pub price: String,
+    /// Status after the change (`trialing`, `active`).
+    pub status_after: String,
+    /// Meters whose current usage is above the new plan's limits.
+    pub over_limits: Vec<String>,
+}

@@ -1,0 +1,90 @@
+//! `/signup` and `/login`.
+
+use crate::components::form::{action_error, field_error, kept_value, Field, FormAlert, Submit};
+use crate::components::layout::AuthContext;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+fn card(title: &'static str, body: impl IntoView) -> impl IntoView {
+    view! {
+        <div class="mx-auto max-w-md rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+            <h1 class="text-xl font-bold">{title}</h1>
+            {body}
+        </div>
+    }
+}
+
+/// Sign-up, optionally with the plan chosen on the pricing page
+/// (`?plan=starter&interval=month`).
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let action = AuthContext::get().sign_up;
+    let query = use_query_map();
+    let error = action_error(action);
+    let plan = kept_value(error, "plan", query.read_untracked().get("plan")).filter(|p| !p.is_empty());
+    let interval = kept_value(error, "interval", query.read_untracked().get("interval")).unwrap_or_else(|| "month".into());
+    let chosen = plan.clone().map(|p| {
+        let label = format!("You are signing up for {} billed every {}.", capitalize(&p), interval);
+        view! { <p class="mt-2 rounded-md bg-indigo-50 px-3 py-2 text-sm text-indigo-900" data-testid="chosen-plan">{label}</p> }
+    });
+    card(
+        "Create your account",
+        view! {
+            <Title text="Sign up"/>
+            {chosen}
+            <ActionForm action=action attr:class="mt-4 space-y-4" attr:novalidate=true>
+                <FormAlert error/>
+                <input type="hidden" name="plan" value=plan.unwrap_or_default()/>
+                <input type="hidden" name="interval" value=interval/>
+                <Field label="Name" name="name" autocomplete="name" value=kept_value(error, "name", None).unwrap_or_default() error=field_error(error, "name")/>
+                <Field label="E-mail" name="email" kind="email" autocomplete="email" value=kept_value(error, "email", None).unwrap_or_default() error=field_error(error, "email")/>
+                <Field
+                    label="Password"
+                    name="password"
+                    kind="password"
+                    autocomplete="new-password"
+                    minlength=tollgate::identity::MIN_PASSWORD_CHARS as u32
+                    hint="At least 10 characters."
+                    error=field_error(error, "password")
+                />
+                <Submit action label="Create account" busy="Creating your account…"/>
+            </ActionForm>
+            <p class="mt-4 text-sm text-slate-600">
+                "Already have an account? " <a href="/login" class="font-medium text-indigo-700 hover:underline">"Log in"</a>
+            </p>
+        },
+    )
+}
+
+/// Log-in, returning to `?next=` afterwards.
+#[component]
+pub fn LogInPage() -> impl IntoView {
+    let action = AuthContext::get().log_in;
+    let query = use_query_map();
+    let error = action_error(action);
+    let next = kept_value(error, "next", query.read_untracked().get("next")).unwrap_or_default();
+    let prompt = (!next.is_empty()).then(|| view! { <p class="mt-2 text-sm text-slate-600">"Log in to continue."</p> });
+    card(
+        "Log in",
+        view! {
+            <Title text="Log in"/>
+            {prompt}
+            <ActionForm action=action attr:class="mt-4 space-y-4" attr:novalidate=true>
+                <FormAlert error/>
+                <input type="hidden" name="next" value=next/>
+                <Field label="E-mail" name="email" kind="email" autocomplete="username" value=kept_value(error, "email", None).unwrap_or_default() error=field_error(error, "email")/>
+                <Field label="Password" name="password" kind="password" autocomplete="current-password" error=field_error(error, "password")/>
+                <Submit action label="Log in" busy="Logging in…"/>
+            </ActionForm>
+            <p class="mt-4 text-sm text-slate-600">
+                "New here? " <a href="/signup" class="font-medium text-indigo-700 hover:underline">"Create an account"</a>
+            </p>
+        },
+    )
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| f.to_uppercase().collect::<String>() + c.as_str())
+}

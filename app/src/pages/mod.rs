@@ -1,0 +1,17 @@
+//! One module per page.
+
+pub mod api_keys;
+pub mod auth;
+pub mod change_plan;
+pub mod dashboard;
+pub mod home;
+pub mod notifications;
+pub mod pricing;
+
+pub use api_keys::ApiKeysPage;
+pub use auth::{LogInPage, SignUpPage};
+pub use change_plan::ChangePlanPage;
+pub use dashboard::DashboardPage;
+pub use home::{HomePage, NotFound};
+pub use notifications::NotificationsPage;
+pub use pricing::PricingPage;

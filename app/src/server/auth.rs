@@ -1,0 +1,115 @@
+//! Sign-up, log-in, log-out and the navigation's viewer.
+
+use crate::error::AppError;
+use crate::model::Viewer;
+use leptos::prelude::*;
+
+/// The signed-in user for the navigation, or `None`.
+#[server(prefix = "/_fn", endpoint = "viewer")]
+pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
+    let Some(me) = super::ctx::signed_in().await? else { return Ok(None) };
+    let t = super::ctx::tollgate()?;
+    let account = tollgate::db::accounts::by_id(&t.pool, me.account_id).await.map_err(tollgate::service::Error::from)?;
+    let (_, unread) = tollgate::db::notifications::counts(&t.pool, me.account_id).await.map_err(tollgate::service::Error::from)?;
+    Ok(Some(Viewer {
+        user_id: me.user.id,
+        name: me.user.name.clone(),
+        email: me.user.email.clone(),
+        account_id: me.account_id,
+        account_name: account.map(|a| a.name).unwrap_or_default(),
+        super_admin: me.user.is_super_admin,
+        unread,
+    }))
+}
+
+/// Creates an account and signs in. With a plan chosen on the pricing page it is
+/// started at once (free active, paid trialing) and the user lands on the
+/// dashboard; without one, on the pricing page.
+#[server(prefix = "/_fn", endpoint = "sign_up")]
+pub async fn sign_up(
+    name: String,
+    email: String,
+    password: String,
+    plan: Option<String>,
+    interval: Option<String>,
+) -> Result<(), AppError> {
+    use tollgate::identity::{Email, NewPassword, PersonName};
+    use tollgate::service::{auth, plans};
+    let plan = plan.filter(|p| !p.trim().is_empty());
+    let interval_text = interval.clone().unwrap_or_default();
+    let keep = [("name", name.as_str()), ("email", email.as_str()), ("plan", plan.as_deref().unwrap_or("")), ("interval", interval_text.as_str())];
+
+    let mut errors = crate::error::FormError::default();
+    let parsed_email = Email::parse(&email).map_err(|e| errors.fields.insert("email".into(), e.0)).ok();
+    let parsed_name = PersonName::parse(&name).map_err(|e| errors.fields.insert("name".into(), e.0)).ok();
+    let parsed_password = NewPassword::parse(&password).map_err(|e| errors.fields.insert("password".into(), e.0)).ok();
+    let t = super::ctx::tollgate()?;
+    let interval = super::plans::parse_interval(interval.as_deref());
+    if let Some(p) = &plan {
+        let catalog = t.catalog.get()?;
+        match catalog.plan(p) {
+            Some(found) if found.self_serve && found.public && found.price(interval).is_some() => {}
+            _ => {
+                errors.message = Some("That plan cannot be chosen online. Pick another on the pricing page.".into());
+            }
+        }
+    }
+    let (Some(email_ok), Some(name_ok), Some(password_ok)) = (parsed_email, parsed_name, parsed_password) else {
+        return Err(errors.with_values(&keep).into());
+    };
+    if !errors.is_empty() {
+        return Err(errors.with_values(&keep).into());
+    }
+    let created = auth::sign_up(&t.pool, &email_ok, &name_ok, &password_ok, false, None)
+        .await
+        .map_err(|e| AppError::from(e).with_values(&keep))?;
+    super::ctx::start_session(created.user_id, created.account_id).await?;
+    match plan {
+        Some(p) => {
+            let actor = tollgate::service::Actor::user(created.user_id);
+            plans::choose(&t, created.account_id, &p, interval, plans::Chooser::Customer, &actor, chrono::Utc::now()).await?;
+            leptos_axum::redirect("/dashboard");
+        }
+        None => leptos_axum::redirect("/pricing?welcome=1"),
+    }
+    Ok(())
+}
+
+/// Signs in and goes to `next` (a local path) or the dashboard. Five failures a
+/// minute for an e-mail answer "too many attempts".
+#[server(prefix = "/_fn", endpoint = "log_in")]
+pub async fn log_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    use tollgate::service::auth::{self, LoginError};
+    let t = super::ctx::tollgate()?;
+    let keep = [("email", email.as_str()), ("next", next.as_deref().unwrap_or(""))];
+    if email.trim().is_empty() || password.is_empty() {
+        let mut e = crate::error::FormError::default();
+        if email.trim().is_empty() {
+            e.fields.insert("email".into(), "Enter your e-mail address.".into());
+        }
+        if password.is_empty() {
+            e.fields.insert("password".into(), "Enter your password.".into());
+        }
+        return Err(e.with_values(&keep).into());
+    }
+    let user = match auth::log_in(&t.pool, &email, &password).await {
+        Ok(u) => u,
+        Err(LoginError::Service(e)) => return Err(AppError::from(e).with_values(&keep)),
+        Err(e) => return Err(crate::error::FormError::message(e.to_string()).with_values(&keep).into()),
+    };
+    let account = tollgate::db::accounts::personal_of(&t.pool, user.id)
+        .await
+        .map_err(tollgate::service::Error::from)?
+        .ok_or_else(|| AppError::Server("This user has no account.".into()))?;
+    super::ctx::start_session(user.id, account.id).await?;
+    leptos_axum::redirect(&tollgate::identity::safe_next(next.as_deref()));
+    Ok(())
+}
+
+/// Signs out and goes home.
+#[server(prefix = "/_fn", endpoint = "log_out")]
+pub async fn log_out() -> Result<(), AppError> {
+    super::ctx::end_session().await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! Server-side request context for server functions: the service handle, the
+//! session, and the signed-in user.
+
+use crate::error::AppError;
+use axum::http::request::Parts;
+use leptos::prelude::*;
+use tollgate::db::{sessions::USER_ID_KEY, users::UserRow};
+use tollgate::service::{auth, Actor, Tollgate};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+/// Session key of the account the pages act for.
+pub const ACCOUNT_ID_KEY: &str = "account_id";
+
+/// The service handle, provided by the server for every request.
+///
+/// # Errors
+/// [`AppError::Server`] if the server did not provide it (a wiring bug).
+pub fn tollgate() -> Result<Tollgate, AppError> {
+    use_context::<Tollgate>().ok_or_else(|| AppError::Server("The server is not set up correctly.".into()))
+}
+
+/// The request's session.
+///
+/// # Errors
+/// [`AppError::Server`] if the session layer is missing.
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "no session layer");
+        AppError::Server("Sessions are not available.".into())
+    })
+}
+
+/// A signed-in user and the account the pages act for.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    /// The user.
+    pub user: UserRow,
+    /// The account (their personal account until they switch).
+    pub account_id: Uuid,
+}
+
+impl SignedIn {
+    /// The audit log's actor.
+    pub fn actor(&self) -> Actor {
+        Actor::user(self.user.id)
+    }
+}
+
+fn session_error(e: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %e, "session store failed");
+    AppError::Server("Your session could not be read. Try again.".into())
+}
+
+/// The signed-in user, if any (see [`signed_in_with`]).
+///
+/// # Errors
+/// Session or database failures.
+pub async fn signed_in() -> Result<Option<SignedIn>, AppError> {
+    signed_in_with(&tollgate()?, &session().await?).await
+}
+
+/// The user signed in on `session`, if any. A session whose user was disabled or
+/// deleted counts as signed out; one whose account the user no longer belongs to
+/// falls back to the user's personal account. Used by server functions and by the
+/// live stream.
+///
+/// # Errors
+/// Session or database failures.
+pub async fn signed_in_with(t: &Tollgate, session: &Session) -> Result<Option<SignedIn>, AppError> {
+    let Some(user_id) = session.get::<Uuid>(USER_ID_KEY).await.map_err(session_error)? else { return Ok(None) };
+    let Some(user) = auth::session_user(&t.pool, user_id).await? else { return Ok(None) };
+    let account_id = match session.get::<Uuid>(ACCOUNT_ID_KEY).await.map_err(session_error)? {
+        Some(id) if tollgate::db::accounts::role_of(&t.pool, id, user.id).await.map_err(tollgate::service::Error::from)?.is_some() => id,
+        _ => match tollgate::db::accounts::personal_of(&t.pool, user.id).await.map_err(tollgate::service::Error::from)? {
+            Some(a) => a.id,
+            None => return Ok(None),
+        },
+    };
+    Ok(Some(SignedIn { user, account_id }))
+}
+
+/// The signed-in user.
+///
+/// # Errors
+/// [`AppError::SignInRequired`] when signed out.
+pub async fn require_signed_in() -> Result<SignedIn, AppError> {
+    signed_in().await?.ok_or(AppError::SignInRequired)
+}
+
+/// Starts a signed-in session: a new session id (so an id planted before log-in is
+/// worthless), then the user and account.
+///
+/// # Errors
+/// Session store failures.
+pub async fn start_session(user_id: Uuid, account_id: Uuid) -> Result<(), AppError> {
+    let session = session().await?;
+    session.cycle_id().await.map_err(session_error)?;
+    session.insert(USER_ID_KEY, user_id).await.map_err(session_error)?;
+    session.insert(ACCOUNT_ID_KEY, account_id).await.map_err(session_error)?;
+    Ok(())
+}
+
+/// Ends the session: the record is deleted and the cookie cleared.
+///
+/// # Errors
+/// Session store failures.
+pub async fn end_session() -> Result<(), AppError> {
+    session().await?.flush().await.map_err(session_error)
+}
+
+/// Whether this call is a plain HTML form post (no JavaScript): the answer is then a
+/// redirect, and return values do not reach the page.
+pub fn is_plain_form_post() -> bool {
+    use_context::<Parts>()
+        .and_then(|p| p.headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+        .unwrap_or(false)
+}
+
+/// A request cookie's value.
+pub fn cookie(name: &str) -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// Adds a `Set-Cookie` header to the response.
+pub fn set_cookie(value: &str) {
+    if let (Some(res), Ok(v)) = (use_context::<leptos_axum::ResponseOptions>(), axum::http::HeaderValue::from_str(value)) {
+        res.append_header(axum::http::header::SET_COOKIE, v);
+    }
+}

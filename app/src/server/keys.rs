@@ -1,0 +1,63 @@
+//! API keys from the settings page.
+//!
+//! A new key's secret is returned once. A plain form post (no JavaScript) cannot
+//! receive a return value, so the secret then travels back in a short-lived
+//! HttpOnly cookie scoped to the keys page, which the page reads and clears at
+//! once; it is never stored on the server.
+
+use crate::error::AppError;
+use crate::model::{ApiKeyView, NewApiKey};
+use leptos::prelude::*;
+
+/// Name of the one-time cookie carrying a new key to a page without JavaScript.
+pub const NEW_KEY_COOKIE: &str = "tg_new_key";
+/// Path the cookie is scoped to.
+pub const KEYS_PATH: &str = "/settings/api-keys";
+
+/// The account's keys, newest first.
+#[server(prefix = "/_fn", endpoint = "api_keys")]
+pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
+    let me = super::ctx::require_signed_in().await?;
+    let t = super::ctx::tollgate()?;
+    let keys = tollgate::service::keys::list(&t.pool, me.account_id, me.user.id).await?;
+    Ok(keys
+        .into_iter()
+        .map(|k| ApiKeyView { id: k.id, name: k.name, prefix: k.prefix, created_at: k.created_at, last_used_at: k.last_used_at, revoked_at: k.revoked_at })
+        .collect())
+}
+
+/// Creates a key and returns its secret, once.
+#[server(prefix = "/_fn", endpoint = "api_key_create")]
+pub async fn create_api_key(name: String) -> Result<NewApiKey, AppError> {
+    let me = super::ctx::require_signed_in().await?;
+    let t = super::ctx::tollgate()?;
+    let created = tollgate::service::keys::create_account_key(&t.pool, me.account_id, &name, &me.actor())
+        .await
+        .map_err(|e| AppError::from(e).with_values(&[("name", name.as_str())]))?;
+    let key = NewApiKey { name: created.key.name, secret: created.secret };
+    if super::ctx::is_plain_form_post() {
+        let value = format!("{}.{}", key.secret, crate::pages::api_keys::encode_name(&key.name));
+        super::ctx::set_cookie(&format!("{NEW_KEY_COOKIE}={value}; Path={KEYS_PATH}; Max-Age=120; HttpOnly; SameSite=Strict"));
+    }
+    Ok(key)
+}
+
+/// The key created by a plain form post, once: reading it clears the cookie.
+#[server(prefix = "/_fn", endpoint = "api_key_flash")]
+pub async fn take_new_api_key() -> Result<Option<NewApiKey>, AppError> {
+    super::ctx::require_signed_in().await?;
+    let Some(value) = super::ctx::cookie(NEW_KEY_COOKIE) else { return Ok(None) };
+    super::ctx::set_cookie(&format!("{NEW_KEY_COOKIE}=; Path={KEYS_PATH}; Max-Age=0; HttpOnly; SameSite=Strict"));
+    Ok(value.split_once('.').map(|(secret, name)| NewApiKey { name: crate::pages::api_keys::decode_name(name), secret: secret.to_string() }))
+}
+
+/// Revokes a key of the account; it answers `401` from then on.
+#[server(prefix = "/_fn", endpoint = "api_key_revoke")]
+pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
+    let me = super::ctx::require_signed_in().await?;
+    let t = super::ctx::tollgate()?;
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound("No such key.".into()))?;
+    tollgate::service::keys::revoke(&t.pool, me.account_id, id, &me.actor()).await?;
+    leptos_axum::redirect(super::keys::KEYS_PATH);
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! JSON bodies: a body over the limit is `413 payload_too_large`; a malformed one is
+//! `400 invalid_request` naming the field (`events[3].timestamp` becomes
+//! `{"field": "timestamp", "index": 3}`).
+
+use super::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
+
+/// A JSON body of type `T`.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::too_large()
+            } else {
+                ApiError::invalid("body", None, format!("could not read the body: {e}"))
+            }
+        })?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(&mut de).map(ApiJson).map_err(|e| {
+            let (field, index) = locate(&e.path().to_string());
+            let inner = e.into_inner();
+            let message = if inner.is_syntax() || inner.is_eof() {
+                format!("the body is not valid JSON: {inner}")
+            } else {
+                format!("`{}`: {inner}", e_path_or_body(&field))
+            };
+            ApiError::invalid(&field, index, message)
+        })
+    }
+}
+
+fn e_path_or_body(field: &str) -> &str {
+    if field.is_empty() {
+        "body"
+    } else {
+        field
+    }
+}
+
+/// Splits `events[3].quantity` into (`quantity`, `Some(3)`); other paths stay whole.
+pub fn locate(path: &str) -> (String, Option<usize>) {
+    if let Some(rest) = path.strip_prefix("events[") {
+        if let Some((index, field)) = rest.split_once("].") {
+            if let Ok(i) = index.parse() {
+                return (field.to_string(), Some(i));
+            }
+        }
+        if let Some(index) = rest.strip_suffix(']') {
+            if let Ok(i) = index.parse() {
+                return ("events".to_string(), Some(i));
+            }
+        }
+    }
+    (if path == "." { "body".to_string() } else { path.to_string() }, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::locate;
+
+    #[test]
+    fn batch_paths_name_the_event() {
+        assert_eq!(locate("events[3].quantity"), ("quantity".into(), Some(3)));
+        assert_eq!(locate("events[12]"), ("events".into(), Some(12)));
+        assert_eq!(locate("feature"), ("feature".into(), None));
+        assert_eq!(locate("."), ("body".into(), None));
+    }
+}

@@ -1,0 +1,33 @@
+//! `/api/v1`: the public contract with the product's backend (API.md). Handlers
+//! read like the contract: parse, call one service, answer.
+
+mod auth;
+mod check;
+mod entitlements;
+mod error;
+mod events;
+mod json;
+mod openapi;
+mod usage;
+
+pub use openapi::ApiDoc;
+
+use crate::serve::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+/// Largest request body accepted (a full batch of 1000 events fits well within).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The `/api/v1` routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/events", post(events::record))
+        .route("/check", post(check::check))
+        .route("/usage", get(usage::usage))
+        .route("/entitlements", get(entitlements::entitlements))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}

@@ -1,0 +1,222 @@
+//! The operator's command line. Every sub-command reads the same configuration as
+//! the server; bad arguments print a clear error and exit non-zero.
+
+pub mod demo;
+
+use crate::config::Config;
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tollgate::identity::{Email, NewPassword, PersonName};
+use tollgate::period::Interval;
+use tollgate::service::accounts::{self, AccountRef};
+use tollgate::service::{auth, catalog, keys, plans, Actor, Settings, Tollgate};
+
+/// Tollgate: billing, metering and entitlements for SaaS products.
+#[derive(Parser)]
+#[command(name = "tollgate", version, about, propagate_version = true)]
+struct Cli {
+    /// Configuration file (TOML); defaults to ./tollgate.toml when present.
+    #[arg(long, global = true, env = "TOLLGATE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal and the API (migrates first).
+    Serve {
+        /// Address to listen on (overrides the configuration).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Apply database migrations.
+    Migrate,
+    /// Manage the plan catalog.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Manage accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// Demo data for local development.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Load a catalog file (TOML) as the active catalog; a bad file changes nothing.
+    Load {
+        /// The file, e.g. catalogs/emtchat.toml.
+        file: PathBuf,
+        /// Do nothing when a catalog is already loaded (keeps operator edits).
+        #[arg(long)]
+        if_empty: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create a user with a personal account (on no plan).
+    Create {
+        /// E-mail address (unique).
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Password (at least 10 characters).
+        #[arg(long)]
+        password: String,
+        /// Make the user a super admin (operator staff).
+        #[arg(long)]
+        super_admin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create an API key and print it once.
+    Create(KeyTarget),
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct KeyTargetChoice {
+    /// A platform key (`tg_pk_…`), acting for any account.
+    #[arg(long)]
+    platform: bool,
+    /// An account key (`tg_sk_…`) for this account: uuid, `ext:<id>` or the e-mail of
+    /// a personal account's user.
+    #[arg(long)]
+    account: Option<String>,
+}
+
+#[derive(Args)]
+struct KeyTarget {
+    #[command(flatten)]
+    target: KeyTargetChoice,
+    /// A label, such as "production backend".
+    #[arg(long)]
+    name: String,
+}
+
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Put an account on a plan at once (the manual provider), any plan included.
+    SetPlan {
+        /// Account uuid, `ext:<id>`, or the e-mail of a personal account's user.
+        account: String,
+        /// Plan key.
+        plan: String,
+        /// Billing interval.
+        #[arg(long, default_value = "month", value_parser = ["month", "year"])]
+        interval: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Create the demo users (a customer, an org owner, a super admin) if missing,
+    /// and print their credentials.
+    Seed,
+}
+
+/// Parses the command line and runs the command.
+///
+/// # Errors
+/// Whatever the command met, with context for the operator.
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    crate::telemetry::init_logging();
+    let mut cfg = Config::load(cli.config.as_deref())?;
+    if let Command::Serve { listen: Some(addr) } = &cli.command {
+        cfg.listen = *addr;
+    }
+    tracing::info!(config = ?cfg.masked(), "effective configuration");
+    match cli.command {
+        Command::Serve { .. } => crate::serve::run(cfg).await,
+        Command::Migrate => {
+            let pool = connect(&cfg).await?;
+            tollgate::db::migrate(&pool).await.context("migrations failed")?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Catalog(CatalogCommand::Load { file, if_empty }) => {
+            let t = services(&cfg).await?;
+            if let (true, Ok(active)) = (if_empty, t.catalog.get()) {
+                println!("catalog {} is already loaded; left as it is", active.name);
+                return Ok(());
+            }
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let loaded = catalog::load(&t.pool, &file.display().to_string(), &text, &Actor::Cli).await?;
+            println!(
+                "loaded catalog {} ({}): {} plans, {} meters, {} features",
+                loaded.name,
+                loaded.title,
+                loaded.plans.len(),
+                loaded.meters.len(),
+                loaded.features.len()
+            );
+            Ok(())
+        }
+        Command::Users(UsersCommand::Create { email, name, password, super_admin }) => {
+            let t = services(&cfg).await?;
+            let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            let name = PersonName::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+            let password = NewPassword::parse(&password).map_err(|e| anyhow::anyhow!("--password: {e}"))?;
+            let created = auth::sign_up(&t.pool, &email, &name, &password, super_admin, Some(&Actor::Cli)).await?;
+            println!("created user {} ({email}) with personal account {}", created.user_id, created.account_id);
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Create(KeyTarget { target, name })) => {
+            let t = services(&cfg).await?;
+            let created = if target.platform {
+                keys::create_platform_key(&t.pool, &name, &Actor::Cli).await?
+            } else {
+                let account = find_account(&t, target.account.as_deref().unwrap_or_default()).await?;
+                keys::create_account_key(&t.pool, account, &name, &Actor::Cli).await?
+            };
+            println!("{}", created.secret);
+            eprintln!("created {} key \"{}\" ({}); it is shown only this once", created.key.kind, created.key.name, created.key.prefix);
+            Ok(())
+        }
+        Command::Accounts(AccountsCommand::SetPlan { account, plan, interval }) => {
+            let t = services(&cfg).await?;
+            let account_id = find_account(&t, &account).await?;
+            let interval: Interval = interval.parse()?;
+            let sub = plans::choose(&t, account_id, &plan, interval, plans::Chooser::Operator, &Actor::Cli, chrono::Utc::now()).await?;
+            println!("account {account_id} is on {} ({}), status {}", sub.plan_key, sub.interval, sub.status);
+            Ok(())
+        }
+        Command::Demo(DemoCommand::Seed) => demo::seed(&services(&cfg).await?).await,
+    }
+}
+
+async fn connect(cfg: &Config) -> anyhow::Result<sqlx::PgPool> {
+    tollgate::db::connect(&cfg.database_url, 4)
+        .await
+        .with_context(|| format!("cannot reach PostgreSQL at {}", cfg.masked().database_url))
+}
+
+async fn services(cfg: &Config) -> anyhow::Result<Tollgate> {
+    let pool = connect(cfg).await?;
+    tollgate::db::migrate(&pool).await.context("migrations failed")?;
+    Ok(Tollgate::new(pool, Settings { public_url: cfg.public_url(), sales_email: cfg.sales_email.clone() }).await?)
+}
+
+async fn find_account(t: &Tollgate, reference: &str) -> anyhow::Result<uuid::Uuid> {
+    let r = AccountRef::parse(reference).map_err(|e| anyhow::anyhow!("account `{reference}`: {e}"))?;
+    match accounts::find(&t.pool, &r).await? {
+        Some(a) => Ok(a.id),
+        None => bail!("no account `{reference}`"),
+    }
+}

@@ -1,0 +1,116 @@
+//! Configuration: defaults, then an optional TOML file (`--config`, or
+//! `tollgate.toml` in the working directory if present), then `TOLLGATE_*`
+//! environment variables, then `DATABASE_URL`. The effective configuration is logged
+//! at start with secrets masked.
+
+use anyhow::Context;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// Everything the operator can set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// PostgreSQL URL (`postgres://user:password@host:port/db`).
+    pub database_url: String,
+    /// Pool size per process.
+    pub db_max_connections: u32,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Public base URL; defaults to `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Where "contact sales" goes.
+    pub sales_email: String,
+    /// Send the session cookie over HTTPS only (set behind TLS).
+    pub cookie_secure: bool,
+    /// Built site (CSS, WASM) directory.
+    pub site_root: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "postgres://localhost/tollgate".into(),
+            db_max_connections: 20,
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            public_url: None,
+            sales_email: "sales@example.com".into(),
+            cookie_secure: false,
+            site_root: "target/site".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the configuration.
+    ///
+    /// # Errors
+    /// A missing explicit file, or a value of the wrong type (named in the message).
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                anyhow::ensure!(path.exists(), "configuration file {} does not exist", path.display());
+                figment = figment.merge(Toml::file(path));
+            }
+            None if Path::new("tollgate.toml").exists() => figment = figment.merge(Toml::file("tollgate.toml")),
+            None => {}
+        }
+        figment = figment
+            .merge(Env::prefixed("TOLLGATE_").ignore(&["CONFIG", "PG_PORT", "TARGET_DIR"]))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .merge(Env::raw().only(&["LEPTOS_SITE_ROOT"]).map(|_| "site_root".into()));
+        figment.extract().context("invalid configuration")
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_string()
+    }
+
+    /// The configuration as it may be logged: the database password masked.
+    pub fn masked(&self) -> Config {
+        Config { database_url: mask_url_password(&self.database_url), ..self.clone() }
+    }
+}
+
+/// Replaces the password of a URL's user-info with `***`.
+pub fn mask_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else { return url.to_string() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_masked() {
+        assert_eq!(mask_url_password("postgres://u:s3cr3t@db:5432/t"), "postgres://u:***@db:5432/t");
+        assert_eq!(mask_url_password("postgres://u@db/t"), "postgres://u@db/t");
+        assert_eq!(mask_url_password("postgres://u:p@ss@db/t"), "postgres://u:***@db/t");
+    }
+
+    #[test]
+    fn env_overrides_file_and_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("t.toml", "listen = \"127.0.0.1:4000\"\nsales_email = \"file@example.com\"")?;
+            jail.set_env("TOLLGATE_SALES_EMAIL", "env@example.com");
+            jail.set_env("DATABASE_URL", "postgres://x:y@h/d");
+            let c = Config::load(Some(Path::new("t.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(c.listen.port(), 4000);
+            assert_eq!(c.sales_email, "env@example.com");
+            assert_eq!(c.masked().database_url, "postgres://x:***@h/d");
+            assert_eq!(c.public_url(), "http://127.0.0.1:4000");
+            jail.set_env("TOLLGATE_LISTEN", "not an address");
+            assert!(Config::load(None).is_err());
+            Ok(())
+        });
+    }
+}

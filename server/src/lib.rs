@@ -1,0 +1,10 @@
+//! Tollgate's server: the axum router (pages, `/api/v1`, live stream, health and
+//! metrics), background tasks, and the operator CLI behind the `tollgate` binary.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod health;
+pub mod live;
+pub mod serve;
+pub mod telemetry;

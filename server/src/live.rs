@@ -1,0 +1,74 @@
+//! `GET /live/usage`: a Server-Sent Events stream of the signed-in account's
+//! dashboard data. It sends the current data at once, then again after each
+//! change of that account's usage, plan or notifications (fanned out through
+//! PostgreSQL NOTIFY, so a change made through any server process arrives).
+
+use crate::serve::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::stream::{self, Stream};
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tollgate::service::live::Change;
+use tollgate::service::Tollgate;
+use tollgate_app::server::ctx::signed_in_with;
+use tollgate_app::server::dashboard::ssr::load;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+/// Changes arriving within this window are sent as one update.
+const COALESCE: Duration = Duration::from_millis(50);
+
+struct LiveState {
+    tollgate: Tollgate,
+    session: Session,
+    account_id: Uuid,
+    changes: tokio::sync::broadcast::Receiver<Change>,
+    first: bool,
+}
+
+/// The stream; `401` when signed out.
+pub async fn usage_stream(State(state): State<AppState>, session: Session) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, StatusCode> {
+    let t = state.tollgate;
+    let me = signed_in_with(&t, &session).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?.ok_or(StatusCode::UNAUTHORIZED)?;
+    let changes = t.live.subscribe();
+    let init = LiveState { tollgate: t, session, account_id: me.account_id, changes, first: true };
+    let updates = stream::unfold(Some(init), |state| async move {
+        let mut s = state?;
+        if !s.first && !wait_for_change(&mut s).await {
+            return None;
+        }
+        s.first = false;
+        // Re-check who is asking on every update: a disabled user or a removed
+        // member stops receiving data at once.
+        let me = signed_in_with(&s.tollgate, &s.session).await.ok().flatten().filter(|m| m.account_id == s.account_id);
+        let Some(me) = me else {
+            return Some((Ok(Event::default().event("end").data("signed out")), None));
+        };
+        match load(&s.tollgate, s.account_id, me.user.id).await {
+            Ok(data) => match serde_json::to_string(&data) {
+                Ok(json) => Some((Ok(Event::default().data(json)), Some(s))),
+                Err(_) => None,
+            },
+            Err(e) => Some((Ok(Event::default().event("end").data(e.to_string())), None)),
+        }
+    });
+    Ok(Sse::new(updates).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Waits until this stream's account changed (or everything must refresh), then
+/// lets a burst of changes settle. False when the hub closed.
+async fn wait_for_change(s: &mut LiveState) -> bool {
+    loop {
+        match s.changes.recv().await {
+            Ok(Change::Usage(id)) if id != s.account_id => continue,
+            Ok(_) | Err(RecvError::Lagged(_)) => break,
+            Err(RecvError::Closed) => return false,
+        }
+    }
+    tokio::time::sleep(COALESCE).await;
+    while s.changes.try_recv().is_ok() {}
+    true
+}

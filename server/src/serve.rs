@@ -1,0 +1,130 @@
+//! `tollgate serve`: the HTTP server (pages, `/api/v1`, live stream, health) plus
+//! the live listener and background upkeep.
+
+use crate::config::Config;
+use crate::{api, health, live, telemetry};
+use axum::extract::FromRef;
+use axum::routing::get;
+use axum::Router;
+use leptos::config::{Env, LeptosOptions};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tollgate::db::sessions::PgSessionStore;
+use tollgate::service::{jobs, Settings, Tollgate};
+use tollgate_app::{shell, App};
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// Leptos' options (site root, output name).
+    pub leptos: LeptosOptions,
+    /// The services.
+    pub tollgate: Tollgate,
+    /// Metrics exporter.
+    pub metrics: PrometheusHandle,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos.clone()
+    }
+}
+
+impl FromRef<AppState> for Tollgate {
+    fn from_ref(s: &AppState) -> Self {
+        s.tollgate.clone()
+    }
+}
+
+/// Session cookie name.
+pub const SESSION_COOKIE: &str = "tollgate_session";
+/// Sessions end after this long without a request.
+pub const SESSION_IDLE_DAYS: i64 = 14;
+
+/// Leptos' options for a server at `cfg.listen` serving `cfg.site_root`.
+pub fn leptos_options(cfg: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("tollgate")
+        .site_root(cfg.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(cfg.listen)
+        .env(if cfg!(debug_assertions) { Env::DEV } else { Env::PROD })
+        .build()
+}
+
+/// The whole router.
+pub fn router(state: AppState, cookie_secure: bool) -> Router {
+    let sessions = SessionManagerLayer::new(PgSessionStore::new(state.tollgate.pool.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(cookie_secure)
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(SESSION_IDLE_DAYS)));
+    let routes = generate_route_list(App);
+    let tollgate = state.tollgate.clone();
+    let site = Router::new()
+        .leptos_routes_with_context(&state, routes, move || provide_context(tollgate.clone()), {
+            let options = state.leptos.clone();
+            move || shell(options.clone())
+        })
+        .route("/live/usage", get(live::usage_stream))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(sessions);
+    Router::new()
+        .nest("/api/v1", api::router())
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .merge(site)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(telemetry::track))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+///
+/// # Errors
+/// Database unreachable, migrations failing, or the address in use.
+pub async fn run(cfg: Config) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let pool = tollgate::db::connect(&cfg.database_url, cfg.db_max_connections)
+        .await
+        .with_context(|| format!("cannot reach PostgreSQL at {}", cfg.masked().database_url))?;
+    tollgate::db::migrate(&pool).await.context("migrations failed")?;
+    let tollgate = Tollgate::new(pool, Settings { public_url: cfg.public_url(), sales_email: cfg.sales_email.clone() }).await?;
+    if tollgate.catalog.get().is_err() {
+        tracing::warn!("no catalog is loaded: run `tollgate catalog load catalogs/emtchat.toml`");
+    }
+    tokio::spawn(tollgate::service::live::listen(tollgate.clone()));
+    tokio::spawn(jobs::run(tollgate.clone()));
+    let state = AppState { leptos: leptos_options(&cfg), tollgate, metrics: telemetry::metrics() };
+    let app = router(state, cfg.cookie_secure);
+    let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    tracing::info!("Tollgate is serving on http://{} (public URL {})", cfg.listen, cfg.public_url());
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

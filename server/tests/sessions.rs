@@ -1,0 +1,109 @@
+//! Log-in through the server functions: cookies, rotation, the failure limit, and
+//! the paywall's redirects.
+
+mod support;
+
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use sqlx::PgPool;
+use support::{spawn_app, TestApp, PASSWORD};
+
+/// Posts the log-in form like a browser without JavaScript; returns the status,
+/// Location and the session cookie set (name=value).
+async fn log_in(app: &TestApp, email: &str, password: &str, cookie: Option<&str>) -> (u16, String, Option<String>, Vec<String>) {
+    let mut req = app
+        .http
+        .post(app.url("/_fn/log_in"))
+        .header("accept", "text/html")
+        .header("referer", app.url("/login"))
+        .form(&[("email", email), ("password", password), ("next", "/settings/api-keys")]);
+    if let Some(c) = cookie {
+        req = req.header(COOKIE, c);
+    }
+    let res = req.send().await.unwrap();
+    let headers: Vec<String> = res.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    let session = headers.iter().find(|h| h.starts_with("tollgate_session=")).map(|h| h.split(';').next().unwrap().to_string());
+    let location = res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    (res.status().as_u16(), location, session, headers)
+}
+
+async fn dashboard_status(app: &TestApp, cookie: &str) -> (u16, String) {
+    let res = app.http.get(app.url("/dashboard")).header(COOKIE, cookie).header("accept", "text/html").send().await.unwrap();
+    let location = res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    (res.status().as_u16(), location)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn log_in_sets_a_strict_cookie_rotates_the_id_and_goes_to_next(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let c = app.customer(Some("starter")).await;
+    let (status, location, first, headers) = log_in(&app, &c.email, PASSWORD, None).await;
+    assert_eq!((status, location.as_str()), (302, "/settings/api-keys"));
+    let first = first.expect("session cookie");
+    let set = headers.iter().find(|h| h.starts_with("tollgate_session=")).unwrap();
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+    assert_eq!(dashboard_status(&app, &first).await.0, 200);
+
+    // Logging in again from the same browser gets a new id; the old one is dead.
+    let (_, _, second, _) = log_in(&app, &c.email, PASSWORD, Some(&first)).await;
+    let second = second.expect("rotated cookie");
+    assert_ne!(first, second);
+    assert_eq!(dashboard_status(&app, &second).await.0, 200);
+    let (status, location) = dashboard_status(&app, &first).await;
+    assert_eq!((status, location.as_str()), (302, "/login?next=%2Fdashboard"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn five_failures_a_minute_answer_too_many_attempts(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let c = app.customer(Some("starter")).await;
+    for _ in 0..5 {
+        let (status, location, session, _) = log_in(&app, &c.email, "wrong password", None).await;
+        assert_eq!(status, 302);
+        assert!(location.contains("__err="), "the error travels back in the URL: {location}");
+        assert!(session.is_none());
+    }
+    let (_, location, session, _) = log_in(&app, &c.email, PASSWORD, None).await;
+    assert!(session.is_none(), "even the right password is refused for a minute");
+    let err = location.split("__err=").nth(1).unwrap();
+    let decoded = String::from_utf8(base64_url_decode(err)).unwrap();
+    assert!(decoded.contains("Too many attempts"), "{decoded}");
+    // Another e-mail is not affected.
+    let d = app.customer(Some("starter")).await;
+    assert!(log_in(&app, &d.email, PASSWORD, None).await.2.is_some());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_paywall_redirects(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let res = app.http.get(app.url("/dashboard")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(res.headers()[LOCATION], "/login?next=%2Fdashboard");
+    let public = app.http.get(app.url("/pricing")).send().await.unwrap();
+    assert_eq!(public.status(), 200);
+    let html = public.text().await.unwrap();
+    assert!(html.contains("data-plan=\"starter\"") && html.contains("Can I change plans anytime?"), "pricing renders on the server");
+
+    let c = app.customer(None).await;
+    let (_, _, cookie, _) = log_in(&app, &c.email, PASSWORD, None).await;
+    let (status, location) = dashboard_status(&app, &cookie.unwrap()).await;
+    assert_eq!((status, location.as_str()), (302, "/pricing"));
+    let missing = app.http.get(app.url("/no/such/page")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+fn base64_url_decode(s: &str) -> Vec<u8> {
+    let s = s.split('&').next().unwrap().replace("%3D", "=");
+    let table = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = Vec::new();
+    let (mut buf, mut bits) = (0u32, 0);
+    for c in s.bytes().filter(|c| *c != b'=') {
+        let v = table.iter().position(|t| *t == c).expect("base64url") as u32;
+        buf = (buf << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    out
+}
