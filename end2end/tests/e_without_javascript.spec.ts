@@ -1,0 +1,36 @@
+import { test, expect } from '@playwright/test';
+import { PASSWORD, uniqueEmail } from './helpers';
+
+test.use({ javaScriptEnabled: false });
+
+test('pricing, sign-up errors and the dashboard work without JavaScript', async ({ page }) => {
+  await page.goto('/pricing?interval=year');
+  await expect(page.locator('[data-plan]')).toHaveCount(5);
+  await expect(page.locator('[data-plan="pro"]').getByTestId('price')).toHaveText('$490');
+  await expect(page.getByRole('table')).toContainText('Queries per billing period');
+  await expect(page.getByText('Can I change plans anytime?')).toBeVisible();
+
+  await page.goto('/signup?plan=pro&interval=year');
+  const email = uniqueEmail('nojs');
+  await page.getByLabel('Name').fill('Noah No-Script');
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill('short');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.locator('#field-password-error')).toHaveText('Use at least 10 characters.');
+  await expect(page.getByLabel('E-mail')).toHaveValue(email);
+  await expect(page.getByLabel('Name')).toHaveValue('Noah No-Script');
+  await expect(page.getByTestId('chosen-plan')).toContainText('Pro billed every year');
+
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByTestId('plan-card')).toHaveAttribute('data-plan', 'pro');
+  await expect(page.locator('[data-meter="queries"]')).toContainText('Unlimited on your plan');
+
+  await page.goto('/settings/api-keys');
+  await page.getByLabel('Name').fill('no-js key');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await expect(page.getByTestId('new-key-secret')).toHaveValue(/^tg_sk_/);
+  await page.reload();
+  await expect(page.getByTestId('new-key')).toHaveCount(0); // shown once
+});

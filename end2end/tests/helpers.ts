@@ -1,0 +1,64 @@
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
+
+export const SECOND_URL = process.env.E2E_SECOND_URL ?? 'http://127.0.0.1:3101';
+export const PASSWORD = 'correct horse battery';
+
+/** A fresh e-mail address for one test. */
+export function uniqueEmail(tag: string): string {
+  return `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@e2e.test`;
+}
+
+/** Waits until the page is hydrated (the WASM bundle has run). */
+export async function hydrated(page: Page): Promise<void> {
+  await page.waitForFunction(() => (window as any).__tollgate_hydrated === true);
+}
+
+/** Signs up through the form, with `plan` pre-selected (or none). */
+export async function signUp(page: Page, email: string, plan?: string, interval = 'month'): Promise<void> {
+  await page.goto(plan ? `/signup?plan=${plan}&interval=${interval}` : '/signup');
+  await hydrated(page);
+  await page.getByLabel('Name').fill('E2E Tester');
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(plan ? /\/dashboard$/ : /\/pricing\?welcome=1$/);
+}
+
+/** Creates an API key on the settings page and returns its secret. */
+export async function createKey(page: Page, name = 'e2e backend'): Promise<string> {
+  await page.goto('/settings/api-keys');
+  await hydrated(page);
+  await page.getByLabel('Name').fill(name);
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const secret = page.getByTestId('new-key-secret');
+  await expect(secret).toHaveValue(/^tg_sk_[A-Za-z0-9]{32}$/);
+  await expect(page.locator(`tr[data-key="${name}"]`)).toBeVisible();
+  return secret.inputValue();
+}
+
+let batch = 0;
+
+/** Sends `count` queries through /api/v1/events on `baseURL`. */
+export async function sendQueries(request: APIRequestContext, key: string, count: number, baseURL = SECOND_URL): Promise<void> {
+  batch += 1;
+  const events = Array.from({ length: count }, (_, i) => ({
+    meter: 'queries',
+    quantity: 1,
+    idempotency_key: `e2e-${Date.now()}-${batch}-${i}`,
+  }));
+  const res = await request.post(`${baseURL}/api/v1/events`, {
+    headers: { Authorization: `Bearer ${key}` },
+    data: { events },
+  });
+  expect(res.status(), await res.text()).toBe(202);
+  expect(await res.json()).toEqual({ accepted: count, duplicates: 0 });
+}
+
+/** POST /api/v1/check. */
+export async function check(request: APIRequestContext, key: string, body: object) {
+  const res = await request.post(`${SECOND_URL}/api/v1/check`, {
+    headers: { Authorization: `Bearer ${key}` },
+    data: body,
+  });
+  return { status: res.status(), body: await res.json() };
+}

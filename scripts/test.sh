@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs every test: the domain crate with and without `ssr`, the Leptos crates with
+# `ssr` and with `hydrate`, the PostgreSQL tests (one database per test), and the
+# Playwright tests in system Chromium against two `tollgate serve` processes on one
+# database. Installs what is missing first; `.ci/run` calls exactly this.
+set -euo pipefail
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=lib/app.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/app.sh"
+
+tg_ensure_toolchain
+tg_ensure_chromium
+tg_ensure_postgres
+export DATABASE_URL
+cd "$TG_ROOT"
+
+servers=()
+cleanup() {
+    local pid
+    for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    tg_stop_private_postgres
+}
+trap cleanup EXIT
+
+step() { tg_log "── $* ──"; }
+
+step "domain crate (pure, then with PostgreSQL services)"
+cargo test -p tollgate
+cargo test -p tollgate --features ssr
+
+step "Leptos app crate: ssr and hydrate feature sets"
+cargo test -p tollgate-app --features ssr
+cargo test -p tollgate-app --features hydrate
+
+step "server: API and PostgreSQL tests"
+cargo test -p tollgate-server
+
+step "build the site"
+tg_build
+bin=$(tg_bin)
+
+step "end-to-end: two servers on one database"
+tg_fresh_database tollgate_e2e
+e2e_db=$(tg_database_url_for tollgate_e2e)
+DATABASE_URL=$e2e_db tg_prepare_db
+mkdir -p "$TG_DATA/e2e"
+for port in 3100 3101; do
+    DATABASE_URL=$e2e_db TOLLGATE_LISTEN=127.0.0.1:$port RUST_LOG=warn \
+        "$bin" serve >"$TG_DATA/e2e/server-$port.log" 2>&1 &
+    servers+=($!)
+done
+tg_wait_ready http://127.0.0.1:3100
+tg_wait_ready http://127.0.0.1:3101
+E2E_BASE_URL=http://127.0.0.1:3100 E2E_SECOND_URL=http://127.0.0.1:3101 E2E_DATABASE_URL=$e2e_db \
+    npx playwright test --config end2end/playwright.config.ts
+step "all tests passed"
