@@ -11,7 +11,7 @@ pub mod model;
 pub mod pages;
 pub mod server;
 
-use components::layout::{AuthContext, Layout};
+use components::layout::Layout;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -40,11 +40,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The app: routes under one layout. Protected pages render in `Async` mode so the
-/// paywall's redirects are real `302`s before any byte is sent.
+/// paywall's redirects are real `302`s before any byte is sent. The layout creates
+/// the shared actions inside the router, where a failed plain-form post's error
+/// (in the URL) is visible to them.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    AuthContext::provide();
     view! {
         <Stylesheet id="leptos" href="/pkg/tollgate.css"/>
         <Title formatter=|text: String| if text.is_empty() { "Tollgate".to_string() } else { format!("{text} · Tollgate") }/>

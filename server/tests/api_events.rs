@@ -82,13 +82,15 @@ async fn a_rejected_batch_stores_nothing(pool: PgPool) {
 async fn events_can_name_a_member_and_levels_keep_the_latest(pool: PgPool) {
     let app = spawn_app(pool).await;
     let c = app.customer(Some("starter")).await;
+    // Level events after the subscription's start (earlier ones belong to the
+    // period before it), arriving out of order.
     let now = chrono::Utc::now();
     let batch = json!({"events": [
         {"meter": "queries", "quantity": 1, "idempotency_key": "u-1", "user": c.email.to_uppercase()},
         {"meter": "queries", "quantity": 1, "idempotency_key": "u-2", "user": c.user_id.to_string()},
-        {"meter": "documents", "quantity": 7, "idempotency_key": "d-1", "timestamp": (now - chrono::Duration::minutes(2)).to_rfc3339()},
-        {"meter": "documents", "quantity": 3, "idempotency_key": "d-2", "timestamp": (now - chrono::Duration::minutes(1)).to_rfc3339()},
-        {"meter": "documents", "quantity": 9, "idempotency_key": "d-0", "timestamp": (now - chrono::Duration::minutes(3)).to_rfc3339()},
+        {"meter": "documents", "quantity": 7, "idempotency_key": "d-1", "timestamp": (now + chrono::Duration::minutes(2)).to_rfc3339()},
+        {"meter": "documents", "quantity": 3, "idempotency_key": "d-2", "timestamp": (now + chrono::Duration::minutes(3)).to_rfc3339()},
+        {"meter": "documents", "quantity": 9, "idempotency_key": "d-0", "timestamp": (now + chrono::Duration::minutes(1)).to_rfc3339()},
         {"meter": "tokens", "quantity": "0.25", "idempotency_key": "t-1"},
         {"meter": "tokens", "quantity": 1e3, "idempotency_key": "t-2"}
     ]});

@@ -1,49 +1,17 @@
 //! The page frame: navigation (knowing who is signed in) and main area.
 
-use crate::error::AppError;
 use crate::model::Viewer;
-use crate::server::auth::{get_viewer, LogIn, LogOut, SignUp};
-use crate::server::plans::ChoosePlan;
+use crate::server::auth::{get_viewer, LogOut};
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
-/// The sign-in actions and the viewer they change, shared by every page.
-#[derive(Clone, Copy)]
-pub struct AuthContext {
-    /// Who is signed in; refetched after each auth action.
-    pub viewer: Resource<Result<Option<Viewer>, AppError>>,
-    /// Log-in form.
-    pub log_in: ServerAction<LogIn>,
-    /// Sign-up form.
-    pub sign_up: ServerAction<SignUp>,
-    /// Log-out button.
-    pub log_out: ServerAction<LogOut>,
-    /// Plan choice (changes the navigation's plan state).
-    pub choose_plan: ServerAction<ChoosePlan>,
-}
-
-impl AuthContext {
-    /// Creates the actions and the viewer resource and provides them.
-    pub fn provide() {
-        let log_in = ServerAction::<LogIn>::new();
-        let sign_up = ServerAction::<SignUp>::new();
-        let log_out = ServerAction::<LogOut>::new();
-        let choose_plan = ServerAction::<ChoosePlan>::new();
-        let viewer = Resource::new(
-            move || (log_in.version().get(), sign_up.version().get(), log_out.version().get(), choose_plan.version().get()),
-            |_| get_viewer(),
-        );
-        provide_context(AuthContext { viewer, log_in, sign_up, log_out, choose_plan });
-    }
-
-    /// The context.
-    pub fn get() -> Self {
-        expect_context::<AuthContext>()
-    }
-}
-
-/// Navigation and page body.
+/// Navigation and page body. The navigation asks who is signed in again after every
+/// navigation (logging in, signing up and out all end in one).
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    let location = use_location();
+    let viewer = Resource::new(move || location.pathname.get(), |_| get_viewer());
+    let log_out = ServerAction::<LogOut>::new();
     view! {
         <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:px-3 focus:py-2">
             "Skip to content"
@@ -57,7 +25,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <div class="flex items-center gap-4 text-sm">
                     <a href="/pricing" class="text-slate-700 hover:text-slate-900">"Pricing"</a>
                     <Transition fallback=|| ()>
-                        {move || Suspend::new(async move { nav_for(AuthContext::get().viewer.await.ok().flatten()) })}
+                        {move || Suspend::new(async move { nav_for(viewer.await.ok().flatten(), log_out) })}
                     </Transition>
                 </div>
             </nav>
@@ -66,16 +34,14 @@ pub fn Layout(children: Children) -> impl IntoView {
     }
 }
 
-fn nav_for(viewer: Option<Viewer>) -> AnyView {
+fn nav_for(viewer: Option<Viewer>, log_out: ServerAction<LogOut>) -> AnyView {
     match viewer {
         None => view! {
             <a href="/login" class="text-slate-700 hover:text-slate-900">"Log in"</a>
             <a href="/signup" class="rounded-md bg-indigo-600 px-3 py-1.5 font-semibold text-white hover:bg-indigo-500">"Sign up"</a>
         }
         .into_any(),
-        Some(v) => {
-            let log_out = AuthContext::get().log_out;
-            view! {
+        Some(v) => view! {
                 <a href="/dashboard" class="text-slate-700 hover:text-slate-900">"Dashboard"</a>
                 <a href="/notifications" class="text-slate-700 hover:text-slate-900" data-testid="nav-notifications">
                     "Notifications"
@@ -88,8 +54,7 @@ fn nav_for(viewer: Option<Viewer>) -> AnyView {
                 <ActionForm action=log_out attr:class="inline">
                     <button type="submit" class="text-slate-700 hover:text-slate-900">"Log out"</button>
                 </ActionForm>
-            }
-            .into_any()
         }
+        .into_any(),
     }
 }

@@ -1,9 +1,9 @@
 //! `/signup` and `/login`.
 
 use crate::components::form::{action_error, field_error, kept_value, Field, FormAlert, Submit};
-use crate::components::layout::AuthContext;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use crate::server::auth::{LogIn, SignUp};
 use leptos_router::hooks::use_query_map;
 
 fn card(title: &'static str, body: impl IntoView) -> impl IntoView {
@@ -19,7 +19,7 @@ fn card(title: &'static str, body: impl IntoView) -> impl IntoView {
 /// (`?plan=starter&interval=month`).
 #[component]
 pub fn SignUpPage() -> impl IntoView {
-    let action = AuthContext::get().sign_up;
+    let action = ServerAction::<SignUp>::new();
     let query = use_query_map();
     let error = action_error(action);
     let plan = kept_value(error, "plan", query.read_untracked().get("plan")).filter(|p| !p.is_empty());
@@ -60,7 +60,7 @@ pub fn SignUpPage() -> impl IntoView {
 /// Log-in, returning to `?next=` afterwards.
 #[component]
 pub fn LogInPage() -> impl IntoView {
-    let action = AuthContext::get().log_in;
+    let action = ServerAction::<LogIn>::new();
     let query = use_query_map();
     let error = action_error(action);
     let next = kept_value(error, "next", query.read_untracked().get("next")).unwrap_or_default();

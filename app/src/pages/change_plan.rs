@@ -2,8 +2,7 @@
 
 use crate::components::form::{action_error, FormAlert, Submit};
 use crate::components::gate::Gate;
-use crate::components::layout::AuthContext;
-use crate::server::plans::preview_change;
+use crate::server::plans::{preview_change, ChoosePlan};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -17,7 +16,7 @@ pub fn ChangePlanPage() -> impl IntoView {
         (q.get("plan").unwrap_or_default(), q.get("interval").unwrap_or_else(|| "month".into()))
     };
     let preview = Resource::new_blocking(wanted, |(plan, interval)| preview_change(plan, interval));
-    let action = AuthContext::get().choose_plan;
+    let action = ServerAction::<ChoosePlan>::new();
     let error = action_error(action);
     view! {
         <Title text="Change plan"/>

@@ -2,8 +2,8 @@
 //! table and the FAQ. Fully rendered on the server; the toggle is a pair of links.
 
 use crate::components::gate::ErrorPanel;
-use crate::components::layout::AuthContext;
 use crate::model::{PlanCard, PricingData};
+use crate::server::plans::ChoosePlan;
 use crate::server::pricing::get_pricing;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,8 +17,8 @@ pub fn PricingPage() -> impl IntoView {
         Some("year") => "year".to_string(),
         _ => "month".to_string(),
     });
-    let auth = AuthContext::get();
-    let data = Resource::new(move || (interval.get(), auth.choose_plan.version().get()), |(i, _)| get_pricing(i));
+    let choose = ServerAction::<ChoosePlan>::new();
+    let data = Resource::new(move || (interval.get(), choose.version().get()), |(i, _)| get_pricing(i));
     let welcome = query.read_untracked().get("welcome").is_some();
     view! {
         <Title text="Pricing"/>
@@ -34,7 +34,7 @@ pub fn PricingPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="mt-8 text-center text-slate-500">"Loading plans…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(d) => view! { <Pricing data=d interval=interval.get_untracked()/> }.into_any(),
+                    Ok(d) => view! { <Pricing data=d interval=interval.get_untracked() choose/> }.into_any(),
                     Err(e) => view! { <div class="mt-8"><ErrorPanel error=e/></div> }.into_any(),
                 }
             })}
@@ -69,13 +69,13 @@ fn IntervalToggle(interval: Memo<String>) -> impl IntoView {
 }
 
 #[component]
-fn Pricing(data: PricingData, interval: String) -> impl IntoView {
+fn Pricing(data: PricingData, interval: String, choose: ServerAction<ChoosePlan>) -> impl IntoView {
     let plan_names: Vec<String> = data.plans.iter().map(|p| p.name.clone()).collect();
     let cards = data
         .plans
         .iter()
         .cloned()
-        .map(|p| view! { <PlanCardView plan=p interval=interval.clone() signed_in=data.signed_in subscribed=data.subscribed sales_email=data.sales_email.clone()/> })
+        .map(|p| view! { <PlanCardView plan=p interval=interval.clone() signed_in=data.signed_in subscribed=data.subscribed sales_email=data.sales_email.clone() choose/> })
         .collect_view();
     view! {
         <div class="mt-8 grid gap-4 sm:grid-cols-2 lg:grid-cols-5">{cards}</div>
@@ -115,8 +115,7 @@ fn Pricing(data: PricingData, interval: String) -> impl IntoView {
 }
 
 #[component]
-fn PlanCardView(plan: PlanCard, interval: String, signed_in: bool, subscribed: bool, sales_email: String) -> impl IntoView {
-    let choose = AuthContext::get().choose_plan;
+fn PlanCardView(plan: PlanCard, interval: String, signed_in: bool, subscribed: bool, sales_email: String, choose: ServerAction<ChoosePlan>) -> impl IntoView {
     let button = "mt-6 block w-full rounded-md px-3 py-2 text-center text-sm font-semibold";
     let primary = format!("{button} bg-indigo-600 text-white hover:bg-indigo-500");
     let cta = if !plan.self_serve {

@@ -23,8 +23,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         })?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(&mut de).map(ApiJson).map_err(|e| {
-            let (field, index) = locate(&e.path().to_string());
+            let mut path = e.path().to_string();
             let inner = e.into_inner();
+            // A missing field is reported at its parent: name the field itself.
+            if let Some(missing) = missing_field(&inner.to_string()) {
+                path = if path == "." { missing.to_string() } else { format!("{path}.{missing}") };
+            }
+            let (field, index) = locate(&path);
             let message = if inner.is_syntax() || inner.is_eof() {
                 format!("the body is not valid JSON: {inner}")
             } else {
@@ -41,6 +46,11 @@ fn e_path_or_body(field: &str) -> &str {
     } else {
         field
     }
+}
+
+/// The field named by serde's "missing field `x`" message.
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.split('`').next()
 }
 
 /// Splits `events[3].quantity` into (`quantity`, `Some(3)`); other paths stay whole.
@@ -70,5 +80,7 @@ mod tests {
         assert_eq!(locate("events[12]"), ("events".into(), Some(12)));
         assert_eq!(locate("feature"), ("feature".into(), None));
         assert_eq!(locate("."), ("body".into(), None));
+        assert_eq!(super::missing_field("missing field `quantity` at line 1 column 52"), Some("quantity"));
+        assert_eq!(super::missing_field("invalid type"), None);
     }
 }
