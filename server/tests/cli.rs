@@ -1,0 +1,84 @@
+//! The `tollgate` binary itself: exit codes, messages and effects, on a database
+//! of its own per test.
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::process::{Command, Output};
+
+/// Runs `tollgate <args>` against the test's database.
+fn tollgate(db: &PgConnectOptions, args: &[&str]) -> Output {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let url = format!("{}/{}", base.rsplit_once('/').expect("a database in the URL").0, db.get_database().expect("a test database"));
+    Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn operator_commands_work_end_to_end(pool_options: PgPoolOptions, db: PgConnectOptions) {
+    let pool = pool_options.connect_with(db.clone()).await.unwrap();
+    let out = tollgate(&db, &["catalog", "load", "catalogs/emtchat.toml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("loaded catalog emtchat"));
+    let again = tollgate(&db, &["catalog", "load", "--if-empty", "catalogs/emtchat.toml"]);
+    assert!(text(&again.stdout).contains("already loaded"));
+
+    let out = tollgate(&db, &["users", "create", "--email", "Ada@Example.com", "--name", "Ada", "--password", "correct horse battery"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = tollgate(&db, &["accounts", "set-plan", "ada@example.com", "enterprise", "--interval", "year"]);
+    assert!(out.status.success(), "operators may set contact-sales plans: {}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("enterprise"));
+
+    let out = tollgate(&db, &["keys", "create", "--account", "ada@example.com", "--name", "backend"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let key = text(&out.stdout);
+    let key = key.trim();
+    assert!(key.starts_with("tg_sk_") && !key.contains('\n'), "stdout is only the key: {key:?}");
+    let caller = tollgate::service::keys::authenticate(&pool, key).await.expect("the printed key works");
+    assert!(matches!(caller, tollgate::service::keys::Caller::Account { .. }));
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM api_keys WHERE prefix = $1").bind(&key[..12]).fetch_one(&pool).await.unwrap();
+    assert_eq!(stored, 1);
+
+    let out = tollgate(&db, &["keys", "create", "--platform", "--name", "ops"]);
+    assert!(text(&out.stdout).trim().starts_with("tg_pk_"));
+    let audit: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE actor_kind = 'cli'").fetch_one(&pool).await.unwrap();
+    assert!(audit >= 5, "every change is audited as the CLI: {audit}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn bad_arguments_fail_clearly_and_change_nothing(pool_options: PgPoolOptions, db: PgConnectOptions) {
+    let pool = pool_options.connect_with(db.clone()).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("tollgate-cli-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, include_str!("../../catalogs/emtchat.toml").replace("[plans.free.limits]\nqueries", "[plans.free.limits]\nquerys")).unwrap();
+    let out = tollgate(&db, &["catalog", "load", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.toml: plans.free.limits.querys: no meter \"querys\" in this catalog"), "{err}");
+    let catalogs: i64 = sqlx::query_scalar("SELECT count(*) FROM catalog_info").fetch_one(&pool).await.unwrap();
+    assert_eq!(catalogs, 0);
+
+    let cases: [(&[&str], i32, &str); 6] = [
+        (&["keys", "create", "--name", "x"], 2, "--platform"),
+        (&["keys", "create", "--platform", "--account", "a@b.co", "--name", "x"], 2, "cannot be used with"),
+        (&["accounts", "set-plan", "nobody@example.com", "pro"], 1, "no account"),
+        (&["accounts", "set-plan", "x", "pro", "--interval", "weekly"], 2, "weekly"),
+        (&["users", "create", "--email", "not-an-email", "--name", "A", "--password", "correct horse battery"], 1, "--email"),
+        (&["catalog", "load", "/nonexistent.toml"], 1, "cannot read"),
+    ];
+    for (args, code, message) in cases {
+        let out = tollgate(&db, args);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(message), "{args:?}: {}", text(&out.stderr));
+    }
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&pool).await.unwrap();
+    assert_eq!(users, 0);
+}
