@@ -17,7 +17,7 @@ CREATE TABLE meters (
     name         text NOT NULL,
     unit         text NOT NULL,
     aggregation  text NOT NULL CHECK (aggregation IN ('count', 'sum', 'max', 'last')),
-    reset        text NOT NULL CHECK (reset IN ('billing_period', 'calendar_month')),
+    reset        text NOT NULL CHECK (reset IN ('billing_period', 'monthly', 'calendar_month')),
     description  text NOT NULL DEFAULT '',
     position     integer NOT NULL,
     archived_at  timestamptz

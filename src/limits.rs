@@ -213,7 +213,7 @@ pub fn evaluate(limit: &EffectiveLimit, thresholds: &[Threshold], usage: Decimal
 /// The thresholds that usage at `percent` has reached, lowest first.
 pub fn reached<'a>(thresholds: &'a [Threshold], percent: Decimal) -> impl Iterator<Item = &'a Threshold> + 'a {
     let mut sorted: Vec<&Threshold> = thresholds.iter().filter(move |t| t.percent <= percent).collect();
-    sorted.sort_by(|a, b| a.percent.cmp(&b.percent));
+    sorted.sort_by_key(|t| t.percent);
     sorted.into_iter()
 }
 

@@ -154,7 +154,7 @@ mod tests {
 
     #[test]
     fn currency_parses_case_insensitively_and_refuses_junk() {
-        assert_eq!(Currency::parse("usd").unwrap(), Currency::USD);
+        assert_eq!(Currency::parse("usd").expect("test fixture"), Currency::USD);
         assert!(Currency::parse("US").is_err());
         assert!(Currency::parse("U$D").is_err());
         assert!(Currency::parse("USDT").is_err());
@@ -166,9 +166,9 @@ mod tests {
         assert_eq!(usd("0.125").round().amount, dec("0.13"));
         assert_eq!(usd("-0.125").round().amount, dec("-0.13"));
         assert_eq!(usd("0.124").round().amount, dec("0.12"));
-        let jpy = Money::new(dec("100.5"), Currency::parse("JPY").unwrap());
+        let jpy = Money::new(dec("100.5"), Currency::parse("JPY").expect("test fixture"));
         assert_eq!(jpy.round().amount, dec("101"));
-        let bhd = Money::new(dec("1.2345"), Currency::parse("BHD").unwrap());
+        let bhd = Money::new(dec("1.2345"), Currency::parse("BHD").expect("test fixture"));
         assert_eq!(bhd.round().amount, dec("1.235"));
     }
 

@@ -68,17 +68,22 @@ impl FromStr for Interval {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reset {
-    /// With the subscription's billing period.
+    /// With the subscription's billing period (a year on annual plans).
     BillingPeriod,
+    /// Every month from the subscription's anchor, whatever the billing interval:
+    /// monthly allowances that annual plans keep ("500 queries a month, billed
+    /// yearly"). Equal to `BillingPeriod` on monthly plans.
+    Monthly,
     /// On the first of each calendar month, 00:00 UTC.
     CalendarMonth,
 }
 
 impl Reset {
-    /// `"billing_period"` or `"calendar_month"`.
+    /// `"billing_period"`, `"monthly"` or `"calendar_month"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Reset::BillingPeriod => "billing_period",
+            Reset::Monthly => "monthly",
             Reset::CalendarMonth => "calendar_month",
         }
     }
@@ -174,6 +179,7 @@ impl Cycle {
 pub fn meter_period(reset: Reset, cycle: Option<Cycle>, t: DateTime<Utc>) -> Period {
     match (reset, cycle) {
         (Reset::BillingPeriod, Some(cycle)) => cycle.period_containing(t),
+        (Reset::Monthly, Some(cycle)) => Cycle { interval: Interval::Month, ..cycle }.period_containing(t),
         _ => Period::calendar_month(t),
     }
 }
@@ -233,9 +239,20 @@ mod tests {
     }
 
     #[test]
+    fn monthly_reset_counts_months_on_annual_plans() {
+        let cycle = Cycle { anchor: at("2026-03-15T09:00:00Z"), interval: Interval::Year };
+        let t = at("2026-11-22T00:00:00Z");
+        assert_eq!(meter_period(Reset::BillingPeriod, Some(cycle), t).end, at("2027-03-15T09:00:00Z"));
+        let monthly = meter_period(Reset::Monthly, Some(cycle), t);
+        assert_eq!(monthly, Period { start: at("2026-11-15T09:00:00Z"), end: at("2026-12-15T09:00:00Z") });
+        let on_monthly_plan = Cycle { interval: Interval::Month, ..cycle };
+        assert_eq!(meter_period(Reset::Monthly, Some(on_monthly_plan), t), meter_period(Reset::BillingPeriod, Some(on_monthly_plan), t));
+    }
+
+    #[test]
     fn interval_parses_common_spellings_only() {
-        assert_eq!("Monthly".parse::<Interval>().unwrap(), Interval::Month);
-        assert_eq!("annual".parse::<Interval>().unwrap(), Interval::Year);
+        assert_eq!("Monthly".parse::<Interval>().expect("test fixture"), Interval::Month);
+        assert_eq!("annual".parse::<Interval>().expect("test fixture"), Interval::Year);
         assert!("weekly".parse::<Interval>().is_err());
     }
 

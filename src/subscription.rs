@@ -119,12 +119,15 @@ pub fn start(plan: &Plan, interval: Interval, now: DateTime<Utc>, trial_used: bo
 }
 
 /// Terms after changing a live subscription to `plan` on `interval` at `now`. The
-/// change takes effect at once. The billing cycle keeps its anchor unless the
-/// interval changes, which starts a new cycle now (as Stripe does). A running trial
-/// continues on another paid plan and ends on a free one; moving from a free plan
-/// to a paid one starts a trial only if the account never had one.
+/// change takes effect at once. The billing cycle keeps its anchor, also when the
+/// interval changes: usage so far carries over, and switching between monthly and
+/// annual billing can never start a fresh period to escape a limit. (With the
+/// manual provider the charge for the changed interval is settled by proration on
+/// the invoice.) A running trial continues on another paid plan and ends on a free
+/// one; moving from a free plan to a paid one starts a trial only if the account
+/// never had one.
 pub fn change(current: &PlanTerms, plan: &Plan, interval: Interval, now: DateTime<Utc>, trial_used: bool) -> PlanTerms {
-    let cycle = if current.cycle.interval == interval { current.cycle } else { Cycle { anchor: now, interval } };
+    let cycle = Cycle { anchor: current.cycle.anchor, interval };
     let running_trial = current.trial_end.filter(|end| current.status == Status::Trialing && *end > now);
     match running_trial {
         Some(end) if !plan.is_free() => PlanTerms { status: Status::Trialing, trial_end: Some(end), cycle },
@@ -141,12 +144,12 @@ mod tests {
     use crate::catalog::file::parse;
 
     fn plan(key: &str) -> Plan {
-        let c = parse("emtchat.toml", include_str!("../catalogs/emtchat.toml")).unwrap();
-        c.plan(key).unwrap().clone()
+        let c = parse("emtchat.toml", include_str!("../catalogs/emtchat.toml")).expect("test fixture");
+        c.plan(key).expect("test fixture").clone()
     }
 
     fn at(s: &str) -> DateTime<Utc> {
-        s.parse().unwrap()
+        s.parse().expect("test fixture")
     }
 
     #[test]
@@ -168,7 +171,7 @@ mod tests {
         let free = change(&pro, &plan("free"), Interval::Month, later, true);
         assert_eq!((free.status, free.trial_end), (Status::Active, None));
         let yearly = change(&free, &plan("pro"), Interval::Year, later, true);
-        assert_eq!((yearly.status, yearly.cycle.anchor), (Status::Active, later));
+        assert_eq!((yearly.status, yearly.cycle.anchor), (Status::Active, t0), "an interval change keeps the anchor");
         let fresh = change(&start(&plan("free"), Interval::Month, t0, false), &plan("starter"), Interval::Month, later, false);
         assert_eq!(fresh.status, Status::Trialing);
         assert_eq!(fresh.cycle.anchor, t0);
@@ -177,7 +180,7 @@ mod tests {
     #[test]
     fn statuses_round_trip() {
         for s in Status::ALL {
-            assert_eq!(s.as_str().parse::<Status>().unwrap(), s);
+            assert_eq!(s.as_str().parse::<Status>().expect("test fixture"), s);
         }
         assert!("expired".parse::<Status>().is_err());
         assert!(!Status::Canceled.is_live() && Status::PastDue.is_live());

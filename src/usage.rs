@@ -162,7 +162,7 @@ mod tests {
 
     fn queries() -> Meter {
         Meter {
-            key: Key::parse("queries").unwrap(),
+            key: Key::parse("queries").expect("test fixture"),
             name: "Queries".into(),
             unit: "query".into(),
             aggregation: Aggregation::Count,
@@ -193,7 +193,7 @@ mod tests {
         let now = at("2026-11-22T00:00:00Z");
         let v = meter_usage(&queries(), &limit, &thresholds, Decimal::from(451), p, now);
         assert!(v.banner && !v.upgrade_prompt);
-        assert_eq!(v.percent, Some("90.2".parse().unwrap()));
+        assert_eq!(v.percent, Some("90.2".parse().expect("test fixture")));
         assert_eq!(v.days_remaining, 9);
         assert!(v.projected_overage);
         let v = meter_usage(&queries(), &limit, &thresholds, Decimal::from(500), p, now);

@@ -5,7 +5,6 @@ use chrono::{Duration, Utc};
 use sqlx::PgPool;
 use tollgate::identity::{Email, NewPassword, PersonName};
 use tollgate::period::Interval;
-use tollgate::quantity::Quantity;
 use tollgate::service::ingest::{self, Draft};
 use tollgate::service::keys::Caller;
 use tollgate::service::{auth, catalog, jobs, plans, Actor, Error, Settings, Tollgate};
@@ -15,7 +14,7 @@ const EMTCHAT: &str = include_str!("../catalogs/emtchat.toml");
 
 async fn tollgate(pool: PgPool) -> Tollgate {
     catalog::load(&pool, "catalogs/emtchat.toml", EMTCHAT, &Actor::Cli).await.unwrap();
-    Tollgate::new(pool, Settings { public_url: "http://t".into(), sales_email: "s@t.example".into() }).await.unwrap()
+    Tollgate::new(pool, Settings { public_url: "http://t".into(), sales_email: "s@t.example".into(), cookie_secure: false }).await.unwrap()
 }
 
 async fn account(t: &Tollgate) -> (Uuid, Uuid) {
@@ -31,7 +30,7 @@ fn drafts(meter: &str, n: usize, prefix: &str, at: Option<chrono::DateTime<Utc>>
         .map(|i| Draft {
             account: None,
             meter: meter.into(),
-            quantity: Quantity::parse("1").unwrap(),
+            quantity: serde_json::json!(1),
             timestamp: at,
             user: None,
             idempotency_key: format!("{prefix}-{i}"),
@@ -178,4 +177,67 @@ async fn login_failures_are_limited_per_email(pool: PgPool) {
     assert!(matches!(auth::log_in(&t.pool, "nobody@test.example", "x").await, Err(auth::LoginError::BadCredentials)));
     let dup = auth::sign_up(&t.pool, &Email::parse(&email.to_uppercase()).unwrap(), &PersonName::parse("L").unwrap(), &NewPassword::parse("correct horse battery").unwrap(), false, None).await;
     assert!(matches!(dup, Err(Error::Invalid { ref field, .. }) if field == "email"));
+}
+
+#[sqlx::test]
+async fn switching_between_monthly_and_annual_keeps_the_usage(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let (user, a) = account(&t).await;
+    let me = Actor::user(user);
+    plans::choose(&t, a, "free", Interval::Month, plans::Chooser::Customer, &me, Utc::now()).await.expect("free");
+    let caller = Caller::Account { key_id: Uuid::nil(), account_id: a };
+    ingest::record(&t, &caller, drafts("queries", 55, "q", None), Utc::now()).await.expect("events");
+    for interval in [Interval::Year, Interval::Month, Interval::Year] {
+        plans::choose(&t, a, "free", interval, plans::Chooser::Customer, &me, Utc::now()).await.expect("switch");
+        assert_eq!(usage(&t, a, "queries").await, "55", "after switching to {interval}");
+        let s = tollgate::service::usage::snapshot(&t, a, Utc::now()).await.expect("snapshot");
+        let q = s.meters.iter().find(|m| m.meter == "queries").expect("queries");
+        assert_eq!(q.state, tollgate::limits::LimitState::Blocked);
+    }
+}
+
+#[sqlx::test]
+async fn levels_carry_into_the_next_period(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let (_, a) = account(&t).await;
+    let now = Utc::now();
+    // Subscribed 40 days ago: the current monthly period began about 10 days ago.
+    plans::choose(&t, a, "free", Interval::Month, plans::Chooser::Operator, &Actor::Cli, now - Duration::days(40)).await.expect("free");
+    let caller = Caller::Account { key_id: Uuid::nil(), account_id: a };
+    let mut doc = drafts("documents", 1, "doc", Some(now - Duration::days(20)));
+    doc[0].quantity = serde_json::json!(1);
+    ingest::record(&t, &caller, doc, now).await.expect("level in the previous period");
+    assert_eq!(usage(&t, a, "documents").await, "1", "a level is not reset by a new period");
+    let check = tollgate::service::check::check(
+        &t,
+        &caller,
+        tollgate::service::check::Request {
+            account: None,
+            feature: "documents".into(),
+            quantity: tollgate::quantity::Quantity::parse("1").expect("one"),
+            consume: false,
+            idempotency_key: None,
+        },
+        now,
+    )
+    .await
+    .expect("check");
+    let tollgate::service::check::Outcome::Meter(m) = check else { panic!("a meter answer") };
+    assert!(!m.evaluation.allowed, "the free plan's one document is in use");
+}
+
+#[sqlx::test]
+async fn parallel_wrong_passwords_cannot_exceed_the_limit(pool: PgPool) {
+    let t = tollgate(pool.clone()).await;
+    let email = format!("r-{}@test.example", Uuid::now_v7().simple());
+    auth::sign_up(&t.pool, &Email::parse(&email).expect("email"), &PersonName::parse("R").expect("name"), &NewPassword::parse("correct horse battery").expect("password"), false, None)
+        .await
+        .expect("sign up");
+    let attempts = (0..20).map(|_| auth::log_in(&t.pool, &email, "wrong guess"));
+    let results = futures::future::join_all(attempts).await;
+    let guesses = results.iter().filter(|r| matches!(r, Err(auth::LoginError::BadCredentials))).count();
+    let refused = results.iter().filter(|r| matches!(r, Err(auth::LoginError::TooManyAttempts))).count();
+    assert_eq!((guesses, refused), (5, 15));
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM login_failures WHERE email = $1").bind(&email).fetch_one(&pool).await.expect("count");
+    assert_eq!(recorded, 5);
 }

@@ -87,11 +87,11 @@ mod tests {
 
     #[test]
     fn quantities_group_thousands_and_drop_zeros() {
-        assert_eq!(quantity("12500".parse().unwrap()), "12,500");
-        assert_eq!(quantity("1234567.50".parse().unwrap()), "1,234,567.5");
-        assert_eq!(quantity("0.25".parse().unwrap()), "0.25");
-        assert_eq!(quantity("100".parse().unwrap()), "100");
-        assert_eq!(quantity("-1000".parse().unwrap()), "-1,000");
+        assert_eq!(quantity("12500".parse().expect("test fixture")), "12,500");
+        assert_eq!(quantity("1234567.50".parse().expect("test fixture")), "1,234,567.5");
+        assert_eq!(quantity("0.25".parse().expect("test fixture")), "0.25");
+        assert_eq!(quantity("100".parse().expect("test fixture")), "100");
+        assert_eq!(quantity("-1000".parse().expect("test fixture")), "-1,000");
     }
 
     #[test]
@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn dates_are_utc() {
-        let t: DateTime<Utc> = "2026-11-02T09:05:00Z".parse().unwrap();
+        let t: DateTime<Utc> = "2026-11-02T09:05:00Z".parse().expect("test fixture");
         assert_eq!(date(t), "2 Nov 2026");
         assert_eq!(datetime(t), "2 Nov 2026, 09:05 UTC");
     }

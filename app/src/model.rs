@@ -114,6 +114,8 @@ pub struct PlanCard {
     pub highlights: Vec<String>,
     /// Chosen online (else "contact sales").
     pub self_serve: bool,
+    /// For organizations (seats), not personal accounts.
+    pub for_teams: bool,
     /// Has a price for the chosen interval.
     pub available: bool,
     /// The viewer is on this plan and interval.

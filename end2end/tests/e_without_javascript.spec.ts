@@ -7,7 +7,7 @@ test('pricing, sign-up errors and the dashboard work without JavaScript', async 
   await page.goto('/pricing?interval=year');
   await expect(page.locator('[data-plan]')).toHaveCount(5);
   await expect(page.locator('[data-plan="pro"]').getByTestId('price')).toHaveText('$490');
-  await expect(page.getByRole('table')).toContainText('Queries per billing period');
+  await expect(page.getByRole('table')).toContainText('Queries per month');
   await expect(page.getByText('Can I change plans anytime?')).toBeVisible();
 
   await page.goto('/signup?plan=pro&interval=year');

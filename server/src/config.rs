@@ -76,13 +76,32 @@ impl Config {
     }
 }
 
-/// Replaces the password of a URL's user-info with `***`.
+/// Replaces a URL's password with `***`: in the user-info and in a `password=`
+/// query parameter (libpq accepts both).
 pub fn mask_url_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let Some((userinfo, host)) = rest.rsplit_once('@') else { return url.to_string() };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let base = match base.split_once("://").and_then(|(scheme, rest)| rest.rsplit_once('@').map(|(ui, host)| (scheme, ui, host))) {
+        Some((scheme, userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => base.to_string(),
+        },
+        None => base.to_string(),
+    };
+    match query {
+        None => base,
+        Some(q) => {
+            let masked: Vec<String> = q
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("{base}?{}", masked.join("&"))
+        }
     }
 }
 
@@ -95,9 +114,11 @@ mod tests {
         assert_eq!(mask_url_password("postgres://u:s3cr3t@db:5432/t"), "postgres://u:***@db:5432/t");
         assert_eq!(mask_url_password("postgres://u@db/t"), "postgres://u@db/t");
         assert_eq!(mask_url_password("postgres://u:p@ss@db/t"), "postgres://u:***@db/t");
+        assert_eq!(mask_url_password("postgres://db/t?user=u&password=s3cr3t&sslmode=require"), "postgres://db/t?user=u&password=***&sslmode=require");
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's closure signature
     fn env_overrides_file_and_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("t.toml", "listen = \"127.0.0.1:4000\"\nsales_email = \"file@example.com\"")?;

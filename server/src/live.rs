@@ -11,10 +11,12 @@ use futures::stream::{self, Stream};
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+use tollgate::db::sessions;
 use tollgate::service::live::Change;
-use tollgate::service::Tollgate;
+use tollgate::service::{auth, Tollgate};
 use tollgate_app::server::ctx::signed_in_with;
 use tollgate_app::server::dashboard::ssr::load;
+use tower_sessions::session::Id;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -23,31 +25,43 @@ const COALESCE: Duration = Duration::from_millis(50);
 
 struct LiveState {
     tollgate: Tollgate,
-    session: Session,
+    session_id: Id,
+    user_id: Uuid,
     account_id: Uuid,
     changes: tokio::sync::broadcast::Receiver<Change>,
     first: bool,
+}
+
+impl LiveState {
+    /// Whether the stream may still send: the session still exists in the store
+    /// (not logged out or expired), its user is not disabled, and they are still a
+    /// member of the account (checked by the dashboard load itself).
+    async fn allowed(&self) -> bool {
+        let pool = &self.tollgate.pool;
+        matches!(sessions::live_user(pool, &self.session_id).await, Ok(Some(u)) if u == self.user_id)
+            && matches!(auth::session_user(pool, self.user_id).await, Ok(Some(_)))
+    }
 }
 
 /// The stream; `401` when signed out.
 pub async fn usage_stream(State(state): State<AppState>, session: Session) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, StatusCode> {
     let t = state.tollgate;
     let me = signed_in_with(&t, &session).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?.ok_or(StatusCode::UNAUTHORIZED)?;
+    let session_id = session.id().ok_or(StatusCode::UNAUTHORIZED)?;
     let changes = t.live.subscribe();
-    let init = LiveState { tollgate: t, session, account_id: me.account_id, changes, first: true };
+    let init = LiveState { tollgate: t, session_id, user_id: me.user.id, account_id: me.account_id, changes, first: true };
     let updates = stream::unfold(Some(init), |state| async move {
         let mut s = state?;
         if !s.first && !wait_for_change(&mut s).await {
             return None;
         }
         s.first = false;
-        // Re-check who is asking on every update: a disabled user or a removed
-        // member stops receiving data at once.
-        let me = signed_in_with(&s.tollgate, &s.session).await.ok().flatten().filter(|m| m.account_id == s.account_id);
-        let Some(me) = me else {
+        // Re-check who is asking on every update, from the database: a log-out,
+        // a disabled user or a removed member stops the data at once.
+        if !s.allowed().await {
             return Some((Ok(Event::default().event("end").data("signed out")), None));
-        };
-        match load(&s.tollgate, s.account_id, me.user.id).await {
+        }
+        match load(&s.tollgate, s.account_id, s.user_id).await {
             Ok(data) => match serde_json::to_string(&data) {
                 Ok(json) => Some((Ok(Event::default().data(json)), Some(s))),
                 Err(_) => None,

@@ -43,8 +43,8 @@ impl FromRef<AppState> for Tollgate {
 
 /// Session cookie name.
 pub const SESSION_COOKIE: &str = "tollgate_session";
-/// Sessions end after this long without a request.
-pub const SESSION_IDLE_DAYS: i64 = 14;
+/// A session lasts this long after it was last written (log-in, sign-up).
+pub const SESSION_DAYS: i64 = 14;
 
 /// Leptos' options for a server at `cfg.listen` serving `cfg.site_root`.
 pub fn leptos_options(cfg: &Config) -> LeptosOptions {
@@ -64,7 +64,7 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(cookie_secure)
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(SESSION_IDLE_DAYS)));
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(SESSION_DAYS)));
     let routes = generate_route_list(App);
     let tollgate = state.tollgate.clone();
     let site = Router::new()
@@ -97,7 +97,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot reach PostgreSQL at {}", cfg.masked().database_url))?;
     tollgate::db::migrate(&pool).await.context("migrations failed")?;
-    let tollgate = Tollgate::new(pool, Settings { public_url: cfg.public_url(), sales_email: cfg.sales_email.clone() }).await?;
+    let tollgate = Tollgate::new(pool, Settings { public_url: cfg.public_url(), sales_email: cfg.sales_email.clone(), cookie_secure: cfg.cookie_secure }).await?;
     if tollgate.catalog.get().is_err() {
         tracing::warn!("no catalog is loaded: run `tollgate catalog load catalogs/emtchat.toml`");
     }

@@ -101,9 +101,16 @@ async fn features_rates_and_accounts_without_a_plan(pool: PgPool) {
     let (s, b) = answer(last).await;
     assert_eq!((s, b["error"]["code"].clone()), (429, json!("rate_limited")));
 
+    // More calls than a window holds can never pass: a bad request, not a wait.
+    let (s, b) = answer(app.post("/api/v1/check", &free.key, &json!({"feature": "api_calls_per_minute", "quantity": 31})).await).await;
+    assert_eq!((s, b["error"]["details"]["field"].clone()), (400, json!("quantity")));
+
+    // Without a plan nothing is granted.
     let none = app.customer(None).await;
     let (s, b) = answer(app.post("/api/v1/check", &none.key, &json!({"feature": "queries"})).await).await;
     assert_eq!((s, b["allowed"].clone(), b["state"].clone(), b["limit"].clone()), (200, json!(false), json!("blocked"), json!("0")));
+    let (s, b) = answer(app.post("/api/v1/check", &none.key, &json!({"feature": "api_calls_per_minute"})).await).await;
+    assert_eq!((s, b), (200, json!({"feature": "api_calls_per_minute", "allowed": false, "value": null})));
 }
 
 #[sqlx::test(migrations = "../migrations")]

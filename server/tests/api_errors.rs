@@ -44,7 +44,13 @@ async fn every_error_code_is_reachable(pool: PgPool) {
     let (s, b) = answer(app.get("/api/v1/nothing-here", &c.key).await).await;
     assert_eq!((s, code(&b)), (404, "not_found"));
 
+    // 405 for a known path with another method, still in the envelope.
+    let (s, b) = answer(app.get("/api/v1/events", &c.key).await).await;
+    assert_eq!((s, code(&b)), (405, "method_not_allowed"));
+
     // 400 invalid_request, naming the field.
+    let (s, b) = answer(app.get("/api/v1/usage?account=a&account=b", &p).await).await;
+    assert_eq!((s, code(&b), b["error"]["details"]["field"].as_str()), (400, "invalid_request", Some("query")), "{b}");
     for (body, field) in [
         (json!({"events": []}), "events"),
         (json!({"events": (0..1001).map(|i| json!({"meter": "queries", "quantity": 1, "idempotency_key": format!("k{i}")})).collect::<Vec<_>>()}), "events"),

@@ -112,6 +112,37 @@ async fn platform_keys_name_accounts_by_id_or_external_id(pool: PgPool) {
     ]});
     assert_eq!(answer(app.post("/api/v1/events", &p, &batch).await).await, (202, json!({"accepted": 2, "duplicates": 0})));
     assert_eq!(app.usage_of(&c.key, "queries").await, "2");
-    let usage = app.get(&format!("/api/v1/usage?account=ext:cust_42"), &p).await;
+    let usage = app.get("/api/v1/usage?account=ext:cust_42", &p).await;
     assert_eq!(usage.status(), 200);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn parallel_batches_sharing_keys_in_opposite_orders_both_succeed(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let c = app.customer(Some("pro")).await;
+    for round in 0..5 {
+        let events: Vec<serde_json::Value> =
+            (0..300).map(|i| json!({"meter": "queries", "quantity": 1, "idempotency_key": format!("r{round}-{i}")})).collect();
+        let reversed: Vec<serde_json::Value> = events.iter().rev().cloned().collect();
+        let (forward, backward) = (json!({ "events": events }), json!({ "events": reversed }));
+        let (a, b) = tokio::join!(app.post("/api/v1/events", &c.key, &forward), app.post("/api/v1/events", &c.key, &backward));
+        let (a, b) = (answer(a).await, answer(b).await);
+        assert_eq!((a.0, b.0), (202, 202), "round {round}: {a:?} {b:?}");
+        let accepted = a.1["accepted"].as_i64().unwrap_or(0) + b.1["accepted"].as_i64().unwrap_or(0);
+        assert_eq!(accepted, 300, "round {round}: each event stored once");
+    }
+    assert_eq!(app.usage_of(&c.key, "queries").await, "1500");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_first_bad_event_is_the_one_reported(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let c = app.customer(Some("pro")).await;
+    let batch = json!({"events": [
+        {"meter": "nope", "quantity": 1, "idempotency_key": "a"},
+        {"meter": "queries", "quantity": -1, "idempotency_key": "b"}
+    ]});
+    let (status, body) = answer(app.post("/api/v1/events", &c.key, &batch).await).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["details"], json!({"field": "meter", "index": 0}));
 }

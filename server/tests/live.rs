@@ -56,6 +56,29 @@ async fn an_event_on_one_process_moves_the_stream_of_another_within_a_second(poo
     assert_eq!(queries["usage"], "3");
     assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
 
+    // Logging out (from any tab) ends the stream at its next update.
+    let out = first.http.post(first.url("/_fn/log_out")).header("cookie", &cookie).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(out.status(), 302);
+    assert_eq!(second.queries(&c.key, "after-logout", 1).await.status(), 202);
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if buffer.contains("event: end") {
+                return true;
+            }
+            match stream.next().await {
+                Some(Ok(chunk)) => {
+                    let text = std::str::from_utf8(&chunk).unwrap().to_string();
+                    assert!(!text.contains("\"usage\":\"4\""), "no data after log-out: {text}");
+                    buffer.push_str(&text);
+                }
+                _ => return true,
+            }
+        }
+    })
+    .await
+    .expect("the stream ends");
+    assert!(ended);
+
     // Signed out: no stream.
     let anonymous = first.http.get(first.url("/live/usage")).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);

@@ -262,7 +262,7 @@ impl Validator {
             actions.insert(ThresholdAction::InApp);
             out.push(Threshold { percent, actions });
         }
-        out.sort_by(|a, b| a.percent.cmp(&b.percent));
+        out.sort_by_key(|t| t.percent);
         out
     }
 

@@ -15,25 +15,25 @@ fn emtchat_matches_catalogs_md() {
     assert_eq!(c.currency, Currency::USD);
     let keys: Vec<&str> = c.plans.iter().map(|p| p.key.as_str()).collect();
     assert_eq!(keys, ["free", "starter", "pro", "team", "enterprise"], "file order is display order");
-    let free = c.plan("free").unwrap();
+    let free = c.plan("free").expect("emtchat fixture");
     let q = free.limit("queries");
     assert_eq!((q.included, q.enforcement), (Some(Decimal::from(50)), Enforcement::Hard));
     assert_eq!(q.resolve(1).blocks_at, Some(Decimal::from(55)));
     assert!(free.is_free());
     assert_eq!(free.trial_days_for_new_subscription(), 0);
-    let starter = c.plan("starter").unwrap();
-    assert_eq!(starter.price(Interval::Month).unwrap().amount.display_short(), "$19");
+    let starter = c.plan("starter").expect("emtchat fixture");
+    assert_eq!(starter.price(Interval::Month).expect("emtchat fixture").amount.display_short(), "$19");
     assert_eq!(starter.limit("queries").enforcement, Enforcement::Soft);
     assert_eq!(starter.trial_days_for_new_subscription(), 14);
-    assert_eq!(c.plan("pro").unwrap().limit("queries").included, None);
-    let team = c.plan("team").unwrap();
-    assert!(team.price(Interval::Month).unwrap().per_seat);
+    assert_eq!(c.plan("pro").expect("emtchat fixture").limit("queries").included, None);
+    let team = c.plan("team").expect("emtchat fixture");
+    assert!(team.price(Interval::Month).expect("emtchat fixture").per_seat);
     assert_eq!(team.limit("documents").resolve(3).included, Some(Decimal::from(300)));
-    assert!(!c.plan("enterprise").unwrap().self_serve);
+    assert!(!c.plan("enterprise").expect("emtchat fixture").self_serve);
     let thresholds: Vec<Decimal> = c.thresholds.iter().map(|t| t.percent).collect();
     assert_eq!(thresholds, [50, 75, 90, 100, 110].map(Decimal::from));
     assert!(c.thresholds.iter().all(|t| t.actions.contains(&crate::limits::ThresholdAction::InApp)));
-    assert_eq!(c.meter("documents").unwrap().aggregation, Aggregation::Last);
+    assert_eq!(c.meter("documents").expect("emtchat fixture").aggregation, Aggregation::Last);
     assert!(matches!(c.entitlement("queries"), Some(Entitlement::Meter(_))));
     assert!(matches!(c.entitlement("sso_enabled"), Some(Entitlement::Feature(_))));
     assert!(c.entitlement("nope").is_none());
@@ -52,8 +52,8 @@ fn feature_values_round_trip_through_json() {
     let c = emtchat();
     for plan in &c.plans {
         for (key, value) in &plan.features {
-            let kind = &c.feature(key.as_str()).unwrap().kind;
-            assert_eq!(&FeatureValue::from_json(kind, &value.to_json()).unwrap(), value);
+            let kind = &c.feature(key.as_str()).expect("emtchat fixture").kind;
+            assert_eq!(&FeatureValue::from_json(kind, &value.to_json()).expect("emtchat fixture"), value);
         }
     }
     assert!(!FeatureValue::Bool(false).grants());

@@ -368,10 +368,10 @@ mod tests {
     #[test]
     fn enum_names_read_back() {
         for a in [Aggregation::Count, Aggregation::Sum, Aggregation::Max, Aggregation::Last] {
-            assert_eq!(from_name::<Aggregation>(a.as_str()).unwrap(), a);
+            assert_eq!(from_name::<Aggregation>(a.as_str()).expect("test fixture"), a);
         }
         for a in [ThresholdAction::InApp, ThresholdAction::Email, ThresholdAction::Banner, ThresholdAction::UpgradePrompt, ThresholdAction::Block] {
-            assert_eq!(from_name::<ThresholdAction>(action_name(a)).unwrap(), a);
+            assert_eq!(from_name::<ThresholdAction>(action_name(a)).expect("test fixture"), a);
         }
     }
 }

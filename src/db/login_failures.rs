@@ -2,6 +2,13 @@
 
 use sqlx::PgExecutor;
 
+/// Serialises log-in attempts for `email` until the transaction ends, so that the
+/// failure count is checked and updated as one step.
+pub async fn lock(db: impl PgExecutor<'_>, email: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 11))").bind(email).execute(db).await?;
+    Ok(())
+}
+
 /// Failed log-ins for `email` in the last `seconds`.
 pub async fn recent(db: impl PgExecutor<'_>, email: &str, seconds: i64) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM login_failures WHERE email = $1 AND attempted_at > now() - make_interval(secs => $2)")

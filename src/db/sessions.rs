@@ -114,3 +114,12 @@ pub async fn delete_for_user(pool: &PgPool, user_id: Uuid) -> Result<u64, sqlx::
 pub async fn delete_expired(pool: &PgPool) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= now()").execute(pool).await?.rows_affected())
 }
+
+/// The user of the live session `id` (`None` once it was logged out or expired).
+pub async fn live_user(pool: &PgPool, id: &Id) -> Result<Option<Uuid>, sqlx::Error> {
+    Ok(sqlx::query_scalar::<_, Option<Uuid>>("SELECT user_id FROM sessions WHERE id = $1 AND expires_at > now()")
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await?
+        .flatten())
+}

@@ -157,6 +157,28 @@ pub async fn totals(
     .await
 }
 
+/// The current level of `last` meters: each meter's most recent reported value
+/// before `before`, whatever period it was reported in (a level such as "documents
+/// stored" stays what it was until a new value is reported). Meters never reported
+/// are absent.
+pub async fn latest_levels(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    meters: &[String],
+    before: DateTime<Utc>,
+) -> Result<Vec<(String, Decimal)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT DISTINCT ON (meter) meter, value FROM usage_totals
+         WHERE account_id = $1 AND meter = ANY($2) AND last_occurred_at < $3
+         ORDER BY meter, last_occurred_at DESC",
+    )
+    .bind(account_id)
+    .bind(meters)
+    .bind(before)
+    .fetch_all(db)
+    .await
+}
+
 /// Locks one meter's period total for a consuming check, creating it at zero if
 /// needed, and returns the usage so far. Concurrent consumers of the same meter wait
 /// here in turn; ingestion of the same meter waits too.

@@ -65,20 +65,41 @@ pub async fn touch_last_login(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), s
     Ok(())
 }
 
-/// Members of `account_id` among `refs` (user ids as text or e-mails), as
-/// `(reference, user id)` pairs; references that match no member are absent.
+/// Members of `account_id` among `refs` (user ids or e-mails, as sent), as
+/// `(reference, user id)` pairs; references that match no member are absent. Ids
+/// and e-mails are looked up through their own indexes.
 pub async fn members_by_ref(
     db: impl PgExecutor<'_>,
     account_id: Uuid,
     refs: &[String],
 ) -> Result<Vec<(String, Uuid)>, sqlx::Error> {
+    let (mut id_refs, mut ids, mut email_refs, mut emails) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for r in refs {
+        match Uuid::parse_str(r.trim()) {
+            Ok(id) => {
+                id_refs.push(r.as_str());
+                ids.push(id);
+            }
+            Err(_) => {
+                email_refs.push(r.as_str());
+                emails.push(r.trim().to_lowercase());
+            }
+        }
+    }
     sqlx::query_as(
-        "SELECT r.ref, u.id FROM unnest($2::text[]) AS r(ref)
-         JOIN users u ON u.email = lower(r.ref) OR u.id::text = lower(r.ref)
+        "SELECT r.ref, u.id FROM unnest($2::text[], $3::uuid[]) AS r(ref, id)
+         JOIN users u ON u.id = r.id
+         JOIN memberships m ON m.user_id = u.id AND m.account_id = $1
+         UNION ALL
+         SELECT r.ref, u.id FROM unnest($4::text[], $5::text[]) AS r(ref, email)
+         JOIN users u ON u.email = r.email
          JOIN memberships m ON m.user_id = u.id AND m.account_id = $1",
     )
     .bind(account_id)
-    .bind(refs)
+    .bind(&id_refs)
+    .bind(&ids)
+    .bind(&email_refs)
+    .bind(&emails)
     .fetch_all(db)
     .await
 }

@@ -130,25 +130,29 @@ impl From<sqlx::Error> for LoginError {
 /// See [`LoginError`].
 pub async fn log_in(pool: &PgPool, email: &str, password: &str) -> Result<UserRow, LoginError> {
     let email = email.trim().to_lowercase();
-    if db::login_failures::recent(pool, &email, LOGIN_WINDOW_SECS).await? >= MAX_LOGIN_FAILURES {
+    // Attempts for one e-mail run one at a time, so parallel guesses cannot all
+    // read the count before any failure is recorded.
+    let mut tx = pool.begin().await?;
+    db::login_failures::lock(&mut *tx, &email).await?;
+    if db::login_failures::recent(&mut *tx, &email, LOGIN_WINDOW_SECS).await? >= MAX_LOGIN_FAILURES {
         return Err(LoginError::TooManyAttempts);
     }
-    let user = db::users::by_email(pool, &email).await?;
+    let user = db::users::by_email(&mut *tx, &email).await?;
     let hash = user.as_ref().map_or(DUMMY_HASH.to_string(), |u| u.password_hash.clone());
     let ok = verify_password(hash, password).await?;
-    match user {
+    let outcome = match user {
+        Some(u) if ok && u.disabled_at.is_some() => Err(LoginError::Disabled),
         Some(u) if ok => {
-            if u.disabled_at.is_some() {
-                return Err(LoginError::Disabled);
-            }
-            db::users::touch_last_login(pool, u.id).await?;
+            db::users::touch_last_login(&mut *tx, u.id).await?;
             Ok(u)
         }
         _ => {
-            db::login_failures::record(pool, &email).await?;
+            db::login_failures::record(&mut *tx, &email).await?;
             Err(LoginError::BadCredentials)
         }
-    }
+    };
+    tx.commit().await?;
+    outcome
 }
 
 /// The signed-in user behind a session's user id, if still allowed in (a disabled
@@ -166,11 +170,11 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_the_dummy_hash_parses() {
-        let h = hash_password("correct horse battery").await.unwrap();
+        let h = hash_password("correct horse battery").await.expect("test fixture");
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password(h.clone(), "correct horse battery").await.unwrap());
-        assert!(!verify_password(h, "wrong horse battery").await.unwrap());
+        assert!(verify_password(h.clone(), "correct horse battery").await.expect("test fixture"));
+        assert!(!verify_password(h, "wrong horse battery").await.expect("test fixture"));
         assert!(PasswordHash::new(DUMMY_HASH).is_ok(), "the dummy hash must parse, or unknown e-mails answer faster");
-        assert!(!verify_password(DUMMY_HASH.into(), "anything").await.unwrap());
+        assert!(!verify_password(DUMMY_HASH.into(), "anything").await.expect("test fixture"));
     }
 }

@@ -6,7 +6,7 @@ use super::accounts::{self, Standing};
 use super::ingest::{apply_totals, by_account, notify_thresholds, payload_hash};
 use super::keys::Caller;
 use super::{Error, Tollgate};
-use crate::catalog::{Aggregation, Entitlement, Feature, FeatureKind, FeatureValue, Meter};
+use crate::catalog::{Aggregation, Catalog, Entitlement, Feature, FeatureKind, FeatureValue, Meter};
 use crate::db::{self, usage::EventRow};
 use crate::limits::{evaluate, Evaluation, LimitState};
 use crate::period::Period;
@@ -77,9 +77,9 @@ pub enum Outcome {
 ///
 /// # Errors
 /// [`Error::Invalid`] (unknown feature, fractional count, `consume` without an
-/// idempotency key or on a level meter), the account errors of
-/// [`accounts::for_caller`], [`Error::PlanLimitExceeded`] when a consuming check is
-/// refused, [`Error::RateLimited`] past a rate limit,
+/// idempotency key or on a level meter, a rate quantity above the plan's window),
+/// the account errors of [`accounts::for_caller`], [`Error::PlanLimitExceeded`]
+/// when a consuming check is refused, [`Error::RateLimited`] past a rate limit,
 /// [`Error::IdempotencyConflict`].
 pub async fn check(t: &Tollgate, caller: &Caller, req: Request, now: DateTime<Utc>) -> Result<Outcome, Error> {
     let catalog = t.catalog.get()?;
@@ -88,56 +88,59 @@ pub async fn check(t: &Tollgate, caller: &Caller, req: Request, now: DateTime<Ut
         .ok_or_else(|| Error::invalid("feature", format!("unknown feature `{}`", req.feature)))?;
     let named = req.account.as_deref();
     let account_id = accounts::for_caller(&t.pool, caller, named).await?.map_err(|u| u.into_error(named, None))?;
-    let subscription = db::subscriptions::live_for_account(&t.pool, account_id).await?;
-    let standing = Standing { subscription: subscription.as_ref() };
     match entitlement {
-        Entitlement::Meter(meter) => check_meter(t, &catalog, standing, account_id, meter, &req, now).await.map(Outcome::Meter),
-        Entitlement::Feature(feature) => match &feature.kind {
-            FeatureKind::Rate { per } => check_rate(t, &catalog, standing, account_id, feature, per.seconds(), &req, now).await,
-            _ => {
-                let value = standing.entitled_plan(&catalog).and_then(|p| p.feature(feature.key.as_str())).cloned();
-                Ok(Outcome::Feature {
+        Entitlement::Meter(meter) if req.consume => super::retry::on_deadlock(|| consume(t, &catalog, account_id, meter, &req, now)).await.map(Outcome::Meter),
+        Entitlement::Meter(meter) => peek(t, &catalog, account_id, meter, &req, now).await.map(Outcome::Meter),
+        Entitlement::Feature(feature) => {
+            let subscription = db::subscriptions::live_for_account(&t.pool, account_id).await?;
+            let standing = Standing { subscription: subscription.as_ref() };
+            let value = standing.entitled_plan(&catalog).and_then(|p| p.feature(feature.key.as_str())).cloned();
+            match (&feature.kind, value) {
+                (FeatureKind::Rate { per }, Some(FeatureValue::Number(limit))) if limit != Some(Decimal::ZERO) => {
+                    check_rate(t, account_id, feature, limit, per.seconds(), &req, now).await
+                }
+                (_, value) => Ok(Outcome::Feature {
                     feature: feature.key.to_string(),
                     allowed: value.as_ref().is_some_and(FeatureValue::grants),
                     value,
-                })
+                }),
             }
-        },
+        }
     }
 }
 
-async fn check_meter(
-    t: &Tollgate,
-    catalog: &crate::catalog::Catalog,
-    standing: Standing<'_>,
-    account_id: Uuid,
-    meter: &Meter,
-    req: &Request,
-    now: DateTime<Utc>,
-) -> Result<MeterCheck, Error> {
-    let quantity = if meter.aggregation == Aggregation::Count {
-        req.quantity.whole().map_err(|e| Error::invalid("quantity", e.to_string()))?
+/// The meter's quantity, whole for counting meters.
+fn meter_quantity(meter: &Meter, q: Quantity) -> Result<Decimal, Error> {
+    if meter.aggregation == Aggregation::Count {
+        Ok(q.whole().map_err(|e| Error::invalid("quantity", e.to_string()))?.get())
     } else {
-        req.quantity
-    };
-    let q = quantity.get();
+        Ok(q.get())
+    }
+}
+
+fn answer(t: &Tollgate, meter: &Meter, evaluation: Evaluation, period: Period, duplicate: bool) -> MeterCheck {
+    MeterCheck { feature: meter.key.to_string(), evaluation, period, upgrade_url: t.upgrade_url(), duplicate }
+}
+
+/// A check that records nothing.
+async fn peek(t: &Tollgate, catalog: &Catalog, account_id: Uuid, meter: &Meter, req: &Request, now: DateTime<Utc>) -> Result<MeterCheck, Error> {
+    let q = meter_quantity(meter, req.quantity)?;
+    let subscription = db::subscriptions::live_for_account(&t.pool, account_id).await?;
+    let standing = Standing { subscription: subscription.as_ref() };
+    let mut conn = t.pool.acquire().await?;
+    let usage = super::usage::current(&mut conn, catalog, standing, account_id, &[meter], now)
+        .await?
+        .remove(meter.key.as_str())
+        .unwrap_or(Decimal::ZERO);
     let limit = standing.limit(catalog, meter.key.as_str());
     let period = standing.meter_period(catalog, meter.key.as_str(), now);
-    let answer = |evaluation, duplicate| MeterCheck {
-        feature: meter.key.to_string(),
-        evaluation,
-        period,
-        upgrade_url: t.upgrade_url(),
-        duplicate,
-    };
-    if !req.consume {
-        let usage = db::usage::totals(&t.pool, account_id, &[(meter.key.to_string(), period.start)])
-            .await?
-            .first()
-            .map_or(Decimal::ZERO, |(_, v)| *v);
-        return Ok(answer(evaluate(&limit, &catalog.thresholds, usage, q), false));
-    }
+    Ok(answer(t, meter, evaluate(&limit, &catalog.thresholds, usage, q), period, false))
+}
 
+/// A check that records the quantity if allowed, atomically: the meter's period
+/// total is locked, so concurrent consumers are decided one after another.
+async fn consume(t: &Tollgate, catalog: &Catalog, account_id: Uuid, meter: &Meter, req: &Request, now: DateTime<Utc>) -> Result<MeterCheck, Error> {
+    let q = meter_quantity(meter, req.quantity)?;
     if !meter.aggregation.accumulates() {
         return Err(Error::invalid("consume", format!("`{}` reports a level ({}); send its new value to /events", meter.key, meter.aggregation.as_str())));
     }
@@ -149,21 +152,28 @@ async fn check_meter(
     let hash = payload_hash(meter.key.as_str(), q, None, None, &Map::new());
 
     let mut tx = t.pool.begin().await?;
+    // The plan and cycle are read under the same lock as a plan change takes, so
+    // the decision and the recorded event use the same period.
     db::accounts::lock_for_usage(&mut *tx, &[account_id]).await?;
+    let subscription = db::subscriptions::live_for_account(&mut *tx, account_id).await?;
+    let standing = Standing { subscription: subscription.as_ref() };
+    let limit = standing.limit(catalog, meter.key.as_str());
+    let period = standing.meter_period(catalog, meter.key.as_str(), now);
     let usage = db::usage::lock_total(&mut tx, account_id, meter.key.as_str(), period.start, period.end).await?;
     if let Some((_, _, stored)) = db::usage::stored_hashes(&mut *tx, &[(account_id, key.clone())]).await?.first() {
         if *stored != hash {
             return Err(Error::IdempotencyConflict { key, index: None });
         }
-        // Already recorded: answer as the first time, the event being in the usage.
+        // Already recorded: answer as the first time did (allowed), from the usage
+        // before that event as far as it can be told now.
         let mut e = evaluate(&limit, &catalog.thresholds, (usage - q).max(Decimal::ZERO), q);
         e.allowed = true;
         e.state = e.state.min(LimitState::LimitReached);
-        return Ok(answer(e, true));
+        return Ok(answer(t, meter, e, period, true));
     }
     let evaluation = evaluate(&limit, &catalog.thresholds, usage, q);
     if !evaluation.allowed {
-        return Err(Error::PlanLimitExceeded(Box::new(answer(evaluation, false))));
+        return Err(Error::PlanLimitExceeded(Box::new(answer(t, meter, evaluation, period, false))));
     }
     let row = EventRow {
         id: Uuid::now_v7(),
@@ -177,22 +187,22 @@ async fn check_meter(
         properties: Value::Object(Map::new()),
     };
     db::usage::insert_new_events(&mut tx, std::slice::from_ref(&row)).await?;
-    let subscriptions: Vec<_> = standing.subscription.into_iter().cloned().collect();
+    let subscriptions: Vec<_> = subscription.into_iter().collect();
     let subs = by_account(&subscriptions);
     let totals = apply_totals(&mut tx, catalog, &subs, &[&row]).await?;
     notify_thresholds(&mut tx, catalog, &subs, &totals, now).await?;
     db::usage::notify_changed(&mut *tx, &[account_id]).await?;
     tx.commit().await?;
-    Ok(answer(evaluation, false))
+    Ok(answer(t, meter, evaluation, period, false))
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Counts `quantity` calls in the current window of a rate feature allowing
+/// `limit` per window (`None`: unlimited).
 async fn check_rate(
     t: &Tollgate,
-    catalog: &crate::catalog::Catalog,
-    standing: Standing<'_>,
     account_id: Uuid,
     feature: &Feature,
+    limit: Option<Decimal>,
     window_secs: i64,
     req: &Request,
     now: DateTime<Utc>,
@@ -200,15 +210,13 @@ async fn check_rate(
     let window = Duration::seconds(window_secs);
     let start = now.duration_trunc(window).unwrap_or(now);
     let resets_at = start + window;
-    let retry_after = u64::try_from((resets_at - now).num_seconds().max(1)).unwrap_or(1);
-    let max = match standing.entitled_plan(catalog).and_then(|p| p.feature(feature.key.as_str())) {
-        Some(FeatureValue::Number(None)) => {
-            return Ok(Outcome::Rate { feature: feature.key.to_string(), limit: None, remaining: None, resets_at });
-        }
-        Some(FeatureValue::Number(Some(n))) => *n,
-        _ => Decimal::ZERO,
+    let Some(max) = limit else {
+        return Ok(Outcome::Rate { feature: feature.key.to_string(), limit: None, remaining: None, resets_at });
     };
     let calls = req.quantity.whole().map_err(|e| Error::invalid("quantity", e.to_string()))?.get();
+    if calls > max {
+        return Err(Error::invalid("quantity", format!("at most {max} calls fit in one window of `{}`", feature.key)));
+    }
     let calls_i32 = i32::try_from(calls.trunc().mantissa()).unwrap_or(i32::MAX);
     let max_i64 = i64::try_from(max.trunc().mantissa()).unwrap_or(i64::MAX);
     match db::rate_windows::try_add(&t.pool, account_id, feature.key.as_str(), start, calls_i32, max_i64).await? {
@@ -218,9 +226,12 @@ async fn check_rate(
             remaining: Some((max - Decimal::from(total)).max(Decimal::ZERO)),
             resets_at,
         }),
-        None => Err(Error::RateLimited {
-            message: format!("at most {max} `{}` per {window_secs} s on this plan; retry in {retry_after} s", feature.key),
-            retry_after,
-        }),
+        None => {
+            let retry_after = u64::try_from((resets_at - now).num_seconds().max(1)).unwrap_or(1);
+            Err(Error::RateLimited {
+                message: format!("at most {max} `{}` per {window_secs} s on this plan; retry in {retry_after} s", feature.key),
+                retry_after,
+            })
+        }
     }
 }

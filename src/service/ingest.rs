@@ -25,6 +25,8 @@ pub const MAX_AGE_DAYS: i64 = 35;
 pub const MAX_AHEAD_MINUTES: i64 = 5;
 /// Longest idempotency key, in characters.
 pub const MAX_KEY_CHARS: usize = 255;
+/// Most properties one event may carry (the body limit bounds their size).
+pub const MAX_PROPERTIES: usize = 64;
 
 /// One event as sent, its shape already checked by the API layer.
 #[derive(Debug, Clone)]
@@ -33,8 +35,9 @@ pub struct Draft {
     pub account: Option<String>,
     /// Meter key.
     pub meter: String,
-    /// Positive quantity.
-    pub quantity: Quantity,
+    /// Quantity as sent (a JSON string or number), validated here so that the
+    /// first bad event is the one reported.
+    pub quantity: Value,
     /// Explicit event time, if sent.
     pub timestamp: Option<DateTime<Utc>>,
     /// Acting user's id or e-mail, if sent.
@@ -94,7 +97,7 @@ pub fn payload_hash(meter: &str, quantity: Decimal, timestamp: Option<DateTime<U
             "meter": meter,
             "quantity": quantity.normalize().to_string(),
             "timestamp": timestamp.map(|t| t.to_rfc3339()),
-            "user": user.map(str::to_lowercase),
+            "user": user.map(|u| u.trim().to_lowercase()),
             "properties": Value::Object(properties.clone()),
         }),
         &mut text,
@@ -102,13 +105,15 @@ pub fn payload_hash(meter: &str, quantity: Decimal, timestamp: Option<DateTime<U
     Sha256::digest(text.as_bytes()).to_vec()
 }
 
-/// Checks a draft against the catalog and the time window.
-fn validate(catalog: &Catalog, index: usize, d: &Draft, now: DateTime<Utc>) -> Result<(), Error> {
+/// Checks a draft against the catalog and the time window, field by field in the
+/// order a reader would; returns its quantity.
+fn validate(catalog: &Catalog, index: usize, d: &Draft, now: DateTime<Utc>) -> Result<Decimal, Error> {
     let meter = catalog
         .meter(&d.meter)
         .ok_or_else(|| Error::invalid_at(index, "meter", format!("unknown meter `{}`", d.meter)))?;
+    let mut quantity = Quantity::from_json(&d.quantity).map_err(|e| Error::invalid_at(index, "quantity", e.to_string()))?;
     if meter.aggregation == Aggregation::Count {
-        d.quantity.whole().map_err(|e| Error::invalid_at(index, "quantity", e.to_string()))?;
+        quantity = quantity.whole().map_err(|e| Error::invalid_at(index, "quantity", e.to_string()))?;
     }
     let n = d.idempotency_key.chars().count();
     if n == 0 || n > MAX_KEY_CHARS {
@@ -122,7 +127,10 @@ fn validate(catalog: &Catalog, index: usize, d: &Draft, now: DateTime<Utc>) -> R
             return Err(Error::invalid_at(index, "timestamp", format!("is more than {MAX_AHEAD_MINUTES} minutes ahead")));
         }
     }
-    Ok(())
+    if d.properties.len() > MAX_PROPERTIES {
+        return Err(Error::invalid_at(index, "properties", format!("at most {MAX_PROPERTIES} properties")));
+    }
+    Ok(quantity.get())
 }
 
 /// Resolves each draft's account (see [`accounts::for_caller`]).
@@ -185,9 +193,7 @@ pub async fn record(t: &Tollgate, caller: &Caller, drafts: Vec<Draft>, now: Date
         return Err(Error::invalid("events", format!("send 1 to {MAX_BATCH} events")));
     }
     let catalog = t.catalog.get()?;
-    for (i, d) in drafts.iter().enumerate() {
-        validate(&catalog, i, d, now)?;
-    }
+    let quantities = drafts.iter().enumerate().map(|(i, d)| validate(&catalog, i, d, now)).collect::<Result<Vec<_>, _>>()?;
     let account_ids = resolve_accounts(t, caller, &drafts).await?;
     let user_ids = resolve_users(t, &drafts, &account_ids).await?;
 
@@ -196,8 +202,8 @@ pub async fn record(t: &Tollgate, caller: &Caller, drafts: Vec<Draft>, now: Date
     let mut rows = Vec::with_capacity(drafts.len());
     let mut in_batch_duplicates = 0;
     let mut index_of: HashMap<(Uuid, String), usize> = HashMap::new();
-    for (i, ((d, account_id), user_id)) in drafts.iter().zip(&account_ids).zip(&user_ids).enumerate() {
-        let hash = payload_hash(&d.meter, d.quantity.get(), d.timestamp, d.user.as_deref(), &d.properties);
+    for (i, (((d, account_id), user_id), quantity)) in drafts.iter().zip(&account_ids).zip(&user_ids).zip(&quantities).enumerate() {
+        let hash = payload_hash(&d.meter, *quantity, d.timestamp, d.user.as_deref(), &d.properties);
         match seen.get(&(*account_id, d.idempotency_key.as_str())) {
             Some(h) if *h == hash => {
                 in_batch_duplicates += 1;
@@ -213,20 +219,35 @@ pub async fn record(t: &Tollgate, caller: &Caller, drafts: Vec<Draft>, now: Date
             account_id: *account_id,
             meter: d.meter.clone(),
             user_id: *user_id,
-            quantity: d.quantity.get(),
+            quantity: *quantity,
             occurred_at: d.timestamp.unwrap_or(now),
             idempotency_key: d.idempotency_key.clone(),
             payload_hash: hash,
             properties: Value::Object(d.properties.clone()),
         });
     }
+    // One order for every batch, so two batches sharing keys never wait on each
+    // other's unique-index entries in opposite orders.
+    rows.sort_by(|a, b| (a.account_id, &a.idempotency_key).cmp(&(b.account_id, &b.idempotency_key)));
+    let (accepted, duplicates) = super::retry::on_deadlock(|| store(t, &catalog, &rows, &index_of, now)).await?;
+    Ok(Outcome { accepted, duplicates: duplicates + in_batch_duplicates })
+}
 
-    let mut distinct_accounts: Vec<Uuid> = account_ids.clone();
-    distinct_accounts.sort();
-    distinct_accounts.dedup();
+/// Stores the batch in one transaction: new events, their totals, thresholds and
+/// the live notification. Returns (accepted, already stored).
+async fn store(
+    t: &Tollgate,
+    catalog: &Catalog,
+    rows: &[EventRow],
+    index_of: &HashMap<(Uuid, String), usize>,
+    now: DateTime<Utc>,
+) -> Result<(usize, usize), Error> {
+    let mut accounts: Vec<Uuid> = rows.iter().map(|r| r.account_id).collect();
+    accounts.sort();
+    accounts.dedup();
     let mut tx = t.pool.begin().await?;
-    db::accounts::lock_for_usage(&mut *tx, &distinct_accounts).await?;
-    let inserted: HashSet<Uuid> = db::usage::insert_new_events(&mut tx, &rows).await?.into_iter().collect();
+    db::accounts::lock_for_usage(&mut *tx, &accounts).await?;
+    let inserted: HashSet<Uuid> = db::usage::insert_new_events(&mut tx, rows).await?.into_iter().collect();
 
     let repeats: Vec<(Uuid, String)> =
         rows.iter().filter(|r| !inserted.contains(&r.id)).map(|r| (r.account_id, r.idempotency_key.clone())).collect();
@@ -234,28 +255,27 @@ pub async fn record(t: &Tollgate, caller: &Caller, drafts: Vec<Draft>, now: Date
         let stored = db::usage::stored_hashes(&mut *tx, &repeats).await?;
         let sent: HashMap<(Uuid, &str), &[u8]> =
             rows.iter().map(|r| ((r.account_id, r.idempotency_key.as_str()), r.payload_hash.as_slice())).collect();
-        let mut conflicts: Vec<(usize, String)> = stored
+        let conflict = stored
             .iter()
             .filter(|(a, k, h)| sent.get(&(*a, k.as_str())).is_some_and(|s| *s != h.as_slice()))
             .map(|(a, k, _)| (index_of.get(&(*a, k.clone())).copied().unwrap_or(0), k.clone()))
-            .collect();
-        conflicts.sort();
-        if let Some((index, key)) = conflicts.into_iter().next() {
+            .min();
+        if let Some((index, key)) = conflict {
             return Err(Error::IdempotencyConflict { key, index: Some(index) });
         }
     }
 
     let new_rows: Vec<&EventRow> = rows.iter().filter(|r| inserted.contains(&r.id)).collect();
     if !new_rows.is_empty() {
-        let subscriptions = db::subscriptions::live_for_accounts(&mut *tx, &distinct_accounts).await?;
+        let subscriptions = db::subscriptions::live_for_accounts(&mut *tx, &accounts).await?;
         let subs = by_account(&subscriptions);
-        let totals = apply_totals(&mut tx, &catalog, &subs, &new_rows).await?;
-        notify_thresholds(&mut tx, &catalog, &subs, &totals, now).await?;
+        let totals = apply_totals(&mut tx, catalog, &subs, &new_rows).await?;
+        notify_thresholds(&mut tx, catalog, &subs, &totals, now).await?;
         let touched: Vec<Uuid> = new_rows.iter().map(|r| r.account_id).collect::<HashSet<_>>().into_iter().collect();
         db::usage::notify_changed(&mut *tx, &touched).await?;
     }
     tx.commit().await?;
-    Ok(Outcome { accepted: inserted.len(), duplicates: repeats.len() + in_batch_duplicates })
+    Ok((inserted.len(), repeats.len()))
 }
 
 /// Each account's live subscription, if any.
@@ -358,11 +378,11 @@ mod tests {
 
     #[test]
     fn payload_hash_ignores_key_order_but_not_values() {
-        let a: Map<String, Value> = serde_json::from_value(json!({"model": "claude", "cost_usd": "0.0031"})).unwrap();
-        let b: Map<String, Value> = serde_json::from_value(json!({"cost_usd": "0.0031", "model": "claude"})).unwrap();
+        let a: Map<String, Value> = serde_json::from_value(json!({"model": "claude", "cost_usd": "0.0031"})).expect("test fixture");
+        let b: Map<String, Value> = serde_json::from_value(json!({"cost_usd": "0.0031", "model": "claude"})).expect("test fixture");
         let q = Decimal::ONE;
         assert_eq!(payload_hash("queries", q, None, None, &a), payload_hash("queries", q, None, None, &b));
-        assert_eq!(payload_hash("queries", q, None, None, &a), payload_hash("queries", "1.000".parse().unwrap(), None, None, &a));
+        assert_eq!(payload_hash("queries", q, None, None, &a), payload_hash("queries", "1.000".parse().expect("test fixture"), None, None, &a));
         assert_ne!(payload_hash("queries", q, None, None, &a), payload_hash("queries", Decimal::TWO, None, None, &a));
         assert_ne!(payload_hash("queries", q, None, None, &a), payload_hash("tokens", q, None, None, &a));
         assert_ne!(payload_hash("queries", q, None, Some("x@y.z"), &a), payload_hash("queries", q, None, None, &a));

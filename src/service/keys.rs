@@ -196,6 +196,6 @@ mod tests {
         assert_ne!(generate(ACCOUNT_PREFIX), k);
         assert_eq!(hash(&k).len(), 32);
         assert!(parse_name("  ").is_err());
-        assert_eq!(parse_name(" prod ").unwrap(), "prod");
+        assert_eq!(parse_name(" prod ").expect("test fixture"), "prod");
     }
 }

@@ -51,40 +51,50 @@ impl LiveHub {
     }
 }
 
-/// Listens for usage and catalog changes until the process ends, reconnecting with
-/// back-off (1 s doubling to 30 s) when the connection drops.
+/// Listens for usage and catalog changes until the process ends. After any gap
+/// (the first connection, a lost connection, sqlx's own silent reconnect) the
+/// catalog is re-read and every stream refreshes, since notifications sent during
+/// the gap are lost. Failed connections are retried with back-off (1 s doubling to
+/// 30 s, back to 1 s once connected).
 pub async fn listen(t: Tollgate) {
     let mut backoff = Duration::from_secs(1);
     loop {
-        match listen_once(&t).await {
-            Ok(()) => backoff = Duration::from_secs(1),
-            Err(e) => tracing::warn!(error = %e, "live listener lost its connection; retrying in {:?}", backoff),
+        match PgListener::connect_with(&t.pool).await {
+            Ok(mut listener) => match listener.listen_all([USAGE_CHANNEL, CATALOG_CHANNEL]).await {
+                Ok(()) => {
+                    backoff = Duration::from_secs(1);
+                    tracing::info!("listening for usage and catalog changes");
+                    let e = receive(&t, &mut listener).await;
+                    tracing::warn!(error = %e, "live listener lost its connection");
+                }
+                Err(e) => tracing::warn!(error = %e, "could not LISTEN"),
+            },
+            Err(e) => tracing::warn!(error = %e, "live listener cannot connect; retrying in {:?}", backoff),
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(30));
     }
 }
 
-async fn listen_once(t: &Tollgate) -> Result<(), sqlx::Error> {
-    let mut listener = PgListener::connect_with(&t.pool).await?;
-    listener.listen_all([USAGE_CHANNEL, CATALOG_CHANNEL]).await?;
-    tracing::info!("listening for usage and catalog changes");
-    // Anything that happened while disconnected was missed.
+/// Handles notifications until the connection fails for good.
+async fn receive(t: &Tollgate, listener: &mut PgListener) -> sqlx::Error {
     t.hub_resync().await;
     loop {
-        let n = listener.recv().await?;
-        match n.channel() {
-            USAGE_CHANNEL => match Uuid::parse_str(n.payload()) {
-                Ok(id) => t.live.publish(Change::Usage(id)),
-                Err(_) => tracing::warn!(payload = n.payload(), "ignored a malformed usage notification"),
+        match listener.try_recv().await {
+            Ok(Some(n)) => match n.channel() {
+                USAGE_CHANNEL => match Uuid::parse_str(n.payload()) {
+                    Ok(id) => t.live.publish(Change::Usage(id)),
+                    Err(_) => tracing::warn!(payload = n.payload(), "ignored a malformed usage notification"),
+                },
+                CATALOG_CHANNEL => t.hub_resync().await,
+                _ => {}
             },
-            CATALOG_CHANNEL => {
-                if let Err(e) = t.catalog.refresh(&t.pool).await {
-                    tracing::error!(error = %e, "could not refresh the catalog");
-                }
-                t.live.publish(Change::Resync);
+            // The connection dropped and sqlx reconnected: anything sent meanwhile is lost.
+            Ok(None) => {
+                tracing::warn!("live listener reconnected; refreshing everything");
+                t.hub_resync().await;
             }
-            _ => {}
+            Err(e) => return e,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod live;
 pub mod notifications;
 pub mod organizations;
 pub mod plans;
+mod retry;
 pub mod usage;
 
 use sqlx::PgPool;
@@ -28,6 +29,8 @@ pub struct Settings {
     pub public_url: String,
     /// Where "contact sales" goes.
     pub sales_email: String,
+    /// Cookies are sent over HTTPS only.
+    pub cookie_secure: bool,
 }
 
 /// Everything a request needs: the pool, the cached catalog, live fan-out and

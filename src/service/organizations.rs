@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert_eq!(parse_slug(" Acme-Inc ").unwrap(), "acme-inc");
+        assert_eq!(parse_slug(" Acme-Inc ").expect("test fixture"), "acme-inc");
         for bad in ["", "-acme", "acme-", "ac--me", "acme inc", "ac_me"] {
             assert!(parse_slug(bad).is_err(), "{bad}");
         }

@@ -2,7 +2,7 @@
 //! point 8): takes effect at once, kept in the plan history and the audit log.
 
 use super::{Actor, Error, Tollgate};
-use crate::catalog::{Catalog, Plan};
+use crate::catalog::{Audience, Catalog, Plan};
 use crate::db::{self, subscriptions::SubscriptionRow};
 use crate::period::{Cycle, Interval};
 use crate::subscription::{self, PlanTerms};
@@ -30,7 +30,8 @@ fn choosable<'c>(catalog: &'c Catalog, key: &str, interval: Interval, who: Choos
 }
 
 /// Puts `account_id` on `plan_key` billed every `interval`, starting a subscription
-/// or changing the live one, at once. Customers must be the account's owner.
+/// or changing the live one, at once. Customers must be the account's owner, and
+/// team plans are for organization accounts.
 ///
 /// Rules: [`subscription::start`] and [`subscription::change`]. When the billing
 /// cycle moves, the current period's usage totals are rebuilt from the events.
@@ -56,6 +57,9 @@ pub async fn choose(
     }
     db::accounts::lock_for_cycle_change(&mut *tx, account_id).await?;
     let account = db::accounts::by_id(&mut *tx, account_id).await?.ok_or_else(|| Error::NotFound("no such account".into()))?;
+    if who == Chooser::Customer && plan.audience == Audience::Team && account.kind != "organization" {
+        return Err(Error::invalid("plan", format!("{} is for organizations; choose a personal plan for this account.", plan.name)));
+    }
     let trial_used = account.trial_used_at.is_some();
     let current = db::subscriptions::live_for_account(&mut *tx, account_id).await?;
     let seats = match account.kind.as_str() {

@@ -3,12 +3,41 @@
 
 use super::accounts::{self, Standing};
 use super::{Error, Tollgate};
+use crate::catalog::{Aggregation, Catalog, Meter};
 use crate::db;
 use crate::usage::{meter_usage, PlanSummary, Snapshot};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use uuid::Uuid;
+
+/// Usage now of each of `meters`: the current period's total for meters that
+/// accumulate or peak, and the latest reported level for `last` meters (carried
+/// across periods). Meters without usage are absent.
+///
+/// # Errors
+/// A database error.
+pub async fn current(
+    db: &mut sqlx::PgConnection,
+    catalog: &Catalog,
+    standing: Standing<'_>,
+    account_id: Uuid,
+    meters: &[&Meter],
+    now: DateTime<Utc>,
+) -> Result<HashMap<String, Decimal>, Error> {
+    let (levels, periodic): (Vec<&Meter>, Vec<&Meter>) = meters.iter().copied().partition(|m| m.aggregation == Aggregation::Last);
+    let wanted: Vec<(String, DateTime<Utc>)> =
+        periodic.iter().map(|m| (m.key.to_string(), standing.meter_period(catalog, m.key.as_str(), now).start)).collect();
+    let mut out: HashMap<String, Decimal> = HashMap::new();
+    if !wanted.is_empty() {
+        out.extend(db::usage::totals(&mut *db, account_id, &wanted).await?);
+    }
+    for m in levels {
+        let end = standing.meter_period(catalog, m.key.as_str(), now).end;
+        out.extend(db::usage::latest_levels(&mut *db, account_id, &[m.key.to_string()], end).await?);
+    }
+    Ok(out)
+}
 
 /// The account's usage of every meter in its current period.
 ///
@@ -23,8 +52,10 @@ pub async fn snapshot(t: &Tollgate, account_id: Uuid, now: DateTime<Utc>) -> Res
         .iter()
         .map(|m| (m.key.to_string(), standing.meter_period(&catalog, m.key.as_str(), now)))
         .collect();
-    let wanted: Vec<(String, DateTime<Utc>)> = periods.iter().map(|(m, p)| (m.clone(), p.start)).collect();
-    let totals: HashMap<String, Decimal> = db::usage::totals(&t.pool, account_id, &wanted).await?.into_iter().collect();
+    let all: Vec<&Meter> = catalog.meters.iter().collect();
+    let mut conn = t.pool.acquire().await?;
+    let totals = current(&mut conn, &catalog, standing, account_id, &all, now).await?;
+    drop(conn);
     let meters = catalog
         .meters
         .iter()

@@ -122,6 +122,8 @@ fn PlanCardView(plan: PlanCard, interval: String, signed_in: bool, subscribed: b
         view! { <a href=format!("mailto:{sales_email}?subject={} plan", plan.name) class=format!("{button} border border-slate-300 hover:bg-slate-50")>"Contact sales"</a> }.into_any()
     } else if !plan.available {
         view! { <p class=format!("{button} text-slate-500")>{format!("Not offered {}ly", interval)}</p> }.into_any()
+    } else if plan.for_teams && !plan.current {
+        view! { <p class=format!("{button} border border-dashed border-slate-300 text-slate-600")>"For organizations"</p> }.into_any()
     } else if plan.current {
         view! { <p class=format!("{button} bg-slate-100 text-slate-600") aria-disabled="true">"Current plan"</p> }.into_any()
     } else if !signed_in {

@@ -48,6 +48,9 @@ pub async fn sign_up(
     if let Some(p) = &plan {
         let catalog = t.catalog.get()?;
         match catalog.plan(p) {
+            Some(found) if found.audience == tollgate::catalog::Audience::Team => {
+                errors.message = Some(format!("{} is for organizations. Sign up with a personal plan first.", found.name));
+            }
             Some(found) if found.self_serve && found.public && found.price(interval).is_some() => {}
             _ => {
                 errors.message = Some("That plan cannot be chosen online. Pick another on the pricing page.".into());
@@ -64,14 +67,17 @@ pub async fn sign_up(
         .await
         .map_err(|e| AppError::from(e).with_values(&keep))?;
     super::ctx::start_session(created.user_id, created.account_id).await?;
-    match plan {
-        Some(p) => {
-            let actor = tollgate::service::Actor::user(created.user_id);
-            plans::choose(&t, created.account_id, &p, interval, plans::Chooser::Customer, &actor, chrono::Utc::now()).await?;
-            leptos_axum::redirect("/dashboard");
-        }
-        None => leptos_axum::redirect("/pricing?welcome=1"),
-    }
+    // The account exists and the session is started: whatever happens to the plan
+    // choice, answer with a redirect so the session is kept.
+    let actor = tollgate::service::Actor::user(created.user_id);
+    let chosen = match plan {
+        Some(p) => plans::choose(&t, created.account_id, &p, interval, plans::Chooser::Customer, &actor, chrono::Utc::now())
+            .await
+            .map_err(|e| tracing::warn!(error = %e, "plan chosen at sign-up not started"))
+            .is_ok(),
+        None => false,
+    };
+    leptos_axum::redirect(if chosen { "/dashboard" } else { "/pricing?welcome=1" });
     Ok(())
 }
 

@@ -2,8 +2,8 @@
 //!
 //! A new key's secret is returned once. A plain form post (no JavaScript) cannot
 //! receive a return value, so the secret then travels back in a short-lived
-//! HttpOnly cookie scoped to the keys page, which the page reads and clears at
-//! once; it is never stored on the server.
+//! HttpOnly cookie scoped to the keys page and bound to the user who created it,
+//! which the page reads and clears at once; it is never stored on the server.
 
 use crate::error::AppError;
 use crate::model::{ApiKeyView, NewApiKey};
@@ -36,19 +36,32 @@ pub async fn create_api_key(name: String) -> Result<NewApiKey, AppError> {
         .map_err(|e| AppError::from(e).with_values(&[("name", name.as_str())]))?;
     let key = NewApiKey { name: created.key.name, secret: created.secret };
     if super::ctx::is_plain_form_post() {
-        let value = format!("{}.{}", key.secret, crate::pages::api_keys::encode_name(&key.name));
-        super::ctx::set_cookie(&format!("{NEW_KEY_COOKIE}={value}; Path={KEYS_PATH}; Max-Age=120; HttpOnly; SameSite=Strict"));
+        let value = format!("{}.{}.{}", me.user.id.simple(), key.secret, crate::pages::api_keys::encode_name(&key.name));
+        super::ctx::set_cookie(&flash_cookie(&value, 120, t.settings.cookie_secure));
     }
     Ok(key)
 }
 
-/// The key created by a plain form post, once: reading it clears the cookie.
+/// The `Set-Cookie` value of the one-time cookie.
+#[cfg(feature = "ssr")]
+fn flash_cookie(value: &str, max_age: u32, secure: bool) -> String {
+    format!("{NEW_KEY_COOKIE}={value}; Path={KEYS_PATH}; Max-Age={max_age}; HttpOnly; SameSite=Strict{}", if secure { "; Secure" } else { "" })
+}
+
+/// The key created by a plain form post, once: reading it clears the cookie. A
+/// cookie left by another user of the same browser is dropped unread.
 #[server(prefix = "/_fn", endpoint = "api_key_flash")]
 pub async fn take_new_api_key() -> Result<Option<NewApiKey>, AppError> {
-    super::ctx::require_signed_in().await?;
+    let me = super::ctx::require_signed_in().await?;
     let Some(value) = super::ctx::cookie(NEW_KEY_COOKIE) else { return Ok(None) };
-    super::ctx::set_cookie(&format!("{NEW_KEY_COOKIE}=; Path={KEYS_PATH}; Max-Age=0; HttpOnly; SameSite=Strict"));
-    Ok(value.split_once('.').map(|(secret, name)| NewApiKey { name: crate::pages::api_keys::decode_name(name), secret: secret.to_string() }))
+    let t = super::ctx::tollgate()?;
+    super::ctx::set_cookie(&flash_cookie("", 0, t.settings.cookie_secure));
+    let mut parts = value.splitn(3, '.');
+    let (Some(owner), Some(secret), Some(name)) = (parts.next(), parts.next(), parts.next()) else { return Ok(None) };
+    if owner != me.user.id.simple().to_string() {
+        return Ok(None);
+    }
+    Ok(Some(NewApiKey { name: crate::pages::api_keys::decode_name(name), secret: secret.to_string() }))
 }
 
 /// Revokes a key of the account; it answers `401` from then on.

@@ -51,6 +51,7 @@ pub(crate) mod ssr {
             trial_days: plan.trial_days_for_new_subscription(),
             highlights: plan.highlights.clone(),
             self_serve: plan.self_serve,
+            for_teams: plan.audience == tollgate::catalog::Audience::Team,
             available: price.is_some(),
             current: current.is_some_and(|s| s.plan_key == plan.key.as_str() && s.interval == interval.as_str()),
         }
@@ -99,7 +100,7 @@ pub(crate) mod ssr {
             .iter()
             .filter(|m| plans.iter().any(|p| p.limits.iter().any(|(k, _)| k == &m.key)))
             .map(|m| ComparisonRow {
-                label: format!("{} per {}", m.name, if m.reset == tollgate::period::Reset::CalendarMonth { "month" } else { "billing period" }),
+                label: format!("{} per {}", m.name, if m.reset == tollgate::period::Reset::BillingPeriod { "billing period" } else { "month" }),
                 cells: plans.iter().map(|p| limit_cell(p, m.key.as_str())).collect(),
             })
             .collect();
@@ -134,19 +135,19 @@ pub(crate) mod ssr {
 
         #[test]
         fn emtchat_pricing_shows_limits_and_savings() {
-            let c = tollgate::catalog::file::parse("emtchat.toml", include_str!("../../../catalogs/emtchat.toml")).unwrap();
+            let c = tollgate::catalog::file::parse("emtchat.toml", include_str!("../../../catalogs/emtchat.toml")).expect("test fixture");
             let p = build(&c, Interval::Year, false, None, "sales@example.com");
-            let starter = p.plans.iter().find(|c| c.key == "starter").unwrap();
+            let starter = p.plans.iter().find(|c| c.key == "starter").expect("test fixture");
             assert_eq!((starter.price.as_deref(), starter.price_unit.as_str(), starter.annual_saving_percent), (Some("$190"), "/year", Some(17)));
-            let team = p.plans.iter().find(|c| c.key == "team").unwrap();
+            let team = p.plans.iter().find(|c| c.key == "team").expect("test fixture");
             assert_eq!(team.price_unit, "/seat/year");
-            let enterprise = p.plans.iter().find(|c| c.key == "enterprise").unwrap();
+            let enterprise = p.plans.iter().find(|c| c.key == "enterprise").expect("test fixture");
             assert!(!enterprise.self_serve && enterprise.price.is_none());
-            let queries = p.comparison.iter().find(|r| r.label.starts_with("Queries")).unwrap();
+            let queries = p.comparison.iter().find(|r| r.label.starts_with("Queries")).expect("test fixture");
             assert_eq!(queries.cells, ["50 (stops at 55)", "500", "Unlimited", "Unlimited", "Custom"]);
-            let documents = p.comparison.iter().find(|r| r.label.starts_with("Documents")).unwrap();
+            let documents = p.comparison.iter().find(|r| r.label.starts_with("Documents")).expect("test fixture");
             assert_eq!(documents.cells, ["1 (hard limit)", "10 (hard limit)", "100 (hard limit)", "100 per seat (hard limit)", "Custom"]);
-            let sso = p.comparison.iter().find(|r| r.label == "SSO (SAML)").unwrap();
+            let sso = p.comparison.iter().find(|r| r.label == "SSO (SAML)").expect("test fixture");
             assert_eq!(sso.cells, ["—", "—", "—", "—", "✓"]);
         }
     }

@@ -5,7 +5,8 @@ use super::auth::ApiCaller;
 use super::error::{ApiError, ErrorBody};
 use super::usage::AccountQuery;
 use crate::serve::AppState;
-use axum::extract::{Query, State};
+use super::query::ApiQuery;
+use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -55,7 +56,7 @@ pub struct MeterEntitlement {
 pub async fn entitlements(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
-    Query(q): Query<AccountQuery>,
+    ApiQuery(q): ApiQuery<AccountQuery>,
 ) -> Result<Json<EntitlementsResponse>, ApiError> {
     let t = &state.tollgate;
     let named = q.account.as_deref();

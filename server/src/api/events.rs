@@ -10,7 +10,6 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use tollgate::quantity::Quantity;
 use tollgate::service::ingest::{self, Draft};
 use utoipa::ToSchema;
 
@@ -79,19 +78,16 @@ pub async fn record(
     let drafts = body
         .events
         .into_iter()
-        .enumerate()
-        .map(|(i, e)| {
-            Ok(Draft {
-                account: e.account,
-                meter: e.meter,
-                quantity: Quantity::from_json(&e.quantity).map_err(|err| ApiError::invalid("quantity", Some(i), format!("event {i}: `quantity` {err}")))?,
-                timestamp: e.timestamp,
-                user: e.user,
-                idempotency_key: e.idempotency_key,
-                properties: e.properties.unwrap_or_default(),
-            })
+        .map(|e| Draft {
+            account: e.account,
+            meter: e.meter,
+            quantity: e.quantity,
+            timestamp: e.timestamp,
+            user: e.user,
+            idempotency_key: e.idempotency_key,
+            properties: e.properties.unwrap_or_default(),
         })
-        .collect::<Result<Vec<_>, ApiError>>()?;
+        .collect();
     let outcome = ingest::record(&state.tollgate, &caller, drafts, Utc::now()).await?;
     metrics::counter!("tollgate_events_accepted_total").increment(outcome.accepted as u64);
     metrics::counter!("tollgate_events_duplicate_total").increment(outcome.duplicates as u64);

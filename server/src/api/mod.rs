@@ -8,6 +8,7 @@ mod error;
 mod events;
 mod json;
 mod openapi;
+mod query;
 mod usage;
 
 pub use openapi::ApiDoc;
@@ -29,5 +30,6 @@ pub fn router() -> Router<AppState> {
         .route("/entitlements", get(entitlements::entitlements))
         .route("/openapi.json", get(openapi::document))
         .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

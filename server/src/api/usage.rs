@@ -3,7 +3,8 @@
 use super::auth::ApiCaller;
 use super::error::{ApiError, ErrorBody};
 use crate::serve::AppState;
-use axum::extract::{Query, State};
+use super::query::ApiQuery;
+use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use rust_decimal::prelude::ToPrimitive;
@@ -80,7 +81,7 @@ pub struct MeterUsageOut {
 pub async fn usage(
     State(state): State<AppState>,
     ApiCaller(caller): ApiCaller,
-    Query(q): Query<AccountQuery>,
+    ApiQuery(q): ApiQuery<AccountQuery>,
 ) -> Result<Json<UsageResponse>, ApiError> {
     let t = &state.tollgate;
     let named = q.account.as_deref();

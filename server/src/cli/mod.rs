@@ -210,7 +210,7 @@ async fn connect(cfg: &Config) -> anyhow::Result<sqlx::PgPool> {
 async fn services(cfg: &Config) -> anyhow::Result<Tollgate> {
     let pool = connect(cfg).await?;
     tollgate::db::migrate(&pool).await.context("migrations failed")?;
-    Ok(Tollgate::new(pool, Settings { public_url: cfg.public_url(), sales_email: cfg.sales_email.clone() }).await?)
+    Ok(Tollgate::new(pool, Settings { public_url: cfg.public_url(), sales_email: cfg.sales_email.clone(), cookie_secure: cfg.cookie_secure }).await?)
 }
 
 async fn find_account(t: &Tollgate, reference: &str) -> anyhow::Result<uuid::Uuid> {

@@ -42,7 +42,7 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
 pub async fn spawn_on(pool: PgPool) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let tollgate = Tollgate::new(pool, Settings { public_url: format!("http://{addr}"), sales_email: "sales@example.com".into() })
+    let tollgate = Tollgate::new(pool, Settings { public_url: format!("http://{addr}"), sales_email: "sales@example.com".into(), cookie_secure: false })
         .await
         .expect("services");
     tokio::spawn(tollgate::service::live::listen(tollgate.clone()));
