@@ -15,7 +15,7 @@ test('the paywall sends visitors to log in and plan-less users to pricing', asyn
   // Log out, then log in through the redirect and come back to where we were.
   await hydrated(page);
   await page.getByRole('button', { name: 'Log out' }).click();
-  await expect(page.getByRole('link', { name: 'Log in' })).toBeVisible();
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' })).toBeVisible();
   await page.goto('/notifications');
   await expect(page).toHaveURL(/\/login\?next=%2Fnotifications$/);
   await hydrated(page);
