@@ -37,14 +37,12 @@ fn expires(record: &Record) -> Result<chrono::DateTime<chrono::Utc>, session_sto
     chrono::DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0).ok_or_else(|| backend("expiry out of range"))
 }
 
-#[async_trait]
-impl SessionStore for PgSessionStore {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        // Retry on the (astronomically unlikely) id collision, as the trait asks.
-        loop {
-            let inserted = sqlx::query(
-                "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
-            )
+impl PgSessionStore {
+    /// Inserts the record; on an id already taken, `on_conflict` decides. Returns
+    /// the rows written.
+    async fn write(&self, record: &Record, on_conflict: &str) -> session_store::Result<u64> {
+        let sql = format!("INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) {on_conflict}");
+        Ok(sqlx::query(&sql)
             .bind(record.id.to_string())
             .bind(user_of(record))
             .bind(serde_json::to_value(&record.data).map_err(backend)?)
@@ -52,26 +50,22 @@ impl SessionStore for PgSessionStore {
             .execute(&self.pool)
             .await
             .map_err(backend)?
-            .rows_affected();
-            if inserted == 1 {
-                return Ok(());
-            }
+            .rows_affected())
+    }
+}
+
+#[async_trait]
+impl SessionStore for PgSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // Retry on the (astronomically unlikely) id collision, as the trait asks.
+        while self.write(record, "DO NOTHING").await? == 0 {
             record.id = Id::default();
         }
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        sqlx::query(
-            "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (id) DO UPDATE SET user_id = $2, data = $3, expires_at = $4",
-        )
-        .bind(record.id.to_string())
-        .bind(user_of(record))
-        .bind(serde_json::to_value(&record.data).map_err(backend)?)
-        .bind(expires(record)?)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
+        self.write(record, "DO UPDATE SET user_id = $2, data = $3, expires_at = $4").await?;
         Ok(())
     }
 

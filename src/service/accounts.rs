@@ -114,6 +114,14 @@ pub async fn for_caller(
     })
 }
 
+/// [`for_caller`] with the refusal turned into the matching error.
+///
+/// # Errors
+/// As [`Unusable::into_error`], or a database error.
+pub async fn resolve_for_caller(db: impl PgExecutor<'_>, caller: &super::keys::Caller, named: Option<&str>) -> Result<Uuid, Error> {
+    for_caller(db, caller, named).await?.map_err(|u| u.into_error(named, None))
+}
+
 /// An account with its live subscription.
 #[derive(Debug, Clone)]
 pub struct AccountState {

@@ -86,8 +86,7 @@ pub async fn check(t: &Tollgate, caller: &Caller, req: Request, now: DateTime<Ut
     let entitlement = catalog
         .entitlement(&req.feature)
         .ok_or_else(|| Error::invalid("feature", format!("unknown feature `{}`", req.feature)))?;
-    let named = req.account.as_deref();
-    let account_id = accounts::for_caller(&t.pool, caller, named).await?.map_err(|u| u.into_error(named, None))?;
+    let account_id = accounts::resolve_for_caller(&t.pool, caller, req.account.as_deref()).await?;
     match entitlement {
         Entitlement::Meter(meter) if req.consume => super::retry::on_deadlock(|| consume(t, &catalog, account_id, meter, &req, now)).await.map(Outcome::Meter),
         Entitlement::Meter(meter) => peek(t, &catalog, account_id, meter, &req, now).await.map(Outcome::Meter),

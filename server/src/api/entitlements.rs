@@ -59,8 +59,7 @@ pub async fn entitlements(
     ApiQuery(q): ApiQuery<AccountQuery>,
 ) -> Result<Json<EntitlementsResponse>, ApiError> {
     let t = &state.tollgate;
-    let named = q.account.as_deref();
-    let account_id = accounts::for_caller(&t.pool, &caller, named).await?.map_err(|u| u.into_error(named, None))?;
+    let account_id = accounts::resolve_for_caller(&t.pool, &caller, q.account.as_deref()).await?;
     let catalog = t.catalog.get()?;
     let account = accounts::state(&t.pool, account_id).await?;
     let standing = account.standing();

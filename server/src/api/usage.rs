@@ -84,8 +84,7 @@ pub async fn usage(
     ApiQuery(q): ApiQuery<AccountQuery>,
 ) -> Result<Json<UsageResponse>, ApiError> {
     let t = &state.tollgate;
-    let named = q.account.as_deref();
-    let account_id = accounts::for_caller(&t.pool, &caller, named).await?.map_err(|u| u.into_error(named, None))?;
+    let account_id = accounts::resolve_for_caller(&t.pool, &caller, q.account.as_deref()).await?;
     let s = usage::snapshot(t, account_id, Utc::now()).await?;
     Ok(Json(UsageResponse {
         account: account_id.to_string(),
