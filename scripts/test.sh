@@ -37,6 +37,9 @@ cargo test -p tollgate-app --features hydrate
 step "server: API and PostgreSQL tests"
 cargo test -p tollgate-server
 
+step "benchmark load generator: unit tests"
+cargo test -p tollgate-bench
+
 step "build the site"
 tg_build
 bin=$(tg_bin)

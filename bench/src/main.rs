@@ -1,0 +1,170 @@
+//! `loadgen`: a small load generator for Tollgate's HTTP API, run by
+//! `scripts/bench.sh` against a release build of `tollgate serve`.
+//!
+//! - `loadgen events`: ingestion throughput of `POST /api/v1/events` (closed loop,
+//!   N requests in flight), in accepted events/s.
+//! - `loadgen check`: latency of `POST /api/v1/check` at a fixed request rate
+//!   (open loop, measured from each request's scheduled send time), in ms.
+//! - `loadgen summary FILE`: median and min–max of repeated runs, from the JSON
+//!   lines the other two print.
+//!
+//! Each run prints one JSON line on stdout (for scripts) and one human line on
+//! stderr. Runs are bounded in time and meant for 127.0.0.1 only.
+
+mod check;
+mod cpu;
+mod events;
+mod http;
+mod stats;
+mod summary;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+use summary::{Line, Outcome};
+
+/// Load generator for Tollgate's HTTP API.
+#[derive(Parser)]
+#[command(name = "loadgen", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ingestion throughput of POST /api/v1/events (closed loop).
+    Events(EventsArgs),
+    /// Latency of POST /api/v1/check at a fixed request rate (open loop).
+    Check(CheckArgs),
+    /// Median and min–max of repeated runs, from a file of JSON lines; exits with
+    /// status 3 when any run had errors or anomalies.
+    Summary {
+        /// File with one JSON line per run (what `events` and `check` print).
+        file: PathBuf,
+    },
+}
+
+/// Options shared by both scenarios.
+#[derive(Args)]
+struct Common {
+    /// Server base URL (loopback only).
+    #[arg(long, default_value = "http://127.0.0.1:3200")]
+    url: String,
+    /// Account API key (`tg_sk_…`).
+    #[arg(long, env = "LOADGEN_KEY", hide_env_values = true)]
+    key: String,
+    /// Measurement window, e.g. 15s.
+    #[arg(long, default_value = "15s", value_parser = stats::parse_duration)]
+    duration: Duration,
+    /// Load before the measurement window, not measured, e.g. 2s.
+    #[arg(long, default_value = "2s", value_parser = stats::parse_duration)]
+    warmup: Duration,
+    /// Per-request timeout; a timed-out request is an error.
+    #[arg(long, default_value = "10s", value_parser = stats::parse_duration)]
+    timeout: Duration,
+    /// Scenario name in the output; runs with the same label are aggregated.
+    #[arg(long)]
+    label: Option<String>,
+    /// Also report the CPU use of this process tree, as NAME=PID (repeatable),
+    /// e.g. --watch server=1234 --watch postgres=987 (the postmaster).
+    #[arg(long = "watch", value_parser = cpu::parse_watch)]
+    watches: Vec<cpu::Watch>,
+}
+
+#[derive(Args)]
+struct EventsArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Events per request (1 to 1000).
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Meter the events count on.
+    #[arg(long, default_value = "queries")]
+    meter: String,
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Requests per second to send.
+    #[arg(long)]
+    rate: f64,
+    /// Consume (record) the checked quantity, with a unique idempotency key.
+    #[arg(long)]
+    consume: bool,
+    /// Feature (meter) to check.
+    #[arg(long, default_value = "queries")]
+    feature: String,
+    /// At most this many requests in flight; the schedule waits past it.
+    #[arg(long, default_value_t = 1000)]
+    max_in_flight: usize,
+}
+
+/// Prints a run's JSON line (stdout) and human line (stderr).
+fn emit(line: &Line) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(line)?);
+    eprintln!("{}", line.human());
+    Ok(())
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Events(a) => {
+            let c = a.common;
+            let opts = events::Options { url: c.url, key: c.key, batch: a.batch, concurrency: a.concurrency, duration: c.duration, warmup: c.warmup, meter: a.meter };
+            let report = events::run(&http::client(c.timeout)?, &opts, &c.watches).await?;
+            let label = c.label.unwrap_or_else(|| format!("events-batch{}", a.batch));
+            emit(&Line { label, result: Outcome::Events(report) })?;
+        }
+        Command::Check(a) => {
+            let c = a.common;
+            let opts = check::Options {
+                url: c.url,
+                key: c.key,
+                rate: a.rate,
+                duration: c.duration,
+                warmup: c.warmup,
+                consume: a.consume,
+                feature: a.feature,
+                max_in_flight: a.max_in_flight,
+            };
+            let report = check::run(&http::client(c.timeout)?, &opts, c.timeout, &c.watches).await?;
+            let label = c.label.unwrap_or_else(|| if a.consume { "check-consume".into() } else { "check".into() });
+            emit(&Line { label, result: Outcome::Check(report) })?;
+        }
+        Command::Summary { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let lines = text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+                .map(|(i, l)| serde_json::from_str::<Line>(l).with_context(|| format!("{}:{}: not a loadgen result", file.display(), i + 1)))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            anyhow::ensure!(!lines.is_empty(), "{} has no results", file.display());
+            let (table, problems) = summary::table(&lines);
+            print!("{table}");
+            if problems {
+                return Ok(ExitCode::from(3));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("loadgen: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Benchmarks a RELEASE build of `tollgate serve` with the project's load generator
+# (bench/, binary `loadgen`) and prints a summary table:
+#
+#   1. events/s accepted by POST /api/v1/events, 100 events per request;
+#   2. events/s accepted by POST /api/v1/events, 1 event per request;
+#   3. POST /api/v1/check latency (p50/p90/p99/p99.9/max, ms) at a fixed rate, open
+#      loop (latency from each request's scheduled send time), a read on a
+#      `starter` account (soft limit);
+#   4. the same with `consume: true` and a unique idempotency key on a `pro`
+#      account (a write), at a lower fixed rate.
+#
+# Each scenario runs RUNS times (round robin, so slow drift such as table growth
+# or autovacuum spreads over all of them); the table gives the median and the
+# min–max. Every run uses its own account and key. One server on 127.0.0.1:PORT,
+# a fresh database `tollgate_bench` on the private PostgreSQL (or DATABASE_URL),
+# both stopped on exit. Results go to .data/bench/<time>/ (JSON lines, server log,
+# `top` snapshots, the summary).
+#
+# The load generator, the server and PostgreSQL share this machine's CPUs: the
+# figures describe that setup, not a server with the machine to itself.
+#
+# Tunables (environment):
+#   DURATION=15s         measurement window of each run
+#   WARMUP=2s            load before each window, not measured
+#   RUNS=3               runs per scenario
+#   EVENTS_CONCURRENCY=8 requests in flight, 100-event batches
+#   SINGLE_CONCURRENCY=8 requests in flight, single events
+#   BATCH=100            events per request in scenario 1
+#   CHECK_RATE=1000      req/s for the check (read) latency scenario
+#   CONSUME_RATE=200     req/s for the consuming check scenario
+#   PAUSE=2              seconds of rest between runs
+#   PORT=3200            where the server listens
+#   SKIP_BUILD=1         reuse the existing release builds (iterating on the script)
+#   KEEP_DB=1            keep the database tollgate_bench afterwards (~600 MB)
+#   SCENARIOS="events-batch events-single check check-consume"  a subset
+set -euo pipefail
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=lib/app.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/app.sh"
+
+DURATION=${DURATION:-15s}
+WARMUP=${WARMUP:-2s}
+RUNS=${RUNS:-3}
+# Ingestion is closed loop; on this 2-core machine throughput stops growing at 4
+# to 8 requests in flight (PostgreSQL is the bottleneck) and more only adds
+# latency, so 8 keeps the server saturated without a long queue.
+EVENTS_CONCURRENCY=${EVENTS_CONCURRENCY:-8}
+SINGLE_CONCURRENCY=${SINGLE_CONCURRENCY:-8}
+BATCH=${BATCH:-100}
+# Fixed rates for the latency scenarios, about a third of what this machine
+# sustains (measured with loadgen: the read check saturates near 3000 req/s, the
+# consuming check near 600 req/s for one account), so they describe a loaded but
+# healthy server rather than a queue: no errors, p99 in single-digit milliseconds.
+CHECK_RATE=${CHECK_RATE:-1000}
+CONSUME_RATE=${CONSUME_RATE:-200}
+PAUSE=${PAUSE:-2}
+PORT=${PORT:-3200}
+SKIP_BUILD=${SKIP_BUILD:-0}
+SCENARIOS=${SCENARIOS:-events-batch events-single check check-consume}
+BENCH_DB=tollgate_bench
+URL="http://127.0.0.1:$PORT"
+
+started=$SECONDS
+export TG_PROFILE=release
+
+server_pid=""
+db_created=0
+cleanup() {
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        tg_log "stopping the server (pid $server_pid)"
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    if [ "$db_created" = 1 ] && [ "${KEEP_DB:-0}" != 1 ]; then
+        psql "$(tg_database_url_for postgres)" -qAtc "DROP DATABASE IF EXISTS \"$BENCH_DB\" WITH (FORCE)" >/dev/null 2>&1 || true
+    fi
+    # shellcheck disable=SC2119  # no argument: stop the cluster only if we started it
+    tg_stop_private_postgres
+}
+trap cleanup EXIT
+
+tg_ensure_toolchain
+tg_ensure_postgres
+export DATABASE_URL
+
+if [ "$SKIP_BUILD" != 1 ]; then
+    tg_build
+    tg_log "building the load generator (release)"
+    (cd "$TG_ROOT" && cargo build --release -p tollgate-bench)
+fi
+bin=$(tg_bin)
+loadgen="$CARGO_TARGET_DIR/release/loadgen"
+[ -x "$bin" ] || tg_die "no release server at $bin (run without SKIP_BUILD=1)"
+[ -x "$loadgen" ] || tg_die "no load generator at $loadgen (run without SKIP_BUILD=1)"
+
+# Something already on the port would be measured instead of this build.
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+    tg_die "port $PORT is in use; stop what listens there or set PORT"
+fi
+
+out="$TG_DATA/bench/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$out"
+results="$out/results.jsonl"
+: >"$results"
+
+tg_log "fresh database $BENCH_DB"
+tg_fresh_database "$BENCH_DB"
+db_created=1
+bench_url=$(tg_database_url_for "$BENCH_DB")
+DATABASE_URL=$bench_url RUST_LOG=warn tg_prepare_db >/dev/null 2>>"$out/setup.log" \
+    || tg_die "could not prepare $BENCH_DB; see $out/setup.log"
+
+# new_key SCENARIO RUN PLAN: a user with a personal account on PLAN; prints the
+# account's new API key.
+new_key() {
+    local email="bench-$1-$2@bench.invalid"
+    (
+        cd "$TG_ROOT"
+        export DATABASE_URL=$bench_url RUST_LOG=warn
+        "$bin" users create --email "$email" --name "Bench $1 $2" --password "bench-password-$1-$2" >/dev/null
+        "$bin" accounts set-plan "$email" "$3" >/dev/null
+        "$bin" keys create --account "$email" --name "bench $1 $2"
+    ) 2>>"$out/setup.log" || tg_die "could not create the account for $1 run $2; see $out/setup.log"
+}
+
+# machine_busy SECONDS: % of all CPUs busy over the next SECONDS (from /proc/stat).
+machine_busy() {
+    local a b
+    a=$(head -n1 /proc/stat)
+    sleep "$1"
+    b=$(head -n1 /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN {
+        n = split(a, x); split(b, y); total = 0
+        for (i = 2; i <= 9 && i <= n; i++) total += y[i] - x[i]
+        idle = (y[5] - x[5]) + (y[6] - x[6]); steal = y[9] - x[9]
+        busy = 0
+        if (total > 0) busy = (total - idle - steal) / total * 100
+        printf "%.0f\n", busy
+    }'
+}
+
+plan_of() {
+    case $1 in
+        check) echo starter ;;
+        *) echo pro ;;
+    esac
+}
+
+tg_log "creating one account and key per scenario run"
+declare -A keys
+for run in $(seq 1 "$RUNS"); do
+    for s in $SCENARIOS; do
+        keys[$s-$run]=$(new_key "$s" "$run" "$(plan_of "$s")")
+    done
+done
+
+# Another program busy on the machine (a build, a test suite) disturbs every figure.
+idle_busy=$(machine_busy 3)
+tg_log "machine busy before the benchmark: ${idle_busy}% of all CPUs"
+[ "$idle_busy" -lt 10 ] || tg_log "WARNING: the machine is not idle (${idle_busy}% busy): figures will be noisy"
+
+tg_log "starting the server on $URL (log: $out/server.log)"
+cd "$TG_ROOT"
+DATABASE_URL=$bench_url TOLLGATE_LISTEN=127.0.0.1:$PORT RUST_LOG=warn "$bin" serve >"$out/server.log" 2>&1 &
+server_pid=$!
+tg_wait_ready "$URL"
+
+# The postmaster, so that loadgen reports PostgreSQL's CPU use (all backends).
+watch=(--watch "server=$server_pid")
+pg_datadir=$(psql "$bench_url" -XAtqc "select setting from pg_settings where name = 'data_directory'" 2>/dev/null || true)
+if [ -n "$pg_datadir" ] && [ -r "$pg_datadir/postmaster.pid" ]; then
+    watch+=(--watch "postgres=$(head -n1 "$pg_datadir/postmaster.pid")")
+else
+    tg_log "PostgreSQL's process is not readable here: its CPU use is not reported"
+fi
+
+# seconds DURATION: 15s, 15, 500ms or 2m in seconds (as loadgen reads them).
+seconds() {
+    awk -v t="$1" 'BEGIN {
+        n = t + 0; u = t; sub(/^[0-9.]+/, "", u)
+        print (u == "ms") ? n / 1000 : (u == "m" || u == "min") ? n * 60 : n
+    }'
+}
+
+# top_snapshot NAME: one `top` snapshot in the middle of the measurement window.
+top_snapshot() {
+    command -v top >/dev/null || return 0
+    local mid
+    mid=$(awk -v w="$(seconds "$WARMUP")" -v d="$(seconds "$DURATION")" 'BEGIN { print w + d / 2 }')
+    # Two iterations one second apart: the first one's CPU figures are not meaningful.
+    (sleep "$mid" && top -b -n 2 -d 1 -w 160 | awk '/^top - / { n++ } n == 2' | head -n 20 >"$out/top-$1.txt") &
+}
+
+# scenario NAME RUN: one run; appends its JSON line to $results.
+scenario() {
+    local name=$1 run=$2 label args=()
+    local common=(--url "$URL" --duration "$DURATION" --warmup "$WARMUP" "${watch[@]}")
+    case $name in
+        events-batch) label="events-batch$BATCH"; args=(events --batch "$BATCH" --concurrency "$EVENTS_CONCURRENCY") ;;
+        events-single) label="events-batch1"; args=(events --batch 1 --concurrency "$SINGLE_CONCURRENCY") ;;
+        check) label="check@${CHECK_RATE}rps"; args=(check --rate "$CHECK_RATE") ;;
+        check-consume) label="check-consume@${CONSUME_RATE}rps"; args=(check --rate "$CONSUME_RATE" --consume) ;;
+        *) tg_die "unknown scenario $name" ;;
+    esac
+    tg_log "run $run/$RUNS: $label"
+    if [ "$run" = 1 ]; then top_snapshot "$name"; fi
+    LOADGEN_KEY=${keys[$name-$run]} "$loadgen" "${args[@]}" "${common[@]}" --label "$label" >>"$results"
+    kill -0 "$server_pid" 2>/dev/null || tg_die "the server died during $label; see $out/server.log"
+}
+
+for run in $(seq 1 "$RUNS"); do
+    for s in $SCENARIOS; do
+        scenario "$s" "$run"
+        sleep "$PAUSE"
+    done
+done
+
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
+commit=$(git -C "$TG_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$TG_ROOT" diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
+{
+    echo
+    echo "Tollgate benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit"
+    echo "machine: $(nproc) CPUs, ${cpu_model:-unknown CPU}, $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) memory, $(uname -sr)"
+    echo "database: $(psql "$bench_url" -XAtqc 'show server_version' 2>/dev/null || echo '?') (private cluster: fsync off, synchronous_commit off)"
+    echo "NOTE: the load generator, the server (release build) and PostgreSQL all share these $(nproc) CPUs;"
+    echo "      machine busy before the benchmark started: ${idle_busy}% (see 'other' and 'steal' below for during)."
+    echo "runs: $RUNS per scenario, ${DURATION} measured after ${WARMUP} warm-up; events: $BATCH-event batches with $EVENTS_CONCURRENCY in flight,"
+    echo "      single events with $SINGLE_CONCURRENCY in flight (closed loop); checks: open loop at a fixed rate, latency from the"
+    echo "      scheduled send time (no coordinated omission); check = {\"feature\":\"queries\"} on a starter account,"
+    echo "      check-consume = consume:true + unique idempotency key on a pro account."
+    echo
+} | tee "$out/summary.txt"
+status=0
+"$loadgen" summary "$results" | tee -a "$out/summary.txt" || status=$?
+elapsed=$((SECONDS - started))
+{
+    echo
+    echo "total time of scripts/bench.sh: $((elapsed / 60)) min $((elapsed % 60)) s; files: $out"
+} | tee -a "$out/summary.txt"
+if [ "$status" -ne 0 ]; then
+    tg_log "!!! some runs had errors or anomalies (see above and $out/server.log)"
+    exit 1
+fi
