@@ -8,6 +8,7 @@ pub mod audit;
 pub mod catalog;
 pub mod login_failures;
 pub mod notifications;
+pub mod outbox;
 pub mod rate_windows;
 pub mod sessions;
 pub mod subscriptions;

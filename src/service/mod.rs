@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod keys;
 pub mod live;
+pub mod mail;
 pub mod notifications;
 pub mod organizations;
 pub mod plans;

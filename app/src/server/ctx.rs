@@ -38,12 +38,15 @@ pub struct SignedIn {
     pub user: UserRow,
     /// The account (their personal account until they switch).
     pub account_id: Uuid,
+    /// The super admin viewing as `user`, while an impersonation lasts. Everything
+    /// done meanwhile is audited with both ids (see [`SignedIn::actor`]).
+    pub impersonator: Option<Uuid>,
 }
 
 impl SignedIn {
-    /// The audit log's actor.
+    /// The audit log's actor: the user, and the impersonating super admin if any.
     pub fn actor(&self) -> Actor {
-        Actor::user(self.user.id)
+        Actor::User { id: self.user.id, impersonator: self.impersonator }
     }
 }
 
@@ -77,7 +80,7 @@ pub async fn signed_in_with(t: &Tollgate, session: &Session) -> Result<Option<Si
             None => return Ok(None),
         },
     };
-    Ok(Some(SignedIn { user, account_id }))
+    Ok(Some(SignedIn { user, account_id, impersonator: None }))
 }
 
 /// The signed-in user.
