@@ -63,7 +63,8 @@ pub async fn choose(
     let trial_used = account.trial_used_at.is_some();
     let current = db::subscriptions::live_for_account(&mut *tx, account_id).await?;
     let seats = match account.kind.as_str() {
-        "organization" => i32::try_from(db::accounts::member_count(&mut *tx, account_id).await?).unwrap_or(i32::MAX).max(1),
+        // A seat for each member and pending invitation (see organizations::seats).
+        "organization" => super::organizations::seats::demand(&mut tx, account_id, now).await?,
         _ => 1,
     };
 
