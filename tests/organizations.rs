@@ -238,6 +238,8 @@ async fn seats_limit_invitations_and_only_the_owner_adds_them(pool: PgPool) {
     // Only the owner changes seats.
     let e = seats::set_seats(&t, id, admin.id, 9, &Actor::user(admin.id), later).await.unwrap_err();
     assert!(matches!(e, Error::Forbidden(_)), "{e}");
+    seats::set_seats(&t, id, owner.id, 5, &me, later).await.unwrap();
+    invitations::invite(&t, id, &owner, "fifth@test.example", Role::Member, &me, later).await.unwrap();
     assert_eq!(audited(&t, "subscription.seats_changed").await, 2);
 }
 
