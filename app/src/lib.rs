@@ -8,6 +8,7 @@ pub mod components;
 pub mod error;
 pub mod format;
 pub mod model;
+pub mod org_model;
 pub mod pages;
 pub mod server;
 

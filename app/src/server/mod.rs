@@ -5,8 +5,11 @@ pub mod auth;
 pub mod dashboard;
 pub mod keys;
 pub mod notifications;
+pub mod orgs;
 pub mod plans;
 pub mod pricing;
 
 #[cfg(feature = "ssr")]
 pub mod ctx;
+#[cfg(feature = "ssr")]
+pub mod org_ctx;
