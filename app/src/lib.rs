@@ -61,6 +61,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/billing/change") view=ChangePlanPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orgs/new") view=NewOrgPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orgs/:slug/usage") view=OrgUsagePage ssr=SsrMode::Async/>
+                    <Route path=path!("/orgs/:slug/members") view=OrgMembersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orgs/:slug/settings") view=OrgSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orgs/:slug/billing") view=OrgBillingPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orgs/:slug/security") view=OrgSecurityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -1,10 +1,10 @@
 //! `GET /live/usage`: a Server-Sent Events stream of the signed-in account's
-//! dashboard data. It sends the current data at once, then again after each
+//! dashboard data (`?org={slug}`: of that organization, for its members only). It sends the current data at once, then again after each
 //! change of that account's usage, plan or notifications (fanned out through
 //! PostgreSQL NOTIFY, so a change made through any server process arrives).
 
 use crate::serve::AppState;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::stream::{self, Stream};
@@ -35,21 +35,41 @@ struct LiveState {
 impl LiveState {
     /// Whether the stream may still send: the session still exists in the store
     /// (not logged out or expired), its user is not disabled, and they are still a
-    /// member of the account (checked by the dashboard load itself).
+    /// member of the account (a removed member's stream ends at the next change).
     async fn allowed(&self) -> bool {
         let pool = &self.tollgate.pool;
         matches!(sessions::live_user(pool, &self.session_id).await, Ok(Some(u)) if u == self.user_id)
             && matches!(auth::session_user(pool, self.user_id).await, Ok(Some(_)))
+            && matches!(tollgate::db::accounts::role_of(pool, self.account_id, self.user_id).await, Ok(Some(_)))
     }
 }
 
-/// The stream; `401` when signed out.
-pub async fn usage_stream(State(state): State<AppState>, session: Session) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, StatusCode> {
+/// The query of the stream.
+#[derive(Debug, serde::Deserialize)]
+pub struct LiveQuery {
+    /// An organization's slug; without it, the session's account.
+    org: Option<String>,
+}
+
+/// The stream; `401` when signed out, `404` for an organization the user does not
+/// belong to.
+pub async fn usage_stream(
+    State(state): State<AppState>,
+    Query(query): Query<LiveQuery>,
+    session: Session,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, StatusCode> {
     let t = state.tollgate;
     let me = signed_in_with(&t, &session).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?.ok_or(StatusCode::UNAUTHORIZED)?;
+    let account_id = match query.org.as_deref() {
+        None => me.account_id,
+        Some(slug) => {
+            let found = tollgate::service::organizations::for_member(&t.pool, slug, me.user.id).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+            found.ok_or(StatusCode::NOT_FOUND)?.0.id
+        }
+    };
     let session_id = session.id().ok_or(StatusCode::UNAUTHORIZED)?;
     let changes = t.live.subscribe();
-    let init = LiveState { tollgate: t, session_id, user_id: me.user.id, account_id: me.account_id, changes, first: true };
+    let init = LiveState { tollgate: t, session_id, user_id: me.user.id, account_id, changes, first: true };
     let updates = stream::unfold(Some(init), |state| async move {
         let mut s = state?;
         if !s.first && !wait_for_change(&mut s).await {

@@ -1,7 +1,9 @@
 //! The page frame: navigation (knowing who is signed in) and main area.
 
 use crate::model::Viewer;
+use crate::org_model::AccountChoice;
 use crate::server::auth::{get_viewer, LogOut};
+use crate::server::orgs::my_accounts;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
@@ -11,6 +13,7 @@ use leptos_router::hooks::use_location;
 pub fn Layout(children: Children) -> impl IntoView {
     let location = use_location();
     let viewer = Resource::new(move || location.pathname.get(), |_| get_viewer());
+    let accounts = Resource::new(move || location.pathname.get(), |_| my_accounts());
     let log_out = ServerAction::<LogOut>::new();
     view! {
         <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:px-3 focus:py-2">
@@ -25,13 +28,44 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <div class="flex items-center gap-4 text-sm">
                     <a href="/pricing" class="text-slate-700 hover:text-slate-900">"Pricing"</a>
                     <Transition fallback=|| ()>
-                        {move || Suspend::new(async move { nav_for(viewer.await.ok().flatten(), log_out) })}
+                        {move || Suspend::new(async move {
+                            let choices = accounts.await.unwrap_or_default();
+                            (nav_for(viewer.await.ok().flatten(), log_out), account_switcher(choices))
+                        })}
                     </Transition>
                 </div>
             </nav>
         </header>
         <main id="main" class="mx-auto max-w-6xl px-4 py-8">{children()}</main>
     }
+}
+
+/// The account switcher: which account the pages act for, and a form to act for
+/// another (the personal account or an organization the user belongs to). A plain
+/// form, so it works without JavaScript.
+fn account_switcher(choices: Vec<AccountChoice>) -> AnyView {
+    if choices.is_empty() {
+        return ().into_any();
+    }
+    let options = choices
+        .into_iter()
+        .map(|c| {
+            let label = match &c.slug {
+                Some(_) => format!("{} ({})", c.name, c.role),
+                None => c.name.clone(),
+            };
+            view! { <option value=c.id.to_string() selected=c.current data-slug=c.slug.unwrap_or_default()>{label}</option> }
+        })
+        .collect_view();
+    view! {
+        <form method="post" action="/_fn/switch_account" class="flex items-center gap-1" data-testid="account-switcher">
+            <label for="account-switch" class="sr-only">"Acting for"</label>
+            <select id="account-switch" name="account_id" class="max-w-[14rem] rounded-md border border-slate-300 bg-white px-2 py-1 text-sm">{options}</select>
+            <button type="submit" class="rounded-md border border-slate-300 px-2 py-1 text-xs text-slate-700 hover:bg-slate-50">"Switch"</button>
+            <a href="/orgs/new" class="text-xs text-indigo-700 hover:underline">"New organization"</a>
+        </form>
+    }
+    .into_any()
 }
 
 fn nav_for(viewer: Option<Viewer>, log_out: ServerAction<LogOut>) -> AnyView {

@@ -11,6 +11,7 @@ pub mod usage;
 use crate::error::AppError;
 use crate::org_model::{AccountChoice, OrgHeader};
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
 use uuid::Uuid;
 
 /// The accounts the signed-in user can act for: the personal account, then each

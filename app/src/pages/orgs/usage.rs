@@ -1,0 +1,97 @@
+//! `/orgs/{slug}/usage`: the organization's meters, live as on the dashboard
+//! (stream `/live/usage?org={slug}`), and the current period per member.
+
+use super::{slug_param, OrgFrame, OrgGate, Tab};
+use crate::components::meter::MeterCard;
+use crate::model::DashboardData;
+use crate::org_model::{TeamUsage, UsageColumn, UsageRow};
+use crate::server::orgs::usage::org_usage;
+use leptos::prelude::*;
+
+/// The team usage page.
+#[component]
+pub fn OrgUsagePage() -> impl IntoView {
+    let slug = slug_param();
+    let data = Resource::new_blocking(move || slug.get(), org_usage);
+    view! {
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading usage…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(error) => view! { <OrgGate error/> }.into_any(),
+                    Ok(u) => view! { <Usage usage=u/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Usage(usage: TeamUsage) -> impl IntoView {
+    let TeamUsage { org, dashboard, columns, rows } = usage;
+    let meters = match dashboard {
+        Some(d) => view! { <LiveMeters initial=d slug=org.slug.clone()/> }.into_any(),
+        None => {
+            let hint = if org.owner { "Choose a team plan on the billing page to start." } else { "The owner has not chosen a plan yet." };
+            view! { <p class="rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-600" data-testid="no-plan">{format!("No plan yet. {hint}")}</p> }.into_any()
+        }
+    };
+    view! {
+        <OrgFrame org tab=Tab::Usage>
+            {meters}
+            <section class="mt-8" aria-labelledby="by-member">
+                <h2 id="by-member" class="text-lg font-semibold">"This period by member"</h2>
+                <p class="text-sm text-slate-500">"From the user your product sends with each usage event."</p>
+                {breakdown(columns, rows)}
+            </section>
+        </OrgFrame>
+    }
+}
+
+#[component]
+fn LiveMeters(initial: DashboardData, slug: String) -> impl IntoView {
+    let data = RwSignal::new(initial);
+    let connected = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    {
+        let url = format!("/live/usage?org={slug}");
+        Effect::new(move |_| crate::pages::dashboard::live::connect(&url, data, connected));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = slug;
+    view! {
+        <div class="flex items-center justify-between">
+            <p class="text-sm text-slate-600">{move || data.get().snapshot.plan.map(|p| format!("{} plan · {} seats", p.name, p.seats))}</p>
+            <span class="text-xs text-slate-500" data-testid="live-status" data-live=move || connected.get().to_string()>
+                {move || if connected.get() { "● Live" } else { "Current as of page load" }}
+            </span>
+        </div>
+        <div class="mt-4 grid gap-4 sm:grid-cols-2 lg:grid-cols-3" data-testid="meters">
+            {move || data.get().snapshot.meters.into_iter().map(|meter| view! { <MeterCard meter/> }).collect_view()}
+        </div>
+    }
+}
+
+fn breakdown(columns: Vec<UsageColumn>, rows: Vec<UsageRow>) -> impl IntoView {
+    let head = columns.iter().map(|c| view! { <th scope="col" class="px-4 py-2 text-right">{c.name.clone()}</th> }).collect_view();
+    let body = rows
+        .into_iter()
+        .map(|r| {
+            let cells = r.values.into_iter().zip(columns.iter()).map(|(v, c)| view! { <td class="px-4 py-2 text-right tabular-nums" data-meter=c.meter.clone()>{v}</td> }).collect_view();
+            let key = r.email.clone().unwrap_or_default();
+            view! {
+                <tr data-member=key>
+                    <th scope="row" class="px-4 py-2 text-left font-medium">{r.name}<span class="block text-xs font-normal text-slate-500">{r.email}</span></th>
+                    {cells}
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+            <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="usage-by-member">
+                <thead class="bg-slate-50"><tr><th scope="col" class="px-4 py-2 text-left">"Member"</th>{head}</tr></thead>
+                <tbody class="divide-y divide-slate-100">{body}</tbody>
+            </table>
+        </div>
+    }
+}
