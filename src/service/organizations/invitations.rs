@@ -85,7 +85,14 @@ pub fn link(t: &Tollgate, token: &str) -> String {
     format!("{}/invite/{token}", t.settings.public_url)
 }
 
-async fn enqueue_mail(t: &Tollgate, tx: &mut db::Tx<'_>, account_id: Uuid, inviter: &UserRow, email: &str, role: &str, token: &str, expires_at: DateTime<Utc>) -> Result<(), Error> {
+/// Who is invited as what: the address and the role's name.
+struct Invitee<'a> {
+    email: &'a str,
+    role: &'a str,
+}
+
+async fn enqueue_mail(t: &Tollgate, tx: &mut db::Tx<'_>, account_id: Uuid, inviter: &UserRow, to: Invitee<'_>, sent: &Sent) -> Result<(), Error> {
+    let (email, role, token, expires_at) = (to.email, to.role, &sent.token, sent.expires_at);
     let org = db::accounts::by_id(&mut **tx, account_id).await?.ok_or_else(|| Error::NotFound("No such organization.".into()))?;
     let context = serde_json::json!({
         "inviter": { "name": inviter.name },
@@ -144,10 +151,11 @@ pub async fn invite(t: &Tollgate, account_id: Uuid, inviter: &UserRow, email: &s
         &db::invitations::NewInvitation { id, account_id, email: email.as_str(), role: role_name(role), token_hash: &hash_token(&token), invited_by: Some(inviter.id), expires_at },
     )
     .await?;
-    enqueue_mail(t, &mut tx, account_id, inviter, email.as_str(), role_name(role), &token, expires_at).await?;
+    let sent = Sent { id, token, expires_at };
+    enqueue_mail(t, &mut tx, account_id, inviter, Invitee { email: email.as_str(), role: role_name(role) }, &sent).await?;
     audit(&mut tx, actor, "invitation.created", account_id, id, serde_json::json!({ "email": email.as_str(), "role": role_name(role), "expires_at": expires_at })).await?;
     tx.commit().await?;
-    Ok(Sent { id, token, expires_at })
+    Ok(sent)
 }
 
 async fn managed_open(tx: &mut db::Tx<'_>, account_id: Uuid, by: Uuid, id: Uuid) -> Result<InvitationRow, Error> {
@@ -176,10 +184,11 @@ pub async fn resend(t: &Tollgate, account_id: Uuid, by: &UserRow, id: Uuid, acto
     let token = new_token();
     let expires_at = now + Duration::days(VALID_DAYS);
     db::invitations::renew(&mut *tx, id, &hash_token(&token), expires_at).await?;
-    enqueue_mail(t, &mut tx, account_id, by, &inv.email, &inv.role, &token, expires_at).await?;
+    let sent = Sent { id, token, expires_at };
+    enqueue_mail(t, &mut tx, account_id, by, Invitee { email: &inv.email, role: &inv.role }, &sent).await?;
     audit(&mut tx, actor, "invitation.resent", account_id, id, serde_json::json!({ "email": inv.email, "role": inv.role, "expires_at": expires_at })).await?;
     tx.commit().await?;
-    Ok(Sent { id, token, expires_at })
+    Ok(sent)
 }
 
 /// Revokes invitation `id`; its link stops working and its seat is free.
