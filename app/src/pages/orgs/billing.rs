@@ -19,19 +19,22 @@ pub fn OrgBillingPage() -> impl IntoView {
     let seats_saved = query_flag("seats");
     view! {
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(error) => view! { <OrgGate error/> }.into_any(),
-                    Ok(p) => view! {
-                        <OrgFrame org=p.org.clone() tab=Tab::Billing>
-                            {notice(changed.get().then_some("The plan changed."))}
-                            {notice(seats_saved.get().then_some("Seats updated."))}
-                            <Billing page=p choose seats/>
-                        </OrgFrame>
+            {move || {
+                let (changed, seats_saved) = (changed.get(), seats_saved.get());
+                Suspend::new(async move {
+                    match data.await {
+                        Err(error) => view! { <OrgGate error/> }.into_any(),
+                        Ok(p) => view! {
+                            <OrgFrame org=p.org.clone() tab=Tab::Billing>
+                                {notice(changed.then_some("The plan changed."))}
+                                {notice(seats_saved.then_some("Seats updated."))}
+                                <Billing page=p choose seats/>
+                            </OrgFrame>
+                        }
+                        .into_any(),
                     }
-                    .into_any(),
-                }
-            })}
+                })
+            }}
         </Suspense>
     }
 }

@@ -53,36 +53,50 @@ pub fn OrgMembersPage() -> impl IntoView {
     let data = Resource::new_blocking(move || (slug.get(), actions.version()), |(s, _)| org_members(s));
     let invited = query_flag("invited");
     let resent = query_flag("resent");
+    let query = use_query_map();
+    let confirming = Memo::new(move |_| {
+        let q = query.read();
+        Confirming { remove: q.get("remove").unwrap_or_default(), transfer: q.get("transfer").unwrap_or_default(), revoke: q.get("revoke").unwrap_or_default() }
+    });
     view! {
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading members…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(error) => view! { <OrgGate error/> }.into_any(),
-                    Ok(page) => view! {
-                        <OrgFrame org=page.org.clone() tab=Tab::Members>
-                            {notice(invited.get().then_some("Invitation sent."))}
-                            {notice(resent.get().then_some("Invitation sent again with a new link; the old link no longer works."))}
-                            <Members page actions/>
-                        </OrgFrame>
+            {move || {
+                let (confirm, invited, resent) = (confirming.get(), invited.get(), resent.get());
+                Suspend::new(async move {
+                    match data.await {
+                        Err(error) => view! { <OrgGate error/> }.into_any(),
+                        Ok(page) => view! {
+                            <OrgFrame org=page.org.clone() tab=Tab::Members>
+                                {notice(invited.then_some("Invitation sent."))}
+                                {notice(resent.then_some("Invitation sent again with a new link; the old link no longer works."))}
+                                <Members page actions confirm/>
+                            </OrgFrame>
+                        }
+                        .into_any(),
                     }
-                    .into_any(),
-                }
-            })}
+                })
+            }}
         </Suspense>
     }
 }
 
+/// What the address asks to confirm (`?remove=`, `?transfer=`, `?revoke=`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Confirming {
+    remove: String,
+    transfer: String,
+    revoke: String,
+}
+
 #[component]
-fn Members(page: MembersPage, actions: Actions) -> impl IntoView {
-    let query = use_query_map();
-    let q = move |k: &str| query.read_untracked().get(k).unwrap_or_default();
+fn Members(page: MembersPage, actions: Actions, confirm: Confirming) -> impl IntoView {
     let slug = page.org.slug.clone();
     let owner = page.org.owner;
     let full = page.seats.purchased.is_some_and(|p| page.seats.members + page.seats.pending >= i64::from(p));
     let rows = page
         .members
         .into_iter()
-        .map(|m| member_row(m, &slug, owner, &q("remove"), &q("transfer"), actions))
+        .map(|m| member_row(m, &slug, owner, &confirm.remove, &confirm.transfer, actions))
         .collect_view();
     let invitations = page.invitations.clone();
     view! {
@@ -105,7 +119,7 @@ fn Members(page: MembersPage, actions: Actions) -> impl IntoView {
             </table>
         </div>
         {(!page.invitable.is_empty()).then(|| view! { <InviteForm slug=slug.clone() roles=page.invitable.clone() full owner action=actions.invite/> })}
-        {(page.org.manages).then(|| pending_list(invitations, &slug, &q("revoke"), actions))}
+        {(page.org.manages).then(|| pending_list(invitations, &slug, &confirm.revoke, actions))}
     }
 }
 

@@ -19,19 +19,22 @@ pub fn OrgSettingsPage() -> impl IntoView {
     let leaving = query_flag("leave");
     view! {
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Err(error) => view! { <OrgGate error/> }.into_any(),
-                    Ok(org) => view! {
-                        <OrgFrame org=org.clone() tab=Tab::Settings>
-                            {notice(saved.get().then_some("Saved."))}
-                            <General org=org.clone() update/>
-                            <Leave org leave leaving=leaving.get()/>
-                        </OrgFrame>
+            {move || {
+                let (saved, leaving) = (saved.get(), leaving.get());
+                Suspend::new(async move {
+                    match data.await {
+                        Err(error) => view! { <OrgGate error/> }.into_any(),
+                        Ok(org) => view! {
+                            <OrgFrame org=org.clone() tab=Tab::Settings>
+                                {notice(saved.then_some("Saved."))}
+                                <General org=org.clone() update/>
+                                <Leave org leave leaving/>
+                            </OrgFrame>
+                        }
+                        .into_any(),
                     }
-                    .into_any(),
-                }
-            })}
+                })
+            }}
         </Suspense>
     }
 }
