@@ -124,3 +124,39 @@ async fn a_new_user_signs_up_from_the_link_and_joins(pool: PgPool) {
     let again = app.http.get(app.url(&format!("/invite/{token}"))).send().await.unwrap().text().await.unwrap();
     assert!(again.contains("already been used"), "{again}");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_existing_user_logs_in_from_the_link_then_accepts(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let t = app.tollgate.clone();
+    let owner = app.customer(None).await;
+    let me = Actor::user(owner.user_id);
+    let org = orgs::create(&t.pool, "Back Inc", "back", "b@back.example", owner.user_id, &me).await.unwrap();
+    let guest = app.customer(None).await;
+    let owner_row = tollgate::db::users::by_id(&t.pool, owner.user_id).await.unwrap().unwrap();
+    let sent = invitations::invite(&t, org, &owner_row, &guest.email, Role::Member, &me, chrono::Utc::now()).await.unwrap();
+    let path = format!("/invite/{}", sent.token);
+
+    let html = app.http.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+    let login = tollgate::access::login_url(&path);
+    assert!(html.contains("Log in to accept") && html.contains(&login.replace('&', "&amp;")), "{html}");
+    let res = app
+        .http
+        .post(app.url("/_fn/log_in"))
+        .header("accept", "text/html")
+        .form(&[("email", guest.email.as_str()), ("password", PASSWORD), ("next", path.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"].to_str().unwrap(), path);
+    let cookie = session_cookie(&res).unwrap();
+    let html = app.http.get(app.url(&path)).header(COOKIE, &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Accept invitation"), "{html}");
+    let res = app.http.post(app.url("/_fn/invitation_accept")).header(COOKIE, &cookie).header("accept", "text/html").form(&[("token", sent.token.as_str())]).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/orgs/back/usage");
+    assert_eq!(tollgate::db::accounts::role_of(&t.pool, org, guest.user_id).await.unwrap().as_deref(), Some("member"));
+    // A revoked or used link says so on the page.
+    let again = app.http.post(app.url("/_fn/invitation_accept")).header(COOKIE, &cookie).form(&[("token", sent.token.as_str())]).send().await.unwrap();
+    let body = again.text().await.unwrap();
+    assert!(body.contains("already been used"), "{body}");
+}
