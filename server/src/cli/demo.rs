@@ -4,6 +4,8 @@
 use anyhow::Context;
 use tollgate::identity::{Email, NewPassword, PersonName};
 use tollgate::period::Interval;
+use tollgate::service::accounts::Role;
+use tollgate::service::organizations::{invitations, seats};
 use tollgate::service::{auth, organizations, plans, Actor, Tollgate};
 
 /// The password of every demo user (printed; demo data only).
@@ -17,7 +19,7 @@ struct Demo {
 }
 
 const USERS: [Demo; 3] = [
-    Demo { email: "customer@tollgate.test", name: "Casey Customer", role: "customer on Starter (trial)", super_admin: false },
+    Demo { email: "customer@tollgate.test", name: "Casey Customer", role: "customer on Starter (trial), member of Acme Inc", super_admin: false },
     Demo { email: "owner@tollgate.test", name: "Olive Owner", role: "owner of Acme Inc (Team)", super_admin: false },
     Demo { email: "admin@tollgate.test", name: "Ada Admin", role: "super admin", super_admin: true },
 ];
@@ -45,7 +47,9 @@ pub async fn seed(t: &Tollgate) -> anyhow::Result<()> {
                 let org = organizations::create(&t.pool, "Acme Inc", "acme", "billing@acme.test", created.user_id, &Actor::Cli).await?;
                 if catalog.plan("team").is_some() {
                     plans::choose(t, org, "team", Interval::Month, plans::Chooser::Operator, &Actor::Cli, now).await?;
+                    seats::set_seats(t, org, created.user_id, 3, &Actor::Cli, now).await?;
                 }
+                add_demo_member(t, org, created.user_id, "customer@tollgate.test").await?;
             }
             _ => {}
         }
@@ -54,5 +58,17 @@ pub async fn seed(t: &Tollgate) -> anyhow::Result<()> {
     for d in &USERS {
         println!("  {:<24} {}", d.email, d.role);
     }
+    Ok(())
+}
+
+/// Makes the demo user `email` (if it exists) a member of `org`, through an
+/// invitation from `owner` accepted at once (both audited as the CLI).
+async fn add_demo_member(t: &Tollgate, org: uuid::Uuid, owner: uuid::Uuid, email: &str) -> anyhow::Result<()> {
+    let (Some(inviter), Some(member)) = (tollgate::db::users::by_id(&t.pool, owner).await?, tollgate::db::users::by_email(&t.pool, email).await?) else {
+        return Ok(());
+    };
+    let now = chrono::Utc::now();
+    let sent = invitations::invite(t, org, &inviter, email, Role::Member, &Actor::Cli, now).await?;
+    invitations::accept(t, &sent.token, &member, &Actor::Cli, now).await?;
     Ok(())
 }
