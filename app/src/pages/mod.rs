@@ -1,17 +1,21 @@
 //! One module per page.
 
+pub mod admin;
 pub mod api_keys;
 pub mod auth;
 pub mod change_plan;
 pub mod dashboard;
 pub mod home;
 pub mod notifications;
+pub mod password;
 pub mod pricing;
 
+pub use admin::{AdminAuditPage, AdminHomePage, AdminOrgPage, AdminOrgsPage, AdminUserPage, AdminUsersPage};
 pub use api_keys::ApiKeysPage;
 pub use auth::{LogInPage, SignUpPage};
 pub use change_plan::ChangePlanPage;
 pub use dashboard::DashboardPage;
 pub use home::{HomePage, NotFound};
 pub use notifications::NotificationsPage;
+pub use password::{ForgotPasswordPage, ResetPasswordPage};
 pub use pricing::PricingPage;

@@ -1,6 +1,8 @@
 //! "Forgot your password?": asking for a link and setting a new password with it.
 
-use crate::error::{AppError, FormError};
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::error::FormError;
 use leptos::prelude::*;
 
 /// What `/forgot-password` always answers, account or not.

@@ -2,7 +2,7 @@
 
 use super::{audit, require_super_admin};
 use crate::db;
-use crate::money::Currency;
+use crate::money::{Currency, CREDIT_CURRENCIES};
 use crate::service::{password_reset, Actor, Error, Tollgate};
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
@@ -11,8 +11,6 @@ use uuid::Uuid;
 
 /// Longest trial extension at once, in days.
 pub const MAX_TRIAL_EXTENSION_DAYS: u32 = 90;
-/// Currencies a credit may be given in.
-pub const CREDIT_CURRENCIES: [&str; 6] = ["USD", "EUR", "GBP", "CAD", "AUD", "JPY"];
 /// Longest credit reason, in characters.
 pub const MAX_CREDIT_REASON_CHARS: usize = 500;
 

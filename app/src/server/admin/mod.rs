@@ -9,7 +9,7 @@ pub mod impersonation;
 pub mod views;
 
 use crate::error::AppError;
-use crate::model::admin::{AdminOrgDetail, AdminOrgRow, AdminOverview, AdminUserDetail, AdminUserRow, AuditView, ListPage, MemberView, MembershipView};
+use crate::model::admin::{AdminOrgDetail, AdminOrgRow, AdminOverview, AdminUserDetail, AdminUserRow, AuditView, ListPage};
 use leptos::prelude::*;
 
 /// Parses an id from a path or form; anything else is "not found".
@@ -87,7 +87,7 @@ pub async fn admin_user(id: String) -> Result<AdminUserDetail, AppError> {
         memberships: d
             .memberships
             .into_iter()
-            .map(|m| MembershipView { account_id: m.account_id, kind: m.kind, name: m.name, slug: m.slug, role: m.role })
+            .map(|m| crate::model::admin::MembershipView { account_id: m.account_id, kind: m.kind, name: m.name, slug: m.slug, role: m.role })
             .collect(),
         billing: d.personal_account_id.zip(d.billing).map(|(a, b)| views::billing(a, b)),
         activity: d.activity.into_iter().map(views::audit).collect(),
@@ -130,7 +130,7 @@ pub async fn admin_org(id: String) -> Result<AdminOrgDetail, AppError> {
         members: d
             .members
             .into_iter()
-            .map(|m| MemberView { user_id: m.user_id, email: m.email, name: m.name, role: m.role, disabled: m.disabled_at.is_some() })
+            .map(|m| crate::model::admin::MemberView { user_id: m.user_id, email: m.email, name: m.name, role: m.role, disabled: m.disabled_at.is_some() })
             .collect(),
         billing: views::billing(id, d.billing),
         activity: d.activity.into_iter().map(views::audit).collect(),
