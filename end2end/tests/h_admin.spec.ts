@@ -54,7 +54,7 @@ test('a super admin finds a user, impersonates them with a reason, and the audit
   await hydrated(page);
   await page.getByRole('button', { name: 'Impersonate' }).click();
   await expect(page.getByText('Say why you need to view as this user.')).toBeVisible();
-  await page.getByLabel('Reason').fill('E2E: customer cannot find their API keys');
+  await page.getByLabel('Reason', { exact: true }).fill('E2E: customer cannot find their API keys');
   await page.getByRole('button', { name: 'Impersonate' }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
   const banner = page.getByTestId('impersonation-banner');

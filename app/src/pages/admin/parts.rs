@@ -221,7 +221,7 @@ pub fn BillingSection(
                         </div>
                     </div>
                     <p class="text-sm text-red-700" role="alert">{move || field_error(credit_error, "amount").get().or_else(|| field_error(credit_error, "currency").get())}</p>
-                    <label for="field-credit-reason" class="block text-sm text-slate-700">"Reason"</label>
+                    <label for="field-credit-reason" class="block text-sm text-slate-700">"Credit reason"</label>
                     <input id="field-credit-reason" name="reason" required=true maxlength="500"
                         value=kept_value(credit_error, "reason", None).unwrap_or_default()
                         class="block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"/>
