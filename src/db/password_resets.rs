@@ -76,3 +76,10 @@ pub async fn recent_requests(db: impl PgExecutor<'_>, email: &str, window_secs: 
     .fetch_one(db)
     .await
 }
+
+/// Forgets requests older than a day and links that ended more than a day ago.
+pub async fn prune(db: &sqlx::PgPool) -> Result<u64, sqlx::Error> {
+    let requests = sqlx::query("DELETE FROM password_reset_requests WHERE requested_at < now() - interval '1 day'").execute(db).await?.rows_affected();
+    let links = sqlx::query("DELETE FROM password_resets WHERE expires_at < now() - interval '1 day'").execute(db).await?.rows_affected();
+    Ok(requests + links)
+}
