@@ -9,6 +9,9 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Currencies an operator may credit an account in (admin panel).
+pub const CREDIT_CURRENCIES: [&str; 6] = ["USD", "EUR", "GBP", "CAD", "AUD", "JPY"];
+
 /// An ISO-4217 currency code (three upper-case ASCII letters) and its minor unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

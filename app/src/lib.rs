@@ -68,6 +68,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:slug/billing") view=OrgBillingPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:slug/security") view=OrgSecurityPage ssr=SsrMode::Async/>
                     <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async/>
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
+                    <Route path=path!("/reset-password") view=ResetPasswordPage/>
+                    <Route path=path!("/admin") view=AdminHomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users/:id") view=AdminUserPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/organizations") view=AdminOrgsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/organizations/:id") view=AdminOrgPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use tollgate::usage::Snapshot;
 use uuid::Uuid;
 
+pub mod admin;
+
 /// The signed-in user, for the navigation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Viewer {
@@ -18,8 +20,10 @@ pub struct Viewer {
     pub account_id: Uuid,
     /// Its name.
     pub account_name: String,
-    /// Operator staff.
+    /// Operator staff (false while impersonating: the powers are the user's).
     pub super_admin: bool,
+    /// While a super admin views as this user: the admin's e-mail (the banner).
+    pub impersonator: Option<String>,
     /// Unread notifications.
     pub unread: i64,
 }

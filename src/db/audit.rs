@@ -79,3 +79,99 @@ pub async fn actions_for_target(db: impl PgExecutor<'_>, target_id: &str) -> Res
         .fetch_all(db)
         .await
 }
+
+/// An entry with the names of the users involved, for the admin panel.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    pub actor_kind: String,
+    pub actor_user_id: Option<Uuid>,
+    pub actor_email: Option<String>,
+    pub impersonator_user_id: Option<Uuid>,
+    pub impersonator_email: Option<String>,
+    pub action: String,
+    pub target_kind: String,
+    pub target_id: String,
+    pub account_id: Option<Uuid>,
+    pub ip: Option<String>,
+    pub details: Value,
+}
+
+const ROW: &str = "SELECT l.id, l.occurred_at, l.actor_kind, l.actor_user_id, au.email AS actor_email,
+        l.impersonator_user_id, iu.email AS impersonator_email, l.action, l.target_kind, l.target_id,
+        l.account_id, host(l.ip) AS ip, l.details
+     FROM audit_log l
+     LEFT JOIN users au ON au.id = l.actor_user_id
+     LEFT JOIN users iu ON iu.id = l.impersonator_user_id";
+
+/// Filters of the admin panel's audit log; `None` filters nothing.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Part of the acting user's or the impersonating admin's e-mail.
+    pub actor: Option<String>,
+    /// Start of the action (`impersonation.` finds every impersonation entry).
+    pub action: Option<String>,
+    /// The target's id, exactly.
+    pub target: Option<String>,
+    /// First day (UTC), inclusive.
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day (UTC), inclusive.
+    pub to: Option<chrono::NaiveDate>,
+}
+
+const WHERE: &str = "WHERE ($1::text IS NULL OR au.email ILIKE $1 ESCAPE '\\' OR iu.email ILIKE $1 ESCAPE '\\')
+       AND ($2::text IS NULL OR l.action LIKE $2 ESCAPE '\\')
+       AND ($3::text IS NULL OR l.target_id = $3)
+       AND ($4::date IS NULL OR l.occurred_at >= ($4::date)::timestamp AT TIME ZONE 'UTC')
+       AND ($5::date IS NULL OR l.occurred_at < ($5::date + 1)::timestamp AT TIME ZONE 'UTC')";
+
+/// One page of entries matching `f`, newest first, and the number of matches.
+pub async fn search(db: &sqlx::PgPool, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
+    use crate::db::admin::like_escape;
+    let clean = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let actor = clean(&f.actor).map(|a| format!("%{}%", like_escape(&a)));
+    let action = clean(&f.action).map(|a| format!("{}%", like_escape(&a)));
+    let target = clean(&f.target);
+    let rows = sqlx::query_as(&format!("{ROW} {WHERE} ORDER BY l.id DESC LIMIT $6 OFFSET $7"))
+        .bind(&actor)
+        .bind(&action)
+        .bind(&target)
+        .bind(f.from)
+        .bind(f.to)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db)
+        .await?;
+    let total = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM audit_log l LEFT JOIN users au ON au.id = l.actor_user_id LEFT JOIN users iu ON iu.id = l.impersonator_user_id {WHERE}"
+    ))
+    .bind(&actor)
+    .bind(&action)
+    .bind(&target)
+    .bind(f.from)
+    .bind(f.to)
+    .fetch_one(db)
+    .await?;
+    Ok((rows, total))
+}
+
+/// The latest entries where `user_id` acted, impersonated, or was the target.
+pub async fn recent_for_user(db: impl PgExecutor<'_>, user_id: Uuid, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{ROW} WHERE l.actor_user_id = $1 OR l.impersonator_user_id = $1 OR l.target_id = $1::text ORDER BY l.id DESC LIMIT $2"
+    ))
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// The latest entries about `account_id` (its changes, or it as the target).
+pub async fn recent_for_account(db: impl PgExecutor<'_>, account_id: Uuid, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{ROW} WHERE l.account_id = $1 OR l.target_id = $1::text ORDER BY l.id DESC LIMIT $2"))
+        .bind(account_id)
+        .bind(limit)
+        .fetch_all(db)
+        .await
+}

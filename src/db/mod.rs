@@ -3,14 +3,17 @@
 //! transaction) so that services compose them inside one transaction.
 
 pub mod accounts;
+pub mod admin;
 pub mod api_keys;
 pub mod audit;
 pub mod catalog;
+pub mod credits;
 pub mod invitations;
 pub mod login_failures;
 pub mod memberships;
 pub mod notifications;
 pub mod outbox;
+pub mod password_resets;
 pub mod rate_windows;
 pub mod sessions;
 pub mod subscriptions;

@@ -100,8 +100,8 @@ impl ExpiredDeletion for PgSessionStore {
 }
 
 /// Ends every session of `user_id` (log-out everywhere, a disabled user).
-pub async fn delete_for_user(pool: &PgPool, user_id: Uuid) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(pool).await?.rows_affected())
+pub async fn delete_for_user(db: impl sqlx::PgExecutor<'_>, user_id: Uuid) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(db).await?.rows_affected())
 }
 
 /// Deletes expired sessions.
@@ -116,4 +116,9 @@ pub async fn live_user(pool: &PgPool, id: &Id) -> Result<Option<Uuid>, sqlx::Err
         .fetch_optional(pool)
         .await?
         .flatten())
+}
+
+/// Live sessions of `user_id`.
+pub async fn count_for_user(db: impl sqlx::PgExecutor<'_>, user_id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id = $1 AND expires_at > now()").bind(user_id).fetch_one(db).await
 }

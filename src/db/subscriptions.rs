@@ -171,3 +171,13 @@ pub async fn end_trials(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> Result<V
     .fetch_all(db)
     .await
 }
+
+/// Moves a trialing subscription's trial end.
+pub async fn set_trial_end(db: impl PgExecutor<'_>, id: Uuid, trial_end: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE subscriptions SET trial_end = $2, updated_at = now() WHERE id = $1 AND status = 'trialing'")
+        .bind(id)
+        .bind(trial_end)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -56,6 +56,27 @@ pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>,
         .await
 }
 
+/// Disables (`true`) or enables (`false`) a user; returns whether the row changed
+/// (disabling a disabled user keeps the first time).
+pub async fn set_disabled(db: impl PgExecutor<'_>, id: Uuid, disabled: bool) -> Result<bool, sqlx::Error> {
+    let sql = if disabled {
+        "UPDATE users SET disabled_at = now(), updated_at = now() WHERE id = $1 AND disabled_at IS NULL"
+    } else {
+        "UPDATE users SET disabled_at = NULL, updated_at = now() WHERE id = $1 AND disabled_at IS NOT NULL"
+    };
+    Ok(sqlx::query(sql).bind(id).execute(db).await?.rows_affected() == 1)
+}
+
+/// Replaces a user's password hash (an argon2id PHC string).
+pub async fn set_password_hash(db: impl PgExecutor<'_>, id: Uuid, password_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(password_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Records a successful log-in.
 pub async fn touch_last_login(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET last_login_at = now(), updated_at = now() WHERE id = $1")

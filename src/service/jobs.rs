@@ -1,6 +1,6 @@
 //! Background upkeep, once a minute in every `tollgate serve` process (each step is
 //! safe to run concurrently): ending manual trials, and pruning rate windows, failed
-//! log-ins and expired sessions.
+//! log-ins, password-reset requests and links, and expired sessions.
 
 use super::{Actor, Tollgate};
 use crate::db;
@@ -48,6 +48,7 @@ pub async fn once(t: &Tollgate) -> Result<(), sqlx::Error> {
     tx.commit().await?;
     db::rate_windows::prune(&t.pool).await?;
     db::login_failures::prune(&t.pool).await?;
+    db::password_resets::prune(&t.pool).await?;
     db::sessions::delete_expired(&t.pool).await?;
     Ok(())
 }

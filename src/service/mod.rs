@@ -3,6 +3,7 @@
 //! writes the audit log for changes, and returns domain values.
 
 pub mod accounts;
+pub mod admin;
 pub mod auth;
 pub mod catalog;
 pub mod check;
@@ -13,6 +14,7 @@ pub mod live;
 pub mod mail;
 pub mod notifications;
 pub mod organizations;
+pub mod password_reset;
 pub mod plans;
 mod retry;
 pub mod usage;

@@ -2,6 +2,7 @@
 
 use crate::model::Viewer;
 use crate::org_model::AccountChoice;
+use crate::server::admin::impersonation::StopImpersonating;
 use crate::server::auth::{get_viewer, LogOut};
 use crate::server::orgs::my_accounts;
 use leptos::prelude::*;
@@ -15,6 +16,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     let viewer = Resource::new(move || location.pathname.get(), |_| get_viewer());
     let accounts = Resource::new(move || location.pathname.get(), |_| my_accounts());
     let log_out = ServerAction::<LogOut>::new();
+    let stop = ServerAction::<StopImpersonating>::new();
     view! {
         <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:px-3 focus:py-2">
             "Skip to content"
@@ -36,6 +38,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </div>
             </nav>
         </header>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move { impersonation_banner(viewer.await.ok().flatten(), stop) })}
+        </Transition>
         <main id="main" class="mx-auto max-w-6xl px-4 py-8">{children()}</main>
     }
 }
@@ -84,6 +89,7 @@ fn nav_for(viewer: Option<Viewer>, log_out: ServerAction<LogOut>) -> AnyView {
                     })}
                 </a>
                 <a href="/settings/api-keys" class="text-slate-700 hover:text-slate-900">"API keys"</a>
+                {v.super_admin.then(|| view! { <a href="/admin" class="font-medium text-slate-900 hover:text-indigo-700" data-testid="nav-admin">"Admin"</a> })}
                 <span class="hidden text-slate-500 sm:inline" data-testid="nav-account" title=v.email.clone()>{v.account_name.clone()}</span>
                 <ActionForm action=log_out attr:class="inline">
                     <button type="submit" class="text-slate-700 hover:text-slate-900">"Log out"</button>
@@ -91,4 +97,24 @@ fn nav_for(viewer: Option<Viewer>, log_out: ServerAction<LogOut>) -> AnyView {
         }
         .into_any(),
     }
+}
+
+/// "Viewing as <user> — Stop" while a super admin impersonates someone; the Stop
+/// button is a form, so it works without JavaScript.
+fn impersonation_banner(viewer: Option<Viewer>, stop: ServerAction<StopImpersonating>) -> Option<impl IntoView> {
+    let v = viewer?;
+    let admin = v.impersonator.clone()?;
+    Some(view! {
+        <div class="border-b border-amber-300 bg-amber-100 text-amber-950" role="status" data-testid="impersonation-banner">
+            <div class="mx-auto flex max-w-6xl flex-wrap items-center justify-between gap-2 px-4 py-2 text-sm">
+                <p>
+                    <span class="font-semibold">{format!("Viewing as {} <{}>", v.name, v.email)}</span>
+                    <span class="text-amber-800">{format!(" — you are {admin}; everything you do is audited.")}</span>
+                </p>
+                <ActionForm action=stop attr:class="inline">
+                    <button type="submit" class="rounded-md bg-amber-700 px-3 py-1 font-semibold text-white hover:bg-amber-600">"Stop"</button>
+                </ActionForm>
+            </div>
+        </div>
+    })
 }

@@ -4,3 +4,4 @@ pub mod form;
 pub mod gate;
 pub mod layout;
 pub mod meter;
+pub mod pager;

@@ -65,11 +65,15 @@ pub fn LogInPage() -> impl IntoView {
     let error = action_error(action);
     let next = kept_value(error, "next", query.read_untracked().get("next")).unwrap_or_default();
     let prompt = (!next.is_empty()).then(|| view! { <p class="mt-2 text-sm text-slate-600">"Log in to continue."</p> });
+    let reset = query.read_untracked().get("reset").is_some().then(|| {
+        view! { <p class="mt-2 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-900" role="status">"Your password was changed. Log in with the new one."</p> }
+    });
     card(
         "Log in",
         view! {
             <Title text="Log in"/>
             {prompt}
+            {reset}
             <ActionForm action=action attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormAlert error/>
                 <input type="hidden" name="next" value=next/>
@@ -77,6 +81,9 @@ pub fn LogInPage() -> impl IntoView {
                 <Field label="Password" name="password" kind="password" autocomplete="current-password" error=field_error(error, "password")/>
                 <Submit action label="Log in" busy="Logging in…"/>
             </ActionForm>
+            <p class="mt-3 text-sm">
+                <a href="/forgot-password" class="font-medium text-indigo-700 hover:underline">"Forgot your password?"</a>
+            </p>
             <p class="mt-4 text-sm text-slate-600">
                 "New here? " <a href="/signup" class="font-medium text-indigo-700 hover:underline">"Create an account"</a>
             </p>

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod admin;
 pub mod api_keys;
 pub mod auth;
 pub mod change_plan;
@@ -8,8 +9,10 @@ pub mod home;
 pub mod invite;
 pub mod notifications;
 pub mod orgs;
+pub mod password;
 pub mod pricing;
 
+pub use admin::{AdminAuditPage, AdminHomePage, AdminOrgPage, AdminOrgsPage, AdminUserPage, AdminUsersPage};
 pub use api_keys::ApiKeysPage;
 pub use auth::{LogInPage, SignUpPage};
 pub use change_plan::ChangePlanPage;
@@ -18,4 +21,5 @@ pub use home::{HomePage, NotFound};
 pub use invite::InvitePage;
 pub use notifications::NotificationsPage;
 pub use orgs::{NewOrgPage, OrgBillingPage, OrgMembersPage, OrgSecurityPage, OrgSettingsPage, OrgUsagePage};
+pub use password::{ForgotPasswordPage, ResetPasswordPage};
 pub use pricing::PricingPage;

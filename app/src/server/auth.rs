@@ -11,13 +11,18 @@ pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
     let t = super::ctx::tollgate()?;
     let account = tollgate::db::accounts::by_id(&t.pool, me.account_id).await.map_err(tollgate::service::Error::from)?;
     let (_, unread) = tollgate::db::notifications::counts(&t.pool, me.account_id).await.map_err(tollgate::service::Error::from)?;
+    let impersonator = match me.impersonator {
+        Some(admin) => tollgate::db::users::by_id(&t.pool, admin).await.map_err(tollgate::service::Error::from)?.map(|a| a.email),
+        None => None,
+    };
     Ok(Some(Viewer {
         user_id: me.user.id,
         name: me.user.name.clone(),
         email: me.user.email.clone(),
         account_id: me.account_id,
         account_name: account.map(|a| a.name).unwrap_or_default(),
-        super_admin: me.user.is_super_admin,
+        super_admin: me.user.is_super_admin && me.impersonator.is_none(),
+        impersonator,
         unread,
     }))
 }
@@ -112,9 +117,14 @@ pub async fn log_in(email: String, password: String, next: Option<String>) -> Re
     Ok(())
 }
 
-/// Signs out and goes home.
+/// Signs out and goes home. An impersonation running on the session ends with it
+/// (audited as `impersonation.stopped`, `how: log_out`).
 #[server(prefix = "/_fn", endpoint = "log_out")]
 pub async fn log_out() -> Result<(), AppError> {
+    if let Some(imp) = super::ctx::finish_impersonation().await? {
+        let t = super::ctx::tollgate()?;
+        tollgate::service::admin::impersonation::end(&t.pool, &imp, tollgate::service::admin::impersonation::Ending::LoggedOut, chrono::Utc::now()).await?;
+    }
     super::ctx::end_session().await?;
     leptos_axum::redirect("/");
     Ok(())

@@ -5,12 +5,15 @@ use crate::error::AppError;
 use axum::http::request::Parts;
 use leptos::prelude::*;
 use tollgate::db::{sessions::USER_ID_KEY, users::UserRow};
+use tollgate::service::admin::impersonation::{self, Ending, Impersonation};
 use tollgate::service::{auth, Actor, Tollgate};
 use tower_sessions::Session;
 use uuid::Uuid;
 
 /// Session key of the account the pages act for.
 pub const ACCOUNT_ID_KEY: &str = "account_id";
+/// Session key of a running impersonation ([`Impersonation`]).
+pub const IMPERSONATION_KEY: &str = "impersonation";
 
 /// The service handle, provided by the server for every request.
 ///
@@ -64,23 +67,114 @@ pub async fn signed_in() -> Result<Option<SignedIn>, AppError> {
 }
 
 /// The user signed in on `session`, if any. A session whose user was disabled or
-/// deleted counts as signed out; one whose account the user no longer belongs to
-/// falls back to the user's personal account. Used by server functions and by the
-/// live stream.
+/// deleted counts as signed out. When the user no longer belongs to the account the
+/// session acts for (removed from an organization), that one request is refused
+/// with [`AppError::Forbidden`] and the session falls back to the user's personal
+/// account for the next. While a super admin impersonates
+/// someone, that user is returned with `impersonator` set (see
+/// [`current_impersonation`]). Used by server functions and by the live stream.
 ///
 /// # Errors
 /// Session or database failures.
 pub async fn signed_in_with(t: &Tollgate, session: &Session) -> Result<Option<SignedIn>, AppError> {
-    let Some(user_id) = session.get::<Uuid>(USER_ID_KEY).await.map_err(session_error)? else { return Ok(None) };
+    let Some(session_user) = session.get::<Uuid>(USER_ID_KEY).await.map_err(session_error)? else { return Ok(None) };
+    let (user_id, impersonator) = match current_impersonation(t, session, session_user).await? {
+        Some(imp) => (imp.user_id, Some(imp.admin_id)),
+        None => (session_user, None),
+    };
     let Some(user) = auth::session_user(&t.pool, user_id).await? else { return Ok(None) };
     let account_id = match session.get::<Uuid>(ACCOUNT_ID_KEY).await.map_err(session_error)? {
         Some(id) if tollgate::db::accounts::role_of(&t.pool, id, user.id).await.map_err(tollgate::service::Error::from)?.is_some() => id,
-        _ => match tollgate::db::accounts::personal_of(&t.pool, user.id).await.map_err(tollgate::service::Error::from)? {
-            Some(a) => a.id,
-            None => return Ok(None),
-        },
+        chosen => {
+            let Some(personal) = tollgate::db::accounts::personal_of(&t.pool, user.id).await.map_err(tollgate::service::Error::from)? else {
+                return Ok(None);
+            };
+            if chosen.is_some_and(|id| id != personal.id) {
+                // The account this session acted for dropped the user (removed from
+                // the organization): this request is refused, not silently redone
+                // for the personal account; the next one acts for the personal one.
+                session.insert(ACCOUNT_ID_KEY, personal.id).await.map_err(session_error)?;
+                return Err(AppError::Forbidden(
+                    "You are no longer a member of the organization this page acted for. You now act for your personal account.".into(),
+                ));
+            }
+            personal.id
+        }
     };
-    Ok(Some(SignedIn { user, account_id, impersonator: None }))
+    Ok(Some(SignedIn { user, account_id, impersonator }))
+}
+
+/// The impersonation running on `session`, checked on every request: it ends
+/// (back to the admin's own session, with a new session id, audited) when it ran
+/// out after an hour (`impersonation.expired`), or when the admin is no longer an
+/// enabled super admin or the user may no longer be impersonated
+/// (`impersonation.ended`).
+///
+/// # Errors
+/// Session or database failures.
+pub async fn current_impersonation(t: &Tollgate, session: &Session, session_user: Uuid) -> Result<Option<Impersonation>, AppError> {
+    let Some(imp) = session.get::<Impersonation>(IMPERSONATION_KEY).await.map_err(session_error)? else { return Ok(None) };
+    let now = chrono::Utc::now();
+    let ending = if imp.admin_id != session_user {
+        Ending::Revoked
+    } else if imp.expired(now) {
+        Ending::Expired
+    } else if impersonation::still_valid(&t.pool, &imp).await?.is_some() {
+        return Ok(Some(imp));
+    } else {
+        Ending::Revoked
+    };
+    // Parallel calls of one request share the session: only the first one to
+    // remove the entry records the end.
+    if session.remove::<Impersonation>(IMPERSONATION_KEY).await.map_err(session_error)?.is_some() {
+        session.insert(ACCOUNT_ID_KEY, imp.admin_account_id).await.map_err(session_error)?;
+        session.cycle_id().await.map_err(session_error)?;
+        impersonation::end(&t.pool, &imp, ending, now).await?;
+    }
+    Ok(None)
+}
+
+/// The signed-in super admin, acting as themself. Sets the response status to 403
+/// when refused.
+///
+/// # Errors
+/// [`AppError::SignInRequired`] when signed out; [`AppError::Forbidden`] for
+/// everyone else, a super admin who is impersonating someone included.
+pub async fn require_super_admin() -> Result<SignedIn, AppError> {
+    let me = require_signed_in().await?;
+    if me.impersonator.is_some() || !me.user.is_super_admin {
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(axum::http::StatusCode::FORBIDDEN);
+        }
+        return Err(AppError::Forbidden("This area is for Tollgate staff only.".into()));
+    }
+    Ok(me)
+}
+
+/// Starts impersonating: a new session id, then the impersonation and the user's
+/// account. The session's signed-in user stays the admin.
+///
+/// # Errors
+/// Session store failures.
+pub async fn begin_impersonation(imp: &Impersonation, account_id: Uuid) -> Result<(), AppError> {
+    let session = session().await?;
+    session.cycle_id().await.map_err(session_error)?;
+    session.insert(IMPERSONATION_KEY, imp).await.map_err(session_error)?;
+    session.insert(ACCOUNT_ID_KEY, account_id).await.map_err(session_error)?;
+    Ok(())
+}
+
+/// Stops impersonating: back to the admin's own account, with a new session id.
+/// Returns the impersonation that ended, if one ran.
+///
+/// # Errors
+/// Session store failures.
+pub async fn finish_impersonation() -> Result<Option<Impersonation>, AppError> {
+    let session = session().await?;
+    let Some(imp) = session.remove::<Impersonation>(IMPERSONATION_KEY).await.map_err(session_error)? else { return Ok(None) };
+    session.insert(ACCOUNT_ID_KEY, imp.admin_account_id).await.map_err(session_error)?;
+    session.cycle_id().await.map_err(session_error)?;
+    Ok(Some(imp))
 }
 
 /// The signed-in user.

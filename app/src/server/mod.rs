@@ -1,11 +1,13 @@
 //! Server functions: thin over `tollgate::service`. Each one finds out who is
 //! asking ([`ctx`]) and which account they may touch before doing anything.
 
+pub mod admin;
 pub mod auth;
 pub mod dashboard;
 pub mod keys;
 pub mod notifications;
 pub mod orgs;
+pub mod password;
 pub mod plans;
 pub mod pricing;
 

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod admin;
+
 use reqwest::{Client, Response};
 use serde_json::{json, Value};
 use sqlx::PgPool;

@@ -1,0 +1,229 @@
+//! What the super admin panel's server functions send to its pages.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// One page of an admin list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListPage<T> {
+    /// The rows of this page.
+    pub rows: Vec<T>,
+    /// Matches in all.
+    pub total: i64,
+    /// This page (1-based).
+    pub page: u32,
+    /// Rows per page.
+    pub page_size: i64,
+    /// Plans for the plan filter, as `(key, name)`.
+    pub plans: Vec<(String, String)>,
+}
+
+impl<T> ListPage<T> {
+    /// Number of pages (at least 1).
+    pub fn pages(&self) -> u32 {
+        let size = self.page_size.max(1);
+        u32::try_from(((self.total + size - 1) / size).max(1)).unwrap_or(u32::MAX)
+    }
+}
+
+/// A user in the admin list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminUserRow {
+    /// Id.
+    pub id: Uuid,
+    /// E-mail.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Operator staff.
+    pub super_admin: bool,
+    /// Disabled by an operator.
+    pub disabled: bool,
+    /// Plan key of the personal account, if subscribed.
+    pub plan: Option<String>,
+    /// Subscription status, if subscribed.
+    pub status: Option<String>,
+    /// Signed up.
+    pub created_at: DateTime<Utc>,
+    /// Last log-in.
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+/// An organization in the admin list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminOrgRow {
+    /// Account id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Slug.
+    pub slug: String,
+    /// Members (the seat count).
+    pub members: i64,
+    /// Plan key, if subscribed.
+    pub plan: Option<String>,
+    /// Subscription status, if subscribed.
+    pub status: Option<String>,
+    /// Seats on the subscription.
+    pub seats: Option<i32>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An audit log entry for display.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditView {
+    /// Entry id.
+    pub id: i64,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+    /// The acting user's e-mail, or the actor kind (`cli`, `system`, `api_key`).
+    pub actor: String,
+    /// The impersonating super admin's e-mail, if any.
+    pub impersonator: Option<String>,
+    /// Action (`subscription.plan_changed`).
+    pub action: String,
+    /// `kind:id` of the target.
+    pub target: String,
+    /// The account concerned.
+    pub account_id: Option<Uuid>,
+    /// Client IP, when known.
+    pub ip: Option<String>,
+    /// Details as compact JSON.
+    pub details: String,
+}
+
+/// A live subscription for display.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionView {
+    /// Plan key.
+    pub plan: String,
+    /// Billing interval.
+    pub interval: String,
+    /// Status (Stripe's names).
+    pub status: String,
+    /// Seats.
+    pub seats: i32,
+    /// Payment provider.
+    pub provider: String,
+    /// Trial end, while trialing.
+    pub trial_end: Option<DateTime<Utc>>,
+    /// Current period's start and end.
+    pub period: (DateTime<Utc>, DateTime<Utc>),
+    /// Started.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A meter's current usage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterLine {
+    /// Meter name.
+    pub name: String,
+    /// Usage with its unit.
+    pub usage: String,
+    /// The plan's limit with its unit, or "Unlimited".
+    pub limit: String,
+}
+
+/// An account's subscription, usage and credit balance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BillingView {
+    /// The account.
+    pub account_id: Uuid,
+    /// The live subscription.
+    pub subscription: Option<SubscriptionView>,
+    /// Current usage.
+    pub meters: Vec<MeterLine>,
+    /// Credit balance per currency, formatted (`$25.00`).
+    pub credits: Vec<String>,
+}
+
+/// An account a user belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MembershipView {
+    /// Account id.
+    pub account_id: Uuid,
+    /// `personal` or `organization`.
+    pub kind: String,
+    /// Account name.
+    pub name: String,
+    /// Slug (organizations).
+    pub slug: Option<String>,
+    /// The user's role.
+    pub role: String,
+}
+
+/// `/admin/users/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminUserDetail {
+    /// Id.
+    pub id: Uuid,
+    /// E-mail.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Operator staff (cannot be impersonated).
+    pub super_admin: bool,
+    /// When disabled, if disabled.
+    pub disabled_at: Option<DateTime<Utc>>,
+    /// Signed up.
+    pub created_at: DateTime<Utc>,
+    /// Last log-in.
+    pub last_login_at: Option<DateTime<Utc>>,
+    /// Live sessions.
+    pub sessions: i64,
+    /// Accounts and roles.
+    pub memberships: Vec<MembershipView>,
+    /// The personal account's billing.
+    pub billing: Option<BillingView>,
+    /// Recent audit entries.
+    pub activity: Vec<AuditView>,
+    /// The viewing admin themself (no impersonation, no disabling).
+    pub is_self: bool,
+}
+
+/// A member of an organization.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberView {
+    /// User id.
+    pub user_id: Uuid,
+    /// E-mail.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: String,
+    /// Disabled user.
+    pub disabled: bool,
+}
+
+/// `/admin/organizations/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminOrgDetail {
+    /// Account id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Slug.
+    pub slug: Option<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Members with roles (the seat count).
+    pub members: Vec<MemberView>,
+    /// Subscription, usage and credit.
+    pub billing: BillingView,
+    /// Recent audit entries.
+    pub activity: Vec<AuditView>,
+}
+
+/// `/admin`: real counts only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminOverview {
+    /// Users.
+    pub users: i64,
+    /// Organizations.
+    pub organizations: i64,
+    /// Live subscriptions by status, as `(status, count)`.
+    pub subscriptions: Vec<(String, i64)>,
+}

@@ -1,0 +1,18 @@
+//! The super admin panel (`/admin/*`). Its data comes from server functions that
+//! refuse everyone but a super admin acting as themself; the pages show the
+//! refusal (log-in redirect, or "Not allowed" with status 403).
+
+pub mod audit;
+pub mod org;
+pub mod orgs;
+pub mod overview;
+pub mod parts;
+pub mod user;
+pub mod users;
+
+pub use audit::AdminAuditPage;
+pub use org::AdminOrgPage;
+pub use orgs::AdminOrgsPage;
+pub use overview::AdminHomePage;
+pub use user::AdminUserPage;
+pub use users::AdminUsersPage;

@@ -1,0 +1,59 @@
+//! Turning the admin services' rows into the pages' views.
+
+use crate::format::{quantity, unit};
+use crate::model::admin::{AuditView, BillingView, MeterLine, SubscriptionView};
+use tollgate::db::audit::AuditRow;
+use tollgate::money::{Currency, Money};
+use tollgate::service::admin::look_up::AccountBilling;
+use uuid::Uuid;
+
+/// An audit row for display.
+pub fn audit(r: AuditRow) -> AuditView {
+    AuditView {
+        id: r.id,
+        occurred_at: r.occurred_at,
+        actor: r.actor_email.or_else(|| r.actor_user_id.map(|u| u.to_string())).unwrap_or(r.actor_kind),
+        impersonator: r.impersonator_email.or_else(|| r.impersonator_user_id.map(|u| u.to_string())),
+        action: r.action,
+        target: format!("{}:{}", r.target_kind, r.target_id),
+        account_id: r.account_id,
+        ip: r.ip,
+        details: r.details.to_string(),
+    }
+}
+
+/// An account's billing for display.
+pub fn billing(account_id: Uuid, b: AccountBilling) -> BillingView {
+    let period = (b.usage.period.start, b.usage.period.end);
+    BillingView {
+        account_id,
+        subscription: b.subscription.map(|s| SubscriptionView {
+            plan: s.plan_key.clone(),
+            interval: s.interval.clone(),
+            status: s.status.clone(),
+            seats: s.seats,
+            provider: s.provider.clone(),
+            trial_end: s.trial_end,
+            period,
+            created_at: s.created_at,
+        }),
+        meters: b
+            .usage
+            .meters
+            .iter()
+            .map(|m| MeterLine {
+                name: m.name.clone(),
+                usage: format!("{} {}", quantity(m.usage), unit(&m.unit, m.usage)),
+                limit: m.limit.map_or_else(|| "Unlimited".to_string(), |l| format!("{} {}", quantity(l), unit(&m.unit, l))),
+            })
+            .collect(),
+        credits: b
+            .credits
+            .into_iter()
+            .map(|c| match Currency::parse(&c.currency) {
+                Ok(cur) => format!("{} {}", Money::new(c.balance, cur).display(), cur.code()),
+                Err(_) => format!("{} {}", c.balance.normalize(), c.currency),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,33 @@
+//! Super admins come from `tollgate users create --super-admin` and the demo seed.
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::process::{Command, Output};
+
+fn tollgate(db: &PgConnectOptions, args: &[&str]) -> Output {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let url = format!("{}/{}", base.rsplit_once('/').expect("a database in the URL").0, db.get_database().expect("a test database"));
+    Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_cli_and_the_demo_seed_create_super_admins(pool_options: PgPoolOptions, db: PgConnectOptions) {
+    let pool = pool_options.connect_with(db.clone()).await.unwrap();
+    assert!(tollgate(&db, &["catalog", "load", "catalogs/emtchat.toml"]).status.success());
+    let args = ["users", "create", "--email", "ops@example.com", "--name", "Ops", "--password", "correct horse battery"];
+    let out = tollgate(&db, &[&args[..], &["--super-admin"]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = tollgate(&db, &["users", "create", "--email", "plain@example.com", "--name", "Plain", "--password", "correct horse battery"]);
+    assert!(out.status.success());
+    let out = tollgate(&db, &["demo", "seed"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let admins: Vec<String> = sqlx::query_scalar("SELECT email FROM users WHERE is_super_admin ORDER BY email").fetch_all(&pool).await.unwrap();
+    assert_eq!(admins, vec!["admin@tollgate.test".to_string(), "ops@example.com".to_string()]);
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'user.created_super_admin' AND actor_kind = 'cli'").fetch_one(&pool).await.unwrap();
+    assert_eq!(audited, 2);
+}

@@ -1,0 +1,187 @@
+//! Authorization matrix of the super admin panel, over HTTP: every admin server
+//! function and `/admin` page, for each role, is allowed or refused as the rules
+//! say. A super admin who impersonates someone has only that user's powers.
+
+mod support;
+
+use sqlx::PgPool;
+use support::admin::{call, fn_outcome, log_in, page_outcome, session_cookie, Outcome};
+use support::{spawn_app, TestApp, PASSWORD};
+use tollgate::identity::{Email, NewPassword, PersonName};
+use tollgate::service::{auth, organizations, Actor};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Anonymous,
+    User,
+    OrgOwner,
+    SuperAdmin,
+    Impersonating,
+}
+
+const ROLES: [Role; 5] = [Role::Anonymous, Role::User, Role::OrgOwner, Role::SuperAdmin, Role::Impersonating];
+
+/// The people of the matrix.
+struct Cast {
+    user: (Uuid, String),
+    owner: (Uuid, String),
+    admin: (Uuid, String),
+    org: Uuid,
+}
+
+async fn person(app: &TestApp, tag: &str, super_admin: bool) -> (Uuid, String) {
+    let email = format!("{tag}-{}@test.example", Uuid::now_v7().simple());
+    let u = auth::sign_up(&app.tollgate.pool, &Email::parse(&email).unwrap(), &PersonName::parse(tag).unwrap(), &NewPassword::parse(PASSWORD).unwrap(), super_admin, None)
+        .await
+        .unwrap();
+    (u.user_id, email)
+}
+
+async fn cast(app: &TestApp) -> Cast {
+    let user = person(app, "user", false).await;
+    let owner = person(app, "owner", false).await;
+    let admin = person(app, "admin", true).await;
+    let org = organizations::create(&app.tollgate.pool, "Matrix Org", "matrix-org", "billing@matrix.test", owner.0, &Actor::Cli).await.unwrap();
+    Cast { user, owner, admin, org }
+}
+
+/// Starts an impersonation of a fresh customer over HTTP; returns the rotated cookie.
+async fn impersonating(app: &TestApp, admin_cookie: &str) -> String {
+    let target = app.customer(Some("starter")).await;
+    let res = call(app, "admin_impersonate", Some(admin_cookie), &[("id", target.user_id.to_string()), ("reason", "authz matrix".into())]).await;
+    let cookie = session_cookie(&res).expect("the session id rotates when impersonation starts");
+    let (outcome, body) = fn_outcome(res).await;
+    assert_eq!(outcome, Outcome::Allowed, "{body}");
+    assert_ne!(cookie, admin_cookie);
+    cookie
+}
+
+/// A fresh session for `role` (state-changing calls must not share one).
+async fn session(app: &TestApp, c: &Cast, role: Role) -> Option<String> {
+    match role {
+        Role::Anonymous => None,
+        Role::User => Some(log_in(app, &c.user.1, PASSWORD).await),
+        Role::OrgOwner => Some(log_in(app, &c.owner.1, PASSWORD).await),
+        Role::SuperAdmin => Some(log_in(app, &c.admin.1, PASSWORD).await),
+        Role::Impersonating => {
+            let admin = log_in(app, &c.admin.1, PASSWORD).await;
+            Some(impersonating(app, &admin).await)
+        }
+    }
+}
+
+/// Fresh arguments for one call of `endpoint` (targets are new each time, so an
+/// allowed change always has something to change).
+async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, String)> {
+    let fresh = || app.customer(Some("starter"));
+    match endpoint {
+        "admin_user" => vec![("id", c.user.0.to_string())],
+        "admin_org" => vec![("id", c.org.to_string())],
+        "admin_users" | "admin_orgs" => vec![("q", "o".into()), ("page", "1".into())],
+        "admin_audit" => vec![("action", "user.".into())],
+        "admin_user_disable" | "admin_send_reset" => vec![("id", fresh().await.user_id.to_string())],
+        "admin_user_enable" => {
+            let victim = fresh().await;
+            sqlx::query("UPDATE users SET disabled_at = now() WHERE id = $1").bind(victim.user_id).execute(&app.tollgate.pool).await.unwrap();
+            vec![("id", victim.user_id.to_string())]
+        }
+        "admin_extend_trial" => vec![("account_id", fresh().await.account_id.to_string()), ("days", "3".into())],
+        "admin_apply_credit" => vec![
+            ("account_id", fresh().await.account_id.to_string()),
+            ("amount", "5.00".into()),
+            ("currency", "USD".into()),
+            ("reason", "matrix".into()),
+        ],
+        "admin_impersonate" => vec![("id", fresh().await.user_id.to_string()), ("reason", "matrix".into())],
+        _ => Vec::new(),
+    }
+}
+
+const ADMIN_FNS: [&str; 12] = [
+    "get_admin_overview",
+    "admin_users",
+    "admin_user",
+    "admin_orgs",
+    "admin_org",
+    "admin_audit",
+    "admin_user_disable",
+    "admin_user_enable",
+    "admin_extend_trial",
+    "admin_apply_credit",
+    "admin_send_reset",
+    "admin_impersonate",
+];
+
+/// Only a super admin acting as themself.
+fn admin_rule(role: Role) -> Outcome {
+    match role {
+        Role::Anonymous => Outcome::SignIn,
+        Role::SuperAdmin => Outcome::Allowed,
+        Role::User | Role::OrgOwner | Role::Impersonating => Outcome::Forbidden,
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn admin_server_functions_refuse_everyone_but_a_super_admin(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let c = cast(&app).await;
+    let mut failures = Vec::new();
+    for endpoint in ADMIN_FNS {
+        let endpoint = if endpoint == "get_admin_overview" { "admin_overview" } else { endpoint };
+        for role in ROLES {
+            let cookie = session(&app, &c, role).await;
+            let a = args(&app, &c, endpoint).await;
+            let (got, body) = fn_outcome(call(&app, endpoint, cookie.as_deref(), &a).await).await;
+            if got != admin_rule(role) {
+                failures.push(format!("{endpoint} as {role:?}: expected {:?}, got {got:?}: {body}", admin_rule(role)));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn admin_pages_redirect_or_refuse_everyone_but_a_super_admin(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let c = cast(&app).await;
+    let pages = [
+        "/admin".to_string(),
+        "/admin/users?q=user".to_string(),
+        format!("/admin/users/{}", c.user.0),
+        "/admin/organizations".to_string(),
+        format!("/admin/organizations/{}", c.org),
+        "/admin/audit?action=user.".to_string(),
+    ];
+    let mut failures = Vec::new();
+    for role in ROLES {
+        // Reading pages changes nothing: one session per role.
+        let cookie = session(&app, &c, role).await;
+        for path in &pages {
+            let (got, body) = page_outcome(&app, path, cookie.as_deref()).await;
+            if got != admin_rule(role) {
+                failures.push(format!("{path} as {role:?}: expected {:?}, got {got:?}", admin_rule(role)));
+            }
+            if got == Outcome::Forbidden && !body.contains("Not allowed") {
+                failures.push(format!("{path} as {role:?}: the 403 page explains nothing"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn only_an_impersonation_can_be_stopped(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let c = cast(&app).await;
+    for role in ROLES {
+        let cookie = session(&app, &c, role).await;
+        let expected = match role {
+            Role::Anonymous => Outcome::SignIn,
+            Role::Impersonating => Outcome::Allowed,
+            _ => Outcome::Forbidden,
+        };
+        let (got, body) = fn_outcome(call(&app, "impersonation_stop", cookie.as_deref(), &[]).await).await;
+        assert_eq!(got, expected, "impersonation_stop as {role:?}: {body}");
+    }
+}

@@ -1,0 +1,69 @@
+//! `credit_balance_transactions`: the ledger behind an account's credit balance.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::{FromRow, PgExecutor};
+use uuid::Uuid;
+
+/// Appends a ledger row (positive: credit given; negative: credit consumed).
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    amount: Decimal,
+    currency: &str,
+    reason: &str,
+    created_by: Option<Uuid>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO credit_balance_transactions (account_id, amount, currency, reason, created_by)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(amount)
+    .bind(currency)
+    .bind(reason)
+    .bind(created_by)
+    .fetch_one(db)
+    .await
+}
+
+/// The balance in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct BalanceRow {
+    pub currency: String,
+    pub balance: Decimal,
+}
+
+/// The account's balance per currency (currencies with ledger rows only), by code.
+pub async fn balances(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec<BalanceRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT currency::text AS currency, sum(amount) AS balance FROM credit_balance_transactions
+         WHERE account_id = $1 GROUP BY currency ORDER BY currency",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await
+}
+
+/// One ledger row, for the admin panel.
+#[derive(Debug, Clone, FromRow)]
+pub struct TransactionRow {
+    pub id: i64,
+    pub amount: Decimal,
+    pub currency: String,
+    pub reason: String,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The account's latest ledger rows, newest first.
+pub async fn recent(db: impl PgExecutor<'_>, account_id: Uuid, limit: i64) -> Result<Vec<TransactionRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, amount, currency::text AS currency, reason, created_by, created_at FROM credit_balance_transactions
+         WHERE account_id = $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

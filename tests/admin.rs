@@ -1,0 +1,382 @@
+//! The super admin services and the password reset against a real PostgreSQL
+//! (a database per test).
+#![cfg(feature = "ssr")]
+
+use chrono::{Duration, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+use std::str::FromStr;
+use tollgate::db;
+use tollgate::identity::{Email, NewPassword, PersonName};
+use tollgate::period::Interval;
+use tollgate::service::admin::{self, impersonation, look_up, support, users};
+use tollgate::service::auth::{self, LoginError};
+use tollgate::service::{catalog, password_reset, plans, Actor, Error, Settings, Tollgate};
+use uuid::Uuid;
+
+const EMTCHAT: &str = include_str!("../catalogs/emtchat.toml");
+const PASSWORD: &str = "correct horse battery";
+
+async fn tollgate(pool: PgPool) -> Tollgate {
+    catalog::load(&pool, "catalogs/emtchat.toml", EMTCHAT, &Actor::Cli).await.unwrap();
+    Tollgate::new(pool, Settings { public_url: "http://portal.test".into(), sales_email: "s@t.example".into(), cookie_secure: false }).await.unwrap()
+}
+
+struct U {
+    id: Uuid,
+    account: Uuid,
+    email: String,
+}
+
+async fn user(t: &Tollgate, tag: &str, super_admin: bool) -> U {
+    let email = format!("{}-{}@test.example", tag.to_lowercase(), Uuid::now_v7().simple());
+    let u = auth::sign_up(&t.pool, &Email::parse(&email).unwrap(), &PersonName::parse(tag).unwrap(), &NewPassword::parse(PASSWORD).unwrap(), super_admin, None)
+        .await
+        .unwrap();
+    U { id: u.user_id, account: u.account_id, email }
+}
+
+async fn add_session(pool: &PgPool, user: Uuid) {
+    sqlx::query("INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, '{}', now() + interval '1 day')")
+        .bind(Uuid::now_v7().to_string())
+        .bind(user)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+async fn sessions(pool: &PgPool, user: Uuid) -> i64 {
+    db::sessions::count_for_user(pool, user).await.unwrap()
+}
+
+fn forbidden<T: std::fmt::Debug>(r: Result<T, Error>) {
+    assert!(matches!(r, Err(Error::Forbidden(_))), "expected Forbidden, got {r:?}");
+}
+
+fn invalid<T: std::fmt::Debug>(r: Result<T, Error>, field: &str) {
+    match r {
+        Err(Error::Invalid { field: f, .. }) => assert_eq!(f, field),
+        other => panic!("expected invalid {field}, got {other:?}"),
+    }
+}
+
+#[sqlx::test]
+async fn only_a_super_admin_acting_as_themself_has_admin_powers(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let admin = user(&t, "Admin", true).await;
+    let plain = user(&t, "Plain", false).await;
+    assert!(admin::require_super_admin(&t.pool, &Actor::user(admin.id)).await.is_ok());
+    forbidden(admin::require_super_admin(&t.pool, &Actor::user(plain.id)).await);
+    // Impersonating: the actor is the user, with the admin as impersonator.
+    forbidden(admin::require_super_admin(&t.pool, &Actor::User { id: plain.id, impersonator: Some(admin.id) }).await);
+    forbidden(admin::require_super_admin(&t.pool, &Actor::User { id: admin.id, impersonator: Some(admin.id) }).await);
+    forbidden(admin::require_super_admin(&t.pool, &Actor::Cli).await);
+    forbidden(look_up::users(&t, &Actor::user(plain.id), &Default::default(), 1).await);
+    // A disabled super admin has none.
+    let other = user(&t, "Other", true).await;
+    users::disable(&t.pool, &Actor::user(admin.id), other.id).await.unwrap();
+    forbidden(admin::require_super_admin(&t.pool, &Actor::user(other.id)).await);
+}
+
+#[sqlx::test]
+async fn disabling_ends_sessions_at_once_and_log_in_refuses(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let admin = user(&t, "Admin", true).await;
+    let u = user(&t, "Victim", false).await;
+    add_session(&t.pool, u.id).await;
+    add_session(&t.pool, u.id).await;
+    add_session(&t.pool, admin.id).await;
+    forbidden(users::disable(&t.pool, &Actor::user(u.id), admin.id).await);
+    forbidden(users::disable(&t.pool, &Actor::user(admin.id), admin.id).await);
+
+    assert_eq!(users::disable(&t.pool, &Actor::user(admin.id), u.id).await.unwrap(), 2);
+    assert_eq!(sessions(&t.pool, u.id).await, 0);
+    assert_eq!(sessions(&t.pool, admin.id).await, 1, "other users keep their sessions");
+    assert!(matches!(auth::log_in(&t.pool, &u.email, PASSWORD).await, Err(LoginError::Disabled)));
+    assert!(auth::session_user(&t.pool, u.id).await.unwrap().is_none());
+    assert!(matches!(users::disable(&t.pool, &Actor::user(admin.id), u.id).await, Err(Error::Conflict(_))));
+
+    users::enable(&t.pool, &Actor::user(admin.id), u.id).await.unwrap();
+    assert!(auth::log_in(&t.pool, &u.email, PASSWORD).await.is_ok());
+    assert!(matches!(users::enable(&t.pool, &Actor::user(admin.id), u.id).await, Err(Error::Conflict(_))));
+    let actions = db::audit::actions_for_target(&t.pool, &u.id.to_string()).await.unwrap();
+    assert!(actions.ends_with(&["user.disabled".to_string(), "user.enabled".to_string()]), "{actions:?}");
+}
+
+#[sqlx::test]
+async fn impersonation_rules_and_audit(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let admin = user(&t, "Admin", true).await;
+    let other_admin = user(&t, "Other", true).await;
+    let u = user(&t, "Customer", false).await;
+    let off = user(&t, "Off", false).await;
+    users::disable(&t.pool, &Actor::user(admin.id), off.id).await.unwrap();
+    let now = Utc::now();
+    let me = Actor::user(admin.id);
+    let start = |target: Uuid, reason: &'static str, actor: Actor| {
+        let t = t.clone();
+        let account = admin.account;
+        async move { impersonation::start(&t.pool, &actor, target, reason, account, now).await }
+    };
+
+    forbidden(start(other_admin.id, "help", me.clone()).await);
+    forbidden(start(admin.id, "help", me.clone()).await);
+    assert!(matches!(start(off.id, "help", me.clone()).await, Err(Error::Conflict(_))));
+    invalid(start(u.id, "   ", me.clone()).await, "reason");
+    let long: &'static str = Box::leak("x".repeat(501).into_boxed_str());
+    invalid(start(u.id, long, me.clone()).await, "reason");
+    assert!(start(u.id, Box::leak("x".repeat(500).into_boxed_str()), me.clone()).await.is_ok(), "500 characters are fine");
+    forbidden(start(u.id, "help", Actor::user(u.id)).await);
+    forbidden(start(off.id, "help", Actor::User { id: u.id, impersonator: Some(admin.id) }).await);
+
+    let started = start(u.id, "Ticket #42: cannot see usage", me.clone()).await.unwrap();
+    let imp = started.impersonation.clone();
+    assert_eq!((imp.admin_id, imp.user_id, started.account_id), (admin.id, u.id, u.account));
+    let row: (Option<Uuid>, Option<Uuid>, serde_json::Value) = sqlx::query_as(
+        "SELECT actor_user_id, impersonator_user_id, details FROM audit_log WHERE action = 'impersonation.started' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!((row.0, row.1), (Some(u.id), Some(admin.id)));
+    assert_eq!(row.2["reason"], "Ticket #42: cannot see usage");
+
+    // It runs for 60 minutes.
+    assert!(!imp.expired(now + Duration::minutes(59)));
+    assert!(imp.expired(now + Duration::minutes(60)));
+    assert!(impersonation::still_valid(&t.pool, &imp).await.unwrap().is_some());
+    impersonation::end(&t.pool, &imp, impersonation::Ending::Expired, now + Duration::minutes(61)).await.unwrap();
+    impersonation::end(&t.pool, &imp, impersonation::Ending::Stopped, now).await.unwrap();
+    let rows: Vec<(String, Option<Uuid>, Option<Uuid>)> = sqlx::query_as(
+        "SELECT action, actor_user_id, impersonator_user_id FROM audit_log WHERE action IN ('impersonation.expired', 'impersonation.stopped') ORDER BY id",
+    )
+    .fetch_all(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows, vec![("impersonation.expired".into(), Some(u.id), Some(admin.id)), ("impersonation.stopped".into(), Some(u.id), Some(admin.id))]);
+
+    // It stops being valid when the admin loses their powers or the user is disabled.
+    sqlx::query("UPDATE users SET is_super_admin = false WHERE id = $1").bind(admin.id).execute(&t.pool).await.unwrap();
+    assert!(impersonation::still_valid(&t.pool, &imp).await.unwrap().is_none());
+    sqlx::query("UPDATE users SET is_super_admin = true WHERE id = $1").bind(admin.id).execute(&t.pool).await.unwrap();
+    users::disable(&t.pool, &me, u.id).await.unwrap();
+    assert!(impersonation::still_valid(&t.pool, &imp).await.unwrap().is_none());
+}
+
+/// The reset token from the latest `password_reset` mail to `email`.
+async fn mailed_token(pool: &PgPool, email: &str) -> Option<String> {
+    let ctx: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT context FROM email_outbox WHERE to_address = $1 AND template = 'password_reset' ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(email)
+    .fetch_optional(pool)
+    .await
+    .unwrap();
+    let ctx = ctx?;
+    assert_eq!(ctx["user"]["email"], email);
+    assert_eq!(ctx["expires_in_minutes"], 60);
+    let link = ctx["link"].as_str().unwrap();
+    assert!(link.starts_with("http://portal.test/reset-password?token="), "{link}");
+    Some(link.rsplit('=').next().unwrap().to_string())
+}
+
+async fn mails(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM email_outbox").fetch_one(pool).await.unwrap()
+}
+
+#[sqlx::test]
+async fn password_reset_is_single_use_ends_sessions_and_closes_other_links(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let u = user(&t, "Forgetful", false).await;
+    let now = Utc::now();
+    password_reset::request(&t, &u.email.to_uppercase(), now).await.unwrap();
+    let first = mailed_token(&t.pool, &u.email).await.expect("a mail");
+    password_reset::request(&t, &u.email, now).await.unwrap();
+    let second = mailed_token(&t.pool, &u.email).await.expect("a mail");
+    assert_ne!(first, second);
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM password_resets LIMIT 1").fetch_one(&t.pool).await.unwrap();
+    assert_eq!(stored.len(), 32, "only the SHA-256 is stored");
+    add_session(&t.pool, u.id).await;
+
+    let new_password = NewPassword::parse("a brand new secret").unwrap();
+    invalid(password_reset::reset(&t, "not-a-token", &new_password, now).await, "token");
+    assert_eq!(password_reset::reset(&t, &second, &new_password, now).await.unwrap(), u.id);
+    assert_eq!(sessions(&t.pool, u.id).await, 0, "every session ended");
+    assert!(auth::log_in(&t.pool, &u.email, "a brand new secret").await.is_ok());
+    assert!(matches!(auth::log_in(&t.pool, &u.email, PASSWORD).await, Err(LoginError::BadCredentials)));
+    invalid(password_reset::reset(&t, &second, &new_password, now).await, "token");
+    invalid(password_reset::reset(&t, &first, &new_password, now).await, "token");
+    let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(u.id).fetch_one(&t.pool).await.unwrap();
+    assert!(hash.starts_with("$argon2id$"));
+    assert!(db::audit::actions_for_target(&t.pool, &u.id.to_string()).await.unwrap().contains(&"user.password_reset".to_string()));
+}
+
+#[sqlx::test]
+async fn reset_links_expire_after_an_hour(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let u = user(&t, "Late", false).await;
+    let now = Utc::now();
+    password_reset::request(&t, &u.email, now).await.unwrap();
+    let token = mailed_token(&t.pool, &u.email).await.unwrap();
+    let p = NewPassword::parse("another new secret").unwrap();
+    invalid(password_reset::reset(&t, &token, &p, now + Duration::minutes(61)).await, "token");
+    assert!(password_reset::reset(&t, &token, &p, now + Duration::minutes(59)).await.is_ok());
+}
+
+#[sqlx::test]
+async fn asking_never_tells_whether_an_account_exists_and_is_rate_limited(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let admin = user(&t, "Admin", true).await;
+    let u = user(&t, "Known", false).await;
+    let off = user(&t, "Off", false).await;
+    users::disable(&t.pool, &Actor::user(admin.id), off.id).await.unwrap();
+    let now = Utc::now();
+    let before = mails(&t.pool).await;
+    password_reset::request(&t, "nobody@test.example", now).await.unwrap();
+    password_reset::request(&t, &off.email, now).await.unwrap();
+    assert_eq!(mails(&t.pool).await, before, "no mail for unknown or disabled users, and the same answer");
+    for _ in 0..password_reset::MAX_REQUESTS - 1 {
+        password_reset::request(&t, "nobody@test.example", now).await.unwrap();
+    }
+    for _ in 0..password_reset::MAX_REQUESTS {
+        password_reset::request(&t, &u.email, now).await.unwrap();
+    }
+    assert!(matches!(password_reset::request(&t, "nobody@test.example", now).await, Err(Error::RateLimited { .. })));
+    assert!(matches!(password_reset::request(&t, &u.email, now).await, Err(Error::RateLimited { .. })), "known and unknown e-mails are limited alike");
+
+    // An admin sends a link too (not rate-limited, audited with the admin).
+    support::send_password_reset(&t, &Actor::user(admin.id), u.id, now).await.unwrap();
+    forbidden(support::send_password_reset(&t, &Actor::user(u.id), u.id, now).await);
+    assert!(matches!(support::send_password_reset(&t, &Actor::user(admin.id), off.id, now).await, Err(Error::Conflict(_))));
+    let by: Option<Uuid> = sqlx::query_scalar("SELECT actor_user_id FROM audit_log WHERE action = 'user.password_reset_sent' ORDER BY id DESC LIMIT 1")
+        .fetch_one(&t.pool)
+        .await
+        .unwrap();
+    assert_eq!(by, Some(admin.id));
+}
+
+#[sqlx::test]
+async fn credits_are_validated_added_to_the_ledger_and_audited(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let admin = user(&t, "Admin", true).await;
+    let u = user(&t, "Customer", false).await;
+    let me = Actor::user(admin.id);
+    invalid(support::parse_credit("0", "USD", "x"), "amount");
+    invalid(support::parse_credit("10.005", "USD", "x"), "amount");
+    invalid(support::parse_credit("10", "ZZZ", "x"), "currency");
+    invalid(support::parse_credit("10", "USD", ""), "reason");
+    let c = support::parse_credit("10.50", "USD", "Outage on 3 Nov").unwrap();
+    assert_eq!(support::apply_credit(&t, &me, u.account, &c).await.unwrap(), Decimal::from_str("10.5").unwrap());
+    let c2 = support::parse_credit("4.5", "USD", "Goodwill").unwrap();
+    assert_eq!(support::apply_credit(&t, &me, u.account, &c2).await.unwrap(), Decimal::from(15));
+    support::apply_credit(&t, &me, u.account, &support::parse_credit("7", "EUR", "EU customer").unwrap()).await.unwrap();
+    let balances = db::credits::balances(&t.pool, u.account).await.unwrap();
+    assert_eq!(balances.iter().map(|b| (b.currency.as_str(), b.balance.normalize().to_string())).collect::<Vec<_>>(), vec![("EUR", "7".to_string()), ("USD", "15".to_string())]);
+    forbidden(support::apply_credit(&t, &Actor::user(u.id), u.account, &c).await);
+    forbidden(support::apply_credit(&t, &Actor::User { id: u.id, impersonator: Some(admin.id) }, u.account, &c).await);
+    assert!(matches!(support::apply_credit(&t, &me, Uuid::now_v7(), &c).await, Err(Error::NotFound(_))));
+    let actions = db::audit::actions_for_target(&t.pool, &u.account.to_string()).await.unwrap();
+    assert_eq!(actions.iter().filter(|a| *a == "credit.applied").count(), 3);
+}
+
+#[sqlx::test]
+async fn trials_extend_only_while_trialing(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let admin = user(&t, "Admin", true).await;
+    let me = Actor::user(admin.id);
+    let now = Utc::now();
+    let trialing = user(&t, "Trial", false).await;
+    let sub = plans::choose(&t, trialing.account, "starter", Interval::Month, plans::Chooser::Operator, &Actor::Cli, now).await.unwrap();
+    let end = sub.trial_end.expect("starter starts with a trial");
+    invalid(support::extend_trial(&t, &me, trialing.account, 0, now).await, "days");
+    invalid(support::extend_trial(&t, &me, trialing.account, 91, now).await, "days");
+    forbidden(support::extend_trial(&t, &Actor::user(trialing.id), trialing.account, 7, now).await);
+    let new_end = support::extend_trial(&t, &me, trialing.account, 7, now).await.unwrap();
+    assert_eq!(new_end, end + Duration::days(7));
+    let after = db::subscriptions::live_for_account(&t.pool, trialing.account).await.unwrap().unwrap();
+    assert_eq!((after.status.as_str(), after.trial_end), ("trialing", Some(end + Duration::days(7))));
+    assert_eq!(after.cycle_anchor, sub.cycle_anchor, "usage periods are not reset");
+
+    let active = user(&t, "Free", false).await;
+    plans::choose(&t, active.account, "free", Interval::Month, plans::Chooser::Operator, &Actor::Cli, now).await.unwrap();
+    assert!(matches!(support::extend_trial(&t, &me, active.account, 7, now).await, Err(Error::Conflict(_))));
+    let none = user(&t, "None", false).await;
+    assert!(matches!(support::extend_trial(&t, &me, none.account, 7, now).await, Err(Error::Conflict(_))));
+    let actions = db::audit::actions_for_target(&t.pool, &sub.id.to_string()).await.unwrap();
+    assert!(actions.contains(&"subscription.trial_extended".to_string()));
+}
+
+#[sqlx::test]
+async fn the_audit_log_refuses_updates_and_deletes(pool: PgPool) {
+    let t = tollgate(pool).await;
+    user(&t, "Someone", false).await;
+    let update = sqlx::query("UPDATE audit_log SET action = 'forged'").execute(&t.pool).await;
+    let delete = sqlx::query("DELETE FROM audit_log").execute(&t.pool).await;
+    for r in [update, delete] {
+        let err = r.expect_err("the database refuses");
+        assert!(err.to_string().contains("append-only"), "{err}");
+    }
+    let forged: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'forged'").fetch_one(&t.pool).await.unwrap();
+    assert_eq!(forged, 0);
+}
+
+#[sqlx::test]
+async fn lists_filter_and_paginate(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let admin = user(&t, "Admin", true).await;
+    let me = Actor::user(admin.id);
+    let now = Utc::now();
+    for i in 0..27 {
+        user(&t, &format!("Bulk{i}"), false).await;
+    }
+    let starter = user(&t, "Starter", false).await;
+    plans::choose(&t, starter.account, "starter", Interval::Month, plans::Chooser::Operator, &Actor::Cli, now).await.unwrap();
+    let all = look_up::users(&t, &me, &Default::default(), 1).await.unwrap();
+    assert_eq!((all.rows.len(), all.total), (25, 29));
+    assert_eq!(look_up::users(&t, &me, &Default::default(), 2).await.unwrap().rows.len(), 4);
+    let f = |q: &str, plan: &str, status: &str| db::admin::Filter {
+        query: Some(q.to_string()).filter(|s| !s.is_empty()),
+        plan: Some(plan.to_string()).filter(|s| !s.is_empty()),
+        status: Some(status.to_string()).filter(|s| !s.is_empty()),
+    };
+    let by_mail = look_up::users(&t, &me, &f(&starter.email.to_uppercase(), "", ""), 1).await.unwrap();
+    assert_eq!(by_mail.rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![starter.id]);
+    assert_eq!(look_up::users(&t, &me, &f("bulk1", "", ""), 1).await.unwrap().total, 11, "Bulk1, Bulk10–19");
+    assert_eq!(look_up::users(&t, &me, &f("%", "", ""), 1).await.unwrap().total, 0, "LIKE wildcards are literal");
+    assert_eq!(look_up::users(&t, &me, &f("", "starter", "trialing"), 1).await.unwrap().rows[0].id, starter.id);
+    assert_eq!(look_up::users(&t, &me, &f("", "starter", "active"), 1).await.unwrap().total, 0);
+    assert_eq!(look_up::users(&t, &me, &f("", "", "none"), 1).await.unwrap().total, 28);
+
+    // Organizations.
+    let org = tollgate::service::organizations::create(&t.pool, "Acme Rockets", "acme-rockets", "b@acme.test", starter.id, &Actor::Cli).await.unwrap();
+    let orgs = look_up::organizations(&t, &me, &f("ROCKET", "", ""), 1).await.unwrap();
+    assert_eq!((orgs.total, orgs.rows[0].id, orgs.rows[0].members), (1, org, 1));
+    let detail = look_up::org_detail(&t, &me, org, now).await.unwrap();
+    assert_eq!(detail.members[0].role, "owner");
+    assert!(matches!(look_up::org_detail(&t, &me, starter.account, now).await, Err(Error::NotFound(_))), "a personal account is not an organization");
+    let u = look_up::user_detail(&t, &me, starter.id, now).await.unwrap();
+    assert_eq!(u.memberships.len(), 2);
+    assert_eq!(u.billing.unwrap().subscription.unwrap().plan_key, "starter");
+    assert!(u.activity.iter().any(|a| a.action == "user.signed_up"));
+
+    // Audit log: actor, action prefix, target, dates.
+    users::disable(&t.pool, &me, starter.id).await.unwrap();
+    let a = |actor: &str, action: &str, target: &str, from: Option<NaiveDate>, to: Option<NaiveDate>| db::audit::Filter {
+        actor: Some(actor.into()),
+        action: Some(action.into()),
+        target: Some(target.into()),
+        from,
+        to,
+    };
+    let today = now.date_naive();
+    let hits = look_up::audit(&t, &me, &a(&admin.email, "user.", &starter.id.to_string(), Some(today), Some(today)), 1).await.unwrap();
+    assert_eq!(hits.rows.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), vec!["user.disabled"]);
+    assert_eq!(hits.rows[0].actor_email.as_deref(), Some(admin.email.as_str()));
+    let tomorrow = today.succ_opt().unwrap();
+    assert_eq!(look_up::audit(&t, &me, &a("", "user.disabled", "", Some(tomorrow), None), 1).await.unwrap().total, 0);
+    assert_eq!(look_up::audit(&t, &me, &a("", "user.disabled", "", None, Some(today.pred_opt().unwrap())), 1).await.unwrap().total, 0);
+    invalid(look_up::audit(&t, &me, &a("", "", "", Some(tomorrow), Some(today)), 1).await, "to");
+    let newest_first = look_up::audit(&t, &me, &Default::default(), 1).await.unwrap();
+    assert!(newest_first.rows.windows(2).all(|w| w[0].id > w[1].id));
+    assert_eq!(newest_first.rows.len(), 25);
+}
