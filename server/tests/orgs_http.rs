@@ -72,7 +72,13 @@ async fn a_removed_member_loses_access_at_once_even_in_an_open_tab(pool: PgPool)
     .await
     .expect("the stream ends in time");
     assert!(ended.contains("event: end") && !ended.contains("\"snapshot\""), "{ended}");
-    // Every next request of the tab is refused with "not found".
+    // The tab that acted for the organization (say /settings/api-keys) is refused on
+    // its next action, which is not redone for the personal account either.
+    let (status, body) = post(&app, &member_cookie, "api_key_create", &[("name", "after removal")]).await;
+    assert!(status == 403 && body.contains("no longer a member"), "{status} {body}");
+    let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM api_keys WHERE name = 'after removal'").fetch_one(&t.pool).await.unwrap();
+    assert_eq!(keys, 0);
+    // Every next request to the organization is refused with "not found".
     for endpoint in ["org", "org_usage", "org_members", "org_leave"] {
         let (status, body) = post(&app, &member_cookie, endpoint, &[("slug", "gone")]).await;
         assert!(status >= 400 && body.contains("NotFound"), "{endpoint}: {status} {body}");

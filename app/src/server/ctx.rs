@@ -94,8 +94,8 @@ pub async fn signed_in_with(t: &Tollgate, session: &Session) -> Result<Option<Si
                 // the organization): this request is refused, not silently redone
                 // for the personal account; the next one acts for the personal one.
                 session.insert(ACCOUNT_ID_KEY, personal.id).await.map_err(session_error)?;
-                return Err(AppError::Forbidden(
-                    "You are no longer a member of the organization this page acted for. You now act for your personal account.".into(),
+                return Err(forbidden(
+                    "You are no longer a member of the organization this page acted for. You now act for your personal account.",
                 ));
             }
             personal.id
@@ -143,12 +143,17 @@ pub async fn current_impersonation(t: &Tollgate, session: &Session, session_user
 pub async fn require_super_admin() -> Result<SignedIn, AppError> {
     let me = require_signed_in().await?;
     if me.impersonator.is_some() || !me.user.is_super_admin {
-        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-            res.set_status(axum::http::StatusCode::FORBIDDEN);
-        }
-        return Err(AppError::Forbidden("This area is for Tollgate staff only.".into()));
+        return Err(forbidden("This area is for Tollgate staff only."));
     }
     Ok(me)
+}
+
+/// An [`AppError::Forbidden`] with `message`, answered with status 403.
+pub fn forbidden(message: &str) -> AppError {
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(axum::http::StatusCode::FORBIDDEN);
+    }
+    AppError::Forbidden(message.into())
 }
 
 /// Starts impersonating: a new session id, then the impersonation and the user's
