@@ -81,7 +81,9 @@ pub async fn run(pool: PgPool, mailer: Mailer, settings: WorkerSettings) {
 /// A database error (messages claimed but not yet recorded are retried after the
 /// lease).
 pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, settings: &WorkerSettings) -> Result<Vec<(OutboxRow, Delivery)>, sqlx::Error> {
-    let claimed = db::outbox::claim_due(pool, i64::from(settings.batch.max(1)), settings.lease.as_secs_f64()).await?;
+    let mut claimed = db::outbox::claim_due(pool, i64::from(settings.batch.max(1)), settings.lease.as_secs_f64()).await?;
+    // Oldest first (`UPDATE … RETURNING` has no order of its own).
+    claimed.sort_by_key(|m| (m.created_at, m.id));
     let mut done = Vec::with_capacity(claimed.len());
     for message in claimed {
         let outcome = deliver(pool, mailer, settings, &message).await?;
