@@ -395,7 +395,7 @@ pub(crate) async fn notify_thresholds(
                 period_start: period.start,
                 period_end: period.end,
             };
-            super::mail::usage_threshold::enqueue(&mut **tx, public_url, &warning).await?;
+            super::mail::usage_threshold::enqueue(tx, public_url, &warning).await?;
         }
     }
     Ok(())

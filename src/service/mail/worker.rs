@@ -62,15 +62,21 @@ pub enum Delivery {
     Failed,
 }
 
-/// Runs the worker forever: delivers what is due, then waits `poll`.
+/// Pause after a database error, so an outage does not flood the log.
+const ERROR_PAUSE: Duration = Duration::from_secs(5);
+
+/// Runs the worker forever: delivers what is due, then waits `poll` (at least 5 s
+/// after a database error).
 pub async fn run(pool: PgPool, mailer: Mailer, settings: WorkerSettings) {
     loop {
         match deliver_due(&pool, &mailer, &settings).await {
             Ok(done) if done.len() >= settings.batch as usize => continue,
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "e-mail outbox worker failed; retrying"),
+            Ok(_) => tokio::time::sleep(settings.poll).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "e-mail outbox worker failed; retrying in 5 s");
+                tokio::time::sleep(settings.poll.max(ERROR_PAUSE)).await;
+            }
         }
-        tokio::time::sleep(settings.poll).await;
     }
 }
 
