@@ -209,3 +209,25 @@ async fn usage_warnings_marked_for_email_go_out_once_per_threshold(pool: PgPool)
     assert_eq!(answer(app.queries(&c.key, "e", 2).await).await.0, 202);
     assert!(worker::deliver_due(&pool, &sink.mailer(), &fast()).await.expect("deliver").is_empty());
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_organization_is_warned_at_its_billing_address(pool: PgPool) {
+    use tollgate::period::Interval;
+    use tollgate::service::{keys, organizations, plans, Actor};
+    let sink = mail_sink();
+    let app = spawn_app(pool.clone()).await;
+    let owner = app.customer(None).await;
+    let billing = address("billing");
+    let slug = format!("acme-{}", &Uuid::now_v7().simple().to_string()[20..]);
+    let org = organizations::create(&pool, "Acme Inc", &slug, &billing, owner.user_id, &Actor::Cli).await.expect("organization");
+    plans::choose(&app.tollgate, org, "starter", Interval::Month, plans::Chooser::Operator, &Actor::Cli, chrono::Utc::now()).await.expect("plan");
+    let key = keys::create_account_key(&pool, org, "backend", &Actor::Cli).await.expect("key").secret;
+    assert_eq!(answer(app.queries(&key, "o", 380).await).await.0, 202);
+
+    assert_eq!(worker::deliver_due(&pool, &sink.mailer(), &fast()).await.expect("deliver").len(), 1);
+    let mails = sink.wait_for(&billing, 1).await;
+    assert_eq!(mails[0].subject(), "Your EMTChat usage is at 75%");
+    assert!(mails[0].body.starts_with("Hi Test Customer,"), "the owner is greeted: {}", mails[0].body);
+    assert!(mails[0].body.contains("(75% of your limit) for Acme Inc."), "{}", mails[0].body);
+    assert!(sink.messages_to(&owner.email).is_empty(), "the billing address receives it, not the owner");
+}

@@ -148,6 +148,8 @@ pub async fn lock_for_usage(db: impl PgExecutor<'_>, account_ids: &[Uuid]) -> Re
 #[derive(Debug, Clone, FromRow)]
 pub struct MailRecipient {
     pub account_name: String,
+    /// `personal` or `organization`.
+    pub account_kind: String,
     pub email: String,
     pub owner_name: String,
     pub owner_email: String,
@@ -157,7 +159,7 @@ pub struct MailRecipient {
 /// owner.
 pub async fn mail_recipient(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<MailRecipient>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT a.name AS account_name, coalesce(a.billing_email, u.email) AS email, u.name AS owner_name, u.email AS owner_email
+        "SELECT a.name AS account_name, a.kind AS account_kind, coalesce(a.billing_email, u.email) AS email, u.name AS owner_name, u.email AS owner_email
          FROM accounts a JOIN memberships m ON m.account_id = a.id AND m.role = 'owner' JOIN users u ON u.id = m.user_id
          WHERE a.id = $1",
     )

@@ -149,7 +149,7 @@ mod tests {
             "usage_threshold" => json!({
                 "product": "EMTChat",
                 "user": {"name": "Ada Lovelace", "email": "ada@example.com"},
-                "account": {"name": "Ada Lovelace"},
+                "account": {"name": "Analytical Engines", "kind": "organization"},
                 "meter": {"key": "queries", "name": "Queries", "unit": "query"},
                 "usage": {"queries": "375"},
                 "limit": "500",
@@ -178,7 +178,11 @@ mod tests {
         let r = render("usage_threshold", &sample("usage_threshold")).expect("renders");
         assert_eq!(r.subject, "Your EMTChat usage is at 75%");
         assert!(r.body.starts_with("Hi Ada Lovelace,\n\nYou've used 375 of your 500 queries this period on the Starter plan"), "{}", r.body);
+        assert!(r.body.contains("(75% of your limit) for Analytical Engines.\n"), "{}", r.body);
         assert!(r.body.contains("http://127.0.0.1:3000/pricing"));
+        let mut personal = sample("usage_threshold");
+        personal["account"] = json!({"name": "Ada Lovelace", "kind": "personal"});
+        assert!(render("usage_threshold", &personal).expect("renders").body.contains("(75% of your limit).\n"));
         let r = render("invitation", &sample("invitation")).expect("renders");
         assert_eq!(r.subject, "Ada Lovelace invited you to join Analytical Engines");
         assert!(r.body.contains("as member.\n\nAccept the invitation: http://127.0.0.1:3000/invite/abc123\n"), "{}", r.body);

@@ -103,8 +103,8 @@ impl Mailer {
         Ok(Mailer { from: mailbox(from)?, transport: Transport::Log })
     }
 
-    /// A mailer that sends through `smtp` (connections are pooled and opened on
-    /// first use, so an unreachable server shows up as failed sends).
+    /// A mailer that sends through `smtp`, one connection per message (opened at
+    /// send time, so an unreachable server shows up as failed sends).
     ///
     /// # Errors
     /// [`TransportError::Address`] for a malformed `from`;

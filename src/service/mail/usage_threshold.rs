@@ -51,7 +51,7 @@ pub async fn enqueue(db: &mut PgConnection, public_url: &str, w: &Warning<'_>) -
     let context = serde_json::json!({
         "product": w.product,
         "user": { "name": to.owner_name, "email": to.owner_email },
-        "account": { "name": to.account_name },
+        "account": { "name": to.account_name, "kind": to.account_kind },
         "meter": { "key": w.meter_key, "name": w.meter_name, "unit": w.meter_unit },
         "usage": { (w.meter_key): used },
         "limit": w.limit.normalize().to_string(),
