@@ -2,7 +2,9 @@
 # Runs every test: the domain crate with and without `ssr`, the Leptos crates with
 # `ssr` and with `hydrate`, the PostgreSQL tests (one database per test), and the
 # Playwright tests in system Chromium against two `tollgate serve` processes on one
-# database. Installs what is missing first; `.ci/run` calls exactly this.
+# database. Installs what is missing first; `.ci/run` calls exactly this. E-mail is
+# sent through a real SMTP server (aiosmtpd, scripts/smtp_sink.py) that stores every
+# message as an .eml file, which the Rust and Playwright tests read.
 set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -19,12 +21,19 @@ servers=()
 cleanup() {
     local pid
     for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done
+    tg_stop_smtp_sink
     wait 2>/dev/null || true
     tg_stop_private_postgres
 }
 trap cleanup EXIT
 
 step() { tg_log "── $* ──"; }
+
+step "SMTP sink for the e-mail tests"
+smtp_port=2525
+mail_dir="$TG_DATA/e2e/mail"
+tg_start_smtp_sink "$smtp_port" "$mail_dir"
+export TOLLGATE_TEST_SMTP=127.0.0.1:$smtp_port TOLLGATE_TEST_MAIL_DIR=$mail_dir
 
 step "domain crate (pure, then with PostgreSQL services)"
 cargo test -p tollgate
@@ -51,11 +60,12 @@ DATABASE_URL=$e2e_db tg_prepare_db
 mkdir -p "$TG_DATA/e2e"
 for port in 3100 3101; do
     DATABASE_URL=$e2e_db TOLLGATE_LISTEN=127.0.0.1:$port RUST_LOG=warn \
+        TOLLGATE_SMTP_HOST=127.0.0.1 TOLLGATE_SMTP_PORT=$smtp_port TOLLGATE_SMTP_TLS=none \
         "$bin" serve >"$TG_DATA/e2e/server-$port.log" 2>&1 &
     servers+=($!)
 done
 tg_wait_ready http://127.0.0.1:3100
 tg_wait_ready http://127.0.0.1:3101
-E2E_BASE_URL=http://127.0.0.1:3100 E2E_SECOND_URL=http://127.0.0.1:3101 E2E_DATABASE_URL=$e2e_db \
+E2E_BASE_URL=http://127.0.0.1:3100 E2E_SECOND_URL=http://127.0.0.1:3101 E2E_DATABASE_URL=$e2e_db E2E_MAIL_DIR=$mail_dir E2E_TOLLGATE_BIN=$bin \
     npx playwright test --config end2end/playwright.config.ts
 step "all tests passed"

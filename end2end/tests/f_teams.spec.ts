@@ -47,7 +47,7 @@ test('a team admin invites a member, who joins and sees team usage, then changes
   const key = await createKey(page, 'team backend');
 
   // The member opens the link from the e-mail, signs up there and joins.
-  const mail = await waitForMail(memberEmail, /invited you to E2E Team/);
+  const mail = await waitForMail(memberEmail, /invited you to join E2E Team/);
   expect(mail.link).toMatch(/\/invite\/[A-Za-z0-9]{43}$/);
   const member = await otherPerson(browser, baseURL);
   await member.page.goto(new URL(mail.link!).pathname);

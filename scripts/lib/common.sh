@@ -474,3 +474,73 @@ tg_stop_private_postgres() {
     fi
     TG_PG_STARTED_HERE=0
 }
+
+# ---------------------------------------------------------------------------
+# SMTP sink for the tests (aiosmtpd from PyPI, in a virtualenv under .data)
+# ---------------------------------------------------------------------------
+
+# Pinned aiosmtpd version (PyPI) and the virtualenv that holds it.
+TG_AIOSMTPD_VERSION="1.4.6"
+TG_MAIL_VENV="$TG_DATA/mail-venv"
+
+# tg__python_with_venv: print a python3 that can create virtualenvs (Debian's
+# first, then whichever is on PATH); installs python3 and python3-venv as root
+# when none can.
+tg__python_with_venv() {
+    local py
+    for py in /usr/bin/python3 "$(command -v python3 || true)"; do
+        if [ -n "$py" ] && [ -x "$py" ] && "$py" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+            printf '%s\n' "$py"
+            return 0
+        fi
+    done
+    tg__is_root || tg_die "python3 with venv missing: run 'sudo apt-get install -y python3 python3-venv'"
+    tg__apt_install python3 python3-venv
+    /usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || tg_die "python3-venv installed but venv still fails"
+    printf '%s\n' /usr/bin/python3
+}
+
+# tg_ensure_smtp_sink: a virtualenv at $TG_MAIL_VENV with aiosmtpd at the pinned
+# version (created or repaired only when the import or version check fails).
+tg_ensure_smtp_sink() {
+    local py="$TG_MAIL_VENV/bin/python" want="$TG_AIOSMTPD_VERSION"
+    if [ -x "$py" ] && [ "$("$py" -c 'import aiosmtpd; print(aiosmtpd.__version__)' 2>/dev/null)" = "$want" ]; then
+        return 0
+    fi
+    mkdir -p "$TG_DATA"
+    if [ ! -x "$py" ]; then
+        tg_log "creating the SMTP sink's virtualenv in $TG_MAIL_VENV"
+        "$(tg__python_with_venv)" -m venv "$TG_MAIL_VENV" >&2 || tg_die "could not create $TG_MAIL_VENV"
+    fi
+    tg_log "installing aiosmtpd $want (PyPI) into $TG_MAIL_VENV"
+    "$py" -m pip install -q --disable-pip-version-check "aiosmtpd==$want" >&2 || tg_die "pip could not install aiosmtpd==$want"
+}
+
+# tg_start_smtp_sink PORT DIR: start scripts/smtp_sink.py on 127.0.0.1:PORT,
+# storing each received message as DIR/*.eml (DIR is emptied first); waits until
+# it accepts connections. Sets TG_SMTP_SINK_PID; its log is DIR.log.
+tg_start_smtp_sink() {
+    local port=$1 dir=$2 i
+    tg_ensure_smtp_sink
+    tg__port_busy "$port" && tg_die "port $port for the SMTP sink is already in use"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    "$TG_MAIL_VENV/bin/python" "$TG_ROOT/scripts/smtp_sink.py" --port "$port" --dir "$dir" >"$dir.log" 2>&1 &
+    TG_SMTP_SINK_PID=$!
+    for ((i = 0; i < 80; i++)); do
+        tg__port_busy "$port" && { tg_log "SMTP sink on 127.0.0.1:$port (mail in $dir)"; return 0; }
+        kill -0 "$TG_SMTP_SINK_PID" 2>/dev/null || break
+        sleep 0.25
+    done
+    cat "$dir.log" >&2 || true
+    tg_die "the SMTP sink did not start on port $port"
+}
+
+# tg_stop_smtp_sink: stop the sink tg_start_smtp_sink started, if any.
+tg_stop_smtp_sink() {
+    if [ -n "${TG_SMTP_SINK_PID:-}" ]; then
+        kill "$TG_SMTP_SINK_PID" 2>/dev/null || true
+        wait "$TG_SMTP_SINK_PID" 2>/dev/null || true
+        TG_SMTP_SINK_PID=""
+    fi
+}

@@ -9,6 +9,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::Path;
+use tollgate::service::mail::{Mailer, SmtpSettings, TlsMode, WorkerSettings};
 
 /// Everything the operator can set.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -27,6 +28,21 @@ pub struct Config {
     pub cookie_secure: bool,
     /// Built site (CSS, WASM) directory.
     pub site_root: String,
+    /// SMTP server host; unset (the default) logs e-mail at INFO instead of sending
+    /// it (development and the demo).
+    pub smtp_host: Option<String>,
+    /// SMTP port; defaults to 25, 587 or 465 by `smtp_tls`.
+    pub smtp_port: Option<u16>,
+    /// SMTP user name for `AUTH`, if the server wants one.
+    pub smtp_username: Option<String>,
+    /// SMTP password (masked in the logged configuration).
+    pub smtp_password: Option<String>,
+    /// `none` (plain), `starttls` (required upgrade, the default) or `tls` (SMTPS).
+    pub smtp_tls: TlsMode,
+    /// Sender of every e-mail (`Name <address>` or an address).
+    pub mail_from: String,
+    /// Attempts before an e-mail is given up (`failed` in the outbox).
+    pub mail_max_attempts: u32,
 }
 
 impl Default for Config {
@@ -39,6 +55,13 @@ impl Default for Config {
             sales_email: "sales@example.com".into(),
             cookie_secure: false,
             site_root: "target/site".into(),
+            smtp_host: None,
+            smtp_port: None,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_tls: TlsMode::default(),
+            mail_from: "Tollgate <no-reply@tollgate.localhost>".into(),
+            mail_max_attempts: WorkerSettings::default().max_attempts,
         }
     }
 }
@@ -70,9 +93,40 @@ impl Config {
         self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_string()
     }
 
-    /// The configuration as it may be logged: the database password masked.
+    /// The configuration as it may be logged: the database and SMTP passwords masked.
     pub fn masked(&self) -> Config {
-        Config { database_url: mask_url_password(&self.database_url), ..self.clone() }
+        Config {
+            database_url: mask_url_password(&self.database_url),
+            smtp_password: self.smtp_password.as_ref().map(|_| "***".into()),
+            ..self.clone()
+        }
+    }
+
+    /// The mailer: SMTP when `smtp_host` is set, else the log.
+    ///
+    /// # Errors
+    /// A malformed `mail_from`, or a host unusable for TLS.
+    pub fn mailer(&self) -> anyhow::Result<Mailer> {
+        let mailer = match &self.smtp_host {
+            Some(host) => Mailer::smtp(
+                &self.mail_from,
+                &SmtpSettings {
+                    host: host.clone(),
+                    port: self.smtp_port,
+                    username: self.smtp_username.clone(),
+                    password: self.smtp_password.clone(),
+                    tls: self.smtp_tls,
+                    timeout: std::time::Duration::from_secs(30),
+                },
+            ),
+            None => Mailer::log(&self.mail_from),
+        };
+        mailer.context("invalid e-mail configuration")
+    }
+
+    /// The outbox worker's pacing.
+    pub fn mail_worker(&self) -> WorkerSettings {
+        WorkerSettings { max_attempts: self.mail_max_attempts.max(1), ..WorkerSettings::default() }
     }
 }
 
@@ -129,6 +183,22 @@ mod tests {
             assert_eq!(c.sales_email, "env@example.com");
             assert_eq!(c.masked().database_url, "postgres://x:***@h/d");
             assert_eq!(c.public_url(), "http://127.0.0.1:4000");
+            assert!(c.smtp_host.is_none() && c.mailer().expect("log mailer").is_log());
+            jail.set_env("TOLLGATE_SMTP_HOST", "smtp.example.com");
+            jail.set_env("TOLLGATE_SMTP_PORT", "2525");
+            jail.set_env("TOLLGATE_SMTP_TLS", "none");
+            jail.set_env("TOLLGATE_SMTP_USERNAME", "mailer");
+            jail.set_env("TOLLGATE_SMTP_PASSWORD", "s3cr3t");
+            let c = Config::load(Some(Path::new("t.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!((c.smtp_host.as_deref(), c.smtp_port, c.smtp_tls), (Some("smtp.example.com"), Some(2525), TlsMode::None));
+            assert_eq!(c.masked().smtp_password.as_deref(), Some("***"));
+            assert!(!format!("{:?}", c.masked()).contains("s3cr3t"));
+            assert!(!c.mailer().expect("smtp mailer").is_log());
+            jail.set_env("TOLLGATE_SMTP_TLS", "ssl");
+            assert!(Config::load(None).is_err(), "unknown TLS mode is refused");
+            jail.set_env("TOLLGATE_SMTP_TLS", "tls");
+            jail.set_env("TOLLGATE_MAIL_FROM", "not an address");
+            assert!(Config::load(None).expect("loads").mailer().is_err());
             jail.set_env("TOLLGATE_LISTEN", "not an address");
             assert!(Config::load(None).is_err());
             Ok(())

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tollgate::db::sessions::PgSessionStore;
-use tollgate::service::{jobs, Settings, Tollgate};
+use tollgate::service::{jobs, mail, Settings, Tollgate};
 use tollgate_app::{shell, App};
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
@@ -103,6 +103,11 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     }
     tokio::spawn(tollgate::service::live::listen(tollgate.clone()));
     tokio::spawn(jobs::run(tollgate.clone()));
+    let mailer = cfg.mailer()?;
+    if mailer.is_log() {
+        tracing::info!("SMTP is not configured (smtp_host): e-mail is written to this log, and `tollgate mail list` shows it");
+    }
+    tokio::spawn(mail::worker::run(tollgate.pool.clone(), mailer, cfg.mail_worker()));
     let state = AppState { leptos: leptos_options(&cfg), tollgate, metrics: telemetry::metrics() };
     let app = router(state, cfg.cookie_secure);
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;

@@ -82,3 +82,24 @@ async fn bad_arguments_fail_clearly_and_change_nothing(pool_options: PgPoolOptio
     let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&pool).await.unwrap();
     assert_eq!(users, 0);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn mail_list_prints_rendered_messages(pool_options: PgPoolOptions, db: PgConnectOptions) {
+    let pool = pool_options.connect_with(db.clone()).await.unwrap();
+    let out = tollgate(&db, &["mail", "list"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "no e-mail\n");
+    let context = serde_json::json!({"user": {"name": "Ada", "email": "ada@example.com"}, "link": "http://127.0.0.1:3000/reset-password?token=abc", "expires_in_minutes": 60});
+    tollgate::service::mail::enqueue(&pool, "ada@example.com", "password_reset", &context, None, None).await.unwrap();
+    tollgate::service::mail::enqueue(&pool, "bob@example.com", "password_reset", &context, None, None).await.unwrap();
+    let out = tollgate(&db, &["mail", "list", "--to", "ADA@example.com"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("pending · attempts 0 · password_reset · to ada@example.com"), "{stdout}");
+    assert!(stdout.contains("Subject: Reset your password\n\nHi Ada,\n"), "{stdout}");
+    assert!(stdout.contains("http://127.0.0.1:3000/reset-password?token=abc"), "{stdout}");
+    assert!(!stdout.contains("bob@"), "{stdout}");
+    let out = tollgate(&db, &["mail", "list", "--to", "not an address"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--to"), "{}", text(&out.stderr));
+}

@@ -33,6 +33,8 @@ fn emtchat_matches_catalogs_md() {
     let thresholds: Vec<Decimal> = c.thresholds.iter().map(|t| t.percent).collect();
     assert_eq!(thresholds, [50, 75, 90, 100, 110].map(Decimal::from));
     assert!(c.thresholds.iter().all(|t| t.actions.contains(&crate::limits::ThresholdAction::InApp)));
+    let emailed: Vec<Decimal> = c.thresholds.iter().filter(|t| t.actions.contains(&crate::limits::ThresholdAction::Email)).map(|t| t.percent).collect();
+    assert_eq!(emailed, [75, 90].map(Decimal::from), "seed 000: 75 % e-mail, 90 % banner + e-mail");
     assert_eq!(c.meter("documents").expect("emtchat fixture").aggregation, Aggregation::Last);
     assert!(matches!(c.entitlement("queries"), Some(Entitlement::Meter(_))));
     assert!(matches!(c.entitlement("sso_enabled"), Some(Entitlement::Feature(_))));

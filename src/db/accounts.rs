@@ -142,3 +142,28 @@ pub async fn lock_for_usage(db: impl PgExecutor<'_>, account_ids: &[Uuid]) -> Re
         .await?;
     Ok(())
 }
+
+/// Who receives an account's e-mail (usage warnings): the billing e-mail when the
+/// account has one, else its owner's e-mail; `owner_*` is the owner either way.
+#[derive(Debug, Clone, FromRow)]
+pub struct MailRecipient {
+    pub account_name: String,
+    /// `personal` or `organization`.
+    pub account_kind: String,
+    pub email: String,
+    pub owner_name: String,
+    pub owner_email: String,
+}
+
+/// The account's [`MailRecipient`]; `None` for an unknown account or one without an
+/// owner.
+pub async fn mail_recipient(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<MailRecipient>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.name AS account_name, a.kind AS account_kind, coalesce(a.billing_email, u.email) AS email, u.name AS owner_name, u.email AS owner_email
+         FROM accounts a JOIN memberships m ON m.account_id = a.id AND m.role = 'owner' JOIN users u ON u.id = m.user_id
+         WHERE a.id = $1",
+    )
+    .bind(account_id)
+    .fetch_optional(db)
+    .await
+}

@@ -189,7 +189,7 @@ async fn consume(t: &Tollgate, catalog: &Catalog, account_id: Uuid, meter: &Mete
     let subscriptions: Vec<_> = subscription.into_iter().collect();
     let subs = by_account(&subscriptions);
     let totals = apply_totals(&mut tx, catalog, &subs, &[&row]).await?;
-    notify_thresholds(&mut tx, catalog, &subs, &totals, now).await?;
+    notify_thresholds(&mut tx, catalog, &subs, &totals, &t.settings.public_url, now).await?;
     db::usage::notify_changed(&mut *tx, &[account_id]).await?;
     tx.commit().await?;
     Ok(answer(t, meter, evaluation, period, false))

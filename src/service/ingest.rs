@@ -270,7 +270,7 @@ async fn store(
         let subscriptions = db::subscriptions::live_for_accounts(&mut *tx, &accounts).await?;
         let subs = by_account(&subscriptions);
         let totals = apply_totals(&mut tx, catalog, &subs, &new_rows).await?;
-        notify_thresholds(&mut tx, catalog, &subs, &totals, now).await?;
+        notify_thresholds(&mut tx, catalog, &subs, &totals, &t.settings.public_url, now).await?;
         let touched: Vec<Uuid> = new_rows.iter().map(|r| r.account_id).collect::<HashSet<_>>().into_iter().collect();
         db::usage::notify_changed(&mut *tx, &touched).await?;
     }
@@ -328,20 +328,28 @@ pub(crate) async fn apply_totals(
     Ok(totals)
 }
 
-/// Records thresholds that the current periods' new totals reached and adds an
-/// in-app notification for each one reached for the first time.
+/// Records thresholds that the current periods' new totals reached, adds an in-app
+/// notification for each one reached for the first time, and enqueues the warning
+/// e-mail for those whose catalog actions include `email` (once per account, meter,
+/// period and threshold: the crossing is recorded once, and the e-mail's dedup key
+/// says the same). `public_url` is the portal's base URL for the e-mail's links.
 pub(crate) async fn notify_thresholds(
     tx: &mut db::Tx<'_>,
     catalog: &Catalog,
     subs: &HashMap<Uuid, &SubscriptionRow>,
     totals: &[Total],
+    public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let mut reached = Vec::new();
+    // What the e-mail says about each total that reached a threshold.
+    let mut details: HashMap<(Uuid, &str), (Decimal, Decimal, &crate::catalog::Plan, Period)> = HashMap::new();
     for total in totals {
         let state = standing(subs, total.account_id);
         let Some(meter) = catalog.meter(&total.meter) else { continue };
-        if state.meter_period(catalog, &total.meter, now).start != total.period_start || state.entitled_plan(catalog).is_none() {
+        let period = state.meter_period(catalog, &total.meter, now);
+        let Some(plan) = state.entitled_plan(catalog) else { continue };
+        if period.start != total.period_start {
             continue;
         }
         let limit = state.limit(catalog, &total.meter);
@@ -349,9 +357,13 @@ pub(crate) async fn notify_thresholds(
         for threshold in limits::reached(&catalog.thresholds, percent) {
             reached.push(Crossing { account_id: total.account_id, meter: meter.key.to_string(), period_start: total.period_start, percent: threshold.percent });
         }
+        if let Some(included) = limit.included {
+            details.insert((total.account_id, meter.key.as_str()), (total.value, included, plan, period));
+        }
     }
     for c in db::usage::record_crossings(&mut **tx, &reached).await? {
-        let name = catalog.meter(&c.meter).map_or(c.meter.clone(), |m| m.name.clone());
+        let meter = catalog.meter(&c.meter);
+        let name = meter.map_or(c.meter.clone(), |m| m.name.clone());
         let percent = c.percent.normalize();
         let (title, body) = if c.percent >= Decimal::ONE_HUNDRED {
             (format!("{name}: {percent} % of your limit"), format!("You have used {percent} % of this period's {name}. Upgrade to keep going without limits."))
@@ -367,6 +379,24 @@ pub(crate) async fn notify_thresholds(
             &serde_json::json!({ "meter": c.meter, "percent": percent.to_string(), "period_start": c.period_start }),
         )
         .await?;
+        let emails = catalog.thresholds.iter().any(|t| t.percent == c.percent && t.actions.contains(&limits::ThresholdAction::Email));
+        if let (true, Some(meter), Some((used, limit, plan, period))) = (emails, meter, details.get(&(c.account_id, c.meter.as_str()))) {
+            let warning = super::mail::usage_threshold::Warning {
+                account_id: c.account_id,
+                product: &catalog.title,
+                meter_key: meter.key.as_str(),
+                meter_name: &meter.name,
+                meter_unit: &meter.unit,
+                percent: c.percent,
+                used: *used,
+                limit: *limit,
+                plan_key: plan.key.as_str(),
+                plan_name: &plan.name,
+                period_start: period.start,
+                period_end: period.end,
+            };
+            super::mail::usage_threshold::enqueue(tx, public_url, &warning).await?;
+        }
     }
     Ok(())
 }

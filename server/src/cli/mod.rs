@@ -2,6 +2,7 @@
 //! the server; bad arguments print a clear error and exit non-zero.
 
 pub mod demo;
+mod mail_cli;
 
 use crate::config::Config;
 use anyhow::{bail, Context};
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 use tollgate::identity::{Email, NewPassword, PersonName};
 use tollgate::period::Interval;
 use tollgate::service::accounts::{self, AccountRef};
-use tollgate::service::{auth, catalog, keys, plans, Actor, Settings, Tollgate};
+use tollgate::service::{auth, catalog, keys, mail, plans, Actor, Settings, Tollgate};
 
 /// Tollgate: billing, metering and entitlements for SaaS products.
 #[derive(Parser)]
@@ -49,6 +50,23 @@ enum Command {
     /// Demo data for local development.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// The e-mail outbox.
+    #[command(subcommand)]
+    Mail(MailCommand),
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Print recent e-mails, newest first, with their rendered subject and body
+    /// (also those only logged because SMTP is not configured).
+    List {
+        /// Only e-mails to this address.
+        #[arg(long)]
+        to: Option<String>,
+        /// How many (1–500).
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -198,6 +216,18 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo(DemoCommand::Seed) => demo::seed(&services(&cfg).await?).await,
+        Command::Mail(MailCommand::List { to, limit }) => {
+            let pool = connect(&cfg).await?;
+            tollgate::db::migrate(&pool).await.context("migrations failed")?;
+            let listed = mail::recent(&pool, to.as_deref(), limit).await.map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+            if listed.is_empty() {
+                println!("no e-mail{}", to.map(|t| format!(" to {t}")).unwrap_or_default());
+            }
+            for m in &listed {
+                print!("{}", mail_cli::format(m));
+            }
+            Ok(())
+        }
     }
 }
 
