@@ -28,15 +28,29 @@ enum Who {
     OtherAdmin,
     /// A super admin who is not a member.
     SuperAdmin,
+    /// A super admin impersonating a member: exactly the member's powers.
+    ImpersonatingMember,
+    /// A super admin impersonating a user outside the organization: an outsider.
+    ImpersonatingOutsider,
 }
 
 /// Owner last, so that a case that changes the owner's standing (transfer) runs
 /// after everyone else tried it.
-const EVERYONE: [Who; 7] = [Who::Anonymous, Who::Viewer, Who::Member, Who::Admin, Who::OtherAdmin, Who::SuperAdmin, Who::Owner];
-const MEMBERS: &[Who] = &[Who::Viewer, Who::Member, Who::Admin, Who::Owner];
+const EVERYONE: [Who; 9] = [
+    Who::Anonymous,
+    Who::Viewer,
+    Who::Member,
+    Who::Admin,
+    Who::OtherAdmin,
+    Who::SuperAdmin,
+    Who::ImpersonatingMember,
+    Who::ImpersonatingOutsider,
+    Who::Owner,
+];
+const MEMBERS: &[Who] = &[Who::Viewer, Who::Member, Who::ImpersonatingMember, Who::Admin, Who::Owner];
 const MANAGERS: &[Who] = &[Who::Admin, Who::Owner];
 const OWNER: &[Who] = &[Who::Owner];
-const NON_OWNERS: &[Who] = &[Who::Viewer, Who::Member, Who::Admin];
+const NON_OWNERS: &[Who] = &[Who::Viewer, Who::Member, Who::ImpersonatingMember, Who::Admin];
 
 struct World {
     app: TestApp,
@@ -62,6 +76,26 @@ async fn log_in(app: &TestApp, email: &str) -> String {
     res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).find(|v| v.starts_with("tollgate_session=")).unwrap().split(';').next().unwrap().to_string()
 }
 
+/// A new session of the super admin `admin_email`, impersonating `user_id` (with a
+/// reason, over HTTP); returns its cookie, rotated when the impersonation started.
+async fn impersonate(app: &TestApp, admin_email: &str, user_id: Uuid) -> String {
+    let admin = log_in(app, admin_email).await;
+    let res = app
+        .http
+        .post(app.url("/_fn/admin_impersonate"))
+        .header(COOKIE, &admin)
+        .form(&[("id", user_id.to_string()), ("reason", "authorization matrix".to_string())])
+        .send()
+        .await
+        .unwrap();
+    let cookie = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).find(|v| v.starts_with("tollgate_session=")).map(|v| v.split(';').next().unwrap().to_string());
+    let status = res.status();
+    assert!(status.as_u16() < 400, "impersonation starts: {status} {}", res.text().await.unwrap_or_default());
+    let cookie = cookie.expect("the session id rotates when impersonation starts");
+    assert_ne!(cookie, admin);
+    cookie
+}
+
 async fn world(pool: PgPool) -> World {
     let app = spawn_app(pool.clone()).await;
     let t = app.tollgate.clone();
@@ -73,7 +107,7 @@ async fn world(pool: PgPool) -> World {
     plans::choose(&t, org, "team", Interval::Month, plans::Chooser::Customer, &owner_actor, chrono::Utc::now()).await.unwrap();
     seats::set_seats(&t, org, owner.user_id, 100, &owner_actor, chrono::Utc::now()).await.unwrap();
     let owner_row = tollgate::db::users::by_id(&t.pool, owner.user_id).await.unwrap().unwrap();
-    for (who, role) in [(Who::Viewer, Role::Viewer), (Who::Member, Role::Member), (Who::Admin, Role::Admin)] {
+    for (who, role) in [(Who::Viewer, Role::Viewer), (Who::Member, Role::Member), (Who::ImpersonatingMember, Role::Member), (Who::Admin, Role::Admin)] {
         let c = app.customer(None).await;
         let u = tollgate::db::users::by_id(&t.pool, c.user_id).await.unwrap().unwrap();
         let sent = invitations::invite(&t, org, &owner_row, &c.email, role, &owner_actor, chrono::Utc::now()).await.unwrap();
@@ -89,6 +123,13 @@ async fn world(pool: PgPool) -> World {
     sqlx::query("UPDATE users SET is_super_admin = true WHERE id = $1").bind(sup.user_id).execute(&pool).await.unwrap();
     cookies.insert(Who::SuperAdmin, log_in(&app, &sup.email).await);
     users.insert(Who::SuperAdmin, sup.user_id);
+    // The impersonating super admin: the member's session above is replaced by the
+    // admin's own session viewing as that member.
+    let member = users[&Who::ImpersonatingMember];
+    cookies.insert(Who::ImpersonatingMember, impersonate(&app, &sup.email, member).await);
+    let outsider = app.customer(None).await;
+    cookies.insert(Who::ImpersonatingOutsider, impersonate(&app, &sup.email, outsider.user_id).await);
+    users.insert(Who::ImpersonatingOutsider, outsider.user_id);
     cookies.insert(Who::Owner, log_in(&app, &owner.email).await);
     users.insert(Who::Owner, owner.user_id);
     let hash = owner_row.password_hash.clone();
@@ -294,6 +335,15 @@ async fn every_org_server_function_allows_exactly_the_right_roles(pool: PgPool) 
     let owners: Vec<Uuid> = sqlx::query_scalar("SELECT user_id FROM memberships WHERE account_id = $1 AND role = 'owner'").bind(w.org).fetch_all(&w.app.tollgate.pool).await.unwrap();
     assert_eq!(owners.len(), 1);
     assert_ne!(owners[0], w.owner);
+    // What the impersonating super admin changed (leaving, at least) is audited with
+    // both the member and the admin.
+    let audited: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log WHERE actor_user_id = $1 AND impersonator_user_id = $2 ORDER BY id")
+        .bind(w.users[&Who::ImpersonatingMember])
+        .bind(w.users[&Who::SuperAdmin])
+        .fetch_all(&w.app.tollgate.pool)
+        .await
+        .unwrap();
+    assert!(audited.iter().any(|a| a.starts_with("membership.")), "{audited:?}");
 }
 
 /// The pages: members see theirs, managers the billing and security pages, and
