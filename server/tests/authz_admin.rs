@@ -15,16 +15,23 @@ use uuid::Uuid;
 enum Role {
     Anonymous,
     User,
+    OrgViewer,
+    OrgMember,
+    OrgAdmin,
     OrgOwner,
     SuperAdmin,
     Impersonating,
 }
 
-const ROLES: [Role; 5] = [Role::Anonymous, Role::User, Role::OrgOwner, Role::SuperAdmin, Role::Impersonating];
+const ROLES: [Role; 8] = [Role::Anonymous, Role::User, Role::OrgViewer, Role::OrgMember, Role::OrgAdmin, Role::OrgOwner, Role::SuperAdmin, Role::Impersonating];
 
 /// The people of the matrix.
 struct Cast {
     user: (Uuid, String),
+    /// The organization's viewer, member and admin (no power outside it).
+    viewer: (Uuid, String),
+    member: (Uuid, String),
+    org_admin: (Uuid, String),
     owner: (Uuid, String),
     admin: (Uuid, String),
     org: Uuid,
@@ -43,7 +50,13 @@ async fn cast(app: &TestApp) -> Cast {
     let owner = person(app, "owner", false).await;
     let admin = person(app, "admin", true).await;
     let org = organizations::create(&app.tollgate.pool, "Matrix Org", "matrix-org", "billing@matrix.test", owner.0, &Actor::Cli).await.unwrap();
-    Cast { user, owner, admin, org }
+    let viewer = person(app, "viewer", false).await;
+    let member = person(app, "member", false).await;
+    let org_admin = person(app, "orgadmin", false).await;
+    for (who, role) in [(&viewer, "viewer"), (&member, "member"), (&org_admin, "admin")] {
+        tollgate::db::accounts::insert_membership(&app.tollgate.pool, org, who.0, role).await.unwrap();
+    }
+    Cast { user, viewer, member, org_admin, owner, admin, org }
 }
 
 /// Starts an impersonation of a fresh customer over HTTP; returns the rotated cookie.
@@ -62,6 +75,9 @@ async fn session(app: &TestApp, c: &Cast, role: Role) -> Option<String> {
     match role {
         Role::Anonymous => None,
         Role::User => Some(log_in(app, &c.user.1, PASSWORD).await),
+        Role::OrgViewer => Some(log_in(app, &c.viewer.1, PASSWORD).await),
+        Role::OrgMember => Some(log_in(app, &c.member.1, PASSWORD).await),
+        Role::OrgAdmin => Some(log_in(app, &c.org_admin.1, PASSWORD).await),
         Role::OrgOwner => Some(log_in(app, &c.owner.1, PASSWORD).await),
         Role::SuperAdmin => Some(log_in(app, &c.admin.1, PASSWORD).await),
         Role::Impersonating => {
@@ -118,7 +134,7 @@ fn admin_rule(role: Role) -> Outcome {
     match role {
         Role::Anonymous => Outcome::SignIn,
         Role::SuperAdmin => Outcome::Allowed,
-        Role::User | Role::OrgOwner | Role::Impersonating => Outcome::Forbidden,
+        Role::User | Role::OrgViewer | Role::OrgMember | Role::OrgAdmin | Role::OrgOwner | Role::Impersonating => Outcome::Forbidden,
     }
 }
 
