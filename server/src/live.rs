@@ -26,6 +26,9 @@ const COALESCE: Duration = Duration::from_millis(50);
 struct LiveState {
     tollgate: Tollgate,
     session_id: Id,
+    /// Whose session it is: the user, or the super admin impersonating them.
+    session_user: Uuid,
+    /// Whose data is shown.
     user_id: Uuid,
     account_id: Uuid,
     changes: tokio::sync::broadcast::Receiver<Change>,
@@ -34,11 +37,15 @@ struct LiveState {
 
 impl LiveState {
     /// Whether the stream may still send: the session still exists in the store
-    /// (not logged out or expired), its user is not disabled, and they are still a
-    /// member of the account (a removed member's stream ends at the next change).
+    /// (not logged out or expired), its user is not disabled, an impersonating
+    /// admin is still an enabled super admin, and the user is still a member of the
+    /// account (a removed member's stream ends at the next change).
     async fn allowed(&self) -> bool {
         let pool = &self.tollgate.pool;
-        matches!(sessions::live_user(pool, &self.session_id).await, Ok(Some(u)) if u == self.user_id)
+        let admin_ok = self.session_user == self.user_id
+            || matches!(auth::session_user(pool, self.session_user).await, Ok(Some(admin)) if admin.is_super_admin);
+        admin_ok
+            && matches!(sessions::live_user(pool, &self.session_id).await, Ok(Some(u)) if u == self.session_user)
             && matches!(auth::session_user(pool, self.user_id).await, Ok(Some(_)))
             && matches!(tollgate::db::accounts::role_of(pool, self.account_id, self.user_id).await, Ok(Some(_)))
     }
@@ -69,7 +76,8 @@ pub async fn usage_stream(
     };
     let session_id = session.id().ok_or(StatusCode::UNAUTHORIZED)?;
     let changes = t.live.subscribe();
-    let init = LiveState { tollgate: t, session_id, user_id: me.user.id, account_id, changes, first: true };
+    let session_user = me.impersonator.unwrap_or(me.user.id);
+    let init = LiveState { tollgate: t, session_id, session_user, user_id: me.user.id, account_id, changes, first: true };
     let updates = stream::unfold(Some(init), |state| async move {
         let mut s = state?;
         if !s.first && !wait_for_change(&mut s).await {

@@ -130,3 +130,36 @@ async fn log_out_or_losing_admin_powers_ends_it(pool: PgPool) {
     tollgate::service::admin::users::disable(&app.tollgate.pool, &Actor::user(admin_id), other.user_id).await.unwrap();
     assert_eq!(viewer(&app, &imp).await["email"], admin_email.as_str());
 }
+
+/// The live meters work while impersonating: the stream belongs to the admin's
+/// session but shows the user's account, and keeps updating (it used to end at
+/// the first change because the session's user is the admin).
+#[sqlx::test(migrations = "../migrations")]
+async fn the_live_meters_move_while_impersonating(pool: PgPool) {
+    use futures::StreamExt;
+    use std::time::Duration;
+    let app = spawn_app(pool).await;
+    let (_, admin_email) = admin(&app).await;
+    let user = app.customer(Some("starter")).await;
+    let cookie = start(&app, &log_in(&app, &admin_email, PASSWORD).await, user.user_id).await;
+    let res = app.http.get(app.url("/live/usage")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut stream = res.bytes_stream();
+    let mut seen = String::new();
+    let mut read_until = async |needle: &str| {
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while !seen.contains(needle) && !seen.contains("event: end") {
+                let chunk = stream.next().await.expect("the stream stays open").unwrap();
+                seen.push_str(std::str::from_utf8(&chunk).unwrap());
+            }
+        })
+        .await
+        .expect("an update in time");
+        seen.clone()
+    };
+    assert!(read_until("\"snapshot\"").await.contains("\"snapshot\""));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.queries(&user.key, "imp-live", 2).await.status(), 202);
+    let after = read_until("\"usage\":\"2\"").await;
+    assert!(after.contains("\"usage\":\"2\"") && !after.contains("event: end"), "{after}");
+}

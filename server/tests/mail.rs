@@ -67,6 +67,9 @@ async fn a_message_is_rendered_and_delivered_through_smtp(pool: PgPool) {
     let r = row(&pool, &to).await;
     assert_eq!((r.status.as_str(), r.attempts, r.last_error.as_deref()), ("sent", 1, None));
     assert!(r.sent_at.is_some());
+    // The delivered link (a live credential) does not stay in the outbox.
+    let kept: String = sqlx::query_scalar("SELECT context::text FROM email_outbox WHERE id = $1").bind(r.id).fetch_one(&pool).await.expect("row");
+    assert!(!kept.contains("token=") && kept.contains("(removed after sending)"), "{kept}");
     assert!(worker::deliver_due(&pool, &sink.mailer(), &fast()).await.expect("deliver").is_empty(), "sent messages are not sent again");
 }
 

@@ -77,9 +77,14 @@ pub async fn claim_due(db: impl PgExecutor<'_>, limit: i64, lease_seconds: f64) 
     .await
 }
 
-/// Marks a claimed message sent.
+/// SQL that blanks the context's `link` (an invitation or password-reset link: a
+/// live credential whose token is otherwise stored only hashed) once the message
+/// has left, so the outbox and its backups hold no working links.
+const REDACT_LINK: &str = "context = CASE WHEN context ? 'link' THEN jsonb_set(context, '{link}', '\"(removed after sending)\"') ELSE context END";
+
+/// Marks a claimed message sent and removes its secret link (see [`REDACT_LINK`]).
 pub async fn mark_sent(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE email_outbox SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1 AND status = 'pending'")
+    sqlx::query(&format!("UPDATE email_outbox SET status = 'sent', sent_at = now(), last_error = NULL, {REDACT_LINK} WHERE id = $1 AND status = 'pending'"))
         .bind(id)
         .execute(db)
         .await?;
@@ -102,7 +107,7 @@ pub async fn mark_retry(db: impl PgExecutor<'_>, id: Uuid, delay_seconds: f64, e
 
 /// Gives up on a claimed message.
 pub async fn mark_failed(db: impl PgExecutor<'_>, id: Uuid, error: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE email_outbox SET status = 'failed', last_error = $2 WHERE id = $1 AND status = 'pending'")
+    sqlx::query(&format!("UPDATE email_outbox SET status = 'failed', last_error = $2, {REDACT_LINK} WHERE id = $1 AND status = 'pending'"))
         .bind(id)
         .bind(error)
         .execute(db)

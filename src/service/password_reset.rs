@@ -103,9 +103,14 @@ pub async fn reset(t: &Tollgate, token: &str, password: &NewPassword, now: DateT
     if token.is_empty() || token.len() > 200 {
         return Err(bad());
     }
+    let token_hash = token_hash(token);
+    // The link is checked before the costly Argon2 hash, so a junk token costs one
+    // indexed lookup; it is checked again under the row lock below.
+    let usable = |r: &db::password_resets::ResetRow| r.used_at.is_none() && r.expires_at > now;
+    db::password_resets::lock_by_hash(&t.pool, &token_hash).await?.filter(usable).ok_or_else(bad)?;
     let hash = super::auth::hash_password(password.expose()).await?;
     let mut tx = t.pool.begin().await?;
-    let row = db::password_resets::lock_by_hash(&mut *tx, &token_hash(token)).await?.ok_or_else(bad)?;
+    let row = db::password_resets::lock_by_hash(&mut *tx, &token_hash).await?.ok_or_else(bad)?;
     if row.used_at.is_some() || row.expires_at <= now {
         return Err(bad());
     }

@@ -197,6 +197,11 @@ pub async fn require_signed_in() -> Result<SignedIn, AppError> {
 /// Session store failures.
 pub async fn start_session(user_id: Uuid, account_id: Uuid) -> Result<(), AppError> {
     let session = session().await?;
+    // Logging in (or signing up) while impersonating ends the impersonation first,
+    // audited as a log-out, so the new user never inherits it.
+    if let Some(imp) = session.remove::<Impersonation>(IMPERSONATION_KEY).await.map_err(session_error)? {
+        impersonation::end(&tollgate()?.pool, &imp, Ending::LoggedOut, chrono::Utc::now()).await?;
+    }
     session.cycle_id().await.map_err(session_error)?;
     session.insert(USER_ID_KEY, user_id).await.map_err(session_error)?;
     session.insert(ACCOUNT_ID_KEY, account_id).await.map_err(session_error)?;

@@ -258,9 +258,13 @@ fn unknown() -> Error {
 /// revoked or used invitation, or when already a member; [`Error::Forbidden`] when
 /// `user`'s e-mail is not the invited address.
 pub async fn accept(t: &Tollgate, token: &str, user: &UserRow, actor: &Actor, now: DateTime<Utc>) -> Result<(Uuid, String), Error> {
+    let token_hash = hash_token(token);
     let mut tx = t.pool.begin().await?;
-    let inv = db::invitations::by_token_hash_for_update(&mut *tx, &hash_token(token)).await?.ok_or_else(unknown)?;
-    db::memberships::lock_account(&mut *tx, inv.account_id).await?;
+    // Account first, then the invitation: the order revoke and resend lock in, so
+    // an accept racing a revoke waits instead of deadlocking.
+    let account_id = db::invitations::by_token_hash(&mut *tx, &token_hash).await?.ok_or_else(unknown)?.account_id;
+    db::memberships::lock_account(&mut *tx, account_id).await?;
+    let inv = db::invitations::by_token_hash_for_update(&mut *tx, &token_hash).await?.ok_or_else(unknown)?;
     if let Some(why) = InvitationState::of(&inv, now).refusal() {
         return Err(Error::Conflict(why.into()));
     }
