@@ -40,8 +40,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The app: routes under one layout. Protected pages render in `Async` mode so the
-/// paywall's redirects are real `302`s before any byte is sent. The layout creates
+/// The app: routes under one layout. Every page renders in `Async` mode: protected
+/// pages so that the paywall's redirects are real `302`s before any byte is sent,
+/// and all of them so that the HTML holds the loaded data, not a "Loading…"
+/// fallback that only JavaScript would replace (out-of-order streaming needs JS
+/// when a resource resolves after the shell is sent). The layout creates
 /// the shared actions inside the router, where a failed plain-form post's error
 /// (in the URL) is visible to them.
 #[component]
@@ -53,10 +56,10 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=HomePage/>
-                    <Route path=path!("/pricing") view=PricingPage/>
-                    <Route path=path!("/signup") view=SignUpPage/>
-                    <Route path=path!("/login") view=LogInPage/>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/pricing") view=PricingPage ssr=SsrMode::Async/>
+                    <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LogInPage ssr=SsrMode::Async/>
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/billing/change") view=ChangePlanPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
@@ -68,8 +71,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:slug/billing") view=OrgBillingPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:slug/security") view=OrgSecurityPage ssr=SsrMode::Async/>
                     <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async/>
-                    <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
-                    <Route path=path!("/reset-password") view=ResetPasswordPage/>
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users/:id") view=AdminUserPage ssr=SsrMode::Async/>
