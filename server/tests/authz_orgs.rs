@@ -63,17 +63,9 @@ struct World {
     hash: String,
 }
 
+/// Logs in through the form; the session cookie.
 async fn log_in(app: &TestApp, email: &str) -> String {
-    let res = app
-        .http
-        .post(app.url("/_fn/log_in"))
-        .header("accept", "text/html")
-        .form(&[("email", email), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 302, "log-in of {email}");
-    res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).find(|v| v.starts_with("tollgate_session=")).unwrap().split(';').next().unwrap().to_string()
+    support::admin::log_in(app, email, PASSWORD).await
 }
 
 /// A new session of the super admin `admin_email`, impersonating `user_id` (with a
@@ -88,7 +80,7 @@ async fn impersonate(app: &TestApp, admin_email: &str, user_id: Uuid) -> String 
         .send()
         .await
         .unwrap();
-    let cookie = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).find(|v| v.starts_with("tollgate_session=")).map(|v| v.split(';').next().unwrap().to_string());
+    let cookie = support::admin::session_cookie(&res);
     let status = res.status();
     assert!(status.as_u16() < 400, "impersonation starts: {status} {}", res.text().await.unwrap_or_default());
     let cookie = cookie.expect("the session id rotates when impersonation starts");

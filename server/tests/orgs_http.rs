@@ -8,19 +8,16 @@ use futures::StreamExt;
 use reqwest::header::COOKIE;
 use sqlx::PgPool;
 use std::time::Duration;
+use support::admin::session_cookie;
 use support::{spawn_app, TestApp, PASSWORD};
 use tollgate::period::Interval;
 use tollgate::service::accounts::Role;
 use tollgate::service::organizations::{self as orgs, invitations};
 use tollgate::service::{plans, Actor};
 
+/// Logs in through the form; the session cookie.
 async fn log_in(app: &TestApp, email: &str) -> String {
-    let res = app.http.post(app.url("/_fn/log_in")).header("accept", "text/html").form(&[("email", email), ("password", PASSWORD)]).send().await.unwrap();
-    res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).find(|v| v.starts_with("tollgate_session=")).unwrap().split(';').next().unwrap().to_string()
-}
-
-fn session_cookie(res: &reqwest::Response) -> Option<String> {
-    res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).find(|v| v.starts_with("tollgate_session=")).map(|v| v.split(';').next().unwrap().to_string())
+    support::admin::log_in(app, email, PASSWORD).await
 }
 
 async fn post(app: &TestApp, cookie: &str, endpoint: &str, form: &[(&str, &str)]) -> (u16, String) {

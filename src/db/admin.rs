@@ -47,22 +47,30 @@ fn pattern(q: &Option<String>) -> Option<String> {
     q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(|q| format!("%{}%", like_escape(q)))
 }
 
+/// One page (`limit` after `offset`) of `SELECT {columns} {from} ORDER BY {order}`
+/// and the number of matches, where `from` takes the filter as `$1` (LIKE pattern),
+/// `$2` (plan) and `$3` (status).
+async fn filtered_page<T>(db: &sqlx::PgPool, columns: &str, from: &str, order: &str, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<T>, i64), sqlx::Error>
+where
+    T: for<'r> FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let q = pattern(&f.query);
+    let rows = sqlx::query_as(&format!("SELECT {columns} {from} ORDER BY {order} LIMIT $4 OFFSET $5"))
+        .bind(&q)
+        .bind(&f.plan)
+        .bind(&f.status)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(db)
+        .await?;
+    let total = sqlx::query_scalar(&format!("SELECT count(*) {from}")).bind(&q).bind(&f.plan).bind(&f.status).fetch_one(db).await?;
+    Ok((rows, total))
+}
+
 /// One page of users matching `f`, newest first, and the number of matches.
 pub async fn search_users(db: &sqlx::PgPool, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<UserListRow>, i64), sqlx::Error> {
-    let q = pattern(&f.query);
-    let rows = sqlx::query_as(&format!(
-        "SELECT u.id, u.email, u.name, u.is_super_admin, u.disabled_at, u.last_login_at, u.created_at, s.plan_key, s.status
-         {USER_FROM} ORDER BY u.created_at DESC, u.id DESC LIMIT $4 OFFSET $5"
-    ))
-    .bind(&q)
-    .bind(&f.plan)
-    .bind(&f.status)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db)
-    .await?;
-    let total = sqlx::query_scalar(&format!("SELECT count(*) {USER_FROM}")).bind(&q).bind(&f.plan).bind(&f.status).fetch_one(db).await?;
-    Ok((rows, total))
+    let columns = "u.id, u.email, u.name, u.is_super_admin, u.disabled_at, u.last_login_at, u.created_at, s.plan_key, s.status";
+    filtered_page(db, columns, USER_FROM, "u.created_at DESC, u.id DESC", f, limit, offset).await
 }
 
 /// An organization in the admin list.
@@ -87,21 +95,9 @@ const ORG_FROM: &str = "FROM accounts a
 
 /// One page of organizations matching `f`, newest first, and the number of matches.
 pub async fn search_orgs(db: &sqlx::PgPool, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<OrgListRow>, i64), sqlx::Error> {
-    let q = pattern(&f.query);
-    let rows = sqlx::query_as(&format!(
-        "SELECT a.id, a.name, a.slug, (SELECT count(*) FROM memberships m WHERE m.account_id = a.id) AS members,
-                a.created_at, s.plan_key, s.status, s.seats
-         {ORG_FROM} ORDER BY a.created_at DESC, a.id DESC LIMIT $4 OFFSET $5"
-    ))
-    .bind(&q)
-    .bind(&f.plan)
-    .bind(&f.status)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db)
-    .await?;
-    let total = sqlx::query_scalar(&format!("SELECT count(*) {ORG_FROM}")).bind(&q).bind(&f.plan).bind(&f.status).fetch_one(db).await?;
-    Ok((rows, total))
+    let columns = "a.id, a.name, a.slug, (SELECT count(*) FROM memberships m WHERE m.account_id = a.id) AS members,
+                   a.created_at, s.plan_key, s.status, s.seats";
+    filtered_page(db, columns, ORG_FROM, "a.created_at DESC, a.id DESC", f, limit, offset).await
 }
 
 /// An account a user belongs to, with their role.

@@ -128,3 +128,14 @@ where
         </button>
     }
 }
+
+/// A narrow centred card with a heading: the frame of the sign-up, log-in and
+/// password pages.
+pub fn card(title: &'static str, body: impl IntoView) -> impl IntoView {
+    view! {
+        <div class="mx-auto max-w-md rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+            <h1 class="text-xl font-bold">{title}</h1>
+            {body}
+        </div>
+    }
+}

@@ -5,3 +5,4 @@ pub mod gate;
 pub mod layout;
 pub mod meter;
 pub mod pager;
+pub mod table;

@@ -6,6 +6,7 @@ use crate::components::gate::Gate;
 use crate::format::datetime;
 use crate::model::{ApiKeyView, NewApiKey};
 use crate::server::keys::{list_api_keys, take_new_api_key, CreateApiKey, RevokeApiKey};
+use crate::components::table::DataTable;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -179,20 +180,7 @@ fn KeyTable(keys: Vec<ApiKeyView>, confirming: Memo<Option<String>>, revoke: Ser
         })
         .collect_view();
     view! {
-        <div class="mt-6 overflow-x-auto rounded-lg border border-slate-200 bg-white">
-            <table class="min-w-full divide-y divide-slate-200 text-sm">
-                <thead class="bg-slate-50 text-left">
-                    <tr>
-                        <th scope="col" class="px-4 py-2">"Name"</th>
-                        <th scope="col" class="px-4 py-2">"Key"</th>
-                        <th scope="col" class="px-4 py-2">"Created"</th>
-                        <th scope="col" class="px-4 py-2">"Last used"</th>
-                        <th scope="col" class="px-4 py-2"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-100">{rows}</tbody>
-            </table>
-        </div>
+        <DataTable headers=&["Name", "Key", "Created", "Last used", ""] class="mt-6">{rows}</DataTable>
     }
     .into_any()
 }

@@ -1,19 +1,11 @@
 //! `/signup` and `/login`.
 
-use crate::components::form::{action_error, field_error, kept_value, Field, FormAlert, Submit};
+use crate::components::form::{action_error, card, field_error, kept_value, Field, FormAlert, Submit};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use crate::server::auth::{LogIn, SignUp};
 use leptos_router::hooks::use_query_map;
 
-fn card(title: &'static str, body: impl IntoView) -> impl IntoView {
-    view! {
-        <div class="mx-auto max-w-md rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
-            <h1 class="text-xl font-bold">{title}</h1>
-            {body}
-        </div>
-    }
-}
 
 /// Sign-up, optionally with the plan chosen on the pricing page
 /// (`?plan=starter&interval=month`).

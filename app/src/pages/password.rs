@@ -1,19 +1,11 @@
 //! `/forgot-password` and `/reset-password?token=…`.
 
-use crate::components::form::{action_error, field_error, kept_value, Field, FormAlert, Submit};
+use crate::components::form::{action_error, card, field_error, kept_value, Field, FormAlert, Submit};
 use crate::server::password::{ForgotPassword, ResetPassword, SENT_MESSAGE};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-fn card(title: &'static str, body: impl IntoView) -> impl IntoView {
-    view! {
-        <div class="mx-auto max-w-md rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
-            <h1 class="text-xl font-bold">{title}</h1>
-            {body}
-        </div>
-    }
-}
 
 /// Asks for an e-mail and always answers the same.
 #[component]

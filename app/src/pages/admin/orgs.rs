@@ -6,6 +6,7 @@ use crate::components::gate::Gate;
 use crate::components::pager::Pager;
 use crate::format::date;
 use crate::server::admin::admin_orgs;
+use crate::components::table::DataTable;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -32,34 +33,19 @@ pub fn AdminOrgsPage() -> impl IntoView {
                             view! { <p class="mt-4 rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-500">"No organizations match."</p> }.into_any()
                         } else {
                             view! {
-                                <div class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white">
-                                    <table class="min-w-full divide-y divide-slate-200 text-sm">
-                                        <thead class="bg-slate-50 text-left">
-                                            <tr>
-                                                <th scope="col" class="px-3 py-2">"Name"</th>
-                                                <th scope="col" class="px-3 py-2">"Slug"</th>
-                                                <th scope="col" class="px-3 py-2">"Members"</th>
-                                                <th scope="col" class="px-3 py-2">"Plan"</th>
-                                                <th scope="col" class="px-3 py-2">"Status"</th>
-                                                <th scope="col" class="px-3 py-2">"Seats"</th>
-                                                <th scope="col" class="px-3 py-2">"Created"</th>
-                                            </tr>
-                                        </thead>
-                                        <tbody class="divide-y divide-slate-100">
-                                            {list.rows.into_iter().map(|o| view! {
-                                                <tr data-slug=o.slug.clone()>
-                                                    <td class="px-3 py-2"><a href=format!("/admin/organizations/{}", o.id) class="font-medium text-indigo-700 hover:underline">{o.name.clone()}</a></td>
-                                                    <td class="px-3 py-2 font-mono text-xs">{o.slug.clone()}</td>
-                                                    <td class="px-3 py-2">{o.members}</td>
-                                                    <td class="px-3 py-2">{o.plan.clone().unwrap_or_else(|| "—".into())}</td>
-                                                    <td class="px-3 py-2">{o.status.clone().map_or("—".to_string(), |s| s.replace('_', " "))}</td>
-                                                    <td class="px-3 py-2">{o.seats.map_or("—".to_string(), |s| s.to_string())}</td>
-                                                    <td class="px-3 py-2 text-slate-600">{date(o.created_at)}</td>
-                                                </tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
+                                <DataTable headers=&["Name", "Slug", "Members", "Plan", "Status", "Seats", "Created"] dense=true class="mt-4">
+                                    {list.rows.into_iter().map(|o| view! {
+                                        <tr data-slug=o.slug.clone()>
+                                            <td class="px-3 py-2"><a href=format!("/admin/organizations/{}", o.id) class="font-medium text-indigo-700 hover:underline">{o.name.clone()}</a></td>
+                                            <td class="px-3 py-2 font-mono text-xs">{o.slug.clone()}</td>
+                                            <td class="px-3 py-2">{o.members}</td>
+                                            <td class="px-3 py-2">{o.plan.clone().unwrap_or_else(|| "—".into())}</td>
+                                            <td class="px-3 py-2">{o.status.clone().map_or("—".to_string(), |s| s.replace('_', " "))}</td>
+                                            <td class="px-3 py-2">{o.seats.map_or("—".to_string(), |s| s.to_string())}</td>
+                                            <td class="px-3 py-2 text-slate-600">{date(o.created_at)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </DataTable>
                             }
                             .into_any()
                         };

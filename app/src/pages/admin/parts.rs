@@ -5,6 +5,7 @@ use crate::components::form::{action_error, field_error, kept_value, FormAlert, 
 use crate::format::{date, datetime};
 use crate::model::admin::{AuditView, BillingView};
 use crate::server::admin::actions::{ApplyCredit, ExtendTrial};
+use crate::components::table::DataTable;
 use leptos::prelude::*;
 
 /// Links between the admin sections.
@@ -94,37 +95,22 @@ pub fn ActivityTable(
         return view! { <p class="rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-500">{empty}</p> }.into_any();
     }
     view! {
-        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-            <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="audit-table">
-                <thead class="bg-slate-50 text-left">
-                    <tr>
-                        <th scope="col" class="px-3 py-2">"Time (UTC)"</th>
-                        <th scope="col" class="px-3 py-2">"Actor"</th>
-                        <th scope="col" class="px-3 py-2">"Action"</th>
-                        <th scope="col" class="px-3 py-2">"Target"</th>
-                        <th scope="col" class="px-3 py-2">"Account"</th>
-                        <th scope="col" class="px-3 py-2">"IP"</th>
-                        <th scope="col" class="px-3 py-2">"Details"</th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-100">
-                    {rows.into_iter().map(|r| view! {
-                        <tr data-action=r.action.clone() data-testid="audit-row">
-                            <td class="whitespace-nowrap px-3 py-2 text-slate-600">{datetime(r.occurred_at)}</td>
-                            <td class="px-3 py-2">
-                                <span>{r.actor.clone()}</span>
-                                {r.impersonator.clone().map(|a| view! { <span class="block text-xs text-amber-800" data-testid="impersonator">{format!("via {a}")}</span> })}
-                            </td>
-                            <td class="px-3 py-2 font-mono text-xs">{r.action.clone()}</td>
-                            <td class="px-3 py-2 font-mono text-xs break-all">{r.target.clone()}</td>
-                            <td class="px-3 py-2 font-mono text-xs break-all">{r.account_id.map(|a| a.to_string()).unwrap_or_default()}</td>
-                            <td class="px-3 py-2 text-xs">{r.ip.clone().unwrap_or_default()}</td>
-                            <td class="max-w-xs px-3 py-2 font-mono text-xs break-all text-slate-600">{r.details.clone()}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable headers=&["Time (UTC)", "Actor", "Action", "Target", "Account", "IP", "Details"] dense=true testid="audit-table">
+            {rows.into_iter().map(|r| view! {
+                <tr data-action=r.action.clone() data-testid="audit-row">
+                    <td class="whitespace-nowrap px-3 py-2 text-slate-600">{datetime(r.occurred_at)}</td>
+                    <td class="px-3 py-2">
+                        <span>{r.actor.clone()}</span>
+                        {r.impersonator.clone().map(|a| view! { <span class="block text-xs text-amber-800" data-testid="impersonator">{format!("via {a}")}</span> })}
+                    </td>
+                    <td class="px-3 py-2 font-mono text-xs">{r.action.clone()}</td>
+                    <td class="px-3 py-2 font-mono text-xs break-all">{r.target.clone()}</td>
+                    <td class="px-3 py-2 font-mono text-xs break-all">{r.account_id.map(|a| a.to_string()).unwrap_or_default()}</td>
+                    <td class="px-3 py-2 text-xs">{r.ip.clone().unwrap_or_default()}</td>
+                    <td class="max-w-xs px-3 py-2 font-mono text-xs break-all text-slate-600">{r.details.clone()}</td>
+                </tr>
+            }).collect_view()}
+        </DataTable>
     }
     .into_any()
 }

@@ -5,6 +5,7 @@ use crate::components::gate::Gate;
 use crate::components::pager::Pager;
 use crate::format::date;
 use crate::server::admin::admin_users;
+use crate::components::table::DataTable;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -36,36 +37,22 @@ pub fn AdminUsersPage() -> impl IntoView {
                             view! { <p class="mt-4 rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-500">"No users match."</p> }.into_any()
                         } else {
                             view! {
-                                <div class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white">
-                                    <table class="min-w-full divide-y divide-slate-200 text-sm">
-                                        <thead class="bg-slate-50 text-left">
-                                            <tr>
-                                                <th scope="col" class="px-3 py-2">"Name"</th>
-                                                <th scope="col" class="px-3 py-2">"E-mail"</th>
-                                                <th scope="col" class="px-3 py-2">"Plan"</th>
-                                                <th scope="col" class="px-3 py-2">"Status"</th>
-                                                <th scope="col" class="px-3 py-2">"Signed up"</th>
-                                                <th scope="col" class="px-3 py-2">"Last log-in"</th>
-                                            </tr>
-                                        </thead>
-                                        <tbody class="divide-y divide-slate-100">
-                                            {list.rows.into_iter().map(|u| view! {
-                                                <tr data-email=u.email.clone()>
-                                                    <td class="px-3 py-2">
-                                                        <a href=format!("/admin/users/{}", u.id) class="font-medium text-indigo-700 hover:underline">{u.name.clone()}</a>
-                                                        {u.super_admin.then(|| view! { <span class="ml-2 rounded bg-slate-900 px-1.5 py-0.5 text-xs text-white">"super admin"</span> })}
-                                                        {u.disabled.then(|| view! { <span class="ml-2 rounded bg-red-100 px-1.5 py-0.5 text-xs text-red-800">"disabled"</span> })}
-                                                    </td>
-                                                    <td class="px-3 py-2">{u.email.clone()}</td>
-                                                    <td class="px-3 py-2">{u.plan.clone().unwrap_or_else(|| "—".into())}</td>
-                                                    <td class="px-3 py-2">{u.status.clone().map_or("—".to_string(), |s| s.replace('_', " "))}</td>
-                                                    <td class="px-3 py-2 text-slate-600">{date(u.created_at)}</td>
-                                                    <td class="px-3 py-2 text-slate-600">{u.last_login_at.map_or("Never".to_string(), date)}</td>
-                                                </tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
+                                <DataTable headers=&["Name", "E-mail", "Plan", "Status", "Signed up", "Last log-in"] dense=true class="mt-4">
+                                    {list.rows.into_iter().map(|u| view! {
+                                        <tr data-email=u.email.clone()>
+                                            <td class="px-3 py-2">
+                                                <a href=format!("/admin/users/{}", u.id) class="font-medium text-indigo-700 hover:underline">{u.name.clone()}</a>
+                                                {u.super_admin.then(|| view! { <span class="ml-2 rounded bg-slate-900 px-1.5 py-0.5 text-xs text-white">"super admin"</span> })}
+                                                {u.disabled.then(|| view! { <span class="ml-2 rounded bg-red-100 px-1.5 py-0.5 text-xs text-red-800">"disabled"</span> })}
+                                            </td>
+                                            <td class="px-3 py-2">{u.email.clone()}</td>
+                                            <td class="px-3 py-2">{u.plan.clone().unwrap_or_else(|| "—".into())}</td>
+                                            <td class="px-3 py-2">{u.status.clone().map_or("—".to_string(), |s| s.replace('_', " "))}</td>
+                                            <td class="px-3 py-2 text-slate-600">{date(u.created_at)}</td>
+                                            <td class="px-3 py-2 text-slate-600">{u.last_login_at.map_or("Never".to_string(), date)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </DataTable>
                             }
                             .into_any()
                         };

@@ -12,6 +12,7 @@ use crate::format::{date, datetime};
 use crate::org_model::{InvitationView, MemberView, MembersPage};
 use crate::server::orgs::invitations::{InviteMember, ResendInvitation, RevokeInvitation};
 use crate::server::orgs::members::{org_members, ChangeMemberRole, RemoveMember, TransferOwnership};
+use crate::components::table::DataTable;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -105,19 +106,7 @@ fn Members(page: MembersPage, actions: Actions, confirm: Confirming) -> impl Int
             {(full && owner).then(|| view! { " · " <a href=format!("/orgs/{slug}/billing") class="font-medium text-indigo-700 hover:underline">"Add seats"</a> })}
         </p>
         <FormAlert error=actions.list_error()/>
-        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-            <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="members">
-                <thead class="bg-slate-50 text-left">
-                    <tr>
-                        <th scope="col" class="px-4 py-2">"Member"</th>
-                        <th scope="col" class="px-4 py-2">"Role"</th>
-                        <th scope="col" class="px-4 py-2">"Joined"</th>
-                        <th scope="col" class="px-4 py-2"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody class="divide-y divide-slate-100">{rows}</tbody>
-            </table>
-        </div>
+        <DataTable headers=&["Member", "Role", "Joined", ""] testid="members">{rows}</DataTable>
         {(!page.invitable.is_empty()).then(|| view! { <InviteForm slug=slug.clone() roles=page.invitable.clone() full owner action=actions.invite/> })}
         {(page.org.manages).then(|| pending_list(invitations, &slug, &confirm.revoke, actions))}
     }
@@ -270,20 +259,7 @@ fn pending_list(items: Vec<InvitationView>, slug: &str, revoking: &str, a: Actio
             })
             .collect_view();
         view! {
-            <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
-                <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="invitations">
-                    <thead class="bg-slate-50 text-left">
-                        <tr>
-                            <th scope="col" class="px-4 py-2">"E-mail"</th>
-                            <th scope="col" class="px-4 py-2">"Role"</th>
-                            <th scope="col" class="px-4 py-2">"Sent"</th>
-                            <th scope="col" class="px-4 py-2">"Expires"</th>
-                            <th scope="col" class="px-4 py-2"><span class="sr-only">"Actions"</span></th>
-                        </tr>
-                    </thead>
-                    <tbody class="divide-y divide-slate-100">{rows}</tbody>
-                </table>
-            </div>
+            <DataTable headers=&["E-mail", "Role", "Sent", "Expires", ""] class="mt-3" testid="invitations">{rows}</DataTable>
         }
         .into_any()
     };
