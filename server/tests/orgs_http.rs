@@ -69,6 +69,12 @@ async fn a_removed_member_loses_access_at_once_even_in_an_open_tab(pool: PgPool)
     .await
     .expect("the stream ends in time");
     assert!(ended.contains("event: end") && !ended.contains("\"snapshot\""), "{ended}");
+    // The navigation (asked at the same time as the page) never goes blank: it answers
+    // for the personal account and leaves the refusal to the page's own request.
+    let (status, accounts) = post(&app, &member_cookie, "accounts", &[]).await;
+    assert!(status == 200 && accounts.contains("(personal)") && !accounts.contains("Gone Inc"), "{status} {accounts}");
+    let (status, viewer) = post(&app, &member_cookie, "viewer", &[]).await;
+    assert!(status == 200 && viewer.contains(&member.email), "{status} {viewer}");
     // The tab that acted for the organization (say /settings/api-keys) is refused on
     // its next action, which is not redone for the personal account either.
     let (status, body) = post(&app, &member_cookie, "api_key_create", &[("name", "after removal")]).await;

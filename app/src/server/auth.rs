@@ -7,7 +7,7 @@ use leptos::prelude::*;
 /// The signed-in user for the navigation, or `None`.
 #[server(prefix = "/_fn", endpoint = "viewer")]
 pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
-    let Some(me) = super::ctx::signed_in().await? else { return Ok(None) };
+    let Some(me) = super::ctx::signed_in_for_navigation().await? else { return Ok(None) };
     let t = super::ctx::tollgate()?;
     let account = tollgate::db::accounts::by_id(&t.pool, me.account_id).await.map_err(tollgate::service::Error::from)?;
     let (_, unread) = tollgate::db::notifications::counts(&t.pool, me.account_id).await.map_err(tollgate::service::Error::from)?;

@@ -77,6 +77,22 @@ pub async fn signed_in() -> Result<Option<SignedIn>, AppError> {
 /// # Errors
 /// Session or database failures.
 pub async fn signed_in_with(t: &Tollgate, session: &Session) -> Result<Option<SignedIn>, AppError> {
+    resolve(t, session, true).await
+}
+
+/// The signed-in user for the navigation (who is signed in, the account switcher).
+/// Unlike [`signed_in`] it never refuses: when the session still acts for an
+/// organization that dropped the user, it answers for the personal account and
+/// leaves the session alone, so the request for the page itself (which runs at the
+/// same time) is the one refused and the navigation never goes blank.
+///
+/// # Errors
+/// Session or database failures.
+pub async fn signed_in_for_navigation() -> Result<Option<SignedIn>, AppError> {
+    resolve(&tollgate()?, &session().await?, false).await
+}
+
+async fn resolve(t: &Tollgate, session: &Session, refuse_stale: bool) -> Result<Option<SignedIn>, AppError> {
     let Some(session_user) = session.get::<Uuid>(USER_ID_KEY).await.map_err(session_error)? else { return Ok(None) };
     let (user_id, impersonator) = match current_impersonation(t, session, session_user).await? {
         Some(imp) => (imp.user_id, Some(imp.admin_id)),
@@ -89,7 +105,7 @@ pub async fn signed_in_with(t: &Tollgate, session: &Session) -> Result<Option<Si
             let Some(personal) = tollgate::db::accounts::personal_of(&t.pool, user.id).await.map_err(tollgate::service::Error::from)? else {
                 return Ok(None);
             };
-            if chosen.is_some_and(|id| id != personal.id) {
+            if refuse_stale && chosen.is_some_and(|id| id != personal.id) {
                 // The account this session acted for dropped the user (removed from
                 // the organization): this request is refused, not silently redone
                 // for the personal account; the next one acts for the personal one.

@@ -19,7 +19,7 @@ use uuid::Uuid;
 #[server(prefix = "/_fn", endpoint = "accounts")]
 pub async fn my_accounts() -> Result<Vec<AccountChoice>, AppError> {
     use tollgate::service::Error;
-    let Some(me) = super::ctx::signed_in().await? else { return Ok(Vec::new()) };
+    let Some(me) = super::ctx::signed_in_for_navigation().await? else { return Ok(Vec::new()) };
     let t = super::ctx::tollgate()?;
     let mut out = Vec::new();
     if let Some(p) = tollgate::db::accounts::personal_of(&t.pool, me.user.id).await.map_err(Error::from)? {
