@@ -2,8 +2,8 @@
 //!
 //! The modules at the top of this crate are pure: they hold the rules of billing
 //! (catalog, money, billing periods, limits and thresholds, usage projection, the
-//! paywall) and build for both the server and `wasm32-unknown-unknown`, so the pages
-//! and the server apply the same rules.
+//! paywall, rating, proration, coupons and invoices) and build for both the server
+//! and `wasm32-unknown-unknown`, so the pages and the server apply the same rules.
 //!
 //! Behind the `ssr` feature, [`db`] holds the PostgreSQL repositories (one module
 //! per table family, the only place SQL lives) and [`service`] the use cases that
@@ -12,12 +12,16 @@
 
 pub mod access;
 pub mod catalog;
+pub mod coupon;
 pub mod identity;
+pub mod invoice;
 pub mod keys;
 pub mod limits;
 pub mod money;
 pub mod period;
+pub mod proration;
 pub mod quantity;
+pub mod rating;
 pub mod subscription;
 pub mod usage;
 

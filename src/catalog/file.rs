@@ -5,6 +5,8 @@
 //! Money and fractional quantities are written as strings (`amount = "49.99"`) so
 //! nothing passes through floating point; whole numbers may be plain integers.
 
+mod pricing;
+
 use super::value::parse_limit_number;
 use super::*;
 use crate::limits::{Enforcement, ThresholdAction};
@@ -59,6 +61,8 @@ struct RawFile {
     plans: IndexMap<String, RawPlan>,
     #[serde(default)]
     faq: Vec<Faq>,
+    #[serde(default)]
+    coupons: IndexMap<String, pricing::RawCoupon>,
 }
 
 #[derive(Deserialize)]
@@ -128,6 +132,8 @@ struct RawPlan {
     features: IndexMap<String, toml::Value>,
     #[serde(default)]
     limits: IndexMap<String, RawLimit>,
+    #[serde(default)]
+    usage_prices: IndexMap<String, pricing::RawPricing>,
 }
 
 fn yes() -> bool {
@@ -140,6 +146,8 @@ struct RawPrice {
     amount: toml::Value,
     #[serde(default)]
     per_seat: bool,
+    #[serde(default)]
+    seats: Option<pricing::RawPricing>,
 }
 
 #[derive(Deserialize)]
@@ -239,7 +247,8 @@ impl Validator {
                 answer: self.text(&format!("faq[{i}].answer"), f.answer),
             })
             .collect();
-        Catalog { name, title, currency, thresholds, meters, features, plans, faq }
+        let coupons = raw.coupons.into_iter().filter_map(|(code, c)| self.coupon(code, c, currency)).collect();
+        Catalog { name, title, currency, thresholds, meters, features, plans, faq, coupons }
     }
 
     fn thresholds(&mut self, raw: Vec<RawThreshold>) -> Vec<Threshold> {
@@ -371,6 +380,18 @@ impl Validator {
                 self.limit(&le, l).map(|l| (meter.key.clone(), l))
             })
             .collect();
+        let usage_prices = p
+            .usage_prices
+            .into_iter()
+            .filter_map(|(mk, raw)| {
+                let ue = format!("{entry}.usage_prices.{mk}");
+                let Some(meter) = meters.iter().find(|m| m.key.as_str() == mk) else {
+                    self.issue(&ue, format!("no meter \"{mk}\" in this catalog"));
+                    return None;
+                };
+                self.pricing(&ue, raw).map(|pricing| (meter.key.clone(), pricing))
+            })
+            .collect();
         Plan {
             key: self.key(&entry, &key),
             name: self.text(&format!("{entry}.name"), p.name),
@@ -383,6 +404,7 @@ impl Validator {
             prices,
             features,
             limits,
+            usage_prices,
         }
     }
 
@@ -401,7 +423,14 @@ impl Validator {
                 if amount.scale() > currency.minor_unit_scale() {
                     self.issue(format!("{pe}.amount"), format!("{currency} amounts have at most {} decimals", currency.minor_unit_scale()));
                 }
-                Some(Price { interval, amount: Money::new(amount, currency), per_seat: price.per_seat })
+                let seat_pricing = match price.seats {
+                    Some(raw) => Some(self.pricing(&format!("{pe}.seats"), raw)?),
+                    None => None,
+                };
+                if seat_pricing.is_some() && price.per_seat {
+                    self.issue(format!("{pe}.per_seat"), "seats priced by a model are per seat already; leave per_seat out");
+                }
+                Some(Price { interval, amount: Money::new(amount, currency), per_seat: price.per_seat, seat_pricing })
             })
             .collect()
     }

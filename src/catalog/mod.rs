@@ -9,10 +9,12 @@ pub mod value;
 
 pub use value::FeatureValue;
 
+use crate::coupon::Coupon;
 use crate::keys::Key;
 use crate::limits::{Limit, Threshold};
 use crate::money::{Currency, Money};
 use crate::period::{Interval, Reset};
+use crate::rating::Pricing;
 use serde::{Deserialize, Serialize};
 
 /// How a meter turns events into a period's usage.
@@ -137,6 +139,9 @@ pub struct Price {
     pub amount: Money,
     /// Charged per seat.
     pub per_seat: bool,
+    /// Seats priced by a model (graduated per-seat tiers of seed 002's enterprise
+    /// plan); `amount` is then a flat base fee on top. `None`: `per_seat` decides.
+    pub seat_pricing: Option<Pricing>,
 }
 
 /// A plan of the catalog.
@@ -164,6 +169,9 @@ pub struct Plan {
     pub features: Vec<(Key, FeatureValue)>,
     /// Limits per meter; a meter missing here is unlimited.
     pub limits: Vec<(Key, Limit)>,
+    /// Usage prices per meter: usage above the limit's included quantity (all usage
+    /// when unlimited; the provider cost for cost-plus) is charged by the model.
+    pub usage_prices: Vec<(Key, Pricing)>,
 }
 
 impl Plan {
@@ -179,6 +187,11 @@ impl Plan {
             .find(|(k, _)| k.as_str() == meter)
             .map(|(_, l)| l.clone())
             .unwrap_or_else(Limit::unlimited)
+    }
+
+    /// The usage price of `meter`, if the plan charges for its usage.
+    pub fn usage_price(&self, meter: &str) -> Option<&Pricing> {
+        self.usage_prices.iter().find(|(k, _)| k.as_str() == meter).map(|(_, p)| p)
     }
 
     /// The plan's value of `feature`, if granted.
@@ -229,6 +242,8 @@ pub struct Catalog {
     pub plans: Vec<Plan>,
     /// Pricing-page questions.
     pub faq: Vec<Faq>,
+    /// Coupons an operator may apply to accounts.
+    pub coupons: Vec<Coupon>,
 }
 
 /// What a name given to `/api/v1/check` refers to.
@@ -244,6 +259,11 @@ impl Catalog {
     /// The plan with `key`.
     pub fn plan(&self, key: &str) -> Option<&Plan> {
         self.plans.iter().find(|p| p.key.as_str() == key)
+    }
+
+    /// The coupon with `code`.
+    pub fn coupon(&self, code: &str) -> Option<&Coupon> {
+        self.coupons.iter().find(|c| c.code.as_str() == code)
     }
 
     /// The meter with `key`.

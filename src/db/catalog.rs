@@ -1,8 +1,11 @@
 //! The catalog tables: `catalog_info`, `meters`, `features`, `plans`,
-//! `plan_prices`, `plan_features`, `plan_limits`, `thresholds`.
+//! `plan_prices`, `plan_features`, `plan_limits`, `plan_usage_prices`, `thresholds`,
+//! `coupons`.
 
 use crate::catalog::{Audience, Catalog, Faq, Feature, FeatureKind, FeatureValue, Meter, Plan, Price};
+use crate::coupon::{Coupon, Discount, Duration};
 use crate::keys::Key;
+use crate::rating::Pricing;
 use crate::limits::{Enforcement, Limit, Threshold, ThresholdAction};
 use crate::money::{Currency, Money};
 use crate::period::{Interval, Reset};
@@ -63,8 +66,23 @@ pub async fn save(db: &mut PgConnection, catalog: &Catalog, source: &str) -> Res
     sqlx::query("DELETE FROM plan_prices").execute(&mut *db).await?;
     sqlx::query("DELETE FROM plan_features").execute(&mut *db).await?;
     sqlx::query("DELETE FROM plan_limits").execute(&mut *db).await?;
+    sqlx::query("DELETE FROM plan_usage_prices").execute(&mut *db).await?;
     for (i, p) in catalog.plans.iter().enumerate() {
         save_plan(&mut *db, p, position(i)).await?;
+    }
+
+    sqlx::query("UPDATE coupons SET archived_at = coalesce(archived_at, now())").execute(&mut *db).await?;
+    for c in &catalog.coupons {
+        sqlx::query(
+            "INSERT INTO coupons (code, name, discount, duration) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (code) DO UPDATE SET name = $2, discount = $3, duration = $4, archived_at = NULL",
+        )
+        .bind(c.code.as_str())
+        .bind(&c.name)
+        .bind(Json(&c.discount))
+        .bind(Json(&c.duration))
+        .execute(&mut *db)
+        .await?;
     }
 
     sqlx::query("DELETE FROM thresholds").execute(&mut *db).await?;
@@ -105,12 +123,13 @@ async fn save_plan(db: &mut PgConnection, p: &Plan, pos: i32) -> Result<(), sqlx
     .execute(&mut *db)
     .await?;
     for price in &p.prices {
-        sqlx::query("INSERT INTO plan_prices (plan_key, interval, amount, currency, per_seat) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query("INSERT INTO plan_prices (plan_key, interval, amount, currency, per_seat, seat_pricing) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(p.key.as_str())
             .bind(price.interval.as_str())
             .bind(price.amount.amount)
             .bind(price.amount.currency.code())
             .bind(price.per_seat)
+            .bind(price.seat_pricing.as_ref().map(Json))
             .execute(&mut *db)
             .await?;
     }
@@ -193,6 +212,7 @@ struct PriceRow {
     amount: Decimal,
     currency: String,
     per_seat: bool,
+    seat_pricing: Option<Json<Pricing>>,
 }
 
 #[derive(FromRow)]
@@ -245,7 +265,7 @@ pub async fn load(db: &mut PgConnection) -> Result<Option<Catalog>, sqlx::Error>
     .fetch_all(&mut *db)
     .await?;
     let prices: Vec<PriceRow> =
-        sqlx::query_as("SELECT plan_key, interval, amount, currency, per_seat FROM plan_prices ORDER BY interval")
+        sqlx::query_as("SELECT plan_key, interval, amount, currency, per_seat, seat_pricing FROM plan_prices ORDER BY interval")
             .fetch_all(&mut *db)
             .await?;
     let values: Vec<PlanFeatureRow> = sqlx::query_as(
@@ -259,6 +279,14 @@ pub async fn load(db: &mut PgConnection) -> Result<Option<Catalog>, sqlx::Error>
     )
     .fetch_all(&mut *db)
     .await?;
+    let usage_prices: Vec<(String, String, Json<Pricing>)> = sqlx::query_as(
+        "SELECT u.plan_key, u.meter_key, u.pricing FROM plan_usage_prices u JOIN meters m ON m.key = u.meter_key
+         WHERE m.archived_at IS NULL ORDER BY m.position",
+    )
+    .fetch_all(&mut *db)
+    .await?;
+    let coupon_rows: Vec<(String, String, Json<Discount>, Json<Duration>)> =
+        sqlx::query_as("SELECT code, name, discount, duration FROM coupons WHERE archived_at IS NULL ORDER BY code").fetch_all(&mut *db).await?;
     let thresholds: Vec<(Decimal, Vec<String>)> =
         sqlx::query_as("SELECT percent, actions FROM thresholds ORDER BY percent").fetch_all(&mut *db).await?;
 
@@ -289,6 +317,7 @@ pub async fn load(db: &mut PgConnection) -> Result<Option<Catalog>, sqlx::Error>
                     interval: r.interval.parse::<Interval>().map_err(corrupt)?,
                     amount: Money::new(r.amount, Currency::parse(&r.currency).map_err(corrupt)?),
                     per_seat: r.per_seat,
+                    seat_pricing: r.seat_pricing.as_ref().map(|j| j.0.clone()),
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -325,6 +354,11 @@ pub async fn load(db: &mut PgConnection) -> Result<Option<Catalog>, sqlx::Error>
             prices: plan_prices,
             features: plan_features,
             limits: plan_limits,
+            usage_prices: usage_prices
+                .iter()
+                .filter(|(plan, _, _)| *plan == p.key)
+                .map(|(_, meter, pricing)| Ok((key(meter)?, pricing.0.clone())))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?,
         });
     }
     let thresholds = thresholds
@@ -343,6 +377,10 @@ pub async fn load(db: &mut PgConnection) -> Result<Option<Catalog>, sqlx::Error>
         features,
         plans,
         faq: info.faq.0,
+        coupons: coupon_rows
+            .into_iter()
+            .map(|(code, name, discount, duration)| Ok(Coupon { code: key(&code)?, name, discount: discount.0, duration: duration.0 }))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?,
     }))
 }
 
