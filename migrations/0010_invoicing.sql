@@ -113,3 +113,10 @@ CREATE TRIGGER invoice_lines_frozen BEFORE UPDATE OR DELETE ON invoice_lines
 
 -- Credit consumed by an invoice points at it.
 ALTER TABLE credit_balance_transactions ADD COLUMN invoice_id uuid REFERENCES invoices (id);
+
+-- When a trial ended (the trial_end column is cleared then), so the first paid
+-- period is invoiced from there.
+ALTER TABLE subscriptions ADD COLUMN trial_ended_at timestamptz;
+
+-- Payment terms of an account's manual invoices: due this many days after issue.
+ALTER TABLE accounts ADD COLUMN net_terms_days integer NOT NULL DEFAULT 14 CHECK (net_terms_days BETWEEN 0 AND 120);

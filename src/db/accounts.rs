@@ -167,3 +167,8 @@ pub async fn mail_recipient(db: impl PgExecutor<'_>, account_id: Uuid) -> Result
     .fetch_optional(db)
     .await
 }
+
+/// The account's payment terms for manual invoices, in days.
+pub async fn net_terms_days(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<i32, sqlx::Error> {
+    sqlx::query_scalar("SELECT net_terms_days FROM accounts WHERE id = $1").bind(account_id).fetch_one(db).await
+}

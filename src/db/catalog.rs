@@ -154,6 +154,14 @@ async fn save_plan(db: &mut PgConnection, p: &Plan, pos: i32) -> Result<(), sqlx
         .execute(&mut *db)
         .await?;
     }
+    for (key, pricing) in &p.usage_prices {
+        sqlx::query("INSERT INTO plan_usage_prices (plan_key, meter_key, pricing) VALUES ($1, $2, $3)")
+            .bind(p.key.as_str())
+            .bind(key.as_str())
+            .bind(Json(pricing))
+            .execute(&mut *db)
+            .await?;
+    }
     Ok(())
 }
 

@@ -27,6 +27,36 @@ pub async fn insert(
     .await
 }
 
+/// Appends a ledger row caused by an invoice (credit applied to it: negative;
+/// credit left over by it: positive).
+pub async fn insert_for_invoice(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    amount: Decimal,
+    currency: &str,
+    reason: &str,
+    invoice_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO credit_balance_transactions (account_id, amount, currency, reason, invoice_id) VALUES ($1, $2, $3, $4, $5)")
+        .bind(account_id)
+        .bind(amount)
+        .bind(currency)
+        .bind(reason)
+        .bind(invoice_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The credit an invoice took from the balance (a positive amount), to give back
+/// when it is voided.
+pub async fn applied_to_invoice(db: impl PgExecutor<'_>, invoice_id: Uuid) -> Result<Decimal, sqlx::Error> {
+    sqlx::query_scalar("SELECT coalesce(-sum(amount), 0) FROM credit_balance_transactions WHERE invoice_id = $1 AND amount < 0")
+        .bind(invoice_id)
+        .fetch_one(db)
+        .await
+}
+
 /// The balance in one currency.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct BalanceRow {

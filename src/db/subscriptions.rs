@@ -61,7 +61,8 @@ pub async fn live_for_accounts(db: impl PgExecutor<'_>, account_ids: &[Uuid]) ->
     .await
 }
 
-/// Inserts a new live subscription on the manual provider. Fails with a unique
+/// Inserts a new live subscription on the manual provider, created at its cycle
+/// anchor (the instant it starts). Fails with a unique
 /// violation on `subscriptions_one_live` when the account already has one.
 pub async fn insert(
     db: impl PgExecutor<'_>,
@@ -72,8 +73,8 @@ pub async fn insert(
     terms: &PlanTerms,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO subscriptions (id, account_id, plan_key, interval, seats, status, provider, cycle_anchor, trial_end)
-         VALUES ($1, $2, $3, $4, $5, $6, 'manual', $7, $8)",
+        "INSERT INTO subscriptions (id, account_id, plan_key, interval, seats, status, provider, cycle_anchor, trial_end, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'manual', $7, $8, $7)",
     )
     .bind(id)
     .bind(account_id)
@@ -115,13 +116,22 @@ pub struct Change<'a> {
     pub from: Option<(&'a str, Interval, Status)>,
     pub to: (&'a str, Interval, Status),
     pub changed_by: Option<Uuid>,
+    /// Seats before and after, when they are known.
+    pub seats: Option<(i32, i32)>,
+    /// What the change owes for the rest of the period (negative: a credit),
+    /// unrounded, in the catalog currency; `None` when nothing is prorated (a new
+    /// subscription, a trial).
+    pub proration: Option<rust_decimal::Decimal>,
+    /// When the change took effect.
+    pub at: DateTime<Utc>,
 }
 
 /// Appends to the plan history.
 pub async fn record_change(db: impl PgExecutor<'_>, c: &Change<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO subscription_changes (subscription_id, account_id, from_plan, to_plan, from_interval, to_interval, from_status, to_status, changed_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO subscription_changes (subscription_id, account_id, from_plan, to_plan, from_interval, to_interval, from_status, to_status, changed_by,
+             from_seats, to_seats, proration, effective_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(c.subscription_id)
     .bind(c.account_id)
@@ -132,6 +142,10 @@ pub async fn record_change(db: impl PgExecutor<'_>, c: &Change<'_>) -> Result<()
     .bind(c.from.map(|f| f.2.as_str()))
     .bind(c.to.2.as_str())
     .bind(c.changed_by)
+    .bind(c.seats.map(|s| s.0))
+    .bind(c.seats.map(|s| s.1))
+    .bind(c.proration)
+    .bind(c.at)
     .execute(db)
     .await?;
     Ok(())
@@ -163,7 +177,7 @@ pub async fn history(db: impl PgExecutor<'_>, account_id: Uuid, limit: i64) -> R
 /// (there is no payment to wait for). Returns the ids moved.
 pub async fn end_trials(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
     sqlx::query_as(
-        "UPDATE subscriptions SET status = 'active', trial_end = NULL, updated_at = now()
+        "UPDATE subscriptions SET status = 'active', trial_ended_at = trial_end, trial_end = NULL, updated_at = now()
          WHERE status = 'trialing' AND provider = 'manual' AND trial_end <= $1
          RETURNING id, account_id",
     )
@@ -180,4 +194,63 @@ pub async fn set_trial_end(db: impl PgExecutor<'_>, id: Uuid, trial_end: DateTim
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// A manual subscription as the invoice run needs it.
+#[derive(Debug, Clone, FromRow)]
+pub struct InvoicingRow {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub plan_key: String,
+    pub interval: String,
+    pub seats: i32,
+    pub status: String,
+    pub cycle_anchor: DateTime<Utc>,
+    pub trial_end: Option<DateTime<Utc>>,
+    pub trial_ended_at: Option<DateTime<Utc>>,
+    pub canceled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl InvoicingRow {
+    /// The row's billing cycle.
+    pub fn cycle(&self) -> Cycle {
+        Cycle { anchor: self.cycle_anchor, interval: self.interval.parse().unwrap_or(Interval::Month) }
+    }
+}
+
+/// Manual-provider subscriptions created before `before` (canceled ones too: their
+/// last period is still billed).
+pub async fn manual_for_invoicing(db: impl PgExecutor<'_>, before: DateTime<Utc>) -> Result<Vec<InvoicingRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, account_id, plan_key, interval, seats, status, cycle_anchor, trial_end, trial_ended_at, canceled_at, created_at
+         FROM subscriptions WHERE provider = 'manual' AND created_at < $1 AND status <> 'incomplete' ORDER BY created_at, id",
+    )
+    .bind(before)
+    .fetch_all(db)
+    .await
+}
+
+/// One recorded change, oldest first, for invoicing.
+#[derive(Debug, Clone, FromRow)]
+pub struct ChangeRecord {
+    pub from_plan: Option<String>,
+    pub to_plan: String,
+    pub to_interval: String,
+    pub to_status: String,
+    pub to_seats: Option<i32>,
+    pub proration: Option<rust_decimal::Decimal>,
+    pub effective_at: DateTime<Utc>,
+}
+
+/// The subscription's changes effective before `until`, oldest first.
+pub async fn changes_until(db: impl PgExecutor<'_>, subscription_id: Uuid, until: DateTime<Utc>) -> Result<Vec<ChangeRecord>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT from_plan, to_plan, to_interval, to_status, to_seats, proration, effective_at FROM subscription_changes
+         WHERE subscription_id = $1 AND effective_at < $2 ORDER BY effective_at, id",
+    )
+    .bind(subscription_id)
+    .bind(until)
+    .fetch_all(db)
+    .await
 }

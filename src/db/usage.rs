@@ -285,3 +285,35 @@ pub async fn notify_changed(db: impl PgExecutor<'_>, account_ids: &[Uuid]) -> Re
 
 /// The channel [`notify_changed`] publishes on.
 pub const USAGE_CHANNEL: &str = "tollgate_usage";
+
+/// A meter's usage by `account_id` over `[start, end)` from the stored events, as
+/// `aggregation` reads it (count and sum: the sum; max: the peak; last: the latest
+/// level), and the sum of the events' `cost_property` when one is given (values that
+/// are not decimal numbers count as zero).
+pub async fn period_usage(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    meter: &str,
+    aggregation: crate::catalog::Aggregation,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    cost_property: Option<&str>,
+) -> Result<(Decimal, Decimal), sqlx::Error> {
+    let value = match aggregation {
+        crate::catalog::Aggregation::Count | crate::catalog::Aggregation::Sum => "coalesce(sum(quantity), 0)",
+        crate::catalog::Aggregation::Max => "coalesce(max(quantity), 0)",
+        crate::catalog::Aggregation::Last => "coalesce((array_agg(quantity ORDER BY occurred_at DESC, received_at DESC))[1], 0)",
+    };
+    sqlx::query_as(&format!(
+        "SELECT {value},
+                coalesce(sum(CASE WHEN $5::text IS NOT NULL AND properties->>$5 ~ '^[0-9]+(\\.[0-9]+)?$' THEN (properties->>$5)::numeric ELSE 0 END), 0)
+         FROM usage_events WHERE account_id = $1 AND meter = $2 AND occurred_at >= $3 AND occurred_at < $4"
+    ))
+    .bind(account_id)
+    .bind(meter)
+    .bind(start)
+    .bind(end)
+    .bind(cost_property)
+    .fetch_one(db)
+    .await
+}

@@ -47,6 +47,12 @@ pub fn plan_charges(price: &Price, seats: u32, share: Decimal, label: &str) -> V
     out
 }
 
+/// What `price` charges for a whole period with `seats` seats (base fee and seats,
+/// unrounded): the amount prorations compare.
+pub fn period_amount(price: &Price, seats: u32) -> Decimal {
+    plan_charges(price, seats, Decimal::ONE, "").iter().map(|c| c.amount).sum()
+}
+
 fn flat(description: String, amount: Decimal) -> Charge {
     Charge { kind: LineKind::Base, description, quantity: Decimal::ONE, unit_amount: None, amount, meter: None }
 }

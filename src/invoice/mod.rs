@@ -13,6 +13,7 @@
 
 pub mod charges;
 pub mod number;
+pub mod schedule;
 pub mod status;
 
 pub use status::InvoiceStatus;

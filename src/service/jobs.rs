@@ -1,6 +1,8 @@
 //! Background upkeep, once a minute in every `tollgate serve` process (each step is
 //! safe to run concurrently): ending manual trials, and pruning rate windows, failed
-//! log-ins, password-reset requests and links, and expired sessions.
+//! log-ins, password-reset requests and links, and expired sessions; and once an
+//! hour the manual provider's invoice run for last month and this one (periods
+//! that closed so far), which issues nothing twice.
 
 use super::{Actor, Tollgate};
 use crate::db;
@@ -10,13 +12,33 @@ use std::time::Duration;
 /// How often [`run`] works.
 pub const PERIOD: Duration = Duration::from_secs(60);
 
+/// Every how many passes the invoice run goes (hourly).
+pub const INVOICE_RUN_EVERY: u32 = 60;
+
 /// Runs the upkeep forever.
 pub async fn run(t: Tollgate) {
     let mut tick = tokio::time::interval(PERIOD);
+    let mut passes: u32 = 0;
     loop {
         tick.tick().await;
         if let Err(e) = once(&t).await {
             tracing::warn!(error = %e, "background upkeep failed; retrying next minute");
+        }
+        if passes % INVOICE_RUN_EVERY == 0 {
+            invoice_runs(&t).await;
+        }
+        passes = passes.wrapping_add(1);
+    }
+}
+
+/// The invoice run for last month and this one.
+async fn invoice_runs(t: &Tollgate) {
+    let now = Utc::now();
+    for month in [crate::invoice::schedule::previous_month(now), crate::period::Period::calendar_month(now)] {
+        match super::invoices::run(t, month, &Actor::System, now).await {
+            Ok(r) if !r.issued.is_empty() => tracing::info!(month = %crate::invoice::schedule::month_label(month), issued = r.issued.len(), "invoice run"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "invoice run failed; retrying in an hour"),
         }
     }
 }

@@ -68,6 +68,7 @@ pub async fn choose(
         _ => 1,
     };
 
+    let mut proration = None;
     let (id, terms, from, old_cycle) = match &current {
         Some(sub) => {
             if sub.plan_key == plan.key.as_str() && sub.interval == interval.as_str() {
@@ -77,6 +78,7 @@ pub async fn choose(
             let terms = subscription::change(&old, plan, interval, now, trial_used);
             db::subscriptions::update_plan(&mut *tx, sub.id, plan.key.as_str(), seats, &terms).await?;
             let from_interval = sub.interval.parse().unwrap_or(Interval::Month);
+            proration = change_proration(&catalog, sub, plan, interval, seats, &terms, now);
             (sub.id, terms, Some((sub.plan_key.as_str(), from_interval, old.status)), Some(old.cycle))
         }
         None => {
@@ -97,6 +99,9 @@ pub async fn choose(
             from,
             to: (plan.key.as_str(), interval, terms.status),
             changed_by: actor.user_id(),
+            seats: Some((current.as_ref().map_or(seats, |s| s.seats), seats)),
+            proration,
+            at: now,
         },
     )
     .await?;
@@ -129,6 +134,34 @@ pub async fn choose(
     db::subscriptions::live_for_account(&t.pool, account_id)
         .await?
         .ok_or_else(|| Error::Internal("subscription vanished after commit".into()))
+}
+
+/// What changing `sub` to `plan` on `interval` with `seats` at `now` owes for the
+/// rest of the current period (Stripe's proration: credit for the unused time on the
+/// old price, charge for the remaining time on the new one). Nothing while the
+/// subscription is or stays on trial, since nothing was or will be paid for it.
+fn change_proration(
+    catalog: &Catalog,
+    sub: &SubscriptionRow,
+    plan: &Plan,
+    interval: Interval,
+    seats: i32,
+    terms: &PlanTerms,
+    now: DateTime<Utc>,
+) -> Option<rust_decimal::Decimal> {
+    use crate::invoice::charges::period_amount;
+    if sub.status() == subscription::Status::Trialing || terms.status == subscription::Status::Trialing {
+        return None;
+    }
+    let old_interval = sub.interval.parse().unwrap_or(Interval::Month);
+    let old = catalog.plan(&sub.plan_key)?.price(old_interval).map_or(rust_decimal::Decimal::ZERO, |p| period_amount(p, seat_count(sub.seats)));
+    let new = plan.price(interval).map_or(rust_decimal::Decimal::ZERO, |p| period_amount(p, seat_count(seats)));
+    let period = sub.cycle().period_containing(now);
+    Some(crate::proration::prorate(old, new, period, now).net())
+}
+
+fn seat_count(seats: i32) -> u32 {
+    u32::try_from(seats.max(1)).unwrap_or(1)
 }
 
 /// Recomputes each meter's total for the period containing `now` under the new

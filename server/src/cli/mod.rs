@@ -2,6 +2,7 @@
 //! the server; bad arguments print a clear error and exit non-zero.
 
 pub mod demo;
+mod invoices_cli;
 mod mail_cli;
 
 use crate::config::Config;
@@ -10,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use tollgate::identity::{Email, NewPassword, PersonName};
+use tollgate::invoice::InvoiceStatus;
 use tollgate::period::Interval;
 use tollgate::service::accounts::{self, AccountRef};
 use tollgate::service::{auth, catalog, keys, mail, plans, Actor, Settings, Tollgate};
@@ -53,6 +55,35 @@ enum Command {
     /// The e-mail outbox.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Tollgate's own invoices (the manual provider).
+    #[command(subcommand)]
+    Invoices(InvoicesCommand),
+}
+
+#[derive(Subcommand)]
+enum InvoicesCommand {
+    /// Invoice every manual subscription's billing periods that closed in a month;
+    /// running it twice issues nothing new.
+    Run {
+        /// The month, YYYY-MM (default: last month).
+        #[arg(long)]
+        period: Option<String>,
+    },
+    /// Record that an invoice was paid (a bank transfer arrived).
+    MarkPaid {
+        /// Invoice number (TG-2026-000001).
+        number: String,
+    },
+    /// Void an invoice: nothing is owed; credit it used goes back to the balance.
+    Void {
+        /// Invoice number.
+        number: String,
+    },
+    /// Write an invoice off as uncollectible.
+    MarkUncollectible {
+        /// Invoice number.
+        number: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -139,6 +170,13 @@ enum AccountsCommand {
         #[arg(long, default_value = "month", value_parser = ["month", "year"])]
         interval: String,
     },
+    /// Apply a catalog coupon to an account from its next invoice on.
+    ApplyCoupon {
+        /// Account uuid, `ext:<id>`, or the e-mail of a personal account's user.
+        account: String,
+        /// Coupon code from the catalog.
+        coupon: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -214,6 +252,19 @@ pub async fn run() -> anyhow::Result<()> {
             let sub = plans::choose(&t, account_id, &plan, interval, plans::Chooser::Operator, &Actor::Cli, chrono::Utc::now()).await?;
             println!("account {account_id} is on {} ({}), status {}", sub.plan_key, sub.interval, sub.status);
             Ok(())
+        }
+        Command::Accounts(AccountsCommand::ApplyCoupon { account, coupon }) => {
+            let t = services(&cfg).await?;
+            let account_id = find_account(&t, &account).await?;
+            tollgate::service::coupons::apply(&t, &Actor::Cli, account_id, &coupon, chrono::Utc::now()).await?;
+            println!("account {account_id} has coupon {coupon} from its next invoice on");
+            Ok(())
+        }
+        Command::Invoices(InvoicesCommand::Run { period }) => invoices_cli::run(&services(&cfg).await?, period.as_deref()).await,
+        Command::Invoices(InvoicesCommand::MarkPaid { number }) => invoices_cli::set_status(&services(&cfg).await?, &number, InvoiceStatus::Paid).await,
+        Command::Invoices(InvoicesCommand::Void { number }) => invoices_cli::set_status(&services(&cfg).await?, &number, InvoiceStatus::Void).await,
+        Command::Invoices(InvoicesCommand::MarkUncollectible { number }) => {
+            invoices_cli::set_status(&services(&cfg).await?, &number, InvoiceStatus::Uncollectible).await
         }
         Command::Demo(DemoCommand::Seed) => demo::seed(&services(&cfg).await?).await,
         Command::Mail(MailCommand::List { to, limit }) => {

@@ -89,6 +89,30 @@ pub async fn set_seats(t: &Tollgate, account_id: Uuid, by: Uuid, seats: i32, act
         return Ok(());
     }
     db::memberships::set_seats(&mut *tx, account_id, seats).await?;
+    let catalog = t.catalog.get()?;
+    let interval = sub.interval.parse().unwrap_or(crate::period::Interval::Month);
+    let status = sub.status();
+    let proration = (status != crate::subscription::Status::Trialing)
+        .then(|| catalog.plan(&sub.plan_key).and_then(|p| p.price(interval)))
+        .flatten()
+        .map(|price| {
+            let amount = |n: i32| crate::invoice::charges::period_amount(price, u32::try_from(n.max(1)).unwrap_or(1));
+            crate::proration::prorate(amount(sub.seats), amount(seats), sub.cycle().period_containing(now), now).net()
+        });
+    db::subscriptions::record_change(
+        &mut *tx,
+        &db::subscriptions::Change {
+            subscription_id: sub.id,
+            account_id,
+            from: Some((sub.plan_key.as_str(), interval, status)),
+            to: (sub.plan_key.as_str(), interval, status),
+            changed_by: actor.user_id(),
+            seats: Some((sub.seats, seats)),
+            proration,
+            at: now,
+        },
+    )
+    .await?;
     db::audit::record(
         &mut *tx,
         &db::audit::Entry {

@@ -1,0 +1,51 @@
+//! `account_coupons`: the coupon an account has redeemed (the `coupons` themselves
+//! are catalog data, see [`super::catalog`]).
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgExecutor};
+use uuid::Uuid;
+
+/// An account's redeemed coupon.
+#[derive(Debug, Clone, FromRow)]
+pub struct Redemption {
+    pub coupon_code: String,
+    pub redeemed_at: DateTime<Utc>,
+    pub invoices_applied: i32,
+}
+
+/// The account's redeemed coupon, if any.
+pub async fn for_account(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<Redemption>, sqlx::Error> {
+    sqlx::query_as("SELECT coupon_code, redeemed_at, invoices_applied FROM account_coupons WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Redeems `code` for the account, replacing any earlier coupon.
+pub async fn redeem(db: impl PgExecutor<'_>, account_id: Uuid, code: &str, by: Option<Uuid>, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO account_coupons (account_id, coupon_code, redeemed_at, redeemed_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (account_id) DO UPDATE SET coupon_code = $2, redeemed_at = $3, redeemed_by = $4, invoices_applied = 0",
+    )
+    .bind(account_id)
+    .bind(code)
+    .bind(at)
+    .bind(by)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Removes the account's coupon; `true` when there was one.
+pub async fn remove(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM account_coupons WHERE account_id = $1").bind(account_id).execute(db).await?.rows_affected() == 1)
+}
+
+/// Counts one more invoice the coupon was applied to.
+pub async fn mark_applied(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE account_coupons SET invoices_applied = invoices_applied + 1 WHERE account_id = $1")
+        .bind(account_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,258 @@
+//! `invoices`, `invoice_lines` and `invoice_sequences`.
+
+use crate::invoice::{Draft, InvoiceStatus};
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::{FromRow, PgConnection, PgExecutor};
+use uuid::Uuid;
+
+/// An invoice row.
+#[derive(Debug, Clone, FromRow)]
+pub struct InvoiceRow {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub subscription_id: Option<Uuid>,
+    pub provider: String,
+    pub provider_invoice_id: Option<String>,
+    pub number: Option<String>,
+    pub status: String,
+    pub currency: String,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub plan_key: Option<String>,
+    pub subtotal: Decimal,
+    pub discount: Decimal,
+    pub tax: Decimal,
+    pub total: Decimal,
+    pub credit_applied: Decimal,
+    pub amount_due: Decimal,
+    pub amount_paid: Decimal,
+    pub coupon_code: Option<String>,
+    pub issued_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub voided_at: Option<DateTime<Utc>>,
+    pub hosted_url: Option<String>,
+    pub pdf_url: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl InvoiceRow {
+    /// The row's status (`draft` for an impossible name).
+    pub fn status(&self) -> InvoiceStatus {
+        InvoiceStatus::parse(&self.status).unwrap_or(InvoiceStatus::Draft)
+    }
+}
+
+/// A stored invoice line.
+#[derive(Debug, Clone, FromRow)]
+pub struct LineRow {
+    pub position: i32,
+    pub kind: String,
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit_amount: Option<Decimal>,
+    pub amount: Decimal,
+    pub meter: Option<String>,
+}
+
+const COLUMNS: &str = "id, account_id, subscription_id, provider, provider_invoice_id, number, status, currency::text AS currency,
+    period_start, period_end, plan_key, subtotal, discount, tax, total, credit_applied, amount_due, amount_paid, coupon_code,
+    issued_at, due_at, paid_at, voided_at, hosted_url, pdf_url, created_at";
+
+/// Takes the next gap-free sequence number of `prefix` and `year` (from 1); the
+/// row stays locked until the transaction ends.
+pub async fn next_sequence(db: &mut PgConnection, prefix: &str, year: i32) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO invoice_sequences (prefix, year, last) VALUES ($1, $2, 1)
+         ON CONFLICT (prefix, year) DO UPDATE SET last = invoice_sequences.last + 1 RETURNING last",
+    )
+    .bind(prefix)
+    .bind(year)
+    .fetch_one(db)
+    .await
+}
+
+/// A new manual invoice to store.
+#[derive(Debug, Clone)]
+pub struct NewInvoice<'a> {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub subscription_id: Uuid,
+    pub number: &'a str,
+    pub status: InvoiceStatus,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub plan_key: &'a str,
+    pub coupon_code: Option<&'a str>,
+    pub issued_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub draft: &'a Draft,
+}
+
+/// Stores a manual invoice and its lines. Returns `false` (nothing stored) when
+/// the subscription's period already has an invoice.
+pub async fn insert_manual(db: &mut PgConnection, i: &NewInvoice<'_>) -> Result<bool, sqlx::Error> {
+    let d = i.draft;
+    let paid_at = (i.status == InvoiceStatus::Paid).then_some(i.issued_at);
+    let inserted = sqlx::query(
+        "INSERT INTO invoices (id, account_id, subscription_id, provider, number, status, currency, period_start, period_end, plan_key,
+             subtotal, discount, tax, total, credit_applied, amount_due, amount_paid, coupon_code, issued_at, due_at, paid_at)
+         VALUES ($1, $2, $3, 'manual', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+         ON CONFLICT (subscription_id, period_start) WHERE provider = 'manual' DO NOTHING",
+    )
+    .bind(i.id)
+    .bind(i.account_id)
+    .bind(i.subscription_id)
+    .bind(i.number)
+    .bind(i.status.as_str())
+    .bind(d.total.currency.code())
+    .bind(i.period_start)
+    .bind(i.period_end)
+    .bind(i.plan_key)
+    .bind(d.subtotal.amount)
+    .bind(d.discount.amount)
+    .bind(d.tax.amount)
+    .bind(d.total.amount)
+    .bind(d.credit_applied.amount)
+    .bind(d.amount_due.amount)
+    .bind(if paid_at.is_some() { d.amount_due.amount } else { Decimal::ZERO })
+    .bind(i.coupon_code)
+    .bind(i.issued_at)
+    .bind(i.due_at)
+    .bind(paid_at)
+    .execute(&mut *db)
+    .await?
+    .rows_affected()
+        == 1;
+    if !inserted {
+        return Ok(false);
+    }
+    for (pos, line) in d.lines.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO invoice_lines (invoice_id, position, kind, description, quantity, unit_amount, amount, meter)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(i.id)
+        .bind(i32::try_from(pos).unwrap_or(i32::MAX))
+        .bind(line.kind.as_str())
+        .bind(&line.description)
+        .bind(line.quantity)
+        .bind(line.unit_amount)
+        .bind(line.amount.amount)
+        .bind(line.meter.as_deref())
+        .execute(&mut *db)
+        .await?;
+    }
+    Ok(true)
+}
+
+/// Whether the subscription's period starting at `period_start` has a manual invoice.
+pub async fn manual_exists(db: impl PgExecutor<'_>, subscription_id: Uuid, period_start: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM invoices WHERE provider = 'manual' AND subscription_id = $1 AND period_start = $2)")
+        .bind(subscription_id)
+        .bind(period_start)
+        .fetch_one(db)
+        .await
+}
+
+/// One invoice.
+pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<InvoiceRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM invoices WHERE id = $1")).bind(id).fetch_optional(db).await
+}
+
+/// One invoice, locked for a status change.
+pub async fn lock(db: &mut PgConnection, id: Uuid) -> Result<Option<InvoiceRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM invoices WHERE id = $1 FOR UPDATE")).bind(id).fetch_optional(db).await
+}
+
+/// An invoice's lines in order.
+pub async fn lines(db: impl PgExecutor<'_>, invoice_id: Uuid) -> Result<Vec<LineRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT position, kind, description, quantity, unit_amount, amount, meter FROM invoice_lines WHERE invoice_id = $1 ORDER BY position",
+    )
+    .bind(invoice_id)
+    .fetch_all(db)
+    .await
+}
+
+/// The account's invoices, newest period first, drafts left out; `limit`/`offset` page.
+pub async fn for_account(db: impl PgExecutor<'_>, account_id: Uuid, limit: i64, offset: i64) -> Result<Vec<InvoiceRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM invoices WHERE account_id = $1 AND status <> 'draft'
+         ORDER BY period_start DESC, created_at DESC LIMIT $2 OFFSET $3"
+    ))
+    .bind(account_id)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}
+
+/// Filters of the admin invoice list; `None` matches everything.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Exact status name.
+    pub status: Option<String>,
+    /// Only open invoices past due at this instant.
+    pub overdue_at: Option<DateTime<Utc>>,
+    /// Number or account name / e-mail fragment, case-insensitive.
+    pub search: Option<String>,
+}
+
+/// An invoice with its account's name, for the admin list and the CSV export.
+#[derive(Debug, Clone, FromRow)]
+pub struct ListedInvoice {
+    #[sqlx(flatten)]
+    pub invoice: InvoiceRow,
+    pub account_name: String,
+}
+
+/// Invoices matching `f`, newest first, and the number matching in all.
+pub async fn search(db: &mut PgConnection, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<ListedInvoice>, i64), sqlx::Error> {
+    const WHERE: &str = "WHERE ($1::text IS NULL OR i.status = $1)
+          AND ($2::timestamptz IS NULL OR (i.status = 'open' AND i.due_at < $2))
+          AND ($3::text IS NULL OR i.number ILIKE '%' || $3 || '%' OR a.name ILIKE '%' || $3 || '%')";
+    let rows = sqlx::query_as(&format!(
+        "SELECT {cols}, a.name AS account_name FROM invoices i JOIN accounts a ON a.id = i.account_id {WHERE}
+         ORDER BY i.issued_at DESC NULLS LAST, i.created_at DESC LIMIT $4 OFFSET $5",
+        cols = COLUMNS.split(',').map(|c| format!("i.{}", c.trim())).collect::<Vec<_>>().join(", "),
+    ))
+    .bind(f.status.as_deref())
+    .bind(f.overdue_at)
+    .bind(f.search.as_deref())
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *db)
+    .await?;
+    let total = sqlx::query_scalar(&format!("SELECT count(*) FROM invoices i JOIN accounts a ON a.id = i.account_id {WHERE}"))
+        .bind(f.status.as_deref())
+        .bind(f.overdue_at)
+        .bind(f.search.as_deref())
+        .fetch_one(&mut *db)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Moves an invoice to `status`, stamping when it was paid, voided or written off.
+pub async fn set_status(db: impl PgExecutor<'_>, id: Uuid, status: InvoiceStatus, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE invoices SET status = $2, updated_at = now(),
+             paid_at = CASE WHEN $2 = 'paid' THEN $3 ELSE paid_at END,
+             amount_paid = CASE WHEN $2 = 'paid' THEN amount_due ELSE amount_paid END,
+             voided_at = CASE WHEN $2 = 'void' THEN $3 ELSE voided_at END,
+             marked_uncollectible_at = CASE WHEN $2 = 'uncollectible' THEN $3 ELSE marked_uncollectible_at END
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(status.as_str())
+    .bind(at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The invoice with `number`.
+pub async fn by_number(db: impl PgExecutor<'_>, number: &str) -> Result<Option<InvoiceRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM invoices WHERE number = $1")).bind(number).fetch_optional(db).await
+}

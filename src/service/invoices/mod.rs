@@ -1,0 +1,9 @@
+//! Tollgate's own invoices (the manual provider): the invoice run, the operator's
+//! status changes, and reading invoices for pages, CSV and PDF.
+
+pub mod document;
+pub mod run;
+pub mod status;
+
+pub use run::{run, Report};
+pub use status::set_status;

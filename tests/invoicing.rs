@@ -1,0 +1,240 @@
+//! The manual provider's invoicing against a real PostgreSQL (a database per test):
+//! the invoice run, its figures, idempotency, numbering, coupons, credits and the
+//! operator's status changes.
+#![cfg(feature = "ssr")]
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use tollgate::db;
+use tollgate::identity::{Email, NewPassword, PersonName};
+use tollgate::invoice::{schedule, InvoiceStatus};
+use tollgate::period::Interval;
+use tollgate::service::ingest::{self, Draft};
+use tollgate::service::keys::Caller;
+use tollgate::service::{auth, catalog, coupons, invoices, plans, Actor, Error, Settings, Tollgate};
+use uuid::Uuid;
+
+/// A small catalog with one plan per pricing feature under test.
+const CATALOG: &str = r#"
+[catalog]
+name = "invoicing"
+title = "Invoicing test"
+currency = "USD"
+
+[meters.api_calls]
+name = "API calls"
+unit = "call"
+aggregation = "sum"
+
+[meters.storage]
+name = "Storage"
+unit = "GB"
+aggregation = "last"
+
+[meters.messages]
+name = "Messages"
+unit = "message"
+aggregation = "count"
+
+[plans.starter]
+name = "Starter"
+audience = "individual"
+[plans.starter.prices]
+month = { amount = "29" }
+
+[plans.professional]
+name = "Professional"
+audience = "individual"
+[plans.professional.prices]
+month = { amount = "79" }
+
+[plans.standard]
+name = "Standard AI"
+audience = "individual"
+[plans.standard.prices]
+month = { amount = "49.99" }
+[plans.standard.limits]
+api_calls = { included = 100000 }
+storage = { included = 50 }
+[plans.standard.usage_prices]
+api_calls = { model = "per_unit", unit_amount = "0.01" }
+storage = { model = "per_unit", unit_amount = "0.10" }
+
+[plans.client]
+name = "Client"
+audience = "individual"
+[plans.client.prices]
+month = { amount = "100" }
+[plans.client.usage_prices]
+messages = { model = "cost_plus", property = "cost_usd", multiplier = "1.5" }
+
+[coupons.half]
+name = "Half off"
+percent_off = 50
+duration = "forever"
+"#;
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("test timestamp")
+}
+
+fn d(s: &str) -> Decimal {
+    s.parse().expect("test decimal")
+}
+
+async fn tollgate(pool: PgPool) -> Tollgate {
+    catalog::load(&pool, "invoicing.toml", CATALOG, &Actor::Cli).await.unwrap();
+    Tollgate::new(pool, Settings { public_url: "http://portal.test".into(), sales_email: "s@t.example".into(), cookie_secure: false }).await.unwrap()
+}
+
+async fn customer(t: &Tollgate, super_admin: bool) -> (Uuid, Uuid) {
+    let email = format!("c-{}@test.example", Uuid::now_v7().simple());
+    let u = auth::sign_up(&t.pool, &Email::parse(&email).unwrap(), &PersonName::parse("Cus Tomer").unwrap(), &NewPassword::parse("correct horse battery").unwrap(), super_admin, None)
+        .await
+        .unwrap();
+    (u.user_id, u.account_id)
+}
+
+async fn subscribe(t: &Tollgate, account: Uuid, plan: &str, now: DateTime<Utc>) {
+    plans::choose(t, account, plan, Interval::Month, plans::Chooser::Operator, &Actor::Cli, now).await.unwrap();
+}
+
+async fn event(t: &Tollgate, account: Uuid, meter: &str, quantity: &str, time: &str, properties: Value) {
+    let Value::Object(properties) = properties else { panic!("properties must be an object") };
+    let draft = Draft {
+        account: None,
+        meter: meter.into(),
+        quantity: json!(quantity),
+        timestamp: Some(at(time)),
+        user: None,
+        idempotency_key: Uuid::now_v7().to_string(),
+        properties,
+    };
+    ingest::record(t, &Caller::Account { key_id: Uuid::nil(), account_id: account }, vec![draft], at(time)).await.unwrap();
+}
+
+async fn september(t: &Tollgate) -> invoices::Report {
+    invoices::run(t, schedule::billing_month("2026-09").unwrap(), &Actor::Cli, at("2026-10-02T09:00:00Z")).await.unwrap()
+}
+
+async fn lines(t: &Tollgate, id: Uuid) -> Vec<(String, Decimal)> {
+    db::invoices::lines(&t.pool, id).await.unwrap().into_iter().map(|l| (l.kind, l.amount)).collect()
+}
+
+#[sqlx::test]
+async fn standard_ai_at_62_gb_and_1200_calls_over_is_63_19_and_a_second_run_issues_nothing(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let (_, account) = customer(&t, false).await;
+    subscribe(&t, account, "standard", at("2026-09-01T00:00:00Z")).await;
+    event(&t, account, "api_calls", "60000", "2026-09-10T00:00:00Z", json!({})).await;
+    event(&t, account, "api_calls", "41200", "2026-09-20T00:00:00Z", json!({})).await;
+    event(&t, account, "storage", "70", "2026-09-05T00:00:00Z", json!({})).await;
+    event(&t, account, "storage", "62", "2026-09-25T00:00:00Z", json!({})).await;
+    // Usage after the period is not on this invoice.
+    event(&t, account, "api_calls", "5000", "2026-10-01T12:00:00Z", json!({})).await;
+
+    let report = september(&t).await;
+    assert_eq!((report.issued.len(), report.already_invoiced), (1, 0), "{report:?}");
+    let issued = &report.issued[0];
+    assert_eq!(issued.number, "TG-2026-000001");
+    assert_eq!(issued.amount_due.amount, d("63.19"));
+    let invoice = db::invoices::by_id(&t.pool, issued.id).await.unwrap().unwrap();
+    assert_eq!((invoice.status.as_str(), invoice.subtotal, invoice.total), ("open", d("63.19"), d("63.19")));
+    assert_eq!((invoice.period_start, invoice.period_end), (at("2026-09-01T00:00:00Z"), at("2026-10-01T00:00:00Z")));
+    assert_eq!(invoice.due_at, Some(at("2026-10-16T09:00:00Z")), "net 14 days");
+    assert_eq!(lines(&t, issued.id).await, vec![("base".into(), d("49.99")), ("usage".into(), d("12.00")), ("usage".into(), d("1.20"))]);
+
+    let again = september(&t).await;
+    assert_eq!((again.issued.len(), again.already_invoiced), (0, 1));
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM invoices").fetch_one(&t.pool).await.unwrap();
+    assert_eq!(count, 1);
+    // An issued invoice's lines are a record.
+    let changed = sqlx::query("UPDATE invoice_lines SET amount = 0 WHERE invoice_id = $1").bind(issued.id).execute(&t.pool).await;
+    assert!(changed.is_err(), "the database refuses to change an issued invoice's lines");
+    let actions = db::audit::actions_for_target(&t.pool, &issued.id.to_string()).await.unwrap();
+    assert_eq!(actions, vec!["invoice.issued".to_string()]);
+}
+
+#[sqlx::test]
+async fn an_upgrade_half_way_through_a_30_day_period_adds_25_dollars(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let (_, account) = customer(&t, false).await;
+    subscribe(&t, account, "starter", at("2026-09-01T00:00:00Z")).await;
+    subscribe(&t, account, "professional", at("2026-09-16T00:00:00Z")).await;
+    let report = september(&t).await;
+    let issued = &report.issued[0];
+    assert_eq!(lines(&t, issued.id).await, vec![("base".into(), d("29.00")), ("proration".into(), d("25.00"))]);
+    assert_eq!(issued.amount_due.amount, d("54.00"));
+    let stored: Option<Decimal> = sqlx::query_scalar("SELECT proration FROM subscription_changes WHERE account_id = $1 AND from_plan = 'starter'")
+        .bind(account)
+        .fetch_one(&t.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, Some(d("25")), "the change keeps its proration");
+}
+
+#[sqlx::test]
+async fn cost_plus_base_100_with_40_dollars_of_provider_cost_at_1_5_is_160(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let (_, account) = customer(&t, false).await;
+    subscribe(&t, account, "client", at("2026-09-01T00:00:00Z")).await;
+    for (i, cost) in ["10", "12.5", "17.5"].into_iter().enumerate() {
+        event(&t, account, "messages", "1", &format!("2026-09-1{i}T00:00:00Z"), json!({ "cost_usd": cost })).await;
+    }
+    // A message without a numeric cost adds nothing to the provider cost.
+    event(&t, account, "messages", "1", "2026-09-15T00:00:00Z", json!({ "cost_usd": "n/a" })).await;
+    let report = september(&t).await;
+    assert_eq!(report.issued[0].amount_due.amount, d("160.00"));
+    assert_eq!(lines(&t, report.issued[0].id).await, vec![("base".into(), d("100.00")), ("usage".into(), d("60.00"))]);
+}
+
+#[sqlx::test]
+async fn coupon_and_credit_then_void_gives_the_credit_back_and_paid_is_final(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let (admin, _) = customer(&t, true).await;
+    let (user, account) = customer(&t, false).await;
+    let (_, other) = customer(&t, false).await;
+    subscribe(&t, account, "professional", at("2026-09-01T00:00:00Z")).await;
+    subscribe(&t, other, "starter", at("2026-09-01T00:00:00Z")).await;
+    assert!(matches!(coupons::apply(&t, &Actor::user(user), account, "half", at("2026-09-02T00:00:00Z")).await, Err(Error::Forbidden(_))));
+    assert!(matches!(coupons::apply(&t, &Actor::user(admin), account, "nope", at("2026-09-02T00:00:00Z")).await, Err(Error::Invalid { .. })));
+    coupons::apply(&t, &Actor::user(admin), account, "half", at("2026-09-02T00:00:00Z")).await.unwrap();
+    db::credits::insert(&t.pool, account, d("10"), "USD", "goodwill", Some(admin)).await.unwrap();
+
+    let report = september(&t).await;
+    assert_eq!(report.issued.len(), 2);
+    let mine = report.issued.iter().find(|i| i.account_id == account).unwrap();
+    let theirs = report.issued.iter().find(|i| i.account_id == other).unwrap();
+    let mut numbers = vec![mine.number.clone(), theirs.number.clone()];
+    numbers.sort();
+    assert_eq!(numbers, vec!["TG-2026-000001", "TG-2026-000002"], "gap-free numbers");
+    let invoice = db::invoices::by_id(&t.pool, mine.id).await.unwrap().unwrap();
+    assert_eq!((invoice.subtotal, invoice.discount, invoice.credit_applied, invoice.amount_due), (d("79.00"), d("39.50"), d("10.00"), d("29.50")));
+    let balance = || async { db::credits::balances(&t.pool, account).await.unwrap().into_iter().map(|b| b.balance).sum::<Decimal>() };
+    assert_eq!(balance().await, Decimal::ZERO);
+
+    // Only a super admin changes a status; the lifecycle decides which moves exist.
+    assert!(matches!(invoices::set_status(&t, &Actor::user(user), mine.id, InvoiceStatus::Paid, at("2026-10-03T00:00:00Z")).await, Err(Error::Forbidden(_))));
+    assert!(matches!(invoices::set_status(&t, &Actor::user(admin), mine.id, InvoiceStatus::Open, at("2026-10-03T00:00:00Z")).await, Err(Error::Invalid { .. })));
+    invoices::set_status(&t, &Actor::user(admin), mine.id, InvoiceStatus::Void, at("2026-10-03T00:00:00Z")).await.unwrap();
+    assert_eq!(balance().await, d("10"), "voiding returns the credit it used");
+    assert!(matches!(invoices::set_status(&t, &Actor::user(admin), mine.id, InvoiceStatus::Paid, at("2026-10-03T00:00:00Z")).await, Err(Error::Conflict(_))));
+    invoices::set_status(&t, &Actor::Cli, theirs.id, InvoiceStatus::Paid, at("2026-10-04T00:00:00Z")).await.unwrap();
+    let paid = db::invoices::by_id(&t.pool, theirs.id).await.unwrap().unwrap();
+    assert_eq!((paid.status.as_str(), paid.amount_paid, paid.paid_at), ("paid", d("29.00"), Some(at("2026-10-04T00:00:00Z"))));
+    assert_eq!(db::audit::actions_for_target(&t.pool, &theirs.id.to_string()).await.unwrap(), vec!["invoice.issued".to_string(), "invoice.paid".to_string()]);
+    // A voided period is not issued again.
+    assert_eq!(september(&t).await.issued.len(), 0);
+}
+
+#[sqlx::test]
+async fn trials_and_periods_still_running_are_not_billed(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let (_, account) = customer(&t, false).await;
+    subscribe(&t, account, "starter", at("2026-09-20T00:00:00Z")).await;
+    // The period 20 Sep – 20 Oct has not closed by 2 October.
+    let report = september(&t).await;
+    assert_eq!(report, invoices::Report::default());
+}
