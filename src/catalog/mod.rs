@@ -307,3 +307,7 @@ impl Catalog {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod presets_tests;
+#[cfg(test)]
+mod worked_examples_tests;
