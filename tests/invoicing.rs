@@ -238,3 +238,23 @@ async fn trials_and_periods_still_running_are_not_billed(pool: PgPool) {
     let report = september(&t).await;
     assert_eq!(report, invoices::Report::default());
 }
+
+#[sqlx::test]
+async fn every_shipped_catalog_loads_into_the_database_and_reads_back_the_same(pool: PgPool) {
+    for name in ["emtchat", "chatbot-platform", "digital-twin", "crm", "exprsn"] {
+        let path = format!("{}/catalogs/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let loaded = catalog::load(&pool, &path, &text, &Actor::Cli).await.unwrap();
+        let mut conn = pool.acquire().await.unwrap();
+        let stored = db::catalog::load(&mut conn).await.unwrap().unwrap();
+        // Limits and usage prices read back in meter order, not file order.
+        let sorted = |mut c: tollgate::catalog::Catalog| {
+            for p in &mut c.plans {
+                p.limits.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+                p.usage_prices.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+            }
+            c
+        };
+        assert_eq!(sorted(stored), sorted(loaded), "{name} reads back as loaded");
+    }
+}

@@ -199,9 +199,12 @@ impl Plan {
         self.features.iter().find(|(k, _)| k.as_str() == feature).map(|(_, v)| v)
     }
 
-    /// True when every price is zero (a free plan has no trial and no payment).
+    /// True when every price is zero and no usage is charged (a free plan has no
+    /// trial and no payment; a $0 pay-as-you-go plan is not free).
     pub fn is_free(&self) -> bool {
-        !self.prices.is_empty() && self.prices.iter().all(|p| p.amount.amount.is_zero())
+        !self.prices.is_empty()
+            && self.prices.iter().all(|p| p.amount.amount.is_zero() && p.seat_pricing.is_none())
+            && self.usage_prices.is_empty()
     }
 
     /// Trial days a new subscription on `interval` gets: none for free plans.
