@@ -254,3 +254,57 @@ pub async fn changes_until(db: impl PgExecutor<'_>, subscription_id: Uuid, until
     .fetch_all(db)
     .await
 }
+
+/// A subscription with its account's name, for the admin list and its CSV.
+#[derive(Debug, Clone, FromRow)]
+pub struct ListedSubscription {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub account_name: String,
+    pub account_kind: String,
+    pub plan_key: String,
+    pub interval: String,
+    pub seats: i32,
+    pub status: String,
+    pub provider: String,
+    pub cycle_anchor: DateTime<Utc>,
+    pub trial_end: Option<DateTime<Utc>>,
+    pub cancel_at_period_end: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Subscriptions with `status`, on `plan`, through `provider`, whose account name
+/// contains `search` (each `None` matches all), newest first, and how many match.
+pub async fn search(
+    db: &mut sqlx::PgConnection,
+    status: Option<&str>,
+    plan: Option<&str>,
+    provider: Option<&str>,
+    search: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ListedSubscription>, i64), sqlx::Error> {
+    const WHERE: &str = "WHERE ($1::text IS NULL OR s.status = $1) AND ($2::text IS NULL OR s.plan_key = $2)
+          AND ($3::text IS NULL OR s.provider = $3) AND ($4::text IS NULL OR a.name ILIKE '%' || $4 || '%')";
+    let rows = sqlx::query_as(&format!(
+        "SELECT s.id, s.account_id, a.name AS account_name, a.kind AS account_kind, s.plan_key, s.interval, s.seats, s.status, s.provider,
+                s.cycle_anchor, s.trial_end, s.cancel_at_period_end, s.created_at
+         FROM subscriptions s JOIN accounts a ON a.id = s.account_id {WHERE} ORDER BY s.created_at DESC, s.id LIMIT $5 OFFSET $6"
+    ))
+    .bind(status)
+    .bind(plan)
+    .bind(provider)
+    .bind(search)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *db)
+    .await?;
+    let total = sqlx::query_scalar(&format!("SELECT count(*) FROM subscriptions s JOIN accounts a ON a.id = s.account_id {WHERE}"))
+        .bind(status)
+        .bind(plan)
+        .bind(provider)
+        .bind(search)
+        .fetch_one(&mut *db)
+        .await?;
+    Ok((rows, total))
+}
