@@ -184,8 +184,9 @@ tg_ensure_poppler() {
     command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null && return 0
     tg__is_root || tg_die "pdftoppm/pdftotext missing: run 'sudo apt-get install -y poppler-utils'"
     tg__apt_install poppler-utils
-    command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null \
-        || tg_die "poppler-utils install did not provide pdftoppm and pdftotext"
+    if ! command -v pdftoppm >/dev/null || ! command -v pdftotext >/dev/null; then
+        tg_die "poppler-utils install did not provide pdftoppm and pdftotext"
+    fi
 }
 
 # ---------------------------------------------------------------------------
