@@ -8,6 +8,7 @@ pub mod auth;
 pub mod catalog;
 pub mod check;
 pub mod ingest;
+pub mod invoice_pdf;
 pub mod jobs;
 pub mod keys;
 pub mod live;
