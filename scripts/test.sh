@@ -13,6 +13,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/app.sh"
 
 tg_ensure_toolchain
 tg_ensure_chromium
+tg_ensure_poppler
 tg_ensure_postgres
 export DATABASE_URL
 cd "$TG_ROOT"

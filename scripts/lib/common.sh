@@ -177,6 +177,18 @@ tg_ensure_chromium() {
     [ -x /usr/bin/chromium ] || tg_die "chromium install did not provide /usr/bin/chromium"
 }
 
+# tg_ensure_poppler: the invoice PDF tests render pages with `pdftoppm` and read
+# their text with `pdftotext` (Debian's poppler-utils). Installs it when root,
+# else explains.
+tg_ensure_poppler() {
+    command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null && return 0
+    tg__is_root || tg_die "pdftoppm/pdftotext missing: run 'sudo apt-get install -y poppler-utils'"
+    tg__apt_install poppler-utils
+    if ! command -v pdftoppm >/dev/null || ! command -v pdftotext >/dev/null; then
+        tg_die "poppler-utils install did not provide pdftoppm and pdftotext"
+    fi
+}
+
 # ---------------------------------------------------------------------------
 # PostgreSQL
 # ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod check;
 pub mod coupons;
 pub mod ingest;
+pub mod invoice_pdf;
 pub mod invoices;
 pub mod jobs;
 pub mod keys;
