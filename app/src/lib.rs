@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LogInPage ssr=SsrMode::Async/>
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/billing") view=BillingPage ssr=SsrMode::Async/>
                     <Route path=path!("/billing/change") view=ChangePlanPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
@@ -79,6 +80,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/organizations") view=AdminOrgsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/organizations/:id") view=AdminOrgPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/billing/invoices") view=AdminInvoicesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/billing/subscriptions") view=AdminSubscriptionsPage ssr=SsrMode::Async/>
                 </Routes>
             </Layout>
         </Router>

@@ -6,6 +6,7 @@ use tollgate::usage::Snapshot;
 use uuid::Uuid;
 
 pub mod admin;
+pub mod billing;
 
 /// The signed-in user, for the navigation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 //! metrics), background tasks, and the operator CLI behind the `tollgate` binary.
 
 pub mod api;
+pub mod billing_files;
 pub mod cli;
 pub mod config;
 pub mod health;

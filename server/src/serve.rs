@@ -2,7 +2,7 @@
 //! the live listener and background upkeep.
 
 use crate::config::Config;
-use crate::{api, health, live, telemetry};
+use crate::{api, billing_files, health, live, telemetry};
 use axum::extract::FromRef;
 use axum::routing::get;
 use axum::Router;
@@ -73,6 +73,9 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
             move || shell(options.clone())
         })
         .route("/live/usage", get(live::usage_stream))
+        .route("/invoices/{id}/pdf", get(billing_files::invoice_pdf))
+        .route("/admin/billing/invoices.csv", get(billing_files::invoices_csv))
+        .route("/admin/billing/subscriptions.csv", get(billing_files::subscriptions_csv))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(sessions);
     Router::new()

@@ -256,3 +256,8 @@ pub async fn set_status(db: impl PgExecutor<'_>, id: Uuid, status: InvoiceStatus
 pub async fn by_number(db: impl PgExecutor<'_>, number: &str) -> Result<Option<InvoiceRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM invoices WHERE number = $1")).bind(number).fetch_optional(db).await
 }
+
+/// How many invoices the account has (drafts left out).
+pub async fn count_for_account(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM invoices WHERE account_id = $1 AND status <> 'draft'").bind(account_id).fetch_one(db).await
+}

@@ -88,6 +88,7 @@ fn nav_for(viewer: Option<Viewer>, log_out: ServerAction<LogOut>) -> AnyView {
                         <span class="ml-1 rounded-full bg-indigo-100 px-2 py-0.5 text-xs font-semibold text-indigo-800">{v.unread}</span>
                     })}
                 </a>
+                <a href="/billing" class="text-slate-700 hover:text-slate-900">"Billing"</a>
                 <a href="/settings/api-keys" class="text-slate-700 hover:text-slate-900">"API keys"</a>
                 {v.super_admin.then(|| view! { <a href="/admin" class="font-medium text-slate-900 hover:text-indigo-700" data-testid="nav-admin">"Admin"</a> })}
                 <span class="hidden text-slate-500 sm:inline" data-testid="nav-account" title=v.email.clone()>{v.account_name.clone()}</span>

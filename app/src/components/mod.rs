@@ -2,6 +2,7 @@
 
 pub mod form;
 pub mod gate;
+pub mod invoices;
 pub mod layout;
 pub mod meter;
 pub mod pager;

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod api_keys;
 pub mod auth;
+pub mod billing;
 pub mod change_plan;
 pub mod dashboard;
 pub mod home;
@@ -12,9 +13,10 @@ pub mod orgs;
 pub mod password;
 pub mod pricing;
 
-pub use admin::{AdminAuditPage, AdminHomePage, AdminOrgPage, AdminOrgsPage, AdminUserPage, AdminUsersPage};
+pub use admin::{AdminAuditPage, AdminHomePage, AdminInvoicesPage, AdminSubscriptionsPage, AdminOrgPage, AdminOrgsPage, AdminUserPage, AdminUsersPage};
 pub use api_keys::ApiKeysPage;
 pub use auth::{LogInPage, SignUpPage};
+pub use billing::BillingPage;
 pub use change_plan::ChangePlanPage;
 pub use dashboard::DashboardPage;
 pub use home::{HomePage, NotFound};

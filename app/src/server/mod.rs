@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod billing;
 pub mod dashboard;
 pub mod keys;
 pub mod notifications;

@@ -3,6 +3,7 @@
 //! refusal (log-in redirect, or "Not allowed" with status 403).
 
 pub mod audit;
+pub mod billing;
 pub mod org;
 pub mod orgs;
 pub mod overview;
@@ -11,6 +12,7 @@ pub mod user;
 pub mod users;
 
 pub use audit::AdminAuditPage;
+pub use billing::{AdminInvoicesPage, AdminSubscriptionsPage};
 pub use org::AdminOrgPage;
 pub use orgs::AdminOrgsPage;
 pub use overview::AdminHomePage;

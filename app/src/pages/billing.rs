@@ -1,0 +1,64 @@
+//! `/billing?page=`: the plan, credit, coupon and invoices of the account the
+//! pages act for (its owner and admins only).
+
+use crate::components::gate::Gate;
+use crate::components::invoices::InvoiceTable;
+use crate::components::pager::Pager;
+use crate::format::date;
+use crate::server::billing::billing_overview;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// The billing page.
+#[component]
+pub fn BillingPage() -> impl IntoView {
+    let query = use_query_map();
+    let data = Resource::new_blocking(move || query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1)), |page| billing_overview(Some(page)));
+    view! {
+        <Title text="Billing · Tollgate"/>
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Err(error) => view! { <Gate error/> }.into_any(),
+                    Ok(b) => {
+                        let plan = match &b.subscription {
+                            None => view! {
+                                <p class="text-slate-700">"No plan yet. "<a href="/pricing" class="text-indigo-700 hover:underline">"Choose a plan"</a></p>
+                            }.into_any(),
+                            Some(s) => view! {
+                                <p class="text-lg font-semibold" data-testid="billing-plan">{format!("{}, {}", s.plan, s.status.replace('_', " "))}</p>
+                                <p class="text-sm text-slate-600">
+                                    {s.price.clone().unwrap_or_else(|| "Custom price".into())}
+                                    {(s.seats > 1).then(|| format!(" · {} seats", s.seats))}
+                                    {format!(" · current period ends {}", date(s.period_end))}
+                                    {s.trial_end.map(|t| format!(" · trial ends {}", date(t)))}
+                                </p>
+                                <p class="mt-1 text-sm text-slate-600">
+                                    {if s.provider == "manual" { "Paid by bank transfer against the invoices below." } else { "Paid by card through Stripe." }}
+                                </p>
+                                <a href="/billing/change" class="mt-3 inline-block rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">"Change plan"</a>
+                            }.into_any(),
+                        };
+                        let credits = if b.credits.is_empty() { "None".to_string() } else { b.credits.join(", ") };
+                        view! {
+                            <h1 class="text-2xl font-bold">"Billing"</h1>
+                            <p class="mt-1 text-sm text-slate-600">{format!("For {}", b.account_name)}</p>
+                            <section class="mt-6 grid gap-4 md:grid-cols-3">
+                                <div class="rounded-lg border border-slate-200 bg-white p-4 md:col-span-2">{plan}</div>
+                                <div class="rounded-lg border border-slate-200 bg-white p-4 text-sm">
+                                    <p><span class="font-medium">"Credit balance: "</span><span data-testid="credit-balance">{credits}</span></p>
+                                    <p class="mt-2"><span class="font-medium">"Discount: "</span><span data-testid="coupon">{b.coupon.clone().unwrap_or_else(|| "None".into())}</span></p>
+                                </div>
+                            </section>
+                            <h2 class="mt-8 text-lg font-semibold">"Invoices"</h2>
+                            <InvoiceTable rows=b.invoices empty="No invoices yet. Each billing period is invoiced once it closes."/>
+                            <Pager path="/billing" params=Vec::new() page=b.page pages=b.pages total=b.total/>
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
