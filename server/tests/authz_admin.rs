@@ -110,11 +110,17 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
             ("reason", "matrix".into()),
         ],
         "admin_impersonate" => vec![("id", fresh().await.user_id.to_string()), ("reason", "matrix".into())],
+        "admin_invoices" => vec![("status", "open".into()), ("page", "1".into())],
+        "admin_subscriptions" => vec![("plan", "starter".into()), ("page", "1".into())],
+        "admin_invoice_status" => {
+            let invoice = support::billing::open_invoice(app, fresh().await.account_id).await;
+            vec![("id", invoice.to_string()), ("status", "paid".into())]
+        }
         _ => Vec::new(),
     }
 }
 
-const ADMIN_FNS: [&str; 12] = [
+const ADMIN_FNS: [&str; 15] = [
     "get_admin_overview",
     "admin_users",
     "admin_user",
@@ -127,6 +133,9 @@ const ADMIN_FNS: [&str; 12] = [
     "admin_apply_credit",
     "admin_send_reset",
     "admin_impersonate",
+    "admin_invoices",
+    "admin_subscriptions",
+    "admin_invoice_status",
 ];
 
 /// Only a super admin acting as themself.
@@ -168,6 +177,8 @@ async fn admin_pages_redirect_or_refuse_everyone_but_a_super_admin(pool: PgPool)
         "/admin/organizations".to_string(),
         format!("/admin/organizations/{}", c.org),
         "/admin/audit?action=user.".to_string(),
+        "/admin/billing/invoices?status=open".to_string(),
+        "/admin/billing/subscriptions?plan=starter".to_string(),
     ];
     let mut failures = Vec::new();
     for role in ROLES {

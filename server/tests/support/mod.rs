@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod admin;
+pub mod billing;
 
 use reqwest::{Client, Response};
 use serde_json::{json, Value};
