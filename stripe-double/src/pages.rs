@@ -98,12 +98,28 @@ async fn checkout_page(State(app): State<App>, Path(id): Path<String>) -> Respon
 /// `POST /checkout/{id}` `card_number=…`: pays, then 303 to the success URL; a declined card
 /// re-shows the page (402) with Stripe's message and leaves the session open.
 async fn checkout_pay(State(app): State<App>, Path(id): Path<String>, axum::Form(form): axum::Form<CardForm>) -> Response {
-    let result = app.with(|s| s.pay_checkout_session(&id, &form.card_number).map_err(|e| (e.clone(), checkout_html(s, &id, Some(&e.message)))));
-    match result {
-        Ok(url) => Redirect::to(&url).into_response(),
-        Err((_, Some(html))) => (StatusCode::PAYMENT_REQUIRED, Html(html)).into_response(),
-        Err((e, None)) => e.into_response(),
+    let outcome = app.with(|s| match s.pay_checkout_session(&id, &form.card_number) {
+        Ok(url) => Paid::Redirect(url),
+        Err(e) => match checkout_html(s, &id, Some(&e.message)) {
+            Some(html) => Paid::Declined(html),
+            None => Paid::Error(Box::new(e)),
+        },
+    });
+    match outcome {
+        Paid::Redirect(url) => Redirect::to(&url).into_response(),
+        Paid::Declined(html) => (StatusCode::PAYMENT_REQUIRED, Html(html)).into_response(),
+        Paid::Error(e) => e.into_response(),
     }
+}
+
+/// What a Checkout payment attempt leads to.
+enum Paid {
+    /// 303 to the success URL.
+    Redirect(String),
+    /// The page again, with the decline message.
+    Declined(String),
+    /// No such session (or another API error).
+    Error(Box<crate::error::ApiError>),
 }
 
 fn portal_html(store: &Store, id: &str, updated: bool, error: Option<&str>) -> Option<String> {

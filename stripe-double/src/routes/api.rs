@@ -12,7 +12,7 @@ use crate::state::{find, list, Store};
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/customers", post0(|s, p| s.create_customer(p)).merge(get0(|s, p| s.list_customers(p))))
-        .route("/customers/search", get0(|s, p| search_customers(s, p)))
+        .route("/customers/search", get0(search_customers))
         .route("/customers/{id}", get1(|s, id, _| s.render_customer(id)).merge(post1(|s, id, p| s.update_customer(id, p))))
         .route("/products", post0(|s, p| s.create_product(p)).merge(get0(|s, p| s.list_products(p))))
         .route(

@@ -11,6 +11,14 @@ use super::App;
 use crate::error::ApiError;
 use crate::state::StoredResponse;
 
+/// Logs every request's method, path and answer status.
+pub async fn log(req: Request, next: Next) -> Response {
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let response = next.run(req).await;
+    tracing::info!(%method, %path, status = response.status().as_u16(), "request");
+    response
+}
+
 /// Largest request body accepted (Stripe's own limit is far above any form the double needs).
 const MAX_BODY: usize = 1 << 20;
 

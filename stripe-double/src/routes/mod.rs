@@ -29,7 +29,12 @@ pub fn router(shared: App) -> Router {
         .method_not_allowed_fallback(unknown_url)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), middleware::idempotency))
         .layer(axum::middleware::from_fn_with_state(shared.clone(), middleware::auth));
-    Router::new().nest("/v1", v1).merge(pages::routes()).merge(double::routes()).with_state(shared)
+    Router::new()
+        .nest("/v1", v1)
+        .merge(pages::routes())
+        .merge(double::routes())
+        .layer(axum::middleware::from_fn(middleware::log))
+        .with_state(shared)
 }
 
 async fn unknown_url(method: Method, uri: Uri) -> Response {

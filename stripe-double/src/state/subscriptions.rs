@@ -295,16 +295,15 @@ impl Store {
         let mut trial_ended = false;
         match p.str("trial_end") {
             None => {}
-            Some("now") => {
-                if updated.status == "trialing" {
-                    updated.trial_end = Some(now);
-                    updated.anchor = now;
-                    updated.period_start = now;
-                    updated.period_end = updated.interval.boundary(now, 1);
-                    updated.status = "active".into();
-                    trial_ended = true;
-                }
+            Some("now") if updated.status == "trialing" => {
+                updated.trial_end = Some(now);
+                updated.anchor = now;
+                updated.period_start = now;
+                updated.period_end = updated.interval.boundary(now, 1);
+                updated.status = "active".into();
+                trial_ended = true;
             }
+            Some("now") => {}
             Some(_) => {
                 let end = p.int("trial_end")?.unwrap_or(now);
                 if end <= now {
