@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::{map, Env, API_KEY, WEBHOOK_SECRET};
 use stripe::{IdempotencyKey, RequestStrategy, StripeRequest};
-use stripe_core::customer::{CreateCustomer, ListCustomer, RetrieveCustomer, UpdateCustomer};
+use stripe_core::customer::{CreateCustomer, ListCustomer, RetrieveCustomer, SearchCustomer, UpdateCustomer};
 use stripe_product::price::{CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval, ListPrice};
 use stripe_product::product::CreateProduct;
 use stripe_shared::{ApiErrorsCode, ApiErrorsType};
@@ -58,6 +58,12 @@ async fn an_idempotency_key_replays_the_first_response() {
     let again = CreateCustomer::new().email("a@acme.test").customize().request_strategy(key()).send(&env.client).await.unwrap();
     assert_eq!(first.id, again.id);
     assert_eq!(ListCustomer::new().send(&env.client).await.unwrap().data.len(), 1);
+    CreateCustomer::new().email("c@acme.test").send(&env.client).await.unwrap();
+    let by_email = ListCustomer::new().email("a@acme.test").send(&env.client).await.unwrap();
+    assert_eq!(by_email.data.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), [first.id.clone()]);
+    let found = SearchCustomer::new("email:'c@acme.test'").send(&env.client).await.unwrap();
+    assert_eq!(found.data.len(), 1);
+    assert_eq!(found.data[0].email.as_deref(), Some("c@acme.test"));
 
     let err = CreateCustomer::new().email("b@acme.test").customize().request_strategy(key()).send(&env.client).await.unwrap_err();
     let stripe::StripeError::Stripe(api, 400) = err else { panic!("{err:?}") };
