@@ -60,7 +60,7 @@ async fn an_idempotency_key_replays_the_first_response() {
     assert_eq!(ListCustomer::new().send(&env.client).await.unwrap().data.len(), 1);
     CreateCustomer::new().email("c@acme.test").send(&env.client).await.unwrap();
     let by_email = ListCustomer::new().email("a@acme.test").send(&env.client).await.unwrap();
-    assert_eq!(by_email.data.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), [first.id.clone()]);
+    assert_eq!(by_email.data.iter().map(|c| &c.id).collect::<Vec<_>>(), [&first.id]);
     let found = SearchCustomer::new("email:'c@acme.test'").send(&env.client).await.unwrap();
     assert_eq!(found.data.len(), 1);
     assert_eq!(found.data[0].email.as_deref(), Some("c@acme.test"));
