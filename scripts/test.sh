@@ -46,6 +46,8 @@ cargo test -p tollgate-app --features hydrate
 
 step "server: API and PostgreSQL tests"
 cargo test -p tollgate-server
+# The Stripe test double, driven through async-stripe as Tollgate's provider will be.
+cargo test -p tollgate-stripe-double
 
 step "benchmark load generator: unit tests"
 cargo test -p tollgate-bench
