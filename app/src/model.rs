@@ -172,4 +172,7 @@ pub struct ChangePreview {
     pub status_after: String,
     /// Meters whose current usage is above the new plan's limits.
     pub over_limits: Vec<String>,
+    /// What the change adds to (`+$25.00`) or takes off (`-$14.50`) the next
+    /// invoice for the rest of this period; `None` when nothing is prorated (a trial).
+    pub proration: Option<String>,
 }

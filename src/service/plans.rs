@@ -140,7 +140,8 @@ pub async fn choose(
 /// rest of the current period (Stripe's proration: credit for the unused time on the
 /// old price, charge for the remaining time on the new one). Nothing while the
 /// subscription is or stays on trial, since nothing was or will be paid for it.
-fn change_proration(
+/// Unrounded, in the catalog currency; the plan-change preview shows it rounded.
+pub fn change_proration(
     catalog: &Catalog,
     sub: &SubscriptionRow,
     plan: &Plan,

@@ -32,6 +32,13 @@ pub fn ChangePlanPage() -> impl IntoView {
                                 <div><dt class="text-slate-500">"To"</dt><dd class="font-medium" data-testid="change-to">{p.to.clone()}</dd></div>
                                 <div><dt class="text-slate-500">"Price"</dt><dd>{format!("{} per {}", p.price, p.interval)}</dd></div>
                                 <div><dt class="text-slate-500">"Status after the change"</dt><dd>{p.status_after.clone()}</dd></div>
+                                {p.proration.clone().map(|amount| view! {
+                                    <div>
+                                        <dt class="text-slate-500">"Proration on your next invoice"</dt>
+                                        <dd class="font-medium" data-testid="proration">{amount}</dd>
+                                        <dd class="text-xs text-slate-500">"The rest of this period at the new price, less what is left of the old one."</dd>
+                                    </div>
+                                })}
                             </dl>
                             <p class="mt-4 text-sm text-slate-600">"The change takes effect at once. Your usage so far this period carries over."</p>
                             {(!p.over_limits.is_empty()).then(|| view! {

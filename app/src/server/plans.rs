@@ -53,7 +53,13 @@ pub async fn preview_change(plan: String, interval: String) -> Result<ChangePrev
             })
         })
         .collect();
+    let new_seats = i32::try_from(seats).unwrap_or(current.seats);
+    let proration = tollgate::service::plans::change_proration(&catalog, current, target, interval, new_seats, &after, chrono::Utc::now()).map(|p| {
+        let shown = tollgate::money::Money::new(p, catalog.currency).round();
+        if shown.amount.is_sign_negative() { shown.display() } else { format!("+{}", shown.display()) }
+    });
     Ok(ChangePreview {
+        proration,
         from: format!("{from_name}, billed every {}", current.interval),
         to: format!("{}, billed every {interval}", target.name),
         plan: target.key.to_string(),
