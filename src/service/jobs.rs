@@ -24,7 +24,7 @@ pub async fn run(t: Tollgate) {
         if let Err(e) = once(&t).await {
             tracing::warn!(error = %e, "background upkeep failed; retrying next minute");
         }
-        if passes % INVOICE_RUN_EVERY == 0 {
+        if passes.is_multiple_of(INVOICE_RUN_EVERY) {
             invoice_runs(&t).await;
         }
         passes = passes.wrapping_add(1);

@@ -54,7 +54,7 @@ pub fn printable(d: &InvoiceDetail, issuer: &str, public_url: &str, now: chrono:
             description: l.description.clone(),
             detail: (l.kind == "usage" || l.kind == "proration").then(|| l.kind.clone()),
             quantity: l.quantity.normalize().to_string(),
-            unit_price: l.unit_amount.map_or_else(String::new, |u| money(u)),
+            unit_price: l.unit_amount.map_or_else(String::new, &money),
             amount: money(l.amount),
         })
         .collect();
