@@ -11,6 +11,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=lib/app.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/app.sh"
 
+# No incremental caches: a CI clone cannot reuse them and they cost gigabytes.
+export CARGO_INCREMENTAL=0
 tg_ensure_toolchain
 tg_ensure_chromium
 tg_ensure_poppler

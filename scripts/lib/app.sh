@@ -17,6 +17,7 @@ tg_build() {
 # Every install step the run and test commands need.
 tg_ensure_toolchain() {
     tg_path_setup
+    tg_ensure_disk
     tg_ensure_rust_target
     tg_ensure_cargo_leptos
     tg_ensure_wasm_bindgen

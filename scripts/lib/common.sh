@@ -87,6 +87,36 @@ tg_path_setup() {
     mkdir -p "$CARGO_TARGET_DIR"
 }
 
+# Free GB on the file system holding the target directory.
+tg__free_gb() {
+    df -Pk "$CARGO_TARGET_DIR" | awk 'NR==2 { print int($4 / 1048576) }'
+}
+
+# tg_ensure_disk: the shared target directory grows with every clone that builds
+# into it (a clone at a new path rebuilds the workspace's own crates under new
+# hashes), and this machine's disk is shared and limited. Below 30 GB free, drop
+# the workspace crates' artifacts and the incremental caches (dependencies stay
+# warm); below 15 GB, drop the whole debug profile. A cold build needs about 12 GB.
+tg_ensure_disk() {
+    local free
+    free=$(tg__free_gb)
+    if [ "$free" -lt 30 ]; then
+        tg_log "only ${free} GB free: removing old builds of Tollgate's own crates"
+        rm -rf "$CARGO_TARGET_DIR/debug/incremental"
+        (cd "$TG_ROOT" && cargo clean --quiet -p tollgate -p tollgate-app -p tollgate-server \
+            -p tollgate-frontend -p tollgate-stripe-double -p tollgate-bench) || true
+        free=$(tg__free_gb)
+    fi
+    if [ "$free" -lt 15 ]; then
+        tg_log "only ${free} GB free: removing the whole debug build (a cold build follows)"
+        rm -rf "$CARGO_TARGET_DIR/debug"
+        free=$(tg__free_gb)
+    fi
+    if [ "$free" -lt 12 ]; then
+        tg_log "warning: only ${free} GB free; a full build and test run needs about 12 GB"
+    fi
+}
+
 # ---------------------------------------------------------------------------
 # Rust tool chain
 # ---------------------------------------------------------------------------
