@@ -22,6 +22,7 @@ pub mod period;
 pub mod proration;
 pub mod quantity;
 pub mod rating;
+pub mod stripe_catalog;
 pub mod subscription;
 pub mod usage;
 
