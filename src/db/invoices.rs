@@ -161,6 +161,11 @@ pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<InvoiceRo
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM invoices WHERE id = $1")).bind(id).fetch_optional(db).await
 }
 
+/// The mirror of Stripe invoice `provider_invoice_id` (`in_…`).
+pub async fn by_provider_id(db: impl PgExecutor<'_>, provider_invoice_id: &str) -> Result<Option<InvoiceRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM invoices WHERE provider_invoice_id = $1")).bind(provider_invoice_id).fetch_optional(db).await
+}
+
 /// One invoice, locked for a status change.
 pub async fn lock(db: &mut PgConnection, id: Uuid) -> Result<Option<InvoiceRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM invoices WHERE id = $1 FOR UPDATE")).bind(id).fetch_optional(db).await
@@ -260,4 +265,112 @@ pub async fn by_number(db: impl PgExecutor<'_>, number: &str) -> Result<Option<I
 /// How many invoices the account has (drafts left out).
 pub async fn count_for_account(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM invoices WHERE account_id = $1 AND status <> 'draft'").bind(account_id).fetch_one(db).await
+}
+
+/// A Stripe invoice as Stripe currently reports it, in Tollgate's terms (amounts in
+/// major units, already exact: Stripe's integer minor units divided by 10^scale).
+#[derive(Debug, Clone)]
+pub struct StripeInvoice<'a> {
+    /// `in_…`.
+    pub provider_invoice_id: &'a str,
+    pub account_id: Uuid,
+    pub subscription_id: Option<Uuid>,
+    pub number: Option<&'a str>,
+    pub status: InvoiceStatus,
+    /// Upper-case ISO code.
+    pub currency: &'a str,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub plan_key: Option<&'a str>,
+    pub subtotal: Decimal,
+    pub discount: Decimal,
+    pub total: Decimal,
+    pub credit_applied: Decimal,
+    pub amount_due: Decimal,
+    pub amount_paid: Decimal,
+    pub issued_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    /// Set exactly when paid / void / uncollectible.
+    pub paid_at: Option<DateTime<Utc>>,
+    pub voided_at: Option<DateTime<Utc>>,
+    pub uncollectible_at: Option<DateTime<Utc>>,
+    pub hosted_url: Option<&'a str>,
+    pub pdf_url: Option<&'a str>,
+}
+
+/// One line of a mirrored Stripe invoice.
+#[derive(Debug, Clone)]
+pub struct StripeLine {
+    /// `base`, `usage` or `proration`.
+    pub kind: &'static str,
+    pub description: String,
+    pub quantity: Decimal,
+    pub amount: Decimal,
+}
+
+/// Stores or refreshes a Stripe invoice; its lines are stored once it is no longer a
+/// draft (an issued invoice's lines never change). Returns the invoice id and the
+/// status it had before (`None` when new).
+pub async fn upsert_stripe(db: &mut PgConnection, i: &StripeInvoice<'_>, lines: &[StripeLine]) -> Result<(Uuid, Option<String>), sqlx::Error> {
+    let before: Option<(Uuid, String)> = sqlx::query_as("SELECT id, status FROM invoices WHERE provider_invoice_id = $1 FOR UPDATE")
+        .bind(i.provider_invoice_id)
+        .fetch_optional(&mut *db)
+        .await?;
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO invoices (id, account_id, subscription_id, provider, provider_invoice_id, number, status, currency, period_start, period_end,
+             plan_key, subtotal, discount, tax, total, credit_applied, amount_due, amount_paid, issued_at, due_at, paid_at, voided_at,
+             marked_uncollectible_at, hosted_url, pdf_url)
+         VALUES ($1, $2, $3, 'stripe', $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+         ON CONFLICT (provider_invoice_id) DO UPDATE SET
+             subscription_id = EXCLUDED.subscription_id, number = EXCLUDED.number, status = EXCLUDED.status,
+             period_start = EXCLUDED.period_start, period_end = EXCLUDED.period_end, plan_key = EXCLUDED.plan_key,
+             subtotal = EXCLUDED.subtotal, discount = EXCLUDED.discount, total = EXCLUDED.total,
+             credit_applied = EXCLUDED.credit_applied, amount_due = EXCLUDED.amount_due, amount_paid = EXCLUDED.amount_paid,
+             issued_at = EXCLUDED.issued_at, due_at = EXCLUDED.due_at, paid_at = EXCLUDED.paid_at, voided_at = EXCLUDED.voided_at,
+             marked_uncollectible_at = EXCLUDED.marked_uncollectible_at, hosted_url = EXCLUDED.hosted_url, pdf_url = EXCLUDED.pdf_url,
+             updated_at = now()
+         RETURNING id",
+    )
+    .bind(before.as_ref().map_or_else(Uuid::now_v7, |b| b.0))
+    .bind(i.account_id)
+    .bind(i.subscription_id)
+    .bind(i.provider_invoice_id)
+    .bind(i.number)
+    .bind(i.status.as_str())
+    .bind(i.currency)
+    .bind(i.period_start)
+    .bind(i.period_end)
+    .bind(i.plan_key)
+    .bind(i.subtotal)
+    .bind(i.discount)
+    .bind(i.total)
+    .bind(i.credit_applied)
+    .bind(i.amount_due)
+    .bind(i.amount_paid)
+    .bind(i.issued_at)
+    .bind(i.due_at)
+    .bind(i.paid_at)
+    .bind(i.voided_at)
+    .bind(i.uncollectible_at)
+    .bind(i.hosted_url)
+    .bind(i.pdf_url)
+    .fetch_one(&mut *db)
+    .await?;
+    if i.status != InvoiceStatus::Draft {
+        for (pos, line) in lines.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO invoice_lines (invoice_id, position, kind, description, quantity, amount)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (invoice_id, position) DO NOTHING",
+            )
+            .bind(id)
+            .bind(i32::try_from(pos).unwrap_or(i32::MAX))
+            .bind(line.kind)
+            .bind(&line.description)
+            .bind(line.quantity)
+            .bind(line.amount)
+            .execute(&mut *db)
+            .await?;
+        }
+    }
+    Ok((id, before.map(|b| b.1)))
 }

@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod password_resets;
 pub mod rate_windows;
 pub mod sessions;
+pub mod stripe;
 pub mod subscriptions;
 pub mod usage;
 pub mod users;

@@ -308,3 +308,80 @@ pub async fn search(
         .await?;
     Ok((rows, total))
 }
+
+/// A subscription as Stripe currently reports it, in Tollgate's terms.
+#[derive(Debug, Clone)]
+pub struct StripeState<'a> {
+    /// `sub_…`.
+    pub provider_subscription_id: &'a str,
+    pub plan_key: &'a str,
+    pub interval: Interval,
+    pub seats: i32,
+    pub status: Status,
+    /// The current period's start (Stripe's `current_period_start` of the item).
+    pub cycle_anchor: DateTime<Utc>,
+    /// Set exactly when `status` is trialing.
+    pub trial_end: Option<DateTime<Utc>>,
+    pub cancel_at_period_end: bool,
+    /// Set exactly when `status` is canceled.
+    pub canceled_at: Option<DateTime<Utc>>,
+}
+
+/// The subscription billed as Stripe subscription `provider_subscription_id`.
+pub async fn by_provider_id(db: impl PgExecutor<'_>, provider_subscription_id: &str) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM subscriptions WHERE provider = 'stripe' AND provider_subscription_id = $1"))
+        .bind(provider_subscription_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Inserts a subscription billed by Stripe. `now` starts dunning when it is past due.
+pub async fn insert_stripe(db: impl PgExecutor<'_>, id: Uuid, account_id: Uuid, s: &StripeState<'_>, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO subscriptions (id, account_id, plan_key, interval, seats, status, provider, provider_subscription_id, cycle_anchor,
+             trial_end, cancel_at_period_end, canceled_at, past_due_since, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'stripe', $7, $8, $9, $10, $11, CASE WHEN $6 = 'past_due' THEN $12 END, $12)",
+    )
+    .bind(id)
+    .bind(account_id)
+    .bind(s.plan_key)
+    .bind(s.interval.as_str())
+    .bind(s.seats)
+    .bind(s.status.as_str())
+    .bind(s.provider_subscription_id)
+    .bind(s.cycle_anchor)
+    .bind(s.trial_end)
+    .bind(s.cancel_at_period_end)
+    .bind(s.canceled_at)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Brings subscription `id` to Stripe's state (a manual one moves to Stripe). Dunning
+/// starts at `now` when it becomes past due and ends when it no longer is.
+pub async fn update_from_stripe(db: impl PgExecutor<'_>, id: Uuid, s: &StripeState<'_>, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE subscriptions SET plan_key = $2, interval = $3, seats = $4, status = $5, provider = 'stripe', provider_subscription_id = $6,
+             cycle_anchor = $7, trial_end = $8, cancel_at_period_end = $9, canceled_at = $10,
+             past_due_since = CASE WHEN $5 <> 'past_due' THEN NULL ELSE coalesce(past_due_since, $11) END,
+             trial_ended_at = CASE WHEN status = 'trialing' AND $5 <> 'trialing' THEN $11 ELSE trial_ended_at END,
+             updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(s.plan_key)
+    .bind(s.interval.as_str())
+    .bind(s.seats)
+    .bind(s.status.as_str())
+    .bind(s.provider_subscription_id)
+    .bind(s.cycle_anchor)
+    .bind(s.trial_end)
+    .bind(s.cancel_at_period_end)
+    .bind(s.canceled_at)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -20,6 +20,7 @@ pub mod organizations;
 pub mod password_reset;
 pub mod plans;
 mod retry;
+pub mod stripe;
 pub mod usage;
 
 use sqlx::PgPool;
@@ -51,6 +52,9 @@ pub struct Tollgate {
     pub live: live::LiveHub,
     /// Operator settings.
     pub settings: Arc<Settings>,
+    /// The Stripe provider when a secret key is configured; `None` bills every
+    /// subscription through the manual provider.
+    pub stripe: Option<Arc<stripe::Stripe>>,
 }
 
 impl Tollgate {
@@ -61,7 +65,12 @@ impl Tollgate {
     pub async fn new(pool: PgPool, settings: Settings) -> Result<Self, Error> {
         let catalog = catalog::CatalogStore::default();
         catalog.refresh(&pool).await?;
-        Ok(Tollgate { pool, catalog, live: live::LiveHub::new(), settings: Arc::new(settings) })
+        Ok(Tollgate { pool, catalog, live: live::LiveHub::new(), settings: Arc::new(settings), stripe: None })
+    }
+
+    /// The same handle with the Stripe provider configured.
+    pub fn with_stripe(self, stripe: stripe::Stripe) -> Self {
+        Tollgate { stripe: Some(Arc::new(stripe)), ..self }
     }
 
     /// The pricing page's address, for upgrade prompts.

@@ -167,7 +167,7 @@ fn seat_count(seats: i32) -> u32 {
 
 /// Recomputes each meter's total for the period containing `now` under the new
 /// cycle, from the stored events.
-async fn rebuild_current_totals(
+pub(crate) async fn rebuild_current_totals(
     tx: &mut db::Tx<'_>,
     catalog: &Catalog,
     account_id: Uuid,

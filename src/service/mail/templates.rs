@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("invitation", include_str!("../../../templates/email/invitation.txt")),
     ("password_reset", include_str!("../../../templates/email/password_reset.txt")),
+    ("payment_failed", include_str!("../../../templates/email/payment_failed.txt")),
     ("usage_threshold", include_str!("../../../templates/email/usage_threshold.txt")),
 ];
 
@@ -145,6 +146,15 @@ mod tests {
                 "user": {"name": "Ada Lovelace", "email": "ada@example.com"},
                 "link": "http://127.0.0.1:3000/reset-password?token=abc123",
                 "expires_in_minutes": 60,
+            }),
+            "payment_failed" => json!({
+                "product": "EMTChat",
+                "user": {"name": "Ada Lovelace", "email": "ada@example.com"},
+                "account": {"name": "Analytical Engines"},
+                "plan": {"key": "pro", "name": "Pro"},
+                "amount": "$79.00",
+                "invoice": {"number": "ABCD-0002", "hosted_url": "https://invoice.stripe.test/i/abc"},
+                "billing_link": "http://127.0.0.1:3000/billing",
             }),
             "usage_threshold" => json!({
                 "product": "EMTChat",

@@ -1,0 +1,83 @@
+//! The `stripe` payment provider (issue 4), through `async-stripe` 1.0.0-rc.10:
+//!
+//! - [`sync`]: the catalog's plans as Stripe products and prices (`tollgate stripe sync`);
+//! - [`checkout`]: a Stripe customer per account, and Checkout sessions for new paid
+//!   subscriptions;
+//! - [`webhooks`]: `POST /webhooks/stripe` (API.md "Webhooks in"), each event once;
+//! - [`mirror`]: Stripe's subscriptions and invoices kept in Tollgate's tables, from
+//!   their current state as Stripe reports it, so events may come twice or out of order.
+//!
+//! The API base URL is configurable, so tests and the demo run against the project's
+//! Stripe test double (`stripe-double/`).
+
+pub mod checkout;
+pub mod mirror;
+pub mod sync;
+pub mod webhooks;
+
+use super::Error;
+
+/// The operator's Stripe settings.
+#[derive(Clone)]
+pub struct StripeSettings {
+    /// Secret API key (`sk_live_…`, `sk_test_…`).
+    pub secret_key: String,
+    /// The webhook endpoint's signing secret (`whsec_…`).
+    pub webhook_secret: String,
+    /// API base URL; `None` is Stripe itself (`https://api.stripe.com`).
+    pub api_base: Option<String>,
+}
+
+impl std::fmt::Debug for StripeSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeSettings").field("secret_key", &"***").field("webhook_secret", &"***").field("api_base", &self.api_base).finish()
+    }
+}
+
+/// A configured Stripe provider: the API client and the webhook secret.
+pub struct Stripe {
+    client: stripe::Client,
+    webhook_secret: String,
+}
+
+impl Stripe {
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] (field `stripe_secret_key` / `stripe_webhook_secret`) for an
+    /// empty key or secret, or a client the settings cannot build.
+    pub fn new(settings: &StripeSettings) -> Result<Self, Error> {
+        if settings.secret_key.trim().is_empty() {
+            return Err(Error::invalid("stripe_secret_key", "The Stripe secret key is empty."));
+        }
+        if settings.webhook_secret.trim().is_empty() {
+            return Err(Error::invalid("stripe_webhook_secret", "The Stripe webhook signing secret is empty."));
+        }
+        let mut builder = stripe::ClientBuilder::new(settings.secret_key.trim());
+        if let Some(base) = &settings.api_base {
+            builder = builder.url(base.trim_end_matches('/'));
+        }
+        let client = builder.build().map_err(|e| Error::invalid("stripe_api_base", format!("Stripe client: {e}")))?;
+        Ok(Stripe { client, webhook_secret: settings.webhook_secret.clone() })
+    }
+
+    /// The API client.
+    pub fn client(&self) -> &stripe::Client {
+        &self.client
+    }
+}
+
+/// Whether Stripe answered "no such object" (HTTP 404).
+pub(crate) fn is_missing(e: &stripe::StripeError) -> bool {
+    matches!(e, stripe::StripeError::Stripe(_, 404))
+}
+
+/// A Stripe failure as a service error: the request and Stripe's message.
+pub(crate) fn failed(what: &str, e: stripe::StripeError) -> Error {
+    let message = match &e {
+        stripe::StripeError::Stripe(api, status) => format!("{what}: Stripe answered {status}: {}", api.message.as_deref().unwrap_or("no message")),
+        other => format!("{what}: {other}"),
+    };
+    tracing::warn!("{message}");
+    Error::Internal(message)
+}
