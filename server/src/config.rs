@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::Path;
 use tollgate::service::mail::{Mailer, SmtpSettings, TlsMode, WorkerSettings};
+use tollgate::service::stripe::{Stripe, StripeSettings};
 
 /// Everything the operator can set.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,6 +44,15 @@ pub struct Config {
     pub mail_from: String,
     /// Attempts before an e-mail is given up (`failed` in the outbox).
     pub mail_max_attempts: u32,
+    /// Stripe secret key (`sk_…`, masked in the log); unset bills every subscription
+    /// through the manual provider.
+    pub stripe_secret_key: Option<String>,
+    /// Signing secret of the Stripe webhook endpoint `/webhooks/stripe` (`whsec_…`,
+    /// masked in the log); required with `stripe_secret_key`.
+    pub stripe_webhook_secret: Option<String>,
+    /// Stripe API base URL; unset is Stripe itself. Tests and the demo point it at the
+    /// Stripe test double.
+    pub stripe_api_base: Option<String>,
 }
 
 impl Default for Config {
@@ -62,6 +72,9 @@ impl Default for Config {
             smtp_tls: TlsMode::default(),
             mail_from: "Tollgate <no-reply@tollgate.localhost>".into(),
             mail_max_attempts: WorkerSettings::default().max_attempts,
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
+            stripe_api_base: None,
         }
     }
 }
@@ -98,6 +111,8 @@ impl Config {
         Config {
             database_url: mask_url_password(&self.database_url),
             smtp_password: self.smtp_password.as_ref().map(|_| "***".into()),
+            stripe_secret_key: self.stripe_secret_key.as_ref().map(|_| "***".into()),
+            stripe_webhook_secret: self.stripe_webhook_secret.as_ref().map(|_| "***".into()),
             ..self.clone()
         }
     }
@@ -122,6 +137,23 @@ impl Config {
             None => Mailer::log(&self.mail_from),
         };
         mailer.context("invalid e-mail configuration")
+    }
+
+    /// The Stripe provider, when a secret key is set.
+    ///
+    /// # Errors
+    /// A key without a webhook secret (or the reverse), or settings the client
+    /// refuses.
+    pub fn stripe(&self) -> anyhow::Result<Option<Stripe>> {
+        match (&self.stripe_secret_key, &self.stripe_webhook_secret) {
+            (None, None) => Ok(None),
+            (Some(key), Some(secret)) => {
+                let settings = StripeSettings { secret_key: key.clone(), webhook_secret: secret.clone(), api_base: self.stripe_api_base.clone() };
+                Ok(Some(Stripe::new(&settings).context("invalid Stripe configuration")?))
+            }
+            (Some(_), None) => anyhow::bail!("stripe_secret_key is set but stripe_webhook_secret is not: both are needed"),
+            (None, Some(_)) => anyhow::bail!("stripe_webhook_secret is set but stripe_secret_key is not: both are needed"),
+        }
     }
 
     /// The outbox worker's pacing.

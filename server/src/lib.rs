@@ -9,3 +9,4 @@ pub mod health;
 pub mod live;
 pub mod serve;
 pub mod telemetry;
+pub mod webhooks;

@@ -82,6 +82,7 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
         .nest("/api/v1", api::router())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/webhooks/stripe", axum::routing::post(crate::webhooks::stripe))
         .route("/metrics", get(health::metrics))
         .merge(site)
         .with_state(state)
@@ -100,7 +101,14 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot reach PostgreSQL at {}", cfg.masked().database_url))?;
     tollgate::db::migrate(&pool).await.context("migrations failed")?;
-    let tollgate = Tollgate::new(pool, Settings { public_url: cfg.public_url(), sales_email: cfg.sales_email.clone(), cookie_secure: cfg.cookie_secure }).await?;
+    let mut tollgate = Tollgate::new(pool, Settings { public_url: cfg.public_url(), sales_email: cfg.sales_email.clone(), cookie_secure: cfg.cookie_secure }).await?;
+    match cfg.stripe()? {
+        Some(stripe) => {
+            tracing::info!("Stripe is configured: new paid subscriptions go through Checkout, webhooks at /webhooks/stripe");
+            tollgate = tollgate.with_stripe(stripe);
+        }
+        None => tracing::info!("Stripe is not configured: every subscription is billed by the manual provider"),
+    }
     if tollgate.catalog.get().is_err() {
         tracing::warn!("no catalog is loaded: run `tollgate catalog load catalogs/emtchat.toml`");
     }

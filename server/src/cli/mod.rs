@@ -4,6 +4,7 @@
 pub mod demo;
 mod invoices_cli;
 mod mail_cli;
+mod stripe_cli;
 
 use crate::config::Config;
 use anyhow::{bail, Context};
@@ -58,6 +59,16 @@ enum Command {
     /// Tollgate's own invoices (the manual provider).
     #[command(subcommand)]
     Invoices(InvoicesCommand),
+    /// The Stripe provider.
+    #[command(subcommand)]
+    Stripe(StripeCommand),
+}
+
+#[derive(Subcommand)]
+enum StripeCommand {
+    /// Create or update Stripe products and prices (lookup keys `<plan>_<interval>`)
+    /// from the catalog; running it twice changes nothing.
+    Sync,
 }
 
 #[derive(Subcommand)]
@@ -266,6 +277,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Invoices(InvoicesCommand::MarkUncollectible { number }) => {
             invoices_cli::set_status(&services(&cfg).await?, &number, InvoiceStatus::Uncollectible).await
         }
+        Command::Stripe(StripeCommand::Sync) => stripe_cli::sync(&services(&cfg).await?).await,
         Command::Demo(DemoCommand::Seed) => demo::seed(&services(&cfg).await?).await,
         Command::Mail(MailCommand::List { to, limit }) => {
             let pool = connect(&cfg).await?;
@@ -291,7 +303,11 @@ async fn connect(cfg: &Config) -> anyhow::Result<sqlx::PgPool> {
 async fn services(cfg: &Config) -> anyhow::Result<Tollgate> {
     let pool = connect(cfg).await?;
     tollgate::db::migrate(&pool).await.context("migrations failed")?;
-    Ok(Tollgate::new(pool, Settings { public_url: cfg.public_url(), sales_email: cfg.sales_email.clone(), cookie_secure: cfg.cookie_secure }).await?)
+    let tollgate = Tollgate::new(pool, Settings { public_url: cfg.public_url(), sales_email: cfg.sales_email.clone(), cookie_secure: cfg.cookie_secure }).await?;
+    Ok(match cfg.stripe()? {
+        Some(stripe) => tollgate.with_stripe(stripe),
+        None => tollgate,
+    })
 }
 
 async fn find_account(t: &Tollgate, reference: &str) -> anyhow::Result<uuid::Uuid> {

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod billing;
+pub mod stripe;
 
 use reqwest::{Client, Response};
 use serde_json::{json, Value};
@@ -44,10 +45,21 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
 /// Starts another server process on the same database (no catalog load).
 pub async fn spawn_on(pool: PgPool) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let tollgate = services(pool, &listener).await;
+    serve(listener, tollgate).await
+}
+
+/// The services for a server about to listen on `listener`.
+pub async fn services(pool: PgPool, listener: &tokio::net::TcpListener) -> Tollgate {
     let addr = listener.local_addr().expect("addr");
-    let tollgate = Tollgate::new(pool, Settings { public_url: format!("http://{addr}"), sales_email: "sales@example.com".into(), cookie_secure: false })
+    Tollgate::new(pool, Settings { public_url: format!("http://{addr}"), sales_email: "sales@example.com".into(), cookie_secure: false })
         .await
-        .expect("services");
+        .expect("services")
+}
+
+/// Serves `tollgate` on `listener`.
+pub async fn serve(listener: tokio::net::TcpListener, tollgate: Tollgate) -> TestApp {
+    let addr = listener.local_addr().expect("addr");
     tokio::spawn(tollgate::service::live::listen(tollgate.clone()));
     let cfg = Config { listen: addr, ..Config::default() };
     let state = AppState { leptos: leptos_options(&cfg), tollgate: tollgate.clone(), metrics: tollgate_server::telemetry::metrics() };

@@ -1,0 +1,234 @@
+//! The Stripe provider against the project's Stripe test double: `tollgate stripe
+//! sync`, Checkout, and `POST /webhooks/stripe` (API.md "Webhooks in") with signed,
+//! repeated, out-of-order and forged deliveries.
+
+mod support;
+
+use chrono::Utc;
+use serde_json::json;
+use sqlx::PgPool;
+use stripe_webhook::Webhook;
+use support::stripe::{spawn_with_stripe, StripeApp, WEBHOOK_SECRET};
+use tollgate::period::Interval;
+use tollgate::service::stripe::{checkout, sync};
+use tollgate::service::{Actor, Error};
+
+async fn start_checkout(s: &StripeApp, plan: &str) -> (support::Customer, checkout::Started) {
+    let stripe = s.app.tollgate.stripe.clone().expect("configured");
+    sync::sync(&s.app.tollgate, &stripe).await.expect("sync");
+    let c = s.app.customer(None).await;
+    let started = checkout::start(&s.app.tollgate, &stripe, c.account_id, c.user_id, &Actor::user(c.user_id), plan, Interval::Month, Utc::now())
+        .await
+        .expect("checkout starts");
+    (c, started)
+}
+
+async fn live(pool: &PgPool, account: uuid::Uuid) -> (String, String, String, Option<String>) {
+    sqlx::query_as("SELECT plan_key, status, provider, provider_subscription_id FROM subscriptions WHERE account_id = $1 AND status <> 'canceled'")
+        .bind(account)
+        .fetch_one(pool)
+        .await
+        .expect("a live subscription")
+}
+
+async fn event_count(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM stripe_events").fetch_one(pool).await.unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn sync_creates_products_and_prices_once(pool: PgPool) {
+    let s = spawn_with_stripe(pool).await;
+    let stripe = s.app.tollgate.stripe.clone().unwrap();
+    let first = sync::sync(&s.app.tollgate, &stripe).await.unwrap();
+    let names: Vec<(&str, &sync::Action)> = first.iter().map(|l| (l.object.as_str(), &l.action)).collect();
+    assert!(names.contains(&("product tollgate_starter", &sync::Action::Created)), "{names:?}");
+    assert!(names.contains(&("price starter_month", &sync::Action::Created)), "{names:?}");
+    assert!(names.contains(&("price team_year", &sync::Action::Created)), "{names:?}");
+    assert!(!names.iter().any(|(o, _)| *o == "product tollgate_free"), "a free plan needs no product: {names:?}");
+    assert!(matches!(names.iter().find(|(o, _)| *o == "price free_month"), Some((_, sync::Action::Skipped(_)))), "{names:?}");
+    let second = sync::sync(&s.app.tollgate, &stripe).await.unwrap();
+    assert_eq!(second.len(), first.len());
+    assert!(second.iter().all(|l| matches!(l.action, sync::Action::Unchanged | sync::Action::Skipped(_))), "{second:?}");
+    assert_eq!(second.iter().filter(|l| l.action == sync::Action::Unchanged).count(), 9, "{second:?}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn checkout_mirrors_the_subscription_and_its_invoice_and_repeats_change_nothing(pool: PgPool) {
+    let s = spawn_with_stripe(pool.clone()).await;
+    let (c, started) = start_checkout(&s, "pro").await;
+    assert!(started.url.starts_with(&s.double.base_url()), "{}", started.url);
+    assert!(!checkout::completed(&s.app.tollgate, c.account_id, &started.session_id).await.unwrap());
+
+    let declined = s.pay(&started.url, "4000000000000002").await;
+    assert_eq!(declined.status().as_u16(), 402);
+    let paid = s.pay(&started.url, "4242424242424242").await;
+    assert_eq!(paid.status().as_u16(), 303);
+    let back = paid.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(back, s.app.url(&format!("/billing/checkout?session_id={}", started.session_id)));
+    s.settle().await;
+
+    assert!(checkout::completed(&s.app.tollgate, c.account_id, &started.session_id).await.unwrap());
+    let (plan, status, provider, sub_id) = live(&pool, c.account_id).await;
+    // Pro has a 14-day trial and this account never had one.
+    assert_eq!((plan.as_str(), status.as_str(), provider.as_str()), ("pro", "trialing", "stripe"));
+    let sub_id = sub_id.expect("linked to Stripe");
+    assert!(sub_id.starts_with("sub_"));
+    let customers: i64 = sqlx::query_scalar("SELECT count(*) FROM stripe_customers WHERE account_id = $1").bind(c.account_id).fetch_one(&pool).await.unwrap();
+    assert_eq!(customers, 1);
+
+    let (number, inv_status, total, hosted): (Option<String>, String, rust_decimal::Decimal, Option<String>) =
+        sqlx::query_as("SELECT number, status, total, hosted_url FROM invoices WHERE account_id = $1 AND provider = 'stripe'")
+            .bind(c.account_id)
+            .fetch_one(&pool)
+            .await
+            .expect("the trial's invoice is mirrored");
+    assert_eq!((inv_status.as_str(), total), ("paid", rust_decimal::Decimal::ZERO));
+    assert!(number.is_some() && hosted.is_some_and(|h| h.starts_with(&s.double.base_url())));
+
+    // A second Checkout for an account that already pays by card is refused.
+    let stripe = s.app.tollgate.stripe.clone().unwrap();
+    let again = checkout::start(&s.app.tollgate, &stripe, c.account_id, c.user_id, &Actor::user(c.user_id), "starter", Interval::Month, Utc::now()).await;
+    assert!(matches!(again, Err(Error::Conflict(_))), "{again:?}");
+
+    // Stripe delivering every event again changes nothing.
+    let events = event_count(&pool).await;
+    let audit: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&pool).await.unwrap();
+    for e in s.double.events() {
+        s.double.resend(e["id"].as_str().unwrap()).unwrap();
+    }
+    s.settle().await;
+    assert_eq!(event_count(&pool).await, events);
+    assert_eq!(sqlx::query_scalar::<_, i64>("SELECT count(*) FROM audit_log").fetch_one(&pool).await.unwrap(), audit);
+    let repeats = s.double.deliveries().iter().filter(|d| d.status == Some(200)).count();
+    assert_eq!(repeats, 2 * usize::try_from(events).unwrap(), "every delivery answered 200");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn events_in_reverse_order_leave_the_same_state(pool: PgPool) {
+    let s = spawn_with_stripe(pool.clone()).await;
+    s.double.hold_webhooks();
+    let (c, started) = start_checkout(&s, "starter").await;
+    assert_eq!(s.pay(&started.url, "4242424242424242").await.status().as_u16(), 303);
+    let kinds: Vec<String> = s.double.events().iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect();
+    assert!(kinds.contains(&"customer.subscription.created".to_owned()), "{kinds:?}");
+    s.double.release_webhooks(true);
+    s.settle().await;
+    let (plan, status, provider, _) = live(&pool, c.account_id).await;
+    assert_eq!((plan.as_str(), status.as_str(), provider.as_str()), ("starter", "trialing", "stripe"));
+    let subscriptions: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions WHERE account_id = $1").bind(c.account_id).fetch_one(&pool).await.unwrap();
+    assert_eq!(subscriptions, 1, "one subscription however the events were ordered");
+    let changes: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM subscription_changes WHERE account_id = $1").bind(c.account_id).fetch_one(&pool).await.unwrap();
+    assert_eq!(changes, 1, "the first event to arrive created it; the others found it current");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_failed_renewal_is_past_due_with_a_notice_and_paying_restores_it(pool: PgPool) {
+    let s = spawn_with_stripe(pool.clone()).await;
+    let (c, started) = start_checkout(&s, "starter").await;
+    assert_eq!(s.pay(&started.url, "4242424242424242").await.status().as_u16(), 303);
+    s.settle().await;
+    let (_, _, _, sub_id) = live(&pool, c.account_id).await;
+    let sub_id = sub_id.unwrap();
+    let customer: String = sqlx::query_scalar("SELECT customer_id FROM stripe_customers WHERE account_id = $1").bind(c.account_id).fetch_one(&pool).await.unwrap();
+
+    // The trial ends and the card on file now fails.
+    s.double.set_card(&customer, "4000000000000341").unwrap();
+    s.double.advance_subscription(&sub_id, None).unwrap();
+    s.settle().await;
+    let (_, status, _, _) = live(&pool, c.account_id).await;
+    assert_eq!(status, "past_due");
+    let (open_status, due): (String, rust_decimal::Decimal) =
+        sqlx::query_as("SELECT status, amount_due FROM invoices WHERE account_id = $1 AND provider = 'stripe' AND status <> 'paid'")
+            .bind(c.account_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((open_status.as_str(), due), ("open", rust_decimal::Decimal::from(19)));
+    let kinds: Vec<String> = sqlx::query_scalar("SELECT kind FROM notifications WHERE account_id = $1").bind(c.account_id).fetch_all(&pool).await.unwrap();
+    assert_eq!(kinds.iter().filter(|k| *k == "payment_failed").count(), 1, "{kinds:?}");
+    let mails: Vec<String> = sqlx::query_scalar("SELECT template FROM email_outbox WHERE account_id = $1").bind(c.account_id).fetch_all(&pool).await.unwrap();
+    assert_eq!(mails, ["payment_failed"]);
+
+    // A working card, the invoice paid: active again.
+    s.double.set_card(&customer, "4242424242424242").unwrap();
+    let invoice_id: String = sqlx::query_scalar("SELECT provider_invoice_id FROM invoices WHERE account_id = $1 AND status = 'open'")
+        .bind(c.account_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let stripe = s.app.tollgate.stripe.clone().unwrap();
+    stripe_billing::invoice::PayInvoice::new(invoice_id.as_str()).send(stripe.client()).await.expect("paid");
+    s.settle().await;
+    let (_, status, _, _) = live(&pool, c.account_id).await;
+    assert_eq!(status, "active");
+    let paid: String = sqlx::query_scalar("SELECT status FROM invoices WHERE provider_invoice_id = $1").bind(&invoice_id).fetch_one(&pool).await.unwrap();
+    assert_eq!(paid, "paid");
+    let kinds: Vec<String> = sqlx::query_scalar("SELECT kind FROM notifications WHERE account_id = $1").bind(c.account_id).fetch_all(&pool).await.unwrap();
+    assert!(kinds.contains(&"payment_recovered".to_owned()), "{kinds:?}");
+}
+
+fn event(id: &str, kind: &str) -> String {
+    json!({
+        "id": id, "object": "event", "type": kind, "created": Utc::now().timestamp(), "livemode": false,
+        "api_version": "2026-09-30.endive", "pending_webhooks": 1, "request": {"id": null, "idempotency_key": null},
+        "data": {"object": {"id": "thing_1", "object": "thing"}},
+    })
+    .to_string()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn signatures_are_checked_before_anything_is_stored(pool: PgPool) {
+    let s = spawn_with_stripe(pool.clone()).await;
+    let url = s.app.url("/webhooks/stripe");
+    let post = |body: String, signature: Option<String>| {
+        let mut r = s.app.http.post(url.clone()).header("content-type", "application/json").body(body);
+        if let Some(sig) = signature {
+            r = r.header("stripe-signature", sig);
+        }
+        r.send()
+    };
+    let body = event("evt_unknown1", "thing.happened");
+    let now = Utc::now().timestamp();
+
+    for (label, sig) in [
+        ("no header", None),
+        ("another secret", Some(Webhook::generate_test_header(&body, "whsec_someone_else", Some(now)))),
+        ("stale", Some(Webhook::generate_test_header(&body, WEBHOOK_SECRET, Some(now - 301)))),
+        ("from the future", Some(Webhook::generate_test_header(&body, WEBHOOK_SECRET, Some(now + 301)))),
+        ("v0 only", Some(Webhook::generate_test_header(&body, WEBHOOK_SECRET, Some(now)).replace("v1=", "v0="))),
+        ("garbage", Some("t=abc,v1=zz".to_owned())),
+    ] {
+        let res = post(body.clone(), sig).await.unwrap();
+        assert_eq!(res.status().as_u16(), 400, "{label}");
+        let answer: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(answer["error"]["code"], "invalid_request", "{label}: {answer}");
+    }
+    // A body changed after signing.
+    let sig = Webhook::generate_test_header(&body, WEBHOOK_SECRET, Some(now));
+    assert_eq!(post(body.replace("thing.happened", "invoice.paid"), Some(sig.clone())).await.unwrap().status().as_u16(), 400);
+    assert_eq!(event_count(&pool).await, 0, "nothing stored for a refused delivery");
+
+    // Two v1 values (a secret being rolled): one matching is enough.
+    let rolled = format!("t={now},v1={},{}", "00".repeat(32), sig.split_once(',').unwrap().1);
+    let res = post(body.clone(), Some(rolled)).await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let outcome: String = sqlx::query_scalar("SELECT outcome FROM stripe_events WHERE id = 'evt_unknown1'").fetch_one(&pool).await.unwrap();
+    assert_eq!(outcome, "ignored: Tollgate does not act on thing.happened");
+
+    // The same event again: 200, marked duplicate, nothing new.
+    let res = post(body.clone(), Some(sig)).await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let answer: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(answer["duplicate"], true);
+    assert_eq!(event_count(&pool).await, 1);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn without_stripe_the_endpoint_does_not_exist(pool: PgPool) {
+    let app = support::spawn_app(pool).await;
+    let body = event("evt_x1", "invoice.paid");
+    let sig = Webhook::generate_test_header(&body, WEBHOOK_SECRET, None);
+    let res = app.http.post(app.url("/webhooks/stripe")).header("stripe-signature", sig).body(body).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+}
