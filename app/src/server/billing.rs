@@ -179,3 +179,26 @@ pub async fn admin_subscriptions(
         plans,
     })
 }
+
+/// Whether Checkout session `session_id` has become a subscription (the webhook
+/// was processed), and then the plan it put the account on: the Checkout return page
+/// asks until it has. Only the owner or an admin of the paying account learns it.
+#[server(prefix = "/_fn", endpoint = "checkout_status")]
+pub async fn checkout_status(session_id: String) -> Result<Option<String>, AppError> {
+    let me = super::ctx::require_signed_in().await?;
+    let t = super::ctx::tollgate()?;
+    let db_err = tollgate::service::Error::from;
+    let Some(account_id) = tollgate::service::stripe::checkout::completed_for(&t, session_id.trim()).await? else {
+        return Ok(None);
+    };
+    let role = tollgate::db::accounts::role_of(&t.pool, account_id, me.user.id).await.map_err(db_err)?;
+    if !matches!(role.as_deref(), Some("owner" | "admin")) {
+        return Err(AppError::NotFound("There is no such checkout.".into()));
+    }
+    let catalog = t.catalog.get()?;
+    let live = tollgate::db::subscriptions::live_for_account(&t.pool, account_id).await.map_err(db_err)?;
+    Ok(live.map(|s| {
+        let name = catalog.plan(&s.plan_key).map_or_else(|| s.plan_key.clone(), |p| p.name.clone());
+        format!("{name}, {}", s.status.replace('_', " "))
+    }))
+}

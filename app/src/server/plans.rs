@@ -18,9 +18,33 @@ pub async fn choose_plan(plan: String, interval: String) -> Result<(), AppError>
     let me = super::ctx::require_signed_in().await?;
     let t = super::ctx::tollgate()?;
     let interval = interval.parse::<Interval>().map_err(|e| crate::error::FormError::field("interval", e.to_string()))?;
+    if let Some(url) = checkout_url(&t, me.account_id, me.user.id, &me.actor(), &plan, interval).await? {
+        leptos_axum::redirect(&url);
+        return Ok(());
+    }
     plans::choose(&t, me.account_id, &plan, interval, plans::Chooser::Customer, &me.actor(), chrono::Utc::now()).await?;
     leptos_axum::redirect("/dashboard");
     Ok(())
+}
+
+/// With Stripe configured, a paid plan for an account not yet paying by card starts
+/// Stripe Checkout: its URL. `None`: the manual provider applies the plan at once.
+#[cfg(feature = "ssr")]
+pub async fn checkout_url(
+    t: &tollgate::service::Tollgate,
+    account_id: uuid::Uuid,
+    user_id: uuid::Uuid,
+    actor: &tollgate::service::Actor,
+    plan: &str,
+    interval: Interval,
+) -> Result<Option<String>, AppError> {
+    use tollgate::service::stripe::checkout;
+    let Some(stripe) = t.stripe.clone() else { return Ok(None) };
+    if !checkout::paid_through_stripe(t, plan, interval) {
+        return Ok(None);
+    }
+    let started = checkout::start(t, &stripe, account_id, user_id, actor, plan, interval, chrono::Utc::now()).await?;
+    Ok(Some(started.url))
 }
 
 /// What changing to `plan` would do, for the confirmation page.

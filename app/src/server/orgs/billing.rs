@@ -52,6 +52,10 @@ pub async fn choose_org_plan(slug: String, plan: String, interval: String) -> Re
     use tollgate::service::plans;
     let o = super::super::org_ctx::require_org(&slug, Role::Owner).await?;
     let interval = interval.parse::<tollgate::period::Interval>().map_err(|e| crate::error::FormError::field("interval", e.to_string()))?;
+    if let Some(url) = crate::server::plans::checkout_url(&o.t, o.org.id, o.me.user.id, &o.me.actor(), &plan, interval).await? {
+        leptos_axum::redirect(&url);
+        return Ok(());
+    }
     plans::choose(&o.t, o.org.id, &plan, interval, plans::Chooser::Customer, &o.me.actor(), chrono::Utc::now()).await?;
     leptos_axum::redirect(&format!("/orgs/{}/billing?changed=1", o.org.slug));
     Ok(())
