@@ -232,3 +232,52 @@ async fn without_stripe_the_endpoint_does_not_exist(pool: PgPool) {
     let res = app.http.post(app.url("/webhooks/stripe")).header("stripe-signature", sig).body(body).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 404);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_pages_send_a_paid_plan_to_checkout_and_the_return_page_waits_for_the_webhook(pool: PgPool) {
+    use support::admin::{call, fn_outcome, log_in, page_outcome, Outcome};
+    let s = spawn_with_stripe(pool.clone()).await;
+    let stripe = s.app.tollgate.stripe.clone().unwrap();
+    sync::sync(&s.app.tollgate, &stripe).await.unwrap();
+    let c = s.app.customer(None).await;
+    let cookie = log_in(&s.app, &c.email, support::PASSWORD).await;
+
+    // Free stays with the manual provider, at once.
+    let free = s.app.http.post(s.app.url("/_fn/choose_plan")).header("cookie", &cookie).header("accept", "text/html")
+        .form(&[("plan", "free"), ("interval", "month")]).send().await.unwrap();
+    assert_eq!(free.headers()["location"], "/dashboard");
+    assert_eq!(live(&pool, c.account_id).await.2, "manual");
+
+    // A paid plan goes to Checkout.
+    let res = s.app.http.post(s.app.url("/_fn/choose_plan")).header("cookie", &cookie).header("accept", "text/html")
+        .form(&[("plan", "pro"), ("interval", "month")]).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 302);
+    let checkout_url = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(checkout_url.starts_with(&format!("{}/checkout/", s.double.base_url())), "{checkout_url}");
+
+    s.double.hold_webhooks();
+    let paid = s.pay(&checkout_url, "4242424242424242").await;
+    let back = paid.headers()["location"].to_str().unwrap().to_owned();
+    let path = back.strip_prefix(&s.app.url("")).expect("returns to Tollgate").to_owned();
+    let (outcome, waiting) = page_outcome(&s.app, &path, Some(&cookie)).await;
+    assert_eq!(outcome, Outcome::Allowed);
+    assert!(waiting.contains("Confirming your payment") && waiting.contains("http-equiv=\"refresh\""), "{waiting}");
+    assert_eq!(live(&pool, c.account_id).await.0, "free", "nothing changes before the webhook");
+
+    s.double.release_webhooks(false);
+    s.settle().await;
+    let (_, done) = page_outcome(&s.app, &path, Some(&cookie)).await;
+    assert!(done.contains("You&#x27;re all set") || done.contains("You're all set"), "{done}");
+    assert!(done.contains("Pro, trialing"), "{done}");
+    let (plan, status, provider, _) = live(&pool, c.account_id).await;
+    assert_eq!((plan.as_str(), status.as_str(), provider.as_str()), ("pro", "trialing", "stripe"), "the free subscription moved to Stripe");
+
+    // Only the paying account's owner or admins learn the outcome.
+    let session_id = path.split("session_id=").nth(1).unwrap().to_owned();
+    let other = s.app.customer(None).await;
+    let other_cookie = log_in(&s.app, &other.email, support::PASSWORD).await;
+    let (outcome, body) = fn_outcome(call(&s.app, "checkout_status", Some(&other_cookie), &[("session_id", session_id.clone())]).await).await;
+    assert!(matches!(outcome, Outcome::Other(_)) && body.contains("NotFound"), "{outcome:?} {body}");
+    let (outcome, _) = fn_outcome(call(&s.app, "checkout_status", None, &[("session_id", session_id)]).await).await;
+    assert_eq!(outcome, Outcome::SignIn);
+}
