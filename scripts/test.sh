@@ -71,6 +71,26 @@ for port in 3100 3101; do
 done
 tg_wait_ready http://127.0.0.1:3100
 tg_wait_ready http://127.0.0.1:3101
-E2E_BASE_URL=http://127.0.0.1:3100 E2E_SECOND_URL=http://127.0.0.1:3101 E2E_DATABASE_URL=$e2e_db E2E_MAIL_DIR=$mail_dir E2E_TOLLGATE_BIN=$bin \
+
+step "end-to-end: a third server paying through the Stripe test double"
+cargo build -p tollgate-stripe-double --bin stripe-double
+double_url=http://127.0.0.1:12111
+stripe_env=(TOLLGATE_STRIPE_SECRET_KEY=sk_test_e2e TOLLGATE_STRIPE_WEBHOOK_SECRET=whsec_e2e TOLLGATE_STRIPE_API_BASE=$double_url)
+STRIPE_DOUBLE_LISTEN=127.0.0.1:12111 STRIPE_DOUBLE_API_KEY=sk_test_e2e STRIPE_DOUBLE_WEBHOOK_SECRET=whsec_e2e \
+    STRIPE_DOUBLE_WEBHOOK_URL=http://127.0.0.1:3102/webhooks/stripe RUST_LOG=warn \
+    "$CARGO_TARGET_DIR/debug/stripe-double" >"$TG_DATA/e2e/stripe-double.log" 2>&1 &
+servers+=($!)
+for _ in $(seq 1 100); do
+    curl -fsS "$double_url/_double/health" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+env "${stripe_env[@]}" DATABASE_URL=$e2e_db "$bin" stripe sync
+env "${stripe_env[@]}" DATABASE_URL=$e2e_db TOLLGATE_LISTEN=127.0.0.1:3102 RUST_LOG=warn \
+    TOLLGATE_SMTP_HOST=127.0.0.1 TOLLGATE_SMTP_PORT=$smtp_port TOLLGATE_SMTP_TLS=none \
+    "$bin" serve >"$TG_DATA/e2e/server-3102.log" 2>&1 &
+servers+=($!)
+tg_wait_ready http://127.0.0.1:3102
+E2E_BASE_URL=http://127.0.0.1:3100 E2E_SECOND_URL=http://127.0.0.1:3101 E2E_STRIPE_URL=http://127.0.0.1:3102 E2E_DOUBLE_URL=$double_url \
+    E2E_DATABASE_URL=$e2e_db E2E_MAIL_DIR=$mail_dir E2E_TOLLGATE_BIN=$bin \
     npx playwright test --config end2end/playwright.config.ts
 step "all tests passed"

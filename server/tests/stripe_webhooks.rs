@@ -17,7 +17,7 @@ async fn start_checkout(s: &StripeApp, plan: &str) -> (support::Customer, checko
     let stripe = s.app.tollgate.stripe.clone().expect("configured");
     sync::sync(&s.app.tollgate, &stripe).await.expect("sync");
     let c = s.app.customer(None).await;
-    let started = checkout::start(&s.app.tollgate, &stripe, c.account_id, c.user_id, &Actor::user(c.user_id), plan, Interval::Month, Utc::now())
+    let started = checkout::start(&s.app.tollgate, c.account_id, c.user_id, &Actor::user(c.user_id), plan, Interval::Month, Utc::now())
         .await
         .expect("checkout starts");
     (c, started)
@@ -86,8 +86,7 @@ async fn checkout_mirrors_the_subscription_and_its_invoice_and_repeats_change_no
     assert!(number.is_some() && hosted.is_some_and(|h| h.starts_with(&s.double.base_url())));
 
     // A second Checkout for an account that already pays by card is refused.
-    let stripe = s.app.tollgate.stripe.clone().unwrap();
-    let again = checkout::start(&s.app.tollgate, &stripe, c.account_id, c.user_id, &Actor::user(c.user_id), "starter", Interval::Month, Utc::now()).await;
+    let again = checkout::start(&s.app.tollgate, c.account_id, c.user_id, &Actor::user(c.user_id), "starter", Interval::Month, Utc::now()).await;
     assert!(matches!(again, Err(Error::Conflict(_))), "{again:?}");
 
     // Stripe delivering every event again changes nothing.

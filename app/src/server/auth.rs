@@ -75,6 +75,19 @@ pub async fn sign_up(
     // The account exists and the session is started: whatever happens to the plan
     // choice, answer with a redirect so the session is kept.
     let actor = tollgate::service::Actor::user(created.user_id);
+    // A paid plan with Stripe configured is paid in Checkout first.
+    let checkout = match &plan {
+        Some(p) => super::plans::checkout_url(&t, created.account_id, created.user_id, &actor, p, interval)
+            .await
+            .map_err(|e| tracing::warn!(error = %e, "Checkout for the plan chosen at sign-up not started"))
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    if let Some(url) = checkout {
+        leptos_axum::redirect(&url);
+        return Ok(());
+    }
     let chosen = match plan {
         Some(p) => plans::choose(&t, created.account_id, &p, interval, plans::Chooser::Customer, &actor, chrono::Utc::now())
             .await

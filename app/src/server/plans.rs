@@ -39,11 +39,10 @@ pub async fn checkout_url(
     interval: Interval,
 ) -> Result<Option<String>, AppError> {
     use tollgate::service::stripe::checkout;
-    let Some(stripe) = t.stripe.clone() else { return Ok(None) };
     if !checkout::paid_through_stripe(t, plan, interval) {
         return Ok(None);
     }
-    let started = checkout::start(t, &stripe, account_id, user_id, actor, plan, interval, chrono::Utc::now()).await?;
+    let started = checkout::start(t, account_id, user_id, actor, plan, interval, chrono::Utc::now()).await?;
     Ok(Some(started.url))
 }
 

@@ -43,12 +43,11 @@ pub fn paid_through_stripe(t: &Tollgate, plan_key: &str, interval: Interval) -> 
 /// # Errors
 /// [`Error::Forbidden`] for anyone but the owner; [`Error::Invalid`] for an unknown,
 /// sales-only, free or tier-priced plan, or a team plan on a personal account;
-/// [`Error::Conflict`] when the account already pays through Stripe (change the plan
+/// [`Error::Conflict`] when Stripe is not configured, or the account already pays through Stripe (change the plan
 /// from `/billing` instead); [`Error::Internal`] when Stripe fails or the plan was
 /// never synced (`tollgate stripe sync`).
 pub async fn start(
     t: &Tollgate,
-    stripe: &Stripe,
     account_id: Uuid,
     user_id: Uuid,
     actor: &Actor,
@@ -56,6 +55,7 @@ pub async fn start(
     interval: Interval,
     now: DateTime<Utc>,
 ) -> Result<Started, Error> {
+    let stripe: &Stripe = t.stripe.as_deref().ok_or_else(|| Error::Conflict("Stripe is not configured: plans are billed by invoice.".into()))?;
     let catalog = t.catalog.get()?;
     let plan = catalog.plan(plan_key).filter(|p| p.public && p.self_serve).ok_or_else(|| Error::invalid("plan", format!("There is no self-serve plan \"{plan_key}\".")))?;
     let price = plan.price(interval).ok_or_else(|| Error::invalid("interval", format!("{} has no {interval} price.", plan.name)))?;
