@@ -22,8 +22,11 @@ CREATE TABLE stripe_events (
 );
 CREATE INDEX stripe_events_processed_idx ON stripe_events (processed_at DESC);
 
--- When the subscription last became past due (dunning), cleared when it recovers.
-ALTER TABLE subscriptions ADD COLUMN past_due_since timestamptz;
+-- Dunning: while a subscription is past due, its plan's entitlements last until
+-- this instant (the configured grace period), then the paywall's renewal prompt
+-- applies. Set when it becomes past due, cleared when it is paid.
+ALTER TABLE subscriptions ADD COLUMN grace_until timestamptz;
+ALTER TABLE subscriptions ADD CONSTRAINT subscriptions_grace_only_past_due CHECK (grace_until IS NULL OR status = 'past_due');
 
 -- Checkout sessions completed (by the webhook), so the success page knows when the
 -- new subscription is in.

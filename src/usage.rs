@@ -86,6 +86,10 @@ pub struct PlanSummary {
     pub per_seat: bool,
     /// Seats on the subscription.
     pub seats: u32,
+    /// Whether the plan's entitlements apply (false: the renewal prompt).
+    pub entitled: bool,
+    /// While past due and still entitled: when the dunning grace period ends.
+    pub grace_until: Option<DateTime<Utc>>,
 }
 
 /// An account's usage in its current period: what the dashboard shows and the live

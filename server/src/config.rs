@@ -53,6 +53,9 @@ pub struct Config {
     /// Stripe API base URL; unset is Stripe itself. Tests and the demo point it at the
     /// Stripe test double.
     pub stripe_api_base: Option<String>,
+    /// Days a past-due Stripe subscription keeps its plan (dunning grace) before the
+    /// renewal prompt applies.
+    pub stripe_dunning_grace_days: u32,
 }
 
 impl Default for Config {
@@ -75,6 +78,7 @@ impl Default for Config {
             stripe_secret_key: None,
             stripe_webhook_secret: None,
             stripe_api_base: None,
+            stripe_dunning_grace_days: 7,
         }
     }
 }
@@ -148,7 +152,9 @@ impl Config {
         match (&self.stripe_secret_key, &self.stripe_webhook_secret) {
             (None, None) => Ok(None),
             (Some(key), Some(secret)) => {
-                let settings = StripeSettings { secret_key: key.clone(), webhook_secret: secret.clone(), api_base: self.stripe_api_base.clone() };
+                let settings = StripeSettings { secret_key: key.clone(), webhook_secret: secret.clone(), api_base: self.stripe_api_base.clone(),
+                    dunning_grace_days: self.stripe_dunning_grace_days,
+                };
                 Ok(Some(Stripe::new(&settings).context("invalid Stripe configuration")?))
             }
             (Some(_), None) => anyhow::bail!("stripe_secret_key is set but stripe_webhook_secret is not: both are needed"),

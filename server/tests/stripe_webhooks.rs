@@ -149,6 +149,19 @@ async fn a_failed_renewal_is_past_due_with_a_notice_and_paying_restores_it(pool:
     let mails: Vec<String> = sqlx::query_scalar("SELECT template FROM email_outbox WHERE account_id = $1").bind(c.account_id).fetch_all(&pool).await.unwrap();
     assert_eq!(mails, ["payment_failed"]);
 
+    // Dunning grace: the plan still applies for 7 days, then the renewal prompt does.
+    let row = tollgate::db::subscriptions::live_for_account(&pool, c.account_id).await.unwrap().unwrap();
+    let grace = row.grace_until.expect("a grace period while past due") - Utc::now();
+    assert!(row.entitled && grace > chrono::Duration::days(7) - chrono::Duration::minutes(1) && grace <= chrono::Duration::days(7), "{row:?}");
+    let check = json!({"feature": "documents", "quantity": 1});
+    let (code, during) = support::answer(s.app.post("/api/v1/check", &c.key, &check).await).await;
+    assert_eq!((code, during["allowed"].as_bool()), (200, Some(true)), "{during}");
+    sqlx::query("UPDATE subscriptions SET grace_until = now() - interval '1 second' WHERE id = $1").bind(row.id).execute(&pool).await.unwrap();
+    let row = tollgate::db::subscriptions::live_for_account(&pool, c.account_id).await.unwrap().unwrap();
+    assert!(!row.entitled, "after the grace period");
+    let (code, after) = support::answer(s.app.post("/api/v1/check", &c.key, &check).await).await;
+    assert_eq!((code, after["allowed"].as_bool()), (200, Some(false)), "{after}");
+
     // A working card, the invoice paid: active again.
     s.double.set_card(&customer, "4242424242424242").unwrap();
     let invoice_id: String = sqlx::query_scalar("SELECT provider_invoice_id FROM invoices WHERE account_id = $1 AND status = 'open'")

@@ -20,6 +20,11 @@ pub struct SubscriptionRow {
     pub trial_end: Option<DateTime<Utc>>,
     pub cancel_at_period_end: bool,
     pub created_at: DateTime<Utc>,
+    /// While past due: when the dunning grace period ends.
+    pub grace_until: Option<DateTime<Utc>>,
+    /// Whether the plan's entitlements apply, as the database read it at the
+    /// query's time: trialing, active, or past due within the grace period.
+    pub entitled: bool,
 }
 
 impl SubscriptionRow {
@@ -40,8 +45,8 @@ impl SubscriptionRow {
     }
 }
 
-const COLUMNS: &str =
-    "id, account_id, plan_key, interval, seats, status, provider, cycle_anchor, trial_end, cancel_at_period_end, created_at";
+const COLUMNS: &str = "id, account_id, plan_key, interval, seats, status, provider, cycle_anchor, trial_end, cancel_at_period_end, created_at,
+     grace_until, (status IN ('trialing', 'active') OR (status = 'past_due' AND grace_until > now())) AS entitled";
 
 /// The account's live (not canceled) subscription.
 pub async fn live_for_account(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<SubscriptionRow>, sqlx::Error> {
@@ -335,12 +340,13 @@ pub async fn by_provider_id(db: impl PgExecutor<'_>, provider_subscription_id: &
         .await
 }
 
-/// Inserts a subscription billed by Stripe. `now` starts dunning when it is past due.
-pub async fn insert_stripe(db: impl PgExecutor<'_>, id: Uuid, account_id: Uuid, s: &StripeState<'_>, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+/// Inserts a subscription billed by Stripe; when it is past due, its grace period
+/// ends at `grace_until`.
+pub async fn insert_stripe(db: impl PgExecutor<'_>, id: Uuid, account_id: Uuid, s: &StripeState<'_>, now: DateTime<Utc>, grace_until: DateTime<Utc>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO subscriptions (id, account_id, plan_key, interval, seats, status, provider, provider_subscription_id, cycle_anchor,
-             trial_end, cancel_at_period_end, canceled_at, past_due_since, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'stripe', $7, $8, $9, $10, $11, CASE WHEN $6 = 'past_due' THEN $12 END, $12)",
+             trial_end, cancel_at_period_end, canceled_at, grace_until, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'stripe', $7, $8, $9, $10, $11, CASE WHEN $6 = 'past_due' THEN $13 END, $12)",
     )
     .bind(id)
     .bind(account_id)
@@ -354,18 +360,20 @@ pub async fn insert_stripe(db: impl PgExecutor<'_>, id: Uuid, account_id: Uuid, 
     .bind(s.cancel_at_period_end)
     .bind(s.canceled_at)
     .bind(now)
+    .bind(grace_until)
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// Brings subscription `id` to Stripe's state (a manual one moves to Stripe). Dunning
-/// starts at `now` when it becomes past due and ends when it no longer is.
-pub async fn update_from_stripe(db: impl PgExecutor<'_>, id: Uuid, s: &StripeState<'_>, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+/// Brings subscription `id` to Stripe's state (a manual one moves to Stripe). When it
+/// becomes past due its grace period ends at `grace_until` (kept while it stays past
+/// due); it is cleared when it no longer is.
+pub async fn update_from_stripe(db: impl PgExecutor<'_>, id: Uuid, s: &StripeState<'_>, now: DateTime<Utc>, grace_until: DateTime<Utc>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE subscriptions SET plan_key = $2, interval = $3, seats = $4, status = $5, provider = 'stripe', provider_subscription_id = $6,
              cycle_anchor = $7, trial_end = $8, cancel_at_period_end = $9, canceled_at = $10,
-             past_due_since = CASE WHEN $5 <> 'past_due' THEN NULL ELSE coalesce(past_due_since, $11) END,
+             grace_until = CASE WHEN $5 <> 'past_due' THEN NULL WHEN status = 'past_due' THEN coalesce(grace_until, $12) ELSE $12 END,
              trial_ended_at = CASE WHEN status = 'trialing' AND $5 <> 'trialing' THEN $11 ELSE trial_ended_at END,
              updated_at = now()
          WHERE id = $1",
@@ -381,6 +389,7 @@ pub async fn update_from_stripe(db: impl PgExecutor<'_>, id: Uuid, s: &StripeSta
     .bind(s.cancel_at_period_end)
     .bind(s.canceled_at)
     .bind(now)
+    .bind(grace_until)
     .execute(db)
     .await?;
     Ok(())

@@ -157,11 +157,12 @@ pub struct Standing<'a> {
 }
 
 impl<'a> Standing<'a> {
-    /// The plan whose entitlements apply now: the live subscription's plan when its
-    /// status entitles (trialing, active), else none.
+    /// The plan whose entitlements apply now: the live subscription's plan when it
+    /// entitles (trialing, active, or past due within the dunning grace period), else
+    /// none.
     pub fn entitled_plan<'c>(&self, catalog: &'c Catalog) -> Option<&'c Plan> {
         self.subscription
-            .filter(|s| s.status().entitles())
+            .filter(|s| s.entitled)
             .and_then(|s| catalog.plan(&s.plan_key))
     }
 

@@ -79,6 +79,8 @@ pub async fn snapshot(t: &Tollgate, account_id: Uuid, now: DateTime<Utc>) -> Res
             price: price.map(|p| p.amount),
             per_seat: price.is_some_and(|p| p.per_seat),
             seats: standing.seats(),
+            entitled: s.entitled,
+            grace_until: s.grace_until,
         })
     });
     Ok(Snapshot { account_id, plan, period, days_remaining: period.days_remaining(now), meters, generated_at: now })

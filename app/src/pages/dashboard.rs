@@ -66,12 +66,25 @@ fn alerts(d: &DashboardData) -> impl IntoView {
     let banner: Vec<String> = d.snapshot.meters.iter().filter(|m| m.banner && !m.upgrade_prompt).map(|m| format!("{} ({} %)", m.name, m.percent.unwrap_or_default().normalize())).collect();
     let upgrade_link = d.upgrade.as_ref().map_or("/pricing".to_string(), |u| format!("/billing/change?plan={}&interval={}", u.plan, d.snapshot.plan.as_ref().map_or("month".into(), |p| p.interval.to_string())));
     let upgrade_label = d.upgrade.as_ref().map_or("See plans".to_string(), |u| format!("Upgrade to {} — {}", u.plan_name, u.price));
-    let renew = d.snapshot.plan.as_ref().is_some_and(|p| !p.status.entitles());
+    let renew = d.snapshot.plan.as_ref().is_some_and(|p| !p.entitled);
+    let past_due = d.snapshot.plan.as_ref().filter(|p| p.entitled && p.status == Status::PastDue).map(|p| p.grace_until);
     view! {
+        {past_due.map(|grace| view! {
+            <div class="mt-4 flex flex-wrap items-center justify-between gap-3 rounded-lg border border-red-300 bg-red-50 p-4 text-red-900" role="alert" data-testid="past-due-banner">
+                <div>
+                    <p class="font-semibold">"Your last payment failed."</p>
+                    <p class="text-sm">{match grace {
+                        Some(g) => format!("Update your payment method by {} to keep your plan.", date(g)),
+                        None => "Update your payment method to keep your plan.".to_string(),
+                    }}</p>
+                </div>
+                <a href="/billing" class="rounded-md bg-red-600 px-4 py-2 text-sm font-semibold text-white hover:bg-red-500">"Go to billing"</a>
+            </div>
+        })}
         {renew.then(|| view! {
             <div class="mt-4 rounded-lg border border-red-300 bg-red-50 p-4 text-red-900" role="alert" data-testid="renewal-prompt">
                 <p class="font-semibold">"Your subscription needs attention."</p>
-                <p class="text-sm">"Renew it to keep using your plan."</p>
+                <p class="text-sm">"Renew it to keep using your plan: "<a href="/billing" class="font-medium underline">"billing"</a></p>
             </div>
         })}
         {(!prompting.is_empty()).then(|| {

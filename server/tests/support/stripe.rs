@@ -31,7 +31,7 @@ pub async fn spawn_with_stripe(pool: PgPool) -> StripeApp {
     })
     .await
     .expect("the double starts");
-    let stripe = Stripe::new(&StripeSettings { secret_key: API_KEY.into(), webhook_secret: WEBHOOK_SECRET.into(), api_base: Some(double.base_url()) })
+    let stripe = Stripe::new(&StripeSettings { secret_key: API_KEY.into(), webhook_secret: WEBHOOK_SECRET.into(), api_base: Some(double.base_url()), dunning_grace_days: 7 })
         .expect("stripe client");
     let tollgate = services(pool, &listener).await.with_stripe(stripe);
     StripeApp { app: serve(listener, tollgate).await, double }

@@ -155,6 +155,7 @@ mod tests {
                 "amount": "$79.00",
                 "invoice": {"number": "ABCD-0002", "hosted_url": "https://invoice.stripe.test/i/abc"},
                 "billing_link": "http://127.0.0.1:3000/billing",
+                "grace_until": "2026-11-29",
             }),
             "usage_threshold" => json!({
                 "product": "EMTChat",

@@ -34,7 +34,15 @@ fn at(ts: i64) -> Option<DateTime<Utc>> {
 /// Database errors. Subscriptions Tollgate cannot place (unknown customer, a price
 /// without Tollgate's lookup key, a plan missing from the catalog) are not errors:
 /// the outcome says why they were ignored.
-pub async fn subscription(tx: &mut db::Tx<'_>, catalog: &Catalog, public_url: &str, sub: &Subscription, now: DateTime<Utc>) -> Result<Outcome, Error> {
+/// A subscription that becomes past due keeps its entitlements for `grace`.
+pub async fn subscription(
+    tx: &mut db::Tx<'_>,
+    catalog: &Catalog,
+    public_url: &str,
+    grace: chrono::Duration,
+    sub: &Subscription,
+    now: DateTime<Utc>,
+) -> Result<Outcome, Error> {
     let customer = sub.customer.id().as_str().to_owned();
     let Some(account_id) = db::stripe::account_of(&mut **tx, &customer).await? else {
         return Ok(format!("ignored: customer {customer} is not one of Tollgate's"));
@@ -88,13 +96,13 @@ pub async fn subscription(tx: &mut db::Tx<'_>, catalog: &Catalog, public_url: &s
             if unchanged {
                 return Ok(format!("subscription {} unchanged", row.id));
             }
-            db::subscriptions::update_from_stripe(&mut **tx, row.id, &state, now).await?;
+            db::subscriptions::update_from_stripe(&mut **tx, row.id, &state, now, now + grace).await?;
             (row.id, Some(row))
         }
         None if !status.is_live() => return Ok("ignored: the subscription ended before Tollgate saw it".into()),
         None => {
             let id = Uuid::now_v7();
-            db::subscriptions::insert_stripe(&mut **tx, id, account_id, &state, now).await?;
+            db::subscriptions::insert_stripe(&mut **tx, id, account_id, &state, now, now + grace).await?;
             (id, None)
         }
     };
@@ -138,7 +146,7 @@ pub async fn subscription(tx: &mut db::Tx<'_>, catalog: &Catalog, public_url: &s
     .await?;
     let was = from.map(|f| f.2);
     if status == Status::PastDue && was != Some(Status::PastDue) {
-        past_due(tx, catalog, public_url, account_id, &plan.name, sub).await?;
+        past_due(tx, catalog, public_url, account_id, &plan.name, sub, now + grace).await?;
     } else if was == Some(Status::PastDue) && status.entitles() {
         db::notifications::insert(
             &mut **tx,
@@ -159,7 +167,15 @@ pub async fn subscription(tx: &mut db::Tx<'_>, catalog: &Catalog, public_url: &s
 }
 
 /// The dunning notice: notification, and the owner's e-mail once per failed invoice.
-async fn past_due(tx: &mut db::Tx<'_>, catalog: &Catalog, public_url: &str, account_id: Uuid, plan_name: &str, sub: &Subscription) -> Result<(), Error> {
+async fn past_due(
+    tx: &mut db::Tx<'_>,
+    catalog: &Catalog,
+    public_url: &str,
+    account_id: Uuid,
+    plan_name: &str,
+    sub: &Subscription,
+    grace_until: DateTime<Utc>,
+) -> Result<(), Error> {
     let invoice_id = sub.latest_invoice.as_ref().and_then(|i| i.id().as_ref().map(|id| id.as_str().to_owned()));
     let invoice = match &invoice_id {
         Some(pid) => db::invoices::by_provider_id(&mut **tx, pid).await?,
@@ -174,8 +190,9 @@ async fn past_due(tx: &mut db::Tx<'_>, catalog: &Catalog, public_url: &str, acco
         "payment_failed",
         "Payment failed",
         &format!(
-            "We could not collect {} for your {plan_name} subscription. Update your payment method on the billing page to keep your access.",
-            amount.as_deref().unwrap_or("the latest invoice")
+            "We could not collect {} for your {plan_name} subscription. Update your payment method on the billing page by {} to keep your access.",
+            amount.as_deref().unwrap_or("the latest invoice"),
+            grace_until.format("%Y-%m-%d")
         ),
         &serde_json::json!({ "invoice": invoice_id }),
     )
@@ -192,6 +209,7 @@ async fn past_due(tx: &mut db::Tx<'_>, catalog: &Catalog, public_url: &str, acco
             "hosted_url": invoice.as_ref().and_then(|i| i.hosted_url.clone()),
         },
         "billing_link": format!("{public_url}/billing"),
+        "grace_until": grace_until.format("%Y-%m-%d").to_string(),
     });
     let dedup = format!("payment_failed:{}:{}", sub.id.as_str(), invoice_id.as_deref().unwrap_or("none"));
     crate::service::mail::enqueue(&mut **tx, &to.email, "payment_failed", &context, Some(&dedup), Some(account_id)).await?;

@@ -26,11 +26,14 @@ pub struct StripeSettings {
     pub webhook_secret: String,
     /// API base URL; `None` is Stripe itself (`https://api.stripe.com`).
     pub api_base: Option<String>,
+    /// Days a past-due subscription keeps its plan's entitlements (dunning grace)
+    /// before the paywall's renewal prompt applies.
+    pub dunning_grace_days: u32,
 }
 
 impl std::fmt::Debug for StripeSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StripeSettings").field("secret_key", &"***").field("webhook_secret", &"***").field("api_base", &self.api_base).finish()
+        f.debug_struct("StripeSettings").field("secret_key", &"***").field("webhook_secret", &"***").field("api_base", &self.api_base).field("dunning_grace_days", &self.dunning_grace_days).finish()
     }
 }
 
@@ -38,6 +41,7 @@ impl std::fmt::Debug for StripeSettings {
 pub struct Stripe {
     client: stripe::Client,
     webhook_secret: String,
+    grace: chrono::Duration,
 }
 
 impl Stripe {
@@ -58,7 +62,8 @@ impl Stripe {
             builder = builder.url(base.trim_end_matches('/'));
         }
         let client = builder.build().map_err(|e| Error::invalid("stripe_api_base", format!("Stripe client: {e}")))?;
-        Ok(Stripe { client, webhook_secret: settings.webhook_secret.clone() })
+        let grace = chrono::Duration::days(i64::from(settings.dunning_grace_days.min(365)));
+        Ok(Stripe { client, webhook_secret: settings.webhook_secret.clone(), grace })
     }
 
     /// The API client.

@@ -101,14 +101,14 @@ pub async fn receive(t: &Tollgate, stripe: &Stripe, signature: Option<&str>, pay
                     db::stripe::record_checkout(&mut *tx, &session_id, known).await.map_err(Error::from)?;
                     outcomes.push(format!("checkout {session_id} completed"));
                     if let Some(sub) = subscription {
-                        outcomes.push(mirror::subscription(&mut tx, &catalog, public_url, &sub, now).await?);
+                        outcomes.push(mirror::subscription(&mut tx, &catalog, public_url, stripe.grace, &sub, now).await?);
                     }
                 }
                 _ => outcomes.push(format!("ignored: checkout {session_id} is not for the account of customer {customer}")),
             }
         }
         Current::Subscription(sub) => {
-            outcomes.push(mirror::subscription(&mut tx, &catalog, public_url, &sub, now).await?);
+            outcomes.push(mirror::subscription(&mut tx, &catalog, public_url, stripe.grace, &sub, now).await?);
             if kind == "customer.subscription.trial_will_end" {
                 outcomes.push(trial_will_end(&mut tx, &sub).await?);
             }
@@ -117,7 +117,7 @@ pub async fn receive(t: &Tollgate, stripe: &Stripe, signature: Option<&str>, pay
             // The subscription first, so the invoice can point at it and dunning
             // sees the status the payment left.
             if let Some(sub) = sub {
-                outcomes.push(mirror::subscription(&mut tx, &catalog, public_url, &sub, now).await?);
+                outcomes.push(mirror::subscription(&mut tx, &catalog, public_url, stripe.grace, &sub, now).await?);
             }
             outcomes.push(mirror::invoice(&mut tx, &invoice).await?);
         }
