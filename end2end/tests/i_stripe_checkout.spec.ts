@@ -33,3 +33,55 @@ test('a visitor signs up for Pro, pays in Checkout after a declined card, and se
   await expect(invoice).toHaveCount(1);
   await expect(invoice.getByTestId('invoice-total')).toHaveText('$0.00');
 });
+
+test('a failed renewal shows the past-due banner, and a new card in the Portal pays and restores the plan', async ({ page, request }) => {
+  const email = uniqueEmail('dunning');
+  await page.goto(`${STRIPE_URL}/signup?plan=starter&interval=month`);
+  await hydrated(page);
+  await page.getByLabel('Name').fill('Dana Dunning');
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(new RegExp(`^${DOUBLE_URL}/checkout/cs_`));
+  await page.getByLabel('Card number').fill('4242424242424242');
+  await page.getByRole('button', { name: 'Pay' }).click();
+  await expect(page.getByTestId('checkout-plan')).toHaveText('Starter, trialing', { timeout: 20_000 });
+
+  // Stripe's side: the card on file starts failing, and the trial reaches its end.
+  const auth = { Authorization: 'Bearer sk_test_e2e' };
+  const customers = await (await request.get(`${DOUBLE_URL}/v1/customers?email=${encodeURIComponent(email)}`, { headers: auth })).json();
+  const customer = customers.data[0].id as string;
+  const subscriptions = await (await request.get(`${DOUBLE_URL}/v1/subscriptions?customer=${customer}`, { headers: auth })).json();
+  const subscription = subscriptions.data[0].id as string;
+  expect((await request.post(`${DOUBLE_URL}/_double/customers/${customer}/card`, { form: { number: '4000000000000341' } })).status()).toBe(200);
+  expect((await request.post(`${DOUBLE_URL}/_double/subscriptions/${subscription}/advance`)).status()).toBe(200);
+
+  // Past due: the plan still applies during the grace period, with a banner.
+  await expect(async () => {
+    await page.goto(`${STRIPE_URL}/dashboard`);
+    await expect(page.getByTestId('past-due-banner')).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(page.getByTestId('past-due-banner')).toContainText('Your last payment failed.');
+  await expect(page.getByTestId('renewal-prompt')).toHaveCount(0);
+
+  // The owner opens the Portal from /billing and replaces the card.
+  await page.getByRole('link', { name: 'Go to billing' }).click();
+  await expect(page.getByTestId('billing-plan')).toHaveText('Starter, past due');
+  await page.getByRole('button', { name: 'Manage payment method' }).click();
+  await expect(page).toHaveURL(new RegExp(`^${DOUBLE_URL}/portal/`));
+  await page.getByLabel('Card number').fill('4242424242424242');
+  await page.getByRole('button', { name: 'Update card' }).click();
+  await expect(page.getByText('Card updated.')).toBeVisible();
+  await page.getByRole('link', { name: 'Return' }).click();
+  await expect(page).toHaveURL(`${STRIPE_URL}/billing`);
+
+  // The new card pays the open invoice: active again, banner gone.
+  await expect(async () => {
+    await page.goto(`${STRIPE_URL}/billing`);
+    await expect(page.getByTestId('billing-plan')).toHaveText('Starter, active', { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(page.locator('tr[data-status="paid"]')).toHaveCount(2);
+  await page.goto(`${STRIPE_URL}/dashboard`);
+  await expect(page.getByTestId('plan-card')).toHaveAttribute('data-status', 'active');
+  await expect(page.getByTestId('past-due-banner')).toHaveCount(0);
+});

@@ -162,15 +162,30 @@ async fn a_failed_renewal_is_past_due_with_a_notice_and_paying_restores_it(pool:
     let (code, after) = support::answer(s.app.post("/api/v1/check", &c.key, &check).await).await;
     assert_eq!((code, after["allowed"].as_bool()), (200, Some(false)), "{after}");
 
-    // A working card, the invoice paid: active again.
-    s.double.set_card(&customer, "4242424242424242").unwrap();
+    // The owner replaces the card in the Customer Portal: Tollgate retries the open
+    // invoice with it (customer.updated), and it is paid: active again.
+    let other = s.app.customer(None).await;
+    let refused = tollgate::service::stripe::portal::start(&s.app.tollgate, c.account_id, other.user_id).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    let no_card = tollgate::service::stripe::portal::start(&s.app.tollgate, other.account_id, other.user_id).await;
+    assert!(matches!(no_card, Err(Error::Conflict(_))), "{no_card:?}");
+    let portal = tollgate::service::stripe::portal::start(&s.app.tollgate, c.account_id, c.user_id).await.expect("portal");
+    assert!(portal.starts_with(&format!("{}/portal/", s.double.base_url())), "{portal}");
     let invoice_id: String = sqlx::query_scalar("SELECT provider_invoice_id FROM invoices WHERE account_id = $1 AND status = 'open'")
         .bind(c.account_id)
         .fetch_one(&pool)
         .await
         .unwrap();
-    let stripe = s.app.tollgate.stripe.clone().unwrap();
-    stripe_billing::invoice::PayInvoice::new(invoice_id.as_str()).send(stripe.client()).await.expect("paid");
+    let updated = s.pay(&format!("{portal}/card"), "4242424242424242").await;
+    assert_eq!(updated.status().as_u16(), 303);
+    // The retry's own webhooks arrive after the customer.updated one was answered.
+    for _ in 0..50 {
+        s.settle().await;
+        if live(&pool, c.account_id).await.1 == "active" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     s.settle().await;
     let (_, status, _, _) = live(&pool, c.account_id).await;
     assert_eq!(status, "active");

@@ -374,3 +374,17 @@ pub async fn upsert_stripe(db: &mut PgConnection, i: &StripeInvoice<'_>, lines: 
     }
     Ok((id, before.map(|b| b.1)))
 }
+
+/// Stripe ids of the account's open Stripe invoices whose subscription is past due,
+/// oldest first: what a new payment method should pay.
+pub async fn past_due_stripe_ids(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT i.provider_invoice_id FROM invoices i JOIN subscriptions s ON s.id = i.subscription_id
+         WHERE i.account_id = $1 AND i.provider = 'stripe' AND i.status = 'open' AND s.status = 'past_due'
+           AND i.provider_invoice_id IS NOT NULL
+         ORDER BY i.period_start, i.id",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await
+}

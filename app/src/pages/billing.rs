@@ -37,7 +37,14 @@ pub fn BillingPage() -> impl IntoView {
                                 <p class="mt-1 text-sm text-slate-600">
                                     {if s.provider == "manual" { "Paid by bank transfer against the invoices below." } else { "Paid by card through Stripe." }}
                                 </p>
-                                <a href="/billing/change" class="mt-3 inline-block rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">"Change plan"</a>
+                                <div class="mt-3 flex flex-wrap gap-3">
+                                    <a href="/billing/change" class="inline-block rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">"Change plan"</a>
+                                    {(s.provider == "stripe").then(|| view! {
+                                        <form method="post" action="/_fn/manage_payment_method">
+                                            <button type="submit" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-semibold text-slate-800 hover:bg-slate-50">"Manage payment method"</button>
+                                        </form>
+                                    })}
+                                </div>
                             }.into_any(),
                         };
                         let credits = if b.credits.is_empty() { "None".to_string() } else { b.credits.join(", ") };

@@ -202,3 +202,14 @@ pub async fn checkout_status(session_id: String) -> Result<Option<String>, AppEr
         format!("{name}, {}", s.status.replace('_', " "))
     }))
 }
+
+/// "Manage payment method": sends the account's owner to the Stripe Customer Portal.
+/// A plain form posts here, so it works before hydration.
+#[server(prefix = "/_fn", endpoint = "manage_payment_method")]
+pub async fn manage_payment_method() -> Result<(), AppError> {
+    let me = super::ctx::require_signed_in().await?;
+    let t = super::ctx::tollgate()?;
+    let url = tollgate::service::stripe::portal::start(&t, me.account_id, me.user.id).await?;
+    leptos_axum::redirect(&url);
+    Ok(())
+}

@@ -12,6 +12,7 @@
 
 pub mod checkout;
 pub mod mirror;
+pub mod portal;
 pub mod sync;
 pub mod webhooks;
 

@@ -13,7 +13,7 @@ use super::{failed, mirror, Stripe};
 use crate::db;
 use crate::service::{Error, Tollgate};
 use chrono::{DateTime, Utc};
-use stripe_billing::invoice::RetrieveInvoice;
+use stripe_billing::invoice::{PayInvoice, RetrieveInvoice};
 use stripe_billing::subscription::RetrieveSubscription;
 use stripe_checkout::checkout_session::RetrieveCheckoutSession;
 use stripe_core::customer::{RetrieveCustomer, RetrieveCustomerReturned};
@@ -94,6 +94,7 @@ pub async fn receive(t: &Tollgate, stripe: &Stripe, signature: Option<&str>, pay
     }
     let public_url = t.settings.public_url.as_str();
     let mut outcomes = Vec::new();
+    let mut retry = Vec::new();
     match current {
         Current::Checkout { session_id, account, customer, subscription } => {
             match (account, db::stripe::account_of(&mut *tx, &customer).await.map_err(Error::from)?) {
@@ -124,6 +125,12 @@ pub async fn receive(t: &Tollgate, stripe: &Stripe, signature: Option<&str>, pay
         Current::Customer { id: customer, email } => {
             let changed = db::stripe::set_customer_email(&mut *tx, &customer, email.as_deref()).await.map_err(Error::from)?;
             outcomes.push(format!("customer {customer} {}", if changed { "e-mail updated" } else { "unchanged" }));
+            if let Some(account) = db::stripe::account_of(&mut *tx, &customer).await.map_err(Error::from)? {
+                retry = db::invoices::past_due_stripe_ids(&mut *tx, account).await.map_err(Error::from)?;
+                if !retry.is_empty() {
+                    outcomes.push(format!("retrying {} past-due invoice(s) with the customer's payment method", retry.len()));
+                }
+            }
         }
         Current::Nothing(why) => outcomes.push(why),
     }
@@ -131,6 +138,7 @@ pub async fn receive(t: &Tollgate, stripe: &Stripe, signature: Option<&str>, pay
     db::stripe::set_outcome(&mut *tx, id, &outcome).await.map_err(Error::from)?;
     tx.commit().await.map_err(Error::from)?;
     tracing::info!(event = id, kind, outcome = outcome.as_str(), "Stripe event processed");
+    retry_payments(stripe, &retry).await;
     Ok(Received::Processed { id: id.to_owned(), outcome })
 }
 
@@ -189,6 +197,18 @@ async fn fetch(stripe: &Stripe, kind: &str, object_id: &str) -> Result<Current, 
         "payment_intent.succeeded" | "payment_intent.payment_failed" => Current::Nothing("recorded: the invoice events carry the payment".into()),
         other => Current::Nothing(format!("ignored: Tollgate does not act on {other}")),
     })
+}
+
+/// A customer who changed their payment method while past due: pay the open invoices
+/// with it now rather than at Stripe's next scheduled retry. The outcome arrives as
+/// `invoice.paid` or `invoice.payment_failed`; a refusal here is only logged.
+async fn retry_payments(stripe: &Stripe, invoices: &[String]) {
+    for invoice in invoices {
+        match PayInvoice::new(invoice.as_str()).send(stripe.client()).await {
+            Ok(paid) => tracing::info!(invoice = invoice.as_str(), status = ?paid.status, "past-due invoice retried"),
+            Err(e) => tracing::warn!(invoice = invoice.as_str(), error = %e, "past-due invoice retry refused"),
+        }
+    }
 }
 
 /// The trial-ending notice, three days before (Stripe's timing).
