@@ -299,6 +299,12 @@ async fn the_pages_send_a_paid_plan_to_checkout_and_the_return_page_waits_for_th
     let (plan, status, provider, _) = live(&pool, c.account_id).await;
     assert_eq!((plan.as_str(), status.as_str(), provider.as_str()), ("pro", "trialing", "stripe"), "the free subscription moved to Stripe");
 
+    // A card-paid plan is not changed behind Stripe's back: choosing Free is refused.
+    let refused = s.app.http.post(s.app.url("/_fn/choose_plan")).header("cookie", &cookie)
+        .form(&[("plan", "free"), ("interval", "month")]).send().await.unwrap();
+    assert!(refused.text().await.unwrap().contains("pays by card through Stripe"));
+    assert_eq!(live(&pool, c.account_id).await.0, "pro");
+
     // Only the paying account's owner or admins learn the outcome.
     let session_id = path.split("session_id=").nth(1).unwrap().to_owned();
     let other = s.app.customer(None).await;
@@ -307,4 +313,27 @@ async fn the_pages_send_a_paid_plan_to_checkout_and_the_return_page_waits_for_th
     assert!(matches!(outcome, Outcome::Other(_)) && body.contains("NotFound"), "{outcome:?} {body}");
     let (outcome, _) = fn_outcome(call(&s.app, "checkout_status", None, &[("session_id", session_id)]).await).await;
     assert_eq!(outcome, Outcome::SignIn);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_organization_pays_per_seat_and_its_card_paid_plan_is_not_changed_behind_stripes_back(pool: PgPool) {
+    use tollgate::service::{organizations, plans};
+    let s = spawn_with_stripe(pool.clone()).await;
+    let stripe = s.app.tollgate.stripe.clone().unwrap();
+    sync::sync(&s.app.tollgate, &stripe).await.unwrap();
+    let owner = s.app.customer(None).await;
+    let org = organizations::create(&pool, "Seat Co", "seat-co", "billing@seat.test", owner.user_id, &Actor::Cli).await.unwrap();
+    let started = checkout::start(&s.app.tollgate, org, owner.user_id, &Actor::user(owner.user_id), "team", Interval::Month, Utc::now()).await.unwrap();
+    assert_eq!(s.pay(&started.url, "4242424242424242").await.status().as_u16(), 303);
+    s.settle().await;
+    let (plan, _, provider, _) = live(&pool, org).await;
+    assert_eq!((plan.as_str(), provider.as_str()), ("team", "stripe"));
+    let seats: i32 = sqlx::query_scalar("SELECT seats FROM subscriptions WHERE account_id = $1 AND status <> 'canceled'").bind(org).fetch_one(&pool).await.unwrap();
+    assert_eq!(seats, 1, "one member: Stripe's quantity is the seat count");
+
+    let more_seats = organizations::seats::set_seats(&s.app.tollgate, org, owner.user_id, 5, &Actor::user(owner.user_id), Utc::now()).await;
+    assert!(matches!(more_seats, Err(Error::Conflict(_))), "{more_seats:?}");
+    let other_plan = plans::choose(&s.app.tollgate, org, "enterprise", Interval::Month, plans::Chooser::Operator, &Actor::Cli, Utc::now()).await;
+    assert!(matches!(other_plan, Err(Error::Conflict(_))), "{other_plan:?}");
+    assert_eq!(live(&pool, org).await.0, "team", "nothing changed");
 }

@@ -38,7 +38,8 @@ fn choosable<'c>(catalog: &'c Catalog, key: &str, interval: Interval, who: Choos
 ///
 /// # Errors
 /// [`Error::Invalid`] for an unknown, non-self-serve or unpriced plan;
-/// [`Error::Conflict`] when already on that plan and interval;
+/// [`Error::Conflict`] when already on that plan and interval, or when the live
+/// subscription is billed by Stripe;
 /// [`Error::Forbidden`] for a customer who is not the owner.
 pub async fn choose(
     t: &Tollgate,
@@ -62,6 +63,10 @@ pub async fn choose(
     }
     let trial_used = account.trial_used_at.is_some();
     let current = db::subscriptions::live_for_account(&mut *tx, account_id).await?;
+    if current.as_ref().is_some_and(|s| s.provider == "stripe") {
+        // Stripe bills it: a local change would leave Stripe charging the old plan.
+        return Err(Error::Conflict("This account pays by card through Stripe; changing a card-paid plan in Tollgate is not available yet.".into()));
+    }
     let seats = match account.kind.as_str() {
         // A seat for each member and pending invitation (see organizations::seats).
         "organization" => super::organizations::seats::demand(&mut tx, account_id, now).await?,

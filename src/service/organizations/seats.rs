@@ -68,7 +68,8 @@ pub async fn seat_use(t: &Tollgate, db: &mut sqlx::PgConnection, account_id: Uui
 /// # Errors
 /// [`Error::NotFound`] for non-members; [`Error::Forbidden`] for anyone but the
 /// owner; [`Error::Invalid`] (field `seats`) below the seats in use or above
-/// [`MAX_SEATS`]; [`Error::Conflict`] without a live subscription.
+/// [`MAX_SEATS`]; [`Error::Conflict`] without a live subscription, or when Stripe bills it
+/// (seat sync with Stripe is not built yet).
 pub async fn set_seats(t: &Tollgate, account_id: Uuid, by: Uuid, seats: i32, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
     let mut tx = t.pool.begin().await?;
     db::memberships::lock_account(&mut *tx, account_id).await?;
@@ -85,6 +86,9 @@ pub async fn set_seats(t: &Tollgate, account_id: Uuid, by: Uuid, seats: i32, act
     let sub = db::subscriptions::live_for_account(&mut *tx, account_id)
         .await?
         .ok_or_else(|| Error::Conflict("Choose a team plan first; seats are bought with it.".into()))?;
+    if sub.provider == "stripe" {
+        return Err(Error::Conflict("Seats of a card-paid plan are billed by Stripe; changing them in Tollgate is not available yet.".into()));
+    }
     if sub.seats == seats {
         return Ok(());
     }
