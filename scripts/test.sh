@@ -80,10 +80,7 @@ STRIPE_DOUBLE_LISTEN=127.0.0.1:12111 STRIPE_DOUBLE_API_KEY=sk_test_e2e STRIPE_DO
     STRIPE_DOUBLE_WEBHOOK_URL=http://127.0.0.1:3102/webhooks/stripe RUST_LOG=warn \
     "$CARGO_TARGET_DIR/debug/stripe-double" >"$TG_DATA/e2e/stripe-double.log" 2>&1 &
 servers+=($!)
-for _ in $(seq 1 100); do
-    curl -fsS "$double_url/_double/health" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+tg_wait_url "$double_url/_double/health"
 env "${stripe_env[@]}" DATABASE_URL=$e2e_db "$bin" stripe sync
 env "${stripe_env[@]}" DATABASE_URL=$e2e_db TOLLGATE_LISTEN=127.0.0.1:3102 RUST_LOG=warn \
     TOLLGATE_SMTP_HOST=127.0.0.1 TOLLGATE_SMTP_PORT=$smtp_port TOLLGATE_SMTP_TLS=none \

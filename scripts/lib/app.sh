@@ -34,12 +34,17 @@ tg_prepare_db() {
 
 # Waits until a server answers /readyz (at most $2 seconds, default 60).
 tg_wait_ready() {
+    tg_wait_url "$1/readyz" "${2:-60}"
+}
+
+# Waits until GET $1 succeeds (at most $2 seconds, default 60).
+tg_wait_url() {
     local url=$1 limit=${2:-60} i
     for ((i = 0; i < limit * 4; i++)); do
-        curl -fsS "$url/readyz" >/dev/null 2>&1 && return 0
+        curl -fsS "$url" >/dev/null 2>&1 && return 0
         sleep 0.25
     done
-    tg_die "the server at $url did not become ready"
+    tg_die "$url did not answer"
 }
 
 # A database URL on the same server as DATABASE_URL, for database $1.

@@ -56,25 +56,6 @@ pub async fn set_outcome(db: impl PgExecutor<'_>, id: &str, outcome: &str) -> Re
     Ok(())
 }
 
-/// A processed event.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct EventRow {
-    pub id: String,
-    #[sqlx(rename = "type")]
-    pub kind: String,
-    pub created: DateTime<Utc>,
-    pub outcome: String,
-    pub processed_at: DateTime<Utc>,
-}
-
-/// The newest `limit` processed events.
-pub async fn recent_events(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<EventRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, type, created, outcome, processed_at FROM stripe_events ORDER BY processed_at DESC, id LIMIT $1")
-        .bind(limit)
-        .fetch_all(db)
-        .await
-}
-
 /// Records that Checkout session `session_id` of `account_id` completed.
 pub async fn record_checkout(db: impl PgExecutor<'_>, session_id: &str, account_id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO stripe_checkouts (session_id, account_id) VALUES ($1, $2) ON CONFLICT (session_id) DO NOTHING")

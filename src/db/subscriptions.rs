@@ -340,45 +340,34 @@ pub async fn by_provider_id(db: impl PgExecutor<'_>, provider_subscription_id: &
         .await
 }
 
-/// Inserts a subscription billed by Stripe; when it is past due, its grace period
-/// ends at `grace_until`.
-pub async fn insert_stripe(db: impl PgExecutor<'_>, id: Uuid, account_id: Uuid, s: &StripeState<'_>, now: DateTime<Utc>, grace_until: DateTime<Utc>) -> Result<(), sqlx::Error> {
+/// Stores subscription `id` of `account_id` in Stripe's state `s`: inserts it, or
+/// brings an existing row there (a manual one moves to Stripe). When it becomes past
+/// due its grace period ends at `grace_until`, kept while it stays past due and cleared
+/// when it no longer is; leaving a trial records `trial_ended_at`.
+pub async fn save_stripe(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    account_id: Uuid,
+    s: &StripeState<'_>,
+    now: DateTime<Utc>,
+    grace_until: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO subscriptions (id, account_id, plan_key, interval, seats, status, provider, provider_subscription_id, cycle_anchor,
              trial_end, cancel_at_period_end, canceled_at, grace_until, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'stripe', $7, $8, $9, $10, $11, CASE WHEN $6 = 'past_due' THEN $13 END, $12)",
+         VALUES ($1, $2, $3, $4, $5, $6, 'stripe', $7, $8, $9, $10, $11, CASE WHEN $6 = 'past_due' THEN $13 END, $12)
+         ON CONFLICT (id) DO UPDATE SET plan_key = EXCLUDED.plan_key, interval = EXCLUDED.interval, seats = EXCLUDED.seats,
+             status = EXCLUDED.status, provider = 'stripe', provider_subscription_id = EXCLUDED.provider_subscription_id,
+             cycle_anchor = EXCLUDED.cycle_anchor, trial_end = EXCLUDED.trial_end,
+             cancel_at_period_end = EXCLUDED.cancel_at_period_end, canceled_at = EXCLUDED.canceled_at,
+             grace_until = CASE WHEN EXCLUDED.status <> 'past_due' THEN NULL
+                                WHEN subscriptions.status = 'past_due' THEN coalesce(subscriptions.grace_until, $13) ELSE $13 END,
+             trial_ended_at = CASE WHEN subscriptions.status = 'trialing' AND EXCLUDED.status <> 'trialing' THEN $12
+                                   ELSE subscriptions.trial_ended_at END,
+             updated_at = now()",
     )
     .bind(id)
     .bind(account_id)
-    .bind(s.plan_key)
-    .bind(s.interval.as_str())
-    .bind(s.seats)
-    .bind(s.status.as_str())
-    .bind(s.provider_subscription_id)
-    .bind(s.cycle_anchor)
-    .bind(s.trial_end)
-    .bind(s.cancel_at_period_end)
-    .bind(s.canceled_at)
-    .bind(now)
-    .bind(grace_until)
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-/// Brings subscription `id` to Stripe's state (a manual one moves to Stripe). When it
-/// becomes past due its grace period ends at `grace_until` (kept while it stays past
-/// due); it is cleared when it no longer is.
-pub async fn update_from_stripe(db: impl PgExecutor<'_>, id: Uuid, s: &StripeState<'_>, now: DateTime<Utc>, grace_until: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE subscriptions SET plan_key = $2, interval = $3, seats = $4, status = $5, provider = 'stripe', provider_subscription_id = $6,
-             cycle_anchor = $7, trial_end = $8, cancel_at_period_end = $9, canceled_at = $10,
-             grace_until = CASE WHEN $5 <> 'past_due' THEN NULL WHEN status = 'past_due' THEN coalesce(grace_until, $12) ELSE $12 END,
-             trial_ended_at = CASE WHEN status = 'trialing' AND $5 <> 'trialing' THEN $11 ELSE trial_ended_at END,
-             updated_at = now()
-         WHERE id = $1",
-    )
-    .bind(id)
     .bind(s.plan_key)
     .bind(s.interval.as_str())
     .bind(s.seats)

@@ -147,15 +147,6 @@ fn metadata(account_id: Uuid) -> HashMap<String, String> {
     HashMap::from([("account_id".to_owned(), account_id.to_string())])
 }
 
-/// Whether the Checkout session `session_id` of `account_id` has been turned into
-/// the account's subscription by the webhooks yet.
-///
-/// # Errors
-/// Database errors.
-pub async fn completed(t: &Tollgate, account_id: Uuid, session_id: &str) -> Result<bool, Error> {
-    Ok(db::stripe::checkout_account(&t.pool, session_id).await? == Some(account_id))
-}
-
 /// The account whose Checkout session `session_id` completed, `None` while it has
 /// not (the return page polls this; the caller checks who may see the account).
 ///

@@ -83,29 +83,24 @@ pub async fn subscription(
             _ => None,
         },
     };
-    let (id, before) = match &existing {
-        Some(row) => {
-            let unchanged = row.provider == "stripe"
-                && row.plan_key == state.plan_key
-                && row.interval == interval.as_str()
-                && row.seats == state.seats
-                && row.status() == status
-                && row.cycle_anchor == anchor
-                && row.trial_end == state.trial_end
-                && row.cancel_at_period_end == state.cancel_at_period_end;
-            if unchanged {
-                return Ok(format!("subscription {} unchanged", row.id));
-            }
-            db::subscriptions::update_from_stripe(&mut **tx, row.id, &state, now, now + grace).await?;
-            (row.id, Some(row))
+    let before = existing.as_ref();
+    if let Some(row) = before {
+        let unchanged = row.provider == "stripe"
+            && row.plan_key == state.plan_key
+            && row.interval == interval.as_str()
+            && row.seats == state.seats
+            && row.status() == status
+            && row.cycle_anchor == anchor
+            && row.trial_end == state.trial_end
+            && row.cancel_at_period_end == state.cancel_at_period_end;
+        if unchanged {
+            return Ok(format!("subscription {} unchanged", row.id));
         }
-        None if !status.is_live() => return Ok("ignored: the subscription ended before Tollgate saw it".into()),
-        None => {
-            let id = Uuid::now_v7();
-            db::subscriptions::insert_stripe(&mut **tx, id, account_id, &state, now, now + grace).await?;
-            (id, None)
-        }
-    };
+    } else if !status.is_live() {
+        return Ok("ignored: the subscription ended before Tollgate saw it".into());
+    }
+    let id = before.map_or_else(Uuid::now_v7, |row| row.id);
+    db::subscriptions::save_stripe(&mut **tx, id, account_id, &state, now, now + grace).await?;
     if status == Status::Trialing {
         db::accounts::mark_trial_used(&mut **tx, account_id).await?;
     }
@@ -216,6 +211,17 @@ async fn past_due(
     Ok(())
 }
 
+/// The Stripe subscription an invoice bills: its parent's subscription details, or
+/// the older top-level `subscription` field.
+pub(super) fn subscription_of(invoice: &Invoice) -> Option<String> {
+    invoice
+        .parent
+        .as_ref()
+        .and_then(|p| p.subscription_details.as_ref())
+        .map(|d| d.subscription.id().as_str().to_owned())
+        .or_else(|| invoice.subscription.as_ref().map(|s| s.id().as_str().to_owned()))
+}
+
 /// Writes `invoice`'s current state (number, lines, amounts, status, hosted page and
 /// PDF) for the account billed as its customer.
 ///
@@ -243,13 +249,7 @@ pub async fn invoice(tx: &mut db::Tx<'_>, invoice: &Invoice) -> Result<Outcome, 
         Some("uncollectible") => InvoiceStatus::Uncollectible,
         _ => InvoiceStatus::Draft,
     };
-    let subscription_stripe_id = invoice
-        .parent
-        .as_ref()
-        .and_then(|p| p.subscription_details.as_ref())
-        .map(|d| d.subscription.id().as_str().to_owned())
-        .or_else(|| invoice.subscription.as_ref().map(|s| s.id().as_str().to_owned()));
-    let subscription = match &subscription_stripe_id {
+    let subscription = match &subscription_of(invoice) {
         Some(sid) => db::subscriptions::by_provider_id(&mut **tx, sid).await?,
         None => None,
     };

@@ -176,13 +176,7 @@ async fn fetch(stripe: &Stripe, kind: &str, object_id: &str) -> Result<Current, 
         k if k.starts_with("customer.subscription.") && HANDLED.contains(&k) => Current::Subscription(subscription(object_id.to_owned()).await?),
         k if k.starts_with("invoice.") && HANDLED.contains(&k) => {
             let invoice = RetrieveInvoice::new(object_id).send(client).await.map_err(|e| failed("retrieve invoice", e))?;
-            let sub_id = invoice
-                .parent
-                .as_ref()
-                .and_then(|p| p.subscription_details.as_ref())
-                .map(|d| d.subscription.id().as_str().to_owned())
-                .or_else(|| invoice.subscription.as_ref().map(|s| s.id().as_str().to_owned()));
-            let sub = match sub_id {
+            let sub = match mirror::subscription_of(&invoice) {
                 Some(id) => Some(subscription(id).await?),
                 None => None,
             };
