@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/billing") view=BillingPage ssr=SsrMode::Async/>
                     <Route path=path!("/billing/change") view=ChangePlanPage ssr=SsrMode::Async/>
+                    <Route path=path!("/billing/cancel") view=CancelSubscriptionPage ssr=SsrMode::Async/>
                     <Route path=path!("/billing/checkout") view=CheckoutReturnPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>

@@ -172,7 +172,20 @@ pub struct ChangePreview {
     pub status_after: String,
     /// Meters whose current usage is above the new plan's limits.
     pub over_limits: Vec<String>,
-    /// What the change adds to (`+$25.00`) or takes off (`-$14.50`) the next
-    /// invoice for the rest of this period; `None` when nothing is prorated (a trial).
+    /// The proration for the rest of this period: `+$25.00` owed, `-$14.50`
+    /// credited; `None` when nothing is prorated (a trial, a change at period end).
     pub proration: Option<String>,
+    /// How the proration is collected ("Charged now to your card", "On your next
+    /// invoice").
+    pub proration_label: String,
+    /// The provider's proration lines (description, signed amount), e.g. Stripe's
+    /// "Unused time on …" and "Remaining time on …".
+    pub lines: Vec<(String, String)>,
+    /// `now` or `period_end`: when the previewed change applies.
+    pub timing: String,
+    /// When the change applies, for display (`2026-12-01`, or "at once").
+    pub effective: String,
+    /// For a downgrade of an active subscription: the period end (`2026-12-01`),
+    /// offered as the other time to make it.
+    pub period_end_option: Option<String>,
 }

@@ -299,10 +299,11 @@ async fn the_pages_send_a_paid_plan_to_checkout_and_the_return_page_waits_for_th
     let (plan, status, provider, _) = live(&pool, c.account_id).await;
     assert_eq!((plan.as_str(), status.as_str(), provider.as_str()), ("pro", "trialing", "stripe"), "the free subscription moved to Stripe");
 
-    // A card-paid plan is not changed behind Stripe's back: choosing Free is refused.
+    // Free has no Stripe price: moving there is a cancellation, and the page says so.
     let refused = s.app.http.post(s.app.url("/_fn/choose_plan")).header("cookie", &cookie)
         .form(&[("plan", "free"), ("interval", "month")]).send().await.unwrap();
-    assert!(refused.text().await.unwrap().contains("pays by card through Stripe"));
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("Free cannot be paid by card") && text.contains("cancel your subscription"), "{text}");
     assert_eq!(live(&pool, c.account_id).await.0, "pro");
 
     // Only the paying account's owner or admins learn the outcome.
@@ -316,7 +317,7 @@ async fn the_pages_send_a_paid_plan_to_checkout_and_the_return_page_waits_for_th
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn an_organization_pays_per_seat_and_its_card_paid_plan_is_not_changed_behind_stripes_back(pool: PgPool) {
+async fn an_organization_pays_per_seat_and_its_seats_are_stripes_quantity(pool: PgPool) {
     use tollgate::service::{organizations, plans};
     let s = spawn_with_stripe(pool.clone()).await;
     let stripe = s.app.tollgate.stripe.clone().unwrap();
@@ -331,8 +332,21 @@ async fn an_organization_pays_per_seat_and_its_card_paid_plan_is_not_changed_beh
     let seats: i32 = sqlx::query_scalar("SELECT seats FROM subscriptions WHERE account_id = $1 AND status <> 'canceled'").bind(org).fetch_one(&pool).await.unwrap();
     assert_eq!(seats, 1, "one member: Stripe's quantity is the seat count");
 
-    let more_seats = organizations::seats::set_seats(&s.app.tollgate, org, owner.user_id, 5, &Actor::user(owner.user_id), Utc::now()).await;
-    assert!(matches!(more_seats, Err(Error::Conflict(_))), "{more_seats:?}");
+    // Seats bought in Tollgate are Stripe's quantity (seat sync), applied at once.
+    let sub_id = live(&pool, org).await.3.unwrap();
+    organizations::seats::set_seats(&s.app.tollgate, org, owner.user_id, 5, &Actor::user(owner.user_id), Utc::now()).await.expect("seats through Stripe");
+    let quantity = |s: &StripeApp| s.double.with_store(|st| st.render_subscription(&sub_id)).unwrap()["items"]["data"][0]["quantity"].as_u64();
+    assert_eq!(quantity(&s), Some(5));
+    s.settle().await;
+    let seats: i32 = sqlx::query_scalar("SELECT seats FROM subscriptions WHERE account_id = $1 AND status <> 'canceled'").bind(org).fetch_one(&pool).await.unwrap();
+    assert_eq!(seats, 5);
+    let too_few = organizations::seats::set_seats(&s.app.tollgate, org, owner.user_id, 0, &Actor::user(owner.user_id), Utc::now()).await;
+    assert!(matches!(too_few, Err(Error::Invalid { .. })), "{too_few:?}");
+    assert_eq!(quantity(&s), Some(5), "a refused change reaches Stripe neither");
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE account_id = $1 AND action = 'subscription.seats_changed'").bind(org).fetch_one(&pool).await.unwrap();
+    assert_eq!(audited, 1);
+
+    // The manual provider's own path refuses a Stripe-billed subscription outright.
     let other_plan = plans::choose(&s.app.tollgate, org, "enterprise", Interval::Month, plans::Chooser::Operator, &Actor::Cli, Utc::now()).await;
     assert!(matches!(other_plan, Err(Error::Conflict(_))), "{other_plan:?}");
     assert_eq!(live(&pool, org).await.0, "team", "nothing changed");

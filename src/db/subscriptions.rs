@@ -25,6 +25,15 @@ pub struct SubscriptionRow {
     /// Whether the plan's entitlements apply, as the database read it at the
     /// query's time: trialing, active, or past due within the grace period.
     pub entitled: bool,
+    /// A plan change waiting for the period end: plan key, `month`/`year`, and the
+    /// instant (UTC) it applies; all three or none.
+    pub scheduled_plan_key: Option<String>,
+    pub scheduled_interval: Option<String>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// With `cancel_at_period_end`: the instant (UTC) the subscription ends.
+    pub cancel_at: Option<DateTime<Utc>>,
+    /// Stripe's `sub_…` when the `stripe` provider bills it.
+    pub provider_subscription_id: Option<String>,
 }
 
 impl SubscriptionRow {
@@ -43,10 +52,16 @@ impl SubscriptionRow {
     pub fn terms(&self) -> PlanTerms {
         PlanTerms { status: self.status(), trial_end: self.trial_end, cycle: self.cycle() }
     }
+
+    /// The plan change waiting for the period end, if any: plan key, interval, when.
+    pub fn scheduled(&self) -> Option<(&str, Interval, DateTime<Utc>)> {
+        Some((self.scheduled_plan_key.as_deref()?, self.scheduled_interval.as_deref()?.parse().ok()?, self.scheduled_at?))
+    }
 }
 
 const COLUMNS: &str = "id, account_id, plan_key, interval, seats, status, provider, cycle_anchor, trial_end, cancel_at_period_end, created_at,
-     grace_until, (status IN ('trialing', 'active') OR (status = 'past_due' AND grace_until > now())) AS entitled";
+     grace_until, (status IN ('trialing', 'active') OR (status = 'past_due' AND grace_until > now())) AS entitled,
+     scheduled_plan_key, scheduled_interval, scheduled_at, cancel_at, provider_subscription_id";
 
 /// The account's live (not canceled) subscription.
 pub async fn live_for_account(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<SubscriptionRow>, sqlx::Error> {
@@ -98,7 +113,8 @@ pub async fn insert(
 pub async fn update_plan(db: impl PgExecutor<'_>, id: Uuid, plan_key: &str, seats: i32, terms: &PlanTerms) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE subscriptions SET plan_key = $2, interval = $3, seats = $4, status = $5, cycle_anchor = $6, trial_end = $7,
-             cancel_at_period_end = false, updated_at = now()
+             cancel_at_period_end = false, cancel_at = NULL,
+             scheduled_plan_key = NULL, scheduled_interval = NULL, scheduled_at = NULL, updated_at = now()
          WHERE id = $1",
     )
     .bind(id)
@@ -174,6 +190,62 @@ pub async fn history(db: impl PgExecutor<'_>, account_id: Uuid, limit: i64) -> R
     )
     .bind(account_id)
     .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Schedules (or with `None` clears) a plan change of subscription `id` at the
+/// period end: `(plan_key, interval, at)`.
+pub async fn set_schedule(db: impl PgExecutor<'_>, id: Uuid, schedule: Option<(&str, Interval, DateTime<Utc>)>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE subscriptions SET scheduled_plan_key = $2, scheduled_interval = $3, scheduled_at = $4, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(schedule.map(|s| s.0))
+        .bind(schedule.map(|s| s.1.as_str()))
+        .bind(schedule.map(|s| s.2))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets subscription `id` to end at `cancel_at` (its period end), dropping any
+/// scheduled plan change, or with `None` keeps it going (reactivation).
+pub async fn set_cancel_at(db: impl PgExecutor<'_>, id: Uuid, cancel_at: Option<DateTime<Utc>>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE subscriptions SET cancel_at_period_end = $2 IS NOT NULL, cancel_at = $2,
+             scheduled_plan_key = CASE WHEN $2 IS NULL THEN scheduled_plan_key END,
+             scheduled_interval = CASE WHEN $2 IS NULL THEN scheduled_interval END,
+             scheduled_at = CASE WHEN $2 IS NULL THEN scheduled_at END, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(cancel_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Manual-provider subscriptions set to cancel at a period end that has come by
+/// `now`: they end at that instant. Returns `(id, account_id, plan_key, ended_at)`.
+pub async fn end_canceled(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> Result<Vec<(Uuid, Uuid, String, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE subscriptions SET status = 'canceled', canceled_at = cancel_at, trial_ended_at = CASE WHEN status = 'trialing' THEN cancel_at ELSE trial_ended_at END,
+             trial_end = CASE WHEN status = 'trialing' THEN NULL ELSE trial_end END, updated_at = now()
+         WHERE provider = 'manual' AND cancel_at_period_end AND cancel_at <= $1 AND status <> 'canceled'
+         RETURNING id, account_id, plan_key, cancel_at",
+    )
+    .bind(now)
+    .fetch_all(db)
+    .await
+}
+
+/// Manual-provider subscriptions whose scheduled plan change is due by `now`
+/// (at most 100, the oldest first).
+pub async fn due_schedules(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM subscriptions WHERE provider = 'manual' AND scheduled_at <= $1 AND status <> 'canceled'
+         ORDER BY scheduled_at LIMIT 100"
+    ))
+    .bind(now)
     .fetch_all(db)
     .await
 }
@@ -328,8 +400,13 @@ pub struct StripeState<'a> {
     /// Set exactly when `status` is trialing.
     pub trial_end: Option<DateTime<Utc>>,
     pub cancel_at_period_end: bool,
+    /// With `cancel_at_period_end`: when it ends (Stripe's `cancel_at`).
+    pub cancel_at: Option<DateTime<Utc>>,
     /// Set exactly when `status` is canceled.
     pub canceled_at: Option<DateTime<Utc>>,
+    /// Whether a scheduled plan change stays (Stripe bills its price from the next
+    /// period while Tollgate keeps the current plan until then); `false` clears it.
+    pub keep_schedule: bool,
 }
 
 /// The subscription billed as Stripe subscription `provider_subscription_id`.
@@ -354,12 +431,15 @@ pub async fn save_stripe(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO subscriptions (id, account_id, plan_key, interval, seats, status, provider, provider_subscription_id, cycle_anchor,
-             trial_end, cancel_at_period_end, canceled_at, grace_until, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'stripe', $7, $8, $9, $10, $11, CASE WHEN $6 = 'past_due' THEN $13 END, $12)
+             trial_end, cancel_at_period_end, canceled_at, grace_until, created_at, cancel_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'stripe', $7, $8, $9, $10, $11, CASE WHEN $6 = 'past_due' THEN $13 END, $12, $14)
          ON CONFLICT (id) DO UPDATE SET plan_key = EXCLUDED.plan_key, interval = EXCLUDED.interval, seats = EXCLUDED.seats,
              status = EXCLUDED.status, provider = 'stripe', provider_subscription_id = EXCLUDED.provider_subscription_id,
              cycle_anchor = EXCLUDED.cycle_anchor, trial_end = EXCLUDED.trial_end,
-             cancel_at_period_end = EXCLUDED.cancel_at_period_end, canceled_at = EXCLUDED.canceled_at,
+             cancel_at_period_end = EXCLUDED.cancel_at_period_end, canceled_at = EXCLUDED.canceled_at, cancel_at = EXCLUDED.cancel_at,
+             scheduled_plan_key = CASE WHEN $15 AND NOT EXCLUDED.cancel_at_period_end THEN subscriptions.scheduled_plan_key END,
+             scheduled_interval = CASE WHEN $15 AND NOT EXCLUDED.cancel_at_period_end THEN subscriptions.scheduled_interval END,
+             scheduled_at = CASE WHEN $15 AND NOT EXCLUDED.cancel_at_period_end THEN subscriptions.scheduled_at END,
              grace_until = CASE WHEN EXCLUDED.status <> 'past_due' THEN NULL
                                 WHEN subscriptions.status = 'past_due' THEN coalesce(subscriptions.grace_until, $13) ELSE $13 END,
              trial_ended_at = CASE WHEN subscriptions.status = 'trialing' AND EXCLUDED.status <> 'trialing' THEN $12
@@ -379,6 +459,8 @@ pub async fn save_stripe(
     .bind(s.canceled_at)
     .bind(now)
     .bind(grace_until)
+    .bind(s.cancel_at.filter(|_| s.cancel_at_period_end))
+    .bind(s.keep_schedule)
     .execute(db)
     .await?;
     Ok(())

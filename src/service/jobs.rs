@@ -1,5 +1,6 @@
 //! Background upkeep, once a minute in every `tollgate serve` process (each step is
-//! safe to run concurrently): ending manual trials, and pruning rate windows, failed
+//! safe to run concurrently): ending manual trials, applying the manual provider's
+//! period-end plan changes and cancellations, and pruning rate windows, failed
 //! log-ins, password-reset requests and links, and expired sessions; and once an
 //! hour the manual provider's invoice run for last month and this one (periods
 //! that closed so far), which issues nothing twice.
@@ -23,6 +24,11 @@ pub async fn run(t: Tollgate) {
         tick.tick().await;
         if let Err(e) = once(&t).await {
             tracing::warn!(error = %e, "background upkeep failed; retrying next minute");
+        }
+        match super::provider::manual::apply_due(&t, Utc::now()).await {
+            Ok(done) if done != Default::default() => tracing::info!(changed = done.changed, ended = done.ended, "period-end changes applied"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "period-end changes failed; retrying next minute"),
         }
         if passes.is_multiple_of(INVOICE_RUN_EVERY) {
             invoice_runs(&t).await;

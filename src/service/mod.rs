@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod organizations;
 pub mod password_reset;
 pub mod plans;
+pub mod provider;
 mod retry;
 pub mod stripe;
 pub mod usage;

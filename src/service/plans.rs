@@ -18,7 +18,7 @@ pub enum Chooser {
     Operator,
 }
 
-fn choosable<'c>(catalog: &'c Catalog, key: &str, interval: Interval, who: Chooser) -> Result<&'c Plan, Error> {
+pub(crate) fn choosable<'c>(catalog: &'c Catalog, key: &str, interval: Interval, who: Chooser) -> Result<&'c Plan, Error> {
     let plan = catalog.plan(key).ok_or_else(|| Error::invalid("plan", format!("There is no plan \"{key}\".")))?;
     if who == Chooser::Customer && (!plan.self_serve || !plan.public) {
         return Err(Error::invalid("plan", format!("{} is arranged with our sales team.", plan.name)));
@@ -50,6 +50,33 @@ pub async fn choose(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<SubscriptionRow, Error> {
+    apply(t, account_id, plan_key, interval, who, actor, now, Applying::Chosen).await?
+        .ok_or_else(|| Error::Internal("a chosen plan was not applied".into()))
+}
+
+/// Whether [`apply`] makes a change chosen now or the one scheduled for `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Applying {
+    /// Chosen now: prorated against the current period.
+    Chosen,
+    /// The change scheduled for the period end that `now` is: applied only if it is
+    /// still the scheduled one, without proration (the new period starts on it).
+    Scheduled,
+}
+
+/// [`choose`], or the scheduled change when `applying` says so (`None`: nothing
+/// was scheduled any more).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn apply(
+    t: &Tollgate,
+    account_id: Uuid,
+    plan_key: &str,
+    interval: Interval,
+    who: Chooser,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    applying: Applying,
+) -> Result<Option<SubscriptionRow>, Error> {
     let catalog = t.catalog.get()?;
     let plan = choosable(&catalog, plan_key, interval, who)?;
     let mut tx = t.pool.begin().await?;
@@ -63,6 +90,9 @@ pub async fn choose(
     }
     let trial_used = account.trial_used_at.is_some();
     let current = db::subscriptions::live_for_account(&mut *tx, account_id).await?;
+    if applying == Applying::Scheduled && current.as_ref().and_then(|s| s.scheduled()) != Some((plan.key.as_str(), interval, now)) {
+        return Ok(None);
+    }
     if current.as_ref().is_some_and(|s| s.provider == "stripe") {
         // Stripe bills it: a local change would leave Stripe charging the old plan.
         return Err(Error::Conflict("This account pays by card through Stripe; changing a card-paid plan in Tollgate is not available yet.".into()));
@@ -83,7 +113,9 @@ pub async fn choose(
             let terms = subscription::change(&old, plan, interval, now, trial_used);
             db::subscriptions::update_plan(&mut *tx, sub.id, plan.key.as_str(), seats, &terms).await?;
             let from_interval = sub.interval.parse().unwrap_or(Interval::Month);
-            proration = change_proration(&catalog, sub, plan, interval, seats, &terms, now);
+            if applying == Applying::Chosen {
+                proration = change_proration(&catalog, sub, plan, interval, seats, &terms, now);
+            }
             (sub.id, terms, Some((sub.plan_key.as_str(), from_interval, old.status)), Some(old.cycle))
         }
         None => {
@@ -127,6 +159,7 @@ pub async fn choose(
                 "status": terms.status.as_str(),
                 "trial_end": terms.trial_end,
                 "provider": "manual",
+                "scheduled": applying == Applying::Scheduled,
             }),
         },
     )
@@ -136,9 +169,11 @@ pub async fn choose(
     }
     db::usage::notify_changed(&mut *tx, &[account_id]).await?;
     tx.commit().await?;
-    db::subscriptions::live_for_account(&t.pool, account_id)
-        .await?
-        .ok_or_else(|| Error::Internal("subscription vanished after commit".into()))
+    Ok(Some(
+        db::subscriptions::live_for_account(&t.pool, account_id)
+            .await?
+            .ok_or_else(|| Error::Internal("subscription vanished after commit".into()))?,
+    ))
 }
 
 /// What changing `sub` to `plan` on `interval` with `seats` at `now` owes for the

@@ -74,6 +74,11 @@ pub struct PlanLine {
     pub period_end: DateTime<Utc>,
     /// End of the trial, while trialing.
     pub trial_end: Option<DateTime<Utc>>,
+    /// When a subscription canceled at its period end ends (UTC).
+    pub ends_at: Option<DateTime<Utc>>,
+    /// The plan change waiting for the period end: new plan's name and interval, and
+    /// when it applies.
+    pub scheduled: Option<(String, DateTime<Utc>)>,
 }
 
 /// One subscription in the admin list.

@@ -5,7 +5,8 @@ use crate::components::gate::Gate;
 use crate::components::invoices::InvoiceTable;
 use crate::components::pager::Pager;
 use crate::format::date;
-use crate::server::billing::billing_overview;
+use crate::components::form::{action_error, FormAlert, Submit};
+use crate::server::billing::{billing_overview, KeepCurrentPlan, ReactivateSubscription};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -15,6 +16,10 @@ use leptos_router::hooks::use_query_map;
 pub fn BillingPage() -> impl IntoView {
     let query = use_query_map();
     let data = Resource::new_blocking(move || query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1)), |page| billing_overview(Some(page)));
+    let reactivate = ServerAction::<ReactivateSubscription>::new();
+    let keep = ServerAction::<KeepCurrentPlan>::new();
+    let reactivate_error = action_error(reactivate);
+    let keep_error = action_error(keep);
     view! {
         <Title text="Billing · Tollgate"/>
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
@@ -37,8 +42,29 @@ pub fn BillingPage() -> impl IntoView {
                                 <p class="mt-1 text-sm text-slate-600">
                                     {if s.provider == "manual" { "Paid by bank transfer against the invoices below." } else { "Paid by card through Stripe." }}
                                 </p>
+                                {s.ends_at.map(|end| view! {
+                                    <div class="mt-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-950" role="status" data-testid="ends-notice">
+                                        <p>{format!("Your subscription ends on {}. You keep your plan until then.", date(end))}</p>
+                                        <ActionForm action=reactivate attr:class="mt-2">
+                                            <FormAlert error=reactivate_error/>
+                                            <Submit action=reactivate label="Reactivate subscription" busy="Reactivating…"/>
+                                        </ActionForm>
+                                    </div>
+                                })}
+                                {s.scheduled.clone().map(|(to, at)| view! {
+                                    <div class="mt-3 rounded-md border border-sky-300 bg-sky-50 p-3 text-sm text-sky-950" role="status" data-testid="scheduled-notice">
+                                        <p>{format!("Changes to {to} on {}.", date(at))}</p>
+                                        <ActionForm action=keep attr:class="mt-2">
+                                            <FormAlert error=keep_error/>
+                                            <Submit action=keep label="Keep my current plan" busy="Keeping your plan…"/>
+                                        </ActionForm>
+                                    </div>
+                                })}
                                 <div class="mt-3 flex flex-wrap gap-3">
-                                    <a href="/billing/change" class="inline-block rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">"Change plan"</a>
+                                    <a href="/pricing" class="inline-block rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-indigo-500">"Change plan"</a>
+                                    {s.ends_at.is_none().then(|| view! {
+                                        <a href="/billing/cancel" class="inline-block rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-semibold text-slate-800 hover:bg-slate-50">"Cancel subscription"</a>
+                                    })}
                                     {(s.provider == "stripe").then(|| view! {
                                         <form method="post" action="/_fn/manage_payment_method">
                                             <button type="submit" class="rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm font-semibold text-slate-800 hover:bg-slate-50">"Manage payment method"</button>

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api_keys;
 pub mod auth;
 pub mod billing;
+pub mod billing_cancel;
 pub mod checkout_return;
 pub mod change_plan;
 pub mod dashboard;
@@ -18,6 +19,7 @@ pub use admin::{AdminAuditPage, AdminHomePage, AdminInvoicesPage, AdminSubscript
 pub use api_keys::ApiKeysPage;
 pub use auth::{LogInPage, SignUpPage};
 pub use billing::BillingPage;
+pub use billing_cancel::CancelSubscriptionPage;
 pub use checkout_return::CheckoutReturnPage;
 pub use change_plan::ChangePlanPage;
 pub use dashboard::DashboardPage;

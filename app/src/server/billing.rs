@@ -68,8 +68,12 @@ pub async fn billing_overview(page: Option<u32>) -> Result<BillingSummary, AppEr
                 let each = if p.per_seat || p.seat_pricing.is_some() { " per seat" } else { "" };
                 format!("{}{each} / {}", p.amount.display(), interval.as_str())
             }),
-            period_end: s.cycle().period_containing(now).end,
+            period_end: tollgate::service::provider::period_end(&s, now),
             trial_end: s.trial_end,
+            ends_at: s.cancel_at.filter(|_| s.cancel_at_period_end),
+            scheduled: s.scheduled().map(|(key, interval, at)| {
+                (format!("{}, billed every {interval}", catalog.plan(key).map_or(key, |p| p.name.as_str())), at)
+            }),
         }
     });
     let credits = tollgate::db::credits::balances(&t.pool, me.account_id)
@@ -211,5 +215,36 @@ pub async fn manage_payment_method() -> Result<(), AppError> {
     let t = super::ctx::tollgate()?;
     let url = tollgate::service::stripe::portal::start(&t, me.account_id, me.user.id).await?;
     leptos_axum::redirect(&url);
+    Ok(())
+}
+
+/// Cancels the account's subscription at the end of its current period (the
+/// owner, after the confirmation on `/billing/cancel`); it stays usable until then.
+#[server(prefix = "/_fn", endpoint = "cancel_subscription")]
+pub async fn cancel_subscription() -> Result<(), AppError> {
+    let me = super::ctx::require_signed_in().await?;
+    let t = super::ctx::tollgate()?;
+    tollgate::service::provider::cancel(&t, me.account_id, &me.actor(), chrono::Utc::now()).await?;
+    leptos_axum::redirect("/billing");
+    Ok(())
+}
+
+/// Undoes a cancellation at the period end: the subscription renews as before.
+#[server(prefix = "/_fn", endpoint = "reactivate_subscription")]
+pub async fn reactivate_subscription() -> Result<(), AppError> {
+    let me = super::ctx::require_signed_in().await?;
+    let t = super::ctx::tollgate()?;
+    tollgate::service::provider::reactivate(&t, me.account_id, &me.actor(), chrono::Utc::now()).await?;
+    leptos_axum::redirect("/billing");
+    Ok(())
+}
+
+/// Drops the plan change scheduled for the period end.
+#[server(prefix = "/_fn", endpoint = "keep_current_plan")]
+pub async fn keep_current_plan() -> Result<(), AppError> {
+    let me = super::ctx::require_signed_in().await?;
+    let t = super::ctx::tollgate()?;
+    tollgate::service::provider::keep_plan(&t, me.account_id, &me.actor(), chrono::Utc::now()).await?;
+    leptos_axum::redirect("/billing");
     Ok(())
 }

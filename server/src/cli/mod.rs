@@ -260,8 +260,10 @@ pub async fn run() -> anyhow::Result<()> {
             let t = services(&cfg).await?;
             let account_id = find_account(&t, &account).await?;
             let interval: Interval = interval.parse()?;
-            let sub = plans::choose(&t, account_id, &plan, interval, plans::Chooser::Operator, &Actor::Cli, chrono::Utc::now()).await?;
-            println!("account {account_id} is on {} ({}), status {}", sub.plan_key, sub.interval, sub.status);
+            let now = chrono::Utc::now();
+            tollgate::service::provider::choose(&t, account_id, &plan, interval, tollgate::service::provider::Timing::Now, plans::Chooser::Operator, &Actor::Cli, now).await?;
+            let sub = tollgate::db::subscriptions::live_for_account(&t.pool, account_id).await?.ok_or_else(|| anyhow::anyhow!("the account has no live subscription"))?;
+            println!("account {account_id} is on {} ({}), status {}, billed by {}", sub.plan_key, sub.interval, sub.status, sub.provider);
             Ok(())
         }
         Command::Accounts(AccountsCommand::ApplyCoupon { account, coupon }) => {

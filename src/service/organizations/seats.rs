@@ -62,76 +62,46 @@ pub async fn seat_use(t: &Tollgate, db: &mut sqlx::PgConnection, account_id: Uui
     Ok(SeatUse { members, pending, purchased })
 }
 
-/// The owner sets the seats bought to `seats`; with the manual provider this applies
-/// at once. Audited as `subscription.seats_changed`.
+/// The owner sets the seats bought to `seats`, through the subscription's payment
+/// provider ([`crate::service::provider::PaymentProvider::set_seats`]): the manual
+/// provider applies it at once with a proration on the next invoice, Stripe changes
+/// the subscription's quantity (an increase is invoiced and charged at once).
+/// Audited as `subscription.seats_changed`.
 ///
 /// # Errors
 /// [`Error::NotFound`] for non-members; [`Error::Forbidden`] for anyone but the
 /// owner; [`Error::Invalid`] (field `seats`) below the seats in use or above
-/// [`MAX_SEATS`]; [`Error::Conflict`] without a live subscription, or when Stripe bills it
-/// (seat sync with Stripe is not built yet).
+/// [`MAX_SEATS`]; [`Error::Conflict`] without a live subscription; provider failures.
 pub async fn set_seats(t: &Tollgate, account_id: Uuid, by: Uuid, seats: i32, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
-    let mut tx = t.pool.begin().await?;
-    db::memberships::lock_account(&mut *tx, account_id).await?;
-    if super::roles::role_in(&mut tx, account_id, by).await? != Role::Owner {
-        return Err(Error::Forbidden("Only the owner changes seats.".into()));
-    }
-    if !(1..=MAX_SEATS).contains(&seats) {
-        return Err(Error::invalid("seats", format!("Choose between 1 and {MAX_SEATS} seats.")));
-    }
-    let used = demand(&mut tx, account_id, now).await?;
-    if seats < used {
-        return Err(Error::invalid("seats", format!("{used} seats are in use (members and pending invitations). Remove members or revoke invitations first.")));
-    }
-    let sub = db::subscriptions::live_for_account(&mut *tx, account_id)
-        .await?
-        .ok_or_else(|| Error::Conflict("Choose a team plan first; seats are bought with it.".into()))?;
-    if sub.provider == "stripe" {
-        return Err(Error::Conflict("Seats of a card-paid plan are billed by Stripe; changing them in Tollgate is not available yet.".into()));
-    }
+    let sub = {
+        let mut conn = t.pool.acquire().await?;
+        if super::roles::role_in(&mut conn, account_id, by).await? != Role::Owner {
+            return Err(Error::Forbidden("Only the owner changes seats.".into()));
+        }
+        check_seats(&mut conn, account_id, seats, now).await?;
+        db::subscriptions::live_for_account(&mut *conn, account_id)
+            .await?
+            .ok_or_else(|| Error::Conflict("Choose a team plan first; seats are bought with it.".into()))?
+    };
     if sub.seats == seats {
         return Ok(());
     }
-    db::memberships::set_seats(&mut *tx, account_id, seats).await?;
-    let catalog = t.catalog.get()?;
-    let interval = sub.interval.parse().unwrap_or(crate::period::Interval::Month);
-    let status = sub.status();
-    let proration = (status != crate::subscription::Status::Trialing)
-        .then(|| catalog.plan(&sub.plan_key).and_then(|p| p.price(interval)))
-        .flatten()
-        .map(|price| {
-            let amount = |n: i32| crate::invoice::charges::period_amount(price, u32::try_from(n.max(1)).unwrap_or(1));
-            crate::proration::prorate(amount(sub.seats), amount(seats), sub.cycle().period_containing(now), now).net()
-        });
-    db::subscriptions::record_change(
-        &mut *tx,
-        &db::subscriptions::Change {
-            subscription_id: sub.id,
-            account_id,
-            from: Some((sub.plan_key.as_str(), interval, status)),
-            to: (sub.plan_key.as_str(), interval, status),
-            changed_by: actor.user_id(),
-            seats: Some((sub.seats, seats)),
-            proration,
-            at: now,
-        },
-    )
-    .await?;
-    db::audit::record(
-        &mut *tx,
-        &db::audit::Entry {
-            actor,
-            action: "subscription.seats_changed",
-            target_kind: "subscription",
-            target_id: sub.id.to_string(),
-            account_id: Some(account_id),
-            ip: None,
-            details: serde_json::json!({ "from": sub.seats, "to": seats, "provider": sub.provider }),
-        },
-    )
-    .await?;
-    db::usage::notify_changed(&mut *tx, &[account_id]).await?;
-    tx.commit().await?;
+    crate::service::provider::for_subscription(t, &sub)?.set_seats(t, &sub, seats, actor, now).await
+}
+
+/// Checks that `seats` is a seat count the organization may buy at `now`: within
+/// 1..=[`MAX_SEATS`] and not below the seats in use.
+///
+/// # Errors
+/// [`Error::Invalid`] (field `seats`); database errors.
+pub(crate) async fn check_seats(db: &mut sqlx::PgConnection, account_id: Uuid, seats: i32, now: DateTime<Utc>) -> Result<(), Error> {
+    if !(1..=MAX_SEATS).contains(&seats) {
+        return Err(Error::invalid("seats", format!("Choose between 1 and {MAX_SEATS} seats.")));
+    }
+    let used = demand(db, account_id, now).await?;
+    if seats < used {
+        return Err(Error::invalid("seats", format!("{used} seats are in use (members and pending invitations). Remove members or revoke invitations first.")));
+    }
     Ok(())
 }
 

@@ -60,18 +60,6 @@ pub async fn subscription(
         return Ok(format!("ignored: unknown status {}", sub.status.as_str()));
     };
     let anchor = at(item.current_period_start).unwrap_or(now);
-    let state = StripeState {
-        provider_subscription_id: sub.id.as_str(),
-        plan_key: plan.key.as_str(),
-        interval,
-        seats: item.quantity.and_then(|q| i32::try_from(q).ok()).unwrap_or(1).max(1),
-        status,
-        cycle_anchor: anchor,
-        trial_end: (status == Status::Trialing).then(|| sub.trial_end.and_then(at).or_else(|| at(item.current_period_end)).unwrap_or(now)),
-        cancel_at_period_end: sub.cancel_at_period_end,
-        canceled_at: (status == Status::Canceled).then(|| sub.canceled_at.or(sub.ended_at).and_then(at).unwrap_or(now)),
-    };
-
     db::accounts::lock_for_cycle_change(&mut **tx, account_id).await?;
     let existing = match db::subscriptions::by_provider_id(&mut **tx, sub.id.as_str()).await? {
         Some(row) => Some(row),
@@ -83,6 +71,33 @@ pub async fn subscription(
             _ => None,
         },
     };
+    // A change scheduled for the period end: Stripe already carries the new price,
+    // the paid-for plan applies until Stripe's period reaches the scheduled instant.
+    let pending = existing
+        .as_ref()
+        .and_then(|row| row.scheduled().filter(|(p, i, _)| *p == plan.key.as_str() && *i == interval).map(|(_, _, when)| (row, when)));
+    let keep_schedule = pending.is_some_and(|(_, when)| anchor < when) && !sub.cancel_at_period_end;
+    let (plan, interval) = match pending {
+        Some((row, _)) if keep_schedule => match catalog.plan(&row.plan_key) {
+            Some(kept) => (kept, row.interval.parse().unwrap_or(interval)),
+            None => (plan, interval),
+        },
+        _ => (plan, interval),
+    };
+    let state = StripeState {
+        provider_subscription_id: sub.id.as_str(),
+        plan_key: plan.key.as_str(),
+        interval,
+        seats: item.quantity.and_then(|q| i32::try_from(q).ok()).unwrap_or(1).max(1),
+        status,
+        cycle_anchor: anchor,
+        trial_end: (status == Status::Trialing).then(|| sub.trial_end.and_then(at).or_else(|| at(item.current_period_end)).unwrap_or(now)),
+        cancel_at_period_end: sub.cancel_at_period_end,
+        cancel_at: sub.cancel_at_period_end.then(|| sub.cancel_at.and_then(at).or_else(|| at(item.current_period_end))).flatten(),
+        canceled_at: (status == Status::Canceled).then(|| sub.canceled_at.or(sub.ended_at).and_then(at).unwrap_or(now)),
+        keep_schedule,
+    };
+
     let before = existing.as_ref();
     if let Some(row) = before {
         let unchanged = row.provider == "stripe"
@@ -92,7 +107,8 @@ pub async fn subscription(
             && row.status() == status
             && row.cycle_anchor == anchor
             && row.trial_end == state.trial_end
-            && row.cancel_at_period_end == state.cancel_at_period_end;
+            && row.cancel_at_period_end == state.cancel_at_period_end
+            && (keep_schedule || row.scheduled().is_none());
         if unchanged {
             return Ok(format!("subscription {} unchanged", row.id));
         }

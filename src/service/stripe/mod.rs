@@ -10,6 +10,7 @@
 //! The API base URL is configurable, so tests and the demo run against the project's
 //! Stripe test double (`stripe-double/`).
 
+pub mod changes;
 pub mod checkout;
 pub mod mirror;
 pub mod portal;

@@ -45,23 +45,22 @@ pub async fn org_billing(slug: String) -> Result<BillingPage, AppError> {
     Ok(BillingPage { org: o.header(), plan, seats: SeatsView { members: s.members, pending: s.pending, purchased: s.purchased }, options })
 }
 
-/// The owner puts the organization on a team plan (manual provider: at once).
+/// The owner puts the organization on a team plan through its payment provider
+/// (at once; Stripe Checkout first for a new card-paid plan).
 #[server(prefix = "/_fn", endpoint = "org_choose_plan")]
 pub async fn choose_org_plan(slug: String, plan: String, interval: String) -> Result<(), AppError> {
     use tollgate::service::accounts::Role;
-    use tollgate::service::plans;
+    use tollgate::service::{plans::Chooser, provider};
     let o = super::super::org_ctx::require_org(&slug, Role::Owner).await?;
     let interval = interval.parse::<tollgate::period::Interval>().map_err(|e| crate::error::FormError::field("interval", e.to_string()))?;
-    if let Some(url) = crate::server::plans::checkout_url(&o.t, o.org.id, o.me.user.id, &o.me.actor(), &plan, interval).await? {
-        leptos_axum::redirect(&url);
-        return Ok(());
-    }
-    plans::choose(&o.t, o.org.id, &plan, interval, plans::Chooser::Customer, &o.me.actor(), chrono::Utc::now()).await?;
-    leptos_axum::redirect(&format!("/orgs/{}/billing?changed=1", o.org.slug));
+    let chosen = provider::choose(&o.t, o.org.id, &plan, interval, provider::Timing::Now, Chooser::Customer, &o.me.actor(), chrono::Utc::now()).await?;
+    let done = format!("/orgs/{}/billing?changed=1", o.org.slug);
+    leptos_axum::redirect(&crate::server::plans::after_choice(chosen, &done, &done));
     Ok(())
 }
 
-/// The owner sets the number of seats bought (manual provider: at once, audited).
+/// The owner sets the number of seats bought, through the subscription's provider
+/// (Stripe: the subscription's quantity), audited.
 #[server(prefix = "/_fn", endpoint = "org_seats")]
 pub async fn set_org_seats(slug: String, seats: String) -> Result<(), AppError> {
     use tollgate::service::accounts::Role;
