@@ -38,21 +38,31 @@ mail_dir="$TG_DATA/e2e/mail"
 tg_start_smtp_sink "$smtp_port" "$mail_dir"
 export TOLLGATE_TEST_SMTP=127.0.0.1:$smtp_port TOLLGATE_TEST_MAIL_DIR=$mail_dir
 
-step "domain crate (pure, then with PostgreSQL services)"
-cargo test -p tollgate
-cargo test -p tollgate --features ssr
+# `scripts/test.sh --e2e [playwright args]`: only the end-to-end part (a developer's
+# loop; CI runs everything).
+e2e_only=false
+if [[ "${1:-}" == "--e2e" ]]; then
+    e2e_only=true
+    shift
+fi
 
-step "Leptos app crate: ssr and hydrate feature sets"
-cargo test -p tollgate-app --features ssr
-cargo test -p tollgate-app --features hydrate
+if ! $e2e_only; then
+    step "domain crate (pure, then with PostgreSQL services)"
+    cargo test -p tollgate
+    cargo test -p tollgate --features ssr
 
-step "server: API and PostgreSQL tests"
-cargo test -p tollgate-server
-# The Stripe test double, driven through async-stripe as Tollgate's provider will be.
-cargo test -p tollgate-stripe-double
+    step "Leptos app crate: ssr and hydrate feature sets"
+    cargo test -p tollgate-app --features ssr
+    cargo test -p tollgate-app --features hydrate
 
-step "benchmark load generator: unit tests"
-cargo test -p tollgate-bench
+    step "server: API and PostgreSQL tests"
+    cargo test -p tollgate-server
+    # The Stripe test double, driven through async-stripe as Tollgate's provider is.
+    cargo test -p tollgate-stripe-double
+
+    step "benchmark load generator: unit tests"
+    cargo test -p tollgate-bench
+fi
 
 step "build the site"
 tg_build
@@ -89,5 +99,5 @@ servers+=($!)
 tg_wait_ready http://127.0.0.1:3102
 E2E_BASE_URL=http://127.0.0.1:3100 E2E_SECOND_URL=http://127.0.0.1:3101 E2E_STRIPE_URL=http://127.0.0.1:3102 E2E_DOUBLE_URL=$double_url \
     E2E_DATABASE_URL=$e2e_db E2E_MAIL_DIR=$mail_dir E2E_TOLLGATE_BIN=$bin \
-    npx playwright test --config end2end/playwright.config.ts
+    npx playwright test --config end2end/playwright.config.ts "$@"
 step "all tests passed"

@@ -85,3 +85,75 @@ test('a failed renewal shows the past-due banner, and a new card in the Portal p
   await expect(page.getByTestId('plan-card')).toHaveAttribute('data-status', 'active');
   await expect(page.getByTestId('past-due-banner')).toHaveCount(0);
 });
+
+test('a customer changes plan after a proration preview, schedules a downgrade, and cancels then reactivates', async ({ page, request }) => {
+  const email = uniqueEmail('upgrade');
+  await page.goto(`${STRIPE_URL}/signup?plan=starter&interval=month`);
+  await hydrated(page);
+  await page.getByLabel('Name').fill('Uma Upgrade');
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(new RegExp(`^${DOUBLE_URL}/checkout/cs_`));
+  await page.getByLabel('Card number').fill('4242424242424242');
+  await page.getByRole('button', { name: 'Pay' }).click();
+  await expect(page.getByTestId('checkout-plan')).toHaveText('Starter, trialing', { timeout: 20_000 });
+
+  // The trial ends on Stripe's clock: Starter is active and paid.
+  const auth = { Authorization: 'Bearer sk_test_e2e' };
+  const customers = await (await request.get(`${DOUBLE_URL}/v1/customers?email=${encodeURIComponent(email)}`, { headers: auth })).json();
+  const subscriptions = await (await request.get(`${DOUBLE_URL}/v1/subscriptions?customer=${customers.data[0].id}`, { headers: auth })).json();
+  expect((await request.post(`${DOUBLE_URL}/_double/subscriptions/${subscriptions.data[0].id}/advance`)).status()).toBe(200);
+  await expect(async () => {
+    await page.goto(`${STRIPE_URL}/billing`);
+    await expect(page.getByTestId('billing-plan')).toHaveText('Starter, active', { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+
+  // Upgrade: the preview shows Stripe's proration lines and what is charged now.
+  await page.goto(`${STRIPE_URL}/pricing`);
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Switch to Pro' }).click();
+  await expect(page.getByTestId('change-to')).toHaveText('Pro, billed every month');
+  await expect(page.getByText('Charged now to your card')).toBeVisible();
+  const proration = (await page.getByTestId('proration').innerText()).trim();
+  expect(proration).toMatch(/^\+\$(29|30)\.\d\d$/);
+  await expect(page.getByTestId('proration-lines').locator('tr')).toHaveCount(2);
+  await expect(page.getByTestId('proration-lines')).toContainText('Unused time');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Confirm change' }).click();
+  await expect(page).toHaveURL(`${STRIPE_URL}/dashboard`);
+
+  // The new plan at once, and the proration invoice for exactly the previewed amount.
+  await page.goto(`${STRIPE_URL}/billing`);
+  await expect(page.getByTestId('billing-plan')).toHaveText('Pro, active');
+  await expect(async () => {
+    await page.goto(`${STRIPE_URL}/billing`);
+    await expect(page.locator('tr[data-status="paid"]').getByTestId('invoice-total').filter({ hasText: proration.slice(1) })).toHaveCount(1, { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+
+  // Downgrade at the period end: nothing charged now, Pro until then; then undone.
+  await page.goto(`${STRIPE_URL}/billing/change?plan=starter&interval=month`);
+  await page.getByTestId('other-timing').click();
+  await expect(page).toHaveURL(/timing=period_end/);
+  await expect(page.getByTestId('proration')).toHaveCount(0);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Schedule change' }).click();
+  await expect(page).toHaveURL(`${STRIPE_URL}/billing`);
+  await expect(page.getByTestId('billing-plan')).toHaveText('Pro, active');
+  await expect(page.getByTestId('scheduled-notice')).toContainText('Changes to Starter, billed every month on');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Keep my current plan' }).click();
+  await expect(page.getByTestId('scheduled-notice')).toHaveCount(0);
+
+  // Cancel at the period end after a confirmation, then reactivate.
+  await page.getByRole('link', { name: 'Cancel subscription' }).click();
+  await expect(page.getByTestId('cancel-summary')).toContainText('Pro ends on');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Cancel at period end' }).click();
+  await expect(page).toHaveURL(`${STRIPE_URL}/billing`);
+  await expect(page.getByTestId('ends-notice')).toContainText('Your subscription ends on');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Reactivate subscription' }).click();
+  await expect(page.getByTestId('ends-notice')).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Cancel subscription' })).toBeVisible();
+});

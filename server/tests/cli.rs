@@ -103,3 +103,30 @@ async fn mail_list_prints_rendered_messages(pool_options: PgPoolOptions, db: PgC
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("--to"), "{}", text(&out.stderr));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_customer_imported_with_a_start_date_is_invoiced_for_its_closed_periods(pool_options: PgPoolOptions, db: PgConnectOptions) {
+    let pool = pool_options.connect_with(db.clone()).await.unwrap();
+    assert!(tollgate(&db, &["catalog", "load", "catalogs/emtchat.toml"]).status.success());
+    assert!(tollgate(&db, &["users", "create", "--email", "imp@example.com", "--name", "Imp", "--password", "correct horse battery"]).status.success());
+    let future = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let out = tollgate(&db, &["accounts", "set-plan", "imp@example.com", "starter", "--started", &future]);
+    assert!(!out.status.success() && text(&out.stderr).contains("--started must be in the past"), "{}", text(&out.stderr));
+    let subs: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions").fetch_one(&pool).await.unwrap();
+    assert_eq!(subs, 0, "a refused import changes nothing");
+
+    let started = chrono::Utc::now() - chrono::Duration::days(75);
+    let out = tollgate(&db, &["accounts", "set-plan", "imp@example.com", "starter", "--started", &started.to_rfc3339()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let again = tollgate(&db, &["accounts", "set-plan", "imp@example.com", "pro", "--started", &started.to_rfc3339()]);
+    assert!(!again.status.success() && text(&again.stderr).contains("without a live subscription"), "{}", text(&again.stderr));
+
+    let last_month = tollgate::invoice::schedule::previous_month(chrono::Utc::now());
+    let period = tollgate::invoice::schedule::month_label(last_month);
+    let out = tollgate(&db, &["invoices", "run", "--period", &period]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let issued: Vec<(String, rust_decimal::Decimal)> =
+        sqlx::query_as("SELECT status, total FROM invoices WHERE provider = 'manual'").fetch_all(&pool).await.unwrap();
+    assert!(!issued.is_empty() && issued.iter().all(|(s, _)| s == "open"), "{issued:?}");
+    assert!(issued.iter().any(|(_, total)| *total > rust_decimal::Decimal::ZERO), "a paid period is billed: {issued:?}");
+}

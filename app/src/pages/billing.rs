@@ -15,9 +15,13 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn BillingPage() -> impl IntoView {
     let query = use_query_map();
-    let data = Resource::new_blocking(move || query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1)), |page| billing_overview(Some(page)));
     let reactivate = ServerAction::<ReactivateSubscription>::new();
     let keep = ServerAction::<KeepCurrentPlan>::new();
+    // Refetched after either action, which redirects back to this page.
+    let data = Resource::new_blocking(
+        move || (query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1)), reactivate.version().get(), keep.version().get()),
+        |(page, _, _)| billing_overview(Some(page)),
+    );
     let reactivate_error = action_error(reactivate);
     let keep_error = action_error(keep);
     view! {

@@ -180,6 +180,11 @@ enum AccountsCommand {
         /// Billing interval.
         #[arg(long, default_value = "month", value_parser = ["month", "year"])]
         interval: String,
+        /// When the subscription started (RFC 3339, UTC), for a customer billed
+        /// elsewhere until now: its closed periods are invoiced by the next run.
+        /// Only for an account without a live subscription, and only in the past.
+        #[arg(long)]
+        started: Option<chrono::DateTime<chrono::Utc>>,
     },
     /// Apply a catalog coupon to an account from its next invoice on.
     ApplyCoupon {
@@ -256,12 +261,24 @@ pub async fn run() -> anyhow::Result<()> {
             eprintln!("created {} key \"{}\" ({}); it is shown only this once", created.key.kind, created.key.name, created.key.prefix);
             Ok(())
         }
-        Command::Accounts(AccountsCommand::SetPlan { account, plan, interval }) => {
+        Command::Accounts(AccountsCommand::SetPlan { account, plan, interval, started }) => {
             let t = services(&cfg).await?;
             let account_id = find_account(&t, &account).await?;
             let interval: Interval = interval.parse()?;
             let now = chrono::Utc::now();
-            tollgate::service::provider::choose(&t, account_id, &plan, interval, tollgate::service::provider::Timing::Now, plans::Chooser::Operator, &Actor::Cli, now).await?;
+            match started {
+                Some(at) => {
+                    anyhow::ensure!(at < now, "--started must be in the past");
+                    anyhow::ensure!(
+                        tollgate::db::subscriptions::live_for_account(&t.pool, account_id).await?.is_none(),
+                        "--started is only for an account without a live subscription"
+                    );
+                    plans::choose(&t, account_id, &plan, interval, plans::Chooser::Operator, &Actor::Cli, at).await?;
+                }
+                None => {
+                    tollgate::service::provider::choose(&t, account_id, &plan, interval, tollgate::service::provider::Timing::Now, plans::Chooser::Operator, &Actor::Cli, now).await?;
+                }
+            }
             let sub = tollgate::db::subscriptions::live_for_account(&t.pool, account_id).await?.ok_or_else(|| anyhow::anyhow!("the account has no live subscription"))?;
             println!("account {account_id} is on {} ({}), status {}, billed by {}", sub.plan_key, sub.interval, sub.status, sub.provider);
             Ok(())
