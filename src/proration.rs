@@ -62,6 +62,39 @@ mod tests {
     }
 
     proptest! {
+        /// Issue 4: "prorations of a period's plan changes add up to what the plans
+        /// cost for the time each was held". The period's first price plus every
+        /// change's net proration equals each price times the share of the period it
+        /// was held (to far below a cent: shares are 28-digit decimals).
+        #[test]
+        fn a_periods_prorations_add_up_to_the_time_each_plan_was_held(
+            first in 0u32..100_000,
+            changes in prop::collection::vec((0u32..100_000, 0i64..2_592_000), 0..6),
+        ) {
+            let period = Period { start: at("2026-11-01T00:00:00Z"), end: at("2026-12-01T00:00:00Z") };
+            let mut changes: Vec<(Decimal, DateTime<Utc>)> =
+                changes.into_iter().map(|(p, s)| (Decimal::new(i64::from(p), 2), period.start + chrono::Duration::seconds(s))).collect();
+            changes.sort_by_key(|c| c.1);
+            let first = Decimal::new(i64::from(first), 2);
+
+            let mut billed = first;
+            let mut price = first;
+            for (new, when) in &changes {
+                billed += prorate(price, *new, period, *when).net();
+                price = *new;
+            }
+
+            let mut held = Decimal::ZERO;
+            let mut price = first;
+            let mut since = period.start;
+            for (new, when) in changes.iter().chain(std::iter::once(&(Decimal::ZERO, period.end))) {
+                held += price * (period.elapsed_share(*when) - period.elapsed_share(since));
+                price = *new;
+                since = *when;
+            }
+            prop_assert!((billed - held).abs() < Decimal::new(1, 18), "billed {billed}, held {held}");
+        }
+
         #[test]
         fn a_change_back_and_forth_nets_to_zero(old in 0u32..100_000, new in 0u32..100_000, secs in 0i64..2_592_000) {
             let period = Period { start: at("2026-11-01T00:00:00Z"), end: at("2026-12-01T00:00:00Z") };

@@ -240,6 +240,28 @@ mod tests {
             prop_assert!(p.charge(lo) <= p.charge(hi));
         }
 
+        /// Issue 4: "rating never loses or invents a cent under any tier layout".
+        /// Graduated: the charge is exactly what pricing every unit one by one by
+        /// its tier costs, plus each entered tier's flat fee; volume: every unit at
+        /// the one tier the whole quantity falls in. Both exact in Decimal, and
+        /// splitting a quantity across tiers never drops or adds a unit.
+        #[test]
+        fn tiers_price_every_unit_exactly_once(tiers in arb_tiers(), q in 0u32..2_500) {
+            let tier_of = |k: Decimal| tiers.iter().position(|t| t.up_to.is_none_or(|u| k <= u)).expect("the last tier is open");
+            let mut by_unit = Decimal::ZERO;
+            let mut entered = std::collections::BTreeSet::new();
+            for k in 1..=q {
+                let i = tier_of(Decimal::from(k));
+                by_unit += tiers[i].unit_amount;
+                entered.insert(i);
+            }
+            by_unit += entered.iter().map(|i| tiers[*i].flat_amount).sum::<Decimal>();
+            let quantity = Decimal::from(q);
+            prop_assert_eq!(Pricing::Graduated { tiers: tiers.clone() }.charge(quantity), by_unit);
+            let volume = if q == 0 { Decimal::ZERO } else { let t = &tiers[tier_of(quantity)]; t.unit_amount * quantity + t.flat_amount };
+            prop_assert_eq!(Pricing::Volume { tiers: tiers.clone() }.charge(quantity), volume);
+        }
+
         #[test]
         fn graduated_with_one_open_tier_is_per_unit(unit in 0u32..100_000, q in 0u32..100_000) {
             let unit = Decimal::new(i64::from(unit), 4);
