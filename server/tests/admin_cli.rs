@@ -30,4 +30,16 @@ async fn the_cli_and_the_demo_seed_create_super_admins(pool_options: PgPoolOptio
     assert_eq!(admins, vec!["admin@tollgate.test".to_string(), "ops@example.com".to_string()]);
     let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'user.created_super_admin' AND actor_kind = 'cli'").fetch_one(&pool).await.unwrap();
     assert_eq!(audited, 2);
+
+    // The demo's bank-transfer customer started 75 days ago: last month is billed.
+    let period = tollgate::invoice::schedule::month_label(tollgate::invoice::schedule::previous_month(chrono::Utc::now()));
+    assert!(tollgate(&db, &["invoices", "run", "--period", &period]).status.success());
+    let billed: Vec<String> = sqlx::query_scalar(
+        "SELECT i.plan_key FROM invoices i JOIN memberships m ON m.account_id = i.account_id JOIN users u ON u.id = m.user_id
+         WHERE u.email = 'finance@tollgate.test' AND i.provider = 'manual'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(!billed.is_empty() && billed.iter().all(|p| p == "pro"), "{billed:?}");
 }

@@ -18,9 +18,10 @@ struct Demo {
     super_admin: bool,
 }
 
-const USERS: [Demo; 3] = [
+const USERS: [Demo; 4] = [
     Demo { email: "customer@tollgate.test", name: "Casey Customer", role: "customer on Starter (trial), member of Acme Inc", super_admin: false },
     Demo { email: "owner@tollgate.test", name: "Olive Owner", role: "owner of Acme Inc (Team)", super_admin: false },
+    Demo { email: "finance@tollgate.test", name: "Fran Finance", role: "on Pro by bank transfer for 75 days (invoiced)", super_admin: false },
     Demo { email: "admin@tollgate.test", name: "Ada Admin", role: "super admin", super_admin: true },
 ];
 
@@ -42,6 +43,11 @@ pub async fn seed(t: &Tollgate) -> anyhow::Result<()> {
         match d.email {
             "customer@tollgate.test" if catalog.plan("starter").is_some() => {
                 plans::choose(t, created.account_id, "starter", Interval::Month, plans::Chooser::Operator, &Actor::Cli, now).await?;
+            }
+            "finance@tollgate.test" if catalog.plan("pro").is_some() => {
+                // Started 75 days ago: the server's invoice run (at start, then hourly)
+                // issues the closed periods, so the billing pages have invoices.
+                plans::choose(t, created.account_id, "pro", Interval::Month, plans::Chooser::Operator, &Actor::Cli, now - chrono::Duration::days(75)).await?;
             }
             "owner@tollgate.test" => {
                 let org = organizations::create(&t.pool, "Acme Inc", "acme", "billing@acme.test", created.user_id, &Actor::Cli).await?;
