@@ -75,27 +75,20 @@ pub async fn sign_up(
     // The account exists and the session is started: whatever happens to the plan
     // choice, answer with a redirect so the session is kept.
     let actor = tollgate::service::Actor::user(created.user_id);
-    // A paid plan with Stripe configured is paid in Checkout first.
-    let checkout = match &plan {
-        Some(p) => super::plans::checkout_url(&t, created.account_id, created.user_id, &actor, p, interval)
-            .await
-            .map_err(|e| tracing::warn!(error = %e, "Checkout for the plan chosen at sign-up not started"))
-            .ok()
-            .flatten(),
+    // Through the payment provider: a paid plan with Stripe configured is paid in
+    // Checkout first; otherwise the plan starts at once.
+    let chosen = match plan {
+        Some(p) => {
+            use tollgate::service::provider;
+            provider::choose(&t, created.account_id, &p, interval, provider::Timing::Now, plans::Chooser::Customer, &actor, chrono::Utc::now())
+                .await
+                .map_err(|e| tracing::warn!(error = %e, "plan chosen at sign-up not started"))
+                .ok()
+        }
         None => None,
     };
-    if let Some(url) = checkout {
-        leptos_axum::redirect(&url);
-        return Ok(());
-    }
-    let chosen = match plan {
-        Some(p) => plans::choose(&t, created.account_id, &p, interval, plans::Chooser::Customer, &actor, chrono::Utc::now())
-            .await
-            .map_err(|e| tracing::warn!(error = %e, "plan chosen at sign-up not started"))
-            .is_ok(),
-        None => false,
-    };
-    leptos_axum::redirect(if chosen { "/dashboard" } else { "/pricing?welcome=1" });
+    let to = chosen.map_or_else(|| "/pricing?welcome=1".to_owned(), |c| super::plans::after_choice(c, "/dashboard", "/dashboard"));
+    leptos_axum::redirect(&to);
     Ok(())
 }
 

@@ -36,25 +36,6 @@ pub fn after_choice(chosen: tollgate::service::provider::Chosen, applied: &str, 
     }
 }
 
-/// With Stripe configured, a paid plan for an account not yet paying by card starts
-/// Stripe Checkout: its URL. `None`: the manual provider applies the plan at once.
-#[cfg(feature = "ssr")]
-pub async fn checkout_url(
-    t: &tollgate::service::Tollgate,
-    account_id: uuid::Uuid,
-    user_id: uuid::Uuid,
-    actor: &tollgate::service::Actor,
-    plan: &str,
-    interval: Interval,
-) -> Result<Option<String>, AppError> {
-    use tollgate::service::stripe::checkout;
-    if !checkout::paid_through_stripe(t, plan, interval) {
-        return Ok(None);
-    }
-    let started = checkout::start(t, account_id, user_id, actor, plan, interval, chrono::Utc::now()).await?;
-    Ok(Some(started.url))
-}
-
 /// What changing to `plan` on `interval` at `timing` (`now`, `period_end`) would do,
 /// for the confirmation page: the provider's proration preview (Stripe's invoice
 /// preview for a card-paid plan), and the meters already over the new plan's limits.
