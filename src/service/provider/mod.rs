@@ -155,9 +155,7 @@ async fn planned<'c>(
     t: &Tollgate,
     catalog: &'c crate::catalog::Catalog,
     sub: &SubscriptionRow,
-    plan_key: &str,
-    interval: Interval,
-    timing: Timing,
+    (plan_key, interval, timing): (&str, Interval, Timing),
     who: Chooser,
     now: DateTime<Utc>,
 ) -> Result<PlanChange<'c>, Error> {
@@ -208,7 +206,7 @@ pub async fn choose(
     let stripe_billed = live.as_ref().is_some_and(|s| s.provider == "stripe");
     if let Some(sub) = live.as_ref().filter(|_| stripe_billed || timing == Timing::PeriodEnd) {
         let catalog = t.catalog.get()?;
-        let change = planned(t, &catalog, sub, plan_key, interval, timing, who, now).await?;
+        let change = planned(t, &catalog, sub, (plan_key, interval, timing), who, now).await?;
         return for_subscription(t, sub)?.change_plan(t, sub, &change, actor, now).await;
     }
     if timing == Timing::PeriodEnd {
@@ -239,7 +237,7 @@ pub async fn preview(
 ) -> Result<ChangePreview, Error> {
     let sub = live_for_change(t, account_id, actor).await?;
     let catalog = t.catalog.get()?;
-    let change = planned(t, &catalog, &sub, plan_key, interval, timing, Chooser::Customer, now).await?;
+    let change = planned(t, &catalog, &sub, (plan_key, interval, timing), Chooser::Customer, now).await?;
     for_subscription(t, &sub)?.preview(t, &sub, &change, now).await
 }
 

@@ -71,8 +71,8 @@ fn card_quantity(sub: &SubscriptionRow, change: &PlanChange<'_>) -> Result<u64, 
     Ok(if shape.per_seat { u64::try_from(change.seats.max(1)).unwrap_or(1) } else { 1 })
 }
 
-/// Mirrors `updated` in one transaction, with `audit_entry` (action, details) by `actor`.
-async fn mirror_now(t: &Tollgate, stripe: &Stripe, sub: &SubscriptionRow, updated: &Subscription, actor: &Actor, action: &str, details: serde_json::Value, now: DateTime<Utc>) -> Result<(), Error> {
+/// Mirrors `updated` in one transaction, with the audit entry `(action, details)` by `actor`.
+async fn mirror_now(t: &Tollgate, stripe: &Stripe, sub: &SubscriptionRow, updated: &Subscription, actor: &Actor, (action, details): (&str, serde_json::Value), now: DateTime<Utc>) -> Result<(), Error> {
     let catalog = t.catalog.get()?;
     let mut tx = t.pool.begin().await?;
     audit(&mut *tx, actor, action, sub, details).await?;
@@ -158,7 +158,7 @@ impl PaymentProvider for Stripe {
             }
         };
         let action = if change.timing == Timing::PeriodEnd { "subscription.change_scheduled" } else { "subscription.plan_changed" };
-        mirror_now(t, self, sub, &updated, actor, action, details, now).await?;
+        mirror_now(t, self, sub, &updated, actor, (action, details), now).await?;
         Ok(match change.timing {
             Timing::Now => Chosen::Applied,
             Timing::PeriodEnd => Chosen::Scheduled(period_end),
@@ -184,7 +184,7 @@ impl PaymentProvider for Stripe {
             .await
             .map_err(|e| failed("update subscription", e))?;
         db::subscriptions::set_schedule(&t.pool, sub.id, None).await?;
-        mirror_now(t, self, sub, &updated, actor, "subscription.change_unscheduled", details, now).await
+        mirror_now(t, self, sub, &updated, actor, ("subscription.change_unscheduled", details), now).await
     }
 
     async fn set_cancel_at_period_end(&self, t: &Tollgate, sub: &SubscriptionRow, cancel: bool, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
@@ -200,7 +200,7 @@ impl PaymentProvider for Stripe {
         let ends_at = updated.cancel_at.and_then(|t| DateTime::from_timestamp(t, 0));
         let action = if cancel { "subscription.cancel_scheduled" } else { "subscription.reactivated" };
         let details = serde_json::json!({ "plan": sub.plan_key, "ends_at": ends_at, "provider": "stripe", "stripe_subscription": id });
-        mirror_now(t, self, sub, &updated, actor, action, details, now).await
+        mirror_now(t, self, sub, &updated, actor, (action, details), now).await
     }
 
     async fn set_seats(&self, t: &Tollgate, sub: &SubscriptionRow, seats: i32, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
@@ -229,6 +229,6 @@ impl PaymentProvider for Stripe {
             .await
             .map_err(|e| failed("update subscription", e))?;
         let details = serde_json::json!({ "from": sub.seats, "to": seats, "provider": "stripe", "stripe_subscription": remote.id.as_str() });
-        mirror_now(t, self, sub, &updated, actor, "subscription.seats_changed", details, now).await
+        mirror_now(t, self, sub, &updated, actor, ("subscription.seats_changed", details), now).await
     }
 }
