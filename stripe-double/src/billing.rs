@@ -66,24 +66,86 @@ pub fn prorate(amount: i64, numerator: i64, denominator: i64) -> i64 {
     i64::try_from(rounded).unwrap_or(i64::MAX)
 }
 
-/// One tier of a tiered price (`tiers[i][up_to|unit_amount|flat_amount]`); `up_to = None` is `inf`.
+/// An amount in minor units with up to 12 decimal places, as Stripe's `unit_amount_decimal`
+/// allows (0.2 cents per token), held as an integer count of 10⁻¹² minor units so sums stay exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Fine(pub i128);
+
+impl Fine {
+    /// 10⁻¹² minor units per minor unit.
+    pub const SCALE: i128 = 1_000_000_000_000;
+
+    /// A whole number of minor units.
+    pub fn whole(minor: i64) -> Self {
+        Fine(i128::from(minor) * Self::SCALE)
+    }
+
+    /// Parses a decimal string (`"12"`, `"0.2"`, `"-1.5"`); `None` for anything else or more than
+    /// 12 decimal places.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (negative, digits) = s.strip_prefix('-').map_or((false, s), |d| (true, d));
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        let all_digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
+        if int.is_empty() || !all_digits(int) || !all_digits(frac) || frac.len() > 12 || int.len() > 18 {
+            return None;
+        }
+        let whole: i128 = int.parse().ok()?;
+        let frac_value: i128 = if frac.is_empty() { 0 } else { format!("{frac:0<12}").parse().ok()? };
+        let value = whole * Self::SCALE + frac_value;
+        Some(Fine(if negative { -value } else { value }))
+    }
+
+    /// The amount of `quantity` units at this unit amount.
+    pub fn times(self, quantity: i64) -> Self {
+        Fine(self.0.saturating_mul(i128::from(quantity)))
+    }
+
+    /// Rounded to whole minor units, halves away from zero (Stripe rounds a line's amount once).
+    pub fn round(self) -> i64 {
+        let half = Self::SCALE / 2;
+        let rounded = if self.0 >= 0 { (self.0 + half) / Self::SCALE } else { -((-self.0 + half) / Self::SCALE) };
+        i64::try_from(rounded).unwrap_or(i64::MAX)
+    }
+
+    /// The whole minor units, `None` when there is a fraction (Stripe's `unit_amount` is then null).
+    pub fn exact(self) -> Option<i64> {
+        (self.0 % Self::SCALE == 0).then(|| i64::try_from(self.0 / Self::SCALE).ok()).flatten()
+    }
+
+    /// The decimal string (`"0.2"`, `"12"`), as `unit_amount_decimal` renders it.
+    pub fn render(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let v = self.0.unsigned_abs();
+        let scale = Self::SCALE.unsigned_abs();
+        let frac = format!("{:012}", v % scale);
+        let frac = frac.trim_end_matches('0');
+        if frac.is_empty() {
+            format!("{sign}{}", v / scale)
+        } else {
+            format!("{sign}{}.{frac}", v / scale)
+        }
+    }
+}
+
+/// One tier of a tiered price (`tiers[i][up_to|unit_amount|unit_amount_decimal|flat_amount]`);
+/// `up_to = None` is `inf`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tier {
     /// Inclusive upper bound of the tier in units, `None` for the last (`inf`) tier.
     pub up_to: Option<i64>,
-    /// Amount per unit in minor units.
-    pub unit_amount: i64,
+    /// Amount per unit in minor units (fractions allowed).
+    pub unit_amount: Fine,
     /// Flat fee of the tier in minor units.
     pub flat_amount: i64,
 }
 
-/// The amount for `quantity` units of a tiered price. `graduated`: each unit is priced by the tier it
-/// falls in, plus the flat fee of every tier reached; `volume`: all units at the tier the total falls
-/// in (<https://docs.stripe.com/products-prices/pricing-models#tiered-pricing>).
-pub fn tiered_amount(tiers: &[Tier], mode: &str, quantity: i64) -> i64 {
+/// The amount for `quantity` units of a tiered price, unrounded. `graduated`: each unit is priced
+/// by the tier it falls in, plus the flat fee of every tier reached; `volume`: all units at the
+/// tier the total falls in (<https://docs.stripe.com/products-prices/pricing-models#tiered-pricing>).
+pub fn tiered_amount(tiers: &[Tier], mode: &str, quantity: i64) -> Fine {
     if mode == "volume" {
         let tier = tiers.iter().find(|t| t.up_to.is_none_or(|u| quantity <= u)).or(tiers.last());
-        return tier.map_or(0, |t| if quantity > 0 { t.unit_amount * quantity + t.flat_amount } else { 0 });
+        return tier.map_or(Fine(0), |t| if quantity > 0 { Fine(t.unit_amount.times(quantity).0 + Fine::whole(t.flat_amount).0) } else { Fine(0) });
     }
     let mut total = 0;
     let mut below = 0;
@@ -92,10 +154,10 @@ pub fn tiered_amount(tiers: &[Tier], mode: &str, quantity: i64) -> i64 {
             break;
         }
         let top = tier.up_to.map_or(quantity, |u| u.min(quantity));
-        total += tier.unit_amount * (top - below) + tier.flat_amount;
+        total += tier.unit_amount.times(top - below).0 + Fine::whole(tier.flat_amount).0;
         below = top;
     }
-    total
+    Fine(total)
 }
 
 #[cfg(test)]
@@ -131,13 +193,31 @@ mod tests {
     #[test]
     fn graduated_and_volume_tiers() {
         let tiers = [
-            Tier { up_to: Some(10), unit_amount: 100, flat_amount: 0 },
-            Tier { up_to: None, unit_amount: 50, flat_amount: 200 },
+            Tier { up_to: Some(10), unit_amount: Fine::whole(100), flat_amount: 0 },
+            Tier { up_to: None, unit_amount: Fine::whole(50), flat_amount: 200 },
         ];
-        assert_eq!(tiered_amount(&tiers, "graduated", 5), 500);
-        assert_eq!(tiered_amount(&tiers, "graduated", 12), 1000 + 100 + 200);
-        assert_eq!(tiered_amount(&tiers, "volume", 12), 600 + 200);
-        assert_eq!(tiered_amount(&tiers, "volume", 10), 1000);
-        assert_eq!(tiered_amount(&tiers, "graduated", 0), 0);
+        let cents = |mode, q| tiered_amount(&tiers, mode, q).round();
+        assert_eq!(cents("graduated", 5), 500);
+        assert_eq!(cents("graduated", 12), 1000 + 100 + 200);
+        assert_eq!(cents("volume", 12), 600 + 200);
+        assert_eq!(cents("volume", 10), 1000);
+        assert_eq!(cents("graduated", 0), 0);
+    }
+
+    #[test]
+    fn decimal_unit_amounts_round_once_per_line() {
+        let fifth = Fine::parse("0.2").unwrap();
+        assert_eq!(fifth.render(), "0.2");
+        assert_eq!(fifth.exact(), None);
+        assert_eq!(Fine::parse("12").unwrap().exact(), Some(12));
+        assert_eq!(Fine::parse("12.50").unwrap().render(), "12.5");
+        // 1,234 tokens at 0.2 cents: 246.8 cents, rounded once to $2.47.
+        assert_eq!(fifth.times(1234).round(), 247);
+        assert_eq!(fifth.times(2).round(), 0);
+        assert_eq!(Fine::parse("0.5").unwrap().round(), 1);
+        assert_eq!(Fine::parse("-0.5").unwrap().round(), -1);
+        for bad in ["", ".5", "1.2.3", "abc", "1.0000000000001", "1e3"] {
+            assert_eq!(Fine::parse(bad), None, "{bad}");
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{find, find_mut, Store};
-use crate::billing::{tiered_amount, Interval, Tier};
+use crate::billing::{tiered_amount, Fine, Interval, Tier};
 use crate::error::ApiError;
 use crate::fixtures;
 use crate::form::{merge_metadata, Params};
@@ -73,8 +73,11 @@ pub struct Price {
     pub active: bool,
     /// Three-letter ISO currency code, lower case.
     pub currency: String,
-    /// Amount per unit in minor units (`per_unit` prices).
-    pub unit_amount: Option<i64>,
+    /// Amount per unit in minor units, fractions allowed (`per_unit` prices).
+    pub unit_amount: Option<Fine>,
+    /// `transform_quantity`: usage divided by `divide_by` and rounded `up` or down before
+    /// pricing (package pricing, <https://docs.stripe.com/products-prices/pricing-models#package-pricing>).
+    pub transform_quantity: Option<(i64, bool)>,
     /// `per_unit` or `tiered`.
     pub billing_scheme: String,
     /// `graduated` or `volume` for tiered prices.
@@ -99,12 +102,23 @@ impl Price {
         self.recurring.as_ref().is_some_and(|r| r.usage_type == "metered")
     }
 
-    /// The amount for `quantity` units in minor units.
+    /// The amount for `quantity` units in minor units, after `transform_quantity`, rounded once.
     pub fn amount(&self, quantity: i64) -> i64 {
+        let quantity = match self.transform_quantity {
+            Some((divide_by, up)) if divide_by > 0 => {
+                let whole = quantity / divide_by;
+                if up && quantity % divide_by != 0 {
+                    whole + 1
+                } else {
+                    whole
+                }
+            }
+            _ => quantity,
+        };
         if self.billing_scheme == "tiered" {
-            tiered_amount(&self.tiers, self.tiers_mode.as_deref().unwrap_or("graduated"), quantity)
+            tiered_amount(&self.tiers, self.tiers_mode.as_deref().unwrap_or("graduated"), quantity).round()
         } else {
-            self.unit_amount.unwrap_or(0) * quantity
+            self.unit_amount.unwrap_or_default().times(quantity).round()
         }
     }
 
@@ -115,8 +129,8 @@ impl Price {
         o.insert("product".into(), json!(self.product));
         o.insert("active".into(), json!(self.active));
         o.insert("currency".into(), json!(self.currency));
-        o.insert("unit_amount".into(), json!(self.unit_amount));
-        o.insert("unit_amount_decimal".into(), json!(self.unit_amount.map(|a| a.to_string())));
+        o.insert("unit_amount".into(), json!(self.unit_amount.and_then(Fine::exact)));
+        o.insert("unit_amount_decimal".into(), json!(self.unit_amount.map(Fine::render)));
         o.insert("billing_scheme".into(), json!(self.billing_scheme));
         o.insert("tiers_mode".into(), json!(self.tiers_mode));
         o.insert("lookup_key".into(), json!(self.lookup_key));
@@ -124,14 +138,17 @@ impl Price {
         o.insert("metadata".into(), json!(self.metadata));
         o.insert("created".into(), json!(self.created));
         o.insert("custom_unit_amount".into(), Value::Null);
-        o.insert("transform_quantity".into(), Value::Null);
+        o.insert(
+            "transform_quantity".into(),
+            self.transform_quantity.map_or(Value::Null, |(d, up)| json!({ "divide_by": d, "round": if up { "up" } else { "down" } })),
+        );
         if self.billing_scheme == "tiered" {
             let tiers: Vec<Value> = self
                 .tiers
                 .iter()
                 .map(|t| {
                     json!({
-                        "up_to": t.up_to, "unit_amount": t.unit_amount, "unit_amount_decimal": t.unit_amount.to_string(),
+                        "up_to": t.up_to, "unit_amount": t.unit_amount.exact(), "unit_amount_decimal": t.unit_amount.render(),
                         "flat_amount": t.flat_amount, "flat_amount_decimal": t.flat_amount.to_string(),
                     })
                 })
@@ -164,8 +181,8 @@ impl Price {
         for (k, v) in [
             ("id", json!(self.id)),
             ("active", json!(self.active)),
-            ("amount", json!(self.unit_amount)),
-            ("amount_decimal", json!(self.unit_amount.map(|a| a.to_string()))),
+            ("amount", json!(self.unit_amount.and_then(Fine::exact))),
+            ("amount_decimal", json!(self.unit_amount.map(Fine::render))),
             ("billing_scheme", json!(self.billing_scheme)),
             ("created", json!(self.created)),
             ("currency", json!(self.currency)),
@@ -177,7 +194,7 @@ impl Price {
             ("nickname", json!(self.nickname)),
             ("product", json!(self.product)),
             ("tiers_mode", json!(self.tiers_mode)),
-            ("transform_usage", Value::Null),
+            ("transform_usage", self.transform_quantity.map_or(Value::Null, |(d, up)| json!({ "divide_by": d, "round": if up { "up" } else { "down" } }))),
             ("usage_type", json!(r.map_or("licensed", |r| r.usage_type.as_str()))),
         ] {
             plan[k] = v;
@@ -261,7 +278,7 @@ impl Store {
         find(&self.products, &product, "product", "product", |x| &x.id)?;
         let billing_scheme = p.str("billing_scheme").unwrap_or("per_unit").to_owned();
         let (unit_amount, tiers, tiers_mode) = match billing_scheme.as_str() {
-            "per_unit" => (Some(p.int("unit_amount")?.ok_or_else(|| ApiError::missing("unit_amount"))?), Vec::new(), None),
+            "per_unit" => (Some(unit_amount(p)?.ok_or_else(|| ApiError::missing("unit_amount"))?), Vec::new(), None),
             "tiered" => {
                 let mode = p.require("tiers_mode")?.to_owned();
                 if mode != "graduated" && mode != "volume" {
@@ -271,9 +288,24 @@ impl Store {
             }
             other => return Err(ApiError::invalid("billing_scheme", format!("Invalid billing_scheme: {other}"))),
         };
-        if unit_amount.is_some_and(|a| a < 0) {
+        if unit_amount.is_some_and(|a| a < Fine(0)) {
             return Err(ApiError::invalid("unit_amount", "This value must be greater than or equal to 0."));
         }
+        let transform_quantity = if p.has("transform_quantity") {
+            let t = p.child("transform_quantity");
+            let divide_by = t.int("divide_by")?.filter(|d| *d > 0).ok_or_else(|| ApiError::invalid(&t.name("divide_by"), "divide_by must be a positive integer."))?;
+            let up = match t.require("round")? {
+                "up" => true,
+                "down" => false,
+                other => return Err(ApiError::invalid(&t.name("round"), format!("Invalid round: {other}"))),
+            };
+            if billing_scheme == "tiered" {
+                return Err(ApiError::invalid("transform_quantity", "transform_quantity cannot be used with tiered prices."));
+            }
+            Some((divide_by, up))
+        } else {
+            None
+        };
         let recurring = if p.has("recurring") { Some(self.parse_recurring(&p.child("recurring"))?) } else { None };
         let lookup_key = p.str("lookup_key").map(str::to_owned);
         self.claim_lookup_key(lookup_key.as_deref(), p.bool("transfer_lookup_key")?.unwrap_or(false), None)?;
@@ -283,6 +315,7 @@ impl Store {
             active: p.bool("active")?.unwrap_or(true),
             currency,
             unit_amount,
+            transform_quantity,
             billing_scheme,
             tiers_mode,
             tiers,
@@ -393,10 +426,24 @@ fn parse_tiers(p: &Params) -> Result<Vec<Tier>, ApiError> {
         if up_to.is_none() && i + 1 != tiers.len() {
             return Err(ApiError::invalid(&t.name("up_to"), "Only the last tier may have `up_to=inf`."));
         }
-        out.push(Tier { up_to, unit_amount: t.int("unit_amount")?.unwrap_or(0), flat_amount: t.int("flat_amount")?.unwrap_or(0) });
+        out.push(Tier { up_to, unit_amount: unit_amount(t)?.unwrap_or_default(), flat_amount: t.int("flat_amount")?.unwrap_or(0) });
     }
     if out.last().is_some_and(|t| t.up_to.is_some()) {
         return Err(ApiError::invalid("tiers", "The last tier must have `up_to=inf`."));
     }
     Ok(out)
+}
+
+/// `unit_amount` (whole minor units) or `unit_amount_decimal` (up to 12 decimal places) of `p`;
+/// both at once is refused, as Stripe does.
+fn unit_amount(p: &Params) -> Result<Option<Fine>, ApiError> {
+    let whole = p.int("unit_amount")?.map(Fine::whole);
+    let decimal = match p.str("unit_amount_decimal") {
+        Some(s) => Some(Fine::parse(s).ok_or_else(|| ApiError::invalid(&p.name("unit_amount_decimal"), format!("Invalid decimal: {s}")))?),
+        None => None,
+    };
+    match (whole, decimal) {
+        (Some(_), Some(_)) => Err(ApiError::invalid(&p.name("unit_amount"), "You may only specify one of these parameters: unit_amount, unit_amount_decimal.")),
+        (w, d) => Ok(w.or(d)),
+    }
 }

@@ -239,7 +239,7 @@ fn render_line(store: &Store, line: &Line, invoice: Option<&str>, subscription: 
             "pricing",
             json!({
                 "type": "price_details", "price_details": { "price": line.price, "product": product },
-                "unit_amount_decimal": unit.map(|u| u.to_string()),
+                "unit_amount_decimal": unit.map(crate::billing::Fine::render),
             }),
         ),
     ] {
@@ -323,7 +323,7 @@ impl Store {
             let (amount, description) = if trial {
                 (0, format!("Trial period for {name}"))
             } else {
-                (price.amount(item.quantity), format!("{} × {name} (at {})", item.quantity, money(price.unit_amount.unwrap_or(0), &price.currency)))
+                (price.amount(item.quantity), format!("{} × {name} (at {})", item.quantity, money(price.unit_amount.unwrap_or_default().round(), &price.currency)))
             };
             lines.push(Line {
                 id: ids::id("il"),
