@@ -8,9 +8,15 @@
 //!   (`pro_month`, `team_year`), so Tollgate finds it without storing Stripe ids, and a
 //!   changed amount moves the key to a new price (`transfer_lookup_key`,
 //!   <https://docs.stripe.com/products-prices/manage-prices#lookup-keys>).
-//! - Amounts go to Stripe in the currency's minor unit (`unit_amount`, cents for USD).
+//! - Amounts go to Stripe in the currency's minor unit (`unit_amount`, cents for USD;
+//!   `unit_amount_decimal` when a usage price has fractions of a cent).
+//! - A meter is the billing meter whose `event_name` is `tollgate_<meter>`; a plan's usage
+//!   price on it is a metered price with the lookup key `<plan>_<interval>_usage_<meter>`
+//!   (<https://docs.stripe.com/billing/subscriptions/usage-based/pricing-models>).
 
-use crate::catalog::Price;
+use crate::catalog::{Aggregation, Catalog, Meter, Plan, Price};
+use crate::rating::{Pricing, Tier};
+use rust_decimal::Decimal;
 use crate::money::Money;
 use crate::period::Interval;
 use crate::subscription::Status;
@@ -80,6 +86,181 @@ fn minor_units(m: Money) -> Option<i64> {
     m.minor_units().filter(|u| *u > 0)
 }
 
+/// The lookup key of the plan's metered price for `meter` billed every `interval`:
+/// `<plan>_<interval>_usage_<meter>`. [`parse_price_lookup_key`] never reads it as a plan price,
+/// since the plan item is told apart by its `licensed` usage type as well.
+pub fn usage_lookup_key(plan_key: &str, interval: Interval, meter: &str) -> String {
+    format!("{plan_key}_{}_usage_{meter}", interval.as_str())
+}
+
+/// The `event_name` of the billing meter measuring `meter`: `tollgate_<meter>`.
+pub fn meter_event_name(meter: &str) -> String {
+    format!("tollgate_{meter}")
+}
+
+/// How a billing meter aggregates the values Tollgate sends
+/// (<https://docs.stripe.com/api/billing/meter/create#create_billing_meter-default_aggregation-formula>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MeterFormula {
+    /// Adds the values: count and sum meters, whose excess Tollgate sends event by event.
+    Sum,
+    /// The last value of the period: last meters, whose level above the included quantity
+    /// Tollgate sends with each event.
+    Last,
+}
+
+impl MeterFormula {
+    /// Stripe's name (`sum`, `last`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeterFormula::Sum => "sum",
+            MeterFormula::Last => "last",
+        }
+    }
+}
+
+/// What a catalog usage price becomes in Stripe: a metered price on the meter, amounts in
+/// minor units (fractions allowed, sent as `unit_amount_decimal`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StripeUsagePrice {
+    /// The meter's aggregation.
+    pub formula: MeterFormula,
+    /// The pricing model.
+    pub scheme: UsageScheme,
+}
+
+/// A metered price's model in Stripe's terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsageScheme {
+    /// `billing_scheme=per_unit`: minor units per unit.
+    PerUnit { unit_amount: Decimal },
+    /// Per unit with `transform_quantity[divide_by]=size`, `[round]=up`: minor units per package.
+    Package { size: i64, amount: Decimal },
+    /// `billing_scheme=tiered`, `tiers_mode=graduated` or `volume`.
+    Tiered { volume: bool, tiers: Vec<StripeTier> },
+}
+
+/// One tier of a tiered metered price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StripeTier {
+    /// Inclusive upper bound in whole units; `None` is `inf`.
+    pub up_to: Option<i64>,
+    /// Minor units per unit.
+    pub unit_amount: Decimal,
+    /// Flat fee in minor units.
+    pub flat_amount: Decimal,
+}
+
+impl StripeUsagePrice {
+    /// A canonical description of the price, kept in its metadata (`tollgate_shape`) so that
+    /// `stripe sync` can tell an unchanged price from one to replace.
+    pub fn fingerprint(&self) -> String {
+        let scheme = match &self.scheme {
+            UsageScheme::PerUnit { unit_amount } => format!("per_unit:{}", unit_amount.normalize()),
+            UsageScheme::Package { size, amount } => format!("package:{size}:{}", amount.normalize()),
+            UsageScheme::Tiered { volume, tiers } => {
+                let tiers: Vec<String> = tiers
+                    .iter()
+                    .map(|t| format!("{}@{}+{}", t.up_to.map_or("inf".to_owned(), |u| u.to_string()), t.unit_amount.normalize(), t.flat_amount.normalize()))
+                    .collect();
+                format!("{}:{}", if *volume { "volume" } else { "graduated" }, tiers.join(","))
+            }
+        };
+        format!("{}|{scheme}", self.formula.as_str())
+    }
+}
+
+/// Why a usage price is not billed through Stripe meters (such plans are billed by
+/// Tollgate's own invoices: the manual provider).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnsupportedUsage {
+    /// Cost-plus (seed 001) prices the provider's cost, not a quantity a meter counts.
+    #[error("cost-plus usage is priced from the provider's cost, which Stripe meters do not carry")]
+    CostPlus,
+    /// Stripe meters have no `max` formula.
+    #[error("the meter keeps its peak (max), which Stripe meters cannot aggregate")]
+    Peak,
+    /// A package size or tier bound that is not a whole number of units.
+    #[error("package sizes and tier bounds must be whole units in Stripe")]
+    Fractional,
+    /// An amount with more than 12 decimal places in minor units.
+    #[error("an amount has more decimal places than Stripe accepts")]
+    Precision,
+}
+
+/// The Stripe form of `pricing` on `meter`, in a currency whose minor unit has `scale`
+/// decimal places (2 for USD).
+///
+/// # Errors
+/// [`UnsupportedUsage`] for cost-plus, peak meters, fractional package sizes or tier bounds,
+/// and amounts beyond Stripe's 12 decimal places.
+pub fn stripe_usage_price(meter: &Meter, pricing: &Pricing, scale: u32) -> Result<StripeUsagePrice, UnsupportedUsage> {
+    let formula = match meter.aggregation {
+        Aggregation::Count | Aggregation::Sum => MeterFormula::Sum,
+        Aggregation::Last => MeterFormula::Last,
+        Aggregation::Max => return Err(UnsupportedUsage::Peak),
+    };
+    let minor = |amount: Decimal| -> Result<Decimal, UnsupportedUsage> {
+        let m = (amount * Decimal::from(10_i64.pow(scale))).normalize();
+        if m.scale() > 12 {
+            Err(UnsupportedUsage::Precision)
+        } else {
+            Ok(m)
+        }
+    };
+    let whole = |q: Decimal| -> Result<i64, UnsupportedUsage> {
+        if q.fract().is_zero() && q > Decimal::ZERO {
+            i64::try_from(q).map_err(|_| UnsupportedUsage::Fractional)
+        } else {
+            Err(UnsupportedUsage::Fractional)
+        }
+    };
+    let tiers = |tiers: &[Tier]| -> Result<Vec<StripeTier>, UnsupportedUsage> {
+        tiers
+            .iter()
+            .map(|t| Ok(StripeTier { up_to: t.up_to.map(whole).transpose()?, unit_amount: minor(t.unit_amount)?, flat_amount: minor(t.flat_amount)? }))
+            .collect()
+    };
+    let scheme = match pricing {
+        Pricing::CostPlus { .. } => return Err(UnsupportedUsage::CostPlus),
+        Pricing::PerUnit { unit_amount } => UsageScheme::PerUnit { unit_amount: minor(*unit_amount)? },
+        Pricing::Package { size, amount } => UsageScheme::Package { size: whole(*size)?, amount: minor(*amount)? },
+        Pricing::Graduated { tiers: t } => UsageScheme::Tiered { volume: false, tiers: tiers(t)? },
+        Pricing::Volume { tiers: t } => UsageScheme::Tiered { volume: true, tiers: tiers(t)? },
+    };
+    Ok(StripeUsagePrice { formula, scheme })
+}
+
+/// The Stripe form of every usage price of `plan`, with its meter, in `catalog`'s currency.
+///
+/// # Errors
+/// The first usage price Stripe cannot bill: its meter key and why. Such a plan is billed by
+/// Tollgate's invoices (the manual provider), never partly through Stripe.
+pub fn plan_usage_prices<'c>(catalog: &'c Catalog, plan: &Plan) -> Result<Vec<(&'c Meter, StripeUsagePrice)>, (String, UnsupportedUsage)> {
+    let scale = catalog.currency.minor_unit_scale();
+    let mut out = Vec::new();
+    for (key, pricing) in &plan.usage_prices {
+        let Some(meter) = catalog.meters.iter().find(|m| m.key == *key) else { continue };
+        out.push((meter, stripe_usage_price(meter, pricing, scale).map_err(|e| (key.as_str().to_owned(), e))?));
+    }
+    Ok(out)
+}
+
+/// Whole units of a count or sum meter to send for one event: the event takes the meter's
+/// period usage from `before` to `after`, and only usage above `included` is billed. Units are
+/// whole because meter values are; the fraction below one unit of the period's excess is
+/// never billed. Summed over a period's events in any order, this is
+/// `floor(max(0, total − included))`: no unit is sent twice or lost.
+pub fn excess_units(before: Decimal, after: Decimal, included: Decimal) -> i64 {
+    let billed = |usage: Decimal| (usage - included).max(Decimal::ZERO).floor();
+    i64::try_from(billed(after) - billed(before)).unwrap_or(i64::MAX)
+}
+
+/// Whole units a last meter reports for a level: the part above `included`, rounded down.
+pub fn level_units(level: Decimal, included: Decimal) -> i64 {
+    i64::try_from((level - included).max(Decimal::ZERO).floor()).unwrap_or(i64::MAX)
+}
+
 /// Tollgate's status for a Stripe subscription status
 /// (<https://docs.stripe.com/api/subscriptions/object#subscription_object-status>).
 /// Stripe's `incomplete_expired` ended the subscription before it started
@@ -133,6 +314,100 @@ mod tests {
         let mut tiered = price(dec("10000"), false);
         tiered.seat_pricing = Some(Pricing::PerUnit { unit_amount: Decimal::ONE });
         assert_eq!(stripe_price(&tiered), Err(UnsupportedPrice::SeatTiers));
+    }
+
+    fn meter(aggregation: Aggregation) -> Meter {
+        Meter {
+            key: crate::keys::Key::parse("ai_tokens").unwrap(),
+            name: "AI tokens".into(),
+            unit: "token".into(),
+            aggregation,
+            reset: crate::period::Reset::BillingPeriod,
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn usage_prices_go_to_stripe_as_metered_prices() {
+        let count = meter(Aggregation::Count);
+        // digital-twin: $0.01 per API call is 1 cent.
+        let per_unit = stripe_usage_price(&count, &Pricing::PerUnit { unit_amount: dec("0.01") }, 2).unwrap();
+        assert_eq!(per_unit, StripeUsagePrice { formula: MeterFormula::Sum, scheme: UsageScheme::PerUnit { unit_amount: dec("1") } });
+        // crm: $0.10 per started 1,000 calls.
+        let package = stripe_usage_price(&count, &Pricing::Package { size: dec("1000"), amount: dec("0.10") }, 2).unwrap();
+        assert_eq!(package.scheme, UsageScheme::Package { size: 1000, amount: dec("10") });
+        // crm: tokens at $0.002 are 0.2 cents each.
+        let tiers = vec![
+            Tier { up_to: Some(dec("1000000")), unit_amount: dec("0.002"), flat_amount: Decimal::ZERO },
+            Tier { up_to: None, unit_amount: dec("0.001"), flat_amount: dec("5") },
+        ];
+        let graduated = stripe_usage_price(&meter(Aggregation::Sum), &Pricing::Graduated { tiers: tiers.clone() }, 2).unwrap();
+        assert_eq!(
+            graduated.scheme,
+            UsageScheme::Tiered {
+                volume: false,
+                tiers: vec![
+                    StripeTier { up_to: Some(1_000_000), unit_amount: dec("0.2"), flat_amount: Decimal::ZERO },
+                    StripeTier { up_to: None, unit_amount: dec("0.1"), flat_amount: dec("500") },
+                ],
+            }
+        );
+        assert_eq!(graduated.fingerprint(), "sum|graduated:1000000@0.2+0,inf@0.1+500");
+        let volume = stripe_usage_price(&meter(Aggregation::Last), &Pricing::Volume { tiers }, 2).unwrap();
+        assert_eq!(volume.formula, MeterFormula::Last);
+        assert!(volume.fingerprint().starts_with("last|volume:"));
+    }
+
+    #[test]
+    fn usage_prices_stripe_cannot_bill_are_refused() {
+        let cost_plus = Pricing::CostPlus { property: "cost_usd".into(), multiplier: dec("1.5") };
+        assert_eq!(stripe_usage_price(&meter(Aggregation::Sum), &cost_plus, 2), Err(UnsupportedUsage::CostPlus));
+        let per_unit = Pricing::PerUnit { unit_amount: dec("0.01") };
+        assert_eq!(stripe_usage_price(&meter(Aggregation::Max), &per_unit, 2), Err(UnsupportedUsage::Peak));
+        let half_package = Pricing::Package { size: dec("2.5"), amount: dec("1") };
+        assert_eq!(stripe_usage_price(&meter(Aggregation::Count), &half_package, 2), Err(UnsupportedUsage::Fractional));
+        let tiny = Pricing::PerUnit { unit_amount: dec("0.0000000000000001") };
+        assert_eq!(stripe_usage_price(&meter(Aggregation::Count), &tiny, 2), Err(UnsupportedUsage::Precision));
+    }
+
+    #[test]
+    fn usage_keys_are_not_plan_keys() {
+        assert_eq!(usage_lookup_key("standard-ai", Interval::Month, "api_calls"), "standard-ai_month_usage_api_calls");
+        assert_eq!(parse_price_lookup_key(&usage_lookup_key("pro", Interval::Year, "api_calls")), None);
+        assert_eq!(meter_event_name("api_calls"), "tollgate_api_calls");
+    }
+
+    #[test]
+    fn excess_is_sent_in_whole_units_above_the_included_quantity() {
+        let included = dec("100");
+        assert_eq!(excess_units(dec("0"), dec("60"), included), 0);
+        assert_eq!(excess_units(dec("60"), dec("130"), included), 30);
+        assert_eq!(excess_units(dec("130"), dec("131"), included), 1);
+        assert_eq!(excess_units(dec("100.4"), dec("100.9"), included), 0);
+        assert_eq!(excess_units(dec("100.9"), dec("101.2"), included), 1);
+        assert_eq!(level_units(dec("12.7"), dec("10")), 2);
+        assert_eq!(level_units(dec("8"), dec("10")), 0);
+    }
+
+    proptest::proptest! {
+        /// Whatever the events and their order, the units sent for a period add up to the
+        /// whole units of its usage above the included quantity.
+        #[test]
+        fn excess_units_add_up_to_the_period_excess(
+            quantities in proptest::collection::vec(1u32..5_000, 0..40),
+            tenths in proptest::collection::vec(0u32..10, 40),
+            included in 0u32..20_000,
+        ) {
+            let included = Decimal::from(included);
+            let mut usage = Decimal::ZERO;
+            let mut sent = 0_i64;
+            for (q, t) in quantities.iter().zip(&tenths) {
+                let after = usage + Decimal::from(*q) + Decimal::new(i64::from(*t), 1);
+                sent += excess_units(usage, after, included);
+                usage = after;
+            }
+            proptest::prop_assert_eq!(Decimal::from(sent), (usage - included).max(Decimal::ZERO).floor());
+        }
     }
 
     #[test]
