@@ -19,6 +19,7 @@ pub mod password_resets;
 pub mod rate_windows;
 pub mod sessions;
 pub mod stripe;
+pub mod stripe_meters;
 pub mod subscriptions;
 pub mod usage;
 pub mod users;

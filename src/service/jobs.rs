@@ -1,8 +1,9 @@
 //! Background upkeep, once a minute in every `tollgate serve` process (each step is
 //! safe to run concurrently): ending manual trials, applying the manual provider's
 //! period-end plan changes and cancellations, and pruning rate windows, failed
-//! log-ins, password-reset requests and links, and expired sessions; and once an
-//! hour the manual provider's invoice run for last month and this one (periods
+//! log-ins, password-reset requests and links, and expired sessions; sending usage
+//! to Stripe's billing meters when Stripe is configured ([`super::stripe::meter_usage`]);
+//! and once an hour the manual provider's invoice run for last month and this one (periods
 //! that closed so far), which issues nothing twice.
 
 use super::{Actor, Tollgate};
@@ -29,6 +30,15 @@ pub async fn run(t: Tollgate) {
             Ok(done) if done != Default::default() => tracing::info!(changed = done.changed, ended = done.ended, "period-end changes applied"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "period-end changes failed; retrying next minute"),
+        }
+        if let Some(stripe) = t.stripe.as_deref() {
+            match super::stripe::meter_usage::run(&t, stripe, Utc::now()).await {
+                Ok(r) if r != Default::default() => {
+                    tracing::info!(items = r.items_checked, assigned = r.assigned, sent = r.sent, retried = r.retried, failed = r.failed, "usage sent to Stripe meters");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "sending usage to Stripe failed; retrying next minute"),
+            }
         }
         if passes.is_multiple_of(INVOICE_RUN_EVERY) {
             invoice_runs(&t).await;

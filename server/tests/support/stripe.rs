@@ -19,7 +19,12 @@ pub struct StripeApp {
 
 /// The emtchat catalog, a double, and a server configured for it.
 pub async fn spawn_with_stripe(pool: PgPool) -> StripeApp {
-    catalog::load(&pool, "catalogs/emtchat.toml", EMTCHAT, &Actor::Cli).await.expect("catalog loads");
+    spawn_with_stripe_catalog(pool, "catalogs/emtchat.toml", EMTCHAT).await
+}
+
+/// The catalog `text` (read from `path`), a double, and a server configured for it.
+pub async fn spawn_with_stripe_catalog(pool: PgPool, path: &str, text: &str) -> StripeApp {
+    catalog::load(&pool, path, text, &Actor::Cli).await.expect("catalog loads");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let double = stripe_double::spawn(Config {

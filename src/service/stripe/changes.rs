@@ -16,6 +16,7 @@
 //! change before the webhooks arrive (they then find nothing to change).
 
 use super::{failed, mirror, Stripe};
+use crate::catalog::Catalog;
 use crate::db::{self, subscriptions::SubscriptionRow};
 use crate::money::{Currency, Money};
 use crate::period::Interval;
@@ -38,11 +39,8 @@ async fn remote(stripe: &Stripe, sub: &SubscriptionRow) -> Result<Subscription, 
 
 /// The item carrying the plan's price (lookup key `<plan>_<interval>`).
 fn plan_item(remote: &Subscription) -> Result<&SubscriptionItem, Error> {
-    remote
-        .items
-        .data
-        .iter()
-        .find(|i| i.price.lookup_key.as_deref().and_then(stripe_catalog::parse_price_lookup_key).is_some())
+    super::plan_item(remote)
+        .map(|(item, _, _)| item)
         .ok_or_else(|| Error::Internal(format!("Stripe subscription {} has no item with a Tollgate price", remote.id.as_str())))
 }
 
@@ -58,15 +56,22 @@ pub(crate) async fn price_id(stripe: &Stripe, plan_key: &str, interval: Interval
         .ok_or_else(|| Error::Internal(format!("Stripe has no price `{key}`: run `tollgate stripe sync`")))
 }
 
-/// Checks that `change` can be billed by card: a Stripe price on the same interval.
-/// Returns the item quantity: the seats for a per-seat price, else 1.
-fn card_quantity(sub: &SubscriptionRow, change: &PlanChange<'_>) -> Result<u64, Error> {
+/// Checks that `change` can be billed by card: a Stripe price on the same interval, and
+/// usage prices Stripe's meters can bill. Returns the item quantity: the seats for a
+/// per-seat price, else 1.
+fn card_quantity(catalog: &Catalog, sub: &SubscriptionRow, change: &PlanChange<'_>) -> Result<u64, Error> {
     if sub.interval != change.interval.as_str() {
         return Err(Error::invalid("interval", format!("A card-paid plan keeps its billing interval (every {}); switching between monthly and yearly is not available yet.", sub.interval)));
     }
     let price = change.plan.price(change.interval).ok_or_else(|| Error::invalid("interval", format!("{} has no {} price.", change.plan.name, change.interval)))?;
     let shape = stripe_catalog::stripe_price(price).map_err(|e| {
         Error::Conflict(format!("{} cannot be paid by card ({e}). To move to it, cancel your subscription: it ends with the current period, then choose {}.", change.plan.name, change.plan.name))
+    })?;
+    stripe_catalog::plan_usage_prices(catalog, change.plan).map_err(|(meter, e)| {
+        Error::Conflict(format!(
+            "{} cannot be paid by card (usage of {meter}: {e}). To move to it, cancel your subscription: it ends with the current period, then choose {}.",
+            change.plan.name, change.plan.name
+        ))
     })?;
     Ok(if shape.per_seat { u64::try_from(change.seats.max(1)).unwrap_or(1) } else { 1 })
 }
@@ -92,7 +97,7 @@ impl PaymentProvider for Stripe {
     }
 
     async fn preview(&self, t: &Tollgate, sub: &SubscriptionRow, change: &PlanChange<'_>, _now: DateTime<Utc>) -> Result<ChangePreview, Error> {
-        let quantity = card_quantity(sub, change)?;
+        let quantity = card_quantity(&*t.catalog.get()?, sub, change)?;
         let remote = remote(self, sub).await?;
         let item = plan_item(&remote)?;
         let effective_at = DateTime::from_timestamp(item.current_period_end, 0).unwrap_or_default();
@@ -123,7 +128,7 @@ impl PaymentProvider for Stripe {
     }
 
     async fn change_plan(&self, t: &Tollgate, sub: &SubscriptionRow, change: &PlanChange<'_>, actor: &Actor, now: DateTime<Utc>) -> Result<Chosen, Error> {
-        let quantity = card_quantity(sub, change)?;
+        let quantity = card_quantity(&*t.catalog.get()?, sub, change)?;
         if change.timing == Timing::PeriodEnd && sub.cancel_at_period_end {
             return Err(Error::Conflict("The subscription ends at its period end; reactivate it before scheduling a change.".into()));
         }

@@ -16,7 +16,6 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use stripe_checkout::checkout_session::{CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData};
 use stripe_core::customer::CreateCustomer;
-use stripe_product::price::ListPrice;
 use stripe_shared::CheckoutSessionMode;
 use uuid::Uuid;
 
@@ -30,10 +29,14 @@ pub struct Started {
 }
 
 /// Whether `plan_key` is paid through Stripe when Stripe is configured: it has a
-/// Stripe price for `interval` (not free, not priced by seat tiers).
+/// Stripe price for `interval` (not free, not priced by seat tiers) and every usage price
+/// has a metered form (no cost-plus, no peak meter).
 pub fn paid_through_stripe(t: &Tollgate, plan_key: &str, interval: Interval) -> bool {
+    let Ok(catalog) = t.catalog.get() else { return false };
     t.stripe.is_some()
-        && t.catalog.get().ok().and_then(|c| c.plan(plan_key).and_then(|p| p.price(interval)).map(|p| stripe_catalog::stripe_price(p).is_ok())).unwrap_or(false)
+        && catalog.plan(plan_key).is_some_and(|plan| {
+            plan.price(interval).is_some_and(|p| stripe_catalog::stripe_price(p).is_ok()) && stripe_catalog::plan_usage_prices(&catalog, plan).is_ok()
+        })
 }
 
 /// Starts Checkout for `account_id` on `plan_key` billed every `interval`, asked by
@@ -92,17 +95,16 @@ pub async fn start(
         }
     };
 
-    let key = stripe_catalog::price_lookup_key(plan.key.as_str(), interval);
-    let prices = ListPrice::new().lookup_keys(vec![key.clone()]).active(true).send(stripe.client()).await.map_err(|e| failed("find price", e))?;
-    let price_id = prices
-        .data
-        .iter()
-        .find(|p| p.lookup_key.as_deref() == Some(key.as_str()))
-        .map(|p| p.id.as_str().to_owned())
-        .ok_or_else(|| Error::Internal(format!("Stripe has no price `{key}`: run `tollgate stripe sync`")))?;
     let mut item = CreateCheckoutSessionLineItems::new();
-    item.price = Some(price_id);
+    item.price = Some(super::changes::price_id(stripe, plan.key.as_str(), interval).await?);
     item.quantity = Some(u64::try_from(seats).unwrap_or(1));
+    let mut items = vec![item];
+    // Usage prices: metered items take no quantity (Stripe bills the meter's usage).
+    for price in super::metered::price_ids(stripe, &catalog, plan, interval).await? {
+        let mut usage = CreateCheckoutSessionLineItems::new();
+        usage.price = Some(price);
+        items.push(usage);
+    }
     let mut data = CreateCheckoutSessionSubscriptionData::new();
     data.metadata = Some(metadata(account_id));
     if plan.trial_days > 0 && account.trial_used_at.is_none() {
@@ -113,7 +115,7 @@ pub async fn start(
         .mode(CheckoutSessionMode::Subscription)
         .customer(customer.as_str())
         .client_reference_id(account_id.to_string())
-        .line_items(vec![item])
+        .line_items(items)
         .subscription_data(data)
         .metadata(metadata(account_id))
         .success_url(format!("{base}/billing/checkout?session_id={{CHECKOUT_SESSION_ID}}"))

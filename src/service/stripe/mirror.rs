@@ -47,10 +47,7 @@ pub async fn subscription(
     let Some(account_id) = db::stripe::account_of(&mut **tx, &customer).await? else {
         return Ok(format!("ignored: customer {customer} is not one of Tollgate's"));
     };
-    let Some((item, plan_key, interval)) = sub.items.data.iter().find_map(|i| {
-        let (plan, interval) = stripe_catalog::parse_price_lookup_key(i.price.lookup_key.as_deref()?)?;
-        Some((i, plan.to_owned(), interval))
-    }) else {
+    let Some((item, plan_key, interval)) = super::plan_item(sub).map(|(i, plan, interval)| (i, plan.to_owned(), interval)) else {
         return Ok("ignored: no item has a Tollgate price (lookup key <plan>_<interval>)".into());
     };
     let Some(plan) = catalog.plan(&plan_key) else {

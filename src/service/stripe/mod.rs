@@ -4,6 +4,8 @@
 //! - [`checkout`]: a Stripe customer per account, and Checkout sessions for new paid
 //!   subscriptions;
 //! - [`webhooks`]: `POST /webhooks/stripe` (API.md "Webhooks in"), each event once;
+//! - [`metered`]: billing meters and metered prices for usage prices;
+//! - [`meter_usage`]: the job sending usage above the included quantity to Stripe's meters;
 //! - [`mirror`]: Stripe's subscriptions and invoices kept in Tollgate's tables, from
 //!   their current state as Stripe reports it, so events may come twice or out of order.
 //!
@@ -12,6 +14,8 @@
 
 pub mod changes;
 pub mod checkout;
+pub mod metered;
+pub mod meter_usage;
 pub mod mirror;
 pub mod portal;
 pub mod sync;
@@ -81,10 +85,26 @@ pub(crate) fn is_missing(e: &stripe::StripeError) -> bool {
 
 /// A Stripe failure as a service error: the request and Stripe's message.
 pub(crate) fn failed(what: &str, e: stripe::StripeError) -> Error {
-    let message = match &e {
-        stripe::StripeError::Stripe(api, status) => format!("{what}: Stripe answered {status}: {}", api.message.as_deref().unwrap_or("no message")),
-        other => format!("{what}: {other}"),
-    };
+    let message = describe(what, &e);
     tracing::warn!("{message}");
     Error::Internal(message)
+}
+
+/// The request and Stripe's message (`send meter event: Stripe answered 400: …`).
+pub(crate) fn describe(what: &str, e: &stripe::StripeError) -> String {
+    match e {
+        stripe::StripeError::Stripe(api, status) => format!("{what}: Stripe answered {status}: {}", api.message.as_deref().unwrap_or("no message")),
+        other => format!("{what}: {other}"),
+    }
+}
+
+/// The item of a Stripe subscription that carries its plan: a licensed price whose lookup key
+/// is `<plan>_<interval>`, with that plan key and interval. Metered items (usage prices) are
+/// never it.
+pub(crate) fn plan_item(sub: &stripe_shared::Subscription) -> Option<(&stripe_shared::SubscriptionItem, &str, crate::period::Interval)> {
+    sub.items.data.iter().find_map(|i| {
+        let metered = i.price.recurring.as_ref().is_some_and(|r| r.usage_type == stripe_shared::RecurringUsageType::Metered);
+        let (plan, interval) = crate::stripe_catalog::parse_price_lookup_key(i.price.lookup_key.as_deref().filter(|_| !metered)?)?;
+        Some((i, plan, interval))
+    })
 }

@@ -1,10 +1,11 @@
 //! `tollgate stripe sync`: the catalog's paid plans as Stripe products and recurring
-//! prices, found again by id and lookup key (naming: [`crate::stripe_catalog`]).
+//! prices, and their usage prices as billing meters and metered prices
+//! ([`super::metered`]), found again by id and lookup key (naming: [`crate::stripe_catalog`]).
 //! Running it twice changes nothing; a changed amount creates a new price and moves
 //! the lookup key to it (Stripe prices are immutable:
 //! <https://docs.stripe.com/products-prices/manage-prices#edit-price>).
 
-use super::{failed, is_missing, Stripe};
+use super::{failed, is_missing, metered, Stripe};
 use crate::catalog::{Catalog, Plan, Price};
 use crate::service::{Error, Tollgate};
 use crate::stripe_catalog::{self, StripePrice};
@@ -33,16 +34,19 @@ pub struct Synced {
     pub action: Action,
 }
 
-/// Creates or updates a product for every plan with a paid price, and a recurring
+/// Creates or updates a product for every plan with a paid price, a recurring
 /// price per interval (flat, or per seat with the seat count as quantity), in the
-/// catalog's currency.
+/// catalog's currency, and for each usage price a billing meter and a metered price per
+/// interval.
 ///
 /// # Errors
-/// [`Error::NoCatalog`]; [`Error::Internal`] with Stripe's message when a request fails
+/// [`Error::NoCatalog`]; [`Error::Conflict`] for a Stripe meter of Tollgate's name with
+/// another formula; [`Error::Internal`] with Stripe's message when a request fails
 /// (what was done before stays done, and a second run continues from there).
 pub async fn sync(t: &Tollgate, stripe: &Stripe) -> Result<Vec<Synced>, Error> {
     let catalog = t.catalog.get()?;
     let mut report = Vec::new();
+    let mut meters = None;
     for plan in catalog.plans.iter().filter(|p| !p.prices.is_empty()) {
         let priced: Vec<(&Price, Result<StripePrice, _>)> = plan.prices.iter().map(|p| (p, stripe_catalog::stripe_price(p))).collect();
         if priced.iter().all(|(_, p)| p.is_err()) {
@@ -54,12 +58,23 @@ pub async fn sync(t: &Tollgate, stripe: &Stripe) -> Result<Vec<Synced>, Error> {
             continue;
         }
         report.push(Synced { object: format!("product {}", stripe_catalog::product_id(plan.key.as_str())), action: product(stripe, plan).await? });
+        let mut intervals = Vec::new();
         for (price, shape) in priced {
             let action = match shape {
-                Ok(shape) => sync_price(stripe, &catalog, plan, price, shape).await?,
+                Ok(shape) => {
+                    intervals.push(price.interval);
+                    sync_price(stripe, &catalog, plan, price, shape).await?
+                }
                 Err(why) => Action::Skipped(why.to_string()),
             };
             report.push(Synced { object: price_object(plan, price), action });
+        }
+        if !plan.usage_prices.is_empty() {
+            let meters = match &mut meters {
+                Some(m) => m,
+                None => meters.insert(metered::Meters::load(stripe).await?),
+            };
+            metered::sync_plan(stripe, &catalog, plan, &intervals, meters, &mut report).await?;
         }
     }
     Ok(report)

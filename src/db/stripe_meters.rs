@@ -1,0 +1,188 @@
+//! `stripe_usage_counters`, `stripe_meter_reports` and `subscriptions.stripe_metered_for`
+//! (migration 0013): the usage job's record of what goes to Stripe's billing meters.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+/// A usage event not yet assigned a report, with what assigning it needs.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UnreportedEvent {
+    pub event_id: Uuid,
+    pub meter: String,
+    pub quantity: Decimal,
+    pub occurred_at: DateTime<Utc>,
+    pub subscription_id: Uuid,
+    pub plan_key: String,
+    pub interval: String,
+    pub seats: i32,
+    pub cycle_anchor: DateTime<Utc>,
+    pub stripe_customer: String,
+}
+
+/// Up to `limit` usage events, oldest first, of accounts whose live subscription Stripe
+/// bills on a plan that prices their meter through Stripe (`billed`: `(plan_key, meter)`
+/// pairs), that happened since the subscription started and since `since`, and have no
+/// report yet.
+pub async fn unreported(db: impl PgExecutor<'_>, billed: &[(String, String)], since: DateTime<Utc>, limit: i64) -> Result<Vec<UnreportedEvent>, sqlx::Error> {
+    let (plans, meters): (Vec<&str>, Vec<&str>) = billed.iter().map(|(p, m)| (p.as_str(), m.as_str())).unzip();
+    sqlx::query_as(
+        "SELECT e.id AS event_id, e.meter, e.quantity, e.occurred_at, s.id AS subscription_id, s.plan_key, s.interval, s.seats,
+                s.cycle_anchor, c.customer_id AS stripe_customer
+         FROM subscriptions s
+         JOIN stripe_customers c ON c.account_id = s.account_id
+         JOIN unnest($1::text[], $2::text[]) AS b(plan_key, meter) ON b.plan_key = s.plan_key
+         JOIN usage_events e ON e.account_id = s.account_id AND e.meter = b.meter
+                            AND e.occurred_at >= GREATEST(s.created_at, $3)
+         WHERE s.provider = 'stripe' AND s.status <> 'canceled'
+           AND NOT EXISTS (SELECT 1 FROM stripe_meter_reports r WHERE r.event_id = e.id)
+         ORDER BY e.occurred_at, e.id
+         LIMIT $4",
+    )
+    .bind(&plans)
+    .bind(&meters)
+    .bind(since)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Serialises the assignment of reports across processes for the rest of the transaction.
+pub async fn lock_assignment(db: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('tollgate.stripe_meter_reports'))").execute(db).await?;
+    Ok(())
+}
+
+/// Adds `quantity` to the usage counted for `(subscription, meter, period_start)` and returns
+/// the count before it.
+pub async fn count(db: &mut PgConnection, subscription_id: Uuid, meter: &str, period_start: DateTime<Utc>, quantity: Decimal) -> Result<Decimal, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO stripe_usage_counters (subscription_id, meter, period_start, counted) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (subscription_id, meter, period_start) DO UPDATE SET counted = stripe_usage_counters.counted + EXCLUDED.counted
+         RETURNING counted - $4",
+    )
+    .bind(subscription_id)
+    .bind(meter)
+    .bind(period_start)
+    .bind(quantity)
+    .fetch_one(db)
+    .await
+}
+
+/// A report to store: `value` whole units, pending when it is to be sent.
+#[derive(Debug, Clone)]
+pub struct NewReport<'a> {
+    pub event_id: Uuid,
+    pub subscription_id: Uuid,
+    pub stripe_customer: &'a str,
+    pub event_name: &'a str,
+    pub value: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub send: bool,
+}
+
+/// Stores `r` (`pending` and due at once, or `included`).
+pub async fn insert(db: impl PgExecutor<'_>, r: &NewReport<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO stripe_meter_reports (event_id, subscription_id, stripe_customer, event_name, value, occurred_at, status, next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN 'pending' ELSE 'included' END, CASE WHEN $7 THEN now() END)",
+    )
+    .bind(r.event_id)
+    .bind(r.subscription_id)
+    .bind(r.stripe_customer)
+    .bind(r.event_name)
+    .bind(r.value)
+    .bind(r.occurred_at)
+    .bind(r.send)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A claimed report to send.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueReport {
+    pub event_id: Uuid,
+    pub stripe_customer: String,
+    pub event_name: String,
+    pub value: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub attempts: i32,
+}
+
+/// Claims up to `limit` pending reports that are due, counting an attempt and moving
+/// `next_attempt_at` `lease_seconds` ahead so no other worker claims them meanwhile
+/// (`FOR UPDATE SKIP LOCKED`); a worker that dies leaves them to be claimed after the lease.
+pub async fn claim_due(db: impl PgExecutor<'_>, limit: i64, lease_seconds: f64) -> Result<Vec<DueReport>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE stripe_meter_reports SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
+         WHERE event_id IN (SELECT event_id FROM stripe_meter_reports WHERE status = 'pending' AND next_attempt_at <= now()
+                            ORDER BY next_attempt_at, occurred_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING event_id, stripe_customer, event_name, value, occurred_at, attempts",
+    )
+    .bind(limit)
+    .bind(lease_seconds)
+    .fetch_all(db)
+    .await
+}
+
+/// Marks a claimed report sent.
+pub async fn mark_sent(db: impl PgExecutor<'_>, event_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE stripe_meter_reports SET status = 'sent', sent_at = now(), next_attempt_at = NULL, last_error = NULL WHERE event_id = $1 AND status = 'pending'")
+        .bind(event_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Schedules another attempt of a claimed report `delay_seconds` from now.
+pub async fn mark_retry(db: impl PgExecutor<'_>, event_id: Uuid, delay_seconds: f64, error: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE stripe_meter_reports SET next_attempt_at = now() + make_interval(secs => $2), last_error = $3 WHERE event_id = $1 AND status = 'pending'")
+        .bind(event_id)
+        .bind(delay_seconds)
+        .bind(error)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Gives up on a claimed report.
+pub async fn mark_failed(db: impl PgExecutor<'_>, event_id: Uuid, error: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE stripe_meter_reports SET status = 'failed', next_attempt_at = NULL, last_error = $2 WHERE event_id = $1 AND status = 'pending'")
+        .bind(event_id)
+        .bind(error)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// A live Stripe subscription whose metered items may not match its plan: `(id, Stripe
+/// subscription id, plan_key, interval)`, where `stripe_metered_for` is not `<plan>_<interval>`.
+pub async fn unchecked_items(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<(Uuid, String, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, provider_subscription_id, plan_key, interval FROM subscriptions
+         WHERE provider = 'stripe' AND status <> 'canceled' AND provider_subscription_id IS NOT NULL
+           AND stripe_metered_for IS DISTINCT FROM plan_key || '_' || interval
+         ORDER BY id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Records that subscription `id`'s metered items on Stripe match `<plan>_<interval>`.
+pub async fn set_metered_for(db: impl PgExecutor<'_>, id: Uuid, plan_key: &str, interval: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE subscriptions SET stripe_metered_for = $2 || '_' || $3 WHERE id = $1").bind(id).bind(plan_key).bind(interval).execute(db).await?;
+    Ok(())
+}
+
+/// Reports of `subscription_id` by status: `(status, count, units)`, for the operator's view and tests.
+pub async fn summary(db: impl PgExecutor<'_>, subscription_id: Uuid) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT status, count(*), COALESCE(sum(value), 0)::bigint FROM stripe_meter_reports WHERE subscription_id = $1 GROUP BY status ORDER BY status",
+    )
+    .bind(subscription_id)
+    .fetch_all(db)
+    .await
+}
