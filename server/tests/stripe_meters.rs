@@ -246,6 +246,12 @@ async fn a_plan_change_swaps_the_metered_items(pool: PgPool) {
     assert_eq!(run(&s).await.items_checked, 1);
     assert_eq!(item_keys(&s, &sub_id), ["studio_month", "studio_month_usage_tokens"], "Builder's metered prices are replaced by Studio's");
     assert_eq!(run(&s).await.items_checked, 0, "checked once per change");
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE account_id = $1 AND action = 'subscription.metered_items_changed' AND actor_kind = 'system'")
+        .bind(c.account_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1, "the swap is audited; the first check changed nothing");
 
     // Usage now counts against Studio's 5,000 included tokens.
     usage(&s, &c, "tokens", 5_100, "t1").await;

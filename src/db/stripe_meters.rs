@@ -157,11 +157,20 @@ pub async fn mark_failed(db: impl PgExecutor<'_>, event_id: Uuid, error: &str) -
     Ok(())
 }
 
-/// A live Stripe subscription whose metered items may not match its plan: `(id, Stripe
-/// subscription id, plan_key, interval)`, where `stripe_metered_for` is not `<plan>_<interval>`.
-pub async fn unchecked_items(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<(Uuid, String, String, String)>, sqlx::Error> {
+/// A live Stripe subscription whose metered items may not match its plan.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Unchecked {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub provider_subscription_id: String,
+    pub plan_key: String,
+    pub interval: String,
+}
+
+/// Up to `limit` live Stripe subscriptions whose `stripe_metered_for` is not `<plan>_<interval>`.
+pub async fn unchecked_items(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<Unchecked>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, provider_subscription_id, plan_key, interval FROM subscriptions
+        "SELECT id, account_id, provider_subscription_id, plan_key, interval FROM subscriptions
          WHERE provider = 'stripe' AND status <> 'canceled' AND provider_subscription_id IS NOT NULL
            AND stripe_metered_for IS DISTINCT FROM plan_key || '_' || interval
          ORDER BY id LIMIT $1",

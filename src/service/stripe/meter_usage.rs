@@ -22,7 +22,7 @@ use super::{describe, failed, metered, Stripe};
 use crate::catalog::Aggregation;
 use crate::db::{self, stripe_meters::NewReport};
 use crate::period::{meter_period, Cycle, Interval};
-use crate::service::{Error, Tollgate};
+use crate::service::{Actor, Error, Tollgate};
 use crate::stripe_catalog;
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
@@ -89,52 +89,75 @@ pub async fn run(t: &Tollgate, stripe: &Stripe, now: DateTime<Utc>) -> Result<Re
     Ok(report)
 }
 
-/// Step 1: puts the metered prices of each changed subscription's plan on its Stripe items.
+/// Step 1: puts the metered prices of each changed subscription's plan on its Stripe items;
+/// a change is audited (`subscription.metered_items_changed`, by the system).
 async fn check_items(t: &Tollgate, stripe: &Stripe) -> Result<usize, Error> {
     let catalog = t.catalog.get()?;
     let unchecked = db::stripe_meters::unchecked_items(&t.pool, ITEMS_BATCH).await?;
     let mut checked = 0;
-    for (id, stripe_id, plan_key, interval) in unchecked {
-        let wanted = match (catalog.plan(&plan_key), interval.parse::<Interval>()) {
+    for sub in unchecked {
+        let wanted = match (catalog.plan(&sub.plan_key), sub.interval.parse::<Interval>()) {
             (Some(plan), Ok(i)) => match metered::price_ids(stripe, &catalog, plan, i).await {
                 Ok(ids) => ids,
                 Err(Error::Invalid { .. }) => Vec::new(),
                 Err(e) => {
-                    tracing::warn!(subscription = %id, error = %e, "metered prices not found; trying again next run");
+                    tracing::warn!(subscription = %sub.id, error = %e, "metered prices not found; trying again next run");
                     continue;
                 }
             },
             _ => Vec::new(),
         };
-        match swap_items(stripe, &stripe_id, &wanted).await {
-            Ok(()) => {
-                db::stripe_meters::set_metered_for(&t.pool, id, &plan_key, &interval).await?;
+        match swap_items(stripe, &sub.provider_subscription_id, &wanted).await {
+            Ok(swapped) => {
+                let mut tx = t.pool.begin().await?;
+                db::stripe_meters::set_metered_for(&mut *tx, sub.id, &sub.plan_key, &sub.interval).await?;
+                if let Some((removed, added)) = swapped {
+                    let details = serde_json::json!({
+                        "plan": sub.plan_key, "interval": sub.interval, "removed_prices": removed, "added_prices": added,
+                        "stripe_subscription": sub.provider_subscription_id,
+                    });
+                    let entry = db::audit::Entry {
+                        actor: &Actor::System,
+                        action: "subscription.metered_items_changed",
+                        target_kind: "subscription",
+                        target_id: sub.id.to_string(),
+                        account_id: Some(sub.account_id),
+                        ip: None,
+                        details,
+                    };
+                    db::audit::record(&mut *tx, &entry).await?;
+                }
+                tx.commit().await?;
                 checked += 1;
             }
-            Err(e) => tracing::warn!(subscription = %id, error = %e, "metered items not updated; trying again next run"),
+            Err(e) => tracing::warn!(subscription = %sub.id, error = %e, "metered items not updated; trying again next run"),
         }
     }
     Ok(checked)
 }
 
 /// Makes the metered items of Stripe subscription `stripe_id` exactly `wanted` (price ids).
-async fn swap_items(stripe: &Stripe, stripe_id: &str, wanted: &[String]) -> Result<(), Error> {
+/// Returns the prices removed and added, `None` when the items already matched.
+async fn swap_items(stripe: &Stripe, stripe_id: &str, wanted: &[String]) -> Result<Option<(Vec<String>, Vec<String>)>, Error> {
     let remote = RetrieveSubscription::new(stripe_id).send(stripe.client()).await.map_err(|e| failed("retrieve subscription", e))?;
     let metered: Vec<_> = remote.items.data.iter().filter(|i| i.price.recurring.as_ref().is_some_and(|r| r.usage_type == RecurringUsageType::Metered)).collect();
     let mut changes = Vec::new();
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
     for item in metered.iter().filter(|i| !wanted.iter().any(|w| w == i.price.id.as_str())) {
         let mut delete = UpdateSubscriptionItems::new();
         delete.id = Some(item.id.as_str().to_owned());
         delete.deleted = Some(true);
         changes.push(delete);
+        removed.push(item.price.id.as_str().to_owned());
     }
     for price in wanted.iter().filter(|w| !metered.iter().any(|i| i.price.id.as_str() == w.as_str())) {
         let mut add = UpdateSubscriptionItems::new();
         add.price = Some(price.clone());
         changes.push(add);
+        added.push(price.clone());
     }
     if changes.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     UpdateSubscription::new(stripe_id)
         .items(changes)
@@ -142,7 +165,7 @@ async fn swap_items(stripe: &Stripe, stripe_id: &str, wanted: &[String]) -> Resu
         .send(stripe.client())
         .await
         .map_err(|e| failed("update metered items", e))?;
-    Ok(())
+    Ok(Some((removed, added)))
 }
 
 /// Step 2: one batch of unassigned events. Returns how many were assigned.
