@@ -1,5 +1,6 @@
-//! `stripe_usage_counters`, `stripe_meter_reports` and `subscriptions.stripe_metered_for`
-//! (migration 0013): the usage job's record of what goes to Stripe's billing meters.
+//! `stripe_usage_counters` and `stripe_meter_reports` (migration 0013): the usage job's
+//! record of what goes to Stripe's billing meters. `subscriptions.stripe_metered_for` is
+//! read and written in [`super::subscriptions`].
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -154,35 +155,6 @@ pub async fn mark_failed(db: impl PgExecutor<'_>, event_id: Uuid, error: &str) -
         .bind(error)
         .execute(db)
         .await?;
-    Ok(())
-}
-
-/// A live Stripe subscription whose metered items may not match its plan.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Unchecked {
-    pub id: Uuid,
-    pub account_id: Uuid,
-    pub provider_subscription_id: String,
-    pub plan_key: String,
-    pub interval: String,
-}
-
-/// Up to `limit` live Stripe subscriptions whose `stripe_metered_for` is not `<plan>_<interval>`.
-pub async fn unchecked_items(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<Unchecked>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, account_id, provider_subscription_id, plan_key, interval FROM subscriptions
-         WHERE provider = 'stripe' AND status <> 'canceled' AND provider_subscription_id IS NOT NULL
-           AND stripe_metered_for IS DISTINCT FROM plan_key || '_' || interval
-         ORDER BY id LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(db)
-    .await
-}
-
-/// Records that subscription `id`'s metered items on Stripe match `<plan>_<interval>`.
-pub async fn set_metered_for(db: impl PgExecutor<'_>, id: Uuid, plan_key: &str, interval: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE subscriptions SET stripe_metered_for = $2 || '_' || $3 WHERE id = $1").bind(id).bind(plan_key).bind(interval).execute(db).await?;
     Ok(())
 }
 

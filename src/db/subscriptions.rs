@@ -417,6 +417,26 @@ pub async fn by_provider_id(db: impl PgExecutor<'_>, provider_subscription_id: &
         .await
 }
 
+/// Up to `limit` live Stripe subscriptions whose metered items may not match their plan:
+/// `stripe_metered_for` (migration 0013) is not `<plan>_<interval>`.
+pub async fn stripe_items_unchecked(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM subscriptions
+         WHERE provider = 'stripe' AND status <> 'canceled' AND provider_subscription_id IS NOT NULL
+           AND stripe_metered_for IS DISTINCT FROM plan_key || '_' || interval
+         ORDER BY id LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Records that subscription `id`'s metered items on Stripe match `<plan>_<interval>`.
+pub async fn set_stripe_metered_for(db: impl PgExecutor<'_>, id: Uuid, plan_key: &str, interval: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE subscriptions SET stripe_metered_for = $2 || '_' || $3 WHERE id = $1").bind(id).bind(plan_key).bind(interval).execute(db).await?;
+    Ok(())
+}
+
 /// Stores subscription `id` of `account_id` in Stripe's state `s`: inserts it, or
 /// brings an existing row there (a manual one moves to Stripe). When it becomes past
 /// due its grace period ends at `grace_until`, kept while it stays past due and cleared

@@ -20,8 +20,9 @@
 
 use super::{describe, failed, metered, Stripe};
 use crate::catalog::Aggregation;
-use crate::db::{self, stripe_meters::NewReport};
+use crate::db::{self, stripe_meters::NewReport, subscriptions::SubscriptionRow};
 use crate::period::{meter_period, Cycle, Interval};
+use crate::service::provider::audit;
 use crate::service::{Actor, Error, Tollgate};
 use crate::stripe_catalog;
 use chrono::{DateTime, Duration, Utc};
@@ -93,9 +94,10 @@ pub async fn run(t: &Tollgate, stripe: &Stripe, now: DateTime<Utc>) -> Result<Re
 /// a change is audited (`subscription.metered_items_changed`, by the system).
 async fn check_items(t: &Tollgate, stripe: &Stripe) -> Result<usize, Error> {
     let catalog = t.catalog.get()?;
-    let unchecked = db::stripe_meters::unchecked_items(&t.pool, ITEMS_BATCH).await?;
+    let unchecked = db::subscriptions::stripe_items_unchecked(&t.pool, ITEMS_BATCH).await?;
     let mut checked = 0;
     for sub in unchecked {
+        let Some(stripe_id) = sub.provider_subscription_id.as_deref() else { continue };
         let wanted = match (catalog.plan(&sub.plan_key), sub.interval.parse::<Interval>()) {
             (Some(plan), Ok(i)) => match metered::price_ids(stripe, &catalog, plan, i).await {
                 Ok(ids) => ids,
@@ -107,33 +109,31 @@ async fn check_items(t: &Tollgate, stripe: &Stripe) -> Result<usize, Error> {
             },
             _ => Vec::new(),
         };
-        match swap_items(stripe, &sub.provider_subscription_id, &wanted).await {
+        match swap_items(stripe, stripe_id, &wanted).await {
             Ok(swapped) => {
-                let mut tx = t.pool.begin().await?;
-                db::stripe_meters::set_metered_for(&mut *tx, sub.id, &sub.plan_key, &sub.interval).await?;
-                if let Some((removed, added)) = swapped {
-                    let details = serde_json::json!({
-                        "plan": sub.plan_key, "interval": sub.interval, "removed_prices": removed, "added_prices": added,
-                        "stripe_subscription": sub.provider_subscription_id,
-                    });
-                    let entry = db::audit::Entry {
-                        actor: &Actor::System,
-                        action: "subscription.metered_items_changed",
-                        target_kind: "subscription",
-                        target_id: sub.id.to_string(),
-                        account_id: Some(sub.account_id),
-                        ip: None,
-                        details,
-                    };
-                    db::audit::record(&mut *tx, &entry).await?;
-                }
-                tx.commit().await?;
+                record_checked(t, &sub, stripe_id, swapped).await?;
                 checked += 1;
             }
             Err(e) => tracing::warn!(subscription = %sub.id, error = %e, "metered items not updated; trying again next run"),
         }
     }
     Ok(checked)
+}
+
+/// Marks `sub`'s metered items as matching its plan and, when `swapped` holds the prices
+/// removed and added, audits the swap in the same transaction.
+async fn record_checked(t: &Tollgate, sub: &SubscriptionRow, stripe_id: &str, swapped: Option<(Vec<String>, Vec<String>)>) -> Result<(), Error> {
+    let mut tx = t.pool.begin().await?;
+    db::subscriptions::set_stripe_metered_for(&mut *tx, sub.id, &sub.plan_key, &sub.interval).await?;
+    if let Some((removed, added)) = swapped {
+        let details = serde_json::json!({
+            "plan": sub.plan_key, "interval": sub.interval, "removed_prices": removed, "added_prices": added,
+            "stripe_subscription": stripe_id,
+        });
+        audit(&mut *tx, &Actor::System, "subscription.metered_items_changed", sub, details).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Makes the metered items of Stripe subscription `stripe_id` exactly `wanted` (price ids).
