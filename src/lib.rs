@@ -11,6 +11,7 @@
 //! modules depends on them.
 
 pub mod access;
+pub mod analytics;
 pub mod catalog;
 pub mod coupon;
 pub mod identity;
