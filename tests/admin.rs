@@ -380,3 +380,127 @@ async fn lists_filter_and_paginate(pool: PgPool) {
     assert!(newest_first.rows.windows(2).all(|w| w[0].id > w[1].id));
     assert_eq!(newest_first.rows.len(), 25);
 }
+
+// ---------------------------------------------------------------------------
+// Revenue analytics over a history made through the services
+// ---------------------------------------------------------------------------
+
+mod analytics {
+    use super::*;
+    use chrono::DateTime;
+    use tollgate::invoice::InvoiceStatus;
+    use tollgate::period::Period;
+    use tollgate::service::admin::analytics;
+    use tollgate::service::invoices;
+    use tollgate::service::provider;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    /// The moments the jobs would have run at: trials end, period-end work applies.
+    async fn advance(t: &Tollgate, now: &str) {
+        db::subscriptions::end_trials(&t.pool, at(now)).await.unwrap();
+        provider::manual::apply_due(t, at(now)).await.unwrap();
+    }
+
+    async fn choose(t: &Tollgate, account: Uuid, plan: &str, interval: Interval, now: &str) {
+        plans::choose(t, account, plan, interval, plans::Chooser::Operator, &Actor::Cli, at(now)).await.unwrap();
+    }
+
+    /// Four customers on the manual provider, each starting with Starter's or Pro's
+    /// 14-day trial: a3 on Pro yearly with the 50 % non-profit coupon from Mar 1;
+    /// a4 on Starter from Apr 1, canceled Oct 3 (ends with its period, Nov 1); a2 on Pro from May 1,
+    /// down to Starter Sep 10; a1 on Starter from Jun 10. Invoices are issued by the
+    /// real invoice run each month, and one is paid.
+    #[sqlx::test(migrations = "./migrations")]
+    async fn figures_of_a_history_made_through_the_services(pool: PgPool) {
+        let catalog = format!("{EMTCHAT}\n[coupons.nonprofit]\nname = \"Non-profit discount\"\npercent_off = 50\nduration = \"forever\"\n");
+        catalog::load(&pool, "catalogs/emtchat.toml", &catalog, &Actor::Cli).await.unwrap();
+        let t = Tollgate::new(pool.clone(), Settings { public_url: "http://portal.test".into(), sales_email: "s@t.example".into(), cookie_secure: false }).await.unwrap();
+        let admin = user(&t, "Admin", true).await;
+        let (a1, a2, a3, a4) = (user(&t, "A1", false).await, user(&t, "A2", false).await, user(&t, "A3", false).await, user(&t, "A4", false).await);
+        let me = Actor::User { id: admin.id, impersonator: None };
+
+        choose(&t, a3.account, "pro", Interval::Year, "2026-03-01T00:00:00Z").await;
+        tollgate::service::coupons::apply(&t, &me, a3.account, "nonprofit", at("2026-03-01T00:00:00Z")).await.unwrap();
+        choose(&t, a4.account, "starter", Interval::Month, "2026-04-01T00:00:00Z").await;
+        choose(&t, a2.account, "pro", Interval::Month, "2026-05-01T10:00:00Z").await;
+        choose(&t, a1.account, "starter", Interval::Month, "2026-06-10T09:00:00Z").await;
+        advance(&t, "2026-09-10T09:00:00Z").await;
+        choose(&t, a2.account, "starter", Interval::Month, "2026-09-10T09:00:00Z").await;
+        provider::cancel(&t, a4.account, &Actor::Cli, at("2026-10-03T00:00:00Z")).await.unwrap();
+        let mut issued = Vec::new();
+        let mut first_issue = None;
+        for month in ["2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11"] {
+            let start = at(&format!("{month}-01T00:00:00Z"));
+            let end = start.checked_add_months(chrono::Months::new(1)).unwrap();
+            advance(&t, &end.to_rfc3339()).await;
+            let run = invoices::run::run(&t, Period { start, end }, &Actor::Cli, end + Duration::hours(1)).await.unwrap();
+            if first_issue.is_none() && !run.issued.is_empty() {
+                first_issue = Some(end + Duration::hours(1));
+            }
+            issued.extend(run.issued);
+        }
+        assert!(issued.len() >= 10, "the run billed the paid periods: {issued:?}");
+        // The first invoice is paid five days after it was issued.
+        let paid_at = first_issue.unwrap() + Duration::days(5);
+        invoices::status::set_status(&t, &me, issued[0].id, InvoiceStatus::Paid, paid_at).await.unwrap();
+
+        let now = at("2026-12-05T12:00:00Z");
+        let r = analytics::report(&t, &me, now).await.unwrap();
+        // a3: 490 × 50 % ÷ 12; a1 and a2: 19 each (a4 churned).
+        assert_eq!(r.now.mrr, d("58.42"));
+        assert_eq!(r.now.arr, d("701.00"));
+        assert_eq!(r.now.arpa, Some(d("19.47")));
+        assert_eq!((r.now.paying_accounts, r.now.active, r.now.trialing, r.now.past_due, r.now.canceled), (3, 3, 0, 0, 1));
+        let plans: Vec<_> = r.now.by_plan.iter().map(|s| (s.key.as_str(), s.mrr, s.paying)).collect();
+        assert_eq!(plans, vec![("starter", d("38.00"), 2), ("pro", d("20.42"), 1)]);
+        let mrr: Vec<_> = r.months.iter().map(|m| (m.label.as_str(), m.closing_mrr)).collect();
+        let want = [("2026-01", "0"), ("2026-02", "0"), ("2026-03", "20.42"), ("2026-04", "39.42"), ("2026-05", "88.42"), ("2026-06", "107.42"), ("2026-07", "107.42"), ("2026-08", "107.42"), ("2026-09", "77.42"), ("2026-10", "77.42"), ("2026-11", "58.42"), ("2026-12", "58.42")];
+        assert_eq!(mrr, want.iter().map(|(l, v)| (*l, d(v))).collect::<Vec<_>>());
+        // Trials end into new MRR; a downgrade contracts; a cancellation churns at its period end.
+        let moves = |label: &str| r.months.iter().find(|m| m.label == label).unwrap().clone();
+        assert_eq!((moves("2026-03").new_mrr, moves("2026-03").new_customers), (d("20.42"), 1));
+        assert_eq!(moves("2026-05").new_mrr, d("49.00"));
+        let sep = moves("2026-09");
+        assert_eq!((sep.contraction_mrr, sep.churned_mrr, sep.revenue_churn_rate, sep.net_revenue_retention), (d("30.00"), d("0"), Some(d("27.93")), Some(d("72.07"))));
+        // a4's period runs from the 1st (a trial does not move the anchor): it ends Nov 1.
+        let nov = moves("2026-11");
+        assert_eq!((nov.churned_mrr, nov.churned_customers, nov.logo_churn_rate), (d("19.00"), 1, Some(d("25.00"))));
+        assert_eq!((nov.revenue_churn_rate, nov.net_revenue_retention), (Some(d("24.54")), Some(d("75.46"))));
+
+        // Billed per month is what the invoice run issued, to the cent.
+        let billed: Vec<(String, Decimal)> = sqlx::query_as(
+            "SELECT to_char(issued_at AT TIME ZONE 'UTC', 'YYYY-MM'), sum(total) FROM invoices WHERE status <> 'void' GROUP BY 1 ORDER BY 1",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert!(!billed.is_empty());
+        for (month, total) in &billed {
+            assert_eq!(moves(month).billed, *total, "billed in {month}");
+        }
+        let paid_month = paid_at.format("%Y-%m").to_string();
+        assert_eq!(moves(&paid_month).collected, issued[0].amount_due.amount, "the first invoice was paid in {paid_month}");
+        let collected: Decimal = r.months.iter().map(|m| m.collected).sum();
+        assert_eq!(collected, issued[0].amount_due.amount, "nothing else was paid");
+        // Everything else is unpaid: outstanding now, and overdue once past its due date.
+        let unpaid: Decimal = issued[1..].iter().map(|i| i.amount_due.amount).sum();
+        let overdue: Decimal = sqlx::query_scalar("SELECT coalesce(sum(amount_due), 0) FROM invoices WHERE status = 'open' AND due_at < $1")
+            .bind(now)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert!(overdue > Decimal::ZERO && overdue < unpaid, "some are overdue, December's are not yet");
+        assert_eq!((moves("2026-12").outstanding, moves("2026-12").overdue), (unpaid, overdue));
+
+        // Only a super admin acting as themself sees it.
+        forbidden(analytics::report(&t, &Actor::User { id: a1.id, impersonator: None }, now).await);
+        forbidden(analytics::report(&t, &Actor::User { id: admin.id, impersonator: Some(admin.id) }, now).await);
+    }
+}

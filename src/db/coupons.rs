@@ -49,3 +49,25 @@ pub async fn mark_applied(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<(
         .await?;
     Ok(())
 }
+
+/// A redemption with its coupon's terms (the `coupons` row's JSON, as
+/// [`crate::coupon::Discount`] and [`crate::coupon::Duration`] serialise).
+#[derive(Debug, Clone, FromRow)]
+pub struct RedemptionTerms {
+    pub account_id: Uuid,
+    pub coupon_code: String,
+    pub name: String,
+    pub discount: sqlx::types::Json<crate::coupon::Discount>,
+    pub duration: sqlx::types::Json<crate::coupon::Duration>,
+    pub redeemed_at: DateTime<Utc>,
+}
+
+/// Every account's redeemed coupon with its terms (archived coupons too).
+pub async fn all_redemptions(db: impl PgExecutor<'_>) -> Result<Vec<RedemptionTerms>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT ac.account_id, ac.coupon_code, c.name, c.discount, c.duration, ac.redeemed_at
+         FROM account_coupons ac JOIN coupons c ON c.code = ac.coupon_code",
+    )
+    .fetch_all(db)
+    .await
+}

@@ -388,3 +388,34 @@ pub async fn past_due_stripe_ids(db: impl PgExecutor<'_>, account_id: Uuid) -> R
     .fetch_all(db)
     .await
 }
+
+/// An issued invoice as the revenue analytics read it.
+#[derive(Debug, Clone, FromRow)]
+pub struct AnalyticsInvoice {
+    pub issued_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub voided_at: Option<DateTime<Utc>>,
+    pub marked_uncollectible_at: Option<DateTime<Utc>>,
+    pub total: Decimal,
+    pub amount_due: Decimal,
+    pub amount_paid: Decimal,
+    /// The sum of its `usage` lines.
+    pub usage: Decimal,
+}
+
+/// Issued invoices in `currency` that matter from `since` on: issued or paid
+/// since, or still unpaid (they may be outstanding at any month's end).
+pub async fn for_analytics(db: impl PgExecutor<'_>, currency: &str, since: DateTime<Utc>) -> Result<Vec<AnalyticsInvoice>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT i.issued_at, i.due_at, i.paid_at, i.voided_at, i.marked_uncollectible_at, i.total, i.amount_due, i.amount_paid,
+                coalesce((SELECT sum(l.amount) FROM invoice_lines l WHERE l.invoice_id = i.id AND l.kind = 'usage'), 0) AS usage
+         FROM invoices i
+         WHERE i.currency = $1 AND i.status <> 'draft' AND i.issued_at IS NOT NULL
+           AND (i.issued_at >= $2 OR i.paid_at IS NULL OR i.paid_at >= $2)",
+    )
+    .bind(currency)
+    .bind(since)
+    .fetch_all(db)
+    .await
+}

@@ -75,3 +75,12 @@ pub async fn checkout_account(db: impl PgExecutor<'_>, session_id: &str) -> Resu
 pub async fn event_processed(db: impl PgExecutor<'_>, id: &str) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM stripe_events WHERE id = $1)").bind(id).fetch_one(db).await
 }
+
+/// When Stripe reported failed invoice payments (`invoice.payment_failed` events,
+/// by their `created` time), from `since` on.
+pub async fn failed_payments_since(db: impl PgExecutor<'_>, since: DateTime<Utc>) -> Result<Vec<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT created FROM stripe_events WHERE type = 'invoice.payment_failed' AND created >= $1 ORDER BY created")
+        .bind(since)
+        .fetch_all(db)
+        .await
+}

@@ -485,3 +485,49 @@ pub async fn save_stripe(
     .await?;
     Ok(())
 }
+
+/// A subscription as the revenue analytics read it (every one, canceled too).
+#[derive(Debug, Clone, FromRow)]
+pub struct AnalyticsRow {
+    pub id: Uuid,
+    pub account_id: Uuid,
+    pub provider: String,
+    pub plan_key: String,
+    pub interval: String,
+    pub seats: i32,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub trial_ended_at: Option<DateTime<Utc>>,
+    pub canceled_at: Option<DateTime<Utc>>,
+}
+
+/// Every subscription but the incomplete ones (never started), oldest first.
+pub async fn all_for_analytics(db: impl PgExecutor<'_>) -> Result<Vec<AnalyticsRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, account_id, provider, plan_key, interval, seats, status, created_at, trial_ended_at, canceled_at
+         FROM subscriptions WHERE status <> 'incomplete' ORDER BY created_at, id",
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// One plan-history entry as the analytics read it: the terms a change moved to.
+#[derive(Debug, Clone, FromRow)]
+pub struct AnalyticsChange {
+    pub subscription_id: Uuid,
+    pub to_plan: String,
+    pub to_interval: String,
+    pub to_seats: Option<i32>,
+    pub to_status: String,
+    pub effective_at: DateTime<Utc>,
+}
+
+/// Every plan-history entry, by subscription, oldest first.
+pub async fn all_changes_for_analytics(db: impl PgExecutor<'_>) -> Result<Vec<AnalyticsChange>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT subscription_id, to_plan, to_interval, to_seats, to_status, effective_at FROM subscription_changes
+         ORDER BY subscription_id, effective_at, id",
+    )
+    .fetch_all(db)
+    .await
+}
