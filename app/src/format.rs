@@ -24,6 +24,26 @@ pub fn quantity(d: Decimal) -> String {
     }
 }
 
+/// An amount with its currency's symbol, its minor unit's places and thousands
+/// separators (`$1,234.50`, `-$30.00`). The amount is rounded already.
+pub fn money(amount: Decimal, currency: &tollgate::money::Currency) -> String {
+    let scale = currency.minor_unit_scale();
+    let fixed = amount.abs().round_dp(scale);
+    let text = format!("{fixed:.prec$}", prec = scale as usize);
+    let (int, frac) = text.split_once('.').map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
+    let grouped = quantity(Decimal::from_str_exact(int).unwrap_or_default());
+    let sign = if amount.is_sign_negative() && !fixed.is_zero() { "-" } else { "" };
+    match frac {
+        Some(f) => format!("{sign}{}{grouped}.{f}", currency.symbol()),
+        None => format!("{sign}{}{grouped}", currency.symbol()),
+    }
+}
+
+/// A percentage to one place (`12.5 %`), or `—` when there is none.
+pub fn percent(p: Option<Decimal>) -> String {
+    p.map_or_else(|| "—".to_string(), |p| format!("{:.1} %", p))
+}
+
 /// The plural of a catalog unit for display: `query` → `queries`, `call` →
 /// `calls`, abbreviations such as `GB` unchanged; one stays singular.
 pub fn unit(unit: &str, amount: Decimal) -> String {
@@ -84,6 +104,16 @@ pub fn badge_class(s: LimitState) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_and_percent() {
+        let usd = tollgate::money::Currency::USD;
+        assert_eq!(money(Decimal::new(123450, 2), &usd), "$1,234.50");
+        assert_eq!(money(Decimal::new(-30, 0), &usd), "-$30.00");
+        assert_eq!(money(Decimal::ZERO, &tollgate::money::Currency::parse("JPY").unwrap()), "¥0");
+        assert_eq!(percent(Some(Decimal::new(1250, 2))), "12.5 %");
+        assert_eq!(percent(None), "—");
+    }
 
     #[test]
     fn quantities_group_thousands_and_drop_zeros() {

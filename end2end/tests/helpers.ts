@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
 
 export const SECOND_URL = process.env.E2E_SECOND_URL ?? 'http://127.0.0.1:3101';
@@ -61,4 +62,25 @@ export async function check(request: APIRequestContext, key: string, body: objec
     data: body,
   });
   return { status: res.status(), body: await res.json() };
+}
+
+/** Creates a super admin with the operator CLI on the e2e database. */
+export function createSuperAdmin(email: string): void {
+  const bin = process.env.E2E_TOLLGATE_BIN;
+  const db = process.env.E2E_DATABASE_URL;
+  if (!bin || !db) throw new Error('E2E_TOLLGATE_BIN and E2E_DATABASE_URL must be set (see scripts/test.sh)');
+  execFileSync(bin, ['users', 'create', '--email', email, '--name', 'Sam Super', '--password', PASSWORD, '--super-admin'], {
+    env: { ...process.env, DATABASE_URL: db, RUST_LOG: 'warn' },
+    stdio: 'pipe',
+  });
+}
+
+/** Logs in through the form and waits for the redirect to `next`. */
+export async function logIn(page: Page, email: string, next: string): Promise<void> {
+  await page.goto(`/login?next=${encodeURIComponent(next)}`);
+  await hydrated(page);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page).toHaveURL(new RegExp(`${next}$`));
 }

@@ -1,5 +1,5 @@
 //! Billing downloads outside the Leptos pages: an invoice's PDF, and the admin
-//! panel's CSV exports of invoices and subscriptions. Each checks who is asking
+//! panel's CSV exports of invoices, subscriptions and the analytics' monthly table. Each checks who is asking
 //! from the session on every request.
 
 use crate::serve::AppState;
@@ -161,4 +161,58 @@ pub async fn subscriptions_csv(State(state): State<AppState>, Query(q): Query<Su
     }
     let body = w.into_inner().map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     Ok(csv_response("subscriptions.csv", body))
+}
+
+/// `GET /admin/analytics.csv`: the `/admin` monthly table (super admins only), a
+/// row per calendar month (UTC), oldest first; amounts in the `currency` column's
+/// currency, major units, rounded to its minor unit; rates in percent, empty when
+/// the month opened with no MRR.
+pub async fn analytics_csv(State(state): State<AppState>, session: Session) -> Result<Response, StatusCode> {
+    let t = &state.tollgate;
+    let me = who(t, &session).await?;
+    let r = tollgate::service::admin::analytics::report(t, &me.actor(), chrono::Utc::now()).await.map_err(refused)?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "month", "month_start", "month_end", "partial", "currency", "opening_mrr", "new_mrr", "reactivation_mrr", "expansion_mrr", "contraction_mrr",
+        "churned_mrr", "net_new_mrr", "closing_mrr", "customers_opening", "customers_closing", "new_customers", "reactivated_customers",
+        "churned_customers", "logo_churn_rate", "revenue_churn_rate", "net_revenue_retention", "billed", "collected", "outstanding", "overdue",
+        "usage_revenue", "failed_payments",
+    ];
+    w.write_record(header).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let amount = |d: rust_decimal::Decimal| d.round_dp(r.currency.minor_unit_scale()).to_string();
+    let rate = |d: Option<rust_decimal::Decimal>| d.map(|d| d.to_string()).unwrap_or_default();
+    for m in &r.months {
+        w.write_record([
+            m.label.clone(),
+            m.start.to_rfc3339(),
+            m.end.to_rfc3339(),
+            m.partial.to_string(),
+            r.currency.code().to_string(),
+            amount(m.opening_mrr),
+            amount(m.new_mrr),
+            amount(m.reactivation_mrr),
+            amount(m.expansion_mrr),
+            amount(m.contraction_mrr),
+            amount(m.churned_mrr),
+            amount(m.net_new_mrr),
+            amount(m.closing_mrr),
+            m.customers_opening.to_string(),
+            m.customers_closing.to_string(),
+            m.new_customers.to_string(),
+            m.reactivated_customers.to_string(),
+            m.churned_customers.to_string(),
+            rate(m.logo_churn_rate),
+            rate(m.revenue_churn_rate),
+            rate(m.net_revenue_retention),
+            amount(m.billed),
+            amount(m.collected),
+            amount(m.outstanding),
+            amount(m.overdue),
+            amount(m.usage_revenue),
+            m.failed_payments.to_string(),
+        ])
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    }
+    let body = w.into_inner().map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    Ok(csv_response("analytics.csv", body))
 }

@@ -74,6 +74,7 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
         })
         .route("/live/usage", get(live::usage_stream))
         .route("/invoices/{id}/pdf", get(billing_files::invoice_pdf))
+        .route("/admin/analytics.csv", get(billing_files::analytics_csv))
         .route("/admin/billing/invoices.csv", get(billing_files::invoices_csv))
         .route("/admin/billing/subscriptions.csv", get(billing_files::subscriptions_csv))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

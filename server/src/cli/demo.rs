@@ -1,4 +1,5 @@
-//! `tollgate demo seed`: the demo users of the run command. Safe to run again: users
+//! `tollgate demo seed`: the demo users of the run command, and a year of demo
+//! customers for the analytics ([`super::demo_history`]). Safe to run again: users
 //! that exist are left as they are.
 
 use anyhow::Context;
@@ -59,6 +60,9 @@ pub async fn seed(t: &Tollgate) -> anyhow::Result<()> {
             }
             _ => {}
         }
+    }
+    if super::demo_history::seed(t, &password, chrono::Utc::now()).await? {
+        println!("Seeded a year of history for the admin analytics: 16 demo customers (history-01…16@demo.tollgate.test).");
     }
     println!("Demo users (password for all: {DEMO_PASSWORD}):");
     for d in &USERS {

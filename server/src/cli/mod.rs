@@ -2,6 +2,7 @@
 //! the server; bad arguments print a clear error and exit non-zero.
 
 pub mod demo;
+pub mod demo_history;
 mod invoices_cli;
 mod mail_cli;
 mod stripe_cli;

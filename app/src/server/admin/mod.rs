@@ -4,6 +4,8 @@
 //! again.
 
 pub mod actions;
+#[cfg(feature = "ssr")]
+pub mod charts;
 pub mod impersonation;
 #[cfg(feature = "ssr")]
 pub mod views;
@@ -29,13 +31,16 @@ fn plan_options(t: &tollgate::service::Tollgate) -> Vec<(String, String)> {
     t.catalog.get().map(|c| c.plans.iter().map(|p| (p.key.to_string(), p.name.clone())).collect()).unwrap_or_default()
 }
 
-/// `/admin`: counts of users, organizations and live subscriptions.
+/// `/admin`: counts of users and organizations, and the revenue analytics with
+/// their charts.
 #[server(prefix = "/_fn", endpoint = "admin_overview")]
 pub async fn get_admin_overview() -> Result<AdminOverview, AppError> {
     let me = super::ctx::require_super_admin().await?;
     let t = super::ctx::tollgate()?;
-    let (users, organizations, subscriptions) = tollgate::service::admin::look_up::overview(&t, &me.actor()).await?;
-    Ok(AdminOverview { users, organizations, subscriptions })
+    let (users, organizations, _) = tollgate::service::admin::look_up::overview(&t, &me.actor()).await?;
+    let report = tollgate::service::admin::analytics::report(&t, &me.actor(), chrono::Utc::now()).await?;
+    let charts = charts::all(&report);
+    Ok(AdminOverview { users, organizations, report, charts })
 }
 
 /// `/admin/users`: users whose e-mail or name contains `q`, on `plan`, with
