@@ -39,9 +39,10 @@ pub fn money(amount: Decimal, currency: &tollgate::money::Currency) -> String {
     }
 }
 
-/// A percentage to one place (`12.5 %`), or `—` when there is none.
+/// A percentage to one place with a no-break space (`12.5 %`), or `—` when there
+/// is none.
 pub fn percent(p: Option<Decimal>) -> String {
-    p.map_or_else(|| "—".to_string(), |p| format!("{:.1} %", p))
+    p.map_or_else(|| "—".to_string(), |p| format!("{:.1}\u{a0}%", p))
 }
 
 /// The plural of a catalog unit for display: `query` → `queries`, `call` →
@@ -111,7 +112,7 @@ mod tests {
         assert_eq!(money(Decimal::new(123450, 2), &usd), "$1,234.50");
         assert_eq!(money(Decimal::new(-30, 0), &usd), "-$30.00");
         assert_eq!(money(Decimal::ZERO, &tollgate::money::Currency::parse("JPY").unwrap()), "¥0");
-        assert_eq!(percent(Some(Decimal::new(1250, 2))), "12.5 %");
+        assert_eq!(percent(Some(Decimal::new(1250, 2))), "12.5\u{a0}%");
         assert_eq!(percent(None), "—");
     }
 

@@ -212,3 +212,32 @@ async fn only_an_impersonation_can_be_stopped(pool: PgPool) {
         assert_eq!(got, expected, "impersonation_stop as {role:?}: {body}");
     }
 }
+
+/// The analytics export is the super admin's alone: 401 signed out, 403 for
+/// everyone else (an impersonating super admin too), and the monthly CSV for them.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_analytics_csv_is_for_a_super_admin_only(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let c = cast(&app).await;
+    for role in ROLES {
+        let cookie = session(&app, &c, role).await;
+        let mut req = app.http.get(app.url("/admin/analytics.csv"));
+        if let Some(cookie) = cookie.as_deref() {
+            req = req.header(reqwest::header::COOKIE, cookie);
+        }
+        let res = req.send().await.unwrap();
+        let expected = match admin_rule(role) {
+            Outcome::SignIn => 401,
+            Outcome::Allowed => 200,
+            _ => 403,
+        };
+        assert_eq!(res.status().as_u16(), expected, "/admin/analytics.csv as {role:?}");
+        if expected == 200 {
+            let body = res.text().await.unwrap();
+            let lines: Vec<&str> = body.lines().collect();
+            assert!(lines[0].starts_with("month,month_start,month_end,partial,currency,opening_mrr,"), "{}", lines[0]);
+            assert_eq!(lines.len(), 13, "a header and twelve months");
+            assert!(lines[12].contains(",true,USD,"), "the current month is partial: {}", lines[12]);
+        }
+    }
+}

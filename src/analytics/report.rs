@@ -222,6 +222,15 @@ pub fn exact_now(catalog: &Catalog, input: &Input, now: DateTime<Utc>) -> ExactN
     e
 }
 
+/// A payment provider's display name.
+fn provider_name(key: &str) -> &str {
+    match key {
+        "manual" => "Manual (invoice, bank transfer)",
+        "stripe" => "Stripe (card)",
+        other => other,
+    }
+}
+
 fn now_figures(catalog: &Catalog, input: &Input, now: DateTime<Utc>, money: &impl Fn(Decimal) -> Decimal, to_mrr: &impl Fn(Decimal) -> Decimal) -> Now {
     let e = exact_now(catalog, input, now);
     let slice = |key: &str, name: &str, (run_rate, paying, trialing): (Decimal, u32, u32)| Slice {
@@ -240,7 +249,7 @@ fn now_figures(catalog: &Catalog, input: &Input, now: DateTime<Utc>, money: &imp
     let mut gone: Vec<_> = e.by_plan.iter().filter(|(k, _)| catalog.plan(k).is_none()).collect();
     gone.sort_by(|a, b| a.0.cmp(b.0));
     by_plan.extend(gone.into_iter().map(|(k, v)| slice(k, k, *v)));
-    let mut by_provider: Vec<Slice> = e.by_provider.iter().map(|(k, v)| slice(k, k, *v)).collect();
+    let mut by_provider: Vec<Slice> = e.by_provider.iter().map(|(k, v)| slice(k, provider_name(k), *v)).collect();
     by_provider.sort_by(|a, b| a.key.cmp(&b.key));
     Now {
         mrr: to_mrr(e.run_rate),

@@ -219,7 +219,7 @@ fn a_year_of_history_every_figure() {
     assert_eq!((n.active, n.trialing, n.past_due, n.canceled), (8, 1, 1, 1));
     let slice = |key: &str, name: &str, mrr: &str, paying, trialing| Slice { key: key.into(), name: name.into(), mrr: d(mrr), paying, trialing };
     assert_eq!(n.by_plan, vec![slice("starter", "Starter", "53.83", 3, 1), slice("pro", "Pro", "212.33", 5, 0), slice("team", "Team", "195.00", 1, 0)]);
-    assert_eq!(n.by_provider, vec![slice("manual", "manual", "412.17", 8, 1), slice("stripe", "stripe", "49.00", 1, 0)]);
+    assert_eq!(n.by_provider, vec![slice("manual", "Manual (invoice, bank transfer)", "412.17", 8, 1), slice("stripe", "Stripe (card)", "49.00", 1, 0)]);
 
     let mut expected = vec![
         row("2026-01", ZERO, "19.00", ["19.00", ZERO, ZERO, ZERO, ZERO], (0, 1), [1, 0, 0], [None; 3]),

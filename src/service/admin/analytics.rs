@@ -25,6 +25,8 @@ use uuid::Uuid;
 /// loaded; database errors.
 pub async fn report(t: &Tollgate, actor: &Actor, now: DateTime<Utc>) -> Result<Report, Error> {
     require_super_admin(&t.pool, actor).await?;
+    // PostgreSQL keeps microseconds: so does the report's instant.
+    let now = chrono::SubsecRound::trunc_subsecs(now, 6);
     let catalog = t.catalog.get()?;
     let input = load(t, catalog.currency.code(), now).await?;
     Ok(report::build(&catalog, &input, now, report::MONTHS))

@@ -42,7 +42,7 @@ fn Overview(o: AdminOverview) -> impl IntoView {
     };
     let as_of = datetime(r.as_of);
     let usage = this_month.as_ref().map(|t| m(t.usage_revenue)).unwrap_or_default();
-    let usage_label = this_month.as_ref().map(|t| format!("{} so far, invoiced; not in MRR", t.label)).unwrap_or_default();
+    let usage_label = this_month.as_ref().map(|t| format!("{c}, {} so far: invoiced, not in MRR", t.label)).unwrap_or_default();
     view! {
         <h1 class="text-2xl font-bold">"Business overview"</h1>
         <p class="mt-1 text-sm text-slate-600" data-testid="analytics-scope">
@@ -51,19 +51,19 @@ fn Overview(o: AdminOverview) -> impl IntoView {
         <section aria-labelledby="now-heading" class="mt-6">
             <h2 id="now-heading" class="sr-only">"Now"</h2>
             <dl class="grid gap-4 sm:grid-cols-3 lg:grid-cols-6" data-testid="analytics-now">
-                <Figure label="MRR" value=m(n.mrr) note="now" testid="mrr"/>
-                <Figure label="ARR" value=m(n.arr) note="MRR × 12" testid="arr"/>
-                <Figure label="ARPA" value=n.arpa.map(m).unwrap_or_else(|| "—".into()) note=format!("{} paying accounts", n.paying_accounts) testid="arpa"/>
-                <Figure label="Trial MRR" value=m(n.trial_mrr) note=format!("{} trialing, apart", n.trialing) testid="trial-mrr"/>
+                <Figure label="MRR" value=m(n.mrr) note=format!("{c}, now") testid="mrr"/>
+                <Figure label="ARR" value=m(n.arr) note=format!("{c}, now: MRR × 12") testid="arr"/>
+                <Figure label="ARPA" value=n.arpa.map(m).unwrap_or_else(|| "—".into()) note=format!("{c}, now: {} paying accounts", n.paying_accounts) testid="arpa"/>
+                <Figure label="Trial MRR" value=m(n.trial_mrr) note=format!("{c}, now: {} trialing, apart", n.trialing) testid="trial-mrr"/>
                 <Figure label="Usage revenue" value=usage note=usage_label testid="usage-revenue"/>
-                <Figure label="Subscriptions" value=format!("{} active", n.active) note=format!("{} past due · {} canceled", n.past_due, n.canceled) testid="counts"/>
+                <Figure label="Subscriptions" value=format!("{} active", n.active) note=format!("now: {} past due · {} canceled (all time)", n.past_due, n.canceled) testid="counts"/>
             </dl>
         </section>
         <div class="mt-6 grid gap-6 lg:grid-cols-2">
-            <Breakdown title="MRR by plan" first="Plan" rows=n.by_plan.clone() currency=c testid="by-plan"/>
-            <Breakdown title="MRR by payment provider" first="Provider" rows=n.by_provider.clone() currency=c testid="by-provider"/>
+            <Breakdown title=format!("MRR by plan ({c}, now)") first="Plan" rows=n.by_plan.clone() currency=c testid="by-plan"/>
+            <Breakdown title=format!("MRR by payment provider ({c}, now)") first="Provider" rows=n.by_provider.clone() currency=c testid="by-provider"/>
         </div>
-        <div class="mt-8 grid gap-6 xl:grid-cols-2">
+        <div class="mt-8 grid gap-6">
             {o.charts.into_iter().map(|chart| view! { <ChartFigure chart/> }).collect_view()}
         </div>
         <Monthly months=r.months.clone() currency=c range=range.clone()/>
@@ -90,7 +90,7 @@ fn Figure(label: &'static str, value: String, #[prop(into)] note: String, testid
 }
 
 #[component]
-fn Breakdown(title: &'static str, first: &'static str, rows: Vec<Slice>, currency: Currency, testid: &'static str) -> impl IntoView {
+fn Breakdown(title: String, first: &'static str, rows: Vec<Slice>, currency: Currency, testid: &'static str) -> impl IntoView {
     let headers: &'static [&'static str] = if first == "Plan" { &["Plan", "MRR", "Paying", "Trialing"] } else { &["Provider", "MRR", "Paying", "Trialing"] };
     view! {
         <section>
@@ -103,9 +103,9 @@ fn Breakdown(title: &'static str, first: &'static str, rows: Vec<Slice>, currenc
                         {rows.into_iter().map(|s| view! {
                             <tr>
                                 <th scope="row" class="px-3 py-2 text-left font-medium">{s.name}</th>
-                                <td class="px-3 py-2 tabular-nums">{money(s.mrr, &currency)}</td>
-                                <td class="px-3 py-2 tabular-nums">{s.paying}</td>
-                                <td class="px-3 py-2 tabular-nums">{s.trialing}</td>
+                                <td class="whitespace-nowrap px-3 py-2 tabular-nums">{money(s.mrr, &currency)}</td>
+                                <td class="whitespace-nowrap px-3 py-2 tabular-nums">{s.paying}</td>
+                                <td class="whitespace-nowrap px-3 py-2 tabular-nums">{s.trialing}</td>
                             </tr>
                         }).collect_view()}
                     </DataTable>
@@ -146,7 +146,7 @@ fn ChartFigure(chart: Chart) -> impl IntoView {
 }
 
 const LEGEND_MOVEMENTS: [(&str, &str); 5] =
-    [("New", "#059669"), ("Reactivation", "#0d9488"), ("Expansion", "#0284c7"), ("Contraction", "#d97706"), ("Churn", "#e11d48")];
+    [("New", "#059669"), ("Reactivation", "#7c3aed"), ("Expansion", "#0284c7"), ("Contraction", "#d97706"), ("Churn", "#e11d48")];
 const LEGEND_CASH: [(&str, &str); 2] = [("Billed", "#4f46e5"), ("Collected", "#059669")];
 
 const MONTH_HEADERS: &[&str] = &[
@@ -185,23 +185,23 @@ fn Monthly(months: Vec<MonthRow>, currency: Currency, range: String) -> impl Int
                 {months.into_iter().rev().map(|r| view! {
                     <tr data-month=r.label.clone()>
                         <th scope="row" class="whitespace-nowrap px-3 py-2 text-left font-medium">{if r.partial { format!("{} (so far)", r.label) } else { r.label.clone() }}</th>
-                        <td class="px-3 py-2 tabular-nums">{m(r.opening_mrr)}</td>
-                        <td class="px-3 py-2 tabular-nums text-emerald-700">{m(r.new_mrr)}</td>
-                        <td class="px-3 py-2 tabular-nums text-teal-700">{m(r.reactivation_mrr)}</td>
-                        <td class="px-3 py-2 tabular-nums text-sky-700">{m(r.expansion_mrr)}</td>
-                        <td class="px-3 py-2 tabular-nums text-amber-700">{m(r.contraction_mrr)}</td>
-                        <td class="px-3 py-2 tabular-nums text-rose-700">{m(r.churned_mrr)}</td>
-                        <td class="px-3 py-2 font-semibold tabular-nums" data-testid="closing-mrr">{m(r.closing_mrr)}</td>
-                        <td class="px-3 py-2 tabular-nums">{format!("{} → {}", r.customers_opening, r.customers_closing)}</td>
-                        <td class="px-3 py-2 tabular-nums">{percent(r.logo_churn_rate)}</td>
-                        <td class="px-3 py-2 tabular-nums">{percent(r.revenue_churn_rate)}</td>
-                        <td class="px-3 py-2 tabular-nums">{percent(r.net_revenue_retention)}</td>
-                        <td class="px-3 py-2 tabular-nums">{m(r.billed)}</td>
-                        <td class="px-3 py-2 tabular-nums">{m(r.collected)}</td>
-                        <td class="px-3 py-2 tabular-nums">{m(r.outstanding)}</td>
-                        <td class="px-3 py-2 tabular-nums">{m(r.overdue)}</td>
-                        <td class="px-3 py-2 tabular-nums">{m(r.usage_revenue)}</td>
-                        <td class="px-3 py-2 tabular-nums">{r.failed_payments}</td>
+                        <td class="whitespace-nowrap px-3 py-2 tabular-nums">{m(r.opening_mrr)}</td>
+                        <td class="whitespace-nowrap px-3 py-2 tabular-nums text-emerald-700">{m(r.new_mrr)}</td>
+                        <td class="whitespace-nowrap px-3 py-2 tabular-nums text-violet-700">{m(r.reactivation_mrr)}</td>
+                        <td class="whitespace-nowrap px-3 py-2 tabular-nums text-sky-700">{m(r.expansion_mrr)}</td>
+                        <td class="whitespace-nowrap px-3 py-2 tabular-nums text-amber-700">{m(r.contraction_mrr)}</td>
+                        <td class="whitespace-nowrap px-3 py-2 tabular-nums text-rose-700">{m(r.churned_mrr)}</td>
+                        <td class="whitespace-nowrap px-3 py-2 font-semibold tabular-nums" data-testid="closing-mrr">{m(r.closing_mrr)}</td>
+                        <td class="whitespace-nowrap px-3 py-2 tabular-nums">{format!("{} → {}", r.customers_opening, r.customers_closing)}</td>
+                        <td class="whitespace-nowrap px-3 py-2 tabular-nums">{percent(r.logo_churn_rate)}</td>
+                        <td class="whitespace-nowrap px-3 py-2 tabular-nums">{percent(r.revenue_churn_rate)}</td>
+                        <td class="whitespace-nowrap px-3 py-2 tabular-nums">{percent(r.net_revenue_retention)}</td>
+                        <td class="whitespace-nowrap px-3 py-2 tabular-nums">{m(r.billed)}</td>
+                        <td class="whitespace-nowrap px-3 py-2 tabular-nums">{m(r.collected)}</td>
+                        <td class="whitespace-nowrap px-3 py-2 tabular-nums">{m(r.outstanding)}</td>
+                        <td class="whitespace-nowrap px-3 py-2 tabular-nums">{m(r.overdue)}</td>
+                        <td class="whitespace-nowrap px-3 py-2 tabular-nums">{m(r.usage_revenue)}</td>
+                        <td class="whitespace-nowrap px-3 py-2 tabular-nums">{r.failed_payments}</td>
                     </tr>
                 }).collect_view()}
             </DataTable>

@@ -12,10 +12,10 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use tollgate::analytics::report::{MonthRow, Report};
 
-const SIZE: (u32, u32) = (720, 280);
+const SIZE: (u32, u32) = (1000, 300);
 const INDIGO: RGBColor = RGBColor(79, 70, 229);
 const EMERALD: RGBColor = RGBColor(5, 150, 105);
-const TEAL: RGBColor = RGBColor(13, 148, 136);
+const VIOLET: RGBColor = RGBColor(124, 58, 237);
 const SKY: RGBColor = RGBColor(2, 132, 199);
 const ROSE: RGBColor = RGBColor(225, 29, 72);
 const AMBER: RGBColor = RGBColor(217, 119, 6);
@@ -29,7 +29,7 @@ fn f(d: Decimal) -> f64 {
 /// billed against collected.
 pub fn all(r: &Report) -> Vec<Chart> {
     let symbol = r.currency.symbol();
-    let money = |d: Decimal| format!("{symbol}{}", d.round_dp(2));
+    let money = |d: Decimal| crate::format::money(d, &r.currency);
     let (first, last) = (r.months.first(), r.months.last());
     let range = match (first, last) {
         (Some(a), Some(b)) => format!("{} to {}", a.label, b.label),
@@ -107,10 +107,13 @@ fn top(values: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-fn mrr_line(root: &Area<'_>, r: &Report, symbol: &str) -> Drawn {
+type Chart2d<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+
+/// The plotting area with its axes: one labelled tick per month on x, amounts
+/// with the currency symbol on y over `y`.
+fn axes<'a, 'b>(root: &'a Area<'b>, r: &Report, y: std::ops::Range<f64>, symbol: &str) -> Result<Chart2d<'a, 'b>, Box<dyn std::error::Error>> {
     let names = labels(r);
-    let y_max = top(r.months.iter().map(|m| f(m.closing_mrr)));
-    let mut chart = ChartBuilder::on(root).margin(12).x_label_area_size(28).y_label_area_size(64).build_cartesian_2d(x_range(r), 0.0..y_max)?;
+    let mut chart = ChartBuilder::on(root).margin(12).x_label_area_size(32).y_label_area_size(72).build_cartesian_2d(x_range(r), y)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -118,7 +121,14 @@ fn mrr_line(root: &Area<'_>, r: &Report, symbol: &str) -> Drawn {
         .x_label_formatter(&|x| month_label(&names, *x))
         .y_label_formatter(&|y| format!("{symbol}{y:.0}"))
         .light_line_style(RGBColor(241, 245, 249))
+        .label_style(("sans-serif", 14).into_font().color(&SLATE))
         .draw()?;
+    Ok(chart)
+}
+
+fn mrr_line(root: &Area<'_>, r: &Report, symbol: &str) -> Drawn {
+    let y_max = top(r.months.iter().map(|m| f(m.closing_mrr)));
+    let mut chart = axes(root, r, 0.0..y_max, symbol)?;
     let points: Vec<(f64, f64)> = r.months.iter().enumerate().map(|(i, m)| (i as f64, f(m.closing_mrr))).collect();
     chart.draw_series(AreaSeries::new(points.clone(), 0.0, INDIGO.mix(0.12)))?;
     chart.draw_series(LineSeries::new(points.clone(), INDIGO.stroke_width(3)))?;
@@ -135,20 +145,11 @@ fn month_label(names: &[String], x: f64) -> String {
 }
 
 fn waterfall(root: &Area<'_>, r: &Report, symbol: &str) -> Drawn {
-    let names = labels(r);
-    let up = |m: &MonthRow| [(f(m.new_mrr), EMERALD), (f(m.reactivation_mrr), TEAL), (f(m.expansion_mrr), SKY)];
+    let up = |m: &MonthRow| [(f(m.new_mrr), EMERALD), (f(m.reactivation_mrr), VIOLET), (f(m.expansion_mrr), SKY)];
     let down = |m: &MonthRow| [(f(m.contraction_mrr), AMBER), (f(m.churned_mrr), ROSE)];
     let y_max = top(r.months.iter().map(|m| up(m).iter().map(|v| v.0).sum::<f64>()));
     let y_min = -top(r.months.iter().map(|m| down(m).iter().map(|v| v.0).sum::<f64>()));
-    let mut chart = ChartBuilder::on(root).margin(12).x_label_area_size(28).y_label_area_size(64).build_cartesian_2d(x_range(r), y_min..y_max)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(names.len().max(1))
-        .x_label_formatter(&|x| month_label(&names, *x))
-        .y_label_formatter(&|y| format!("{symbol}{y:.0}"))
-        .light_line_style(RGBColor(241, 245, 249))
-        .draw()?;
+    let mut chart = axes(root, r, y_min..y_max, symbol)?;
     let mut bars = Vec::new();
     for (i, m) in r.months.iter().enumerate() {
         let x = i as f64;
@@ -169,17 +170,8 @@ fn waterfall(root: &Area<'_>, r: &Report, symbol: &str) -> Drawn {
 }
 
 fn cash(root: &Area<'_>, r: &Report, symbol: &str) -> Drawn {
-    let names = labels(r);
     let y_max = top(r.months.iter().flat_map(|m| [f(m.billed), f(m.collected)]));
-    let mut chart = ChartBuilder::on(root).margin(12).x_label_area_size(28).y_label_area_size(64).build_cartesian_2d(x_range(r), 0.0..y_max)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(names.len().max(1))
-        .x_label_formatter(&|x| month_label(&names, *x))
-        .y_label_formatter(&|y| format!("{symbol}{y:.0}"))
-        .light_line_style(RGBColor(241, 245, 249))
-        .draw()?;
+    let mut chart = axes(root, r, 0.0..y_max, symbol)?;
     let bars = r.months.iter().enumerate().flat_map(|(i, m)| {
         let x = i as f64;
         [
@@ -209,6 +201,6 @@ mod tests {
             assert!(c.svg.contains("Jan 26") && c.svg.contains("Dec 26"), "{}: every month is labelled", c.id);
             assert!(c.title.contains("2026-01 to 2026-12") && c.title.contains("USD"), "{}", c.title);
         }
-        assert_eq!(charts[2].summary, "Billed $0 and collected $0 over these months.");
+        assert_eq!(charts[2].summary, "Billed $0.00 and collected $0.00 over these months.");
     }
 }
