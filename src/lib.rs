@@ -19,6 +19,7 @@ pub mod invoice;
 pub mod keys;
 pub mod limits;
 pub mod money;
+pub mod overrides;
 pub mod period;
 pub mod proration;
 pub mod quantity;

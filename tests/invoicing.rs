@@ -258,3 +258,28 @@ async fn every_shipped_catalog_loads_into_the_database_and_reads_back_the_same(p
         assert_eq!(sorted(stored), sorted(loaded), "{name} reads back as loaded");
     }
 }
+
+/// An enterprise deal: 150,000 API calls included instead of 100,000, so of 101,200
+/// calls none is billed; storage keeps the plan's 50 GB. An override that expired
+/// before the period's end is not applied.
+#[sqlx::test]
+async fn usage_is_billed_above_the_overridden_allowance(pool: PgPool) {
+    use tollgate::overrides::Input;
+    use tollgate::service::admin::overrides;
+    let t = tollgate(pool).await;
+    let (_, account) = customer(&t, false).await;
+    let (_, other) = customer(&t, false).await;
+    for a in [account, other] {
+        subscribe(&t, a, "standard", at("2026-09-01T00:00:00Z")).await;
+        event(&t, a, "api_calls", "101200", "2026-09-10T00:00:00Z", json!({})).await;
+        event(&t, a, "storage", "62", "2026-09-25T00:00:00Z", json!({})).await;
+    }
+    let raise = Input { kind: "limit", key: "api_calls", included: "150000", ..Input::default() };
+    overrides::set(&t, &Actor::Cli, account, &raise, "Enterprise deal", None, at("2026-09-02T00:00:00Z")).await.unwrap();
+    // The other account's deal ended on Sep 20, before its period did.
+    overrides::set(&t, &Actor::Cli, other, &raise, "Trial deal", Some(at("2026-09-20T00:00:00Z")), at("2026-09-02T00:00:00Z")).await.unwrap();
+    let report = september(&t).await;
+    let due = |a: Uuid| report.issued.iter().find(|i| i.account_id == a).unwrap().amount_due.amount;
+    assert_eq!(due(account), d("51.19"), "49.99 + 12 GB × 0.10; no API calls over 150,000");
+    assert_eq!(due(other), d("63.19"), "the expired deal no longer applies");
+}

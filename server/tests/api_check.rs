@@ -149,3 +149,79 @@ async fn the_openapi_document_describes_every_route(pool: PgPool) {
     assert!(doc["components"]["schemas"]["EventIn"]["properties"]["idempotency_key"].is_object());
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 }
+
+/// An enterprise limit raise (seed 002) applies to check, usage, entitlements and
+/// thresholds until it expires; then the plan's limit is back.
+#[sqlx::test(migrations = "../migrations")]
+async fn an_override_raises_a_limit_everywhere_until_it_expires(pool: PgPool) {
+    use tollgate::overrides::Input;
+    use tollgate::service::admin::overrides;
+    use tollgate::service::Actor;
+    let app = spawn_app(pool.clone()).await;
+    let c = app.customer(Some("free")).await; // queries: 50 included, hard, 10 % grace
+    let raise = Input { kind: "limit", key: "queries", included: "1000", ..Input::default() };
+    overrides::set(&app.tollgate, &Actor::Cli, c.account_id, &raise, "Enterprise deal #42", None, chrono::Utc::now()).await.unwrap();
+    assert_eq!(app.queries(&c.key, "q", 60).await.status(), 202);
+
+    let (status, body) = answer(app.post("/api/v1/check", &c.key, &json!({"feature": "queries"})).await).await;
+    assert_eq!((status, body["limit"].clone(), body["blocks_at"].clone(), body["state"].clone()), (200, json!("1000"), json!("1100"), json!("ok")), "{body}");
+    let (status, body) = answer(app.post("/api/v1/check", &c.key, &json!({"feature": "queries", "consume": true, "idempotency_key": "over-plan"})).await).await;
+    assert_eq!((status, body["allowed"].clone()), (200, json!(true)), "the plan would refuse the 61st: {body}");
+    let usage: Value = app.get("/api/v1/usage", &c.key).await.json().await.unwrap();
+    let queries = usage["meters"].as_array().unwrap().iter().find(|m| m["meter"] == "queries").unwrap().clone();
+    assert_eq!(queries["limit"], "1000", "{queries}");
+    let (_, ent) = answer(app.get("/api/v1/entitlements", &c.key).await).await;
+    assert_eq!((ent["meters"]["queries"]["limit"].clone(), ent["meters"]["queries"]["blocks_at"].clone()), (json!("1000"), json!("1100")), "{ent}");
+    // 61 of 1000 is 6 %: no threshold of the plan's 50 was crossed.
+    let crossings: i64 = sqlx::query_scalar("SELECT count(*) FROM threshold_crossings WHERE account_id = $1").bind(c.account_id).fetch_one(&pool).await.unwrap();
+    assert_eq!(crossings, 0);
+
+    // The deal expires: the plan's limit applies again (61 is past its 55).
+    sqlx::query("UPDATE entitlement_overrides SET expires_at = now() - interval '1 second' WHERE account_id = $1").bind(c.account_id).execute(&pool).await.unwrap();
+    let (_, body) = answer(app.post("/api/v1/check", &c.key, &json!({"feature": "queries"})).await).await;
+    assert_eq!((body["limit"].clone(), body["state"].clone(), body["allowed"].clone()), (json!("50"), json!("blocked"), json!(false)), "{body}");
+    let (_, ent) = answer(app.get("/api/v1/entitlements", &c.key).await).await;
+    assert_eq!(ent["meters"]["queries"]["limit"], "50");
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'entitlement_override.set' AND account_id = $1")
+        .bind(c.account_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
+}
+
+/// Seed 001: the LLM provider per client. The chatbot platform's starter plan says
+/// `claude`; this client's override says `openai`, until it is removed.
+#[sqlx::test(migrations = "../migrations")]
+async fn an_llm_provider_override_is_what_check_and_entitlements_answer(pool: PgPool) {
+    use tollgate::overrides::Input;
+    use tollgate::service::admin::overrides;
+    use tollgate::service::{catalog, Actor, Error};
+    let text = include_str!("../../catalogs/chatbot-platform.toml");
+    catalog::load(&pool, "catalogs/chatbot-platform.toml", text, &Actor::Cli).await.unwrap();
+    let app = support::spawn_on(pool.clone()).await;
+    let c = app.customer(Some("starter")).await;
+    let provider = |body: &Value| body["value"].clone();
+    let (_, body) = answer(app.post("/api/v1/check", &c.key, &json!({"feature": "llm_provider"})).await).await;
+    assert_eq!(provider(&body), json!("claude"), "{body}");
+
+    let openai = Input { kind: "feature", key: "llm_provider", value: "openai", ..Input::default() };
+    overrides::set(&app.tollgate, &Actor::Cli, c.account_id, &openai, "Client contract asks for OpenAI", None, chrono::Utc::now()).await.unwrap();
+    let (_, body) = answer(app.post("/api/v1/check", &c.key, &json!({"feature": "llm_provider"})).await).await;
+    assert_eq!((provider(&body), body["allowed"].clone()), (json!("openai"), json!(true)), "{body}");
+    let (_, ent) = answer(app.get("/api/v1/entitlements", &c.key).await).await;
+    assert_eq!(ent["features"]["llm_provider"], "openai");
+
+    // Bad input changes nothing.
+    let bad = Input { kind: "feature", key: "llm_provider", value: "skynet", ..Input::default() };
+    let refused = overrides::set(&app.tollgate, &Actor::Cli, c.account_id, &bad, "typo", None, chrono::Utc::now()).await;
+    assert!(matches!(refused, Err(Error::Invalid { ref field, .. }) if field == "value"), "{refused:?}");
+    let blank = overrides::set(&app.tollgate, &Actor::Cli, c.account_id, &openai, "  ", None, chrono::Utc::now()).await;
+    assert!(matches!(blank, Err(Error::Invalid { ref field, .. }) if field == "reason"), "{blank:?}");
+    let customer = Actor::User { id: c.user_id, impersonator: None };
+    assert!(matches!(overrides::set(&app.tollgate, &customer, c.account_id, &openai, "mine", None, chrono::Utc::now()).await, Err(Error::Forbidden(_))));
+
+    overrides::remove(&app.tollgate, &Actor::Cli, c.account_id, "feature", "llm_provider").await.unwrap();
+    let (_, ent) = answer(app.get("/api/v1/entitlements", &c.key).await).await;
+    assert_eq!(ent["features"]["llm_provider"], "claude", "the plan's value is back");
+}

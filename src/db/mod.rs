@@ -15,6 +15,7 @@ pub mod login_failures;
 pub mod memberships;
 pub mod notifications;
 pub mod outbox;
+pub mod overrides;
 pub mod password_resets;
 pub mod rate_windows;
 pub mod sessions;

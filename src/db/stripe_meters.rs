@@ -15,6 +15,8 @@ pub struct UnreportedEvent {
     pub quantity: Decimal,
     pub occurred_at: DateTime<Utc>,
     pub subscription_id: Uuid,
+    /// The subscription's account (for its entitlement overrides).
+    pub account_id: Uuid,
     pub plan_key: String,
     pub interval: String,
     pub seats: i32,
@@ -29,7 +31,7 @@ pub struct UnreportedEvent {
 pub async fn unreported(db: impl PgExecutor<'_>, billed: &[(String, String)], since: DateTime<Utc>, limit: i64) -> Result<Vec<UnreportedEvent>, sqlx::Error> {
     let (plans, meters): (Vec<&str>, Vec<&str>) = billed.iter().map(|(p, m)| (p.as_str(), m.as_str())).unzip();
     sqlx::query_as(
-        "SELECT e.id AS event_id, e.meter, e.quantity, e.occurred_at, s.id AS subscription_id, s.plan_key, s.interval, s.seats,
+        "SELECT e.id AS event_id, e.meter, e.quantity, e.occurred_at, s.id AS subscription_id, s.account_id, s.plan_key, s.interval, s.seats,
                 s.cycle_anchor, c.customer_id AS stripe_customer
          FROM subscriptions s
          JOIN stripe_customers c ON c.account_id = s.account_id

@@ -1,10 +1,11 @@
 //! Finding accounts and what they are entitled to.
 
 use super::Error;
-use crate::catalog::{Catalog, Plan};
+use crate::catalog::{Catalog, FeatureValue, Plan};
 use crate::db::{self, accounts::AccountRow, subscriptions::SubscriptionRow};
 use crate::identity::Email;
 use crate::limits::{EffectiveLimit, Enforcement};
+use crate::overrides::Overrides;
 use crate::period::{meter_period, Cycle, Period};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -122,38 +123,44 @@ pub async fn resolve_for_caller(db: impl PgExecutor<'_>, caller: &super::keys::C
     for_caller(db, caller, named).await?.map_err(|u| u.into_error(named, None))
 }
 
-/// An account with its live subscription.
+/// An account with its live subscription and its entitlement overrides in force.
 #[derive(Debug, Clone)]
 pub struct AccountState {
     /// The account.
     pub account: AccountRow,
     /// Its live subscription, if any.
     pub subscription: Option<SubscriptionRow>,
+    /// Its overrides in force now.
+    pub overrides: Overrides,
 }
 
-/// Loads the account and its live subscription.
+/// Loads the account, its live subscription and its overrides in force now.
 ///
 /// # Errors
 /// [`Error::NotFound`] when the account does not exist.
 pub async fn state(pool: &sqlx::PgPool, account_id: Uuid) -> Result<AccountState, Error> {
     let account = db::accounts::by_id(pool, account_id).await?.ok_or_else(|| Error::NotFound("no such account".into()))?;
     let subscription = db::subscriptions::live_for_account(pool, account_id).await?;
-    Ok(AccountState { account, subscription })
+    let overrides = db::overrides::active(pool, account_id, Utc::now()).await?;
+    Ok(AccountState { account, subscription, overrides })
 }
 
 impl AccountState {
-    /// What the account's subscription entitles it to.
+    /// What the account's subscription (and its overrides) entitle it to.
     pub fn standing(&self) -> Standing<'_> {
-        Standing { subscription: self.subscription.as_ref() }
+        Standing { subscription: self.subscription.as_ref(), overrides: &self.overrides }
     }
 }
 
 /// An account's subscription seen as entitlements: the plan, seats and billing
-/// cycle that limits and periods are computed from.
+/// cycle that limits and periods are computed from, and the account's overrides
+/// of the plan's limits and features ([`crate::overrides`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Standing<'a> {
     /// The live subscription, if any.
     pub subscription: Option<&'a SubscriptionRow>,
+    /// The account's overrides in force ([`crate::overrides::NONE`] for none).
+    pub overrides: &'a Overrides,
 }
 
 impl<'a> Standing<'a> {
@@ -176,13 +183,21 @@ impl<'a> Standing<'a> {
         self.subscription.map_or(1, |s| u32::try_from(s.seats).unwrap_or(1))
     }
 
-    /// The limit on `meter` that applies now. Without an entitling plan the account
-    /// is entitled to nothing: a hard limit of zero.
+    /// The limit on `meter` that applies now: the plan's, with the account's
+    /// override. Without an entitling plan the account is entitled to nothing: a
+    /// hard limit of zero.
     pub fn limit(&self, catalog: &Catalog, meter: &str) -> EffectiveLimit {
         match self.entitled_plan(catalog) {
-            Some(plan) => plan.limit(meter).resolve(self.seats()),
+            Some(plan) => self.overrides.limit(meter, &plan.limit(meter)).resolve(self.seats()),
             None => EffectiveLimit { included: Some(Decimal::ZERO), enforcement: Enforcement::Hard, blocks_at: Some(Decimal::ZERO) },
         }
+    }
+
+    /// The value of `feature` that applies now: the plan's, or the account's
+    /// override; `None` without an entitling plan or when neither has one.
+    pub fn feature(&self, catalog: &Catalog, feature: &str) -> Option<FeatureValue> {
+        let plan = self.entitled_plan(catalog)?;
+        self.overrides.feature(feature, plan.feature(feature))
     }
 
     /// The period `meter` counts over at `t`.

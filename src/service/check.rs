@@ -92,8 +92,9 @@ pub async fn check(t: &Tollgate, caller: &Caller, req: Request, now: DateTime<Ut
         Entitlement::Meter(meter) => peek(t, &catalog, account_id, meter, &req, now).await.map(Outcome::Meter),
         Entitlement::Feature(feature) => {
             let subscription = db::subscriptions::live_for_account(&t.pool, account_id).await?;
-            let standing = Standing { subscription: subscription.as_ref() };
-            let value = standing.entitled_plan(&catalog).and_then(|p| p.feature(feature.key.as_str())).cloned();
+            let overrides = db::overrides::active(&t.pool, account_id, now).await?;
+            let standing = Standing { subscription: subscription.as_ref(), overrides: &overrides };
+            let value = standing.feature(&catalog, feature.key.as_str());
             match (&feature.kind, value) {
                 (FeatureKind::Rate { per }, Some(FeatureValue::Number(limit))) if limit != Some(Decimal::ZERO) => {
                     check_rate(t, account_id, feature, limit, per.seconds(), &req, now).await
@@ -125,7 +126,8 @@ fn answer(t: &Tollgate, meter: &Meter, evaluation: Evaluation, period: Period, d
 async fn peek(t: &Tollgate, catalog: &Catalog, account_id: Uuid, meter: &Meter, req: &Request, now: DateTime<Utc>) -> Result<MeterCheck, Error> {
     let q = meter_quantity(meter, req.quantity)?;
     let subscription = db::subscriptions::live_for_account(&t.pool, account_id).await?;
-    let standing = Standing { subscription: subscription.as_ref() };
+    let overrides = db::overrides::active(&t.pool, account_id, now).await?;
+    let standing = Standing { subscription: subscription.as_ref(), overrides: &overrides };
     let mut conn = t.pool.acquire().await?;
     let usage = super::usage::current(&mut conn, catalog, standing, account_id, &[meter], now)
         .await?
@@ -155,7 +157,8 @@ async fn consume(t: &Tollgate, catalog: &Catalog, account_id: Uuid, meter: &Mete
     // the decision and the recorded event use the same period.
     db::accounts::lock_for_usage(&mut *tx, &[account_id]).await?;
     let subscription = db::subscriptions::live_for_account(&mut *tx, account_id).await?;
-    let standing = Standing { subscription: subscription.as_ref() };
+    let overrides = db::overrides::active(&mut *tx, account_id, now).await?;
+    let standing = Standing { subscription: subscription.as_ref(), overrides: &overrides };
     let limit = standing.limit(catalog, meter.key.as_str());
     let period = standing.meter_period(catalog, meter.key.as_str(), now);
     let usage = db::usage::lock_total(&mut tx, account_id, meter.key.as_str(), period.start, period.end).await?;

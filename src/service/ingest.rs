@@ -8,6 +8,7 @@ use super::{Error, Tollgate};
 use crate::catalog::{Aggregation, Catalog};
 use crate::db::{self, subscriptions::SubscriptionRow, usage::{Crossing, EventRow, Total, TotalDelta}};
 use crate::limits;
+use crate::overrides::Overrides;
 use crate::period::{meter_period, Period};
 use crate::quantity::Quantity;
 use chrono::{DateTime, Duration, Utc};
@@ -283,8 +284,8 @@ pub(crate) fn by_account(subscriptions: &[SubscriptionRow]) -> HashMap<Uuid, &Su
     subscriptions.iter().map(|s| (s.account_id, s)).collect()
 }
 
-fn standing<'a>(subs: &HashMap<Uuid, &'a SubscriptionRow>, account_id: Uuid) -> Standing<'a> {
-    Standing { subscription: subs.get(&account_id).copied() }
+fn standing<'a>(subs: &HashMap<Uuid, &'a SubscriptionRow>, overrides: &'a HashMap<Uuid, Overrides>, account_id: Uuid) -> Standing<'a> {
+    Standing { subscription: subs.get(&account_id).copied(), overrides: overrides.get(&account_id).unwrap_or(&crate::overrides::NONE) }
 }
 
 /// Adds the new events to their period totals, one statement per aggregation kind.
@@ -297,7 +298,7 @@ pub(crate) async fn apply_totals(
     let mut deltas: BTreeMap<(Aggregation, Uuid, String, DateTime<Utc>), TotalDelta> = BTreeMap::new();
     for r in rows {
         let Some(meter) = catalog.meter(&r.meter) else { continue };
-        let period: Period = meter_period(meter.reset, standing(subs, r.account_id).cycle(), r.occurred_at);
+        let period: Period = meter_period(meter.reset, subs.get(&r.account_id).map(|s| s.cycle()), r.occurred_at);
         let key = (meter.aggregation, r.account_id, r.meter.clone(), period.start);
         deltas
             .entry(key)
@@ -341,11 +342,14 @@ pub(crate) async fn notify_thresholds(
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
+    // Thresholds are percentages of the limit that applies: the plan's, overridden.
+    let accounts: Vec<Uuid> = totals.iter().map(|t| t.account_id).collect::<HashSet<_>>().into_iter().collect();
+    let overrides = db::overrides::active_for(&mut **tx, &accounts, now).await?;
     let mut reached = Vec::new();
     // What the e-mail says about each total that reached a threshold.
     let mut details: HashMap<(Uuid, &str), (Decimal, Decimal, &crate::catalog::Plan, Period)> = HashMap::new();
     for total in totals {
-        let state = standing(subs, total.account_id);
+        let state = standing(subs, &overrides, total.account_id);
         let Some(meter) = catalog.meter(&total.meter) else { continue };
         let period = state.meter_period(catalog, &total.meter, now);
         let Some(plan) = state.entitled_plan(catalog) else { continue };

@@ -68,7 +68,7 @@ pub async fn entitlements(
         .features
         .iter()
         .map(|f| {
-            let value = plan.and_then(|p| p.feature(f.key.as_str())).map_or_else(
+            let value = standing.feature(&catalog, f.key.as_str()).as_ref().map_or_else(
                 || match f.kind {
                     tollgate::catalog::FeatureKind::Boolean => Value::Bool(false),
                     _ => Value::Null,

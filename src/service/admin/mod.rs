@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod billing;
 pub mod impersonation;
 pub mod look_up;
+pub mod overrides;
 pub mod support;
 pub mod users;
 

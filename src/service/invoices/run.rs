@@ -109,9 +109,12 @@ async fn bill_period(
         }
     }
     let (end_plan, _, end_seats) = terms_at(catalog, sub, &changes, period.end - Duration::seconds(1)).unwrap_or((plan, interval, seats));
+    // Usage is billed above the allowance in force at the period's end: the plan's
+    // limit with the account's override then.
+    let overrides = db::overrides::active(&t.pool, sub.account_id, period.end - Duration::seconds(1)).await?;
     for (meter_key, pricing) in &end_plan.usage_prices {
         let Some(meter) = catalog.meter(meter_key.as_str()) else { continue };
-        let limit = end_plan.limit(meter_key.as_str());
+        let limit = overrides.limit(meter_key.as_str(), &end_plan.limit(meter_key.as_str()));
         let cost_property = match pricing {
             crate::rating::Pricing::CostPlus { property, .. } => Some(property.as_str()),
             _ => None,

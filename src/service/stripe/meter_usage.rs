@@ -183,10 +183,14 @@ async fn assign(t: &Tollgate, now: DateTime<Utc>) -> Result<usize, Error> {
     let mut tx = t.pool.begin().await?;
     db::stripe_meters::lock_assignment(&mut tx).await?;
     let events = db::stripe_meters::unreported(&mut *tx, &billed, now - Duration::days(STRIPE_WINDOW_DAYS), ASSIGN_BATCH).await?;
+    // What is included is the plan's limit with the account's override.
+    let accounts: Vec<Uuid> = events.iter().map(|e| e.account_id).collect::<std::collections::HashSet<_>>().into_iter().collect();
+    let overrides = db::overrides::active_for(&mut *tx, &accounts, now).await?;
     for e in &events {
         let (Some(plan), Some(meter)) = (catalog.plan(&e.plan_key), catalog.meter(&e.meter)) else { continue };
         let seats = u32::try_from(e.seats.max(1)).unwrap_or(1);
-        let included = plan.limit(&e.meter).resolve(seats).included.unwrap_or(Decimal::ZERO);
+        let limit = overrides.get(&e.account_id).unwrap_or(&crate::overrides::NONE).limit(&e.meter, &plan.limit(&e.meter));
+        let included = limit.resolve(seats).included.unwrap_or(Decimal::ZERO);
         let (value, send) = if meter.aggregation == Aggregation::Last {
             (stripe_catalog::level_units(e.quantity, included), true)
         } else {

@@ -82,10 +82,6 @@ pub async fn org_security(slug: String) -> Result<SecurityPage, AppError> {
     let o = super::super::org_ctx::require_org(&slug, Role::Admin).await?;
     let catalog = o.t.catalog.get()?;
     let state = accounts::state(&o.t.pool, o.org.id).await?;
-    let sso_enabled = state
-        .standing()
-        .entitled_plan(&catalog)
-        .and_then(|p| p.feature("sso_enabled"))
-        .is_some_and(|v| matches!(v, FeatureValue::Bool(true)));
+    let sso_enabled = state.standing().feature(&catalog, "sso_enabled").is_some_and(|v| matches!(v, FeatureValue::Bool(true)));
     Ok(SecurityPage { org: o.header(), sso_enabled })
 }
