@@ -112,6 +112,18 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
         "admin_impersonate" => vec![("id", fresh().await.user_id.to_string()), ("reason", "matrix".into())],
         "admin_invoices" => vec![("status", "open".into()), ("page", "1".into())],
         "admin_subscriptions" => vec![("plan", "starter".into()), ("page", "1".into())],
+        "admin_set_override" => vec![
+            ("account_id", fresh().await.account_id.to_string()),
+            ("target", "limit:queries".into()),
+            ("included", "100".into()),
+            ("reason", "matrix".into()),
+        ],
+        "admin_remove_override" => {
+            let account = fresh().await.account_id;
+            let input = tollgate::overrides::Input { kind: "limit", key: "queries", included: "100", ..Default::default() };
+            tollgate::service::admin::overrides::set(&app.tollgate, &Actor::Cli, account, &input, "matrix", None, chrono::Utc::now()).await.unwrap();
+            vec![("account_id", account.to_string()), ("kind", "limit".into()), ("key", "queries".into())]
+        }
         "admin_invoice_status" => {
             let invoice = support::billing::open_invoice(app, fresh().await.account_id).await;
             vec![("id", invoice.to_string()), ("status", "paid".into())]
@@ -120,7 +132,7 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
     }
 }
 
-const ADMIN_FNS: [&str; 15] = [
+const ADMIN_FNS: [&str; 17] = [
     "get_admin_overview",
     "admin_users",
     "admin_user",
@@ -136,6 +148,8 @@ const ADMIN_FNS: [&str; 15] = [
     "admin_invoices",
     "admin_subscriptions",
     "admin_invoice_status",
+    "admin_set_override",
+    "admin_remove_override",
 ];
 
 /// Only a super admin acting as themself.

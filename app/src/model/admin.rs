@@ -137,6 +137,28 @@ pub struct BillingView {
     pub meters: Vec<MeterLine>,
     /// Credit balance per currency, formatted (`$25.00`).
     pub credits: Vec<String>,
+    /// Entitlement overrides, newest first (expired ones too).
+    pub overrides: Vec<OverrideView>,
+    /// What may be overridden: `(key, name)` of the catalog's meters and features.
+    pub meter_options: Vec<(String, String)>,
+    pub feature_options: Vec<(String, String)>,
+}
+
+/// An entitlement override for display.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverrideView {
+    /// `limit` or `feature`.
+    pub kind: String,
+    /// Meter or feature key.
+    pub key: String,
+    /// What it sets, in words (`included 1,000 · hard · grace 10 %`).
+    pub summary: String,
+    pub reason: String,
+    pub author: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Expired: kept for the record, no longer applied.
+    pub expired: bool,
 }
 
 /// An account a user belongs to.

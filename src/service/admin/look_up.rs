@@ -70,6 +70,8 @@ pub struct AccountBilling {
     pub usage: Snapshot,
     /// Credit balance per currency.
     pub credits: Vec<BalanceRow>,
+    /// Entitlement overrides, newest first (expired ones too).
+    pub overrides: Vec<crate::overrides::Override>,
 }
 
 async fn billing(t: &Tollgate, account_id: Uuid, now: DateTime<Utc>) -> Result<AccountBilling, Error> {
@@ -77,6 +79,7 @@ async fn billing(t: &Tollgate, account_id: Uuid, now: DateTime<Utc>) -> Result<A
         subscription: db::subscriptions::live_for_account(&t.pool, account_id).await?,
         usage: usage::snapshot(t, account_id, now).await?,
         credits: db::credits::balances(&t.pool, account_id).await?,
+        overrides: db::overrides::all_for_account(&t.pool, account_id).await?,
     })
 }
 

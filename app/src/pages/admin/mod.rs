@@ -6,6 +6,7 @@ pub mod audit;
 pub mod billing;
 pub mod org;
 pub mod orgs;
+pub mod overrides;
 pub mod overview;
 pub mod parts;
 pub mod user;

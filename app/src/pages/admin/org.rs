@@ -1,10 +1,11 @@
 //! `/admin/organizations/{id}`: members with roles, subscription, seats, usage,
 //! credit, activity.
 
+use super::overrides::OverridesSection;
 use super::parts::{ActivityTable, AdminNav, BillingSection};
 use crate::components::gate::Gate;
 use crate::format::datetime;
-use crate::server::admin::actions::{ApplyCredit, ExtendTrial};
+use crate::server::admin::actions::{ApplyCredit, ExtendTrial, RemoveOverride, SetOverride};
 use crate::server::admin::admin_org;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,9 +17,14 @@ pub fn AdminOrgPage() -> impl IntoView {
     let params = use_params_map();
     let extend = ServerAction::<ExtendTrial>::new();
     let credit = ServerAction::<ApplyCredit>::new();
+    let set_override = ServerAction::<SetOverride>::new();
+    let remove_override = ServerAction::<RemoveOverride>::new();
     let data = Resource::new_blocking(
-        move || (params.with(|p| p.get("id").unwrap_or_default()), extend.version().get(), credit.version().get()),
-        |(id, _, _)| admin_org(id),
+        move || {
+            let versions = (extend.version().get(), credit.version().get(), set_override.version().get(), remove_override.version().get());
+            (params.with(|p| p.get("id").unwrap_or_default()), versions)
+        },
+        |(id, _)| admin_org(id),
     );
     view! {
         <Title text="Organization · Admin"/>
@@ -53,7 +59,8 @@ pub fn AdminOrgPage() -> impl IntoView {
                             </section>
                             <section class="mt-6" aria-labelledby="obill-h">
                                 <h2 id="obill-h" class="mb-2 text-lg font-semibold">"Billing and usage"</h2>
-                                <BillingSection billing=o.billing extend credit/>
+                                <BillingSection billing=o.billing.clone() extend credit/>
+                                <div class="mt-4"><OverridesSection billing=o.billing set=set_override remove=remove_override/></div>
                             </section>
                             <section class="mt-6" aria-labelledby="oact-h">
                                 <h2 id="oact-h" class="mb-2 text-lg font-semibold">"Recent activity"</h2>

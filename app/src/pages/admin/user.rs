@@ -1,12 +1,13 @@
 //! `/admin/users/{id}`: profile, accounts, billing, activity, and the actions
 //! (impersonate, disable or enable with confirmation, support tools).
 
+use super::overrides::OverridesSection;
 use super::parts::{ActivityTable, AdminNav, BillingSection};
 use crate::components::form::{action_error, field_error, kept_value, FormAlert, Submit};
 use crate::components::gate::Gate;
 use crate::format::datetime;
 use crate::model::admin::AdminUserDetail;
-use crate::server::admin::actions::{ApplyCredit, DisableUser, EnableUser, ExtendTrial, SendPasswordReset};
+use crate::server::admin::actions::{ApplyCredit, DisableUser, EnableUser, ExtendTrial, RemoveOverride, SendPasswordReset, SetOverride};
 use crate::server::admin::admin_user;
 use crate::server::admin::impersonation::Impersonate;
 use leptos::prelude::*;
@@ -22,6 +23,8 @@ struct Actions {
     reset: ServerAction<SendPasswordReset>,
     extend: ServerAction<ExtendTrial>,
     credit: ServerAction<ApplyCredit>,
+    set_override: ServerAction<SetOverride>,
+    remove_override: ServerAction<RemoveOverride>,
 }
 
 /// The user page.
@@ -36,10 +39,15 @@ pub fn AdminUserPage() -> impl IntoView {
         reset: ServerAction::new(),
         extend: ServerAction::new(),
         credit: ServerAction::new(),
+        set_override: ServerAction::new(),
+        remove_override: ServerAction::new(),
     };
     let data = Resource::new_blocking(
         move || {
-            let versions = (a.disable.version().get(), a.enable.version().get(), a.reset.version().get(), a.extend.version().get(), a.credit.version().get());
+            let versions = (
+                (a.disable.version().get(), a.enable.version().get(), a.reset.version().get(), a.extend.version().get(), a.credit.version().get()),
+                (a.set_override.version().get(), a.remove_override.version().get()),
+            );
             (params.with(|p| p.get("id").unwrap_or_default()), versions)
         },
         |(id, _)| admin_user(id),
@@ -98,6 +106,7 @@ fn UserDetail(u: AdminUserDetail, a: Actions, confirming: Memo<Option<String>>, 
         <section class="mt-6" aria-labelledby="bill-h">
             <h2 id="bill-h" class="mb-2 text-lg font-semibold">"Personal account"</h2>
             {u.billing.clone().map(|billing| view! { <BillingSection billing extend=a.extend credit=a.credit/> })}
+            {u.billing.clone().map(|billing| view! { <div class="mt-4"><OverridesSection billing set=a.set_override remove=a.remove_override/></div> })}
         </section>
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="reset-h">
             <h2 id="reset-h" class="font-semibold">"Password"</h2>

@@ -88,3 +88,65 @@ pub async fn send_password_reset(id: String) -> Result<(), AppError> {
     leptos_axum::redirect(&format!("/admin/users/{id}?sent=reset"));
     Ok(())
 }
+
+/// Sets the account's override of `target`: `limit:<meter>` (`included`,
+/// `enforcement`, `grace_percent`, each empty to keep the plan's) or
+/// `feature:<feature>` (`value`), for `reason`, until the end of `until` (a UTC
+/// date, `YYYY-MM-DD`; empty: until removed).
+#[server(prefix = "/_fn", endpoint = "admin_set_override")]
+#[allow(clippy::too_many_arguments)]
+pub async fn set_override(
+    account_id: String,
+    target: String,
+    included: Option<String>,
+    enforcement: Option<String>,
+    grace_percent: Option<String>,
+    value: Option<String>,
+    reason: String,
+    until: Option<String>,
+) -> Result<(), AppError> {
+    use tollgate::overrides::Input;
+    let me = super::super::ctx::require_super_admin().await?;
+    let t = super::super::ctx::tollgate()?;
+    let account_id = parse_id(&account_id, "account")?;
+    let (included, enforcement, grace_percent, value, until) =
+        (included.unwrap_or_default(), enforcement.unwrap_or_default(), grace_percent.unwrap_or_default(), value.unwrap_or_default(), until.unwrap_or_default());
+    let keep = [
+        ("target", target.as_str()),
+        ("included", included.as_str()),
+        ("enforcement", enforcement.as_str()),
+        ("grace_percent", grace_percent.as_str()),
+        ("value", value.as_str()),
+        ("reason", reason.as_str()),
+        ("until", until.as_str()),
+    ];
+    let (kind, key) = target.split_once(':').unwrap_or(("", target.as_str()));
+    let expires_at = match until.trim() {
+        "" => None,
+        d => Some(
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.succ_opt())
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_utc())
+                .ok_or_else(|| AppError::from(crate::error::FormError::field("until", "Enter a date as YYYY-MM-DD.")).with_values(&keep))?,
+        ),
+    };
+    let input = Input { kind, key, included: &included, enforcement: &enforcement, grace_percent: &grace_percent, value: &value };
+    tollgate::service::admin::overrides::set(&t, &me.actor(), account_id, &input, &reason, expires_at, chrono::Utc::now())
+        .await
+        .map_err(|e| AppError::from(e).with_values(&keep))?;
+    leptos_axum::redirect(&page_of_account(&t, account_id).await?);
+    Ok(())
+}
+
+/// Removes the account's override of `kind` `key`: the plan's value applies again.
+#[server(prefix = "/_fn", endpoint = "admin_remove_override")]
+pub async fn remove_override(account_id: String, kind: String, key: String) -> Result<(), AppError> {
+    let me = super::super::ctx::require_super_admin().await?;
+    let t = super::super::ctx::tollgate()?;
+    let account_id = parse_id(&account_id, "account")?;
+    tollgate::service::admin::overrides::remove(&t, &me.actor(), account_id, &kind, &key).await?;
+    leptos_axum::redirect(&page_of_account(&t, account_id).await?);
+    Ok(())
+}

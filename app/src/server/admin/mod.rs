@@ -94,7 +94,7 @@ pub async fn admin_user(id: String) -> Result<AdminUserDetail, AppError> {
             .into_iter()
             .map(|m| crate::model::admin::MembershipView { account_id: m.account_id, kind: m.kind, name: m.name, slug: m.slug, role: m.role })
             .collect(),
-        billing: d.personal_account_id.zip(d.billing).map(|(a, b)| views::billing(a, b)),
+        billing: d.personal_account_id.zip(d.billing).map(|(a, b)| views::billing(a, b, t.catalog.get().ok().as_deref())),
         activity: d.activity.into_iter().map(views::audit).collect(),
         is_self: id == me.user.id,
     })
@@ -137,7 +137,7 @@ pub async fn admin_org(id: String) -> Result<AdminOrgDetail, AppError> {
             .into_iter()
             .map(|m| crate::model::admin::MemberView { user_id: m.user_id, email: m.email, name: m.name, role: m.role, disabled: m.disabled_at.is_some() })
             .collect(),
-        billing: views::billing(id, d.billing),
+        billing: views::billing(id, d.billing, t.catalog.get().ok().as_deref()),
         activity: d.activity.into_iter().map(views::audit).collect(),
     })
 }

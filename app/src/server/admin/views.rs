@@ -1,7 +1,9 @@
 //! Turning the admin services' rows into the pages' views.
 
 use crate::format::{quantity, unit};
-use crate::model::admin::{AuditView, BillingView, MeterLine, SubscriptionView};
+use crate::model::admin::{AuditView, BillingView, MeterLine, OverrideView, SubscriptionView};
+use tollgate::catalog::Catalog;
+use tollgate::overrides::Target;
 use tollgate::db::audit::AuditRow;
 use tollgate::money::{Currency, Money};
 use tollgate::service::admin::look_up::AccountBilling;
@@ -22,8 +24,35 @@ pub fn audit(r: AuditRow) -> AuditView {
     }
 }
 
-/// An account's billing for display.
-pub fn billing(account_id: Uuid, b: AccountBilling) -> BillingView {
+/// An override in words: what it sets.
+fn override_summary(target: &Target) -> String {
+    match target {
+        Target::Limit { value, .. } => {
+            let mut parts = Vec::new();
+            match value.included {
+                Some(Some(q)) => parts.push(format!("included {}", quantity(q))),
+                Some(None) => parts.push("unlimited".to_string()),
+                None => {}
+            }
+            if let Some(e) = value.enforcement {
+                parts.push(e.as_str().to_string());
+            }
+            if let Some(g) = value.grace_percent {
+                parts.push(format!("grace {} %", quantity(g)));
+            }
+            parts.join(" · ")
+        }
+        Target::Feature { value, .. } => match value.to_json() {
+            serde_json::Value::Null => "unlimited".to_string(),
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        },
+    }
+}
+
+/// An account's billing for display, with what `catalog` lets an operator override.
+pub fn billing(account_id: Uuid, b: AccountBilling, catalog: Option<&Catalog>) -> BillingView {
+    let now = chrono::Utc::now();
     let period = (b.usage.period.start, b.usage.period.end);
     BillingView {
         account_id,
@@ -55,5 +84,21 @@ pub fn billing(account_id: Uuid, b: AccountBilling) -> BillingView {
                 Err(_) => format!("{} {}", c.balance.normalize(), c.currency),
             })
             .collect(),
+        overrides: b
+            .overrides
+            .into_iter()
+            .map(|o| OverrideView {
+                kind: o.target.kind().to_string(),
+                key: o.target.key().to_string(),
+                summary: override_summary(&o.target),
+                expired: !o.active_at(now),
+                reason: o.reason,
+                author: o.author,
+                created_at: o.created_at,
+                expires_at: o.expires_at,
+            })
+            .collect(),
+        meter_options: catalog.map(|c| c.meters.iter().map(|m| (m.key.to_string(), m.name.clone())).collect()).unwrap_or_default(),
+        feature_options: catalog.map(|c| c.features.iter().map(|f| (f.key.to_string(), f.name.clone())).collect()).unwrap_or_default(),
     }
 }
