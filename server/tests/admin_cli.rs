@@ -43,3 +43,31 @@ async fn the_cli_and_the_demo_seed_create_super_admins(pool_options: PgPoolOptio
     .unwrap();
     assert!(!billed.is_empty() && billed.iter().all(|p| p == "pro"), "{billed:?}");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn accounts_override_sets_lists_refuses_and_removes(pool_options: PgPoolOptions, db: PgConnectOptions) {
+    let pool = pool_options.connect_with(db.clone()).await.unwrap();
+    assert!(tollgate(&db, &["catalog", "load", "catalogs/emtchat.toml"]).status.success());
+    assert!(tollgate(&db, &["users", "create", "--email", "deal@example.com", "--name", "Deal", "--password", "correct horse battery"]).status.success());
+    let set = ["accounts", "override", "deal@example.com", "--meter", "queries", "--included", "1000", "--enforcement", "hard", "--reason", "Enterprise deal #7", "--until", "2099-12-31"];
+    let out = tollgate(&db, &set);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = tollgate(&db, &["accounts", "overrides", "deal@example.com"]);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(listed.starts_with("active\tlimit\tqueries\t") && listed.contains("Enterprise deal #7") && listed.contains("2100-01-01"), "{listed}");
+
+    // A value the feature does not list is refused, and nothing is stored.
+    let out = tollgate(&db, &["accounts", "override", "deal@example.com", "--feature", "support_level", "--value", "platinum", "--reason", "typo"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected one of"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = tollgate(&db, &["accounts", "override", "deal@example.com", "--meter", "queries", "--included", "5"]);
+    assert!(!out.status.success(), "a reason is required");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM entitlement_overrides").fetch_one(&pool).await.unwrap();
+    assert_eq!(rows, 1);
+
+    assert!(tollgate(&db, &["accounts", "override", "deal@example.com", "--meter", "queries", "--remove"]).status.success());
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM entitlement_overrides").fetch_one(&pool).await.unwrap();
+    assert_eq!(rows, 0);
+    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE 'entitlement_override.%' ORDER BY id").fetch_all(&pool).await.unwrap();
+    assert_eq!(actions, vec!["entitlement_override.set".to_string(), "entitlement_override.removed".to_string()]);
+}

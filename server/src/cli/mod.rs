@@ -5,6 +5,7 @@ pub mod demo;
 pub mod demo_history;
 mod invoices_cli;
 mod mail_cli;
+mod overrides_cli;
 mod stripe_cli;
 
 use crate::config::Config;
@@ -187,6 +188,14 @@ enum AccountsCommand {
         #[arg(long)]
         started: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// Set (or with --remove, remove) an account's override of one meter's limit or
+    /// one feature's value, winning over its plan's; audited.
+    Override(overrides_cli::OverrideArgs),
+    /// List an account's entitlement overrides (expired ones too).
+    Overrides {
+        /// Account uuid, `ext:<id>`, or the e-mail of a personal account's user.
+        account: String,
+    },
     /// Apply a catalog coupon to an account from its next invoice on.
     ApplyCoupon {
         /// Account uuid, `ext:<id>`, or the e-mail of a personal account's user.
@@ -283,6 +292,16 @@ pub async fn run() -> anyhow::Result<()> {
             let sub = tollgate::db::subscriptions::live_for_account(&t.pool, account_id).await?.ok_or_else(|| anyhow::anyhow!("the account has no live subscription"))?;
             println!("account {account_id} is on {} ({}), status {}, billed by {}", sub.plan_key, sub.interval, sub.status, sub.provider);
             Ok(())
+        }
+        Command::Accounts(AccountsCommand::Override(args)) => {
+            let t = services(&cfg).await?;
+            let account_id = find_account(&t, &args.account).await?;
+            overrides_cli::set_or_remove(&t, account_id, &args).await
+        }
+        Command::Accounts(AccountsCommand::Overrides { account }) => {
+            let t = services(&cfg).await?;
+            let account_id = find_account(&t, &account).await?;
+            overrides_cli::list(&t, account_id).await
         }
         Command::Accounts(AccountsCommand::ApplyCoupon { account, coupon }) => {
             let t = services(&cfg).await?;
