@@ -76,7 +76,7 @@ pub fn OverridesSection(billing: BillingView, set: ServerAction<SetOverride>, re
                 <label for="field-value" class="block text-sm text-slate-700">"For a feature: value"</label>
                 <input id="field-value" name="value" placeholder="true, 25, unlimited, openai…" value=keep("value") class=INPUT/>
                 <p class="text-sm text-red-700" role="alert">{move || field_error(error, "value").get()}</p>
-                <label for="field-override-reason" class="block text-sm text-slate-700">"Reason"</label>
+                <label for="field-override-reason" class="block text-sm text-slate-700">"Override reason"</label>
                 <input id="field-override-reason" name="reason" required=true maxlength="500" placeholder="Enterprise deal, ticket #…" value=keep("reason") class=INPUT/>
                 <p class="text-sm text-red-700" role="alert">{move || field_error(error, "reason").get()}</p>
                 <label for="field-until" class="block text-sm text-slate-700">"Until (last day, UTC; empty: until removed)"</label>
