@@ -71,3 +71,25 @@ async fn accounts_override_sets_lists_refuses_and_removes(pool_options: PgPoolOp
     let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log WHERE action LIKE 'entitlement_override.%' ORDER BY id").fetch_all(&pool).await.unwrap();
     assert_eq!(actions, vec!["entitlement_override.set".to_string(), "entitlement_override.removed".to_string()]);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn keys_revoke_ends_a_platform_key_and_is_audited(pool_options: PgPoolOptions, db: PgConnectOptions) {
+    let pool = pool_options.connect_with(db.clone()).await.unwrap();
+    assert!(tollgate(&db, &["catalog", "load", "catalogs/emtchat.toml"]).status.success());
+    let out = tollgate(&db, &["keys", "create", "--platform", "--name", "billing backend"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let secret = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(secret.starts_with("tg_pk_"));
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM api_keys WHERE kind = 'platform'").fetch_one(&pool).await.unwrap();
+    let t = tollgate::service::Tollgate::new(pool.clone(), tollgate::service::Settings { public_url: "http://t.example".into(), sales_email: "s@t.example".into(), cookie_secure: false }).await.unwrap();
+    assert!(tollgate::service::keys::authenticate(&t.pool, &secret).await.is_ok());
+
+    let out = tollgate(&db, &["keys", "revoke", &id.to_string()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("revoked platform key \"billing backend\""));
+    assert!(matches!(tollgate::service::keys::authenticate(&t.pool, &secret).await, Err(tollgate::service::Error::Unauthorized)));
+    // Twice is an error, not a second audit entry.
+    assert!(!tollgate(&db, &["keys", "revoke", &id.to_string()]).status.success());
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'api_key.revoked' AND actor_kind = 'cli'").fetch_one(&pool).await.unwrap();
+    assert_eq!(audited, 1);
+}

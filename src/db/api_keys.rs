@@ -86,3 +86,11 @@ pub async fn touch(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error>
     .await?;
     Ok(())
 }
+
+/// Revokes key `id` of any kind; returns the key when it was live.
+pub async fn revoke_any(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ApiKeyRow>, sqlx::Error> {
+    sqlx::query_as(&format!("UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING {COLUMNS}"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}

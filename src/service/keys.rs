@@ -162,6 +162,32 @@ pub async fn revoke(pool: &PgPool, account_id: Uuid, key_id: Uuid, actor: &Actor
     Ok(key)
 }
 
+/// Revokes any live key, an account's or a platform key, by its id: the operator's
+/// move (the CLI, or a super admin on `/admin/keys`; the caller checks who). Audited
+/// as `api_key.revoked`.
+///
+/// # Errors
+/// [`Error::NotFound`] for an unknown or already revoked key.
+pub async fn revoke_by_operator(pool: &PgPool, key_id: Uuid, actor: &Actor) -> Result<ApiKeyRow, Error> {
+    let mut tx = pool.begin().await?;
+    let key = db::api_keys::revoke_any(&mut *tx, key_id).await?.ok_or_else(|| Error::NotFound("no such live key".into()))?;
+    db::audit::record(
+        &mut *tx,
+        &db::audit::Entry {
+            actor,
+            action: "api_key.revoked",
+            target_kind: "api_key",
+            target_id: key_id.to_string(),
+            account_id: key.account_id,
+            ip: None,
+            details: serde_json::json!({ "name": key.name, "kind": key.kind, "prefix": key.prefix }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(key)
+}
+
 /// Authenticates a bearer secret.
 ///
 /// # Errors

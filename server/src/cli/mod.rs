@@ -148,6 +148,12 @@ enum UsersCommand {
 enum KeysCommand {
     /// Create an API key and print it once.
     Create(KeyTarget),
+    /// Revoke a key (an account's or a platform key) by its id: it answers 401 from
+    /// then on. Audited.
+    Revoke {
+        /// The key's id (a uuid, as `/admin/keys` and the API keys page show).
+        id: uuid::Uuid,
+    },
 }
 
 #[derive(Args)]
@@ -269,6 +275,12 @@ pub async fn run() -> anyhow::Result<()> {
             };
             println!("{}", created.secret);
             eprintln!("created {} key \"{}\" ({}); it is shown only this once", created.key.kind, created.key.name, created.key.prefix);
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Revoke { id }) => {
+            let t = services(&cfg).await?;
+            let key = keys::revoke_by_operator(&t.pool, id, &Actor::Cli).await?;
+            println!("revoked {} key \"{}\" ({})", key.kind, key.name, key.prefix);
             Ok(())
         }
         Command::Accounts(AccountsCommand::SetPlan { account, plan, interval, started }) => {
