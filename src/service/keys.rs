@@ -145,25 +145,31 @@ pub async fn revoke(pool: &PgPool, account_id: Uuid, key_id: Uuid, actor: &Actor
     let key = db::api_keys::revoke(&mut *tx, account_id, key_id)
         .await?
         .ok_or_else(|| Error::NotFound("no such live key on this account".into()))?;
-    db::audit::record(
-        &mut *tx,
-        &db::audit::Entry {
-            actor,
-            action: "api_key.revoked",
-            target_kind: "api_key",
-            target_id: key_id.to_string(),
-            account_id: Some(account_id),
-            ip: None,
-            details: serde_json::json!({ "name": key.name, "prefix": key.prefix }),
-        },
-    )
-    .await?;
+    audit_revoked(&mut tx, actor, &key).await?;
     tx.commit().await?;
     Ok(key)
 }
 
+/// Records `api_key.revoked` for `key`.
+async fn audit_revoked(tx: &mut db::Tx<'_>, actor: &Actor, key: &ApiKeyRow) -> Result<(), Error> {
+    db::audit::record(
+        &mut **tx,
+        &db::audit::Entry {
+            actor,
+            action: "api_key.revoked",
+            target_kind: "api_key",
+            target_id: key.id.to_string(),
+            account_id: key.account_id,
+            ip: None,
+            details: serde_json::json!({ "name": key.name, "kind": key.kind, "prefix": key.prefix }),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// Revokes any live key, an account's or a platform key, by its id: the operator's
-/// move (the CLI, or a super admin on `/admin/keys`; the caller checks who). Audited
+/// move (the CLI; the caller checks who). Audited
 /// as `api_key.revoked`.
 ///
 /// # Errors
@@ -171,19 +177,7 @@ pub async fn revoke(pool: &PgPool, account_id: Uuid, key_id: Uuid, actor: &Actor
 pub async fn revoke_by_operator(pool: &PgPool, key_id: Uuid, actor: &Actor) -> Result<ApiKeyRow, Error> {
     let mut tx = pool.begin().await?;
     let key = db::api_keys::revoke_any(&mut *tx, key_id).await?.ok_or_else(|| Error::NotFound("no such live key".into()))?;
-    db::audit::record(
-        &mut *tx,
-        &db::audit::Entry {
-            actor,
-            action: "api_key.revoked",
-            target_kind: "api_key",
-            target_id: key_id.to_string(),
-            account_id: key.account_id,
-            ip: None,
-            details: serde_json::json!({ "name": key.name, "kind": key.kind, "prefix": key.prefix }),
-        },
-    )
-    .await?;
+    audit_revoked(&mut tx, actor, &key).await?;
     tx.commit().await?;
     Ok(key)
 }
