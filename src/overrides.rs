@@ -127,11 +127,6 @@ impl Overrides {
             })
             .or_else(|| plan_value.cloned())
     }
-
-    /// Whether any override is in force.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 /// An override as typed into a form or on the command line: every field a string,
@@ -150,6 +145,12 @@ pub struct Input<'a> {
     pub grace_percent: &'a str,
     /// Feature: `true`/`false`, a number or `unlimited`, or one of the enum's values.
     pub value: &'a str,
+}
+
+/// The expiry (exclusive, UTC) of an override whose last day is `last_day`: the
+/// next day's midnight UTC. `None` only past chrono's last date.
+pub fn expiry_after(last_day: chrono::NaiveDate) -> Option<DateTime<Utc>> {
+    Some(last_day.succ_opt()?.and_hms_opt(0, 0, 0)?.and_utc())
 }
 
 /// Why an override was refused: the field and a sentence for the person typing.

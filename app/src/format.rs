@@ -25,10 +25,12 @@ pub fn quantity(d: Decimal) -> String {
 }
 
 /// An amount with its currency's symbol, its minor unit's places and thousands
-/// separators (`$1,234.50`, `-$30.00`). The amount is rounded already.
+/// separators (`$1,234.50`, `-$30.00`): [`tollgate::money::Money::display`] with
+/// the digits grouped, for the long figures of the admin analytics.
 pub fn money(amount: Decimal, currency: &tollgate::money::Currency) -> String {
     let scale = currency.minor_unit_scale();
-    let fixed = amount.abs().round_dp(scale);
+    // Rounded the one way money is rounded (half away from zero), then grouped.
+    let fixed = tollgate::money::Money::new(amount.abs(), *currency).round().amount;
     let text = format!("{fixed:.prec$}", prec = scale as usize);
     let (int, frac) = text.split_once('.').map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
     let grouped = quantity(Decimal::from_str_exact(int).unwrap_or_default());

@@ -179,7 +179,8 @@ pub async fn analytics_csv(State(state): State<AppState>, session: Session) -> R
         "usage_revenue", "failed_payments",
     ];
     w.write_record(header).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
-    let amount = |d: rust_decimal::Decimal| d.round_dp(r.currency.minor_unit_scale()).to_string();
+    // The report's amounts are rounded to the minor unit already.
+    let amount = |d: rust_decimal::Decimal| d.to_string();
     let rate = |d: Option<rust_decimal::Decimal>| d.map(|d| d.to_string()).unwrap_or_default();
     for m in &r.months {
         w.write_record([

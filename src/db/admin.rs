@@ -146,12 +146,10 @@ pub async fn members_of(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec
     .await
 }
 
-/// Numbers of users and organizations, and live subscriptions per status.
-pub async fn counts(db: &sqlx::PgPool) -> Result<(i64, i64, Vec<(String, i64)>), sqlx::Error> {
+/// Numbers of users and organizations (subscriptions are counted by the
+/// analytics, [`crate::analytics::report::Now`]).
+pub async fn counts(db: &sqlx::PgPool) -> Result<(i64, i64), sqlx::Error> {
     let users = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(db).await?;
     let orgs = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE kind = 'organization'").fetch_one(db).await?;
-    let subs = sqlx::query_as("SELECT status, count(*) FROM subscriptions WHERE status <> 'canceled' GROUP BY status ORDER BY status")
-        .fetch_all(db)
-        .await?;
-    Ok((users, orgs, subs))
+    Ok((users, orgs))
 }

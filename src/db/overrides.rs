@@ -40,6 +40,9 @@ pub async fn active(db: impl PgExecutor<'_>, account_id: Uuid, now: DateTime<Utc
 
 /// The overrides in force at `now` of several accounts (accounts without any are absent).
 pub async fn active_for(db: impl PgExecutor<'_>, account_ids: &[Uuid], now: DateTime<Utc>) -> Result<HashMap<Uuid, Overrides>, sqlx::Error> {
+    if account_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM entitlement_overrides WHERE account_id = ANY($1) AND (expires_at IS NULL OR expires_at > $2) ORDER BY kind, key"
     ))

@@ -273,11 +273,14 @@ pub async fn set_trial_end(db: impl PgExecutor<'_>, id: Uuid, trial_end: DateTim
     Ok(())
 }
 
-/// A manual subscription as the invoice run needs it.
+/// A subscription's terms and the instants of its life, as the invoice run (manual
+/// ones) and the revenue analytics (every one) read it.
 #[derive(Debug, Clone, FromRow)]
 pub struct InvoicingRow {
     pub id: Uuid,
     pub account_id: Uuid,
+    /// `manual` or `stripe`.
+    pub provider: String,
     pub plan_key: String,
     pub interval: String,
     pub seats: i32,
@@ -300,7 +303,7 @@ impl InvoicingRow {
 /// last period is still billed).
 pub async fn manual_for_invoicing(db: impl PgExecutor<'_>, before: DateTime<Utc>) -> Result<Vec<InvoicingRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, account_id, plan_key, interval, seats, status, cycle_anchor, trial_end, trial_ended_at, canceled_at, created_at
+        "SELECT id, account_id, provider, plan_key, interval, seats, status, cycle_anchor, trial_end, trial_ended_at, canceled_at, created_at
          FROM subscriptions WHERE provider = 'manual' AND created_at < $1 AND status <> 'incomplete' ORDER BY created_at, id",
     )
     .bind(before)
@@ -486,25 +489,11 @@ pub async fn save_stripe(
     Ok(())
 }
 
-/// A subscription as the revenue analytics read it (every one, canceled too).
-#[derive(Debug, Clone, FromRow)]
-pub struct AnalyticsRow {
-    pub id: Uuid,
-    pub account_id: Uuid,
-    pub provider: String,
-    pub plan_key: String,
-    pub interval: String,
-    pub seats: i32,
-    pub status: String,
-    pub created_at: DateTime<Utc>,
-    pub trial_ended_at: Option<DateTime<Utc>>,
-    pub canceled_at: Option<DateTime<Utc>>,
-}
-
-/// Every subscription but the incomplete ones (never started), oldest first.
-pub async fn all_for_analytics(db: impl PgExecutor<'_>) -> Result<Vec<AnalyticsRow>, sqlx::Error> {
+/// Every subscription of both providers (canceled ones too) but the incomplete
+/// ones (never started), oldest first, for the revenue analytics.
+pub async fn all_for_analytics(db: impl PgExecutor<'_>) -> Result<Vec<InvoicingRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, account_id, provider, plan_key, interval, seats, status, created_at, trial_ended_at, canceled_at
+        "SELECT id, account_id, provider, plan_key, interval, seats, status, cycle_anchor, trial_end, trial_ended_at, canceled_at, created_at
          FROM subscriptions WHERE status <> 'incomplete' ORDER BY created_at, id",
     )
     .fetch_all(db)

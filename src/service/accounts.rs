@@ -140,9 +140,20 @@ pub struct AccountState {
 /// [`Error::NotFound`] when the account does not exist.
 pub async fn state(pool: &sqlx::PgPool, account_id: Uuid) -> Result<AccountState, Error> {
     let account = db::accounts::by_id(pool, account_id).await?.ok_or_else(|| Error::NotFound("no such account".into()))?;
-    let subscription = db::subscriptions::live_for_account(pool, account_id).await?;
-    let overrides = db::overrides::active(pool, account_id, Utc::now()).await?;
+    let (subscription, overrides) = entitlements(&mut *pool.acquire().await?, account_id, Utc::now()).await?;
     Ok(AccountState { account, subscription, overrides })
+}
+
+/// What entitles an account at `now`: its live subscription and its overrides in
+/// force, read on `conn` (inside a transaction when the caller holds one); borrow
+/// them as a [`Standing`].
+///
+/// # Errors
+/// Database errors.
+pub async fn entitlements(conn: &mut sqlx::PgConnection, account_id: Uuid, now: DateTime<Utc>) -> Result<(Option<SubscriptionRow>, Overrides), Error> {
+    let subscription = db::subscriptions::live_for_account(&mut *conn, account_id).await?;
+    let overrides = db::overrides::active(&mut *conn, account_id, now).await?;
+    Ok((subscription, overrides))
 }
 
 impl AccountState {

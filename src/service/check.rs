@@ -91,8 +91,7 @@ pub async fn check(t: &Tollgate, caller: &Caller, req: Request, now: DateTime<Ut
         Entitlement::Meter(meter) if req.consume => super::retry::on_deadlock(|| consume(t, &catalog, account_id, meter, &req, now)).await.map(Outcome::Meter),
         Entitlement::Meter(meter) => peek(t, &catalog, account_id, meter, &req, now).await.map(Outcome::Meter),
         Entitlement::Feature(feature) => {
-            let subscription = db::subscriptions::live_for_account(&t.pool, account_id).await?;
-            let overrides = db::overrides::active(&t.pool, account_id, now).await?;
+            let (subscription, overrides) = accounts::entitlements(&mut *t.pool.acquire().await?, account_id, now).await?;
             let standing = Standing { subscription: subscription.as_ref(), overrides: &overrides };
             let value = standing.feature(&catalog, feature.key.as_str());
             match (&feature.kind, value) {
@@ -125,10 +124,9 @@ fn answer(t: &Tollgate, meter: &Meter, evaluation: Evaluation, period: Period, d
 /// A check that records nothing.
 async fn peek(t: &Tollgate, catalog: &Catalog, account_id: Uuid, meter: &Meter, req: &Request, now: DateTime<Utc>) -> Result<MeterCheck, Error> {
     let q = meter_quantity(meter, req.quantity)?;
-    let subscription = db::subscriptions::live_for_account(&t.pool, account_id).await?;
-    let overrides = db::overrides::active(&t.pool, account_id, now).await?;
-    let standing = Standing { subscription: subscription.as_ref(), overrides: &overrides };
     let mut conn = t.pool.acquire().await?;
+    let (subscription, overrides) = accounts::entitlements(&mut conn, account_id, now).await?;
+    let standing = Standing { subscription: subscription.as_ref(), overrides: &overrides };
     let usage = super::usage::current(&mut conn, catalog, standing, account_id, &[meter], now)
         .await?
         .remove(meter.key.as_str())
@@ -156,8 +154,7 @@ async fn consume(t: &Tollgate, catalog: &Catalog, account_id: Uuid, meter: &Mete
     // The plan and cycle are read under the same lock as a plan change takes, so
     // the decision and the recorded event use the same period.
     db::accounts::lock_for_usage(&mut *tx, &[account_id]).await?;
-    let subscription = db::subscriptions::live_for_account(&mut *tx, account_id).await?;
-    let overrides = db::overrides::active(&mut *tx, account_id, now).await?;
+    let (subscription, overrides) = accounts::entitlements(&mut tx, account_id, now).await?;
     let standing = Standing { subscription: subscription.as_ref(), overrides: &overrides };
     let limit = standing.limit(catalog, meter.key.as_str());
     let period = standing.meter_period(catalog, meter.key.as_str(), now);

@@ -59,7 +59,7 @@ pub async fn set_or_remove(t: &Tollgate, account_id: Uuid, a: &OverrideArgs) -> 
         println!("account {account_id}: the {kind} override of {key} is removed; the plan's value applies");
         return Ok(());
     }
-    let expires_at: Option<DateTime<Utc>> = a.until.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc());
+    let expires_at: Option<DateTime<Utc>> = a.until.and_then(tollgate::overrides::expiry_after);
     let input = Input { kind, key, included: &a.included, enforcement: &a.enforcement, grace_percent: &a.grace, value: &a.value };
     let o = overrides::set(t, &Actor::Cli, account_id, &input, &a.reason, expires_at, Utc::now()).await?;
     println!("account {account_id}: {} {} overridden ({}){}", kind, key, serde_json::to_string(&o.target)?, o.expires_at.map(|e| format!(" until {e}")).unwrap_or_default());

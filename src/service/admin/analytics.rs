@@ -57,12 +57,13 @@ async fn load(t: &Tollgate, currency: &str, now: DateTime<Utc>) -> Result<Input,
     let histories = rows
         .into_iter()
         .map(|r| {
+            let interval = r.cycle().interval;
             let facts = SubscriptionFacts {
                 id: r.id,
                 account_id: r.account_id,
                 provider: r.provider,
                 plan: r.plan_key,
-                interval: interval(&r.interval),
+                interval,
                 seats: u32::try_from(r.seats).unwrap_or(1),
                 status: status(&r.status),
                 created_at: r.created_at,

@@ -155,11 +155,11 @@ pub async fn org_detail(t: &Tollgate, actor: &Actor, account_id: Uuid, now: Date
     })
 }
 
-/// The landing page's counts: users, organizations, live subscriptions per status.
+/// The landing page's counts: users and organizations.
 ///
 /// # Errors
 /// [`Error::Forbidden`] for a non-admin actor; database errors.
-pub async fn overview(t: &Tollgate, actor: &Actor) -> Result<(i64, i64, Vec<(String, i64)>), Error> {
+pub async fn overview(t: &Tollgate, actor: &Actor) -> Result<(i64, i64), Error> {
     require_super_admin(&t.pool, actor).await?;
     Ok(db::admin::counts(&t.pool).await?)
 }

@@ -117,11 +117,7 @@ fn Breakdown(title: String, first: &'static str, rows: Vec<Slice>, currency: Cur
 
 #[component]
 fn ChartFigure(chart: Chart) -> impl IntoView {
-    let legend: &'static [(&'static str, &'static str)] = match chart.id.as_str() {
-        "movements" => &LEGEND_MOVEMENTS,
-        "cash" => &LEGEND_CASH,
-        _ => &[],
-    };
+    let legend = chart.legend;
     let caption_id = format!("chart-{}-caption", chart.id);
     view! {
         <figure class="rounded-lg border border-slate-200 bg-white p-4" data-testid=format!("chart-{}", chart.id) aria-labelledby=caption_id.clone()>
@@ -133,10 +129,10 @@ fn ChartFigure(chart: Chart) -> impl IntoView {
             <div role="img" aria-label=format!("{}. {}", chart.title, chart.summary) class="mt-2 [&_svg]:h-auto [&_svg]:w-full" inner_html=chart.svg></div>
             {(!legend.is_empty()).then(|| view! {
                 <ul class="mt-2 flex flex-wrap gap-4 text-xs text-slate-600" aria-label="Legend">
-                    {legend.iter().map(|(name, color)| view! {
+                    {legend.into_iter().map(|(name, color)| view! {
                         <li class="flex items-center gap-1">
                             <span class="inline-block h-3 w-3 rounded-sm" style=format!("background:{color}") aria-hidden="true"></span>
-                            {*name}
+                            {name}
                         </li>
                     }).collect_view()}
                 </ul>
@@ -144,10 +140,6 @@ fn ChartFigure(chart: Chart) -> impl IntoView {
         </figure>
     }
 }
-
-const LEGEND_MOVEMENTS: [(&str, &str); 5] =
-    [("New", "#059669"), ("Reactivation", "#7c3aed"), ("Expansion", "#0284c7"), ("Contraction", "#d97706"), ("Churn", "#e11d48")];
-const LEGEND_CASH: [(&str, &str); 2] = [("Billed", "#4f46e5"), ("Collected", "#059669")];
 
 const MONTH_HEADERS: &[&str] = &[
     "Month",

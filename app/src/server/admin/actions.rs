@@ -126,9 +126,7 @@ pub async fn set_override(
         d => Some(
             chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
                 .ok()
-                .and_then(|d| d.succ_opt())
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| t.and_utc())
+                .and_then(tollgate::overrides::expiry_after)
                 .ok_or_else(|| AppError::from(crate::error::FormError::field("until", "Enter a date as YYYY-MM-DD.")).with_values(&keep))?,
         ),
     };

@@ -50,6 +50,7 @@ pub fn all(r: &Report) -> Vec<Chart> {
             title: format!("MRR by month, {range} ({})", r.currency),
             summary: mrr_summary,
             svg: draw(|root| mrr_line(root, r, &symbol)),
+            legend: Vec::new(),
         },
         Chart {
             id: "movements".into(),
@@ -60,14 +61,21 @@ pub fn all(r: &Report) -> Vec<Chart> {
                 money(lost)
             ),
             svg: draw(|root| waterfall(root, r, &symbol)),
+            legend: legend(&[("New", EMERALD), ("Reactivation", VIOLET), ("Expansion", SKY), ("Contraction", AMBER), ("Churn", ROSE)]),
         },
         Chart {
             id: "cash".into(),
             title: format!("Billed and collected, {range} ({})", r.currency),
             summary: format!("Billed {} and collected {} over these months.", money(billed), money(collected)),
             svg: draw(|root| cash(root, r, &symbol)),
+            legend: legend(&[("Billed", INDIGO), ("Collected", EMERALD)]),
         },
     ]
+}
+
+/// A legend from the colours the bars are drawn in: `(name, #rrggbb)`.
+fn legend(parts: &[(&str, RGBColor)]) -> Vec<(String, String)> {
+    parts.iter().map(|(name, RGBColor(r, g, b))| (name.to_string(), format!("#{r:02x}{g:02x}{b:02x}"))).collect()
 }
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;

@@ -37,7 +37,7 @@ fn plan_options(t: &tollgate::service::Tollgate) -> Vec<(String, String)> {
 pub async fn get_admin_overview() -> Result<AdminOverview, AppError> {
     let me = super::ctx::require_super_admin().await?;
     let t = super::ctx::tollgate()?;
-    let (users, organizations, _) = tollgate::service::admin::look_up::overview(&t, &me.actor()).await?;
+    let (users, organizations) = tollgate::service::admin::look_up::overview(&t, &me.actor()).await?;
     let report = tollgate::service::admin::analytics::report(&t, &me.actor(), chrono::Utc::now()).await?;
     let charts = charts::all(&report);
     Ok(AdminOverview { users, organizations, report, charts })
