@@ -12,6 +12,7 @@
 
 pub mod access;
 pub mod analytics;
+pub mod board;
 pub mod catalog;
 pub mod coupon;
 pub mod identity;

@@ -504,3 +504,91 @@ mod analytics {
         forbidden(analytics::report(&t, &Actor::User { id: admin.id, impersonator: Some(admin.id) }, now).await);
     }
 }
+
+/// The usage board (`/admin/usage`): every subscribed account's meters with
+/// effective limits, filtered and paged from memory, updated per changed account.
+mod usage_board {
+    use super::*;
+    use tollgate::board::{Filter, Sort};
+    use tollgate::limits::LimitState;
+    use tollgate::service::ingest::{self, Draft};
+    use tollgate::service::keys::Caller;
+
+    async fn send(t: &Tollgate, account: Uuid, n: usize, prefix: &str) {
+        let drafts = (0..n)
+            .map(|i| Draft {
+                account: None,
+                meter: "queries".into(),
+                quantity: serde_json::json!(1),
+                timestamp: None,
+                user: None,
+                idempotency_key: format!("{prefix}-{i}"),
+                properties: Default::default(),
+            })
+            .collect();
+        ingest::record(t, &Caller::Account { key_id: Uuid::nil(), account_id: account }, drafts, Utc::now()).await.unwrap();
+    }
+
+    async fn subscribe(t: &Tollgate, account: Uuid, plan: &str) {
+        plans::choose(t, account, plan, Interval::Month, plans::Chooser::Operator, &Actor::Cli, Utc::now()).await.unwrap();
+    }
+
+    #[sqlx::test(migrations = "./migrations")]
+    async fn lines_totals_filters_and_updates(pool: PgPool) {
+        let t = tollgate(pool).await;
+        let admin = user(&t, "Admin", true).await;
+        let me = Actor::User { id: admin.id, impersonator: None };
+        let (ada, bob, cy, nobody) = (user(&t, "Ada", false).await, user(&t, "Bob", false).await, user(&t, "Cy", false).await, user(&t, "Nobody", false).await);
+        subscribe(&t, ada.account, "starter").await;
+        subscribe(&t, bob.account, "starter").await;
+        subscribe(&t, cy.account, "pro").await;
+        send(&t, ada.account, 450, "a").await; // 90 % of 500: warning
+        send(&t, bob.account, 10, "b").await;
+        // Cy's deal: 20 included queries, hard: at 100 % it is reached.
+        let deal = tollgate::overrides::Input { kind: "limit", key: "queries", included: "20", enforcement: "hard", ..Default::default() };
+        admin::overrides::set(&t, &Actor::Cli, cy.account, &deal, "pilot", None, Utc::now()).await.unwrap();
+        send(&t, cy.account, 20, "c").await;
+
+        forbidden(t.board.page(&t, &Actor::User { id: ada.id, impersonator: None }, &Filter::default(), Sort::default(), 0).await);
+        let all = t.board.page(&t, &me, &Filter { meter: Some("queries".into()), ..Filter::default() }, Sort::PercentDesc, 0).await.unwrap();
+        let seen: Vec<(Uuid, String, LimitState)> = all.lines.iter().map(|l| (l.account_id, l.meter.usage.normalize().to_string(), l.meter.state)).collect();
+        assert_eq!(
+            seen,
+            vec![
+                (cy.account, "20".to_string(), LimitState::Blocked),
+                (ada.account, "450".to_string(), LimitState::Warning),
+                (bob.account, "10".to_string(), LimitState::Ok),
+            ],
+            "highest percent first; the override's limit applies; no line for an account without a subscription"
+        );
+        assert!(all.lines.iter().all(|l| l.account_id != nobody.account));
+        assert_eq!(all.summary.accounts, 3);
+        let queries = all.summary.meters.iter().find(|m| m.meter == "queries").unwrap();
+        assert_eq!(queries.usage, Decimal::from(480));
+        assert_eq!((queries.states.ok, queries.states.warning, queries.states.blocked), (1, 1, 1));
+        let starter = all.summary.plans.iter().find(|p| p.plan_key == "starter").unwrap();
+        assert_eq!((starter.accounts, starter.at_limit), (2, 0));
+        assert_eq!(all.summary.near_limit.iter().map(|l| l.account_id).collect::<Vec<_>>(), vec![cy.account, ada.account]);
+        assert_eq!(all.lines[0].admin_path, format!("/admin/users/{}", cy.id));
+
+        let starters = t.board.page(&t, &me, &Filter { plan: Some("starter".into()), state: Some(LimitState::Warning), ..Filter::default() }, Sort::Name, 0).await.unwrap();
+        assert_eq!(starters.lines.iter().map(|l| l.account_id).collect::<Vec<_>>(), vec![ada.account]);
+        assert_eq!(starters.total, 1);
+        assert!(t.board.page(&t, &me, &Filter::default(), Sort::Name, 1).await.unwrap().lines.is_empty(), "past the last page: nothing");
+
+        // The board holds what it computed until told an account changed: one
+        // reload of that account updates it and is broadcast, with new totals.
+        let mut updates = t.board.subscribe();
+        send(&t, bob.account, 5, "b2").await;
+        let stale = t.board.page(&t, &me, &Filter { meter: Some("queries".into()), ..Filter::default() }, Sort::Name, 0).await.unwrap();
+        assert_eq!(stale.lines.iter().find(|l| l.account_id == bob.account).unwrap().meter.usage, Decimal::from(10));
+        t.board.reload(&t, Some(&[bob.account, nobody.account])).await.unwrap();
+        let update = updates.try_recv().expect("an update");
+        assert_eq!(update.accounts.iter().map(|a| a.account_id).collect::<Vec<_>>(), vec![bob.account]);
+        assert_eq!(update.removed, vec![nobody.account], "an account without a subscription is not on the board");
+        assert_eq!(update.summary.meters.iter().find(|m| m.meter == "queries").unwrap().usage, Decimal::from(485));
+        let fresh = t.board.page(&t, &me, &Filter { meter: Some("queries".into()), ..Filter::default() }, Sort::Name, 0).await.unwrap();
+        assert_eq!(fresh.lines.iter().find(|l| l.account_id == bob.account).unwrap().meter.usage, Decimal::from(15));
+        assert!(fresh.version > stale.version);
+    }
+}

@@ -7,6 +7,8 @@
 pub mod components;
 pub mod error;
 pub mod format;
+#[cfg(feature = "hydrate")]
+pub mod live;
 pub mod model;
 pub mod org_model;
 pub mod pages;
@@ -77,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminHomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/usage") view=AdminUsagePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users/:id") view=AdminUserPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/organizations") view=AdminOrgsPage ssr=SsrMode::Async/>

@@ -5,6 +5,8 @@
 //!   N requests in flight), in accepted events/s.
 //! - `loadgen check`: latency of `POST /api/v1/check` at a fixed request rate
 //!   (open loop, measured from each request's scheduled send time), in ms.
+//! - `loadgen live`: time from an event sent to one server process to a super
+//!   admin's live usage board on another showing it (p50, p95), in ms.
 //! - `loadgen summary FILE`: median and min–max of repeated runs, from the JSON
 //!   lines the other two print.
 //!
@@ -15,6 +17,7 @@ mod check;
 mod cpu;
 mod events;
 mod http;
+mod live;
 mod stats;
 mod summary;
 
@@ -39,6 +42,8 @@ enum Command {
     Events(EventsArgs),
     /// Latency of POST /api/v1/check at a fixed request rate (open loop).
     Check(CheckArgs),
+    /// Time from an event to the admin's live usage board showing it.
+    Live(LiveArgs),
     /// Median and min–max of repeated runs, from a file of JSON lines; exits with
     /// status 3 when any run had errors or anomalies.
     Summary {
@@ -107,6 +112,36 @@ struct CheckArgs {
     max_in_flight: usize,
 }
 
+#[derive(Args)]
+struct LiveArgs {
+    /// The super admin's server (loopback only).
+    #[arg(long, default_value = "http://127.0.0.1:3200")]
+    url: String,
+    /// Where events are sent (another process on the same database); default: --url.
+    #[arg(long)]
+    events_url: Option<String>,
+    /// The customer's account key (`tg_sk_…`).
+    #[arg(long, env = "LOADGEN_KEY", hide_env_values = true)]
+    key: String,
+    /// The customer's account id.
+    #[arg(long)]
+    account: String,
+    /// A super admin's e-mail and password.
+    #[arg(long)]
+    admin_email: String,
+    #[arg(long, env = "LOADGEN_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: String,
+    /// Events to measure (at least 20 for a p95).
+    #[arg(long, default_value_t = 40)]
+    events: usize,
+    /// Rest between events, e.g. 250ms.
+    #[arg(long, default_value = "250ms", value_parser = stats::parse_duration)]
+    pause: Duration,
+    /// Meter the events count on.
+    #[arg(long, default_value = "queries")]
+    meter: String,
+}
+
 /// Prints a run's JSON line (stdout) and human line (stderr).
 fn emit(line: &Line) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string(line)?);
@@ -138,6 +173,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = check::run(&http::client(c.timeout)?, &opts, c.timeout, &c.watches).await?;
             let label = c.label.unwrap_or_else(|| if a.consume { "check-consume".into() } else { "check".into() });
             emit(&Line { label, result: Outcome::Check(report) })?;
+        }
+        Command::Live(a) => {
+            anyhow::ensure!(a.events >= 1, "--events must be at least 1");
+            let events_url = a.events_url.unwrap_or_else(|| a.url.clone());
+            let opts = live::Options {
+                url: a.url,
+                events_url,
+                key: a.key,
+                account: a.account,
+                admin_email: a.admin_email,
+                admin_password: a.admin_password,
+                events: a.events,
+                pause: a.pause,
+                meter: a.meter,
+            };
+            let r = live::run(&http::client(Duration::from_secs(10))?, &opts).await?;
+            println!("{}", serde_json::to_string(&r)?);
+            eprintln!(
+                "live admin board: {} events, event → admin meter p50 {:.1} ms, p95 {:.1} ms (min {:.1}, max {:.1})",
+                r.events, r.p50_ms, r.p95_ms, r.min_ms, r.max_ms
+            );
         }
         Command::Summary { file } => {
             let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;

@@ -73,6 +73,7 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
             move || shell(options.clone())
         })
         .route("/live/usage", get(live::usage_stream))
+        .route("/admin/live/usage", get(live::board_stream))
         .route("/invoices/{id}/pdf", get(billing_files::invoice_pdf))
         .route("/admin/analytics.csv", get(billing_files::analytics_csv))
         .route("/admin/billing/invoices.csv", get(billing_files::invoices_csv))
@@ -113,7 +114,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     if tollgate.catalog.get().is_err() {
         tracing::warn!("no catalog is loaded: run `tollgate catalog load catalogs/emtchat.toml`");
     }
-    tokio::spawn(tollgate::service::live::listen(tollgate.clone()));
+    tollgate::service::live::spawn(&tollgate);
     tokio::spawn(jobs::run(tollgate.clone()));
     let mailer = cfg.mailer()?;
     if mailer.is_log() {

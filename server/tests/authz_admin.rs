@@ -111,6 +111,7 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
         ],
         "admin_impersonate" => vec![("id", fresh().await.user_id.to_string()), ("reason", "matrix".into())],
         "admin_invoices" => vec![("status", "open".into()), ("page", "1".into())],
+        "admin_usage" => vec![("plan", "starter".into()), ("state", "ok".into()), ("sort", "name".into()), ("page", "1".into())],
         "admin_subscriptions" => vec![("plan", "starter".into()), ("page", "1".into())],
         "admin_set_override" => vec![
             ("account_id", fresh().await.account_id.to_string()),
@@ -132,7 +133,7 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
     }
 }
 
-const ADMIN_FNS: [&str; 17] = [
+const ADMIN_FNS: [&str; 18] = [
     "get_admin_overview",
     "admin_users",
     "admin_user",
@@ -150,6 +151,7 @@ const ADMIN_FNS: [&str; 17] = [
     "admin_invoice_status",
     "admin_set_override",
     "admin_remove_override",
+    "admin_usage",
 ];
 
 /// Only a super admin acting as themself.
@@ -193,6 +195,7 @@ async fn admin_pages_redirect_or_refuse_everyone_but_a_super_admin(pool: PgPool)
         "/admin/audit?action=user.".to_string(),
         "/admin/billing/invoices?status=open".to_string(),
         "/admin/billing/subscriptions?plan=starter".to_string(),
+        "/admin/usage?plan=starter&sort=name".to_string(),
     ];
     let mut failures = Vec::new();
     for role in ROLES {

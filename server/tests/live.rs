@@ -1,85 +1,148 @@
 //! Live fan-out through PostgreSQL: a change accepted by one server process
-//! reaches the live streams of another.
+//! reaches the live streams of another, a customer's and an admin's.
 
 mod support;
 
-use futures::StreamExt;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
-use support::{spawn_app, spawn_on, PASSWORD};
+use support::admin::log_in;
+use support::sse::Events;
+use support::{spawn_app, spawn_on, TestApp, PASSWORD};
+use tollgate::identity::{Email, NewPassword, PersonName};
+use tollgate::service::auth;
+use uuid::Uuid;
+
+fn meter<'a>(meters: &'a Value, key: &str) -> &'a Value {
+    meters.as_array().expect("meters").iter().find(|m| m["meter"] == key).expect("the meter")
+}
 
 #[sqlx::test(migrations = "../migrations")]
 async fn an_event_on_one_process_moves_the_stream_of_another_within_a_second(pool: PgPool) {
     let first = spawn_app(pool.clone()).await;
     let second = spawn_on(pool).await;
     let c = first.customer(Some("starter")).await;
-
-    let login = first
-        .http
-        .post(first.url("/_fn/log_in"))
-        .header("accept", "text/html")
-        .form(&[("email", c.email.as_str()), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    let cookie = login.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap()).find(|v| v.starts_with("tollgate_session=")).unwrap().split(';').next().unwrap().to_string();
+    let cookie = log_in(&first, &c.email, PASSWORD).await;
 
     let res = first.http.get(first.url("/live/usage")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-    let mut stream = res.bytes_stream();
-    let mut buffer = String::new();
-    let mut next_data = async || -> Value {
-        loop {
-            if let Some(end) = buffer.find("\n\n") {
-                let frame: String = buffer.drain(..end + 2).collect();
-                if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) {
-                    return serde_json::from_str(data).expect("json");
-                }
-                continue;
-            }
-            let chunk = tokio::time::timeout(Duration::from_secs(5), stream.next()).await.expect("an update in time").unwrap().unwrap();
-            buffer.push_str(std::str::from_utf8(&chunk).unwrap());
-        }
-    };
-    let initial = next_data().await;
+    let mut events = Events::new(res);
+    let initial = events.next_json().await;
     assert_eq!(initial["snapshot"]["plan"]["key"], "starter");
 
     // Wait for the second process's listener to be up before sending.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let sent = Instant::now();
     assert_eq!(second.queries(&c.key, "live", 3).await.status(), 202);
-    let update = next_data().await;
+    let update = events.next_json().await;
     let elapsed = sent.elapsed();
-    let queries = update["snapshot"]["meters"].as_array().unwrap().iter().find(|m| m["meter"] == "queries").unwrap().clone();
-    assert_eq!(queries["usage"], "3");
+    assert_eq!(meter(&update["snapshot"]["meters"], "queries")["usage"], "3");
     assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
 
     // Logging out (from any tab) ends the stream at its next update.
     let out = first.http.post(first.url("/_fn/log_out")).header("cookie", &cookie).header("accept", "text/html").send().await.unwrap();
     assert_eq!(out.status(), 302);
     assert_eq!(second.queries(&c.key, "after-logout", 1).await.status(), 202);
-    let ended = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            if buffer.contains("event: end") {
-                return true;
-            }
-            match stream.next().await {
-                Some(Ok(chunk)) => {
-                    let text = std::str::from_utf8(&chunk).unwrap().to_string();
-                    assert!(!text.contains("\"usage\":\"4\""), "no data after log-out: {text}");
-                    buffer.push_str(&text);
-                }
-                _ => return true,
-            }
-        }
-    })
-    .await
-    .expect("the stream ends");
-    assert!(ended);
+    let (event, data) = events.next_frame(Duration::from_secs(5)).await;
+    assert_eq!((event.as_str(), data.as_str()), ("end", "signed out"), "no data after log-out");
 
     // Signed out: no stream.
     let anonymous = first.http.get(first.url("/live/usage")).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
+}
+
+async fn super_admin(app: &TestApp) -> String {
+    let email = format!("admin-{}@test.example", Uuid::now_v7().simple());
+    auth::sign_up(&app.tollgate.pool, &Email::parse(&email).unwrap(), &PersonName::parse("Ops").unwrap(), &NewPassword::parse(PASSWORD).unwrap(), true, None)
+        .await
+        .unwrap();
+    log_in(app, &email, PASSWORD).await
+}
+
+/// `/admin/live/usage`: the board's first message holds the watched account as it
+/// is; an event sent to another process moves it within a second, with the new
+/// totals; an account not watched is not sent.
+#[sqlx::test(migrations = "../migrations")]
+async fn an_event_on_one_process_moves_the_admin_board_of_another_within_a_second(pool: PgPool) {
+    let first = spawn_app(pool.clone()).await;
+    let second = spawn_on(pool).await;
+    let watched = first.customer(Some("starter")).await;
+    let other = first.customer(Some("pro")).await;
+    let cookie = super_admin(&first).await;
+
+    let res = first.http.get(first.url(&format!("/admin/live/usage?accounts={}", watched.account_id))).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut events = Events::new(res);
+    let initial = events.next_json().await;
+    assert_eq!(initial["accounts"].as_array().unwrap().len(), 1);
+    assert_eq!(initial["accounts"][0]["plan_key"], "starter");
+    assert_eq!(meter(&initial["accounts"][0]["meters"], "queries")["usage"], "0");
+    assert_eq!(initial["summary"]["accounts"], 2);
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sent = Instant::now();
+    assert_eq!(second.queries(&watched.key, "board", 450).await.status(), 202);
+    // Updates of the resync at the listener's start may come first.
+    let update = loop {
+        let u = events.next_json().await;
+        if u["accounts"].as_array().unwrap().iter().any(|a| meter(&a["meters"], "queries")["usage"] != "0") {
+            break u;
+        }
+    };
+    let elapsed = sent.elapsed();
+    let queries = meter(&update["accounts"][0]["meters"], "queries");
+    assert_eq!((queries["usage"].as_str(), queries["state"].as_str()), (Some("450"), Some("warning")));
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?}");
+    assert_eq!(meter(&update["summary"]["meters"], "queries")["usage"], "450");
+    assert_eq!(update["summary"]["near_limit"][0]["account_id"], watched.account_id.to_string());
+
+    // Another account's change brings the new totals but not its meters.
+    assert_eq!(second.queries(&other.key, "board-other", 7).await.status(), 202);
+    let update = events.next_json().await;
+    assert_eq!(update["accounts"].as_array().unwrap().len(), 0, "{update}");
+    assert_eq!(meter(&update["summary"]["meters"], "queries")["usage"], "457");
+}
+
+/// Who may open the admin stream, and its bounds: 401 signed out, 403 for a
+/// customer, 400 for a malformed or too long account list, 429 past the streams
+/// one user may hold.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_admin_stream_is_a_super_admins_and_bounded(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let c = app.customer(Some("starter")).await;
+    let customer = log_in(&app, &c.email, PASSWORD).await;
+    let admin = super_admin(&app).await;
+    let get = |path: &str, cookie: Option<&str>| {
+        let mut req = app.http.get(app.url(path));
+        if let Some(cookie) = cookie {
+            req = req.header("cookie", cookie.to_string());
+        }
+        req.send()
+    };
+    assert_eq!(get("/admin/live/usage", None).await.unwrap().status(), 401);
+    assert_eq!(get("/admin/live/usage", Some(&customer)).await.unwrap().status(), 403);
+    assert_eq!(get("/admin/live/usage?accounts=nope", Some(&admin)).await.unwrap().status(), 400);
+    let many: Vec<String> = (0..101).map(|_| Uuid::now_v7().to_string()).collect();
+    assert_eq!(get(&format!("/admin/live/usage?accounts={}", many.join(",")), Some(&admin)).await.unwrap().status(), 400);
+
+    let mut open = Vec::new();
+    for _ in 0..tollgate::service::live::STREAMS_PER_USER {
+        let res = get("/admin/live/usage", Some(&admin)).await.unwrap();
+        assert_eq!(res.status(), 200);
+        open.push(res);
+    }
+    assert_eq!(get("/admin/live/usage", Some(&admin)).await.unwrap().status(), 429, "one stream too many");
+    drop(open);
+    // The server notices closed streams when it next writes to them; a fresh one
+    // is accepted again once it has.
+    let mut reopened = 0;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if get("/admin/live/usage", Some(&admin)).await.unwrap().status() == 200 {
+            reopened += 1;
+            break;
+        }
+    }
+    assert_eq!(reopened, 1, "closed streams free their slots");
 }

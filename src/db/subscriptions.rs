@@ -81,6 +81,28 @@ pub async fn live_for_accounts(db: impl PgExecutor<'_>, account_ids: &[Uuid]) ->
     .await
 }
 
+/// A live subscription with its account's name and, for a personal account, its
+/// user (the usage board's rows).
+#[derive(Debug, Clone, FromRow)]
+pub struct LiveWithAccount {
+    #[sqlx(flatten)]
+    pub subscription: SubscriptionRow,
+    pub account_name: String,
+    pub personal_user_id: Option<Uuid>,
+}
+
+/// Every live subscription with its account (`only`: of those accounts only).
+pub async fn live_with_accounts(db: impl PgExecutor<'_>, only: Option<&[Uuid]>) -> Result<Vec<LiveWithAccount>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT s.*, a.name AS account_name, a.personal_user_id
+         FROM (SELECT {COLUMNS} FROM subscriptions WHERE status <> 'canceled' AND ($1::uuid[] IS NULL OR account_id = ANY($1))) s
+         JOIN accounts a ON a.id = s.account_id"
+    ))
+    .bind(only)
+    .fetch_all(db)
+    .await
+}
+
 /// Inserts a new live subscription on the manual provider, created at its cycle
 /// anchor (the instant it starts). Fails with a unique
 /// violation on `subscriptions_one_live` when the account already has one.

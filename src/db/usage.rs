@@ -136,45 +136,41 @@ pub async fn apply_deltas(db: &mut PgConnection, aggregation: Aggregation, delta
         .await
 }
 
-/// The account's totals for the given `(meter, period_start)` pairs; pairs without
-/// usage are absent.
-pub async fn totals(
-    db: impl PgExecutor<'_>,
-    account_id: Uuid,
-    periods: &[(String, DateTime<Utc>)],
-) -> Result<Vec<(String, Decimal)>, sqlx::Error> {
-    let (meters, starts): (Vec<&str>, Vec<DateTime<Utc>>) = periods.iter().map(|(m, s)| (m.as_str(), *s)).unzip();
+/// Totals of the given `(account, meter, period_start)` triples; triples without
+/// usage are absent. One statement for any number of accounts.
+pub async fn totals(db: impl PgExecutor<'_>, wanted: &[(Uuid, String, DateTime<Utc>)]) -> Result<Vec<(Uuid, String, Decimal)>, sqlx::Error> {
+    let accounts: Vec<Uuid> = wanted.iter().map(|w| w.0).collect();
+    let meters: Vec<&str> = wanted.iter().map(|w| w.1.as_str()).collect();
+    let starts: Vec<DateTime<Utc>> = wanted.iter().map(|w| w.2).collect();
     sqlx::query_as(
-        "SELECT t.meter, t.value FROM usage_totals t
-         JOIN unnest($2::text[], $3::timestamptz[]) AS p(meter, period_start)
-           ON t.meter = p.meter AND t.period_start = p.period_start
-         WHERE t.account_id = $1",
+        "SELECT t.account_id, t.meter, t.value FROM usage_totals t
+         JOIN unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS p(account_id, meter, period_start)
+           ON t.account_id = p.account_id AND t.meter = p.meter AND t.period_start = p.period_start",
     )
-    .bind(account_id)
+    .bind(&accounts)
     .bind(&meters)
     .bind(&starts)
     .fetch_all(db)
     .await
 }
 
-/// The current level of `last` meters: each meter's most recent reported value
-/// before `before`, whatever period it was reported in (a level such as "documents
-/// stored" stays what it was until a new value is reported). Meters never reported
-/// are absent.
-pub async fn latest_levels(
-    db: impl PgExecutor<'_>,
-    account_id: Uuid,
-    meters: &[String],
-    before: DateTime<Utc>,
-) -> Result<Vec<(String, Decimal)>, sqlx::Error> {
+/// The current level of `last` meters for the given `(account, meter, before)`
+/// triples: each one's most recent reported value before `before`, whatever period
+/// it was reported in (a level such as "documents stored" stays what it was until a
+/// new value is reported). Triples never reported are absent.
+pub async fn latest_levels(db: impl PgExecutor<'_>, wanted: &[(Uuid, String, DateTime<Utc>)]) -> Result<Vec<(Uuid, String, Decimal)>, sqlx::Error> {
+    let accounts: Vec<Uuid> = wanted.iter().map(|w| w.0).collect();
+    let meters: Vec<&str> = wanted.iter().map(|w| w.1.as_str()).collect();
+    let before: Vec<DateTime<Utc>> = wanted.iter().map(|w| w.2).collect();
     sqlx::query_as(
-        "SELECT DISTINCT ON (meter) meter, value FROM usage_totals
-         WHERE account_id = $1 AND meter = ANY($2) AND last_occurred_at < $3
-         ORDER BY meter, last_occurred_at DESC",
+        "SELECT DISTINCT ON (t.account_id, t.meter) t.account_id, t.meter, t.value FROM usage_totals t
+         JOIN unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS w(account_id, meter, before)
+           ON t.account_id = w.account_id AND t.meter = w.meter AND t.last_occurred_at < w.before
+         ORDER BY t.account_id, t.meter, t.last_occurred_at DESC",
     )
-    .bind(account_id)
-    .bind(meters)
-    .bind(before)
+    .bind(&accounts)
+    .bind(&meters)
+    .bind(&before)
     .fetch_all(db)
     .await
 }

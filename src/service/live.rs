@@ -7,6 +7,8 @@ use super::catalog::CATALOG_CHANNEL;
 use super::Tollgate;
 use crate::db::usage::USAGE_CHANNEL;
 use sqlx::postgres::PgListener;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -21,10 +23,42 @@ pub enum Change {
     Resync,
 }
 
-/// This process's broadcast of [`Change`]s.
+/// Open live streams per user, and in all, that one server process serves at
+/// most (a customer's dashboard tabs and an admin's usage pages count alike).
+pub const STREAMS_PER_USER: usize = 8;
+/// See [`STREAMS_PER_USER`].
+pub const STREAMS_TOTAL: usize = 1000;
+
+/// This process's broadcast of [`Change`]s, and the count of its open streams.
 #[derive(Clone)]
 pub struct LiveHub {
     tx: broadcast::Sender<Change>,
+    open: Arc<Mutex<OpenStreams>>,
+}
+
+#[derive(Default)]
+struct OpenStreams {
+    per_user: HashMap<Uuid, usize>,
+    total: usize,
+}
+
+/// One open stream, counted until dropped.
+pub struct StreamSlot {
+    open: Arc<Mutex<OpenStreams>>,
+    user: Uuid,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        open.total = open.total.saturating_sub(1);
+        if let Some(n) = open.per_user.get_mut(&self.user) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.per_user.remove(&self.user);
+            }
+        }
+    }
 }
 
 impl Default for LiveHub {
@@ -37,7 +71,21 @@ impl LiveHub {
     /// A hub; slow receivers that fall 1024 changes behind get a lag error and
     /// should refresh.
     pub fn new() -> Self {
-        LiveHub { tx: broadcast::channel(1024).0 }
+        LiveHub { tx: broadcast::channel(1024).0, open: Arc::default() }
+    }
+
+    /// Counts a new stream of `user` (the person whose session it is), or `None`
+    /// when they already hold [`STREAMS_PER_USER`] or the process serves
+    /// [`STREAMS_TOTAL`]: the caller answers `429 Too Many Requests`.
+    pub fn open_stream(&self, user: Uuid) -> Option<StreamSlot> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mine = open.per_user.get(&user).copied().unwrap_or(0);
+        if mine >= STREAMS_PER_USER || open.total >= STREAMS_TOTAL {
+            return None;
+        }
+        open.per_user.insert(user, mine + 1);
+        open.total += 1;
+        Some(StreamSlot { open: self.open.clone(), user })
     }
 
     /// A receiver of changes from now on.
@@ -49,6 +97,13 @@ impl LiveHub {
     pub fn publish(&self, change: Change) {
         let _ = self.tx.send(change);
     }
+}
+
+/// Starts this process's background listeners: [`listen`] and the admin usage
+/// board's upkeep ([`super::admin::usage_board::maintain`]). Needs a Tokio runtime.
+pub fn spawn(t: &Tollgate) {
+    tokio::spawn(listen(t.clone()));
+    tokio::spawn(super::admin::usage_board::maintain(t.clone()));
 }
 
 /// Listens for usage and catalog changes until the process ends. After any gap
@@ -96,6 +151,31 @@ async fn receive(t: &Tollgate, listener: &mut PgListener) -> sqlx::Error {
             }
             Err(e) => return e,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_are_capped_per_user_and_freed_when_dropped() {
+        let hub = LiveHub::new();
+        let (ada, bob) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let held: Vec<StreamSlot> = (0..STREAMS_PER_USER).map(|_| hub.open_stream(ada).expect("under the cap")).collect();
+        assert!(hub.open_stream(ada).is_none(), "one more than the cap is refused");
+        assert!(hub.open_stream(bob).is_some(), "another user is not affected");
+        drop(held);
+        assert!(hub.open_stream(ada).is_some(), "closing streams frees their slots");
+        assert_eq!(hub.open.lock().unwrap().total, 0, "every slot is released on drop");
+    }
+
+    #[test]
+    fn streams_are_capped_in_all() {
+        let hub = LiveHub::new();
+        let held: Vec<StreamSlot> = (0..STREAMS_TOTAL).map(|i| hub.open_stream(Uuid::from_u128(i as u128)).expect("under the cap")).collect();
+        assert!(hub.open_stream(Uuid::from_u128(u128::MAX)).is_none());
+        drop(held);
     }
 }
 

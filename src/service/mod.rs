@@ -51,6 +51,9 @@ pub struct Tollgate {
     pub catalog: catalog::CatalogStore,
     /// Usage-change fan-out to this process's live meters.
     pub live: live::LiveHub,
+    /// Every subscribed account's meters, for the admin panel (kept current by
+    /// [`admin::usage_board::maintain`]).
+    pub board: Arc<admin::usage_board::UsageBoard>,
     /// Operator settings.
     pub settings: Arc<Settings>,
     /// The Stripe provider when a secret key is configured; `None` bills every
@@ -66,7 +69,7 @@ impl Tollgate {
     pub async fn new(pool: PgPool, settings: Settings) -> Result<Self, Error> {
         let catalog = catalog::CatalogStore::default();
         catalog.refresh(&pool).await?;
-        Ok(Tollgate { pool, catalog, live: live::LiveHub::new(), settings: Arc::new(settings), stripe: None })
+        Ok(Tollgate { pool, catalog, live: live::LiveHub::new(), board: Arc::default(), settings: Arc::new(settings), stripe: None })
     }
 
     /// The same handle with the Stripe provider configured.

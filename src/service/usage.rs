@@ -5,7 +5,7 @@ use super::accounts::{self, Standing};
 use super::{Error, Tollgate};
 use crate::catalog::{Aggregation, Catalog, Meter};
 use crate::db;
-use crate::usage::{meter_usage, PlanSummary, Snapshot};
+use crate::usage::{meter_usage, MeterUsage, PlanSummary, Snapshot};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -25,18 +25,56 @@ pub async fn current(
     meters: &[&Meter],
     now: DateTime<Utc>,
 ) -> Result<HashMap<String, Decimal>, Error> {
-    let (levels, periodic): (Vec<&Meter>, Vec<&Meter>) = meters.iter().copied().partition(|m| m.aggregation == Aggregation::Last);
-    let wanted: Vec<(String, DateTime<Utc>)> =
-        periodic.iter().map(|m| (m.key.to_string(), standing.meter_period(catalog, m.key.as_str(), now).start)).collect();
-    let mut out: HashMap<String, Decimal> = HashMap::new();
-    if !wanted.is_empty() {
-        out.extend(db::usage::totals(&mut *db, account_id, &wanted).await?);
+    let all = current_for(db, catalog, &[(account_id, standing)], meters, now).await?;
+    Ok(all.into_iter().map(|((_, meter), v)| (meter, v)).collect())
+}
+
+/// [`current`] for many accounts at once, keyed by `(account, meter)`: two
+/// statements whatever the number of accounts.
+///
+/// # Errors
+/// A database error.
+pub async fn current_for(
+    db: &mut sqlx::PgConnection,
+    catalog: &Catalog,
+    standings: &[(Uuid, Standing<'_>)],
+    meters: &[&Meter],
+    now: DateTime<Utc>,
+) -> Result<HashMap<(Uuid, String), Decimal>, Error> {
+    let (mut periodic, mut levels) = (Vec::new(), Vec::new());
+    for (account, standing) in standings {
+        for m in meters {
+            let period = standing.meter_period(catalog, m.key.as_str(), now);
+            if m.aggregation == Aggregation::Last {
+                levels.push((*account, m.key.to_string(), period.end));
+            } else {
+                periodic.push((*account, m.key.to_string(), period.start));
+            }
+        }
     }
-    for m in levels {
-        let end = standing.meter_period(catalog, m.key.as_str(), now).end;
-        out.extend(db::usage::latest_levels(&mut *db, account_id, &[m.key.to_string()], end).await?);
+    let mut out = HashMap::new();
+    if !periodic.is_empty() {
+        out.extend(db::usage::totals(&mut *db, &periodic).await?.into_iter().map(|(a, m, v)| ((a, m), v)));
+    }
+    if !levels.is_empty() {
+        out.extend(db::usage::latest_levels(&mut *db, &levels).await?.into_iter().map(|(a, m, v)| ((a, m), v)));
     }
     Ok(out)
+}
+
+/// Every meter of the catalog for an account in `standing`, from its usage now
+/// (`usage` gives a meter's usage; absent is zero): limits are effective limits
+/// (plan and overrides).
+pub fn meters_now(catalog: &Catalog, standing: Standing<'_>, usage: impl Fn(&str) -> Option<Decimal>, now: DateTime<Utc>) -> Vec<MeterUsage> {
+    catalog
+        .meters
+        .iter()
+        .map(|m| {
+            let period = standing.meter_period(catalog, m.key.as_str(), now);
+            let used = usage(m.key.as_str()).unwrap_or(Decimal::ZERO);
+            meter_usage(m, &standing.limit(catalog, m.key.as_str()), &catalog.thresholds, used, period, now)
+        })
+        .collect()
 }
 
 /// The account's usage of every meter in its current period.
@@ -47,24 +85,11 @@ pub async fn snapshot(t: &Tollgate, account_id: Uuid, now: DateTime<Utc>) -> Res
     let catalog = t.catalog.get()?;
     let state = accounts::state(&t.pool, account_id).await?;
     let standing: Standing<'_> = state.standing();
-    let periods: Vec<(String, crate::period::Period)> = catalog
-        .meters
-        .iter()
-        .map(|m| (m.key.to_string(), standing.meter_period(&catalog, m.key.as_str(), now)))
-        .collect();
     let all: Vec<&Meter> = catalog.meters.iter().collect();
     let mut conn = t.pool.acquire().await?;
     let totals = current(&mut conn, &catalog, standing, account_id, &all, now).await?;
     drop(conn);
-    let meters = catalog
-        .meters
-        .iter()
-        .zip(&periods)
-        .map(|(m, (_, period))| {
-            let usage = totals.get(m.key.as_str()).copied().unwrap_or(Decimal::ZERO);
-            meter_usage(m, &standing.limit(&catalog, m.key.as_str()), &catalog.thresholds, usage, *period, now)
-        })
-        .collect();
+    let meters = meters_now(&catalog, standing, |m| totals.get(m).copied(), now);
     let period = crate::period::meter_period(crate::period::Reset::BillingPeriod, standing.cycle(), now);
     let plan = state.subscription.as_ref().and_then(|s| {
         let plan = catalog.plan(&s.plan_key)?;

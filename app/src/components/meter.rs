@@ -9,7 +9,6 @@ use tollgate::usage::MeterUsage;
 /// A meter card. Test hooks: `data-meter`, `data-state`, `data-usage`.
 #[component]
 pub fn MeterCard(meter: MeterUsage) -> impl IntoView {
-    let width = meter.percent.and_then(|p| p.to_f64()).map_or(0.0, |p| p.clamp(0.0, 100.0));
     let used = match meter.limit {
         Some(l) => format!("{} / {} {}", quantity(meter.usage), quantity(l), unit(&meter.unit, l)),
         None => format!("{} {}", quantity(meter.usage), unit(&meter.unit, meter.usage)),
@@ -37,15 +36,7 @@ pub fn MeterCard(meter: MeterUsage) -> impl IntoView {
             <p class="mt-2 text-2xl font-bold tabular-nums" data-testid="meter-used">{used}</p>
             {match meter.limit {
                 Some(_) => view! {
-                    <div
-                        class="mt-2 h-2 w-full overflow-hidden rounded-full bg-slate-100"
-                        role="progressbar"
-                        aria-valuemin="0"
-                        aria-valuemax="100"
-                        aria-valuenow=width.round().to_string()
-                    >
-                        <div class=format!("h-2 {}", bar_class(meter.state)) style=format!("width: {width:.1}%")></div>
-                    </div>
+                    <UsageBar percent=meter.percent state=meter.state label=format!("{} used", meter.name) class="mt-2"/>
                     <p class="mt-1 text-sm text-slate-600">{percent}</p>
                 }
                 .into_any(),
@@ -59,5 +50,34 @@ pub fn MeterCard(meter: MeterUsage) -> impl IntoView {
                 {meter.projected_overage.then_some(" — over your limit")}
             </p>
         </section>
+    }
+}
+
+/// A percent-used bar coloured by state (a `progressbar` for assistive
+/// technology, named by `label`); past 100 % it stays full.
+#[component]
+pub fn UsageBar(
+    /// Percent used; `None` (unlimited) draws an empty bar.
+    percent: Option<rust_decimal::Decimal>,
+    /// The meter's state, for the colour.
+    state: tollgate::limits::LimitState,
+    /// Accessible name.
+    label: String,
+    /// Extra classes (margins, width).
+    #[prop(optional)]
+    class: &'static str,
+) -> impl IntoView {
+    let width = percent.and_then(|p| p.to_f64()).map_or(0.0, |p| p.clamp(0.0, 100.0));
+    view! {
+        <div
+            class=format!("h-2 w-full overflow-hidden rounded-full bg-slate-100 {class}")
+            role="progressbar"
+            aria-label=label
+            aria-valuemin="0"
+            aria-valuemax="100"
+            aria-valuenow=width.round().to_string()
+        >
+            <div class=format!("h-2 {}", bar_class(state)) style=format!("width: {width:.1}%")></div>
+        </div>
     }
 }

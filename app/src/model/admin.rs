@@ -115,17 +115,6 @@ pub struct SubscriptionView {
     pub created_at: DateTime<Utc>,
 }
 
-/// A meter's current usage.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MeterLine {
-    /// Meter name.
-    pub name: String,
-    /// Usage with its unit.
-    pub usage: String,
-    /// The plan's limit with its unit, or "Unlimited".
-    pub limit: String,
-}
-
 /// An account's subscription, usage and credit balance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BillingView {
@@ -133,8 +122,8 @@ pub struct BillingView {
     pub account_id: Uuid,
     /// The live subscription.
     pub subscription: Option<SubscriptionView>,
-    /// Current usage.
-    pub meters: Vec<MeterLine>,
+    /// Every meter now (effective limits), as the customer's dashboard shows it.
+    pub meters: Vec<tollgate::usage::MeterUsage>,
     /// Credit balance per currency, formatted (`$25.00`).
     pub credits: Vec<String>,
     /// Entitlement overrides, newest first (expired ones too).
@@ -265,4 +254,16 @@ pub struct Chart {
     pub svg: String,
     /// What each colour stands for, `(name, #rrggbb)`; empty for a single series.
     pub legend: Vec<(String, String)>,
+}
+
+/// `/admin/usage`: one page of the usage board's lines (one account's one meter),
+/// with totals over every subscribed account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsageBoardView {
+    /// The lines the filter keeps, this page of them.
+    pub list: ListPage<tollgate::board::Line>,
+    /// Totals per meter and plan, and the lines nearest their limits.
+    pub summary: tollgate::board::Summary,
+    /// Meters for the meter filter, as `(key, name)`.
+    pub meters: Vec<(String, String)>,
 }

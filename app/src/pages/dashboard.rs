@@ -34,7 +34,7 @@ fn Dashboard(initial: DashboardData) -> impl IntoView {
     let data = RwSignal::new(initial);
     let connected = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| live::connect("/live/usage", data, connected));
+    Effect::new(move |_| crate::live::connect("/live/usage", move |d: DashboardData| data.set(d), connected));
     view! {
         <div class="flex flex-wrap items-center justify-between gap-2">
             <h1 class="text-2xl font-bold">"Dashboard"</h1>
@@ -162,42 +162,4 @@ pub fn notification_list(items: Vec<NotificationView>) -> impl IntoView {
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     c.next().map_or(String::new(), |f| f.to_uppercase().collect::<String>() + c.as_str())
-}
-
-/// The live stream's client, shared with the team usage page.
-#[cfg(feature = "hydrate")]
-pub mod live {
-    use crate::model::DashboardData;
-    use leptos::prelude::*;
-    use send_wrapper::SendWrapper;
-    use wasm_bindgen::prelude::*;
-    use wasm_bindgen::JsCast;
-
-    /// Opens the live stream at `url`; every message replaces the dashboard's data.
-    /// The browser reconnects by itself when the stream drops; an `end` event (signed
-    /// out, or no longer a member) closes it for good.
-    pub fn connect(url: &str, data: RwSignal<DashboardData>, connected: RwSignal<bool>) {
-        let Ok(source) = web_sys::EventSource::new(url) else { return };
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-            if let Some(text) = ev.data().as_string() {
-                match serde_json::from_str::<DashboardData>(&text) {
-                    Ok(d) => data.set(d),
-                    Err(e) => leptos::logging::warn!("ignored a live update: {e}"),
-                }
-            }
-        });
-        let on_open = Closure::<dyn FnMut()>::new(move || connected.set(true));
-        let on_error = Closure::<dyn FnMut()>::new(move || connected.set(false));
-        source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        let closing = source.clone();
-        let on_end = Closure::<dyn FnMut()>::new(move || {
-            closing.close();
-            connected.set(false);
-        });
-        let _ = source.add_event_listener_with_callback("end", on_end.as_ref().unchecked_ref());
-        let held = SendWrapper::new((source, on_message, on_open, on_error, on_end));
-        on_cleanup(move || held.0.close());
-    }
 }

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod billing;
+pub mod sse;
 pub mod stripe;
 
 use reqwest::{Client, Response};
@@ -60,7 +61,7 @@ pub async fn services(pool: PgPool, listener: &tokio::net::TcpListener) -> Tollg
 /// Serves `tollgate` on `listener`.
 pub async fn serve(listener: tokio::net::TcpListener, tollgate: Tollgate) -> TestApp {
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(tollgate::service::live::listen(tollgate.clone()));
+    tollgate::service::live::spawn(&tollgate);
     let cfg = Config { listen: addr, ..Config::default() };
     let state = AppState { leptos: leptos_options(&cfg), tollgate: tollgate.clone(), metrics: tollgate_server::telemetry::metrics() };
     let app = router(state, false);

@@ -9,6 +9,7 @@ pub mod impersonation;
 pub mod look_up;
 pub mod overrides;
 pub mod support;
+pub mod usage_board;
 pub mod users;
 
 use super::{Actor, Error};

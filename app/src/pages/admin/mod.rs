@@ -4,11 +4,13 @@
 
 pub mod audit;
 pub mod billing;
+pub mod live_meters;
 pub mod org;
 pub mod orgs;
 pub mod overrides;
 pub mod overview;
 pub mod parts;
+pub mod usage;
 pub mod user;
 pub mod users;
 
@@ -17,5 +19,6 @@ pub use billing::{AdminInvoicesPage, AdminSubscriptionsPage};
 pub use org::AdminOrgPage;
 pub use orgs::AdminOrgsPage;
 pub use overview::AdminHomePage;
+pub use usage::AdminUsagePage;
 pub use user::AdminUserPage;
 pub use users::AdminUsersPage;

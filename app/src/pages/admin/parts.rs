@@ -6,6 +6,7 @@ use crate::format::{date, datetime};
 use crate::model::admin::{AuditView, BillingView};
 use crate::server::admin::actions::{ApplyCredit, ExtendTrial};
 use crate::components::table::DataTable;
+use super::live_meters::LiveMeters;
 use leptos::prelude::*;
 
 /// Links between the admin sections.
@@ -14,7 +15,7 @@ pub fn AdminNav(
     /// The current section's path.
     current: &'static str,
 ) -> impl IntoView {
-    let items = [("/admin", "Overview"), ("/admin/users", "Users"), ("/admin/organizations", "Organizations"), ("/admin/billing/subscriptions", "Subscriptions"), ("/admin/billing/invoices", "Invoices"), ("/admin/audit", "Audit log")];
+    let items = [("/admin", "Overview"), ("/admin/usage", "Usage"), ("/admin/users", "Users"), ("/admin/organizations", "Organizations"), ("/admin/billing/subscriptions", "Subscriptions"), ("/admin/billing/invoices", "Invoices"), ("/admin/audit", "Audit log")];
     view! {
         <nav class="mb-6 flex flex-wrap gap-2 border-b border-slate-200 pb-3 text-sm" aria-label="Admin">
             <span class="mr-2 rounded bg-slate-900 px-2 py-1 text-xs font-semibold uppercase tracking-wide text-white">"Super admin"</span>
@@ -143,19 +144,7 @@ pub fn BillingSection(
         }
         .into_any(),
     };
-    let meters = if billing.meters.is_empty() {
-        view! { <p class="text-sm text-slate-500">"No meters."</p> }.into_any()
-    } else {
-        view! {
-            <table class="min-w-full text-sm" data-testid="usage">
-                <thead class="text-left text-slate-500"><tr><th class="py-1">"Meter"</th><th class="py-1">"Used this period"</th><th class="py-1">"Included"</th></tr></thead>
-                <tbody>
-                    {billing.meters.into_iter().map(|m| view! { <tr><td class="py-1">{m.name}</td><td class="py-1">{m.usage}</td><td class="py-1">{m.limit}</td></tr> }).collect_view()}
-                </tbody>
-            </table>
-        }
-        .into_any()
-    };
+    let meters = billing.meters.clone();
     let credits = if billing.credits.is_empty() { vec!["None".to_string()] } else { billing.credits };
     let extend_error = action_error(extend);
     let credit_error = action_error(credit);
@@ -178,9 +167,8 @@ pub fn BillingSection(
                     </ActionForm>
                 })}
             </section>
-            <section class="rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="usage-h">
-                <h2 id="usage-h" class="mb-2 font-semibold">"Current usage"</h2>
-                {meters}
+            <section class="rounded-lg border border-slate-200 bg-white p-4 lg:col-span-2" aria-labelledby="usage-h">
+                <LiveMeters account_id=billing.account_id initial=meters/>
             </section>
             <section class="rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="credit-h">
                 <h2 id="credit-h" class="mb-2 font-semibold">"Credit balance"</h2>

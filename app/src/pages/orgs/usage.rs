@@ -54,7 +54,7 @@ fn LiveMeters(initial: DashboardData, slug: String) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         let url = format!("/live/usage?org={slug}");
-        Effect::new(move |_| crate::pages::dashboard::live::connect(&url, data, connected));
+        Effect::new(move |_| crate::live::connect(&url, move |d: crate::model::DashboardData| data.set(d), connected));
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = slug;

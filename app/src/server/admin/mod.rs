@@ -7,6 +7,7 @@ pub mod actions;
 #[cfg(feature = "ssr")]
 pub mod charts;
 pub mod impersonation;
+pub mod usage;
 #[cfg(feature = "ssr")]
 pub mod views;
 

@@ -1,7 +1,7 @@
 //! Turning the admin services' rows into the pages' views.
 
-use crate::format::{quantity, unit};
-use crate::model::admin::{AuditView, BillingView, MeterLine, OverrideView, SubscriptionView};
+use crate::format::quantity;
+use crate::model::admin::{AuditView, BillingView, OverrideView, SubscriptionView};
 use tollgate::catalog::Catalog;
 use tollgate::overrides::Target;
 use tollgate::db::audit::AuditRow;
@@ -66,16 +66,7 @@ pub fn billing(account_id: Uuid, b: AccountBilling, catalog: Option<&Catalog>) -
             period,
             created_at: s.created_at,
         }),
-        meters: b
-            .usage
-            .meters
-            .iter()
-            .map(|m| MeterLine {
-                name: m.name.clone(),
-                usage: format!("{} {}", quantity(m.usage), unit(&m.unit, m.usage)),
-                limit: m.limit.map_or_else(|| "Unlimited".to_string(), |l| format!("{} {}", quantity(l), unit(&m.unit, l))),
-            })
-            .collect(),
+        meters: b.usage.meters,
         credits: b
             .credits
             .into_iter()

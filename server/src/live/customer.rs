@@ -1,7 +1,8 @@
 //! `GET /live/usage`: a Server-Sent Events stream of the signed-in account's
-//! dashboard data (`?org={slug}`: of that organization, for its members only). It sends the current data at once, then again after each
-//! change of that account's usage, plan or notifications (fanned out through
-//! PostgreSQL NOTIFY, so a change made through any server process arrives).
+//! dashboard data (`?org={slug}`: of that organization, for its members only). It
+//! sends the current data at once, then again after each change of that account's
+//! usage, plan or notifications (fanned out through PostgreSQL NOTIFY, so a change
+//! made through any server process arrives).
 
 use crate::serve::AppState;
 use axum::extract::{Query, State};
@@ -12,7 +13,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tollgate::db::sessions;
-use tollgate::service::live::Change;
+use tollgate::service::live::{Change, StreamSlot};
 use tollgate::service::{auth, Tollgate};
 use tollgate_app::server::ctx::signed_in_with;
 use tollgate_app::server::dashboard::ssr::load;
@@ -33,6 +34,8 @@ struct LiveState {
     account_id: Uuid,
     changes: tokio::sync::broadcast::Receiver<Change>,
     first: bool,
+    /// Counts this stream against the caps until it ends.
+    _slot: StreamSlot,
 }
 
 impl LiveState {
@@ -59,7 +62,8 @@ pub struct LiveQuery {
 }
 
 /// The stream; `401` when signed out, `404` for an organization the user does not
-/// belong to.
+/// belong to, `429` when the user (or the process) holds the most streams allowed
+/// ([`tollgate::service::live::STREAMS_PER_USER`]).
 pub async fn usage_stream(
     State(state): State<AppState>,
     Query(query): Query<LiveQuery>,
@@ -77,7 +81,8 @@ pub async fn usage_stream(
     let session_id = session.id().ok_or(StatusCode::UNAUTHORIZED)?;
     let changes = t.live.subscribe();
     let session_user = me.impersonator.unwrap_or(me.user.id);
-    let init = LiveState { tollgate: t, session_id, session_user, user_id: me.user.id, account_id, changes, first: true };
+    let slot = t.live.open_stream(session_user).ok_or(StatusCode::TOO_MANY_REQUESTS)?;
+    let init = LiveState { tollgate: t, session_id, session_user, user_id: me.user.id, account_id, changes, first: true, _slot: slot };
     let updates = stream::unfold(Some(init), |state| async move {
         let mut s = state?;
         if !s.first && !wait_for_change(&mut s).await {

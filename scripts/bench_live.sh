@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Measures the time from a customer's event to a super admin's live usage board
+# moving (issue 11 §2), across two server processes on one database, as a
+# deployment behind a load balancer has them:
+#
+#   loadgen live: a super admin logs in on server A and opens
+#   /admin/live/usage?accounts=<the customer>; EVENTS single events are sent one at
+#   a time to server B (PAUSE apart); each latency runs from just before the POST to
+#   the stream's message with the new usage. Prints p50, p95, min and max in ms.
+#
+# The path is: B commits and NOTIFYs, A's listener hears it, A's board coalesces
+# changes for 50 ms, recomputes the account once and broadcasts, the stream sends.
+# The 50 ms window is part of every figure by design.
+#
+# Tunables (environment):
+#   EVENTS=40  PAUSE=250ms
+#   TG_PROFILE=debug   (release: a release build, as scripts/bench.sh uses)
+#   PORT=3300          A on PORT, B on PORT+1
+#   SKIP_BUILD=1       reuse the existing builds
+set -euo pipefail
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=lib/app.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/app.sh"
+
+EVENTS=${EVENTS:-40}
+PAUSE=${PAUSE:-250ms}
+PORT=${PORT:-3300}
+SKIP_BUILD=${SKIP_BUILD:-0}
+export TG_PROFILE=${TG_PROFILE:-debug}
+BENCH_DB=tollgate_bench_live
+
+pids=()
+db_created=0
+cleanup() {
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    if [ "$db_created" = 1 ]; then
+        psql "$(tg_database_url_for postgres)" -qAtc "DROP DATABASE IF EXISTS \"$BENCH_DB\" WITH (FORCE)" >/dev/null 2>&1 || true
+    fi
+    # shellcheck disable=SC2119  # no argument: stop the cluster only if we started it
+    tg_stop_private_postgres
+}
+trap cleanup EXIT
+
+tg_ensure_toolchain
+tg_ensure_postgres
+export DATABASE_URL
+
+profile_flag=()
+[ "$TG_PROFILE" = release ] && profile_flag=(--release)
+if [ "$SKIP_BUILD" != 1 ]; then
+    tg_build
+    (cd "$TG_ROOT" && cargo build "${profile_flag[@]}" -p tollgate-bench)
+fi
+bin=$(tg_bin)
+loadgen="$CARGO_TARGET_DIR/$TG_PROFILE/loadgen"
+[ -x "$bin" ] && [ -x "$loadgen" ] || tg_die "missing builds ($bin, $loadgen); run without SKIP_BUILD=1"
+
+out="$TG_DATA/bench/live-$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$out"
+tg_fresh_database "$BENCH_DB"
+db_created=1
+url=$(tg_database_url_for "$BENCH_DB")
+DATABASE_URL=$url RUST_LOG=warn tg_prepare_db >/dev/null 2>>"$out/setup.log" || tg_die "could not prepare $BENCH_DB; see $out/setup.log"
+
+admin_password="bench-admin-$RANDOM$RANDOM"
+(
+    cd "$TG_ROOT"
+    export DATABASE_URL=$url RUST_LOG=warn
+    "$bin" users create --email ops@bench.invalid --name "Bench Ops" --password "$admin_password" --super-admin >/dev/null
+    "$bin" users create --email customer@bench.invalid --name "Bench Customer" --password "bench-customer-pw" >/dev/null
+    "$bin" accounts set-plan customer@bench.invalid pro >/dev/null
+) 2>>"$out/setup.log" || tg_die "could not create the users; see $out/setup.log"
+key=$(cd "$TG_ROOT" && DATABASE_URL=$url RUST_LOG=warn "$bin" keys create --account customer@bench.invalid --name "bench live" 2>>"$out/setup.log")
+account=$(psql "$url" -XAtqc "select a.id from accounts a join users u on u.id = a.personal_user_id where u.email = 'customer@bench.invalid'")
+
+for i in 0 1; do
+    port=$((PORT + i))
+    (cd "$TG_ROOT" && DATABASE_URL=$url TOLLGATE_LISTEN=127.0.0.1:$port RUST_LOG=warn "$bin" serve >"$out/server-$i.log" 2>&1) &
+    pids+=($!)
+done
+tg_wait_ready "http://127.0.0.1:$PORT"
+tg_wait_ready "http://127.0.0.1:$((PORT + 1))"
+sleep 1 # both listeners up
+
+tg_log "measuring $EVENTS events ($TG_PROFILE build), results in $out"
+LOADGEN_KEY=$key LOADGEN_ADMIN_PASSWORD=$admin_password "$loadgen" live \
+    --url "http://127.0.0.1:$PORT" --events-url "http://127.0.0.1:$((PORT + 1))" \
+    --account "$account" --admin-email ops@bench.invalid --events "$EVENTS" --pause "$PAUSE" \
+    >"$out/result.json" 2> >(tee "$out/summary.txt" >&2)
