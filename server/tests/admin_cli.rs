@@ -31,6 +31,15 @@ async fn the_cli_and_the_demo_seed_create_super_admins(pool_options: PgPoolOptio
     let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'user.created_super_admin' AND actor_kind = 'cli'").fetch_one(&pool).await.unwrap();
     assert_eq!(audited, 2);
 
+    // Every live demo subscription has this period's usage, once: seeding again the same day adds nothing.
+    let usage = "SELECT coalesce(sum(t.value), 0)::text FROM usage_totals t WHERE t.meter = 'queries' AND t.period_end > now()";
+    let used: String = sqlx::query_scalar(usage).fetch_one(&pool).await.unwrap();
+    let accounts: i64 = sqlx::query_scalar("SELECT count(DISTINCT account_id) FROM usage_totals WHERE meter = 'queries' AND period_end > now()").fetch_one(&pool).await.unwrap();
+    let live: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions WHERE status <> 'canceled'").fetch_one(&pool).await.unwrap();
+    assert!(accounts >= 10 && accounts == live, "{accounts} accounts with usage of {live} live subscriptions");
+    assert!(tollgate(&db, &["demo", "seed"]).status.success());
+    assert_eq!(sqlx::query_scalar::<_, String>(usage).fetch_one(&pool).await.unwrap(), used, "idempotent within the day");
+
     // The demo's bank-transfer customer started 75 days ago: last month is billed.
     let period = tollgate::invoice::schedule::month_label(tollgate::invoice::schedule::previous_month(chrono::Utc::now()));
     assert!(tollgate(&db, &["invoices", "run", "--period", &period]).status.success());

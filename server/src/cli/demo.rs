@@ -64,6 +64,8 @@ pub async fn seed(t: &Tollgate) -> anyhow::Result<()> {
     if super::demo_history::seed(t, &password, chrono::Utc::now()).await? {
         println!("Seeded a year of history for the admin analytics: 16 demo customers (history-01…16@demo.tollgate.test).");
     }
+    let with_usage = super::demo_usage::seed(t, chrono::Utc::now()).await?;
+    println!("Demo usage this period: queries and tokens on {with_usage} demo accounts (see /admin/usage).");
     println!("Demo users (password for all: {DEMO_PASSWORD}):");
     for d in &USERS {
         println!("  {:<24} {}", d.email, d.role);

@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod demo_history;
+pub mod demo_usage;
 mod invoices_cli;
 mod mail_cli;
 mod overrides_cli;
