@@ -27,6 +27,7 @@ pub mod quantity;
 pub mod rating;
 pub mod stripe_catalog;
 pub mod subscription;
+pub mod terms;
 pub mod usage;
 
 #[cfg(feature = "ssr")]

@@ -592,3 +592,85 @@ mod usage_board {
         assert!(fresh.version > stale.version);
     }
 }
+
+/// Account actions of the panel (issue 11 §5): through the providers, audited with
+/// the admin, refused to everyone else (an impersonating admin too).
+mod account_actions {
+    use super::*;
+    use tollgate::service::admin::accounts;
+    use tollgate::service::provider::{self, Timing};
+    use tollgate::terms::Terms;
+
+    async fn audited(pool: &PgPool, action: &str, actor: Uuid) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1 AND actor_user_id = $2").bind(action).bind(actor).fetch_one(pool).await.unwrap()
+    }
+
+    #[sqlx::test(migrations = "./migrations")]
+    async fn an_admin_changes_cancels_and_reactivates_any_account_plan(pool: PgPool) {
+        let t = tollgate(pool).await;
+        let admin = user(&t, "Admin", true).await;
+        let me = Actor::User { id: admin.id, impersonator: None };
+        let ada = user(&t, "Ada", false).await;
+        let bob = user(&t, "Bob", false).await;
+        let now = Utc::now();
+
+        // Nobody but a super admin acting as themself.
+        for stranger in [Actor::User { id: bob.id, impersonator: None }, Actor::User { id: ada.id, impersonator: Some(admin.id) }] {
+            forbidden(accounts::change_plan(&t, &stranger, bob.account, "pro", Interval::Month, Timing::Now, now).await);
+            forbidden(accounts::cancel(&t, &stranger, bob.account, now).await);
+        }
+
+        // No subscription yet: the plan starts on the manual provider.
+        accounts::change_plan(&t, &me, ada.account, "starter", Interval::Month, Timing::Now, now).await.unwrap();
+        // The preview the customer would see, asked by the admin, then the change.
+        let preview = provider::preview(&t, ada.account, "pro", Interval::Month, Timing::Now, &me, now).await.unwrap();
+        assert_eq!(preview.amount, None, "a trial prorates nothing");
+        accounts::change_plan(&t, &me, ada.account, "pro", Interval::Month, Timing::Now, now).await.unwrap();
+        let sub = db::subscriptions::live_for_account(&t.pool, ada.account).await.unwrap().unwrap();
+        assert_eq!(sub.plan_key, "pro");
+        assert_eq!(audited(&t.pool, "subscription.plan_changed", admin.id).await, 1);
+        // Sales-only plans are the operator's to give.
+        accounts::change_plan(&t, &me, ada.account, "enterprise", Interval::Month, Timing::Now, now).await.unwrap();
+        assert_eq!(db::subscriptions::live_for_account(&t.pool, ada.account).await.unwrap().unwrap().plan_key, "enterprise");
+        let again = accounts::change_plan(&t, &me, ada.account, "enterprise", Interval::Month, Timing::Now, now).await;
+        assert!(matches!(again, Err(Error::Conflict(_))), "{again:?}");
+
+        accounts::cancel(&t, &me, ada.account, now).await.unwrap();
+        assert!(db::subscriptions::live_for_account(&t.pool, ada.account).await.unwrap().unwrap().cancel_at_period_end);
+        assert!(matches!(accounts::cancel(&t, &me, ada.account, now).await, Err(Error::Conflict(_))), "already ending");
+        accounts::reactivate(&t, &me, ada.account, now).await.unwrap();
+        assert!(!db::subscriptions::live_for_account(&t.pool, ada.account).await.unwrap().unwrap().cancel_at_period_end);
+        assert_eq!(audited(&t.pool, "subscription.cancel_scheduled", admin.id).await, 1);
+        assert_eq!(audited(&t.pool, "subscription.reactivated", admin.id).await, 1);
+    }
+
+    #[sqlx::test(migrations = "./migrations")]
+    async fn terms_are_validated_unique_and_audited(pool: PgPool) {
+        let t = tollgate(pool).await;
+        let admin = user(&t, "Admin", true).await;
+        let me = Actor::User { id: admin.id, impersonator: None };
+        let (ada, bob) = (user(&t, "Ada", false).await, user(&t, "Bob", false).await);
+
+        let terms = Terms::parse("30", "crm-42").unwrap();
+        forbidden(accounts::set_terms(&t, &Actor::User { id: bob.id, impersonator: None }, ada.account, &terms).await);
+        accounts::set_terms(&t, &me, ada.account, &terms).await.unwrap();
+        let row = db::accounts::by_id(&t.pool, ada.account).await.unwrap().unwrap();
+        assert_eq!((row.net_terms_days, row.external_id.as_deref()), (30, Some("crm-42")));
+        assert_eq!(db::accounts::by_external_id(&t.pool, "crm-42").await.unwrap().map(|a| a.id), Some(ada.account), "the API finds the account by it");
+
+        // Another account may not take the same external id; nothing changes.
+        invalid(accounts::set_terms(&t, &me, bob.account, &Terms::parse("7", "crm-42").unwrap()).await, "external_id");
+        let bob_row = db::accounts::by_id(&t.pool, bob.account).await.unwrap().unwrap();
+        assert_eq!((bob_row.net_terms_days, bob_row.external_id), (14, None));
+
+        accounts::set_terms(&t, &me, ada.account, &Terms::parse("0", "").unwrap()).await.unwrap();
+        assert_eq!(db::accounts::by_id(&t.pool, ada.account).await.unwrap().unwrap().external_id, None, "an empty id clears it");
+        let details: Vec<serde_json::Value> = sqlx::query_scalar("SELECT details FROM audit_log WHERE action = 'account.terms_updated' ORDER BY occurred_at")
+            .fetch_all(&t.pool)
+            .await
+            .unwrap();
+        assert_eq!(details.len(), 2);
+        assert_eq!(details[1]["before"], serde_json::json!({ "net_terms_days": 30, "external_id": "crm-42" }));
+        assert_eq!(details[1]["after"], serde_json::json!({ "net_terms_days": 0, "external_id": null }));
+    }
+}

@@ -111,6 +111,15 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
         ],
         "admin_impersonate" => vec![("id", fresh().await.user_id.to_string()), ("reason", "matrix".into())],
         "admin_invoices" => vec![("status", "open".into()), ("page", "1".into())],
+        "admin_preview_change" => vec![("account_id", fresh().await.account_id.to_string()), ("plan", "pro".into()), ("interval", "month".into()), ("timing", "now".into())],
+        "admin_change_plan" => vec![("account_id", fresh().await.account_id.to_string()), ("plan", "pro".into()), ("interval", "month".into()), ("timing", "now".into())],
+        "admin_cancel_subscription" => vec![("account_id", fresh().await.account_id.to_string())],
+        "admin_reactivate_subscription" => {
+            let account = fresh().await.account_id;
+            tollgate::service::provider::cancel(&app.tollgate, account, &Actor::Cli, chrono::Utc::now()).await.unwrap();
+            vec![("account_id", account.to_string())]
+        }
+        "admin_set_terms" => vec![("account_id", fresh().await.account_id.to_string()), ("net_terms_days", "30".into()), ("external_id", format!("crm-{}", Uuid::now_v7().simple()))],
         "admin_usage" => vec![("plan", "starter".into()), ("state", "ok".into()), ("sort", "name".into()), ("page", "1".into())],
         "admin_subscriptions" => vec![("plan", "starter".into()), ("page", "1".into())],
         "admin_set_override" => vec![
@@ -133,7 +142,7 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
     }
 }
 
-const ADMIN_FNS: [&str; 18] = [
+const ADMIN_FNS: [&str; 23] = [
     "get_admin_overview",
     "admin_users",
     "admin_user",
@@ -152,6 +161,11 @@ const ADMIN_FNS: [&str; 18] = [
     "admin_set_override",
     "admin_remove_override",
     "admin_usage",
+    "admin_preview_change",
+    "admin_change_plan",
+    "admin_cancel_subscription",
+    "admin_reactivate_subscription",
+    "admin_set_terms",
 ];
 
 /// Only a super admin acting as themself.

@@ -14,9 +14,11 @@ pub struct AccountRow {
     pub external_id: Option<String>,
     pub trial_used_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Days a manual invoice is due after it is issued.
+    pub net_terms_days: i32,
 }
 
-const COLUMNS: &str = "a.id, a.kind, a.name, a.slug, a.external_id, a.trial_used_at, a.created_at";
+const COLUMNS: &str = "a.id, a.kind, a.name, a.slug, a.external_id, a.trial_used_at, a.created_at, a.net_terms_days";
 
 /// Creates `user_id`'s personal account, with the user as its owner.
 pub async fn insert_personal(db: &mut sqlx::PgConnection, id: Uuid, user_id: Uuid, name: &str) -> Result<(), sqlx::Error> {
@@ -171,4 +173,16 @@ pub async fn mail_recipient(db: impl PgExecutor<'_>, account_id: Uuid) -> Result
 /// The account's payment terms for manual invoices, in days.
 pub async fn net_terms_days(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<i32, sqlx::Error> {
     sqlx::query_scalar("SELECT net_terms_days FROM accounts WHERE id = $1").bind(account_id).fetch_one(db).await
+}
+
+/// Sets the account's net terms and external id; a unique violation on
+/// `accounts_external_id_key` when another account has that external id.
+pub async fn set_terms(db: impl PgExecutor<'_>, account_id: Uuid, terms: &crate::terms::Terms) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE accounts SET net_terms_days = $2, external_id = $3 WHERE id = $1")
+        .bind(account_id)
+        .bind(terms.net_terms_days)
+        .bind(terms.external_id.as_deref())
+        .execute(db)
+        .await?;
+    Ok(())
 }

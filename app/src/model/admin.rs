@@ -111,6 +111,8 @@ pub struct SubscriptionView {
     pub trial_end: Option<DateTime<Utc>>,
     /// Current period's start and end.
     pub period: (DateTime<Utc>, DateTime<Utc>),
+    /// Set to end at the period end: when (UTC).
+    pub cancel_at: Option<DateTime<Utc>>,
     /// Started.
     pub created_at: DateTime<Utc>,
 }
@@ -131,6 +133,13 @@ pub struct BillingView {
     /// What may be overridden: `(key, name)` of the catalog's meters and features.
     pub meter_options: Vec<(String, String)>,
     pub feature_options: Vec<(String, String)>,
+    /// Days a manual invoice is due after issue.
+    pub net_terms_days: i32,
+    /// The account's id in the operator's system.
+    pub external_id: Option<String>,
+    /// Every plan an operator may move the account to, as `(key, label)` (hidden
+    /// and sales-only plans marked).
+    pub plan_options: Vec<(String, String)>,
 }
 
 /// An entitlement override for display.

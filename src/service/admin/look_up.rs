@@ -64,6 +64,8 @@ pub async fn audit(t: &Tollgate, actor: &Actor, f: &db::audit::Filter, page: u32
 /// An account's billing state as the detail pages show it.
 #[derive(Debug, Clone)]
 pub struct AccountBilling {
+    /// The account (net terms, external id).
+    pub account: db::accounts::AccountRow,
     /// The live subscription, if any.
     pub subscription: Option<SubscriptionRow>,
     /// Current usage per meter.
@@ -76,6 +78,7 @@ pub struct AccountBilling {
 
 async fn billing(t: &Tollgate, account_id: Uuid, now: DateTime<Utc>) -> Result<AccountBilling, Error> {
     Ok(AccountBilling {
+        account: db::accounts::by_id(&t.pool, account_id).await?.ok_or_else(|| Error::NotFound("There is no such account.".into()))?,
         subscription: db::subscriptions::live_for_account(&t.pool, account_id).await?,
         usage: usage::snapshot(t, account_id, now).await?,
         credits: db::credits::balances(&t.pool, account_id).await?,

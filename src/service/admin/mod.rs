@@ -3,6 +3,7 @@
 //! the actor is a super admin acting as themself: a super admin who impersonates
 //! someone has only that user's powers.
 
+pub mod accounts;
 pub mod analytics;
 pub mod billing;
 pub mod impersonation;

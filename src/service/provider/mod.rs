@@ -141,11 +141,30 @@ pub fn for_subscription<'t>(t: &'t Tollgate, sub: &SubscriptionRow) -> Result<&'
 
 /// The live subscription of `account_id`, for a change asked by `actor`: the
 /// account's owner when a user asks (operators may act on any account).
-async fn live_for_change(t: &Tollgate, account_id: Uuid, actor: &Actor) -> Result<SubscriptionRow, Error> {
-    if let Some(user) = actor.user_id() {
-        super::accounts::require_role(&t.pool, account_id, user, super::accounts::Role::Owner).await?;
+async fn live_for_change(t: &Tollgate, account_id: Uuid, actor: &Actor) -> Result<(SubscriptionRow, Chooser), Error> {
+    let who = who_changes(t, account_id, actor).await?;
+    let sub = db::subscriptions::live_for_account(&t.pool, account_id)
+        .await?
+        .ok_or_else(|| Error::Conflict("There is no subscription to change; choose a plan first.".into()))?;
+    Ok((sub, who))
+}
+
+/// Who `actor` is to `account_id`'s subscription: its owner is a customer; the CLI,
+/// the system and a super admin acting as themself (issue 11 §5: account actions
+/// in the panel) are operators, who may also pick plans that are not self-serve.
+///
+/// # Errors
+/// [`Error::Forbidden`] for any other user (an impersonating admin has the
+/// impersonated user's rights only).
+async fn who_changes(t: &Tollgate, account_id: Uuid, actor: &Actor) -> Result<Chooser, Error> {
+    let Some(user) = actor.user_id() else { return Ok(Chooser::Operator) };
+    match super::accounts::require_role(&t.pool, account_id, user, super::accounts::Role::Owner).await {
+        Ok(_) => Ok(Chooser::Customer),
+        Err(refused) => match super::admin::require_super_admin(&t.pool, actor).await {
+            Ok(_) => Ok(Chooser::Operator),
+            Err(_) => Err(refused),
+        },
     }
-    db::subscriptions::live_for_account(&t.pool, account_id).await?.ok_or_else(|| Error::Conflict("There is no subscription to change; choose a plan first.".into()))
 }
 
 /// The change `sub` → `plan_key` on `interval` at `timing`, checked: a known plan
@@ -222,7 +241,8 @@ pub async fn choose(
 }
 
 /// What changing `account_id`'s live subscription to `plan_key` on `interval` at
-/// `timing` would cost, for the confirmation page (the account's owner only).
+/// `timing` would cost, for the confirmation page (the account's owner, or an
+/// operator: the CLI or a super admin acting as themself).
 ///
 /// # Errors
 /// As [`choose`]; [`Error::Conflict`] without a live subscription.
@@ -235,9 +255,9 @@ pub async fn preview(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<ChangePreview, Error> {
-    let sub = live_for_change(t, account_id, actor).await?;
+    let (sub, who) = live_for_change(t, account_id, actor).await?;
     let catalog = t.catalog.get()?;
-    let change = planned(t, &catalog, &sub, (plan_key, interval, timing), Chooser::Customer, now).await?;
+    let change = planned(t, &catalog, &sub, (plan_key, interval, timing), who, now).await?;
     for_subscription(t, &sub)?.preview(t, &sub, &change, now).await
 }
 
@@ -247,7 +267,7 @@ pub async fn preview(
 /// [`Error::Forbidden`] for anyone but the owner; [`Error::Conflict`] without a
 /// live subscription or when it already ends; provider failures.
 pub async fn cancel(t: &Tollgate, account_id: Uuid, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
-    let sub = live_for_change(t, account_id, actor).await?;
+    let (sub, _) = live_for_change(t, account_id, actor).await?;
     for_subscription(t, &sub)?.set_cancel_at_period_end(t, &sub, true, actor, now).await
 }
 
@@ -256,7 +276,7 @@ pub async fn cancel(t: &Tollgate, account_id: Uuid, actor: &Actor, now: DateTime
 /// # Errors
 /// As [`cancel`]; [`Error::Conflict`] when it was not set to end.
 pub async fn reactivate(t: &Tollgate, account_id: Uuid, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
-    let sub = live_for_change(t, account_id, actor).await?;
+    let (sub, _) = live_for_change(t, account_id, actor).await?;
     for_subscription(t, &sub)?.set_cancel_at_period_end(t, &sub, false, actor, now).await
 }
 
@@ -265,7 +285,7 @@ pub async fn reactivate(t: &Tollgate, account_id: Uuid, actor: &Actor, now: Date
 /// # Errors
 /// As [`cancel`]; [`Error::Conflict`] when nothing is scheduled.
 pub async fn keep_plan(t: &Tollgate, account_id: Uuid, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
-    let sub = live_for_change(t, account_id, actor).await?;
+    let (sub, _) = live_for_change(t, account_id, actor).await?;
     for_subscription(t, &sub)?.keep_plan(t, &sub, actor, now).await
 }
 

@@ -2,6 +2,7 @@
 //! refuse everyone but a super admin acting as themself; the pages show the
 //! refusal (log-in redirect, or "Not allowed" with status 403).
 
+pub mod account_actions;
 pub mod audit;
 pub mod billing;
 pub mod live_meters;

@@ -1,6 +1,7 @@
 //! `/admin/organizations/{id}`: members with roles, subscription, seats, usage,
 //! credit, activity.
 
+use super::account_actions::{AccountActions, AccountActionsSection};
 use super::overrides::OverridesSection;
 use super::parts::{ActivityTable, AdminNav, BillingSection};
 use crate::components::gate::Gate;
@@ -19,9 +20,10 @@ pub fn AdminOrgPage() -> impl IntoView {
     let credit = ServerAction::<ApplyCredit>::new();
     let set_override = ServerAction::<SetOverride>::new();
     let remove_override = ServerAction::<RemoveOverride>::new();
+    let account = AccountActions::new();
     let data = Resource::new_blocking(
         move || {
-            let versions = (extend.version().get(), credit.version().get(), set_override.version().get(), remove_override.version().get());
+            let versions = (extend.version().get(), credit.version().get(), set_override.version().get(), remove_override.version().get(), account.versions());
             (params.with(|p| p.get("id").unwrap_or_default()), versions)
         },
         |(id, _)| admin_org(id),
@@ -60,6 +62,7 @@ pub fn AdminOrgPage() -> impl IntoView {
                             <section class="mt-6" aria-labelledby="obill-h">
                                 <h2 id="obill-h" class="mb-2 text-lg font-semibold">"Billing and usage"</h2>
                                 <BillingSection billing=o.billing.clone() extend credit/>
+                                <div class="mt-4 grid gap-4 lg:grid-cols-2"><AccountActionsSection billing=o.billing.clone() actions=account/></div>
                                 <div class="mt-4"><OverridesSection billing=o.billing set=set_override remove=remove_override/></div>
                             </section>
                             <section class="mt-6" aria-labelledby="oact-h">

@@ -1,6 +1,7 @@
 //! `/admin/users/{id}`: profile, accounts, billing, activity, and the actions
 //! (impersonate, disable or enable with confirmation, support tools).
 
+use super::account_actions::{AccountActions, AccountActionsSection};
 use super::overrides::OverridesSection;
 use super::parts::{ActivityTable, AdminNav, BillingSection};
 use crate::components::form::{action_error, field_error, kept_value, FormAlert, Submit};
@@ -25,6 +26,7 @@ struct Actions {
     credit: ServerAction<ApplyCredit>,
     set_override: ServerAction<SetOverride>,
     remove_override: ServerAction<RemoveOverride>,
+    account: AccountActions,
 }
 
 /// The user page.
@@ -41,12 +43,13 @@ pub fn AdminUserPage() -> impl IntoView {
         credit: ServerAction::new(),
         set_override: ServerAction::new(),
         remove_override: ServerAction::new(),
+        account: AccountActions::new(),
     };
     let data = Resource::new_blocking(
         move || {
             let versions = (
                 (a.disable.version().get(), a.enable.version().get(), a.reset.version().get(), a.extend.version().get(), a.credit.version().get()),
-                (a.set_override.version().get(), a.remove_override.version().get()),
+                (a.set_override.version().get(), a.remove_override.version().get(), a.account.versions()),
             );
             (params.with(|p| p.get("id").unwrap_or_default()), versions)
         },
@@ -106,6 +109,7 @@ fn UserDetail(u: AdminUserDetail, a: Actions, confirming: Memo<Option<String>>, 
         <section class="mt-6" aria-labelledby="bill-h">
             <h2 id="bill-h" class="mb-2 text-lg font-semibold">"Personal account"</h2>
             {u.billing.clone().map(|billing| view! { <BillingSection billing extend=a.extend credit=a.credit/> })}
+            {u.billing.clone().map(|billing| view! { <div class="mt-4 grid gap-4 lg:grid-cols-2"><AccountActionsSection billing actions=a.account/></div> })}
             {u.billing.clone().map(|billing| view! { <div class="mt-4"><OverridesSection billing set=a.set_override remove=a.remove_override/></div> })}
         </section>
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="reset-h">

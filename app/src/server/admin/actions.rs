@@ -10,7 +10,7 @@ use super::parse_id;
 
 /// The detail page of the account's user or organization, to return to.
 #[cfg(feature = "ssr")]
-async fn page_of_account(t: &tollgate::service::Tollgate, account_id: uuid::Uuid) -> Result<String, AppError> {
+pub(super) async fn page_of_account(t: &tollgate::service::Tollgate, account_id: uuid::Uuid) -> Result<String, AppError> {
     let account = tollgate::db::accounts::by_id(&t.pool, account_id)
         .await
         .map_err(tollgate::service::Error::from)?

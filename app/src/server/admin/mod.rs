@@ -3,6 +3,7 @@
 //! an impersonating super admin included: forbidden), and the services check
 //! again.
 
+pub mod accounts;
 pub mod actions;
 #[cfg(feature = "ssr")]
 pub mod charts;

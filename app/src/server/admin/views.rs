@@ -65,6 +65,7 @@ pub fn billing(account_id: Uuid, b: AccountBilling, catalog: Option<&Catalog>) -
             trial_end: s.trial_end,
             period,
             created_at: s.created_at,
+            cancel_at: s.cancel_at.filter(|_| s.cancel_at_period_end),
         }),
         meters: b.usage.meters,
         credits: b
@@ -91,5 +92,24 @@ pub fn billing(account_id: Uuid, b: AccountBilling, catalog: Option<&Catalog>) -
             .collect(),
         meter_options: catalog.map(|c| c.meters.iter().map(|m| (m.key.to_string(), m.name.clone())).collect()).unwrap_or_default(),
         feature_options: catalog.map(|c| c.features.iter().map(|f| (f.key.to_string(), f.name.clone())).collect()).unwrap_or_default(),
+        net_terms_days: b.account.net_terms_days,
+        external_id: b.account.external_id,
+        plan_options: catalog
+            .map(|c| {
+                c.plans
+                    .iter()
+                    .map(|p| {
+                        let mut label = p.name.clone();
+                        if !p.public {
+                            label.push_str(" (hidden)");
+                        }
+                        if !p.self_serve {
+                            label.push_str(" (sales-only)");
+                        }
+                        (p.key.to_string(), label)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
 }
