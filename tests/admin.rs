@@ -674,3 +674,39 @@ mod account_actions {
         assert_eq!(details[1]["after"], serde_json::json!({ "net_terms_days": 0, "external_id": null }));
     }
 }
+
+/// Platform keys from the panel (issue 11 §5): a super admin's alone; revoking
+/// one ends it at once; an account's key cannot be revoked from there.
+mod platform_keys {
+    use super::*;
+    use tollgate::service::admin::platform_keys;
+    use tollgate::service::keys;
+
+    #[sqlx::test(migrations = "./migrations")]
+    async fn created_listed_and_revoked_by_a_super_admin_only(pool: PgPool) {
+        let t = tollgate(pool).await;
+        let admin = user(&t, "Admin", true).await;
+        let me = Actor::User { id: admin.id, impersonator: None };
+        let ada = user(&t, "Ada", false).await;
+        for stranger in [Actor::User { id: ada.id, impersonator: None }, Actor::User { id: ada.id, impersonator: Some(admin.id) }] {
+            forbidden(platform_keys::list(&t, &stranger).await);
+            forbidden(platform_keys::create(&t, &stranger, "sneaky").await);
+        }
+        invalid(platform_keys::create(&t, &me, "  ").await, "name");
+
+        let created = platform_keys::create(&t, &me, "billing worker").await.unwrap();
+        assert!(created.secret.starts_with("tg_pk_"));
+        assert!(matches!(keys::authenticate(&t.pool, &created.secret).await, Ok(keys::Caller::Platform { .. })));
+        let listed = platform_keys::list(&t, &me).await.unwrap();
+        assert_eq!(listed.iter().map(|k| k.name.as_str()).collect::<Vec<_>>(), vec!["billing worker"]);
+
+        let account_key = keys::create_account_key(&t.pool, ada.account, "ada's", &Actor::Cli).await.unwrap();
+        assert!(matches!(platform_keys::revoke(&t, &me, account_key.key.id).await, Err(Error::NotFound(_))), "an account's key is not a platform key");
+        forbidden(platform_keys::revoke(&t, &Actor::User { id: ada.id, impersonator: None }, created.key.id).await);
+        platform_keys::revoke(&t, &me, created.key.id).await.unwrap();
+        assert!(matches!(keys::authenticate(&t.pool, &created.secret).await, Err(Error::Unauthorized)));
+        assert!(matches!(platform_keys::revoke(&t, &me, created.key.id).await, Err(Error::NotFound(_))), "once");
+        let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action LIKE 'api_key.%' AND actor_user_id = $1").bind(admin.id).fetch_one(&t.pool).await.unwrap();
+        assert_eq!(audited, 2, "created and revoked, by the admin");
+    }
+}

@@ -85,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/organizations") view=AdminOrgsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/organizations/:id") view=AdminOrgPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/keys") view=AdminKeysPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/billing/invoices") view=AdminInvoicesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/billing/subscriptions") view=AdminSubscriptionsPage ssr=SsrMode::Async/>
                 </Routes>

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { createSuperAdmin, hydrated, logIn, signUp, uniqueEmail } from './helpers';
+import { SECOND_URL, createSuperAdmin, hydrated, logIn, signUp, uniqueEmail } from './helpers';
 
 test('an admin moves a customer to another plan after the preview, cancels and reactivates it, and sets payment terms', async ({ page, browser }) => {
   const customerEmail = uniqueEmail('moved');
@@ -59,4 +59,26 @@ test('an admin moves a customer to another plan after the preview, cancels and r
   // Everything is in the audit log, with the admin as the actor.
   await page.goto('/admin/audit?action=subscription.');
   await expect(page.locator('tr[data-action="subscription.plan_changed"]').first()).toContainText(adminEmail);
+});
+
+test('an admin creates a platform key, sees it once, and revoking it ends it at once', async ({ page }) => {
+  const adminEmail = uniqueEmail('keymaster');
+  createSuperAdmin(adminEmail);
+  await logIn(page, adminEmail, '/admin/keys');
+  await hydrated(page);
+  await page.getByLabel('Name').fill('e2e billing worker');
+  await page.getByRole('button', { name: 'Create platform key' }).click();
+  const secret = await page.getByTestId('new-key-secret').inputValue();
+  expect(secret).toMatch(/^tg_pk_/);
+  const row = page.locator('tr[data-key="e2e billing worker"]');
+  await expect(row).toHaveAttribute('data-revoked', 'false');
+
+  const asKey = () => page.request.post(`${SECOND_URL}/api/v1/check`, { headers: { Authorization: `Bearer ${secret}` }, data: { feature: 'queries' } });
+  expect((await asKey()).status()).not.toBe(401);
+
+  await row.getByRole('link', { name: 'Revoke…' }).click();
+  await row.getByRole('button', { name: 'Revoke' }).click();
+  await expect(page.locator('tr[data-key="e2e billing worker"]')).toHaveAttribute('data-revoked', 'true');
+  await expect(page.getByTestId('new-key')).toHaveCount(0);
+  expect((await asKey()).status()).toBe(401);
 });

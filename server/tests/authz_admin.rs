@@ -120,6 +120,11 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
             vec![("account_id", account.to_string())]
         }
         "admin_set_terms" => vec![("account_id", fresh().await.account_id.to_string()), ("net_terms_days", "30".into()), ("external_id", format!("crm-{}", Uuid::now_v7().simple()))],
+        "admin_platform_key_create" => vec![("name", "matrix".into())],
+        "admin_platform_key_revoke" => {
+            let key = tollgate::service::keys::create_platform_key(&app.tollgate.pool, "matrix", &Actor::Cli).await.unwrap();
+            vec![("id", key.key.id.to_string())]
+        }
         "admin_usage" => vec![("plan", "starter".into()), ("state", "ok".into()), ("sort", "name".into()), ("page", "1".into())],
         "admin_subscriptions" => vec![("plan", "starter".into()), ("page", "1".into())],
         "admin_set_override" => vec![
@@ -142,7 +147,7 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
     }
 }
 
-const ADMIN_FNS: [&str; 23] = [
+const ADMIN_FNS: [&str; 27] = [
     "get_admin_overview",
     "admin_users",
     "admin_user",
@@ -166,6 +171,10 @@ const ADMIN_FNS: [&str; 23] = [
     "admin_cancel_subscription",
     "admin_reactivate_subscription",
     "admin_set_terms",
+    "admin_platform_keys",
+    "admin_platform_key_create",
+    "admin_platform_key_flash",
+    "admin_platform_key_revoke",
 ];
 
 /// Only a super admin acting as themself.
@@ -210,6 +219,7 @@ async fn admin_pages_redirect_or_refuse_everyone_but_a_super_admin(pool: PgPool)
         "/admin/billing/invoices?status=open".to_string(),
         "/admin/billing/subscriptions?plan=starter".to_string(),
         "/admin/usage?plan=starter&sort=name".to_string(),
+        "/admin/keys".to_string(),
     ];
     let mut failures = Vec::new();
     for role in ROLES {

@@ -64,6 +64,13 @@ pub async fn for_account(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Ve
         .await
 }
 
+/// Every platform key, live ones first, then newest first.
+pub async fn platform_keys(db: impl PgExecutor<'_>) -> Result<Vec<ApiKeyRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM api_keys WHERE kind = 'platform' ORDER BY revoked_at IS NOT NULL, created_at DESC"))
+        .fetch_all(db)
+        .await
+}
+
 /// Revokes the account's key `id`; returns the key when it was live.
 pub async fn revoke(db: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<Option<ApiKeyRow>, sqlx::Error> {
     sqlx::query_as(&format!(

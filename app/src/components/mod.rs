@@ -3,6 +3,7 @@
 pub mod form;
 pub mod gate;
 pub mod invoices;
+pub mod keys;
 pub mod layout;
 pub mod meter;
 pub mod pager;

@@ -1,12 +1,11 @@
 //! `/settings/api-keys`: create (shown once, with a copy button), list (name,
 //! prefix, created, last used) and revoke with confirmation (`?revoke=<id>`).
+//! The list and the new-key box are shared with `/admin/keys`.
 
 use crate::components::form::{action_error, field_error, kept_value, Field, FormAlert, Submit};
 use crate::components::gate::Gate;
-use crate::format::datetime;
-use crate::model::{ApiKeyView, NewApiKey};
-use crate::server::keys::{list_api_keys, take_new_api_key, CreateApiKey, RevokeApiKey};
-use crate::components::table::DataTable;
+use crate::components::keys::{KeyTable, NewKeyBox};
+use crate::server::keys::{list_api_keys, take_new_api_key, CreateApiKey, KEYS_PATH};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -41,8 +40,7 @@ pub fn decode_name(s: &str) -> String {
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
-    let revoke = ServerAction::<RevokeApiKey>::new();
-    let keys = Resource::new_blocking(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
+    let keys = Resource::new_blocking(move || create.version().get(), |_| list_api_keys());
     let flash = Resource::new_blocking(|| (), |_| take_new_api_key());
     let query = use_query_map();
     let confirming = Memo::new(move |_| query.read().get("revoke"));
@@ -73,116 +71,11 @@ pub fn ApiKeysPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match keys.await {
                     Err(error) => view! { <Gate error/> }.into_any(),
-                    Ok(list) => view! { <KeyTable keys=list confirming revoke/> }.into_any(),
+                    Ok(list) => view! { <KeyTable keys=list confirming revoke_url="/_fn/api_key_revoke" back=KEYS_PATH empty="No keys yet. Create one above."/> }.into_any(),
                 }
             })}
         </Suspense>
     }
-}
-
-#[component]
-fn NewKeyBox(key: Signal<Option<NewApiKey>>) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    view! {
-        <Show when=move || key.get().is_some()>
-            {move || key.get().map(|k| {
-                let secret = k.secret.clone();
-                view! {
-                    <div class="mt-6 rounded-lg border border-emerald-300 bg-emerald-50 p-4" role="status" data-testid="new-key">
-                        <p class="font-semibold text-emerald-900">{format!("Key \"{}\" created. Copy it now: it will not be shown again.", k.name)}</p>
-                        <div class="mt-2 flex gap-2">
-                            <input
-                                readonly=true
-                                value=k.secret.clone()
-                                aria-label="New API key"
-                                data-testid="new-key-secret"
-                                class="w-full rounded-md border border-emerald-300 bg-white px-3 py-2 font-mono text-sm"
-                                on:focus=|ev| {
-                                    #[cfg(feature = "hydrate")]
-                                    {
-                                        use wasm_bindgen::JsCast;
-                                        if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
-                                            input.select();
-                                        }
-                                    }
-                                    #[cfg(not(feature = "hydrate"))]
-                                    let _ = ev;
-                                }
-                            />
-                            <button
-                                type="button"
-                                class="rounded-md bg-emerald-700 px-3 py-2 text-sm font-semibold text-white hover:bg-emerald-600"
-                                on:click=move |_| {
-                                    #[cfg(feature = "hydrate")]
-                                    if let Some(w) = web_sys::window() {
-                                        let _ = w.navigator().clipboard().write_text(&secret);
-                                        copied.set(true);
-                                    }
-                                    #[cfg(not(feature = "hydrate"))]
-                                    let _ = &secret;
-                                }
-                            >
-                                {move || if copied.get() { "Copied" } else { "Copy" }}
-                            </button>
-                        </div>
-                    </div>
-                }
-            })}
-        </Show>
-    }
-}
-
-/// "Revoke…" link, or the confirmation when `?revoke=` names this key.
-#[component]
-fn RevokeControl(id: String, name: String, confirming: Memo<Option<String>>, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
-    move || {
-        if confirming.get().as_deref() == Some(id.as_str()) {
-            let (id, question) = (id.clone(), format!("Revoke \"{name}\"? Requests with it will fail at once."));
-            view! {
-                <ActionForm action=revoke attr:class="flex flex-wrap items-center gap-2">
-                    <input type="hidden" name="id" value=id.clone()/>
-                    <span class="text-sm">{question.clone()}</span>
-                    <button type="submit" class="rounded-md bg-red-600 px-3 py-1 text-sm font-semibold text-white hover:bg-red-500">"Revoke"</button>
-                    <a href="/settings/api-keys" class="text-sm text-slate-600 hover:underline">"Cancel"</a>
-                </ActionForm>
-            }
-            .into_any()
-        } else {
-            view! { <a href=format!("?revoke={id}") class="font-medium text-red-700 hover:underline">"Revoke…"</a> }.into_any()
-        }
-    }
-}
-
-#[component]
-fn KeyTable(keys: Vec<ApiKeyView>, confirming: Memo<Option<String>>, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
-    if keys.is_empty() {
-        return view! { <p class="mt-6 rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-500">"No keys yet. Create one above."</p> }.into_any();
-    }
-    let rows = keys
-        .into_iter()
-        .map(|k| {
-            let id = k.id.to_string();
-            let revoked = k.revoked_at.is_some();
-            view! {
-                <tr data-key=k.name.clone() data-revoked=revoked.to_string()>
-                    <td class="px-4 py-2 font-medium">{k.name.clone()}</td>
-                    <td class="px-4 py-2 font-mono text-xs">{format!("{}…", k.prefix)}</td>
-                    <td class="px-4 py-2 text-slate-600">{datetime(k.created_at)}</td>
-                    <td class="px-4 py-2 text-slate-600" data-testid="last-used">{k.last_used_at.map_or("Never".to_string(), datetime)}</td>
-                    <td class="px-4 py-2">
-                        {match k.revoked_at {
-                            Some(at) => view! { <span class="text-slate-500">{format!("Revoked {}", datetime(at))}</span> }.into_any(),
-                            None => view! { <RevokeControl id name=k.name.clone() confirming revoke/> }.into_any(),
-                        }}
-                    </td>
-                </tr>
-            }
-        })
-        .collect_view();
-    view! {
-        <DataTable headers=&["Name", "Key", "Created", "Last used", ""] class="mt-6">{rows}</DataTable>
-    }
-    .into_any()
 }
 
 #[cfg(test)]

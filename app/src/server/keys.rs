@@ -20,10 +20,7 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
     let me = super::ctx::require_signed_in().await?;
     let t = super::ctx::tollgate()?;
     let keys = tollgate::service::keys::list(&t.pool, me.account_id, me.user.id).await?;
-    Ok(keys
-        .into_iter()
-        .map(|k| ApiKeyView { id: k.id, name: k.name, prefix: k.prefix, created_at: k.created_at, last_used_at: k.last_used_at, revoked_at: k.revoked_at })
-        .collect())
+    Ok(keys.into_iter().map(ApiKeyView::from).collect())
 }
 
 /// Creates a key and returns its secret, once.
@@ -35,17 +32,8 @@ pub async fn create_api_key(name: String) -> Result<NewApiKey, AppError> {
         .await
         .map_err(|e| AppError::from(e).with_values(&[("name", name.as_str())]))?;
     let key = NewApiKey { name: created.key.name, secret: created.secret };
-    if super::ctx::is_plain_form_post() {
-        let value = format!("{}.{}.{}", me.user.id.simple(), key.secret, crate::pages::api_keys::encode_name(&key.name));
-        super::ctx::set_cookie(&flash_cookie(&value, 120, t.settings.cookie_secure));
-    }
+    ssr::hand_over(&t, &me.user, NEW_KEY_COOKIE, KEYS_PATH, &key);
     Ok(key)
-}
-
-/// The `Set-Cookie` value of the one-time cookie.
-#[cfg(feature = "ssr")]
-fn flash_cookie(value: &str, max_age: u32, secure: bool) -> String {
-    format!("{NEW_KEY_COOKIE}={value}; Path={KEYS_PATH}; Max-Age={max_age}; HttpOnly; SameSite=Strict{}", if secure { "; Secure" } else { "" })
 }
 
 /// The key created by a plain form post, once: reading it clears the cookie. A
@@ -53,15 +41,48 @@ fn flash_cookie(value: &str, max_age: u32, secure: bool) -> String {
 #[server(prefix = "/_fn", endpoint = "api_key_flash")]
 pub async fn take_new_api_key() -> Result<Option<NewApiKey>, AppError> {
     let me = super::ctx::require_signed_in().await?;
-    let Some(value) = super::ctx::cookie(NEW_KEY_COOKIE) else { return Ok(None) };
     let t = super::ctx::tollgate()?;
-    super::ctx::set_cookie(&flash_cookie("", 0, t.settings.cookie_secure));
-    let mut parts = value.splitn(3, '.');
-    let (Some(owner), Some(secret), Some(name)) = (parts.next(), parts.next(), parts.next()) else { return Ok(None) };
-    if owner != me.user.id.simple().to_string() {
-        return Ok(None);
+    Ok(ssr::take_over(&t, &me.user, NEW_KEY_COOKIE, KEYS_PATH))
+}
+
+#[cfg(feature = "ssr")]
+impl From<tollgate::db::api_keys::ApiKeyRow> for ApiKeyView {
+    fn from(k: tollgate::db::api_keys::ApiKeyRow) -> Self {
+        ApiKeyView { id: k.id, name: k.name, prefix: k.prefix, created_at: k.created_at, last_used_at: k.last_used_at, revoked_at: k.revoked_at }
     }
-    Ok(Some(NewApiKey { name: crate::pages::api_keys::decode_name(name), secret: secret.to_string() }))
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use crate::model::NewApiKey;
+    use crate::server::ctx;
+    use tollgate::db::users::UserRow;
+    use tollgate::service::Tollgate;
+
+    /// The `Set-Cookie` value of a one-time cookie `name` scoped to `path`.
+    fn flash_cookie(name: &str, path: &str, value: &str, max_age: u32, secure: bool) -> String {
+        format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{}", if secure { "; Secure" } else { "" })
+    }
+
+    /// After a plain form post (no JavaScript to receive the answer), puts `key`
+    /// in the one-time cookie `name` of the page at `path`, bound to `user`, for
+    /// two minutes.
+    pub fn hand_over(t: &Tollgate, user: &UserRow, name: &str, path: &str, key: &NewApiKey) {
+        if ctx::is_plain_form_post() {
+            let value = format!("{}.{}.{}", user.id.simple(), key.secret, crate::pages::api_keys::encode_name(&key.name));
+            ctx::set_cookie(&flash_cookie(name, path, &value, 120, t.settings.cookie_secure));
+        }
+    }
+
+    /// The key [`hand_over`] left for `user` in cookie `name`, once: the cookie is
+    /// cleared; one left by another user is dropped unread.
+    pub fn take_over(t: &Tollgate, user: &UserRow, name: &str, path: &str) -> Option<NewApiKey> {
+        let value = ctx::cookie(name)?;
+        ctx::set_cookie(&flash_cookie(name, path, "", 0, t.settings.cookie_secure));
+        let mut parts = value.splitn(3, '.');
+        let (Some(owner), Some(secret), Some(key_name)) = (parts.next(), parts.next(), parts.next()) else { return None };
+        (owner == user.id.simple().to_string()).then(|| NewApiKey { name: crate::pages::api_keys::decode_name(key_name), secret: secret.to_string() })
+    }
 }
 
 /// Revokes a key of the account; it answers `401` from then on.

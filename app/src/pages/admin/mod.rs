@@ -5,6 +5,7 @@
 pub mod account_actions;
 pub mod audit;
 pub mod billing;
+pub mod keys;
 pub mod live_meters;
 pub mod org;
 pub mod orgs;
@@ -17,6 +18,7 @@ pub mod users;
 
 pub use audit::AdminAuditPage;
 pub use billing::{AdminInvoicesPage, AdminSubscriptionsPage};
+pub use keys::AdminKeysPage;
 pub use org::AdminOrgPage;
 pub use orgs::AdminOrgsPage;
 pub use overview::AdminHomePage;
