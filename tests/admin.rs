@@ -427,7 +427,7 @@ mod analytics {
         let me = Actor::User { id: admin.id, impersonator: None };
 
         choose(&t, a3.account, "pro", Interval::Year, "2026-03-01T00:00:00Z").await;
-        tollgate::service::coupons::apply(&t, &me, a3.account, "nonprofit", at("2026-03-01T00:00:00Z")).await.unwrap();
+        tollgate::service::coupons::apply(&t, &me, a3.account, "nonprofit", Some("charity registry checked"), at("2026-03-01T00:00:00Z")).await.unwrap();
         choose(&t, a4.account, "starter", Interval::Month, "2026-04-01T00:00:00Z").await;
         choose(&t, a2.account, "pro", Interval::Month, "2026-05-01T10:00:00Z").await;
         choose(&t, a1.account, "starter", Interval::Month, "2026-06-10T09:00:00Z").await;
@@ -642,6 +642,31 @@ mod account_actions {
         assert!(!db::subscriptions::live_for_account(&t.pool, ada.account).await.unwrap().unwrap().cancel_at_period_end);
         assert_eq!(audited(&t.pool, "subscription.cancel_scheduled", admin.id).await, 1);
         assert_eq!(audited(&t.pool, "subscription.reactivated", admin.id).await, 1);
+    }
+
+    #[sqlx::test(migrations = "./migrations")]
+    async fn coupons_need_who_verified_them_and_removal_is_audited(pool: PgPool) {
+        let catalog = format!("{EMTCHAT}\n[coupons.nonprofit]\nname = \"Non-profit discount\"\npercent_off = 50\nduration = \"forever\"\n");
+        catalog::load(&pool, "catalogs/emtchat.toml", &catalog, &Actor::Cli).await.unwrap();
+        let t = Tollgate::new(pool.clone(), Settings { public_url: "http://portal.test".into(), sales_email: "s@t.example".into(), cookie_secure: false }).await.unwrap();
+        let admin = user(&t, "Admin", true).await;
+        let me = Actor::User { id: admin.id, impersonator: None };
+        let ada = user(&t, "Ada", false).await;
+        let now = Utc::now();
+
+        invalid(tollgate::service::coupons::apply(&t, &me, ada.account, "nonprofit", Some("  "), now).await, "verified_by");
+        invalid(tollgate::service::coupons::apply(&t, &me, ada.account, "nonprofit", Some("line one\nline two"), now).await, "verified_by");
+        assert!(db::coupons::for_account(&t.pool, ada.account).await.unwrap().is_none(), "nothing applied");
+        tollgate::service::coupons::apply(&t, &me, ada.account, "nonprofit", Some("Charity no. 1234 checked by Sam"), now).await.unwrap();
+        let note: serde_json::Value = sqlx::query_scalar("SELECT details->'verified_by' FROM audit_log WHERE action = 'coupon.applied'").fetch_one(&t.pool).await.unwrap();
+        assert_eq!(note, "Charity no. 1234 checked by Sam");
+
+        forbidden(tollgate::service::coupons::remove(&t, &Actor::User { id: ada.id, impersonator: None }, ada.account).await);
+        tollgate::service::coupons::remove(&t, &me, ada.account).await.unwrap();
+        assert!(db::coupons::for_account(&t.pool, ada.account).await.unwrap().is_none());
+        assert!(matches!(tollgate::service::coupons::remove(&t, &me, ada.account).await, Err(Error::NotFound(_))));
+        let removed: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'coupon.removed' AND actor_user_id = $1").bind(admin.id).fetch_one(&t.pool).await.unwrap();
+        assert_eq!(removed, 1);
     }
 
     #[sqlx::test(migrations = "./migrations")]

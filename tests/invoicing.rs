@@ -198,9 +198,11 @@ async fn coupon_and_credit_then_void_gives_the_credit_back_and_paid_is_final(poo
     let (_, other) = customer(&t, false).await;
     subscribe(&t, account, "professional", at("2026-09-01T00:00:00Z")).await;
     subscribe(&t, other, "starter", at("2026-09-01T00:00:00Z")).await;
-    assert!(matches!(coupons::apply(&t, &Actor::user(user), account, "half", at("2026-09-02T00:00:00Z")).await, Err(Error::Forbidden(_))));
-    assert!(matches!(coupons::apply(&t, &Actor::user(admin), account, "nope", at("2026-09-02T00:00:00Z")).await, Err(Error::Invalid { .. })));
-    coupons::apply(&t, &Actor::user(admin), account, "half", at("2026-09-02T00:00:00Z")).await.unwrap();
+    assert!(matches!(coupons::apply(&t, &Actor::user(user), account, "half", Some("ops"), at("2026-09-02T00:00:00Z")).await, Err(Error::Forbidden(_))));
+    assert!(matches!(coupons::apply(&t, &Actor::user(admin), account, "nope", Some("ops"), at("2026-09-02T00:00:00Z")).await, Err(Error::Invalid { .. })));
+    let unverified = coupons::apply(&t, &Actor::user(admin), account, "half", None, at("2026-09-02T00:00:00Z")).await;
+    assert!(matches!(unverified, Err(Error::Invalid { ref field, .. }) if field == "verified_by"), "{unverified:?}");
+    coupons::apply(&t, &Actor::user(admin), account, "half", Some("Registry no. 123 checked by Sam"), at("2026-09-02T00:00:00Z")).await.unwrap();
     db::credits::insert(&t.pool, account, d("10"), "USD", "goodwill", Some(admin)).await.unwrap();
 
     let report = september(&t).await;

@@ -46,6 +46,10 @@ async fn person(app: &TestApp, tag: &str, super_admin: bool) -> (Uuid, String) {
 }
 
 async fn cast(app: &TestApp) -> Cast {
+    // A catalog with a coupon, for the coupon actions.
+    let catalog = format!("{}\n[coupons.nonprofit]\nname = \"Non-profit discount\"\npercent_off = 50\nduration = \"forever\"\n", support::EMTCHAT);
+    tollgate::service::catalog::load(&app.tollgate.pool, "catalogs/emtchat.toml", &catalog, &Actor::Cli).await.unwrap();
+    app.tollgate.catalog.refresh(&app.tollgate.pool).await.unwrap();
     let user = person(app, "user", false).await;
     let owner = person(app, "owner", false).await;
     let admin = person(app, "admin", true).await;
@@ -125,6 +129,12 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
             let key = tollgate::service::keys::create_platform_key(&app.tollgate.pool, "matrix", &Actor::Cli).await.unwrap();
             vec![("id", key.key.id.to_string())]
         }
+        "admin_apply_coupon" => vec![("account_id", fresh().await.account_id.to_string()), ("coupon", "nonprofit".into()), ("verified_by", "matrix registry check".into())],
+        "admin_remove_coupon" => {
+            let account = fresh().await.account_id;
+            tollgate::service::coupons::apply(&app.tollgate, &Actor::Cli, account, "nonprofit", None, chrono::Utc::now()).await.unwrap();
+            vec![("account_id", account.to_string())]
+        }
         "admin_usage" => vec![("plan", "starter".into()), ("state", "ok".into()), ("sort", "name".into()), ("page", "1".into())],
         "admin_subscriptions" => vec![("plan", "starter".into()), ("page", "1".into())],
         "admin_set_override" => vec![
@@ -147,7 +157,7 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
     }
 }
 
-const ADMIN_FNS: [&str; 27] = [
+const ADMIN_FNS: [&str; 29] = [
     "get_admin_overview",
     "admin_users",
     "admin_user",
@@ -175,6 +185,8 @@ const ADMIN_FNS: [&str; 27] = [
     "admin_platform_key_create",
     "admin_platform_key_flash",
     "admin_platform_key_revoke",
+    "admin_apply_coupon",
+    "admin_remove_coupon",
 ];
 
 /// Only a super admin acting as themself.

@@ -8,16 +8,29 @@ use crate::service::{Actor, Error, Tollgate};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+/// The longest "verified by" note.
+pub const MAX_NOTE: usize = 500;
+
 /// Redeems coupon `code` for the account, replacing its earlier coupon. Audited as
-/// `coupon.applied`.
+/// `coupon.applied`, with `verified_by`: who checked the account is eligible (the
+/// non-profit's registration, seed 004). A super admin must give it; the CLI may.
 ///
 /// # Errors
 /// [`Error::Forbidden`] for anyone but a super admin or the CLI; [`Error::Invalid`]
-/// (field `coupon`) for a code the catalog does not have; [`Error::NotFound`] for
-/// an unknown account.
-pub async fn apply(t: &Tollgate, actor: &Actor, account_id: Uuid, code: &str, now: DateTime<Utc>) -> Result<(), Error> {
+/// (field `coupon`) for a code the catalog does not have, (field `verified_by`)
+/// for a missing, over-long or multi-line note; [`Error::NotFound`] for an
+/// unknown account.
+pub async fn apply(t: &Tollgate, actor: &Actor, account_id: Uuid, code: &str, verified_by: Option<&str>, now: DateTime<Utc>) -> Result<(), Error> {
     if !matches!(actor, Actor::Cli) {
         require_super_admin(&t.pool, actor).await?;
+    }
+    let verified_by = verified_by.map(str::trim).filter(|n| !n.is_empty());
+    let refused = match verified_by {
+        Some(n) => n.chars().count() > MAX_NOTE || n.chars().any(char::is_control),
+        None => !matches!(actor, Actor::Cli),
+    };
+    if refused {
+        return Err(Error::invalid("verified_by", format!("Say who verified the account is eligible, in 1 to {MAX_NOTE} characters on one line.")));
     }
     let catalog = t.catalog.get()?;
     let coupon = catalog.coupon(code.trim()).ok_or_else(|| {
@@ -36,7 +49,36 @@ pub async fn apply(t: &Tollgate, actor: &Actor, account_id: Uuid, code: &str, no
             target_id: account_id.to_string(),
             account_id: Some(account_id),
             ip: None,
-            details: serde_json::json!({ "coupon": coupon.code.as_str(), "discount": coupon.discount, "duration": coupon.duration }),
+            details: serde_json::json!({ "coupon": coupon.code.as_str(), "discount": coupon.discount, "duration": coupon.duration, "verified_by": verified_by }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes the account's coupon: its next invoices are at full price. Audited as
+/// `coupon.removed`.
+///
+/// # Errors
+/// [`Error::Forbidden`] as [`apply`]; [`Error::NotFound`] when the account has no coupon.
+pub async fn remove(t: &Tollgate, actor: &Actor, account_id: Uuid) -> Result<(), Error> {
+    if !matches!(actor, Actor::Cli) {
+        require_super_admin(&t.pool, actor).await?;
+    }
+    let mut tx = t.pool.begin().await?;
+    let had = db::coupons::for_account(&mut *tx, account_id).await?.ok_or_else(|| Error::NotFound("The account has no coupon.".into()))?;
+    db::coupons::remove(&mut *tx, account_id).await?;
+    db::audit::record(
+        &mut *tx,
+        &db::audit::Entry {
+            actor,
+            action: "coupon.removed",
+            target_kind: "account",
+            target_id: account_id.to_string(),
+            account_id: Some(account_id),
+            ip: None,
+            details: serde_json::json!({ "coupon": had.coupon_code, "invoices_applied": had.invoices_applied }),
         },
     )
     .await?;

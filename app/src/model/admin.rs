@@ -140,6 +140,10 @@ pub struct BillingView {
     /// Every plan an operator may move the account to, as `(key, label)` (hidden
     /// and sales-only plans marked).
     pub plan_options: Vec<(String, String)>,
+    /// The redeemed coupon, described (`nonprofit (Non-profit discount), since …`).
+    pub coupon: Option<String>,
+    /// The catalog's coupons, as `(code, name)`.
+    pub coupon_options: Vec<(String, String)>,
 }
 
 /// An entitlement override for display.

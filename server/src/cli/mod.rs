@@ -209,6 +209,9 @@ enum AccountsCommand {
         account: String,
         /// Coupon code from the catalog.
         coupon: String,
+        /// Who verified the account is eligible (kept in the audit log).
+        #[arg(long)]
+        verified_by: Option<String>,
     },
 }
 
@@ -316,10 +319,10 @@ pub async fn run() -> anyhow::Result<()> {
             let account_id = find_account(&t, &account).await?;
             overrides_cli::list(&t, account_id).await
         }
-        Command::Accounts(AccountsCommand::ApplyCoupon { account, coupon }) => {
+        Command::Accounts(AccountsCommand::ApplyCoupon { account, coupon, verified_by }) => {
             let t = services(&cfg).await?;
             let account_id = find_account(&t, &account).await?;
-            tollgate::service::coupons::apply(&t, &Actor::Cli, account_id, &coupon, chrono::Utc::now()).await?;
+            tollgate::service::coupons::apply(&t, &Actor::Cli, account_id, &coupon, verified_by.as_deref(), chrono::Utc::now()).await?;
             println!("account {account_id} has coupon {coupon} from its next invoice on");
             Ok(())
         }

@@ -74,6 +74,8 @@ pub struct AccountBilling {
     pub credits: Vec<BalanceRow>,
     /// Entitlement overrides, newest first (expired ones too).
     pub overrides: Vec<crate::overrides::Override>,
+    /// The redeemed coupon, if any.
+    pub coupon: Option<db::coupons::Redemption>,
 }
 
 async fn billing(t: &Tollgate, account_id: Uuid, now: DateTime<Utc>) -> Result<AccountBilling, Error> {
@@ -83,6 +85,7 @@ async fn billing(t: &Tollgate, account_id: Uuid, now: DateTime<Utc>) -> Result<A
         usage: usage::snapshot(t, account_id, now).await?,
         credits: db::credits::balances(&t.pool, account_id).await?,
         overrides: db::overrides::all_for_account(&t.pool, account_id).await?,
+        coupon: db::coupons::for_account(&t.pool, account_id).await?,
     })
 }
 

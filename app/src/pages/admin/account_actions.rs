@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::format::date;
 use crate::model::admin::BillingView;
 use crate::model::ChangePreview;
-use crate::server::admin::accounts::{admin_preview_change, AdminCancelSubscription, AdminChangePlan, AdminReactivateSubscription, AdminSetTerms};
+use crate::server::admin::accounts::{admin_preview_change, AdminApplyCoupon, AdminCancelSubscription, AdminChangePlan, AdminReactivateSubscription, AdminRemoveCoupon, AdminSetTerms};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_query_map};
 
@@ -19,18 +19,34 @@ pub struct AccountActions {
     pub cancel: ServerAction<AdminCancelSubscription>,
     pub reactivate: ServerAction<AdminReactivateSubscription>,
     pub terms: ServerAction<AdminSetTerms>,
+    pub apply_coupon: ServerAction<AdminApplyCoupon>,
+    pub remove_coupon: ServerAction<AdminRemoveCoupon>,
 }
 
 impl AccountActions {
     /// Fresh actions.
     pub fn new() -> Self {
-        AccountActions { change: ServerAction::new(), cancel: ServerAction::new(), reactivate: ServerAction::new(), terms: ServerAction::new() }
+        AccountActions {
+            change: ServerAction::new(),
+            cancel: ServerAction::new(),
+            reactivate: ServerAction::new(),
+            terms: ServerAction::new(),
+            apply_coupon: ServerAction::new(),
+            remove_coupon: ServerAction::new(),
+        }
     }
 
     /// The actions' versions (tracked): a page resource keyed on them refetches
     /// after each.
-    pub fn versions(&self) -> [usize; 4] {
-        [self.change.version().get(), self.cancel.version().get(), self.reactivate.version().get(), self.terms.version().get()]
+    pub fn versions(&self) -> [usize; 6] {
+        [
+            self.change.version().get(),
+            self.cancel.version().get(),
+            self.reactivate.version().get(),
+            self.terms.version().get(),
+            self.apply_coupon.version().get(),
+            self.remove_coupon.version().get(),
+        ]
     }
 }
 
@@ -116,6 +132,7 @@ pub fn AccountActionsSection(billing: BillingView, actions: AccountActions) -> i
             {cancel_control(&billing, actions)}
         </section>
         <TermsForm billing=billing.clone() action=actions.terms/>
+        <CouponForm billing=billing.clone() apply=actions.apply_coupon remove=actions.remove_coupon/>
     }
 }
 
@@ -230,6 +247,60 @@ fn TermsForm(billing: BillingView, action: ServerAction<AdminSetTerms>) -> impl 
                 <p class="text-sm text-red-700" role="alert">{move || field_error(error, "external_id").get()}</p>
                 <Submit action=action label="Save terms" busy="Saving…"/>
             </ActionForm>
+        </section>
+    }
+}
+
+/// The account's coupon (remove, confirmed) and applying one with who verified
+/// the account is eligible.
+#[component]
+fn CouponForm(billing: BillingView, apply: ServerAction<AdminApplyCoupon>, remove: ServerAction<AdminRemoveCoupon>) -> impl IntoView {
+    let error = action_error(apply);
+    let account = billing.account_id.to_string();
+    let remove_account = account.clone();
+    let current = match billing.coupon.clone() {
+        None => view! { <p class="mt-2 text-sm text-slate-500" data-testid="no-coupon">"No coupon."</p> }.into_any(),
+        Some(c) => view! {
+            <p class="mt-2 text-sm" data-testid="coupon">{c}</p>
+            <details class="mt-1">
+                <summary class="cursor-pointer text-sm font-medium text-red-700">"Remove coupon…"</summary>
+                <ActionForm action=remove attr:class="mt-2 flex flex-wrap items-center gap-2">
+                    <span class="text-sm text-slate-700">"The next invoices are at full price."</span>
+                    <FormAlert error=action_error(remove)/>
+                    <input type="hidden" name="account_id" value=remove_account/>
+                    <button type="submit" class="rounded-md bg-red-600 px-3 py-1.5 text-sm font-semibold text-white hover:bg-red-500">"Remove the coupon"</button>
+                </ActionForm>
+            </details>
+        }
+        .into_any(),
+    };
+    let form = (!billing.coupon_options.is_empty()).then(|| {
+        let kept = kept_value(error, "coupon", None);
+        view! {
+            <ActionForm action=apply attr:class="mt-3 space-y-2 border-t border-slate-100 pt-3" attr:novalidate=true>
+                <FormAlert error=error/>
+                <input type="hidden" name="account_id" value=account.clone()/>
+                <label for="field-coupon" class="block text-sm text-slate-700">"Coupon"</label>
+                <select id="field-coupon" name="coupon" class=INPUT>
+                    {billing.coupon_options.iter().map(|(code, name)| {
+                        let selected = kept.as_deref() == Some(code.as_str());
+                        view! { <option value=code.clone() selected=selected>{format!("{name} ({code})")}</option> }
+                    }).collect_view()}
+                </select>
+                <p class="text-sm text-red-700" role="alert">{move || field_error(error, "coupon").get()}</p>
+                <label for="field-verified-by" class="block text-sm text-slate-700">"Verified by (who checked the account is eligible, and how)"</label>
+                <input id="field-verified-by" name="verified_by" maxlength="500" required=true
+                    value=kept_value(error, "verified_by", None).unwrap_or_default() class="block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"/>
+                <p class="text-sm text-red-700" role="alert">{move || field_error(error, "verified_by").get()}</p>
+                <Submit action=apply label="Apply coupon" busy="Applying…"/>
+            </ActionForm>
+        }
+    });
+    view! {
+        <section class="rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="coupon-h">
+            <h2 id="coupon-h" class="font-semibold">"Coupon"</h2>
+            {current}
+            {form}
         </section>
     }
 }

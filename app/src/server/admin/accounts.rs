@@ -1,6 +1,6 @@
 //! Account actions of the admin panel (issue 11 §5): change plan with the
-//! customer's proration preview, cancel and reactivate, payment terms and external
-//! id. Each answers a plain form post with a redirect back to the detail page.
+//! customer's proration preview, cancel and reactivate, coupons, payment terms and
+//! external id. Each answers a plain form post with a redirect back to the detail page.
 
 use crate::error::AppError;
 use crate::model::ChangePreview;
@@ -68,6 +68,32 @@ pub async fn admin_set_terms(account_id: String, net_terms_days: String, externa
     let terms = tollgate::terms::Terms::parse(&net_terms_days, &external_id)
         .map_err(|r| AppError::from(FormError::field(r.field, r.message)).with_values(&keep))?;
     tollgate::service::admin::accounts::set_terms(&t, &me.actor(), account_id, &terms).await.map_err(|e| AppError::from(e).with_values(&keep))?;
+    leptos_axum::redirect(&super::actions::page_of_account(&t, account_id).await?);
+    Ok(())
+}
+
+/// Applies catalog coupon `coupon` to the account from its next invoice, with who
+/// verified it is eligible.
+#[server(prefix = "/_fn", endpoint = "admin_apply_coupon")]
+pub async fn admin_apply_coupon(account_id: String, coupon: String, verified_by: String) -> Result<(), AppError> {
+    let me = super::super::ctx::require_super_admin().await?;
+    let t = super::super::ctx::tollgate()?;
+    let account_id = parse_id(&account_id, "account")?;
+    let keep = [("coupon", coupon.as_str()), ("verified_by", verified_by.as_str())];
+    tollgate::service::coupons::apply(&t, &me.actor(), account_id, &coupon, Some(&verified_by), chrono::Utc::now())
+        .await
+        .map_err(|e| AppError::from(e).with_values(&keep))?;
+    leptos_axum::redirect(&super::actions::page_of_account(&t, account_id).await?);
+    Ok(())
+}
+
+/// Removes the account's coupon: its next invoices are at full price.
+#[server(prefix = "/_fn", endpoint = "admin_remove_coupon")]
+pub async fn admin_remove_coupon(account_id: String) -> Result<(), AppError> {
+    let me = super::super::ctx::require_super_admin().await?;
+    let t = super::super::ctx::tollgate()?;
+    let account_id = parse_id(&account_id, "account")?;
+    tollgate::service::coupons::remove(&t, &me.actor(), account_id).await?;
     leptos_axum::redirect(&super::actions::page_of_account(&t, account_id).await?);
     Ok(())
 }

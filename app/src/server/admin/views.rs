@@ -92,6 +92,11 @@ pub fn billing(account_id: Uuid, b: AccountBilling, catalog: Option<&Catalog>) -
             .collect(),
         meter_options: catalog.map(|c| c.meters.iter().map(|m| (m.key.to_string(), m.name.clone())).collect()).unwrap_or_default(),
         feature_options: catalog.map(|c| c.features.iter().map(|f| (f.key.to_string(), f.name.clone())).collect()).unwrap_or_default(),
+        coupon: b.coupon.map(|c| {
+            let name = catalog.and_then(|cat| cat.coupon(&c.coupon_code)).map_or_else(String::new, |k| format!(" ({})", k.name));
+            format!("{}{name}, since {}, applied to {} invoice{}", c.coupon_code, crate::format::date(c.redeemed_at), c.invoices_applied, if c.invoices_applied == 1 { "" } else { "s" })
+        }),
+        coupon_options: catalog.map(|c| c.coupons.iter().map(|k| (k.code.to_string(), k.name.clone())).collect()).unwrap_or_default(),
         net_terms_days: b.account.net_terms_days,
         external_id: b.account.external_id,
         plan_options: catalog
