@@ -735,3 +735,44 @@ mod platform_keys {
         assert_eq!(audited, 2, "created and revoked, by the admin");
     }
 }
+
+/// Plans edited in the panel (issue 11 §3, limits): validated by the loader,
+/// previewed as a diff, published as a new audited catalog version.
+mod plan_edits {
+    use super::*;
+    use tollgate::service::admin::plan_edits::{preview_limit, publish_limit, LimitInput};
+
+    #[sqlx::test(migrations = "./migrations")]
+    async fn limits_are_previewed_published_as_versions_and_refused_when_bad(pool: PgPool) {
+        let t = tollgate(pool).await;
+        let admin = user(&t, "Admin", true).await;
+        let me = Actor::User { id: admin.id, impersonator: None };
+        let ada = user(&t, "Ada", false).await;
+        let input = LimitInput { plan: "starter", meter: "queries", included: "1000", enforcement: "soft", grace_percent: "" };
+
+        forbidden(preview_limit(&t, &Actor::User { id: ada.id, impersonator: None }, &input).await);
+        forbidden(publish_limit(&t, &Actor::User { id: ada.id, impersonator: Some(admin.id) }, &input, 1).await);
+        invalid(preview_limit(&t, &me, &LimitInput { included: "lots", ..input }).await, "included");
+        invalid(preview_limit(&t, &me, &LimitInput { plan: "platinum", ..input }).await, "plan");
+        invalid(preview_limit(&t, &me, &LimitInput { meter: "minutes", ..input }).await, "meter");
+        // The loader's own rules: grace only on hard limits.
+        invalid(preview_limit(&t, &me, &LimitInput { grace_percent: "10", ..input }).await, "included");
+        assert!(matches!(preview_limit(&t, &me, &LimitInput { included: "500", ..input }).await, Err(Error::Conflict(_))), "no change");
+
+        let p = preview_limit(&t, &me, &input).await.unwrap();
+        let base = p.base_version;
+        let version = publish_limit(&t, &me, &input, base).await.unwrap();
+        assert_eq!(version, base + 1);
+        assert_eq!(t.catalog.get().unwrap().plan("starter").unwrap().limit("queries").included, Some(Decimal::from(1000)));
+        // The kept text is the live catalog: it loads to the same plans.
+        let kept = db::catalog::latest_version(&t.pool).await.unwrap().unwrap();
+        let reloaded = tollgate::catalog::file::parse("kept", &kept.text).unwrap();
+        assert_eq!(reloaded.plans, t.catalog.get().unwrap().plans);
+        let audited: String = sqlx::query_scalar("SELECT details->>'note' FROM audit_log WHERE action = 'catalog.plan_edited' AND actor_user_id = $1").bind(admin.id).fetch_one(&t.pool).await.unwrap();
+        assert_eq!(audited, "Starter · Queries: 500 soft → 1000 soft");
+
+        // A preview made before another publication is refused.
+        let stale = publish_limit(&t, &me, &LimitInput { included: "2000", ..input }, base).await;
+        assert!(matches!(stale, Err(Error::Conflict(_))), "{stale:?}");
+    }
+}

@@ -77,6 +77,15 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// The error in sentences, for a page with no field to put a field's error
+    /// under: a form error's field messages when it has no message of its own.
+    pub fn explained(&self) -> String {
+        match self.form() {
+            Some(f) if f.message.is_none() && !f.fields.is_empty() => f.fields.values().cloned().collect::<Vec<_>>().join(" "),
+            _ => self.to_string(),
+        }
+    }
+
     /// The form error inside, if any.
     pub fn form(&self) -> Option<&FormError> {
         match self {

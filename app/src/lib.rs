@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/organizations/:id") view=AdminOrgPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/keys") view=AdminKeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/plans") view=AdminPlansPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/billing/invoices") view=AdminInvoicesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/billing/subscriptions") view=AdminSubscriptionsPage ssr=SsrMode::Async/>
                 </Routes>

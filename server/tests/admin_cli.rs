@@ -53,6 +53,35 @@ async fn the_cli_and_the_demo_seed_create_super_admins(pool_options: PgPoolOptio
     assert!(!billed.is_empty() && billed.iter().all(|p| p == "pro"), "{billed:?}");
 }
 
+/// `tollgate catalog export` writes the live catalog, panel edits included, as
+/// TOML that loads unchanged.
+#[sqlx::test(migrations = "../migrations")]
+async fn catalog_export_writes_what_loads_unchanged(pool_options: PgPoolOptions, db: PgConnectOptions) {
+    let pool = pool_options.connect_with(db.clone()).await.unwrap();
+    let out = tollgate(&db, &["catalog", "export"]);
+    assert!(!out.status.success(), "nothing to export before a load");
+    assert!(tollgate(&db, &["catalog", "load", "catalogs/emtchat.toml"]).status.success());
+    let out = tollgate(&db, &["catalog", "export"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let exported = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(exported, std::fs::read_to_string("../catalogs/emtchat.toml").unwrap(), "the file as loaded");
+
+    // An edit in the panel (through the same service), then export and load again.
+    let t = tollgate::service::Tollgate::new(pool.clone(), tollgate::service::Settings { public_url: "http://t".into(), sales_email: "s@t".into(), cookie_secure: false }).await.unwrap();
+    let admin = tollgate::service::auth::sign_up(&pool, &tollgate::identity::Email::parse("ops@example.com").unwrap(), &tollgate::identity::PersonName::parse("Ops").unwrap(), &tollgate::identity::NewPassword::parse("correct horse battery").unwrap(), true, None).await.unwrap();
+    let actor = tollgate::service::Actor::User { id: admin.user_id, impersonator: None };
+    let input = tollgate::service::admin::plan_edits::LimitInput { plan: "pro", meter: "documents", included: "250", enforcement: "hard", grace_percent: "" };
+    let base = tollgate::service::admin::plan_edits::preview_limit(&t, &actor, &input).await.unwrap().base_version;
+    tollgate::service::admin::plan_edits::publish_limit(&t, &actor, &input, base).await.unwrap();
+    let file = std::env::temp_dir().join(format!("tollgate-export-{}.toml", uuid::Uuid::now_v7().simple()));
+    assert!(tollgate(&db, &["catalog", "export", "--out", file.to_str().unwrap()]).status.success());
+    let text = std::fs::read_to_string(&file).unwrap();
+    let exported = tollgate::catalog::file::parse("export", &text).unwrap();
+    assert_eq!(exported.plans, t.catalog.get().unwrap().plans, "the export is the live catalog");
+    assert!(tollgate(&db, &["catalog", "load", file.to_str().unwrap()]).status.success(), "and loads");
+    let _ = std::fs::remove_file(file);
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn accounts_override_sets_lists_refuses_and_removes(pool_options: PgPoolOptions, db: PgConnectOptions) {
     let pool = pool_options.connect_with(db.clone()).await.unwrap();

@@ -135,6 +135,19 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
             tollgate::service::coupons::apply(&app.tollgate, &Actor::Cli, account, "nonprofit", None, chrono::Utc::now()).await.unwrap();
             vec![("account_id", account.to_string())]
         }
+        "admin_preview_limit" | "admin_publish_limit" => {
+            // A new limit each call, so an allowed publication always changes something.
+            let included = (1000 + Uuid::now_v7().as_u128() % 100_000).to_string();
+            let base = tollgate::db::catalog::latest_version(&app.tollgate.pool).await.unwrap().unwrap().version;
+            vec![
+                ("plan", "starter".into()),
+                ("meter", "queries".into()),
+                ("included", included),
+                ("enforcement", "soft".into()),
+                ("grace_percent", String::new()),
+                ("base_version", base.to_string()),
+            ]
+        }
         "admin_usage" => vec![("plan", "starter".into()), ("state", "ok".into()), ("sort", "name".into()), ("page", "1".into())],
         "admin_subscriptions" => vec![("plan", "starter".into()), ("page", "1".into())],
         "admin_set_override" => vec![
@@ -157,7 +170,7 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
     }
 }
 
-const ADMIN_FNS: [&str; 29] = [
+const ADMIN_FNS: [&str; 32] = [
     "get_admin_overview",
     "admin_users",
     "admin_user",
@@ -187,6 +200,9 @@ const ADMIN_FNS: [&str; 29] = [
     "admin_platform_key_revoke",
     "admin_apply_coupon",
     "admin_remove_coupon",
+    "admin_plans",
+    "admin_preview_limit",
+    "admin_publish_limit",
 ];
 
 /// Only a super admin acting as themself.
@@ -232,6 +248,7 @@ async fn admin_pages_redirect_or_refuse_everyone_but_a_super_admin(pool: PgPool)
         "/admin/billing/subscriptions?plan=starter".to_string(),
         "/admin/usage?plan=starter&sort=name".to_string(),
         "/admin/keys".to_string(),
+        "/admin/plans?plan=starter&meter=queries&included=900".to_string(),
     ];
     let mut failures = Vec::new();
     for role in ROLES {

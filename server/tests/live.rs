@@ -146,3 +146,38 @@ async fn the_admin_stream_is_a_super_admins_and_bounded(pool: PgPool) {
     }
     assert_eq!(reopened, 1, "closed streams free their slots");
 }
+
+/// Seed 001 §1: an admin raises Starter's monthly limit to 1000 on one server
+/// process; `/api/v1/check` on another answers with it within a second, for a
+/// customer already on Starter.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_limit_published_on_one_process_applies_on_another_within_a_second(pool: PgPool) {
+    use tollgate::service::admin::plan_edits::{preview_limit, publish_limit, LimitInput};
+    let first = spawn_app(pool.clone()).await;
+    let second = spawn_on(pool).await;
+    let c = first.customer(Some("starter")).await;
+    let limit_on_second = async || -> Value {
+        let (status, body) = support::answer(second.post("/api/v1/check", &c.key, &serde_json::json!({ "feature": "queries" })).await).await;
+        assert_eq!(status, 200, "{body}");
+        body["limit"].clone()
+    };
+    assert_eq!(limit_on_second().await, "500");
+
+    let email = format!("ops-{}@test.example", Uuid::now_v7().simple());
+    let admin = auth::sign_up(&first.tollgate.pool, &Email::parse(&email).unwrap(), &PersonName::parse("Ops").unwrap(), &NewPassword::parse(PASSWORD).unwrap(), true, None).await.unwrap();
+    let actor = tollgate::service::Actor::User { id: admin.user_id, impersonator: None };
+    let input = LimitInput { plan: "starter", meter: "queries", included: "1000", enforcement: "soft", grace_percent: "" };
+    let preview = preview_limit(&first.tollgate, &actor, &input).await.unwrap();
+    assert_eq!(preview.changes, vec!["Starter · Queries: 500 soft → 1000 soft".to_string()]);
+    assert_eq!(preview.subscribers, 1);
+    tokio::time::sleep(Duration::from_millis(300)).await; // the second process's listener is up
+    let sent = Instant::now();
+    publish_limit(&first.tollgate, &actor, &input, preview.base_version).await.unwrap();
+    loop {
+        if limit_on_second().await == "1000" {
+            break;
+        }
+        assert!(sent.elapsed() < Duration::from_secs(1), "the second process still answers the old limit after {:?}", sent.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

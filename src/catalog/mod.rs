@@ -4,6 +4,8 @@
 //! The catalog is data (PRODUCT.md "Domain"): it is read from a TOML file by
 //! [`file::parse`], stored in PostgreSQL, and never written into Rust code.
 
+#[cfg(feature = "ssr")]
+pub mod edit;
 pub mod file;
 pub mod value;
 

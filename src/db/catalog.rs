@@ -421,3 +421,28 @@ mod tests {
         }
     }
 }
+
+/// Records `text` as the newest catalog version; returns its number.
+pub async fn insert_version(db: impl PgExecutor<'_>, source: &str, text: &str, created_by: Option<uuid::Uuid>, note: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("INSERT INTO catalog_versions (source, text, created_by, note) VALUES ($1, $2, $3, $4) RETURNING version")
+        .bind(source)
+        .bind(text)
+        .bind(created_by)
+        .bind(note)
+        .fetch_one(db)
+        .await
+}
+
+/// The newest catalog version: its number, source and TOML text.
+#[derive(Debug, Clone, FromRow)]
+pub struct Version {
+    pub version: i64,
+    pub source: String,
+    pub text: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The live catalog's version, if any was loaded since versions are kept.
+pub async fn latest_version(db: impl PgExecutor<'_>) -> Result<Option<Version>, sqlx::Error> {
+    sqlx::query_as("SELECT version, source, text, created_at FROM catalog_versions ORDER BY version DESC LIMIT 1").fetch_optional(db).await
+}

@@ -81,6 +81,11 @@ pub async fn live_for_accounts(db: impl PgExecutor<'_>, account_ids: &[Uuid]) ->
     .await
 }
 
+/// How many live subscriptions are on `plan_key`.
+pub async fn live_count_on_plan(db: impl PgExecutor<'_>, plan_key: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM subscriptions WHERE plan_key = $1 AND status <> 'canceled'").bind(plan_key).fetch_one(db).await
+}
+
 /// A live subscription with its account's name and, for a personal account, its
 /// user (the usage board's rows).
 #[derive(Debug, Clone, FromRow)]

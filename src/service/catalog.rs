@@ -59,14 +59,24 @@ pub enum LoadError {
 /// [`LoadError::File`] naming each bad entry, or a database error; in both cases the
 /// database is unchanged.
 pub async fn load(pool: &PgPool, source: &str, text: &str, actor: &Actor) -> Result<Catalog, LoadError> {
+    publish(pool, source, text, actor, "catalog.loaded", "").await.map(|(catalog, _)| catalog)
+}
+
+/// [`load`] with the audit `action` and a `note` kept with the version; returns
+/// the catalog and its version number.
+///
+/// # Errors
+/// As [`load`].
+pub(crate) async fn publish(pool: &PgPool, source: &str, text: &str, actor: &Actor, action: &str, note: &str) -> Result<(Catalog, i64), LoadError> {
     let catalog = file::parse(source, text)?;
     let mut tx = pool.begin().await.map_err(Error::from)?;
     db::catalog::save(&mut tx, &catalog, source).await.map_err(Error::from)?;
+    let version = db::catalog::insert_version(&mut *tx, source, text, actor.user_id(), note).await.map_err(Error::from)?;
     db::audit::record(
         &mut *tx,
         &db::audit::Entry {
             actor,
-            action: "catalog.loaded",
+            action,
             target_kind: "catalog",
             target_id: catalog.name.to_string(),
             account_id: None,
@@ -75,6 +85,8 @@ pub async fn load(pool: &PgPool, source: &str, text: &str, actor: &Actor) -> Res
                 "source": source,
                 "plans": catalog.plans.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(),
                 "meters": catalog.meters.iter().map(|m| m.key.as_str()).collect::<Vec<_>>(),
+                "version": version,
+                "note": note,
             }),
         },
     )
@@ -87,5 +99,5 @@ pub async fn load(pool: &PgPool, source: &str, text: &str, actor: &Actor) -> Res
         .await
         .map_err(Error::from)?;
     tx.commit().await.map_err(Error::from)?;
-    Ok(catalog)
+    Ok((catalog, version))
 }

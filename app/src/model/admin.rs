@@ -280,3 +280,45 @@ pub struct UsageBoardView {
     /// Meters for the meter filter, as `(key, name)`.
     pub meters: Vec<(String, String)>,
 }
+
+/// `/admin/plans`: every plan of the live catalog, and the version it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlansView {
+    pub plans: Vec<PlanView>,
+    /// Usage thresholds in words (`90 %: email, banner`).
+    pub thresholds: Vec<String>,
+    /// The live version: number, where it came from, when (UTC); `None` before
+    /// any version was kept.
+    pub version: Option<(i64, String, DateTime<Utc>)>,
+    /// Meters, as `(key, name)`, for the limit editor.
+    pub meters: Vec<(String, String)>,
+}
+
+/// One plan for display.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanView {
+    pub key: String,
+    pub name: String,
+    pub public: bool,
+    pub self_serve: bool,
+    pub trial_days: u32,
+    /// Prices in words (`$19.00/month`, `$15.00/month per seat`).
+    pub prices: Vec<String>,
+    /// `(meter key, meter name, limit in words)`, every meter.
+    pub limits: Vec<(String, String, String)>,
+    /// `(feature name, value in words)`.
+    pub features: Vec<(String, String)>,
+    /// Live subscriptions on it.
+    pub subscribers: i64,
+}
+
+/// What publishing a limit edit would do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LimitEditPreview {
+    /// The version the edit starts from.
+    pub base_version: i64,
+    /// Each changed limit in words.
+    pub changes: Vec<String>,
+    /// Live subscriptions the new limit reaches at once.
+    pub subscribers: i64,
+}

@@ -15,7 +15,7 @@ pub mod orgs;
 pub mod password;
 pub mod pricing;
 
-pub use admin::{AdminAuditPage, AdminHomePage, AdminKeysPage, AdminUsagePage, AdminInvoicesPage, AdminSubscriptionsPage, AdminOrgPage, AdminOrgsPage, AdminUserPage, AdminUsersPage};
+pub use admin::{AdminAuditPage, AdminHomePage, AdminKeysPage, AdminPlansPage, AdminUsagePage, AdminInvoicesPage, AdminSubscriptionsPage, AdminOrgPage, AdminOrgsPage, AdminUserPage, AdminUsersPage};
 pub use api_keys::ApiKeysPage;
 pub use auth::{LogInPage, SignUpPage};
 pub use billing::BillingPage;

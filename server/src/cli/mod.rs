@@ -124,6 +124,13 @@ enum CatalogCommand {
         #[arg(long)]
         if_empty: bool,
     },
+    /// Write the live catalog (with the admin panel's edits) as TOML that loads
+    /// unchanged, to standard output or --out.
+    Export {
+        /// The file to write; standard output without it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -240,6 +247,20 @@ pub async fn run() -> anyhow::Result<()> {
             let pool = connect(&cfg).await?;
             tollgate::db::migrate(&pool).await.context("migrations failed")?;
             println!("database is up to date");
+            Ok(())
+        }
+        Command::Catalog(CatalogCommand::Export { out }) => {
+            let t = services(&cfg).await?;
+            let Some(version) = tollgate::db::catalog::latest_version(&t.pool).await? else {
+                anyhow::bail!("no catalog version is kept yet: load the catalog file once more (tollgate catalog load FILE)");
+            };
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &version.text).with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!("wrote catalog version {} (from {}) to {}", version.version, version.source, path.display());
+                }
+                None => print!("{}", version.text),
+            }
             Ok(())
         }
         Command::Catalog(CatalogCommand::Load { file, if_empty }) => {

@@ -9,6 +9,7 @@ pub mod billing;
 pub mod impersonation;
 pub mod look_up;
 pub mod overrides;
+pub mod plan_edits;
 pub mod platform_keys;
 pub mod support;
 pub mod usage_board;

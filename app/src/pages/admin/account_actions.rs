@@ -124,7 +124,7 @@ pub fn AccountActionsSection(billing: BillingView, actions: AccountActions) -> i
                             let p = ChangePreview { plan, interval, timing, ..starting() };
                             view! { <Confirm preview=p account=account.clone() action=actions.change back=path.clone()/> }.into_any()
                         }
-                        Some(Err(e)) => view! { <p class="mt-3 rounded-md bg-red-50 p-3 text-sm text-red-800" role="alert" data-testid="preview-error">{e.to_string()}</p> }.into_any(),
+                        Some(Err(e)) => view! { <p class="mt-3 rounded-md bg-red-50 p-3 text-sm text-red-800" role="alert" data-testid="preview-error">{e.explained()}</p> }.into_any(),
                     }
                     })
                 }}

@@ -15,7 +15,7 @@ pub fn AdminNav(
     /// The current section's path.
     current: &'static str,
 ) -> impl IntoView {
-    let items = [("/admin", "Overview"), ("/admin/usage", "Usage"), ("/admin/users", "Users"), ("/admin/organizations", "Organizations"), ("/admin/billing/subscriptions", "Subscriptions"), ("/admin/billing/invoices", "Invoices"), ("/admin/keys", "Platform keys"), ("/admin/audit", "Audit log")];
+    let items = [("/admin", "Overview"), ("/admin/usage", "Usage"), ("/admin/plans", "Plans"), ("/admin/users", "Users"), ("/admin/organizations", "Organizations"), ("/admin/billing/subscriptions", "Subscriptions"), ("/admin/billing/invoices", "Invoices"), ("/admin/keys", "Platform keys"), ("/admin/audit", "Audit log")];
     view! {
         <nav class="mb-6 flex flex-wrap gap-2 border-b border-slate-200 pb-3 text-sm" aria-label="Admin">
             <span class="mr-2 rounded bg-slate-900 px-2 py-1 text-xs font-semibold uppercase tracking-wide text-white">"Super admin"</span>

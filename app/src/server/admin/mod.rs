@@ -8,6 +8,7 @@ pub mod actions;
 #[cfg(feature = "ssr")]
 pub mod charts;
 pub mod impersonation;
+pub mod plans;
 pub mod platform_keys;
 pub mod usage;
 #[cfg(feature = "ssr")]
