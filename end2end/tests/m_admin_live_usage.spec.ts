@@ -15,6 +15,8 @@ test('an admin watches a customer’s meter move live on /admin/usage and on the
   await page.goto('/admin/usage?plan=starter&meter=queries&state=warning');
   await hydrated(page);
   await expect(page.getByTestId('live-status')).toHaveAttribute('data-live', 'true');
+  // The stream's first message (the board as it is) has arrived.
+  await expect(page.getByTestId('live-status')).toHaveAttribute('data-version', /^\d+$/);
   await page.evaluate(() => ((window as any).__not_reloaded = true));
   const account = await page.locator('tr[data-meter="queries"][data-usage="460"]').first().getAttribute('data-account');
   expect(account).toBeTruthy();

@@ -422,6 +422,13 @@ mod tests {
     }
 }
 
+/// Makes concurrent publishers of catalog versions take turns until the
+/// transaction ends (readers are not blocked).
+pub async fn lock_versions(db: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("LOCK TABLE catalog_versions IN SHARE ROW EXCLUSIVE MODE").execute(db).await?;
+    Ok(())
+}
+
 /// Records `text` as the newest catalog version; returns its number.
 pub async fn insert_version(db: impl PgExecutor<'_>, source: &str, text: &str, created_by: Option<uuid::Uuid>, note: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("INSERT INTO catalog_versions (source, text, created_by, note) VALUES ($1, $2, $3, $4) RETURNING version")

@@ -59,17 +59,26 @@ pub enum LoadError {
 /// [`LoadError::File`] naming each bad entry, or a database error; in both cases the
 /// database is unchanged.
 pub async fn load(pool: &PgPool, source: &str, text: &str, actor: &Actor) -> Result<Catalog, LoadError> {
-    publish(pool, source, text, actor, "catalog.loaded", "").await.map(|(catalog, _)| catalog)
+    publish(pool, source, text, actor, "catalog.loaded", "", None).await.map(|(catalog, _)| catalog)
 }
 
 /// [`load`] with the audit `action` and a `note` kept with the version; returns
-/// the catalog and its version number.
+/// the catalog and its version number. With `base`, publishing is refused unless
+/// `base` is still the newest version (checked under a lock, so two publishers
+/// cannot both pass).
 ///
 /// # Errors
-/// As [`load`].
-pub(crate) async fn publish(pool: &PgPool, source: &str, text: &str, actor: &Actor, action: &str, note: &str) -> Result<(Catalog, i64), LoadError> {
+/// As [`load`]; [`Error::Conflict`] when `base` is no longer the newest version.
+pub(crate) async fn publish(pool: &PgPool, source: &str, text: &str, actor: &Actor, action: &str, note: &str, base: Option<i64>) -> Result<(Catalog, i64), LoadError> {
     let catalog = file::parse(source, text)?;
     let mut tx = pool.begin().await.map_err(Error::from)?;
+    db::catalog::lock_versions(&mut tx).await.map_err(Error::from)?;
+    if let Some(base) = base {
+        let newest = db::catalog::latest_version(&mut *tx).await.map_err(Error::from)?.map(|v| v.version);
+        if newest != Some(base) {
+            return Err(Error::Conflict("The catalog changed since the preview; preview the edit again.".into()).into());
+        }
+    }
     db::catalog::save(&mut tx, &catalog, source).await.map_err(Error::from)?;
     let version = db::catalog::insert_version(&mut *tx, source, text, actor.user_id(), note).await.map_err(Error::from)?;
     db::audit::record(

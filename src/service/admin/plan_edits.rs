@@ -77,11 +77,8 @@ pub async fn preview_limit(t: &Tollgate, actor: &Actor, input: &LimitInput<'_>) 
 /// after `base_version` (preview again).
 pub async fn publish_limit(t: &Tollgate, actor: &Actor, input: &LimitInput<'_>, base_version: i64) -> Result<i64, Error> {
     let p = preview_limit(t, actor, input).await?;
-    if p.base_version != base_version {
-        return Err(Error::Conflict("The catalog changed since the preview; preview the edit again.".into()));
-    }
     let note = p.changes.join("; ");
-    let (_, version) = publish(&t.pool, &p.source, &p.text, actor, "catalog.plan_edited", &note).await.map_err(|e| match e {
+    let (_, version) = publish(&t.pool, &p.source, &p.text, actor, "catalog.plan_edited", &note, Some(base_version)).await.map_err(|e| match e {
         LoadError::File(f) => Error::invalid("included", f.to_string()),
         LoadError::Service(e) => e,
     })?;

@@ -73,11 +73,22 @@ fn Board(usage: UsageBoardView, params: Vec<(&'static str, String)>, selected: [
     let lines = RwSignal::new(usage.list.rows);
     let summary = RwSignal::new(usage.summary);
     let connected = RwSignal::new(false);
+    // The board version of the last message received (none before the first).
+    let version = RwSignal::new(None::<u64>);
     #[cfg(feature = "hydrate")]
     {
         let ids: Vec<String> = lines.get_untracked().iter().map(|l| l.account_id.to_string()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         let url = format!("/admin/live/usage?accounts={}", ids.join(","));
-        Effect::new(move |_| crate::live::connect(&url, move |u: BoardUpdate| apply(lines, summary, u), connected));
+        Effect::new(move |_| {
+            crate::live::connect(
+                &url,
+                move |u: BoardUpdate| {
+                    version.set(Some(u.version));
+                    apply(lines, summary, u)
+                },
+                connected,
+            )
+        });
     }
     let [plan, meter, state, sort] = selected;
     let meter_names = usage.meters.clone();
@@ -85,7 +96,7 @@ fn Board(usage: UsageBoardView, params: Vec<(&'static str, String)>, selected: [
         <AdminNav current="/admin/usage"/>
         <div class="flex flex-wrap items-center justify-between gap-2">
             <h1 class="text-2xl font-bold">"Usage across customers"</h1>
-            <span class="text-xs text-slate-500" data-testid="live-status" data-live=move || connected.get().to_string()>
+            <span class="text-xs text-slate-500" data-testid="live-status" data-live=move || connected.get().to_string() data-version=move || version.get().map(|v| v.to_string())>
                 {move || if connected.get() { "● Live" } else { "Current as of page load" }}
             </span>
         </div>
