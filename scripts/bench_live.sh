@@ -15,6 +15,10 @@
 #
 # Tunables (environment):
 #   EVENTS=40  PAUSE=250ms
+#   ACCOUNTS=3000      other subscribed accounts on the board (inserted with SQL:
+#                      Starter or Pro, this month's queries between 0 and 599)
+#   TABS=7             other admin streams open meanwhile (one admin holds 8 at most)
+#   PAGE_LOADS=10      loads of /admin/usage to time
 #   TG_PROFILE=debug   (release: a release build, as scripts/bench.sh uses)
 #   PORT=3300          A on PORT, B on PORT+1
 #   SKIP_BUILD=1       reuse the existing builds
@@ -25,6 +29,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/app.sh"
 
 EVENTS=${EVENTS:-40}
+ACCOUNTS=${ACCOUNTS:-3000}
+TABS=${TABS:-7}
+PAGE_LOADS=${PAGE_LOADS:-10}
 PAUSE=${PAUSE:-250ms}
 PORT=${PORT:-3300}
 SKIP_BUILD=${SKIP_BUILD:-0}
@@ -78,17 +85,32 @@ admin_password="bench-admin-$RANDOM$RANDOM"
 key=$(cd "$TG_ROOT" && DATABASE_URL=$url RUST_LOG=warn "$bin" keys create --account customer@bench.invalid --name "bench live" 2>>"$out/setup.log")
 account=$(psql "$url" -XAtqc "select a.id from accounts a join users u on u.id = a.personal_user_id where u.email = 'customer@bench.invalid'")
 
+# The crowd: ACCOUNTS subscribed accounts with this month's usage, inserted directly
+# (users that cannot log in: their password hash verifies nothing).
+psql "$url" -XqAt -v ON_ERROR_STOP=1 -v n="$ACCOUNTS" >/dev/null 2>>"$out/setup.log" <<'SQL' || tg_die "could not seed the accounts; see $out/setup.log"
+CREATE TEMP TABLE crowd AS SELECT g, gen_random_uuid() AS u, gen_random_uuid() AS a FROM generate_series(1, :n) g;
+INSERT INTO users (id, email, name, password_hash) SELECT u, 'crowd-' || g || '@bench.invalid', 'Crowd ' || g, '$argon2id$not-a-hash' FROM crowd;
+INSERT INTO accounts (id, kind, name, personal_user_id) SELECT a, 'personal', 'Crowd ' || g, u FROM crowd;
+INSERT INTO memberships (account_id, user_id, role) SELECT a, u, 'owner' FROM crowd;
+INSERT INTO subscriptions (id, account_id, plan_key, interval, status, provider, cycle_anchor)
+    SELECT gen_random_uuid(), a, CASE WHEN g % 3 = 0 THEN 'pro' ELSE 'starter' END, 'month', 'active', 'manual', date_trunc('month', now()) FROM crowd;
+INSERT INTO usage_totals (account_id, meter, period_start, period_end, value, last_occurred_at)
+    SELECT a, 'queries', date_trunc('month', now()), date_trunc('month', now()) + interval '1 month', (g * 37) % 600, now() FROM crowd;
+SQL
+
 for i in 0 1; do
     port=$((PORT + i))
-    (cd "$TG_ROOT" && DATABASE_URL=$url TOLLGATE_LISTEN=127.0.0.1:$port RUST_LOG=warn "$bin" serve >"$out/server-$i.log" 2>&1) &
+    # exec: the recorded pid is the server's own, so the clean-up stops it.
+    (cd "$TG_ROOT" && DATABASE_URL=$url TOLLGATE_LISTEN=127.0.0.1:$port RUST_LOG=warn exec "$bin" serve >"$out/server-$i.log" 2>&1) &
     pids+=($!)
 done
 tg_wait_ready "http://127.0.0.1:$PORT"
 tg_wait_ready "http://127.0.0.1:$((PORT + 1))"
 sleep 1 # both listeners up
 
-tg_log "measuring $EVENTS events ($TG_PROFILE build), results in $out"
+tg_log "measuring $EVENTS events with $ACCOUNTS other accounts and $TABS other admin streams ($TG_PROFILE build), results in $out"
 LOADGEN_KEY=$key LOADGEN_ADMIN_PASSWORD=$admin_password "$loadgen" live \
     --url "http://127.0.0.1:$PORT" --events-url "http://127.0.0.1:$((PORT + 1))" \
     --account "$account" --admin-email ops@bench.invalid --events "$EVENTS" --pause "$PAUSE" \
+    --tabs "$TABS" --page-loads "$PAGE_LOADS" \
     >"$out/result.json" 2> >(tee "$out/summary.txt" >&2)

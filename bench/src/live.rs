@@ -31,6 +31,10 @@ pub struct Options {
     pub pause: Duration,
     /// Meter the events count on.
     pub meter: String,
+    /// More admin streams held open (other tabs), watching a page of accounts.
+    pub tabs: usize,
+    /// Loads of `/admin/usage` to time (server-rendered, from the board).
+    pub page_loads: usize,
 }
 
 /// Latencies in ms.
@@ -42,6 +46,11 @@ pub struct Report {
     pub min_ms: f64,
     pub max_ms: f64,
     pub samples_ms: Vec<f64>,
+    /// Other admin streams open while measuring.
+    pub tabs: usize,
+    /// `/admin/usage` load time, ms: p50 and max (`None` when not measured).
+    pub page_p50_ms: Option<f64>,
+    pub page_max_ms: Option<f64>,
 }
 
 /// Logs in through the form and returns the session cookie (from the redirect
@@ -104,6 +113,7 @@ fn percentile(xs: &[f64], q: f64) -> f64 {
 /// Log-in or stream refused, an event refused, or an update not arriving within 5 s.
 pub async fn run(client: &reqwest::Client, o: &Options) -> anyhow::Result<Report> {
     let cookie = log_in(o).await?;
+    let cookie = cookie.as_str();
     let stream = reqwest::Client::builder().build()?; // no overall timeout: the stream stays open
     let res = stream.get(format!("{}/admin/live/usage?accounts={}", o.url, o.account)).header("cookie", cookie).send().await?;
     if !res.status().is_success() {
@@ -111,6 +121,30 @@ pub async fn run(client: &reqwest::Client, o: &Options) -> anyhow::Result<Report
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
     let reader = tokio::spawn(read_stream(res, o.account.clone(), o.meter.clone(), tx));
+    // The other tabs: each reads (and drops) everything its stream sends.
+    let mut tabs = Vec::with_capacity(o.tabs);
+    for _ in 0..o.tabs {
+        let res = stream.get(format!("{}/admin/live/usage?accounts={}", o.url, o.account)).header("cookie", cookie).send().await?;
+        if !res.status().is_success() {
+            bail!("an extra admin stream answered HTTP {}", res.status());
+        }
+        tabs.push(tokio::spawn(async move {
+            let mut res = res;
+            while let Ok(Some(_)) = res.chunk().await {}
+        }));
+    }
+    let mut page_ms = Vec::with_capacity(o.page_loads);
+    for _ in 0..o.page_loads {
+        let started = Instant::now();
+        let page = client.get(format!("{}/admin/usage", o.url)).header("cookie", cookie).send().await?;
+        let status = page.status();
+        let _ = page.bytes().await?;
+        if !status.is_success() {
+            bail!("/admin/usage answered HTTP {status}");
+        }
+        page_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    page_ms.sort_by(f64::total_cmp);
     let mut seen = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.context("no first message")?.context("the stream ended")?.1;
     let auth = bearer(&o.key)?;
     let run_id = uuid::Uuid::new_v4().simple().to_string();
@@ -134,6 +168,7 @@ pub async fn run(client: &reqwest::Client, o: &Options) -> anyhow::Result<Report
         samples.push(arrived.duration_since(sent).as_secs_f64() * 1000.0);
     }
     reader.abort();
+    tabs.iter().for_each(tokio::task::JoinHandle::abort);
     let mut sorted = samples.clone();
     sorted.sort_by(f64::total_cmp);
     Ok(Report {
@@ -143,6 +178,9 @@ pub async fn run(client: &reqwest::Client, o: &Options) -> anyhow::Result<Report
         min_ms: sorted[0],
         max_ms: sorted[sorted.len() - 1],
         samples_ms: samples,
+        tabs: o.tabs,
+        page_p50_ms: (!page_ms.is_empty()).then(|| percentile(&page_ms, 0.5)),
+        page_max_ms: page_ms.last().copied(),
     })
 }
 

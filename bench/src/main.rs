@@ -140,6 +140,12 @@ struct LiveArgs {
     /// Meter the events count on.
     #[arg(long, default_value = "queries")]
     meter: String,
+    /// Other admin streams held open meanwhile (tabs; at most 7 more for one admin).
+    #[arg(long, default_value_t = 0)]
+    tabs: usize,
+    /// Loads of /admin/usage to time.
+    #[arg(long, default_value_t = 10)]
+    page_loads: usize,
 }
 
 /// Prints a run's JSON line (stdout) and human line (stderr).
@@ -187,12 +193,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 events: a.events,
                 pause: a.pause,
                 meter: a.meter,
+                tabs: a.tabs,
+                page_loads: a.page_loads,
             };
             let r = live::run(&http::client(Duration::from_secs(10))?, &opts).await?;
             println!("{}", serde_json::to_string(&r)?);
             eprintln!(
-                "live admin board: {} events, event → admin meter p50 {:.1} ms, p95 {:.1} ms (min {:.1}, max {:.1})",
-                r.events, r.p50_ms, r.p95_ms, r.min_ms, r.max_ms
+                "live admin board: {} events with {} other admin streams open, event → admin meter p50 {:.1} ms, p95 {:.1} ms (min {:.1}, max {:.1}); /admin/usage page p50 {} ms, max {} ms",
+                r.events,
+                r.tabs,
+                r.p50_ms,
+                r.p95_ms,
+                r.min_ms,
+                r.max_ms,
+                r.page_p50_ms.map_or("-".into(), |v| format!("{v:.1}")),
+                r.page_max_ms.map_or("-".into(), |v| format!("{v:.1}"))
             );
         }
         Command::Summary { file } => {
