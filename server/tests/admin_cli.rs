@@ -66,6 +66,16 @@ async fn catalog_export_writes_what_loads_unchanged(pool_options: PgPoolOptions,
     let exported = String::from_utf8(out.stdout).unwrap();
     assert_eq!(exported, std::fs::read_to_string("../catalogs/emtchat.toml").unwrap(), "the file as loaded");
 
+    // A database loaded before versions were kept: `load --if-empty` keeps the file
+    // as the first version only when it is exactly the live catalog.
+    sqlx::query("DELETE FROM catalog_versions").execute(&pool).await.unwrap();
+    let out = tollgate(&db, &["catalog", "load", "--if-empty", "catalogs/exprsn.toml"]);
+    assert!(out.status.success() && !String::from_utf8_lossy(&out.stdout).contains("kept"), "another catalog is not adopted");
+    assert!(!tollgate(&db, &["catalog", "export"]).status.success());
+    let out = tollgate(&db, &["catalog", "load", "--if-empty", "catalogs/emtchat.toml"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("kept catalogs/emtchat.toml as its first version"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(String::from_utf8(tollgate(&db, &["catalog", "export"]).stdout).unwrap(), exported);
+
     // An edit in the panel (through the same service), then export and load again.
     let t = tollgate::service::Tollgate::new(pool.clone(), tollgate::service::Settings { public_url: "http://t".into(), sales_email: "s@t".into(), cookie_secure: false }).await.unwrap();
     let admin = tollgate::service::auth::sign_up(&pool, &tollgate::identity::Email::parse("ops@example.com").unwrap(), &tollgate::identity::PersonName::parse("Ops").unwrap(), &tollgate::identity::NewPassword::parse("correct horse battery").unwrap(), true, None).await.unwrap();

@@ -62,6 +62,25 @@ pub async fn load(pool: &PgPool, source: &str, text: &str, actor: &Actor) -> Res
     publish(pool, source, text, actor, "catalog.loaded", "", None).await.map(|(catalog, _)| catalog)
 }
 
+/// Keeps `text` (from `source`) as the live catalog's version when none is kept yet
+/// (a database loaded before versions were kept) and it parses to exactly the live
+/// catalog, so the admin panel can edit it. Returns whether it was kept.
+///
+/// # Errors
+/// [`LoadError::File`] for a bad file; database errors.
+pub async fn adopt_as_version(pool: &PgPool, source: &str, text: &str) -> Result<bool, LoadError> {
+    let parsed = file::parse(source, text)?;
+    let mut conn = pool.acquire().await.map_err(Error::from)?;
+    if db::catalog::latest_version(&mut *conn).await.map_err(Error::from)?.is_some() {
+        return Ok(false);
+    }
+    if db::catalog::load(&mut conn).await.map_err(Error::from)?.as_ref() != Some(&parsed) {
+        return Ok(false);
+    }
+    db::catalog::insert_version(&mut *conn, source, text, None, "the loaded file, kept as the first version").await.map_err(Error::from)?;
+    Ok(true)
+}
+
 /// [`load`] with the audit `action` and a `note` kept with the version; returns
 /// the catalog and its version number. With `base`, publishing is refused unless
 /// `base` is still the newest version (checked under a lock, so two publishers

@@ -265,11 +265,14 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Catalog(CatalogCommand::Load { file, if_empty }) => {
             let t = services(&cfg).await?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
             if let (true, Ok(active)) = (if_empty, t.catalog.get()) {
                 println!("catalog {} is already loaded; left as it is", active.name);
+                if catalog::adopt_as_version(&t.pool, &file.display().to_string(), &text).await? {
+                    println!("kept {} as its first version (the admin panel can edit it now)", file.display());
+                }
                 return Ok(());
             }
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let loaded = catalog::load(&t.pool, &file.display().to_string(), &text, &Actor::Cli).await?;
             println!(
                 "loaded catalog {} ({}): {} plans, {} meters, {} features",
