@@ -274,7 +274,8 @@ fn CouponForm(billing: BillingView, apply: ServerAction<AdminApplyCoupon>, remov
         }
         .into_any(),
     };
-    let form = (!billing.coupon_options.is_empty()).then(|| {
+    let no_coupons = billing.coupon_options.is_empty();
+    let form = (!no_coupons).then(|| {
         let kept = kept_value(error, "coupon", None);
         view! {
             <ActionForm action=apply attr:class="mt-3 space-y-2 border-t border-slate-100 pt-3" attr:novalidate=true>
@@ -296,11 +297,15 @@ fn CouponForm(billing: BillingView, apply: ServerAction<AdminApplyCoupon>, remov
             </ActionForm>
         }
     });
+    let none_in_catalog = no_coupons.then(|| view! {
+        <p class="mt-2 text-xs text-slate-500">"The catalog has no coupons to apply; add one to the catalog file (`[coupons.…]`)."</p>
+    });
     view! {
         <section class="rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="coupon-h">
             <h2 id="coupon-h" class="font-semibold">"Coupon"</h2>
             {current}
             {form}
+            {none_in_catalog}
         </section>
     }
 }

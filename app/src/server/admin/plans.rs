@@ -44,7 +44,7 @@ pub async fn admin_plans() -> Result<PlansView, AppError> {
     }
     Ok(PlansView {
         plans,
-        thresholds: catalog.thresholds.iter().map(|th| format!("{} %: {}", th.percent.normalize(), th.actions.iter().map(|a| format!("{a:?}").to_lowercase()).collect::<Vec<_>>().join(", "))).collect(),
+        thresholds: catalog.thresholds.iter().map(|th| format!("{} %: {}", th.percent.normalize(), th.actions.iter().map(|a| serde_json::to_value(a).ok().and_then(|v| v.as_str().map(|s| s.replace('_', " "))).unwrap_or_default()).collect::<Vec<_>>().join(", "))).collect(),
         version: version.map(|v| (v.version, v.source, v.created_at)),
         meters: catalog.meters.iter().map(|m| (m.key.to_string(), m.name.clone())).collect(),
     })
