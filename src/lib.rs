@@ -25,6 +25,7 @@ pub mod period;
 pub mod proration;
 pub mod quantity;
 pub mod rating;
+pub mod refusal;
 pub mod stripe_catalog;
 pub mod subscription;
 pub mod terms;

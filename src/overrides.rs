@@ -153,15 +153,56 @@ pub fn expiry_after(last_day: chrono::NaiveDate) -> Option<DateTime<Utc>> {
     Some(last_day.succ_opt()?.and_hms_opt(0, 0, 0)?.and_utc())
 }
 
-/// Why an override was refused: the field and a sentence for the person typing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub field: &'static str,
-    pub message: String,
+pub use crate::refusal::Refusal;
+use crate::refusal::refuse;
+
+/// Reads a typed included quantity: empty is `None` (not given), `unlimited` is
+/// `Some(None)`, else a decimal ≥ 0.
+///
+/// # Errors
+/// A [`Refusal`] of `included`.
+pub fn parse_included(s: &str) -> Result<Option<Option<Decimal>>, Refusal> {
+    match s.trim() {
+        "" => Ok(None),
+        s if s.eq_ignore_ascii_case("unlimited") => Ok(Some(None)),
+        s => {
+            let q: Decimal = s.parse().map_err(|_| refuse("included", "Enter a quantity (like 1000) or `unlimited`."))?;
+            if q.is_sign_negative() {
+                return Err(refuse("included", "The included quantity cannot be negative."));
+            }
+            Ok(Some(Some(q)))
+        }
+    }
 }
 
-fn refuse(field: &'static str, message: impl Into<String>) -> Refusal {
-    Refusal { field, message: message.into() }
+/// Reads a typed enforcement: empty is `None`, else `soft` or `hard`.
+///
+/// # Errors
+/// A [`Refusal`] of `enforcement`.
+pub fn parse_enforcement(s: &str) -> Result<Option<Enforcement>, Refusal> {
+    match s.trim() {
+        "" => Ok(None),
+        "soft" => Ok(Some(Enforcement::Soft)),
+        "hard" => Ok(Some(Enforcement::Hard)),
+        _ => Err(refuse("enforcement", "Choose soft or hard.")),
+    }
+}
+
+/// Reads a typed grace: empty is `None`, else a percentage from 0 to 1000.
+///
+/// # Errors
+/// A [`Refusal`] of `grace_percent`.
+pub fn parse_grace(s: &str) -> Result<Option<Decimal>, Refusal> {
+    match s.trim() {
+        "" => Ok(None),
+        s => {
+            let g: Decimal = s.parse().map_err(|_| refuse("grace_percent", "Enter a percentage from 0 to 1000."))?;
+            if g.is_sign_negative() || g > Decimal::from(1000) {
+                return Err(refuse("grace_percent", "Enter a percentage from 0 to 1000."));
+            }
+            Ok(Some(g))
+        }
+    }
 }
 
 /// Parses an override of `catalog`'s meter or feature, refusing unknown keys,
@@ -175,33 +216,9 @@ pub fn parse(catalog: &crate::catalog::Catalog, input: &Input<'_>) -> Result<Tar
     match input.kind.trim() {
         "limit" => {
             let meter = catalog.meter(key).ok_or_else(|| refuse("key", format!("There is no meter `{key}`.")))?;
-            let included = match input.included.trim() {
-                "" => None,
-                s if s.eq_ignore_ascii_case("unlimited") => Some(None),
-                s => {
-                    let q: Decimal = s.parse().map_err(|_| refuse("included", "Enter a quantity (like 1000) or `unlimited`."))?;
-                    if q.is_sign_negative() {
-                        return Err(refuse("included", "The included quantity cannot be negative."));
-                    }
-                    Some(Some(q))
-                }
-            };
-            let enforcement = match input.enforcement.trim() {
-                "" => None,
-                "soft" => Some(Enforcement::Soft),
-                "hard" => Some(Enforcement::Hard),
-                _ => return Err(refuse("enforcement", "Choose soft or hard.")),
-            };
-            let grace_percent = match input.grace_percent.trim() {
-                "" => None,
-                s => {
-                    let g: Decimal = s.parse().map_err(|_| refuse("grace_percent", "Enter a percentage from 0 to 1000."))?;
-                    if g.is_sign_negative() || g > Decimal::from(1000) {
-                        return Err(refuse("grace_percent", "Enter a percentage from 0 to 1000."));
-                    }
-                    Some(g)
-                }
-            };
+            let included = parse_included(input.included)?;
+            let enforcement = parse_enforcement(input.enforcement)?;
+            let grace_percent = parse_grace(input.grace_percent)?;
             let value = LimitOverride { included, enforcement, grace_percent };
             if value.is_empty() {
                 return Err(refuse("included", "Set the included quantity, the enforcement or the grace."));

@@ -4,6 +4,9 @@
 /// Days a manual invoice is due after it is issued: 0 (due on receipt) to 120,
 /// as the `accounts.net_terms_days` CHECK allows.
 pub const MAX_NET_TERMS_DAYS: i32 = 120;
+pub use crate::refusal::Refusal;
+use crate::refusal::refuse;
+
 /// The longest `external_id` (`accounts.external_id` CHECK).
 pub const MAX_EXTERNAL_ID: usize = 255;
 
@@ -17,13 +20,6 @@ pub struct Terms {
     pub external_id: Option<String>,
 }
 
-/// Why terms were refused: the field and a message for a person.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub field: &'static str,
-    pub message: String,
-}
-
 impl Terms {
     /// Reads the form's values: whole days 0–120; an external id of 1–255
     /// printable characters without spaces at either end (empty clears it).
@@ -31,17 +27,18 @@ impl Terms {
     /// # Errors
     /// A [`Refusal`] naming `net_terms_days` or `external_id`.
     pub fn parse(net_terms_days: &str, external_id: &str) -> Result<Terms, Refusal> {
-        let days = net_terms_days.trim().parse::<i32>().ok().filter(|d| (0..=MAX_NET_TERMS_DAYS).contains(d)).ok_or_else(|| Refusal {
-            field: "net_terms_days",
-            message: format!("Enter whole days from 0 (due on receipt) to {MAX_NET_TERMS_DAYS}."),
-        })?;
+        let days = net_terms_days
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|d| (0..=MAX_NET_TERMS_DAYS).contains(d))
+            .ok_or_else(|| refuse("net_terms_days", format!("Enter whole days from 0 (due on receipt) to {MAX_NET_TERMS_DAYS}.")))?;
         let id = external_id.trim();
-        let refuse = |message: String| Refusal { field: "external_id", message };
         if id.chars().count() > MAX_EXTERNAL_ID {
-            return Err(refuse(format!("Use at most {MAX_EXTERNAL_ID} characters.")));
+            return Err(refuse("external_id", format!("Use at most {MAX_EXTERNAL_ID} characters.")));
         }
         if id.chars().any(char::is_control) {
-            return Err(refuse("Control characters (such as line breaks) are not allowed.".into()));
+            return Err(refuse("external_id", "Control characters (such as line breaks) are not allowed."));
         }
         Ok(Terms { net_terms_days: days, external_id: (!id.is_empty()).then(|| id.to_string()) })
     }

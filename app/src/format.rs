@@ -47,6 +47,15 @@ pub fn percent(p: Option<Decimal>) -> String {
     p.map_or_else(|| "—".to_string(), |p| format!("{:.1}\u{a0}%", p))
 }
 
+/// A feature's value for display: `true`, `25`, `openai`, or `unlimited`.
+pub fn feature_value(v: &tollgate::catalog::value::FeatureValue) -> String {
+    match v.to_json() {
+        serde_json::Value::Null => "unlimited".to_string(),
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
 /// The plural of a catalog unit for display: `query` → `queries`, `call` →
 /// `calls`, abbreviations such as `GB` unchanged; one stays singular.
 pub fn unit(unit: &str, amount: Decimal) -> String {

@@ -84,3 +84,12 @@ export async function logIn(page: Page, email: string, next: string): Promise<vo
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page).toHaveURL(new RegExp(`${next}$`));
 }
+
+/** From the admin's user search, opens the admin page of the user `email` and waits for hydration. */
+export async function openAdminUser(page: Page, email: string): Promise<void> {
+  await page.getByLabel('E-mail or name').fill(email);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.locator(`tr[data-email="${email}"]`).getByRole('link').first().click();
+  await expect(page).toHaveURL(/\/admin\/users\/[0-9a-f-]{36}$/);
+  await hydrated(page);
+}

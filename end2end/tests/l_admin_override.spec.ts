@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { createSuperAdmin, hydrated, logIn, signUp, uniqueEmail } from './helpers';
+import { createSuperAdmin, hydrated, logIn, openAdminUser, signUp, uniqueEmail } from './helpers';
 
 test('an admin raises a customer limit with an override: the customer’s meter follows live, and removing it restores the plan', async ({ page, browser }) => {
   // The customer on Starter (500 queries a month), watching their dashboard.
@@ -15,11 +15,7 @@ test('an admin raises a customer limit with an override: the customer’s meter 
   const adminEmail = uniqueEmail('dealmaker');
   createSuperAdmin(adminEmail);
   await logIn(page, adminEmail, '/admin/users');
-  await page.getByLabel('E-mail or name').fill(customerEmail);
-  await page.getByRole('button', { name: 'Search' }).click();
-  await page.locator(`tr[data-email="${customerEmail}"]`).getByRole('link').first().click();
-  await expect(page).toHaveURL(/\/admin\/users\/[0-9a-f-]{36}$/);
-  await hydrated(page);
+  await openAdminUser(page, customerEmail);
   await expect(page.getByTestId('no-overrides')).toBeVisible();
 
   // A bad value is refused with the reason, and nothing is set.

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { SECOND_URL, createSuperAdmin, hydrated, logIn, signUp, uniqueEmail } from './helpers';
+import { SECOND_URL, createSuperAdmin, hydrated, logIn, openAdminUser, signUp, uniqueEmail } from './helpers';
 
 test('an admin moves a customer to another plan after the preview, cancels and reactivates it, and sets payment terms', async ({ page, browser }) => {
   const customerEmail = uniqueEmail('moved');
@@ -9,11 +9,7 @@ test('an admin moves a customer to another plan after the preview, cancels and r
   const adminEmail = uniqueEmail('mover');
   createSuperAdmin(adminEmail);
   await logIn(page, adminEmail, '/admin/users');
-  await page.getByLabel('E-mail or name').fill(customerEmail);
-  await page.getByRole('button', { name: 'Search' }).click();
-  await page.locator(`tr[data-email="${customerEmail}"]`).getByRole('link').first().click();
-  await expect(page).toHaveURL(/\/admin\/users\/[0-9a-f-]{36}$/);
-  await hydrated(page);
+  await openAdminUser(page, customerEmail);
   const subscription = page.getByTestId('subscription');
   await expect(subscription).toHaveAttribute('data-plan', 'starter');
 

@@ -3,45 +3,27 @@
 //! result goes through the same loader as a catalog file ([`super::file::parse`]),
 //! so a panel edit can never make a catalog the loader would refuse.
 
-use super::value::parse_limit_number;
 use super::Catalog;
+use crate::overrides::{parse_enforcement, parse_grace, parse_included};
+use crate::refusal::{refuse, Refusal};
 use crate::limits::{Enforcement, Limit};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 use toml_edit::{value, DocumentMut, InlineTable, Item, Table, Value};
 
-/// Why an edit was refused: the form field and a message for a person.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    pub field: &'static str,
-    pub message: String,
-}
 
-fn refuse(field: &'static str, message: impl Into<String>) -> Refusal {
-    Refusal { field, message: message.into() }
-}
-
-/// Reads a limit from the form: `included` a number ≥ 0 or `unlimited`;
-/// `enforcement` `soft` or `hard`; `grace_percent` empty or a number ≥ 0 (hard
-/// limits only; the loader checks the combinations). `per_seat` is kept from the
-/// plan's current limit.
+/// Reads a limit from the form with the override form's field parsers
+/// ([`crate::overrides::parse_included`] and the others): `included` required,
+/// `enforcement` soft unless given, `grace_percent` 0 unless given (hard limits
+/// only; the loader judges the combinations). `per_seat` is kept from the plan's
+/// current limit.
 ///
 /// # Errors
 /// A [`Refusal`] naming `included`, `enforcement` or `grace_percent`.
 pub fn parse_limit(included: &str, enforcement: &str, grace_percent: &str, per_seat: bool) -> Result<Limit, Refusal> {
-    let included = parse_limit_number(&serde_json::Value::String(included.trim().to_string()))
-        .ok()
-        .filter(|n| n.is_none_or(|d| !d.is_sign_negative()))
-        .ok_or_else(|| refuse("included", "Enter a quantity (like 1000) or `unlimited`."))?;
-    let enforcement = match enforcement.trim() {
-        "soft" | "" => Enforcement::Soft,
-        "hard" => Enforcement::Hard,
-        _ => return Err(refuse("enforcement", "Choose soft or hard.")),
-    };
-    let grace_percent = match grace_percent.trim() {
-        "" => Decimal::ZERO,
-        g => Decimal::from_str(g).ok().filter(|d| !d.is_sign_negative()).ok_or_else(|| refuse("grace_percent", "Enter a percent ≥ 0, like 10."))?,
-    };
+    let included = parse_included(included)?.ok_or_else(|| refuse("included", "Enter a quantity (like 1000) or `unlimited`."))?;
+    let enforcement = parse_enforcement(enforcement)?.unwrap_or(Enforcement::Soft);
+    let grace_percent = parse_grace(grace_percent)?.unwrap_or(Decimal::ZERO);
     Ok(Limit { included, enforcement, grace_percent, per_seat })
 }
 

@@ -64,6 +64,11 @@ pub async fn for_account(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Ve
         .await
 }
 
+/// The key `id`, revoked or not.
+pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ApiKeyRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1")).bind(id).fetch_optional(db).await
+}
+
 /// Every platform key, live ones first, then newest first.
 pub async fn platform_keys(db: impl PgExecutor<'_>) -> Result<Vec<ApiKeyRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM api_keys WHERE kind = 'platform' ORDER BY revoked_at IS NOT NULL, created_at DESC"))

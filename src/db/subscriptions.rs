@@ -81,9 +81,10 @@ pub async fn live_for_accounts(db: impl PgExecutor<'_>, account_ids: &[Uuid]) ->
     .await
 }
 
-/// How many live subscriptions are on `plan_key`.
-pub async fn live_count_on_plan(db: impl PgExecutor<'_>, plan_key: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM subscriptions WHERE plan_key = $1 AND status <> 'canceled'").bind(plan_key).fetch_one(db).await
+/// How many live subscriptions each plan has (plans without any are absent).
+pub async fn live_counts_by_plan(db: impl PgExecutor<'_>) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT plan_key, count(*) FROM subscriptions WHERE status <> 'canceled' GROUP BY plan_key").fetch_all(db).await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// A live subscription with its account's name and, for a personal account, its

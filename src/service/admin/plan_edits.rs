@@ -64,7 +64,7 @@ pub async fn preview_limit(t: &Tollgate, actor: &Actor, input: &LimitInput<'_>) 
     if changes.is_empty() {
         return Err(Error::Conflict("That is the plan's limit already.".into()));
     }
-    let subscribers = db::subscriptions::live_count_on_plan(&t.pool, input.plan).await?;
+    let subscribers = db::subscriptions::live_counts_by_plan(&t.pool).await?.get(input.plan).copied().unwrap_or(0);
     Ok(EditPreview { base_version: version.version, changes, subscribers, text, source: version.source })
 }
 

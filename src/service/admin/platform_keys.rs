@@ -34,8 +34,8 @@ pub async fn create(t: &Tollgate, actor: &Actor, name: &str) -> Result<CreatedKe
 /// account's key is revoked from its account, not here).
 pub async fn revoke(t: &Tollgate, actor: &Actor, id: Uuid) -> Result<ApiKeyRow, Error> {
     require_super_admin(&t.pool, actor).await?;
-    let live_platform = db::api_keys::platform_keys(&t.pool).await?.into_iter().any(|k| k.id == id && k.revoked_at.is_none());
-    if !live_platform {
+    let key = db::api_keys::by_id(&t.pool, id).await?;
+    if !key.is_some_and(|k| k.kind == "platform" && k.revoked_at.is_none()) {
         return Err(Error::NotFound("There is no such live platform key.".into()));
     }
     keys::revoke_by_operator(&t.pool, id, actor).await

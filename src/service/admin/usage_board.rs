@@ -135,9 +135,10 @@ impl UsageBoard {
         let meters: Vec<(String, String, String)> = catalog.meters.iter().map(|m| (m.key.to_string(), m.name.clone(), m.unit.clone())).collect();
         let update = {
             let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+            let present: HashSet<Uuid> = fresh.iter().map(|a| a.account_id).collect();
             let removed: Vec<Uuid> = match only {
-                None => state.accounts.keys().filter(|id| !fresh.iter().any(|a| a.account_id == **id)).copied().collect(),
-                Some(ids) => ids.iter().filter(|id| !fresh.iter().any(|a| a.account_id == **id)).copied().collect(),
+                None => state.accounts.keys().filter(|id| !present.contains(id)).copied().collect(),
+                Some(ids) => ids.iter().filter(|id| !present.contains(id)).copied().collect(),
             };
             if only.is_none() {
                 state.accounts.clear();

@@ -15,10 +15,11 @@ pub async fn admin_plans() -> Result<PlansView, AppError> {
     let t = super::super::ctx::tollgate()?;
     let catalog = t.catalog.get()?;
     let version = tollgate::db::catalog::latest_version(&t.pool).await.map_err(tollgate::service::Error::from)?;
-    let mut plans = Vec::with_capacity(catalog.plans.len());
-    for p in &catalog.plans {
-        let subscribers = tollgate::db::subscriptions::live_count_on_plan(&t.pool, p.key.as_str()).await.map_err(tollgate::service::Error::from)?;
-        plans.push(PlanView {
+    let counts = tollgate::db::subscriptions::live_counts_by_plan(&t.pool).await.map_err(tollgate::service::Error::from)?;
+    let plans = catalog
+        .plans
+        .iter()
+        .map(|p| PlanView {
             key: p.key.to_string(),
             name: p.name.clone(),
             public: p.public,
@@ -29,19 +30,11 @@ pub async fn admin_plans() -> Result<PlansView, AppError> {
             features: p
                 .features
                 .iter()
-                .map(|(k, v)| {
-                    let name = catalog.feature(k.as_str()).map_or_else(|| k.to_string(), |f| f.name.clone());
-                    let shown = match v.to_json() {
-                        serde_json::Value::Null => "unlimited".to_string(),
-                        serde_json::Value::String(s) => s,
-                        other => other.to_string(),
-                    };
-                    (name, shown)
-                })
+                .map(|(k, v)| (catalog.feature(k.as_str()).map_or_else(|| k.to_string(), |f| f.name.clone()), crate::format::feature_value(v)))
                 .collect(),
-            subscribers,
-        });
-    }
+            subscribers: counts.get(p.key.as_str()).copied().unwrap_or(0),
+        })
+        .collect();
     Ok(PlansView {
         plans,
         thresholds: catalog.thresholds.iter().map(|th| format!("{} %: {}", th.percent.normalize(), th.actions.iter().map(|a| serde_json::to_value(a).ok().and_then(|v| v.as_str().map(|s| s.replace('_', " "))).unwrap_or_default()).collect::<Vec<_>>().join(", "))).collect(),

@@ -42,11 +42,7 @@ fn override_summary(target: &Target) -> String {
             }
             parts.join(" · ")
         }
-        Target::Feature { value, .. } => match value.to_json() {
-            serde_json::Value::Null => "unlimited".to_string(),
-            serde_json::Value::String(s) => s,
-            other => other.to_string(),
-        },
+        Target::Feature { value, .. } => crate::format::feature_value(value),
     }
 }
 
