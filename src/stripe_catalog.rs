@@ -8,6 +8,10 @@
 //!   (`pro_month`, `team_year`), so Tollgate finds it without storing Stripe ids, and a
 //!   changed amount moves the key to a new price (`transfer_lookup_key`,
 //!   <https://docs.stripe.com/products-prices/manage-prices#lookup-keys>).
+//! - Each plan price also carries its lookup key in the metadata
+//!   ([`PRICE_KEY_METADATA`]): the lookup key moves on to the new price when the amount
+//!   changes, and the metadata still tells which plan and interval a grandfathered
+//!   subscriber's older price is.
 //! - Amounts go to Stripe in the currency's minor unit (`unit_amount`, cents for USD;
 //!   `unit_amount_decimal` when a usage price has fractions of a cent).
 //! - A meter is the billing meter whose `event_name` is `tollgate_<meter>`; a plan's usage
@@ -30,6 +34,10 @@ pub fn product_id(plan_key: &str) -> String {
 pub fn price_lookup_key(plan_key: &str, interval: Interval) -> String {
     format!("{plan_key}_{}", interval.as_str())
 }
+
+/// The price metadata key holding the price's lookup key for good (see the module
+/// documentation).
+pub const PRICE_KEY_METADATA: &str = "tollgate_price";
 
 /// The plan key and interval a lookup key names, `None` for a key that is not one of
 /// [`price_lookup_key`]'s (a price made outside Tollgate).

@@ -285,3 +285,90 @@ async fn usage_is_billed_above_the_overridden_allowance(pool: PgPool) {
     assert_eq!(due(account), d("51.19"), "49.99 + 12 GB × 0.10; no API calls over 150,000");
     assert_eq!(due(other), d("63.19"), "the expired deal no longer applies");
 }
+
+/// Issue 11 §3: a price change keeps an existing subscriber's price and charges a
+/// new one the new price; the operator's move applies from the next period.
+mod grandfathered_prices {
+    use super::*;
+    use tollgate::catalog::edit::EditInput;
+    use tollgate::service::admin::{plan_edits, price_migration};
+
+    async fn raise_starter_to(t: &Tollgate, admin: &Actor, amount: &str) {
+        let input = EditInput { kind: "price", plan: "starter", target: "month", value: amount, ..EditInput::default() };
+        let p = plan_edits::preview(t, admin, &input).await.unwrap();
+        plan_edits::publish(t, admin, &input, p.base_version).await.unwrap();
+    }
+
+    fn due(report: &invoices::Report, account: Uuid) -> Decimal {
+        report.issued.iter().find(|i| i.account_id == account).expect("an invoice").amount_due.amount
+    }
+
+    #[sqlx::test]
+    async fn a_price_change_keeps_the_subscribers_price_until_the_operator_moves_them(pool: PgPool) {
+        let t = tollgate(pool).await;
+        let (admin_id, _) = customer(&t, true).await;
+        let admin = Actor::User { id: admin_id, impersonator: None };
+        let (_, old) = customer(&t, false).await;
+        subscribe(&t, old, "starter", at("2026-09-01T00:00:00Z")).await;
+        raise_starter_to(&t, &admin, "35").await;
+        let (_, new) = customer(&t, false).await;
+        subscribe(&t, new, "starter", at("2026-09-01T00:00:00Z")).await;
+
+        let september = september(&t).await;
+        assert_eq!(due(&september, old), d("29.00"), "the existing subscriber keeps $29");
+        assert_eq!(due(&september, new), d("35.00"), "a new subscriber pays $35");
+        let audited: Value = sqlx::query_scalar("SELECT details->'grandfathered' FROM audit_log WHERE action = 'catalog.plan_edited'").fetch_one(&t.pool).await.unwrap();
+        assert_eq!(audited, json!([{ "plan": "starter", "interval": "month", "subscriptions": 1 }]));
+
+        // The preview: one subscriber, MRR $29 → $35. A stale count is refused.
+        let now = at("2026-10-10T00:00:00Z");
+        let p = price_migration::preview(&t, &admin, "starter", "month", now).await.unwrap();
+        assert_eq!((p.subscriptions, p.billed_by_stripe), (1, 0));
+        assert_eq!((p.kept.clone(), p.current.clone()), (vec!["$29.00/month".to_string()], "$35.00/month".to_string()));
+        assert_eq!((p.mrr_before.amount, p.mrr_after.amount), (d("29.00"), d("35.00")));
+        assert!(matches!(price_migration::move_to_current(&t, &admin, "starter", "month", false, 2, now).await, Err(Error::Conflict(_))));
+        let (customer_id, _) = customer(&t, false).await;
+        let refused = price_migration::preview(&t, &Actor::User { id: customer_id, impersonator: None }, "starter", "month", now).await;
+        assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+
+        let report = price_migration::move_to_current(&t, &admin, "starter", "month", false, 1, now).await.unwrap();
+        assert_eq!((report.moved, report.failed.len()), (1, 0));
+        assert!(matches!(price_migration::preview(&t, &admin, "starter", "month", now).await, Err(Error::Conflict(_))), "nobody is left to move");
+        // October (under way at the move) still bills $29; November bills $35.
+        let october = invoices::run(&t, schedule::billing_month("2026-10").unwrap(), &Actor::Cli, at("2026-11-02T09:00:00Z")).await.unwrap();
+        assert_eq!(due(&october, old), d("29.00"));
+        let november = invoices::run(&t, schedule::billing_month("2026-11").unwrap(), &Actor::Cli, at("2026-12-02T09:00:00Z")).await.unwrap();
+        assert_eq!(due(&november, old), d("35.00"));
+        let actions = sqlx::query_scalar::<_, String>("SELECT action FROM audit_log WHERE account_id = $1 AND action = 'subscription.price_migrated'").bind(old).fetch_all(&t.pool).await.unwrap();
+        assert_eq!(actions.len(), 1);
+    }
+
+    #[sqlx::test]
+    async fn a_prorated_move_half_way_charges_half_the_difference_and_a_plan_change_ends_the_kept_price(pool: PgPool) {
+        let t = tollgate(pool).await;
+        let (admin_id, _) = customer(&t, true).await;
+        let admin = Actor::User { id: admin_id, impersonator: None };
+        let (_, moved) = customer(&t, false).await;
+        let (_, upgraded) = customer(&t, false).await;
+        for a in [moved, upgraded] {
+            subscribe(&t, a, "starter", at("2026-09-01T00:00:00Z")).await;
+        }
+        raise_starter_to(&t, &admin, "35").await;
+        // A plan change ends the kept price: back on Starter, it is $35.
+        subscribe(&t, upgraded, "professional", at("2026-09-10T00:00:00Z")).await;
+        let row = db::subscriptions::live_for_account(&t.pool, upgraded).await.unwrap().unwrap();
+        assert!(row.grandfathered_price.is_none());
+
+        let report = price_migration::move_to_current(&t, &admin, "starter", "month", true, 1, at("2026-09-16T00:00:00Z")).await.unwrap();
+        assert_eq!(report.moved, 1);
+        let september = september(&t).await;
+        let invoice = september.issued.iter().find(|i| i.account_id == moved).unwrap();
+        assert_eq!(lines(&t, invoice.id).await, vec![("base".into(), d("29.00")), ("proration".into(), d("3.00"))], "($35 − $29) × 15/30 days");
+        let described: String = sqlx::query_scalar("SELECT description FROM invoice_lines WHERE invoice_id = $1 AND kind = 'proration'").bind(invoice.id).fetch_one(&t.pool).await.unwrap();
+        assert!(described.starts_with("Move to the current price of Starter"), "{described}");
+        // A second price change keeps $35 for the subscriber whose move is done.
+        raise_starter_to(&t, &admin, "39").await;
+        let row = db::subscriptions::live_for_account(&t.pool, moved).await.unwrap().unwrap();
+        assert_eq!(row.kept_price_at(at("2026-12-01T00:00:00Z")).map(|p| p.amount.amount), Some(d("35")));
+    }
+}

@@ -59,11 +59,12 @@ impl Redemption {
 /// The yearly run rate of `terms` (12 × its MRR; major units of the catalog
 /// currency, exact): the plan's price for its interval with its seats, less the
 /// share of `coupon` that recurs at `at` (an amount-off coupon is per invoice and
-/// never more than the price), × 12 when billed monthly. Zero for a plan or an
+/// never more than the price), × 12 when billed monthly. A grandfathered price
+/// in `terms` is used in place of the catalog's. Zero for a plan or an
 /// interval the catalog no longer prices. The status is not looked at: see
 /// [`standing`].
 pub fn run_rate(catalog: &Catalog, terms: &Terms, coupon: Option<&Redemption>, at: DateTime<Utc>) -> Decimal {
-    let Some(price) = catalog.plan(&terms.plan).and_then(|p| p.price(terms.interval)) else { return Decimal::ZERO };
+    let Some(price) = catalog.plan(&terms.plan).and_then(|p| p.price_for(terms.interval, terms.price.as_ref())) else { return Decimal::ZERO };
     let per_period = period_amount(price, terms.seats);
     let discounted = match coupon.filter(|c| c.recurring_at(at)) {
         Some(c) => per_period - c.coupon.amount_off(per_period),

@@ -155,6 +155,8 @@ fn history(i: usize, s: &Sub) -> super::timeline::History {
         created_at: at(first.0),
         trial_ended_at: s.trial_ended_at.map(at),
         canceled_at: s.canceled_at.map(at),
+        kept_price: None,
+        kept_until: None,
     };
     let changes: Vec<ChangeFacts> =
         s.steps.iter().map(|(t, plan, interval, seats, status)| ChangeFacts { plan: (*plan).into(), interval: *interval, seats: Some(*seats), status: *status, at: at(t) }).collect();
@@ -263,6 +265,8 @@ fn history_from_rows() {
         created_at: at("2026-01-01T00:00:00Z"),
         trial_ended_at: Some(at("2026-01-15T00:00:00Z")),
         canceled_at: Some(at("2026-01-15T00:00:00Z")),
+        kept_price: None,
+        kept_until: None,
     };
     let h = build(&row, &[]);
     assert_eq!(h.segments.len(), 2);
@@ -280,13 +284,44 @@ fn history_from_rows() {
 }
 
 #[test]
+fn a_grandfathered_price_counts_until_the_move_takes_effect() {
+    // Pro at a kept $40 a month (the catalog says $49), moved from Mar 1 on.
+    let catalog = emtchat();
+    let mut kept = catalog.plan("pro").and_then(|p| p.price(M)).cloned().expect("pro monthly");
+    kept.amount.amount = d("40");
+    let row = SubscriptionFacts {
+        id: Uuid::from_u128(7),
+        account_id: account(7),
+        provider: "manual".into(),
+        plan: "pro".into(),
+        interval: M,
+        seats: 1,
+        status: A,
+        created_at: at("2026-01-01T00:00:00Z"),
+        trial_ended_at: None,
+        canceled_at: None,
+        kept_price: Some(kept),
+        kept_until: Some(at("2026-03-01T00:00:00Z")),
+    };
+    let h = build(&row, &[]);
+    let rate = |t| super::mrr::run_rate_before(&catalog, &h, None, at(t));
+    assert_eq!(rate("2026-02-15T00:00:00Z"), d("480"), "12 × the kept $40");
+    assert_eq!(rate("2026-03-01T00:00:01Z"), d("588"), "12 × the catalog's $49 once moved");
+    // On another plan the kept price does not apply; without a move it lasts.
+    let c = |plan: &str, t| ChangeFacts { plan: plan.into(), interval: M, seats: None, status: A, at: at(t) };
+    let h = build(&SubscriptionFacts { kept_until: None, ..row.clone() }, &[c("starter", "2026-01-01T00:00:00Z"), c("pro", "2026-02-01T00:00:00Z")]);
+    assert_eq!(h.before(at("2026-01-15T00:00:00Z")).and_then(|t| t.price.clone()), None);
+    assert_eq!(super::mrr::run_rate_before(&catalog, &h, None, at("2026-06-01T00:00:00Z")), d("480"));
+}
+
+#[test]
 fn coupons_that_recur() {
     let c = |discount, duration| Redemption {
         coupon: Coupon { code: Key::parse("c").expect("key"), name: "C".into(), discount, duration },
         redeemed_at: at("2026-01-15T00:00:00Z"),
     };
     let catalog = emtchat();
-    let terms = |plan: &str, interval| super::timeline::Terms { plan: plan.into(), interval, seats: 1, status: A };
+    let terms = |plan: &str, interval| super::timeline::Terms { plan: plan.into(), interval, seats: 1, status: A, price: None };
     let amount = |r: &Redemption, plan, interval, t| super::mrr::run_rate(&catalog, &terms(plan, interval), Some(r), at(t));
     let once = c(Discount::PercentOff(d("50")), Duration::Once);
     // Run rates: 12 × MRR.
@@ -351,6 +386,8 @@ fn arb_input() -> impl Strategy<Value = Input> {
                     created_at: changes[0].at,
                     trial_ended_at: None,
                     canceled_at: canceled.map(hours).filter(|c| *c > changes[0].at),
+                    kept_price: None,
+        kept_until: None,
                 };
                 build(&row, &changes)
             })

@@ -7,6 +7,7 @@
 //! subscription ends at its period end; the row's `trial_ended_at` and
 //! `canceled_at` fill those in.
 
+use crate::catalog::Price;
 use crate::period::Interval;
 use crate::subscription::Status;
 use chrono::{DateTime, Utc};
@@ -21,6 +22,9 @@ pub struct Terms {
     /// Seats (≥ 1).
     pub seats: u32,
     pub status: Status,
+    /// The grandfathered price on this plan and interval, if the subscriber keeps
+    /// one (`None`: the catalog's price).
+    pub price: Option<Price>,
 }
 
 /// Terms from `from` (UTC, inclusive) until the next segment; `terms: None` means
@@ -63,6 +67,10 @@ pub struct SubscriptionFacts {
     /// When its trial ended (the manual provider records no history row then).
     pub trial_ended_at: Option<DateTime<Utc>>,
     pub canceled_at: Option<DateTime<Utc>>,
+    /// The grandfathered price of its current plan and interval, if any, and the
+    /// instant (UTC) an operator's move to the current price takes effect.
+    pub kept_price: Option<Price>,
+    pub kept_until: Option<DateTime<Utc>>,
 }
 
 /// A `subscription_changes` row: the terms a change moved to.
@@ -82,7 +90,9 @@ pub struct ChangeFacts {
 /// terms since it was created (trialing first when it had a trial). A change
 /// without seats keeps the seats before it. A trial that ended without a
 /// recorded change becomes active then, on the same terms; the subscription ends
-/// at `canceled_at`, and anything recorded after that is dropped.
+/// at `canceled_at`, and anything recorded after that is dropped. Terms on the
+/// row's current plan and interval carry its grandfathered price until
+/// `kept_until`.
 pub fn build(row: &SubscriptionFacts, changes: &[ChangeFacts]) -> History {
     let mut segments: Vec<Segment> = Vec::with_capacity(changes.len() + 2);
     if changes.is_empty() {
@@ -97,12 +107,15 @@ pub fn build(row: &SubscriptionFacts, changes: &[ChangeFacts]) -> History {
         let mut seats = changes.first().and_then(|c| c.seats).unwrap_or(row.seats);
         for c in changes {
             seats = c.seats.unwrap_or(seats).max(1);
-            let t = Terms { plan: c.plan.clone(), interval: c.interval, seats, status: c.status };
+            let t = Terms { plan: c.plan.clone(), interval: c.interval, seats, status: c.status, price: kept(row, &c.plan, c.interval) };
             segments.push(Segment { from: c.at, terms: Some(t) });
         }
     }
     if let Some(ended) = row.trial_ended_at.filter(|e| Some(*e) != row.canceled_at) {
         end_trial(&mut segments, ended);
+    }
+    if let Some(until) = row.kept_until {
+        end_kept_price(&mut segments, until);
     }
     if let Some(c) = row.canceled_at {
         segments.retain(|s| s.from < c);
@@ -112,7 +125,29 @@ pub fn build(row: &SubscriptionFacts, changes: &[ChangeFacts]) -> History {
 }
 
 fn terms(row: &SubscriptionFacts, seats: u32, status: Status) -> Terms {
-    Terms { plan: row.plan.clone(), interval: row.interval, seats: seats.max(1), status }
+    Terms { plan: row.plan.clone(), interval: row.interval, seats: seats.max(1), status, price: row.kept_price.clone() }
+}
+
+/// The row's grandfathered price, for terms on its current plan and interval (the
+/// price was kept from before the catalog changed it, so it is what those terms
+/// cost all along; a plan change in between ends it).
+fn kept(row: &SubscriptionFacts, plan: &str, interval: Interval) -> Option<Price> {
+    row.kept_price.clone().filter(|_| row.plan == plan && row.interval == interval)
+}
+
+/// From `until` on, the terms pay the catalog's price: a segment starts there
+/// when one with a kept price runs across it.
+fn end_kept_price(segments: &mut Vec<Segment>, until: DateTime<Utc>) {
+    for s in segments.iter_mut().filter(|s| s.from >= until) {
+        if let Some(t) = &mut s.terms {
+            t.price = None;
+        }
+    }
+    let Some(i) = segments.iter().rposition(|s| s.from < until) else { return };
+    let Some(t) = segments[i].terms.clone().filter(|t| t.price.is_some()) else { return };
+    if segments.get(i + 1).is_none_or(|n| n.from != until) {
+        segments.insert(i + 1, Segment { from: until, terms: Some(Terms { price: None, ..t }) });
+    }
 }
 
 /// Inserts "active from `ended`" after the trialing segment that `ended` falls in,

@@ -182,6 +182,20 @@ impl Plan {
         self.prices.iter().find(|p| p.interval == interval)
     }
 
+    /// The price a subscriber on `interval` pays: the grandfathered price `kept`
+    /// for them when a catalog version changed the plan's price after they
+    /// subscribed (issue 11 §3), else the plan's current price for `interval`.
+    pub fn price_for<'a>(&'a self, interval: Interval, kept: Option<&'a Price>) -> Option<&'a Price> {
+        kept.or_else(|| self.price(interval))
+    }
+
+    /// Every price whose amount, seat pricing or presence differs between `self`
+    /// (the plan in an older catalog) and `newer`: the older price, per interval.
+    /// These are the prices the plan's subscribers keep when `newer` is published.
+    pub fn changed_prices<'a>(&'a self, newer: &Plan) -> Vec<&'a Price> {
+        self.prices.iter().filter(|p| newer.price(p.interval) != Some(*p)).collect()
+    }
+
     /// The limit on `meter` (unlimited when the plan does not name it).
     pub fn limit(&self, meter: &str) -> Limit {
         self.limits

@@ -3,6 +3,8 @@
 use crate::period::{Cycle, Interval};
 use crate::subscription::{PlanTerms, Status};
 use chrono::{DateTime, Utc};
+use crate::catalog::Price;
+use sqlx::types::Json;
 use sqlx::{FromRow, PgExecutor};
 use uuid::Uuid;
 
@@ -34,6 +36,12 @@ pub struct SubscriptionRow {
     pub cancel_at: Option<DateTime<Utc>>,
     /// Stripe's `sub_…` when the `stripe` provider bills it.
     pub provider_subscription_id: Option<String>,
+    /// The price this subscriber keeps since a catalog version changed its plan's
+    /// price (grandfathered); `None`: the catalog's current price.
+    pub grandfathered_price: Option<Json<Price>>,
+    /// With a grandfathered price being moved to the current one: the instant
+    /// (UTC, exclusive) from which periods bill the current price.
+    pub grandfathered_until: Option<DateTime<Utc>>,
 }
 
 impl SubscriptionRow {
@@ -53,15 +61,28 @@ impl SubscriptionRow {
         PlanTerms { status: self.status(), trial_end: self.trial_end, cycle: self.cycle() }
     }
 
+    /// The subscriber's grandfathered price for a period starting (or a change
+    /// made) at `at`, if the plan's price changed since they subscribed and they
+    /// were not moved to the current price before `at` (see
+    /// [`crate::catalog::Plan::price_for`]).
+    pub fn kept_price_at(&self, at: DateTime<Utc>) -> Option<&Price> {
+        kept_at(self.grandfathered_price.as_ref(), self.grandfathered_until, at)
+    }
+
     /// The plan change waiting for the period end, if any: plan key, interval, when.
     pub fn scheduled(&self) -> Option<(&str, Interval, DateTime<Utc>)> {
         Some((self.scheduled_plan_key.as_deref()?, self.scheduled_interval.as_deref()?.parse().ok()?, self.scheduled_at?))
     }
 }
 
+/// A kept price as it applies at `at`.
+fn kept_at(price: Option<&Json<Price>>, until: Option<DateTime<Utc>>, at: DateTime<Utc>) -> Option<&Price> {
+    price.map(|j| &j.0).filter(|_| until.is_none_or(|u| at < u))
+}
+
 const COLUMNS: &str = "id, account_id, plan_key, interval, seats, status, provider, cycle_anchor, trial_end, cancel_at_period_end, created_at,
      grace_until, (status IN ('trialing', 'active') OR (status = 'past_due' AND grace_until > now())) AS entitled,
-     scheduled_plan_key, scheduled_interval, scheduled_at, cancel_at, provider_subscription_id";
+     scheduled_plan_key, scheduled_interval, scheduled_at, cancel_at, provider_subscription_id, grandfathered_price, grandfathered_until";
 
 /// The account's live (not canceled) subscription.
 pub async fn live_for_account(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<SubscriptionRow>, sqlx::Error> {
@@ -137,12 +158,16 @@ pub async fn insert(
     Ok(())
 }
 
-/// Moves a subscription to another plan with new terms.
+/// Moves a subscription to another plan with new terms; a grandfathered price
+/// ends when the plan or the interval changes.
 pub async fn update_plan(db: impl PgExecutor<'_>, id: Uuid, plan_key: &str, seats: i32, terms: &PlanTerms) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE subscriptions SET plan_key = $2, interval = $3, seats = $4, status = $5, cycle_anchor = $6, trial_end = $7,
              cancel_at_period_end = false, cancel_at = NULL,
-             scheduled_plan_key = NULL, scheduled_interval = NULL, scheduled_at = NULL, updated_at = now()
+             scheduled_plan_key = NULL, scheduled_interval = NULL, scheduled_at = NULL, updated_at = now(),
+             grandfathered_price = CASE WHEN plan_key = $2 AND interval = $3 THEN grandfathered_price END,
+             grandfathered_at = CASE WHEN plan_key = $2 AND interval = $3 THEN grandfathered_at END,
+             grandfathered_until = CASE WHEN plan_key = $2 AND interval = $3 THEN grandfathered_until END
          WHERE id = $1",
     )
     .bind(id)
@@ -318,9 +343,18 @@ pub struct InvoicingRow {
     pub trial_ended_at: Option<DateTime<Utc>>,
     pub canceled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The grandfathered price of the row's plan and interval, if any, and when
+    /// periods stop billing it (see [`SubscriptionRow::grandfathered_until`]).
+    pub grandfathered_price: Option<Json<Price>>,
+    pub grandfathered_until: Option<DateTime<Utc>>,
 }
 
 impl InvoicingRow {
+    /// As [`SubscriptionRow::kept_price_at`].
+    pub fn kept_price_at(&self, at: DateTime<Utc>) -> Option<&Price> {
+        kept_at(self.grandfathered_price.as_ref(), self.grandfathered_until, at)
+    }
+
     /// The row's billing cycle.
     pub fn cycle(&self) -> Cycle {
         Cycle { anchor: self.cycle_anchor, interval: self.interval.parse().unwrap_or(Interval::Month) }
@@ -331,7 +365,8 @@ impl InvoicingRow {
 /// last period is still billed).
 pub async fn manual_for_invoicing(db: impl PgExecutor<'_>, before: DateTime<Utc>) -> Result<Vec<InvoicingRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, account_id, provider, plan_key, interval, seats, status, cycle_anchor, trial_end, trial_ended_at, canceled_at, created_at
+        "SELECT id, account_id, provider, plan_key, interval, seats, status, cycle_anchor, trial_end, trial_ended_at, canceled_at, created_at,
+             grandfathered_price, grandfathered_until
          FROM subscriptions WHERE provider = 'manual' AND created_at < $1 AND status <> 'incomplete' ORDER BY created_at, id",
     )
     .bind(before)
@@ -346,6 +381,7 @@ pub struct ChangeRecord {
     pub to_plan: String,
     pub to_interval: String,
     pub to_status: String,
+    pub from_seats: Option<i32>,
     pub to_seats: Option<i32>,
     pub proration: Option<rust_decimal::Decimal>,
     pub effective_at: DateTime<Utc>,
@@ -354,7 +390,7 @@ pub struct ChangeRecord {
 /// The subscription's changes effective before `until`, oldest first.
 pub async fn changes_until(db: impl PgExecutor<'_>, subscription_id: Uuid, until: DateTime<Utc>) -> Result<Vec<ChangeRecord>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT from_plan, to_plan, to_interval, to_status, to_seats, proration, effective_at FROM subscription_changes
+        "SELECT from_plan, to_plan, to_interval, to_status, from_seats, to_seats, proration, effective_at FROM subscription_changes
          WHERE subscription_id = $1 AND effective_at < $2 ORDER BY effective_at, id",
     )
     .bind(subscription_id)
@@ -471,7 +507,8 @@ pub async fn set_stripe_metered_for(db: impl PgExecutor<'_>, id: Uuid, plan_key:
 /// Stores subscription `id` of `account_id` in Stripe's state `s`: inserts it, or
 /// brings an existing row there (a manual one moves to Stripe). When it becomes past
 /// due its grace period ends at `grace_until`, kept while it stays past due and cleared
-/// when it no longer is; leaving a trial records `trial_ended_at`.
+/// when it no longer is; leaving a trial records `trial_ended_at`; a plan or interval
+/// change ends a grandfathered price.
 pub async fn save_stripe(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -495,6 +532,12 @@ pub async fn save_stripe(
                                 WHEN subscriptions.status = 'past_due' THEN coalesce(subscriptions.grace_until, $13) ELSE $13 END,
              trial_ended_at = CASE WHEN subscriptions.status = 'trialing' AND EXCLUDED.status <> 'trialing' THEN $12
                                    ELSE subscriptions.trial_ended_at END,
+             grandfathered_price = CASE WHEN subscriptions.plan_key = EXCLUDED.plan_key AND subscriptions.interval = EXCLUDED.interval
+                                        THEN subscriptions.grandfathered_price END,
+             grandfathered_at = CASE WHEN subscriptions.plan_key = EXCLUDED.plan_key AND subscriptions.interval = EXCLUDED.interval
+                                     THEN subscriptions.grandfathered_at END,
+             grandfathered_until = CASE WHEN subscriptions.plan_key = EXCLUDED.plan_key AND subscriptions.interval = EXCLUDED.interval
+                                        THEN subscriptions.grandfathered_until END,
              updated_at = now()",
     )
     .bind(id)
@@ -521,7 +564,8 @@ pub async fn save_stripe(
 /// ones (never started), oldest first, for the revenue analytics.
 pub async fn all_for_analytics(db: impl PgExecutor<'_>) -> Result<Vec<InvoicingRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, account_id, provider, plan_key, interval, seats, status, cycle_anchor, trial_end, trial_ended_at, canceled_at, created_at
+        "SELECT id, account_id, provider, plan_key, interval, seats, status, cycle_anchor, trial_end, trial_ended_at, canceled_at, created_at,
+             grandfathered_price, grandfathered_until
          FROM subscriptions WHERE status <> 'incomplete' ORDER BY created_at, id",
     )
     .fetch_all(db)
@@ -547,4 +591,77 @@ pub async fn all_changes_for_analytics(db: impl PgExecutor<'_>) -> Result<Vec<An
     )
     .fetch_all(db)
     .await
+}
+
+/// Live subscriptions on `plan_key` billed every `interval`.
+pub async fn live_count(db: impl PgExecutor<'_>, plan_key: &str, interval: Interval) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM subscriptions WHERE plan_key = $1 AND interval = $2 AND status <> 'canceled'")
+        .bind(plan_key)
+        .bind(interval.as_str())
+        .fetch_one(db)
+        .await
+}
+
+/// Keeps `price` (the plan's price before a catalog change) for every live
+/// subscription on `plan_key` and `interval` that pays the catalog's price at
+/// `at`: none kept, or a kept one whose move to the current price is done.
+/// Returns how many rows now keep it.
+pub async fn grandfather(db: impl PgExecutor<'_>, plan_key: &str, interval: Interval, price: &Price, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE subscriptions SET grandfathered_price = $3, grandfathered_at = $4, grandfathered_until = NULL, updated_at = now()
+         WHERE plan_key = $1 AND interval = $2 AND status <> 'canceled'
+           AND (grandfathered_price IS NULL OR grandfathered_until <= $4)",
+    )
+    .bind(plan_key)
+    .bind(interval.as_str())
+    .bind(Json(price))
+    .bind(at)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Live subscriptions on `plan_key` and `interval` that keep a grandfathered price
+/// and are not being moved off it, oldest first.
+pub async fn grandfathered(db: impl PgExecutor<'_>, plan_key: &str, interval: Interval) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM subscriptions
+         WHERE plan_key = $1 AND interval = $2 AND status <> 'canceled' AND grandfathered_price IS NOT NULL
+           AND grandfathered_until IS NULL ORDER BY created_at, id"
+    ))
+    .bind(plan_key)
+    .bind(interval.as_str())
+    .fetch_all(db)
+    .await
+}
+
+/// Live subscriptions keeping a grandfathered price (not being moved off it), by
+/// plan key and interval.
+pub async fn grandfathered_counts(db: impl PgExecutor<'_>) -> Result<std::collections::HashMap<(String, String), i64>, sqlx::Error> {
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT plan_key, interval, count(*) FROM subscriptions
+         WHERE status <> 'canceled' AND grandfathered_price IS NOT NULL AND grandfathered_until IS NULL
+         GROUP BY plan_key, interval",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|(p, i, n)| ((p, i), n)).collect())
+}
+
+/// Ends subscription `id`'s grandfathered price at `until` (UTC): periods starting
+/// from then bill the catalog's current price. Only while it is still on
+/// `plan_key` and `interval` and not being moved already (so a concurrent change is
+/// not overwritten); returns whether it did.
+pub async fn end_grandfathered(db: impl PgExecutor<'_>, id: Uuid, plan_key: &str, interval: Interval, until: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE subscriptions SET grandfathered_until = $4, updated_at = now()
+         WHERE id = $1 AND plan_key = $2 AND interval = $3 AND grandfathered_price IS NOT NULL AND grandfathered_until IS NULL",
+    )
+    .bind(id)
+    .bind(plan_key)
+    .bind(interval.as_str())
+    .bind(until)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -81,6 +81,26 @@ pub async fn adopt_as_version(pool: &PgPool, source: &str, text: &str) -> Result
     Ok(true)
 }
 
+/// Keeps each changed price of `old` for the plan's live subscribers on that
+/// interval ([`crate::catalog::Plan::changed_prices`]): a new price applies to new
+/// subscriptions, current ones keep theirs until an operator migrates them
+/// ([`super::admin::price_migration`]). Returns `[{plan, interval, subscriptions}]`
+/// for the audit entry.
+async fn grandfather_changed_prices(tx: &mut sqlx::PgConnection, old: Option<&Catalog>, new: &Catalog) -> Result<Vec<serde_json::Value>, Error> {
+    let mut kept = Vec::new();
+    let now = chrono::Utc::now();
+    for plan in old.map(|c| c.plans.as_slice()).unwrap_or_default() {
+        let Some(newer) = new.plan(plan.key.as_str()) else { continue };
+        for price in plan.changed_prices(newer) {
+            let n = db::subscriptions::grandfather(&mut *tx, plan.key.as_str(), price.interval, price, now).await?;
+            if n > 0 {
+                kept.push(serde_json::json!({ "plan": plan.key.as_str(), "interval": price.interval.as_str(), "subscriptions": n }));
+            }
+        }
+    }
+    Ok(kept)
+}
+
 /// [`load`] with the audit `action` and a `note` kept with the version; returns
 /// the catalog and its version number. With `base`, publishing is refused unless
 /// `base` is still the newest version (checked under a lock, so two publishers
@@ -98,6 +118,8 @@ pub(crate) async fn publish(pool: &PgPool, source: &str, text: &str, actor: &Act
             return Err(Error::Conflict("The catalog changed since the preview; preview the edit again.".into()).into());
         }
     }
+    let old = db::catalog::load(&mut tx).await.map_err(Error::from)?;
+    let grandfathered = grandfather_changed_prices(&mut tx, old.as_ref(), &catalog).await?;
     db::catalog::save(&mut tx, &catalog, source).await.map_err(Error::from)?;
     let version = db::catalog::insert_version(&mut *tx, source, text, actor.user_id(), note).await.map_err(Error::from)?;
     db::audit::record(
@@ -115,6 +137,7 @@ pub(crate) async fn publish(pool: &PgPool, source: &str, text: &str, actor: &Act
                 "meters": catalog.meters.iter().map(|m| m.key.as_str()).collect::<Vec<_>>(),
                 "version": version,
                 "note": note,
+                "grandfathered": grandfathered,
             }),
         },
     )

@@ -195,7 +195,7 @@ pub fn change_proration(
         return None;
     }
     let old_interval = sub.interval.parse().unwrap_or(Interval::Month);
-    let old = catalog.plan(&sub.plan_key)?.price(old_interval).map_or(rust_decimal::Decimal::ZERO, |p| period_amount(p, seat_count(sub.seats)));
+    let old = catalog.plan(&sub.plan_key)?.price_for(old_interval, sub.kept_price_at(now)).map_or(rust_decimal::Decimal::ZERO, |p| period_amount(p, seat_count(sub.seats)));
     let new = plan.price(interval).map_or(rust_decimal::Decimal::ZERO, |p| period_amount(p, seat_count(seats)));
     let period = sub.cycle().period_containing(now);
     Some(crate::proration::prorate(old, new, period, now).net())

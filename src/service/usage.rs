@@ -94,7 +94,7 @@ pub async fn snapshot(t: &Tollgate, account_id: Uuid, now: DateTime<Utc>) -> Res
     let plan = state.subscription.as_ref().and_then(|s| {
         let plan = catalog.plan(&s.plan_key)?;
         let interval = s.cycle().interval;
-        let price = plan.price(interval);
+        let price = plan.price_for(interval, s.kept_price_at(now));
         Some(PlanSummary {
             key: plan.key.to_string(),
             name: plan.name.clone(),

@@ -69,17 +69,13 @@ async fn load(t: &Tollgate, currency: &str, now: DateTime<Utc>) -> Result<Input,
                 created_at: r.created_at,
                 trial_ended_at: r.trial_ended_at,
                 canceled_at: r.canceled_at,
+                kept_price: r.grandfathered_price.map(|j| j.0),
+                kept_until: r.grandfathered_until,
             };
             timeline::build(&facts, by_subscription.get(&r.id).map_or(&[][..], Vec::as_slice))
         })
         .collect();
-    let coupons = redemptions
-        .into_iter()
-        .filter_map(|r| {
-            let coupon = Coupon { code: Key::parse(&r.coupon_code).ok()?, name: r.name, discount: r.discount.0, duration: r.duration.0 };
-            Some((r.account_id, Redemption { coupon, redeemed_at: r.redeemed_at }))
-        })
-        .collect();
+    let coupons = by_account(redemptions);
     let invoices = invoices
         .into_iter()
         .map(|i| InvoiceFacts {
@@ -95,6 +91,16 @@ async fn load(t: &Tollgate, currency: &str, now: DateTime<Utc>) -> Result<Input,
         })
         .collect();
     Ok(Input { histories, coupons, invoices, failed_payments })
+}
+
+/// Each account's coupon redemption, for the MRR figures.
+pub(crate) fn by_account(rows: Vec<db::coupons::RedemptionTerms>) -> HashMap<Uuid, Redemption> {
+    rows.into_iter()
+        .filter_map(|r| {
+            let coupon = Coupon { code: Key::parse(&r.coupon_code).ok()?, name: r.name, discount: r.discount.0, duration: r.duration.0 };
+            Some((r.account_id, Redemption { coupon, redeemed_at: r.redeemed_at }))
+        })
+        .collect()
 }
 
 /// A stored interval (CHECK-constrained to `month`/`year`).

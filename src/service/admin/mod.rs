@@ -10,6 +10,7 @@ pub mod impersonation;
 pub mod look_up;
 pub mod overrides;
 pub mod plan_edits;
+pub mod price_migration;
 pub mod platform_keys;
 pub mod support;
 pub mod usage_board;

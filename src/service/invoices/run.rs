@@ -100,7 +100,9 @@ async fn bill_period(
     };
     let mut charges = Vec::new();
     let share = schedule::paid_share(period, sub.created_at, trial_end, sub.canceled_at);
-    if let (Some(price), true) = (plan.price(interval), share > Decimal::ZERO) {
+    // A grandfathered price is the subscriber's price on their current plan and interval.
+    let kept = sub.kept_price_at(period.start).filter(|_| plan.key.as_str() == sub.plan_key && interval.as_str() == sub.interval);
+    if let (Some(price), true) = (plan.price_for(interval, kept), share > Decimal::ZERO) {
         charges.extend(plan_charges(price, seats, share, &format!("{}, {}", plan.name, interval_label(interval))));
     }
     for c in changes.iter().filter(|c| period.contains(c.effective_at)) {
@@ -159,6 +161,8 @@ fn proration_charge(catalog: &Catalog, c: &ChangeRecord, amount: Decimal) -> Cha
     let name = |key: &str| catalog.plan(key).map_or_else(|| key.to_string(), |p| p.name.clone());
     let what = match c.from_plan.as_deref() {
         Some(from) if from != c.to_plan => format!("Change from {} to {}", name(from), name(&c.to_plan)),
+        // Same plan, same seats: the move from a grandfathered price.
+        Some(_) if c.from_seats == c.to_seats => format!("Move to the current price of {}", name(&c.to_plan)),
         _ => format!("Seats changed to {}", c.to_seats.unwrap_or(1)),
     };
     Charge {

@@ -56,7 +56,7 @@ pub async fn seat_use(t: &Tollgate, db: &mut sqlx::PgConnection, account_id: Uui
     let pending = db::invitations::pending_count(&mut *db, account_id, now).await?;
     let catalog = t.catalog.get()?;
     let purchased = db::subscriptions::live_for_account(&mut *db, account_id).await?.and_then(|s| {
-        let per_seat = catalog.plan(&s.plan_key).and_then(|p| p.price(s.cycle().interval)).is_some_and(|p| p.per_seat);
+        let per_seat = catalog.plan(&s.plan_key).and_then(|p| p.price_for(s.cycle().interval, s.kept_price_at(now))).is_some_and(|p| p.per_seat);
         per_seat.then_some(s.seats)
     });
     Ok(SeatUse { members, pending, purchased })

@@ -113,7 +113,7 @@ impl PaymentProvider for Manual {
         let interval = sub.interval.parse().unwrap_or(crate::period::Interval::Month);
         let status = sub.status();
         let proration = (status != crate::subscription::Status::Trialing)
-            .then(|| catalog.plan(&sub.plan_key).and_then(|p| p.price(interval)))
+            .then(|| catalog.plan(&sub.plan_key).and_then(|p| p.price_for(interval, sub.kept_price_at(now))))
             .flatten()
             .map(|price| {
                 let amount = |n: i32| crate::invoice::charges::period_amount(price, u32::try_from(n.max(1)).unwrap_or(1));
@@ -135,6 +135,51 @@ impl PaymentProvider for Manual {
         .await?;
         audit(&mut *tx, actor, "subscription.seats_changed", &sub, serde_json::json!({ "from": sub.seats, "to": seats, "provider": "manual" })).await?;
         db::usage::notify_changed(&mut *tx, &[account_id]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn move_to_current_price(&self, t: &Tollgate, sub: &SubscriptionRow, prorate: bool, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
+        let catalog = t.catalog.get()?;
+        let mut tx = t.pool.begin().await?;
+        let sub = locked(&mut tx, sub).await?;
+        let (kept, current) = super::price_move(&catalog, &sub, now)?;
+        let interval = sub.cycle().interval;
+        let status = sub.status();
+        let seats = u32::try_from(sub.seats.max(1)).unwrap_or(1);
+        // The current period was invoiced in advance at the kept price: with
+        // `prorate`, the difference for its rest goes on the next invoice.
+        let proration = (prorate && status != crate::subscription::Status::Trialing).then(|| {
+            let amount = |p| crate::invoice::charges::period_amount(p, seats);
+            crate::proration::prorate(amount(kept), amount(current), sub.cycle().period_containing(now), now).net()
+        });
+        if let Some(amount) = proration {
+            db::subscriptions::record_change(
+                &mut *tx,
+                &db::subscriptions::Change {
+                    subscription_id: sub.id,
+                    account_id: sub.account_id,
+                    from: Some((sub.plan_key.as_str(), interval, status)),
+                    to: (sub.plan_key.as_str(), interval, status),
+                    changed_by: actor.user_id(),
+                    seats: Some((sub.seats, sub.seats)),
+                    proration: Some(amount),
+                    at: now,
+                },
+            )
+            .await?;
+        }
+        // The period under way bills the kept price (and the proration, if asked);
+        // the next one the current price.
+        let until = sub.cycle().period_containing(now).end;
+        if !db::subscriptions::end_grandfathered(&mut *tx, sub.id, &sub.plan_key, interval, until).await? {
+            return Err(Error::Conflict("The subscription changed meanwhile; reload and try again.".into()));
+        }
+        let details = serde_json::json!({
+            "from": kept.amount.amount, "to": current.amount.amount, "currency": current.amount.currency.code(),
+            "plan": sub.plan_key, "interval": sub.interval, "prorate": prorate, "proration": proration, "from_period_starting": until, "provider": "manual",
+        });
+        audit(&mut *tx, actor, "subscription.price_migrated", &sub, details).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -123,6 +123,35 @@ pub trait PaymentProvider: Send + Sync {
     /// [`Error::Invalid`] (field `seats`) below the seats in use; provider and
     /// database errors.
     async fn set_seats(&self, t: &Tollgate, sub: &SubscriptionRow, seats: i32, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error>;
+
+    /// Moves `sub` from its grandfathered price to its plan's current price for its
+    /// interval (issue 11 §3): from the next renewal, or with `prorate` (outside a
+    /// trial) also for the rest of the current period. Audited as
+    /// `subscription.price_migrated` with both amounts.
+    ///
+    /// # Errors
+    /// [`Error::Conflict`] when `sub` keeps no older price, changed meanwhile, or
+    /// its plan has no current price the provider can bill; provider and database
+    /// errors (nothing is changed then).
+    async fn move_to_current_price(&self, t: &Tollgate, sub: &SubscriptionRow, prorate: bool, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error>;
+}
+
+/// The kept and the current price of `sub`'s plan and interval, for
+/// [`PaymentProvider::move_to_current_price`].
+///
+/// # Errors
+/// [`Error::Conflict`] when `sub` keeps no older price (or is being moved off it)
+/// or its plan has no current price on its interval.
+pub(crate) fn price_move<'c>(catalog: &'c crate::catalog::Catalog, sub: &'c SubscriptionRow, now: DateTime<Utc>) -> Result<(&'c crate::catalog::Price, &'c crate::catalog::Price), Error> {
+    let kept = sub
+        .kept_price_at(now)
+        .filter(|_| sub.grandfathered_until.is_none())
+        .ok_or_else(|| Error::Conflict("This subscription already pays, or is moving to, the plan's current price.".into()))?;
+    let current = catalog
+        .plan(&sub.plan_key)
+        .and_then(|p| p.price(sub.cycle().interval))
+        .ok_or_else(|| Error::Conflict(format!("The plan `{}` has no current {} price to move to.", sub.plan_key, sub.interval)))?;
+    Ok((kept, current))
 }
 
 /// The provider that bills `sub`.

@@ -44,15 +44,19 @@ fn plan_item(remote: &Subscription) -> Result<&SubscriptionItem, Error> {
         .ok_or_else(|| Error::Internal(format!("Stripe subscription {} has no item with a Tollgate price", remote.id.as_str())))
 }
 
-/// The active Stripe price of `plan_key` on `interval`, by its lookup key.
+/// The active Stripe price id of `plan_key` on `interval`, by its lookup key.
 pub(crate) async fn price_id(stripe: &Stripe, plan_key: &str, interval: Interval) -> Result<String, Error> {
+    current_price(stripe, plan_key, interval).await.map(|p| p.id.as_str().to_owned())
+}
+
+/// The active Stripe price of `plan_key` on `interval`, by its lookup key.
+async fn current_price(stripe: &Stripe, plan_key: &str, interval: Interval) -> Result<stripe_shared::Price, Error> {
     let key = stripe_catalog::price_lookup_key(plan_key, interval);
     let prices = ListPrice::new().lookup_keys(vec![key.clone()]).active(true).send(stripe.client()).await.map_err(|e| failed("find price", e))?;
     prices
         .data
-        .iter()
+        .into_iter()
         .find(|p| p.lookup_key.as_deref() == Some(key.as_str()))
-        .map(|p| p.id.as_str().to_owned())
         .ok_or_else(|| Error::Internal(format!("Stripe has no price `{key}`: run `tollgate stripe sync`")))
 }
 
@@ -211,7 +215,7 @@ impl PaymentProvider for Stripe {
     async fn set_seats(&self, t: &Tollgate, sub: &SubscriptionRow, seats: i32, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
         let catalog = t.catalog.get()?;
         let interval = sub.interval.parse().unwrap_or(Interval::Month);
-        let per_seat = catalog.plan(&sub.plan_key).and_then(|p| p.price(interval)).is_some_and(|p| p.per_seat);
+        let per_seat = catalog.plan(&sub.plan_key).and_then(|p| p.price_for(interval, sub.kept_price_at(now))).is_some_and(|p| p.per_seat);
         if !per_seat {
             return Err(Error::Conflict("This plan is not priced per seat; its price does not change with seats.".into()));
         }
@@ -235,5 +239,48 @@ impl PaymentProvider for Stripe {
             .map_err(|e| failed("update subscription", e))?;
         let details = serde_json::json!({ "from": sub.seats, "to": seats, "provider": "stripe", "stripe_subscription": remote.id.as_str() });
         mirror_now(t, self, sub, &updated, actor, ("subscription.seats_changed", details), now).await
+    }
+
+    /// Switches the plan item to the price `tollgate stripe sync` made for the
+    /// current amount, with `proration_behavior=none` (Stripe bills it from the next
+    /// renewal) or, with `prorate`, `create_prorations` (the rest of the period is
+    /// prorated on the next invoice):
+    /// <https://docs.stripe.com/billing/subscriptions/change-price#changing>.
+    async fn move_to_current_price(&self, t: &Tollgate, sub: &SubscriptionRow, prorate: bool, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
+        let catalog = t.catalog.get()?;
+        let (kept, current) = crate::service::provider::price_move(&catalog, sub, now)?;
+        let shape = stripe_catalog::stripe_price(current).map_err(|e| Error::Conflict(format!("The current price cannot be billed by card ({e}).")))?;
+        let interval = sub.cycle().interval;
+        let price = current_price(self, &sub.plan_key, interval).await?;
+        if price.unit_amount != Some(shape.unit_amount) {
+            return Err(Error::Conflict("Stripe's price for the plan is not the catalog's current amount yet: run `tollgate stripe sync` first.".into()));
+        }
+        let price = price.id.as_str().to_owned();
+        let remote = remote(self, sub).await?;
+        let item = plan_item(&remote)?;
+        let mut update = UpdateSubscriptionItems::new();
+        update.id = Some(item.id.as_str().to_owned());
+        update.price = Some(price.clone());
+        update.quantity = item.quantity;
+        let proration = if prorate && sub.status() != crate::subscription::Status::Trialing { Proration::CreateProrations } else { Proration::None };
+        let updated = UpdateSubscription::new(remote.id.clone())
+            .items(vec![update])
+            .proration_behavior(proration)
+            .send(self.client())
+            .await
+            .map_err(|e| failed("update subscription", e))?;
+        let details = serde_json::json!({
+            "from": kept.amount.amount, "to": current.amount.amount, "currency": current.amount.currency.code(),
+            "plan": sub.plan_key, "interval": sub.interval, "prorate": prorate, "provider": "stripe",
+            "stripe_subscription": remote.id.as_str(), "stripe_price": price,
+        });
+        // Stripe bills the current period as it was; the kept price ends with it.
+        let until = plan_item(&updated).map_or(now, |i| DateTime::from_timestamp(i.current_period_end, 0).unwrap_or(now));
+        let mut tx = t.pool.begin().await?;
+        audit(&mut *tx, actor, "subscription.price_migrated", sub, details).await?;
+        mirror::subscription(&mut tx, &catalog, &t.settings.public_url, self.grace, &updated, now).await?;
+        db::subscriptions::end_grandfathered(&mut *tx, sub.id, &sub.plan_key, interval, until).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -104,7 +104,10 @@ pub(crate) fn describe(what: &str, e: &stripe::StripeError) -> String {
 pub(crate) fn plan_item(sub: &stripe_shared::Subscription) -> Option<(&stripe_shared::SubscriptionItem, &str, crate::period::Interval)> {
     sub.items.data.iter().find_map(|i| {
         let metered = i.price.recurring.as_ref().is_some_and(|r| r.usage_type == stripe_shared::RecurringUsageType::Metered);
-        let (plan, interval) = crate::stripe_catalog::parse_price_lookup_key(i.price.lookup_key.as_deref().filter(|_| !metered)?)?;
+        // An older price (a grandfathered subscriber's) lost its lookup key to the
+        // newer one and keeps it in its metadata.
+        let key = i.price.lookup_key.as_deref().or_else(|| i.price.metadata.get(crate::stripe_catalog::PRICE_KEY_METADATA).map(String::as_str));
+        let (plan, interval) = crate::stripe_catalog::parse_price_lookup_key(key.filter(|_| !metered)?)?;
         Some((i, plan, interval))
     })
 }

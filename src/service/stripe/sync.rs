@@ -9,7 +9,9 @@ use super::{failed, is_missing, metered, Stripe};
 use crate::catalog::{Catalog, Plan, Price};
 use crate::service::{Error, Tollgate};
 use crate::stripe_catalog::{self, StripePrice};
-use stripe_product::price::{CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval, ListPrice};
+use crate::stripe_catalog::PRICE_KEY_METADATA;
+use std::collections::HashMap;
+use stripe_product::price::{CreatePrice, CreatePriceRecurring, CreatePriceRecurringInterval, ListPrice, UpdatePrice};
 use stripe_product::product::{CreateProduct, RetrieveProduct, UpdateProduct};
 use stripe_shared::RecurringInterval;
 
@@ -116,8 +118,17 @@ async fn sync_price(stripe: &Stripe, catalog: &Catalog, plan: &Plan, price: &Pri
             && p.currency == currency
             && p.product.id().as_str() == product_id
             && p.recurring.as_ref().is_some_and(|r| r.interval == interval.0 && r.interval_count == 1);
-        if same {
+        if same && p.metadata.get(PRICE_KEY_METADATA) == Some(&key) {
             return Ok(Action::Unchanged);
+        }
+        if same {
+            // A price made before prices carried their key in the metadata.
+            UpdatePrice::new(p.id.as_str())
+                .metadata(HashMap::from([(PRICE_KEY_METADATA.to_owned(), key.clone())]))
+                .send(stripe.client())
+                .await
+                .map_err(|e| failed("update price", e))?;
+            return Ok(Action::Updated);
         }
     }
     let nickname = format!("{} ({}{})", plan.name, price.interval, if shape.per_seat { ", per seat" } else { "" });
@@ -128,6 +139,7 @@ async fn sync_price(stripe: &Stripe, catalog: &Catalog, plan: &Plan, price: &Pri
         .lookup_key(key.as_str())
         .transfer_lookup_key(true)
         .nickname(nickname)
+        .metadata(HashMap::from([(PRICE_KEY_METADATA.to_owned(), key.clone())]))
         .send(stripe.client())
         .await
         .map_err(|e| failed("create price", e))?;
