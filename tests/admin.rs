@@ -736,11 +736,16 @@ mod platform_keys {
     }
 }
 
-/// Plans edited in the panel (issue 11 §3, limits): validated by the loader,
-/// previewed as a diff, published as a new audited catalog version.
+/// Plans edited in the panel (issue 11 §3): validated by the loader, previewed as
+/// a diff, published as a new audited catalog version.
 mod plan_edits {
     use super::*;
-    use tollgate::service::admin::plan_edits::{preview_limit, publish_limit, LimitInput};
+    use tollgate::catalog::edit::EditInput;
+    use tollgate::service::admin::plan_edits::{preview, publish};
+
+    fn limit<'a>(included: &'a str) -> EditInput<'a> {
+        EditInput { kind: "limit", plan: "starter", target: "queries", value: included, enforcement: "soft", grace_percent: "" }
+    }
 
     #[sqlx::test(migrations = "./migrations")]
     async fn limits_are_previewed_published_as_versions_and_refused_when_bad(pool: PgPool) {
@@ -748,20 +753,22 @@ mod plan_edits {
         let admin = user(&t, "Admin", true).await;
         let me = Actor::User { id: admin.id, impersonator: None };
         let ada = user(&t, "Ada", false).await;
-        let input = LimitInput { plan: "starter", meter: "queries", included: "1000", enforcement: "soft", grace_percent: "" };
+        let input = limit("1000");
 
-        forbidden(preview_limit(&t, &Actor::User { id: ada.id, impersonator: None }, &input).await);
-        forbidden(publish_limit(&t, &Actor::User { id: ada.id, impersonator: Some(admin.id) }, &input, 1).await);
-        invalid(preview_limit(&t, &me, &LimitInput { included: "lots", ..input }).await, "included");
-        invalid(preview_limit(&t, &me, &LimitInput { plan: "platinum", ..input }).await, "plan");
-        invalid(preview_limit(&t, &me, &LimitInput { meter: "minutes", ..input }).await, "meter");
+        forbidden(preview(&t, &Actor::User { id: ada.id, impersonator: None }, &input).await);
+        forbidden(publish(&t, &Actor::User { id: ada.id, impersonator: Some(admin.id) }, &input, 1).await);
+        invalid(preview(&t, &me, &limit("lots")).await, "value");
+        invalid(preview(&t, &me, &EditInput { plan: "platinum", ..input }).await, "plan");
+        invalid(preview(&t, &me, &EditInput { target: "minutes", ..input }).await, "target");
+        invalid(preview(&t, &me, &EditInput { kind: "discount", ..input }).await, "kind");
         // The loader's own rules: grace only on hard limits.
-        invalid(preview_limit(&t, &me, &LimitInput { grace_percent: "10", ..input }).await, "included");
-        assert!(matches!(preview_limit(&t, &me, &LimitInput { included: "500", ..input }).await, Err(Error::Conflict(_))), "no change");
+        invalid(preview(&t, &me, &EditInput { grace_percent: "10", ..input }).await, "value");
+        assert!(matches!(preview(&t, &me, &limit("500")).await, Err(Error::Conflict(_))), "no change");
 
-        let p = preview_limit(&t, &me, &input).await.unwrap();
+        let p = preview(&t, &me, &input).await.unwrap();
+        assert!(p.reach.starts_with("Applies at once"), "{}", p.reach);
         let base = p.base_version;
-        let version = publish_limit(&t, &me, &input, base).await.unwrap();
+        let version = publish(&t, &me, &input, base).await.unwrap();
         assert_eq!(version, base + 1);
         assert_eq!(t.catalog.get().unwrap().plan("starter").unwrap().limit("queries").included, Some(Decimal::from(1000)));
         // The kept text is the live catalog: it loads to the same plans.
@@ -772,7 +779,62 @@ mod plan_edits {
         assert_eq!(audited, "Starter · Queries: 500 soft → 1000 soft");
 
         // A preview made before another publication is refused.
-        let stale = publish_limit(&t, &me, &LimitInput { included: "2000", ..input }, base).await;
+        let stale = publish(&t, &me, &limit("2000"), base).await;
         assert!(matches!(stale, Err(Error::Conflict(_))), "{stale:?}");
+    }
+
+    #[sqlx::test(migrations = "./migrations")]
+    async fn prices_features_trials_and_thresholds_are_edited_through_the_loader(pool: PgPool) {
+        let t = tollgate(pool).await;
+        let admin = user(&t, "Admin", true).await;
+        let me = Actor::User { id: admin.id, impersonator: None };
+        let edit = |kind, plan, target, value| EditInput { kind, plan, target, value, ..EditInput::default() };
+        let publish_now = |input: EditInput<'static>| {
+            let (t, me) = (&t, &me);
+            async move {
+                let p = preview(t, me, &input).await.unwrap();
+                publish(t, me, &input, p.base_version).await.unwrap();
+                p
+            }
+        };
+
+        let p = publish_now(edit("price", "starter", "month", "25")).await;
+        assert_eq!(p.changes, vec!["Starter · monthly price: $19.00/month → $25.00/month".to_string()]);
+        assert!(p.reach.starts_with("New subscriptions pay the new price"), "{}", p.reach);
+        let p = publish_now(edit("feature", "starter", "support_level", "priority")).await;
+        assert_eq!(p.changes, vec!["Starter · Support: email → priority".to_string()]);
+        let p = publish_now(edit("feature", "starter", "sso_enabled", "true")).await;
+        assert_eq!(p.changes, vec!["Starter · SSO (SAML): not granted → yes".to_string()]);
+        let p = publish_now(edit("feature", "starter", "sso_enabled", "none")).await;
+        assert_eq!(p.changes, vec!["Starter · SSO (SAML): yes → not granted".to_string()]);
+        let p = publish_now(edit("trial", "pro", "", "7")).await;
+        assert_eq!(p.changes, vec!["Pro · trial: 14 days → 7 days".to_string()]);
+        let p = publish_now(edit("threshold", "", "80", "email, banner")).await;
+        assert_eq!(p.changes, vec!["Threshold 80 %: — → in app, email, banner".to_string()]);
+        let p = publish_now(edit("threshold", "", "50", "none")).await;
+        assert_eq!(p.changes, vec!["Threshold 50 %: in app → —".to_string()]);
+
+        let live = t.catalog.get().unwrap();
+        let starter = live.plan("starter").unwrap();
+        assert_eq!(starter.price(Interval::Month).unwrap().amount.amount, Decimal::from(25));
+        assert_eq!(starter.price(Interval::Year).unwrap().amount.amount, Decimal::from(190), "the yearly price is untouched");
+        assert_eq!(live.plan("pro").unwrap().trial_days, 7);
+        assert_eq!(live.thresholds.iter().map(|t| t.percent.normalize().to_string()).collect::<Vec<_>>(), ["75", "80", "90", "100", "110"]);
+        // Every edit is a version whose text loads to the live catalog.
+        let kept = db::catalog::latest_version(&t.pool).await.unwrap().unwrap();
+        assert_eq!(&tollgate::catalog::file::parse("kept", &kept.text).unwrap(), &*live);
+
+        // Bad values name their field, and change nothing.
+        invalid(preview(&t, &me, &edit("price", "starter", "week", "25")).await, "target");
+        invalid(preview(&t, &me, &edit("price", "starter", "month", "-1")).await, "value");
+        invalid(preview(&t, &me, &edit("price", "starter", "month", "19.999")).await, "value");
+        invalid(preview(&t, &me, &edit("feature", "starter", "support_level", "platinum")).await, "value");
+        invalid(preview(&t, &me, &edit("feature", "starter", "warp_drive", "true")).await, "target");
+        invalid(preview(&t, &me, &edit("trial", "pro", "", "a week")).await, "value");
+        invalid(preview(&t, &me, &edit("trial", "pro", "", "400")).await, "value");
+        invalid(preview(&t, &me, &edit("threshold", "", "0", "email")).await, "target");
+        invalid(preview(&t, &me, &edit("threshold", "", "80", "email, fireworks")).await, "value");
+        invalid(preview(&t, &me, &edit("threshold", "", "33", "none")).await, "value");
+        assert_eq!(db::catalog::latest_version(&t.pool).await.unwrap().unwrap().version, kept.version);
     }
 }

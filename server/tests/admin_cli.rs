@@ -80,14 +80,22 @@ async fn catalog_export_writes_what_loads_unchanged(pool_options: PgPoolOptions,
     let t = tollgate::service::Tollgate::new(pool.clone(), tollgate::service::Settings { public_url: "http://t".into(), sales_email: "s@t".into(), cookie_secure: false }).await.unwrap();
     let admin = tollgate::service::auth::sign_up(&pool, &tollgate::identity::Email::parse("ops@example.com").unwrap(), &tollgate::identity::PersonName::parse("Ops").unwrap(), &tollgate::identity::NewPassword::parse("correct horse battery").unwrap(), true, None).await.unwrap();
     let actor = tollgate::service::Actor::User { id: admin.user_id, impersonator: None };
-    let input = tollgate::service::admin::plan_edits::LimitInput { plan: "pro", meter: "documents", included: "250", enforcement: "hard", grace_percent: "" };
-    let base = tollgate::service::admin::plan_edits::preview_limit(&t, &actor, &input).await.unwrap().base_version;
-    tollgate::service::admin::plan_edits::publish_limit(&t, &actor, &input, base).await.unwrap();
+    use tollgate::catalog::edit::EditInput;
+    use tollgate::service::admin::plan_edits::{preview, publish};
+    for input in [
+        EditInput { kind: "limit", plan: "pro", target: "documents", value: "250", enforcement: "hard", grace_percent: "" },
+        EditInput { kind: "price", plan: "pro", target: "year", value: "480.50", ..EditInput::default() },
+        EditInput { kind: "feature", plan: "pro", target: "sso_enabled", value: "true", ..EditInput::default() },
+        EditInput { kind: "threshold", target: "95", value: "email", ..EditInput::default() },
+    ] {
+        let base = preview(&t, &actor, &input).await.unwrap().base_version;
+        publish(&t, &actor, &input, base).await.unwrap();
+    }
     let file = std::env::temp_dir().join(format!("tollgate-export-{}.toml", uuid::Uuid::now_v7().simple()));
     assert!(tollgate(&db, &["catalog", "export", "--out", file.to_str().unwrap()]).status.success());
     let text = std::fs::read_to_string(&file).unwrap();
     let exported = tollgate::catalog::file::parse("export", &text).unwrap();
-    assert_eq!(exported.plans, t.catalog.get().unwrap().plans, "the export is the live catalog");
+    assert_eq!(&exported, &*t.catalog.get().unwrap(), "the export is the live catalog");
     assert!(tollgate(&db, &["catalog", "load", file.to_str().unwrap()]).status.success(), "and loads");
     let _ = std::fs::remove_file(file);
 }

@@ -135,18 +135,35 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
             tollgate::service::coupons::apply(&app.tollgate, &Actor::Cli, account, "nonprofit", None, chrono::Utc::now()).await.unwrap();
             vec![("account_id", account.to_string())]
         }
-        "admin_preview_limit" | "admin_publish_limit" => {
+        "admin_preview_edit" | "admin_publish_edit" => {
             // A new limit each call, so an allowed publication always changes something.
             let included = (1000 + Uuid::now_v7().as_u128() % 100_000).to_string();
             let base = tollgate::db::catalog::latest_version(&app.tollgate.pool).await.unwrap().unwrap().version;
             vec![
+                ("kind", "limit".into()),
                 ("plan", "starter".into()),
-                ("meter", "queries".into()),
-                ("included", included),
+                ("target", "queries".into()),
+                ("value", included),
                 ("enforcement", "soft".into()),
                 ("grace_percent", String::new()),
                 ("base_version", base.to_string()),
             ]
+        }
+        "admin_preview_price_move" | "admin_move_to_current_price" => {
+            // A fresh Starter subscriber keeping an older price each call, so an
+            // allowed move always has someone to move.
+            let account = fresh().await.account_id;
+            let catalog = app.tollgate.catalog.get().unwrap();
+            let mut kept = catalog.plan("starter").and_then(|p| p.price(tollgate::period::Interval::Month)).cloned().unwrap();
+            kept.amount.amount = rust_decimal::Decimal::from(15);
+            sqlx::query("UPDATE subscriptions SET grandfathered_price = $2, grandfathered_at = now() WHERE account_id = $1 AND status <> 'canceled'")
+                .bind(account)
+                .bind(sqlx::types::Json(kept))
+                .execute(&app.tollgate.pool)
+                .await
+                .unwrap();
+            let expected = tollgate::db::subscriptions::grandfathered(&app.tollgate.pool, "starter", tollgate::period::Interval::Month).await.unwrap().len();
+            vec![("plan", "starter".into()), ("interval", "month".into()), ("expected", expected.to_string())]
         }
         "admin_usage" => vec![("plan", "starter".into()), ("state", "ok".into()), ("sort", "name".into()), ("page", "1".into())],
         "admin_subscriptions" => vec![("plan", "starter".into()), ("page", "1".into())],
@@ -170,7 +187,7 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
     }
 }
 
-const ADMIN_FNS: [&str; 32] = [
+const ADMIN_FNS: [&str; 34] = [
     "get_admin_overview",
     "admin_users",
     "admin_user",
@@ -201,8 +218,10 @@ const ADMIN_FNS: [&str; 32] = [
     "admin_apply_coupon",
     "admin_remove_coupon",
     "admin_plans",
-    "admin_preview_limit",
-    "admin_publish_limit",
+    "admin_preview_edit",
+    "admin_publish_edit",
+    "admin_preview_price_move",
+    "admin_move_to_current_price",
 ];
 
 /// Only a super admin acting as themself.

@@ -152,7 +152,8 @@ async fn the_admin_stream_is_a_super_admins_and_bounded(pool: PgPool) {
 /// customer already on Starter.
 #[sqlx::test(migrations = "../migrations")]
 async fn a_limit_published_on_one_process_applies_on_another_within_a_second(pool: PgPool) {
-    use tollgate::service::admin::plan_edits::{preview_limit, publish_limit, LimitInput};
+    use tollgate::catalog::edit::EditInput;
+    use tollgate::service::admin::plan_edits::{preview, publish};
     let first = spawn_app(pool.clone()).await;
     let second = spawn_on(pool).await;
     let c = first.customer(Some("starter")).await;
@@ -166,13 +167,13 @@ async fn a_limit_published_on_one_process_applies_on_another_within_a_second(poo
     let email = format!("ops-{}@test.example", Uuid::now_v7().simple());
     let admin = auth::sign_up(&first.tollgate.pool, &Email::parse(&email).unwrap(), &PersonName::parse("Ops").unwrap(), &NewPassword::parse(PASSWORD).unwrap(), true, None).await.unwrap();
     let actor = tollgate::service::Actor::User { id: admin.user_id, impersonator: None };
-    let input = LimitInput { plan: "starter", meter: "queries", included: "1000", enforcement: "soft", grace_percent: "" };
-    let preview = preview_limit(&first.tollgate, &actor, &input).await.unwrap();
+    let input = EditInput { kind: "limit", plan: "starter", target: "queries", value: "1000", enforcement: "soft", grace_percent: "" };
+    let preview = preview(&first.tollgate, &actor, &input).await.unwrap();
     assert_eq!(preview.changes, vec!["Starter · Queries: 500 soft → 1000 soft".to_string()]);
-    assert_eq!(preview.subscribers, 1);
+    assert_eq!(preview.reach, "Applies at once to the plan's 1 current subscriber, on every server.");
     tokio::time::sleep(Duration::from_millis(300)).await; // the second process's listener is up
     let sent = Instant::now();
-    publish_limit(&first.tollgate, &actor, &input, preview.base_version).await.unwrap();
+    publish(&first.tollgate, &actor, &input, preview.base_version).await.unwrap();
     loop {
         if limit_on_second().await == "1000" {
             break;

@@ -343,6 +343,7 @@ impl Validator {
 
     fn plan(&mut self, key: String, p: RawPlan, currency: Currency, meters: &[Meter], features: &[Feature]) -> Plan {
         let entry = format!("plans.{key}");
+        let catalog_features = features;
         if p.trial_days > MAX_TRIAL_DAYS {
             self.issue(format!("{entry}.trial_days"), format!("at most {MAX_TRIAL_DAYS} days"));
         }
@@ -392,6 +393,15 @@ impl Validator {
                 self.pricing(&ue, raw).map(|pricing| (meter.key.clone(), pricing))
             })
             .collect();
+        // Ordered as the database reads them back (catalog order of features and
+        // meters, monthly before yearly), so a file and its stored copy compare equal
+        // however the file orders a plan's entries.
+        let (mut prices, mut features, mut limits, mut usage_prices): (Vec<Price>, Vec<(Key, FeatureValue)>, Vec<(Key, Limit)>, Vec<(Key, Pricing)>) =
+            (prices, features, limits, usage_prices);
+        prices.sort_by_key(|p| p.interval.months());
+        features.sort_by_key(|(k, _)| catalog_features.iter().position(|f| f.key == *k));
+        limits.sort_by_key(|(k, _)| meters.iter().position(|m| m.key == *k));
+        usage_prices.sort_by_key(|(k, _)| meters.iter().position(|m| m.key == *k));
         Plan {
             key: self.key(&entry, &key),
             name: self.text(&format!("{entry}.name"), p.name),

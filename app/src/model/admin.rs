@@ -292,6 +292,8 @@ pub struct PlansView {
     pub version: Option<(i64, String, DateTime<Utc>)>,
     /// Meters, as `(key, name)`, for the limit editor.
     pub meters: Vec<(String, String)>,
+    /// Features, as `(key, name, allowed values in words)`, for the feature editor.
+    pub features: Vec<(String, String, String)>,
 }
 
 /// One plan for display.
@@ -310,15 +312,34 @@ pub struct PlanView {
     pub features: Vec<(String, String)>,
     /// Live subscriptions on it.
     pub subscribers: i64,
+    /// `(interval, subscriptions)` keeping an older price on that interval.
+    pub kept: Vec<(String, i64)>,
 }
 
-/// What publishing a limit edit would do.
+/// What publishing a catalog edit would do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LimitEditPreview {
+pub struct EditPreviewView {
     /// The version the edit starts from.
     pub base_version: i64,
-    /// Each changed limit in words.
+    /// Each change in words.
     pub changes: Vec<String>,
-    /// Live subscriptions the new limit reaches at once.
-    pub subscribers: i64,
+    /// Whom it reaches, in one sentence.
+    pub reach: String,
+}
+
+/// What moving a plan's grandfathered subscribers to the current price would do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriceMoveView {
+    pub plan_name: String,
+    /// `month` or `year`.
+    pub interval: String,
+    pub subscriptions: usize,
+    pub billed_by_stripe: usize,
+    /// The kept prices in words, lowest first.
+    pub kept: Vec<String>,
+    /// The current price in words.
+    pub current: String,
+    /// MRR before and after, formatted with the currency.
+    pub mrr_before: String,
+    pub mrr_after: String,
 }

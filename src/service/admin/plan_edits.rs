@@ -1,26 +1,19 @@
-//! Plans edited in the admin panel (issue 11 §3, limits so far): the edit is made
-//! on the live catalog version's TOML ([`crate::catalog::edit`]), validated by the
-//! catalog loader, shown as a diff with the subscribers it reaches, and published
-//! as a new catalog version in one audited transaction
-//! (`catalog.plan_edited`); every server process refreshes through the catalog
-//! channel, so limits apply to current subscribers at once (seed 001 §1: "admin
-//! sets messages to 1000 for starter and it applies at once").
+//! Plans edited in the admin panel (issue 11 §3): a plan's limit, price, feature
+//! value or trial, or a usage threshold, is written into the live catalog
+//! version's TOML ([`crate::catalog::edit`]), validated by the catalog loader,
+//! shown as a diff with whom it reaches, and published as a new catalog version in
+//! one audited transaction (`catalog.plan_edited`). Every server process refreshes
+//! through the catalog channel, so limits, features and thresholds apply to
+//! current subscribers at once (seed 001 §1: "admin sets messages to 1000 for
+//! starter and it applies at once"); a new price applies to new subscriptions, and
+//! current subscribers keep theirs until moved ([`super::price_migration`]).
 
 use super::require_super_admin;
-use crate::catalog::{edit, Catalog};
+use crate::catalog::edit::{self, Edit, EditInput};
+use crate::catalog::Catalog;
 use crate::db;
-use crate::service::catalog::{publish, LoadError};
+use crate::service::catalog::{publish as publish_version, LoadError};
 use crate::service::{Actor, Error, Tollgate};
-
-/// A plan's new limit on a meter, as typed in the form.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LimitInput<'a> {
-    pub plan: &'a str,
-    pub meter: &'a str,
-    pub included: &'a str,
-    pub enforcement: &'a str,
-    pub grace_percent: &'a str,
-}
 
 /// What publishing an edit would do.
 #[derive(Debug, Clone)]
@@ -28,58 +21,75 @@ pub struct EditPreview {
     /// The live version the edit starts from; publishing refuses if another
     /// version was published since.
     pub base_version: i64,
-    /// Each changed limit in words (`Starter · Queries: 500 soft → 1000 soft`).
+    /// Each change in words (`Starter · Queries: 500 soft → 1000 soft`).
     pub changes: Vec<String>,
-    /// Live subscriptions on the plan, which the new limit reaches at once.
-    pub subscribers: i64,
+    /// Whom it reaches, in one sentence ("Applies at once to the plan's 12 current
+    /// subscribers." / "New subscriptions pay it; the 12 current subscribers keep
+    /// their price until moved.").
+    pub reach: String,
     /// The new catalog text.
     pub text: String,
     /// Where the live version came from (a file name).
     pub source: String,
 }
 
+fn plural(n: i64, one: &str) -> String {
+    format!("{n} {one}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Prepares the edit on the live version, validated as a catalog file would be.
 ///
 /// # Errors
 /// [`Error::Forbidden`] unless a super admin acting as themself; [`Error::Conflict`]
-/// when no version text is kept yet (load the catalog file once);
-/// [`Error::Invalid`] naming the field for an unknown plan or meter, a bad value,
-/// or a combination the loader refuses; [`Error::Conflict`] for no change.
-pub async fn preview_limit(t: &Tollgate, actor: &Actor, input: &LimitInput<'_>) -> Result<EditPreview, Error> {
+/// when no version text is kept yet (load the catalog file once) or the edit
+/// changes nothing; [`Error::Invalid`] naming the field for an unknown plan,
+/// meter or feature, a bad value, or a catalog the loader refuses.
+pub async fn preview(t: &Tollgate, actor: &Actor, input: &EditInput<'_>) -> Result<EditPreview, Error> {
     require_super_admin(&t.pool, actor).await?;
     let live = t.catalog.get()?;
     let version = db::catalog::latest_version(&t.pool)
         .await?
         .ok_or_else(|| Error::Conflict("No catalog version is kept yet: load the catalog file once more (tollgate catalog load) to start editing it here.".into()))?;
-    let plan = live.plan(input.plan).ok_or_else(|| Error::invalid("plan", format!("There is no plan `{}`.", input.plan)))?;
-    live.meter(input.meter).ok_or_else(|| Error::invalid("meter", format!("There is no meter `{}`.", input.meter)))?;
-    let per_seat = plan.limit(input.meter).per_seat;
-    let limit = edit::parse_limit(input.included, input.enforcement, input.grace_percent, per_seat).map_err(|r| Error::invalid(r.field, r.message))?;
-    let text = edit::set_limit(&version.text, input.plan, input.meter, &limit).map_err(|m| Error::invalid("plan", m))?;
+    let parsed = edit::parse(&live, input).map_err(|r| Error::invalid(r.field, r.message))?;
+    let text = edit::apply(&version.text, &parsed).map_err(|m| Error::invalid("value", m))?;
     let edited: Catalog = crate::catalog::file::parse(&version.source, &text).map_err(|e| {
-        let reasons: Vec<String> = e.issues.iter().map(|i| i.reason.clone()).collect();
-        Error::invalid("included", format!("The catalog would not load: {}.", reasons.join("; ")))
+        let reasons: Vec<String> = e.issues.iter().map(|i| format!("{}: {}", i.entry, i.reason)).collect();
+        Error::invalid("value", format!("The catalog would not load: {}.", reasons.join("; ")))
     })?;
-    let changes = edit::limit_changes(&live, &edited);
+    let changes = edit::changes(&live, &edited);
     if changes.is_empty() {
-        return Err(Error::Conflict("That is the plan's limit already.".into()));
+        return Err(Error::Conflict("That is the catalog's value already.".into()));
     }
-    let subscribers = db::subscriptions::live_counts_by_plan(&t.pool).await?.get(input.plan).copied().unwrap_or(0);
-    Ok(EditPreview { base_version: version.version, changes, subscribers, text, source: version.source })
+    let counts = db::subscriptions::live_counts_by_plan(&t.pool).await?;
+    let on = |plan: &str| counts.get(plan).copied().unwrap_or(0);
+    let reach = match &parsed {
+        Edit::Limit { plan, .. } | Edit::Feature { plan, .. } => format!("Applies at once to the plan's {}, on every server.", plural(on(plan), "current subscriber")),
+        Edit::Threshold { .. } => format!("Applies at once to all {}, on every server.", plural(counts.values().sum(), "current subscriber")),
+        Edit::Trial { .. } => "Applies to new subscriptions; trials already running keep their end.".to_string(),
+        Edit::Price { plan, interval, .. } => {
+            let n = db::subscriptions::live_count(&t.pool, plan, *interval).await?;
+            format!(
+                "New subscriptions pay the new price. The {} on this interval keep their price until you move them to the current price.",
+                plural(n, "current subscriber")
+            )
+        }
+    };
+    Ok(EditPreview { base_version: version.version, changes, reach, text, source: version.source })
 }
 
 /// Publishes the edit previewed from `base_version` as a new catalog version and
-/// refreshes this process's catalog (the others refresh on the notification).
+/// refreshes this process's catalog (the others refresh on the notification);
+/// subscribers of a changed price keep their price ([`crate::service::catalog`]).
 /// Returns the new version number.
 ///
 /// # Errors
-/// As [`preview_limit`]; [`Error::Conflict`] when another version was published
-/// after `base_version` (preview again).
-pub async fn publish_limit(t: &Tollgate, actor: &Actor, input: &LimitInput<'_>, base_version: i64) -> Result<i64, Error> {
-    let p = preview_limit(t, actor, input).await?;
+/// As [`preview`]; [`Error::Conflict`] when another version was published after
+/// `base_version` (preview again).
+pub async fn publish(t: &Tollgate, actor: &Actor, input: &EditInput<'_>, base_version: i64) -> Result<i64, Error> {
+    let p = preview(t, actor, input).await?;
     let note = p.changes.join("; ");
-    let (_, version) = publish(&t.pool, &p.source, &p.text, actor, "catalog.plan_edited", &note, Some(base_version)).await.map_err(|e| match e {
-        LoadError::File(f) => Error::invalid("included", f.to_string()),
+    let (_, version) = publish_version(&t.pool, &p.source, &p.text, actor, "catalog.plan_edited", &note, Some(base_version)).await.map_err(|e| match e {
+        LoadError::File(f) => Error::invalid("value", f.to_string()),
         LoadError::Service(e) => e,
     })?;
     t.catalog.refresh(&t.pool).await?;

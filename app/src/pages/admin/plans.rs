@@ -1,8 +1,10 @@
 //! `/admin/plans`: every plan of the live catalog (hidden and sales-only too) with
-//! prices, limits, features, trial and subscribers; a plan's limit is edited with a
-//! GET form (`?plan=&meter=&included=&enforcement=&grace_percent=`, so the preview
-//! works without JavaScript), previewed as a diff, and published as a new catalog
-//! version from the confirmation.
+//! prices, limits, features, trial and subscribers. A limit, price, feature value,
+//! trial or usage threshold is edited with a GET form
+//! (`?kind=&plan=&target=&value=&enforcement=&grace_percent=`, so the preview works
+//! without JavaScript), previewed as a diff, and published as a new catalog version
+//! from the confirmation. Subscribers keeping an older price are moved to the
+//! current one from `?move=<plan>&interval=`, after a preview of their MRR.
 
 use super::parts::AdminNav;
 use super::users::param;
@@ -10,30 +12,77 @@ use crate::components::form::{action_error, FormAlert, Submit};
 use crate::components::gate::Gate;
 use crate::components::table::DataTable;
 use crate::format::datetime;
-use crate::model::admin::{LimitEditPreview, PlansView};
-use crate::server::admin::plans::{admin_plans, admin_preview_limit, AdminPublishLimit};
+use crate::model::admin::{EditPreviewView, PlansView, PriceMoveView};
+use crate::server::admin::plans::{admin_plans, admin_preview_edit, admin_preview_price_move, AdminMoveToCurrentPrice, AdminPublishEdit};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use leptos_router::params::ParamsMap;
 
 const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm";
+const BUTTON: &str = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium hover:bg-slate-50";
+
+/// An edit as the query string carries it.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct EditQuery {
+    kind: String,
+    plan: String,
+    target: String,
+    value: String,
+    enforcement: String,
+    grace_percent: String,
+}
+
+impl EditQuery {
+    fn read(q: Memo<ParamsMap>) -> Option<Self> {
+        let kind = param(q, "kind");
+        (!kind.is_empty()).then(|| EditQuery {
+            kind,
+            plan: param(q, "plan"),
+            target: param(q, "target"),
+            value: param(q, "value"),
+            enforcement: param(q, "enforcement"),
+            grace_percent: param(q, "grace_percent"),
+        })
+    }
+
+    /// The value a form field starts with: the one asked for when this form was
+    /// the one submitted.
+    fn field(&self, kind: &str, f: fn(&EditQuery) -> &String) -> String {
+        if self.kind == kind { f(self).clone() } else { String::new() }
+    }
+}
 
 /// The plans page.
 #[component]
 pub fn AdminPlansPage() -> impl IntoView {
     let query = use_query_map();
     let q = Memo::new(move |_| query.get());
-    let publish = ServerAction::<AdminPublishLimit>::new();
-    let data = Resource::new_blocking(move || (publish.version().get(), param(q, "published")), |_| admin_plans());
-    let wanted = Memo::new(move |_| {
-        let plan = param(q, "plan");
-        (!plan.is_empty()).then(|| (plan, param(q, "meter"), param(q, "included"), param(q, "enforcement"), param(q, "grace_percent")))
-    });
+    let publish = ServerAction::<AdminPublishEdit>::new();
+    let move_action = ServerAction::<AdminMoveToCurrentPrice>::new();
+    let data = Resource::new_blocking(
+        move || (publish.version().get(), move_action.version().get(), param(q, "published"), param(q, "moved")),
+        |_| admin_plans(),
+    );
+    let wanted = Memo::new(move |_| EditQuery::read(q));
     let preview = Resource::new_blocking(
         move || wanted.get(),
         |w| async move {
             match w {
-                Some((plan, meter, included, enforcement, grace)) => Some(admin_preview_limit(plan, meter, included, enforcement, Some(grace)).await),
+                Some(w) => Some(admin_preview_edit(w.kind, Some(w.plan), Some(w.target), Some(w.value), Some(w.enforcement), Some(w.grace_percent)).await),
+                None => None,
+            }
+        },
+    );
+    let move_wanted = Memo::new(move |_| {
+        let plan = param(q, "move");
+        (!plan.is_empty()).then(|| (plan, param(q, "interval")))
+    });
+    let move_preview = Resource::new_blocking(
+        move || (move_wanted.get(), move_action.version().get()),
+        |(w, _)| async move {
+            match w {
+                Some((plan, interval)) => Some(admin_preview_price_move(plan, interval).await),
                 None => None,
             }
         },
@@ -47,13 +96,22 @@ pub fn AdminPlansPage() -> impl IntoView {
                     Ok(plans) => view! {
                         <AdminNav current="/admin/plans"/>
                         <h1 class="text-2xl font-bold">"Plans"</h1>
-                        {version_line(&plans, param(q, "published"))}
-                        <LimitEditor plans=plans.clone() wanted/>
+                        {version_line(&plans, param(q, "published"), (param(q, "moved"), param(q, "failed")))}
+                        <Editors plans=plans.clone() asked=wanted.get_untracked().unwrap_or_default()/>
                         <Suspense fallback=|| view! { <p class="mt-3 text-sm text-slate-500">"Checking the edit…"</p> }>
                             {move || Suspend::new(async move {
                                 match (preview.await, wanted.get()) {
                                     (Some(Ok(p)), Some(w)) => view! { <PublishBox p w publish/> }.into_any(),
                                     (Some(Err(e)), _) => view! { <p class="mt-3 rounded-md bg-red-50 p-3 text-sm text-red-800" role="alert" data-testid="edit-error">{e.explained()}</p> }.into_any(),
+                                    _ => ().into_any(),
+                                }
+                            })}
+                        </Suspense>
+                        <Suspense fallback=|| view! { <p class="mt-3 text-sm text-slate-500">"Counting the subscribers…"</p> }>
+                            {move || Suspend::new(async move {
+                                match (move_preview.await, move_wanted.get()) {
+                                    (Some(Ok(p)), Some(w)) => view! { <MoveBox p w move_action/> }.into_any(),
+                                    (Some(Err(e)), _) => view! { <p class="mt-3 rounded-md bg-red-50 p-3 text-sm text-red-800" role="alert" data-testid="move-error">{e.explained()}</p> }.into_any(),
                                     _ => ().into_any(),
                                 }
                             })}
@@ -67,7 +125,8 @@ pub fn AdminPlansPage() -> impl IntoView {
     }
 }
 
-fn version_line(plans: &PlansView, published: String) -> impl IntoView {
+fn version_line(plans: &PlansView, published: String, (moved, failed): (String, String)) -> impl IntoView {
+    let failed = failed.parse::<usize>().unwrap_or(0);
     view! {
         <p class="mt-1 text-sm text-slate-600" data-testid="catalog-version">
             {match &plans.version {
@@ -80,69 +139,180 @@ fn version_line(plans: &PlansView, published: String) -> impl IntoView {
                 {format!("Published catalog version {published}: every server applies it now.")}
             </p>
         })}
-        {(!plans.thresholds.is_empty()).then(|| view! { <p class="mt-1 text-xs text-slate-500">{format!("Usage thresholds: {}", plans.thresholds.join(" · "))}</p> })}
+        {(!moved.is_empty()).then(|| view! {
+            <p class="mt-2 rounded-md bg-emerald-50 p-3 text-sm text-emerald-900" role="status" data-testid="moved">
+                {format!("Moved {moved} subscription(s) to the current price, from their next renewal.")}
+                {(failed > 0).then(|| format!(" {failed} could not be moved (see the server log); they keep their price and can be moved again."))}
+            </p>
+        })}
+        {(!plans.thresholds.is_empty()).then(|| view! { <p class="mt-1 text-xs text-slate-500" data-testid="thresholds">{format!("Usage thresholds: {}", plans.thresholds.join(" · "))}</p> })}
     }
 }
 
-/// The GET form asking for a limit edit's preview.
-#[component]
-fn LimitEditor(plans: PlansView, wanted: Memo<Option<(String, String, String, String, String)>>) -> impl IntoView {
-    let w = wanted.get_untracked().unwrap_or_default();
+fn plan_select(id: &'static str, plans: &PlansView, selected: &str) -> impl IntoView {
     view! {
-        <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="edit-limit-h">
-            <h2 id="edit-limit-h" class="font-semibold">"Change a plan's limit"</h2>
-            <p class="mt-1 text-sm text-slate-600">"A new limit applies to the plan's current subscribers at once, on every server."</p>
-            <form method="get" action="/admin/plans" class="mt-3 grid items-end gap-3 sm:grid-cols-6">
-                <div class="space-y-1">
-                    <label for="edit-plan" class="block text-sm text-slate-700">"Plan"</label>
-                    <select id="edit-plan" name="plan" class=INPUT>
-                        {plans.plans.iter().map(|p| view! { <option value=p.key.clone() selected=p.key == w.0>{p.name.clone()}</option> }).collect_view()}
-                    </select>
-                </div>
-                <div class="space-y-1">
-                    <label for="edit-meter" class="block text-sm text-slate-700">"Meter"</label>
-                    <select id="edit-meter" name="meter" class=INPUT>
-                        {plans.meters.iter().map(|(k, n)| view! { <option value=k.clone() selected=*k == w.1>{n.clone()}</option> }).collect_view()}
-                    </select>
-                </div>
-                <div class="space-y-1">
-                    <label for="edit-included" class="block text-sm text-slate-700">"Included"</label>
-                    <input id="edit-included" name="included" required=true placeholder="1000 or unlimited" value=w.2.clone() class=INPUT/>
-                </div>
-                <div class="space-y-1">
-                    <label for="edit-enforcement" class="block text-sm text-slate-700">"Enforcement"</label>
-                    <select id="edit-enforcement" name="enforcement" class=INPUT>
-                        <option value="soft">"soft"</option>
-                        <option value="hard" selected=w.3 == "hard">"hard"</option>
-                    </select>
-                </div>
-                <div class="space-y-1">
-                    <label for="edit-grace" class="block text-sm text-slate-700">"Grace % (hard)"</label>
-                    <input id="edit-grace" name="grace_percent" inputmode="decimal" value=w.4.clone() class=INPUT/>
-                </div>
-                <button type="submit" class="rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium hover:bg-slate-50">"Preview"</button>
+        <div class="space-y-1">
+            <label for=id class="block text-sm text-slate-700">"Plan"</label>
+            <select id=id name="plan" class=INPUT>
+                {plans.plans.iter().map(|p| view! { <option value=p.key.clone() selected=p.key == selected>{p.name.clone()}</option> }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// One editor: a GET form asking for the edit's preview.
+#[component]
+fn EditorCard(kind: &'static str, title: &'static str, note: &'static str, children: Children) -> impl IntoView {
+    let heading = format!("edit-{kind}-h");
+    let labelled_by = heading.clone();
+    view! {
+        <section class="rounded-lg border border-slate-200 bg-white p-4" aria-labelledby=labelled_by data-editor=kind>
+            <h2 id=heading class="font-semibold">{title}</h2>
+            <p class="mt-1 text-sm text-slate-600">{note}</p>
+            <form method="get" action="/admin/plans" class="mt-3 grid items-end gap-3 sm:grid-cols-2">
+                <input type="hidden" name="kind" value=kind/>
+                {children()}
+                <button type="submit" class=BUTTON>"Preview"</button>
             </form>
         </section>
     }
 }
 
+/// The five editors: limit, price, feature, trial, threshold.
+#[component]
+fn Editors(plans: PlansView, asked: EditQuery) -> impl IntoView {
+    let a = asked;
+    let limit_fields = view! {
+                {plan_select("limit-plan", &plans, &a.field("limit", |q| &q.plan))}
+                <div class="space-y-1">
+                    <label for="limit-meter" class="block text-sm text-slate-700">"Meter"</label>
+                    <select id="limit-meter" name="target" class=INPUT>
+                        {plans.meters.iter().map(|(k, n)| view! { <option value=k.clone() selected=*k == a.field("limit", |q| &q.target)>{n.clone()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="space-y-1">
+                    <label for="limit-included" class="block text-sm text-slate-700">"Included"</label>
+                    <input id="limit-included" name="value" required=true placeholder="1000 or unlimited" value=a.field("limit", |q| &q.value) class=INPUT/>
+                </div>
+                <div class="space-y-1">
+                    <label for="limit-enforcement" class="block text-sm text-slate-700">"Enforcement"</label>
+                    <select id="limit-enforcement" name="enforcement" class=INPUT>
+                        <option value="soft">"soft"</option>
+                        <option value="hard" selected=a.field("limit", |q| &q.enforcement) == "hard">"hard"</option>
+                    </select>
+                </div>
+                <div class="space-y-1">
+                    <label for="limit-grace" class="block text-sm text-slate-700">"Grace % (hard)"</label>
+                    <input id="limit-grace" name="grace_percent" inputmode="decimal" value=a.field("limit", |q| &q.grace_percent) class=INPUT/>
+                </div>
+    };
+    let price_fields = view! {
+                {plan_select("price-plan", &plans, &a.field("price", |q| &q.plan))}
+                <div class="space-y-1">
+                    <label for="price-interval" class="block text-sm text-slate-700">"Billed"</label>
+                    <select id="price-interval" name="target" class=INPUT>
+                        <option value="month">"monthly"</option>
+                        <option value="year" selected=a.field("price", |q| &q.target) == "year">"yearly"</option>
+                    </select>
+                </div>
+                <div class="space-y-1">
+                    <label for="price-amount" class="block text-sm text-slate-700">"Amount"</label>
+                    <input id="price-amount" name="value" required=true inputmode="decimal" placeholder="25 or 24.50" value=a.field("price", |q| &q.value) class=INPUT/>
+                </div>
+    };
+    let feature_fields = view! {
+                {plan_select("feature-plan", &plans, &a.field("feature", |q| &q.plan))}
+                <div class="space-y-1">
+                    <label for="feature-key" class="block text-sm text-slate-700">"Feature"</label>
+                    <select id="feature-key" name="target" class=INPUT>
+                        {plans.features.iter().map(|(k, n, hint)| view! { <option value=k.clone() selected=*k == a.field("feature", |q| &q.target)>{format!("{n} ({hint})")}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="space-y-1">
+                    <label for="feature-value" class="block text-sm text-slate-700">"Value"</label>
+                    <input id="feature-value" name="value" required=true placeholder="true, 120, priority or none" value=a.field("feature", |q| &q.value) class=INPUT/>
+                </div>
+    };
+    let trial_fields = view! {
+                {plan_select("trial-plan", &plans, &a.field("trial", |q| &q.plan))}
+                <div class="space-y-1">
+                    <label for="trial-days" class="block text-sm text-slate-700">"Trial days"</label>
+                    <input id="trial-days" name="value" required=true inputmode="numeric" placeholder="14 (0 for none)" value=a.field("trial", |q| &q.value) class=INPUT/>
+                </div>
+    };
+    let threshold_fields = view! {
+                <div class="space-y-1">
+                    <label for="threshold-percent" class="block text-sm text-slate-700">"Percent of the limit"</label>
+                    <input id="threshold-percent" name="target" required=true inputmode="decimal" placeholder="80" value=a.field("threshold", |q| &q.target) class=INPUT/>
+                </div>
+                <div class="space-y-1">
+                    <label for="threshold-actions" class="block text-sm text-slate-700">"Actions"</label>
+                    <input id="threshold-actions" name="value" required=true placeholder="email, banner" value=a.field("threshold", |q| &q.value) class=INPUT/>
+                </div>
+    };
+    view! {
+        <div class="mt-6 grid gap-4 lg:grid-cols-2">
+            <EditorCard kind="limit" title="Change a plan's limit" note="A new limit applies to the plan's current subscribers at once, on every server.">{limit_fields}</EditorCard>
+            <EditorCard kind="price" title="Change a plan's price" note="New subscriptions pay the new price; current subscribers keep theirs until you move them.">{price_fields}</EditorCard>
+            <EditorCard kind="feature" title="Change a plan's feature" note="A feature value applies to the plan's current subscribers at once. `none` stops granting it.">{feature_fields}</EditorCard>
+            <EditorCard kind="trial" title="Change a plan's trial" note="The trial length applies to new subscriptions; running trials keep their end.">{trial_fields}</EditorCard>
+            <EditorCard kind="threshold" title="Change a usage threshold" note="Thresholds apply to every plan's limits at once. Actions: in_app, email, banner, upgrade_prompt, block; `none` removes the threshold.">{threshold_fields}</EditorCard>
+        </div>
+    }
+}
+
 /// The diff and the publish button.
 #[component]
-fn PublishBox(p: LimitEditPreview, w: (String, String, String, String, String), publish: ServerAction<AdminPublishLimit>) -> impl IntoView {
-    let (plan, meter, included, enforcement, grace) = w;
+fn PublishBox(p: EditPreviewView, w: EditQuery, publish: ServerAction<AdminPublishEdit>) -> impl IntoView {
     view! {
         <div class="mt-3 rounded-lg border border-indigo-200 bg-indigo-50 p-4 text-sm" data-testid="edit-preview" role="region" aria-label="Edit preview">
             <ul class="list-inside list-disc">{p.changes.iter().map(|c| view! { <li data-testid="edit-change">{c.clone()}</li> }).collect_view()}</ul>
-            <p class="mt-2">{format!("Reaches {} current subscriber{} at once.", p.subscribers, if p.subscribers == 1 { "" } else { "s" })}</p>
+            <p class="mt-2" data-testid="edit-reach">{p.reach.clone()}</p>
             <ActionForm action=publish attr:class="mt-3 flex flex-wrap items-center gap-3">
                 <FormAlert error=action_error(publish)/>
-                <input type="hidden" name="plan" value=plan/>
-                <input type="hidden" name="meter" value=meter/>
-                <input type="hidden" name="included" value=included/>
-                <input type="hidden" name="enforcement" value=enforcement/>
-                <input type="hidden" name="grace_percent" value=grace/>
+                <input type="hidden" name="kind" value=w.kind/>
+                <input type="hidden" name="plan" value=w.plan/>
+                <input type="hidden" name="target" value=w.target/>
+                <input type="hidden" name="value" value=w.value/>
+                <input type="hidden" name="enforcement" value=w.enforcement/>
+                <input type="hidden" name="grace_percent" value=w.grace_percent/>
                 <input type="hidden" name="base_version" value=p.base_version.to_string()/>
                 <Submit action=publish label="Publish new version" busy="Publishing…"/>
+                <a href="/admin/plans" class="text-sm text-slate-700 underline">"Cancel"</a>
+            </ActionForm>
+        </div>
+    }
+}
+
+/// The move's figures and its confirmation.
+#[component]
+fn MoveBox(p: PriceMoveView, w: (String, String), move_action: ServerAction<AdminMoveToCurrentPrice>) -> impl IntoView {
+    let (plan, interval) = w;
+    let n = p.subscriptions;
+    view! {
+        <div id="move" class="mt-3 rounded-lg border border-amber-200 bg-amber-50 p-4 text-sm" data-testid="move-preview" role="region" aria-label="Move to the current price">
+            <h2 class="font-semibold">{format!("{} billed {}ly: move subscribers to the current price", p.plan_name, p.interval)}</h2>
+            <dl class="mt-2 grid gap-x-6 gap-y-1 sm:grid-cols-2">
+                <dt class="text-slate-600">"Subscriptions keeping an older price"</dt>
+                <dd data-testid="move-count">{format!("{n} ({} billed by Stripe)", p.billed_by_stripe)}</dd>
+                <dt class="text-slate-600">"They pay"</dt>
+                <dd>{p.kept.join(", ")}</dd>
+                <dt class="text-slate-600">"Current price"</dt>
+                <dd>{p.current.clone()}</dd>
+                <dt class="text-slate-600">"Their MRR now → after"</dt>
+                <dd data-testid="move-mrr">{format!("{} → {}", p.mrr_before, p.mrr_after)}</dd>
+            </dl>
+            <p class="mt-2 text-slate-700">"Each moves through its payment provider: the current price applies from the next renewal; the period under way keeps its price unless you prorate it."</p>
+            <ActionForm action=move_action attr:class="mt-3 flex flex-wrap items-center gap-3">
+                <FormAlert error=action_error(move_action)/>
+                <input type="hidden" name="plan" value=plan/>
+                <input type="hidden" name="interval" value=interval/>
+                <input type="hidden" name="expected" value=n.to_string()/>
+                <label class="flex items-center gap-2">
+                    <input type="checkbox" name="prorate" value="yes"/>
+                    "Also prorate the rest of the current period"
+                </label>
+                <Submit action=move_action label="Move them to the current price" busy="Moving…"/>
                 <a href="/admin/plans" class="text-sm text-slate-700 underline">"Cancel"</a>
             </ActionForm>
         </div>
@@ -153,7 +323,9 @@ fn plan_table(plans: &PlansView) -> impl IntoView {
     let rows = plans.plans.clone();
     view! {
         <DataTable headers=&["Plan", "Prices", "Limits", "Features", "Trial", "Subscribers"] dense=true class="mt-6" testid="plans">
-            {rows.into_iter().map(|p| view! {
+            {rows.into_iter().map(|p| {
+                let key = p.key.clone();
+                view! {
                 <tr data-plan=p.key.clone()>
                     <td class="px-3 py-2 align-top">
                         <span class="font-medium">{p.name.clone()}</span>
@@ -161,15 +333,26 @@ fn plan_table(plans: &PlansView) -> impl IntoView {
                         {(!p.public).then(|| view! { <span class="mr-1 rounded bg-slate-100 px-1.5 py-0.5 text-xs">"hidden"</span> })}
                         {(!p.self_serve).then(|| view! { <span class="rounded bg-amber-100 px-1.5 py-0.5 text-xs text-amber-900">"sales-only"</span> })}
                     </td>
-                    <td class="px-3 py-2 align-top">{if p.prices.is_empty() { "—".to_string() } else { p.prices.join(", ") }}</td>
+                    <td class="px-3 py-2 align-top">
+                        <ul>{p.prices.iter().map(|pr| view! { <li data-testid="plan-price">{pr.clone()}</li> }).collect_view()}</ul>
+                        {p.prices.is_empty().then_some("—")}
+                        <ul>
+                            {p.kept.iter().map(|(interval, n)| view! {
+                                <li class="mt-1 text-xs text-amber-900" data-kept=interval.clone()>
+                                    {format!("{n} {interval}ly subscriber{} keep an older price · ", if *n == 1 { "" } else { "s" })}
+                                    <a class="underline" href=format!("/admin/plans?move={key}&interval={interval}#move")>"Move to the current price"</a>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </td>
                     <td class="px-3 py-2 align-top">
                         <ul>{p.limits.iter().map(|(k, n, l)| view! { <li data-limit=k.clone()>{format!("{n}: {l}")}</li> }).collect_view()}</ul>
                     </td>
                     <td class="px-3 py-2 align-top"><ul>{p.features.iter().map(|(n, v)| view! { <li>{format!("{n}: {v}")}</li> }).collect_view()}</ul></td>
-                    <td class="px-3 py-2 align-top">{if p.trial_days == 0 { "—".to_string() } else { format!("{} days", p.trial_days) }}</td>
+                    <td class="px-3 py-2 align-top" data-testid="plan-trial">{if p.trial_days == 0 { "—".to_string() } else { format!("{} days", p.trial_days) }}</td>
                     <td class="px-3 py-2 align-top tabular-nums">{p.subscribers}</td>
                 </tr>
-            }).collect_view()}
+            }}).collect_view()}
         </DataTable>
     }
 }

@@ -1,8 +1,9 @@
-//! `/admin/plans`: the live catalog's plans, and their limits edited, previewed and
-//! published as a new catalog version.
+//! `/admin/plans`: the live catalog's plans; their limits, prices, features and
+//! trials, and the usage thresholds, edited, previewed and published as a new
+//! catalog version; grandfathered subscribers moved to the current price.
 
 use crate::error::AppError;
-use crate::model::admin::{LimitEditPreview, PlansView};
+use crate::model::admin::{EditPreviewView, PlansView, PriceMoveView};
 use leptos::prelude::*;
 
 /// Every plan (hidden and sales-only ones too) with prices, limits, features,
@@ -16,6 +17,7 @@ pub async fn admin_plans() -> Result<PlansView, AppError> {
     let catalog = t.catalog.get()?;
     let version = tollgate::db::catalog::latest_version(&t.pool).await.map_err(tollgate::service::Error::from)?;
     let counts = tollgate::db::subscriptions::live_counts_by_plan(&t.pool).await.map_err(tollgate::service::Error::from)?;
+    let kept = tollgate::db::subscriptions::grandfathered_counts(&t.pool).await.map_err(tollgate::service::Error::from)?;
     let plans = catalog
         .plans
         .iter()
@@ -25,7 +27,7 @@ pub async fn admin_plans() -> Result<PlansView, AppError> {
             public: p.public,
             self_serve: p.self_serve,
             trial_days: p.trial_days,
-            prices: p.prices.iter().map(|pr| format!("{}/{}{}", pr.amount.display(), pr.interval, if pr.per_seat { " per seat" } else { "" })).collect(),
+            prices: p.prices.iter().map(tollgate::catalog::edit::describe_price).collect(),
             limits: catalog.meters.iter().map(|m| (m.key.to_string(), m.name.clone(), describe(&p.limit(m.key.as_str())))).collect(),
             features: p
                 .features
@@ -33,37 +35,120 @@ pub async fn admin_plans() -> Result<PlansView, AppError> {
                 .map(|(k, v)| (catalog.feature(k.as_str()).map_or_else(|| k.to_string(), |f| f.name.clone()), crate::format::feature_value(v)))
                 .collect(),
             subscribers: counts.get(p.key.as_str()).copied().unwrap_or(0),
+            kept: ["month", "year"]
+                .iter()
+                .filter_map(|i| kept.get(&(p.key.to_string(), (*i).to_string())).map(|n| ((*i).to_string(), *n)))
+                .collect(),
         })
         .collect();
     Ok(PlansView {
         plans,
-        thresholds: catalog.thresholds.iter().map(|th| format!("{} %: {}", th.percent.normalize(), th.actions.iter().map(|a| serde_json::to_value(a).ok().and_then(|v| v.as_str().map(|s| s.replace('_', " "))).unwrap_or_default()).collect::<Vec<_>>().join(", "))).collect(),
+        thresholds: catalog
+            .thresholds
+            .iter()
+            .map(|th| format!("{} %: {}", th.percent.normalize(), th.actions.iter().map(|a| tollgate::catalog::edit::action_name(*a).replace('_', " ")).collect::<Vec<_>>().join(", ")))
+            .collect(),
         version: version.map(|v| (v.version, v.source, v.created_at)),
         meters: catalog.meters.iter().map(|m| (m.key.to_string(), m.name.clone())).collect(),
+        features: catalog.features.iter().map(|f| (f.key.to_string(), f.name.clone(), feature_hint(&f.kind))).collect(),
     })
 }
 
-/// What setting `plan`'s limit on `meter` would change, validated by the catalog
-/// loader.
-#[server(prefix = "/_fn", endpoint = "admin_preview_limit")]
-pub async fn admin_preview_limit(plan: String, meter: String, included: String, enforcement: String, grace_percent: Option<String>) -> Result<LimitEditPreview, AppError> {
-    use tollgate::service::admin::plan_edits::{preview_limit, LimitInput};
-    let me = super::super::ctx::require_super_admin().await?;
-    let t = super::super::ctx::tollgate()?;
-    let input = LimitInput { plan: &plan, meter: &meter, included: &included, enforcement: &enforcement, grace_percent: grace_percent.as_deref().unwrap_or("") };
-    let p = preview_limit(&t, &me.actor(), &input).await?;
-    Ok(LimitEditPreview { base_version: p.base_version, changes: p.changes, subscribers: p.subscribers })
+/// What a feature's value may be, for the editor's hint.
+#[cfg(feature = "ssr")]
+fn feature_hint(kind: &tollgate::catalog::FeatureKind) -> String {
+    use tollgate::catalog::FeatureKind;
+    match kind {
+        FeatureKind::Boolean => "true or false".into(),
+        FeatureKind::Numeric { .. } => "a number or unlimited".into(),
+        FeatureKind::Rate { .. } => "calls per window, or unlimited".into(),
+        FeatureKind::Enum { values } => values.join(", "),
+    }
 }
 
-/// Publishes the previewed limit as a new catalog version; back to `/admin/plans`.
-#[server(prefix = "/_fn", endpoint = "admin_publish_limit")]
-pub async fn admin_publish_limit(plan: String, meter: String, included: String, enforcement: String, grace_percent: Option<String>, base_version: String) -> Result<i64, AppError> {
-    use tollgate::service::admin::plan_edits::{publish_limit, LimitInput};
+/// What the catalog edit would change, validated by the catalog loader (fields as
+/// [`tollgate::catalog::edit::EditInput`]).
+#[server(prefix = "/_fn", endpoint = "admin_preview_edit")]
+pub async fn admin_preview_edit(
+    kind: String,
+    plan: Option<String>,
+    target: Option<String>,
+    value: Option<String>,
+    enforcement: Option<String>,
+    grace_percent: Option<String>,
+) -> Result<EditPreviewView, AppError> {
+    use tollgate::catalog::edit::EditInput;
+    let me = super::super::ctx::require_super_admin().await?;
+    let t = super::super::ctx::tollgate()?;
+    let input = EditInput {
+        kind: &kind,
+        plan: plan.as_deref().unwrap_or(""),
+        target: target.as_deref().unwrap_or(""),
+        value: value.as_deref().unwrap_or(""),
+        enforcement: enforcement.as_deref().unwrap_or(""),
+        grace_percent: grace_percent.as_deref().unwrap_or(""),
+    };
+    let p = tollgate::service::admin::plan_edits::preview(&t, &me.actor(), &input).await?;
+    Ok(EditPreviewView { base_version: p.base_version, changes: p.changes, reach: p.reach })
+}
+
+/// Publishes the previewed edit as a new catalog version; back to `/admin/plans`.
+#[server(prefix = "/_fn", endpoint = "admin_publish_edit")]
+pub async fn admin_publish_edit(
+    kind: String,
+    plan: Option<String>,
+    target: Option<String>,
+    value: Option<String>,
+    enforcement: Option<String>,
+    grace_percent: Option<String>,
+    base_version: String,
+) -> Result<i64, AppError> {
+    use tollgate::catalog::edit::EditInput;
     let me = super::super::ctx::require_super_admin().await?;
     let t = super::super::ctx::tollgate()?;
     let base: i64 = base_version.trim().parse().map_err(|_| crate::error::FormError::message("Preview the edit again."))?;
-    let input = LimitInput { plan: &plan, meter: &meter, included: &included, enforcement: &enforcement, grace_percent: grace_percent.as_deref().unwrap_or("") };
-    let version = publish_limit(&t, &me.actor(), &input, base).await?;
+    let input = EditInput {
+        kind: &kind,
+        plan: plan.as_deref().unwrap_or(""),
+        target: target.as_deref().unwrap_or(""),
+        value: value.as_deref().unwrap_or(""),
+        enforcement: enforcement.as_deref().unwrap_or(""),
+        grace_percent: grace_percent.as_deref().unwrap_or(""),
+    };
+    let version = tollgate::service::admin::plan_edits::publish(&t, &me.actor(), &input, base).await?;
     leptos_axum::redirect(&format!("/admin/plans?published={version}"));
     Ok(version)
+}
+
+/// How many subscribers of `plan` on `interval` keep an older price, and their MRR
+/// before and after a move to the current price.
+#[server(prefix = "/_fn", endpoint = "admin_preview_price_move")]
+pub async fn admin_preview_price_move(plan: String, interval: String) -> Result<PriceMoveView, AppError> {
+    let me = super::super::ctx::require_super_admin().await?;
+    let t = super::super::ctx::tollgate()?;
+    let p = tollgate::service::admin::price_migration::preview(&t, &me.actor(), &plan, &interval, chrono::Utc::now()).await?;
+    Ok(PriceMoveView {
+        plan_name: p.plan_name,
+        interval: p.interval.to_string(),
+        subscriptions: p.subscriptions,
+        billed_by_stripe: p.billed_by_stripe,
+        kept: p.kept,
+        current: p.current,
+        mrr_before: p.mrr_before.display(),
+        mrr_after: p.mrr_after.display(),
+    })
+}
+
+/// Moves the previewed subscribers (`expected` of them) to the current price, from
+/// their next renewal or, with `prorate`, also for the rest of the period; back to
+/// `/admin/plans` with how many moved and failed.
+#[server(prefix = "/_fn", endpoint = "admin_move_to_current_price")]
+pub async fn admin_move_to_current_price(plan: String, interval: String, prorate: Option<String>, expected: String) -> Result<usize, AppError> {
+    let me = super::super::ctx::require_super_admin().await?;
+    let t = super::super::ctx::tollgate()?;
+    let expected: usize = expected.trim().parse().map_err(|_| crate::error::FormError::message("Preview the move again."))?;
+    let prorate = prorate.is_some_and(|p| !p.is_empty());
+    let report = tollgate::service::admin::price_migration::move_to_current(&t, &me.actor(), &plan, &interval, prorate, expected, chrono::Utc::now()).await?;
+    leptos_axum::redirect(&format!("/admin/plans?moved={}&failed={}", report.moved, report.failed.len()));
+    Ok(report.moved)
 }
