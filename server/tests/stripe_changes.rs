@@ -169,3 +169,58 @@ async fn cancel_at_period_end_then_reactivate_then_cancel_ends_it(pool: PgPool) 
     assert_eq!(audited(&pool, c.account_id, "subscription.cancel_scheduled").await, 2);
     assert_eq!(audited(&pool, c.account_id, "subscription.reactivated").await, 1);
 }
+
+/// Issue 11 §3 with Stripe: after a price change and `stripe sync`, a card-paying
+/// subscriber keeps renewing on the older price (its plan still recognised through
+/// the price's metadata), until the operator moves them: Stripe then bills the new
+/// price from the next renewal, without proration.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_grandfathered_card_subscriber_keeps_the_older_price_until_moved(pool: PgPool) {
+    use tollgate::catalog::edit::EditInput;
+    use tollgate::identity::{Email, NewPassword, PersonName};
+    use tollgate::service::admin::{plan_edits, price_migration};
+    let s = spawn_with_stripe(pool.clone()).await;
+    let (c, sub_id) = active_on(&s, "starter").await;
+    let t = &s.app.tollgate;
+    let stripe = t.stripe.clone().expect("configured");
+    let email = format!("ops-{}@test.example", Uuid::now_v7().simple());
+    let admin = tollgate::service::auth::sign_up(&pool, &Email::parse(&email).unwrap(), &PersonName::parse("Ops").unwrap(), &NewPassword::parse("correct horse battery").unwrap(), true, None).await.unwrap();
+    let admin = Actor::User { id: admin.user_id, impersonator: None };
+
+    let input = EditInput { kind: "price", plan: "starter", target: "month", value: "25", ..EditInput::default() };
+    let base = plan_edits::preview(t, &admin, &input).await.unwrap().base_version;
+    plan_edits::publish(t, &admin, &input, base).await.unwrap();
+    sync::sync(t, &stripe).await.expect("sync makes the $25 price");
+    assert_eq!(stripe_item(&s, &sub_id).0, "", "the lookup key moved to the new price");
+    let renewal_total = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, Decimal>("SELECT total FROM invoices WHERE account_id = $1 ORDER BY period_start DESC, created_at DESC LIMIT 1")
+            .bind(c.account_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+
+    s.double.advance_subscription(&sub_id, None).expect("renewal");
+    s.settle().await;
+    let r = row(&pool, c.account_id).await;
+    assert_eq!((r.plan_key.as_str(), r.status.as_str()), ("starter", "active"), "the older price still reads as Starter");
+    assert_eq!(r.kept_price_at(Utc::now()).map(|p| p.amount.amount), Some(Decimal::from(19)));
+    assert_eq!(renewal_total(pool.clone()).await, Decimal::from(19), "Stripe renews on the kept price");
+
+    let p = price_migration::preview(t, &admin, "starter", "month", Utc::now()).await.unwrap();
+    assert_eq!((p.subscriptions, p.billed_by_stripe), (1, 1));
+    assert_eq!((p.mrr_before.amount, p.mrr_after.amount), (Decimal::from(19), Decimal::from(25)));
+    let moved = price_migration::move_to_current(t, &admin, "starter", "month", false, 1, Utc::now()).await.unwrap();
+    assert_eq!((moved.moved, moved.failed.clone()), (1, vec![]));
+    assert_eq!(stripe_item(&s, &sub_id).0, "starter_month", "the plan item is on the current price");
+    s.settle().await;
+    let r = row(&pool, c.account_id).await;
+    assert!(r.grandfathered_until.is_some(), "the kept price ends with the period under way");
+    assert_eq!(audited(&pool, c.account_id, "subscription.price_migrated").await, 1);
+    assert_eq!(renewal_total(pool.clone()).await, Decimal::from(19), "no proration invoice");
+
+    s.double.advance_subscription(&sub_id, None).expect("renewal");
+    s.settle().await;
+    assert_eq!(renewal_total(pool.clone()).await, Decimal::from(25), "the next renewal bills $25");
+    assert_eq!(row(&pool, c.account_id).await.plan_key, "starter");
+}
