@@ -192,3 +192,54 @@ async fn graduated_tiers_price_reported_usage_at_renewal() {
     assert_eq!(renewal.lines.data.iter().map(|l| (l.quantity, l.amount)).collect::<Vec<_>>(), [(Some(1500), 500)]);
     assert_eq!(renewal.amount_paid, 500);
 }
+
+#[tokio::test]
+async fn a_coupon_discounts_the_subscriptions_invoices_while_it_lasts() {
+    use stripe_billing::subscription::DeleteDiscountSubscription;
+    use stripe_product::coupon::{CreateCoupon, RetrieveCoupon};
+    use stripe_shared::CouponDuration;
+    let env = Env::start().await;
+    let (cus, price) = catalog(&env).await;
+    env.double.set_card(&cus, "4242424242424242").unwrap();
+    let half = CreateCoupon::new().id("tollgate_half").name("Half off").percent_off(50.0).duration(CouponDuration::Forever).send(&env.client).await.unwrap();
+    assert_eq!((half.percent_off, half.duration.clone()), (Some(50.0), CouponDuration::Forever));
+    let once = CreateCoupon::new().id("five").amount_off(500).currency(Currency::USD).duration(CouponDuration::Once).send(&env.client).await.unwrap();
+    assert_eq!(once.amount_off, Some(500));
+    assert!(CreateCoupon::new().id("bad").percent_off(101.0).send(&env.client).await.is_err(), "more than 100 % off");
+    assert!(RetrieveCoupon::new("missing").send(&env.client).await.is_err());
+
+    let mut item = CreateSubscriptionItems::new();
+    item.price = Some(price);
+    let sub = CreateSubscription::new().customer(&cus).items(vec![item]).send(&env.client).await.unwrap();
+    let id = sub.id.as_str().to_owned();
+    let mut discount = stripe_billing::subscription::DiscountsDataParam::new();
+    discount.coupon = Some("tollgate_half".into());
+    let updated = UpdateSubscription::new(id.as_str()).discounts(vec![discount]).send(&env.client).await.unwrap();
+    assert_eq!(updated.discounts.len(), 1);
+    let renewal = |env: &Env, id: String| {
+        let client = env.client.clone();
+        async move {
+            let invoices = ListInvoice::new().subscription(&id).send(&client).await.unwrap();
+            let i = invoices.data[0].clone();
+            (i.subtotal, i.total, i.amount_paid)
+        }
+    };
+    env.double.advance_subscription(&id, None).unwrap();
+    assert_eq!(renewal(&env, id.clone()).await, (2900, 1450, 1450), "half of $29");
+
+    DeleteDiscountSubscription::new(id.as_str()).send(&env.client).await.unwrap();
+    assert!(DeleteDiscountSubscription::new(id.as_str()).send(&env.client).await.is_err(), "nothing left to delete");
+    env.double.advance_subscription(&id, None).unwrap();
+    assert_eq!(renewal(&env, id.clone()).await, (2900, 2900, 2900));
+
+    // A once coupon takes $5 off the next invoice only.
+    let mut discount = stripe_billing::subscription::DiscountsDataParam::new();
+    discount.coupon = Some("five".into());
+    UpdateSubscription::new(id.as_str()).discounts(vec![discount]).send(&env.client).await.unwrap();
+    env.double.advance_subscription(&id, None).unwrap();
+    assert_eq!(renewal(&env, id.clone()).await, (2900, 2400, 2400));
+    env.double.advance_subscription(&id, None).unwrap();
+    assert_eq!(renewal(&env, id.clone()).await, (2900, 2900, 2900));
+    let after = RetrieveSubscription::new(id.as_str()).send(&env.client).await.unwrap();
+    assert!(after.discounts.is_empty());
+}

@@ -26,6 +26,8 @@ pub fn routes() -> Router<App> {
             get1(|s, id, _| find(&s.prices, id, "price", "price", |x| &x.id).map(crate::state::Price::render))
                 .merge(post1(|s, id, p| s.update_price(id, p))),
         )
+        .route("/coupons", post0(|s, p| s.create_coupon(p)))
+        .route("/coupons/{id}", get1(|s, id, _| s.render_coupon(id)))
         .route("/billing/meters", post0(|s, p| s.create_meter(p)).merge(get0(|s, p| s.list_meters(p))))
         .route("/billing/meters/{id}", get1(|s, id, _| find(&s.meters, id, "billing meter", "id", |m| &m.id).map(crate::state::Meter::render)))
         .route("/billing/meter_events", post0(|s, p| s.create_meter_event(p)))
@@ -40,6 +42,7 @@ pub fn routes() -> Router<App> {
                 .merge(post1(|s, id, p| s.update_subscription(id, p)))
                 .merge(delete1(|s, id, _| s.cancel_subscription(id))),
         )
+        .route("/subscriptions/{id}/discount", delete1(|s, id, _| s.delete_subscription_discount(id)))
         .route("/subscription_items", get0(list_subscription_items))
         .route("/subscription_items/{id}", get1(|s, id, _| retrieve_subscription_item(s, id)))
         .route("/invoices", get0(|s, p| s.list_invoices(p)))

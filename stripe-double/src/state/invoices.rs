@@ -102,12 +102,19 @@ pub struct Invoice {
     pub finalized_at: Option<i64>,
     /// Unix payment time.
     pub paid_at: Option<i64>,
+    /// The subscription's discount on it: the discount id and the amount off.
+    pub discount: Option<(String, i64)>,
 }
 
 impl Invoice {
     /// Sum of the lines.
-    pub fn total(&self) -> i64 {
+    pub fn subtotal(&self) -> i64 {
         self.lines.iter().map(|l| l.amount).sum()
+    }
+
+    /// The subtotal less the discount.
+    pub fn total(&self) -> i64 {
+        self.subtotal() - self.discount.as_ref().map_or(0, |d| d.1)
     }
 
     /// What the customer owes: the total, never negative.
@@ -146,8 +153,10 @@ fn render_invoice_body(store: &Store, invoice: &Invoice, id: Option<&str>) -> Va
     let mut o = fixtures::object("invoice");
     let customer = store.customers.iter().find(|c| c.id == invoice.customer);
     let sub = invoice.subscription.as_ref().and_then(|s| store.subscriptions.iter().find(|x| &x.id == s));
-    let total = invoice.total();
+    let (subtotal, total) = (invoice.subtotal(), invoice.total());
     let due = invoice.amount_due();
+    let discount_amounts: Vec<Value> = invoice.discount.iter().map(|(id, amount)| json!({ "amount": amount, "discount": id })).collect();
+    let discounts: Vec<&String> = invoice.discount.iter().map(|(id, _)| id).collect();
     let lines: Vec<Value> = invoice.lines.iter().map(|l| render_line(store, l, id, invoice.subscription.as_deref())).collect();
     let proration_date = invoice.lines.iter().find(|l| l.proration).map(|l| l.period_start);
     let parent = sub.map_or(Value::Null, |s| {
@@ -172,8 +181,10 @@ fn render_invoice_body(store: &Store, invoice: &Invoice, id: Option<&str>) -> Va
         ("created", json!(invoice.created)),
         ("period_start", json!(invoice.period_start)),
         ("period_end", json!(invoice.period_end)),
-        ("subtotal", json!(total)),
-        ("subtotal_excluding_tax", json!(total)),
+        ("subtotal", json!(subtotal)),
+        ("subtotal_excluding_tax", json!(subtotal)),
+        ("total_discount_amounts", json!(discount_amounts)),
+        ("discounts", json!(discounts)),
         ("total", json!(total)),
         ("total_excluding_tax", json!(total)),
         ("amount_due", json!(due)),
@@ -387,6 +398,11 @@ impl Store {
             Some(s) => self.sub(s)?.currency.clone(),
             None => lines.first().map_or_else(|| "usd".to_owned(), |l| l.currency.clone()),
         };
+        let created = self.now_for(Some(customer));
+        let discount = sub.and_then(|s| self.discount_for(s, lines.iter().map(|l| l.amount).sum(), created));
+        if let (Some(s), Some(_)) = (sub, &discount) {
+            self.discount_used(s);
+        }
         let invoice = Invoice {
             id: ids::id("in"),
             number: None,
@@ -401,9 +417,10 @@ impl Store {
             amount_paid: 0,
             attempt_count: 0,
             payment_intent: None,
-            created: self.now_for(Some(customer)),
+            created,
             finalized_at: None,
             paid_at: None,
+            discount,
         };
         let id = invoice.id.clone();
         self.invoices.push(invoice);
@@ -638,6 +655,8 @@ impl Store {
         let mut lines = if trial { Vec::new() } else { scratch.usage_lines(&sub_id, sub.period_start, sub.period_end)? };
         lines.extend(scratch.pending_lines(&sub_id));
         lines.extend(scratch.period_lines(&sub_id, sub.period_end, next_end, false)?);
+        let created = scratch.now_for(Some(&sub.customer));
+        let discount = scratch.discount_for(&sub_id, lines.iter().map(|l| l.amount).sum(), created);
         let invoice = Invoice {
             id: String::new(),
             number: None,
@@ -652,9 +671,10 @@ impl Store {
             amount_paid: 0,
             attempt_count: 0,
             payment_intent: None,
-            created: scratch.now_for(Some(&sub.customer)),
+            created,
             finalized_at: None,
             paid_at: None,
+            discount,
         };
         Ok(preview_json(&scratch, &invoice))
     }

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod checkout;
+pub mod coupons;
 pub mod customers;
 pub mod events;
 pub mod invoices;
@@ -19,6 +20,7 @@ use crate::form::Params;
 
 pub use catalog::{Price, Product};
 pub use checkout::{CheckoutSession, PortalSession};
+pub use coupons::{Coupon, Discount};
 pub use customers::Customer;
 pub use events::{Delivery, DeliveryAttempt, Event, WebhookEndpoint};
 pub use invoices::{Invoice, Line, PaymentIntent, PendingItem};
@@ -64,6 +66,8 @@ pub struct Store {
     pub meters: Vec<Meter>,
     /// Accepted meter events (deduplicated by identifier).
     pub meter_events: Vec<MeterEvent>,
+    /// Coupons.
+    pub coupons: Vec<Coupon>,
     /// Subscriptions `sub_…`.
     pub subscriptions: Vec<Subscription>,
     /// Invoices `in_…`.

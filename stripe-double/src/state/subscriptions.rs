@@ -64,6 +64,8 @@ pub struct Subscription {
     pub latest_invoice: Option<String>,
     /// Whether `customer.subscription.trial_will_end` was sent for the current trial.
     pub trial_will_end_sent: bool,
+    /// The coupon's discount applied to its invoices, if any.
+    pub discount: Option<super::Discount>,
     /// Unix creation time.
     pub created: i64,
 }
@@ -116,7 +118,7 @@ impl Subscription {
             ("transfer_data", Value::Null),
             ("billing_thresholds", Value::Null),
             ("billing_schedules", json!([])),
-            ("discounts", json!([])),
+            ("discounts", json!(self.discount.iter().map(|d| d.id.clone()).collect::<Vec<_>>())),
             ("livemode", json!(false)),
         ] {
             o.insert(k.into(), v);
@@ -234,6 +236,7 @@ impl Store {
             metadata,
             latest_invoice: None,
             trial_will_end_sent: false,
+            discount: None,
             created: now,
         };
         let id = sub.id.clone();
@@ -292,6 +295,13 @@ impl Store {
             updated.canceled_at = flag.then_some(now);
         }
         merge_metadata(&mut updated.metadata, p.map("metadata"));
+        // `discounts=` (empty) removes the discount; `discounts[0][coupon]` replaces it.
+        if p.str("discounts") == Some("") {
+            updated.discount = None;
+        } else if let Some(first) = p.list("discounts").first() {
+            let coupon = first.require("coupon").map_err(|_| ApiError::invalid("discounts[0][coupon]", "Pass a coupon to apply."))?;
+            updated.discount = Some(self.new_discount(coupon, now, "discounts[0][coupon]")?);
+        }
         let mut trial_ended = false;
         match p.str("trial_end") {
             None => {}
