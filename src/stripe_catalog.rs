@@ -75,6 +75,52 @@ pub enum UnsupportedPrice {
     Amount(String),
 }
 
+/// What a catalog coupon becomes in Stripe: a coupon whose id names its terms, so a
+/// coupon whose terms the catalog changes becomes a new Stripe coupon (Stripe
+/// coupons cannot change their discount: <https://docs.stripe.com/api/coupons/update>).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StripeCoupon {
+    /// `tollgate_<code>_<terms>`, e.g. `tollgate_nonprofit_pct50_forever`.
+    pub id: String,
+    /// `percent_off`: Stripe's wire format is a JSON number with up to two decimals;
+    /// the catalog's exact percentage (checked to fit) is converted only here.
+    pub percent_off: Option<f64>,
+    /// `amount_off` in the currency's minor unit.
+    pub amount_off: Option<i64>,
+    /// `once`, `repeating` or `forever`, and the months of a repeating one.
+    pub duration: &'static str,
+    pub duration_in_months: Option<i64>,
+}
+
+/// The Stripe form of `coupon` in `currency`.
+///
+/// # Errors
+/// A sentence when the percentage has more than two decimals or the amount does not
+/// fit Stripe's integer minor units.
+pub fn stripe_coupon(coupon: &crate::coupon::Coupon, currency: crate::money::Currency) -> Result<StripeCoupon, String> {
+    use crate::coupon::{Discount, Duration};
+    let (terms, percent_off, amount_off) = match coupon.discount {
+        Discount::PercentOff(p) => {
+            let p = p.normalize();
+            if p.scale() > 2 {
+                return Err(format!("Stripe takes percentages with at most two decimals, not {p} %"));
+            }
+            let f = p.to_string().parse::<f64>().map_err(|_| format!("{p} % cannot be sent to Stripe"))?;
+            (format!("pct{}", p.to_string().replace('.', "p")), Some(f), None)
+        }
+        Discount::AmountOff(a) => {
+            let minor = minor_units(Money::new(a, currency)).ok_or_else(|| format!("{a} cannot be sent to Stripe"))?;
+            (format!("amt{minor}{}", currency.code().to_ascii_lowercase()), None, Some(minor))
+        }
+    };
+    let (duration, months, how_long) = match coupon.duration {
+        Duration::Once => ("once", None, "once".to_string()),
+        Duration::Repeating { months } => ("repeating", Some(i64::from(months)), format!("rep{months}")),
+        Duration::Forever => ("forever", None, "forever".to_string()),
+    };
+    Ok(StripeCoupon { id: format!("tollgate_{}_{terms}_{how_long}", coupon.code), percent_off, amount_off, duration, duration_in_months: months })
+}
+
 /// The Stripe form of `price`: its amount in minor units, per seat or flat.
 ///
 /// # Errors
@@ -295,6 +341,21 @@ mod tests {
 
     fn dec(s: &str) -> Decimal {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn coupons_are_named_by_their_terms_and_sent_exactly() {
+        use crate::coupon::{Coupon, Discount, Duration};
+        use crate::keys::Key;
+        let usd = Currency::parse("USD").unwrap();
+        let c = |discount, duration| Coupon { code: Key::parse("nonprofit").unwrap(), name: "Non-profit".into(), discount, duration };
+        let half = stripe_coupon(&c(Discount::PercentOff(dec("50")), Duration::Forever), usd).unwrap();
+        assert_eq!((half.id.as_str(), half.percent_off, half.amount_off, half.duration), ("tollgate_nonprofit_pct50_forever", Some(50.0), None, "forever"));
+        let odd = stripe_coupon(&c(Discount::PercentOff(dec("12.50")), Duration::Repeating { months: 3 }), usd).unwrap();
+        assert_eq!((odd.id.as_str(), odd.percent_off, odd.duration_in_months), ("tollgate_nonprofit_pct12p5_rep3", Some(12.5), Some(3)));
+        let five = stripe_coupon(&c(Discount::AmountOff(dec("5")), Duration::Once), usd).unwrap();
+        assert_eq!((five.id.as_str(), five.amount_off), ("tollgate_nonprofit_amt500usd_once", Some(500)));
+        assert!(stripe_coupon(&c(Discount::PercentOff(dec("33.333")), Duration::Once), usd).is_err(), "more decimals than Stripe takes");
     }
 
     fn price(amount: Decimal, per_seat: bool) -> Price {

@@ -224,3 +224,49 @@ async fn a_grandfathered_card_subscriber_keeps_the_older_price_until_moved(pool:
     assert_eq!(renewal_total(pool.clone()).await, Decimal::from(25), "the next renewal bills $25");
     assert_eq!(row(&pool, c.account_id).await.plan_key, "starter");
 }
+
+/// Issue 11 §5: a coupon applied to a card-paying account becomes its Stripe
+/// subscription's discount, so Stripe's renewals carry it; removing it ends it.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_coupon_reaches_a_card_paid_subscription_as_its_stripe_discount(pool: PgPool) {
+    use tollgate::service::coupons;
+    let s = spawn_with_stripe(pool.clone()).await;
+    let t = &s.app.tollgate;
+    let catalog = format!("{}\n[coupons.nonprofit]\nname = \"Non-profit discount\"\npercent_off = 50\nduration = \"forever\"\n", support::EMTCHAT);
+    tollgate::service::catalog::load(&pool, "emtchat.toml", &catalog, &Actor::Cli).await.unwrap();
+    t.catalog.refresh(&pool).await.unwrap();
+    let (c, sub_id) = active_on(&s, "starter").await;
+    let latest = |pool: PgPool| async move {
+        sqlx::query_as::<_, (Decimal, Decimal)>("SELECT subtotal, total FROM invoices WHERE account_id = $1 ORDER BY period_start DESC, created_at DESC LIMIT 1")
+            .bind(c.account_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+
+    coupons::apply(t, &Actor::Cli, c.account_id, "nonprofit", Some("registry checked"), Utc::now()).await.unwrap();
+    let discounts = s.double.with_store(|st| st.render_subscription(&sub_id)).unwrap()["discounts"].as_array().map_or(0, Vec::len);
+    assert_eq!(discounts, 1, "the Stripe subscription has the discount");
+    let stripe_coupon = s.double.with_store(|st| st.render_coupon("tollgate_nonprofit_pct50_forever")).unwrap();
+    assert_eq!((stripe_coupon["percent_off"].as_f64(), stripe_coupon["duration"].as_str()), (Some(50.0), Some("forever")));
+    s.double.advance_subscription(&sub_id, None).expect("renewal");
+    s.settle().await;
+    assert_eq!(latest(pool.clone()).await, (Decimal::from(19), Decimal::new(950, 2)), "Stripe renews at half price");
+
+    // Applied again (another account later) the Stripe coupon is reused, not duplicated.
+    coupons::apply(t, &Actor::Cli, c.account_id, "nonprofit", Some("registry checked again"), Utc::now()).await.unwrap();
+    assert_eq!(s.double.with_store(|st| st.coupons.len()), 1);
+
+    coupons::remove(t, &Actor::Cli, c.account_id).await.unwrap();
+    let discounts = s.double.with_store(|st| st.render_subscription(&sub_id)).unwrap()["discounts"].as_array().map_or(1, Vec::len);
+    assert_eq!(discounts, 0);
+    s.double.advance_subscription(&sub_id, None).expect("renewal");
+    s.settle().await;
+    assert_eq!(latest(pool.clone()).await, (Decimal::from(19), Decimal::from(19)), "full price again");
+    let audited: serde_json::Value = sqlx::query_scalar("SELECT details FROM audit_log WHERE account_id = $1 AND action = 'coupon.applied' ORDER BY id LIMIT 1")
+        .bind(c.account_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(audited["stripe_subscription"], serde_json::json!(sub_id));
+}

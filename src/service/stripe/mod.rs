@@ -14,6 +14,7 @@
 
 pub mod changes;
 pub mod checkout;
+pub(crate) mod discounts;
 pub mod metered;
 pub mod meter_usage;
 pub mod mirror;
