@@ -19,15 +19,16 @@ test('an admin raises Starter’s queries limit in the panel and a Starter custo
   await expect(page.locator('tr[data-plan="starter"] [data-limit="queries"]')).toHaveText('Queries: 500 soft');
 
   // A bad value is refused with the loader's reason; nothing is published.
-  await page.getByLabel('Plan', { exact: true }).selectOption('starter');
-  await page.getByLabel('Meter', { exact: true }).selectOption('queries');
-  await page.getByLabel('Included').fill('1000');
-  await page.getByLabel('Grace % (hard)').fill('10');
-  await page.getByRole('button', { name: 'Preview' }).click();
+  const editor = page.locator('[data-editor="limit"]');
+  await editor.getByLabel('Plan', { exact: true }).selectOption('starter');
+  await editor.getByLabel('Meter', { exact: true }).selectOption('queries');
+  await editor.getByLabel('Included').fill('1000');
+  await editor.getByLabel('Grace % (hard)').fill('10');
+  await editor.getByRole('button', { name: 'Preview' }).click();
   await expect(page.getByTestId('edit-error')).toContainText('grace applies to hard limits only');
 
-  await page.getByLabel('Grace % (hard)').fill('');
-  await page.getByRole('button', { name: 'Preview' }).click();
+  await editor.getByLabel('Grace % (hard)').fill('');
+  await editor.getByRole('button', { name: 'Preview' }).click();
   await expect(page.getByTestId('edit-change')).toHaveText(['Starter · Queries: 500 soft → 1000 soft']);
   await page.getByRole('button', { name: 'Publish new version' }).click();
   await expect(page.getByTestId('published')).toBeVisible();
@@ -37,7 +38,7 @@ test('an admin raises Starter’s queries limit in the panel and a Starter custo
   await expect(used).toContainText('0 / 1,000', { timeout: 3_000 });
 
   // Put the shared catalog back for the other tests (the preview link works as a URL too).
-  await page.goto('/admin/plans?plan=starter&meter=queries&included=500&enforcement=soft');
+  await page.goto('/admin/plans?kind=limit&plan=starter&target=queries&value=500&enforcement=soft');
   await page.getByRole('button', { name: 'Publish new version' }).click();
   await expect(page.locator('tr[data-plan="starter"] [data-limit="queries"]')).toHaveText('Queries: 500 soft');
   await expect(used).toContainText('0 / 500', { timeout: 3_000 });

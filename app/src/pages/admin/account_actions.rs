@@ -297,6 +297,9 @@ fn CouponForm(billing: BillingView, apply: ServerAction<AdminApplyCoupon>, remov
             </ActionForm>
         }
     });
+    let card_paid = billing.subscription.as_ref().is_some_and(|s| s.provider == "stripe").then(|| view! {
+        <p class="mt-2 text-xs text-slate-500" data-testid="coupon-stripe">"Stripe bills this subscription: the coupon becomes its Stripe discount, so Stripe's invoices carry it."</p>
+    });
     let none_in_catalog = no_coupons.then(|| view! {
         <p class="mt-2 text-xs text-slate-500">"The catalog has no coupons to apply; add one to the catalog file (`[coupons.…]`)."</p>
     });
@@ -305,6 +308,7 @@ fn CouponForm(billing: BillingView, apply: ServerAction<AdminApplyCoupon>, remov
             <h2 id="coupon-h" class="font-semibold">"Coupon"</h2>
             {current}
             {form}
+            {card_paid}
             {none_in_catalog}
         </section>
     }

@@ -339,7 +339,7 @@ fn plan_table(plans: &PlansView) -> impl IntoView {
                         <ul>
                             {p.kept.iter().map(|(interval, n)| view! {
                                 <li class="mt-1 text-xs text-amber-900" data-kept=interval.clone()>
-                                    {format!("{n} {interval}ly subscriber{} keep an older price · ", if *n == 1 { "" } else { "s" })}
+                                    {format!("{n} {interval}ly subscriber{} an older price · ", if *n == 1 { " keeps" } else { "s keep" })}
                                     <a class="underline" href=format!("/admin/plans?move={key}&interval={interval}#move")>"Move to the current price"</a>
                                 </li>
                             }).collect_view()}
