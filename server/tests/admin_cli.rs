@@ -39,6 +39,15 @@ async fn the_cli_and_the_demo_seed_create_super_admins(pool_options: PgPoolOptio
     assert!(accounts >= 10 && accounts == live, "{accounts} accounts with usage of {live} live subscriptions");
     assert!(tollgate(&db, &["demo", "seed"]).status.success());
     assert_eq!(sqlx::query_scalar::<_, String>(usage).fetch_one(&pool).await.unwrap(), used, "idempotent within the day");
+    // A limit edited since (the shares now give other figures): the run still
+    // succeeds and the period keeps its usage.
+    let edited = std::env::temp_dir().join(format!("tollgate-demo-{}.toml", uuid::Uuid::now_v7().simple()));
+    std::fs::write(&edited, std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../catalogs/emtchat.toml")).unwrap().replace("queries = { included = 500, enforcement = \"soft\" }", "queries = { included = 1000, enforcement = \"soft\" }")).unwrap();
+    assert!(tollgate(&db, &["catalog", "load", edited.to_str().unwrap()]).status.success());
+    let out = tollgate(&db, &["demo", "seed"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(sqlx::query_scalar::<_, String>(usage).fetch_one(&pool).await.unwrap(), used, "the seeded period keeps its usage");
+    let _ = std::fs::remove_file(edited);
 
     // The demo's bank-transfer customer started 75 days ago: last month is billed.
     let period = tollgate::invoice::schedule::month_label(tollgate::invoice::schedule::previous_month(chrono::Utc::now()));
@@ -64,7 +73,7 @@ async fn catalog_export_writes_what_loads_unchanged(pool_options: PgPoolOptions,
     let out = tollgate(&db, &["catalog", "export"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let exported = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(exported, std::fs::read_to_string("../catalogs/emtchat.toml").unwrap(), "the file as loaded");
+    assert_eq!(exported, std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../catalogs/emtchat.toml")).unwrap(), "the file as loaded");
 
     // A database loaded before versions were kept: `load --if-empty` keeps the file
     // as the first version only when it is exactly the live catalog.
