@@ -370,5 +370,9 @@ mod grandfathered_prices {
         raise_starter_to(&t, &admin, "39").await;
         let row = db::subscriptions::live_for_account(&t.pool, moved).await.unwrap().unwrap();
         assert_eq!(row.kept_price_at(at("2026-12-01T00:00:00Z")).map(|p| p.amount.amount), Some(d("35")));
+        // Changed back to $35, nobody keeps anything: $35 is the catalog's price.
+        raise_starter_to(&t, &admin, "35").await;
+        let row = db::subscriptions::live_for_account(&t.pool, moved).await.unwrap().unwrap();
+        assert!(row.grandfathered_price.is_none(), "{:?}", row.grandfathered_price);
     }
 }

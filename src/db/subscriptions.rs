@@ -604,18 +604,20 @@ pub async fn live_count(db: impl PgExecutor<'_>, plan_key: &str, interval: Inter
 
 /// Keeps `price` (the plan's price before a catalog change) for every live
 /// subscription on `plan_key` and `interval` that pays the catalog's price at
-/// `at`: none kept, or a kept one whose move to the current price is done.
+/// `at`: none kept, or a kept one whose move to the current price is done; but
+/// not those in `except` (they keep nothing because they kept the new price).
 /// Returns how many rows now keep it.
-pub async fn grandfather(db: impl PgExecutor<'_>, plan_key: &str, interval: Interval, price: &Price, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+pub async fn grandfather(db: impl PgExecutor<'_>, plan_key: &str, interval: Interval, price: &Price, at: DateTime<Utc>, except: &[Uuid]) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE subscriptions SET grandfathered_price = $3, grandfathered_at = $4, grandfathered_until = NULL, updated_at = now()
          WHERE plan_key = $1 AND interval = $2 AND status <> 'canceled'
-           AND (grandfathered_price IS NULL OR grandfathered_until <= $4)",
+           AND (grandfathered_price IS NULL OR grandfathered_until <= $4) AND NOT (id = ANY($5))",
     )
     .bind(plan_key)
     .bind(interval.as_str())
     .bind(Json(price))
     .bind(at)
+    .bind(except)
     .execute(db)
     .await?;
     Ok(done.rows_affected())
@@ -633,6 +635,16 @@ pub async fn grandfathered(db: impl PgExecutor<'_>, plan_key: &str, interval: In
     .bind(interval.as_str())
     .fetch_all(db)
     .await
+}
+
+/// Ends subscription `id`'s grandfathered price outright (it equals the catalog's
+/// price again).
+pub async fn release_grandfathered(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE subscriptions SET grandfathered_price = NULL, grandfathered_at = NULL, grandfathered_until = NULL, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// Live subscriptions keeping a grandfathered price (not being moved off it), by

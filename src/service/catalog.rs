@@ -84,7 +84,8 @@ pub async fn adopt_as_version(pool: &PgPool, source: &str, text: &str) -> Result
 /// Keeps each changed price of `old` for the plan's live subscribers on that
 /// interval ([`crate::catalog::Plan::changed_prices`]): a new price applies to new
 /// subscriptions, current ones keep theirs until an operator migrates them
-/// ([`super::admin::price_migration`]). Returns `[{plan, interval, subscriptions}]`
+/// ([`super::admin::price_migration`]). Subscribers who kept exactly the new
+/// price no longer keep anything. Returns `[{plan, interval, subscriptions}]`
 /// for the audit entry.
 async fn grandfather_changed_prices(tx: &mut sqlx::PgConnection, old: Option<&Catalog>, new: &Catalog) -> Result<Vec<serde_json::Value>, Error> {
     let mut kept = Vec::new();
@@ -92,7 +93,18 @@ async fn grandfather_changed_prices(tx: &mut sqlx::PgConnection, old: Option<&Ca
     for plan in old.map(|c| c.plans.as_slice()).unwrap_or_default() {
         let Some(newer) = new.plan(plan.key.as_str()) else { continue };
         for price in plan.changed_prices(newer) {
-            let n = db::subscriptions::grandfather(&mut *tx, plan.key.as_str(), price.interval, price, now).await?;
+            // Subscribers keeping exactly the new price (a price changed back) pay
+            // the catalog's price again.
+            let mut released = Vec::new();
+            if let Some(current) = newer.price(price.interval) {
+                for sub in db::subscriptions::grandfathered(&mut *tx, plan.key.as_str(), price.interval).await? {
+                    if sub.kept_price_at(now) == Some(current) {
+                        db::subscriptions::release_grandfathered(&mut *tx, sub.id).await?;
+                        released.push(sub.id);
+                    }
+                }
+            }
+            let n = db::subscriptions::grandfather(&mut *tx, plan.key.as_str(), price.interval, price, now, &released).await?;
             if n > 0 {
                 kept.push(serde_json::json!({ "plan": plan.key.as_str(), "interval": price.interval.as_str(), "subscriptions": n }));
             }
