@@ -768,7 +768,7 @@ mod plan_edits {
         let p = preview(&t, &me, &input).await.unwrap();
         assert!(p.reach.starts_with("Applies at once"), "{}", p.reach);
         let base = p.base_version;
-        let version = publish(&t, &me, &input, base).await.unwrap();
+        let version = publish(&t, &me, &input, base).await.unwrap().version;
         assert_eq!(version, base + 1);
         assert_eq!(t.catalog.get().unwrap().plan("starter").unwrap().limit("queries").included, Some(Decimal::from(1000)));
         // The kept text is the live catalog: it loads to the same plans.

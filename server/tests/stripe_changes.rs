@@ -189,9 +189,11 @@ async fn a_grandfathered_card_subscriber_keeps_the_older_price_until_moved(pool:
 
     let input = EditInput { kind: "price", plan: "starter", target: "month", value: "25", ..EditInput::default() };
     let base = plan_edits::preview(t, &admin, &input).await.unwrap().base_version;
-    plan_edits::publish(t, &admin, &input, base).await.unwrap();
-    sync::sync(t, &stripe).await.expect("sync makes the $25 price");
-    assert_eq!(stripe_item(&s, &sub_id).0, "", "the lookup key moved to the new price");
+    let published = plan_edits::publish(t, &admin, &input, base).await.unwrap();
+    assert_eq!(published.stripe_sync, Some(Ok(())), "publishing a price syncs Stripe's prices");
+    assert_eq!(stripe_item(&s, &sub_id).0, "", "the lookup key moved to the new $25 price");
+    let synced_again = sync::sync(t, &stripe).await.unwrap();
+    assert!(synced_again.iter().all(|s| s.action != sync::Action::Created), "nothing left to make: {synced_again:?}");
     let renewal_total = |pool: PgPool| async move {
         sqlx::query_scalar::<_, Decimal>("SELECT total FROM invoices WHERE account_id = $1 ORDER BY period_start DESC, created_at DESC LIMIT 1")
             .bind(c.account_id)

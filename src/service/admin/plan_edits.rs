@@ -77,15 +77,27 @@ pub async fn preview(t: &Tollgate, actor: &Actor, input: &EditInput<'_>) -> Resu
     Ok(EditPreview { base_version: version.version, changes, reach, text, source: version.source })
 }
 
+/// What publishing did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// The new catalog version.
+    pub version: i64,
+    /// For a price edit with Stripe configured: whether `stripe sync` made Stripe's
+    /// price for the new amount (`Err` with Stripe's message: the version stands;
+    /// run `tollgate stripe sync` before card customers choose the plan).
+    pub stripe_sync: Option<Result<(), String>>,
+}
+
 /// Publishes the edit previewed from `base_version` as a new catalog version and
 /// refreshes this process's catalog (the others refresh on the notification);
 /// subscribers of a changed price keep their price ([`crate::service::catalog`]).
-/// Returns the new version number.
+/// A price edit with Stripe configured then syncs Stripe's prices
+/// ([`crate::service::stripe::sync`]), so new card subscriptions pay the new price.
 ///
 /// # Errors
 /// As [`preview`]; [`Error::Conflict`] when another version was published after
 /// `base_version` (preview again).
-pub async fn publish(t: &Tollgate, actor: &Actor, input: &EditInput<'_>, base_version: i64) -> Result<i64, Error> {
+pub async fn publish(t: &Tollgate, actor: &Actor, input: &EditInput<'_>, base_version: i64) -> Result<Published, Error> {
     let p = preview(t, actor, input).await?;
     let note = p.changes.join("; ");
     let (_, version) = publish_version(&t.pool, &p.source, &p.text, actor, "catalog.plan_edited", &note, Some(base_version)).await.map_err(|e| match e {
@@ -93,5 +105,9 @@ pub async fn publish(t: &Tollgate, actor: &Actor, input: &EditInput<'_>, base_ve
         LoadError::Service(e) => e,
     })?;
     t.catalog.refresh(&t.pool).await?;
-    Ok(version)
+    let stripe_sync = match (input.kind.trim(), &t.stripe) {
+        ("price", Some(stripe)) => Some(crate::service::stripe::sync::sync(t, stripe).await.map(|_| ()).map_err(|e| e.to_string())),
+        _ => None,
+    };
+    Ok(Published { version, stripe_sync })
 }

@@ -96,7 +96,7 @@ pub fn AdminPlansPage() -> impl IntoView {
                     Ok(plans) => view! {
                         <AdminNav current="/admin/plans"/>
                         <h1 class="text-2xl font-bold">"Plans"</h1>
-                        {version_line(&plans, param(q, "published"), (param(q, "moved"), param(q, "failed")))}
+                        {version_line(&plans, (param(q, "published"), param(q, "stripe")), (param(q, "moved"), param(q, "failed")))}
                         <Editors plans=plans.clone() asked=wanted.get_untracked().unwrap_or_default()/>
                         <Suspense fallback=|| view! { <p class="mt-3 text-sm text-slate-500">"Checking the edit…"</p> }>
                             {move || Suspend::new(async move {
@@ -125,7 +125,7 @@ pub fn AdminPlansPage() -> impl IntoView {
     }
 }
 
-fn version_line(plans: &PlansView, published: String, (moved, failed): (String, String)) -> impl IntoView {
+fn version_line(plans: &PlansView, (published, stripe): (String, String), (moved, failed): (String, String)) -> impl IntoView {
     let failed = failed.parse::<usize>().unwrap_or(0);
     view! {
         <p class="mt-1 text-sm text-slate-600" data-testid="catalog-version">
@@ -137,6 +137,11 @@ fn version_line(plans: &PlansView, published: String, (moved, failed): (String, 
         {(!published.is_empty()).then(|| view! {
             <p class="mt-2 rounded-md bg-emerald-50 p-3 text-sm text-emerald-900" role="status" data-testid="published">
                 {format!("Published catalog version {published}: every server applies it now.")}
+                {match stripe.as_str() {
+                    "synced" => " Stripe's prices were synced: new card subscriptions pay the new price.",
+                    "failed" => " Stripe's prices could not be synced (see the server log): run `tollgate stripe sync` before card customers choose this plan.",
+                    _ => "",
+                }}
             </p>
         })}
         {(!moved.is_empty()).then(|| view! {

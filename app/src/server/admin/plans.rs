@@ -92,7 +92,8 @@ pub async fn admin_preview_edit(
     Ok(EditPreviewView { base_version: p.base_version, changes: p.changes, reach: p.reach })
 }
 
-/// Publishes the previewed edit as a new catalog version; back to `/admin/plans`.
+/// Publishes the previewed edit as a new catalog version; back to `/admin/plans`
+/// (with `stripe=synced|failed` after a price edit with Stripe configured).
 #[server(prefix = "/_fn", endpoint = "admin_publish_edit")]
 pub async fn admin_publish_edit(
     kind: String,
@@ -115,9 +116,14 @@ pub async fn admin_publish_edit(
         enforcement: enforcement.as_deref().unwrap_or(""),
         grace_percent: grace_percent.as_deref().unwrap_or(""),
     };
-    let version = tollgate::service::admin::plan_edits::publish(&t, &me.actor(), &input, base).await?;
-    leptos_axum::redirect(&format!("/admin/plans?published={version}"));
-    Ok(version)
+    let published = tollgate::service::admin::plan_edits::publish(&t, &me.actor(), &input, base).await?;
+    let stripe = match &published.stripe_sync {
+        None => "",
+        Some(Ok(())) => "&stripe=synced",
+        Some(Err(_)) => "&stripe=failed",
+    };
+    leptos_axum::redirect(&format!("/admin/plans?published={}{stripe}", published.version));
+    Ok(published.version)
 }
 
 /// How many subscribers of `plan` on `interval` keep an older price, and their MRR
