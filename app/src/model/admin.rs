@@ -335,6 +335,8 @@ pub struct PriceMoveView {
     pub interval: String,
     pub subscriptions: usize,
     pub billed_by_stripe: usize,
+    /// Whether this server can reach Stripe.
+    pub stripe_configured: bool,
     /// The kept prices in words, lowest first.
     pub kept: Vec<String>,
     /// The current price in words.

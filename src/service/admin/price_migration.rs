@@ -29,6 +29,9 @@ pub struct MovePreview {
     /// Live subscriptions keeping an older price, and how many of them Stripe bills.
     pub subscriptions: usize,
     pub billed_by_stripe: usize,
+    /// Whether this server can reach Stripe (without it, Stripe-billed subscribers
+    /// cannot be moved from here).
+    pub stripe_configured: bool,
     /// Each distinct kept price in words (`$19.00/month`), lowest first.
     pub kept: Vec<String>,
     /// The current price in words.
@@ -107,6 +110,7 @@ pub async fn preview(t: &Tollgate, actor: &Actor, plan: &str, interval: &str, no
         interval,
         subscriptions: subs.len(),
         billed_by_stripe: subs.iter().filter(|s| s.provider == "stripe").count(),
+        stripe_configured: t.stripe.is_some(),
         kept: kept.into_iter().map(describe).collect(),
         current: plan.price(interval).map(describe).unwrap_or_default(),
         mrr_before: mrr(&catalog, &subs, &coupons, true, now),

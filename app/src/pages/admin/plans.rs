@@ -308,6 +308,11 @@ fn MoveBox(p: PriceMoveView, w: (String, String), move_action: ServerAction<Admi
                 <dd data-testid="move-mrr">{format!("{} → {}", p.mrr_before, p.mrr_after)}</dd>
             </dl>
             <p class="mt-2 text-slate-700">"Each moves through its payment provider: the current price applies from the next renewal; the period under way keeps its price unless you prorate it."</p>
+            {(p.billed_by_stripe > 0 && !p.stripe_configured).then(|| view! {
+                <p class="mt-2 text-amber-900" role="note" data-testid="move-stripe-unavailable">
+                    {format!("Stripe is not configured on this server: the {} Stripe-billed subscription(s) cannot be moved from here and keep their price.", p.billed_by_stripe)}
+                </p>
+            })}
             <ActionForm action=move_action attr:class="mt-3 flex flex-wrap items-center gap-3">
                 <FormAlert error=action_error(move_action)/>
                 <input type="hidden" name="plan" value=plan/>

@@ -138,6 +138,7 @@ pub async fn admin_preview_price_move(plan: String, interval: String) -> Result<
         interval: p.interval.to_string(),
         subscriptions: p.subscriptions,
         billed_by_stripe: p.billed_by_stripe,
+        stripe_configured: p.stripe_configured,
         kept: p.kept,
         current: p.current,
         mrr_before: p.mrr_before.display(),
