@@ -29,6 +29,7 @@ pub mod refusal;
 pub mod stripe_catalog;
 pub mod subscription;
 pub mod terms;
+pub mod throttle;
 pub mod usage;
 
 #[cfg(feature = "ssr")]

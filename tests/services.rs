@@ -174,6 +174,11 @@ async fn login_failures_are_limited_per_email(pool: PgPool) {
         assert!(matches!(auth::log_in(&t.pool, &email, "nope").await, Err(auth::LoginError::BadCredentials)));
     }
     assert!(matches!(auth::log_in(&t.pool, &email, "correct horse battery").await, Err(auth::LoginError::TooManyAttempts)));
+    // A back-off, not a lock-out: two seconds after the fifth failure the owner is in.
+    sqlx::query("UPDATE login_failures SET attempted_at = attempted_at - interval '3 seconds' WHERE email = $1").bind(&email).execute(&t.pool).await.unwrap();
+    assert!(auth::log_in(&t.pool, &email, "correct horse battery").await.is_ok(), "the owner is not locked out for a window");
+    assert!(matches!(auth::log_in(&t.pool, &email, "nope").await, Err(auth::LoginError::BadCredentials)));
+    assert!(matches!(auth::log_in(&t.pool, &email, "nope").await, Err(auth::LoginError::TooManyAttempts)), "the next wait is longer (4 s)");
     assert!(matches!(auth::log_in(&t.pool, "nobody@test.example", "x").await, Err(auth::LoginError::BadCredentials)));
     let dup = auth::sign_up(&t.pool, &Email::parse(&email.to_uppercase()).unwrap(), &PersonName::parse("L").unwrap(), &NewPassword::parse("correct horse battery").unwrap(), false, None).await;
     assert!(matches!(dup, Err(Error::Invalid { ref field, .. }) if field == "email"));

@@ -56,6 +56,9 @@ pub struct Config {
     /// Days a past-due Stripe subscription keeps its plan (dunning grace) before the
     /// renewal prompt applies.
     pub stripe_dunning_grace_days: u32,
+    /// Log-in, sign-up, password-reset and mail-sending form posts allowed per client
+    /// address per minute (per address and e-mail: half as many); see `guard.rs`.
+    pub auth_attempts_per_minute: u32,
 }
 
 impl Default for Config {
@@ -79,6 +82,7 @@ impl Default for Config {
             stripe_webhook_secret: None,
             stripe_api_base: None,
             stripe_dunning_grace_days: 7,
+            auth_attempts_per_minute: 10,
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct AppState {
     pub tollgate: Tollgate,
     /// Metrics exporter.
     pub metrics: PrometheusHandle,
+    /// Rate limits of the log-in, sign-up and mail-sending forms.
+    pub limits: std::sync::Arc<crate::guard::Limits>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -66,6 +68,8 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
         .with_secure(cookie_secure)
         .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(SESSION_DAYS)));
     let routes = generate_route_list(App);
+    let limits = state.limits.clone();
+    crate::guard::spawn_pruning(limits.clone());
     let tollgate = state.tollgate.clone();
     let site = Router::new()
         .leptos_routes_with_context(&state, routes, move || provide_context(tollgate.clone()), {
@@ -79,7 +83,8 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
         .route("/admin/billing/invoices.csv", get(billing_files::invoices_csv))
         .route("/admin/billing/subscriptions.csv", get(billing_files::subscriptions_csv))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(sessions);
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(limits, crate::guard::guard));
     Router::new()
         .nest("/api/v1", api::router())
         .route("/healthz", get(health::healthz))
@@ -121,11 +126,16 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         tracing::info!("SMTP is not configured (smtp_host): e-mail is written to this log, and `tollgate mail list` shows it");
     }
     tokio::spawn(mail::worker::run(tollgate.pool.clone(), mailer, cfg.mail_worker()));
-    let state = AppState { leptos: leptos_options(&cfg), tollgate, metrics: telemetry::metrics() };
+    let limits = std::sync::Arc::new(crate::guard::Limits::new(cfg.auth_attempts_per_minute));
+    let state = AppState { leptos: leptos_options(&cfg), tollgate, metrics: telemetry::metrics(), limits };
     let app = router(state, cfg.cookie_secure);
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
     tracing::info!("Tollgate is serving on http://{} (public URL {})", cfg.listen, cfg.public_url());
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.context("server failed")
+    // The peer address is the key of the log-in and sign-up rate limits (guard.rs).
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("server failed")
 }
 
 async fn shutdown() {

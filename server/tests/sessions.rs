@@ -107,3 +107,48 @@ fn base64_url_decode(s: &str) -> Vec<u8> {
     }
     out
 }
+
+/// Issue 12, "anonymous outage": a flood of bad log-ins from one address is turned
+/// away at the door (429 with `Retry-After`, before any hash or database work), one
+/// e-mail is limited on its own, and `/api/v1/check` keeps answering customers.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_flood_of_bad_log_ins_is_refused_and_check_keeps_answering(pool: PgPool) {
+    use std::time::{Duration, Instant};
+    use tollgate::service::{catalog, Actor};
+    catalog::load(&pool, "catalogs/emtchat.toml", support::EMTCHAT, &Actor::Cli).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tollgate = support::services(pool, &listener).await;
+    // The production defaults: 10 posts a minute per address, 5 per address and e-mail.
+    let app = support::serve_with_limits(listener, tollgate, 10).await;
+    let customer = app.customer(Some("starter")).await;
+
+    // One e-mail: the sixth try within the minute is refused, though the address
+    // has tries left.
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(log_in(&app, "owner@flood.example", "wrong password", None).await.0);
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 1, "{statuses:?}");
+    assert_ne!(statuses[0], 429);
+
+    let flood: Vec<_> = (0..300)
+        .map(|i| {
+            let (http, url) = (app.http.clone(), app.url("/_fn/log_in"));
+            tokio::spawn(async move {
+                let res = http.post(url).form(&[("email", format!("guess-{i}@flood.example")), ("password", "wrong".into())]).send().await.unwrap();
+                (res.status().as_u16(), res.headers().get("retry-after").is_some())
+            })
+        })
+        .collect();
+    let mut slowest = Duration::ZERO;
+    for _ in 0..20 {
+        let started = Instant::now();
+        let res = app.post("/api/v1/check", &customer.key, &serde_json::json!({ "feature": "queries" })).await;
+        assert_eq!(res.status().as_u16(), 200);
+        slowest = slowest.max(started.elapsed());
+    }
+    let answered = futures::future::join_all(flood).await.into_iter().map(Result::unwrap).collect::<Vec<_>>();
+    let refused = answered.iter().filter(|(s, retry)| *s == 429 && *retry).count();
+    assert!(refused >= 290, "the address had at most 4 tries left: {refused} of 300 refused");
+    assert!(slowest < Duration::from_secs(1), "check answered within a second during the flood (slowest {slowest:?})");
+}

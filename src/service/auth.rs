@@ -1,5 +1,7 @@
 //! Sign-up and log-in. Passwords are hashed with argon2id (the `argon2` crate's
-//! defaults: OWASP's 19 MiB, 2 passes); hashing runs on the blocking pool.
+//! defaults: OWASP's 19 MiB, 2 passes) on the blocking pool, at most one hash per
+//! CPU at a time ([`HASHING`]), and never while holding a database connection, so
+//! that a flood of log-ins cannot starve the rest of the service (issue 12).
 
 use super::{Actor, Error};
 use crate::db::{self, users::UserRow};
@@ -9,18 +11,32 @@ use argon2::Argon2;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// Failed log-ins per e-mail allowed in [`LOGIN_WINDOW_SECS`]; the next attempt is
-/// refused as "too many attempts" (issue 2, point 5).
-pub const MAX_LOGIN_FAILURES: i64 = 5;
-/// The window of [`MAX_LOGIN_FAILURES`], in seconds.
-pub const LOGIN_WINDOW_SECS: i64 = 60;
+/// Hashes running at once: one per CPU. More would only queue on the blocking
+/// pool while holding memory (19 MiB each).
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZero::get)));
 
-/// Hashes a password with argon2id and a random salt (PHC string format).
+/// How long a log-in or sign-up waits for a free hashing slot before it is told to
+/// come back.
+const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A hashing slot, or [`Error::RateLimited`] when none frees up within [`HASH_WAIT`].
+async fn hashing_slot() -> Result<tokio::sync::SemaphorePermit<'static>, Error> {
+    match tokio::time::timeout(HASH_WAIT, HASHING.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(Error::RateLimited { message: "The server is busy checking passwords. Try again in a few seconds.".into(), retry_after: 5 }),
+    }
+}
+
+/// Hashes a password with argon2id and a random salt (PHC string format), in a
+/// hashing slot.
 ///
 /// # Errors
-/// [`Error::Internal`] if hashing fails (it does not for valid parameters).
+/// [`Error::RateLimited`] when every slot stays busy; [`Error::Internal`] if
+/// hashing fails (it does not for valid parameters).
 pub async fn hash_password(password: &str) -> Result<String, Error> {
     let password = password.to_owned();
+    let _slot = hashing_slot().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -32,9 +48,11 @@ pub async fn hash_password(password: &str) -> Result<String, Error> {
     .map_err(|e| Error::Internal(e.to_string()))?
 }
 
-/// Checks a password against a stored hash; a malformed hash never matches.
+/// Checks a password against a stored hash, in a hashing slot; a malformed hash
+/// never matches.
 async fn verify_password(hash: String, password: &str) -> Result<bool, Error> {
     let password = password.to_owned();
+    let _slot = hashing_slot().await?;
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
@@ -60,7 +78,8 @@ pub struct NewUser {
 /// Creates a user with a personal account (on no plan) and audits it.
 ///
 /// # Errors
-/// [`Error::Conflict`] when the e-mail is taken (field `email`), or a database error.
+/// [`Error::Invalid`] when the e-mail is taken (field `email`, found before any
+/// hashing), [`Error::RateLimited`] when hashing stays busy, or a database error.
 pub async fn sign_up(
     pool: &PgPool,
     email: &Email,
@@ -69,13 +88,17 @@ pub async fn sign_up(
     super_admin: bool,
     actor: Option<&Actor>,
 ) -> Result<NewUser, Error> {
+    let taken = || Error::Invalid { field: "email".into(), message: "An account with this e-mail already exists. Log in instead.".into(), index: None };
+    if db::users::by_email(pool, email.as_str()).await?.is_some() {
+        return Err(taken());
+    }
     let hash = hash_password(password.expose()).await?;
     let user_id = Uuid::now_v7();
     let account_id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
     if let Err(e) = db::users::insert(&mut *tx, user_id, email.as_str(), name.as_str(), &hash, super_admin).await {
         return Err(if db::is_unique_violation(&e, "users_email_key") {
-            Error::Invalid { field: "email".into(), message: "An account with this e-mail already exists. Log in instead.".into(), index: None }
+            taken()
         } else {
             e.into()
         });
@@ -105,8 +128,8 @@ pub enum LoginError {
     /// Unknown e-mail or wrong password (one answer for both).
     #[error("The e-mail or password is not right.")]
     BadCredentials,
-    /// Five failures in the last minute for this e-mail.
-    #[error("Too many attempts. Wait a minute and try again.")]
+    /// Too many failures for this e-mail just now: wait ([`crate::throttle::login_wait`]).
+    #[error("Too many attempts. Wait a few seconds and try again.")]
     TooManyAttempts,
     /// The user was disabled by an operator.
     #[error("This account is disabled. Contact support.")]
@@ -122,37 +145,56 @@ impl From<sqlx::Error> for LoginError {
     }
 }
 
-/// Checks credentials. After [`MAX_LOGIN_FAILURES`] failures for an e-mail within
-/// [`LOGIN_WINDOW_SECS`], every attempt is refused until the window passes, right
-/// password or not.
+/// Checks credentials, in three steps so that no database connection is held
+/// while the password is hashed:
+/// 1. under a per-e-mail lock, refuse while the e-mail's back-off runs
+///    ([`crate::throttle::login_wait`]) and record this attempt as a failure up
+///    front (so parallel guesses cannot all slip past the count);
+/// 2. verify the password (against a dummy hash for an unknown e-mail, so timing
+///    does not tell which e-mails have accounts);
+/// 3. on the right password, take the failure back and note the log-in.
 ///
 /// # Errors
-/// See [`LoginError`].
+/// See [`LoginError`]; [`Error::RateLimited`] inside it when hashing stays busy.
 pub async fn log_in(pool: &PgPool, email: &str, password: &str) -> Result<UserRow, LoginError> {
+    use crate::throttle::{login_wait, WINDOW_SECS};
     let email = email.trim().to_lowercase();
-    // Attempts for one e-mail run one at a time, so parallel guesses cannot all
-    // read the count before any failure is recorded.
-    let mut tx = pool.begin().await?;
-    db::login_failures::lock(&mut *tx, &email).await?;
-    if db::login_failures::recent(&mut *tx, &email, LOGIN_WINDOW_SECS).await? >= MAX_LOGIN_FAILURES {
-        return Err(LoginError::TooManyAttempts);
-    }
-    let user = db::users::by_email(&mut *tx, &email).await?;
-    let hash = user.as_ref().map_or(DUMMY_HASH.to_string(), |u| u.password_hash.clone());
-    let ok = verify_password(hash, password).await?;
-    let outcome = match user {
-        Some(u) if ok && u.disabled_at.is_some() => Err(LoginError::Disabled),
-        Some(u) if ok => {
-            db::users::touch_last_login(&mut *tx, u.id).await?;
-            Ok(u)
+    let (user, attempt) = {
+        let mut tx = pool.begin().await?;
+        db::login_failures::lock(&mut *tx, &email).await?;
+        let (failures, last) = db::login_failures::recent(&mut *tx, &email, WINDOW_SECS).await?;
+        let since_last = last.map_or(chrono::Duration::MAX, |at| chrono::Utc::now() - at);
+        if login_wait(failures, since_last).is_some() {
+            return Err(LoginError::TooManyAttempts);
         }
-        _ => {
-            db::login_failures::record(&mut *tx, &email).await?;
-            Err(LoginError::BadCredentials)
+        let user = db::users::by_email(&mut *tx, &email).await?;
+        let attempt = db::login_failures::record(&mut *tx, &email).await?;
+        tx.commit().await?;
+        (user, attempt)
+    };
+    let hash = user.as_ref().map_or(DUMMY_HASH.to_string(), |u| u.password_hash.clone());
+    let ok = match verify_password(hash, password).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            // Not a guess that was judged: it does not count against the owner.
+            db::login_failures::forget(pool, &email, attempt).await?;
+            return Err(e.into());
         }
     };
-    tx.commit().await?;
-    outcome
+    match user {
+        Some(u) if ok => {
+            let mut tx = pool.begin().await?;
+            db::login_failures::forget(&mut *tx, &email, attempt).await?;
+            if u.disabled_at.is_some() {
+                tx.commit().await?;
+                return Err(LoginError::Disabled);
+            }
+            db::users::touch_last_login(&mut *tx, u.id).await?;
+            tx.commit().await?;
+            Ok(u)
+        }
+        _ => Err(LoginError::BadCredentials),
+    }
 }
 
 /// The signed-in user behind a session's user id, if still allowed in (a disabled

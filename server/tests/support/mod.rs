@@ -60,12 +60,20 @@ pub async fn services(pool: PgPool, listener: &tokio::net::TcpListener) -> Tollg
 
 /// Serves `tollgate` on `listener`.
 pub async fn serve(listener: tokio::net::TcpListener, tollgate: Tollgate) -> TestApp {
+    // Tests sign many users in from one address; the limits' own test serves with
+    // the defaults (`serve_with_limits`).
+    serve_with_limits(listener, tollgate, 100_000).await
+}
+
+/// Serves `tollgate` on `listener` with `auth_attempts_per_minute` of `per_minute`.
+pub async fn serve_with_limits(listener: tokio::net::TcpListener, tollgate: Tollgate, per_minute: u32) -> TestApp {
     let addr = listener.local_addr().expect("addr");
     tollgate::service::live::spawn(&tollgate);
     let cfg = Config { listen: addr, ..Config::default() };
-    let state = AppState { leptos: leptos_options(&cfg), tollgate: tollgate.clone(), metrics: tollgate_server::telemetry::metrics() };
+    let limits = std::sync::Arc::new(tollgate_server::guard::Limits::new(per_minute));
+    let state = AppState { leptos: leptos_options(&cfg), tollgate: tollgate.clone(), metrics: tollgate_server::telemetry::metrics(), limits };
     let app = router(state, false);
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("server runs") });
+    tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.expect("server runs") });
     let http = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
     TestApp { addr, http, tollgate }
 }
