@@ -14,6 +14,7 @@ use tollgate::db::sessions::PgSessionStore;
 use tollgate::service::{jobs, mail, Settings, Tollgate};
 use tollgate_app::{shell, App};
 use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -42,6 +43,9 @@ impl FromRef<AppState> for Tollgate {
         s.tollgate.clone()
     }
 }
+
+/// The longest a request may take to be answered.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Session cookie name.
 pub const SESSION_COOKIE: &str = "tollgate_session";
@@ -84,7 +88,8 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
         .route("/admin/billing/subscriptions.csv", get(billing_files::subscriptions_csv))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(sessions)
-        .layer(axum::middleware::from_fn_with_state(limits, crate::guard::guard));
+        .layer(axum::middleware::from_fn_with_state(limits, crate::guard::guard))
+        .layer(axum::middleware::from_fn(crate::csrf::require_same_origin));
     Router::new()
         .nest("/api/v1", api::router())
         .route("/healthz", get(health::healthz))
@@ -94,6 +99,9 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
         .merge(site)
         .with_state(state)
         .layer(axum::middleware::from_fn(telemetry::track))
+        // Bounds the time to an answer (a streamed body, such as a live stream or
+        // a CSV export, is not cut: the timeout ends when the response starts).
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
 }

@@ -152,3 +152,26 @@ async fn a_flood_of_bad_log_ins_is_refused_and_check_keeps_answering(pool: PgPoo
     assert!(refused >= 290, "the address had at most 4 tries left: {refused} of 300 refused");
     assert!(slowest < Duration::from_secs(1), "check answered within a second during the flood (slowest {slowest:?})");
 }
+
+/// Issue 12, CSRF: a log-in form posted from another site is refused (login CSRF),
+/// the same form from Tollgate's own page still works without JavaScript.
+#[sqlx::test(migrations = "../migrations")]
+async fn server_functions_refuse_posts_from_other_sites(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let c = app.customer(None).await;
+    let post = |origin: String, fetch_site: &'static str| {
+        app.http
+            .post(app.url("/_fn/log_in"))
+            .header("accept", "text/html")
+            .header("origin", origin)
+            .header("sec-fetch-site", fetch_site)
+            .form(&[("email", c.email.as_str()), ("password", PASSWORD), ("next", "/dashboard")])
+            .send()
+    };
+    let evil = post("https://evil.example".into(), "cross-site").await.unwrap();
+    assert_eq!(evil.status().as_u16(), 403);
+    assert!(evil.headers().get(reqwest::header::SET_COOKIE).is_none(), "no session for a forged log-in");
+    let res = post(format!("http://{}", app.addr), "same-origin").await.unwrap();
+    assert!(res.status().is_redirection(), "the plain form from the login page signs in: {}", res.status());
+    assert!(res.headers().get(reqwest::header::SET_COOKIE).is_some());
+}
