@@ -175,3 +175,20 @@ async fn server_functions_refuse_posts_from_other_sites(pool: PgPool) {
     assert!(res.status().is_redirection(), "the plain form from the login page signs in: {}", res.status());
     assert!(res.headers().get(reqwest::header::SET_COOKIE).is_some());
 }
+
+/// Issue 12: a session ended while another request of it was under way (log-out
+/// everywhere after a password reset) is not written back when that request saves.
+#[sqlx::test(migrations = "../migrations")]
+async fn an_ended_session_is_not_written_back_by_a_late_save(pool: PgPool) {
+    use tower_sessions::session::{Id, Record};
+    use tower_sessions::session_store::SessionStore;
+    let store = tollgate::db::sessions::PgSessionStore::new(pool.clone());
+    let mut record = Record { id: Id::default(), data: Default::default(), expiry_date: tower_sessions::cookie::time::OffsetDateTime::now_utc() + tower_sessions::cookie::time::Duration::days(1) };
+    store.create(&mut record).await.unwrap();
+    assert!(store.load(&record.id).await.unwrap().is_some());
+    // A request has loaded it; meanwhile every session of the user is ended.
+    sqlx::query("DELETE FROM sessions").execute(&pool).await.unwrap();
+    record.data.insert("late".into(), serde_json::json!(true));
+    store.save(&record).await.unwrap();
+    assert!(store.load(&record.id).await.unwrap().is_none(), "the stolen session stays ended");
+}

@@ -38,11 +38,9 @@ fn expires(record: &Record) -> Result<chrono::DateTime<chrono::Utc>, session_sto
 }
 
 impl PgSessionStore {
-    /// Inserts the record; on an id already taken, `on_conflict` decides. Returns
-    /// the rows written.
-    async fn write(&self, record: &Record, on_conflict: &str) -> session_store::Result<u64> {
-        let sql = format!("INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) {on_conflict}");
-        Ok(sqlx::query(&sql)
+    /// Inserts the record unless its id is taken. Returns the rows written.
+    async fn insert(&self, record: &Record) -> session_store::Result<u64> {
+        Ok(sqlx::query("INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING")
             .bind(record.id.to_string())
             .bind(user_of(record))
             .bind(serde_json::to_value(&record.data).map_err(backend)?)
@@ -58,14 +56,25 @@ impl PgSessionStore {
 impl SessionStore for PgSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // Retry on the (astronomically unlikely) id collision, as the trait asks.
-        while self.write(record, "DO NOTHING").await? == 0 {
+        while self.insert(record).await? == 0 {
             record.id = Id::default();
         }
         Ok(())
     }
 
+    /// Updates a session that still exists, and only then: a session deleted
+    /// meanwhile (log-out, log-out everywhere after a password reset, a disabled
+    /// user) is not written back by a request that loaded it before (issue 12).
+    /// New sessions go through [`SessionStore::create`].
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.write(record, "DO UPDATE SET user_id = $2, data = $3, expires_at = $4").await?;
+        sqlx::query("UPDATE sessions SET user_id = $2, data = $3, expires_at = $4 WHERE id = $1")
+            .bind(record.id.to_string())
+            .bind(user_of(record))
+            .bind(serde_json::to_value(&record.data).map_err(backend)?)
+            .bind(expires(record)?)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 
