@@ -67,6 +67,31 @@ impl From<Email> for String {
     }
 }
 
+/// Characters no name may hold (issue 12, "invitation relay"): control characters
+/// (a newline would move text into an e-mail's body or a log line) and the
+/// bidirectional overrides and isolates that make a name read as something else
+/// (Unicode TR 36, "Bidirectional Text Spoofing").
+pub fn is_hidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
+/// A name typed by a user for something (an organization, an API key): trimmed,
+/// 1 to `max` characters, none of them [`is_hidden`].
+///
+/// # Errors
+/// [`InputError`] saying which rule it broke; `what` names the thing ("the
+/// organization").
+pub fn parse_label(s: &str, max: usize, what: &str) -> Result<String, InputError> {
+    let s = s.trim();
+    if s.is_empty() || s.chars().count() > max {
+        return Err(InputError(format!("Give {what} a name of 1 to {max} characters.")));
+    }
+    if s.chars().any(is_hidden) {
+        return Err(InputError("Use letters, digits, spaces and punctuation only (no line breaks or control characters).".into()));
+    }
+    Ok(s.to_string())
+}
+
 /// A person's display name: 1–100 characters after trimming.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonName(String);
@@ -85,7 +110,7 @@ impl PersonName {
         if s.chars().count() > 100 {
             return Err(InputError("Use at most 100 characters.".into()));
         }
-        if s.chars().any(char::is_control) {
+        if s.chars().any(is_hidden) {
             return Err(InputError("Use letters, spaces and punctuation only.".into()));
         }
         Ok(PersonName(s.to_string()))
@@ -156,6 +181,16 @@ pub fn safe_next(next: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_refuse_line_breaks_controls_and_bidi_overrides() {
+        assert_eq!(parse_label("  Acme Inc. ", 100, "it").unwrap(), "Acme Inc.");
+        for bad in ["Acme\nBcc: victim@example.com", "Acme\r\nSubject: hi", "Ac\u{7}me", "Acme\u{202E}gpj.exe", "", "   "] {
+            assert!(parse_label(bad, 100, "it").is_err(), "{bad:?}");
+        }
+        assert!(parse_label(&"x".repeat(101), 100, "it").is_err());
+        assert!(PersonName::parse("Ada\u{2066}Admin").is_err());
+    }
 
     #[test]
     fn emails_are_normalised_and_checked() {

@@ -288,3 +288,17 @@ async fn usage_is_broken_down_by_member(pool: PgPool) {
     let stranger = user(&t, "stranger").await;
     assert!(matches!(team_usage::by_member(&t, o.id, stranger.id, Utc::now()).await, Err(Error::NotFound(_))));
 }
+
+/// Issue 12, "invitation relay": an organization name cannot carry a line break
+/// (or another control character) into the invitation e-mail; nothing is created.
+#[sqlx::test]
+async fn organization_names_with_line_breaks_are_refused(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let owner = user(&t, "owner").await;
+    for name in ["Acme\nVisit https://evil.example to claim your prize", "Acme\r\nBcc: x@evil.example", "Acme\u{202E}"] {
+        let made = orgs::create(&t.pool, name, "relay", "billing@acme.example", owner.id, &Actor::user(owner.id)).await;
+        assert!(matches!(made, Err(Error::Invalid { ref field, .. }) if field == "name"), "{name:?}: {made:?}");
+    }
+    let orgs: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE kind = 'organization'").fetch_one(&t.pool).await.unwrap();
+    assert_eq!(orgs, 0);
+}

@@ -62,14 +62,7 @@ fn generate(prefix: &str) -> String {
 }
 
 fn parse_name(name: &str) -> Result<String, Error> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(Error::invalid("name", "Give the key a name, such as \"production backend\"."));
-    }
-    if name.chars().count() > 100 {
-        return Err(Error::invalid("name", "Use at most 100 characters."));
-    }
-    Ok(name.to_string())
+    crate::identity::parse_label(name, 100, "the key (such as \"production backend\")").map_err(|e| Error::invalid("name", e.0))
 }
 
 async fn insert(pool: &PgPool, account_id: Option<Uuid>, name: &str, actor: &Actor) -> Result<CreatedKey, Error> {

@@ -124,11 +124,7 @@ pub async fn update_settings(pool: &PgPool, account_id: Uuid, by: Uuid, name: &s
 }
 
 fn parse_name(name: &str) -> Result<String, Error> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(Error::invalid("name", "Give the organization a name of at most 100 characters."));
-    }
-    Ok(name.to_string())
+    crate::identity::parse_label(name, 100, "the organization").map_err(|e| Error::invalid("name", e.0))
 }
 
 #[cfg(test)]
