@@ -59,6 +59,9 @@ pub struct Config {
     /// Log-in, sign-up, password-reset and mail-sending form posts allowed per client
     /// address per minute (per address and e-mail: half as many); see `guard.rs`.
     pub auth_attempts_per_minute: u32,
+    /// Bearer token `/metrics` requires (masked in the log); unset, `/metrics`
+    /// answers loopback clients only.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -83,6 +86,7 @@ impl Default for Config {
             stripe_api_base: None,
             stripe_dunning_grace_days: 7,
             auth_attempts_per_minute: 10,
+            metrics_token: None,
         }
     }
 }
@@ -121,6 +125,7 @@ impl Config {
             smtp_password: self.smtp_password.as_ref().map(|_| "***".into()),
             stripe_secret_key: self.stripe_secret_key.as_ref().map(|_| "***".into()),
             stripe_webhook_secret: self.stripe_webhook_secret.as_ref().map(|_| "***".into()),
+            metrics_token: self.metrics_token.as_ref().map(|_| "***".into()),
             ..self.clone()
         }
     }

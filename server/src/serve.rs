@@ -30,6 +30,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Rate limits of the log-in, sign-up and mail-sending forms.
     pub limits: std::sync::Arc<crate::guard::Limits>,
+    /// The bearer token `/metrics` requires; `None`: loopback clients only.
+    pub metrics_token: Option<std::sync::Arc<str>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -135,7 +137,8 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     }
     tokio::spawn(mail::worker::run(tollgate.pool.clone(), mailer, cfg.mail_worker()));
     let limits = std::sync::Arc::new(crate::guard::Limits::new(cfg.auth_attempts_per_minute));
-    let state = AppState { leptos: leptos_options(&cfg), tollgate, metrics: telemetry::metrics(), limits };
+    let metrics_token = cfg.metrics_token.as_deref().filter(|t| !t.is_empty()).map(std::sync::Arc::from);
+    let state = AppState { leptos: leptos_options(&cfg), tollgate, metrics: telemetry::metrics(), limits, metrics_token };
     let app = router(state, cfg.cookie_secure);
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
     tracing::info!("Tollgate is serving on http://{} (public URL {})", cfg.listen, cfg.public_url());

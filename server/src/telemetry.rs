@@ -30,10 +30,27 @@ pub fn metrics() -> PrometheusHandle {
         .clone()
 }
 
-/// Counts requests and their latency by route and status.
+/// The method as a metrics label: one of the standard methods, else `other`, so
+/// that a client cannot make new series by inventing methods (issue 12).
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Counts requests and their latency by route template (`unmatched` for any path
+/// no route has: the label set stays fixed), method and status.
 pub async fn track(req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
-    let method = req.method().to_string();
+    let method = method_label(req.method()).to_string();
     let start = Instant::now();
     let res = next.run(req).await;
     let labels = [("method", method), ("route", route), ("status", res.status().as_u16().to_string())];

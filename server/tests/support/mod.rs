@@ -67,11 +67,17 @@ pub async fn serve(listener: tokio::net::TcpListener, tollgate: Tollgate) -> Tes
 
 /// Serves `tollgate` on `listener` with `auth_attempts_per_minute` of `per_minute`.
 pub async fn serve_with_limits(listener: tokio::net::TcpListener, tollgate: Tollgate, per_minute: u32) -> TestApp {
+    serve_with_config(listener, tollgate, Config { auth_attempts_per_minute: per_minute, ..Config::default() }).await
+}
+
+/// Serves `tollgate` on `listener` with `cfg`'s limits and metrics token.
+pub async fn serve_with_config(listener: tokio::net::TcpListener, tollgate: Tollgate, cfg: Config) -> TestApp {
     let addr = listener.local_addr().expect("addr");
     tollgate::service::live::spawn(&tollgate);
-    let cfg = Config { listen: addr, ..Config::default() };
-    let limits = std::sync::Arc::new(tollgate_server::guard::Limits::new(per_minute));
-    let state = AppState { leptos: leptos_options(&cfg), tollgate: tollgate.clone(), metrics: tollgate_server::telemetry::metrics(), limits };
+    let cfg = Config { listen: addr, ..cfg };
+    let limits = std::sync::Arc::new(tollgate_server::guard::Limits::new(cfg.auth_attempts_per_minute));
+    let metrics_token = cfg.metrics_token.as_deref().map(std::sync::Arc::from);
+    let state = AppState { leptos: leptos_options(&cfg), tollgate: tollgate.clone(), metrics: tollgate_server::telemetry::metrics(), limits, metrics_token };
     let app = router(state, false);
     tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.expect("server runs") });
     let http = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
