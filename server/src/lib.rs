@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod csrf;
 pub mod guard;
+pub mod headers;
 pub mod health;
 pub mod live;
 pub mod serve;

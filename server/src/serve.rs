@@ -65,7 +65,8 @@ pub fn leptos_options(cfg: &Config) -> LeptosOptions {
         .build()
 }
 
-/// The whole router.
+/// The whole router. `secure`: the browser reaches it over https (Secure
+/// cookies, HSTS).
 pub fn router(state: AppState, cookie_secure: bool) -> Router {
     let sessions = SessionManagerLayer::new(PgSessionStore::new(state.tollgate.pool.clone()))
         .with_name(SESSION_COOKIE)
@@ -101,6 +102,7 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
         .merge(site)
         .with_state(state)
         .layer(axum::middleware::from_fn(telemetry::track))
+        .layer(axum::middleware::from_fn_with_state(crate::headers::Https(cookie_secure), crate::headers::secure))
         // Bounds the time to an answer (a streamed body, such as a live stream or
         // a CSV export, is not cut: the timeout ends when the response starts).
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
@@ -139,7 +141,9 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let limits = std::sync::Arc::new(crate::guard::Limits::new(cfg.auth_attempts_per_minute));
     let metrics_token = cfg.metrics_token.as_deref().filter(|t| !t.is_empty()).map(std::sync::Arc::from);
     let state = AppState { leptos: leptos_options(&cfg), tollgate, metrics: telemetry::metrics(), limits, metrics_token };
-    let app = router(state, cfg.cookie_secure);
+    // An https public URL means the browser reaches Tollgate over TLS: cookies are
+    // Secure and HSTS is sent, whatever `cookie_secure` says.
+    let app = router(state, cfg.cookie_secure || cfg.public_url().starts_with("https://"));
     let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
     tracing::info!("Tollgate is serving on http://{} (public URL {})", cfg.listen, cfg.public_url());
     // The peer address is the key of the log-in and sign-up rate limits (guard.rs).

@@ -192,3 +192,27 @@ async fn an_ended_session_is_not_written_back_by_a_late_save(pool: PgPool) {
     store.save(&record).await.unwrap();
     assert!(store.load(&record.id).await.unwrap().is_none(), "the stolen session stays ended");
 }
+
+/// Issue 12: security headers on every answer, and signed-in pages kept out of
+/// browser caches.
+#[sqlx::test(migrations = "../migrations")]
+async fn answers_carry_security_headers_and_signed_in_pages_are_not_cached(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let c = app.customer(Some("starter")).await;
+    let page = app.http.get(app.url("/login")).send().await.unwrap();
+    let h = page.headers();
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
+    assert!(h.get("strict-transport-security").is_none(), "plain http here: no HSTS");
+    assert_ne!(h.get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "a public page may be cached");
+    let api = app.get("/api/v1/usage", &c.key).await;
+    assert_eq!(api.headers()["x-content-type-options"], "nosniff");
+
+    let (_, _, session, _) = log_in(&app, &c.email, PASSWORD, None).await;
+    let cookie = session.expect("signed in");
+    let dashboard = app.http.get(app.url("/dashboard")).header(reqwest::header::COOKIE, &cookie).send().await.unwrap();
+    assert_eq!(dashboard.status(), 200);
+    assert_eq!(dashboard.headers()["cache-control"], "no-store");
+}
