@@ -15,6 +15,7 @@ pub mod analytics;
 pub mod board;
 pub mod catalog;
 pub mod coupon;
+pub mod export;
 pub mod identity;
 pub mod invoice;
 pub mod keys;

@@ -2,6 +2,7 @@
 //! panel's CSV exports of invoices, subscriptions and the analytics' monthly table. Each checks who is asking
 //! from the session on every request.
 
+use tollgate::export::text_cell;
 use crate::serve::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -108,7 +109,7 @@ pub async fn invoices_csv(State(state): State<AppState>, Query(q): Query<Invoice
         w.write_record([
             i.number.clone().unwrap_or_default(),
             i.account_id.to_string(),
-            r.account_name.clone(),
+            text_cell(&r.account_name).into_owned(),
             i.status.clone(),
             i.status().is_overdue(i.due_at, now).to_string(),
             i.currency.clone(),
@@ -146,7 +147,7 @@ pub async fn subscriptions_csv(State(state): State<AppState>, Query(q): Query<Su
         w.write_record([
             s.id.to_string(),
             s.account_id.to_string(),
-            s.account_name,
+            text_cell(&s.account_name).into_owned(),
             s.account_kind,
             s.plan_key,
             s.interval,

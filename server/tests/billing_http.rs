@@ -108,6 +108,14 @@ async fn admins_export_csv_and_mark_an_invoice_paid_with_a_plain_form(pool: PgPo
     assert_eq!(none.lines().count(), 1, "only the header");
     let subs = get(&app, "/admin/billing/subscriptions.csv?plan=starter", Some(&root)).await.text().await.unwrap();
     assert!(subs.lines().count() >= 2 && subs.contains(&c.account_id.to_string()), "{subs}");
+    // A name typed as a formula is exported as text (issue 12, CSV injection).
+    sqlx::query("UPDATE accounts SET name = '=HYPERLINK(\"https://evil.example\")' WHERE id = $1").bind(c.account_id).execute(&app.tollgate.pool).await.unwrap();
+    let subs = get(&app, "/admin/billing/subscriptions.csv?plan=starter", Some(&root)).await.text().await.unwrap();
+    let invoices = get(&app, "/admin/billing/invoices.csv", Some(&root)).await.text().await.unwrap();
+    for csv in [&subs, &invoices] {
+        let row = csv.lines().find(|l| l.contains(&c.account_id.to_string())).expect("the account's row");
+        assert!(row.contains(",\"'=HYPERLINK(") && !row.contains(",\"=HYPERLINK("), "{row}");
+    }
 
     let customer_cookie = log_in(&app, &c.email, PASSWORD).await;
     assert_eq!(get(&app, "/admin/billing/invoices.csv", Some(&customer_cookie)).await.status(), 403);
