@@ -5,6 +5,7 @@ pub mod api;
 pub mod billing_files;
 pub mod cli;
 pub mod config;
+pub mod fn_status;
 pub mod csrf;
 pub mod guard;
 pub mod headers;

@@ -92,7 +92,8 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(limits, crate::guard::guard))
-        .layer(axum::middleware::from_fn(crate::csrf::require_same_origin));
+        .layer(axum::middleware::from_fn(crate::csrf::require_same_origin))
+        .layer(axum::middleware::from_fn(crate::fn_status::error_status));
     Router::new()
         .nest("/api/v1", api::router())
         .route("/healthz", get(health::healthz))

@@ -216,3 +216,17 @@ async fn answers_carry_security_headers_and_signed_in_pages_are_not_cached(pool:
     assert_eq!(dashboard.status(), 200);
     assert_eq!(dashboard.headers()["cache-control"], "no-store");
 }
+
+/// Issue 12: a server function's refusal answers 4xx (bad input 422, not signed in
+/// 401), keeping the error body; only failures of the server answer 500.
+#[sqlx::test(migrations = "../migrations")]
+async fn server_function_refusals_answer_4xx_with_the_error(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let bad = app.http.post(app.url("/_fn/sign_up")).form(&[("name", "Ada"), ("email", "not-an-address"), ("password", "correct horse battery")]).send().await.unwrap();
+    assert_eq!(bad.status(), 422);
+    let body = bad.text().await.unwrap();
+    let e: tollgate_app::error::AppError = serde_json::from_str(&body).expect("the error body is unchanged");
+    assert!(e.form().is_some_and(|f| f.fields.contains_key("email")), "{body}");
+    let anonymous = app.http.post(app.url("/_fn/admin_users")).form(&[("q", ""), ("page", "1")]).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+}
