@@ -64,10 +64,11 @@ impl Limits {
     /// `n` posts per client address and minute for each class (10 by default:
     /// `auth_attempts_per_minute`); per address and e-mail, half of `n` for the
     /// credential forms and three tenths for the mail forms (5 and 3 at the
-    /// default); in total 20 a second for the credential forms (the hashing slots
-    /// are fewer) and 5 a second for the mail forms.
+    /// default); in total, per second, twice `n` for the credential forms (20 at
+    /// the default: more than the hashing slots take) and half of `n` for the mail
+    /// forms (5).
     pub fn new(n: u32) -> Self {
-        Limits { credentials: Class::new(n, n / 2, 20), mail: Class::new(n, n * 3 / 10, 5) }
+        Limits { credentials: Class::new(n, n / 2, n.saturating_mul(2)), mail: Class::new(n, n * 3 / 10, n / 2) }
     }
 
     /// The class guarding `path`, if any.
