@@ -75,9 +75,8 @@ DATABASE_URL=$e2e_db tg_prepare_db
 mkdir -p "$TG_DATA/e2e"
 # Every spec signs its users up and in from 127.0.0.1: the per-address limits on
 # those forms (10 a minute by default) are raised here; the server tests cover them.
-limits=TOLLGATE_AUTH_ATTEMPTS_PER_MINUTE=100000
 for port in 3100 3101; do
-    DATABASE_URL=$e2e_db TOLLGATE_LISTEN=127.0.0.1:$port RUST_LOG=warn $limits \
+    DATABASE_URL=$e2e_db TOLLGATE_LISTEN=127.0.0.1:$port RUST_LOG=warn TOLLGATE_AUTH_ATTEMPTS_PER_MINUTE=100000 \
         TOLLGATE_SMTP_HOST=127.0.0.1 TOLLGATE_SMTP_PORT=$smtp_port TOLLGATE_SMTP_TLS=none \
         "$bin" serve >"$TG_DATA/e2e/server-$port.log" 2>&1 &
     servers+=($!)
@@ -95,7 +94,7 @@ STRIPE_DOUBLE_LISTEN=127.0.0.1:12111 STRIPE_DOUBLE_API_KEY=sk_test_e2e STRIPE_DO
 servers+=($!)
 tg_wait_url "$double_url/_double/health"
 env "${stripe_env[@]}" DATABASE_URL=$e2e_db "$bin" stripe sync
-env "${stripe_env[@]}" DATABASE_URL=$e2e_db TOLLGATE_LISTEN=127.0.0.1:3102 RUST_LOG=warn $limits \
+env "${stripe_env[@]}" DATABASE_URL=$e2e_db TOLLGATE_LISTEN=127.0.0.1:3102 RUST_LOG=warn TOLLGATE_AUTH_ATTEMPTS_PER_MINUTE=100000 \
     TOLLGATE_SMTP_HOST=127.0.0.1 TOLLGATE_SMTP_PORT=$smtp_port TOLLGATE_SMTP_TLS=none \
     "$bin" serve >"$TG_DATA/e2e/server-3102.log" 2>&1 &
 servers+=($!)
