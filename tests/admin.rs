@@ -72,10 +72,15 @@ async fn only_a_super_admin_acting_as_themself_has_admin_powers(pool: PgPool) {
     forbidden(admin::require_super_admin(&t.pool, &Actor::User { id: admin.id, impersonator: Some(admin.id) }).await);
     forbidden(admin::require_super_admin(&t.pool, &Actor::Cli).await);
     forbidden(look_up::users(&t, &Actor::user(plain.id), &Default::default(), 1).await);
-    // A disabled super admin has none.
+    // A disabled super admin has none, and the keys they made end (issue 12).
     let other = user(&t, "Other", true).await;
+    let platform = tollgate::service::keys::create_platform_key(&t.pool, "theirs", &Actor::user(other.id)).await.unwrap();
+    let own = tollgate::service::keys::create_account_key(&t.pool, other.account, "own", &Actor::user(other.id)).await.unwrap();
     users::disable(&t.pool, &Actor::user(admin.id), other.id).await.unwrap();
     forbidden(admin::require_super_admin(&t.pool, &Actor::user(other.id)).await);
+    for k in [&platform, &own] {
+        assert!(matches!(tollgate::service::keys::authenticate(&t.pool, &k.secret).await, Err(Error::Unauthorized)), "{}", k.key.prefix);
+    }
 }
 
 #[sqlx::test]
@@ -197,11 +202,13 @@ async fn password_reset_is_single_use_ends_sessions_and_closes_other_links(pool:
     let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM password_resets LIMIT 1").fetch_one(&t.pool).await.unwrap();
     assert_eq!(stored.len(), 32, "only the SHA-256 is stored");
     add_session(&t.pool, u.id).await;
+    let key = tollgate::service::keys::create_account_key(&t.pool, u.account, "made with the old password", &Actor::user(u.id)).await.unwrap();
 
     let new_password = NewPassword::parse("a brand new secret").unwrap();
     invalid(password_reset::reset(&t, "not-a-token", &new_password, now).await, "token");
     assert_eq!(password_reset::reset(&t, &second, &new_password, now).await.unwrap(), u.id);
     assert_eq!(sessions(&t.pool, u.id).await, 0, "every session ended");
+    assert!(matches!(tollgate::service::keys::authenticate(&t.pool, &key.secret).await, Err(Error::Unauthorized)), "keys made with the old password end");
     assert!(auth::log_in(&t.pool, &u.email, "a brand new secret").await.is_ok());
     assert!(matches!(auth::log_in(&t.pool, &u.email, PASSWORD).await, Err(LoginError::BadCredentials)));
     invalid(password_reset::reset(&t, &second, &new_password, now).await, "token");

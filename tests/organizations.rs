@@ -302,3 +302,33 @@ async fn organization_names_with_line_breaks_are_refused(pool: PgPool) {
     let orgs: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE kind = 'organization'").fetch_one(&t.pool).await.unwrap();
     assert_eq!(orgs, 0);
 }
+
+/// Issue 12: API keys end with their creator's access: a removed admin's and a
+/// leaving admin's keys for the organization stop working; the owner's keep on.
+#[sqlx::test]
+async fn an_admins_keys_end_with_their_membership(pool: PgPool) {
+    use tollgate::service::keys;
+    let t = tollgate(pool).await;
+    let o = org(&t).await;
+    roles::change_role(&t.pool, o.id, o.owner.id, o.member.id, Role::Admin, &Actor::user(o.owner.id)).await.unwrap();
+    let mut made = Vec::new();
+    for u in [o.admin.id, o.member.id, o.owner.id] {
+        made.push(keys::create_account_key(&t.pool, o.id, "backend", &Actor::user(u)).await.unwrap());
+    }
+    let [removed_key, leaving_key, owner_key] = <[_; 3]>::try_from(made).ok().unwrap();
+    for k in [&removed_key, &leaving_key, &owner_key] {
+        assert!(keys::authenticate(&t.pool, &k.secret).await.is_ok());
+    }
+    roles::remove(&t.pool, o.id, o.owner.id, o.admin.id, &Actor::user(o.owner.id)).await.unwrap();
+    roles::leave(&t.pool, o.id, o.member.id, &Actor::user(o.member.id)).await.unwrap();
+    assert!(matches!(keys::authenticate(&t.pool, &removed_key.secret).await, Err(Error::Unauthorized)), "a removed admin's key ends");
+    assert!(matches!(keys::authenticate(&t.pool, &leaving_key.secret).await, Err(Error::Unauthorized)), "a leaving admin's key ends");
+    assert!(keys::authenticate(&t.pool, &owner_key.secret).await.is_ok(), "the owner's key keeps working");
+    let audited: serde_json::Value = sqlx::query_scalar("SELECT details->'keys_revoked' FROM audit_log WHERE action = 'membership.removed'").fetch_one(&t.pool).await.unwrap();
+    assert_eq!(audited, serde_json::json!([removed_key.key.prefix]));
+    // An admin made a member again: their keys end as well.
+    roles::change_role(&t.pool, o.id, o.owner.id, o.viewer.id, Role::Admin, &Actor::user(o.owner.id)).await.unwrap();
+    let theirs = keys::create_account_key(&t.pool, o.id, "backend", &Actor::user(o.viewer.id)).await.unwrap();
+    roles::change_role(&t.pool, o.id, o.owner.id, o.viewer.id, Role::Member, &Actor::user(o.owner.id)).await.unwrap();
+    assert!(matches!(keys::authenticate(&t.pool, &theirs.secret).await, Err(Error::Unauthorized)), "a demoted admin's key ends");
+}

@@ -106,3 +106,17 @@ pub async fn revoke_any(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ApiK
         .fetch_optional(db)
         .await
 }
+
+/// Revokes the live keys `user_id` created (of `account_id` only, when given: a
+/// membership that ended), since keys end with their creator's access (issue 12).
+/// Returns their prefixes, for the audit entry of the change that ended the access.
+pub async fn revoke_created_by(db: impl PgExecutor<'_>, user_id: Uuid, account_id: Option<Uuid>) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE api_keys SET revoked_at = now()
+         WHERE created_by = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR account_id = $2) RETURNING prefix",
+    )
+    .bind(user_id)
+    .bind(account_id)
+    .fetch_all(db)
+    .await
+}

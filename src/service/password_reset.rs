@@ -91,7 +91,8 @@ pub async fn request(t: &Tollgate, email: &str, now: DateTime<Utc>) -> Result<()
 }
 
 /// Sets a new password with the link's `token`: the link and every other open link
-/// of the user stop working, all the user's sessions end, and it is audited as
+/// of the user stop working, all the user's sessions end, the API keys they created
+/// are revoked (the old password may have been stolen), and it is audited as
 /// `user.password_reset`. Returns the user's id.
 ///
 /// # Errors
@@ -118,6 +119,8 @@ pub async fn reset(t: &Tollgate, token: &str, password: &NewPassword, now: DateT
     db::users::set_password_hash(&mut *tx, user.id, &hash).await?;
     let invalidated = db::password_resets::use_all_for_user(&mut *tx, user.id).await?;
     let ended = db::sessions::delete_for_user(&mut *tx, user.id).await?;
+    // A reset may follow a stolen password: the keys made with it end too.
+    let keys = db::api_keys::revoke_created_by(&mut *tx, user.id, None).await?;
     let account = db::accounts::personal_of(&mut *tx, user.id).await?.map(|a| a.id);
     db::audit::record(
         &mut *tx,
@@ -128,7 +131,7 @@ pub async fn reset(t: &Tollgate, token: &str, password: &NewPassword, now: DateT
             target_id: user.id.to_string(),
             account_id: account,
             ip: None,
-            details: serde_json::json!({ "sessions_ended": ended, "links_closed": invalidated }),
+            details: serde_json::json!({ "sessions_ended": ended, "links_closed": invalidated, "keys_revoked": keys }),
         },
     )
     .await?;

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 /// Disables `user_id`: log-in refuses them and every session of theirs ends at
 /// once (their rows in `sessions` are deleted; an impersonation of them ends on
-/// its next request). Audited as `user.disabled`.
+/// its next request), and every API key they created is revoked. Audited as
+/// `user.disabled`.
 ///
 /// # Errors
 /// [`Error::Forbidden`] for a non-admin actor or a super admin disabling
@@ -24,8 +25,9 @@ pub async fn disable(pool: &PgPool, actor: &Actor, user_id: Uuid) -> Result<u64,
         return Err(Error::Conflict(format!("{} is already disabled.", target.email)));
     }
     let ended = db::sessions::delete_for_user(&mut *tx, user_id).await?;
+    let keys = db::api_keys::revoke_created_by(&mut *tx, user_id, None).await?;
     let personal = db::accounts::personal_of(&mut *tx, user_id).await?.map(|a| a.id);
-    audit(&mut *tx, actor, "user.disabled", ("user", user_id.to_string()), personal, serde_json::json!({ "email": target.email, "sessions_ended": ended })).await?;
+    audit(&mut *tx, actor, "user.disabled", ("user", user_id.to_string()), personal, serde_json::json!({ "email": target.email, "sessions_ended": ended, "keys_revoked": keys })).await?;
     tx.commit().await?;
     Ok(ended)
 }

@@ -110,7 +110,8 @@ async fn audit(tx: &mut db::Tx<'_>, actor: &Actor, action: &str, account_id: Uui
     Ok(())
 }
 
-/// Gives `target` the role `role` in `account_id`, as `by`.
+/// Gives `target` the role `role` in `account_id`, as `by`; below admin, the
+/// account's API keys they created are revoked (only owners and admins hold keys).
 ///
 /// # Errors
 /// [`Error::NotFound`] when `by` is not a member (the organization is hidden) or
@@ -125,13 +126,17 @@ pub async fn change_role(pool: &PgPool, account_id: Uuid, by: Uuid, target: Uuid
         return Ok(());
     }
     db::memberships::set_role(&mut *tx, account_id, target, role_name(role)).await?;
-    audit(&mut tx, actor, "membership.role_changed", account_id, target, serde_json::json!({ "user": target, "from": role_name(theirs), "to": role_name(role) })).await?;
+    // Below admin a member may not hold API keys: the ones they made end.
+    let keys = if role > Role::Admin { db::api_keys::revoke_created_by(&mut *tx, target, Some(account_id)).await? } else { Vec::new() };
+    let details = serde_json::json!({ "user": target, "from": role_name(theirs), "to": role_name(role), "keys_revoked": keys });
+    audit(&mut tx, actor, "membership.role_changed", account_id, target, details).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Removes `target` from `account_id`, as `by`. Their access ends with the commit:
-/// every page, server function and live stream checks membership on each request.
+/// every page, server function and live stream checks membership on each request,
+/// and the account's API keys they created are revoked.
 ///
 /// # Errors
 /// As [`change_role`].
@@ -145,12 +150,14 @@ pub async fn remove(pool: &PgPool, account_id: Uuid, by: Uuid, target: Uuid, act
     }
     may_change(mine, theirs, MemberChange::Remove).map_err(|m| Error::Forbidden(m.into()))?;
     db::memberships::delete(&mut *tx, account_id, target).await?;
-    audit(&mut tx, actor, "membership.removed", account_id, target, serde_json::json!({ "user": target, "role": role_name(theirs) })).await?;
+    let keys = db::api_keys::revoke_created_by(&mut *tx, target, Some(account_id)).await?;
+    audit(&mut tx, actor, "membership.removed", account_id, target, serde_json::json!({ "user": target, "role": role_name(theirs), "keys_revoked": keys })).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// `user_id` leaves `account_id`. The owner cannot leave (transfer first).
+/// `user_id` leaves `account_id`, and the account's API keys they created are
+/// revoked. The owner cannot leave (transfer first).
 ///
 /// # Errors
 /// [`Error::NotFound`] for non-members; [`Error::Forbidden`] for the owner.
@@ -162,7 +169,8 @@ pub async fn leave(pool: &PgPool, account_id: Uuid, user_id: Uuid, actor: &Actor
         return Err(Error::Forbidden("The owner cannot leave. Transfer ownership to another member first.".into()));
     }
     db::memberships::delete(&mut *tx, account_id, user_id).await?;
-    audit(&mut tx, actor, "membership.left", account_id, user_id, serde_json::json!({ "user": user_id, "role": role_name(mine) })).await?;
+    let keys = db::api_keys::revoke_created_by(&mut *tx, user_id, Some(account_id)).await?;
+    audit(&mut tx, actor, "membership.left", account_id, user_id, serde_json::json!({ "user": user_id, "role": role_name(mine), "keys_revoked": keys })).await?;
     tx.commit().await?;
     Ok(())
 }
