@@ -332,3 +332,19 @@ async fn an_admins_keys_end_with_their_membership(pool: PgPool) {
     roles::change_role(&t.pool, o.id, o.owner.id, o.viewer.id, Role::Member, &Actor::user(o.owner.id)).await.unwrap();
     assert!(matches!(keys::authenticate(&t.pool, &theirs.secret).await, Err(Error::Unauthorized)), "a demoted admin's key ends");
 }
+
+/// Issue 12: an impersonating admin cannot create API keys or transfer ownership.
+#[sqlx::test]
+async fn an_impersonating_admin_cannot_make_keys_or_transfer_ownership(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let o = org(&t).await;
+    let support = user(&t, "support").await;
+    let as_owner = Actor::User { id: o.owner.id, impersonator: Some(support.id) };
+    let made = tollgate::service::keys::create_account_key(&t.pool, o.id, "backdoor", &as_owner).await;
+    assert!(matches!(made, Err(Error::Forbidden(_))), "{made:?}");
+    let moved = roles::transfer_ownership(&t.pool, o.id, o.owner.id, o.admin.id, &as_owner).await;
+    assert!(matches!(moved, Err(Error::Forbidden(_))), "{moved:?}");
+    assert_eq!(role_of(&t, o.id, o.owner.id).await.as_deref(), Some("owner"));
+    let keys: i64 = sqlx::query_scalar("SELECT count(*) FROM api_keys WHERE account_id = $1").bind(o.id).fetch_one(&t.pool).await.unwrap();
+    assert_eq!(keys, 0);
+}

@@ -61,10 +61,14 @@ async fn impersonating_shows_the_user_audits_both_and_stops(pool: PgPool) {
     let (actor, by, details) = last_audit(&app, "impersonation.started").await;
     assert_eq!((actor, by, details["reason"].as_str()), (Some(c.user_id), Some(admin_id), Some("Support ticket 7")));
 
-    // A change made meanwhile is the user's, with the admin as impersonator.
+    // No new credentials in the customer's name (issue 12)...
     let (outcome, body) = fn_outcome(call(&app, "api_key_create", Some(&imp), &[("name", "made by support".into())]).await).await;
+    assert!(outcome == Outcome::Other(422) && body.contains("While impersonating you cannot create API keys"), "{outcome:?} {body}");
+    // ...but a change made meanwhile is the user's, with the admin as impersonator.
+    let spare = tollgate::service::keys::create_account_key(&app.tollgate.pool, c.account_id, "spare", &tollgate::service::Actor::Cli).await.unwrap();
+    let (outcome, body) = fn_outcome(call(&app, "api_key_revoke", Some(&imp), &[("id", spare.key.id.to_string())]).await).await;
     assert_eq!(outcome, Outcome::Allowed, "{body}");
-    let (actor, by, _) = last_audit(&app, "api_key.created").await;
+    let (actor, by, _) = last_audit(&app, "api_key.revoked").await;
     assert_eq!((actor, by), (Some(c.user_id), Some(admin_id)));
 
     // Stop, as a browser without JavaScript: back to the admin, new id, the user's page.

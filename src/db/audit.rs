@@ -31,6 +31,11 @@ impl Actor {
             _ => None,
         }
     }
+
+    /// Whether a super admin acts as this user (impersonation).
+    pub fn is_impersonated(&self) -> bool {
+        matches!(self, Actor::User { impersonator: Some(_), .. })
+    }
 }
 
 /// One entry.

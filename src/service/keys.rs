@@ -95,12 +95,26 @@ async fn insert(pool: &PgPool, account_id: Option<Uuid>, name: &str, actor: &Act
     Ok(CreatedKey { key, secret })
 }
 
+/// An impersonating admin may look and help, but not take away credentials or
+/// ownership in the customer's name (issue 12).
+///
+/// # Errors
+/// [`Error::Forbidden`] naming `what` when `actor` is impersonated.
+pub(crate) fn refuse_impersonated(actor: &Actor, what: &str) -> Result<(), Error> {
+    if actor.is_impersonated() {
+        return Err(Error::Forbidden(format!("While impersonating you cannot {what}: ask the customer, or act as yourself.")));
+    }
+    Ok(())
+}
+
 /// Creates a key for `account_id`. A signed-in user must be its owner or an admin;
 /// the operator CLI may create any.
 ///
 /// # Errors
-/// [`Error::Invalid`] for a bad name, [`Error::Forbidden`] for lesser roles.
+/// [`Error::Invalid`] for a bad name, [`Error::Forbidden`] for lesser roles and an
+/// impersonating admin.
 pub async fn create_account_key(pool: &PgPool, account_id: Uuid, name: &str, actor: &Actor) -> Result<CreatedKey, Error> {
+    refuse_impersonated(actor, "create API keys")?;
     if let Some(user) = actor.user_id() {
         require_role(pool, account_id, user, Role::Admin).await?;
     }

@@ -178,9 +178,11 @@ pub async fn leave(pool: &PgPool, account_id: Uuid, user_id: Uuid, actor: &Actor
 /// The owner `by` makes `target` (a member) the owner and becomes an admin.
 ///
 /// # Errors
-/// [`Error::Forbidden`] unless `by` is the owner; [`Error::NotFound`] when
-/// `target` is not a member; [`Error::Invalid`] when `target` is the owner.
+/// [`Error::Forbidden`] unless `by` is the owner acting as themself (not
+/// impersonated); [`Error::NotFound`] when `target` is not a member;
+/// [`Error::Invalid`] when `target` is the owner.
 pub async fn transfer_ownership(pool: &PgPool, account_id: Uuid, by: Uuid, target: Uuid, actor: &Actor) -> Result<(), Error> {
+    crate::service::keys::refuse_impersonated(actor, "transfer ownership")?;
     let mut tx = pool.begin().await?;
     db::memberships::lock_account(&mut *tx, account_id).await?;
     let mine = role_in(&mut tx, account_id, by).await?;
