@@ -136,7 +136,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     tokio::spawn(jobs::run(tollgate.clone()));
     let mailer = cfg.mailer()?;
     if mailer.is_log() {
-        tracing::info!("SMTP is not configured (smtp_host): e-mail is written to this log, and `tollgate mail list` shows it");
+        tracing::info!("SMTP is not configured (smtp_host): e-mail is kept, not sent; this log names each message and `tollgate mail list` shows it whole");
     }
     tokio::spawn(mail::worker::run(tollgate.pool.clone(), mailer, cfg.mail_worker()));
     let limits = std::sync::Arc::new(crate::guard::Limits::new(cfg.auth_attempts_per_minute));
