@@ -5,7 +5,9 @@ test('a super admin finds a user, impersonates them with a reason, and the audit
   // A customer on a trial, in a browser of their own.
   const customerEmail = uniqueEmail('impersonated');
   const customer = await browser.newContext();
-  await signUp(await customer.newPage(), customerEmail, 'starter');
+  const customerPage = await customer.newPage();
+  await signUp(customerPage, customerEmail, 'starter');
+  await createKey(customerPage, 'customer backend');
   await customer.close();
 
   const adminEmail = uniqueEmail('superadmin');
@@ -44,8 +46,18 @@ test('a super admin finds a user, impersonates them with a reason, and the audit
   await page.goto('/admin/users');
   await expect(page.getByText('Not allowed')).toBeVisible();
 
-  // A change as the user.
-  await createKey(page, 'made while impersonating');
+  // No new credentials in the user's name (issue 12)...
+  await page.goto('/settings/api-keys');
+  await hydrated(page);
+  await page.getByLabel('Name').fill('made while impersonating');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await expect(page.getByText('While impersonating you cannot create API keys')).toBeVisible();
+  await expect(page.locator('tr[data-key="made while impersonating"]')).toHaveCount(0);
+  // ...but a change as the user: revoking their key, confirmed.
+  const key = page.locator('tr[data-key="customer backend"]');
+  await key.getByRole('link', { name: 'Revoke…' }).click();
+  await key.getByRole('button', { name: 'Revoke' }).click();
+  await expect(page.locator('tr[data-key="customer backend"]')).toHaveAttribute('data-revoked', 'true');
   await expect(banner).toBeVisible();
 
   // Stop: back to the admin, on the user's page.
@@ -60,15 +72,15 @@ test('a super admin finds a user, impersonates them with a reason, and the audit
   await page.getByLabel('Actor e-mail').fill(customerEmail);
   await page.getByRole('button', { name: 'Filter' }).click();
   await expect(page).toHaveURL(/\/admin\/audit\?actor=/);
-  for (const action of ['impersonation.started', 'api_key.created', 'impersonation.stopped']) {
+  for (const action of ['impersonation.started', 'api_key.revoked', 'impersonation.stopped']) {
     const entry = page.locator(`tr[data-action="${action}"]`);
     await expect(entry).toHaveCount(1);
     await expect(entry).toContainText(customerEmail);
     await expect(entry.getByTestId('impersonator')).toHaveText(`via ${adminEmail}`);
   }
   await expect(page.locator('tr[data-action="impersonation.started"]')).toContainText('E2E: customer cannot find their API keys');
-  // Newest first: stopped, then the key, then started.
+  // Newest first: stopped, then the revoked key, then started.
   const actions = await page.locator('tr[data-testid="audit-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')));
-  const order = ['impersonation.stopped', 'api_key.created', 'impersonation.started'].map((a) => actions.indexOf(a));
+  const order = ['impersonation.stopped', 'api_key.revoked', 'impersonation.started'].map((a) => actions.indexOf(a));
   expect(order).toEqual([...order].sort((a, b) => a - b));
 });
