@@ -38,9 +38,10 @@ fn expires(record: &Record) -> Result<chrono::DateTime<chrono::Utc>, session_sto
 }
 
 impl PgSessionStore {
-    /// Inserts the record unless its id is taken. Returns the rows written.
-    async fn insert(&self, record: &Record) -> session_store::Result<u64> {
-        Ok(sqlx::query("INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING")
+    /// Runs `sql` with the record's id, user, data and expiry as `$1`–`$4`.
+    /// Returns the rows written.
+    async fn write(&self, sql: &str, record: &Record) -> session_store::Result<u64> {
+        Ok(sqlx::query(sql)
             .bind(record.id.to_string())
             .bind(user_of(record))
             .bind(serde_json::to_value(&record.data).map_err(backend)?)
@@ -56,7 +57,8 @@ impl PgSessionStore {
 impl SessionStore for PgSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // Retry on the (astronomically unlikely) id collision, as the trait asks.
-        while self.insert(record).await? == 0 {
+        let insert = "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING";
+        while self.write(insert, record).await? == 0 {
             record.id = Id::default();
         }
         Ok(())
@@ -67,14 +69,7 @@ impl SessionStore for PgSessionStore {
     /// user) is not written back by a request that loaded it before (issue 12).
     /// New sessions go through [`SessionStore::create`].
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        sqlx::query("UPDATE sessions SET user_id = $2, data = $3, expires_at = $4 WHERE id = $1")
-            .bind(record.id.to_string())
-            .bind(user_of(record))
-            .bind(serde_json::to_value(&record.data).map_err(backend)?)
-            .bind(expires(record)?)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
+        self.write("UPDATE sessions SET user_id = $2, data = $3, expires_at = $4 WHERE id = $1", record).await?;
         Ok(())
     }
 

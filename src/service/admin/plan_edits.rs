@@ -27,24 +27,26 @@ pub struct EditPreview {
     /// subscribers." / "New subscriptions pay it; the 12 current subscribers keep
     /// their price until moved.").
     pub reach: String,
-    /// The new catalog text.
-    pub text: String,
-    /// Where the live version came from (a file name).
-    pub source: String,
 }
 
 fn plural(n: i64, one: &str) -> String {
     format!("{n} {one}{}", if n == 1 { "" } else { "s" })
 }
 
+/// An edit written into the live version's text and validated.
+struct Prepared {
+    edit: Edit,
+    base_version: i64,
+    changes: Vec<String>,
+    text: String,
+    source: String,
+}
+
 /// Prepares the edit on the live version, validated as a catalog file would be.
 ///
 /// # Errors
-/// [`Error::Forbidden`] unless a super admin acting as themself; [`Error::Conflict`]
-/// when no version text is kept yet (load the catalog file once) or the edit
-/// changes nothing; [`Error::Invalid`] naming the field for an unknown plan,
-/// meter or feature, a bad value, or a catalog the loader refuses.
-pub async fn preview(t: &Tollgate, actor: &Actor, input: &EditInput<'_>) -> Result<EditPreview, Error> {
+/// As [`preview`].
+async fn prepare(t: &Tollgate, actor: &Actor, input: &EditInput<'_>) -> Result<Prepared, Error> {
     require_super_admin(&t.pool, actor).await?;
     let live = t.catalog.get()?;
     let version = db::catalog::latest_version(&t.pool)
@@ -60,9 +62,22 @@ pub async fn preview(t: &Tollgate, actor: &Actor, input: &EditInput<'_>) -> Resu
     if changes.is_empty() {
         return Err(Error::Conflict("That is the catalog's value already.".into()));
     }
+    Ok(Prepared { edit: parsed, base_version: version.version, changes, text, source: version.source })
+}
+
+/// The edit on the live version, validated as a catalog file would be, with the
+/// diff and whom it reaches.
+///
+/// # Errors
+/// [`Error::Forbidden`] unless a super admin acting as themself; [`Error::Conflict`]
+/// when no version text is kept yet (load the catalog file once) or the edit
+/// changes nothing; [`Error::Invalid`] naming the field for an unknown plan,
+/// meter or feature, a bad value, or a catalog the loader refuses.
+pub async fn preview(t: &Tollgate, actor: &Actor, input: &EditInput<'_>) -> Result<EditPreview, Error> {
+    let p = prepare(t, actor, input).await?;
     let counts = db::subscriptions::live_counts_by_plan(&t.pool).await?;
     let on = |plan: &str| counts.get(plan).copied().unwrap_or(0);
-    let reach = match &parsed {
+    let reach = match &p.edit {
         Edit::Limit { plan, .. } | Edit::Feature { plan, .. } => format!("Applies at once to the plan's {}, on every server.", plural(on(plan), "current subscriber")),
         Edit::Threshold { .. } => format!("Applies at once to all {}, on every server.", plural(counts.values().sum(), "current subscriber")),
         Edit::Trial { .. } => "Applies to new subscriptions; trials already running keep their end.".to_string(),
@@ -74,7 +89,7 @@ pub async fn preview(t: &Tollgate, actor: &Actor, input: &EditInput<'_>) -> Resu
             )
         }
     };
-    Ok(EditPreview { base_version: version.version, changes, reach, text, source: version.source })
+    Ok(EditPreview { base_version: p.base_version, changes: p.changes, reach })
 }
 
 /// What publishing did.
@@ -98,15 +113,15 @@ pub struct Published {
 /// As [`preview`]; [`Error::Conflict`] when another version was published after
 /// `base_version` (preview again).
 pub async fn publish(t: &Tollgate, actor: &Actor, input: &EditInput<'_>, base_version: i64) -> Result<Published, Error> {
-    let p = preview(t, actor, input).await?;
+    let p = prepare(t, actor, input).await?;
     let note = p.changes.join("; ");
     let (_, version) = publish_version(&t.pool, &p.source, &p.text, actor, "catalog.plan_edited", &note, Some(base_version)).await.map_err(|e| match e {
         LoadError::File(f) => Error::invalid("value", f.to_string()),
         LoadError::Service(e) => e,
     })?;
     t.catalog.refresh(&t.pool).await?;
-    let stripe_sync = match (input.kind.trim(), &t.stripe) {
-        ("price", Some(stripe)) => Some(crate::service::stripe::sync::sync(t, stripe).await.map(|_| ()).map_err(|e| e.to_string())),
+    let stripe_sync = match (&p.edit, &t.stripe) {
+        (Edit::Price { .. }, Some(stripe)) => Some(crate::service::stripe::sync::sync(t, stripe).await.map(|_| ()).map_err(|e| e.to_string())),
         _ => None,
     };
     Ok(Published { version, stripe_sync })

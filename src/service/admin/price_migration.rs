@@ -11,6 +11,7 @@ use super::analytics::by_account;
 use super::require_super_admin;
 use crate::analytics::mrr::run_rate;
 use crate::analytics::timeline::Terms;
+use crate::catalog::edit::describe_price;
 use crate::catalog::{Catalog, Plan, Price};
 use crate::db::{self, subscriptions::SubscriptionRow};
 use crate::money::Money;
@@ -49,11 +50,6 @@ pub struct MoveReport {
     pub failed: Vec<(Uuid, String)>,
 }
 
-/// A price in words: `$19.00/month`, `$39.00/month per seat`.
-pub fn describe(price: &Price) -> String {
-    format!("{}/{}{}", price.amount.display(), price.interval, if price.per_seat { " per seat" } else { "" })
-}
-
 /// The plan and the interval asked for, checked against the live catalog.
 fn plan_of<'c>(catalog: &'c Catalog, plan: &str, interval: &str) -> Result<(&'c Plan, Interval), Error> {
     let p = catalog.plan(plan.trim()).ok_or_else(|| Error::invalid("plan", format!("There is no plan `{}`.", plan.trim())))?;
@@ -82,6 +78,21 @@ fn mrr(catalog: &Catalog, subs: &[SubscriptionRow], coupons: &std::collections::
     Money::new(run_rate / Decimal::from(12), catalog.currency).round()
 }
 
+/// The plan, the interval and the live subscriptions keeping an older price on
+/// them, for a super admin acting as themself.
+///
+/// # Errors
+/// As [`preview`].
+async fn keeping<'c>(t: &Tollgate, actor: &Actor, catalog: &'c Catalog, plan: &str, interval: &str) -> Result<(&'c Plan, Interval, Vec<SubscriptionRow>), Error> {
+    require_super_admin(&t.pool, actor).await?;
+    let (plan, interval) = plan_of(catalog, plan, interval)?;
+    let subs = db::subscriptions::grandfathered(&t.pool, plan.key.as_str(), interval).await?;
+    if subs.is_empty() {
+        return Err(Error::Conflict(format!("Every {} subscriber on the {interval} price already pays the current price.", plan.name)));
+    }
+    Ok((plan, interval, subs))
+}
+
 /// Previews moving `plan`'s grandfathered subscribers on `interval` to its
 /// current price.
 ///
@@ -90,13 +101,8 @@ fn mrr(catalog: &Catalog, subs: &[SubscriptionRow], coupons: &std::collections::
 /// [`Error::Invalid`] (`plan`, `interval`) for an unknown plan or an interval it
 /// has no price for; [`Error::Conflict`] when no subscriber keeps an older price.
 pub async fn preview(t: &Tollgate, actor: &Actor, plan: &str, interval: &str, now: DateTime<Utc>) -> Result<MovePreview, Error> {
-    require_super_admin(&t.pool, actor).await?;
     let catalog = t.catalog.get()?;
-    let (plan, interval) = plan_of(&catalog, plan, interval)?;
-    let subs = db::subscriptions::grandfathered(&t.pool, plan.key.as_str(), interval).await?;
-    if subs.is_empty() {
-        return Err(Error::Conflict(format!("Every {} subscriber on the {interval} price already pays the current price.", plan.name)));
-    }
+    let (plan, interval, subs) = keeping(t, actor, &catalog, plan, interval).await?;
     let coupons = by_account(db::coupons::all_redemptions(&t.pool).await?);
     let mut kept: Vec<&Price> = Vec::new();
     for p in subs.iter().filter_map(|s| s.kept_price_at(now)) {
@@ -111,8 +117,8 @@ pub async fn preview(t: &Tollgate, actor: &Actor, plan: &str, interval: &str, no
         subscriptions: subs.len(),
         billed_by_stripe: subs.iter().filter(|s| s.provider == "stripe").count(),
         stripe_configured: t.stripe.is_some(),
-        kept: kept.into_iter().map(describe).collect(),
-        current: plan.price(interval).map(describe).unwrap_or_default(),
+        kept: kept.into_iter().map(describe_price).collect(),
+        current: plan.price(interval).map(describe_price).unwrap_or_default(),
         mrr_before: mrr(&catalog, &subs, &coupons, true, now),
         mrr_after: mrr(&catalog, &subs, &coupons, false, now),
     })
@@ -128,11 +134,11 @@ pub async fn preview(t: &Tollgate, actor: &Actor, plan: &str, interval: &str, no
 /// As [`preview`]; [`Error::Conflict`] when the subscribers changed since the
 /// preview.
 pub async fn move_to_current(t: &Tollgate, actor: &Actor, plan: &str, interval: &str, prorate: bool, expected: usize, now: DateTime<Utc>) -> Result<MoveReport, Error> {
-    let p = preview(t, actor, plan, interval, now).await?;
-    if p.subscriptions != expected {
-        return Err(Error::Conflict(format!("{} subscribers keep an older price now, not {expected}: preview again.", p.subscriptions)));
+    let catalog = t.catalog.get()?;
+    let (_, _, subs) = keeping(t, actor, &catalog, plan, interval).await?;
+    if subs.len() != expected {
+        return Err(Error::Conflict(format!("{} subscribers keep an older price now, not {expected}: preview again.", subs.len())));
     }
-    let subs = db::subscriptions::grandfathered(&t.pool, plan.trim(), p.interval).await?;
     let mut report = MoveReport::default();
     for sub in subs {
         let moved = match provider::for_subscription(t, &sub) {

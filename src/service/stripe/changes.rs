@@ -80,6 +80,11 @@ fn card_quantity(catalog: &Catalog, sub: &SubscriptionRow, change: &PlanChange<'
     Ok(if shape.per_seat { u64::try_from(change.seats.max(1)).unwrap_or(1) } else { 1 })
 }
 
+/// Replaces one item of `remote` (price, quantity) with `proration`.
+async fn send_item(stripe: &Stripe, remote: &Subscription, update: UpdateSubscriptionItems, proration: Proration) -> Result<Subscription, stripe::StripeError> {
+    UpdateSubscription::new(remote.id.clone()).items(vec![update]).proration_behavior(proration).send(stripe.client()).await
+}
+
 /// Mirrors `updated` in one transaction, with the audit entry `(action, details)` by `actor`.
 async fn mirror_now(t: &Tollgate, stripe: &Stripe, sub: &SubscriptionRow, updated: &Subscription, actor: &Actor, (action, details): (&str, serde_json::Value), now: DateTime<Utc>) -> Result<(), Error> {
     let catalog = t.catalog.get()?;
@@ -159,7 +164,7 @@ impl PaymentProvider for Stripe {
             Timing::Now if sub.status() == crate::subscription::Status::Trialing => Proration::None,
             Timing::Now => Proration::AlwaysInvoice,
         };
-        let updated = match UpdateSubscription::new(remote.id.clone()).items(vec![update]).proration_behavior(proration).send(self.client()).await {
+        let updated = match send_item(self, &remote, update, proration).await {
             Ok(updated) => updated,
             Err(e) => {
                 db::subscriptions::set_schedule(&t.pool, sub.id, before.as_ref().map(|(p, i, a)| (p.as_str(), *i, *a))).await?;
@@ -186,12 +191,7 @@ impl PaymentProvider for Stripe {
         update.id = Some(item.id.as_str().to_owned());
         update.price = Some(price_id(self, &sub.plan_key, current).await?);
         update.quantity = item.quantity;
-        let updated = UpdateSubscription::new(remote.id.clone())
-            .items(vec![update])
-            .proration_behavior(Proration::None)
-            .send(self.client())
-            .await
-            .map_err(|e| failed("update subscription", e))?;
+        let updated = send_item(self, &remote, update, Proration::None).await.map_err(|e| failed("update subscription", e))?;
         db::subscriptions::set_schedule(&t.pool, sub.id, None).await?;
         mirror_now(t, self, sub, &updated, actor, ("subscription.change_unscheduled", details), now).await
     }
@@ -231,12 +231,7 @@ impl PaymentProvider for Stripe {
         } else {
             Proration::CreateProrations
         };
-        let updated = UpdateSubscription::new(remote.id.clone())
-            .items(vec![update])
-            .proration_behavior(proration)
-            .send(self.client())
-            .await
-            .map_err(|e| failed("update subscription", e))?;
+        let updated = send_item(self, &remote, update, proration).await.map_err(|e| failed("update subscription", e))?;
         let details = serde_json::json!({ "from": sub.seats, "to": seats, "provider": "stripe", "stripe_subscription": remote.id.as_str() });
         mirror_now(t, self, sub, &updated, actor, ("subscription.seats_changed", details), now).await
     }
@@ -263,12 +258,7 @@ impl PaymentProvider for Stripe {
         update.price = Some(price.clone());
         update.quantity = item.quantity;
         let proration = if prorate && sub.status() != crate::subscription::Status::Trialing { Proration::CreateProrations } else { Proration::None };
-        let updated = UpdateSubscription::new(remote.id.clone())
-            .items(vec![update])
-            .proration_behavior(proration)
-            .send(self.client())
-            .await
-            .map_err(|e| failed("update subscription", e))?;
+        let updated = send_item(self, &remote, update, proration).await.map_err(|e| failed("update subscription", e))?;
         let details = serde_json::json!({
             "from": kept.amount.amount, "to": current.amount.amount, "currency": current.amount.currency.code(),
             "plan": sub.plan_key, "interval": sub.interval, "prorate": prorate, "provider": "stripe",

@@ -200,12 +200,10 @@ impl Store {
     /// After an invoice used subscription `sub_id`'s discount: a `once` coupon's
     /// discount ends.
     pub fn discount_used(&mut self, sub_id: &str) {
-        let once = |s: &super::Subscription, coupons: &[Coupon]| {
-            s.discount.as_ref().and_then(|d| coupons.iter().find(|c| c.id == d.coupon)).is_some_and(|c| c.duration == "once")
-        };
-        let coupons = self.coupons.clone();
+        let coupons = &self.coupons;
         if let Some(sub) = self.subscriptions.iter_mut().find(|s| s.id == sub_id) {
-            if once(sub, &coupons) {
+            let once = sub.discount.as_ref().and_then(|d| coupons.iter().find(|c| c.id == d.coupon)).is_some_and(|c| c.duration == "once");
+            if once {
                 sub.discount = None;
             }
         }

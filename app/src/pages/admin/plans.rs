@@ -154,6 +154,25 @@ fn version_line(plans: &PlansView, (published, stripe): (String, String), (moved
     }
 }
 
+/// A labelled text input of an editor.
+struct TextInput {
+    id: &'static str,
+    label: &'static str,
+    name: &'static str,
+    required: bool,
+    inputmode: &'static str,
+    placeholder: &'static str,
+}
+
+fn text_input(i: TextInput, value: String) -> impl IntoView {
+    view! {
+        <div class="space-y-1">
+            <label for=i.id class="block text-sm text-slate-700">{i.label}</label>
+            <input id=i.id name=i.name required=i.required inputmode=i.inputmode placeholder=i.placeholder value=value class=INPUT/>
+        </div>
+    }
+}
+
 fn plan_select(id: &'static str, plans: &PlansView, selected: &str) -> impl IntoView {
     view! {
         <div class="space-y-1">
@@ -195,10 +214,7 @@ fn Editors(plans: PlansView, asked: EditQuery) -> impl IntoView {
                         {plans.meters.iter().map(|(k, n)| view! { <option value=k.clone() selected=*k == a.field("limit", |q| &q.target)>{n.clone()}</option> }).collect_view()}
                     </select>
                 </div>
-                <div class="space-y-1">
-                    <label for="limit-included" class="block text-sm text-slate-700">"Included"</label>
-                    <input id="limit-included" name="value" required=true placeholder="1000 or unlimited" value=a.field("limit", |q| &q.value) class=INPUT/>
-                </div>
+                {text_input(TextInput { id: "limit-included", label: "Included", name: "value", required: true, inputmode: "text", placeholder: "1000 or unlimited" }, a.field("limit", |q| &q.value))}
                 <div class="space-y-1">
                     <label for="limit-enforcement" class="block text-sm text-slate-700">"Enforcement"</label>
                     <select id="limit-enforcement" name="enforcement" class=INPUT>
@@ -206,10 +222,7 @@ fn Editors(plans: PlansView, asked: EditQuery) -> impl IntoView {
                         <option value="hard" selected=a.field("limit", |q| &q.enforcement) == "hard">"hard"</option>
                     </select>
                 </div>
-                <div class="space-y-1">
-                    <label for="limit-grace" class="block text-sm text-slate-700">"Grace % (hard)"</label>
-                    <input id="limit-grace" name="grace_percent" inputmode="decimal" value=a.field("limit", |q| &q.grace_percent) class=INPUT/>
-                </div>
+                {text_input(TextInput { id: "limit-grace", label: "Grace % (hard)", name: "grace_percent", required: false, inputmode: "decimal", placeholder: "" }, a.field("limit", |q| &q.grace_percent))}
     };
     let price_fields = view! {
                 {plan_select("price-plan", &plans, &a.field("price", |q| &q.plan))}
@@ -220,10 +233,7 @@ fn Editors(plans: PlansView, asked: EditQuery) -> impl IntoView {
                         <option value="year" selected=a.field("price", |q| &q.target) == "year">"yearly"</option>
                     </select>
                 </div>
-                <div class="space-y-1">
-                    <label for="price-amount" class="block text-sm text-slate-700">"Amount"</label>
-                    <input id="price-amount" name="value" required=true inputmode="decimal" placeholder="25 or 24.50" value=a.field("price", |q| &q.value) class=INPUT/>
-                </div>
+                {text_input(TextInput { id: "price-amount", label: "Amount", name: "value", required: true, inputmode: "decimal", placeholder: "25 or 24.50" }, a.field("price", |q| &q.value))}
     };
     let feature_fields = view! {
                 {plan_select("feature-plan", &plans, &a.field("feature", |q| &q.plan))}
@@ -233,27 +243,15 @@ fn Editors(plans: PlansView, asked: EditQuery) -> impl IntoView {
                         {plans.features.iter().map(|(k, n, hint)| view! { <option value=k.clone() selected=*k == a.field("feature", |q| &q.target)>{format!("{n} ({hint})")}</option> }).collect_view()}
                     </select>
                 </div>
-                <div class="space-y-1">
-                    <label for="feature-value" class="block text-sm text-slate-700">"Value"</label>
-                    <input id="feature-value" name="value" required=true placeholder="true, 120, priority or none" value=a.field("feature", |q| &q.value) class=INPUT/>
-                </div>
+                {text_input(TextInput { id: "feature-value", label: "Value", name: "value", required: true, inputmode: "text", placeholder: "true, 120, priority or none" }, a.field("feature", |q| &q.value))}
     };
     let trial_fields = view! {
                 {plan_select("trial-plan", &plans, &a.field("trial", |q| &q.plan))}
-                <div class="space-y-1">
-                    <label for="trial-days" class="block text-sm text-slate-700">"Trial days"</label>
-                    <input id="trial-days" name="value" required=true inputmode="numeric" placeholder="14 (0 for none)" value=a.field("trial", |q| &q.value) class=INPUT/>
-                </div>
+                {text_input(TextInput { id: "trial-days", label: "Trial days", name: "value", required: true, inputmode: "numeric", placeholder: "14 (0 for none)" }, a.field("trial", |q| &q.value))}
     };
     let threshold_fields = view! {
-                <div class="space-y-1">
-                    <label for="threshold-percent" class="block text-sm text-slate-700">"Percent of the limit"</label>
-                    <input id="threshold-percent" name="target" required=true inputmode="decimal" placeholder="80" value=a.field("threshold", |q| &q.target) class=INPUT/>
-                </div>
-                <div class="space-y-1">
-                    <label for="threshold-actions" class="block text-sm text-slate-700">"Actions"</label>
-                    <input id="threshold-actions" name="value" required=true placeholder="email, banner" value=a.field("threshold", |q| &q.value) class=INPUT/>
-                </div>
+                {text_input(TextInput { id: "threshold-percent", label: "Percent of the limit", name: "target", required: true, inputmode: "decimal", placeholder: "80" }, a.field("threshold", |q| &q.target))}
+                {text_input(TextInput { id: "threshold-actions", label: "Actions", name: "value", required: true, inputmode: "text", placeholder: "email, banner" }, a.field("threshold", |q| &q.value))}
     };
     view! {
         <div class="mt-6 grid gap-4 lg:grid-cols-2">

@@ -66,6 +66,14 @@ fn feature_hint(kind: &tollgate::catalog::FeatureKind) -> String {
     }
 }
 
+/// The form's fields as an edit (absent ones empty): plan, target, value,
+/// enforcement and grace, in that order.
+#[cfg(feature = "ssr")]
+fn edit_input<'a>(kind: &'a str, [plan, target, value, enforcement, grace_percent]: [&'a Option<String>; 5]) -> tollgate::catalog::edit::EditInput<'a> {
+    let text = |f: &'a Option<String>| f.as_deref().unwrap_or("");
+    tollgate::catalog::edit::EditInput { kind, plan: text(plan), target: text(target), value: text(value), enforcement: text(enforcement), grace_percent: text(grace_percent) }
+}
+
 /// What the catalog edit would change, validated by the catalog loader (fields as
 /// [`tollgate::catalog::edit::EditInput`]).
 #[server(prefix = "/_fn", endpoint = "admin_preview_edit")]
@@ -77,17 +85,9 @@ pub async fn admin_preview_edit(
     enforcement: Option<String>,
     grace_percent: Option<String>,
 ) -> Result<EditPreviewView, AppError> {
-    use tollgate::catalog::edit::EditInput;
     let me = super::super::ctx::require_super_admin().await?;
     let t = super::super::ctx::tollgate()?;
-    let input = EditInput {
-        kind: &kind,
-        plan: plan.as_deref().unwrap_or(""),
-        target: target.as_deref().unwrap_or(""),
-        value: value.as_deref().unwrap_or(""),
-        enforcement: enforcement.as_deref().unwrap_or(""),
-        grace_percent: grace_percent.as_deref().unwrap_or(""),
-    };
+    let input = edit_input(&kind, [&plan, &target, &value, &enforcement, &grace_percent]);
     let p = tollgate::service::admin::plan_edits::preview(&t, &me.actor(), &input).await?;
     Ok(EditPreviewView { base_version: p.base_version, changes: p.changes, reach: p.reach })
 }
@@ -104,18 +104,10 @@ pub async fn admin_publish_edit(
     grace_percent: Option<String>,
     base_version: String,
 ) -> Result<i64, AppError> {
-    use tollgate::catalog::edit::EditInput;
     let me = super::super::ctx::require_super_admin().await?;
     let t = super::super::ctx::tollgate()?;
     let base: i64 = base_version.trim().parse().map_err(|_| crate::error::FormError::message("Preview the edit again."))?;
-    let input = EditInput {
-        kind: &kind,
-        plan: plan.as_deref().unwrap_or(""),
-        target: target.as_deref().unwrap_or(""),
-        value: value.as_deref().unwrap_or(""),
-        enforcement: enforcement.as_deref().unwrap_or(""),
-        grace_percent: grace_percent.as_deref().unwrap_or(""),
-    };
+    let input = edit_input(&kind, [&plan, &target, &value, &enforcement, &grace_percent]);
     let published = tollgate::service::admin::plan_edits::publish(&t, &me.actor(), &input, base).await?;
     let stripe = match &published.stripe_sync {
         None => "",
