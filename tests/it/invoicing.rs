@@ -1,7 +1,6 @@
 //! The manual provider's invoicing against a real PostgreSQL (a database per test):
 //! the invoice run, its figures, idempotency, numbering, coupons, credits and the
 //! operator's status changes.
-#![cfg(feature = "ssr")]
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

@@ -1,6 +1,6 @@
 //! Every error code of API.md, reached for real.
 
-mod support;
+use crate::support;
 
 use serde_json::{json, Value};
 use sqlx::PgPool;

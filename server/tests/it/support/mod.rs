@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod admin;
+pub mod mail;
 pub mod billing;
 pub mod sse;
 pub mod stripe;
@@ -19,7 +20,7 @@ use tollgate_server::config::Config;
 use tollgate_server::serve::{leptos_options, router, AppState};
 use uuid::Uuid;
 
-pub const EMTCHAT: &str = include_str!("../../../catalogs/emtchat.toml");
+pub const EMTCHAT: &str = include_str!("../../../../catalogs/emtchat.toml");
 pub const PASSWORD: &str = "correct horse battery";
 
 /// A running server.

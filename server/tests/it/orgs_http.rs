@@ -2,7 +2,7 @@
 //! live stream of a tab already open), and the invitation link works for a new user
 //! who signs up from it.
 
-mod support;
+use crate::support;
 
 use futures::StreamExt;
 use reqwest::header::COOKIE;

@@ -1,6 +1,5 @@
 //! The super admin services and the password reset against a real PostgreSQL
 //! (a database per test).
-#![cfg(feature = "ssr")]
 
 use chrono::{Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -14,7 +13,7 @@ use tollgate::service::auth::{self, LoginError};
 use tollgate::service::{catalog, password_reset, plans, Actor, Error, Settings, Tollgate};
 use uuid::Uuid;
 
-const EMTCHAT: &str = include_str!("../catalogs/emtchat.toml");
+const EMTCHAT: &str = include_str!("../../catalogs/emtchat.toml");
 const PASSWORD: &str = "correct horse battery";
 
 async fn tollgate(pool: PgPool) -> Tollgate {

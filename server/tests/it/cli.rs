@@ -58,7 +58,7 @@ async fn bad_arguments_fail_clearly_and_change_nothing(pool_options: PgPoolOptio
     let dir = std::env::temp_dir().join(format!("tollgate-cli-{}", uuid::Uuid::now_v7()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.toml");
-    std::fs::write(&bad, include_str!("../../catalogs/emtchat.toml").replace("[plans.free.limits]\nqueries", "[plans.free.limits]\nquerys")).unwrap();
+    std::fs::write(&bad, include_str!("../../../catalogs/emtchat.toml").replace("[plans.free.limits]\nqueries", "[plans.free.limits]\nquerys")).unwrap();
     let out = tollgate(&db, &["catalog", "load", bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);

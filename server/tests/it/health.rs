@@ -1,6 +1,6 @@
 //! `/healthz`, `/readyz`, `/metrics`.
 
-mod support;
+use crate::support;
 
 use sqlx::PgPool;
 use support::spawn_app;

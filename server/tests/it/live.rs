@@ -1,7 +1,7 @@
 //! Live fan-out through PostgreSQL: a change accepted by one server process
 //! reaches the live streams of another, a customer's and an admin's.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use sqlx::PgPool;

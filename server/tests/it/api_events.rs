@@ -1,6 +1,6 @@
 //! `POST /api/v1/events` against a real PostgreSQL.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use sqlx::PgPool;

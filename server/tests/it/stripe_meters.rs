@@ -5,7 +5,7 @@
 //! `identifier` is the event id), retries what Stripe could not take and gives up on what it
 //! refused; the renewal invoice bills the usage at the catalog's prices.
 
-mod support;
+use crate::support;
 
 use chrono::Utc;
 use rust_decimal::Decimal;

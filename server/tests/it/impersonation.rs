@@ -2,7 +2,7 @@
 //! with the banner's data, changes audited with both ids, the 60-minute expiry,
 //! log-out, and the admin losing their powers.
 
-mod support;
+use crate::support;
 
 use reqwest::header::LOCATION;
 use serde_json::Value;

@@ -1,6 +1,6 @@
 //! The password reset over HTTP, as a browser without JavaScript uses it.
 
-mod support;
+use crate::support;
 
 use reqwest::header::LOCATION;
 use sqlx::PgPool;

@@ -4,7 +4,7 @@
 //! super admin) is one more [`Who`] with its session and one more column in the
 //! expectations.
 
-mod support;
+use crate::support;
 
 use reqwest::header::{COOKIE, LOCATION};
 use sqlx::PgPool;

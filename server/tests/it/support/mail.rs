@@ -6,8 +6,6 @@
 //! virtualenv `tg_ensure_smtp_sink` creates (.data/mail-venv), or fails saying how
 //! to get one: these tests never pass without a real SMTP server.
 
-#![allow(dead_code)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

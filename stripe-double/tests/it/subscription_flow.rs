@@ -2,7 +2,7 @@
 //! catalog → meter → Checkout → webhooks → plan change with proration preview → usage → failed
 //! renewal → card swap in the Portal → invoice paid → cancel at period end.
 
-mod common;
+use crate::common;
 
 use common::{map, Env};
 use stripe_billing::billing_meter::{

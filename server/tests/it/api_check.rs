@@ -1,7 +1,7 @@
 //! `POST /api/v1/check`, `GET /api/v1/usage`, `GET /api/v1/entitlements` and the
 //! OpenAPI document.
 
-mod support;
+use crate::support;
 
 use futures::future::join_all;
 use serde_json::{json, Value};
@@ -197,7 +197,7 @@ async fn an_llm_provider_override_is_what_check_and_entitlements_answer(pool: Pg
     use tollgate::overrides::Input;
     use tollgate::service::admin::overrides;
     use tollgate::service::{catalog, Actor, Error};
-    let text = include_str!("../../catalogs/chatbot-platform.toml");
+    let text = include_str!("../../../catalogs/chatbot-platform.toml");
     catalog::load(&pool, "catalogs/chatbot-platform.toml", text, &Actor::Cli).await.unwrap();
     let app = support::spawn_on(pool.clone()).await;
     let c = app.customer(Some("starter")).await;

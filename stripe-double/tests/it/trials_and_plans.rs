@@ -1,6 +1,6 @@
 //! Trials, immediate invoicing of plan changes, ending a trial early and tiered usage prices.
 
-mod common;
+use crate::common;
 
 use common::{map, Env};
 use stripe_billing::billing_meter::{CreateBillingMeter, CreateBillingMeterDefaultAggregation, CreateBillingMeterDefaultAggregationFormula};

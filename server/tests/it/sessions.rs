@@ -1,7 +1,7 @@
 //! Log-in through the server functions: cookies, rotation, the failure limit, and
 //! the paywall's redirects.
 
-mod support;
+use crate::support;
 
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use sqlx::PgPool;

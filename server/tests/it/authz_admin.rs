@@ -2,7 +2,7 @@
 //! function and `/admin` page, for each role, is allowed or refused as the rules
 //! say. A super admin who impersonates someone has only that user's powers.
 
-mod support;
+use crate::support;
 
 use sqlx::PgPool;
 use support::admin::{call, fn_outcome, log_in, page_outcome, session_cookie, Outcome};

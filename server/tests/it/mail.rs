@@ -2,9 +2,8 @@
 //! scripts/test.sh or by the test), retries with back-off, claim safety between
 //! workers, and usage warnings that go out once.
 
-mod support;
-#[path = "support/mail.rs"]
-mod sink;
+use crate::support;
+use crate::support::mail as sink;
 
 use serde_json::json;
 use sink::{mail_sink, Mail};

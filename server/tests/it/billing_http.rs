@@ -1,7 +1,7 @@
 //! Billing over HTTP: who may download an invoice's PDF, the customer's billing
 //! page, the admin CSV exports and marking an invoice paid from the admin list.
 
-mod support;
+use crate::support;
 
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION};
 use sqlx::PgPool;

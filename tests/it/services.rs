@@ -1,5 +1,4 @@
 //! Services against a real PostgreSQL (a database per test).
-#![cfg(feature = "ssr")]
 
 use chrono::{Duration, Utc};
 use sqlx::PgPool;
@@ -10,7 +9,7 @@ use tollgate::service::keys::Caller;
 use tollgate::service::{auth, catalog, jobs, plans, Actor, Error, Settings, Tollgate};
 use uuid::Uuid;
 
-const EMTCHAT: &str = include_str!("../catalogs/emtchat.toml");
+const EMTCHAT: &str = include_str!("../../catalogs/emtchat.toml");
 
 async fn tollgate(pool: PgPool) -> Tollgate {
     catalog::load(&pool, "catalogs/emtchat.toml", EMTCHAT, &Actor::Cli).await.unwrap();

@@ -4,7 +4,7 @@
 //! renews on the new price, cancel at period end and reactivate, and seats as the
 //! subscription's quantity.
 
-mod support;
+use crate::support;
 
 use chrono::Utc;
 use rust_decimal::Decimal;

@@ -1,7 +1,7 @@
 //! Stripe's protocol as the double speaks it: authentication, error shapes, idempotency replay,
 //! lists, webhook signatures, retries, duplicates and out-of-order delivery.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

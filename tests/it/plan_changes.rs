@@ -2,7 +2,6 @@
 //! real PostgreSQL: a downgrade scheduled for the period end applies at that instant
 //! without proration; cancel at period end ends the subscription then; reactivate and
 //! "keep my plan" undo them; refused requests change nothing.
-#![cfg(feature = "ssr")]
 
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
@@ -14,7 +13,7 @@ use tollgate::service::provider::{self, manual, Chosen, Collected, Timing};
 use tollgate::service::{auth, catalog, jobs, Actor, Error, Settings, Tollgate};
 use uuid::Uuid;
 
-const EMTCHAT: &str = include_str!("../catalogs/emtchat.toml");
+const EMTCHAT: &str = include_str!("../../catalogs/emtchat.toml");
 
 async fn tollgate(pool: PgPool) -> Tollgate {
     catalog::load(&pool, "catalogs/emtchat.toml", EMTCHAT, &Actor::Cli).await.unwrap();

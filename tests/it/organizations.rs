@@ -1,6 +1,5 @@
 //! Organizations against a real PostgreSQL: role rules, invitations, seats and the
 //! per-member usage.
-#![cfg(feature = "ssr")]
 
 use chrono::{Duration, Utc};
 use sqlx::PgPool;
@@ -14,7 +13,7 @@ use tollgate::service::organizations::{self as orgs, invitations, roles, seats, 
 use tollgate::service::{auth, catalog, plans, Actor, Error, Settings, Tollgate};
 use uuid::Uuid;
 
-const EMTCHAT: &str = include_str!("../catalogs/emtchat.toml");
+const EMTCHAT: &str = include_str!("../../catalogs/emtchat.toml");
 
 async fn tollgate(pool: PgPool) -> Tollgate {
     catalog::load(&pool, "catalogs/emtchat.toml", EMTCHAT, &Actor::Cli).await.unwrap();

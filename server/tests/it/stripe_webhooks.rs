@@ -2,7 +2,7 @@
 //! sync`, Checkout, and `POST /webhooks/stripe` (API.md "Webhooks in") with signed,
 //! repeated, out-of-order and forged deliveries.
 
-mod support;
+use crate::support;
 
 use chrono::Utc;
 use serde_json::json;

@@ -1,0 +1,22 @@
+//! The server's tests over HTTP, the CLI and PostgreSQL, one binary (one link of
+//! the server) with a module per area; `support` spawns the app on a database per test.
+
+mod support;
+mod admin_cli;
+mod api_check;
+mod api_errors;
+mod api_events;
+mod authz_admin;
+mod authz_orgs;
+mod billing_http;
+mod cli;
+mod health;
+mod impersonation;
+mod live;
+mod mail;
+mod orgs_http;
+mod password_reset;
+mod sessions;
+mod stripe_changes;
+mod stripe_meters;
+mod stripe_webhooks;

@@ -1,0 +1,9 @@
+//! The domain crate's PostgreSQL tests, one binary (one link of the crate) with a
+//! module per area; each `#[sqlx::test]` gets its own database.
+#![cfg(feature = "ssr")]
+
+mod admin;
+mod invoicing;
+mod organizations;
+mod plan_changes;
+mod services;
