@@ -47,25 +47,17 @@ if [[ "${1:-}" == "--e2e" ]]; then
 fi
 
 if ! $e2e_only; then
-    step "domain crate (pure, then with PostgreSQL services)"
+    step "domain crate without ssr (the pure core builds and passes alone)"
     cargo test -p tollgate
-    cargo test -p tollgate --features ssr
 
-    step "Leptos app crate: ssr and hydrate feature sets"
-    cargo test -p tollgate-app --features ssr
-    cargo test -p tollgate-app --features hydrate
-
-    step "server: API and PostgreSQL tests"
-    cargo test -p tollgate-server
-    # The Stripe test double, driven through async-stripe as Tollgate's provider is.
-    cargo test -p tollgate-stripe-double
-
-    step "benchmark load generator: unit tests"
-    cargo test -p tollgate-bench
+    step "every crate with ssr: domain, Leptos app, server (API, CLI, PostgreSQL), Stripe double, bench"
+    # One invocation: each dependency compiled once (see TG_TEST_CRATES). The app's
+    # hydrate side is compiled for the browser by the site build below.
+    tg_test_env cargo test "${TG_TEST_CRATES[@]}"
 fi
 
-step "build the site"
-tg_build
+step "build the site (front end) and the binaries the end-to-end tests run"
+tg_build_for_tests
 bin=$(tg_bin)
 
 step "end-to-end: two servers on one database"
@@ -85,7 +77,6 @@ tg_wait_ready http://127.0.0.1:3100
 tg_wait_ready http://127.0.0.1:3101
 
 step "end-to-end: a third server paying through the Stripe test double"
-cargo build -p tollgate-stripe-double --bin stripe-double
 double_url=http://127.0.0.1:12111
 stripe_env=(TOLLGATE_STRIPE_SECRET_KEY=sk_test_e2e TOLLGATE_STRIPE_WEBHOOK_SECRET=whsec_e2e TOLLGATE_STRIPE_API_BASE=$double_url)
 STRIPE_DOUBLE_LISTEN=127.0.0.1:12111 STRIPE_DOUBLE_API_KEY=sk_test_e2e STRIPE_DOUBLE_WEBHOOK_SECRET=whsec_e2e \

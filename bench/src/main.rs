@@ -216,7 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .lines()
                 .enumerate()
                 .filter(|(_, l)| !l.trim().is_empty())
-                .map(|(i, l)| serde_json::from_str::<Line>(l).with_context(|| format!("{}:{}: not a loadgen result", file.display(), i + 1)))
+                .map(|(i, l)| Line::parse(l).with_context(|| format!("{}:{}: not a loadgen result", file.display(), i + 1)))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             anyhow::ensure!(!lines.is_empty(), "{} has no results", file.display());
             let (table, problems) = summary::table(&lines);

@@ -14,6 +14,29 @@ tg_build() {
     (cd "$TG_ROOT" && cargo leptos build "${flags[@]}")
 }
 
+# The crates the test command tests in one cargo invocation, so that every dependency
+# is compiled once, with one feature set. Separate invocations per crate resolved
+# tokio, sqlx, axum and leptos with different features and compiled each of them
+# up to seven times on a cold machine.
+TG_TEST_CRATES=(-p tollgate -p tollgate-app -p tollgate-server -p tollgate-stripe-double -p tollgate-bench
+    --features tollgate/ssr,tollgate-app/ssr)
+
+# What the end-to-end tests run: the server and Stripe double binaries as the test
+# build made them (target/debug, the same artifacts, nothing compiled twice), and
+# the site's front end (WASM, CSS, assets) from cargo-leptos.
+tg_build_for_tests() {
+    tg_log "building the test binaries and the front end (debug)"
+    (cd "$TG_ROOT" && tg_test_env cargo test "${TG_TEST_CRATES[@]}" --no-run && cargo leptos build --frontend-only)
+}
+
+# Runs "$@" with what cargo-leptos gives a debug server build: `--cfg
+# erase_components` (server and WASM alike, so the server renders what the WASM
+# hydrates) and LEPTOS_OUTPUT_NAME (read at compile time by Leptos to name the
+# WASM file the page loads: without it, it asks for tollgate_bg.wasm).
+tg_test_env() {
+    RUSTFLAGS="--cfg erase_components" LEPTOS_OUTPUT_NAME=tollgate "$@"
+}
+
 # Every install step the run and test commands need.
 tg_ensure_toolchain() {
     tg_path_setup
