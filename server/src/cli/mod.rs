@@ -240,7 +240,13 @@ pub async fn run() -> anyhow::Result<()> {
     if let Command::Serve { listen: Some(addr) } = &cli.command {
         cfg.listen = *addr;
     }
-    tracing::info!(config = ?cfg.masked(), "effective configuration");
+    // `serve` states its whole configuration at start (an operator reads it in the
+    // log); the one-shot commands keep their answer alone unless RUST_LOG=debug.
+    if matches!(cli.command, Command::Serve { .. }) {
+        tracing::info!(config = ?cfg.masked(), "effective configuration");
+    } else {
+        tracing::debug!(config = ?cfg.masked(), "effective configuration");
+    }
     match cli.command {
         Command::Serve { .. } => crate::serve::run(cfg).await,
         Command::Migrate => {

@@ -6,13 +6,18 @@ use std::process::{Command, Output};
 
 /// Runs `tollgate <args>` against the test's database.
 fn tollgate(db: &PgConnectOptions, args: &[&str]) -> Output {
+    tollgate_logging(db, args, "warn")
+}
+
+/// Runs `tollgate <args>` with `RUST_LOG=<log>`.
+fn tollgate_logging(db: &PgConnectOptions, args: &[&str], log: &str) -> Output {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
     let url = format!("{}/{}", base.rsplit_once('/').expect("a database in the URL").0, db.get_database().expect("a test database"));
     Command::new(env!("CARGO_BIN_EXE_tollgate"))
         .args(args)
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .env("DATABASE_URL", url)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", log)
         .output()
         .expect("the binary runs")
 }
@@ -129,4 +134,20 @@ async fn a_customer_imported_with_a_start_date_is_invoiced_for_its_closed_period
         sqlx::query_as("SELECT status, total FROM invoices WHERE provider = 'manual'").fetch_all(&pool).await.unwrap();
     assert!(!issued.is_empty() && issued.iter().all(|(s, _)| s == "open"), "{issued:?}");
     assert!(issued.iter().any(|(_, total)| *total > rust_decimal::Decimal::ZERO), "a paid period is billed: {issued:?}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn only_serve_states_the_configuration_at_info(_pool_options: PgPoolOptions, db: PgConnectOptions) {
+    let out = tollgate_logging(&db, &["migrate"], "info");
+    assert!(out.status.success());
+    assert!(!text(&out.stderr).contains("effective configuration"), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "database is up to date\n", "the answer alone");
+    let out = tollgate_logging(&db, &["migrate"], "debug");
+    assert!(text(&out.stderr).contains("effective configuration"), "still there at debug");
+    // `serve` on an address already taken: it states its configuration, then fails to listen.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = tollgate_logging(&db, &["serve", "--listen", &addr], "info");
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("effective configuration"), "{}", text(&out.stderr));
 }
