@@ -56,6 +56,15 @@ pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>,
         .await
 }
 
+/// How many users have an e-mail outside the given domains (lower case, e.g.
+/// `tollgate.test`): the demo seed's check that a database holds only demo users.
+pub async fn count_outside_domains(db: impl PgExecutor<'_>, domains: &[&str]) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM users WHERE NOT (lower(split_part(email, '@', 2)) = ANY($1))")
+        .bind(domains)
+        .fetch_one(db)
+        .await
+}
+
 /// Disables (`true`) or enables (`false`) a user; returns whether the row changed
 /// (disabling a disabled user keeps the first time).
 pub async fn set_disabled(db: impl PgExecutor<'_>, id: Uuid, disabled: bool) -> Result<bool, sqlx::Error> {

@@ -26,13 +26,20 @@ const USERS: [Demo; 4] = [
     Demo { email: "admin@tollgate.test", name: "Ada Admin", role: "super admin", super_admin: true },
 ];
 
+/// The e-mail domains of demo users (the run command's and the analytics history's).
+const DEMO_DOMAINS: [&str; 2] = ["tollgate.test", "demo.tollgate.test"];
+
 /// Creates the missing demo users and prints every credential.
 ///
 /// # Errors
-/// Database failures, or no catalog loaded (plans are needed).
+/// Database failures; no catalog loaded (plans are needed); or demo users are
+/// missing from a database that already holds other users: demo users have a
+/// published password and a super admin among them, so they are never added
+/// beside real ones (issue 12). A database seeded before stays seedable.
 pub async fn seed(t: &Tollgate) -> anyhow::Result<()> {
     let catalog = t.catalog.get().context("load a catalog first: tollgate catalog load catalogs/emtchat.toml")?;
     let password = NewPassword::parse(DEMO_PASSWORD).map_err(|e| anyhow::anyhow!(e))?;
+    refuse_beside_real_users(t).await?;
     for d in &USERS {
         let email = Email::parse(d.email).map_err(|e| anyhow::anyhow!(e))?;
         if tollgate::db::users::by_email(&t.pool, email.as_str()).await?.is_some() {
@@ -69,6 +76,22 @@ pub async fn seed(t: &Tollgate) -> anyhow::Result<()> {
     println!("Demo users (password for all: {DEMO_PASSWORD}):");
     for d in &USERS {
         println!("  {:<24} {}", d.email, d.role);
+    }
+    Ok(())
+}
+
+/// Refuses when a demo user is missing and the database holds users outside the
+/// demo domains.
+async fn refuse_beside_real_users(t: &Tollgate) -> anyhow::Result<()> {
+    let mut missing = false;
+    for d in &USERS {
+        missing |= tollgate::db::users::by_email(&t.pool, d.email).await?.is_none();
+    }
+    let others = tollgate::db::users::count_outside_domains(&t.pool, &DEMO_DOMAINS).await?;
+    if missing && others > 0 {
+        anyhow::bail!(
+            "refusing to seed the demo: this database holds {others} user(s) who are not demo users, and the demo adds a super admin whose password is published ({DEMO_PASSWORD}). Run the demo on a database of its own (unset DATABASE_URL to use the private one under .data/)"
+        );
     }
     Ok(())
 }

@@ -16,16 +16,30 @@ fn tollgate(db: &PgConnectOptions, args: &[&str]) -> Output {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn the_demo_is_not_seeded_beside_real_users(pool_options: PgPoolOptions, db: PgConnectOptions) {
+    let pool = pool_options.connect_with(db.clone()).await.unwrap();
+    assert!(tollgate(&db, &["catalog", "load", "catalogs/emtchat.toml"]).status.success());
+    let out = tollgate(&db, &["users", "create", "--email", "real@customer.example", "--name", "Real", "--password", "correct horse battery"]);
+    assert!(out.status.success());
+    let out = tollgate(&db, &["demo", "seed"]);
+    assert!(!out.status.success(), "refused");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("refusing to seed the demo") && said.contains("1 user(s) who are not demo users"), "{said}");
+    let users: Vec<String> = sqlx::query_scalar("SELECT email FROM users").fetch_all(&pool).await.unwrap();
+    assert_eq!(users, vec!["real@customer.example".to_string()], "nothing was added");
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn the_cli_and_the_demo_seed_create_super_admins(pool_options: PgPoolOptions, db: PgConnectOptions) {
     let pool = pool_options.connect_with(db.clone()).await.unwrap();
     assert!(tollgate(&db, &["catalog", "load", "catalogs/emtchat.toml"]).status.success());
+    let out = tollgate(&db, &["demo", "seed"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let args = ["users", "create", "--email", "ops@example.com", "--name", "Ops", "--password", "correct horse battery"];
     let out = tollgate(&db, &[&args[..], &["--super-admin"]].concat());
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = tollgate(&db, &["users", "create", "--email", "plain@example.com", "--name", "Plain", "--password", "correct horse battery"]);
     assert!(out.status.success());
-    let out = tollgate(&db, &["demo", "seed"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let admins: Vec<String> = sqlx::query_scalar("SELECT email FROM users WHERE is_super_admin ORDER BY email").fetch_all(&pool).await.unwrap();
     assert_eq!(admins, vec!["admin@tollgate.test".to_string(), "ops@example.com".to_string()]);
     let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'user.created_super_admin' AND actor_kind = 'cli'").fetch_one(&pool).await.unwrap();
