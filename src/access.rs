@@ -57,7 +57,10 @@ mod tests {
     fn the_seed_order_holds() {
         assert_eq!(paywall(false, Some(Status::Active), true), Access::SignIn);
         assert_eq!(paywall(true, None, false), Access::ChoosePlan);
-        assert_eq!(paywall(true, Some(Status::Canceled), false), Access::ChoosePlan);
+        assert_eq!(
+            paywall(true, Some(Status::Canceled), false),
+            Access::ChoosePlan
+        );
         assert_eq!(paywall(true, Some(Status::PastDue), true), Access::Renew);
         assert_eq!(paywall(true, Some(Status::Trialing), true), Access::Upgrade);
         assert_eq!(paywall(true, Some(Status::Active), false), Access::Granted);

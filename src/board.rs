@@ -93,7 +93,14 @@ impl Sort {
 
 /// Reads a state's API name (`ok`, `warning`, `limit_reached`, `blocked`).
 pub fn parse_state(s: &str) -> Option<LimitState> {
-    [LimitState::Ok, LimitState::Warning, LimitState::LimitReached, LimitState::Blocked].into_iter().find(|st| st.as_str() == s)
+    [
+        LimitState::Ok,
+        LimitState::Warning,
+        LimitState::LimitReached,
+        LimitState::Blocked,
+    ]
+    .into_iter()
+    .find(|st| st.as_str() == s)
 }
 
 /// One account's one meter.
@@ -133,15 +140,33 @@ fn by_percent(a: Option<Decimal>, b: Option<Decimal>, descending: bool) -> Order
 
 /// Every line the filter keeps, in `sort`'s order; ties by account name, account
 /// id, then meter, so paging is stable.
-pub fn lines<'a>(accounts: impl IntoIterator<Item = &'a AccountMeters>, filter: &Filter, sort: Sort) -> Vec<Line> {
-    let mut out: Vec<Line> =
-        accounts.into_iter().flat_map(|a| a.meters.iter().filter(move |m| filter.keeps(a, m)).map(move |m| Line::of(a, m))).collect();
+pub fn lines<'a>(
+    accounts: impl IntoIterator<Item = &'a AccountMeters>,
+    filter: &Filter,
+    sort: Sort,
+) -> Vec<Line> {
+    let mut out: Vec<Line> = accounts
+        .into_iter()
+        .flat_map(|a| {
+            a.meters
+                .iter()
+                .filter(move |m| filter.keeps(a, m))
+                .map(move |m| Line::of(a, m))
+        })
+        .collect();
     let tie = |a: &Line, b: &Line| {
-        a.account_name.cmp(&b.account_name).then(a.account_id.cmp(&b.account_id)).then(a.meter.meter.cmp(&b.meter.meter))
+        a.account_name
+            .cmp(&b.account_name)
+            .then(a.account_id.cmp(&b.account_id))
+            .then(a.meter.meter.cmp(&b.meter.meter))
     };
     out.sort_by(|a, b| match sort {
-        Sort::PercentDesc => by_percent(a.meter.percent, b.meter.percent, true).then_with(|| tie(a, b)),
-        Sort::PercentAsc => by_percent(a.meter.percent, b.meter.percent, false).then_with(|| tie(a, b)),
+        Sort::PercentDesc => {
+            by_percent(a.meter.percent, b.meter.percent, true).then_with(|| tie(a, b))
+        }
+        Sort::PercentAsc => {
+            by_percent(a.meter.percent, b.meter.percent, false).then_with(|| tie(a, b))
+        }
         Sort::Name => tie(a, b),
     });
     out
@@ -208,22 +233,33 @@ pub struct Summary {
 
 /// The totals of `accounts`. `meters` gives the catalog's meters `(key, name, unit)`
 /// in order; usage of meters not in it is left out.
-pub fn summarize<'a>(accounts: impl IntoIterator<Item = &'a AccountMeters> + Clone, meters: &[(String, String, String)]) -> Summary {
+pub fn summarize<'a>(
+    accounts: impl IntoIterator<Item = &'a AccountMeters> + Clone,
+    meters: &[(String, String, String)],
+) -> Summary {
     let mut totals: Vec<MeterTotal> = meters
         .iter()
-        .map(|(k, n, u)| MeterTotal { meter: k.clone(), name: n.clone(), unit: u.clone(), usage: Decimal::ZERO, states: StateCounts::default() })
+        .map(|(k, n, u)| MeterTotal {
+            meter: k.clone(),
+            name: n.clone(),
+            unit: u.clone(),
+            usage: Decimal::ZERO,
+            states: StateCounts::default(),
+        })
         .collect();
     let mut plans: BTreeMap<String, PlanTotal> = BTreeMap::new();
     let mut count = 0;
     for a in accounts.clone() {
         count += 1;
-        let plan = plans.entry(a.plan_key.clone()).or_insert_with(|| PlanTotal {
-            plan_key: a.plan_key.clone(),
-            plan_name: a.plan_name.clone(),
-            accounts: 0,
-            usage: vec![Decimal::ZERO; meters.len()],
-            at_limit: 0,
-        });
+        let plan = plans
+            .entry(a.plan_key.clone())
+            .or_insert_with(|| PlanTotal {
+                plan_key: a.plan_key.clone(),
+                plan_name: a.plan_name.clone(),
+                accounts: 0,
+                usage: vec![Decimal::ZERO; meters.len()],
+                at_limit: 0,
+            });
         plan.accounts += 1;
         if a.meters.iter().any(|m| m.state >= LimitState::LimitReached) {
             plan.at_limit += 1;
@@ -239,7 +275,12 @@ pub fn summarize<'a>(accounts: impl IntoIterator<Item = &'a AccountMeters> + Clo
     let mut near = lines(accounts, &Filter::default(), Sort::PercentDesc);
     near.retain(|l| l.meter.state >= LimitState::Warning);
     near.truncate(NEAR_LIMIT_LINES);
-    Summary { accounts: count, meters: totals, plans: plans.into_values().collect(), near_limit: near }
+    Summary {
+        accounts: count,
+        meters: totals,
+        plans: plans.into_values().collect(),
+        near_limit: near,
+    }
 }
 
 /// What changed on the board, sent to every open admin usage stream: the changed
@@ -277,7 +318,10 @@ mod tests {
             blocks_at: None,
             projected: Decimal::from(usage),
             projected_overage: false,
-            period: Period { start, end: Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap() },
+            period: Period {
+                start,
+                end: Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap(),
+            },
             days_remaining: 26,
             banner: false,
             upgrade_prompt: false,
@@ -298,14 +342,40 @@ mod tests {
 
     fn sample() -> Vec<AccountMeters> {
         vec![
-            account(1, "Ada", "starter", vec![meter("queries", 450, Some(500), LimitState::Warning), meter("seats", 1, None, LimitState::Ok)]),
-            account(2, "Bob", "starter", vec![meter("queries", 10, Some(500), LimitState::Ok), meter("seats", 1, None, LimitState::Ok)]),
-            account(3, "Cy", "pro", vec![meter("queries", 5000, Some(5000), LimitState::LimitReached), meter("seats", 3, Some(3), LimitState::Blocked)]),
+            account(
+                1,
+                "Ada",
+                "starter",
+                vec![
+                    meter("queries", 450, Some(500), LimitState::Warning),
+                    meter("seats", 1, None, LimitState::Ok),
+                ],
+            ),
+            account(
+                2,
+                "Bob",
+                "starter",
+                vec![
+                    meter("queries", 10, Some(500), LimitState::Ok),
+                    meter("seats", 1, None, LimitState::Ok),
+                ],
+            ),
+            account(
+                3,
+                "Cy",
+                "pro",
+                vec![
+                    meter("queries", 5000, Some(5000), LimitState::LimitReached),
+                    meter("seats", 3, Some(3), LimitState::Blocked),
+                ],
+            ),
         ]
     }
 
     fn keys(ls: &[Line]) -> Vec<(String, String)> {
-        ls.iter().map(|l| (l.account_name.clone(), l.meter.meter.clone())).collect()
+        ls.iter()
+            .map(|l| (l.account_name.clone(), l.meter.meter.clone()))
+            .collect()
     }
 
     fn pair(a: &str, m: &str) -> (String, String) {
@@ -316,44 +386,134 @@ mod tests {
     fn lines_sort_by_percent_with_unlimited_last_in_both_directions() {
         let s = sample();
         let desc = lines(&s, &Filter::default(), Sort::PercentDesc);
-        assert_eq!(keys(&desc), vec![pair("Cy", "queries"), pair("Cy", "seats"), pair("Ada", "queries"), pair("Bob", "queries"), pair("Ada", "seats"), pair("Bob", "seats")]);
+        assert_eq!(
+            keys(&desc),
+            vec![
+                pair("Cy", "queries"),
+                pair("Cy", "seats"),
+                pair("Ada", "queries"),
+                pair("Bob", "queries"),
+                pair("Ada", "seats"),
+                pair("Bob", "seats")
+            ]
+        );
         let asc = lines(&s, &Filter::default(), Sort::PercentAsc);
-        assert_eq!(keys(&asc), vec![pair("Bob", "queries"), pair("Ada", "queries"), pair("Cy", "queries"), pair("Cy", "seats"), pair("Ada", "seats"), pair("Bob", "seats")]);
+        assert_eq!(
+            keys(&asc),
+            vec![
+                pair("Bob", "queries"),
+                pair("Ada", "queries"),
+                pair("Cy", "queries"),
+                pair("Cy", "seats"),
+                pair("Ada", "seats"),
+                pair("Bob", "seats")
+            ]
+        );
         let by_name = lines(&s, &Filter::default(), Sort::Name);
-        assert_eq!(keys(&by_name)[..2], [pair("Ada", "queries"), pair("Ada", "seats")]);
+        assert_eq!(
+            keys(&by_name)[..2],
+            [pair("Ada", "queries"), pair("Ada", "seats")]
+        );
     }
 
     #[test]
     fn filters_combine() {
         let s = sample();
-        let f = Filter { plan: Some("starter".into()), meter: Some("queries".into()), state: None };
-        assert_eq!(keys(&lines(&s, &f, Sort::PercentDesc)), vec![pair("Ada", "queries"), pair("Bob", "queries")]);
-        let f = Filter { state: Some(LimitState::Blocked), ..Filter::default() };
-        assert_eq!(keys(&lines(&s, &f, Sort::PercentDesc)), vec![pair("Cy", "seats")]);
-        let f = Filter { plan: Some("team".into()), ..Filter::default() };
+        let f = Filter {
+            plan: Some("starter".into()),
+            meter: Some("queries".into()),
+            state: None,
+        };
+        assert_eq!(
+            keys(&lines(&s, &f, Sort::PercentDesc)),
+            vec![pair("Ada", "queries"), pair("Bob", "queries")]
+        );
+        let f = Filter {
+            state: Some(LimitState::Blocked),
+            ..Filter::default()
+        };
+        assert_eq!(
+            keys(&lines(&s, &f, Sort::PercentDesc)),
+            vec![pair("Cy", "seats")]
+        );
+        let f = Filter {
+            plan: Some("team".into()),
+            ..Filter::default()
+        };
         assert!(lines(&s, &f, Sort::PercentDesc).is_empty());
     }
 
     #[test]
     fn summary_totals_per_meter_and_plan_and_the_near_limit_list() {
         let s = sample();
-        let meters = vec![("queries".into(), "Queries".into(), "query".into()), ("seats".into(), "Seats".into(), "seat".into())];
+        let meters = vec![
+            ("queries".into(), "Queries".into(), "query".into()),
+            ("seats".into(), "Seats".into(), "seat".into()),
+        ];
         let sum = summarize(&s, &meters);
         assert_eq!(sum.accounts, 3);
         assert_eq!(sum.meters[0].usage, Decimal::from(5460));
-        assert_eq!(sum.meters[0].states, StateCounts { ok: 1, warning: 1, limit_reached: 1, blocked: 0 });
+        assert_eq!(
+            sum.meters[0].states,
+            StateCounts {
+                ok: 1,
+                warning: 1,
+                limit_reached: 1,
+                blocked: 0
+            }
+        );
         assert_eq!(sum.meters[1].usage, Decimal::from(5));
-        assert_eq!(sum.meters[1].states, StateCounts { ok: 2, warning: 0, limit_reached: 0, blocked: 1 });
-        assert_eq!(sum.plans.iter().map(|p| (p.plan_key.as_str(), p.accounts, p.at_limit)).collect::<Vec<_>>(), vec![("pro", 1, 1), ("starter", 2, 0)]);
-        assert_eq!(sum.plans[1].usage, vec![Decimal::from(460), Decimal::from(2)]);
-        assert_eq!(keys(&sum.near_limit), vec![pair("Cy", "queries"), pair("Cy", "seats"), pair("Ada", "queries")]);
+        assert_eq!(
+            sum.meters[1].states,
+            StateCounts {
+                ok: 2,
+                warning: 0,
+                limit_reached: 0,
+                blocked: 1
+            }
+        );
+        assert_eq!(
+            sum.plans
+                .iter()
+                .map(|p| (p.plan_key.as_str(), p.accounts, p.at_limit))
+                .collect::<Vec<_>>(),
+            vec![("pro", 1, 1), ("starter", 2, 0)]
+        );
+        assert_eq!(
+            sum.plans[1].usage,
+            vec![Decimal::from(460), Decimal::from(2)]
+        );
+        assert_eq!(
+            keys(&sum.near_limit),
+            vec![
+                pair("Cy", "queries"),
+                pair("Cy", "seats"),
+                pair("Ada", "queries")
+            ]
+        );
     }
 
     #[test]
     fn the_near_limit_list_is_bounded() {
-        let many: Vec<AccountMeters> =
-            (0..25).map(|i| account(i, &format!("A{i:02}"), "starter", vec![meter("queries", 460 + i as i64, Some(500), LimitState::Warning)])).collect();
-        let sum = summarize(&many, &[("queries".into(), "Queries".into(), "query".into())]);
+        let many: Vec<AccountMeters> = (0..25)
+            .map(|i| {
+                account(
+                    i,
+                    &format!("A{i:02}"),
+                    "starter",
+                    vec![meter(
+                        "queries",
+                        460 + i as i64,
+                        Some(500),
+                        LimitState::Warning,
+                    )],
+                )
+            })
+            .collect();
+        let sum = summarize(
+            &many,
+            &[("queries".into(), "Queries".into(), "query".into())],
+        );
         assert_eq!(sum.near_limit.len(), NEAR_LIMIT_LINES);
         assert_eq!(sum.near_limit[0].account_name, "A24");
     }
@@ -363,7 +523,12 @@ mod tests {
         for s in [Sort::PercentDesc, Sort::PercentAsc, Sort::Name] {
             assert_eq!(Sort::parse(s.as_str()), Some(s));
         }
-        for st in [LimitState::Ok, LimitState::Warning, LimitState::LimitReached, LimitState::Blocked] {
+        for st in [
+            LimitState::Ok,
+            LimitState::Warning,
+            LimitState::LimitReached,
+            LimitState::Blocked,
+        ] {
             assert_eq!(parse_state(st.as_str()), Some(st));
         }
         assert_eq!(parse_state("nearly"), None);

@@ -51,7 +51,12 @@ impl Coupon {
     /// Whether a coupon redeemed at `redeemed_at`, already applied to
     /// `invoices_applied` invoices, applies to an invoice for a period starting at
     /// `period_start`.
-    pub fn applies(&self, redeemed_at: DateTime<Utc>, invoices_applied: u32, period_start: DateTime<Utc>) -> bool {
+    pub fn applies(
+        &self,
+        redeemed_at: DateTime<Utc>,
+        invoices_applied: u32,
+        period_start: DateTime<Utc>,
+    ) -> bool {
         match self.duration {
             Duration::Once => invoices_applied == 0,
             Duration::Forever => true,
@@ -84,7 +89,12 @@ mod tests {
     }
 
     fn coupon(discount: Discount, duration: Duration) -> Coupon {
-        Coupon { code: Key::parse("c").expect("test key"), name: "C".into(), discount, duration }
+        Coupon {
+            code: Key::parse("c").expect("test key"),
+            name: "C".into(),
+            discount,
+            duration,
+        }
     }
 
     #[test]
@@ -93,10 +103,22 @@ mod tests {
         let once = coupon(Discount::PercentOff(Decimal::from(50)), Duration::Once);
         assert!(once.applies(r, 0, at("2026-02-01T00:00:00Z")));
         assert!(!once.applies(r, 1, at("2026-02-01T00:00:00Z")));
-        let three = coupon(Discount::PercentOff(Decimal::from(50)), Duration::Repeating { months: 3 });
+        let three = coupon(
+            Discount::PercentOff(Decimal::from(50)),
+            Duration::Repeating { months: 3 },
+        );
         assert!(three.applies(r, 5, at("2026-04-14T00:00:00Z")));
-        assert!(!three.applies(r, 5, at("2026-04-15T00:00:00Z")), "three months after redemption it ends");
-        assert!(coupon(Discount::PercentOff(Decimal::ONE), Duration::Forever).applies(r, 99, at("2030-01-01T00:00:00Z")));
+        assert!(
+            !three.applies(r, 5, at("2026-04-15T00:00:00Z")),
+            "three months after redemption it ends"
+        );
+        assert!(
+            coupon(Discount::PercentOff(Decimal::ONE), Duration::Forever).applies(
+                r,
+                99,
+                at("2030-01-01T00:00:00Z")
+            )
+        );
     }
 
     #[test]
@@ -104,7 +126,11 @@ mod tests {
         let half = coupon(Discount::PercentOff(Decimal::from(50)), Duration::Forever);
         assert_eq!(half.amount_off(Decimal::from(804)), Decimal::from(402));
         let ten = coupon(Discount::AmountOff(Decimal::from(10)), Duration::Forever);
-        assert_eq!(ten.amount_off(Decimal::from(4)), Decimal::from(4), "never more than the subtotal");
+        assert_eq!(
+            ten.amount_off(Decimal::from(4)),
+            Decimal::from(4),
+            "never more than the subtotal"
+        );
         assert_eq!(ten.amount_off(Decimal::from(-4)), Decimal::ZERO);
     }
 }

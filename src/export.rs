@@ -20,7 +20,10 @@ mod tests {
 
     #[test]
     fn formulas_become_text_and_names_stay() {
-        assert_eq!(text_cell("=HYPERLINK(\"https://evil.example\")"), "'=HYPERLINK(\"https://evil.example\")");
+        assert_eq!(
+            text_cell("=HYPERLINK(\"https://evil.example\")"),
+            "'=HYPERLINK(\"https://evil.example\")"
+        );
         for s in ["+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
             assert!(text_cell(s).starts_with('\''), "{s:?}");
         }

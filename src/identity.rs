@@ -72,7 +72,8 @@ impl From<Email> for String {
 /// bidirectional overrides and isolates that make a name read as something else
 /// (Unicode TR 36, "Bidirectional Text Spoofing").
 pub fn is_hidden(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
 }
 
 /// A name typed by a user for something (an organization, an API key): trimmed,
@@ -84,7 +85,9 @@ pub fn is_hidden(c: char) -> bool {
 pub fn parse_label(s: &str, max: usize, what: &str) -> Result<String, InputError> {
     let s = s.trim();
     if s.is_empty() || s.chars().count() > max {
-        return Err(InputError(format!("Give {what} a name of 1 to {max} characters.")));
+        return Err(InputError(format!(
+            "Give {what} a name of 1 to {max} characters."
+        )));
     }
     if s.chars().any(is_hidden) {
         return Err(InputError("Use letters, digits, spaces and punctuation only (no line breaks or control characters).".into()));
@@ -111,7 +114,9 @@ impl PersonName {
             return Err(InputError("Use at most 100 characters.".into()));
         }
         if s.chars().any(is_hidden) {
-            return Err(InputError("Use letters, spaces and punctuation only.".into()));
+            return Err(InputError(
+                "Use letters, spaces and punctuation only.".into(),
+            ));
         }
         Ok(PersonName(s.to_string()))
     }
@@ -141,7 +146,9 @@ impl NewPassword {
             return Err(InputError("Choose a password.".into()));
         }
         if n < MIN_PASSWORD_CHARS {
-            return Err(InputError(format!("Use at least {MIN_PASSWORD_CHARS} characters.")));
+            return Err(InputError(format!(
+                "Use at least {MIN_PASSWORD_CHARS} characters."
+            )));
         }
         if n > 128 {
             return Err(InputError("Use at most 128 characters.".into()));
@@ -185,7 +192,14 @@ mod tests {
     #[test]
     fn labels_refuse_line_breaks_controls_and_bidi_overrides() {
         assert_eq!(parse_label("  Acme Inc. ", 100, "it").unwrap(), "Acme Inc.");
-        for bad in ["Acme\nBcc: victim@example.com", "Acme\r\nSubject: hi", "Ac\u{7}me", "Acme\u{202E}gpj.exe", "", "   "] {
+        for bad in [
+            "Acme\nBcc: victim@example.com",
+            "Acme\r\nSubject: hi",
+            "Ac\u{7}me",
+            "Acme\u{202E}gpj.exe",
+            "",
+            "   ",
+        ] {
             assert!(parse_label(bad, 100, "it").is_err(), "{bad:?}");
         }
         assert!(parse_label(&"x".repeat(101), 100, "it").is_err());
@@ -194,27 +208,60 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse("  Ada@Example.COM ").expect("test fixture").as_str(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "ada@@example.com", "ada@example..com", "ada@.example.com"] {
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ")
+                .expect("test fixture")
+                .as_str(),
+            "ada@example.com"
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@@example.com",
+            "ada@example..com",
+            "ada@.example.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn names_and_passwords() {
-        assert_eq!(PersonName::parse("  Ada Lovelace ").expect("test fixture").as_str(), "Ada Lovelace");
+        assert_eq!(
+            PersonName::parse("  Ada Lovelace ")
+                .expect("test fixture")
+                .as_str(),
+            "Ada Lovelace"
+        );
         assert!(PersonName::parse("   ").is_err());
         assert!(PersonName::parse(&"x".repeat(101)).is_err());
         assert!(NewPassword::parse("short").is_err());
         assert!(NewPassword::parse("          ").is_err());
         assert!(NewPassword::parse("correct horse battery").is_ok());
-        assert_eq!(format!("{:?}", NewPassword::parse("correct horse battery").expect("test fixture")), "NewPassword(***)");
+        assert_eq!(
+            format!(
+                "{:?}",
+                NewPassword::parse("correct horse battery").expect("test fixture")
+            ),
+            "NewPassword(***)"
+        );
     }
 
     #[test]
     fn next_is_local_only() {
         assert_eq!(safe_next(Some("/settings/api-keys")), "/settings/api-keys");
-        for bad in [None, Some(""), Some("https://evil.example"), Some("//evil.example"), Some("/\\evil.example"), Some("dashboard")] {
+        for bad in [
+            None,
+            Some(""),
+            Some("https://evil.example"),
+            Some("//evil.example"),
+            Some("/\\evil.example"),
+            Some("dashboard"),
+        ] {
             assert_eq!(safe_next(bad), "/dashboard", "{bad:?}");
         }
     }

@@ -24,7 +24,8 @@ impl Key {
         let ok = !s.is_empty()
             && s.len() <= 64
             && s.as_bytes()[0].is_ascii_lowercase()
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
         if ok {
             Ok(Key(s.to_string()))
         } else {
@@ -69,14 +70,29 @@ mod tests {
 
     #[test]
     fn accepts_catalog_style_keys() {
-        for k in ["queries", "team-small", "sso_enabled", "a", "api_calls_per_minute", "standard-ai"] {
+        for k in [
+            "queries",
+            "team-small",
+            "sso_enabled",
+            "a",
+            "api_calls_per_minute",
+            "standard-ai",
+        ] {
             assert!(Key::parse(k).is_ok(), "{k}");
         }
     }
 
     #[test]
     fn refuses_malformed_keys() {
-        for k in ["", "Queries", "1abc", "_x", "with space", "é", &"a".repeat(65)] {
+        for k in [
+            "",
+            "Queries",
+            "1abc",
+            "_x",
+            "with space",
+            "é",
+            &"a".repeat(65),
+        ] {
             assert!(Key::parse(k).is_err(), "{k}");
         }
     }

@@ -49,19 +49,32 @@ pub struct Limit {
 impl Limit {
     /// An unlimited, soft limit: what a plan that does not mention a meter gets.
     pub fn unlimited() -> Self {
-        Limit { included: None, enforcement: Enforcement::Soft, grace_percent: Decimal::ZERO, per_seat: false }
+        Limit {
+            included: None,
+            enforcement: Enforcement::Soft,
+            grace_percent: Decimal::ZERO,
+            per_seat: false,
+        }
     }
 
     /// The limit for an account with `seats` seats.
     pub fn resolve(&self, seats: u32) -> EffectiveLimit {
-        let included = self
-            .included
-            .map(|q| if self.per_seat { q * Decimal::from(seats.max(1)) } else { q });
+        let included = self.included.map(|q| {
+            if self.per_seat {
+                q * Decimal::from(seats.max(1))
+            } else {
+                q
+            }
+        });
         let blocks_at = match (self.enforcement, included) {
             (Enforcement::Hard, Some(q)) => Some(q + q * self.grace_percent / Decimal::ONE_HUNDRED),
             _ => None,
         };
-        EffectiveLimit { included, enforcement: self.enforcement, blocks_at }
+        EffectiveLimit {
+            included,
+            enforcement: self.enforcement,
+            blocks_at,
+        }
     }
 }
 
@@ -181,7 +194,12 @@ pub fn percent_of(usage: Decimal, included: Option<Decimal>) -> Option<Decimal> 
 /// With `quantity` zero the question is "would any more be refused?", which is
 /// how the dashboard shows a meter: a hard limit at exactly `blocks_at` is
 /// `blocked`.
-pub fn evaluate(limit: &EffectiveLimit, thresholds: &[Threshold], usage: Decimal, quantity: Decimal) -> Evaluation {
+pub fn evaluate(
+    limit: &EffectiveLimit,
+    thresholds: &[Threshold],
+    usage: Decimal,
+    quantity: Decimal,
+) -> Evaluation {
     let percent = percent_of(usage, limit.included);
     let blocked = match limit.blocks_at {
         Some(at) if quantity.is_zero() => usage >= at,
@@ -211,14 +229,24 @@ pub fn evaluate(limit: &EffectiveLimit, thresholds: &[Threshold], usage: Decimal
 }
 
 /// The thresholds that usage at `percent` has reached, lowest first.
-pub fn reached<'a>(thresholds: &'a [Threshold], percent: Decimal) -> impl Iterator<Item = &'a Threshold> + 'a {
-    let mut sorted: Vec<&Threshold> = thresholds.iter().filter(move |t| t.percent <= percent).collect();
+pub fn reached<'a>(
+    thresholds: &'a [Threshold],
+    percent: Decimal,
+) -> impl Iterator<Item = &'a Threshold> + 'a {
+    let mut sorted: Vec<&Threshold> = thresholds
+        .iter()
+        .filter(move |t| t.percent <= percent)
+        .collect();
     sorted.sort_by_key(|t| t.percent);
     sorted.into_iter()
 }
 
 /// Whether any reached threshold carries `action`.
-pub fn action_reached(thresholds: &[Threshold], percent: Option<Decimal>, action: ThresholdAction) -> bool {
+pub fn action_reached(
+    thresholds: &[Threshold],
+    percent: Option<Decimal>,
+    action: ThresholdAction,
+) -> bool {
     percent.is_some_and(|p| reached(thresholds, p).any(|t| t.actions.contains(&action)))
 }
 
@@ -233,14 +261,29 @@ mod tests {
 
     fn emtchat_thresholds() -> Vec<Threshold> {
         use ThresholdAction::*;
-        [(50, vec![InApp]), (75, vec![InApp, Email]), (90, vec![InApp, Email, Banner]), (100, vec![InApp, UpgradePrompt]), (110, vec![InApp, Block])]
-            .into_iter()
-            .map(|(p, a)| Threshold { percent: Decimal::from(p), actions: a.into_iter().collect() })
-            .collect()
+        [
+            (50, vec![InApp]),
+            (75, vec![InApp, Email]),
+            (90, vec![InApp, Email, Banner]),
+            (100, vec![InApp, UpgradePrompt]),
+            (110, vec![InApp, Block]),
+        ]
+        .into_iter()
+        .map(|(p, a)| Threshold {
+            percent: Decimal::from(p),
+            actions: a.into_iter().collect(),
+        })
+        .collect()
     }
 
     fn free_queries() -> EffectiveLimit {
-        Limit { included: Some(d("50")), enforcement: Enforcement::Hard, grace_percent: d("10"), per_seat: false }.resolve(1)
+        Limit {
+            included: Some(d("50")),
+            enforcement: Enforcement::Hard,
+            grace_percent: d("10"),
+            per_seat: false,
+        }
+        .resolve(1)
     }
 
     #[test]
@@ -255,8 +298,14 @@ mod tests {
         assert_eq!((at55.state, at55.allowed), (LimitState::Blocked, false));
         assert_eq!(at55.blocks_at, Some(d("55")));
         // the dashboard view at 55 is blocked, at 54 it is not
-        assert_eq!(evaluate(&free_queries(), &t, d("55"), Decimal::ZERO).state, LimitState::Blocked);
-        assert_eq!(evaluate(&free_queries(), &t, d("54"), Decimal::ZERO).state, LimitState::LimitReached);
+        assert_eq!(
+            evaluate(&free_queries(), &t, d("55"), Decimal::ZERO).state,
+            LimitState::Blocked
+        );
+        assert_eq!(
+            evaluate(&free_queries(), &t, d("54"), Decimal::ZERO).state,
+            LimitState::LimitReached
+        );
     }
 
     #[test]
@@ -269,27 +318,59 @@ mod tests {
 
     #[test]
     fn soft_limit_past_one_hundred_is_reached_but_allowed() {
-        let starter = Limit { included: Some(d("500")), enforcement: Enforcement::Soft, grace_percent: Decimal::ZERO, per_seat: false }.resolve(1);
+        let starter = Limit {
+            included: Some(d("500")),
+            enforcement: Enforcement::Soft,
+            grace_percent: Decimal::ZERO,
+            per_seat: false,
+        }
+        .resolve(1);
         let e = evaluate(&starter, &emtchat_thresholds(), d("501"), d("1"));
-        assert_eq!((e.state, e.allowed, e.remaining), (LimitState::LimitReached, true, Some(Decimal::ZERO)));
+        assert_eq!(
+            (e.state, e.allowed, e.remaining),
+            (LimitState::LimitReached, true, Some(Decimal::ZERO))
+        );
     }
 
     #[test]
     fn unlimited_is_ok_and_has_no_percent() {
-        let e = evaluate(&Limit::unlimited().resolve(1), &emtchat_thresholds(), d("1000000"), d("5"));
-        assert_eq!((e.state, e.allowed, e.unlimited(), e.percent), (LimitState::Ok, true, true, None));
+        let e = evaluate(
+            &Limit::unlimited().resolve(1),
+            &emtchat_thresholds(),
+            d("1000000"),
+            d("5"),
+        );
+        assert_eq!(
+            (e.state, e.allowed, e.unlimited(), e.percent),
+            (LimitState::Ok, true, true, None)
+        );
     }
 
     #[test]
     fn per_seat_limits_scale_with_seats() {
-        let docs = Limit { included: Some(d("100")), enforcement: Enforcement::Hard, grace_percent: Decimal::ZERO, per_seat: true };
+        let docs = Limit {
+            included: Some(d("100")),
+            enforcement: Enforcement::Hard,
+            grace_percent: Decimal::ZERO,
+            per_seat: true,
+        };
         assert_eq!(docs.resolve(3).included, Some(d("300")));
-        assert_eq!(docs.resolve(0).included, Some(d("100")), "zero seats counts as one");
+        assert_eq!(
+            docs.resolve(0).included,
+            Some(d("100")),
+            "zero seats counts as one"
+        );
     }
 
     #[test]
     fn zero_included_counts_as_full() {
-        let none = Limit { included: Some(Decimal::ZERO), enforcement: Enforcement::Hard, grace_percent: Decimal::ZERO, per_seat: false }.resolve(1);
+        let none = Limit {
+            included: Some(Decimal::ZERO),
+            enforcement: Enforcement::Hard,
+            grace_percent: Decimal::ZERO,
+            per_seat: false,
+        }
+        .resolve(1);
         let e = evaluate(&none, &[], Decimal::ZERO, d("1"));
         assert_eq!((e.state, e.allowed), (LimitState::Blocked, false));
     }
@@ -300,22 +381,35 @@ mod tests {
         let got: Vec<Decimal> = reached(&t, d("92")).map(|t| t.percent).collect();
         assert_eq!(got, vec![d("50"), d("75"), d("90")]);
         assert!(action_reached(&t, Some(d("90")), ThresholdAction::Banner));
-        assert!(!action_reached(&t, Some(d("89.9")), ThresholdAction::Banner));
+        assert!(!action_reached(
+            &t,
+            Some(d("89.9")),
+            ThresholdAction::Banner
+        ));
         assert!(!action_reached(&t, None, ThresholdAction::Banner));
     }
 
     fn any_limit() -> impl Strategy<Value = EffectiveLimit> {
-        (proptest::option::of(0u32..10_000), any::<bool>(), 0u32..200, 1u32..20, any::<bool>()).prop_map(
-            |(included, hard, grace, seats, per_seat)| {
+        (
+            proptest::option::of(0u32..10_000),
+            any::<bool>(),
+            0u32..200,
+            1u32..20,
+            any::<bool>(),
+        )
+            .prop_map(|(included, hard, grace, seats, per_seat)| {
                 Limit {
                     included: included.map(Decimal::from),
-                    enforcement: if hard { Enforcement::Hard } else { Enforcement::Soft },
+                    enforcement: if hard {
+                        Enforcement::Hard
+                    } else {
+                        Enforcement::Soft
+                    },
                     grace_percent: Decimal::from(grace),
                     per_seat,
                 }
                 .resolve(seats)
-            },
-        )
+            })
     }
 
     proptest! {

@@ -53,8 +53,8 @@ impl Currency {
     /// 2 otherwise.
     pub fn minor_unit_scale(&self) -> u32 {
         match self.code() {
-            "BIF" | "CLP" | "DJF" | "GNF" | "JPY" | "KMF" | "KRW" | "MGA" | "PYG"
-            | "RWF" | "UGX" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+            "BIF" | "CLP" | "DJF" | "GNF" | "JPY" | "KMF" | "KRW" | "MGA" | "PYG" | "RWF"
+            | "UGX" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
             "BHD" | "JOD" | "KWD" | "OMR" | "TND" => 3,
             _ => 2,
         }
@@ -115,9 +115,10 @@ impl Money {
 
     /// Rounds half away from zero to the currency's minor unit (Stripe's rule).
     pub fn round(self) -> Self {
-        let amount = self
-            .amount
-            .round_dp_with_strategy(self.currency.minor_unit_scale(), RoundingStrategy::MidpointAwayFromZero);
+        let amount = self.amount.round_dp_with_strategy(
+            self.currency.minor_unit_scale(),
+            RoundingStrategy::MidpointAwayFromZero,
+        );
         Money { amount, ..self }
     }
 
@@ -132,8 +133,17 @@ impl Money {
     pub fn display(self) -> String {
         let rounded = self.round();
         let scale = self.currency.minor_unit_scale() as usize;
-        let sign = if rounded.amount.is_sign_negative() && !rounded.amount.is_zero() { "-" } else { "" };
-        format!("{sign}{}{:.*}", self.currency.symbol(), scale, rounded.amount.abs())
+        let sign = if rounded.amount.is_sign_negative() && !rounded.amount.is_zero() {
+            "-"
+        } else {
+            ""
+        };
+        format!(
+            "{sign}{}{:.*}",
+            self.currency.symbol(),
+            scale,
+            rounded.amount.abs()
+        )
     }
 
     /// A short display that drops a zero minor part: `$19`, `$49.99`.
@@ -179,8 +189,14 @@ mod tests {
     fn displays_with_symbol_and_minor_unit() {
         assert_eq!(Money::new(dec("19"), Currency::USD).display(), "$19.00");
         assert_eq!(Money::new(dec("19"), Currency::USD).display_short(), "$19");
-        assert_eq!(Money::new(dec("49.999"), Currency::USD).display_short(), "$50");
+        assert_eq!(
+            Money::new(dec("49.999"), Currency::USD).display_short(),
+            "$50"
+        );
         assert_eq!(Money::new(dec("-3.5"), Currency::USD).display(), "-$3.50");
-        assert_eq!(Money::new(dec("63.19"), Currency::USD).minor_units(), Some(6319));
+        assert_eq!(
+            Money::new(dec("63.19"), Currency::USD).minor_units(),
+            Some(6319)
+        );
     }
 }

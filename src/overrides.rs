@@ -19,7 +19,11 @@ use serde::{Deserialize, Serialize};
 pub struct LimitOverride {
     /// The included quantity per period for the whole account (not per seat):
     /// `Some(None)` is unlimited.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "double_option"
+    )]
     pub included: Option<Option<Decimal>>,
     pub enforcement: Option<Enforcement>,
     /// Grace past a hard limit, in percent (0–1000).
@@ -54,8 +58,14 @@ impl LimitOverride {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Target {
-    Limit { meter: String, value: LimitOverride },
-    Feature { feature: String, value: FeatureValue },
+    Limit {
+        meter: String,
+        value: LimitOverride,
+    },
+    Feature {
+        feature: String,
+        value: FeatureValue,
+    },
 }
 
 impl Target {
@@ -103,7 +113,9 @@ pub struct Overrides {
 }
 
 /// No overrides.
-pub static NONE: Overrides = Overrides { entries: Vec::new() };
+pub static NONE: Overrides = Overrides {
+    entries: Vec::new(),
+};
 
 impl Overrides {
     /// The plan's `limit` on `meter` with the account's override applied.
@@ -118,7 +130,11 @@ impl Overrides {
     }
 
     /// The plan's value of `feature` (`None`: the plan lacks it), or the account's.
-    pub fn feature(&self, feature: &str, plan_value: Option<&FeatureValue>) -> Option<FeatureValue> {
+    pub fn feature(
+        &self,
+        feature: &str,
+        plan_value: Option<&FeatureValue>,
+    ) -> Option<FeatureValue> {
         self.entries
             .iter()
             .find_map(|o| match &o.target {
@@ -153,8 +169,8 @@ pub fn expiry_after(last_day: chrono::NaiveDate) -> Option<DateTime<Utc>> {
     Some(last_day.succ_opt()?.and_hms_opt(0, 0, 0)?.and_utc())
 }
 
-pub use crate::refusal::Refusal;
 use crate::refusal::refuse;
+pub use crate::refusal::Refusal;
 
 /// Reads a typed included quantity: empty is `None` (not given), `unlimited` is
 /// `Some(None)`, else a decimal ≥ 0.
@@ -166,9 +182,14 @@ pub fn parse_included(s: &str) -> Result<Option<Option<Decimal>>, Refusal> {
         "" => Ok(None),
         s if s.eq_ignore_ascii_case("unlimited") => Ok(Some(None)),
         s => {
-            let q: Decimal = s.parse().map_err(|_| refuse("included", "Enter a quantity (like 1000) or `unlimited`."))?;
+            let q: Decimal = s
+                .parse()
+                .map_err(|_| refuse("included", "Enter a quantity (like 1000) or `unlimited`."))?;
             if q.is_sign_negative() {
-                return Err(refuse("included", "The included quantity cannot be negative."));
+                return Err(refuse(
+                    "included",
+                    "The included quantity cannot be negative.",
+                ));
             }
             Ok(Some(Some(q)))
         }
@@ -196,9 +217,14 @@ pub fn parse_grace(s: &str) -> Result<Option<Decimal>, Refusal> {
     match s.trim() {
         "" => Ok(None),
         s => {
-            let g: Decimal = s.parse().map_err(|_| refuse("grace_percent", "Enter a percentage from 0 to 1000."))?;
+            let g: Decimal = s
+                .parse()
+                .map_err(|_| refuse("grace_percent", "Enter a percentage from 0 to 1000."))?;
             if g.is_sign_negative() || g > Decimal::from(1000) {
-                return Err(refuse("grace_percent", "Enter a percentage from 0 to 1000."));
+                return Err(refuse(
+                    "grace_percent",
+                    "Enter a percentage from 0 to 1000.",
+                ));
             }
             Ok(Some(g))
         }
@@ -215,27 +241,51 @@ pub fn parse(catalog: &crate::catalog::Catalog, input: &Input<'_>) -> Result<Tar
     let key = input.key.trim();
     match input.kind.trim() {
         "limit" => {
-            let meter = catalog.meter(key).ok_or_else(|| refuse("key", format!("There is no meter `{key}`.")))?;
+            let meter = catalog
+                .meter(key)
+                .ok_or_else(|| refuse("key", format!("There is no meter `{key}`.")))?;
             let included = parse_included(input.included)?;
             let enforcement = parse_enforcement(input.enforcement)?;
             let grace_percent = parse_grace(input.grace_percent)?;
-            let value = LimitOverride { included, enforcement, grace_percent };
+            let value = LimitOverride {
+                included,
+                enforcement,
+                grace_percent,
+            };
             if value.is_empty() {
-                return Err(refuse("included", "Set the included quantity, the enforcement or the grace."));
+                return Err(refuse(
+                    "included",
+                    "Set the included quantity, the enforcement or the grace.",
+                ));
             }
-            Ok(Target::Limit { meter: meter.key.to_string(), value })
+            Ok(Target::Limit {
+                meter: meter.key.to_string(),
+                value,
+            })
         }
         "feature" => {
-            let feature = catalog.features.iter().find(|f| f.key.as_str() == key).ok_or_else(|| refuse("key", format!("There is no feature `{key}`.")))?;
+            let feature = catalog
+                .features
+                .iter()
+                .find(|f| f.key.as_str() == key)
+                .ok_or_else(|| refuse("key", format!("There is no feature `{key}`.")))?;
             let raw = input.value.trim();
             let json = match (&feature.kind, raw) {
                 (_, "") => return Err(refuse("value", "Enter the value.")),
-                (crate::catalog::FeatureKind::Boolean, "true" | "false") => serde_json::Value::Bool(raw == "true"),
-                (crate::catalog::FeatureKind::Enum { .. }, _) => serde_json::Value::String(raw.to_string()),
+                (crate::catalog::FeatureKind::Boolean, "true" | "false") => {
+                    serde_json::Value::Bool(raw == "true")
+                }
+                (crate::catalog::FeatureKind::Enum { .. }, _) => {
+                    serde_json::Value::String(raw.to_string())
+                }
                 (_, _) => serde_json::Value::String(raw.to_string()),
             };
-            let value = FeatureValue::from_json(&feature.kind, &json).map_err(|e| refuse("value", format!("`{raw}`: {e}.")))?;
-            Ok(Target::Feature { feature: feature.key.to_string(), value })
+            let value = FeatureValue::from_json(&feature.kind, &json)
+                .map_err(|e| refuse("value", format!("`{raw}`: {e}.")))?;
+            Ok(Target::Feature {
+                feature: feature.key.to_string(),
+                value,
+            })
         }
         _ => Err(refuse("kind", "Choose a limit or a feature.")),
     }
@@ -245,14 +295,19 @@ pub fn parse(catalog: &crate::catalog::Catalog, input: &Input<'_>) -> Result<Tar
 mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<T: Serialize, S: Serializer>(v: &Option<Option<T>>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<T: Serialize, S: Serializer>(
+        v: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match v {
             None => s.serialize_unit(),
             Some(inner) => inner.serialize(s),
         }
     }
 
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
     }
 }
@@ -266,7 +321,12 @@ mod tests {
     }
 
     fn plan_limit() -> Limit {
-        Limit { included: Some(d("100")), enforcement: Enforcement::Hard, grace_percent: d("10"), per_seat: true }
+        Limit {
+            included: Some(d("100")),
+            enforcement: Enforcement::Hard,
+            grace_percent: d("10"),
+            per_seat: true,
+        }
     }
 
     fn entry(target: Target, expires_at: Option<&str>) -> Override {
@@ -281,14 +341,37 @@ mod tests {
 
     #[test]
     fn a_limit_override_replaces_only_what_it_names() {
-        let raise = LimitOverride { included: Some(Some(d("1000"))), enforcement: None, grace_percent: None };
-        let o = Overrides { entries: vec![entry(Target::Limit { meter: "queries".into(), value: raise }, None)] };
+        let raise = LimitOverride {
+            included: Some(Some(d("1000"))),
+            enforcement: None,
+            grace_percent: None,
+        };
+        let o = Overrides {
+            entries: vec![entry(
+                Target::Limit {
+                    meter: "queries".into(),
+                    value: raise,
+                },
+                None,
+            )],
+        };
         let l = o.limit("queries", &plan_limit());
-        assert_eq!((l.included, l.enforcement, l.grace_percent, l.per_seat), (Some(d("1000")), Enforcement::Hard, d("10"), false));
+        assert_eq!(
+            (l.included, l.enforcement, l.grace_percent, l.per_seat),
+            (Some(d("1000")), Enforcement::Hard, d("10"), false)
+        );
         // 1000 for the account, whatever its seats; 10 % grace still applies.
         assert_eq!(l.resolve(5).blocks_at, Some(d("1100")));
-        assert_eq!(o.limit("documents", &plan_limit()), plan_limit(), "other meters keep the plan's");
-        let soft = LimitOverride { included: Some(None), enforcement: Some(Enforcement::Soft), grace_percent: Some(Decimal::ZERO) };
+        assert_eq!(
+            o.limit("documents", &plan_limit()),
+            plan_limit(),
+            "other meters keep the plan's"
+        );
+        let soft = LimitOverride {
+            included: Some(None),
+            enforcement: Some(Enforcement::Soft),
+            grace_percent: Some(Decimal::ZERO),
+        };
         let l = soft.apply(&plan_limit());
         assert_eq!(l.resolve(1).included, None, "unlimited");
         assert_eq!(l.enforcement, Enforcement::Soft);
@@ -296,34 +379,131 @@ mod tests {
 
     #[test]
     fn a_feature_override_wins_over_the_plan_and_fills_what_it_lacks() {
-        let o = Overrides { entries: vec![entry(Target::Feature { feature: "llm_provider".into(), value: FeatureValue::Text("openai".into()) }, None)] };
-        assert_eq!(o.feature("llm_provider", Some(&FeatureValue::Text("claude".into()))), Some(FeatureValue::Text("openai".into())));
-        assert_eq!(o.feature("llm_provider", None), Some(FeatureValue::Text("openai".into())));
-        assert_eq!(o.feature("sso_enabled", Some(&FeatureValue::Bool(false))), Some(FeatureValue::Bool(false)));
+        let o = Overrides {
+            entries: vec![entry(
+                Target::Feature {
+                    feature: "llm_provider".into(),
+                    value: FeatureValue::Text("openai".into()),
+                },
+                None,
+            )],
+        };
+        assert_eq!(
+            o.feature("llm_provider", Some(&FeatureValue::Text("claude".into()))),
+            Some(FeatureValue::Text("openai".into()))
+        );
+        assert_eq!(
+            o.feature("llm_provider", None),
+            Some(FeatureValue::Text("openai".into()))
+        );
+        assert_eq!(
+            o.feature("sso_enabled", Some(&FeatureValue::Bool(false))),
+            Some(FeatureValue::Bool(false))
+        );
         assert_eq!(NONE.feature("sso_enabled", None), None);
     }
 
     #[test]
     fn typed_overrides_parse_or_say_why_not() {
-        let catalog = crate::catalog::file::parse("c.toml", include_str!("../catalogs/chatbot-platform.toml")).expect("catalog");
+        let catalog = crate::catalog::file::parse(
+            "c.toml",
+            include_str!("../catalogs/chatbot-platform.toml"),
+        )
+        .expect("catalog");
         let meter = catalog.meters[0].key.to_string();
-        let limit = |included, enforcement, grace| parse(&catalog, &Input { kind: "limit", key: &meter, included, enforcement, grace_percent: grace, value: "" });
-        assert!(matches!(limit("1000", "", ""), Ok(Target::Limit { value: LimitOverride { included: Some(Some(_)), enforcement: None, grace_percent: None }, .. })));
-        assert!(matches!(limit("unlimited", "soft", "0"), Ok(Target::Limit { value: LimitOverride { included: Some(None), .. }, .. })));
+        let limit = |included, enforcement, grace| {
+            parse(
+                &catalog,
+                &Input {
+                    kind: "limit",
+                    key: &meter,
+                    included,
+                    enforcement,
+                    grace_percent: grace,
+                    value: "",
+                },
+            )
+        };
+        assert!(matches!(
+            limit("1000", "", ""),
+            Ok(Target::Limit {
+                value: LimitOverride {
+                    included: Some(Some(_)),
+                    enforcement: None,
+                    grace_percent: None
+                },
+                ..
+            })
+        ));
+        assert!(matches!(
+            limit("unlimited", "soft", "0"),
+            Ok(Target::Limit {
+                value: LimitOverride {
+                    included: Some(None),
+                    ..
+                },
+                ..
+            })
+        ));
         assert_eq!(limit("-1", "", "").map_err(|r| r.field), Err("included"));
-        assert_eq!(limit("", "", "").map_err(|r| r.field), Err("included"), "an override that changes nothing");
-        assert_eq!(limit("", "strict", "").map_err(|r| r.field), Err("enforcement"));
-        assert_eq!(limit("", "", "1001").map_err(|r| r.field), Err("grace_percent"));
-        let feature = |key, value| parse(&catalog, &Input { kind: "feature", key, value, ..Input::default() });
-        assert_eq!(feature("llm_provider", "openai"), Ok(Target::Feature { feature: "llm_provider".into(), value: FeatureValue::Text("openai".into()) }));
-        assert_eq!(feature("llm_provider", "gpt-9").map_err(|r| r.field), Err("value"));
+        assert_eq!(
+            limit("", "", "").map_err(|r| r.field),
+            Err("included"),
+            "an override that changes nothing"
+        );
+        assert_eq!(
+            limit("", "strict", "").map_err(|r| r.field),
+            Err("enforcement")
+        );
+        assert_eq!(
+            limit("", "", "1001").map_err(|r| r.field),
+            Err("grace_percent")
+        );
+        let feature = |key, value| {
+            parse(
+                &catalog,
+                &Input {
+                    kind: "feature",
+                    key,
+                    value,
+                    ..Input::default()
+                },
+            )
+        };
+        assert_eq!(
+            feature("llm_provider", "openai"),
+            Ok(Target::Feature {
+                feature: "llm_provider".into(),
+                value: FeatureValue::Text("openai".into())
+            })
+        );
+        assert_eq!(
+            feature("llm_provider", "gpt-9").map_err(|r| r.field),
+            Err("value")
+        );
         assert_eq!(feature("nope", "x").map_err(|r| r.field), Err("key"));
-        assert_eq!(parse(&catalog, &Input { kind: "plan", ..Input::default() }).map_err(|r| r.field), Err("kind"));
+        assert_eq!(
+            parse(
+                &catalog,
+                &Input {
+                    kind: "plan",
+                    ..Input::default()
+                }
+            )
+            .map_err(|r| r.field),
+            Err("kind")
+        );
     }
 
     #[test]
     fn expiry_is_exclusive() {
-        let e = entry(Target::Feature { feature: "x".into(), value: FeatureValue::Bool(true) }, Some("2026-02-01T00:00:00Z"));
+        let e = entry(
+            Target::Feature {
+                feature: "x".into(),
+                value: FeatureValue::Bool(true),
+            },
+            Some("2026-02-01T00:00:00Z"),
+        );
         assert!(e.active_at("2026-01-31T23:59:59Z".parse().expect("time")));
         assert!(!e.active_at("2026-02-01T00:00:00Z".parse().expect("time")));
     }
@@ -331,13 +511,32 @@ mod tests {
     #[test]
     fn limit_overrides_round_trip_through_json() {
         for v in [
-            LimitOverride { included: Some(None), enforcement: None, grace_percent: None },
-            LimitOverride { included: Some(Some(d("1000"))), enforcement: Some(Enforcement::Soft), grace_percent: Some(d("5")) },
-            LimitOverride { included: None, enforcement: Some(Enforcement::Hard), grace_percent: None },
+            LimitOverride {
+                included: Some(None),
+                enforcement: None,
+                grace_percent: None,
+            },
+            LimitOverride {
+                included: Some(Some(d("1000"))),
+                enforcement: Some(Enforcement::Soft),
+                grace_percent: Some(d("5")),
+            },
+            LimitOverride {
+                included: None,
+                enforcement: Some(Enforcement::Hard),
+                grace_percent: None,
+            },
         ] {
-            let t = Target::Limit { meter: "queries".into(), value: v };
+            let t = Target::Limit {
+                meter: "queries".into(),
+                value: v,
+            };
             let json = serde_json::to_value(&t).expect("json");
-            assert_eq!(serde_json::from_value::<Target>(json.clone()).expect("parse"), t, "{json}");
+            assert_eq!(
+                serde_json::from_value::<Target>(json.clone()).expect("parse"),
+                t,
+                "{json}"
+            );
         }
     }
 }

@@ -148,7 +148,9 @@ impl Period {
 impl Cycle {
     /// The `n`-th boundary after (or, for negative `n`, before) the anchor.
     fn boundary(&self, n: i64) -> DateTime<Utc> {
-        let months = n.unsigned_abs().saturating_mul(u64::from(self.interval.months()));
+        let months = n
+            .unsigned_abs()
+            .saturating_mul(u64::from(self.interval.months()));
         let months = Months::new(u32::try_from(months).unwrap_or(u32::MAX));
         let moved = if n >= 0 {
             self.anchor.checked_add_months(months)
@@ -170,7 +172,10 @@ impl Cycle {
         while self.boundary(n + 1) <= t {
             n += 1;
         }
-        Period { start: self.boundary(n), end: self.boundary(n + 1) }
+        Period {
+            start: self.boundary(n),
+            end: self.boundary(n + 1),
+        }
     }
 }
 
@@ -179,7 +184,11 @@ impl Cycle {
 pub fn meter_period(reset: Reset, cycle: Option<Cycle>, t: DateTime<Utc>) -> Period {
     match (reset, cycle) {
         (Reset::BillingPeriod, Some(cycle)) => cycle.period_containing(t),
-        (Reset::Monthly, Some(cycle)) => Cycle { interval: Interval::Month, ..cycle }.period_containing(t),
+        (Reset::Monthly, Some(cycle)) => Cycle {
+            interval: Interval::Month,
+            ..cycle
+        }
+        .period_containing(t),
         _ => Period::calendar_month(t),
     }
 }
@@ -195,7 +204,10 @@ mod tests {
 
     #[test]
     fn month_end_anchor_clamps_each_boundary_from_the_anchor() {
-        let cycle = Cycle { anchor: at("2026-01-31T12:00:00Z"), interval: Interval::Month };
+        let cycle = Cycle {
+            anchor: at("2026-01-31T12:00:00Z"),
+            interval: Interval::Month,
+        };
         let feb = cycle.period_containing(at("2026-03-01T00:00:00Z"));
         assert_eq!(feb.start, at("2026-02-28T12:00:00Z"));
         assert_eq!(feb.end, at("2026-03-31T12:00:00Z"));
@@ -206,7 +218,10 @@ mod tests {
 
     #[test]
     fn a_boundary_instant_starts_the_next_period() {
-        let cycle = Cycle { anchor: at("2026-11-01T00:00:00Z"), interval: Interval::Month };
+        let cycle = Cycle {
+            anchor: at("2026-11-01T00:00:00Z"),
+            interval: Interval::Month,
+        };
         let p = cycle.period_containing(at("2026-12-01T00:00:00Z"));
         assert_eq!(p.start, at("2026-12-01T00:00:00Z"));
         assert_eq!(p.end, at("2027-01-01T00:00:00Z"));
@@ -214,14 +229,26 @@ mod tests {
 
     #[test]
     fn periods_before_the_anchor_exist() {
-        let cycle = Cycle { anchor: at("2026-11-15T08:00:00Z"), interval: Interval::Month };
+        let cycle = Cycle {
+            anchor: at("2026-11-15T08:00:00Z"),
+            interval: Interval::Month,
+        };
         let p = cycle.period_containing(at("2026-11-01T00:00:00Z"));
-        assert_eq!(p, Period { start: at("2026-10-15T08:00:00Z"), end: at("2026-11-15T08:00:00Z") });
+        assert_eq!(
+            p,
+            Period {
+                start: at("2026-10-15T08:00:00Z"),
+                end: at("2026-11-15T08:00:00Z")
+            }
+        );
     }
 
     #[test]
     fn yearly_cycle_from_leap_day() {
-        let cycle = Cycle { anchor: at("2028-02-29T00:00:00Z"), interval: Interval::Year };
+        let cycle = Cycle {
+            anchor: at("2028-02-29T00:00:00Z"),
+            interval: Interval::Year,
+        };
         let p = cycle.period_containing(at("2029-06-01T00:00:00Z"));
         assert_eq!(p.start, at("2029-02-28T00:00:00Z"));
         assert_eq!(p.end, at("2030-02-28T00:00:00Z"));
@@ -235,30 +262,58 @@ mod tests {
         assert_eq!(p.days_remaining(at("2026-11-22T10:30:00Z")), 9);
         assert_eq!(p.days_remaining(at("2026-11-30T23:00:00Z")), 1);
         assert_eq!(p.days_remaining(at("2026-12-01T00:00:00Z")), 0);
-        assert_eq!(meter_period(Reset::BillingPeriod, None, at("2026-11-22T00:00:00Z")), p);
+        assert_eq!(
+            meter_period(Reset::BillingPeriod, None, at("2026-11-22T00:00:00Z")),
+            p
+        );
     }
 
     #[test]
     fn monthly_reset_counts_months_on_annual_plans() {
-        let cycle = Cycle { anchor: at("2026-03-15T09:00:00Z"), interval: Interval::Year };
+        let cycle = Cycle {
+            anchor: at("2026-03-15T09:00:00Z"),
+            interval: Interval::Year,
+        };
         let t = at("2026-11-22T00:00:00Z");
-        assert_eq!(meter_period(Reset::BillingPeriod, Some(cycle), t).end, at("2027-03-15T09:00:00Z"));
+        assert_eq!(
+            meter_period(Reset::BillingPeriod, Some(cycle), t).end,
+            at("2027-03-15T09:00:00Z")
+        );
         let monthly = meter_period(Reset::Monthly, Some(cycle), t);
-        assert_eq!(monthly, Period { start: at("2026-11-15T09:00:00Z"), end: at("2026-12-15T09:00:00Z") });
-        let on_monthly_plan = Cycle { interval: Interval::Month, ..cycle };
-        assert_eq!(meter_period(Reset::Monthly, Some(on_monthly_plan), t), meter_period(Reset::BillingPeriod, Some(on_monthly_plan), t));
+        assert_eq!(
+            monthly,
+            Period {
+                start: at("2026-11-15T09:00:00Z"),
+                end: at("2026-12-15T09:00:00Z")
+            }
+        );
+        let on_monthly_plan = Cycle {
+            interval: Interval::Month,
+            ..cycle
+        };
+        assert_eq!(
+            meter_period(Reset::Monthly, Some(on_monthly_plan), t),
+            meter_period(Reset::BillingPeriod, Some(on_monthly_plan), t)
+        );
     }
 
     #[test]
     fn interval_parses_common_spellings_only() {
-        assert_eq!("Monthly".parse::<Interval>().expect("test fixture"), Interval::Month);
-        assert_eq!("annual".parse::<Interval>().expect("test fixture"), Interval::Year);
+        assert_eq!(
+            "Monthly".parse::<Interval>().expect("test fixture"),
+            Interval::Month
+        );
+        assert_eq!(
+            "annual".parse::<Interval>().expect("test fixture"),
+            Interval::Year
+        );
         assert!("weekly".parse::<Interval>().is_err());
     }
 
     fn any_instant() -> impl Strategy<Value = DateTime<Utc>> {
         // 2000-01-01 .. 2100-01-01
-        (946_684_800i64..4_102_444_800i64).prop_map(|s| DateTime::from_timestamp(s, 0).expect("in range"))
+        (946_684_800i64..4_102_444_800i64)
+            .prop_map(|s| DateTime::from_timestamp(s, 0).expect("in range"))
     }
 
     proptest! {

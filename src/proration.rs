@@ -33,7 +33,11 @@ impl Proration {
 /// or before its start swaps the whole period.
 pub fn prorate(old: Decimal, new: Decimal, period: Period, at: DateTime<Utc>) -> Proration {
     let remaining_share = Decimal::ONE - period.elapsed_share(at);
-    Proration { remaining_share, credit: -(old * remaining_share), charge: new * remaining_share }
+    Proration {
+        remaining_share,
+        credit: -(old * remaining_share),
+        charge: new * remaining_share,
+    }
 }
 
 #[cfg(test)]
@@ -48,17 +52,53 @@ mod tests {
     #[test]
     fn crm_upgrade_halfway_through_a_30_day_period_is_plus_25() {
         // CATALOGS.md, crm: starter $29 → professional $79 half way through 30 days.
-        let period = Period { start: at("2026-11-01T00:00:00Z"), end: at("2026-12-01T00:00:00Z") };
-        let p = prorate(Decimal::from(29), Decimal::from(79), period, at("2026-11-16T00:00:00Z"));
+        let period = Period {
+            start: at("2026-11-01T00:00:00Z"),
+            end: at("2026-12-01T00:00:00Z"),
+        };
+        let p = prorate(
+            Decimal::from(29),
+            Decimal::from(79),
+            period,
+            at("2026-11-16T00:00:00Z"),
+        );
         assert_eq!(p.remaining_share, Decimal::new(5, 1));
-        assert_eq!((p.credit, p.charge, p.net()), (Decimal::new(-145, 1), Decimal::new(395, 1), Decimal::from(25)));
+        assert_eq!(
+            (p.credit, p.charge, p.net()),
+            (
+                Decimal::new(-145, 1),
+                Decimal::new(395, 1),
+                Decimal::from(25)
+            )
+        );
     }
 
     #[test]
     fn outside_the_period() {
-        let period = Period { start: at("2026-11-01T00:00:00Z"), end: at("2026-12-01T00:00:00Z") };
-        assert_eq!(prorate(Decimal::from(10), Decimal::from(20), period, at("2026-12-05T00:00:00Z")).net(), Decimal::ZERO);
-        assert_eq!(prorate(Decimal::from(10), Decimal::from(20), period, at("2026-10-05T00:00:00Z")).net(), Decimal::from(10));
+        let period = Period {
+            start: at("2026-11-01T00:00:00Z"),
+            end: at("2026-12-01T00:00:00Z"),
+        };
+        assert_eq!(
+            prorate(
+                Decimal::from(10),
+                Decimal::from(20),
+                period,
+                at("2026-12-05T00:00:00Z")
+            )
+            .net(),
+            Decimal::ZERO
+        );
+        assert_eq!(
+            prorate(
+                Decimal::from(10),
+                Decimal::from(20),
+                period,
+                at("2026-10-05T00:00:00Z")
+            )
+            .net(),
+            Decimal::from(10)
+        );
     }
 
     proptest! {

@@ -106,23 +106,73 @@ mod tests {
 
     #[test]
     fn reads_strings_and_numbers_exactly() {
-        assert_eq!(Quantity::from_json(&json!("0.0031")).expect("test fixture").get().to_string(), "0.0031");
-        assert_eq!(Quantity::from_json(&json!(1)).expect("test fixture").get(), Decimal::ONE);
-        assert_eq!(Quantity::from_json(&json!(0.1)).expect("test fixture").get().to_string(), "0.1");
-        assert_eq!(Quantity::from_json(&json!(1e3)).expect("test fixture").get(), Decimal::from(1000));
+        assert_eq!(
+            Quantity::from_json(&json!("0.0031"))
+                .expect("test fixture")
+                .get()
+                .to_string(),
+            "0.0031"
+        );
+        assert_eq!(
+            Quantity::from_json(&json!(1)).expect("test fixture").get(),
+            Decimal::ONE
+        );
+        assert_eq!(
+            Quantity::from_json(&json!(0.1))
+                .expect("test fixture")
+                .get()
+                .to_string(),
+            "0.1"
+        );
+        assert_eq!(
+            Quantity::from_json(&json!(1e3))
+                .expect("test fixture")
+                .get(),
+            Decimal::from(1000)
+        );
     }
 
     #[test]
     fn refuses_bad_quantities() {
-        assert_eq!(Quantity::from_json(&json!(0)), Err(QuantityError::NotPositive));
-        assert_eq!(Quantity::from_json(&json!("-1")), Err(QuantityError::NotPositive));
-        assert_eq!(Quantity::from_json(&json!("abc")), Err(QuantityError::NotANumber));
-        assert_eq!(Quantity::from_json(&json!(true)), Err(QuantityError::NotANumber));
-        assert_eq!(Quantity::from_json(&json!(null)), Err(QuantityError::NotANumber));
-        assert_eq!(Quantity::from_json(&json!("1e30")), Err(QuantityError::NotANumber));
-        assert_eq!(Quantity::from_json(&json!(1e13)), Err(QuantityError::TooLarge));
-        assert_eq!(Quantity::parse("0.0000000000001"), Err(QuantityError::TooPrecise));
-        assert_eq!(Quantity::parse("1.5").expect("test fixture").whole(), Err(QuantityError::NotWhole));
-        assert!(Quantity::parse("2.000").expect("test fixture").whole().is_ok());
+        assert_eq!(
+            Quantity::from_json(&json!(0)),
+            Err(QuantityError::NotPositive)
+        );
+        assert_eq!(
+            Quantity::from_json(&json!("-1")),
+            Err(QuantityError::NotPositive)
+        );
+        assert_eq!(
+            Quantity::from_json(&json!("abc")),
+            Err(QuantityError::NotANumber)
+        );
+        assert_eq!(
+            Quantity::from_json(&json!(true)),
+            Err(QuantityError::NotANumber)
+        );
+        assert_eq!(
+            Quantity::from_json(&json!(null)),
+            Err(QuantityError::NotANumber)
+        );
+        assert_eq!(
+            Quantity::from_json(&json!("1e30")),
+            Err(QuantityError::NotANumber)
+        );
+        assert_eq!(
+            Quantity::from_json(&json!(1e13)),
+            Err(QuantityError::TooLarge)
+        );
+        assert_eq!(
+            Quantity::parse("0.0000000000001"),
+            Err(QuantityError::TooPrecise)
+        );
+        assert_eq!(
+            Quantity::parse("1.5").expect("test fixture").whole(),
+            Err(QuantityError::NotWhole)
+        );
+        assert!(Quantity::parse("2.000")
+            .expect("test fixture")
+            .whole()
+            .is_ok());
     }
 }

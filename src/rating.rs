@@ -78,13 +78,23 @@ impl Pricing {
     /// [`PricingError`] naming the problem.
     pub fn validate(&self) -> Result<(), PricingError> {
         match self {
-            Pricing::PerUnit { unit_amount } if unit_amount.is_sign_negative() => Err(PricingError::Amount("unit_amount must not be negative")),
+            Pricing::PerUnit { unit_amount } if unit_amount.is_sign_negative() => {
+                Err(PricingError::Amount("unit_amount must not be negative"))
+            }
             Pricing::PerUnit { .. } => Ok(()),
-            Pricing::Package { size, .. } if *size <= Decimal::ZERO => Err(PricingError::Amount("package size must be more than 0")),
-            Pricing::Package { amount, .. } if amount.is_sign_negative() => Err(PricingError::Amount("amount must not be negative")),
+            Pricing::Package { size, .. } if *size <= Decimal::ZERO => {
+                Err(PricingError::Amount("package size must be more than 0"))
+            }
+            Pricing::Package { amount, .. } if amount.is_sign_negative() => {
+                Err(PricingError::Amount("amount must not be negative"))
+            }
             Pricing::Package { .. } => Ok(()),
-            Pricing::CostPlus { multiplier, .. } if *multiplier <= Decimal::ZERO => Err(PricingError::Amount("multiplier must be more than 0")),
-            Pricing::CostPlus { property, .. } if property.trim().is_empty() => Err(PricingError::Amount("property must name an event property")),
+            Pricing::CostPlus { multiplier, .. } if *multiplier <= Decimal::ZERO => {
+                Err(PricingError::Amount("multiplier must be more than 0"))
+            }
+            Pricing::CostPlus { property, .. } if property.trim().is_empty() => {
+                Err(PricingError::Amount("property must name an event property"))
+            }
             Pricing::CostPlus { .. } => Ok(()),
             Pricing::Graduated { tiers } | Pricing::Volume { tiers } => validate_tiers(tiers),
         }
@@ -110,19 +120,28 @@ impl Pricing {
 }
 
 fn validate_tiers(tiers: &[Tier]) -> Result<(), PricingError> {
-    let Some((last, rest)) = tiers.split_last() else { return Err(PricingError::Tiers("at least one tier is needed")) };
+    let Some((last, rest)) = tiers.split_last() else {
+        return Err(PricingError::Tiers("at least one tier is needed"));
+    };
     if last.up_to.is_some() {
-        return Err(PricingError::Tiers("the last tier must have no up_to (no ceiling)"));
+        return Err(PricingError::Tiers(
+            "the last tier must have no up_to (no ceiling)",
+        ));
     }
     let mut previous = Decimal::ZERO;
     for t in rest {
-        let Some(up_to) = t.up_to else { return Err(PricingError::Tiers("only the last tier may have no up_to")) };
+        let Some(up_to) = t.up_to else {
+            return Err(PricingError::Tiers("only the last tier may have no up_to"));
+        };
         if up_to <= previous {
             return Err(PricingError::Tiers("up_to must be positive and ascending"));
         }
         previous = up_to;
     }
-    if tiers.iter().any(|t| t.unit_amount.is_sign_negative() || t.flat_amount.is_sign_negative()) {
+    if tiers
+        .iter()
+        .any(|t| t.unit_amount.is_sign_negative() || t.flat_amount.is_sign_negative())
+    {
         return Err(PricingError::Amount("tier amounts must not be negative"));
     }
     Ok(())
@@ -162,35 +181,76 @@ mod tests {
     }
 
     fn tier(up_to: Option<Decimal>, unit: Decimal) -> Tier {
-        Tier { up_to, unit_amount: unit, flat_amount: Decimal::ZERO }
+        Tier {
+            up_to,
+            unit_amount: unit,
+            flat_amount: Decimal::ZERO,
+        }
     }
 
     fn seat_tiers() -> Vec<Tier> {
-        vec![tier(Some(d("50")), d("50")), tier(Some(d("100")), d("40")), tier(None, d("25"))]
+        vec![
+            tier(Some(d("50")), d("50")),
+            tier(Some(d("100")), d("40")),
+            tier(None, d("25")),
+        ]
     }
 
     #[test]
     fn per_unit_and_package() {
-        assert_eq!(Pricing::PerUnit { unit_amount: d("0.01") }.charge(d("1200")), d("12.00"));
-        let package = Pricing::Package { size: d("1000"), amount: d("0.10") };
+        assert_eq!(
+            Pricing::PerUnit {
+                unit_amount: d("0.01")
+            }
+            .charge(d("1200")),
+            d("12.00")
+        );
+        let package = Pricing::Package {
+            size: d("1000"),
+            amount: d("0.10"),
+        };
         assert_eq!(package.charge(d("25000")), d("2.50"));
-        assert_eq!(package.charge(d("25001")), d("2.60"), "a started package counts in full");
+        assert_eq!(
+            package.charge(d("25001")),
+            d("2.60"),
+            "a started package counts in full"
+        );
         assert_eq!(package.charge(Decimal::ZERO), Decimal::ZERO);
     }
 
     #[test]
     fn graduated_prices_each_unit_in_its_tier() {
-        let g = Pricing::Graduated { tiers: seat_tiers() };
-        assert_eq!(g.charge(d("120")), d("50") * d("50") + d("50") * d("40") + d("20") * d("25"));
+        let g = Pricing::Graduated {
+            tiers: seat_tiers(),
+        };
+        assert_eq!(
+            g.charge(d("120")),
+            d("50") * d("50") + d("50") * d("40") + d("20") * d("25")
+        );
         assert_eq!(g.charge(d("50")), d("2500"));
-        let with_flat = Pricing::Graduated { tiers: vec![Tier { up_to: Some(d("5")), unit_amount: d("0"), flat_amount: d("10") }, tier(None, d("1"))] };
+        let with_flat = Pricing::Graduated {
+            tiers: vec![
+                Tier {
+                    up_to: Some(d("5")),
+                    unit_amount: d("0"),
+                    flat_amount: d("10"),
+                },
+                tier(None, d("1")),
+            ],
+        };
         assert_eq!(with_flat.charge(d("7")), d("12"));
-        assert_eq!(with_flat.charge(Decimal::ZERO), Decimal::ZERO, "no tier is entered at zero");
+        assert_eq!(
+            with_flat.charge(Decimal::ZERO),
+            Decimal::ZERO,
+            "no tier is entered at zero"
+        );
     }
 
     #[test]
     fn volume_prices_every_unit_at_the_reached_tier() {
-        let v = Pricing::Volume { tiers: seat_tiers() };
+        let v = Pricing::Volume {
+            tiers: seat_tiers(),
+        };
         assert_eq!(v.charge(d("120")), d("120") * d("25"));
         assert_eq!(v.charge(d("100")), d("100") * d("40"), "up_to is inclusive");
         assert_eq!(v.charge(d("100.5")), d("100.5") * d("25"));
@@ -198,20 +258,56 @@ mod tests {
 
     #[test]
     fn cost_plus_marks_up_the_provider_cost() {
-        let c = Pricing::CostPlus { property: "cost_usd".into(), multiplier: d("1.5") };
+        let c = Pricing::CostPlus {
+            property: "cost_usd".into(),
+            multiplier: d("1.5"),
+        };
         assert_eq!(c.charge(d("40")), d("60.0"));
         assert!(c.is_cost_plus());
     }
 
     #[test]
     fn bad_models_are_refused() {
-        assert!(Pricing::Package { size: Decimal::ZERO, amount: d("1") }.validate().is_err());
-        assert!(Pricing::PerUnit { unit_amount: d("-1") }.validate().is_err());
+        assert!(Pricing::Package {
+            size: Decimal::ZERO,
+            amount: d("1")
+        }
+        .validate()
+        .is_err());
+        assert!(Pricing::PerUnit {
+            unit_amount: d("-1")
+        }
+        .validate()
+        .is_err());
         assert!(Pricing::Graduated { tiers: vec![] }.validate().is_err());
-        assert!(Pricing::Volume { tiers: vec![tier(Some(d("10")), d("1"))] }.validate().is_err(), "last tier needs no ceiling");
-        assert!(Pricing::Volume { tiers: vec![tier(Some(d("10")), d("1")), tier(Some(d("5")), d("1")), tier(None, d("1"))] }.validate().is_err());
-        assert!(Pricing::CostPlus { property: "cost_usd".into(), multiplier: Decimal::ZERO }.validate().is_err());
-        assert!(Pricing::Graduated { tiers: seat_tiers() }.validate().is_ok());
+        assert!(
+            Pricing::Volume {
+                tiers: vec![tier(Some(d("10")), d("1"))]
+            }
+            .validate()
+            .is_err(),
+            "last tier needs no ceiling"
+        );
+        assert!(Pricing::Volume {
+            tiers: vec![
+                tier(Some(d("10")), d("1")),
+                tier(Some(d("5")), d("1")),
+                tier(None, d("1"))
+            ]
+        }
+        .validate()
+        .is_err());
+        assert!(Pricing::CostPlus {
+            property: "cost_usd".into(),
+            multiplier: Decimal::ZERO
+        }
+        .validate()
+        .is_err());
+        assert!(Pricing::Graduated {
+            tiers: seat_tiers()
+        }
+        .validate()
+        .is_ok());
     }
 
     fn arb_tiers() -> impl Strategy<Value = Vec<Tier>> {
@@ -223,7 +319,11 @@ mod tests {
                 .enumerate()
                 .map(|(i, (step, unit, flat))| {
                     up += Decimal::from(step);
-                    Tier { up_to: (i + 1 < n).then_some(up), unit_amount: Decimal::new(i64::from(unit), 4), flat_amount: Decimal::new(i64::from(flat), 2) }
+                    Tier {
+                        up_to: (i + 1 < n).then_some(up),
+                        unit_amount: Decimal::new(i64::from(unit), 4),
+                        flat_amount: Decimal::new(i64::from(flat), 2),
+                    }
                 })
                 .collect()
         })

@@ -15,5 +15,8 @@ pub struct Refusal {
 
 /// A [`Refusal`] of `field`.
 pub fn refuse(field: &'static str, message: impl Into<String>) -> Refusal {
-    Refusal { field, message: message.into() }
+    Refusal {
+        field,
+        message: message.into(),
+    }
 }

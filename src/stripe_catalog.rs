@@ -19,11 +19,11 @@
 //!   (<https://docs.stripe.com/billing/subscriptions/usage-based/pricing-models>).
 
 use crate::catalog::{Aggregation, Catalog, Meter, Plan, Price};
-use crate::rating::{Pricing, Tier};
-use rust_decimal::Decimal;
 use crate::money::Money;
 use crate::period::Interval;
+use crate::rating::{Pricing, Tier};
 use crate::subscription::Status;
+use rust_decimal::Decimal;
 
 /// The Stripe product id of `plan_key`.
 pub fn product_id(plan_key: &str) -> String {
@@ -97,28 +97,53 @@ pub struct StripeCoupon {
 /// # Errors
 /// A sentence when the percentage has more than two decimals or the amount does not
 /// fit Stripe's integer minor units.
-pub fn stripe_coupon(coupon: &crate::coupon::Coupon, currency: crate::money::Currency) -> Result<StripeCoupon, String> {
+pub fn stripe_coupon(
+    coupon: &crate::coupon::Coupon,
+    currency: crate::money::Currency,
+) -> Result<StripeCoupon, String> {
     use crate::coupon::{Discount, Duration};
     let (terms, percent_off, amount_off) = match coupon.discount {
         Discount::PercentOff(p) => {
             let p = p.normalize();
             if p.scale() > 2 {
-                return Err(format!("Stripe takes percentages with at most two decimals, not {p} %"));
+                return Err(format!(
+                    "Stripe takes percentages with at most two decimals, not {p} %"
+                ));
             }
-            let f = p.to_string().parse::<f64>().map_err(|_| format!("{p} % cannot be sent to Stripe"))?;
-            (format!("pct{}", p.to_string().replace('.', "p")), Some(f), None)
+            let f = p
+                .to_string()
+                .parse::<f64>()
+                .map_err(|_| format!("{p} % cannot be sent to Stripe"))?;
+            (
+                format!("pct{}", p.to_string().replace('.', "p")),
+                Some(f),
+                None,
+            )
         }
         Discount::AmountOff(a) => {
-            let minor = minor_units(Money::new(a, currency)).ok_or_else(|| format!("{a} cannot be sent to Stripe"))?;
-            (format!("amt{minor}{}", currency.code().to_ascii_lowercase()), None, Some(minor))
+            let minor = minor_units(Money::new(a, currency))
+                .ok_or_else(|| format!("{a} cannot be sent to Stripe"))?;
+            (
+                format!("amt{minor}{}", currency.code().to_ascii_lowercase()),
+                None,
+                Some(minor),
+            )
         }
     };
     let (duration, months, how_long) = match coupon.duration {
         Duration::Once => ("once", None, "once".to_string()),
-        Duration::Repeating { months } => ("repeating", Some(i64::from(months)), format!("rep{months}")),
+        Duration::Repeating { months } => {
+            ("repeating", Some(i64::from(months)), format!("rep{months}"))
+        }
         Duration::Forever => ("forever", None, "forever".to_string()),
     };
-    Ok(StripeCoupon { id: format!("tollgate_{}_{terms}_{how_long}", coupon.code), percent_off, amount_off, duration, duration_in_months: months })
+    Ok(StripeCoupon {
+        id: format!("tollgate_{}_{terms}_{how_long}", coupon.code),
+        percent_off,
+        amount_off,
+        duration,
+        duration_in_months: months,
+    })
 }
 
 /// The Stripe form of `price`: its amount in minor units, per seat or flat.
@@ -132,8 +157,12 @@ pub fn stripe_price(price: &Price) -> Result<StripePrice, UnsupportedPrice> {
     if price.amount.amount.is_zero() {
         return Err(UnsupportedPrice::Free);
     }
-    let unit_amount = minor_units(price.amount).ok_or_else(|| UnsupportedPrice::Amount(price.amount.display()))?;
-    Ok(StripePrice { unit_amount, per_seat: price.per_seat })
+    let unit_amount = minor_units(price.amount)
+        .ok_or_else(|| UnsupportedPrice::Amount(price.amount.display()))?;
+    Ok(StripePrice {
+        unit_amount,
+        per_seat: price.per_seat,
+    })
 }
 
 fn minor_units(m: Money) -> Option<i64> {
@@ -191,7 +220,10 @@ pub enum UsageScheme {
     /// Per unit with `transform_quantity[divide_by]=size`, `[round]=up`: minor units per package.
     Package { size: i64, amount: Decimal },
     /// `billing_scheme=tiered`, `tiers_mode=graduated` or `volume`.
-    Tiered { volume: bool, tiers: Vec<StripeTier> },
+    Tiered {
+        volume: bool,
+        tiers: Vec<StripeTier>,
+    },
 }
 
 /// One tier of a tiered metered price.
@@ -211,13 +243,26 @@ impl StripeUsagePrice {
     pub fn fingerprint(&self) -> String {
         let scheme = match &self.scheme {
             UsageScheme::PerUnit { unit_amount } => format!("per_unit:{}", unit_amount.normalize()),
-            UsageScheme::Package { size, amount } => format!("package:{size}:{}", amount.normalize()),
+            UsageScheme::Package { size, amount } => {
+                format!("package:{size}:{}", amount.normalize())
+            }
             UsageScheme::Tiered { volume, tiers } => {
                 let tiers: Vec<String> = tiers
                     .iter()
-                    .map(|t| format!("{}@{}+{}", t.up_to.map_or("inf".to_owned(), |u| u.to_string()), t.unit_amount.normalize(), t.flat_amount.normalize()))
+                    .map(|t| {
+                        format!(
+                            "{}@{}+{}",
+                            t.up_to.map_or("inf".to_owned(), |u| u.to_string()),
+                            t.unit_amount.normalize(),
+                            t.flat_amount.normalize()
+                        )
+                    })
                     .collect();
-                format!("{}:{}", if *volume { "volume" } else { "graduated" }, tiers.join(","))
+                format!(
+                    "{}:{}",
+                    if *volume { "volume" } else { "graduated" },
+                    tiers.join(",")
+                )
             }
         };
         format!("{}|{scheme}", self.formula.as_str())
@@ -229,7 +274,9 @@ impl StripeUsagePrice {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UnsupportedUsage {
     /// Cost-plus (seed 001) prices the provider's cost, not a quantity a meter counts.
-    #[error("cost-plus usage is priced from the provider's cost, which Stripe meters do not carry")]
+    #[error(
+        "cost-plus usage is priced from the provider's cost, which Stripe meters do not carry"
+    )]
     CostPlus,
     /// Stripe meters have no `max` formula.
     #[error("the meter keeps its peak (max), which Stripe meters cannot aggregate")]
@@ -248,7 +295,11 @@ pub enum UnsupportedUsage {
 /// # Errors
 /// [`UnsupportedUsage`] for cost-plus, peak meters, fractional package sizes or tier bounds,
 /// and amounts beyond Stripe's 12 decimal places.
-pub fn stripe_usage_price(meter: &Meter, pricing: &Pricing, scale: u32) -> Result<StripeUsagePrice, UnsupportedUsage> {
+pub fn stripe_usage_price(
+    meter: &Meter,
+    pricing: &Pricing,
+    scale: u32,
+) -> Result<StripeUsagePrice, UnsupportedUsage> {
     let formula = match meter.aggregation {
         Aggregation::Count | Aggregation::Sum => MeterFormula::Sum,
         Aggregation::Last => MeterFormula::Last,
@@ -272,15 +323,32 @@ pub fn stripe_usage_price(meter: &Meter, pricing: &Pricing, scale: u32) -> Resul
     let tiers = |tiers: &[Tier]| -> Result<Vec<StripeTier>, UnsupportedUsage> {
         tiers
             .iter()
-            .map(|t| Ok(StripeTier { up_to: t.up_to.map(whole).transpose()?, unit_amount: minor(t.unit_amount)?, flat_amount: minor(t.flat_amount)? }))
+            .map(|t| {
+                Ok(StripeTier {
+                    up_to: t.up_to.map(whole).transpose()?,
+                    unit_amount: minor(t.unit_amount)?,
+                    flat_amount: minor(t.flat_amount)?,
+                })
+            })
             .collect()
     };
     let scheme = match pricing {
         Pricing::CostPlus { .. } => return Err(UnsupportedUsage::CostPlus),
-        Pricing::PerUnit { unit_amount } => UsageScheme::PerUnit { unit_amount: minor(*unit_amount)? },
-        Pricing::Package { size, amount } => UsageScheme::Package { size: whole(*size)?, amount: minor(*amount)? },
-        Pricing::Graduated { tiers: t } => UsageScheme::Tiered { volume: false, tiers: tiers(t)? },
-        Pricing::Volume { tiers: t } => UsageScheme::Tiered { volume: true, tiers: tiers(t)? },
+        Pricing::PerUnit { unit_amount } => UsageScheme::PerUnit {
+            unit_amount: minor(*unit_amount)?,
+        },
+        Pricing::Package { size, amount } => UsageScheme::Package {
+            size: whole(*size)?,
+            amount: minor(*amount)?,
+        },
+        Pricing::Graduated { tiers: t } => UsageScheme::Tiered {
+            volume: false,
+            tiers: tiers(t)?,
+        },
+        Pricing::Volume { tiers: t } => UsageScheme::Tiered {
+            volume: true,
+            tiers: tiers(t)?,
+        },
     };
     Ok(StripeUsagePrice { formula, scheme })
 }
@@ -290,12 +358,20 @@ pub fn stripe_usage_price(meter: &Meter, pricing: &Pricing, scale: u32) -> Resul
 /// # Errors
 /// The first usage price Stripe cannot bill: its meter key and why. Such a plan is billed by
 /// Tollgate's invoices (the manual provider), never partly through Stripe.
-pub fn plan_usage_prices<'c>(catalog: &'c Catalog, plan: &Plan) -> Result<Vec<(&'c Meter, StripeUsagePrice)>, (String, UnsupportedUsage)> {
+pub fn plan_usage_prices<'c>(
+    catalog: &'c Catalog,
+    plan: &Plan,
+) -> Result<Vec<(&'c Meter, StripeUsagePrice)>, (String, UnsupportedUsage)> {
     let scale = catalog.currency.minor_unit_scale();
     let mut out = Vec::new();
     for (key, pricing) in &plan.usage_prices {
-        let Some(meter) = catalog.meters.iter().find(|m| m.key == *key) else { continue };
-        out.push((meter, stripe_usage_price(meter, pricing, scale).map_err(|e| (key.as_str().to_owned(), e))?));
+        let Some(meter) = catalog.meters.iter().find(|m| m.key == *key) else {
+            continue;
+        };
+        out.push((
+            meter,
+            stripe_usage_price(meter, pricing, scale).map_err(|e| (key.as_str().to_owned(), e))?,
+        ));
     }
     Ok(out)
 }
@@ -348,25 +424,73 @@ mod tests {
         use crate::coupon::{Coupon, Discount, Duration};
         use crate::keys::Key;
         let usd = Currency::parse("USD").unwrap();
-        let c = |discount, duration| Coupon { code: Key::parse("nonprofit").unwrap(), name: "Non-profit".into(), discount, duration };
-        let half = stripe_coupon(&c(Discount::PercentOff(dec("50")), Duration::Forever), usd).unwrap();
-        assert_eq!((half.id.as_str(), half.percent_off, half.amount_off, half.duration), ("tollgate_nonprofit_pct50_forever", Some(50.0), None, "forever"));
-        let odd = stripe_coupon(&c(Discount::PercentOff(dec("12.50")), Duration::Repeating { months: 3 }), usd).unwrap();
-        assert_eq!((odd.id.as_str(), odd.percent_off, odd.duration_in_months), ("tollgate_nonprofit_pct12p5_rep3", Some(12.5), Some(3)));
+        let c = |discount, duration| Coupon {
+            code: Key::parse("nonprofit").unwrap(),
+            name: "Non-profit".into(),
+            discount,
+            duration,
+        };
+        let half =
+            stripe_coupon(&c(Discount::PercentOff(dec("50")), Duration::Forever), usd).unwrap();
+        assert_eq!(
+            (
+                half.id.as_str(),
+                half.percent_off,
+                half.amount_off,
+                half.duration
+            ),
+            (
+                "tollgate_nonprofit_pct50_forever",
+                Some(50.0),
+                None,
+                "forever"
+            )
+        );
+        let odd = stripe_coupon(
+            &c(
+                Discount::PercentOff(dec("12.50")),
+                Duration::Repeating { months: 3 },
+            ),
+            usd,
+        )
+        .unwrap();
+        assert_eq!(
+            (odd.id.as_str(), odd.percent_off, odd.duration_in_months),
+            ("tollgate_nonprofit_pct12p5_rep3", Some(12.5), Some(3))
+        );
         let five = stripe_coupon(&c(Discount::AmountOff(dec("5")), Duration::Once), usd).unwrap();
-        assert_eq!((five.id.as_str(), five.amount_off), ("tollgate_nonprofit_amt500usd_once", Some(500)));
-        assert!(stripe_coupon(&c(Discount::PercentOff(dec("33.333")), Duration::Once), usd).is_err(), "more decimals than Stripe takes");
+        assert_eq!(
+            (five.id.as_str(), five.amount_off),
+            ("tollgate_nonprofit_amt500usd_once", Some(500))
+        );
+        assert!(
+            stripe_coupon(&c(Discount::PercentOff(dec("33.333")), Duration::Once), usd).is_err(),
+            "more decimals than Stripe takes"
+        );
     }
 
     fn price(amount: Decimal, per_seat: bool) -> Price {
-        Price { interval: Interval::Month, amount: Money::new(amount, Currency::parse("USD").unwrap()), per_seat, seat_pricing: None }
+        Price {
+            interval: Interval::Month,
+            amount: Money::new(amount, Currency::parse("USD").unwrap()),
+            per_seat,
+            seat_pricing: None,
+        }
     }
 
     #[test]
     fn lookup_keys_round_trip_even_with_underscores_in_the_plan() {
-        for (plan, interval) in [("pro", Interval::Month), ("standard_ai", Interval::Year), ("team", Interval::Year)] {
+        for (plan, interval) in [
+            ("pro", Interval::Month),
+            ("standard_ai", Interval::Year),
+            ("team", Interval::Year),
+        ] {
             let key = price_lookup_key(plan, interval);
-            assert_eq!(parse_price_lookup_key(&key), Some((plan, interval)), "{key}");
+            assert_eq!(
+                parse_price_lookup_key(&key),
+                Some((plan, interval)),
+                "{key}"
+            );
         }
         assert_eq!(price_lookup_key("pro", Interval::Month), "pro_month");
         assert_eq!(product_id("pro"), "tollgate_pro");
@@ -377,11 +501,28 @@ mod tests {
 
     #[test]
     fn prices_go_to_stripe_in_cents() {
-        assert_eq!(stripe_price(&price(dec("49.99"), false)), Ok(StripePrice { unit_amount: 4999, per_seat: false }));
-        assert_eq!(stripe_price(&price(dec("12"), true)), Ok(StripePrice { unit_amount: 1200, per_seat: true }));
-        assert_eq!(stripe_price(&price(dec("0"), false)), Err(UnsupportedPrice::Free));
+        assert_eq!(
+            stripe_price(&price(dec("49.99"), false)),
+            Ok(StripePrice {
+                unit_amount: 4999,
+                per_seat: false
+            })
+        );
+        assert_eq!(
+            stripe_price(&price(dec("12"), true)),
+            Ok(StripePrice {
+                unit_amount: 1200,
+                per_seat: true
+            })
+        );
+        assert_eq!(
+            stripe_price(&price(dec("0"), false)),
+            Err(UnsupportedPrice::Free)
+        );
         let mut tiered = price(dec("10000"), false);
-        tiered.seat_pricing = Some(Pricing::PerUnit { unit_amount: Decimal::ONE });
+        tiered.seat_pricing = Some(Pricing::PerUnit {
+            unit_amount: Decimal::ONE,
+        });
         assert_eq!(stripe_price(&tiered), Err(UnsupportedPrice::SeatTiers));
     }
 
@@ -400,49 +541,133 @@ mod tests {
     fn usage_prices_go_to_stripe_as_metered_prices() {
         let count = meter(Aggregation::Count);
         // digital-twin: $0.01 per API call is 1 cent.
-        let per_unit = stripe_usage_price(&count, &Pricing::PerUnit { unit_amount: dec("0.01") }, 2).unwrap();
-        assert_eq!(per_unit, StripeUsagePrice { formula: MeterFormula::Sum, scheme: UsageScheme::PerUnit { unit_amount: dec("1") } });
+        let per_unit = stripe_usage_price(
+            &count,
+            &Pricing::PerUnit {
+                unit_amount: dec("0.01"),
+            },
+            2,
+        )
+        .unwrap();
+        assert_eq!(
+            per_unit,
+            StripeUsagePrice {
+                formula: MeterFormula::Sum,
+                scheme: UsageScheme::PerUnit {
+                    unit_amount: dec("1")
+                }
+            }
+        );
         // crm: $0.10 per started 1,000 calls.
-        let package = stripe_usage_price(&count, &Pricing::Package { size: dec("1000"), amount: dec("0.10") }, 2).unwrap();
-        assert_eq!(package.scheme, UsageScheme::Package { size: 1000, amount: dec("10") });
+        let package = stripe_usage_price(
+            &count,
+            &Pricing::Package {
+                size: dec("1000"),
+                amount: dec("0.10"),
+            },
+            2,
+        )
+        .unwrap();
+        assert_eq!(
+            package.scheme,
+            UsageScheme::Package {
+                size: 1000,
+                amount: dec("10")
+            }
+        );
         // crm: tokens at $0.002 are 0.2 cents each.
         let tiers = vec![
-            Tier { up_to: Some(dec("1000000")), unit_amount: dec("0.002"), flat_amount: Decimal::ZERO },
-            Tier { up_to: None, unit_amount: dec("0.001"), flat_amount: dec("5") },
+            Tier {
+                up_to: Some(dec("1000000")),
+                unit_amount: dec("0.002"),
+                flat_amount: Decimal::ZERO,
+            },
+            Tier {
+                up_to: None,
+                unit_amount: dec("0.001"),
+                flat_amount: dec("5"),
+            },
         ];
-        let graduated = stripe_usage_price(&meter(Aggregation::Sum), &Pricing::Graduated { tiers: tiers.clone() }, 2).unwrap();
+        let graduated = stripe_usage_price(
+            &meter(Aggregation::Sum),
+            &Pricing::Graduated {
+                tiers: tiers.clone(),
+            },
+            2,
+        )
+        .unwrap();
         assert_eq!(
             graduated.scheme,
             UsageScheme::Tiered {
                 volume: false,
                 tiers: vec![
-                    StripeTier { up_to: Some(1_000_000), unit_amount: dec("0.2"), flat_amount: Decimal::ZERO },
-                    StripeTier { up_to: None, unit_amount: dec("0.1"), flat_amount: dec("500") },
+                    StripeTier {
+                        up_to: Some(1_000_000),
+                        unit_amount: dec("0.2"),
+                        flat_amount: Decimal::ZERO
+                    },
+                    StripeTier {
+                        up_to: None,
+                        unit_amount: dec("0.1"),
+                        flat_amount: dec("500")
+                    },
                 ],
             }
         );
-        assert_eq!(graduated.fingerprint(), "sum|graduated:1000000@0.2+0,inf@0.1+500");
-        let volume = stripe_usage_price(&meter(Aggregation::Last), &Pricing::Volume { tiers }, 2).unwrap();
+        assert_eq!(
+            graduated.fingerprint(),
+            "sum|graduated:1000000@0.2+0,inf@0.1+500"
+        );
+        let volume =
+            stripe_usage_price(&meter(Aggregation::Last), &Pricing::Volume { tiers }, 2).unwrap();
         assert_eq!(volume.formula, MeterFormula::Last);
         assert!(volume.fingerprint().starts_with("last|volume:"));
     }
 
     #[test]
     fn usage_prices_stripe_cannot_bill_are_refused() {
-        let cost_plus = Pricing::CostPlus { property: "cost_usd".into(), multiplier: dec("1.5") };
-        assert_eq!(stripe_usage_price(&meter(Aggregation::Sum), &cost_plus, 2), Err(UnsupportedUsage::CostPlus));
-        let per_unit = Pricing::PerUnit { unit_amount: dec("0.01") };
-        assert_eq!(stripe_usage_price(&meter(Aggregation::Max), &per_unit, 2), Err(UnsupportedUsage::Peak));
-        let half_package = Pricing::Package { size: dec("2.5"), amount: dec("1") };
-        assert_eq!(stripe_usage_price(&meter(Aggregation::Count), &half_package, 2), Err(UnsupportedUsage::Fractional));
-        let tiny = Pricing::PerUnit { unit_amount: dec("0.0000000000000001") };
-        assert_eq!(stripe_usage_price(&meter(Aggregation::Count), &tiny, 2), Err(UnsupportedUsage::Precision));
+        let cost_plus = Pricing::CostPlus {
+            property: "cost_usd".into(),
+            multiplier: dec("1.5"),
+        };
+        assert_eq!(
+            stripe_usage_price(&meter(Aggregation::Sum), &cost_plus, 2),
+            Err(UnsupportedUsage::CostPlus)
+        );
+        let per_unit = Pricing::PerUnit {
+            unit_amount: dec("0.01"),
+        };
+        assert_eq!(
+            stripe_usage_price(&meter(Aggregation::Max), &per_unit, 2),
+            Err(UnsupportedUsage::Peak)
+        );
+        let half_package = Pricing::Package {
+            size: dec("2.5"),
+            amount: dec("1"),
+        };
+        assert_eq!(
+            stripe_usage_price(&meter(Aggregation::Count), &half_package, 2),
+            Err(UnsupportedUsage::Fractional)
+        );
+        let tiny = Pricing::PerUnit {
+            unit_amount: dec("0.0000000000000001"),
+        };
+        assert_eq!(
+            stripe_usage_price(&meter(Aggregation::Count), &tiny, 2),
+            Err(UnsupportedUsage::Precision)
+        );
     }
 
     #[test]
     fn usage_keys_are_not_plan_keys() {
-        assert_eq!(usage_lookup_key("standard-ai", Interval::Month, "api_calls"), "standard-ai_month_usage_api_calls");
-        assert_eq!(parse_price_lookup_key(&usage_lookup_key("pro", Interval::Year, "api_calls")), None);
+        assert_eq!(
+            usage_lookup_key("standard-ai", Interval::Month, "api_calls"),
+            "standard-ai_month_usage_api_calls"
+        );
+        assert_eq!(
+            parse_price_lookup_key(&usage_lookup_key("pro", Interval::Year, "api_calls")),
+            None
+        );
         assert_eq!(meter_event_name("api_calls"), "tollgate_api_calls");
     }
 

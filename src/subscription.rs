@@ -29,8 +29,14 @@ pub enum Status {
 
 impl Status {
     /// Every status, for parsing and listing.
-    pub const ALL: [Status; 6] =
-        [Status::Trialing, Status::Active, Status::PastDue, Status::Canceled, Status::Incomplete, Status::Unpaid];
+    pub const ALL: [Status; 6] = [
+        Status::Trialing,
+        Status::Active,
+        Status::PastDue,
+        Status::Canceled,
+        Status::Incomplete,
+        Status::Unpaid,
+    ];
 
     /// The stored and API name.
     pub fn as_str(self) -> &'static str {
@@ -70,7 +76,10 @@ pub struct StatusError(pub String);
 impl FromStr for Status {
     type Err = StatusError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Status::ALL.into_iter().find(|st| st.as_str() == s).ok_or_else(|| StatusError(s.into()))
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| StatusError(s.into()))
     }
 }
 
@@ -109,12 +118,27 @@ pub struct PlanTerms {
 /// once; a paid plan with trial days starts `trialing` unless the account already
 /// had a trial (`trial_used`); otherwise `active`.
 pub fn start(plan: &Plan, interval: Interval, now: DateTime<Utc>, trial_used: bool) -> PlanTerms {
-    let days = if trial_used { 0 } else { plan.trial_days_for_new_subscription() };
-    let cycle = Cycle { anchor: now, interval };
-    if days > 0 {
-        PlanTerms { status: Status::Trialing, trial_end: Some(now + Duration::days(i64::from(days))), cycle }
+    let days = if trial_used {
+        0
     } else {
-        PlanTerms { status: Status::Active, trial_end: None, cycle }
+        plan.trial_days_for_new_subscription()
+    };
+    let cycle = Cycle {
+        anchor: now,
+        interval,
+    };
+    if days > 0 {
+        PlanTerms {
+            status: Status::Trialing,
+            trial_end: Some(now + Duration::days(i64::from(days))),
+            cycle,
+        }
+    } else {
+        PlanTerms {
+            status: Status::Active,
+            trial_end: None,
+            cycle,
+        }
     }
 }
 
@@ -126,11 +150,26 @@ pub fn start(plan: &Plan, interval: Interval, now: DateTime<Utc>, trial_used: bo
 /// the invoice.) A running trial continues on another paid plan and ends on a free
 /// one; moving from a free plan to a paid one starts a trial only if the account
 /// never had one.
-pub fn change(current: &PlanTerms, plan: &Plan, interval: Interval, now: DateTime<Utc>, trial_used: bool) -> PlanTerms {
-    let cycle = Cycle { anchor: current.cycle.anchor, interval };
-    let running_trial = current.trial_end.filter(|end| current.status == Status::Trialing && *end > now);
+pub fn change(
+    current: &PlanTerms,
+    plan: &Plan,
+    interval: Interval,
+    now: DateTime<Utc>,
+    trial_used: bool,
+) -> PlanTerms {
+    let cycle = Cycle {
+        anchor: current.cycle.anchor,
+        interval,
+    };
+    let running_trial = current
+        .trial_end
+        .filter(|end| current.status == Status::Trialing && *end > now);
     match running_trial {
-        Some(end) if !plan.is_free() => PlanTerms { status: Status::Trialing, trial_end: Some(end), cycle },
+        Some(end) if !plan.is_free() => PlanTerms {
+            status: Status::Trialing,
+            trial_end: Some(end),
+            cycle,
+        },
         _ => {
             let fresh = start(plan, interval, now, trial_used || running_trial.is_some());
             PlanTerms { cycle, ..fresh }
@@ -144,7 +183,8 @@ mod tests {
     use crate::catalog::file::parse;
 
     fn plan(key: &str) -> Plan {
-        let c = parse("emtchat.toml", include_str!("../catalogs/emtchat.toml")).expect("test fixture");
+        let c =
+            parse("emtchat.toml", include_str!("../catalogs/emtchat.toml")).expect("test fixture");
         c.plan(key).expect("test fixture").clone()
     }
 
@@ -155,10 +195,19 @@ mod tests {
     #[test]
     fn free_is_active_and_paid_starts_a_trial_once() {
         let now = at("2026-11-22T10:00:00Z");
-        assert_eq!(start(&plan("free"), Interval::Month, now, false).status, Status::Active);
+        assert_eq!(
+            start(&plan("free"), Interval::Month, now, false).status,
+            Status::Active
+        );
         let t = start(&plan("starter"), Interval::Month, now, false);
-        assert_eq!((t.status, t.trial_end), (Status::Trialing, Some(at("2026-12-06T10:00:00Z"))));
-        assert_eq!(start(&plan("starter"), Interval::Month, now, true).status, Status::Active);
+        assert_eq!(
+            (t.status, t.trial_end),
+            (Status::Trialing, Some(at("2026-12-06T10:00:00Z")))
+        );
+        assert_eq!(
+            start(&plan("starter"), Interval::Month, now, true).status,
+            Status::Active
+        );
     }
 
     #[test]
@@ -167,12 +216,25 @@ mod tests {
         let trial = start(&plan("starter"), Interval::Month, t0, false);
         let later = at("2026-11-05T00:00:00Z");
         let pro = change(&trial, &plan("pro"), Interval::Month, later, true);
-        assert_eq!((pro.status, pro.trial_end, pro.cycle.anchor), (Status::Trialing, trial.trial_end, t0));
+        assert_eq!(
+            (pro.status, pro.trial_end, pro.cycle.anchor),
+            (Status::Trialing, trial.trial_end, t0)
+        );
         let free = change(&pro, &plan("free"), Interval::Month, later, true);
         assert_eq!((free.status, free.trial_end), (Status::Active, None));
         let yearly = change(&free, &plan("pro"), Interval::Year, later, true);
-        assert_eq!((yearly.status, yearly.cycle.anchor), (Status::Active, t0), "an interval change keeps the anchor");
-        let fresh = change(&start(&plan("free"), Interval::Month, t0, false), &plan("starter"), Interval::Month, later, false);
+        assert_eq!(
+            (yearly.status, yearly.cycle.anchor),
+            (Status::Active, t0),
+            "an interval change keeps the anchor"
+        );
+        let fresh = change(
+            &start(&plan("free"), Interval::Month, t0, false),
+            &plan("starter"),
+            Interval::Month,
+            later,
+            false,
+        );
         assert_eq!(fresh.status, Status::Trialing);
         assert_eq!(fresh.cycle.anchor, t0);
     }

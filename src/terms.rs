@@ -4,8 +4,8 @@
 /// Days a manual invoice is due after it is issued: 0 (due on receipt) to 120,
 /// as the `accounts.net_terms_days` CHECK allows.
 pub const MAX_NET_TERMS_DAYS: i32 = 120;
-pub use crate::refusal::Refusal;
 use crate::refusal::refuse;
+pub use crate::refusal::Refusal;
 
 /// The longest `external_id` (`accounts.external_id` CHECK).
 pub const MAX_EXTERNAL_ID: usize = 255;
@@ -32,15 +32,29 @@ impl Terms {
             .parse::<i32>()
             .ok()
             .filter(|d| (0..=MAX_NET_TERMS_DAYS).contains(d))
-            .ok_or_else(|| refuse("net_terms_days", format!("Enter whole days from 0 (due on receipt) to {MAX_NET_TERMS_DAYS}.")))?;
+            .ok_or_else(|| {
+                refuse(
+                    "net_terms_days",
+                    format!("Enter whole days from 0 (due on receipt) to {MAX_NET_TERMS_DAYS}."),
+                )
+            })?;
         let id = external_id.trim();
         if id.chars().count() > MAX_EXTERNAL_ID {
-            return Err(refuse("external_id", format!("Use at most {MAX_EXTERNAL_ID} characters.")));
+            return Err(refuse(
+                "external_id",
+                format!("Use at most {MAX_EXTERNAL_ID} characters."),
+            ));
         }
         if id.chars().any(char::is_control) {
-            return Err(refuse("external_id", "Control characters (such as line breaks) are not allowed."));
+            return Err(refuse(
+                "external_id",
+                "Control characters (such as line breaks) are not allowed.",
+            ));
         }
-        Ok(Terms { net_terms_days: days, external_id: (!id.is_empty()).then(|| id.to_string()) })
+        Ok(Terms {
+            net_terms_days: days,
+            external_id: (!id.is_empty()).then(|| id.to_string()),
+        })
     }
 }
 
@@ -50,18 +64,41 @@ mod tests {
 
     #[test]
     fn good_terms_parse() {
-        assert_eq!(Terms::parse(" 30 ", " crm-42 "), Ok(Terms { net_terms_days: 30, external_id: Some("crm-42".into()) }));
-        assert_eq!(Terms::parse("0", ""), Ok(Terms { net_terms_days: 0, external_id: None }));
-        assert_eq!(Terms::parse("120", &"x".repeat(255)).map(|t| t.net_terms_days), Ok(120));
+        assert_eq!(
+            Terms::parse(" 30 ", " crm-42 "),
+            Ok(Terms {
+                net_terms_days: 30,
+                external_id: Some("crm-42".into())
+            })
+        );
+        assert_eq!(
+            Terms::parse("0", ""),
+            Ok(Terms {
+                net_terms_days: 0,
+                external_id: None
+            })
+        );
+        assert_eq!(
+            Terms::parse("120", &"x".repeat(255)).map(|t| t.net_terms_days),
+            Ok(120)
+        );
     }
 
     #[test]
     fn bad_terms_name_their_field() {
         for days in ["-1", "121", "14.5", "soon", ""] {
-            assert_eq!(Terms::parse(days, "").unwrap_err().field, "net_terms_days", "{days:?}");
+            assert_eq!(
+                Terms::parse(days, "").unwrap_err().field,
+                "net_terms_days",
+                "{days:?}"
+            );
         }
         for id in ["x".repeat(256), "a\nb".into(), "tab\there".into()] {
-            assert_eq!(Terms::parse("14", &id).unwrap_err().field, "external_id", "{id:?}");
+            assert_eq!(
+                Terms::parse("14", &id).unwrap_err().field,
+                "external_id",
+                "{id:?}"
+            );
         }
     }
 }

@@ -22,7 +22,9 @@ pub fn login_wait(failures: i64, since_last: Duration) -> Option<Duration> {
     if failures < FREE_FAILURES {
         return None;
     }
-    let doublings = u32::try_from(failures - FREE_FAILURES + 1).unwrap_or(u32::MAX).min(6);
+    let doublings = u32::try_from(failures - FREE_FAILURES + 1)
+        .unwrap_or(u32::MAX)
+        .min(6);
     let wait = Duration::seconds((1_i64 << doublings).min(MAX_WAIT_SECS));
     (since_last < wait).then(|| wait - since_last)
 }
@@ -36,7 +38,11 @@ mod tests {
         let s = Duration::seconds;
         assert_eq!(login_wait(4, s(0)), None);
         assert_eq!(login_wait(5, s(0)), Some(s(2)));
-        assert_eq!(login_wait(5, s(2)), None, "the owner waits seconds, not a window");
+        assert_eq!(
+            login_wait(5, s(2)),
+            None,
+            "the owner waits seconds, not a window"
+        );
         assert_eq!(login_wait(6, s(1)), Some(s(3)));
         assert_eq!(login_wait(9, s(0)), Some(s(32)));
         assert_eq!(login_wait(10, s(0)), Some(s(60)), "capped");

@@ -2,14 +2,16 @@
 //! used, limit, percent, state, and the projected end-of-period usage.
 
 use crate::catalog::{Aggregation, Meter};
-use crate::limits::{action_reached, evaluate, EffectiveLimit, Evaluation, LimitState, Threshold, ThresholdAction};
+use crate::limits::{
+    action_reached, evaluate, EffectiveLimit, Evaluation, LimitState, Threshold, ThresholdAction,
+};
 use crate::money::Money;
 use crate::period::{Interval, Period};
 use crate::subscription::Status;
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// Below this share of a period elapsed, a linear projection is too noisy to show
 /// (the first ~7 hours of a month); the projection is then the usage itself.
@@ -20,7 +22,12 @@ pub fn min_share_for_projection() -> Decimal {
 /// Linear end-of-period projection (API.md: "`projected` extrapolates the period's
 /// usage linearly from its elapsed share"). Levels (max, last) are not extrapolated.
 /// Count meters round half up to whole units; sums keep four decimals.
-pub fn project(aggregation: Aggregation, usage: Decimal, period: &Period, now: DateTime<Utc>) -> Decimal {
+pub fn project(
+    aggregation: Aggregation,
+    usage: Decimal,
+    period: &Period,
+    now: DateTime<Utc>,
+) -> Decimal {
     if !aggregation.accumulates() {
         return usage;
     }
@@ -28,8 +35,14 @@ pub fn project(aggregation: Aggregation, usage: Decimal, period: &Period, now: D
     if share < min_share_for_projection() {
         return usage;
     }
-    let dp = if aggregation == Aggregation::Count { 0 } else { 4 };
-    (usage / share).round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero).normalize()
+    let dp = if aggregation == Aggregation::Count {
+        0
+    } else {
+        4
+    };
+    (usage / share)
+        .round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
 }
 
 /// One meter's usage in its current period.
@@ -177,23 +190,55 @@ mod tests {
 
     #[test]
     fn projection_is_linear_for_sums_and_flat_for_levels() {
-        let p = Period { start: at("2026-11-01T00:00:00Z"), end: at("2026-12-01T00:00:00Z") };
+        let p = Period {
+            start: at("2026-11-01T00:00:00Z"),
+            end: at("2026-12-01T00:00:00Z"),
+        };
         let now = at("2026-11-21T00:00:00Z"); // 20 of 30 days
-        assert_eq!(project(Aggregation::Count, Decimal::from(420), &p, now), Decimal::from(630));
-        assert_eq!(project(Aggregation::Last, Decimal::from(7), &p, now), Decimal::from(7));
+        assert_eq!(
+            project(Aggregation::Count, Decimal::from(420), &p, now),
+            Decimal::from(630)
+        );
+        assert_eq!(
+            project(Aggregation::Last, Decimal::from(7), &p, now),
+            Decimal::from(7)
+        );
         // too early to extrapolate
-        assert_eq!(project(Aggregation::Count, Decimal::from(3), &p, at("2026-11-01T00:10:00Z")), Decimal::from(3));
+        assert_eq!(
+            project(
+                Aggregation::Count,
+                Decimal::from(3),
+                &p,
+                at("2026-11-01T00:10:00Z")
+            ),
+            Decimal::from(3)
+        );
     }
 
     #[test]
     fn meter_view_flags_banner_and_upgrade_prompt() {
         use crate::limits::ThresholdAction::*;
         let thresholds = vec![
-            Threshold { percent: Decimal::from(90), actions: [InApp, Banner].into_iter().collect() },
-            Threshold { percent: Decimal::from(100), actions: [InApp, UpgradePrompt].into_iter().collect() },
+            Threshold {
+                percent: Decimal::from(90),
+                actions: [InApp, Banner].into_iter().collect(),
+            },
+            Threshold {
+                percent: Decimal::from(100),
+                actions: [InApp, UpgradePrompt].into_iter().collect(),
+            },
         ];
-        let limit = Limit { included: Some(Decimal::from(500)), enforcement: Enforcement::Soft, grace_percent: Decimal::ZERO, per_seat: false }.resolve(1);
-        let p = Period { start: at("2026-11-01T00:00:00Z"), end: at("2026-12-01T00:00:00Z") };
+        let limit = Limit {
+            included: Some(Decimal::from(500)),
+            enforcement: Enforcement::Soft,
+            grace_percent: Decimal::ZERO,
+            per_seat: false,
+        }
+        .resolve(1);
+        let p = Period {
+            start: at("2026-11-01T00:00:00Z"),
+            end: at("2026-12-01T00:00:00Z"),
+        };
         let now = at("2026-11-22T00:00:00Z");
         let v = meter_usage(&queries(), &limit, &thresholds, Decimal::from(451), p, now);
         assert!(v.banner && !v.upgrade_prompt);

@@ -3,9 +3,9 @@
 //! error in the URL (`__err`), and the page shows field errors and what was typed
 //! (never passwords) from it.
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Errors of a form: one for the whole form and one per field, with the values to
@@ -30,7 +30,10 @@ impl FormError {
 
     /// An error about the whole form.
     pub fn message(message: impl Into<String>) -> Self {
-        FormError { message: Some(message.into()), ..FormError::default() }
+        FormError {
+            message: Some(message.into()),
+            ..FormError::default()
+        }
     }
 
     /// Adds another field's error.
@@ -81,7 +84,9 @@ impl AppError {
     /// under: a form error's field messages when it has no message of its own.
     pub fn explained(&self) -> String {
         match self.form() {
-            Some(f) if f.message.is_none() && !f.fields.is_empty() => f.fields.values().cloned().collect::<Vec<_>>().join(" "),
+            Some(f) if f.message.is_none() && !f.fields.is_empty() => {
+                f.fields.values().cloned().collect::<Vec<_>>().join(" ")
+            }
             _ => self.to_string(),
         }
     }
@@ -114,7 +119,9 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Request(_) => AppError::Server("Could not reach the server. Check your connection and try again.".into()),
+            ServerFnErrorErr::Request(_) => AppError::Server(
+                "Could not reach the server. Check your connection and try again.".into(),
+            ),
             other => AppError::Server(other.to_string()),
         }
     }
@@ -131,7 +138,9 @@ impl From<tollgate::service::Error> for AppError {
             E::Forbidden(m) => AppError::Forbidden(m),
             E::Unauthorized => AppError::SignInRequired,
             E::RateLimited { message, .. } => AppError::Form(FormError::message(message)),
-            E::NoCatalog => AppError::Server("No plans are set up yet. The operator must load a catalog.".into()),
+            E::NoCatalog => AppError::Server(
+                "No plans are set up yet. The operator must load a catalog.".into(),
+            ),
             other => {
                 tracing::error!(error = %other, "server function failed");
                 AppError::Server("Something went wrong on our side. Try again in a moment.".into())
@@ -146,9 +155,15 @@ mod tests {
 
     #[test]
     fn round_trips_through_the_url_encoding() {
-        let e = AppError::Form(FormError::field("email", "taken").with_values(&[("email", "a@b.co")]));
+        let e =
+            AppError::Form(FormError::field("email", "taken").with_values(&[("email", "a@b.co")]));
         let back = AppError::de(e.ser());
         assert_eq!(back, e);
-        assert_eq!(back.form().and_then(|f| f.values.get("email")).map(String::as_str), Some("a@b.co"));
+        assert_eq!(
+            back.form()
+                .and_then(|f| f.values.get("email"))
+                .map(String::as_str),
+            Some("a@b.co")
+        );
     }
 }

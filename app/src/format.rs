@@ -9,7 +9,9 @@ use tollgate::limits::LimitState;
 pub fn quantity(d: Decimal) -> String {
     let d = d.normalize();
     let text = d.abs().to_string();
-    let (int, frac) = text.split_once('.').map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
+    let (int, frac) = text
+        .split_once('.')
+        .map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
     let mut grouped = String::new();
     for (i, c) in int.chars().enumerate() {
         if i > 0 && (int.len() - i) % 3 == 0 {
@@ -17,7 +19,11 @@ pub fn quantity(d: Decimal) -> String {
         }
         grouped.push(c);
     }
-    let sign = if d.is_sign_negative() && !d.is_zero() { "-" } else { "" };
+    let sign = if d.is_sign_negative() && !d.is_zero() {
+        "-"
+    } else {
+        ""
+    };
     match frac {
         Some(f) => format!("{sign}{grouped}.{f}"),
         None => format!("{sign}{grouped}"),
@@ -30,11 +36,19 @@ pub fn quantity(d: Decimal) -> String {
 pub fn money(amount: Decimal, currency: &tollgate::money::Currency) -> String {
     let scale = currency.minor_unit_scale();
     // Rounded the one way money is rounded (half away from zero), then grouped.
-    let fixed = tollgate::money::Money::new(amount.abs(), *currency).round().amount;
+    let fixed = tollgate::money::Money::new(amount.abs(), *currency)
+        .round()
+        .amount;
     let text = format!("{fixed:.prec$}", prec = scale as usize);
-    let (int, frac) = text.split_once('.').map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
+    let (int, frac) = text
+        .split_once('.')
+        .map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
     let grouped = quantity(Decimal::from_str_exact(int).unwrap_or_default());
-    let sign = if amount.is_sign_negative() && !fixed.is_zero() { "-" } else { "" };
+    let sign = if amount.is_sign_negative() && !fixed.is_zero() {
+        "-"
+    } else {
+        ""
+    };
     match frac {
         Some(f) => format!("{sign}{}{grouped}.{f}", currency.symbol()),
         None => format!("{sign}{}{grouped}", currency.symbol()),
@@ -63,7 +77,9 @@ pub fn unit(unit: &str, amount: Decimal) -> String {
     if amount == Decimal::ONE || abbreviation || unit.is_empty() {
         return unit.to_string();
     }
-    let consonant_y = unit.len() > 1 && unit.ends_with('y') && !unit[..unit.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']);
+    let consonant_y = unit.len() > 1
+        && unit.ends_with('y')
+        && !unit[..unit.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']);
     if consonant_y {
         format!("{}ies", &unit[..unit.len() - 1])
     } else if unit.ends_with(['s', 'x']) || unit.ends_with("ch") || unit.ends_with("sh") {
@@ -122,7 +138,13 @@ mod tests {
         let usd = tollgate::money::Currency::USD;
         assert_eq!(money(Decimal::new(123450, 2), &usd), "$1,234.50");
         assert_eq!(money(Decimal::new(-30, 0), &usd), "-$30.00");
-        assert_eq!(money(Decimal::ZERO, &tollgate::money::Currency::parse("JPY").unwrap()), "¥0");
+        assert_eq!(
+            money(
+                Decimal::ZERO,
+                &tollgate::money::Currency::parse("JPY").unwrap()
+            ),
+            "¥0"
+        );
         assert_eq!(percent(Some(Decimal::new(1250, 2))), "12.5\u{a0}%");
         assert_eq!(percent(None), "—");
     }
@@ -130,7 +152,10 @@ mod tests {
     #[test]
     fn quantities_group_thousands_and_drop_zeros() {
         assert_eq!(quantity("12500".parse().expect("test fixture")), "12,500");
-        assert_eq!(quantity("1234567.50".parse().expect("test fixture")), "1,234,567.5");
+        assert_eq!(
+            quantity("1234567.50".parse().expect("test fixture")),
+            "1,234,567.5"
+        );
         assert_eq!(quantity("0.25".parse().expect("test fixture")), "0.25");
         assert_eq!(quantity("100".parse().expect("test fixture")), "100");
         assert_eq!(quantity("-1000".parse().expect("test fixture")), "-1,000");

@@ -11,16 +11,23 @@ use wasm_bindgen::JsCast;
 /// `on_data`; `connected` says whether the stream is open. The browser reconnects
 /// by itself when the stream drops; an `end` event (signed out, no longer allowed)
 /// closes it for good. The stream closes when the calling component is cleaned up.
-pub fn connect<T: DeserializeOwned + 'static>(url: &str, on_data: impl Fn(T) + 'static, connected: RwSignal<bool>) {
-    let Ok(source) = web_sys::EventSource::new(url) else { return };
-    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-        if let Some(text) = ev.data().as_string() {
-            match serde_json::from_str::<T>(&text) {
-                Ok(d) => on_data(d),
-                Err(e) => leptos::logging::warn!("ignored a live update: {e}"),
+pub fn connect<T: DeserializeOwned + 'static>(
+    url: &str,
+    on_data: impl Fn(T) + 'static,
+    connected: RwSignal<bool>,
+) {
+    let Ok(source) = web_sys::EventSource::new(url) else {
+        return;
+    };
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            if let Some(text) = ev.data().as_string() {
+                match serde_json::from_str::<T>(&text) {
+                    Ok(d) => on_data(d),
+                    Err(e) => leptos::logging::warn!("ignored a live update: {e}"),
+                }
             }
-        }
-    });
+        });
     let on_open = Closure::<dyn FnMut()>::new(move || connected.set(true));
     let on_error = Closure::<dyn FnMut()>::new(move || connected.set(false));
     source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

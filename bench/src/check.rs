@@ -137,7 +137,10 @@ async fn one_request(
     let outcome = http::post_json::<Answer>(&client, &url, &auth, body).await;
     let done = Instant::now();
     {
-        let mut r = shared.recorder.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut r = shared
+            .recorder
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         match outcome {
             Ok(a) if measured => {
                 r.requests += 1;
@@ -192,7 +195,15 @@ fn schedule(
         }
         shared.in_flight.fetch_add(1, Ordering::AcqRel);
         let body = check_body(&opts.feature, opts.consume, &run_id, i);
-        handle.spawn(one_request(client.clone(), url.clone(), auth.clone(), body, at, i >= first_measured, shared.clone()));
+        handle.spawn(one_request(
+            client.clone(),
+            url.clone(),
+            auth.clone(),
+            body,
+            at,
+            i >= first_measured,
+            shared.clone(),
+        ));
     }
 }
 
@@ -201,9 +212,20 @@ fn schedule(
 ///
 /// # Errors
 /// A bad rate or key, or a scheduler thread that died.
-pub async fn run(client: &reqwest::Client, opts: &Options, timeout: Duration, watches: &[Watch]) -> anyhow::Result<Report> {
-    anyhow::ensure!(opts.rate.is_finite() && opts.rate > 0.0 && opts.rate <= 100_000.0, "--rate must be above 0 and at most 100000");
-    anyhow::ensure!(opts.max_in_flight >= 1, "--max-in-flight must be at least 1");
+pub async fn run(
+    client: &reqwest::Client,
+    opts: &Options,
+    timeout: Duration,
+    watches: &[Watch],
+) -> anyhow::Result<Report> {
+    anyhow::ensure!(
+        opts.rate.is_finite() && opts.rate > 0.0 && opts.rate <= 100_000.0,
+        "--rate must be above 0 and at most 100000"
+    );
+    anyhow::ensure!(
+        opts.max_in_flight >= 1,
+        "--max-in-flight must be at least 1"
+    );
     let auth = http::bearer(&opts.key)?;
     let url: Arc<str> = format!("{}/api/v1/check", opts.url.trim_end_matches('/')).into();
     let run_id = uuid::Uuid::new_v4().simple().to_string();
@@ -229,8 +251,17 @@ pub async fn run(client: &reqwest::Client, opts: &Options, timeout: Duration, wa
     let measure_start = start + opts.warmup;
     let measure_end = measure_start + opts.duration;
     let scheduler = {
-        let (handle, client, opts, url, auth, shared) = (tokio::runtime::Handle::current(), client.clone(), opts.clone(), url.clone(), auth.clone(), shared.clone());
-        tokio::task::spawn_blocking(move || schedule(handle, client, opts, url, auth, run_id, start, shared))
+        let (handle, client, opts, url, auth, shared) = (
+            tokio::runtime::Handle::current(),
+            client.clone(),
+            opts.clone(),
+            url.clone(),
+            auth.clone(),
+            shared.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            schedule(handle, client, opts, url, auth, run_id, start, shared)
+        })
     };
     tokio::time::sleep_until(measure_start.into()).await;
     let cpu_before = cpu::snapshot(watches);
@@ -243,12 +274,20 @@ pub async fn run(client: &reqwest::Client, opts: &Options, timeout: Duration, wa
     }
     let stuck = shared.in_flight.load(Ordering::Acquire) as u64;
 
-    let r = shared.recorder.lock().unwrap_or_else(PoisonError::into_inner);
+    let r = shared
+        .recorder
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
     let mut samples = r.samples.clone();
     if stuck > 0 {
-        samples.push(format!("{stuck} requests still unanswered after the client timeout"));
+        samples.push(format!(
+            "{stuck} requests still unanswered after the client timeout"
+        ));
     }
-    let window = r.last_done.map_or(opts.duration, |d| d.saturating_duration_since(measure_start).max(opts.duration));
+    let window = r.last_done.map_or(opts.duration, |d| {
+        d.saturating_duration_since(measure_start)
+            .max(opts.duration)
+    });
     Ok(Report {
         rate: opts.rate,
         consume: opts.consume,
@@ -265,7 +304,9 @@ pub async fn run(client: &reqwest::Client, opts: &Options, timeout: Duration, wa
         latency_ms: Percentiles::of(&r.latency),
         service_ms: Percentiles::of(&r.service),
         send_lag_ms: Percentiles::of(&r.lag),
-        cpu: cpu_before.zip(cpu_after).and_then(|(b, a)| cpu::usage(&b, &a)),
+        cpu: cpu_before
+            .zip(cpu_after)
+            .and_then(|(b, a)| cpu::usage(&b, &a)),
     })
 }
 
@@ -275,16 +316,29 @@ mod tests {
 
     #[test]
     fn bodies() {
-        assert_eq!(check_body("queries", false, "r", 7), r#"{"feature":"queries"}"#);
-        let v: serde_json::Value = serde_json::from_str(&check_body("queries", true, "r", 7)).unwrap();
+        assert_eq!(
+            check_body("queries", false, "r", 7),
+            r#"{"feature":"queries"}"#
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&check_body("queries", true, "r", 7)).unwrap();
         assert_eq!(v["consume"], true);
         assert_eq!(v["idempotency_key"], "r-7");
     }
 
     #[test]
     fn schedule_counts_split_warmup_and_window() {
-        assert_eq!(schedule_counts(500.0, Duration::from_secs(2), Duration::from_secs(15)), (8500, 1000));
-        assert_eq!(schedule_counts(3.0, Duration::from_millis(500), Duration::from_secs(1)), (5, 2));
-        assert_eq!(schedule_counts(100.0, Duration::ZERO, Duration::from_secs(1)), (100, 0));
+        assert_eq!(
+            schedule_counts(500.0, Duration::from_secs(2), Duration::from_secs(15)),
+            (8500, 1000)
+        );
+        assert_eq!(
+            schedule_counts(3.0, Duration::from_millis(500), Duration::from_secs(1)),
+            (5, 2)
+        );
+        assert_eq!(
+            schedule_counts(100.0, Duration::ZERO, Duration::from_secs(1)),
+            (100, 0)
+        );
     }
 }

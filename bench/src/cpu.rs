@@ -32,12 +32,20 @@ pub struct Watch {
 /// # Errors
 /// No `=`, an empty name, or a PID that is not a number.
 pub fn parse_watch(text: &str) -> Result<Watch, String> {
-    let (name, pid) = text.split_once('=').ok_or_else(|| format!("`{text}`: expected NAME=PID"))?;
+    let (name, pid) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: expected NAME=PID"))?;
     if name.trim().is_empty() {
         return Err(format!("`{text}`: empty name"));
     }
-    let pid = pid.trim().parse().map_err(|_| format!("`{text}`: `{pid}` is not a process id"))?;
-    Ok(Watch { name: name.trim().to_string(), pid })
+    let pid = pid
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}`: `{pid}` is not a process id"))?;
+    Ok(Watch {
+        name: name.trim().to_string(),
+        pid,
+    })
 }
 
 /// CPU use over a window.
@@ -81,7 +89,10 @@ fn parse_proc_stat(text: &str) -> Option<(u64, usize)> {
     }
     // user nice system idle iowait irq softirq steal …
     let steal = fields.nth(7).map_or(Some(0), |f| f.parse().ok())?;
-    let cpus = text.lines().filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit)).count();
+    let cpus = text
+        .lines()
+        .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
+        .count();
     Some((steal, cpus.max(1)))
 }
 
@@ -129,8 +140,16 @@ fn parse_pid_stat(text: &str) -> Option<Proc> {
     let f: Vec<&str> = rest.split_whitespace().collect();
     // After `)`: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
     let ppid = f.get(1)?.parse().ok()?;
-    let t: Vec<u64> = f.get(11..15)?.iter().map(|x| x.parse::<i64>().ok().map(|t| t.max(0) as u64)).collect::<Option<_>>()?;
-    Some(Proc { ppid, own: t[0] + t[1], reaped: t[2] + t[3] })
+    let t: Vec<u64> = f
+        .get(11..15)?
+        .iter()
+        .map(|x| x.parse::<i64>().ok().map(|t| t.max(0) as u64))
+        .collect::<Option<_>>()?;
+    Some(Proc {
+        ppid,
+        own: t[0] + t[1],
+        reaped: t[2] + t[3],
+    })
 }
 
 /// The pids of `root` and all its descendants.
@@ -155,16 +174,32 @@ fn tree(procs: &HashMap<u32, Proc>, root: u32) -> HashSet<u32> {
 /// The ticks of a tree: every member's own and its reaped children's (a reaped
 /// child no longer appears itself, so nothing counts twice).
 fn tree_ticks(procs: &HashMap<u32, Proc>, members: &HashSet<u32>) -> u64 {
-    members.iter().filter_map(|p| procs.get(p)).map(|p| p.own + p.reaped).sum()
+    members
+        .iter()
+        .filter_map(|p| procs.get(p))
+        .map(|p| p.own + p.reaped)
+        .sum()
 }
 
 /// Every process's counters; processes that vanish meanwhile are skipped.
 fn all_processes() -> HashMap<u32, Proc> {
     let mut out = HashMap::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else { return out };
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
     for entry in dir.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
-        if let Some(v) = std::fs::read_to_string(entry.path().join("stat")).ok().as_deref().and_then(parse_pid_stat) {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if let Some(v) = std::fs::read_to_string(entry.path().join("stat"))
+            .ok()
+            .as_deref()
+            .and_then(parse_pid_stat)
+        {
             out.insert(pid, v);
         }
     }
@@ -177,7 +212,10 @@ pub fn snapshot(watches: &[Watch]) -> Option<Snapshot> {
     let (steal, cpus) = parse_proc_stat(&std::fs::read_to_string("/proc/stat").ok()?)?;
     let at = Instant::now();
     let procs = all_processes();
-    let named = watches.iter().map(|w| (w.name.clone(), w.pid)).chain(std::iter::once(("loadgen".to_string(), std::process::id())));
+    let named = watches
+        .iter()
+        .map(|w| (w.name.clone(), w.pid))
+        .chain(std::iter::once(("loadgen".to_string(), std::process::id())));
     let mut trees = BTreeMap::new();
     let mut watched = HashSet::new();
     for (name, pid) in named {
@@ -187,8 +225,19 @@ pub fn snapshot(watches: &[Watch]) -> Option<Snapshot> {
             watched.extend(members);
         }
     }
-    let others = procs.iter().filter(|(pid, _)| !watched.contains(pid)).map(|(pid, p)| (*pid, p.own)).collect();
-    Some(Snapshot { at, ticks_per_s, cpus, steal, trees, others })
+    let others = procs
+        .iter()
+        .filter(|(pid, _)| !watched.contains(pid))
+        .map(|(pid, p)| (*pid, p.own))
+        .collect();
+    Some(Snapshot {
+        at,
+        ticks_per_s,
+        cpus,
+        steal,
+        trees,
+        others,
+    })
 }
 
 /// The CPU use between two snapshots; `None` when no time passed.
@@ -200,10 +249,17 @@ pub fn usage(before: &Snapshot, after: &Snapshot) -> Option<CpuUsage> {
         return None;
     }
     let pct = |a: u64, b: u64| a.saturating_sub(b) as f64 / core * 100.0;
-    let processes: BTreeMap<String, f64> =
-        after.trees.iter().filter_map(|(name, t)| Some((name.clone(), pct(*t, *before.trees.get(name)?)))).collect();
+    let processes: BTreeMap<String, f64> = after
+        .trees
+        .iter()
+        .filter_map(|(name, t)| Some((name.clone(), pct(*t, *before.trees.get(name)?))))
+        .collect();
     // A process born in the window counts whole.
-    let other_pct: f64 = after.others.iter().map(|(pid, t)| pct(*t, before.others.get(pid).copied().unwrap_or(0))).sum();
+    let other_pct: f64 = after
+        .others
+        .iter()
+        .map(|(pid, t)| pct(*t, before.others.get(pid).copied().unwrap_or(0)))
+        .sum();
     let busy = processes.values().sum::<f64>() + other_pct;
     Some(CpuUsage {
         cpus: after.cpus,
@@ -221,7 +277,13 @@ mod tests {
 
     #[test]
     fn watches_parse() {
-        assert_eq!(parse_watch("server=42").unwrap(), Watch { name: "server".into(), pid: 42 });
+        assert_eq!(
+            parse_watch("server=42").unwrap(),
+            Watch {
+                name: "server".into(),
+                pid: 42
+            }
+        );
         assert!(parse_watch("server").is_err());
         assert!(parse_watch("=42").is_err());
         assert!(parse_watch("pg=x").is_err());
@@ -231,7 +293,10 @@ mod tests {
     fn proc_stat_parses() {
         let text = "cpu  100 5 50 800 20 1 2 3 0 0\ncpu0 50 2 25 400 10 0 1 1 0 0\ncpu1 50 3 25 400 10 1 1 2 0 0\nintr 1\n";
         assert_eq!(parse_proc_stat(text), Some((3, 2)));
-        assert_eq!(parse_proc_stat("cpu  1 2 3 4\ncpu0 1 2 3 4\n"), Some((0, 1)));
+        assert_eq!(
+            parse_proc_stat("cpu  1 2 3 4\ncpu0 1 2 3 4\n"),
+            Some((0, 1))
+        );
         assert_eq!(parse_proc_stat("intr 1\n"), None);
     }
 
@@ -240,7 +305,10 @@ mod tests {
         let words: Vec<usize> = vec![6, 4096, 17, 100, 0, 0];
         let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_ne_bytes()).collect();
         assert_eq!(parse_auxv_clktck(&bytes), Some(100));
-        let none: Vec<u8> = [6usize, 4096, 0, 0].iter().flat_map(|w| w.to_ne_bytes()).collect();
+        let none: Vec<u8> = [6usize, 4096, 0, 0]
+            .iter()
+            .flat_map(|w| w.to_ne_bytes())
+            .collect();
         assert_eq!(parse_auxv_clktck(&none), None);
         // The real one, on Linux.
         if let Ok(bytes) = std::fs::read("/proc/self/auxv") {
@@ -251,14 +319,28 @@ mod tests {
     #[test]
     fn pid_stat_parses_names_with_parentheses() {
         let text = "77 (postgres: a (b) c) S 12 77 77 0 -1 4194560 1 0 0 0 30 7 2 1 20 0 1 0 5 0 0";
-        assert_eq!(parse_pid_stat(text), Some(Proc { ppid: 12, own: 37, reaped: 3 }));
+        assert_eq!(
+            parse_pid_stat(text),
+            Some(Proc {
+                ppid: 12,
+                own: 37,
+                reaped: 3
+            })
+        );
         assert_eq!(parse_pid_stat("77 (x) S"), None);
     }
 
     #[test]
     fn trees_include_descendants_only() {
         let p = |ppid, own, reaped| Proc { ppid, own, reaped };
-        let procs: HashMap<u32, Proc> = [(10, p(1, 5, 2)), (11, p(10, 7, 0)), (12, p(11, 1, 0)), (20, p(1, 100, 0))].into_iter().collect();
+        let procs: HashMap<u32, Proc> = [
+            (10, p(1, 5, 2)),
+            (11, p(10, 7, 0)),
+            (12, p(11, 1, 0)),
+            (20, p(1, 100, 0)),
+        ]
+        .into_iter()
+        .collect();
         let members = tree(&procs, 10);
         assert_eq!(members, [10, 11, 12].into_iter().collect());
         assert_eq!(tree_ticks(&procs, &members), 15);

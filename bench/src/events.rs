@@ -122,7 +122,15 @@ async fn worker(
     measure_end: Instant,
 ) -> anyhow::Result<Tally> {
     let url = format!("{}/api/v1/events", opts.url.trim_end_matches('/'));
-    let mut t = Tally { requests: 0, accepted: 0, duplicates: 0, errors: 0, warmup_errors: 0, samples: Vec::new(), latency: stats::new_histogram()? };
+    let mut t = Tally {
+        requests: 0,
+        accepted: 0,
+        duplicates: 0,
+        errors: 0,
+        warmup_errors: 0,
+        samples: Vec::new(),
+        latency: stats::new_histogram()?,
+    };
     let mut next_key = 0u64;
     while Instant::now() < measure_end {
         let body = batch_body(&opts.meter, &prefix, next_key, opts.batch);
@@ -158,8 +166,15 @@ async fn worker(
 ///
 /// # Errors
 /// A bad key (not a valid header value), or a worker that could not run.
-pub async fn run(client: &reqwest::Client, opts: &Options, watches: &[Watch]) -> anyhow::Result<Report> {
-    anyhow::ensure!((1..=1000).contains(&opts.batch), "--batch must be 1 to 1000");
+pub async fn run(
+    client: &reqwest::Client,
+    opts: &Options,
+    watches: &[Watch],
+) -> anyhow::Result<Report> {
+    anyhow::ensure!(
+        (1..=1000).contains(&opts.batch),
+        "--batch must be 1 to 1000"
+    );
     anyhow::ensure!(opts.concurrency >= 1, "--concurrency must be at least 1");
     let auth = http::bearer(&opts.key)?;
     let run_id = uuid::Uuid::new_v4().simple().to_string();
@@ -170,14 +185,29 @@ pub async fn run(client: &reqwest::Client, opts: &Options, watches: &[Watch]) ->
     let mut workers = tokio::task::JoinSet::new();
     for w in 0..opts.concurrency {
         let prefix = format!("{run_id}-{w}");
-        workers.spawn(worker(client.clone(), opts.clone(), auth.clone(), prefix, measure_start, measure_end));
+        workers.spawn(worker(
+            client.clone(),
+            opts.clone(),
+            auth.clone(),
+            prefix,
+            measure_start,
+            measure_end,
+        ));
     }
     tokio::time::sleep_until(measure_start).await;
     let cpu_before = cpu::snapshot(watches);
     tokio::time::sleep_until(measure_end).await;
     let cpu_after = cpu::snapshot(watches);
 
-    let mut total = Tally { requests: 0, accepted: 0, duplicates: 0, errors: 0, warmup_errors: 0, samples: Vec::new(), latency: stats::new_histogram()? };
+    let mut total = Tally {
+        requests: 0,
+        accepted: 0,
+        duplicates: 0,
+        errors: 0,
+        warmup_errors: 0,
+        samples: Vec::new(),
+        latency: stats::new_histogram()?,
+    };
     while let Some(joined) = workers.join_next().await {
         let t = joined??;
         total.requests += t.requests;
@@ -205,7 +235,9 @@ pub async fn run(client: &reqwest::Client, opts: &Options, watches: &[Watch]) ->
         warmup_errors: total.warmup_errors,
         error_samples: total.samples,
         latency_ms: Percentiles::of(&total.latency),
-        cpu: cpu_before.zip(cpu_after).and_then(|(b, a)| cpu::usage(&b, &a)),
+        cpu: cpu_before
+            .zip(cpu_after)
+            .and_then(|(b, a)| cpu::usage(&b, &a)),
     })
 }
 
@@ -223,10 +255,14 @@ mod tests {
         assert_eq!(events[99]["idempotency_key"], "run-3-299");
         assert_eq!(events[5]["meter"], "queries");
         assert_eq!(events[5]["quantity"], 1);
-        let keys: std::collections::HashSet<_> = events.iter().map(|e| e["idempotency_key"].as_str().unwrap()).collect();
+        let keys: std::collections::HashSet<_> = events
+            .iter()
+            .map(|e| e["idempotency_key"].as_str().unwrap())
+            .collect();
         assert_eq!(keys.len(), 100);
         // The next request of the same worker continues where this one stopped.
-        let next: serde_json::Value = serde_json::from_str(&batch_body("queries", "run-3", 300, 1)).unwrap();
+        let next: serde_json::Value =
+            serde_json::from_str(&batch_body("queries", "run-3", 300, 1)).unwrap();
         assert_eq!(next["events"][0]["idempotency_key"], "run-3-300");
     }
 }

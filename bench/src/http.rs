@@ -25,7 +25,8 @@ pub fn client(timeout: Duration) -> anyhow::Result<reqwest::Client> {
 /// # Errors
 /// A key with characters a header cannot hold.
 pub fn bearer(key: &str) -> anyhow::Result<HeaderValue> {
-    HeaderValue::from_str(&format!("Bearer {key}")).context("the API key is not a valid header value")
+    HeaderValue::from_str(&format!("Bearer {key}"))
+        .context("the API key is not a valid header value")
 }
 
 /// An error with its causes (reqwest hides "connection refused" in the chain).
@@ -43,15 +44,39 @@ fn with_causes(e: &dyn std::error::Error) -> String {
 /// POSTs a JSON `body` and reads the whole answer. A 2xx answer is parsed as `T`;
 /// anything else (status, transport error, timeout, unreadable body) is described
 /// in the error, cut to 300 characters.
-pub async fn post_json<T: DeserializeOwned>(client: &reqwest::Client, url: &str, auth: &HeaderValue, body: String) -> Result<T, String> {
-    let outcome = match client.post(url).header(AUTHORIZATION, auth.clone()).header(CONTENT_TYPE, "application/json").body(body).send().await {
+pub async fn post_json<T: DeserializeOwned>(
+    client: &reqwest::Client,
+    url: &str,
+    auth: &HeaderValue,
+    body: String,
+) -> Result<T, String> {
+    let outcome = match client
+        .post(url)
+        .header(AUTHORIZATION, auth.clone())
+        .header(CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await
+    {
         Ok(resp) => {
             let status = resp.status();
             match resp.bytes().await {
-                Ok(bytes) if status.is_success() => serde_json::from_slice::<T>(&bytes)
-                    .map_err(|e| format!("HTTP {status}: unreadable answer ({e}): {}", String::from_utf8_lossy(&bytes))),
-                Ok(bytes) => Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes))),
-                Err(e) => Err(format!("HTTP {status}: reading the answer: {}", with_causes(&e))),
+                Ok(bytes) if status.is_success() => {
+                    serde_json::from_slice::<T>(&bytes).map_err(|e| {
+                        format!(
+                            "HTTP {status}: unreadable answer ({e}): {}",
+                            String::from_utf8_lossy(&bytes)
+                        )
+                    })
+                }
+                Ok(bytes) => Err(format!(
+                    "HTTP {status}: {}",
+                    String::from_utf8_lossy(&bytes)
+                )),
+                Err(e) => Err(format!(
+                    "HTTP {status}: reading the answer: {}",
+                    with_causes(&e)
+                )),
             }
         }
         Err(e) => Err(format!("request failed: {}", with_causes(&e))),
@@ -65,7 +90,8 @@ mod tests {
 
     #[test]
     fn causes_are_listed() {
-        let inner = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let inner =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
         let outer = std::io::Error::other(Wrapper(inner));
         assert_eq!(with_causes(&outer), "wrapped: Connection refused");
         assert!(bearer("tg_sk_abc").is_ok());

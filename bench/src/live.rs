@@ -56,12 +56,19 @@ pub struct Report {
 /// Logs in through the form and returns the session cookie (from the redirect
 /// itself, so without following it).
 async fn log_in(o: &Options) -> anyhow::Result<String> {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).timeout(Duration::from_secs(30)).build()?;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()?;
     let res = client
         .post(format!("{}/_fn/log_in", o.url))
         .header("accept", "text/html")
         .header("referer", format!("{}/login", o.url))
-        .form(&[("email", o.admin_email.as_str()), ("password", o.admin_password.as_str()), ("next", "/admin/usage")])
+        .form(&[
+            ("email", o.admin_email.as_str()),
+            ("password", o.admin_password.as_str()),
+            ("next", "/admin/usage"),
+        ])
         .send()
         .await
         .context("logging in")?;
@@ -77,13 +84,24 @@ async fn log_in(o: &Options) -> anyhow::Result<String> {
 
 /// The account's usage of `meter` in a board message, if it is in it.
 fn usage_in(message: &Value, account: &str, meter: &str) -> Option<f64> {
-    let a = message["accounts"].as_array()?.iter().find(|a| a["account_id"] == account)?;
-    let m = a["meters"].as_array()?.iter().find(|m| m["meter"] == meter)?;
+    let a = message["accounts"]
+        .as_array()?
+        .iter()
+        .find(|a| a["account_id"] == account)?;
+    let m = a["meters"]
+        .as_array()?
+        .iter()
+        .find(|m| m["meter"] == meter)?;
     m["usage"].as_str()?.parse().ok()
 }
 
 /// Reads the stream's messages and forwards the watched usage with its arrival time.
-async fn read_stream(mut res: reqwest::Response, account: String, meter: String, tx: mpsc::UnboundedSender<(Instant, f64)>) {
+async fn read_stream(
+    mut res: reqwest::Response,
+    account: String,
+    meter: String,
+    tx: mpsc::UnboundedSender<(Instant, f64)>,
+) {
     let mut buffer = String::new();
     while let Ok(Some(chunk)) = res.chunk().await {
         buffer.push_str(&String::from_utf8_lossy(&chunk));
@@ -91,7 +109,10 @@ async fn read_stream(mut res: reqwest::Response, account: String, meter: String,
             let frame: String = buffer.drain(..end + 2).collect();
             let now = Instant::now();
             for data in frame.lines().filter_map(|l| l.strip_prefix("data: ")) {
-                if let Some(u) = serde_json::from_str::<Value>(data).ok().and_then(|v| usage_in(&v, &account, &meter)) {
+                if let Some(u) = serde_json::from_str::<Value>(data)
+                    .ok()
+                    .and_then(|v| usage_in(&v, &account, &meter))
+                {
                     if tx.send((now, u)).is_err() {
                         return;
                     }
@@ -115,7 +136,11 @@ pub async fn run(client: &reqwest::Client, o: &Options) -> anyhow::Result<Report
     let cookie = log_in(o).await?;
     let cookie = cookie.as_str();
     let stream = reqwest::Client::builder().build()?; // no overall timeout: the stream stays open
-    let res = stream.get(format!("{}/admin/live/usage?accounts={}", o.url, o.account)).header("cookie", cookie).send().await?;
+    let res = stream
+        .get(format!("{}/admin/live/usage?accounts={}", o.url, o.account))
+        .header("cookie", cookie)
+        .send()
+        .await?;
     if !res.status().is_success() {
         bail!("the admin stream answered HTTP {}", res.status());
     }
@@ -124,7 +149,11 @@ pub async fn run(client: &reqwest::Client, o: &Options) -> anyhow::Result<Report
     // The other tabs: each reads (and drops) everything its stream sends.
     let mut tabs = Vec::with_capacity(o.tabs);
     for _ in 0..o.tabs {
-        let res = stream.get(format!("{}/admin/live/usage?accounts={}", o.url, o.account)).header("cookie", cookie).send().await?;
+        let res = stream
+            .get(format!("{}/admin/live/usage?accounts={}", o.url, o.account))
+            .header("cookie", cookie)
+            .send()
+            .await?;
         if !res.status().is_success() {
             bail!("an extra admin stream answered HTTP {}", res.status());
         }
@@ -136,7 +165,11 @@ pub async fn run(client: &reqwest::Client, o: &Options) -> anyhow::Result<Report
     let mut page_ms = Vec::with_capacity(o.page_loads);
     for _ in 0..o.page_loads {
         let started = Instant::now();
-        let page = client.get(format!("{}/admin/usage", o.url)).header("cookie", cookie).send().await?;
+        let page = client
+            .get(format!("{}/admin/usage", o.url))
+            .header("cookie", cookie)
+            .send()
+            .await?;
         let status = page.status();
         let _ = page.bytes().await?;
         if !status.is_success() {
@@ -145,7 +178,11 @@ pub async fn run(client: &reqwest::Client, o: &Options) -> anyhow::Result<Report
         page_ms.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     page_ms.sort_by(f64::total_cmp);
-    let mut seen = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.context("no first message")?.context("the stream ended")?.1;
+    let mut seen = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .context("no first message")?
+        .context("the stream ended")?
+        .1;
     let auth = bearer(&o.key)?;
     let run_id = uuid::Uuid::new_v4().simple().to_string();
     let mut samples = Vec::with_capacity(o.events);
@@ -156,10 +193,20 @@ pub async fn run(client: &reqwest::Client, o: &Options) -> anyhow::Result<Report
         }
         let body = json!({ "events": [{ "meter": o.meter, "quantity": 1, "idempotency_key": format!("live-{run_id}-{i}") }] }).to_string();
         let sent = Instant::now();
-        post_json::<Value>(client, &format!("{}/api/v1/events", o.events_url), &auth, body).await.map_err(anyhow::Error::msg)?;
+        post_json::<Value>(
+            client,
+            &format!("{}/api/v1/events", o.events_url),
+            &auth,
+            body,
+        )
+        .await
+        .map_err(anyhow::Error::msg)?;
         let target = seen + 1.0;
         let arrived = loop {
-            let (at, u) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.with_context(|| format!("event {i}: no update within 5 s"))?.context("the stream ended")?;
+            let (at, u) = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .with_context(|| format!("event {i}: no update within 5 s"))?
+                .context("the stream ended")?;
             seen = u;
             if u >= target {
                 break at;

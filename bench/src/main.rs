@@ -159,10 +159,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Events(a) => {
             let c = a.common;
-            let opts = events::Options { url: c.url, key: c.key, batch: a.batch, concurrency: a.concurrency, duration: c.duration, warmup: c.warmup, meter: a.meter };
+            let opts = events::Options {
+                url: c.url,
+                key: c.key,
+                batch: a.batch,
+                concurrency: a.concurrency,
+                duration: c.duration,
+                warmup: c.warmup,
+                meter: a.meter,
+            };
             let report = events::run(&http::client(c.timeout)?, &opts, &c.watches).await?;
-            let label = c.label.unwrap_or_else(|| format!("events-batch{}", a.batch));
-            emit(&Line { label, result: Outcome::Events(report) })?;
+            let label = c
+                .label
+                .unwrap_or_else(|| format!("events-batch{}", a.batch));
+            emit(&Line {
+                label,
+                result: Outcome::Events(report),
+            })?;
         }
         Command::Check(a) => {
             let c = a.common;
@@ -176,9 +189,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 feature: a.feature,
                 max_in_flight: a.max_in_flight,
             };
-            let report = check::run(&http::client(c.timeout)?, &opts, c.timeout, &c.watches).await?;
-            let label = c.label.unwrap_or_else(|| if a.consume { "check-consume".into() } else { "check".into() });
-            emit(&Line { label, result: Outcome::Check(report) })?;
+            let report =
+                check::run(&http::client(c.timeout)?, &opts, c.timeout, &c.watches).await?;
+            let label = c.label.unwrap_or_else(|| {
+                if a.consume {
+                    "check-consume".into()
+                } else {
+                    "check".into()
+                }
+            });
+            emit(&Line {
+                label,
+                result: Outcome::Check(report),
+            })?;
         }
         Command::Live(a) => {
             anyhow::ensure!(a.events >= 1, "--events must be at least 1");
@@ -211,12 +234,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Summary { file } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
             let lines = text
                 .lines()
                 .enumerate()
                 .filter(|(_, l)| !l.trim().is_empty())
-                .map(|(i, l)| Line::parse(l).with_context(|| format!("{}:{}: not a loadgen result", file.display(), i + 1)))
+                .map(|(i, l)| {
+                    Line::parse(l).with_context(|| {
+                        format!("{}:{}: not a loadgen result", file.display(), i + 1)
+                    })
+                })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             anyhow::ensure!(!lines.is_empty(), "{} has no results", file.display());
             let (table, problems) = summary::table(&lines);

@@ -16,7 +16,9 @@ pub fn new_histogram() -> anyhow::Result<Histogram<u64>> {
 
 /// Records `d` (rounded to whole microseconds, at least 1 µs) in `h`.
 pub fn record(h: &mut Histogram<u64>, d: Duration) {
-    let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX).clamp(1, MAX_RECORDED_MICROS);
+    let micros = u64::try_from(d.as_micros())
+        .unwrap_or(u64::MAX)
+        .clamp(1, MAX_RECORDED_MICROS);
     h.saturating_record(micros);
 }
 
@@ -45,7 +47,15 @@ impl Percentiles {
     pub fn of(h: &Histogram<u64>) -> Percentiles {
         let ms = |micros: u64| micros as f64 / 1000.0;
         if h.is_empty() {
-            return Percentiles { count: 0, mean: 0.0, p50: 0.0, p90: 0.0, p99: 0.0, p99_9: 0.0, max: 0.0 };
+            return Percentiles {
+                count: 0,
+                mean: 0.0,
+                p50: 0.0,
+                p90: 0.0,
+                p99: 0.0,
+                p99_9: 0.0,
+                max: 0.0,
+            };
         }
         Percentiles {
             count: h.len(),
@@ -81,8 +91,17 @@ impl Spread {
         }
         v.sort_by(f64::total_cmp);
         let n = v.len();
-        let median = if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 };
-        Some(Spread { median, min: v[0], max: v[n - 1], n })
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Some(Spread {
+            median,
+            min: v[0],
+            max: v[n - 1],
+            n,
+        })
     }
 
     /// `(max − min) / median` in percent: how noisy the runs were (0 for one run).
@@ -101,14 +120,22 @@ impl Spread {
 /// An empty, negative or non-numeric value, or an unknown unit.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
-    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
-    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a duration such as 15s, 500ms or 2m"))?;
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 15s, 500ms or 2m"))?;
     let seconds = match unit.trim() {
         "" | "s" => value,
         "ms" => value / 1000.0,
         "m" | "min" => value * 60.0,
-        other => return Err(format!("unknown unit `{other}` in `{text}` (use ms, s or m)")),
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{text}` (use ms, s or m)"
+            ))
+        }
     };
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("`{text}`: {e}"))
 }

@@ -54,7 +54,10 @@ impl Line {
             Kind::Events => Outcome::Events(serde_json::from_str(text)?),
             Kind::Check => Outcome::Check(serde_json::from_str(text)?),
         };
-        Ok(Line { label: head.label, result })
+        Ok(Line {
+            label: head.label,
+            result,
+        })
     }
 
     /// Failed requests, warm-up included.
@@ -120,8 +123,14 @@ impl Line {
     }
 
     fn cpu_text(&self) -> String {
-        let Some(c) = self.cpu() else { return String::new() };
-        let procs: Vec<String> = c.processes.iter().map(|(k, v)| format!("{k} {v:.0}%")).collect();
+        let Some(c) = self.cpu() else {
+            return String::new();
+        };
+        let procs: Vec<String> = c
+            .processes
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.0}%"))
+            .collect();
         format!(
             "; CPU (100% = one core): {}, other processes {:.0}%, steal {:.0}%; machine {:.0}% busy",
             procs.join(", "),
@@ -134,7 +143,11 @@ impl Line {
     /// The figures the summary table shows, as (name, value).
     fn figures(&self) -> Vec<(&'static str, f64)> {
         match &self.result {
-            Outcome::Events(r) => vec![("accepted events/s", r.events_per_s), ("request p50 ms", r.latency_ms.p50), ("request p99 ms", r.latency_ms.p99)],
+            Outcome::Events(r) => vec![
+                ("accepted events/s", r.events_per_s),
+                ("request p50 ms", r.latency_ms.p50),
+                ("request p99 ms", r.latency_ms.p99),
+            ],
             Outcome::Check(r) => vec![
                 ("latency p50 ms", r.latency_ms.p50),
                 ("latency p90 ms", r.latency_ms.p90),
@@ -166,7 +179,10 @@ fn groups(lines: &[Line]) -> Vec<(&str, Vec<&Line>)> {
 
 fn spread_cell(s: Option<Spread>) -> (String, String) {
     match s {
-        Some(s) => (fmt_figure(s.median), format!("{}–{}", fmt_figure(s.min), fmt_figure(s.max))),
+        Some(s) => (
+            fmt_figure(s.median),
+            format!("{}–{}", fmt_figure(s.min), fmt_figure(s.max)),
+        ),
         None => ("-".into(), "-".into()),
     }
 }
@@ -175,7 +191,11 @@ fn spread_cell(s: Option<Spread>) -> (String, String) {
 pub fn table(lines: &[Line]) -> (String, bool) {
     let mut out = String::new();
     let mut problems = false;
-    let _ = writeln!(out, "{:<24} {:<18} {:>10}  {:<21} {:>5} {:>7}", "scenario", "figure", "median", "min–max", "runs", "errors");
+    let _ = writeln!(
+        out,
+        "{:<24} {:<18} {:>10}  {:<21} {:>5} {:>7}",
+        "scenario", "figure", "median", "min–max", "runs", "errors"
+    );
     let _ = writeln!(out, "{}", "-".repeat(90));
     for (label, runs) in groups(lines) {
         let errors: u64 = runs.iter().map(|r| r.errors()).sum();
@@ -183,7 +203,10 @@ pub fn table(lines: &[Line]) -> (String, bool) {
         problems |= errors > 0 || anomalies > 0;
         let names: Vec<&str> = runs[0].figures().iter().map(|f| f.0).collect();
         for (i, name) in names.iter().enumerate() {
-            let values: Vec<f64> = runs.iter().filter_map(|r| r.figures().iter().find(|f| f.0 == *name).map(|f| f.1)).collect();
+            let values: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| r.figures().iter().find(|f| f.0 == *name).map(|f| f.1))
+                .collect();
             let spread = Spread::of(&values);
             let (median, range) = spread_cell(spread);
             let first = i == 0;
@@ -198,24 +221,45 @@ pub fn table(lines: &[Line]) -> (String, bool) {
                 name,
                 median,
                 format!("{range}{noise}"),
-                if first { values.len().to_string() } else { String::new() },
-                if first { errors.to_string() } else { String::new() },
+                if first {
+                    values.len().to_string()
+                } else {
+                    String::new()
+                },
+                if first {
+                    errors.to_string()
+                } else {
+                    String::new()
+                },
             );
         }
         if anomalies > 0 {
-            let _ = writeln!(out, "{:<24} !! {anomalies} duplicate or refused answers: the figures above are suspect", "");
+            let _ = writeln!(
+                out,
+                "{:<24} !! {anomalies} duplicate or refused answers: the figures above are suspect",
+                ""
+            );
         }
     }
 
     let _ = writeln!(out, "\nCPU during the measurement windows, median of runs, % of one core (machine: % of all cores busy).");
     let _ = writeln!(out, "other = every other process and kernel thread (a busy neighbour shows here); steal = time the hypervisor");
-    let _ = writeln!(out, "gave to other guests. On a quiet machine both stay near 0.");
-    let _ = writeln!(out, "{:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}", "scenario", "server", "postgres", "loadgen", "other", "steal", "machine");
+    let _ = writeln!(
+        out,
+        "gave to other guests. On a quiet machine both stay near 0."
+    );
+    let _ = writeln!(
+        out,
+        "{:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "scenario", "server", "postgres", "loadgen", "other", "steal", "machine"
+    );
     for (label, runs) in groups(lines) {
         let cell = |f: &dyn Fn(&Line) -> Option<f64>| {
-            Spread::of(&runs.iter().filter_map(|r| f(r)).collect::<Vec<_>>()).map_or("-".to_string(), |s| format!("{:.0}%", s.median))
+            Spread::of(&runs.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
+                .map_or("-".to_string(), |s| format!("{:.0}%", s.median))
         };
-        let proc_cell = |name: &str| cell(&|l: &Line| l.cpu().and_then(|c| c.processes.get(name).copied()));
+        let proc_cell =
+            |name: &str| cell(&|l: &Line| l.cpu().and_then(|c| c.processes.get(name).copied()));
         let _ = writeln!(
             out,
             "{:<24} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
@@ -231,7 +275,12 @@ pub fn table(lines: &[Line]) -> (String, bool) {
     let noisy: Vec<String> = groups(lines)
         .into_iter()
         .filter_map(|(label, runs)| {
-            let other = Spread::of(&runs.iter().filter_map(|r| r.cpu().map(|c| c.other_pct + c.steal_pct)).collect::<Vec<_>>())?;
+            let other = Spread::of(
+                &runs
+                    .iter()
+                    .filter_map(|r| r.cpu().map(|c| c.other_pct + c.steal_pct))
+                    .collect::<Vec<_>>(),
+            )?;
             (other.max > NOISY_OTHER_PCT).then(|| format!("{label} (up to {:.0}%)", other.max))
         })
         .collect();
@@ -249,7 +298,14 @@ pub fn table(lines: &[Line]) -> (String, bool) {
                 Outcome::Events(r) => &r.error_samples,
                 Outcome::Check(r) => &r.error_samples,
             };
-            let _ = writeln!(out, "  {}: {} errors, {} anomalies; e.g. {}", l.label, l.errors(), l.anomalies(), samples.first().map_or("-", String::as_str));
+            let _ = writeln!(
+                out,
+                "  {}: {} errors, {} anomalies; e.g. {}",
+                l.label,
+                l.errors(),
+                l.anomalies(),
+                samples.first().map_or("-", String::as_str)
+            );
         }
     }
     (out, problems)
@@ -261,7 +317,15 @@ mod tests {
     use crate::stats::Percentiles;
 
     fn pct(p50: f64) -> Percentiles {
-        Percentiles { count: 10, mean: p50, p50, p90: p50 * 2.0, p99: p50 * 3.0, p99_9: p50 * 4.0, max: p50 * 5.0 }
+        Percentiles {
+            count: 10,
+            mean: p50,
+            p50,
+            p90: p50 * 2.0,
+            p99: p50 * 3.0,
+            p99_9: p50 * 4.0,
+            max: p50 * 5.0,
+        }
     }
 
     fn events_line(label: &str, eps: f64, errors: u64) -> Line {
@@ -279,7 +343,11 @@ mod tests {
                 requests_per_s: eps / 100.0,
                 errors,
                 warmup_errors: 0,
-                error_samples: if errors > 0 { vec!["HTTP 500 Internal Server Error: boom".into()] } else { vec![] },
+                error_samples: if errors > 0 {
+                    vec!["HTTP 500 Internal Server Error: boom".into()]
+                } else {
+                    vec![]
+                },
                 latency_ms: pct(10.0),
                 cpu: None,
             }),
@@ -305,7 +373,13 @@ mod tests {
                 latency_ms: pct(p50),
                 service_ms: pct(p50),
                 send_lag_ms: pct(0.01),
-                cpu: Some(crate::cpu::CpuUsage { cpus: 2, machine_busy_pct: 50.0, processes: [("server".to_string(), 60.0)].into_iter().collect(), other_pct: 30.0, steal_pct: 10.0 }),
+                cpu: Some(crate::cpu::CpuUsage {
+                    cpus: 2,
+                    machine_busy_pct: 50.0,
+                    processes: [("server".to_string(), 60.0)].into_iter().collect(),
+                    other_pct: 30.0,
+                    steal_pct: 10.0,
+                }),
             }),
         }
     }
@@ -314,7 +388,10 @@ mod tests {
     fn lines_round_trip_as_json() {
         let l = check_line("check", 1.5);
         let text = serde_json::to_string(&l).unwrap();
-        assert!(text.starts_with(r#"{"label":"check","kind":"check","#), "{text}");
+        assert!(
+            text.starts_with(r#"{"label":"check","kind":"check","#),
+            "{text}"
+        );
         let back = Line::parse(&text).unwrap();
         assert_eq!(back.label, "check");
         assert!(matches!(back.result, Outcome::Check(ref r) if r.latency_ms.p50 == 1.5));
@@ -335,12 +412,24 @@ mod tests {
         ];
         let (text, problems) = table(&lines);
         assert!(!problems);
-        let row = text.lines().find(|l| l.starts_with("events-batch100")).unwrap();
-        assert!(row.contains("10000") && row.contains("9000–12000") && row.contains("(±15%)"), "{row}");
+        let row = text
+            .lines()
+            .find(|l| l.starts_with("events-batch100"))
+            .unwrap();
+        assert!(
+            row.contains("10000") && row.contains("9000–12000") && row.contains("(±15%)"),
+            "{row}"
+        );
         let row = text.lines().find(|l| l.starts_with("check ")).unwrap();
-        assert!(row.contains("latency p50 ms") && row.contains("2.000") && row.contains("1.000–3.000"), "{row}");
+        assert!(
+            row.contains("latency p50 ms") && row.contains("2.000") && row.contains("1.000–3.000"),
+            "{row}"
+        );
         assert!(text.contains("60%"), "{text}");
-        assert!(text.contains("took more than 25% of a core during: check (up to 40%)"), "{text}");
+        assert!(
+            text.contains("took more than 25% of a core during: check (up to 40%)"),
+            "{text}"
+        );
         assert!(!text.contains("!!!!!"));
         // Labels keep their first-seen order.
         assert!(text.find("events-batch100").unwrap() < text.find("check ").unwrap());
@@ -352,7 +441,9 @@ mod tests {
         assert!(problems);
         assert!(text.contains("!!!!! SOME RUNS HAD ERRORS"));
         assert!(text.contains("boom"));
-        assert!(events_line("x", 1.0, 2).human().starts_with("!!! 2 ERRORS, 0 ANOMALIES !!! x: "));
+        assert!(events_line("x", 1.0, 2)
+            .human()
+            .starts_with("!!! 2 ERRORS, 0 ANOMALIES !!! x: "));
         assert!(!events_line("x", 1.0, 0).human().contains("!!!"));
     }
 }

@@ -2,13 +2,13 @@
 //! panel's CSV exports of invoices, subscriptions and the analytics' monthly table. Each checks who is asking
 //! from the session on every request.
 
-use tollgate::export::text_cell;
 use crate::serve::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tollgate::db::invoices::Filter;
+use tollgate::export::text_cell;
 use tollgate::service::admin::billing::{self, SubscriptionFilter};
 use tollgate::service::invoices::document;
 use tollgate::service::{invoice_pdf, Tollgate};
@@ -17,26 +17,42 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 async fn who(t: &Tollgate, session: &Session) -> Result<SignedIn, StatusCode> {
-    signed_in_with(t, session).await.map_err(|_| StatusCode::FORBIDDEN)?.ok_or(StatusCode::UNAUTHORIZED)
+    signed_in_with(t, session)
+        .await
+        .map_err(|_| StatusCode::FORBIDDEN)?
+        .ok_or(StatusCode::UNAUTHORIZED)
 }
 
 /// `GET /invoices/{id}/pdf`: the invoice as a PDF, for a super admin (acting as
 /// themself) or the owner or an admin of the billed account; `404` for anyone else
 /// so invoice ids do not leak, `401` when signed out.
-pub async fn invoice_pdf(State(state): State<AppState>, Path(id): Path<String>, session: Session) -> Result<Response, StatusCode> {
+pub async fn invoice_pdf(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    session: Session,
+) -> Result<Response, StatusCode> {
     let t = &state.tollgate;
     let me = who(t, &session).await?;
     let id = Uuid::parse_str(&id).map_err(|_| StatusCode::NOT_FOUND)?;
     let operator = me.user.is_super_admin && me.impersonator.is_none();
-    let detail = document::load(t, id, operator).await.map_err(|_| StatusCode::NOT_FOUND)?;
+    let detail = document::load(t, id, operator)
+        .await
+        .map_err(|_| StatusCode::NOT_FOUND)?;
     if !operator {
-        let role = tollgate::db::accounts::role_of(&t.pool, detail.invoice.account_id, me.user.id).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+        let role = tollgate::db::accounts::role_of(&t.pool, detail.invoice.account_id, me.user.id)
+            .await
+            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
         if !matches!(role.as_deref(), Some("owner" | "admin")) {
             return Err(StatusCode::NOT_FOUND);
         }
     }
-    let issuer = t.catalog.get().map(|c| c.title.clone()).unwrap_or_else(|_| "Tollgate".into());
-    let printable = document::printable(&detail, &issuer, &t.settings.public_url, chrono::Utc::now());
+    let issuer = t
+        .catalog
+        .get()
+        .map(|c| c.title.clone())
+        .unwrap_or_else(|_| "Tollgate".into());
+    let printable =
+        document::printable(&detail, &issuer, &t.settings.public_url, chrono::Utc::now());
     let pdf = invoice_pdf::render(&printable).map_err(|e| {
         tracing::error!(error = %e, invoice = %id, "invoice PDF failed");
         StatusCode::INTERNAL_SERVER_ERROR
@@ -45,7 +61,10 @@ pub async fn invoice_pdf(State(state): State<AppState>, Path(id): Path<String>, 
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (header::CONTENT_DISPOSITION, format!("inline; filename=\"invoice-{name}.pdf\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"invoice-{name}.pdf\""),
+            ),
             (header::CACHE_CONTROL, "private, no-store".to_string()),
         ],
         pdf,
@@ -78,7 +97,10 @@ fn csv_response(name: &str, body: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
             (header::CACHE_CONTROL, "private, no-store".to_string()),
         ],
         body,
@@ -88,24 +110,59 @@ fn csv_response(name: &str, body: Vec<u8>) -> Response {
 
 fn refused(e: tollgate::service::Error) -> StatusCode {
     match e {
-        tollgate::service::Error::Forbidden(_) | tollgate::service::Error::Unauthorized => StatusCode::FORBIDDEN,
+        tollgate::service::Error::Forbidden(_) | tollgate::service::Error::Unauthorized => {
+            StatusCode::FORBIDDEN
+        }
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 /// `GET /admin/billing/invoices.csv`: every matching invoice (super admins only).
-pub async fn invoices_csv(State(state): State<AppState>, Query(q): Query<InvoiceQuery>, session: Session) -> Result<Response, StatusCode> {
+pub async fn invoices_csv(
+    State(state): State<AppState>,
+    Query(q): Query<InvoiceQuery>,
+    session: Session,
+) -> Result<Response, StatusCode> {
     let t = &state.tollgate;
     let me = who(t, &session).await?;
     let now = chrono::Utc::now();
-    let filter = Filter { status: keep(q.status), overdue_at: keep(q.overdue).map(|_| now), search: keep(q.q) };
-    let (rows, _) = billing::invoices(t, &me.actor(), &filter, None).await.map_err(refused)?;
+    let filter = Filter {
+        status: keep(q.status),
+        overdue_at: keep(q.overdue).map(|_| now),
+        search: keep(q.q),
+    };
+    let (rows, _) = billing::invoices(t, &me.actor(), &filter, None)
+        .await
+        .map_err(refused)?;
     let mut w = csv::Writer::from_writer(Vec::new());
-    let header = ["number", "account_id", "account", "status", "overdue", "currency", "period_start", "period_end", "subtotal", "discount", "tax", "total", "credit_applied", "amount_due", "amount_paid", "issued_at", "due_at", "paid_at", "provider"];
-    w.write_record(header).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let header = [
+        "number",
+        "account_id",
+        "account",
+        "status",
+        "overdue",
+        "currency",
+        "period_start",
+        "period_end",
+        "subtotal",
+        "discount",
+        "tax",
+        "total",
+        "credit_applied",
+        "amount_due",
+        "amount_paid",
+        "issued_at",
+        "due_at",
+        "paid_at",
+        "provider",
+    ];
+    w.write_record(header)
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     for r in rows {
         let i = &r.invoice;
-        let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+        let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+            t.map(|t| t.to_rfc3339()).unwrap_or_default()
+        };
         w.write_record([
             i.number.clone().unwrap_or_default(),
             i.account_id.to_string(),
@@ -129,20 +186,46 @@ pub async fn invoices_csv(State(state): State<AppState>, Query(q): Query<Invoice
         ])
         .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     }
-    let body = w.into_inner().map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let body = w
+        .into_inner()
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     Ok(csv_response("invoices.csv", body))
 }
 
 /// `GET /admin/billing/subscriptions.csv`: every matching subscription (super
 /// admins only).
-pub async fn subscriptions_csv(State(state): State<AppState>, Query(q): Query<SubscriptionQuery>, session: Session) -> Result<Response, StatusCode> {
+pub async fn subscriptions_csv(
+    State(state): State<AppState>,
+    Query(q): Query<SubscriptionQuery>,
+    session: Session,
+) -> Result<Response, StatusCode> {
     let t = &state.tollgate;
     let me = who(t, &session).await?;
-    let filter = SubscriptionFilter { status: keep(q.status), plan: keep(q.plan), provider: keep(q.provider), search: keep(q.q) };
-    let (rows, _) = billing::subscriptions(t, &me.actor(), &filter, None).await.map_err(refused)?;
+    let filter = SubscriptionFilter {
+        status: keep(q.status),
+        plan: keep(q.plan),
+        provider: keep(q.provider),
+        search: keep(q.q),
+    };
+    let (rows, _) = billing::subscriptions(t, &me.actor(), &filter, None)
+        .await
+        .map_err(refused)?;
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["id", "account_id", "account", "account_kind", "plan", "interval", "seats", "status", "provider", "trial_end", "cancel_at_period_end", "created_at"])
-        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    w.write_record([
+        "id",
+        "account_id",
+        "account",
+        "account_kind",
+        "plan",
+        "interval",
+        "seats",
+        "status",
+        "provider",
+        "trial_end",
+        "cancel_at_period_end",
+        "created_at",
+    ])
+    .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     for s in rows {
         w.write_record([
             s.id.to_string(),
@@ -160,7 +243,9 @@ pub async fn subscriptions_csv(State(state): State<AppState>, Query(q): Query<Su
         ])
         .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     }
-    let body = w.into_inner().map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let body = w
+        .into_inner()
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     Ok(csv_response("subscriptions.csv", body))
 }
 
@@ -168,18 +253,47 @@ pub async fn subscriptions_csv(State(state): State<AppState>, Query(q): Query<Su
 /// row per calendar month (UTC), oldest first; amounts in the `currency` column's
 /// currency, major units, rounded to its minor unit; rates in percent, empty when
 /// the month opened with no MRR.
-pub async fn analytics_csv(State(state): State<AppState>, session: Session) -> Result<Response, StatusCode> {
+pub async fn analytics_csv(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, StatusCode> {
     let t = &state.tollgate;
     let me = who(t, &session).await?;
-    let r = tollgate::service::admin::analytics::report(t, &me.actor(), chrono::Utc::now()).await.map_err(refused)?;
+    let r = tollgate::service::admin::analytics::report(t, &me.actor(), chrono::Utc::now())
+        .await
+        .map_err(refused)?;
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
-        "month", "month_start", "month_end", "partial", "currency", "opening_mrr", "new_mrr", "reactivation_mrr", "expansion_mrr", "contraction_mrr",
-        "churned_mrr", "net_new_mrr", "closing_mrr", "customers_opening", "customers_closing", "new_customers", "reactivated_customers",
-        "churned_customers", "logo_churn_rate", "revenue_churn_rate", "net_revenue_retention", "billed", "collected", "outstanding", "overdue",
-        "usage_revenue", "failed_payments",
+        "month",
+        "month_start",
+        "month_end",
+        "partial",
+        "currency",
+        "opening_mrr",
+        "new_mrr",
+        "reactivation_mrr",
+        "expansion_mrr",
+        "contraction_mrr",
+        "churned_mrr",
+        "net_new_mrr",
+        "closing_mrr",
+        "customers_opening",
+        "customers_closing",
+        "new_customers",
+        "reactivated_customers",
+        "churned_customers",
+        "logo_churn_rate",
+        "revenue_churn_rate",
+        "net_revenue_retention",
+        "billed",
+        "collected",
+        "outstanding",
+        "overdue",
+        "usage_revenue",
+        "failed_payments",
     ];
-    w.write_record(header).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    w.write_record(header)
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     // The report's amounts are rounded to the minor unit already.
     let amount = |d: rust_decimal::Decimal| d.to_string();
     let rate = |d: Option<rust_decimal::Decimal>| d.map(|d| d.to_string()).unwrap_or_default();
@@ -215,6 +329,8 @@ pub async fn analytics_csv(State(state): State<AppState>, session: Session) -> R
         ])
         .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     }
-    let body = w.into_inner().map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let body = w
+        .into_inner()
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     Ok(csv_response("analytics.csv", body))
 }

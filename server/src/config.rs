@@ -100,22 +100,36 @@ impl Config {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         match file {
             Some(path) => {
-                anyhow::ensure!(path.exists(), "configuration file {} does not exist", path.display());
+                anyhow::ensure!(
+                    path.exists(),
+                    "configuration file {} does not exist",
+                    path.display()
+                );
                 figment = figment.merge(Toml::file(path));
             }
-            None if Path::new("tollgate.toml").exists() => figment = figment.merge(Toml::file("tollgate.toml")),
+            None if Path::new("tollgate.toml").exists() => {
+                figment = figment.merge(Toml::file("tollgate.toml"))
+            }
             None => {}
         }
         figment = figment
             .merge(Env::prefixed("TOLLGATE_").ignore(&["CONFIG", "PG_PORT", "TARGET_DIR"]))
             .merge(Env::raw().only(&["DATABASE_URL"]))
-            .merge(Env::raw().only(&["LEPTOS_SITE_ROOT"]).map(|_| "site_root".into()));
+            .merge(
+                Env::raw()
+                    .only(&["LEPTOS_SITE_ROOT"])
+                    .map(|_| "site_root".into()),
+            );
         figment.extract().context("invalid configuration")
     }
 
     /// The public base URL without a trailing slash.
     pub fn public_url(&self) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_string()
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_string()
     }
 
     /// The configuration as it may be logged: the database and SMTP passwords masked.
@@ -161,19 +175,31 @@ impl Config {
         match (&self.stripe_secret_key, &self.stripe_webhook_secret) {
             (None, None) => Ok(None),
             (Some(key), Some(secret)) => {
-                let settings = StripeSettings { secret_key: key.clone(), webhook_secret: secret.clone(), api_base: self.stripe_api_base.clone(),
+                let settings = StripeSettings {
+                    secret_key: key.clone(),
+                    webhook_secret: secret.clone(),
+                    api_base: self.stripe_api_base.clone(),
                     dunning_grace_days: self.stripe_dunning_grace_days,
                 };
-                Ok(Some(Stripe::new(&settings).context("invalid Stripe configuration")?))
+                Ok(Some(
+                    Stripe::new(&settings).context("invalid Stripe configuration")?,
+                ))
             }
-            (Some(_), None) => anyhow::bail!("stripe_secret_key is set but stripe_webhook_secret is not: both are needed"),
-            (None, Some(_)) => anyhow::bail!("stripe_webhook_secret is set but stripe_secret_key is not: both are needed"),
+            (Some(_), None) => anyhow::bail!(
+                "stripe_secret_key is set but stripe_webhook_secret is not: both are needed"
+            ),
+            (None, Some(_)) => anyhow::bail!(
+                "stripe_webhook_secret is set but stripe_secret_key is not: both are needed"
+            ),
         }
     }
 
     /// The outbox worker's pacing.
     pub fn mail_worker(&self) -> WorkerSettings {
-        WorkerSettings { max_attempts: self.mail_max_attempts.max(1), ..WorkerSettings::default() }
+        WorkerSettings {
+            max_attempts: self.mail_max_attempts.max(1),
+            ..WorkerSettings::default()
+        }
     }
 }
 
@@ -184,7 +210,10 @@ pub fn mask_url_password(url: &str) -> String {
         Some((b, q)) => (b, Some(q)),
         None => (url, None),
     };
-    let base = match base.split_once("://").and_then(|(scheme, rest)| rest.rsplit_once('@').map(|(ui, host)| (scheme, ui, host))) {
+    let base = match base
+        .split_once("://")
+        .and_then(|(scheme, rest)| rest.rsplit_once('@').map(|(ui, host)| (scheme, ui, host)))
+    {
         Some((scheme, userinfo, host)) => match userinfo.split_once(':') {
             Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
             None => base.to_string(),
@@ -212,17 +241,29 @@ mod tests {
 
     #[test]
     fn passwords_are_masked() {
-        assert_eq!(mask_url_password("postgres://u:s3cr3t@db:5432/t"), "postgres://u:***@db:5432/t");
+        assert_eq!(
+            mask_url_password("postgres://u:s3cr3t@db:5432/t"),
+            "postgres://u:***@db:5432/t"
+        );
         assert_eq!(mask_url_password("postgres://u@db/t"), "postgres://u@db/t");
-        assert_eq!(mask_url_password("postgres://u:p@ss@db/t"), "postgres://u:***@db/t");
-        assert_eq!(mask_url_password("postgres://db/t?user=u&password=s3cr3t&sslmode=require"), "postgres://db/t?user=u&password=***&sslmode=require");
+        assert_eq!(
+            mask_url_password("postgres://u:p@ss@db/t"),
+            "postgres://u:***@db/t"
+        );
+        assert_eq!(
+            mask_url_password("postgres://db/t?user=u&password=s3cr3t&sslmode=require"),
+            "postgres://db/t?user=u&password=***&sslmode=require"
+        );
     }
 
     #[test]
     #[allow(clippy::result_large_err)] // figment::Jail's closure signature
     fn env_overrides_file_and_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("t.toml", "listen = \"127.0.0.1:4000\"\nsales_email = \"file@example.com\"")?;
+            jail.create_file(
+                "t.toml",
+                "listen = \"127.0.0.1:4000\"\nsales_email = \"file@example.com\"",
+            )?;
             jail.set_env("TOLLGATE_SALES_EMAIL", "env@example.com");
             jail.set_env("DATABASE_URL", "postgres://x:y@h/d");
             let c = Config::load(Some(Path::new("t.toml"))).map_err(|e| e.to_string())?;
@@ -237,7 +278,10 @@ mod tests {
             jail.set_env("TOLLGATE_SMTP_USERNAME", "mailer");
             jail.set_env("TOLLGATE_SMTP_PASSWORD", "s3cr3t");
             let c = Config::load(Some(Path::new("t.toml"))).map_err(|e| e.to_string())?;
-            assert_eq!((c.smtp_host.as_deref(), c.smtp_port, c.smtp_tls), (Some("smtp.example.com"), Some(2525), TlsMode::None));
+            assert_eq!(
+                (c.smtp_host.as_deref(), c.smtp_port, c.smtp_tls),
+                (Some("smtp.example.com"), Some(2525), TlsMode::None)
+            );
             assert_eq!(c.masked().smtp_password.as_deref(), Some("***"));
             assert!(!format!("{:?}", c.masked()).contains("s3cr3t"));
             assert!(!c.mailer().expect("smtp mailer").is_log());

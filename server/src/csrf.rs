@@ -22,7 +22,9 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     let fetch_site_ok = text("sec-fetch-site").is_none_or(|s| matches!(s, "same-origin" | "none"));
     let origin_ok = match (text(header::ORIGIN.as_str()), text(header::HOST.as_str())) {
         (None, _) => true,
-        (Some(origin), Some(host)) => origin.split_once("://").is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
         (Some(_), None) => false,
     };
     fetch_site_ok && origin_ok
@@ -30,9 +32,16 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
 
 /// The middleware: refuses cross-site POSTs to `/_fn/*`.
 pub async fn require_same_origin(req: Request, next: Next) -> Response {
-    if req.method() == Method::POST && req.uri().path().starts_with("/_fn/") && !same_origin(req.headers()) {
+    if req.method() == Method::POST
+        && req.uri().path().starts_with("/_fn/")
+        && !same_origin(req.headers())
+    {
         tracing::info!(path = req.uri().path(), origin = ?req.headers().get(header::ORIGIN), "cross-site server function call refused");
-        return (StatusCode::FORBIDDEN, "This form was sent from another site.").into_response();
+        return (
+            StatusCode::FORBIDDEN,
+            "This form was sent from another site.",
+        )
+            .into_response();
     }
     next.run(req).await
 }
@@ -52,13 +61,44 @@ mod tests {
 
     #[test]
     fn own_origin_passes_and_other_sites_do_not() {
-        assert!(same_origin(&headers(&[("host", "billing.example.com"), ("origin", "https://billing.example.com"), ("sec-fetch-site", "same-origin")])));
-        assert!(same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])));
-        assert!(same_origin(&headers(&[("host", "127.0.0.1:3000")])), "not a browser: no header to judge");
-        assert!(!same_origin(&headers(&[("host", "billing.example.com"), ("origin", "https://evil.example")])));
-        assert!(!same_origin(&headers(&[("host", "billing.example.com"), ("origin", "https://billing.example.com.evil.example")])));
-        assert!(!same_origin(&headers(&[("host", "billing.example.com"), ("origin", "null")])), "a sandboxed or opaque origin");
-        assert!(!same_origin(&headers(&[("host", "billing.example.com"), ("sec-fetch-site", "cross-site")])));
-        assert!(!same_origin(&headers(&[("host", "a.example.com"), ("sec-fetch-site", "same-site")])), "a sibling subdomain is another site's page");
+        assert!(same_origin(&headers(&[
+            ("host", "billing.example.com"),
+            ("origin", "https://billing.example.com"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(same_origin(&headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3000")
+        ])));
+        assert!(
+            same_origin(&headers(&[("host", "127.0.0.1:3000")])),
+            "not a browser: no header to judge"
+        );
+        assert!(!same_origin(&headers(&[
+            ("host", "billing.example.com"),
+            ("origin", "https://evil.example")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "billing.example.com"),
+            ("origin", "https://billing.example.com.evil.example")
+        ])));
+        assert!(
+            !same_origin(&headers(&[
+                ("host", "billing.example.com"),
+                ("origin", "null")
+            ])),
+            "a sandboxed or opaque origin"
+        );
+        assert!(!same_origin(&headers(&[
+            ("host", "billing.example.com"),
+            ("sec-fetch-site", "cross-site")
+        ])));
+        assert!(
+            !same_origin(&headers(&[
+                ("host", "a.example.com"),
+                ("sec-fetch-site", "same-site")
+            ])),
+            "a sibling subdomain is another site's page"
+        );
     }
 }

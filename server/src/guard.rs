@@ -68,13 +68,18 @@ impl Limits {
     /// the default: more than the hashing slots take) and half of `n` for the mail
     /// forms (5).
     pub fn new(n: u32) -> Self {
-        Limits { credentials: Class::new(n, n / 2, n.saturating_mul(2)), mail: Class::new(n, n * 3 / 10, n / 2) }
+        Limits {
+            credentials: Class::new(n, n / 2, n.saturating_mul(2)),
+            mail: Class::new(n, n * 3 / 10, n / 2),
+        }
     }
 
     /// The class guarding `path`, if any.
     fn class(&self, path: &str) -> Option<&Class> {
         match path.strip_prefix("/_fn/")? {
-            "log_in" | "sign_up" | "reset_password" | "invitation_sign_up" => Some(&self.credentials),
+            "log_in" | "sign_up" | "reset_password" | "invitation_sign_up" => {
+                Some(&self.credentials)
+            }
             "forgot_password" | "org_invite" | "org_invitation_resend" => Some(&self.mail),
             _ => None,
         }
@@ -105,15 +110,23 @@ pub fn spawn_pruning(limits: Arc<Limits>) {
 
 /// The middleware: POSTs to a guarded form pass their class's limits or get 429.
 pub async fn guard(State(limits): State<Arc<Limits>>, req: Request, next: Next) -> Response {
-    let Some(class) = (req.method() == Method::POST).then(|| limits.class(req.uri().path())).flatten() else {
+    let Some(class) = (req.method() == Method::POST)
+        .then(|| limits.class(req.uri().path()))
+        .flatten()
+    else {
         return next.run(req).await;
     };
-    let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
     let (parts, body) = req.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.").into_response();
     };
-    let email = form_urlencoded::parse(&bytes).find(|(k, _)| k == "email").map(|(_, v)| v.trim().to_lowercase());
+    let email = form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "email")
+        .map(|(_, v)| v.trim().to_lowercase());
     if let Some(wait) = class.check(ip, email) {
         let secs = wait.as_secs().max(1);
         tracing::info!(path = parts.uri.path(), %ip, retry_after = secs, "rate limited");
@@ -124,7 +137,8 @@ pub async fn guard(State(limits): State<Arc<Limits>>, req: Request, next: Next) 
         )
             .into_response();
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 #[cfg(test)]
@@ -138,11 +152,23 @@ mod tests {
         let mail = |s: &str| Some(s.to_string());
         assert!(class.check(a, mail("x@t.example")).is_none());
         assert!(class.check(a, mail("x@t.example")).is_none());
-        assert!(class.check(a, mail("x@t.example")).is_some(), "per address and e-mail");
-        assert!(class.check(a, mail("y@t.example")).is_some(), "the address's third try of the minute was spent above");
-        assert!(class.check(b, mail("x@t.example")).is_none(), "another address is not slowed");
+        assert!(
+            class.check(a, mail("x@t.example")).is_some(),
+            "per address and e-mail"
+        );
+        assert!(
+            class.check(a, mail("y@t.example")).is_some(),
+            "the address's third try of the minute was spent above"
+        );
+        assert!(
+            class.check(b, mail("x@t.example")).is_none(),
+            "another address is not slowed"
+        );
         let total = Class::new(100, 100, 2);
         assert!(total.check(a, None).is_none() && total.check(b, None).is_none());
-        assert!(total.check(IpAddr::from([10, 0, 0, 3]), None).is_some(), "the total holds across addresses");
+        assert!(
+            total.check(IpAddr::from([10, 0, 0, 3]), None).is_some(),
+            "the total holds across addresses"
+        );
     }
 }

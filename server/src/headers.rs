@@ -16,7 +16,8 @@ use axum::response::Response;
 pub struct Https(pub bool);
 
 /// The `Content-Security-Policy` sent with every answer.
-pub const CONTENT_SECURITY_POLICY: &str = "frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
+pub const CONTENT_SECURITY_POLICY: &str =
+    "frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
 
 /// The middleware.
 pub async fn secure(State(https): State<Https>, req: Request, next: Next) -> Response {
@@ -25,16 +26,31 @@ pub async fn secure(State(https): State<Https>, req: Request, next: Next) -> Res
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|c| c.split(';').any(|p| p.trim_start().starts_with(crate::serve::SESSION_COOKIE)));
+        .any(|c| {
+            c.split(';')
+                .any(|p| p.trim_start().starts_with(crate::serve::SESSION_COOKIE))
+        });
     let assets = req.uri().path().starts_with("/pkg/");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
     if https.0 {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     if signed_in && !assets {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

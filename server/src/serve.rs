@@ -61,7 +61,11 @@ pub fn leptos_options(cfg: &Config) -> LeptosOptions {
         .site_root(cfg.site_root.as_str())
         .site_pkg_dir("pkg")
         .site_addr(cfg.listen)
-        .env(if cfg!(debug_assertions) { Env::DEV } else { Env::PROD })
+        .env(if cfg!(debug_assertions) {
+            Env::DEV
+        } else {
+            Env::PROD
+        })
         .build()
 }
 
@@ -73,7 +77,9 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(cookie_secure)
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::days(SESSION_DAYS)));
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::days(SESSION_DAYS),
+        ));
     let routes = generate_route_list(App);
     let limits = state.limits.clone();
     crate::guard::spawn_pruning(limits.clone());
@@ -87,26 +93,44 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
         .route("/admin/live/usage", get(live::board_stream))
         .route("/invoices/{id}/pdf", get(billing_files::invoice_pdf))
         .route("/admin/analytics.csv", get(billing_files::analytics_csv))
-        .route("/admin/billing/invoices.csv", get(billing_files::invoices_csv))
-        .route("/admin/billing/subscriptions.csv", get(billing_files::subscriptions_csv))
+        .route(
+            "/admin/billing/invoices.csv",
+            get(billing_files::invoices_csv),
+        )
+        .route(
+            "/admin/billing/subscriptions.csv",
+            get(billing_files::subscriptions_csv),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(sessions)
-        .layer(axum::middleware::from_fn_with_state(limits, crate::guard::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            limits,
+            crate::guard::guard,
+        ))
         .layer(axum::middleware::from_fn(crate::csrf::require_same_origin))
         .layer(axum::middleware::from_fn(crate::fn_status::error_status));
     Router::new()
         .nest("/api/v1", api::router())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/webhooks/stripe", axum::routing::post(crate::webhooks::stripe))
+        .route(
+            "/webhooks/stripe",
+            axum::routing::post(crate::webhooks::stripe),
+        )
         .route("/metrics", get(health::metrics))
         .merge(site)
         .with_state(state)
         .layer(axum::middleware::from_fn(telemetry::track))
-        .layer(axum::middleware::from_fn_with_state(crate::headers::Https(cookie_secure), crate::headers::secure))
+        .layer(axum::middleware::from_fn_with_state(
+            crate::headers::Https(cookie_secure),
+            crate::headers::secure,
+        ))
         // Bounds the time to an answer (a streamed body, such as a live stream or
         // a CSV export, is not cut: the timeout ends when the response starts).
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
 }
@@ -120,14 +144,26 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let pool = tollgate::db::connect(&cfg.database_url, cfg.db_max_connections)
         .await
         .with_context(|| format!("cannot reach PostgreSQL at {}", cfg.masked().database_url))?;
-    tollgate::db::migrate(&pool).await.context("migrations failed")?;
-    let mut tollgate = Tollgate::new(pool, Settings { public_url: cfg.public_url(), sales_email: cfg.sales_email.clone(), cookie_secure: cfg.cookie_secure }).await?;
+    tollgate::db::migrate(&pool)
+        .await
+        .context("migrations failed")?;
+    let mut tollgate = Tollgate::new(
+        pool,
+        Settings {
+            public_url: cfg.public_url(),
+            sales_email: cfg.sales_email.clone(),
+            cookie_secure: cfg.cookie_secure,
+        },
+    )
+    .await?;
     match cfg.stripe()? {
         Some(stripe) => {
             tracing::info!("Stripe is configured: new paid subscriptions go through Checkout, webhooks at /webhooks/stripe");
             tollgate = tollgate.with_stripe(stripe);
         }
-        None => tracing::info!("Stripe is not configured: every subscription is billed by the manual provider"),
+        None => tracing::info!(
+            "Stripe is not configured: every subscription is billed by the manual provider"
+        ),
     }
     if tollgate.catalog.get().is_err() {
         tracing::warn!("no catalog is loaded: run `tollgate catalog load catalogs/emtchat.toml`");
@@ -138,20 +174,46 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     if mailer.is_log() {
         tracing::info!("SMTP is not configured (smtp_host): e-mail is kept, not sent; this log names each message and `tollgate mail list` shows it whole");
     }
-    tokio::spawn(mail::worker::run(tollgate.pool.clone(), mailer, cfg.mail_worker()));
+    tokio::spawn(mail::worker::run(
+        tollgate.pool.clone(),
+        mailer,
+        cfg.mail_worker(),
+    ));
     let limits = std::sync::Arc::new(crate::guard::Limits::new(cfg.auth_attempts_per_minute));
-    let metrics_token = cfg.metrics_token.as_deref().filter(|t| !t.is_empty()).map(std::sync::Arc::from);
-    let state = AppState { leptos: leptos_options(&cfg), tollgate, metrics: telemetry::metrics(), limits, metrics_token };
+    let metrics_token = cfg
+        .metrics_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(std::sync::Arc::from);
+    let state = AppState {
+        leptos: leptos_options(&cfg),
+        tollgate,
+        metrics: telemetry::metrics(),
+        limits,
+        metrics_token,
+    };
     // An https public URL means the browser reaches Tollgate over TLS: cookies are
     // Secure and HSTS is sent, whatever `cookie_secure` says.
-    let app = router(state, cfg.cookie_secure || cfg.public_url().starts_with("https://"));
-    let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
-    tracing::info!("Tollgate is serving on http://{} (public URL {})", cfg.listen, cfg.public_url());
-    // The peer address is the key of the log-in and sign-up rate limits (guard.rs).
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown())
+    let app = router(
+        state,
+        cfg.cookie_secure || cfg.public_url().starts_with("https://"),
+    );
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
-        .context("server failed")
+        .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    tracing::info!(
+        "Tollgate is serving on http://{} (public URL {})",
+        cfg.listen,
+        cfg.public_url()
+    );
+    // The peer address is the key of the log-in and sign-up rate limits (guard.rs).
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+    .context("server failed")
 }
 
 async fn shutdown() {
@@ -160,7 +222,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

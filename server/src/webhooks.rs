@@ -16,10 +16,28 @@ pub async fn stripe(State(state): State<AppState>, headers: HeaderMap, body: Str
     let Some(stripe) = state.tollgate.stripe.clone() else {
         return (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": {"code": "not_found", "message": "Stripe is not configured"}}))).into_response();
     };
-    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok());
-    match receive(&state.tollgate, &stripe, signature, &body, chrono::Utc::now()).await {
-        Ok(Received::Processed { id, .. }) => (StatusCode::OK, Json(serde_json::json!({"received": true, "id": id}))).into_response(),
-        Ok(Received::Duplicate { id }) => (StatusCode::OK, Json(serde_json::json!({"received": true, "id": id, "duplicate": true}))).into_response(),
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
+    match receive(
+        &state.tollgate,
+        &stripe,
+        signature,
+        &body,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(Received::Processed { id, .. }) => (
+            StatusCode::OK,
+            Json(serde_json::json!({"received": true, "id": id})),
+        )
+            .into_response(),
+        Ok(Received::Duplicate { id }) => (
+            StatusCode::OK,
+            Json(serde_json::json!({"received": true, "id": id, "duplicate": true})),
+        )
+            .into_response(),
         Err(Refused::Signature(message)) => {
             tracing::warn!(%message, "Stripe webhook refused");
             (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": {"code": "invalid_request", "message": message, "details": {"field": "Stripe-Signature"}}}))).into_response()

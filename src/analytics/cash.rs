@@ -43,7 +43,11 @@ pub struct Cash {
 
 /// The cash figures of `month` from `invoices` and the instants of failed
 /// payments.
-pub fn of_month(invoices: &[InvoiceFacts], failed_payments: &[DateTime<Utc>], month: &Month) -> Cash {
+pub fn of_month(
+    invoices: &[InvoiceFacts],
+    failed_payments: &[DateTime<Utc>],
+    month: &Month,
+) -> Cash {
     let end = month.end;
     let by_end = |t: Option<DateTime<Utc>>| t.is_some_and(|t| t < end);
     let mut c = Cash::default();
@@ -56,7 +60,10 @@ pub fn of_month(invoices: &[InvoiceFacts], failed_payments: &[DateTime<Utc>], mo
         if i.paid_at.is_some_and(|p| month.contains(p)) {
             c.collected += i.amount_paid;
         }
-        let open_at_end = issued < end && !by_end(i.paid_at) && !by_end(i.voided_at) && !by_end(i.uncollectible_at);
+        let open_at_end = issued < end
+            && !by_end(i.paid_at)
+            && !by_end(i.voided_at)
+            && !by_end(i.uncollectible_at);
         if open_at_end {
             c.outstanding += i.amount_due;
             if by_end(i.due_at) {
@@ -64,6 +71,12 @@ pub fn of_month(invoices: &[InvoiceFacts], failed_payments: &[DateTime<Utc>], mo
             }
         }
     }
-    c.failed_payments = u32::try_from(failed_payments.iter().filter(|t| month.contains(**t)).count()).unwrap_or(u32::MAX);
+    c.failed_payments = u32::try_from(
+        failed_payments
+            .iter()
+            .filter(|t| month.contains(**t))
+            .count(),
+    )
+    .unwrap_or(u32::MAX);
     c
 }

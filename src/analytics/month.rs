@@ -47,7 +47,11 @@ pub fn last_months(now: DateTime<Utc>, n: u32) -> Vec<Month> {
             } else {
                 (start.checked_add_months(Months::new(1))?, false)
             };
-            Some(Month { start, end, partial })
+            Some(Month {
+                start,
+                end,
+                partial,
+            })
         })
         .collect()
 }

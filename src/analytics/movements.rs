@@ -36,7 +36,10 @@ impl Movements {
     /// Accounts churned ÷ paying accounts at the opening, in percent (exact);
     /// `None` when none paid at the opening.
     pub fn logo_churn_rate(&self) -> Option<Decimal> {
-        percent(Decimal::from(self.churned_customers), Decimal::from(self.customers_opening))
+        percent(
+            Decimal::from(self.churned_customers),
+            Decimal::from(self.customers_opening),
+        )
     }
 
     /// (Churn + contraction) ÷ opening MRR, in percent (gross MRR churn); `None`
@@ -48,7 +51,10 @@ impl Movements {
     /// (Opening + expansion − contraction − churn) ÷ opening MRR, in percent;
     /// `None` when the opening MRR is zero.
     pub fn net_revenue_retention(&self) -> Option<Decimal> {
-        percent(self.opening + self.expansion - self.contraction - self.churn, self.opening)
+        percent(
+            self.opening + self.expansion - self.contraction - self.churn,
+            self.opening,
+        )
     }
 
     /// Net new run rate: new + reactivation + expansion − contraction − churn, which
@@ -64,7 +70,12 @@ fn percent(part: Decimal, whole: Decimal) -> Option<Decimal> {
 
 /// The movements of `month` over every subscription in `histories` (`coupons`:
 /// each account's redemption), netted per account.
-pub fn of_month(catalog: &Catalog, histories: &[History], coupons: &HashMap<Uuid, Redemption>, month: &Month) -> Movements {
+pub fn of_month(
+    catalog: &Catalog,
+    histories: &[History],
+    coupons: &HashMap<Uuid, Redemption>,
+    month: &Month,
+) -> Movements {
     // Per account: (opening, closing, paid before the month).
     let mut accounts: BTreeMap<Uuid, (Decimal, Decimal, bool)> = BTreeMap::new();
     for h in histories {

@@ -51,7 +51,10 @@ impl Redemption {
         match self.coupon.duration {
             Duration::Once => false,
             Duration::Forever => true,
-            Duration::Repeating { months } => self.redeemed_at.checked_add_months(Months::new(months)).is_some_and(|until| t < until),
+            Duration::Repeating { months } => self
+                .redeemed_at
+                .checked_add_months(Months::new(months))
+                .is_some_and(|until| t < until),
         }
     }
 }
@@ -63,8 +66,18 @@ impl Redemption {
 /// in `terms` is used in place of the catalog's. Zero for a plan or an
 /// interval the catalog no longer prices. The status is not looked at: see
 /// [`standing`].
-pub fn run_rate(catalog: &Catalog, terms: &Terms, coupon: Option<&Redemption>, at: DateTime<Utc>) -> Decimal {
-    let Some(price) = catalog.plan(&terms.plan).and_then(|p| p.price_for(terms.interval, terms.price.as_ref())) else { return Decimal::ZERO };
+pub fn run_rate(
+    catalog: &Catalog,
+    terms: &Terms,
+    coupon: Option<&Redemption>,
+    at: DateTime<Utc>,
+) -> Decimal {
+    let Some(price) = catalog
+        .plan(&terms.plan)
+        .and_then(|p| p.price_for(terms.interval, terms.price.as_ref()))
+    else {
+        return Decimal::ZERO;
+    };
     let per_period = period_amount(price, terms.seats);
     let discounted = match coupon.filter(|c| c.recurring_at(at)) {
         Some(c) => per_period - c.coupon.amount_off(per_period),
@@ -75,19 +88,32 @@ pub fn run_rate(catalog: &Catalog, terms: &Terms, coupon: Option<&Redemption>, a
 
 /// A subscription's run rate just before `t`: [`run_rate`] when it was paying
 /// then, else zero.
-pub fn run_rate_before(catalog: &Catalog, history: &History, coupon: Option<&Redemption>, t: DateTime<Utc>) -> Decimal {
+pub fn run_rate_before(
+    catalog: &Catalog,
+    history: &History,
+    coupon: Option<&Redemption>,
+    t: DateTime<Utc>,
+) -> Decimal {
     match history.before(t) {
-        Some(terms) if standing(terms.status) == Standing::Paying => run_rate(catalog, terms, coupon, t),
+        Some(terms) if standing(terms.status) == Standing::Paying => {
+            run_rate(catalog, terms, coupon, t)
+        }
         _ => Decimal::ZERO,
     }
 }
 
 /// Whether the subscription was paying at any time before `t` (for telling new
 /// revenue from reactivation).
-pub fn paid_before(catalog: &Catalog, history: &History, coupon: Option<&Redemption>, t: DateTime<Utc>) -> bool {
+pub fn paid_before(
+    catalog: &Catalog,
+    history: &History,
+    coupon: Option<&Redemption>,
+    t: DateTime<Utc>,
+) -> bool {
     history.segments.iter().take_while(|s| s.from < t).any(|s| {
         s.terms.as_ref().is_some_and(|terms| {
-            standing(terms.status) == Standing::Paying && run_rate(catalog, terms, coupon, s.from) > Decimal::ZERO
+            standing(terms.status) == Standing::Paying
+                && run_rate(catalog, terms, coupon, s.from) > Decimal::ZERO
         })
     })
 }

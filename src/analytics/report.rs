@@ -122,15 +122,29 @@ pub fn build(catalog: &Catalog, input: &Input, now: DateTime<Utc>, months: u32) 
     // Run rates (12 × MRR) become MRR here: divided once, rounded once.
     let money = |d: Decimal| Money::new(d, currency).round().amount;
     let mrr = |run_rate: Decimal| money(run_rate / Decimal::from(12));
-    let rows = last_months(now, months).iter().map(|m| month_row(catalog, input, m, &money, &mrr)).collect();
-    Report { currency, as_of: now, now: now_figures(catalog, input, now, &money, &mrr), months: rows }
+    let rows = last_months(now, months)
+        .iter()
+        .map(|m| month_row(catalog, input, m, &money, &mrr))
+        .collect();
+    Report {
+        currency,
+        as_of: now,
+        now: now_figures(catalog, input, now, &money, &mrr),
+        months: rows,
+    }
 }
 
 fn rate(d: Option<Decimal>) -> Option<Decimal> {
     d.map(|d| d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero))
 }
 
-fn month_row(catalog: &Catalog, input: &Input, m: &Month, money: &impl Fn(Decimal) -> Decimal, mrr: &impl Fn(Decimal) -> Decimal) -> MonthRow {
+fn month_row(
+    catalog: &Catalog,
+    input: &Input,
+    m: &Month,
+    money: &impl Fn(Decimal) -> Decimal,
+    mrr: &impl Fn(Decimal) -> Decimal,
+) -> MonthRow {
     let mv = movements::of_month(catalog, &input.histories, &input.coupons, m);
     let cash = cash::of_month(&input.invoices, &input.failed_payments, m);
     MonthRow {
@@ -218,7 +232,8 @@ pub fn exact_now(catalog: &Catalog, input: &Input, now: DateTime<Utc>) -> ExactN
             (Standing::Out, _) => {}
         }
     }
-    e.paying_accounts = u32::try_from(per_account.values().filter(|m| **m > Decimal::ZERO).count()).unwrap_or(u32::MAX);
+    e.paying_accounts = u32::try_from(per_account.values().filter(|m| **m > Decimal::ZERO).count())
+        .unwrap_or(u32::MAX);
     e
 }
 
@@ -231,7 +246,13 @@ fn provider_name(key: &str) -> &str {
     }
 }
 
-fn now_figures(catalog: &Catalog, input: &Input, now: DateTime<Utc>, money: &impl Fn(Decimal) -> Decimal, to_mrr: &impl Fn(Decimal) -> Decimal) -> Now {
+fn now_figures(
+    catalog: &Catalog,
+    input: &Input,
+    now: DateTime<Utc>,
+    money: &impl Fn(Decimal) -> Decimal,
+    to_mrr: &impl Fn(Decimal) -> Decimal,
+) -> Now {
     let e = exact_now(catalog, input, now);
     let slice = |key: &str, name: &str, (run_rate, paying, trialing): (Decimal, u32, u32)| Slice {
         key: key.to_string(),
@@ -243,19 +264,32 @@ fn now_figures(catalog: &Catalog, input: &Input, now: DateTime<Utc>, money: &imp
     let mut by_plan: Vec<Slice> = catalog
         .plans
         .iter()
-        .filter_map(|p| e.by_plan.get(p.key.as_str()).map(|v| slice(p.key.as_str(), &p.name, *v)))
+        .filter_map(|p| {
+            e.by_plan
+                .get(p.key.as_str())
+                .map(|v| slice(p.key.as_str(), &p.name, *v))
+        })
         .collect();
     // Plans no longer in the catalog, after those it has, by key.
-    let mut gone: Vec<_> = e.by_plan.iter().filter(|(k, _)| catalog.plan(k).is_none()).collect();
+    let mut gone: Vec<_> = e
+        .by_plan
+        .iter()
+        .filter(|(k, _)| catalog.plan(k).is_none())
+        .collect();
     gone.sort_by(|a, b| a.0.cmp(b.0));
     by_plan.extend(gone.into_iter().map(|(k, v)| slice(k, k, *v)));
-    let mut by_provider: Vec<Slice> = e.by_provider.iter().map(|(k, v)| slice(k, provider_name(k), *v)).collect();
+    let mut by_provider: Vec<Slice> = e
+        .by_provider
+        .iter()
+        .map(|(k, v)| slice(k, provider_name(k), *v))
+        .collect();
     by_provider.sort_by(|a, b| a.key.cmp(&b.key));
     Now {
         mrr: to_mrr(e.run_rate),
         arr: money(e.run_rate),
         trial_mrr: to_mrr(e.trial_run_rate),
-        arpa: (e.paying_accounts > 0).then(|| to_mrr(e.run_rate / Decimal::from(e.paying_accounts))),
+        arpa: (e.paying_accounts > 0)
+            .then(|| to_mrr(e.run_rate / Decimal::from(e.paying_accounts))),
         paying_accounts: e.paying_accounts,
         active: e.active,
         trialing: e.trialing,

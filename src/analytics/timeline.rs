@@ -49,7 +49,11 @@ impl History {
     /// The terms in force just before `t` (segments starting strictly before it);
     /// `None` before the subscription began or after it ended.
     pub fn before(&self, t: DateTime<Utc>) -> Option<&Terms> {
-        self.segments.iter().take_while(|s| s.from < t).last().and_then(|s| s.terms.as_ref())
+        self.segments
+            .iter()
+            .take_while(|s| s.from < t)
+            .last()
+            .and_then(|s| s.terms.as_ref())
     }
 }
 
@@ -102,13 +106,25 @@ pub fn build(row: &SubscriptionFacts, changes: &[ChangeFacts]) -> History {
             Status::Canceled => Status::Active,
             other => other,
         };
-        segments.push(Segment { from: row.created_at, terms: Some(terms(row, row.seats, status)) });
+        segments.push(Segment {
+            from: row.created_at,
+            terms: Some(terms(row, row.seats, status)),
+        });
     } else {
         let mut seats = changes.first().and_then(|c| c.seats).unwrap_or(row.seats);
         for c in changes {
             seats = c.seats.unwrap_or(seats).max(1);
-            let t = Terms { plan: c.plan.clone(), interval: c.interval, seats, status: c.status, price: kept(row, &c.plan, c.interval) };
-            segments.push(Segment { from: c.at, terms: Some(t) });
+            let t = Terms {
+                plan: c.plan.clone(),
+                interval: c.interval,
+                seats,
+                status: c.status,
+                price: kept(row, &c.plan, c.interval),
+            };
+            segments.push(Segment {
+                from: c.at,
+                terms: Some(t),
+            });
         }
     }
     if let Some(ended) = row.trial_ended_at.filter(|e| Some(*e) != row.canceled_at) {
@@ -119,20 +135,36 @@ pub fn build(row: &SubscriptionFacts, changes: &[ChangeFacts]) -> History {
     }
     if let Some(c) = row.canceled_at {
         segments.retain(|s| s.from < c);
-        segments.push(Segment { from: c, terms: None });
+        segments.push(Segment {
+            from: c,
+            terms: None,
+        });
     }
-    History { subscription_id: row.id, account_id: row.account_id, provider: row.provider.clone(), segments }
+    History {
+        subscription_id: row.id,
+        account_id: row.account_id,
+        provider: row.provider.clone(),
+        segments,
+    }
 }
 
 fn terms(row: &SubscriptionFacts, seats: u32, status: Status) -> Terms {
-    Terms { plan: row.plan.clone(), interval: row.interval, seats: seats.max(1), status, price: row.kept_price.clone() }
+    Terms {
+        plan: row.plan.clone(),
+        interval: row.interval,
+        seats: seats.max(1),
+        status,
+        price: row.kept_price.clone(),
+    }
 }
 
 /// The row's grandfathered price, for terms on its current plan and interval (the
 /// price was kept from before the catalog changed it, so it is what those terms
 /// cost all along; a plan change in between ends it).
 fn kept(row: &SubscriptionFacts, plan: &str, interval: Interval) -> Option<Price> {
-    row.kept_price.clone().filter(|_| row.plan == plan && row.interval == interval)
+    row.kept_price
+        .clone()
+        .filter(|_| row.plan == plan && row.interval == interval)
 }
 
 /// From `until` on, the terms pay the catalog's price: a segment starts there
@@ -143,21 +175,48 @@ fn end_kept_price(segments: &mut Vec<Segment>, until: DateTime<Utc>) {
             t.price = None;
         }
     }
-    let Some(i) = segments.iter().rposition(|s| s.from < until) else { return };
-    let Some(t) = segments[i].terms.clone().filter(|t| t.price.is_some()) else { return };
+    let Some(i) = segments.iter().rposition(|s| s.from < until) else {
+        return;
+    };
+    let Some(t) = segments[i].terms.clone().filter(|t| t.price.is_some()) else {
+        return;
+    };
     if segments.get(i + 1).is_none_or(|n| n.from != until) {
-        segments.insert(i + 1, Segment { from: until, terms: Some(Terms { price: None, ..t }) });
+        segments.insert(
+            i + 1,
+            Segment {
+                from: until,
+                terms: Some(Terms { price: None, ..t }),
+            },
+        );
     }
 }
 
 /// Inserts "active from `ended`" after the trialing segment that `ended` falls in,
 /// unless a recorded change already starts there.
 fn end_trial(segments: &mut Vec<Segment>, ended: DateTime<Utc>) {
-    let Some(i) = segments.iter().rposition(|s| s.from < ended) else { return };
+    let Some(i) = segments.iter().rposition(|s| s.from < ended) else {
+        return;
+    };
     let next_from = segments.get(i + 1).map(|s| s.from);
     if next_from.is_some_and(|n| n <= ended) {
         return;
     }
-    let Some(t) = segments[i].terms.clone().filter(|t| t.status == Status::Trialing) else { return };
-    segments.insert(i + 1, Segment { from: ended, terms: Some(Terms { status: Status::Active, ..t }) });
+    let Some(t) = segments[i]
+        .terms
+        .clone()
+        .filter(|t| t.status == Status::Trialing)
+    else {
+        return;
+    };
+    segments.insert(
+        i + 1,
+        Segment {
+            from: ended,
+            terms: Some(Terms {
+                status: Status::Active,
+                ..t
+            }),
+        },
+    );
 }

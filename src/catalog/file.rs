@@ -35,7 +35,13 @@ pub struct FileError {
 
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "catalog {} refused ({} problem{}):", self.file, self.issues.len(), if self.issues.len() == 1 { "" } else { "s" })?;
+        writeln!(
+            f,
+            "catalog {} refused ({} problem{}):",
+            self.file,
+            self.issues.len(),
+            if self.issues.len() == 1 { "" } else { "s" }
+        )?;
         for i in &self.issues {
             if i.entry.is_empty() {
                 writeln!(f, "  {}: {}", self.file, i.reason)?;
@@ -174,22 +180,32 @@ pub const MAX_TRIAL_DAYS: u32 = 365;
 /// # Errors
 /// [`FileError`] listing every problem found; nothing is returned partially.
 pub fn parse(file: &str, text: &str) -> Result<Catalog, FileError> {
-    let raw: RawFile = serde_path_to_error::deserialize(toml::Deserializer::new(text)).map_err(|e| {
-        let entry = e.path().to_string();
-        let inner = e.into_inner();
-        let mut reason = inner.message().to_string();
-        if let Some(span) = inner.span() {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-            reason = format!("{reason} (line {line})");
-        }
-        FileError { file: file.into(), issues: vec![Issue { entry: if entry == "." { String::new() } else { entry }, reason }] }
-    })?;
+    let raw: RawFile =
+        serde_path_to_error::deserialize(toml::Deserializer::new(text)).map_err(|e| {
+            let entry = e.path().to_string();
+            let inner = e.into_inner();
+            let mut reason = inner.message().to_string();
+            if let Some(span) = inner.span() {
+                let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+                reason = format!("{reason} (line {line})");
+            }
+            FileError {
+                file: file.into(),
+                issues: vec![Issue {
+                    entry: if entry == "." { String::new() } else { entry },
+                    reason,
+                }],
+            }
+        })?;
     let mut v = Validator::default();
     let catalog = v.catalog(raw);
     if v.issues.is_empty() {
         Ok(catalog)
     } else {
-        Err(FileError { file: file.into(), issues: v.issues })
+        Err(FileError {
+            file: file.into(),
+            issues: v.issues,
+        })
     }
 }
 
@@ -200,7 +216,10 @@ struct Validator {
 
 impl Validator {
     fn issue(&mut self, entry: impl Into<String>, reason: impl Into<String>) {
-        self.issues.push(Issue { entry: entry.into(), reason: reason.into() });
+        self.issues.push(Issue {
+            entry: entry.into(),
+            reason: reason.into(),
+        });
     }
 
     fn key(&mut self, entry: &str, s: &str) -> Key {
@@ -226,15 +245,30 @@ impl Validator {
             Currency::USD
         });
         let thresholds = self.thresholds(raw.thresholds);
-        let meters: Vec<Meter> = raw.meters.into_iter().map(|(k, m)| self.meter(k, m)).collect();
-        let features: Vec<Feature> = raw.features.into_iter().map(|(k, f)| self.feature(k, f)).collect();
+        let meters: Vec<Meter> = raw
+            .meters
+            .into_iter()
+            .map(|(k, m)| self.meter(k, m))
+            .collect();
+        let features: Vec<Feature> = raw
+            .features
+            .into_iter()
+            .map(|(k, f)| self.feature(k, f))
+            .collect();
         let meter_keys: HashSet<&str> = meters.iter().map(|m| m.key.as_str()).collect();
         for f in &features {
             if meter_keys.contains(f.key.as_str()) {
-                self.issue(format!("features.{}", f.key), "a meter has the same key; checks could not tell them apart");
+                self.issue(
+                    format!("features.{}", f.key),
+                    "a meter has the same key; checks could not tell them apart",
+                );
             }
         }
-        let plans: Vec<Plan> = raw.plans.into_iter().map(|(k, p)| self.plan(k, p, currency, &meters, &features)).collect();
+        let plans: Vec<Plan> = raw
+            .plans
+            .into_iter()
+            .map(|(k, p)| self.plan(k, p, currency, &meters, &features))
+            .collect();
         if plans.is_empty() {
             self.issue("plans", "a catalog needs at least one plan");
         }
@@ -247,8 +281,22 @@ impl Validator {
                 answer: self.text(&format!("faq[{i}].answer"), f.answer),
             })
             .collect();
-        let coupons = raw.coupons.into_iter().filter_map(|(code, c)| self.coupon(code, c, currency)).collect();
-        Catalog { name, title, currency, thresholds, meters, features, plans, faq, coupons }
+        let coupons = raw
+            .coupons
+            .into_iter()
+            .filter_map(|(code, c)| self.coupon(code, c, currency))
+            .collect();
+        Catalog {
+            name,
+            title,
+            currency,
+            thresholds,
+            meters,
+            features,
+            plans,
+            faq,
+            coupons,
+        }
     }
 
     fn thresholds(&mut self, raw: Vec<RawThreshold>) -> Vec<Threshold> {
@@ -314,19 +362,31 @@ impl Validator {
         let entry = format!("features.{key}");
         let kind = match f.kind.as_str() {
             "boolean" => FeatureKind::Boolean,
-            "numeric" => FeatureKind::Numeric { unit: f.unit.clone() },
+            "numeric" => FeatureKind::Numeric {
+                unit: f.unit.clone(),
+            },
             "enum" => {
                 let unique: HashSet<&String> = f.values.iter().collect();
                 if f.values.is_empty() {
-                    self.issue(format!("{entry}.values"), "an enum feature needs its list of values");
+                    self.issue(
+                        format!("{entry}.values"),
+                        "an enum feature needs its list of values",
+                    );
                 } else if unique.len() != f.values.len() {
                     self.issue(format!("{entry}.values"), "values must be unique");
                 }
-                FeatureKind::Enum { values: f.values.clone() }
+                FeatureKind::Enum {
+                    values: f.values.clone(),
+                }
             }
-            "rate" => FeatureKind::Rate { per: f.per.unwrap_or(RateWindow::Minute) },
+            "rate" => FeatureKind::Rate {
+                per: f.per.unwrap_or(RateWindow::Minute),
+            },
             other => {
-                self.issue(format!("{entry}.kind"), format!("`{other}` is not a feature kind (boolean, numeric, enum, rate)"));
+                self.issue(
+                    format!("{entry}.kind"),
+                    format!("`{other}` is not a feature kind (boolean, numeric, enum, rate)"),
+                );
                 FeatureKind::Boolean
             }
         };
@@ -341,15 +401,28 @@ impl Validator {
         }
     }
 
-    fn plan(&mut self, key: String, p: RawPlan, currency: Currency, meters: &[Meter], features: &[Feature]) -> Plan {
+    fn plan(
+        &mut self,
+        key: String,
+        p: RawPlan,
+        currency: Currency,
+        meters: &[Meter],
+        features: &[Feature],
+    ) -> Plan {
         let entry = format!("plans.{key}");
         let catalog_features = features;
         if p.trial_days > MAX_TRIAL_DAYS {
-            self.issue(format!("{entry}.trial_days"), format!("at most {MAX_TRIAL_DAYS} days"));
+            self.issue(
+                format!("{entry}.trial_days"),
+                format!("at most {MAX_TRIAL_DAYS} days"),
+            );
         }
         let prices = self.prices(&entry, p.prices, currency);
         if p.self_serve && prices.is_empty() {
-            self.issue(format!("{entry}.prices"), "a self-serve plan needs a price (set self_serve = false for \"contact sales\")");
+            self.issue(
+                format!("{entry}.prices"),
+                "a self-serve plan needs a price (set self_serve = false for \"contact sales\")",
+            );
         }
         let features = p
             .features
@@ -360,7 +433,8 @@ impl Validator {
                     self.issue(&fe, format!("no feature \"{fk}\" in this catalog"));
                     return None;
                 };
-                match toml_to_json(&value).and_then(|j| FeatureValue::from_json(&feature.kind, &j)) {
+                match toml_to_json(&value).and_then(|j| FeatureValue::from_json(&feature.kind, &j))
+                {
                     Ok(v) => Some((feature.key.clone(), v)),
                     Err(reason) => {
                         self.issue(&fe, reason);
@@ -390,14 +464,19 @@ impl Validator {
                     self.issue(&ue, format!("no meter \"{mk}\" in this catalog"));
                     return None;
                 };
-                self.pricing(&ue, raw).map(|pricing| (meter.key.clone(), pricing))
+                self.pricing(&ue, raw)
+                    .map(|pricing| (meter.key.clone(), pricing))
             })
             .collect();
         // Ordered as the database reads them back (catalog order of features and
         // meters, monthly before yearly), so a file and its stored copy compare equal
         // however the file orders a plan's entries.
-        let (mut prices, mut features, mut limits, mut usage_prices): (Vec<Price>, Vec<(Key, FeatureValue)>, Vec<(Key, Limit)>, Vec<(Key, Pricing)>) =
-            (prices, features, limits, usage_prices);
+        let (mut prices, mut features, mut limits, mut usage_prices): (
+            Vec<Price>,
+            Vec<(Key, FeatureValue)>,
+            Vec<(Key, Limit)>,
+            Vec<(Key, Pricing)>,
+        ) = (prices, features, limits, usage_prices);
         prices.sort_by_key(|p| p.interval.months());
         features.sort_by_key(|(k, _)| catalog_features.iter().position(|f| f.key == *k));
         limits.sort_by_key(|(k, _)| meters.iter().position(|m| m.key == *k));
@@ -418,7 +497,12 @@ impl Validator {
         }
     }
 
-    fn prices(&mut self, entry: &str, raw: IndexMap<String, RawPrice>, currency: Currency) -> Vec<Price> {
+    fn prices(
+        &mut self,
+        entry: &str,
+        raw: IndexMap<String, RawPrice>,
+        currency: Currency,
+    ) -> Vec<Price> {
         raw.into_iter()
             .filter_map(|(interval, price)| {
                 let pe = format!("{entry}.prices.{interval}");
@@ -431,16 +515,30 @@ impl Validator {
                 };
                 let amount = self.number(&format!("{pe}.amount"), &price.amount)?;
                 if amount.scale() > currency.minor_unit_scale() {
-                    self.issue(format!("{pe}.amount"), format!("{currency} amounts have at most {} decimals", currency.minor_unit_scale()));
+                    self.issue(
+                        format!("{pe}.amount"),
+                        format!(
+                            "{currency} amounts have at most {} decimals",
+                            currency.minor_unit_scale()
+                        ),
+                    );
                 }
                 let seat_pricing = match price.seats {
                     Some(raw) => Some(self.pricing(&format!("{pe}.seats"), raw)?),
                     None => None,
                 };
                 if seat_pricing.is_some() && price.per_seat {
-                    self.issue(format!("{pe}.per_seat"), "seats priced by a model are per seat already; leave per_seat out");
+                    self.issue(
+                        format!("{pe}.per_seat"),
+                        "seats priced by a model are per seat already; leave per_seat out",
+                    );
                 }
-                Some(Price { interval, amount: Money::new(amount, currency), per_seat: price.per_seat, seat_pricing })
+                Some(Price {
+                    interval,
+                    amount: Money::new(amount, currency),
+                    per_seat: price.per_seat,
+                    seat_pricing,
+                })
             })
             .collect()
     }
@@ -452,12 +550,23 @@ impl Validator {
             Some(g) => self.number(&format!("{entry}.grace_percent"), g)?,
         };
         if l.enforcement == Enforcement::Soft && !grace_percent.is_zero() {
-            self.issue(format!("{entry}.grace_percent"), "grace applies to hard limits only");
+            self.issue(
+                format!("{entry}.grace_percent"),
+                "grace applies to hard limits only",
+            );
         }
         if included.is_none() && l.enforcement == Enforcement::Hard {
-            self.issue(format!("{entry}.enforcement"), "an unlimited meter cannot be hard-limited");
+            self.issue(
+                format!("{entry}.enforcement"),
+                "an unlimited meter cannot be hard-limited",
+            );
         }
-        Some(Limit { included, enforcement: l.enforcement, grace_percent, per_seat: l.per_seat })
+        Some(Limit {
+            included,
+            enforcement: l.enforcement,
+            grace_percent,
+            per_seat: l.per_seat,
+        })
     }
 }
 
@@ -468,7 +577,9 @@ fn toml_to_json(v: &toml::Value) -> Result<serde_json::Value, String> {
         toml::Value::Integer(i) => serde_json::Value::from(*i),
         toml::Value::Boolean(b) => serde_json::Value::Bool(*b),
         toml::Value::Float(f) => {
-            return Err(format!("write decimals as strings (\"{f}\") so they are read exactly"));
+            return Err(format!(
+                "write decimals as strings (\"{f}\") so they are read exactly"
+            ));
         }
         _ => return Err("expected a number, string or boolean".into()),
     })

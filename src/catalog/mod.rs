@@ -185,7 +185,11 @@ impl Plan {
     /// The price a subscriber on `interval` pays: the grandfathered price `kept`
     /// for them when a catalog version changed the plan's price after they
     /// subscribed (issue 11 §3), else the plan's current price for `interval`.
-    pub fn price_for<'a>(&'a self, interval: Interval, kept: Option<&'a Price>) -> Option<&'a Price> {
+    pub fn price_for<'a>(
+        &'a self,
+        interval: Interval,
+        kept: Option<&'a Price>,
+    ) -> Option<&'a Price> {
         kept.or_else(|| self.price(interval))
     }
 
@@ -193,7 +197,10 @@ impl Plan {
     /// (the plan in an older catalog) and `newer`: the older price, per interval.
     /// These are the prices the plan's subscribers keep when `newer` is published.
     pub fn changed_prices<'a>(&'a self, newer: &Plan) -> Vec<&'a Price> {
-        self.prices.iter().filter(|p| newer.price(p.interval) != Some(*p)).collect()
+        self.prices
+            .iter()
+            .filter(|p| newer.price(p.interval) != Some(*p))
+            .collect()
     }
 
     /// The limit on `meter` (unlimited when the plan does not name it).
@@ -207,19 +214,28 @@ impl Plan {
 
     /// The usage price of `meter`, if the plan charges for its usage.
     pub fn usage_price(&self, meter: &str) -> Option<&Pricing> {
-        self.usage_prices.iter().find(|(k, _)| k.as_str() == meter).map(|(_, p)| p)
+        self.usage_prices
+            .iter()
+            .find(|(k, _)| k.as_str() == meter)
+            .map(|(_, p)| p)
     }
 
     /// The plan's value of `feature`, if granted.
     pub fn feature(&self, feature: &str) -> Option<&FeatureValue> {
-        self.features.iter().find(|(k, _)| k.as_str() == feature).map(|(_, v)| v)
+        self.features
+            .iter()
+            .find(|(k, _)| k.as_str() == feature)
+            .map(|(_, v)| v)
     }
 
     /// True when every price is zero and no usage is charged (a free plan has no
     /// trial and no payment; a $0 pay-as-you-go plan is not free).
     pub fn is_free(&self) -> bool {
         !self.prices.is_empty()
-            && self.prices.iter().all(|p| p.amount.amount.is_zero() && p.seat_pricing.is_none())
+            && self
+                .prices
+                .iter()
+                .all(|p| p.amount.amount.is_zero() && p.seat_pricing.is_none())
             && self.usage_prices.is_empty()
     }
 
@@ -312,7 +328,9 @@ impl Catalog {
     pub fn upgrade_for(&self, current: &str, meter: &str, interval: Interval) -> Option<&Plan> {
         let current_included = self.plan(current).map(|p| p.limit(meter).included);
         self.public_plans()
-            .filter(|p| p.self_serve && p.key.as_str() != current && p.audience == Audience::Individual)
+            .filter(|p| {
+                p.self_serve && p.key.as_str() != current && p.audience == Audience::Individual
+            })
             .filter(|p| match (current_included, p.limit(meter).included) {
                 (Some(Some(have)), Some(offer)) => offer > have,
                 (Some(Some(_)), None) => true,
@@ -325,8 +343,8 @@ impl Catalog {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod presets_tests;
+#[cfg(test)]
+mod tests;
 #[cfg(test)]
 mod worked_examples_tests;

@@ -54,8 +54,12 @@ impl FeatureValue {
             (FeatureKind::Numeric { .. } | FeatureKind::Rate { .. }, v) => {
                 parse_limit_number(v).map(FeatureValue::Number)
             }
-            (FeatureKind::Enum { values }, Value::String(s)) if values.contains(s) => Ok(FeatureValue::Text(s.clone())),
-            (FeatureKind::Enum { values }, _) => Err(format!("expected one of {}", values.join(", "))),
+            (FeatureKind::Enum { values }, Value::String(s)) if values.contains(s) => {
+                Ok(FeatureValue::Text(s.clone()))
+            }
+            (FeatureKind::Enum { values }, _) => {
+                Err(format!("expected one of {}", values.join(", ")))
+            }
         }
     }
 }
@@ -81,12 +85,16 @@ pub fn parse_limit_number(v: &Value) -> Result<Option<Decimal>, String> {
     let d = match v {
         Value::Null => return Ok(None),
         Value::String(s) if s.eq_ignore_ascii_case("unlimited") => return Ok(None),
-        Value::String(s) => Decimal::from_str(s.trim()).map_err(|_| format!("`{s}` is not a decimal number"))?,
+        Value::String(s) => {
+            Decimal::from_str(s.trim()).map_err(|_| format!("`{s}` is not a decimal number"))?
+        }
         Value::Number(n) if n.is_i64() || n.is_u64() => {
             Decimal::from_str(&n.to_string()).map_err(|_| "number out of range".to_string())?
         }
         Value::Number(n) => {
-            return Err(format!("write decimals as strings (\"{n}\") so they are read exactly"));
+            return Err(format!(
+                "write decimals as strings (\"{n}\") so they are read exactly"
+            ));
         }
         _ => return Err("expected a number or \"unlimited\"".into()),
     };

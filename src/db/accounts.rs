@@ -18,16 +18,24 @@ pub struct AccountRow {
     pub net_terms_days: i32,
 }
 
-const COLUMNS: &str = "a.id, a.kind, a.name, a.slug, a.external_id, a.trial_used_at, a.created_at, a.net_terms_days";
+const COLUMNS: &str =
+    "a.id, a.kind, a.name, a.slug, a.external_id, a.trial_used_at, a.created_at, a.net_terms_days";
 
 /// Creates `user_id`'s personal account, with the user as its owner.
-pub async fn insert_personal(db: &mut sqlx::PgConnection, id: Uuid, user_id: Uuid, name: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO accounts (id, kind, name, personal_user_id) VALUES ($1, 'personal', $2, $3)")
-        .bind(id)
-        .bind(name)
-        .bind(user_id)
-        .execute(&mut *db)
-        .await?;
+pub async fn insert_personal(
+    db: &mut sqlx::PgConnection,
+    id: Uuid,
+    user_id: Uuid,
+    name: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO accounts (id, kind, name, personal_user_id) VALUES ($1, 'personal', $2, $3)",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(user_id)
+    .execute(&mut *db)
+    .await?;
     insert_membership(&mut *db, id, user_id, "owner").await
 }
 
@@ -51,7 +59,12 @@ pub async fn insert_organization(
 }
 
 /// Adds a member.
-pub async fn insert_membership(db: impl PgExecutor<'_>, account_id: Uuid, user_id: Uuid, role: &str) -> Result<(), sqlx::Error> {
+pub async fn insert_membership(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    user_id: Uuid,
+    role: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO memberships (account_id, user_id, role) VALUES ($1, $2, $3)")
         .bind(account_id)
         .bind(user_id)
@@ -70,15 +83,23 @@ pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<AccountRo
 }
 
 /// The account with external id `external_id`.
-pub async fn by_external_id(db: impl PgExecutor<'_>, external_id: &str) -> Result<Option<AccountRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts a WHERE a.external_id = $1"))
-        .bind(external_id)
-        .fetch_optional(db)
-        .await
+pub async fn by_external_id(
+    db: impl PgExecutor<'_>,
+    external_id: &str,
+) -> Result<Option<AccountRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM accounts a WHERE a.external_id = $1"
+    ))
+    .bind(external_id)
+    .fetch_optional(db)
+    .await
 }
 
 /// The personal account of the user with `email`.
-pub async fn personal_by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<AccountRow>, sqlx::Error> {
+pub async fn personal_by_email(
+    db: impl PgExecutor<'_>,
+    email: &str,
+) -> Result<Option<AccountRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM accounts a JOIN users u ON u.id = a.personal_user_id WHERE u.email = $1"
     ))
@@ -88,15 +109,24 @@ pub async fn personal_by_email(db: impl PgExecutor<'_>, email: &str) -> Result<O
 }
 
 /// The personal account of `user_id`.
-pub async fn personal_of(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Option<AccountRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts a WHERE a.personal_user_id = $1"))
-        .bind(user_id)
-        .fetch_optional(db)
-        .await
+pub async fn personal_of(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<Option<AccountRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM accounts a WHERE a.personal_user_id = $1"
+    ))
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
 }
 
 /// `user_id`'s role in `account_id`, if a member.
-pub async fn role_of(db: impl PgExecutor<'_>, account_id: Uuid, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {
+pub async fn role_of(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT role FROM memberships WHERE account_id = $1 AND user_id = $2")
         .bind(account_id)
         .bind(user_id)
@@ -124,7 +154,10 @@ pub async fn mark_trial_used(db: impl PgExecutor<'_>, account_id: Uuid) -> Resul
 /// Locks the account for a billing-cycle change: usage ingestion takes the same
 /// lock shared (see [`lock_for_usage`]), so no event lands in a period that a
 /// concurrent plan change is about to rebuild.
-pub async fn lock_for_cycle_change(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn lock_for_cycle_change(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7))")
         .bind(account_id)
         .execute(db)
@@ -133,7 +166,10 @@ pub async fn lock_for_cycle_change(db: impl PgExecutor<'_>, account_id: Uuid) ->
 }
 
 /// Shared counterpart of [`lock_for_cycle_change`], taken by usage ingestion.
-pub async fn lock_for_usage(db: impl PgExecutor<'_>, account_ids: &[Uuid]) -> Result<(), sqlx::Error> {
+pub async fn lock_for_usage(
+    db: impl PgExecutor<'_>,
+    account_ids: &[Uuid],
+) -> Result<(), sqlx::Error> {
     // Sorted, so that two batches never wait on each other in opposite orders.
     let mut ids = account_ids.to_vec();
     ids.sort();
@@ -159,7 +195,10 @@ pub struct MailRecipient {
 
 /// The account's [`MailRecipient`]; `None` for an unknown account or one without an
 /// owner.
-pub async fn mail_recipient(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<MailRecipient>, sqlx::Error> {
+pub async fn mail_recipient(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> Result<Option<MailRecipient>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.name AS account_name, a.kind AS account_kind, coalesce(a.billing_email, u.email) AS email, u.name AS owner_name, u.email AS owner_email
          FROM accounts a JOIN memberships m ON m.account_id = a.id AND m.role = 'owner' JOIN users u ON u.id = m.user_id
@@ -172,12 +211,19 @@ pub async fn mail_recipient(db: impl PgExecutor<'_>, account_id: Uuid) -> Result
 
 /// The account's payment terms for manual invoices, in days.
 pub async fn net_terms_days(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<i32, sqlx::Error> {
-    sqlx::query_scalar("SELECT net_terms_days FROM accounts WHERE id = $1").bind(account_id).fetch_one(db).await
+    sqlx::query_scalar("SELECT net_terms_days FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(db)
+        .await
 }
 
 /// Sets the account's net terms and external id; a unique violation on
 /// `accounts_external_id_key` when another account has that external id.
-pub async fn set_terms(db: impl PgExecutor<'_>, account_id: Uuid, terms: &crate::terms::Terms) -> Result<(), sqlx::Error> {
+pub async fn set_terms(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    terms: &crate::terms::Terms,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE accounts SET net_terms_days = $2, external_id = $3 WHERE id = $1")
         .bind(account_id)
         .bind(terms.net_terms_days)

@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
 pub fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Search filters shared by users and organizations. `None` filters nothing.
@@ -44,33 +46,65 @@ const USER_FROM: &str = "FROM users u
        AND ($3::text IS NULL OR coalesce(s.status, 'none') = $3)";
 
 fn pattern(q: &Option<String>) -> Option<String> {
-    q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(|q| format!("%{}%", like_escape(q)))
+    q.as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| format!("%{}%", like_escape(q)))
 }
 
 /// One page (`limit` after `offset`) of `SELECT {columns} {from} ORDER BY {order}`
 /// and the number of matches, where `from` takes the filter as `$1` (LIKE pattern),
 /// `$2` (plan) and `$3` (status).
-async fn filtered_page<T>(db: &sqlx::PgPool, columns: &str, from: &str, order: &str, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<T>, i64), sqlx::Error>
+async fn filtered_page<T>(
+    db: &sqlx::PgPool,
+    columns: &str,
+    from: &str,
+    order: &str,
+    f: &Filter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<T>, i64), sqlx::Error>
 where
     T: for<'r> FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
 {
     let q = pattern(&f.query);
-    let rows = sqlx::query_as(&format!("SELECT {columns} {from} ORDER BY {order} LIMIT $4 OFFSET $5"))
+    let rows = sqlx::query_as(&format!(
+        "SELECT {columns} {from} ORDER BY {order} LIMIT $4 OFFSET $5"
+    ))
+    .bind(&q)
+    .bind(&f.plan)
+    .bind(&f.status)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await?;
+    let total = sqlx::query_scalar(&format!("SELECT count(*) {from}"))
         .bind(&q)
         .bind(&f.plan)
         .bind(&f.status)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(db)
+        .fetch_one(db)
         .await?;
-    let total = sqlx::query_scalar(&format!("SELECT count(*) {from}")).bind(&q).bind(&f.plan).bind(&f.status).fetch_one(db).await?;
     Ok((rows, total))
 }
 
 /// One page of users matching `f`, newest first, and the number of matches.
-pub async fn search_users(db: &sqlx::PgPool, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<UserListRow>, i64), sqlx::Error> {
+pub async fn search_users(
+    db: &sqlx::PgPool,
+    f: &Filter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<UserListRow>, i64), sqlx::Error> {
     let columns = "u.id, u.email, u.name, u.is_super_admin, u.disabled_at, u.last_login_at, u.created_at, s.plan_key, s.status";
-    filtered_page(db, columns, USER_FROM, "u.created_at DESC, u.id DESC", f, limit, offset).await
+    filtered_page(
+        db,
+        columns,
+        USER_FROM,
+        "u.created_at DESC, u.id DESC",
+        f,
+        limit,
+        offset,
+    )
+    .await
 }
 
 /// An organization in the admin list.
@@ -94,10 +128,24 @@ const ORG_FROM: &str = "FROM accounts a
        AND ($3::text IS NULL OR coalesce(s.status, 'none') = $3)";
 
 /// One page of organizations matching `f`, newest first, and the number of matches.
-pub async fn search_orgs(db: &sqlx::PgPool, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<OrgListRow>, i64), sqlx::Error> {
+pub async fn search_orgs(
+    db: &sqlx::PgPool,
+    f: &Filter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<OrgListRow>, i64), sqlx::Error> {
     let columns = "a.id, a.name, a.slug, (SELECT count(*) FROM memberships m WHERE m.account_id = a.id) AS members,
                    a.created_at, s.plan_key, s.status, s.seats";
-    filtered_page(db, columns, ORG_FROM, "a.created_at DESC, a.id DESC", f, limit, offset).await
+    filtered_page(
+        db,
+        columns,
+        ORG_FROM,
+        "a.created_at DESC, a.id DESC",
+        f,
+        limit,
+        offset,
+    )
+    .await
 }
 
 /// An account a user belongs to, with their role.
@@ -112,7 +160,10 @@ pub struct MembershipRow {
 }
 
 /// Every account of `user_id` (personal first, then organizations by name).
-pub async fn memberships_of(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<MembershipRow>, sqlx::Error> {
+pub async fn memberships_of(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<Vec<MembershipRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.id AS account_id, a.kind, a.name, a.slug, m.role, m.created_at FROM memberships m
          JOIN accounts a ON a.id = m.account_id WHERE m.user_id = $1
@@ -135,7 +186,10 @@ pub struct MemberRow {
 }
 
 /// The members of `account_id`, owner first, then by role and name.
-pub async fn members_of(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec<MemberRow>, sqlx::Error> {
+pub async fn members_of(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> Result<Vec<MemberRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT u.id AS user_id, u.email, u.name, m.role, u.disabled_at, m.created_at FROM memberships m
          JOIN users u ON u.id = m.user_id WHERE m.account_id = $1
@@ -149,7 +203,11 @@ pub async fn members_of(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec
 /// Numbers of users and organizations (subscriptions are counted by the
 /// analytics, [`crate::analytics::report::Now`]).
 pub async fn counts(db: &sqlx::PgPool) -> Result<(i64, i64), sqlx::Error> {
-    let users = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(db).await?;
-    let orgs = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE kind = 'organization'").fetch_one(db).await?;
+    let users = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(db)
+        .await?;
+    let orgs = sqlx::query_scalar("SELECT count(*) FROM accounts WHERE kind = 'organization'")
+        .fetch_one(db)
+        .await?;
     Ok((users, orgs))
 }

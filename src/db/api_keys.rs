@@ -49,24 +49,37 @@ pub async fn insert(db: impl PgExecutor<'_>, k: &NewKey<'_>) -> Result<(), sqlx:
 
 /// The key whose secret hashes to `hash` (revoked ones included, so the caller can
 /// tell revoked from unknown in its logs).
-pub async fn by_hash(db: impl PgExecutor<'_>, hash: &[u8]) -> Result<Option<ApiKeyRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM api_keys WHERE secret_hash = $1"))
-        .bind(hash)
-        .fetch_optional(db)
-        .await
+pub async fn by_hash(
+    db: impl PgExecutor<'_>,
+    hash: &[u8],
+) -> Result<Option<ApiKeyRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM api_keys WHERE secret_hash = $1"
+    ))
+    .bind(hash)
+    .fetch_optional(db)
+    .await
 }
 
 /// The account's keys, newest first.
-pub async fn for_account(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec<ApiKeyRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM api_keys WHERE account_id = $1 ORDER BY created_at DESC"))
-        .bind(account_id)
-        .fetch_all(db)
-        .await
+pub async fn for_account(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> Result<Vec<ApiKeyRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM api_keys WHERE account_id = $1 ORDER BY created_at DESC"
+    ))
+    .bind(account_id)
+    .fetch_all(db)
+    .await
 }
 
 /// The key `id`, revoked or not.
 pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ApiKeyRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1")).bind(id).fetch_optional(db).await
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
 }
 
 /// Every platform key, live ones first, then newest first.
@@ -77,7 +90,11 @@ pub async fn platform_keys(db: impl PgExecutor<'_>) -> Result<Vec<ApiKeyRow>, sq
 }
 
 /// Revokes the account's key `id`; returns the key when it was live.
-pub async fn revoke(db: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<Option<ApiKeyRow>, sqlx::Error> {
+pub async fn revoke(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    id: Uuid,
+) -> Result<Option<ApiKeyRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND account_id = $2 AND revoked_at IS NULL RETURNING {COLUMNS}"
     ))
@@ -100,7 +117,10 @@ pub async fn touch(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error>
 }
 
 /// Revokes key `id` of any kind; returns the key when it was live.
-pub async fn revoke_any(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ApiKeyRow>, sqlx::Error> {
+pub async fn revoke_any(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<ApiKeyRow>, sqlx::Error> {
     sqlx::query_as(&format!("UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING {COLUMNS}"))
         .bind(id)
         .fetch_optional(db)
@@ -110,7 +130,11 @@ pub async fn revoke_any(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<ApiK
 /// Revokes the live keys `user_id` created (of `account_id` only, when given: a
 /// membership that ended), since keys end with their creator's access (issue 12).
 /// Returns their prefixes, for the audit entry of the change that ended the access.
-pub async fn revoke_created_by(db: impl PgExecutor<'_>, user_id: Uuid, account_id: Option<Uuid>) -> Result<Vec<String>, sqlx::Error> {
+pub async fn revoke_created_by(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    account_id: Option<Uuid>,
+) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
         "UPDATE api_keys SET revoked_at = now()
          WHERE created_by = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR account_id = $2) RETURNING prefix",

@@ -9,7 +9,10 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     /// A signed-in user, possibly impersonated by a super admin.
-    User { id: Uuid, impersonator: Option<Uuid> },
+    User {
+        id: Uuid,
+        impersonator: Option<Uuid>,
+    },
     /// A request authenticated by an API key.
     ApiKey { id: Uuid },
     /// The operator CLI.
@@ -21,7 +24,10 @@ pub enum Actor {
 impl Actor {
     /// A user acting as themself.
     pub fn user(id: Uuid) -> Self {
-        Actor::User { id, impersonator: None }
+        Actor::User {
+            id,
+            impersonator: None,
+        }
     }
 
     /// The acting user's id, if a user acts.
@@ -34,7 +40,13 @@ impl Actor {
 
     /// Whether a super admin acts as this user (impersonation).
     pub fn is_impersonated(&self) -> bool {
-        matches!(self, Actor::User { impersonator: Some(_), .. })
+        matches!(
+            self,
+            Actor::User {
+                impersonator: Some(_),
+                ..
+            }
+        )
     }
 }
 
@@ -78,7 +90,10 @@ pub async fn record(db: impl PgExecutor<'_>, e: &Entry<'_>) -> Result<(), sqlx::
 }
 
 /// Actions recorded for `target_id`, oldest first (for tests and the admin panel).
-pub async fn actions_for_target(db: impl PgExecutor<'_>, target_id: &str) -> Result<Vec<String>, sqlx::Error> {
+pub async fn actions_for_target(
+    db: impl PgExecutor<'_>,
+    target_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT action FROM audit_log WHERE target_id = $1 ORDER BY id")
         .bind(target_id)
         .fetch_all(db)
@@ -125,29 +140,42 @@ pub struct Filter {
     pub to: Option<chrono::NaiveDate>,
 }
 
-const WHERE: &str = "WHERE ($1::text IS NULL OR au.email ILIKE $1 ESCAPE '\\' OR iu.email ILIKE $1 ESCAPE '\\')
+const WHERE: &str =
+    "WHERE ($1::text IS NULL OR au.email ILIKE $1 ESCAPE '\\' OR iu.email ILIKE $1 ESCAPE '\\')
        AND ($2::text IS NULL OR l.action LIKE $2 ESCAPE '\\')
        AND ($3::text IS NULL OR l.target_id = $3)
        AND ($4::date IS NULL OR l.occurred_at >= ($4::date)::timestamp AT TIME ZONE 'UTC')
        AND ($5::date IS NULL OR l.occurred_at < ($5::date + 1)::timestamp AT TIME ZONE 'UTC')";
 
 /// One page of entries matching `f`, newest first, and the number of matches.
-pub async fn search(db: &sqlx::PgPool, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
+pub async fn search(
+    db: &sqlx::PgPool,
+    f: &Filter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<AuditRow>, i64), sqlx::Error> {
     use crate::db::admin::like_escape;
-    let clean = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let clean = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let actor = clean(&f.actor).map(|a| format!("%{}%", like_escape(&a)));
     let action = clean(&f.action).map(|a| format!("{}%", like_escape(&a)));
     let target = clean(&f.target);
-    let rows = sqlx::query_as(&format!("{ROW} {WHERE} ORDER BY l.id DESC LIMIT $6 OFFSET $7"))
-        .bind(&actor)
-        .bind(&action)
-        .bind(&target)
-        .bind(f.from)
-        .bind(f.to)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(db)
-        .await?;
+    let rows = sqlx::query_as(&format!(
+        "{ROW} {WHERE} ORDER BY l.id DESC LIMIT $6 OFFSET $7"
+    ))
+    .bind(&actor)
+    .bind(&action)
+    .bind(&target)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await?;
     let total = sqlx::query_scalar(&format!(
         "SELECT count(*) FROM audit_log l LEFT JOIN users au ON au.id = l.actor_user_id LEFT JOIN users iu ON iu.id = l.impersonator_user_id {WHERE}"
     ))
@@ -162,7 +190,11 @@ pub async fn search(db: &sqlx::PgPool, f: &Filter, limit: i64, offset: i64) -> R
 }
 
 /// The latest entries where `user_id` acted, impersonated, or was the target.
-pub async fn recent_for_user(db: impl PgExecutor<'_>, user_id: Uuid, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
+pub async fn recent_for_user(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "{ROW} WHERE l.actor_user_id = $1 OR l.impersonator_user_id = $1 OR l.target_id = $1::text ORDER BY l.id DESC LIMIT $2"
     ))
@@ -173,10 +205,16 @@ pub async fn recent_for_user(db: impl PgExecutor<'_>, user_id: Uuid, limit: i64)
 }
 
 /// The latest entries about `account_id` (its changes, or it as the target).
-pub async fn recent_for_account(db: impl PgExecutor<'_>, account_id: Uuid, limit: i64) -> Result<Vec<AuditRow>, sqlx::Error> {
-    sqlx::query_as(&format!("{ROW} WHERE l.account_id = $1 OR l.target_id = $1::text ORDER BY l.id DESC LIMIT $2"))
-        .bind(account_id)
-        .bind(limit)
-        .fetch_all(db)
-        .await
+pub async fn recent_for_account(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "{ROW} WHERE l.account_id = $1 OR l.target_id = $1::text ORDER BY l.id DESC LIMIT $2"
+    ))
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
 }

@@ -2,13 +2,15 @@
 //! `plan_prices`, `plan_features`, `plan_limits`, `plan_usage_prices`, `thresholds`,
 //! `coupons`.
 
-use crate::catalog::{Audience, Catalog, Faq, Feature, FeatureKind, FeatureValue, Meter, Plan, Price};
+use crate::catalog::{
+    Audience, Catalog, Faq, Feature, FeatureKind, FeatureValue, Meter, Plan, Price,
+};
 use crate::coupon::{Coupon, Discount, Duration};
 use crate::keys::Key;
-use crate::rating::Pricing;
 use crate::limits::{Enforcement, Limit, Threshold, ThresholdAction};
 use crate::money::{Currency, Money};
 use crate::period::{Interval, Reset};
+use crate::rating::Pricing;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sqlx::types::Json;
@@ -17,7 +19,11 @@ use sqlx::{FromRow, PgConnection, PgExecutor};
 /// Stores `catalog` as the active catalog: upserts every entry, archives meters,
 /// features and plans the catalog no longer has, and replaces prices, feature values,
 /// limits and thresholds. Call inside a transaction.
-pub async fn save(db: &mut PgConnection, catalog: &Catalog, source: &str) -> Result<(), sqlx::Error> {
+pub async fn save(
+    db: &mut PgConnection,
+    catalog: &Catalog,
+    source: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO catalog_info (name, title, currency, faq, source, loaded_at) VALUES ($1, $2, $3, $4, $5, now())
          ON CONFLICT (singleton) DO UPDATE SET name = $1, title = $2, currency = $3, faq = $4, source = $5, loaded_at = now()",
@@ -30,7 +36,9 @@ pub async fn save(db: &mut PgConnection, catalog: &Catalog, source: &str) -> Res
     .execute(&mut *db)
     .await?;
 
-    sqlx::query("UPDATE meters SET archived_at = coalesce(archived_at, now())").execute(&mut *db).await?;
+    sqlx::query("UPDATE meters SET archived_at = coalesce(archived_at, now())")
+        .execute(&mut *db)
+        .await?;
     for (i, m) in catalog.meters.iter().enumerate() {
         sqlx::query(
             "INSERT INTO meters (key, name, unit, aggregation, reset, description, position) VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -47,7 +55,9 @@ pub async fn save(db: &mut PgConnection, catalog: &Catalog, source: &str) -> Res
         .await?;
     }
 
-    sqlx::query("UPDATE features SET archived_at = coalesce(archived_at, now())").execute(&mut *db).await?;
+    sqlx::query("UPDATE features SET archived_at = coalesce(archived_at, now())")
+        .execute(&mut *db)
+        .await?;
     for (i, f) in catalog.features.iter().enumerate() {
         sqlx::query(
             "INSERT INTO features (key, name, kind, description, position) VALUES ($1, $2, $3, $4, $5)
@@ -62,16 +72,28 @@ pub async fn save(db: &mut PgConnection, catalog: &Catalog, source: &str) -> Res
         .await?;
     }
 
-    sqlx::query("UPDATE plans SET archived_at = coalesce(archived_at, now())").execute(&mut *db).await?;
-    sqlx::query("DELETE FROM plan_prices").execute(&mut *db).await?;
-    sqlx::query("DELETE FROM plan_features").execute(&mut *db).await?;
-    sqlx::query("DELETE FROM plan_limits").execute(&mut *db).await?;
-    sqlx::query("DELETE FROM plan_usage_prices").execute(&mut *db).await?;
+    sqlx::query("UPDATE plans SET archived_at = coalesce(archived_at, now())")
+        .execute(&mut *db)
+        .await?;
+    sqlx::query("DELETE FROM plan_prices")
+        .execute(&mut *db)
+        .await?;
+    sqlx::query("DELETE FROM plan_features")
+        .execute(&mut *db)
+        .await?;
+    sqlx::query("DELETE FROM plan_limits")
+        .execute(&mut *db)
+        .await?;
+    sqlx::query("DELETE FROM plan_usage_prices")
+        .execute(&mut *db)
+        .await?;
     for (i, p) in catalog.plans.iter().enumerate() {
         save_plan(&mut *db, p, position(i)).await?;
     }
 
-    sqlx::query("UPDATE coupons SET archived_at = coalesce(archived_at, now())").execute(&mut *db).await?;
+    sqlx::query("UPDATE coupons SET archived_at = coalesce(archived_at, now())")
+        .execute(&mut *db)
+        .await?;
     for c in &catalog.coupons {
         sqlx::query(
             "INSERT INTO coupons (code, name, discount, duration) VALUES ($1, $2, $3, $4)
@@ -85,7 +107,9 @@ pub async fn save(db: &mut PgConnection, catalog: &Catalog, source: &str) -> Res
         .await?;
     }
 
-    sqlx::query("DELETE FROM thresholds").execute(&mut *db).await?;
+    sqlx::query("DELETE FROM thresholds")
+        .execute(&mut *db)
+        .await?;
     for t in &catalog.thresholds {
         let actions: Vec<&str> = t.actions.iter().map(|a| action_name(*a)).collect();
         sqlx::query("INSERT INTO thresholds (percent, actions) VALUES ($1, $2)")
@@ -155,12 +179,14 @@ async fn save_plan(db: &mut PgConnection, p: &Plan, pos: i32) -> Result<(), sqlx
         .await?;
     }
     for (key, pricing) in &p.usage_prices {
-        sqlx::query("INSERT INTO plan_usage_prices (plan_key, meter_key, pricing) VALUES ($1, $2, $3)")
-            .bind(p.key.as_str())
-            .bind(key.as_str())
-            .bind(Json(pricing))
-            .execute(&mut *db)
-            .await?;
+        sqlx::query(
+            "INSERT INTO plan_usage_prices (plan_key, meter_key, pricing) VALUES ($1, $2, $3)",
+        )
+        .bind(p.key.as_str())
+        .bind(key.as_str())
+        .bind(Json(pricing))
+        .execute(&mut *db)
+        .await?;
     }
     Ok(())
 }
@@ -252,9 +278,10 @@ fn key(s: &str) -> Result<Key, sqlx::Error> {
 /// Reads the active catalog (archived entries left out), or `None` before the first
 /// `catalog load`.
 pub async fn load(db: &mut PgConnection) -> Result<Option<Catalog>, sqlx::Error> {
-    let Some(info): Option<InfoRow> = sqlx::query_as("SELECT name, title, currency, faq FROM catalog_info")
-        .fetch_optional(&mut *db)
-        .await?
+    let Some(info): Option<InfoRow> =
+        sqlx::query_as("SELECT name, title, currency, faq FROM catalog_info")
+            .fetch_optional(&mut *db)
+            .await?
     else {
         return Ok(None);
     };
@@ -296,7 +323,9 @@ pub async fn load(db: &mut PgConnection) -> Result<Option<Catalog>, sqlx::Error>
     let coupon_rows: Vec<(String, String, Json<Discount>, Json<Duration>)> =
         sqlx::query_as("SELECT code, name, discount, duration FROM coupons WHERE archived_at IS NULL ORDER BY code").fetch_all(&mut *db).await?;
     let thresholds: Vec<(Decimal, Vec<String>)> =
-        sqlx::query_as("SELECT percent, actions FROM thresholds ORDER BY percent").fetch_all(&mut *db).await?;
+        sqlx::query_as("SELECT percent, actions FROM thresholds ORDER BY percent")
+            .fetch_all(&mut *db)
+            .await?;
 
     let meters = meter_rows
         .into_iter()
@@ -313,7 +342,14 @@ pub async fn load(db: &mut PgConnection) -> Result<Option<Catalog>, sqlx::Error>
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let features = feature_rows
         .into_iter()
-        .map(|f| Ok(Feature { key: key(&f.key)?, name: f.name, kind: f.kind.0, description: f.description }))
+        .map(|f| {
+            Ok(Feature {
+                key: key(&f.key)?,
+                name: f.name,
+                kind: f.kind.0,
+                description: f.description,
+            })
+        })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let mut plans = Vec::with_capacity(plan_rows.len());
     for p in plan_rows {
@@ -332,8 +368,18 @@ pub async fn load(db: &mut PgConnection) -> Result<Option<Catalog>, sqlx::Error>
         let plan_features = values
             .iter()
             .filter(|r| r.plan_key == p.key)
-            .filter_map(|r| features.iter().find(|f| f.key.as_str() == r.feature_key).map(|f| (f, &r.value)))
-            .map(|(f, v)| Ok((f.key.clone(), FeatureValue::from_json(&f.kind, v).map_err(corrupt)?)))
+            .filter_map(|r| {
+                features
+                    .iter()
+                    .find(|f| f.key.as_str() == r.feature_key)
+                    .map(|f| (f, &r.value))
+            })
+            .map(|(f, v)| {
+                Ok((
+                    f.key.clone(),
+                    FeatureValue::from_json(&f.kind, v).map_err(corrupt)?,
+                ))
+            })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
         let plan_limits = limits
             .iter()
@@ -372,7 +418,10 @@ pub async fn load(db: &mut PgConnection) -> Result<Option<Catalog>, sqlx::Error>
     let thresholds = thresholds
         .into_iter()
         .map(|(percent, actions)| {
-            let actions = actions.iter().map(|a| from_name::<ThresholdAction>(a)).collect::<Result<_, _>>()?;
+            let actions = actions
+                .iter()
+                .map(|a| from_name::<ThresholdAction>(a))
+                .collect::<Result<_, _>>()?;
             Ok(Threshold { percent, actions })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
@@ -387,7 +436,14 @@ pub async fn load(db: &mut PgConnection) -> Result<Option<Catalog>, sqlx::Error>
         faq: info.faq.0,
         coupons: coupon_rows
             .into_iter()
-            .map(|(code, name, discount, duration)| Ok(Coupon { code: key(&code)?, name, discount: discount.0, duration: duration.0 }))
+            .map(|(code, name, discount, duration)| {
+                Ok(Coupon {
+                    code: key(&code)?,
+                    name,
+                    discount: discount.0,
+                    duration: duration.0,
+                })
+            })
             .collect::<Result<Vec<_>, sqlx::Error>>()?,
     }))
 }
@@ -413,11 +469,28 @@ mod tests {
 
     #[test]
     fn enum_names_read_back() {
-        for a in [Aggregation::Count, Aggregation::Sum, Aggregation::Max, Aggregation::Last] {
-            assert_eq!(from_name::<Aggregation>(a.as_str()).expect("test fixture"), a);
+        for a in [
+            Aggregation::Count,
+            Aggregation::Sum,
+            Aggregation::Max,
+            Aggregation::Last,
+        ] {
+            assert_eq!(
+                from_name::<Aggregation>(a.as_str()).expect("test fixture"),
+                a
+            );
         }
-        for a in [ThresholdAction::InApp, ThresholdAction::Email, ThresholdAction::Banner, ThresholdAction::UpgradePrompt, ThresholdAction::Block] {
-            assert_eq!(from_name::<ThresholdAction>(action_name(a)).expect("test fixture"), a);
+        for a in [
+            ThresholdAction::InApp,
+            ThresholdAction::Email,
+            ThresholdAction::Banner,
+            ThresholdAction::UpgradePrompt,
+            ThresholdAction::Block,
+        ] {
+            assert_eq!(
+                from_name::<ThresholdAction>(action_name(a)).expect("test fixture"),
+                a
+            );
         }
     }
 }
@@ -425,12 +498,20 @@ mod tests {
 /// Makes concurrent publishers of catalog versions take turns until the
 /// transaction ends (readers are not blocked).
 pub async fn lock_versions(db: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("LOCK TABLE catalog_versions IN SHARE ROW EXCLUSIVE MODE").execute(db).await?;
+    sqlx::query("LOCK TABLE catalog_versions IN SHARE ROW EXCLUSIVE MODE")
+        .execute(db)
+        .await?;
     Ok(())
 }
 
 /// Records `text` as the newest catalog version; returns its number.
-pub async fn insert_version(db: impl PgExecutor<'_>, source: &str, text: &str, created_by: Option<uuid::Uuid>, note: &str) -> Result<i64, sqlx::Error> {
+pub async fn insert_version(
+    db: impl PgExecutor<'_>,
+    source: &str,
+    text: &str,
+    created_by: Option<uuid::Uuid>,
+    note: &str,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("INSERT INTO catalog_versions (source, text, created_by, note) VALUES ($1, $2, $3, $4) RETURNING version")
         .bind(source)
         .bind(text)

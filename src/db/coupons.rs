@@ -14,7 +14,10 @@ pub struct Redemption {
 }
 
 /// The account's redeemed coupon, if any.
-pub async fn for_account(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<Redemption>, sqlx::Error> {
+pub async fn for_account(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> Result<Option<Redemption>, sqlx::Error> {
     sqlx::query_as("SELECT coupon_code, redeemed_at, invoices_applied FROM account_coupons WHERE account_id = $1")
         .bind(account_id)
         .fetch_optional(db)
@@ -22,7 +25,13 @@ pub async fn for_account(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Op
 }
 
 /// Redeems `code` for the account, replacing any earlier coupon.
-pub async fn redeem(db: impl PgExecutor<'_>, account_id: Uuid, code: &str, by: Option<Uuid>, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn redeem(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    code: &str,
+    by: Option<Uuid>,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO account_coupons (account_id, coupon_code, redeemed_at, redeemed_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT (account_id) DO UPDATE SET coupon_code = $2, redeemed_at = $3, redeemed_by = $4, invoices_applied = 0",
@@ -38,15 +47,24 @@ pub async fn redeem(db: impl PgExecutor<'_>, account_id: Uuid, code: &str, by: O
 
 /// Removes the account's coupon; `true` when there was one.
 pub async fn remove(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM account_coupons WHERE account_id = $1").bind(account_id).execute(db).await?.rows_affected() == 1)
+    Ok(
+        sqlx::query("DELETE FROM account_coupons WHERE account_id = $1")
+            .bind(account_id)
+            .execute(db)
+            .await?
+            .rows_affected()
+            == 1,
+    )
 }
 
 /// Counts one more invoice the coupon was applied to.
 pub async fn mark_applied(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE account_coupons SET invoices_applied = invoices_applied + 1 WHERE account_id = $1")
-        .bind(account_id)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "UPDATE account_coupons SET invoices_applied = invoices_applied + 1 WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .execute(db)
+    .await?;
     Ok(())
 }
 

@@ -50,7 +50,10 @@ pub async fn insert_for_invoice(
 
 /// The credit an invoice took from the balance (a positive amount), to give back
 /// when it is voided.
-pub async fn applied_to_invoice(db: impl PgExecutor<'_>, invoice_id: Uuid) -> Result<Decimal, sqlx::Error> {
+pub async fn applied_to_invoice(
+    db: impl PgExecutor<'_>,
+    invoice_id: Uuid,
+) -> Result<Decimal, sqlx::Error> {
     sqlx::query_scalar("SELECT coalesce(-sum(amount), 0) FROM credit_balance_transactions WHERE invoice_id = $1 AND amount < 0")
         .bind(invoice_id)
         .fetch_one(db)
@@ -65,7 +68,10 @@ pub struct BalanceRow {
 }
 
 /// The account's balance per currency (currencies with ledger rows only), by code.
-pub async fn balances(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec<BalanceRow>, sqlx::Error> {
+pub async fn balances(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> Result<Vec<BalanceRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT currency::text AS currency, sum(amount) AS balance FROM credit_balance_transactions
          WHERE account_id = $1 GROUP BY currency ORDER BY currency",
@@ -87,7 +93,11 @@ pub struct TransactionRow {
 }
 
 /// The account's latest ledger rows, newest first.
-pub async fn recent(db: impl PgExecutor<'_>, account_id: Uuid, limit: i64) -> Result<Vec<TransactionRow>, sqlx::Error> {
+pub async fn recent(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    limit: i64,
+) -> Result<Vec<TransactionRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, amount, currency::text AS currency, reason, created_by, created_at FROM credit_balance_transactions
          WHERE account_id = $1 ORDER BY id DESC LIMIT $2",

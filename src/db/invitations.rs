@@ -52,23 +52,37 @@ pub async fn insert(db: impl PgExecutor<'_>, i: &NewInvitation<'_>) -> Result<()
 }
 
 /// The invitation whose token hashes to `token_hash`, locked for update.
-pub async fn by_token_hash_for_update(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Option<InvitationRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM invitations WHERE token_hash = $1 FOR UPDATE"))
-        .bind(token_hash)
-        .fetch_optional(db)
-        .await
+pub async fn by_token_hash_for_update(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+) -> Result<Option<InvitationRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM invitations WHERE token_hash = $1 FOR UPDATE"
+    ))
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await
 }
 
 /// The invitation whose token hashes to `token_hash`.
-pub async fn by_token_hash(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Option<InvitationRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM invitations WHERE token_hash = $1"))
-        .bind(token_hash)
-        .fetch_optional(db)
-        .await
+pub async fn by_token_hash(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+) -> Result<Option<InvitationRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM invitations WHERE token_hash = $1"
+    ))
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await
 }
 
 /// The open (not accepted, not revoked) invitation `id` of `account_id`, locked.
-pub async fn open_for_update(db: impl PgExecutor<'_>, account_id: Uuid, id: Uuid) -> Result<Option<InvitationRow>, sqlx::Error> {
+pub async fn open_for_update(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    id: Uuid,
+) -> Result<Option<InvitationRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM invitations WHERE account_id = $1 AND id = $2 AND accepted_at IS NULL AND revoked_at IS NULL FOR UPDATE"
     ))
@@ -79,7 +93,11 @@ pub async fn open_for_update(db: impl PgExecutor<'_>, account_id: Uuid, id: Uuid
 }
 
 /// The open invitation for `email` in `account_id`, if any (expired or not).
-pub async fn open_for_email(db: impl PgExecutor<'_>, account_id: Uuid, email: &str) -> Result<Option<InvitationRow>, sqlx::Error> {
+pub async fn open_for_email(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    email: &str,
+) -> Result<Option<InvitationRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM invitations WHERE account_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL"
     ))
@@ -90,7 +108,11 @@ pub async fn open_for_email(db: impl PgExecutor<'_>, account_id: Uuid, email: &s
 }
 
 /// Pending invitations (open and not expired at `now`), newest first.
-pub async fn pending(db: impl PgExecutor<'_>, account_id: Uuid, now: DateTime<Utc>) -> Result<Vec<InvitationRow>, sqlx::Error> {
+pub async fn pending(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<InvitationRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM invitations WHERE account_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2
          ORDER BY created_at DESC"
@@ -102,7 +124,11 @@ pub async fn pending(db: impl PgExecutor<'_>, account_id: Uuid, now: DateTime<Ut
 }
 
 /// Number of pending invitations (they reserve seats).
-pub async fn pending_count(db: impl PgExecutor<'_>, account_id: Uuid, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+pub async fn pending_count(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM invitations WHERE account_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $2")
         .bind(account_id)
         .bind(now)
@@ -111,13 +137,20 @@ pub async fn pending_count(db: impl PgExecutor<'_>, account_id: Uuid, now: DateT
 }
 
 /// Replaces the token (the old link dies) and the expiry.
-pub async fn renew(db: impl PgExecutor<'_>, id: Uuid, token_hash: &[u8], expires_at: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE invitations SET token_hash = $2, expires_at = $3, sent_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(token_hash)
-        .bind(expires_at)
-        .execute(db)
-        .await?;
+pub async fn renew(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    token_hash: &[u8],
+    expires_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE invitations SET token_hash = $2, expires_at = $3, sent_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(token_hash)
+    .bind(expires_at)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -141,7 +174,11 @@ pub async fn accept(db: impl PgExecutor<'_>, id: Uuid, user_id: Uuid) -> Result<
 }
 
 /// Test support: moves an invitation's expiry (tests cannot wait 7 days).
-pub async fn set_expiry(db: impl PgExecutor<'_>, id: Uuid, expires_at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn set_expiry(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    expires_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE invitations SET expires_at = $2, created_at = least(created_at, $2 - interval '1 second') WHERE id = $1")
         .bind(id)
         .bind(expires_at)

@@ -62,7 +62,11 @@ const COLUMNS: &str = "id, account_id, subscription_id, provider, provider_invoi
 
 /// Takes the next gap-free sequence number of `prefix` and `year` (from 1); the
 /// row stays locked until the transaction ends.
-pub async fn next_sequence(db: &mut PgConnection, prefix: &str, year: i32) -> Result<i64, sqlx::Error> {
+pub async fn next_sequence(
+    db: &mut PgConnection,
+    prefix: &str,
+    year: i32,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO invoice_sequences (prefix, year, last) VALUES ($1, $2, 1)
          ON CONFLICT (prefix, year) DO UPDATE SET last = invoice_sequences.last + 1 RETURNING last",
@@ -148,7 +152,11 @@ pub async fn insert_manual(db: &mut PgConnection, i: &NewInvoice<'_>) -> Result<
 }
 
 /// Whether the subscription's period starting at `period_start` has a manual invoice.
-pub async fn manual_exists(db: impl PgExecutor<'_>, subscription_id: Uuid, period_start: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+pub async fn manual_exists(
+    db: impl PgExecutor<'_>,
+    subscription_id: Uuid,
+    period_start: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM invoices WHERE provider = 'manual' AND subscription_id = $1 AND period_start = $2)")
         .bind(subscription_id)
         .bind(period_start)
@@ -158,17 +166,33 @@ pub async fn manual_exists(db: impl PgExecutor<'_>, subscription_id: Uuid, perio
 
 /// One invoice.
 pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<InvoiceRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM invoices WHERE id = $1")).bind(id).fetch_optional(db).await
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM invoices WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
 }
 
 /// The mirror of Stripe invoice `provider_invoice_id` (`in_…`).
-pub async fn by_provider_id(db: impl PgExecutor<'_>, provider_invoice_id: &str) -> Result<Option<InvoiceRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM invoices WHERE provider_invoice_id = $1")).bind(provider_invoice_id).fetch_optional(db).await
+pub async fn by_provider_id(
+    db: impl PgExecutor<'_>,
+    provider_invoice_id: &str,
+) -> Result<Option<InvoiceRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM invoices WHERE provider_invoice_id = $1"
+    ))
+    .bind(provider_invoice_id)
+    .fetch_optional(db)
+    .await
 }
 
 /// One invoice, locked for a status change.
 pub async fn lock(db: &mut PgConnection, id: Uuid) -> Result<Option<InvoiceRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM invoices WHERE id = $1 FOR UPDATE")).bind(id).fetch_optional(db).await
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM invoices WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 /// An invoice's lines in order.
@@ -182,7 +206,12 @@ pub async fn lines(db: impl PgExecutor<'_>, invoice_id: Uuid) -> Result<Vec<Line
 }
 
 /// The account's invoices, newest period first, drafts left out; `limit`/`offset` page.
-pub async fn for_account(db: impl PgExecutor<'_>, account_id: Uuid, limit: i64, offset: i64) -> Result<Vec<InvoiceRow>, sqlx::Error> {
+pub async fn for_account(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<InvoiceRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM invoices WHERE account_id = $1 AND status <> 'draft'
          ORDER BY period_start DESC, created_at DESC LIMIT $2 OFFSET $3"
@@ -214,7 +243,12 @@ pub struct ListedInvoice {
 }
 
 /// Invoices matching `f`, newest first, and the number matching in all.
-pub async fn search(db: &mut PgConnection, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<ListedInvoice>, i64), sqlx::Error> {
+pub async fn search(
+    db: &mut PgConnection,
+    f: &Filter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ListedInvoice>, i64), sqlx::Error> {
     const WHERE: &str = "WHERE ($1::text IS NULL OR i.status = $1)
           AND ($2::timestamptz IS NULL OR (i.status = 'open' AND i.due_at < $2))
           AND ($3::text IS NULL OR i.number ILIKE '%' || $3 || '%' OR a.name ILIKE '%' || $3 || '%')";
@@ -230,17 +264,24 @@ pub async fn search(db: &mut PgConnection, f: &Filter, limit: i64, offset: i64) 
     .bind(offset)
     .fetch_all(&mut *db)
     .await?;
-    let total = sqlx::query_scalar(&format!("SELECT count(*) FROM invoices i JOIN accounts a ON a.id = i.account_id {WHERE}"))
-        .bind(f.status.as_deref())
-        .bind(f.overdue_at)
-        .bind(f.search.as_deref())
-        .fetch_one(&mut *db)
-        .await?;
+    let total = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM invoices i JOIN accounts a ON a.id = i.account_id {WHERE}"
+    ))
+    .bind(f.status.as_deref())
+    .bind(f.overdue_at)
+    .bind(f.search.as_deref())
+    .fetch_one(&mut *db)
+    .await?;
     Ok((rows, total))
 }
 
 /// Moves an invoice to `status`, stamping when it was paid, voided or written off.
-pub async fn set_status(db: impl PgExecutor<'_>, id: Uuid, status: InvoiceStatus, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn set_status(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    status: InvoiceStatus,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE invoices SET status = $2, updated_at = now(),
              paid_at = CASE WHEN $2 = 'paid' THEN $3 ELSE paid_at END,
@@ -258,13 +299,25 @@ pub async fn set_status(db: impl PgExecutor<'_>, id: Uuid, status: InvoiceStatus
 }
 
 /// The invoice with `number`.
-pub async fn by_number(db: impl PgExecutor<'_>, number: &str) -> Result<Option<InvoiceRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM invoices WHERE number = $1")).bind(number).fetch_optional(db).await
+pub async fn by_number(
+    db: impl PgExecutor<'_>,
+    number: &str,
+) -> Result<Option<InvoiceRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM invoices WHERE number = $1"))
+        .bind(number)
+        .fetch_optional(db)
+        .await
 }
 
 /// How many invoices the account has (drafts left out).
-pub async fn count_for_account(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM invoices WHERE account_id = $1 AND status <> 'draft'").bind(account_id).fetch_one(db).await
+pub async fn count_for_account(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM invoices WHERE account_id = $1 AND status <> 'draft'")
+        .bind(account_id)
+        .fetch_one(db)
+        .await
 }
 
 /// A Stripe invoice as Stripe currently reports it, in Tollgate's terms (amounts in
@@ -311,11 +364,16 @@ pub struct StripeLine {
 /// Stores or refreshes a Stripe invoice; its lines are stored once it is no longer a
 /// draft (an issued invoice's lines never change). Returns the invoice id and the
 /// status it had before (`None` when new).
-pub async fn upsert_stripe(db: &mut PgConnection, i: &StripeInvoice<'_>, lines: &[StripeLine]) -> Result<(Uuid, Option<String>), sqlx::Error> {
-    let before: Option<(Uuid, String)> = sqlx::query_as("SELECT id, status FROM invoices WHERE provider_invoice_id = $1 FOR UPDATE")
-        .bind(i.provider_invoice_id)
-        .fetch_optional(&mut *db)
-        .await?;
+pub async fn upsert_stripe(
+    db: &mut PgConnection,
+    i: &StripeInvoice<'_>,
+    lines: &[StripeLine],
+) -> Result<(Uuid, Option<String>), sqlx::Error> {
+    let before: Option<(Uuid, String)> =
+        sqlx::query_as("SELECT id, status FROM invoices WHERE provider_invoice_id = $1 FOR UPDATE")
+            .bind(i.provider_invoice_id)
+            .fetch_optional(&mut *db)
+            .await?;
     let id: Uuid = sqlx::query_scalar(
         "INSERT INTO invoices (id, account_id, subscription_id, provider, provider_invoice_id, number, status, currency, period_start, period_end,
              plan_key, subtotal, discount, tax, total, credit_applied, amount_due, amount_paid, issued_at, due_at, paid_at, voided_at,
@@ -377,7 +435,10 @@ pub async fn upsert_stripe(db: &mut PgConnection, i: &StripeInvoice<'_>, lines: 
 
 /// Stripe ids of the account's open Stripe invoices whose subscription is past due,
 /// oldest first: what a new payment method should pay.
-pub async fn past_due_stripe_ids(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec<String>, sqlx::Error> {
+pub async fn past_due_stripe_ids(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT i.provider_invoice_id FROM invoices i JOIN subscriptions s ON s.id = i.subscription_id
          WHERE i.account_id = $1 AND i.provider = 'stripe' AND i.status = 'open' AND s.status = 'past_due'
@@ -406,7 +467,11 @@ pub struct AnalyticsInvoice {
 
 /// Issued invoices in `currency` that matter from `since` on: issued or paid
 /// since, or still unpaid (they may be outstanding at any month's end).
-pub async fn for_analytics(db: impl PgExecutor<'_>, currency: &str, since: DateTime<Utc>) -> Result<Vec<AnalyticsInvoice>, sqlx::Error> {
+pub async fn for_analytics(
+    db: impl PgExecutor<'_>,
+    currency: &str,
+    since: DateTime<Utc>,
+) -> Result<Vec<AnalyticsInvoice>, sqlx::Error> {
     sqlx::query_as(
         "SELECT i.issued_at, i.due_at, i.paid_at, i.voided_at, i.marked_uncollectible_at, i.total, i.amount_due, i.amount_paid,
                 coalesce((SELECT sum(l.amount) FROM invoice_lines l WHERE l.invoice_id = i.id AND l.kind = 'usage'), 0) AS usage

@@ -30,7 +30,11 @@ pub struct MemberRow {
 
 /// The organization with `slug`, if `user_id` is a member of it (else `None`: the
 /// same answer as for a slug that does not exist).
-pub async fn org_for_member(db: impl PgExecutor<'_>, slug: &str, user_id: Uuid) -> Result<Option<OrgRow>, sqlx::Error> {
+pub async fn org_for_member(
+    db: impl PgExecutor<'_>,
+    slug: &str,
+    user_id: Uuid,
+) -> Result<Option<OrgRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.id, a.name, a.slug, a.billing_email, a.created_at, m.role
          FROM accounts a JOIN memberships m ON m.account_id = a.id AND m.user_id = $2
@@ -43,7 +47,10 @@ pub async fn org_for_member(db: impl PgExecutor<'_>, slug: &str, user_id: Uuid) 
 }
 
 /// The organizations `user_id` belongs to, by name.
-pub async fn orgs_of_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<OrgRow>, sqlx::Error> {
+pub async fn orgs_of_user(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<Vec<OrgRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT a.id, a.name, a.slug, a.billing_email, a.created_at, m.role
          FROM accounts a JOIN memberships m ON m.account_id = a.id AND m.user_id = $1
@@ -55,7 +62,10 @@ pub async fn orgs_of_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<
 }
 
 /// Members of `account_id`, owner first, then by name.
-pub async fn members(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec<MemberRow>, sqlx::Error> {
+pub async fn members(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> Result<Vec<MemberRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT u.id AS user_id, u.name, u.email, m.role, m.created_at AS joined_at
          FROM memberships m JOIN users u ON u.id = m.user_id
@@ -68,16 +78,27 @@ pub async fn members(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec<Me
 }
 
 /// Locks the membership row of `user_id` in `account_id` and returns the role.
-pub async fn lock_role(db: impl PgExecutor<'_>, account_id: Uuid, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT role FROM memberships WHERE account_id = $1 AND user_id = $2 FOR UPDATE")
-        .bind(account_id)
-        .bind(user_id)
-        .fetch_optional(db)
-        .await
+pub async fn lock_role(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT role FROM memberships WHERE account_id = $1 AND user_id = $2 FOR UPDATE",
+    )
+    .bind(account_id)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Sets a member's role; false when not a member.
-pub async fn set_role(db: impl PgExecutor<'_>, account_id: Uuid, user_id: Uuid, role: &str) -> Result<bool, sqlx::Error> {
+pub async fn set_role(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    user_id: Uuid,
+    role: &str,
+) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("UPDATE memberships SET role = $3 WHERE account_id = $1 AND user_id = $2")
         .bind(account_id)
         .bind(user_id)
@@ -88,7 +109,11 @@ pub async fn set_role(db: impl PgExecutor<'_>, account_id: Uuid, user_id: Uuid, 
 }
 
 /// Removes a member; false when not a member.
-pub async fn delete(db: impl PgExecutor<'_>, account_id: Uuid, user_id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn delete(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("DELETE FROM memberships WHERE account_id = $1 AND user_id = $2")
         .bind(account_id)
         .bind(user_id)
@@ -98,13 +123,20 @@ pub async fn delete(db: impl PgExecutor<'_>, account_id: Uuid, user_id: Uuid) ->
 }
 
 /// Updates an organization's name and billing e-mail.
-pub async fn update_org(db: impl PgExecutor<'_>, account_id: Uuid, name: &str, billing_email: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE accounts SET name = $2, billing_email = $3 WHERE id = $1 AND kind = 'organization'")
-        .bind(account_id)
-        .bind(name)
-        .bind(billing_email)
-        .execute(db)
-        .await?;
+pub async fn update_org(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    name: &str,
+    billing_email: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE accounts SET name = $2, billing_email = $3 WHERE id = $1 AND kind = 'organization'",
+    )
+    .bind(account_id)
+    .bind(name)
+    .bind(billing_email)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -119,7 +151,11 @@ pub async fn lock_account(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<(
 }
 
 /// Sets the seats of the account's live subscription; false without one.
-pub async fn set_seats(db: impl PgExecutor<'_>, account_id: Uuid, seats: i32) -> Result<bool, sqlx::Error> {
+pub async fn set_seats(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    seats: i32,
+) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("UPDATE subscriptions SET seats = $2, updated_at = now() WHERE account_id = $1 AND status <> 'canceled'")
         .bind(account_id)
         .bind(seats)
@@ -138,7 +174,11 @@ pub async fn usage_by_user(
     end: DateTime<Utc>,
     peak: bool,
 ) -> Result<Vec<(Option<Uuid>, Decimal)>, sqlx::Error> {
-    let agg = if peak { "max(quantity)" } else { "sum(quantity)" };
+    let agg = if peak {
+        "max(quantity)"
+    } else {
+        "sum(quantity)"
+    };
     sqlx::query_as(&format!(
         "SELECT user_id, {agg} FROM usage_events
          WHERE account_id = $1 AND meter = $2 AND occurred_at >= $3 AND occurred_at < $4

@@ -16,7 +16,14 @@ pub struct NotificationRow {
 }
 
 /// Adds a notification for the account.
-pub async fn insert(db: impl PgExecutor<'_>, account_id: Uuid, kind: &str, title: &str, body: &str, data: &serde_json::Value) -> Result<Uuid, sqlx::Error> {
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    kind: &str,
+    title: &str,
+    body: &str,
+    data: &serde_json::Value,
+) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
     sqlx::query("INSERT INTO notifications (id, account_id, kind, title, body, data) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id)
@@ -31,7 +38,12 @@ pub async fn insert(db: impl PgExecutor<'_>, account_id: Uuid, kind: &str, title
 }
 
 /// The account's notifications, newest first, `limit` after `offset`.
-pub async fn list(db: impl PgExecutor<'_>, account_id: Uuid, limit: i64, offset: i64) -> Result<Vec<NotificationRow>, sqlx::Error> {
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<NotificationRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, kind, title, body, created_at, read_at FROM notifications WHERE account_id = $1
          ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
@@ -53,9 +65,11 @@ pub async fn counts(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<(i64, i
 
 /// Marks every notification of the account read.
 pub async fn mark_all_read(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("UPDATE notifications SET read_at = now() WHERE account_id = $1 AND read_at IS NULL")
-        .bind(account_id)
-        .execute(db)
-        .await?
-        .rows_affected())
+    Ok(sqlx::query(
+        "UPDATE notifications SET read_at = now() WHERE account_id = $1 AND read_at IS NULL",
+    )
+    .bind(account_id)
+    .execute(db)
+    .await?
+    .rows_affected())
 }

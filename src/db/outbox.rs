@@ -64,7 +64,11 @@ const COLUMNS: &str =
 /// (in this or another process) claims them while this one sends. Rows another
 /// worker is claiming at the same moment are skipped (`FOR UPDATE SKIP LOCKED`). A
 /// worker that dies mid-send leaves its rows to be claimed again after the lease.
-pub async fn claim_due(db: impl PgExecutor<'_>, limit: i64, lease_seconds: f64) -> Result<Vec<OutboxRow>, sqlx::Error> {
+pub async fn claim_due(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+    lease_seconds: f64,
+) -> Result<Vec<OutboxRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "UPDATE email_outbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
          WHERE id IN (SELECT id FROM email_outbox WHERE status = 'pending' AND next_attempt_at <= now()
@@ -92,7 +96,12 @@ pub async fn mark_sent(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Er
 }
 
 /// Schedules another attempt of a claimed message `delay_seconds` from now.
-pub async fn mark_retry(db: impl PgExecutor<'_>, id: Uuid, delay_seconds: f64, error: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_retry(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    delay_seconds: f64,
+    error: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE email_outbox SET next_attempt_at = now() + make_interval(secs => $2), last_error = $3
          WHERE id = $1 AND status = 'pending'",
@@ -106,7 +115,11 @@ pub async fn mark_retry(db: impl PgExecutor<'_>, id: Uuid, delay_seconds: f64, e
 }
 
 /// Gives up on a claimed message.
-pub async fn mark_failed(db: impl PgExecutor<'_>, id: Uuid, error: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_failed(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    error: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(&format!("UPDATE email_outbox SET status = 'failed', last_error = $2, {REDACT_LINK} WHERE id = $1 AND status = 'pending'"))
         .bind(id)
         .bind(error)
@@ -116,7 +129,11 @@ pub async fn mark_failed(db: impl PgExecutor<'_>, id: Uuid, error: &str) -> Resu
 }
 
 /// The newest `limit` messages, to `to` only when given, newest first.
-pub async fn recent(db: impl PgExecutor<'_>, to: Option<&str>, limit: i64) -> Result<Vec<OutboxRow>, sqlx::Error> {
+pub async fn recent(
+    db: impl PgExecutor<'_>,
+    to: Option<&str>,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM email_outbox WHERE $1::text IS NULL OR to_address = $1
          ORDER BY created_at DESC, id DESC LIMIT $2"
@@ -129,5 +146,8 @@ pub async fn recent(db: impl PgExecutor<'_>, to: Option<&str>, limit: i64) -> Re
 
 /// One message.
 pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<OutboxRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM email_outbox WHERE id = $1")).bind(id).fetch_optional(db).await
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM email_outbox WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
 }

@@ -24,22 +24,48 @@ impl Row {
     /// applied: the plan's value holds).
     fn parse(self) -> Option<(Uuid, Override)> {
         let target = match self.kind.as_str() {
-            "limit" => Target::Limit { meter: self.key, value: serde_json::from_value(self.value).ok()? },
-            _ => Target::Feature { feature: self.key, value: serde_json::from_value(self.value).ok()? },
+            "limit" => Target::Limit {
+                meter: self.key,
+                value: serde_json::from_value(self.value).ok()?,
+            },
+            _ => Target::Feature {
+                feature: self.key,
+                value: serde_json::from_value(self.value).ok()?,
+            },
         };
-        Some((self.account_id, Override { target, reason: self.reason, author: self.author, created_at: self.created_at, expires_at: self.expires_at }))
+        Some((
+            self.account_id,
+            Override {
+                target,
+                reason: self.reason,
+                author: self.author,
+                created_at: self.created_at,
+                expires_at: self.expires_at,
+            },
+        ))
     }
 }
 
 const COLUMNS: &str = "account_id, kind, key, value, reason, author, created_at, expires_at";
 
 /// The account's overrides in force at `now` (expired ones left out), by kind and key.
-pub async fn active(db: impl PgExecutor<'_>, account_id: Uuid, now: DateTime<Utc>) -> Result<Overrides, sqlx::Error> {
-    Ok(active_for(db, &[account_id], now).await?.remove(&account_id).unwrap_or_default())
+pub async fn active(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Overrides, sqlx::Error> {
+    Ok(active_for(db, &[account_id], now)
+        .await?
+        .remove(&account_id)
+        .unwrap_or_default())
 }
 
 /// The overrides in force at `now` of several accounts (accounts without any are absent).
-pub async fn active_for(db: impl PgExecutor<'_>, account_ids: &[Uuid], now: DateTime<Utc>) -> Result<HashMap<Uuid, Overrides>, sqlx::Error> {
+pub async fn active_for(
+    db: impl PgExecutor<'_>,
+    account_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, Overrides>, sqlx::Error> {
     if account_ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -58,17 +84,29 @@ pub async fn active_for(db: impl PgExecutor<'_>, account_ids: &[Uuid], now: Date
 }
 
 /// Every override of the account, expired ones too, newest first (for the admin page).
-pub async fn all_for_account(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec<Override>, sqlx::Error> {
+pub async fn all_for_account(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> Result<Vec<Override>, sqlx::Error> {
     let rows: Vec<Row> =
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM entitlement_overrides WHERE account_id = $1 ORDER BY created_at DESC, kind, key"))
             .bind(account_id)
             .fetch_all(db)
             .await?;
-    Ok(rows.into_iter().filter_map(Row::parse).map(|(_, o)| o).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(Row::parse)
+        .map(|(_, o)| o)
+        .collect())
 }
 
 /// Sets (inserts or replaces) the account's override of `o.target`.
-pub async fn upsert(db: impl PgExecutor<'_>, account_id: Uuid, o: &Override, created_by: Option<Uuid>) -> Result<(), sqlx::Error> {
+pub async fn upsert(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    o: &Override,
+    created_by: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
     let value = match &o.target {
         Target::Limit { value, .. } => serde_json::to_value(value),
         Target::Feature { value, .. } => serde_json::to_value(value),
@@ -95,7 +133,12 @@ pub async fn upsert(db: impl PgExecutor<'_>, account_id: Uuid, o: &Override, cre
 
 /// Removes the account's override of `kind` (`limit`/`feature`) `key`; the removed
 /// one, if there was one.
-pub async fn remove(db: impl PgExecutor<'_>, account_id: Uuid, kind: &str, key: &str) -> Result<Option<Value>, sqlx::Error> {
+pub async fn remove(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    kind: &str,
+    key: &str,
+) -> Result<Option<Value>, sqlx::Error> {
     sqlx::query_scalar("DELETE FROM entitlement_overrides WHERE account_id = $1 AND kind = $2 AND key = $3 RETURNING value")
         .bind(account_id)
         .bind(kind)

@@ -32,8 +32,10 @@ pub async fn try_add(
 
 /// Deletes windows that ended more than an hour ago.
 pub async fn prune(db: impl PgExecutor<'_>) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM rate_windows WHERE window_start < now() - interval '1 hour'")
-        .execute(db)
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM rate_windows WHERE window_start < now() - interval '1 hour'")
+            .execute(db)
+            .await?
+            .rows_affected(),
+    )
 }

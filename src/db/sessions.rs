@@ -30,11 +30,15 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
 }
 
 fn user_of(record: &Record) -> Option<Uuid> {
-    record.data.get(USER_ID_KEY).and_then(|v| serde_json::from_value(v.clone()).ok())
+    record
+        .data
+        .get(USER_ID_KEY)
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
 }
 
 fn expires(record: &Record) -> Result<chrono::DateTime<chrono::Utc>, session_store::Error> {
-    chrono::DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0).ok_or_else(|| backend("expiry out of range"))
+    chrono::DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0)
+        .ok_or_else(|| backend("expiry out of range"))
 }
 
 impl PgSessionStore {
@@ -69,20 +73,32 @@ impl SessionStore for PgSessionStore {
     /// user) is not written back by a request that loaded it before (issue 12).
     /// New sessions go through [`SessionStore::create`].
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        self.write("UPDATE sessions SET user_id = $2, data = $3, expires_at = $4 WHERE id = $1", record).await?;
+        self.write(
+            "UPDATE sessions SET user_id = $2, data = $3, expires_at = $4 WHERE id = $1",
+            record,
+        )
+        .await?;
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let row: Option<(serde_json::Value, chrono::DateTime<chrono::Utc>)> =
-            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > now()")
-                .bind(id.to_string())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(backend)?;
-        let Some((data, expires_at)) = row else { return Ok(None) };
-        let expiry_date = time::OffsetDateTime::from_unix_timestamp(expires_at.timestamp()).map_err(backend)?;
-        Ok(Some(Record { id: *id, data: serde_json::from_value(data).map_err(backend)?, expiry_date }))
+        let row: Option<(serde_json::Value, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+            "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > now()",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some((data, expires_at)) = row else {
+            return Ok(None);
+        };
+        let expiry_date =
+            time::OffsetDateTime::from_unix_timestamp(expires_at.timestamp()).map_err(backend)?;
+        Ok(Some(Record {
+            id: *id,
+            data: serde_json::from_value(data).map_err(backend)?,
+            expiry_date,
+        }))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
@@ -104,25 +120,45 @@ impl ExpiredDeletion for PgSessionStore {
 }
 
 /// Ends every session of `user_id` (log-out everywhere, a disabled user).
-pub async fn delete_for_user(db: impl sqlx::PgExecutor<'_>, user_id: Uuid) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(db).await?.rows_affected())
+pub async fn delete_for_user(
+    db: impl sqlx::PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(db)
+        .await?
+        .rows_affected())
 }
 
 /// Deletes expired sessions.
 pub async fn delete_expired(pool: &PgPool) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= now()").execute(pool).await?.rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= now()")
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// The user of the live session `id` (`None` once it was logged out or expired).
 pub async fn live_user(pool: &PgPool, id: &Id) -> Result<Option<Uuid>, sqlx::Error> {
-    Ok(sqlx::query_scalar::<_, Option<Uuid>>("SELECT user_id FROM sessions WHERE id = $1 AND expires_at > now()")
-        .bind(id.to_string())
-        .fetch_optional(pool)
-        .await?
-        .flatten())
+    Ok(sqlx::query_scalar::<_, Option<Uuid>>(
+        "SELECT user_id FROM sessions WHERE id = $1 AND expires_at > now()",
+    )
+    .bind(id.to_string())
+    .fetch_optional(pool)
+    .await?
+    .flatten())
 }
 
 /// Live sessions of `user_id`.
-pub async fn count_for_user(db: impl sqlx::PgExecutor<'_>, user_id: Uuid) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id = $1 AND expires_at > now()").bind(user_id).fetch_one(db).await
+pub async fn count_for_user(
+    db: impl sqlx::PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id = $1 AND expires_at > now()")
+        .bind(user_id)
+        .fetch_one(db)
+        .await
 }

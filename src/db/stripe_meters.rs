@@ -28,8 +28,14 @@ pub struct UnreportedEvent {
 /// bills on a plan that prices their meter through Stripe (`billed`: `(plan_key, meter)`
 /// pairs), that happened since the subscription started and since `since`, and have no
 /// report yet.
-pub async fn unreported(db: impl PgExecutor<'_>, billed: &[(String, String)], since: DateTime<Utc>, limit: i64) -> Result<Vec<UnreportedEvent>, sqlx::Error> {
-    let (plans, meters): (Vec<&str>, Vec<&str>) = billed.iter().map(|(p, m)| (p.as_str(), m.as_str())).unzip();
+pub async fn unreported(
+    db: impl PgExecutor<'_>,
+    billed: &[(String, String)],
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<UnreportedEvent>, sqlx::Error> {
+    let (plans, meters): (Vec<&str>, Vec<&str>) =
+        billed.iter().map(|(p, m)| (p.as_str(), m.as_str())).unzip();
     sqlx::query_as(
         "SELECT e.id AS event_id, e.meter, e.quantity, e.occurred_at, s.id AS subscription_id, s.account_id, s.plan_key, s.interval, s.seats,
                 s.cycle_anchor, c.customer_id AS stripe_customer
@@ -53,13 +59,21 @@ pub async fn unreported(db: impl PgExecutor<'_>, billed: &[(String, String)], si
 
 /// Serialises the assignment of reports across processes for the rest of the transaction.
 pub async fn lock_assignment(db: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('tollgate.stripe_meter_reports'))").execute(db).await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('tollgate.stripe_meter_reports'))")
+        .execute(db)
+        .await?;
     Ok(())
 }
 
 /// Adds `quantity` to the usage counted for `(subscription, meter, period_start)` and returns
 /// the count before it.
-pub async fn count(db: &mut PgConnection, subscription_id: Uuid, meter: &str, period_start: DateTime<Utc>, quantity: Decimal) -> Result<Decimal, sqlx::Error> {
+pub async fn count(
+    db: &mut PgConnection,
+    subscription_id: Uuid,
+    meter: &str,
+    period_start: DateTime<Utc>,
+    quantity: Decimal,
+) -> Result<Decimal, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO stripe_usage_counters (subscription_id, meter, period_start, counted) VALUES ($1, $2, $3, $4)
          ON CONFLICT (subscription_id, meter, period_start) DO UPDATE SET counted = stripe_usage_counters.counted + EXCLUDED.counted
@@ -117,7 +131,11 @@ pub struct DueReport {
 /// Claims up to `limit` pending reports that are due, counting an attempt and moving
 /// `next_attempt_at` `lease_seconds` ahead so no other worker claims them meanwhile
 /// (`FOR UPDATE SKIP LOCKED`); a worker that dies leaves them to be claimed after the lease.
-pub async fn claim_due(db: impl PgExecutor<'_>, limit: i64, lease_seconds: f64) -> Result<Vec<DueReport>, sqlx::Error> {
+pub async fn claim_due(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+    lease_seconds: f64,
+) -> Result<Vec<DueReport>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE stripe_meter_reports SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
          WHERE event_id IN (SELECT event_id FROM stripe_meter_reports WHERE status = 'pending' AND next_attempt_at <= now()
@@ -140,7 +158,12 @@ pub async fn mark_sent(db: impl PgExecutor<'_>, event_id: Uuid) -> Result<(), sq
 }
 
 /// Schedules another attempt of a claimed report `delay_seconds` from now.
-pub async fn mark_retry(db: impl PgExecutor<'_>, event_id: Uuid, delay_seconds: f64, error: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_retry(
+    db: impl PgExecutor<'_>,
+    event_id: Uuid,
+    delay_seconds: f64,
+    error: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE stripe_meter_reports SET next_attempt_at = now() + make_interval(secs => $2), last_error = $3 WHERE event_id = $1 AND status = 'pending'")
         .bind(event_id)
         .bind(delay_seconds)
@@ -151,7 +174,11 @@ pub async fn mark_retry(db: impl PgExecutor<'_>, event_id: Uuid, delay_seconds: 
 }
 
 /// Gives up on a claimed report.
-pub async fn mark_failed(db: impl PgExecutor<'_>, event_id: Uuid, error: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_failed(
+    db: impl PgExecutor<'_>,
+    event_id: Uuid,
+    error: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE stripe_meter_reports SET status = 'failed', next_attempt_at = NULL, last_error = $2 WHERE event_id = $1 AND status = 'pending'")
         .bind(event_id)
         .bind(error)
@@ -161,7 +188,10 @@ pub async fn mark_failed(db: impl PgExecutor<'_>, event_id: Uuid, error: &str) -
 }
 
 /// Reports of `subscription_id` by status: `(status, count, units)`, for the operator's view and tests.
-pub async fn summary(db: impl PgExecutor<'_>, subscription_id: Uuid) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
+pub async fn summary(
+    db: impl PgExecutor<'_>,
+    subscription_id: Uuid,
+) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT status, count(*), COALESCE(sum(value), 0)::bigint FROM stripe_meter_reports WHERE subscription_id = $1 GROUP BY status ORDER BY status",
     )

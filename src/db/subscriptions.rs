@@ -1,9 +1,9 @@
 //! `subscriptions` and `subscription_changes`.
 
+use crate::catalog::Price;
 use crate::period::{Cycle, Interval};
 use crate::subscription::{PlanTerms, Status};
 use chrono::{DateTime, Utc};
-use crate::catalog::Price;
 use sqlx::types::Json;
 use sqlx::{FromRow, PgExecutor};
 use uuid::Uuid;
@@ -53,12 +53,19 @@ impl SubscriptionRow {
 
     /// The row's billing cycle.
     pub fn cycle(&self) -> Cycle {
-        Cycle { anchor: self.cycle_anchor, interval: self.interval.parse().unwrap_or(Interval::Month) }
+        Cycle {
+            anchor: self.cycle_anchor,
+            interval: self.interval.parse().unwrap_or(Interval::Month),
+        }
     }
 
     /// The row's terms, for [`crate::subscription::change`].
     pub fn terms(&self) -> PlanTerms {
-        PlanTerms { status: self.status(), trial_end: self.trial_end, cycle: self.cycle() }
+        PlanTerms {
+            status: self.status(),
+            trial_end: self.trial_end,
+            cycle: self.cycle(),
+        }
     }
 
     /// The subscriber's grandfathered price for a period starting (or a change
@@ -66,17 +73,29 @@ impl SubscriptionRow {
     /// were not moved to the current price before `at` (see
     /// [`crate::catalog::Plan::price_for`]).
     pub fn kept_price_at(&self, at: DateTime<Utc>) -> Option<&Price> {
-        kept_at(self.grandfathered_price.as_ref(), self.grandfathered_until, at)
+        kept_at(
+            self.grandfathered_price.as_ref(),
+            self.grandfathered_until,
+            at,
+        )
     }
 
     /// The plan change waiting for the period end, if any: plan key, interval, when.
     pub fn scheduled(&self) -> Option<(&str, Interval, DateTime<Utc>)> {
-        Some((self.scheduled_plan_key.as_deref()?, self.scheduled_interval.as_deref()?.parse().ok()?, self.scheduled_at?))
+        Some((
+            self.scheduled_plan_key.as_deref()?,
+            self.scheduled_interval.as_deref()?.parse().ok()?,
+            self.scheduled_at?,
+        ))
     }
 }
 
 /// A kept price as it applies at `at`.
-fn kept_at(price: Option<&Json<Price>>, until: Option<DateTime<Utc>>, at: DateTime<Utc>) -> Option<&Price> {
+fn kept_at(
+    price: Option<&Json<Price>>,
+    until: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+) -> Option<&Price> {
     price.map(|j| &j.0).filter(|_| until.is_none_or(|u| at < u))
 }
 
@@ -85,15 +104,23 @@ const COLUMNS: &str = "id, account_id, plan_key, interval, seats, status, provid
      scheduled_plan_key, scheduled_interval, scheduled_at, cancel_at, provider_subscription_id, grandfathered_price, grandfathered_until";
 
 /// The account's live (not canceled) subscription.
-pub async fn live_for_account(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<SubscriptionRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM subscriptions WHERE account_id = $1 AND status <> 'canceled'"))
-        .bind(account_id)
-        .fetch_optional(db)
-        .await
+pub async fn live_for_account(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM subscriptions WHERE account_id = $1 AND status <> 'canceled'"
+    ))
+    .bind(account_id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Live subscriptions of several accounts.
-pub async fn live_for_accounts(db: impl PgExecutor<'_>, account_ids: &[Uuid]) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+pub async fn live_for_accounts(
+    db: impl PgExecutor<'_>,
+    account_ids: &[Uuid],
+) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM subscriptions WHERE account_id = ANY($1) AND status <> 'canceled'"
     ))
@@ -103,8 +130,14 @@ pub async fn live_for_accounts(db: impl PgExecutor<'_>, account_ids: &[Uuid]) ->
 }
 
 /// How many live subscriptions each plan has (plans without any are absent).
-pub async fn live_counts_by_plan(db: impl PgExecutor<'_>) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
-    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT plan_key, count(*) FROM subscriptions WHERE status <> 'canceled' GROUP BY plan_key").fetch_all(db).await?;
+pub async fn live_counts_by_plan(
+    db: impl PgExecutor<'_>,
+) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT plan_key, count(*) FROM subscriptions WHERE status <> 'canceled' GROUP BY plan_key",
+    )
+    .fetch_all(db)
+    .await?;
     Ok(rows.into_iter().collect())
 }
 
@@ -119,7 +152,10 @@ pub struct LiveWithAccount {
 }
 
 /// Every live subscription with its account (`only`: of those accounts only).
-pub async fn live_with_accounts(db: impl PgExecutor<'_>, only: Option<&[Uuid]>) -> Result<Vec<LiveWithAccount>, sqlx::Error> {
+pub async fn live_with_accounts(
+    db: impl PgExecutor<'_>,
+    only: Option<&[Uuid]>,
+) -> Result<Vec<LiveWithAccount>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT s.*, a.name AS account_name, a.personal_user_id
          FROM (SELECT {COLUMNS} FROM subscriptions WHERE status <> 'canceled' AND ($1::uuid[] IS NULL OR account_id = ANY($1))) s
@@ -160,7 +196,13 @@ pub async fn insert(
 
 /// Moves a subscription to another plan with new terms; a grandfathered price
 /// ends when the plan or the interval changes.
-pub async fn update_plan(db: impl PgExecutor<'_>, id: Uuid, plan_key: &str, seats: i32, terms: &PlanTerms) -> Result<(), sqlx::Error> {
+pub async fn update_plan(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    plan_key: &str,
+    seats: i32,
+    terms: &PlanTerms,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE subscriptions SET plan_key = $2, interval = $3, seats = $4, status = $5, cycle_anchor = $6, trial_end = $7,
              cancel_at_period_end = false, cancel_at = NULL,
@@ -236,7 +278,11 @@ pub struct ChangeRow {
 }
 
 /// The account's latest plan changes.
-pub async fn history(db: impl PgExecutor<'_>, account_id: Uuid, limit: i64) -> Result<Vec<ChangeRow>, sqlx::Error> {
+pub async fn history(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    limit: i64,
+) -> Result<Vec<ChangeRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT from_plan, to_plan, to_interval, to_status, effective_at FROM subscription_changes
          WHERE account_id = $1 ORDER BY effective_at DESC, id DESC LIMIT $2",
@@ -249,7 +295,11 @@ pub async fn history(db: impl PgExecutor<'_>, account_id: Uuid, limit: i64) -> R
 
 /// Schedules (or with `None` clears) a plan change of subscription `id` at the
 /// period end: `(plan_key, interval, at)`.
-pub async fn set_schedule(db: impl PgExecutor<'_>, id: Uuid, schedule: Option<(&str, Interval, DateTime<Utc>)>) -> Result<(), sqlx::Error> {
+pub async fn set_schedule(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    schedule: Option<(&str, Interval, DateTime<Utc>)>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE subscriptions SET scheduled_plan_key = $2, scheduled_interval = $3, scheduled_at = $4, updated_at = now() WHERE id = $1")
         .bind(id)
         .bind(schedule.map(|s| s.0))
@@ -262,7 +312,11 @@ pub async fn set_schedule(db: impl PgExecutor<'_>, id: Uuid, schedule: Option<(&
 
 /// Sets subscription `id` to end at `cancel_at` (its period end), dropping any
 /// scheduled plan change, or with `None` keeps it going (reactivation).
-pub async fn set_cancel_at(db: impl PgExecutor<'_>, id: Uuid, cancel_at: Option<DateTime<Utc>>) -> Result<(), sqlx::Error> {
+pub async fn set_cancel_at(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    cancel_at: Option<DateTime<Utc>>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE subscriptions SET cancel_at_period_end = $2 IS NOT NULL, cancel_at = $2,
              scheduled_plan_key = CASE WHEN $2 IS NULL THEN scheduled_plan_key END,
@@ -279,7 +333,10 @@ pub async fn set_cancel_at(db: impl PgExecutor<'_>, id: Uuid, cancel_at: Option<
 
 /// Manual-provider subscriptions set to cancel at a period end that has come by
 /// `now`: they end at that instant. Returns `(id, account_id, plan_key, ended_at)`.
-pub async fn end_canceled(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> Result<Vec<(Uuid, Uuid, String, DateTime<Utc>)>, sqlx::Error> {
+pub async fn end_canceled(
+    db: impl PgExecutor<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, Uuid, String, DateTime<Utc>)>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE subscriptions SET status = 'canceled', canceled_at = cancel_at, trial_ended_at = CASE WHEN status = 'trialing' THEN cancel_at ELSE trial_ended_at END,
              trial_end = CASE WHEN status = 'trialing' THEN NULL ELSE trial_end END, updated_at = now()
@@ -293,7 +350,10 @@ pub async fn end_canceled(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> Result
 
 /// Manual-provider subscriptions whose scheduled plan change is due by `now`
 /// (at most 100, the oldest first).
-pub async fn due_schedules(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+pub async fn due_schedules(
+    db: impl PgExecutor<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM subscriptions WHERE provider = 'manual' AND scheduled_at <= $1 AND status <> 'canceled'
          ORDER BY scheduled_at LIMIT 100"
@@ -305,7 +365,10 @@ pub async fn due_schedules(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> Resul
 
 /// Trials that ended before `now`: manual-provider subscriptions move to `active`
 /// (there is no payment to wait for). Returns the ids moved.
-pub async fn end_trials(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+pub async fn end_trials(
+    db: impl PgExecutor<'_>,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE subscriptions SET status = 'active', trial_ended_at = trial_end, trial_end = NULL, updated_at = now()
          WHERE status = 'trialing' AND provider = 'manual' AND trial_end <= $1
@@ -317,7 +380,11 @@ pub async fn end_trials(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> Result<V
 }
 
 /// Moves a trialing subscription's trial end.
-pub async fn set_trial_end(db: impl PgExecutor<'_>, id: Uuid, trial_end: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn set_trial_end(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    trial_end: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE subscriptions SET trial_end = $2, updated_at = now() WHERE id = $1 AND status = 'trialing'")
         .bind(id)
         .bind(trial_end)
@@ -352,18 +419,28 @@ pub struct InvoicingRow {
 impl InvoicingRow {
     /// As [`SubscriptionRow::kept_price_at`].
     pub fn kept_price_at(&self, at: DateTime<Utc>) -> Option<&Price> {
-        kept_at(self.grandfathered_price.as_ref(), self.grandfathered_until, at)
+        kept_at(
+            self.grandfathered_price.as_ref(),
+            self.grandfathered_until,
+            at,
+        )
     }
 
     /// The row's billing cycle.
     pub fn cycle(&self) -> Cycle {
-        Cycle { anchor: self.cycle_anchor, interval: self.interval.parse().unwrap_or(Interval::Month) }
+        Cycle {
+            anchor: self.cycle_anchor,
+            interval: self.interval.parse().unwrap_or(Interval::Month),
+        }
     }
 }
 
 /// Manual-provider subscriptions created before `before` (canceled ones too: their
 /// last period is still billed).
-pub async fn manual_for_invoicing(db: impl PgExecutor<'_>, before: DateTime<Utc>) -> Result<Vec<InvoicingRow>, sqlx::Error> {
+pub async fn manual_for_invoicing(
+    db: impl PgExecutor<'_>,
+    before: DateTime<Utc>,
+) -> Result<Vec<InvoicingRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, account_id, provider, plan_key, interval, seats, status, cycle_anchor, trial_end, trial_ended_at, canceled_at, created_at,
              grandfathered_price, grandfathered_until
@@ -388,7 +465,11 @@ pub struct ChangeRecord {
 }
 
 /// The subscription's changes effective before `until`, oldest first.
-pub async fn changes_until(db: impl PgExecutor<'_>, subscription_id: Uuid, until: DateTime<Utc>) -> Result<Vec<ChangeRecord>, sqlx::Error> {
+pub async fn changes_until(
+    db: impl PgExecutor<'_>,
+    subscription_id: Uuid,
+    until: DateTime<Utc>,
+) -> Result<Vec<ChangeRecord>, sqlx::Error> {
     sqlx::query_as(
         "SELECT from_plan, to_plan, to_interval, to_status, from_seats, to_seats, proration, effective_at FROM subscription_changes
          WHERE subscription_id = $1 AND effective_at < $2 ORDER BY effective_at, id",
@@ -443,13 +524,15 @@ pub async fn search(
     .bind(offset)
     .fetch_all(&mut *db)
     .await?;
-    let total = sqlx::query_scalar(&format!("SELECT count(*) FROM subscriptions s JOIN accounts a ON a.id = s.account_id {WHERE}"))
-        .bind(status)
-        .bind(plan)
-        .bind(provider)
-        .bind(search)
-        .fetch_one(&mut *db)
-        .await?;
+    let total = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM subscriptions s JOIN accounts a ON a.id = s.account_id {WHERE}"
+    ))
+    .bind(status)
+    .bind(plan)
+    .bind(provider)
+    .bind(search)
+    .fetch_one(&mut *db)
+    .await?;
     Ok((rows, total))
 }
 
@@ -477,7 +560,10 @@ pub struct StripeState<'a> {
 }
 
 /// The subscription billed as Stripe subscription `provider_subscription_id`.
-pub async fn by_provider_id(db: impl PgExecutor<'_>, provider_subscription_id: &str) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+pub async fn by_provider_id(
+    db: impl PgExecutor<'_>,
+    provider_subscription_id: &str,
+) -> Result<Option<SubscriptionRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM subscriptions WHERE provider = 'stripe' AND provider_subscription_id = $1"))
         .bind(provider_subscription_id)
         .fetch_optional(db)
@@ -486,7 +572,10 @@ pub async fn by_provider_id(db: impl PgExecutor<'_>, provider_subscription_id: &
 
 /// Up to `limit` live Stripe subscriptions whose metered items may not match their plan:
 /// `stripe_metered_for` (migration 0013) is not `<plan>_<interval>`.
-pub async fn stripe_items_unchecked(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+pub async fn stripe_items_unchecked(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM subscriptions
          WHERE provider = 'stripe' AND status <> 'canceled' AND provider_subscription_id IS NOT NULL
@@ -499,8 +588,18 @@ pub async fn stripe_items_unchecked(db: impl PgExecutor<'_>, limit: i64) -> Resu
 }
 
 /// Records that subscription `id`'s metered items on Stripe match `<plan>_<interval>`.
-pub async fn set_stripe_metered_for(db: impl PgExecutor<'_>, id: Uuid, plan_key: &str, interval: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE subscriptions SET stripe_metered_for = $2 || '_' || $3 WHERE id = $1").bind(id).bind(plan_key).bind(interval).execute(db).await?;
+pub async fn set_stripe_metered_for(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    plan_key: &str,
+    interval: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE subscriptions SET stripe_metered_for = $2 || '_' || $3 WHERE id = $1")
+        .bind(id)
+        .bind(plan_key)
+        .bind(interval)
+        .execute(db)
+        .await?;
     Ok(())
 }
 
@@ -584,7 +683,9 @@ pub struct AnalyticsChange {
 }
 
 /// Every plan-history entry, by subscription, oldest first.
-pub async fn all_changes_for_analytics(db: impl PgExecutor<'_>) -> Result<Vec<AnalyticsChange>, sqlx::Error> {
+pub async fn all_changes_for_analytics(
+    db: impl PgExecutor<'_>,
+) -> Result<Vec<AnalyticsChange>, sqlx::Error> {
     sqlx::query_as(
         "SELECT subscription_id, to_plan, to_interval, to_seats, to_status, effective_at FROM subscription_changes
          ORDER BY subscription_id, effective_at, id",
@@ -594,7 +695,11 @@ pub async fn all_changes_for_analytics(db: impl PgExecutor<'_>) -> Result<Vec<An
 }
 
 /// Live subscriptions on `plan_key` billed every `interval`.
-pub async fn live_count(db: impl PgExecutor<'_>, plan_key: &str, interval: Interval) -> Result<i64, sqlx::Error> {
+pub async fn live_count(
+    db: impl PgExecutor<'_>,
+    plan_key: &str,
+    interval: Interval,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM subscriptions WHERE plan_key = $1 AND interval = $2 AND status <> 'canceled'")
         .bind(plan_key)
         .bind(interval.as_str())
@@ -607,7 +712,14 @@ pub async fn live_count(db: impl PgExecutor<'_>, plan_key: &str, interval: Inter
 /// `at`: none kept, or a kept one whose move to the current price is done; but
 /// not those in `except` (they keep nothing because they kept the new price).
 /// Returns how many rows now keep it.
-pub async fn grandfather(db: impl PgExecutor<'_>, plan_key: &str, interval: Interval, price: &Price, at: DateTime<Utc>, except: &[Uuid]) -> Result<u64, sqlx::Error> {
+pub async fn grandfather(
+    db: impl PgExecutor<'_>,
+    plan_key: &str,
+    interval: Interval,
+    price: &Price,
+    at: DateTime<Utc>,
+    except: &[Uuid],
+) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE subscriptions SET grandfathered_price = $3, grandfathered_at = $4, grandfathered_until = NULL, updated_at = now()
          WHERE plan_key = $1 AND interval = $2 AND status <> 'canceled'
@@ -625,7 +737,11 @@ pub async fn grandfather(db: impl PgExecutor<'_>, plan_key: &str, interval: Inte
 
 /// Live subscriptions on `plan_key` and `interval` that keep a grandfathered price
 /// and are not being moved off it, oldest first.
-pub async fn grandfathered(db: impl PgExecutor<'_>, plan_key: &str, interval: Interval) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+pub async fn grandfathered(
+    db: impl PgExecutor<'_>,
+    plan_key: &str,
+    interval: Interval,
+) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM subscriptions
          WHERE plan_key = $1 AND interval = $2 AND status <> 'canceled' AND grandfathered_price IS NOT NULL
@@ -649,7 +765,9 @@ pub async fn release_grandfathered(db: impl PgExecutor<'_>, id: Uuid) -> Result<
 
 /// Live subscriptions keeping a grandfathered price (not being moved off it), by
 /// plan key and interval.
-pub async fn grandfathered_counts(db: impl PgExecutor<'_>) -> Result<std::collections::HashMap<(String, String), i64>, sqlx::Error> {
+pub async fn grandfathered_counts(
+    db: impl PgExecutor<'_>,
+) -> Result<std::collections::HashMap<(String, String), i64>, sqlx::Error> {
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT plan_key, interval, count(*) FROM subscriptions
          WHERE status <> 'canceled' AND grandfathered_price IS NOT NULL AND grandfathered_until IS NULL
@@ -664,7 +782,13 @@ pub async fn grandfathered_counts(db: impl PgExecutor<'_>) -> Result<std::collec
 /// from then bill the catalog's current price. Only while it is still on
 /// `plan_key` and `interval` and not being moved already (so a concurrent change is
 /// not overwritten); returns whether it did.
-pub async fn end_grandfathered(db: impl PgExecutor<'_>, id: Uuid, plan_key: &str, interval: Interval, until: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+pub async fn end_grandfathered(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    plan_key: &str,
+    interval: Interval,
+    until: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE subscriptions SET grandfathered_until = $4, updated_at = now()
          WHERE id = $1 AND plan_key = $2 AND interval = $3 AND grandfathered_price IS NOT NULL AND grandfathered_until IS NULL",

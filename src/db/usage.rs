@@ -26,7 +26,10 @@ pub struct EventRow {
 
 /// Inserts the events whose `(account_id, idempotency_key)` is new and returns the
 /// ids of those inserted; the others already exist.
-pub async fn insert_new_events(db: &mut PgConnection, events: &[EventRow]) -> Result<Vec<Uuid>, sqlx::Error> {
+pub async fn insert_new_events(
+    db: &mut PgConnection,
+    events: &[EventRow],
+) -> Result<Vec<Uuid>, sqlx::Error> {
     let mut ids = Vec::with_capacity(events.len());
     let mut accounts = Vec::with_capacity(events.len());
     let mut meters = Vec::with_capacity(events.len());
@@ -71,7 +74,8 @@ pub async fn stored_hashes(
     db: impl PgExecutor<'_>,
     keys: &[(Uuid, String)],
 ) -> Result<Vec<(Uuid, String, Vec<u8>)>, sqlx::Error> {
-    let (accounts, idem): (Vec<Uuid>, Vec<&str>) = keys.iter().map(|(a, k)| (*a, k.as_str())).unzip();
+    let (accounts, idem): (Vec<Uuid>, Vec<&str>) =
+        keys.iter().map(|(a, k)| (*a, k.as_str())).unzip();
     sqlx::query_as(
         "SELECT e.account_id, e.idempotency_key, e.payload_hash FROM usage_events e
          JOIN unnest($1::uuid[], $2::text[]) AS k(account_id, idempotency_key)
@@ -107,7 +111,11 @@ pub struct Total {
 
 /// Folds a batch's deltas of one aggregation kind into the stored totals and returns
 /// the new totals.
-pub async fn apply_deltas(db: &mut PgConnection, aggregation: Aggregation, deltas: &[TotalDelta]) -> Result<Vec<Total>, sqlx::Error> {
+pub async fn apply_deltas(
+    db: &mut PgConnection,
+    aggregation: Aggregation,
+    deltas: &[TotalDelta],
+) -> Result<Vec<Total>, sqlx::Error> {
     if deltas.is_empty() {
         return Ok(Vec::new());
     }
@@ -131,14 +139,22 @@ pub async fn apply_deltas(db: &mut PgConnection, aggregation: Aggregation, delta
         .bind(deltas.iter().map(|d| d.period_start).collect::<Vec<_>>())
         .bind(deltas.iter().map(|d| d.period_end).collect::<Vec<_>>())
         .bind(deltas.iter().map(|d| d.value).collect::<Vec<_>>())
-        .bind(deltas.iter().map(|d| d.last_occurred_at).collect::<Vec<_>>())
+        .bind(
+            deltas
+                .iter()
+                .map(|d| d.last_occurred_at)
+                .collect::<Vec<_>>(),
+        )
         .fetch_all(db)
         .await
 }
 
 /// Totals of the given `(account, meter, period_start)` triples; triples without
 /// usage are absent. One statement for any number of accounts.
-pub async fn totals(db: impl PgExecutor<'_>, wanted: &[(Uuid, String, DateTime<Utc>)]) -> Result<Vec<(Uuid, String, Decimal)>, sqlx::Error> {
+pub async fn totals(
+    db: impl PgExecutor<'_>,
+    wanted: &[(Uuid, String, DateTime<Utc>)],
+) -> Result<Vec<(Uuid, String, Decimal)>, sqlx::Error> {
     let accounts: Vec<Uuid> = wanted.iter().map(|w| w.0).collect();
     let meters: Vec<&str> = wanted.iter().map(|w| w.1.as_str()).collect();
     let starts: Vec<DateTime<Utc>> = wanted.iter().map(|w| w.2).collect();
@@ -158,7 +174,10 @@ pub async fn totals(db: impl PgExecutor<'_>, wanted: &[(Uuid, String, DateTime<U
 /// triples: each one's most recent reported value before `before`, whatever period
 /// it was reported in (a level such as "documents stored" stays what it was until a
 /// new value is reported). Triples never reported are absent.
-pub async fn latest_levels(db: impl PgExecutor<'_>, wanted: &[(Uuid, String, DateTime<Utc>)]) -> Result<Vec<(Uuid, String, Decimal)>, sqlx::Error> {
+pub async fn latest_levels(
+    db: impl PgExecutor<'_>,
+    wanted: &[(Uuid, String, DateTime<Utc>)],
+) -> Result<Vec<(Uuid, String, Decimal)>, sqlx::Error> {
     let accounts: Vec<Uuid> = wanted.iter().map(|w| w.0).collect();
     let meters: Vec<&str> = wanted.iter().map(|w| w.1.as_str()).collect();
     let before: Vec<DateTime<Utc>> = wanted.iter().map(|w| w.2).collect();
@@ -213,12 +232,14 @@ pub async fn rebuild_total(
     period_start: DateTime<Utc>,
     period_end: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM usage_totals WHERE account_id = $1 AND meter = $2 AND period_start = $3")
-        .bind(account_id)
-        .bind(meter)
-        .bind(period_start)
-        .execute(&mut *db)
-        .await?;
+    sqlx::query(
+        "DELETE FROM usage_totals WHERE account_id = $1 AND meter = $2 AND period_start = $3",
+    )
+    .bind(account_id)
+    .bind(meter)
+    .bind(period_start)
+    .execute(&mut *db)
+    .await?;
     let value = match aggregation {
         Aggregation::Count | Aggregation::Sum => "sum(quantity)",
         Aggregation::Max => "max(quantity)",
@@ -251,7 +272,10 @@ pub struct Crossing {
 
 /// Records reached thresholds and returns only those not recorded before: each
 /// threshold notifies once per account, meter and period.
-pub async fn record_crossings(db: impl PgExecutor<'_>, reached: &[Crossing]) -> Result<Vec<Crossing>, sqlx::Error> {
+pub async fn record_crossings(
+    db: impl PgExecutor<'_>,
+    reached: &[Crossing],
+) -> Result<Vec<Crossing>, sqlx::Error> {
     if reached.is_empty() {
         return Ok(Vec::new());
     }
@@ -271,7 +295,10 @@ pub async fn record_crossings(db: impl PgExecutor<'_>, reached: &[Crossing]) -> 
 
 /// Tells every server process that the accounts' usage changed (delivered at
 /// commit; PostgreSQL folds repeats within a transaction).
-pub async fn notify_changed(db: impl PgExecutor<'_>, account_ids: &[Uuid]) -> Result<(), sqlx::Error> {
+pub async fn notify_changed(
+    db: impl PgExecutor<'_>,
+    account_ids: &[Uuid],
+) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_notify('tollgate_usage', id::text) FROM unnest($1::uuid[]) AS t(id)")
         .bind(account_ids)
         .execute(db)
@@ -296,9 +323,13 @@ pub async fn period_usage(
     cost_property: Option<&str>,
 ) -> Result<(Decimal, Decimal), sqlx::Error> {
     let value = match aggregation {
-        crate::catalog::Aggregation::Count | crate::catalog::Aggregation::Sum => "coalesce(sum(quantity), 0)",
+        crate::catalog::Aggregation::Count | crate::catalog::Aggregation::Sum => {
+            "coalesce(sum(quantity), 0)"
+        }
         crate::catalog::Aggregation::Max => "coalesce(max(quantity), 0)",
-        crate::catalog::Aggregation::Last => "coalesce((array_agg(quantity ORDER BY occurred_at DESC, received_at DESC))[1], 0)",
+        crate::catalog::Aggregation::Last => {
+            "coalesce((array_agg(quantity ORDER BY occurred_at DESC, received_at DESC))[1], 0)"
+        }
     };
     sqlx::query_as(&format!(
         "SELECT {value},

@@ -17,7 +17,8 @@ pub struct UserRow {
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, email, name, password_hash, is_super_admin, last_login_at, disabled_at, created_at";
+const COLUMNS: &str =
+    "id, email, name, password_hash, is_super_admin, last_login_at, disabled_at, created_at";
 
 /// Inserts a user. Fails with a unique violation on `users_email_key` when the
 /// e-mail is taken.
@@ -41,7 +42,10 @@ pub async fn insert(
 }
 
 /// The user with `email` (already normalised to lower case).
-pub async fn by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn by_email(
+    db: impl PgExecutor<'_>,
+    email: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
         .bind(email)
         .fetch_optional(db)
@@ -58,16 +62,25 @@ pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>,
 
 /// How many users have an e-mail outside the given domains (lower case, e.g.
 /// `tollgate.test`): the demo seed's check that a database holds only demo users.
-pub async fn count_outside_domains(db: impl PgExecutor<'_>, domains: &[&str]) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM users WHERE NOT (lower(split_part(email, '@', 2)) = ANY($1))")
-        .bind(domains)
-        .fetch_one(db)
-        .await
+pub async fn count_outside_domains(
+    db: impl PgExecutor<'_>,
+    domains: &[&str],
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM users WHERE NOT (lower(split_part(email, '@', 2)) = ANY($1))",
+    )
+    .bind(domains)
+    .fetch_one(db)
+    .await
 }
 
 /// Disables (`true`) or enables (`false`) a user; returns whether the row changed
 /// (disabling a disabled user keeps the first time).
-pub async fn set_disabled(db: impl PgExecutor<'_>, id: Uuid, disabled: bool) -> Result<bool, sqlx::Error> {
+pub async fn set_disabled(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    disabled: bool,
+) -> Result<bool, sqlx::Error> {
     let sql = if disabled {
         "UPDATE users SET disabled_at = now(), updated_at = now() WHERE id = $1 AND disabled_at IS NULL"
     } else {
@@ -77,7 +90,11 @@ pub async fn set_disabled(db: impl PgExecutor<'_>, id: Uuid, disabled: bool) -> 
 }
 
 /// Replaces a user's password hash (an argon2id PHC string).
-pub async fn set_password_hash(db: impl PgExecutor<'_>, id: Uuid, password_hash: &str) -> Result<(), sqlx::Error> {
+pub async fn set_password_hash(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
         .bind(id)
         .bind(password_hash)
@@ -103,7 +120,8 @@ pub async fn members_by_ref(
     account_id: Uuid,
     refs: &[String],
 ) -> Result<Vec<(String, Uuid)>, sqlx::Error> {
-    let (mut id_refs, mut ids, mut email_refs, mut emails) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut id_refs, mut ids, mut email_refs, mut emails) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for r in refs {
         match Uuid::parse_str(r.trim()) {
             Ok(id) => {

@@ -17,7 +17,14 @@ pub fn plan_charges(price: &Price, seats: u32, share: Decimal, label: &str) -> V
     let amount = price.amount.amount;
     let seats_d = Decimal::from(seats.max(1));
     let share = share.clamp(Decimal::ZERO, Decimal::ONE);
-    let note = if share < Decimal::ONE { format!(" ({}% of the period)", (share * Decimal::ONE_HUNDRED).round_dp(1).normalize()) } else { String::new() };
+    let note = if share < Decimal::ONE {
+        format!(
+            " ({}% of the period)",
+            (share * Decimal::ONE_HUNDRED).round_dp(1).normalize()
+        )
+    } else {
+        String::new()
+    };
     let mut out = Vec::new();
     match &price.seat_pricing {
         Some(pricing) => {
@@ -50,11 +57,21 @@ pub fn plan_charges(price: &Price, seats: u32, share: Decimal, label: &str) -> V
 /// What `price` charges for a whole period with `seats` seats (base fee and seats,
 /// unrounded): the amount prorations compare.
 pub fn period_amount(price: &Price, seats: u32) -> Decimal {
-    plan_charges(price, seats, Decimal::ONE, "").iter().map(|c| c.amount).sum()
+    plan_charges(price, seats, Decimal::ONE, "")
+        .iter()
+        .map(|c| c.amount)
+        .sum()
 }
 
 fn flat(description: String, amount: Decimal) -> Charge {
-    Charge { kind: LineKind::Base, description, quantity: Decimal::ONE, unit_amount: None, amount, meter: None }
+    Charge {
+        kind: LineKind::Base,
+        description,
+        quantity: Decimal::ONE,
+        unit_amount: None,
+        amount,
+        meter: None,
+    }
 }
 
 /// The per-unit price of a model when it has a single one (for the line's "unit
@@ -71,14 +88,29 @@ fn unit_of(pricing: &Pricing) -> Option<Decimal> {
 /// above the limit's included quantity (per seat when the limit is; zero included
 /// when unlimited), or for cost-plus the period's summed provider `cost`. `None`
 /// when nothing is billable.
-pub fn usage_charge(meter: &Meter, limit: &Limit, pricing: &Pricing, seats: u32, usage: Decimal, cost: Decimal) -> Option<Charge> {
-    if let Pricing::CostPlus { multiplier, property } = pricing {
+pub fn usage_charge(
+    meter: &Meter,
+    limit: &Limit,
+    pricing: &Pricing,
+    seats: u32,
+    usage: Decimal,
+    cost: Decimal,
+) -> Option<Charge> {
+    if let Pricing::CostPlus {
+        multiplier,
+        property,
+    } = pricing
+    {
         if cost <= Decimal::ZERO {
             return None;
         }
         return Some(Charge {
             kind: LineKind::Usage,
-            description: format!("{}: provider cost ({property}) × {}", meter.name, multiplier.normalize()),
+            description: format!(
+                "{}: provider cost ({property}) × {}",
+                meter.name,
+                multiplier.normalize()
+            ),
             quantity: cost,
             unit_amount: Some(*multiplier),
             amount: pricing.charge(cost),
@@ -93,7 +125,13 @@ pub fn usage_charge(meter: &Meter, limit: &Limit, pricing: &Pricing, seats: u32,
     let description = if included.is_zero() {
         format!("{}: {} {}", meter.name, billable.normalize(), meter.unit)
     } else {
-        format!("{}: {} {} over {} included", meter.name, billable.normalize(), meter.unit, included.normalize())
+        format!(
+            "{}: {} {} over {} included",
+            meter.name,
+            billable.normalize(),
+            meter.unit,
+            included.normalize()
+        )
     };
     Some(Charge {
         kind: LineKind::Usage,

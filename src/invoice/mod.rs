@@ -51,7 +51,14 @@ impl LineKind {
 
     /// Parses a stored name.
     pub fn parse(s: &str) -> Option<Self> {
-        [LineKind::Base, LineKind::Seats, LineKind::Usage, LineKind::Proration].into_iter().find(|k| k.as_str() == s)
+        [
+            LineKind::Base,
+            LineKind::Seats,
+            LineKind::Usage,
+            LineKind::Proration,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -113,11 +120,23 @@ pub struct Draft {
 /// Assembles an invoice from `charges`, an optional `coupon` and the account's
 /// `credit_available` in `currency` (major units, ≥ 0; more than the total is left
 /// on the balance).
-pub fn assemble(currency: Currency, charges: Vec<Charge>, coupon: Option<&Coupon>, credit_available: Decimal) -> Draft {
+pub fn assemble(
+    currency: Currency,
+    charges: Vec<Charge>,
+    coupon: Option<&Coupon>,
+    credit_available: Decimal,
+) -> Draft {
     let money = |amount: Decimal| Money::new(amount, currency).round();
     let lines: Vec<Line> = charges
         .into_iter()
-        .map(|c| Line { kind: c.kind, description: c.description, quantity: c.quantity, unit_amount: c.unit_amount, amount: money(c.amount), meter: c.meter })
+        .map(|c| Line {
+            kind: c.kind,
+            description: c.description,
+            quantity: c.quantity,
+            unit_amount: c.unit_amount,
+            amount: money(c.amount),
+            meter: c.meter,
+        })
         .collect();
     let subtotal: Decimal = lines.iter().map(|l| l.amount.amount).sum();
     let discount = money(coupon.map_or(Decimal::ZERO, |c| c.amount_off(subtotal))).amount;

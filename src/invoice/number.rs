@@ -10,7 +10,10 @@ pub fn format(prefix: &str, year: i32, sequence: i64) -> String {
 
 /// Checks an issuer prefix: 1 to 8 upper-case ASCII letters or digits.
 pub fn valid_prefix(prefix: &str) -> bool {
-    (1..=8).contains(&prefix.len()) && prefix.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    (1..=8).contains(&prefix.len())
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -21,6 +24,12 @@ mod tests {
     fn numbers_sort_as_text() {
         assert_eq!(format("TG", 2026, 42), "TG-2026-000042");
         assert!(format("TG", 2026, 9) < format("TG", 2026, 10));
-        assert!(valid_prefix("TG") && valid_prefix("ACME2") && !valid_prefix("tg") && !valid_prefix("") && !valid_prefix("TOOLONGXX"));
+        assert!(
+            valid_prefix("TG")
+                && valid_prefix("ACME2")
+                && !valid_prefix("tg")
+                && !valid_prefix("")
+                && !valid_prefix("TOOLONGXX")
+        );
     }
 }

@@ -32,7 +32,13 @@ pub struct TransitionError {
 
 impl InvoiceStatus {
     /// Every status, in lifecycle order (for filters).
-    pub const ALL: [InvoiceStatus; 5] = [InvoiceStatus::Draft, InvoiceStatus::Open, InvoiceStatus::Paid, InvoiceStatus::Void, InvoiceStatus::Uncollectible];
+    pub const ALL: [InvoiceStatus; 5] = [
+        InvoiceStatus::Draft,
+        InvoiceStatus::Open,
+        InvoiceStatus::Paid,
+        InvoiceStatus::Void,
+        InvoiceStatus::Uncollectible,
+    ];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
@@ -58,8 +64,13 @@ impl InvoiceStatus {
     pub fn transition(self, to: InvoiceStatus) -> Result<InvoiceStatus, TransitionError> {
         use InvoiceStatus::*;
         match (self, to) {
-            (Draft, Open | Void) | (Open, Paid | Void | Uncollectible) | (Uncollectible, Paid | Void) => Ok(to),
-            _ => Err(TransitionError { from: self.as_str(), to: to.as_str() }),
+            (Draft, Open | Void)
+            | (Open, Paid | Void | Uncollectible)
+            | (Uncollectible, Paid | Void) => Ok(to),
+            _ => Err(TransitionError {
+                from: self.as_str(),
+                to: to.as_str(),
+            }),
         }
     }
 
@@ -84,8 +95,22 @@ mod tests {
                 }
             }
         }
-        assert_eq!(allowed, vec![(Draft, Open), (Draft, Void), (Open, Paid), (Open, Void), (Open, Uncollectible), (Uncollectible, Paid), (Uncollectible, Void)]);
-        assert_eq!(Paid.transition(Void).unwrap_err().to_string(), "a paid invoice cannot become void");
+        assert_eq!(
+            allowed,
+            vec![
+                (Draft, Open),
+                (Draft, Void),
+                (Open, Paid),
+                (Open, Void),
+                (Open, Uncollectible),
+                (Uncollectible, Paid),
+                (Uncollectible, Void)
+            ]
+        );
+        assert_eq!(
+            Paid.transition(Void).unwrap_err().to_string(),
+            "a paid invoice cannot become void"
+        );
     }
 
     #[test]

@@ -78,10 +78,22 @@ impl Unusable {
     pub fn into_error(self, named: Option<&str>, index: Option<usize>) -> Error {
         let at = index.map(|i| format!("event {i}: ")).unwrap_or_default();
         match self {
-            Unusable::Missing => Error::Invalid { field: "account".into(), message: "a platform key must name the account".into(), index },
-            Unusable::Malformed => Error::Invalid { field: "account".into(), message: "name an account by its uuid or as `ext:<external_id>`".into(), index },
-            Unusable::Unknown => Error::NotFound(format!("{at}no account `{}`", named.unwrap_or_default())),
-            Unusable::Foreign => Error::Forbidden(format!("{at}an account key acts for its own account only")),
+            Unusable::Missing => Error::Invalid {
+                field: "account".into(),
+                message: "a platform key must name the account".into(),
+                index,
+            },
+            Unusable::Malformed => Error::Invalid {
+                field: "account".into(),
+                message: "name an account by its uuid or as `ext:<external_id>`".into(),
+                index,
+            },
+            Unusable::Unknown => {
+                Error::NotFound(format!("{at}no account `{}`", named.unwrap_or_default()))
+            }
+            Unusable::Foreign => {
+                Error::Forbidden(format!("{at}an account key acts for its own account only"))
+            }
         }
     }
 }
@@ -103,7 +115,10 @@ pub async fn for_caller(
             Caller::Platform { .. } => Err(Unusable::Missing),
         });
     };
-    let Some(r) = AccountRef::parse(named).ok().filter(|r| !matches!(r, AccountRef::Email(_))) else {
+    let Some(r) = AccountRef::parse(named)
+        .ok()
+        .filter(|r| !matches!(r, AccountRef::Email(_)))
+    else {
         return Ok(Err(Unusable::Malformed));
     };
     let found = find(db, &r).await?.map(|a| a.id);
@@ -119,8 +134,14 @@ pub async fn for_caller(
 ///
 /// # Errors
 /// As [`Unusable::into_error`], or a database error.
-pub async fn resolve_for_caller(db: impl PgExecutor<'_>, caller: &super::keys::Caller, named: Option<&str>) -> Result<Uuid, Error> {
-    for_caller(db, caller, named).await?.map_err(|u| u.into_error(named, None))
+pub async fn resolve_for_caller(
+    db: impl PgExecutor<'_>,
+    caller: &super::keys::Caller,
+    named: Option<&str>,
+) -> Result<Uuid, Error> {
+    for_caller(db, caller, named)
+        .await?
+        .map_err(|u| u.into_error(named, None))
 }
 
 /// An account with its live subscription and its entitlement overrides in force.
@@ -139,9 +160,16 @@ pub struct AccountState {
 /// # Errors
 /// [`Error::NotFound`] when the account does not exist.
 pub async fn state(pool: &sqlx::PgPool, account_id: Uuid) -> Result<AccountState, Error> {
-    let account = db::accounts::by_id(pool, account_id).await?.ok_or_else(|| Error::NotFound("no such account".into()))?;
-    let (subscription, overrides) = entitlements(&mut *pool.acquire().await?, account_id, Utc::now()).await?;
-    Ok(AccountState { account, subscription, overrides })
+    let account = db::accounts::by_id(pool, account_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("no such account".into()))?;
+    let (subscription, overrides) =
+        entitlements(&mut *pool.acquire().await?, account_id, Utc::now()).await?;
+    Ok(AccountState {
+        account,
+        subscription,
+        overrides,
+    })
 }
 
 /// What entitles an account at `now`: its live subscription and its overrides in
@@ -150,7 +178,11 @@ pub async fn state(pool: &sqlx::PgPool, account_id: Uuid) -> Result<AccountState
 ///
 /// # Errors
 /// Database errors.
-pub async fn entitlements(conn: &mut sqlx::PgConnection, account_id: Uuid, now: DateTime<Utc>) -> Result<(Option<SubscriptionRow>, Overrides), Error> {
+pub async fn entitlements(
+    conn: &mut sqlx::PgConnection,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(Option<SubscriptionRow>, Overrides), Error> {
     let subscription = db::subscriptions::live_for_account(&mut *conn, account_id).await?;
     let overrides = db::overrides::active(&mut *conn, account_id, now).await?;
     Ok((subscription, overrides))
@@ -159,7 +191,10 @@ pub async fn entitlements(conn: &mut sqlx::PgConnection, account_id: Uuid, now: 
 impl AccountState {
     /// What the account's subscription (and its overrides) entitle it to.
     pub fn standing(&self) -> Standing<'_> {
-        Standing { subscription: self.subscription.as_ref(), overrides: &self.overrides }
+        Standing {
+            subscription: self.subscription.as_ref(),
+            overrides: &self.overrides,
+        }
     }
 }
 
@@ -191,7 +226,8 @@ impl<'a> Standing<'a> {
 
     /// Seats of the subscription (1 without one).
     pub fn seats(&self) -> u32 {
-        self.subscription.map_or(1, |s| u32::try_from(s.seats).unwrap_or(1))
+        self.subscription
+            .map_or(1, |s| u32::try_from(s.seats).unwrap_or(1))
     }
 
     /// The limit on `meter` that applies now: the plan's, with the account's
@@ -199,8 +235,15 @@ impl<'a> Standing<'a> {
     /// hard limit of zero.
     pub fn limit(&self, catalog: &Catalog, meter: &str) -> EffectiveLimit {
         match self.entitled_plan(catalog) {
-            Some(plan) => self.overrides.limit(meter, &plan.limit(meter)).resolve(self.seats()),
-            None => EffectiveLimit { included: Some(Decimal::ZERO), enforcement: Enforcement::Hard, blocks_at: Some(Decimal::ZERO) },
+            Some(plan) => self
+                .overrides
+                .limit(meter, &plan.limit(meter))
+                .resolve(self.seats()),
+            None => EffectiveLimit {
+                included: Some(Decimal::ZERO),
+                enforcement: Enforcement::Hard,
+                blocks_at: Some(Decimal::ZERO),
+            },
         }
     }
 
@@ -213,7 +256,9 @@ impl<'a> Standing<'a> {
 
     /// The period `meter` counts over at `t`.
     pub fn meter_period(&self, catalog: &Catalog, meter: &str, t: DateTime<Utc>) -> Period {
-        let reset = catalog.meter(meter).map_or(crate::period::Reset::BillingPeriod, |m| m.reset);
+        let reset = catalog
+            .meter(meter)
+            .map_or(crate::period::Reset::BillingPeriod, |m| m.reset);
         meter_period(reset, self.cycle(), t)
     }
 }
@@ -249,11 +294,21 @@ impl Role {
 /// # Errors
 /// [`Error::Forbidden`] for non-members and lesser roles (the same answer, so that
 /// an outsider learns nothing about the account).
-pub async fn require_role(db: impl PgExecutor<'_>, account_id: Uuid, user_id: Uuid, min: Role) -> Result<Role, Error> {
-    let role = db::accounts::role_of(db, account_id, user_id).await?.as_deref().and_then(Role::parse);
+pub async fn require_role(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    user_id: Uuid,
+    min: Role,
+) -> Result<Role, Error> {
+    let role = db::accounts::role_of(db, account_id, user_id)
+        .await?
+        .as_deref()
+        .and_then(Role::parse);
     match role {
         Some(r) if r <= min => Ok(r),
-        _ => Err(Error::Forbidden("you may not do this for this account".into())),
+        _ => Err(Error::Forbidden(
+            "you may not do this for this account".into(),
+        )),
     }
 }
 
@@ -265,8 +320,14 @@ mod tests {
     fn account_refs_parse() {
         let id = Uuid::now_v7();
         assert_eq!(AccountRef::parse(&id.to_string()), Ok(AccountRef::Id(id)));
-        assert_eq!(AccountRef::parse("ext:cust_42"), Ok(AccountRef::External("cust_42".into())));
-        assert_eq!(AccountRef::parse("Ada@Example.com"), Ok(AccountRef::Email("ada@example.com".into())));
+        assert_eq!(
+            AccountRef::parse("ext:cust_42"),
+            Ok(AccountRef::External("cust_42".into()))
+        );
+        assert_eq!(
+            AccountRef::parse("Ada@Example.com"),
+            Ok(AccountRef::Email("ada@example.com".into()))
+        );
         assert!(AccountRef::parse("ext:").is_err());
         assert!(AccountRef::parse("acct_1").is_err());
         assert!(Role::Owner < Role::Viewer);

@@ -6,15 +6,20 @@
 use super::{Actor, Error};
 use crate::db::{self, users::UserRow};
 use crate::identity::{Email, NewPassword, PersonName};
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 /// Hashes running at once: one per CPU. More would only queue on the blocking
 /// pool while holding memory (19 MiB each).
-static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> =
-    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, std::num::NonZero::get)));
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+    )
+});
 
 /// How long a log-in or sign-up waits for a free hashing slot before it is told to
 /// come back.
@@ -24,7 +29,10 @@ const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 async fn hashing_slot() -> Result<tokio::sync::SemaphorePermit<'static>, Error> {
     match tokio::time::timeout(HASH_WAIT, HASHING.acquire()).await {
         Ok(Ok(permit)) => Ok(permit),
-        _ => Err(Error::RateLimited { message: "The server is busy checking passwords. Try again in a few seconds.".into(), retry_after: 5 }),
+        _ => Err(Error::RateLimited {
+            message: "The server is busy checking passwords. Try again in a few seconds.".into(),
+            retry_after: 5,
+        }),
     }
 }
 
@@ -55,7 +63,11 @@ async fn verify_password(hash: String, password: &str) -> Result<bool, Error> {
     let _slot = hashing_slot().await?;
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -88,7 +100,11 @@ pub async fn sign_up(
     super_admin: bool,
     actor: Option<&Actor>,
 ) -> Result<NewUser, Error> {
-    let taken = || Error::Invalid { field: "email".into(), message: "An account with this e-mail already exists. Log in instead.".into(), index: None };
+    let taken = || Error::Invalid {
+        field: "email".into(),
+        message: "An account with this e-mail already exists. Log in instead.".into(),
+        index: None,
+    };
     if db::users::by_email(pool, email.as_str()).await?.is_some() {
         return Err(taken());
     }
@@ -96,7 +112,16 @@ pub async fn sign_up(
     let user_id = Uuid::now_v7();
     let account_id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
-    if let Err(e) = db::users::insert(&mut *tx, user_id, email.as_str(), name.as_str(), &hash, super_admin).await {
+    if let Err(e) = db::users::insert(
+        &mut *tx,
+        user_id,
+        email.as_str(),
+        name.as_str(),
+        &hash,
+        super_admin,
+    )
+    .await
+    {
         return Err(if db::is_unique_violation(&e, "users_email_key") {
             taken()
         } else {
@@ -109,7 +134,11 @@ pub async fn sign_up(
         &mut *tx,
         &db::audit::Entry {
             actor: actor.unwrap_or(&self_actor),
-            action: if super_admin { "user.created_super_admin" } else { "user.signed_up" },
+            action: if super_admin {
+                "user.created_super_admin"
+            } else {
+                "user.signed_up"
+            },
             target_kind: "user",
             target_id: user_id.to_string(),
             account_id: Some(account_id),
@@ -119,7 +148,10 @@ pub async fn sign_up(
     )
     .await?;
     tx.commit().await?;
-    Ok(NewUser { user_id, account_id })
+    Ok(NewUser {
+        user_id,
+        account_id,
+    })
 }
 
 /// Why a log-in failed.
@@ -172,7 +204,9 @@ pub async fn log_in(pool: &PgPool, email: &str, password: &str) -> Result<UserRo
         tx.commit().await?;
         (user, attempt)
     };
-    let hash = user.as_ref().map_or(DUMMY_HASH.to_string(), |u| u.password_hash.clone());
+    let hash = user
+        .as_ref()
+        .map_or(DUMMY_HASH.to_string(), |u| u.password_hash.clone());
     let ok = match verify_password(hash, password).await {
         Ok(ok) => ok,
         Err(e) => {
@@ -203,7 +237,9 @@ pub async fn log_in(pool: &PgPool, email: &str, password: &str) -> Result<UserRo
 /// # Errors
 /// A database error.
 pub async fn session_user(pool: &PgPool, user_id: Uuid) -> Result<Option<UserRow>, Error> {
-    Ok(db::users::by_id(pool, user_id).await?.filter(|u| u.disabled_at.is_none()))
+    Ok(db::users::by_id(pool, user_id)
+        .await?
+        .filter(|u| u.disabled_at.is_none()))
 }
 
 #[cfg(test)]
@@ -212,11 +248,22 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_the_dummy_hash_parses() {
-        let h = hash_password("correct horse battery").await.expect("test fixture");
+        let h = hash_password("correct horse battery")
+            .await
+            .expect("test fixture");
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password(h.clone(), "correct horse battery").await.expect("test fixture"));
-        assert!(!verify_password(h, "wrong horse battery").await.expect("test fixture"));
-        assert!(PasswordHash::new(DUMMY_HASH).is_ok(), "the dummy hash must parse, or unknown e-mails answer faster");
-        assert!(!verify_password(DUMMY_HASH.into(), "anything").await.expect("test fixture"));
+        assert!(verify_password(h.clone(), "correct horse battery")
+            .await
+            .expect("test fixture"));
+        assert!(!verify_password(h, "wrong horse battery")
+            .await
+            .expect("test fixture"));
+        assert!(
+            PasswordHash::new(DUMMY_HASH).is_ok(),
+            "the dummy hash must parse, or unknown e-mails answer faster"
+        );
+        assert!(!verify_password(DUMMY_HASH.into(), "anything")
+            .await
+            .expect("test fixture"));
     }
 }

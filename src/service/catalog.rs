@@ -36,7 +36,10 @@ impl CatalogStore {
     pub async fn refresh(&self, pool: &PgPool) -> Result<(), Error> {
         let mut conn = pool.acquire().await?;
         let loaded = db::catalog::load(&mut conn).await?.map(Arc::new);
-        *self.current.write().map_err(|_| Error::Internal("catalog lock poisoned".into()))? = loaded;
+        *self
+            .current
+            .write()
+            .map_err(|_| Error::Internal("catalog lock poisoned".into()))? = loaded;
         Ok(())
     }
 }
@@ -58,8 +61,15 @@ pub enum LoadError {
 /// # Errors
 /// [`LoadError::File`] naming each bad entry, or a database error; in both cases the
 /// database is unchanged.
-pub async fn load(pool: &PgPool, source: &str, text: &str, actor: &Actor) -> Result<Catalog, LoadError> {
-    publish(pool, source, text, actor, "catalog.loaded", "", None).await.map(|(catalog, _)| catalog)
+pub async fn load(
+    pool: &PgPool,
+    source: &str,
+    text: &str,
+    actor: &Actor,
+) -> Result<Catalog, LoadError> {
+    publish(pool, source, text, actor, "catalog.loaded", "", None)
+        .await
+        .map(|(catalog, _)| catalog)
 }
 
 /// Keeps `text` (from `source`) as the live catalog's version when none is kept yet
@@ -71,13 +81,30 @@ pub async fn load(pool: &PgPool, source: &str, text: &str, actor: &Actor) -> Res
 pub async fn adopt_as_version(pool: &PgPool, source: &str, text: &str) -> Result<bool, LoadError> {
     let parsed = file::parse(source, text)?;
     let mut conn = pool.acquire().await.map_err(Error::from)?;
-    if db::catalog::latest_version(&mut *conn).await.map_err(Error::from)?.is_some() {
+    if db::catalog::latest_version(&mut *conn)
+        .await
+        .map_err(Error::from)?
+        .is_some()
+    {
         return Ok(false);
     }
-    if db::catalog::load(&mut conn).await.map_err(Error::from)?.as_ref() != Some(&parsed) {
+    if db::catalog::load(&mut conn)
+        .await
+        .map_err(Error::from)?
+        .as_ref()
+        != Some(&parsed)
+    {
         return Ok(false);
     }
-    db::catalog::insert_version(&mut *conn, source, text, None, "the loaded file, kept as the first version").await.map_err(Error::from)?;
+    db::catalog::insert_version(
+        &mut *conn,
+        source,
+        text,
+        None,
+        "the loaded file, kept as the first version",
+    )
+    .await
+    .map_err(Error::from)?;
     Ok(true)
 }
 
@@ -87,24 +114,41 @@ pub async fn adopt_as_version(pool: &PgPool, source: &str, text: &str) -> Result
 /// ([`super::admin::price_migration`]). Subscribers who kept exactly the new
 /// price no longer keep anything. Returns `[{plan, interval, subscriptions}]`
 /// for the audit entry.
-async fn grandfather_changed_prices(tx: &mut sqlx::PgConnection, old: Option<&Catalog>, new: &Catalog) -> Result<Vec<serde_json::Value>, Error> {
+async fn grandfather_changed_prices(
+    tx: &mut sqlx::PgConnection,
+    old: Option<&Catalog>,
+    new: &Catalog,
+) -> Result<Vec<serde_json::Value>, Error> {
     let mut kept = Vec::new();
     let now = chrono::Utc::now();
     for plan in old.map(|c| c.plans.as_slice()).unwrap_or_default() {
-        let Some(newer) = new.plan(plan.key.as_str()) else { continue };
+        let Some(newer) = new.plan(plan.key.as_str()) else {
+            continue;
+        };
         for price in plan.changed_prices(newer) {
             // Subscribers keeping exactly the new price (a price changed back) pay
             // the catalog's price again.
             let mut released = Vec::new();
             if let Some(current) = newer.price(price.interval) {
-                for sub in db::subscriptions::grandfathered(&mut *tx, plan.key.as_str(), price.interval).await? {
+                for sub in
+                    db::subscriptions::grandfathered(&mut *tx, plan.key.as_str(), price.interval)
+                        .await?
+                {
                     if sub.kept_price_at(now) == Some(current) {
                         db::subscriptions::release_grandfathered(&mut *tx, sub.id).await?;
                         released.push(sub.id);
                     }
                 }
             }
-            let n = db::subscriptions::grandfather(&mut *tx, plan.key.as_str(), price.interval, price, now, &released).await?;
+            let n = db::subscriptions::grandfather(
+                &mut *tx,
+                plan.key.as_str(),
+                price.interval,
+                price,
+                now,
+                &released,
+            )
+            .await?;
             if n > 0 {
                 kept.push(serde_json::json!({ "plan": plan.key.as_str(), "interval": price.interval.as_str(), "subscriptions": n }));
             }
@@ -120,20 +164,40 @@ async fn grandfather_changed_prices(tx: &mut sqlx::PgConnection, old: Option<&Ca
 ///
 /// # Errors
 /// As [`load`]; [`Error::Conflict`] when `base` is no longer the newest version.
-pub(crate) async fn publish(pool: &PgPool, source: &str, text: &str, actor: &Actor, action: &str, note: &str, base: Option<i64>) -> Result<(Catalog, i64), LoadError> {
+pub(crate) async fn publish(
+    pool: &PgPool,
+    source: &str,
+    text: &str,
+    actor: &Actor,
+    action: &str,
+    note: &str,
+    base: Option<i64>,
+) -> Result<(Catalog, i64), LoadError> {
     let catalog = file::parse(source, text)?;
     let mut tx = pool.begin().await.map_err(Error::from)?;
-    db::catalog::lock_versions(&mut tx).await.map_err(Error::from)?;
+    db::catalog::lock_versions(&mut tx)
+        .await
+        .map_err(Error::from)?;
     if let Some(base) = base {
-        let newest = db::catalog::latest_version(&mut *tx).await.map_err(Error::from)?.map(|v| v.version);
+        let newest = db::catalog::latest_version(&mut *tx)
+            .await
+            .map_err(Error::from)?
+            .map(|v| v.version);
         if newest != Some(base) {
-            return Err(Error::Conflict("The catalog changed since the preview; preview the edit again.".into()).into());
+            return Err(Error::Conflict(
+                "The catalog changed since the preview; preview the edit again.".into(),
+            )
+            .into());
         }
     }
     let old = db::catalog::load(&mut tx).await.map_err(Error::from)?;
     let grandfathered = grandfather_changed_prices(&mut tx, old.as_ref(), &catalog).await?;
-    db::catalog::save(&mut tx, &catalog, source).await.map_err(Error::from)?;
-    let version = db::catalog::insert_version(&mut *tx, source, text, actor.user_id(), note).await.map_err(Error::from)?;
+    db::catalog::save(&mut tx, &catalog, source)
+        .await
+        .map_err(Error::from)?;
+    let version = db::catalog::insert_version(&mut *tx, source, text, actor.user_id(), note)
+        .await
+        .map_err(Error::from)?;
     db::audit::record(
         &mut *tx,
         &db::audit::Entry {

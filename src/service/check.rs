@@ -6,7 +6,9 @@ use super::accounts::{self, Standing};
 use super::ingest::{apply_totals, by_account, notify_thresholds, payload_hash};
 use super::keys::Caller;
 use super::{Error, Tollgate};
-use crate::catalog::{Aggregation, Catalog, Entitlement, Feature, FeatureKind, FeatureValue, Meter};
+use crate::catalog::{
+    Aggregation, Catalog, Entitlement, Feature, FeatureKind, FeatureValue, Meter,
+};
 use crate::db::{self, usage::EventRow};
 use crate::limits::{evaluate, Evaluation, LimitState};
 use crate::period::Period;
@@ -81,21 +83,38 @@ pub enum Outcome {
 /// the account errors of [`accounts::for_caller`], [`Error::PlanLimitExceeded`]
 /// when a consuming check is refused, [`Error::RateLimited`] past a rate limit,
 /// [`Error::IdempotencyConflict`].
-pub async fn check(t: &Tollgate, caller: &Caller, req: Request, now: DateTime<Utc>) -> Result<Outcome, Error> {
+pub async fn check(
+    t: &Tollgate,
+    caller: &Caller,
+    req: Request,
+    now: DateTime<Utc>,
+) -> Result<Outcome, Error> {
     let catalog = t.catalog.get()?;
     let entitlement = catalog
         .entitlement(&req.feature)
         .ok_or_else(|| Error::invalid("feature", format!("unknown feature `{}`", req.feature)))?;
     let account_id = accounts::resolve_for_caller(&t.pool, caller, req.account.as_deref()).await?;
     match entitlement {
-        Entitlement::Meter(meter) if req.consume => super::retry::on_deadlock(|| consume(t, &catalog, account_id, meter, &req, now)).await.map(Outcome::Meter),
-        Entitlement::Meter(meter) => peek(t, &catalog, account_id, meter, &req, now).await.map(Outcome::Meter),
+        Entitlement::Meter(meter) if req.consume => {
+            super::retry::on_deadlock(|| consume(t, &catalog, account_id, meter, &req, now))
+                .await
+                .map(Outcome::Meter)
+        }
+        Entitlement::Meter(meter) => peek(t, &catalog, account_id, meter, &req, now)
+            .await
+            .map(Outcome::Meter),
         Entitlement::Feature(feature) => {
-            let (subscription, overrides) = accounts::entitlements(&mut *t.pool.acquire().await?, account_id, now).await?;
-            let standing = Standing { subscription: subscription.as_ref(), overrides: &overrides };
+            let (subscription, overrides) =
+                accounts::entitlements(&mut *t.pool.acquire().await?, account_id, now).await?;
+            let standing = Standing {
+                subscription: subscription.as_ref(),
+                overrides: &overrides,
+            };
             let value = standing.feature(&catalog, feature.key.as_str());
             match (&feature.kind, value) {
-                (FeatureKind::Rate { per }, Some(FeatureValue::Number(limit))) if limit != Some(Decimal::ZERO) => {
+                (FeatureKind::Rate { per }, Some(FeatureValue::Number(limit)))
+                    if limit != Some(Decimal::ZERO) =>
+                {
                     check_rate(t, account_id, feature, limit, per.seconds(), &req, now).await
                 }
                 (_, value) => Ok(Outcome::Feature {
@@ -111,43 +130,92 @@ pub async fn check(t: &Tollgate, caller: &Caller, req: Request, now: DateTime<Ut
 /// The meter's quantity, whole for counting meters.
 fn meter_quantity(meter: &Meter, q: Quantity) -> Result<Decimal, Error> {
     if meter.aggregation == Aggregation::Count {
-        Ok(q.whole().map_err(|e| Error::invalid("quantity", e.to_string()))?.get())
+        Ok(q.whole()
+            .map_err(|e| Error::invalid("quantity", e.to_string()))?
+            .get())
     } else {
         Ok(q.get())
     }
 }
 
-fn answer(t: &Tollgate, meter: &Meter, evaluation: Evaluation, period: Period, duplicate: bool) -> MeterCheck {
-    MeterCheck { feature: meter.key.to_string(), evaluation, period, upgrade_url: t.upgrade_url(), duplicate }
+fn answer(
+    t: &Tollgate,
+    meter: &Meter,
+    evaluation: Evaluation,
+    period: Period,
+    duplicate: bool,
+) -> MeterCheck {
+    MeterCheck {
+        feature: meter.key.to_string(),
+        evaluation,
+        period,
+        upgrade_url: t.upgrade_url(),
+        duplicate,
+    }
 }
 
 /// A check that records nothing.
-async fn peek(t: &Tollgate, catalog: &Catalog, account_id: Uuid, meter: &Meter, req: &Request, now: DateTime<Utc>) -> Result<MeterCheck, Error> {
+async fn peek(
+    t: &Tollgate,
+    catalog: &Catalog,
+    account_id: Uuid,
+    meter: &Meter,
+    req: &Request,
+    now: DateTime<Utc>,
+) -> Result<MeterCheck, Error> {
     let q = meter_quantity(meter, req.quantity)?;
     let mut conn = t.pool.acquire().await?;
     let (subscription, overrides) = accounts::entitlements(&mut conn, account_id, now).await?;
-    let standing = Standing { subscription: subscription.as_ref(), overrides: &overrides };
+    let standing = Standing {
+        subscription: subscription.as_ref(),
+        overrides: &overrides,
+    };
     let usage = super::usage::current(&mut conn, catalog, standing, account_id, &[meter], now)
         .await?
         .remove(meter.key.as_str())
         .unwrap_or(Decimal::ZERO);
     let limit = standing.limit(catalog, meter.key.as_str());
     let period = standing.meter_period(catalog, meter.key.as_str(), now);
-    Ok(answer(t, meter, evaluate(&limit, &catalog.thresholds, usage, q), period, false))
+    Ok(answer(
+        t,
+        meter,
+        evaluate(&limit, &catalog.thresholds, usage, q),
+        period,
+        false,
+    ))
 }
 
 /// A check that records the quantity if allowed, atomically: the meter's period
 /// total is locked, so concurrent consumers are decided one after another.
-async fn consume(t: &Tollgate, catalog: &Catalog, account_id: Uuid, meter: &Meter, req: &Request, now: DateTime<Utc>) -> Result<MeterCheck, Error> {
+async fn consume(
+    t: &Tollgate,
+    catalog: &Catalog,
+    account_id: Uuid,
+    meter: &Meter,
+    req: &Request,
+    now: DateTime<Utc>,
+) -> Result<MeterCheck, Error> {
     let q = meter_quantity(meter, req.quantity)?;
     if !meter.aggregation.accumulates() {
-        return Err(Error::invalid("consume", format!("`{}` reports a level ({}); send its new value to /events", meter.key, meter.aggregation.as_str())));
+        return Err(Error::invalid(
+            "consume",
+            format!(
+                "`{}` reports a level ({}); send its new value to /events",
+                meter.key,
+                meter.aggregation.as_str()
+            ),
+        ));
     }
     let key = req
         .idempotency_key
         .clone()
         .filter(|k| (1..=super::ingest::MAX_KEY_CHARS).contains(&k.chars().count()))
-        .ok_or_else(|| Error::invalid("idempotency_key", "required with consume, 1 to 255 characters"))?;
+        .ok_or_else(|| {
+            Error::invalid(
+                "idempotency_key",
+                "required with consume, 1 to 255 characters",
+            )
+        })?;
     let hash = payload_hash(meter.key.as_str(), q, None, None, &Map::new());
 
     let mut tx = t.pool.begin().await?;
@@ -155,24 +223,44 @@ async fn consume(t: &Tollgate, catalog: &Catalog, account_id: Uuid, meter: &Mete
     // the decision and the recorded event use the same period.
     db::accounts::lock_for_usage(&mut *tx, &[account_id]).await?;
     let (subscription, overrides) = accounts::entitlements(&mut tx, account_id, now).await?;
-    let standing = Standing { subscription: subscription.as_ref(), overrides: &overrides };
+    let standing = Standing {
+        subscription: subscription.as_ref(),
+        overrides: &overrides,
+    };
     let limit = standing.limit(catalog, meter.key.as_str());
     let period = standing.meter_period(catalog, meter.key.as_str(), now);
-    let usage = db::usage::lock_total(&mut tx, account_id, meter.key.as_str(), period.start, period.end).await?;
-    if let Some((_, _, stored)) = db::usage::stored_hashes(&mut *tx, &[(account_id, key.clone())]).await?.first() {
+    let usage = db::usage::lock_total(
+        &mut tx,
+        account_id,
+        meter.key.as_str(),
+        period.start,
+        period.end,
+    )
+    .await?;
+    if let Some((_, _, stored)) = db::usage::stored_hashes(&mut *tx, &[(account_id, key.clone())])
+        .await?
+        .first()
+    {
         if *stored != hash {
             return Err(Error::IdempotencyConflict { key, index: None });
         }
         // Already recorded: answer as the first time did (allowed), from the usage
         // before that event as far as it can be told now.
-        let mut e = evaluate(&limit, &catalog.thresholds, (usage - q).max(Decimal::ZERO), q);
+        let mut e = evaluate(
+            &limit,
+            &catalog.thresholds,
+            (usage - q).max(Decimal::ZERO),
+            q,
+        );
         e.allowed = true;
         e.state = e.state.min(LimitState::LimitReached);
         return Ok(answer(t, meter, e, period, true));
     }
     let evaluation = evaluate(&limit, &catalog.thresholds, usage, q);
     if !evaluation.allowed {
-        return Err(Error::PlanLimitExceeded(Box::new(answer(t, meter, evaluation, period, false))));
+        return Err(Error::PlanLimitExceeded(Box::new(answer(
+            t, meter, evaluation, period, false,
+        ))));
     }
     let row = EventRow {
         id: Uuid::now_v7(),
@@ -189,7 +277,15 @@ async fn consume(t: &Tollgate, catalog: &Catalog, account_id: Uuid, meter: &Mete
     let subscriptions: Vec<_> = subscription.into_iter().collect();
     let subs = by_account(&subscriptions);
     let totals = apply_totals(&mut tx, catalog, &subs, &[&row]).await?;
-    notify_thresholds(&mut tx, catalog, &subs, &totals, &t.settings.public_url, now).await?;
+    notify_thresholds(
+        &mut tx,
+        catalog,
+        &subs,
+        &totals,
+        &t.settings.public_url,
+        now,
+    )
+    .await?;
     db::usage::notify_changed(&mut *tx, &[account_id]).await?;
     tx.commit().await?;
     Ok(answer(t, meter, evaluation, period, false))
@@ -210,15 +306,36 @@ async fn check_rate(
     let start = now.duration_trunc(window).unwrap_or(now);
     let resets_at = start + window;
     let Some(max) = limit else {
-        return Ok(Outcome::Rate { feature: feature.key.to_string(), limit: None, remaining: None, resets_at });
+        return Ok(Outcome::Rate {
+            feature: feature.key.to_string(),
+            limit: None,
+            remaining: None,
+            resets_at,
+        });
     };
-    let calls = req.quantity.whole().map_err(|e| Error::invalid("quantity", e.to_string()))?.get();
+    let calls = req
+        .quantity
+        .whole()
+        .map_err(|e| Error::invalid("quantity", e.to_string()))?
+        .get();
     if calls > max {
-        return Err(Error::invalid("quantity", format!("at most {max} calls fit in one window of `{}`", feature.key)));
+        return Err(Error::invalid(
+            "quantity",
+            format!("at most {max} calls fit in one window of `{}`", feature.key),
+        ));
     }
     let calls_i32 = i32::try_from(calls.trunc().mantissa()).unwrap_or(i32::MAX);
     let max_i64 = i64::try_from(max.trunc().mantissa()).unwrap_or(i64::MAX);
-    match db::rate_windows::try_add(&t.pool, account_id, feature.key.as_str(), start, calls_i32, max_i64).await? {
+    match db::rate_windows::try_add(
+        &t.pool,
+        account_id,
+        feature.key.as_str(),
+        start,
+        calls_i32,
+        max_i64,
+    )
+    .await?
+    {
         Some(total) => Ok(Outcome::Rate {
             feature: feature.key.to_string(),
             limit: Some(max),
@@ -228,7 +345,10 @@ async fn check_rate(
         None => {
             let retry_after = u64::try_from((resets_at - now).num_seconds().max(1)).unwrap_or(1);
             Err(Error::RateLimited {
-                message: format!("at most {max} `{}` per {window_secs} s on this plan; retry in {retry_after} s", feature.key),
+                message: format!(
+                    "at most {max} `{}` per {window_secs} s on this plan; retry in {retry_after} s",
+                    feature.key
+                ),
                 retry_after,
             })
         }

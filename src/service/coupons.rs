@@ -23,7 +23,14 @@ pub const MAX_NOTE: usize = 500;
 /// take for a card-paid subscription, (field `verified_by`) for a missing,
 /// over-long or multi-line note; [`Error::NotFound`] for an unknown account;
 /// Stripe's failures (nothing is recorded then).
-pub async fn apply(t: &Tollgate, actor: &Actor, account_id: Uuid, code: &str, verified_by: Option<&str>, now: DateTime<Utc>) -> Result<(), Error> {
+pub async fn apply(
+    t: &Tollgate,
+    actor: &Actor,
+    account_id: Uuid,
+    code: &str,
+    verified_by: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     if !matches!(actor, Actor::Cli) {
         require_super_admin(&t.pool, actor).await?;
     }
@@ -38,15 +45,35 @@ pub async fn apply(t: &Tollgate, actor: &Actor, account_id: Uuid, code: &str, ve
     let catalog = t.catalog.get()?;
     let coupon = catalog.coupon(code.trim()).ok_or_else(|| {
         let known: Vec<&str> = catalog.coupons.iter().map(|c| c.code.as_str()).collect();
-        Error::invalid("coupon", format!("No coupon `{}`; the catalog has: {}.", code.trim(), if known.is_empty() { "none".into() } else { known.join(", ") }))
+        Error::invalid(
+            "coupon",
+            format!(
+                "No coupon `{}`; the catalog has: {}.",
+                code.trim(),
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        )
     })?;
-    db::accounts::by_id(&t.pool, account_id).await?.ok_or_else(|| Error::NotFound("no such account".into()))?;
+    db::accounts::by_id(&t.pool, account_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("no such account".into()))?;
     let card_paid = stripe_subscription(t, account_id).await?;
     if let Some((stripe, id)) = &card_paid {
         crate::service::stripe::discounts::apply(stripe, id, coupon, catalog.currency).await?;
     }
     let mut tx = t.pool.begin().await?;
-    db::coupons::redeem(&mut *tx, account_id, coupon.code.as_str(), actor.user_id(), now).await?;
+    db::coupons::redeem(
+        &mut *tx,
+        account_id,
+        coupon.code.as_str(),
+        actor.user_id(),
+        now,
+    )
+    .await?;
     db::audit::record(
         &mut *tx,
         &db::audit::Entry {
@@ -76,13 +103,17 @@ pub async fn remove(t: &Tollgate, actor: &Actor, account_id: Uuid) -> Result<(),
     if !matches!(actor, Actor::Cli) {
         require_super_admin(&t.pool, actor).await?;
     }
-    db::coupons::for_account(&t.pool, account_id).await?.ok_or_else(|| Error::NotFound("The account has no coupon.".into()))?;
+    db::coupons::for_account(&t.pool, account_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("The account has no coupon.".into()))?;
     let card_paid = stripe_subscription(t, account_id).await?;
     if let Some((stripe, id)) = &card_paid {
         crate::service::stripe::discounts::remove(stripe, id).await?;
     }
     let mut tx = t.pool.begin().await?;
-    let had = db::coupons::for_account(&mut *tx, account_id).await?.ok_or_else(|| Error::NotFound("The account has no coupon.".into()))?;
+    let had = db::coupons::for_account(&mut *tx, account_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("The account has no coupon.".into()))?;
     db::coupons::remove(&mut *tx, account_id).await?;
     db::audit::record(
         &mut *tx,
@@ -106,9 +137,23 @@ pub async fn remove(t: &Tollgate, actor: &Actor, account_id: Uuid) -> Result<(),
 ///
 /// # Errors
 /// [`Error::Conflict`] when Stripe bills it but is not configured here.
-async fn stripe_subscription(t: &Tollgate, account_id: Uuid) -> Result<Option<(std::sync::Arc<crate::service::stripe::Stripe>, String)>, Error> {
-    let Some(sub) = db::subscriptions::live_for_account(&t.pool, account_id).await? else { return Ok(None) };
-    let Some(id) = sub.provider_subscription_id.filter(|_| sub.provider == "stripe") else { return Ok(None) };
-    let stripe = t.stripe.clone().ok_or_else(|| Error::Conflict("Stripe bills this subscription but is not configured on this server.".into()))?;
+async fn stripe_subscription(
+    t: &Tollgate,
+    account_id: Uuid,
+) -> Result<Option<(std::sync::Arc<crate::service::stripe::Stripe>, String)>, Error> {
+    let Some(sub) = db::subscriptions::live_for_account(&t.pool, account_id).await? else {
+        return Ok(None);
+    };
+    let Some(id) = sub
+        .provider_subscription_id
+        .filter(|_| sub.provider == "stripe")
+    else {
+        return Ok(None);
+    };
+    let stripe = t.stripe.clone().ok_or_else(|| {
+        Error::Conflict(
+            "Stripe bills this subscription but is not configured on this server.".into(),
+        )
+    })?;
     Ok(Some((stripe, id)))
 }

@@ -6,7 +6,11 @@ use super::accounts::{self, Standing};
 use super::keys::Caller;
 use super::{Error, Tollgate};
 use crate::catalog::{Aggregation, Catalog};
-use crate::db::{self, subscriptions::SubscriptionRow, usage::{Crossing, EventRow, Total, TotalDelta}};
+use crate::db::{
+    self,
+    subscriptions::SubscriptionRow,
+    usage::{Crossing, EventRow, Total, TotalDelta},
+};
 use crate::limits;
 use crate::overrides::Overrides;
 use crate::period::{meter_period, Period};
@@ -91,7 +95,13 @@ fn canonical(v: &Value, out: &mut String) {
 
 /// SHA-256 of what the sender said (the default timestamp is not part of it, so
 /// retrying without a timestamp is still the same event).
-pub fn payload_hash(meter: &str, quantity: Decimal, timestamp: Option<DateTime<Utc>>, user: Option<&str>, properties: &Map<String, Value>) -> Vec<u8> {
+pub fn payload_hash(
+    meter: &str,
+    quantity: Decimal,
+    timestamp: Option<DateTime<Utc>>,
+    user: Option<&str>,
+    properties: &Map<String, Value>,
+) -> Vec<u8> {
     let mut text = String::new();
     canonical(
         &serde_json::json!({
@@ -108,34 +118,62 @@ pub fn payload_hash(meter: &str, quantity: Decimal, timestamp: Option<DateTime<U
 
 /// Checks a draft against the catalog and the time window, field by field in the
 /// order a reader would; returns its quantity.
-fn validate(catalog: &Catalog, index: usize, d: &Draft, now: DateTime<Utc>) -> Result<Decimal, Error> {
+fn validate(
+    catalog: &Catalog,
+    index: usize,
+    d: &Draft,
+    now: DateTime<Utc>,
+) -> Result<Decimal, Error> {
     let meter = catalog
         .meter(&d.meter)
         .ok_or_else(|| Error::invalid_at(index, "meter", format!("unknown meter `{}`", d.meter)))?;
-    let mut quantity = Quantity::from_json(&d.quantity).map_err(|e| Error::invalid_at(index, "quantity", e.to_string()))?;
+    let mut quantity = Quantity::from_json(&d.quantity)
+        .map_err(|e| Error::invalid_at(index, "quantity", e.to_string()))?;
     if meter.aggregation == Aggregation::Count {
-        quantity = quantity.whole().map_err(|e| Error::invalid_at(index, "quantity", e.to_string()))?;
+        quantity = quantity
+            .whole()
+            .map_err(|e| Error::invalid_at(index, "quantity", e.to_string()))?;
     }
     let n = d.idempotency_key.chars().count();
     if n == 0 || n > MAX_KEY_CHARS {
-        return Err(Error::invalid_at(index, "idempotency_key", format!("must have 1 to {MAX_KEY_CHARS} characters")));
+        return Err(Error::invalid_at(
+            index,
+            "idempotency_key",
+            format!("must have 1 to {MAX_KEY_CHARS} characters"),
+        ));
     }
     if let Some(t) = d.timestamp {
         if t < now - Duration::days(MAX_AGE_DAYS) {
-            return Err(Error::invalid_at(index, "timestamp", format!("is more than {MAX_AGE_DAYS} days old")));
+            return Err(Error::invalid_at(
+                index,
+                "timestamp",
+                format!("is more than {MAX_AGE_DAYS} days old"),
+            ));
         }
         if t > now + Duration::minutes(MAX_AHEAD_MINUTES) {
-            return Err(Error::invalid_at(index, "timestamp", format!("is more than {MAX_AHEAD_MINUTES} minutes ahead")));
+            return Err(Error::invalid_at(
+                index,
+                "timestamp",
+                format!("is more than {MAX_AHEAD_MINUTES} minutes ahead"),
+            ));
         }
     }
     if d.properties.len() > MAX_PROPERTIES {
-        return Err(Error::invalid_at(index, "properties", format!("at most {MAX_PROPERTIES} properties")));
+        return Err(Error::invalid_at(
+            index,
+            "properties",
+            format!("at most {MAX_PROPERTIES} properties"),
+        ));
     }
     Ok(quantity.get())
 }
 
 /// Resolves each draft's account (see [`accounts::for_caller`]).
-async fn resolve_accounts(t: &Tollgate, caller: &Caller, drafts: &[Draft]) -> Result<Vec<Uuid>, Error> {
+async fn resolve_accounts(
+    t: &Tollgate,
+    caller: &Caller,
+    drafts: &[Draft],
+) -> Result<Vec<Uuid>, Error> {
     let mut cache: HashMap<Option<&str>, Uuid> = HashMap::new();
     let mut out = Vec::with_capacity(drafts.len());
     for (i, d) in drafts.iter().enumerate() {
@@ -143,7 +181,9 @@ async fn resolve_accounts(t: &Tollgate, caller: &Caller, drafts: &[Draft]) -> Re
         let id = match cache.get(&named) {
             Some(id) => *id,
             None => {
-                let id = accounts::for_caller(&t.pool, caller, named).await?.map_err(|u| u.into_error(named, Some(i)))?;
+                let id = accounts::for_caller(&t.pool, caller, named)
+                    .await?
+                    .map_err(|u| u.into_error(named, Some(i)))?;
                 cache.insert(named, id);
                 id
             }
@@ -154,7 +194,11 @@ async fn resolve_accounts(t: &Tollgate, caller: &Caller, drafts: &[Draft]) -> Re
 }
 
 /// Resolves `user` references to members of each event's account.
-async fn resolve_users(t: &Tollgate, drafts: &[Draft], accounts: &[Uuid]) -> Result<Vec<Option<Uuid>>, Error> {
+async fn resolve_users(
+    t: &Tollgate,
+    drafts: &[Draft],
+    accounts: &[Uuid],
+) -> Result<Vec<Option<Uuid>>, Error> {
     let mut wanted: HashMap<Uuid, HashSet<String>> = HashMap::new();
     for (d, a) in drafts.iter().zip(accounts) {
         if let Some(u) = &d.user {
@@ -178,7 +222,9 @@ async fn resolve_users(t: &Tollgate, drafts: &[Draft], accounts: &[Uuid]) -> Res
                 .get(&(*a, u.trim().to_string()))
                 .copied()
                 .map(Some)
-                .ok_or_else(|| Error::invalid_at(i, "user", "no member of the account has this id or e-mail")),
+                .ok_or_else(|| {
+                    Error::invalid_at(i, "user", "no member of the account has this id or e-mail")
+                }),
         })
         .collect()
 }
@@ -189,12 +235,24 @@ async fn resolve_users(t: &Tollgate, drafts: &[Draft], accounts: &[Uuid]) -> Res
 /// [`Error::Invalid`] naming the first bad event's index and field,
 /// [`Error::Forbidden`], [`Error::NotFound`], or [`Error::IdempotencyConflict`];
 /// nothing is stored on any error.
-pub async fn record(t: &Tollgate, caller: &Caller, drafts: Vec<Draft>, now: DateTime<Utc>) -> Result<Outcome, Error> {
+pub async fn record(
+    t: &Tollgate,
+    caller: &Caller,
+    drafts: Vec<Draft>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, Error> {
     if drafts.is_empty() || drafts.len() > MAX_BATCH {
-        return Err(Error::invalid("events", format!("send 1 to {MAX_BATCH} events")));
+        return Err(Error::invalid(
+            "events",
+            format!("send 1 to {MAX_BATCH} events"),
+        ));
     }
     let catalog = t.catalog.get()?;
-    let quantities = drafts.iter().enumerate().map(|(i, d)| validate(&catalog, i, d, now)).collect::<Result<Vec<_>, _>>()?;
+    let quantities = drafts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| validate(&catalog, i, d, now))
+        .collect::<Result<Vec<_>, _>>()?;
     let account_ids = resolve_accounts(t, caller, &drafts).await?;
     let user_ids = resolve_users(t, &drafts, &account_ids).await?;
 
@@ -203,14 +261,31 @@ pub async fn record(t: &Tollgate, caller: &Caller, drafts: Vec<Draft>, now: Date
     let mut rows = Vec::with_capacity(drafts.len());
     let mut in_batch_duplicates = 0;
     let mut index_of: HashMap<(Uuid, String), usize> = HashMap::new();
-    for (i, (((d, account_id), user_id), quantity)) in drafts.iter().zip(&account_ids).zip(&user_ids).zip(&quantities).enumerate() {
-        let hash = payload_hash(&d.meter, *quantity, d.timestamp, d.user.as_deref(), &d.properties);
+    for (i, (((d, account_id), user_id), quantity)) in drafts
+        .iter()
+        .zip(&account_ids)
+        .zip(&user_ids)
+        .zip(&quantities)
+        .enumerate()
+    {
+        let hash = payload_hash(
+            &d.meter,
+            *quantity,
+            d.timestamp,
+            d.user.as_deref(),
+            &d.properties,
+        );
         match seen.get(&(*account_id, d.idempotency_key.as_str())) {
             Some(h) if *h == hash => {
                 in_batch_duplicates += 1;
                 continue;
             }
-            Some(_) => return Err(Error::IdempotencyConflict { key: d.idempotency_key.clone(), index: Some(i) }),
+            Some(_) => {
+                return Err(Error::IdempotencyConflict {
+                    key: d.idempotency_key.clone(),
+                    index: Some(i),
+                })
+            }
             None => {}
         }
         seen.insert((*account_id, d.idempotency_key.as_str()), hash.clone());
@@ -229,9 +304,15 @@ pub async fn record(t: &Tollgate, caller: &Caller, drafts: Vec<Draft>, now: Date
     }
     // One order for every batch, so two batches sharing keys never wait on each
     // other's unique-index entries in opposite orders.
-    rows.sort_by(|a, b| (a.account_id, &a.idempotency_key).cmp(&(b.account_id, &b.idempotency_key)));
-    let (accepted, duplicates) = super::retry::on_deadlock(|| store(t, &catalog, &rows, &index_of, now)).await?;
-    Ok(Outcome { accepted, duplicates: duplicates + in_batch_duplicates })
+    rows.sort_by(|a, b| {
+        (a.account_id, &a.idempotency_key).cmp(&(b.account_id, &b.idempotency_key))
+    });
+    let (accepted, duplicates) =
+        super::retry::on_deadlock(|| store(t, &catalog, &rows, &index_of, now)).await?;
+    Ok(Outcome {
+        accepted,
+        duplicates: duplicates + in_batch_duplicates,
+    })
 }
 
 /// Stores the batch in one transaction: new events, their totals, thresholds and
@@ -248,21 +329,45 @@ async fn store(
     accounts.dedup();
     let mut tx = t.pool.begin().await?;
     db::accounts::lock_for_usage(&mut *tx, &accounts).await?;
-    let inserted: HashSet<Uuid> = db::usage::insert_new_events(&mut tx, rows).await?.into_iter().collect();
+    let inserted: HashSet<Uuid> = db::usage::insert_new_events(&mut tx, rows)
+        .await?
+        .into_iter()
+        .collect();
 
-    let repeats: Vec<(Uuid, String)> =
-        rows.iter().filter(|r| !inserted.contains(&r.id)).map(|r| (r.account_id, r.idempotency_key.clone())).collect();
+    let repeats: Vec<(Uuid, String)> = rows
+        .iter()
+        .filter(|r| !inserted.contains(&r.id))
+        .map(|r| (r.account_id, r.idempotency_key.clone()))
+        .collect();
     if !repeats.is_empty() {
         let stored = db::usage::stored_hashes(&mut *tx, &repeats).await?;
-        let sent: HashMap<(Uuid, &str), &[u8]> =
-            rows.iter().map(|r| ((r.account_id, r.idempotency_key.as_str()), r.payload_hash.as_slice())).collect();
+        let sent: HashMap<(Uuid, &str), &[u8]> = rows
+            .iter()
+            .map(|r| {
+                (
+                    (r.account_id, r.idempotency_key.as_str()),
+                    r.payload_hash.as_slice(),
+                )
+            })
+            .collect();
         let conflict = stored
             .iter()
-            .filter(|(a, k, h)| sent.get(&(*a, k.as_str())).is_some_and(|s| *s != h.as_slice()))
-            .map(|(a, k, _)| (index_of.get(&(*a, k.clone())).copied().unwrap_or(0), k.clone()))
+            .filter(|(a, k, h)| {
+                sent.get(&(*a, k.as_str()))
+                    .is_some_and(|s| *s != h.as_slice())
+            })
+            .map(|(a, k, _)| {
+                (
+                    index_of.get(&(*a, k.clone())).copied().unwrap_or(0),
+                    k.clone(),
+                )
+            })
             .min();
         if let Some((index, key)) = conflict {
-            return Err(Error::IdempotencyConflict { key, index: Some(index) });
+            return Err(Error::IdempotencyConflict {
+                key,
+                index: Some(index),
+            });
         }
     }
 
@@ -271,8 +376,21 @@ async fn store(
         let subscriptions = db::subscriptions::live_for_accounts(&mut *tx, &accounts).await?;
         let subs = by_account(&subscriptions);
         let totals = apply_totals(&mut tx, catalog, &subs, &new_rows).await?;
-        notify_thresholds(&mut tx, catalog, &subs, &totals, &t.settings.public_url, now).await?;
-        let touched: Vec<Uuid> = new_rows.iter().map(|r| r.account_id).collect::<HashSet<_>>().into_iter().collect();
+        notify_thresholds(
+            &mut tx,
+            catalog,
+            &subs,
+            &totals,
+            &t.settings.public_url,
+            now,
+        )
+        .await?;
+        let touched: Vec<Uuid> = new_rows
+            .iter()
+            .map(|r| r.account_id)
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
         db::usage::notify_changed(&mut *tx, &touched).await?;
     }
     tx.commit().await?;
@@ -284,8 +402,17 @@ pub(crate) fn by_account(subscriptions: &[SubscriptionRow]) -> HashMap<Uuid, &Su
     subscriptions.iter().map(|s| (s.account_id, s)).collect()
 }
 
-fn standing<'a>(subs: &HashMap<Uuid, &'a SubscriptionRow>, overrides: &'a HashMap<Uuid, Overrides>, account_id: Uuid) -> Standing<'a> {
-    Standing { subscription: subs.get(&account_id).copied(), overrides: overrides.get(&account_id).unwrap_or(&crate::overrides::NONE) }
+fn standing<'a>(
+    subs: &HashMap<Uuid, &'a SubscriptionRow>,
+    overrides: &'a HashMap<Uuid, Overrides>,
+    account_id: Uuid,
+) -> Standing<'a> {
+    Standing {
+        subscription: subs.get(&account_id).copied(),
+        overrides: overrides
+            .get(&account_id)
+            .unwrap_or(&crate::overrides::NONE),
+    }
 }
 
 /// Adds the new events to their period totals, one statement per aggregation kind.
@@ -295,11 +422,23 @@ pub(crate) async fn apply_totals(
     subs: &HashMap<Uuid, &SubscriptionRow>,
     rows: &[&EventRow],
 ) -> Result<Vec<Total>, Error> {
-    let mut deltas: BTreeMap<(Aggregation, Uuid, String, DateTime<Utc>), TotalDelta> = BTreeMap::new();
+    let mut deltas: BTreeMap<(Aggregation, Uuid, String, DateTime<Utc>), TotalDelta> =
+        BTreeMap::new();
     for r in rows {
-        let Some(meter) = catalog.meter(&r.meter) else { continue };
-        let period: Period = meter_period(meter.reset, subs.get(&r.account_id).map(|s| s.cycle()), r.occurred_at);
-        let key = (meter.aggregation, r.account_id, r.meter.clone(), period.start);
+        let Some(meter) = catalog.meter(&r.meter) else {
+            continue;
+        };
+        let period: Period = meter_period(
+            meter.reset,
+            subs.get(&r.account_id).map(|s| s.cycle()),
+            r.occurred_at,
+        );
+        let key = (
+            meter.aggregation,
+            r.account_id,
+            r.meter.clone(),
+            period.start,
+        );
         deltas
             .entry(key)
             .and_modify(|d| {
@@ -321,9 +460,17 @@ pub(crate) async fn apply_totals(
             });
     }
     let mut totals = Vec::new();
-    for aggregation in [Aggregation::Count, Aggregation::Sum, Aggregation::Max, Aggregation::Last] {
-        let batch: Vec<TotalDelta> =
-            deltas.iter().filter(|((a, ..), _)| *a == aggregation).map(|(_, d)| d.clone()).collect();
+    for aggregation in [
+        Aggregation::Count,
+        Aggregation::Sum,
+        Aggregation::Max,
+        Aggregation::Last,
+    ] {
+        let batch: Vec<TotalDelta> = deltas
+            .iter()
+            .filter(|((a, ..), _)| *a == aggregation)
+            .map(|(_, d)| d.clone())
+            .collect();
         totals.extend(db::usage::apply_deltas(tx, aggregation, &batch).await?);
     }
     Ok(totals)
@@ -343,26 +490,46 @@ pub(crate) async fn notify_thresholds(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     // Thresholds are percentages of the limit that applies: the plan's, overridden.
-    let accounts: Vec<Uuid> = totals.iter().map(|t| t.account_id).collect::<HashSet<_>>().into_iter().collect();
+    let accounts: Vec<Uuid> = totals
+        .iter()
+        .map(|t| t.account_id)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
     let overrides = db::overrides::active_for(&mut **tx, &accounts, now).await?;
     let mut reached = Vec::new();
     // What the e-mail says about each total that reached a threshold.
-    let mut details: HashMap<(Uuid, &str), (Decimal, Decimal, &crate::catalog::Plan, Period)> = HashMap::new();
+    let mut details: HashMap<(Uuid, &str), (Decimal, Decimal, &crate::catalog::Plan, Period)> =
+        HashMap::new();
     for total in totals {
         let state = standing(subs, &overrides, total.account_id);
-        let Some(meter) = catalog.meter(&total.meter) else { continue };
+        let Some(meter) = catalog.meter(&total.meter) else {
+            continue;
+        };
         let period = state.meter_period(catalog, &total.meter, now);
-        let Some(plan) = state.entitled_plan(catalog) else { continue };
+        let Some(plan) = state.entitled_plan(catalog) else {
+            continue;
+        };
         if period.start != total.period_start {
             continue;
         }
         let limit = state.limit(catalog, &total.meter);
-        let Some(percent) = limits::percent_of(total.value, limit.included) else { continue };
+        let Some(percent) = limits::percent_of(total.value, limit.included) else {
+            continue;
+        };
         for threshold in limits::reached(&catalog.thresholds, percent) {
-            reached.push(Crossing { account_id: total.account_id, meter: meter.key.to_string(), period_start: total.period_start, percent: threshold.percent });
+            reached.push(Crossing {
+                account_id: total.account_id,
+                meter: meter.key.to_string(),
+                period_start: total.period_start,
+                percent: threshold.percent,
+            });
         }
         if let Some(included) = limit.included {
-            details.insert((total.account_id, meter.key.as_str()), (total.value, included, plan, period));
+            details.insert(
+                (total.account_id, meter.key.as_str()),
+                (total.value, included, plan, period),
+            );
         }
     }
     for c in db::usage::record_crossings(&mut **tx, &reached).await? {
@@ -372,7 +539,10 @@ pub(crate) async fn notify_thresholds(
         let (title, body) = if c.percent >= Decimal::ONE_HUNDRED {
             (format!("{name}: {percent} % of your limit"), format!("You have used {percent} % of this period's {name}. Upgrade to keep going without limits."))
         } else {
-            (format!("{name}: {percent} % used"), format!("You have used {percent} % of this period's {name}."))
+            (
+                format!("{name}: {percent} % used"),
+                format!("You have used {percent} % of this period's {name}."),
+            )
         };
         db::notifications::insert(
             &mut **tx,
@@ -383,8 +553,15 @@ pub(crate) async fn notify_thresholds(
             &serde_json::json!({ "meter": c.meter, "percent": percent.to_string(), "period_start": c.period_start }),
         )
         .await?;
-        let emails = catalog.thresholds.iter().any(|t| t.percent == c.percent && t.actions.contains(&limits::ThresholdAction::Email));
-        if let (true, Some(meter), Some((used, limit, plan, period))) = (emails, meter, details.get(&(c.account_id, c.meter.as_str()))) {
+        let emails = catalog
+            .thresholds
+            .iter()
+            .any(|t| t.percent == c.percent && t.actions.contains(&limits::ThresholdAction::Email));
+        if let (true, Some(meter), Some((used, limit, plan, period))) = (
+            emails,
+            meter,
+            details.get(&(c.account_id, c.meter.as_str())),
+        ) {
             let warning = super::mail::usage_threshold::Warning {
                 account_id: c.account_id,
                 product: &catalog.title,
@@ -412,13 +589,38 @@ mod tests {
 
     #[test]
     fn payload_hash_ignores_key_order_but_not_values() {
-        let a: Map<String, Value> = serde_json::from_value(json!({"model": "claude", "cost_usd": "0.0031"})).expect("test fixture");
-        let b: Map<String, Value> = serde_json::from_value(json!({"cost_usd": "0.0031", "model": "claude"})).expect("test fixture");
+        let a: Map<String, Value> =
+            serde_json::from_value(json!({"model": "claude", "cost_usd": "0.0031"}))
+                .expect("test fixture");
+        let b: Map<String, Value> =
+            serde_json::from_value(json!({"cost_usd": "0.0031", "model": "claude"}))
+                .expect("test fixture");
         let q = Decimal::ONE;
-        assert_eq!(payload_hash("queries", q, None, None, &a), payload_hash("queries", q, None, None, &b));
-        assert_eq!(payload_hash("queries", q, None, None, &a), payload_hash("queries", "1.000".parse().expect("test fixture"), None, None, &a));
-        assert_ne!(payload_hash("queries", q, None, None, &a), payload_hash("queries", Decimal::TWO, None, None, &a));
-        assert_ne!(payload_hash("queries", q, None, None, &a), payload_hash("tokens", q, None, None, &a));
-        assert_ne!(payload_hash("queries", q, None, Some("x@y.z"), &a), payload_hash("queries", q, None, None, &a));
+        assert_eq!(
+            payload_hash("queries", q, None, None, &a),
+            payload_hash("queries", q, None, None, &b)
+        );
+        assert_eq!(
+            payload_hash("queries", q, None, None, &a),
+            payload_hash(
+                "queries",
+                "1.000".parse().expect("test fixture"),
+                None,
+                None,
+                &a
+            )
+        );
+        assert_ne!(
+            payload_hash("queries", q, None, None, &a),
+            payload_hash("queries", Decimal::TWO, None, None, &a)
+        );
+        assert_ne!(
+            payload_hash("queries", q, None, None, &a),
+            payload_hash("tokens", q, None, None, &a)
+        );
+        assert_ne!(
+            payload_hash("queries", q, None, Some("x@y.z"), &a),
+            payload_hash("queries", q, None, None, &a)
+        );
     }
 }

@@ -27,17 +27,30 @@ pub async fn run(t: Tollgate) {
             tracing::warn!(error = %e, "background upkeep failed; retrying next minute");
         }
         match super::provider::manual::apply_due(&t, Utc::now()).await {
-            Ok(done) if done != Default::default() => tracing::info!(changed = done.changed, ended = done.ended, "period-end changes applied"),
+            Ok(done) if done != Default::default() => tracing::info!(
+                changed = done.changed,
+                ended = done.ended,
+                "period-end changes applied"
+            ),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "period-end changes failed; retrying next minute"),
         }
         if let Some(stripe) = t.stripe.as_deref() {
             match super::stripe::meter_usage::run(&t, stripe, Utc::now()).await {
                 Ok(r) if r != Default::default() => {
-                    tracing::info!(items = r.items_checked, assigned = r.assigned, sent = r.sent, retried = r.retried, failed = r.failed, "usage sent to Stripe meters");
+                    tracing::info!(
+                        items = r.items_checked,
+                        assigned = r.assigned,
+                        sent = r.sent,
+                        retried = r.retried,
+                        failed = r.failed,
+                        "usage sent to Stripe meters"
+                    );
                 }
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "sending usage to Stripe failed; retrying next minute"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "sending usage to Stripe failed; retrying next minute")
+                }
             }
         }
         if passes.is_multiple_of(INVOICE_RUN_EVERY) {
@@ -50,9 +63,14 @@ pub async fn run(t: Tollgate) {
 /// The invoice run for last month and this one.
 async fn invoice_runs(t: &Tollgate) {
     let now = Utc::now();
-    for month in [crate::invoice::schedule::previous_month(now), crate::period::Period::calendar_month(now)] {
+    for month in [
+        crate::invoice::schedule::previous_month(now),
+        crate::period::Period::calendar_month(now),
+    ] {
         match super::invoices::run(t, month, &Actor::System, now).await {
-            Ok(r) if !r.issued.is_empty() => tracing::info!(month = %crate::invoice::schedule::month_label(month), issued = r.issued.len(), "invoice run"),
+            Ok(r) if !r.issued.is_empty() => {
+                tracing::info!(month = %crate::invoice::schedule::month_label(month), issued = r.issued.len(), "invoice run")
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "invoice run failed; retrying in an hour"),
         }

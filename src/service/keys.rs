@@ -57,24 +57,46 @@ fn hash(secret: &str) -> Vec<u8> {
 }
 
 fn generate(prefix: &str) -> String {
-    let random: String = rand::thread_rng().sample_iter(&Alphanumeric).take(SECRET_CHARS).map(char::from).collect();
+    let random: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(SECRET_CHARS)
+        .map(char::from)
+        .collect();
     format!("{prefix}{random}")
 }
 
 fn parse_name(name: &str) -> Result<String, Error> {
-    crate::identity::parse_label(name, 100, "the key (such as \"production backend\")").map_err(|e| Error::invalid("name", e.0))
+    crate::identity::parse_label(name, 100, "the key (such as \"production backend\")")
+        .map_err(|e| Error::invalid("name", e.0))
 }
 
-async fn insert(pool: &PgPool, account_id: Option<Uuid>, name: &str, actor: &Actor) -> Result<CreatedKey, Error> {
+async fn insert(
+    pool: &PgPool,
+    account_id: Option<Uuid>,
+    name: &str,
+    actor: &Actor,
+) -> Result<CreatedKey, Error> {
     let name = parse_name(name)?;
-    let (kind, prefix) = if account_id.is_some() { ("account", ACCOUNT_PREFIX) } else { ("platform", PLATFORM_PREFIX) };
+    let (kind, prefix) = if account_id.is_some() {
+        ("account", ACCOUNT_PREFIX)
+    } else {
+        ("platform", PLATFORM_PREFIX)
+    };
     let secret = generate(prefix);
     let id = Uuid::now_v7();
     let visible: String = secret.chars().take(VISIBLE_CHARS).collect();
     let mut tx = pool.begin().await?;
     db::api_keys::insert(
         &mut *tx,
-        &db::api_keys::NewKey { id, kind, account_id, name: &name, prefix: &visible, secret_hash: &hash(&secret), created_by: actor.user_id() },
+        &db::api_keys::NewKey {
+            id,
+            kind,
+            account_id,
+            name: &name,
+            prefix: &visible,
+            secret_hash: &hash(&secret),
+            created_by: actor.user_id(),
+        },
     )
     .await?;
     db::audit::record(
@@ -91,7 +113,9 @@ async fn insert(pool: &PgPool, account_id: Option<Uuid>, name: &str, actor: &Act
     )
     .await?;
     tx.commit().await?;
-    let key = db::api_keys::by_hash(pool, &hash(&secret)).await?.ok_or_else(|| Error::Internal("key vanished".into()))?;
+    let key = db::api_keys::by_hash(pool, &hash(&secret))
+        .await?
+        .ok_or_else(|| Error::Internal("key vanished".into()))?;
     Ok(CreatedKey { key, secret })
 }
 
@@ -102,7 +126,9 @@ async fn insert(pool: &PgPool, account_id: Option<Uuid>, name: &str, actor: &Act
 /// [`Error::Forbidden`] naming `what` when `actor` is impersonated.
 pub(crate) fn refuse_impersonated(actor: &Actor, what: &str) -> Result<(), Error> {
     if actor.is_impersonated() {
-        return Err(Error::Forbidden(format!("While impersonating you cannot {what}: ask the customer, or act as yourself.")));
+        return Err(Error::Forbidden(format!(
+            "While impersonating you cannot {what}: ask the customer, or act as yourself."
+        )));
     }
     Ok(())
 }
@@ -113,7 +139,12 @@ pub(crate) fn refuse_impersonated(actor: &Actor, what: &str) -> Result<(), Error
 /// # Errors
 /// [`Error::Invalid`] for a bad name, [`Error::Forbidden`] for lesser roles and an
 /// impersonating admin.
-pub async fn create_account_key(pool: &PgPool, account_id: Uuid, name: &str, actor: &Actor) -> Result<CreatedKey, Error> {
+pub async fn create_account_key(
+    pool: &PgPool,
+    account_id: Uuid,
+    name: &str,
+    actor: &Actor,
+) -> Result<CreatedKey, Error> {
     refuse_impersonated(actor, "create API keys")?;
     if let Some(user) = actor.user_id() {
         require_role(pool, account_id, user, Role::Admin).await?;
@@ -125,7 +156,11 @@ pub async fn create_account_key(pool: &PgPool, account_id: Uuid, name: &str, act
 ///
 /// # Errors
 /// [`Error::Invalid`] for a bad name.
-pub async fn create_platform_key(pool: &PgPool, name: &str, actor: &Actor) -> Result<CreatedKey, Error> {
+pub async fn create_platform_key(
+    pool: &PgPool,
+    name: &str,
+    actor: &Actor,
+) -> Result<CreatedKey, Error> {
     insert(pool, None, name, actor).await
 }
 
@@ -144,7 +179,12 @@ pub async fn list(pool: &PgPool, account_id: Uuid, user_id: Uuid) -> Result<Vec<
 /// # Errors
 /// [`Error::Forbidden`] for lesser roles, [`Error::NotFound`] for an unknown or
 /// already revoked key.
-pub async fn revoke(pool: &PgPool, account_id: Uuid, key_id: Uuid, actor: &Actor) -> Result<ApiKeyRow, Error> {
+pub async fn revoke(
+    pool: &PgPool,
+    account_id: Uuid,
+    key_id: Uuid,
+    actor: &Actor,
+) -> Result<ApiKeyRow, Error> {
     if let Some(user) = actor.user_id() {
         require_role(pool, account_id, user, Role::Admin).await?;
     }
@@ -181,9 +221,15 @@ async fn audit_revoked(tx: &mut db::Tx<'_>, actor: &Actor, key: &ApiKeyRow) -> R
 ///
 /// # Errors
 /// [`Error::NotFound`] for an unknown or already revoked key.
-pub async fn revoke_by_operator(pool: &PgPool, key_id: Uuid, actor: &Actor) -> Result<ApiKeyRow, Error> {
+pub async fn revoke_by_operator(
+    pool: &PgPool,
+    key_id: Uuid,
+    actor: &Actor,
+) -> Result<ApiKeyRow, Error> {
     let mut tx = pool.begin().await?;
-    let key = db::api_keys::revoke_any(&mut *tx, key_id).await?.ok_or_else(|| Error::NotFound("no such live key".into()))?;
+    let key = db::api_keys::revoke_any(&mut *tx, key_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("no such live key".into()))?;
     audit_revoked(&mut tx, actor, &key).await?;
     tx.commit().await?;
     Ok(key)
@@ -194,18 +240,28 @@ pub async fn revoke_by_operator(pool: &PgPool, key_id: Uuid, actor: &Actor) -> R
 /// # Errors
 /// [`Error::Unauthorized`] for a malformed, unknown or revoked key.
 pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Caller, Error> {
-    if !(secret.starts_with(ACCOUNT_PREFIX) || secret.starts_with(PLATFORM_PREFIX)) || secret.len() > 64 {
+    if !(secret.starts_with(ACCOUNT_PREFIX) || secret.starts_with(PLATFORM_PREFIX))
+        || secret.len() > 64
+    {
         return Err(Error::Unauthorized);
     }
-    let key = db::api_keys::by_hash(pool, &hash(secret)).await?.ok_or(Error::Unauthorized)?;
+    let key = db::api_keys::by_hash(pool, &hash(secret))
+        .await?
+        .ok_or(Error::Unauthorized)?;
     if key.revoked_at.is_some() {
         return Err(Error::Unauthorized);
     }
-    if key.last_used_at.is_none_or(|t| chrono::Utc::now() - t > chrono::Duration::minutes(1)) {
+    if key
+        .last_used_at
+        .is_none_or(|t| chrono::Utc::now() - t > chrono::Duration::minutes(1))
+    {
         db::api_keys::touch(pool, key.id).await?;
     }
     match (key.kind.as_str(), key.account_id) {
-        ("account", Some(account_id)) => Ok(Caller::Account { key_id: key.id, account_id }),
+        ("account", Some(account_id)) => Ok(Caller::Account {
+            key_id: key.id,
+            account_id,
+        }),
         ("platform", None) => Ok(Caller::Platform { key_id: key.id }),
         _ => Err(Error::Unauthorized),
     }

@@ -71,7 +71,10 @@ impl LiveHub {
     /// A hub; slow receivers that fall 1024 changes behind get a lag error and
     /// should refresh.
     pub fn new() -> Self {
-        LiveHub { tx: broadcast::channel(1024).0, open: Arc::default() }
+        LiveHub {
+            tx: broadcast::channel(1024).0,
+            open: Arc::default(),
+        }
     }
 
     /// Counts a new stream of `user` (the person whose session it is), or `None`
@@ -85,7 +88,10 @@ impl LiveHub {
         }
         open.per_user.insert(user, mine + 1);
         open.total += 1;
-        Some(StreamSlot { open: self.open.clone(), user })
+        Some(StreamSlot {
+            open: self.open.clone(),
+            user,
+        })
     }
 
     /// A receiver of changes from now on.
@@ -124,7 +130,9 @@ pub async fn listen(t: Tollgate) {
                 }
                 Err(e) => tracing::warn!(error = %e, "could not LISTEN"),
             },
-            Err(e) => tracing::warn!(error = %e, "live listener cannot connect; retrying in {:?}", backoff),
+            Err(e) => {
+                tracing::warn!(error = %e, "live listener cannot connect; retrying in {:?}", backoff)
+            }
         }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(30));
@@ -139,7 +147,10 @@ async fn receive(t: &Tollgate, listener: &mut PgListener) -> sqlx::Error {
             Ok(Some(n)) => match n.channel() {
                 USAGE_CHANNEL => match Uuid::parse_str(n.payload()) {
                     Ok(id) => t.live.publish(Change::Usage(id)),
-                    Err(_) => tracing::warn!(payload = n.payload(), "ignored a malformed usage notification"),
+                    Err(_) => tracing::warn!(
+                        payload = n.payload(),
+                        "ignored a malformed usage notification"
+                    ),
                 },
                 CATALOG_CHANNEL => t.hub_resync().await,
                 _ => {}
@@ -162,18 +173,38 @@ mod tests {
     fn streams_are_capped_per_user_and_freed_when_dropped() {
         let hub = LiveHub::new();
         let (ada, bob) = (Uuid::from_u128(1), Uuid::from_u128(2));
-        let held: Vec<StreamSlot> = (0..STREAMS_PER_USER).map(|_| hub.open_stream(ada).expect("under the cap")).collect();
-        assert!(hub.open_stream(ada).is_none(), "one more than the cap is refused");
-        assert!(hub.open_stream(bob).is_some(), "another user is not affected");
+        let held: Vec<StreamSlot> = (0..STREAMS_PER_USER)
+            .map(|_| hub.open_stream(ada).expect("under the cap"))
+            .collect();
+        assert!(
+            hub.open_stream(ada).is_none(),
+            "one more than the cap is refused"
+        );
+        assert!(
+            hub.open_stream(bob).is_some(),
+            "another user is not affected"
+        );
         drop(held);
-        assert!(hub.open_stream(ada).is_some(), "closing streams frees their slots");
-        assert_eq!(hub.open.lock().unwrap().total, 0, "every slot is released on drop");
+        assert!(
+            hub.open_stream(ada).is_some(),
+            "closing streams frees their slots"
+        );
+        assert_eq!(
+            hub.open.lock().unwrap().total,
+            0,
+            "every slot is released on drop"
+        );
     }
 
     #[test]
     fn streams_are_capped_in_all() {
         let hub = LiveHub::new();
-        let held: Vec<StreamSlot> = (0..STREAMS_TOTAL).map(|i| hub.open_stream(Uuid::from_u128(i as u128)).expect("under the cap")).collect();
+        let held: Vec<StreamSlot> = (0..STREAMS_TOTAL)
+            .map(|i| {
+                hub.open_stream(Uuid::from_u128(i as u128))
+                    .expect("under the cap")
+            })
+            .collect();
         assert!(hub.open_stream(Uuid::from_u128(u128::MAX)).is_none());
         drop(held);
     }

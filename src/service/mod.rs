@@ -69,12 +69,22 @@ impl Tollgate {
     pub async fn new(pool: PgPool, settings: Settings) -> Result<Self, Error> {
         let catalog = catalog::CatalogStore::default();
         catalog.refresh(&pool).await?;
-        Ok(Tollgate { pool, catalog, live: live::LiveHub::new(), board: Arc::default(), settings: Arc::new(settings), stripe: None })
+        Ok(Tollgate {
+            pool,
+            catalog,
+            live: live::LiveHub::new(),
+            board: Arc::default(),
+            settings: Arc::new(settings),
+            stripe: None,
+        })
     }
 
     /// The same handle with the Stripe provider configured.
     pub fn with_stripe(self, stripe: stripe::Stripe) -> Self {
-        Tollgate { stripe: Some(Arc::new(stripe)), ..self }
+        Tollgate {
+            stripe: Some(Arc::new(stripe)),
+            ..self
+        }
     }
 
     /// The pricing page's address, for upgrade prompts.
@@ -89,7 +99,11 @@ impl Tollgate {
 pub enum Error {
     /// Bad input; `field` names it, `index` the event of a batch.
     #[error("{message}")]
-    Invalid { field: String, message: String, index: Option<usize> },
+    Invalid {
+        field: String,
+        message: String,
+        index: Option<usize>,
+    },
     /// No such thing, or not visible to the caller.
     #[error("{0}")]
     NotFound(String),
@@ -125,11 +139,19 @@ pub enum Error {
 impl Error {
     /// An [`Error::Invalid`] for `field`.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        Error::Invalid { field: field.into(), message: message.into(), index: None }
+        Error::Invalid {
+            field: field.into(),
+            message: message.into(),
+            index: None,
+        }
     }
 
     /// An [`Error::Invalid`] for `field` of the batch's event `index`.
     pub fn invalid_at(index: usize, field: &str, message: impl Into<String>) -> Self {
-        Error::Invalid { field: field.into(), message: message.into(), index: Some(index) }
+        Error::Invalid {
+            field: field.into(),
+            message: message.into(),
+            index: Some(index),
+        }
     }
 }

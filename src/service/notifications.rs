@@ -21,12 +21,23 @@ pub struct Page {
 ///
 /// # Errors
 /// [`Error::Forbidden`] for non-members.
-pub async fn list(pool: &PgPool, account_id: Uuid, user_id: Uuid, page: u32, per_page: u32) -> Result<Page, Error> {
+pub async fn list(
+    pool: &PgPool,
+    account_id: Uuid,
+    user_id: Uuid,
+    page: u32,
+    per_page: u32,
+) -> Result<Page, Error> {
     require_role(pool, account_id, user_id, Role::Viewer).await?;
     let per_page = i64::from(per_page.clamp(1, 100));
-    let items = db::notifications::list(pool, account_id, per_page, i64::from(page) * per_page).await?;
+    let items =
+        db::notifications::list(pool, account_id, per_page, i64::from(page) * per_page).await?;
     let (total, unread) = db::notifications::counts(pool, account_id).await?;
-    Ok(Page { items, total, unread })
+    Ok(Page {
+        items,
+        total,
+        unread,
+    })
 }
 
 /// Marks all of the account's notifications read.

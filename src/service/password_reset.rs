@@ -31,19 +31,46 @@ fn token_hash(token: &str) -> Vec<u8> {
 ///
 /// # Errors
 /// A database error.
-pub async fn send(t: &Tollgate, user: &UserRow, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
-    let token: String = rand::thread_rng().sample_iter(&Alphanumeric).take(TOKEN_CHARS).map(char::from).collect();
+pub async fn send(
+    t: &Tollgate,
+    user: &UserRow,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let token: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(TOKEN_CHARS)
+        .map(char::from)
+        .collect();
     let expires_at = now + Duration::minutes(VALID_MINUTES);
     let link = format!("{}/reset-password?token={token}", t.settings.public_url);
     let mut tx = t.pool.begin().await?;
-    db::password_resets::insert(&mut *tx, Uuid::now_v7(), user.id, &token_hash(&token), actor.user_id(), expires_at).await?;
+    db::password_resets::insert(
+        &mut *tx,
+        Uuid::now_v7(),
+        user.id,
+        &token_hash(&token),
+        actor.user_id(),
+        expires_at,
+    )
+    .await?;
     let context = serde_json::json!({
         "user": { "name": user.name, "email": user.email },
         "link": link,
         "expires_in_minutes": VALID_MINUTES,
     });
-    let account = db::accounts::personal_of(&mut *tx, user.id).await?.map(|a| a.id);
-    super::mail::enqueue(&mut *tx, &user.email, "password_reset", &context, None, account).await?;
+    let account = db::accounts::personal_of(&mut *tx, user.id)
+        .await?
+        .map(|a| a.id);
+    super::mail::enqueue(
+        &mut *tx,
+        &user.email,
+        "password_reset",
+        &context,
+        None,
+        account,
+    )
+    .await?;
     db::audit::record(
         &mut *tx,
         &db::audit::Entry {
@@ -75,7 +102,9 @@ pub async fn request(t: &Tollgate, email: &str, now: DateTime<Utc>) -> Result<()
     }
     let mut tx = t.pool.begin().await?;
     db::password_resets::lock_requests(&mut *tx, &email).await?;
-    if db::password_resets::recent_requests(&mut *tx, &email, REQUEST_WINDOW_SECS).await? >= MAX_REQUESTS {
+    if db::password_resets::recent_requests(&mut *tx, &email, REQUEST_WINDOW_SECS).await?
+        >= MAX_REQUESTS
+    {
         return Err(Error::RateLimited {
             message: "Too many requests for this e-mail. Wait a few minutes and try again.".into(),
             retry_after: REQUEST_WINDOW_SECS as u64,
@@ -98,8 +127,18 @@ pub async fn request(t: &Tollgate, email: &str, now: DateTime<Utc>) -> Result<()
 /// # Errors
 /// [`Error::Invalid`] (field `token`) for an unknown, used or expired link, or a
 /// disabled user; database errors.
-pub async fn reset(t: &Tollgate, token: &str, password: &NewPassword, now: DateTime<Utc>) -> Result<Uuid, Error> {
-    let bad = || Error::invalid("token", "This reset link is invalid, used or expired. Ask for a new one.");
+pub async fn reset(
+    t: &Tollgate,
+    token: &str,
+    password: &NewPassword,
+    now: DateTime<Utc>,
+) -> Result<Uuid, Error> {
+    let bad = || {
+        Error::invalid(
+            "token",
+            "This reset link is invalid, used or expired. Ask for a new one.",
+        )
+    };
     let token = token.trim();
     if token.is_empty() || token.len() > 200 {
         return Err(bad());
@@ -108,20 +147,30 @@ pub async fn reset(t: &Tollgate, token: &str, password: &NewPassword, now: DateT
     // The link is checked before the costly Argon2 hash, so a junk token costs one
     // indexed lookup; it is checked again under the row lock below.
     let usable = |r: &db::password_resets::ResetRow| r.used_at.is_none() && r.expires_at > now;
-    db::password_resets::lock_by_hash(&t.pool, &token_hash).await?.filter(usable).ok_or_else(bad)?;
+    db::password_resets::lock_by_hash(&t.pool, &token_hash)
+        .await?
+        .filter(usable)
+        .ok_or_else(bad)?;
     let hash = super::auth::hash_password(password.expose()).await?;
     let mut tx = t.pool.begin().await?;
-    let row = db::password_resets::lock_by_hash(&mut *tx, &token_hash).await?.ok_or_else(bad)?;
+    let row = db::password_resets::lock_by_hash(&mut *tx, &token_hash)
+        .await?
+        .ok_or_else(bad)?;
     if row.used_at.is_some() || row.expires_at <= now {
         return Err(bad());
     }
-    let user = db::users::by_id(&mut *tx, row.user_id).await?.filter(|u| u.disabled_at.is_none()).ok_or_else(bad)?;
+    let user = db::users::by_id(&mut *tx, row.user_id)
+        .await?
+        .filter(|u| u.disabled_at.is_none())
+        .ok_or_else(bad)?;
     db::users::set_password_hash(&mut *tx, user.id, &hash).await?;
     let invalidated = db::password_resets::use_all_for_user(&mut *tx, user.id).await?;
     let ended = db::sessions::delete_for_user(&mut *tx, user.id).await?;
     // A reset may follow a stolen password: the keys made with it end too.
     let keys = db::api_keys::revoke_created_by(&mut *tx, user.id, None).await?;
-    let account = db::accounts::personal_of(&mut *tx, user.id).await?.map(|a| a.id);
+    let account = db::accounts::personal_of(&mut *tx, user.id)
+        .await?
+        .map(|a| a.id);
     db::audit::record(
         &mut *tx,
         &db::audit::Entry {

@@ -18,13 +18,26 @@ pub enum Chooser {
     Operator,
 }
 
-pub(crate) fn choosable<'c>(catalog: &'c Catalog, key: &str, interval: Interval, who: Chooser) -> Result<&'c Plan, Error> {
-    let plan = catalog.plan(key).ok_or_else(|| Error::invalid("plan", format!("There is no plan \"{key}\".")))?;
+pub(crate) fn choosable<'c>(
+    catalog: &'c Catalog,
+    key: &str,
+    interval: Interval,
+    who: Chooser,
+) -> Result<&'c Plan, Error> {
+    let plan = catalog
+        .plan(key)
+        .ok_or_else(|| Error::invalid("plan", format!("There is no plan \"{key}\".")))?;
     if who == Chooser::Customer && (!plan.self_serve || !plan.public) {
-        return Err(Error::invalid("plan", format!("{} is arranged with our sales team.", plan.name)));
+        return Err(Error::invalid(
+            "plan",
+            format!("{} is arranged with our sales team.", plan.name),
+        ));
     }
     if plan.price(interval).is_none() && (who == Chooser::Customer || !plan.prices.is_empty()) {
-        return Err(Error::invalid("interval", format!("{} has no {} price.", plan.name, interval)));
+        return Err(Error::invalid(
+            "interval",
+            format!("{} has no {} price.", plan.name, interval),
+        ));
     }
     Ok(plan)
 }
@@ -50,8 +63,18 @@ pub async fn choose(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<SubscriptionRow, Error> {
-    apply(t, account_id, plan_key, interval, who, actor, now, Applying::Chosen).await?
-        .ok_or_else(|| Error::Internal("a chosen plan was not applied".into()))
+    apply(
+        t,
+        account_id,
+        plan_key,
+        interval,
+        who,
+        actor,
+        now,
+        Applying::Chosen,
+    )
+    .await?
+    .ok_or_else(|| Error::Internal("a chosen plan was not applied".into()))
 }
 
 /// Whether [`apply`] makes a change chosen now or the one scheduled for `now`.
@@ -81,16 +104,28 @@ pub(crate) async fn apply(
     let plan = choosable(&catalog, plan_key, interval, who)?;
     let mut tx = t.pool.begin().await?;
     if let (Chooser::Customer, Some(user)) = (who, actor.user_id()) {
-        super::accounts::require_role(&mut *tx, account_id, user, super::accounts::Role::Owner).await?;
+        super::accounts::require_role(&mut *tx, account_id, user, super::accounts::Role::Owner)
+            .await?;
     }
     db::accounts::lock_for_cycle_change(&mut *tx, account_id).await?;
-    let account = db::accounts::by_id(&mut *tx, account_id).await?.ok_or_else(|| Error::NotFound("no such account".into()))?;
-    if who == Chooser::Customer && plan.audience == Audience::Team && account.kind != "organization" {
-        return Err(Error::invalid("plan", format!("{} is for organizations; choose a personal plan for this account.", plan.name)));
+    let account = db::accounts::by_id(&mut *tx, account_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("no such account".into()))?;
+    if who == Chooser::Customer && plan.audience == Audience::Team && account.kind != "organization"
+    {
+        return Err(Error::invalid(
+            "plan",
+            format!(
+                "{} is for organizations; choose a personal plan for this account.",
+                plan.name
+            ),
+        ));
     }
     let trial_used = account.trial_used_at.is_some();
     let current = db::subscriptions::live_for_account(&mut *tx, account_id).await?;
-    if applying == Applying::Scheduled && current.as_ref().and_then(|s| s.scheduled()) != Some((plan.key.as_str(), interval, now)) {
+    if applying == Applying::Scheduled
+        && current.as_ref().and_then(|s| s.scheduled()) != Some((plan.key.as_str(), interval, now))
+    {
         return Ok(None);
     }
     if current.as_ref().is_some_and(|s| s.provider == "stripe") {
@@ -107,21 +142,31 @@ pub(crate) async fn apply(
     let (id, terms, from, old_cycle) = match &current {
         Some(sub) => {
             if sub.plan_key == plan.key.as_str() && sub.interval == interval.as_str() {
-                return Err(Error::Conflict(format!("You are already on {} billed every {interval}.", plan.name)));
+                return Err(Error::Conflict(format!(
+                    "You are already on {} billed every {interval}.",
+                    plan.name
+                )));
             }
             let old = sub.terms();
             let terms = subscription::change(&old, plan, interval, now, trial_used);
-            db::subscriptions::update_plan(&mut *tx, sub.id, plan.key.as_str(), seats, &terms).await?;
+            db::subscriptions::update_plan(&mut *tx, sub.id, plan.key.as_str(), seats, &terms)
+                .await?;
             let from_interval = sub.interval.parse().unwrap_or(Interval::Month);
             if applying == Applying::Chosen {
                 proration = change_proration(&catalog, sub, plan, interval, seats, &terms, now);
             }
-            (sub.id, terms, Some((sub.plan_key.as_str(), from_interval, old.status)), Some(old.cycle))
+            (
+                sub.id,
+                terms,
+                Some((sub.plan_key.as_str(), from_interval, old.status)),
+                Some(old.cycle),
+            )
         }
         None => {
             let terms = subscription::start(plan, interval, now, trial_used);
             let id = Uuid::now_v7();
-            db::subscriptions::insert(&mut *tx, id, account_id, plan.key.as_str(), seats, &terms).await?;
+            db::subscriptions::insert(&mut *tx, id, account_id, plan.key.as_str(), seats, &terms)
+                .await?;
             (id, terms, None, None)
         }
     };
@@ -146,7 +191,11 @@ pub(crate) async fn apply(
         &mut *tx,
         &db::audit::Entry {
             actor,
-            action: if from.is_some() { "subscription.plan_changed" } else { "subscription.created" },
+            action: if from.is_some() {
+                "subscription.plan_changed"
+            } else {
+                "subscription.created"
+            },
             target_kind: "subscription",
             target_id: id.to_string(),
             account_id: Some(account_id),
@@ -191,12 +240,23 @@ pub fn change_proration(
     now: DateTime<Utc>,
 ) -> Option<rust_decimal::Decimal> {
     use crate::invoice::charges::period_amount;
-    if sub.status() == subscription::Status::Trialing || terms.status == subscription::Status::Trialing {
+    if sub.status() == subscription::Status::Trialing
+        || terms.status == subscription::Status::Trialing
+    {
         return None;
     }
     let old_interval = sub.interval.parse().unwrap_or(Interval::Month);
-    let old = catalog.plan(&sub.plan_key)?.price_for(old_interval, sub.kept_price_at(now)).map_or(rust_decimal::Decimal::ZERO, |p| period_amount(p, seat_count(sub.seats)));
-    let new = plan.price(interval).map_or(rust_decimal::Decimal::ZERO, |p| period_amount(p, seat_count(seats)));
+    let old = catalog
+        .plan(&sub.plan_key)?
+        .price_for(old_interval, sub.kept_price_at(now))
+        .map_or(rust_decimal::Decimal::ZERO, |p| {
+            period_amount(p, seat_count(sub.seats))
+        });
+    let new = plan
+        .price(interval)
+        .map_or(rust_decimal::Decimal::ZERO, |p| {
+            period_amount(p, seat_count(seats))
+        });
     let period = sub.cycle().period_containing(now);
     Some(crate::proration::prorate(old, new, period, now).net())
 }
@@ -217,7 +277,15 @@ pub(crate) async fn rebuild_current_totals(
     let cycle: Cycle = terms.cycle;
     for meter in &catalog.meters {
         let period = crate::period::meter_period(meter.reset, Some(cycle), now);
-        db::usage::rebuild_total(tx, account_id, meter.key.as_str(), meter.aggregation, period.start, period.end).await?;
+        db::usage::rebuild_total(
+            tx,
+            account_id,
+            meter.key.as_str(),
+            meter.aggregation,
+            period.start,
+            period.end,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -54,10 +54,20 @@ pub async fn current_for(
     }
     let mut out = HashMap::new();
     if !periodic.is_empty() {
-        out.extend(db::usage::totals(&mut *db, &periodic).await?.into_iter().map(|(a, m, v)| ((a, m), v)));
+        out.extend(
+            db::usage::totals(&mut *db, &periodic)
+                .await?
+                .into_iter()
+                .map(|(a, m, v)| ((a, m), v)),
+        );
     }
     if !levels.is_empty() {
-        out.extend(db::usage::latest_levels(&mut *db, &levels).await?.into_iter().map(|(a, m, v)| ((a, m), v)));
+        out.extend(
+            db::usage::latest_levels(&mut *db, &levels)
+                .await?
+                .into_iter()
+                .map(|(a, m, v)| ((a, m), v)),
+        );
     }
     Ok(out)
 }
@@ -65,14 +75,26 @@ pub async fn current_for(
 /// Every meter of the catalog for an account in `standing`, from its usage now
 /// (`usage` gives a meter's usage; absent is zero): limits are effective limits
 /// (plan and overrides).
-pub fn meters_now(catalog: &Catalog, standing: Standing<'_>, usage: impl Fn(&str) -> Option<Decimal>, now: DateTime<Utc>) -> Vec<MeterUsage> {
+pub fn meters_now(
+    catalog: &Catalog,
+    standing: Standing<'_>,
+    usage: impl Fn(&str) -> Option<Decimal>,
+    now: DateTime<Utc>,
+) -> Vec<MeterUsage> {
     catalog
         .meters
         .iter()
         .map(|m| {
             let period = standing.meter_period(catalog, m.key.as_str(), now);
             let used = usage(m.key.as_str()).unwrap_or(Decimal::ZERO);
-            meter_usage(m, &standing.limit(catalog, m.key.as_str()), &catalog.thresholds, used, period, now)
+            meter_usage(
+                m,
+                &standing.limit(catalog, m.key.as_str()),
+                &catalog.thresholds,
+                used,
+                period,
+                now,
+            )
         })
         .collect()
 }
@@ -81,7 +103,11 @@ pub fn meters_now(catalog: &Catalog, standing: Standing<'_>, usage: impl Fn(&str
 ///
 /// # Errors
 /// [`Error::NotFound`] for an unknown account; [`Error::NoCatalog`].
-pub async fn snapshot(t: &Tollgate, account_id: Uuid, now: DateTime<Utc>) -> Result<Snapshot, Error> {
+pub async fn snapshot(
+    t: &Tollgate,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Snapshot, Error> {
     let catalog = t.catalog.get()?;
     let state = accounts::state(&t.pool, account_id).await?;
     let standing: Standing<'_> = state.standing();
@@ -90,7 +116,8 @@ pub async fn snapshot(t: &Tollgate, account_id: Uuid, now: DateTime<Utc>) -> Res
     let totals = current(&mut conn, &catalog, standing, account_id, &all, now).await?;
     drop(conn);
     let meters = meters_now(&catalog, standing, |m| totals.get(m).copied(), now);
-    let period = crate::period::meter_period(crate::period::Reset::BillingPeriod, standing.cycle(), now);
+    let period =
+        crate::period::meter_period(crate::period::Reset::BillingPeriod, standing.cycle(), now);
     let plan = state.subscription.as_ref().and_then(|s| {
         let plan = catalog.plan(&s.plan_key)?;
         let interval = s.cycle().interval;
@@ -108,5 +135,12 @@ pub async fn snapshot(t: &Tollgate, account_id: Uuid, now: DateTime<Utc>) -> Res
             grace_until: s.grace_until,
         })
     });
-    Ok(Snapshot { account_id, plan, period, days_remaining: period.days_remaining(now), meters, generated_at: now })
+    Ok(Snapshot {
+        account_id,
+        plan,
+        period,
+        days_remaining: period.days_remaining(now),
+        meters,
+        generated_at: now,
+    })
 }

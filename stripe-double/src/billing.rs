@@ -32,7 +32,11 @@ impl Interval {
             "day" => anchor + DAY * i64::from(steps),
             "week" => anchor + 7 * DAY * i64::from(steps),
             unit => {
-                let months = if unit == "year" { steps.saturating_mul(12) } else { steps };
+                let months = if unit == "year" {
+                    steps.saturating_mul(12)
+                } else {
+                    steps
+                };
                 DateTime::from_timestamp(anchor, 0)
                     .and_then(|t| t.checked_add_months(Months::new(months)))
                     .map_or(anchor + 30 * DAY * i64::from(months), |t| t.timestamp())
@@ -62,7 +66,11 @@ pub fn prorate(amount: i64, numerator: i64, denominator: i64) -> i64 {
     }
     let product = i128::from(amount) * i128::from(numerator);
     let d = i128::from(denominator);
-    let rounded = if product >= 0 { (2 * product + d) / (2 * d) } else { -((-2 * product + d) / (2 * d)) };
+    let rounded = if product >= 0 {
+        (2 * product + d) / (2 * d)
+    } else {
+        -((-2 * product + d) / (2 * d))
+    };
     i64::try_from(rounded).unwrap_or(i64::MAX)
 }
 
@@ -86,11 +94,20 @@ impl Fine {
         let (negative, digits) = s.strip_prefix('-').map_or((false, s), |d| (true, d));
         let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
         let all_digits = |x: &str| x.bytes().all(|b| b.is_ascii_digit());
-        if int.is_empty() || !all_digits(int) || !all_digits(frac) || frac.len() > 12 || int.len() > 18 {
+        if int.is_empty()
+            || !all_digits(int)
+            || !all_digits(frac)
+            || frac.len() > 12
+            || int.len() > 18
+        {
             return None;
         }
         let whole: i128 = int.parse().ok()?;
-        let frac_value: i128 = if frac.is_empty() { 0 } else { format!("{frac:0<12}").parse().ok()? };
+        let frac_value: i128 = if frac.is_empty() {
+            0
+        } else {
+            format!("{frac:0<12}").parse().ok()?
+        };
         let value = whole * Self::SCALE + frac_value;
         Some(Fine(if negative { -value } else { value }))
     }
@@ -103,13 +120,19 @@ impl Fine {
     /// Rounded to whole minor units, halves away from zero (Stripe rounds a line's amount once).
     pub fn round(self) -> i64 {
         let half = Self::SCALE / 2;
-        let rounded = if self.0 >= 0 { (self.0 + half) / Self::SCALE } else { -((-self.0 + half) / Self::SCALE) };
+        let rounded = if self.0 >= 0 {
+            (self.0 + half) / Self::SCALE
+        } else {
+            -((-self.0 + half) / Self::SCALE)
+        };
         i64::try_from(rounded).unwrap_or(i64::MAX)
     }
 
     /// The whole minor units, `None` when there is a fraction (Stripe's `unit_amount` is then null).
     pub fn exact(self) -> Option<i64> {
-        (self.0 % Self::SCALE == 0).then(|| i64::try_from(self.0 / Self::SCALE).ok()).flatten()
+        (self.0 % Self::SCALE == 0)
+            .then(|| i64::try_from(self.0 / Self::SCALE).ok())
+            .flatten()
     }
 
     /// The decimal string (`"0.2"`, `"12"`), as `unit_amount_decimal` renders it.
@@ -144,8 +167,17 @@ pub struct Tier {
 /// tier the total falls in (<https://docs.stripe.com/products-prices/pricing-models#tiered-pricing>).
 pub fn tiered_amount(tiers: &[Tier], mode: &str, quantity: i64) -> Fine {
     if mode == "volume" {
-        let tier = tiers.iter().find(|t| t.up_to.is_none_or(|u| quantity <= u)).or(tiers.last());
-        return tier.map_or(Fine(0), |t| if quantity > 0 { Fine(t.unit_amount.times(quantity).0 + Fine::whole(t.flat_amount).0) } else { Fine(0) });
+        let tier = tiers
+            .iter()
+            .find(|t| t.up_to.is_none_or(|u| quantity <= u))
+            .or(tiers.last());
+        return tier.map_or(Fine(0), |t| {
+            if quantity > 0 {
+                Fine(t.unit_amount.times(quantity).0 + Fine::whole(t.flat_amount).0)
+            } else {
+                Fine(0)
+            }
+        });
     }
     let mut total = 0;
     let mut below = 0;
@@ -166,7 +198,10 @@ mod tests {
 
     #[test]
     fn monthly_periods_keep_the_anchor_day() {
-        let month = Interval { unit: "month".into(), count: 1 };
+        let month = Interval {
+            unit: "month".into(),
+            count: 1,
+        };
         // 2026-01-31T00:00:00Z
         let jan31 = 1_769_817_600;
         let feb28 = month.boundary(jan31, 1);
@@ -174,7 +209,10 @@ mod tests {
         assert_eq!((feb28 - jan31) / DAY, 28);
         assert_eq!((mar31 - feb28) / DAY, 31);
         assert_eq!(month.next_boundary(jan31, feb28), mar31);
-        let year = Interval { unit: "year".into(), count: 1 };
+        let year = Interval {
+            unit: "year".into(),
+            count: 1,
+        };
         assert_eq!((year.boundary(jan31, 1) - jan31) / DAY, 365);
     }
 
@@ -193,8 +231,16 @@ mod tests {
     #[test]
     fn graduated_and_volume_tiers() {
         let tiers = [
-            Tier { up_to: Some(10), unit_amount: Fine::whole(100), flat_amount: 0 },
-            Tier { up_to: None, unit_amount: Fine::whole(50), flat_amount: 200 },
+            Tier {
+                up_to: Some(10),
+                unit_amount: Fine::whole(100),
+                flat_amount: 0,
+            },
+            Tier {
+                up_to: None,
+                unit_amount: Fine::whole(50),
+                flat_amount: 200,
+            },
         ];
         let cents = |mode, q| tiered_amount(&tiers, mode, q).round();
         assert_eq!(cents("graduated", 5), 500);

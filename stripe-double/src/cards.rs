@@ -31,15 +31,26 @@ pub struct Card {
 /// `insufficient_funds`, `4000000000000069` `expired_card`, anything else `incorrect_number`
 /// (live card numbers are refused in test mode).
 pub fn classify(number: &str) -> Result<(&'static str, CardBehaviour), ApiError> {
-    let digits: String = number.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    let digits: String = number
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
     match digits.as_str() {
         "4242424242424242" => Ok(("visa", CardBehaviour::Succeeds)),
         "5555555555554444" => Ok(("mastercard", CardBehaviour::Succeeds)),
         "4000000000000341" => Ok(("visa", CardBehaviour::ChargesFail)),
         "4000000000000002" => Err(declined("generic_decline")),
         "4000000000009995" => Err(declined("insufficient_funds")),
-        "4000000000000069" => Err(ApiError::card("Your card has expired.", "expired_card", None)),
-        _ => Err(ApiError::card("Your card number is incorrect.", "incorrect_number", None)),
+        "4000000000000069" => Err(ApiError::card(
+            "Your card has expired.",
+            "expired_card",
+            None,
+        )),
+        _ => Err(ApiError::card(
+            "Your card number is incorrect.",
+            "incorrect_number",
+            None,
+        )),
     }
 }
 
@@ -65,12 +76,21 @@ mod tests {
 
     #[test]
     fn test_cards_behave_as_documented() {
-        assert_eq!(classify("4242 4242 4242 4242"), Ok(("visa", CardBehaviour::Succeeds)));
-        assert_eq!(classify("4000000000000341"), Ok(("visa", CardBehaviour::ChargesFail)));
+        assert_eq!(
+            classify("4242 4242 4242 4242"),
+            Ok(("visa", CardBehaviour::Succeeds))
+        );
+        assert_eq!(
+            classify("4000000000000341"),
+            Ok(("visa", CardBehaviour::ChargesFail))
+        );
         let declined = classify("4000000000000002").unwrap_err();
         assert_eq!(declined.decline_code.as_deref(), Some("generic_decline"));
         assert_eq!(declined.message, "Your card was declined.");
-        assert_eq!(classify("1234").unwrap_err().code.as_deref(), Some("incorrect_number"));
+        assert_eq!(
+            classify("1234").unwrap_err().code.as_deref(),
+            Some("incorrect_number")
+        );
         assert_eq!(last4("4242424242424242"), "4242");
     }
 }

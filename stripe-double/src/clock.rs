@@ -34,11 +34,19 @@ impl Store {
     pub fn advance_customer(&mut self, customer: &str, to: i64) -> Result<(), ApiError> {
         let now = self.now_for(Some(customer));
         if to < now {
-            return Err(ApiError::invalid("to", format!("The clock can only move forward: it is {now}, {to} is earlier.")));
+            return Err(ApiError::invalid(
+                "to",
+                format!("The clock can only move forward: it is {now}, {to} is earlier."),
+            ));
         }
         for _ in 0..10_000 {
-            let Some((at, sub, step)) = self.next_step(customer, to) else { break };
-            find_mut(&mut self.customers, customer, "customer", "customer", |c| &c.id)?.clock = Some(at.max(now));
+            let Some((at, sub, step)) = self.next_step(customer, to) else {
+                break;
+            };
+            find_mut(&mut self.customers, customer, "customer", "customer", |c| {
+                &c.id
+            })?
+            .clock = Some(at.max(now));
             match step {
                 Step::TrialWillEnd => {
                     if let Some(s) = self.subscriptions.iter_mut().find(|s| s.id == sub) {
@@ -50,16 +58,28 @@ impl Store {
                 Step::PeriodEnd => self.period_end(&sub)?,
             }
         }
-        find_mut(&mut self.customers, customer, "customer", "customer", |c| &c.id)?.clock = Some(to);
+        find_mut(&mut self.customers, customer, "customer", "customer", |c| {
+            &c.id
+        })?
+        .clock = Some(to);
         Ok(())
     }
 
     fn next_step(&self, customer: &str, to: i64) -> Option<(i64, String, Step)> {
         let mut best: Option<(i64, String, Step)> = None;
-        for sub in self.subscriptions.iter().filter(|s| s.customer == customer && s.live() && s.status != "incomplete") {
+        for sub in self
+            .subscriptions
+            .iter()
+            .filter(|s| s.customer == customer && s.live() && s.status != "incomplete")
+        {
             let mut candidates = vec![(sub.period_end, Step::PeriodEnd)];
-            if let (Some(end), "trialing", false) = (sub.trial_end, sub.status.as_str(), sub.trial_will_end_sent) {
-                candidates.push(((end - 3 * DAY).max(sub.trial_start.unwrap_or(end)), Step::TrialWillEnd));
+            if let (Some(end), "trialing", false) =
+                (sub.trial_end, sub.status.as_str(), sub.trial_will_end_sent)
+            {
+                candidates.push((
+                    (end - 3 * DAY).max(sub.trial_start.unwrap_or(end)),
+                    Step::TrialWillEnd,
+                ));
             }
             for (at, step) in candidates {
                 if at <= to && best.as_ref().is_none_or(|(b, _, _)| at < *b) {
@@ -75,18 +95,32 @@ impl Store {
         let (start, end) = (sub.period_start, sub.period_end);
         let trial_ending = sub.status == "trialing";
         if sub.cancel_at_period_end {
-            let mut lines = if trial_ending { Vec::new() } else { self.usage_lines(id, start, end)? };
+            let mut lines = if trial_ending {
+                Vec::new()
+            } else {
+                self.usage_lines(id, start, end)?
+            };
             lines.extend(self.take_pending_lines(id));
             self.end_subscription(id, end)?;
             if lines.iter().any(|l| l.amount != 0) {
-                let invoice = self.create_invoice(&sub.customer, Some(id), "subscription_cycle", lines, (start, end))?;
+                let invoice = self.create_invoice(
+                    &sub.customer,
+                    Some(id),
+                    "subscription_cycle",
+                    lines,
+                    (start, end),
+                )?;
                 self.finalize_and_charge(&invoice)?;
             }
             return Ok(());
         }
         let before = self.render_subscription(id)?;
         let next_end = sub.interval.next_boundary(sub.anchor, end);
-        let mut lines = if trial_ending { Vec::new() } else { self.usage_lines(id, start, end)? };
+        let mut lines = if trial_ending {
+            Vec::new()
+        } else {
+            self.usage_lines(id, start, end)?
+        };
         lines.extend(self.take_pending_lines(id));
         let s = find_mut(&mut self.subscriptions, id, "subscription", "id", |s| &s.id)?;
         s.period_start = end;
@@ -97,7 +131,13 @@ impl Store {
         let after = self.render_subscription(id)?;
         self.emit_changed("customer.subscription.updated", &before, after);
         lines.extend(self.period_lines(id, end, next_end, false)?);
-        let invoice = self.create_invoice(&sub.customer, Some(id), "subscription_cycle", lines, (start, end))?;
+        let invoice = self.create_invoice(
+            &sub.customer,
+            Some(id),
+            "subscription_cycle",
+            lines,
+            (start, end),
+        )?;
         self.finalize_and_charge(&invoice)
     }
 }

@@ -26,7 +26,10 @@ impl Params {
             let path = split_key(&key);
             insert(&mut root, &path, value.into_owned());
         }
-        Self { value: arrays(root, false), prefix: String::new() }
+        Self {
+            value: arrays(root, false),
+            prefix: String::new(),
+        }
     }
 
     /// The bracketed name of `key` under this (possibly nested) parameter set, e.g. `items[0][price]`.
@@ -78,13 +81,19 @@ impl Params {
             None | Some("") => Ok(None),
             Some("true") => Ok(Some(true)),
             Some("false") => Ok(Some(false)),
-            Some(s) => Err(ApiError::invalid(&self.name(key), format!("Invalid boolean: {s}"))),
+            Some(s) => Err(ApiError::invalid(
+                &self.name(key),
+                format!("Invalid boolean: {s}"),
+            )),
         }
     }
 
     /// The nested parameter set at `key` (`recurring[interval]` → `child("recurring")`).
     pub fn child(&self, key: &str) -> Params {
-        Params { value: self.get(key).cloned().unwrap_or(Value::Null), prefix: self.name(key) }
+        Params {
+            value: self.get(key).cloned().unwrap_or(Value::Null),
+            prefix: self.name(key),
+        }
     }
 
     /// The list at `key` as nested parameter sets (`items[0][…]`, `items[1][…]`).
@@ -93,7 +102,10 @@ impl Params {
             Some(Value::Array(items)) => items
                 .iter()
                 .enumerate()
-                .map(|(i, v)| Params { value: v.clone(), prefix: format!("{}[{i}]", self.name(key)) })
+                .map(|(i, v)| Params {
+                    value: v.clone(),
+                    prefix: format!("{}[{i}]", self.name(key)),
+                })
                 .collect(),
             _ => Vec::new(),
         }
@@ -103,7 +115,11 @@ impl Params {
     /// value counts as a one-element list.
     pub fn strings(&self, key: &str) -> Vec<String> {
         match self.get(key) {
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
             Some(Value::String(s)) => vec![s.clone()],
             _ => Vec::new(),
         }
@@ -114,7 +130,9 @@ impl Params {
     pub fn map(&self, key: &str) -> Option<BTreeMap<String, String>> {
         match self.get(key) {
             Some(Value::Object(map)) => Some(
-                map.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect(),
+                map.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                    .collect(),
             ),
             // `metadata=` (empty) clears all metadata.
             Some(Value::String(s)) if s.is_empty() => Some(BTreeMap::new()),
@@ -124,7 +142,10 @@ impl Params {
 }
 
 /// Applies a metadata update: keys set to `""` are removed, others set; `metadata=""` clears all.
-pub fn merge_metadata(current: &mut BTreeMap<String, String>, update: Option<BTreeMap<String, String>>) {
+pub fn merge_metadata(
+    current: &mut BTreeMap<String, String>,
+    update: Option<BTreeMap<String, String>>,
+) {
     let Some(update) = update else { return };
     if update.is_empty() {
         current.clear();
@@ -140,7 +161,9 @@ pub fn merge_metadata(current: &mut BTreeMap<String, String>, update: Option<BTr
 
 /// `a[b][0][]` → `["a", "b", "0", ""]`.
 fn split_key(key: &str) -> Vec<String> {
-    let Some(open) = key.find('[') else { return vec![key.to_owned()] };
+    let Some(open) = key.find('[') else {
+        return vec![key.to_owned()];
+    };
     let mut parts = vec![key[..open].to_owned()];
     let mut rest = &key[open..];
     while let Some(stripped) = rest.strip_prefix('[') {
@@ -159,10 +182,16 @@ fn split_key(key: &str) -> Vec<String> {
 }
 
 fn insert(node: &mut Value, path: &[String], value: String) {
-    let Some((first, rest)) = path.split_first() else { return };
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
     let Value::Object(map) = node else { return };
     // `[]` appends: give it the next free index.
-    let key = if first.is_empty() { map.len().to_string() } else { first.clone() };
+    let key = if first.is_empty() {
+        map.len().to_string()
+    } else {
+        first.clone()
+    };
     if rest.is_empty() {
         map.insert(key, Value::String(value));
         return;
@@ -178,10 +207,13 @@ fn insert(node: &mut Value, path: &[String], value: String) {
 fn arrays(node: Value, in_metadata: bool) -> Value {
     match node {
         Value::Object(map) => {
-            let all_indices = !in_metadata && !map.is_empty() && map.keys().all(|k| k.parse::<usize>().is_ok());
+            let all_indices =
+                !in_metadata && !map.is_empty() && map.keys().all(|k| k.parse::<usize>().is_ok());
             if all_indices {
-                let mut items: Vec<(usize, Value)> =
-                    map.into_iter().filter_map(|(k, v)| k.parse().ok().map(|i| (i, arrays(v, false)))).collect();
+                let mut items: Vec<(usize, Value)> = map
+                    .into_iter()
+                    .filter_map(|(k, v)| k.parse().ok().map(|i| (i, arrays(v, false))))
+                    .collect();
                 items.sort_by_key(|(i, _)| *i);
                 Value::Array(items.into_iter().map(|(_, v)| v).collect())
             } else {
@@ -213,7 +245,10 @@ mod tests {
         assert_eq!(items[0].str("price"), Some("price_a"));
         assert_eq!(items[0].int("quantity"), Ok(Some(2)));
         assert_eq!(items[1].name("price"), "items[1][price]");
-        assert_eq!(p.map("metadata").and_then(|m| m.get("org").cloned()), Some("42".into()));
+        assert_eq!(
+            p.map("metadata").and_then(|m| m.get("org").cloned()),
+            Some("42".into())
+        );
         assert_eq!(p.strings("expand"), vec!["subscription", "customer"]);
         assert_eq!(p.strings("lookup_keys"), vec!["a b"]);
         assert_eq!(p.str("mode"), Some("subscription"));
@@ -221,7 +256,9 @@ mod tests {
 
     #[test]
     fn percent_encoded_brackets_and_index_order() {
-        let p = Params::parse("tiers%5B1%5D%5Bup_to%5D=inf&tiers%5B0%5D%5Bup_to%5D=10&metadata%5B0%5D=x");
+        let p = Params::parse(
+            "tiers%5B1%5D%5Bup_to%5D=inf&tiers%5B0%5D%5Bup_to%5D=10&metadata%5B0%5D=x",
+        );
         let tiers = p.list("tiers");
         assert_eq!(tiers[0].str("up_to"), Some("10"));
         assert_eq!(tiers[1].str("up_to"), Some("inf"));
@@ -234,14 +271,29 @@ mod tests {
         let err = p.child("recurring").int("interval_count").unwrap_err();
         assert_eq!(err.param.as_deref(), Some("recurring[interval_count]"));
         assert!(p.bool("flag").is_err());
-        assert_eq!(p.require("customer").unwrap_err().param.as_deref(), Some("customer"));
+        assert_eq!(
+            p.require("customer").unwrap_err().param.as_deref(),
+            Some("customer")
+        );
     }
 
     #[test]
     fn metadata_merge_deletes_empty_values() {
-        let mut current = BTreeMap::from([("a".to_owned(), "1".to_owned()), ("b".to_owned(), "2".to_owned())]);
-        merge_metadata(&mut current, Params::parse("metadata[a]=&metadata[c]=3").map("metadata"));
-        assert_eq!(current, BTreeMap::from([("b".to_owned(), "2".to_owned()), ("c".to_owned(), "3".to_owned())]));
+        let mut current = BTreeMap::from([
+            ("a".to_owned(), "1".to_owned()),
+            ("b".to_owned(), "2".to_owned()),
+        ]);
+        merge_metadata(
+            &mut current,
+            Params::parse("metadata[a]=&metadata[c]=3").map("metadata"),
+        );
+        assert_eq!(
+            current,
+            BTreeMap::from([
+                ("b".to_owned(), "2".to_owned()),
+                ("c".to_owned(), "3".to_owned())
+            ])
+        );
         merge_metadata(&mut current, Params::parse("metadata=").map("metadata"));
         assert!(current.is_empty());
     }

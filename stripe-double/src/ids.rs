@@ -11,5 +11,9 @@ pub fn id(prefix: &str) -> String {
 
 /// `len` random ASCII letters and digits.
 pub fn random(len: usize) -> String {
-    rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
 }

@@ -116,14 +116,26 @@ impl Shared {
     pub fn new(config: Config, public_url: &str) -> Arc<Self> {
         let mut store = Store::new(&config.api_version, public_url);
         if let Some(url) = &config.webhook_url {
-            store.add_endpoint(url, Some(&config.webhook_secret), Vec::new(), Some("configured at start".into()));
+            store.add_endpoint(
+                url,
+                Some(&config.webhook_secret),
+                Vec::new(),
+                Some("configured at start".into()),
+            );
         }
-        Arc::new(Self { store: Mutex::new(store), config, notify: Notify::new(), http: reqwest::Client::new() })
+        Arc::new(Self {
+            store: Mutex::new(store),
+            config,
+            notify: Notify::new(),
+            http: reqwest::Client::new(),
+        })
     }
 
     /// Locks the store (a panicked holder does not make it unusable: state is plain data).
     pub fn lock(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Runs `f` on the store, then wakes the webhook worker for any events it queued.
@@ -151,9 +163,20 @@ pub async fn spawn(config: Config) -> Result<Double, Error> {
     if config.api_key.is_empty() {
         return Err(Error::Config("api_key must not be empty".into()));
     }
-    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|source| Error::Bind { addr: config.listen, source })?;
-    let addr = listener.local_addr().map_err(|source| Error::Bind { addr: config.listen, source })?;
-    let public = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| Error::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| Error::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let public = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
     let shared = Shared::new(config, &public);
     let app = routes::router(shared.clone());
     let server = tokio::spawn(async move {
@@ -163,7 +186,11 @@ pub async fn spawn(config: Config) -> Result<Double, Error> {
     });
     let worker = tokio::spawn(webhooks::run(shared.clone()));
     tracing::info!(%addr, public_url = %public, "stripe double listening");
-    Ok(Double { shared, addr, tasks: vec![server, worker] })
+    Ok(Double {
+        shared,
+        addr,
+        tasks: vec![server, worker],
+    })
 }
 
 impl Double {

@@ -19,7 +19,11 @@ struct Args {
     #[arg(long, env = "STRIPE_DOUBLE_WEBHOOK_URL")]
     webhook_url: Option<String>,
     /// Signing secret of that webhook endpoint.
-    #[arg(long, env = "STRIPE_DOUBLE_WEBHOOK_SECRET", default_value = "whsec_double")]
+    #[arg(
+        long,
+        env = "STRIPE_DOUBLE_WEBHOOK_SECRET",
+        default_value = "whsec_double"
+    )]
     webhook_secret: String,
     /// Base URL of the hosted pages as browsers reach them (default: http://<listen>).
     #[arg(long, env = "STRIPE_DOUBLE_PUBLIC_URL")]
@@ -29,7 +33,9 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
     let args = Args::parse();
     let config = Config {

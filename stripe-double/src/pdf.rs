@@ -7,7 +7,13 @@ pub fn document(lines: &[String]) -> Vec<u8> {
     for line in lines {
         let safe: String = line
             .chars()
-            .map(|c| if c.is_ascii() && !c.is_ascii_control() { c } else { '?' })
+            .map(|c| {
+                if c.is_ascii() && !c.is_ascii_control() {
+                    c
+                } else {
+                    '?'
+                }
+            })
             .collect::<String>()
             .replace('\\', "\\\\")
             .replace('(', "\\(")
@@ -29,11 +35,17 @@ pub fn document(lines: &[String]) -> Vec<u8> {
         out.push_str(&format!("{} 0 obj\n{object}\nendobj\n", i + 1));
     }
     let xref = out.len();
-    out.push_str(&format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1));
+    out.push_str(&format!(
+        "xref\n0 {}\n0000000000 65535 f \n",
+        objects.len() + 1
+    ));
     for offset in offsets {
         out.push_str(&format!("{offset:010} 00000 n \n"));
     }
-    out.push_str(&format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1));
+    out.push_str(&format!(
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    ));
     out.into_bytes()
 }
 
@@ -46,7 +58,15 @@ mod tests {
         let pdf = String::from_utf8(document(&["Invoice (1)".into()])).unwrap();
         assert!(pdf.starts_with("%PDF-1.4"));
         assert!(pdf.contains("(Invoice \\(1\\)) Tj"));
-        let start: usize = pdf.rsplit("startxref\n").next().unwrap().lines().next().unwrap().parse().unwrap();
+        let start: usize = pdf
+            .rsplit("startxref\n")
+            .next()
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!(pdf[start..].starts_with("xref"));
         let first_entry = pdf[start..].lines().nth(3).unwrap();
         let offset: usize = first_entry[..10].parse().unwrap();

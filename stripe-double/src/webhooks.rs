@@ -27,7 +27,12 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     /// 5 attempts, 0.2 s doubling up to 5 s, 10 s timeout: short enough for tests.
     fn default() -> Self {
-        Self { max_attempts: 5, initial_delay: Duration::from_millis(200), max_delay: Duration::from_secs(5), timeout: Duration::from_secs(10) }
+        Self {
+            max_attempts: 5,
+            initial_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+            timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -35,7 +40,9 @@ impl RetryPolicy {
     /// The wait after failed attempt `n` (1-based): `initial_delay × 2^(n−1)`, capped.
     pub fn delay(&self, n: u32) -> Duration {
         let factor = 2u32.saturating_pow(n.saturating_sub(1).min(20));
-        self.initial_delay.saturating_mul(factor).min(self.max_delay)
+        self.initial_delay
+            .saturating_mul(factor)
+            .min(self.max_delay)
     }
 }
 
@@ -64,9 +71,19 @@ pub async fn run(shared: Arc<Shared>) {
             } else {
                 store.outbox.pop_front().and_then(|delivery| {
                     let event = store.events.iter().find(|e| e.id == delivery.event_id)?;
-                    let endpoint = store.endpoints.iter().find(|e| e.id == delivery.endpoint_id)?.clone();
+                    let endpoint = store
+                        .endpoints
+                        .iter()
+                        .find(|e| e.id == delivery.endpoint_id)?
+                        .clone();
                     let mut body = store.render_event(event);
-                    body["pending_webhooks"] = serde_json::json!(1 + store.outbox.iter().filter(|d| d.event_id == event.id).count());
+                    body["pending_webhooks"] = serde_json::json!(
+                        1 + store
+                            .outbox
+                            .iter()
+                            .filter(|d| d.event_id == event.id)
+                            .count()
+                    );
                     let kind = event.kind.clone();
                     store.in_flight = Some(delivery.clone());
                     Some((delivery, endpoint, kind, body.to_string()))
@@ -75,7 +92,15 @@ pub async fn run(shared: Arc<Shared>) {
         };
         match job {
             Some((delivery, endpoint, kind, body)) => {
-                deliver(&shared, &delivery.event_id, &kind, &endpoint.url, &endpoint.secret, &body).await;
+                deliver(
+                    &shared,
+                    &delivery.event_id,
+                    &kind,
+                    &endpoint.url,
+                    &endpoint.secret,
+                    &body,
+                )
+                .await;
                 shared.lock().in_flight = None;
             }
             None => {
@@ -97,7 +122,10 @@ async fn deliver(shared: &Shared, event_id: &str, kind: &str, url: &str, secret:
             .post(url)
             .timeout(policy.timeout)
             .header("content-type", "application/json; charset=utf-8")
-            .header("user-agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
+            .header(
+                "user-agent",
+                "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+            )
             .header("stripe-signature", header)
             .body(body.to_owned())
             .send()
@@ -107,7 +135,15 @@ async fn deliver(shared: &Shared, event_id: &str, kind: &str, url: &str, secret:
             Err(e) => (None, Some(e.to_string())),
         };
         let delivered = status.is_some_and(|s| (200..300).contains(&s));
-        tracing::info!(event = event_id, kind, url, attempt, ?status, ?error, "webhook delivery");
+        tracing::info!(
+            event = event_id,
+            kind,
+            url,
+            attempt,
+            ?status,
+            ?error,
+            "webhook delivery"
+        );
         shared.lock().attempts.push(DeliveryAttempt {
             event_id: event_id.to_owned(),
             event_type: kind.to_owned(),
@@ -136,13 +172,21 @@ mod tests {
         // HMAC-SHA256("whsec_test", "1700000000.{}") computed independently with openssl:
         // printf '1700000000.{}' | openssl dgst -sha256 -hmac whsec_test
         let header = signature_header("whsec_test", 1_700_000_000, "{}");
-        assert_eq!(header, "t=1700000000,v1=35495024f4ef3f94e5a93e22221544c4b75e9a42300cd965ab81cb85cd994e91");
+        assert_eq!(
+            header,
+            "t=1700000000,v1=35495024f4ef3f94e5a93e22221544c4b75e9a42300cd965ab81cb85cd994e91"
+        );
         assert_ne!(signature_header("other", 1_700_000_000, "{}"), header);
     }
 
     #[test]
     fn back_off_doubles_up_to_the_cap() {
-        let p = RetryPolicy { max_attempts: 6, initial_delay: Duration::from_millis(200), max_delay: Duration::from_secs(1), timeout: Duration::from_secs(1) };
+        let p = RetryPolicy {
+            max_attempts: 6,
+            initial_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+        };
         assert_eq!(p.delay(1), Duration::from_millis(200));
         assert_eq!(p.delay(2), Duration::from_millis(400));
         assert_eq!(p.delay(3), Duration::from_millis(800));

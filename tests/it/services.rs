@@ -12,15 +12,33 @@ use uuid::Uuid;
 const EMTCHAT: &str = include_str!("../../catalogs/emtchat.toml");
 
 async fn tollgate(pool: PgPool) -> Tollgate {
-    catalog::load(&pool, "catalogs/emtchat.toml", EMTCHAT, &Actor::Cli).await.unwrap();
-    Tollgate::new(pool, Settings { public_url: "http://t".into(), sales_email: "s@t.example".into(), cookie_secure: false }).await.unwrap()
+    catalog::load(&pool, "catalogs/emtchat.toml", EMTCHAT, &Actor::Cli)
+        .await
+        .unwrap();
+    Tollgate::new(
+        pool,
+        Settings {
+            public_url: "http://t".into(),
+            sales_email: "s@t.example".into(),
+            cookie_secure: false,
+        },
+    )
+    .await
+    .unwrap()
 }
 
 async fn account(t: &Tollgate) -> (Uuid, Uuid) {
     let email = format!("u-{}@test.example", Uuid::now_v7().simple());
-    let u = auth::sign_up(&t.pool, &Email::parse(&email).unwrap(), &PersonName::parse("U").unwrap(), &NewPassword::parse("correct horse battery").unwrap(), false, None)
-        .await
-        .unwrap();
+    let u = auth::sign_up(
+        &t.pool,
+        &Email::parse(&email).unwrap(),
+        &PersonName::parse("U").unwrap(),
+        &NewPassword::parse("correct horse battery").unwrap(),
+        false,
+        None,
+    )
+    .await
+    .unwrap();
     (u.user_id, u.account_id)
 }
 
@@ -39,21 +57,42 @@ fn drafts(meter: &str, n: usize, prefix: &str, at: Option<chrono::DateTime<Utc>>
 }
 
 async fn usage(t: &Tollgate, account: Uuid, meter: &str) -> String {
-    let s = tollgate::service::usage::snapshot(t, account, Utc::now()).await.unwrap();
-    s.meters.iter().find(|m| m.meter == meter).unwrap().usage.normalize().to_string()
+    let s = tollgate::service::usage::snapshot(t, account, Utc::now())
+        .await
+        .unwrap();
+    s.meters
+        .iter()
+        .find(|m| m.meter == meter)
+        .unwrap()
+        .usage
+        .normalize()
+        .to_string()
 }
 
 #[sqlx::test]
 async fn a_bad_catalog_leaves_the_database_unchanged(pool: PgPool) {
     let t = tollgate(pool.clone()).await;
-    let bad = EMTCHAT.replace("[plans.pro.limits]\ndocuments", "[plans.pro.limits]\ndocumentz");
-    let err = catalog::load(&pool, "bad.toml", &bad, &Actor::Cli).await.unwrap_err();
-    assert!(err.to_string().contains("bad.toml: plans.pro.limits.documentz: no meter \"documentz\""), "{err}");
+    let bad = EMTCHAT.replace(
+        "[plans.pro.limits]\ndocuments",
+        "[plans.pro.limits]\ndocumentz",
+    );
+    let err = catalog::load(&pool, "bad.toml", &bad, &Actor::Cli)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("bad.toml: plans.pro.limits.documentz: no meter \"documentz\""),
+        "{err}"
+    );
     t.catalog.refresh(&pool).await.unwrap();
     let c = t.catalog.get().unwrap();
     assert_eq!(c.plans.len(), 5);
     assert!(c.plan("pro").unwrap().limit("documents").included.is_some());
-    let loads: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'catalog.loaded'").fetch_one(&pool).await.unwrap();
+    let loads: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'catalog.loaded'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(loads, 1);
 
     // A catalog round-trips through the tables unchanged.
@@ -65,14 +104,30 @@ async fn a_bad_catalog_leaves_the_database_unchanged(pool: PgPool) {
 async fn reloading_a_catalog_archives_what_it_dropped(pool: PgPool) {
     let t = tollgate(pool.clone()).await;
     let (_, a) = account(&t).await;
-    plans::choose(&t, a, "pro", Interval::Month, plans::Chooser::Operator, &Actor::Cli, Utc::now()).await.unwrap();
+    plans::choose(
+        &t,
+        a,
+        "pro",
+        Interval::Month,
+        plans::Chooser::Operator,
+        &Actor::Cli,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     let start = EMTCHAT.find("[plans.pro]").unwrap();
     let end = EMTCHAT.find("[plans.team]").unwrap();
     let without_pro = format!("{}{}", &EMTCHAT[..start], &EMTCHAT[end..]);
-    catalog::load(&pool, "smaller.toml", &without_pro, &Actor::Cli).await.unwrap();
+    catalog::load(&pool, "smaller.toml", &without_pro, &Actor::Cli)
+        .await
+        .unwrap();
     t.catalog.refresh(&pool).await.unwrap();
     assert!(t.catalog.get().unwrap().plan("pro").is_none());
-    let archived: bool = sqlx::query_scalar("SELECT archived_at IS NOT NULL FROM plans WHERE key = 'pro'").fetch_one(&pool).await.unwrap();
+    let archived: bool =
+        sqlx::query_scalar("SELECT archived_at IS NOT NULL FROM plans WHERE key = 'pro'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert!(archived, "kept for the subscription that refers to it");
 }
 
@@ -81,29 +136,136 @@ async fn plan_changes_keep_history_and_audit(pool: PgPool) {
     let t = tollgate(pool.clone()).await;
     let (user, a) = account(&t).await;
     let me = Actor::user(user);
-    let sub = plans::choose(&t, a, "starter", Interval::Month, plans::Chooser::Customer, &me, Utc::now()).await.unwrap();
+    let sub = plans::choose(
+        &t,
+        a,
+        "starter",
+        Interval::Month,
+        plans::Chooser::Customer,
+        &me,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(sub.status, "trialing");
-    let err = plans::choose(&t, a, "starter", Interval::Month, plans::Chooser::Customer, &me, Utc::now()).await.unwrap_err();
+    let err = plans::choose(
+        &t,
+        a,
+        "starter",
+        Interval::Month,
+        plans::Chooser::Customer,
+        &me,
+        Utc::now(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::Conflict(_)));
-    let err = plans::choose(&t, a, "enterprise", Interval::Month, plans::Chooser::Customer, &me, Utc::now()).await.unwrap_err();
-    assert!(matches!(err, Error::Invalid { ref field, .. } if field == "plan"), "{err:?}");
+    let err = plans::choose(
+        &t,
+        a,
+        "enterprise",
+        Interval::Month,
+        plans::Chooser::Customer,
+        &me,
+        Utc::now(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, Error::Invalid { ref field, .. } if field == "plan"),
+        "{err:?}"
+    );
     let (stranger, _) = account(&t).await;
-    let err = plans::choose(&t, a, "pro", Interval::Month, plans::Chooser::Customer, &Actor::user(stranger), Utc::now()).await.unwrap_err();
+    let err = plans::choose(
+        &t,
+        a,
+        "pro",
+        Interval::Month,
+        plans::Chooser::Customer,
+        &Actor::user(stranger),
+        Utc::now(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, Error::Forbidden(_)));
 
-    let pro = plans::choose(&t, a, "pro", Interval::Month, plans::Chooser::Customer, &me, Utc::now()).await.unwrap();
-    assert_eq!((pro.plan_key.as_str(), pro.status.as_str(), pro.trial_end), ("pro", "trialing", sub.trial_end));
-    let free = plans::choose(&t, a, "free", Interval::Month, plans::Chooser::Customer, &me, Utc::now()).await.unwrap();
+    let pro = plans::choose(
+        &t,
+        a,
+        "pro",
+        Interval::Month,
+        plans::Chooser::Customer,
+        &me,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (pro.plan_key.as_str(), pro.status.as_str(), pro.trial_end),
+        ("pro", "trialing", sub.trial_end)
+    );
+    let free = plans::choose(
+        &t,
+        a,
+        "free",
+        Interval::Month,
+        plans::Chooser::Customer,
+        &me,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!((free.status.as_str(), free.trial_end), ("active", None));
-    let back = plans::choose(&t, a, "starter", Interval::Month, plans::Chooser::Customer, &me, Utc::now()).await.unwrap();
+    let back = plans::choose(
+        &t,
+        a,
+        "starter",
+        Interval::Month,
+        plans::Chooser::Customer,
+        &me,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(back.status, "active", "one trial per account");
 
-    let history = tollgate::db::subscriptions::history(&pool, a, 10).await.unwrap();
-    let path: Vec<(Option<&str>, &str)> = history.iter().rev().map(|h| (h.from_plan.as_deref(), h.to_plan.as_str())).collect();
-    assert_eq!(path, [(None, "starter"), (Some("starter"), "pro"), (Some("pro"), "free"), (Some("free"), "starter")]);
-    let actions = tollgate::db::audit::actions_for_target(&pool, &sub.id.to_string()).await.unwrap();
-    assert_eq!(actions, ["subscription.created", "subscription.plan_changed", "subscription.plan_changed", "subscription.plan_changed"]);
-    let by_user: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE target_id = $1 AND actor_user_id = $2").bind(sub.id.to_string()).bind(user).fetch_one(&pool).await.unwrap();
+    let history = tollgate::db::subscriptions::history(&pool, a, 10)
+        .await
+        .unwrap();
+    let path: Vec<(Option<&str>, &str)> = history
+        .iter()
+        .rev()
+        .map(|h| (h.from_plan.as_deref(), h.to_plan.as_str()))
+        .collect();
+    assert_eq!(
+        path,
+        [
+            (None, "starter"),
+            (Some("starter"), "pro"),
+            (Some("pro"), "free"),
+            (Some("free"), "starter")
+        ]
+    );
+    let actions = tollgate::db::audit::actions_for_target(&pool, &sub.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "subscription.created",
+            "subscription.plan_changed",
+            "subscription.plan_changed",
+            "subscription.plan_changed"
+        ]
+    );
+    let by_user: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE target_id = $1 AND actor_user_id = $2",
+    )
+    .bind(sub.id.to_string())
+    .bind(user)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(by_user, 4);
 
     // The database refuses a second live subscription and any audit rewrite.
@@ -113,26 +275,69 @@ async fn plan_changes_keep_history_and_audit(pool: PgPool) {
         .execute(&pool)
         .await;
     assert!(dup.is_err());
-    assert!(sqlx::query("UPDATE audit_log SET action = 'x'").execute(&pool).await.is_err());
-    assert!(sqlx::query("DELETE FROM audit_log").execute(&pool).await.is_err());
+    assert!(sqlx::query("UPDATE audit_log SET action = 'x'")
+        .execute(&pool)
+        .await
+        .is_err());
+    assert!(sqlx::query("DELETE FROM audit_log")
+        .execute(&pool)
+        .await
+        .is_err());
 }
 
 #[sqlx::test]
 async fn a_new_billing_cycle_recounts_the_period(pool: PgPool) {
     let t = tollgate(pool).await;
     let (_, a) = account(&t).await;
-    let caller = Caller::Account { key_id: Uuid::nil(), account_id: a };
+    let caller = Caller::Account {
+        key_id: Uuid::nil(),
+        account_id: a,
+    };
     let now = Utc::now();
     // Before any plan, usage counts by calendar month.
-    ingest::record(&t, &caller, drafts("queries", 3, "before", Some(now - Duration::minutes(10))), now).await.unwrap();
+    ingest::record(
+        &t,
+        &caller,
+        drafts("queries", 3, "before", Some(now - Duration::minutes(10))),
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(usage(&t, a, "queries").await, "3");
     // A subscription starting now starts a new period.
-    plans::choose(&t, a, "starter", Interval::Month, plans::Chooser::Operator, &Actor::Cli, now).await.unwrap();
+    plans::choose(
+        &t,
+        a,
+        "starter",
+        Interval::Month,
+        plans::Chooser::Operator,
+        &Actor::Cli,
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(usage(&t, a, "queries").await, "0");
     let later = now + Duration::seconds(1);
-    ingest::record(&t, &caller, drafts("queries", 2, "after", Some(later)), later).await.unwrap();
+    ingest::record(
+        &t,
+        &caller,
+        drafts("queries", 2, "after", Some(later)),
+        later,
+    )
+    .await
+    .unwrap();
     // Same interval: the period and its usage carry over.
-    plans::choose(&t, a, "pro", Interval::Month, plans::Chooser::Operator, &Actor::Cli, later).await.unwrap();
+    plans::choose(
+        &t,
+        a,
+        "pro",
+        Interval::Month,
+        plans::Chooser::Operator,
+        &Actor::Cli,
+        later,
+    )
+    .await
+    .unwrap();
     assert_eq!(usage(&t, a, "queries").await, "2");
 }
 
@@ -140,13 +345,47 @@ async fn a_new_billing_cycle_recounts_the_period(pool: PgPool) {
 async fn each_threshold_notifies_once_per_period(pool: PgPool) {
     let t = tollgate(pool.clone()).await;
     let (_, a) = account(&t).await;
-    plans::choose(&t, a, "free", Interval::Month, plans::Chooser::Operator, &Actor::Cli, Utc::now()).await.unwrap();
-    let caller = Caller::Account { key_id: Uuid::nil(), account_id: a };
-    ingest::record(&t, &caller, drafts("queries", 30, "a", None), Utc::now()).await.unwrap(); // 60 %
-    ingest::record(&t, &caller, drafts("queries", 2, "b", None), Utc::now()).await.unwrap(); // 64 %
-    ingest::record(&t, &caller, drafts("queries", 24, "c", None), Utc::now()).await.unwrap(); // 112 %
-    let titles: Vec<String> = sqlx::query_scalar("SELECT title FROM notifications WHERE account_id = $1 ORDER BY created_at, title").bind(a).fetch_all(&pool).await.unwrap();
-    assert_eq!(titles, ["Queries: 50 % used", "Queries: 100 % of your limit", "Queries: 110 % of your limit", "Queries: 75 % used", "Queries: 90 % used"]);
+    plans::choose(
+        &t,
+        a,
+        "free",
+        Interval::Month,
+        plans::Chooser::Operator,
+        &Actor::Cli,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let caller = Caller::Account {
+        key_id: Uuid::nil(),
+        account_id: a,
+    };
+    ingest::record(&t, &caller, drafts("queries", 30, "a", None), Utc::now())
+        .await
+        .unwrap(); // 60 %
+    ingest::record(&t, &caller, drafts("queries", 2, "b", None), Utc::now())
+        .await
+        .unwrap(); // 64 %
+    ingest::record(&t, &caller, drafts("queries", 24, "c", None), Utc::now())
+        .await
+        .unwrap(); // 112 %
+    let titles: Vec<String> = sqlx::query_scalar(
+        "SELECT title FROM notifications WHERE account_id = $1 ORDER BY created_at, title",
+    )
+    .bind(a)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        titles,
+        [
+            "Queries: 50 % used",
+            "Queries: 100 % of your limit",
+            "Queries: 110 % of your limit",
+            "Queries: 75 % used",
+            "Queries: 90 % used"
+        ]
+    );
 }
 
 #[sqlx::test]
@@ -154,32 +393,96 @@ async fn trials_end_into_active_and_are_audited(pool: PgPool) {
     let t = tollgate(pool.clone()).await;
     let (_, a) = account(&t).await;
     let long_ago = Utc::now() - Duration::days(20);
-    let sub = plans::choose(&t, a, "starter", Interval::Month, plans::Chooser::Operator, &Actor::Cli, long_ago).await.unwrap();
+    let sub = plans::choose(
+        &t,
+        a,
+        "starter",
+        Interval::Month,
+        plans::Chooser::Operator,
+        &Actor::Cli,
+        long_ago,
+    )
+    .await
+    .unwrap();
     assert_eq!(sub.status, "trialing");
     jobs::once(&t).await.unwrap();
-    let status: String = sqlx::query_scalar("SELECT status FROM subscriptions WHERE id = $1").bind(sub.id).fetch_one(&pool).await.unwrap();
+    let status: String = sqlx::query_scalar("SELECT status FROM subscriptions WHERE id = $1")
+        .bind(sub.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(status, "active");
-    let actions = tollgate::db::audit::actions_for_target(&pool, &sub.id.to_string()).await.unwrap();
-    assert_eq!(actions.last().map(String::as_str), Some("subscription.trial_ended"));
+    let actions = tollgate::db::audit::actions_for_target(&pool, &sub.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(
+        actions.last().map(String::as_str),
+        Some("subscription.trial_ended")
+    );
 }
 
 #[sqlx::test]
 async fn login_failures_are_limited_per_email(pool: PgPool) {
     let t = tollgate(pool).await;
     let email = format!("l-{}@test.example", Uuid::now_v7().simple());
-    auth::sign_up(&t.pool, &Email::parse(&email).unwrap(), &PersonName::parse("L").unwrap(), &NewPassword::parse("correct horse battery").unwrap(), false, None).await.unwrap();
-    assert!(auth::log_in(&t.pool, &email.to_uppercase(), "correct horse battery").await.is_ok(), "e-mail is case-insensitive");
+    auth::sign_up(
+        &t.pool,
+        &Email::parse(&email).unwrap(),
+        &PersonName::parse("L").unwrap(),
+        &NewPassword::parse("correct horse battery").unwrap(),
+        false,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(
+        auth::log_in(&t.pool, &email.to_uppercase(), "correct horse battery")
+            .await
+            .is_ok(),
+        "e-mail is case-insensitive"
+    );
     for _ in 0..5 {
-        assert!(matches!(auth::log_in(&t.pool, &email, "nope").await, Err(auth::LoginError::BadCredentials)));
+        assert!(matches!(
+            auth::log_in(&t.pool, &email, "nope").await,
+            Err(auth::LoginError::BadCredentials)
+        ));
     }
-    assert!(matches!(auth::log_in(&t.pool, &email, "correct horse battery").await, Err(auth::LoginError::TooManyAttempts)));
+    assert!(matches!(
+        auth::log_in(&t.pool, &email, "correct horse battery").await,
+        Err(auth::LoginError::TooManyAttempts)
+    ));
     // A back-off, not a lock-out: two seconds after the fifth failure the owner is in.
     sqlx::query("UPDATE login_failures SET attempted_at = attempted_at - interval '3 seconds' WHERE email = $1").bind(&email).execute(&t.pool).await.unwrap();
-    assert!(auth::log_in(&t.pool, &email, "correct horse battery").await.is_ok(), "the owner is not locked out for a window");
-    assert!(matches!(auth::log_in(&t.pool, &email, "nope").await, Err(auth::LoginError::BadCredentials)));
-    assert!(matches!(auth::log_in(&t.pool, &email, "nope").await, Err(auth::LoginError::TooManyAttempts)), "the next wait is longer (4 s)");
-    assert!(matches!(auth::log_in(&t.pool, "nobody@test.example", "x").await, Err(auth::LoginError::BadCredentials)));
-    let dup = auth::sign_up(&t.pool, &Email::parse(&email.to_uppercase()).unwrap(), &PersonName::parse("L").unwrap(), &NewPassword::parse("correct horse battery").unwrap(), false, None).await;
+    assert!(
+        auth::log_in(&t.pool, &email, "correct horse battery")
+            .await
+            .is_ok(),
+        "the owner is not locked out for a window"
+    );
+    assert!(matches!(
+        auth::log_in(&t.pool, &email, "nope").await,
+        Err(auth::LoginError::BadCredentials)
+    ));
+    assert!(
+        matches!(
+            auth::log_in(&t.pool, &email, "nope").await,
+            Err(auth::LoginError::TooManyAttempts)
+        ),
+        "the next wait is longer (4 s)"
+    );
+    assert!(matches!(
+        auth::log_in(&t.pool, "nobody@test.example", "x").await,
+        Err(auth::LoginError::BadCredentials)
+    ));
+    let dup = auth::sign_up(
+        &t.pool,
+        &Email::parse(&email.to_uppercase()).unwrap(),
+        &PersonName::parse("L").unwrap(),
+        &NewPassword::parse("correct horse battery").unwrap(),
+        false,
+        None,
+    )
+    .await;
     assert!(matches!(dup, Err(Error::Invalid { ref field, .. }) if field == "email"));
 }
 
@@ -188,14 +491,49 @@ async fn switching_between_monthly_and_annual_keeps_the_usage(pool: PgPool) {
     let t = tollgate(pool).await;
     let (user, a) = account(&t).await;
     let me = Actor::user(user);
-    plans::choose(&t, a, "free", Interval::Month, plans::Chooser::Customer, &me, Utc::now()).await.expect("free");
-    let caller = Caller::Account { key_id: Uuid::nil(), account_id: a };
-    ingest::record(&t, &caller, drafts("queries", 55, "q", None), Utc::now()).await.expect("events");
+    plans::choose(
+        &t,
+        a,
+        "free",
+        Interval::Month,
+        plans::Chooser::Customer,
+        &me,
+        Utc::now(),
+    )
+    .await
+    .expect("free");
+    let caller = Caller::Account {
+        key_id: Uuid::nil(),
+        account_id: a,
+    };
+    ingest::record(&t, &caller, drafts("queries", 55, "q", None), Utc::now())
+        .await
+        .expect("events");
     for interval in [Interval::Year, Interval::Month, Interval::Year] {
-        plans::choose(&t, a, "free", interval, plans::Chooser::Customer, &me, Utc::now()).await.expect("switch");
-        assert_eq!(usage(&t, a, "queries").await, "55", "after switching to {interval}");
-        let s = tollgate::service::usage::snapshot(&t, a, Utc::now()).await.expect("snapshot");
-        let q = s.meters.iter().find(|m| m.meter == "queries").expect("queries");
+        plans::choose(
+            &t,
+            a,
+            "free",
+            interval,
+            plans::Chooser::Customer,
+            &me,
+            Utc::now(),
+        )
+        .await
+        .expect("switch");
+        assert_eq!(
+            usage(&t, a, "queries").await,
+            "55",
+            "after switching to {interval}"
+        );
+        let s = tollgate::service::usage::snapshot(&t, a, Utc::now())
+            .await
+            .expect("snapshot");
+        let q = s
+            .meters
+            .iter()
+            .find(|m| m.meter == "queries")
+            .expect("queries");
         assert_eq!(q.state, tollgate::limits::LimitState::Blocked);
     }
 }
@@ -206,12 +544,31 @@ async fn levels_carry_into_the_next_period(pool: PgPool) {
     let (_, a) = account(&t).await;
     let now = Utc::now();
     // Subscribed 40 days ago: the current monthly period began about 10 days ago.
-    plans::choose(&t, a, "free", Interval::Month, plans::Chooser::Operator, &Actor::Cli, now - Duration::days(40)).await.expect("free");
-    let caller = Caller::Account { key_id: Uuid::nil(), account_id: a };
+    plans::choose(
+        &t,
+        a,
+        "free",
+        Interval::Month,
+        plans::Chooser::Operator,
+        &Actor::Cli,
+        now - Duration::days(40),
+    )
+    .await
+    .expect("free");
+    let caller = Caller::Account {
+        key_id: Uuid::nil(),
+        account_id: a,
+    };
     let mut doc = drafts("documents", 1, "doc", Some(now - Duration::days(20)));
     doc[0].quantity = serde_json::json!(1);
-    ingest::record(&t, &caller, doc, now).await.expect("level in the previous period");
-    assert_eq!(usage(&t, a, "documents").await, "1", "a level is not reset by a new period");
+    ingest::record(&t, &caller, doc, now)
+        .await
+        .expect("level in the previous period");
+    assert_eq!(
+        usage(&t, a, "documents").await,
+        "1",
+        "a level is not reset by a new period"
+    );
     let check = tollgate::service::check::check(
         &t,
         &caller,
@@ -226,22 +583,44 @@ async fn levels_carry_into_the_next_period(pool: PgPool) {
     )
     .await
     .expect("check");
-    let tollgate::service::check::Outcome::Meter(m) = check else { panic!("a meter answer") };
-    assert!(!m.evaluation.allowed, "the free plan's one document is in use");
+    let tollgate::service::check::Outcome::Meter(m) = check else {
+        panic!("a meter answer")
+    };
+    assert!(
+        !m.evaluation.allowed,
+        "the free plan's one document is in use"
+    );
 }
 
 #[sqlx::test]
 async fn parallel_wrong_passwords_cannot_exceed_the_limit(pool: PgPool) {
     let t = tollgate(pool.clone()).await;
     let email = format!("r-{}@test.example", Uuid::now_v7().simple());
-    auth::sign_up(&t.pool, &Email::parse(&email).expect("email"), &PersonName::parse("R").expect("name"), &NewPassword::parse("correct horse battery").expect("password"), false, None)
-        .await
-        .expect("sign up");
+    auth::sign_up(
+        &t.pool,
+        &Email::parse(&email).expect("email"),
+        &PersonName::parse("R").expect("name"),
+        &NewPassword::parse("correct horse battery").expect("password"),
+        false,
+        None,
+    )
+    .await
+    .expect("sign up");
     let attempts = (0..20).map(|_| auth::log_in(&t.pool, &email, "wrong guess"));
     let results = futures::future::join_all(attempts).await;
-    let guesses = results.iter().filter(|r| matches!(r, Err(auth::LoginError::BadCredentials))).count();
-    let refused = results.iter().filter(|r| matches!(r, Err(auth::LoginError::TooManyAttempts))).count();
+    let guesses = results
+        .iter()
+        .filter(|r| matches!(r, Err(auth::LoginError::BadCredentials)))
+        .count();
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, Err(auth::LoginError::TooManyAttempts)))
+        .count();
     assert_eq!((guesses, refused), (5, 15));
-    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM login_failures WHERE email = $1").bind(&email).fetch_one(&pool).await.expect("count");
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM login_failures WHERE email = $1")
+        .bind(&email)
+        .fetch_one(&pool)
+        .await
+        .expect("count");
     assert_eq!(recorded, 5);
 }

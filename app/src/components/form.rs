@@ -16,13 +16,24 @@ where
 
 /// The message for `field` in `error`.
 pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
-    Signal::derive(move || error.get().and_then(|e| e.form().and_then(|f| f.fields.get(field).cloned())))
+    Signal::derive(move || {
+        error
+            .get()
+            .and_then(|e| e.form().and_then(|f| f.fields.get(field).cloned()))
+    })
 }
 
 /// What was typed into `field` before a failed submit (from the error), else
 /// `fallback`.
-pub fn kept_value(error: Signal<Option<AppError>>, field: &str, fallback: Option<String>) -> Option<String> {
-    error.get_untracked().and_then(|e| e.form().and_then(|f| f.values.get(field).cloned())).or(fallback)
+pub fn kept_value(
+    error: Signal<Option<AppError>>,
+    field: &str,
+    fallback: Option<String>,
+) -> Option<String> {
+    error
+        .get_untracked()
+        .and_then(|e| e.form().and_then(|f| f.values.get(field).cloned()))
+        .or(fallback)
 }
 
 /// A labelled input with its error underneath.

@@ -16,7 +16,11 @@ pub fn Gate(error: AppError) -> impl IntoView {
             let path = location.pathname.get_untracked();
             let search = location.search.get_untracked();
             let search = search.trim_start_matches('?');
-            let here = if search.is_empty() { path } else { format!("{path}?{search}") };
+            let here = if search.is_empty() {
+                path
+            } else {
+                format!("{path}?{search}")
+            };
             view! { <Redirect path=tollgate::access::login_url(&here)/> }.into_any()
         }
         AppError::PlanRequired => view! { <Redirect path="/pricing"/> }.into_any(),

@@ -22,12 +22,19 @@ pub fn InvoiceStatusBadge(status: String, overdue: bool) -> impl IntoView {
 /// account column and the status actions (mark paid, mark uncollectible, void with
 /// a confirmation) appear; `back` is where those actions return to.
 #[component]
-pub fn InvoiceTable(rows: Vec<InvoiceView>, #[prop(optional)] admin: bool, #[prop(optional)] back: String, empty: &'static str) -> impl IntoView {
+pub fn InvoiceTable(
+    rows: Vec<InvoiceView>,
+    #[prop(optional)] admin: bool,
+    #[prop(optional)] back: String,
+    empty: &'static str,
+) -> impl IntoView {
     if rows.is_empty() {
         return view! { <p class="mt-4 rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-500" data-testid="no-invoices">{empty}</p> }.into_any();
     }
     let headers: &'static [&'static str] = if admin {
-        &["Number", "Account", "Period", "Status", "Total", "Due", "Due date", ""]
+        &[
+            "Number", "Account", "Period", "Status", "Total", "Due", "Due date", "",
+        ]
     } else {
         &["Number", "Period", "Status", "Total", "Due", "Due date", ""]
     };
@@ -56,7 +63,13 @@ pub fn InvoiceTable(rows: Vec<InvoiceView>, #[prop(optional)] admin: bool, #[pro
     .into_any()
 }
 
-fn status_form(id: String, status: &'static str, back: String, label: &'static str, class: &'static str) -> impl IntoView {
+fn status_form(
+    id: String,
+    status: &'static str,
+    back: String,
+    label: &'static str,
+    class: &'static str,
+) -> impl IntoView {
     view! {
         <form method="post" action="/_fn/admin_invoice_status" class="inline">
             <input type="hidden" name="id" value=id/>

@@ -63,10 +63,19 @@ pub fn NewKeyBox(key: Signal<Option<NewApiKey>>) -> impl IntoView {
 /// post to `revoke_url` (a server function that redirects back to `back`), the
 /// same with or without JavaScript.
 #[component]
-fn RevokeControl(id: String, name: String, confirming: Memo<Option<String>>, revoke_url: &'static str, back: &'static str) -> impl IntoView {
+fn RevokeControl(
+    id: String,
+    name: String,
+    confirming: Memo<Option<String>>,
+    revoke_url: &'static str,
+    back: &'static str,
+) -> impl IntoView {
     move || {
         if confirming.get().as_deref() == Some(id.as_str()) {
-            let (id, question) = (id.clone(), format!("Revoke \"{name}\"? Requests with it will fail at once."));
+            let (id, question) = (
+                id.clone(),
+                format!("Revoke \"{name}\"? Requests with it will fail at once."),
+            );
             view! {
                 <form method="post" action=revoke_url class="flex flex-wrap items-center gap-2">
                     <input type="hidden" name="id" value=id.clone()/>
@@ -85,7 +94,13 @@ fn RevokeControl(id: String, name: String, confirming: Memo<Option<String>>, rev
 /// The keys (name, prefix, created, last used) with their revoke controls;
 /// `empty` when there are none.
 #[component]
-pub fn KeyTable(keys: Vec<ApiKeyView>, confirming: Memo<Option<String>>, revoke_url: &'static str, back: &'static str, empty: &'static str) -> impl IntoView {
+pub fn KeyTable(
+    keys: Vec<ApiKeyView>,
+    confirming: Memo<Option<String>>,
+    revoke_url: &'static str,
+    back: &'static str,
+    empty: &'static str,
+) -> impl IntoView {
     if keys.is_empty() {
         return view! { <p class="mt-6 rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-500" data-testid="no-keys">{empty}</p> }.into_any();
     }
@@ -115,4 +130,3 @@ pub fn KeyTable(keys: Vec<ApiKeyView>, confirming: Memo<Option<String>>, revoke_
     }
     .into_any()
 }
-

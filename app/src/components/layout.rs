@@ -102,7 +102,10 @@ fn nav_for(viewer: Option<Viewer>, log_out: ServerAction<LogOut>) -> AnyView {
 
 /// "Viewing as <user> — Stop" while a super admin impersonates someone; the Stop
 /// button is a form, so it works without JavaScript.
-fn impersonation_banner(viewer: Option<Viewer>, stop: ServerAction<StopImpersonating>) -> Option<impl IntoView> {
+fn impersonation_banner(
+    viewer: Option<Viewer>,
+    stop: ServerAction<StopImpersonating>,
+) -> Option<impl IntoView> {
     let v = viewer?;
     let admin = v.impersonator.clone()?;
     Some(view! {

@@ -10,8 +10,17 @@ use tollgate::usage::MeterUsage;
 #[component]
 pub fn MeterCard(meter: MeterUsage) -> impl IntoView {
     let used = match meter.limit {
-        Some(l) => format!("{} / {} {}", quantity(meter.usage), quantity(l), unit(&meter.unit, l)),
-        None => format!("{} {}", quantity(meter.usage), unit(&meter.unit, meter.usage)),
+        Some(l) => format!(
+            "{} / {} {}",
+            quantity(meter.usage),
+            quantity(l),
+            unit(&meter.unit, l)
+        ),
+        None => format!(
+            "{} {}",
+            quantity(meter.usage),
+            unit(&meter.unit, meter.usage)
+        ),
     };
     let percent = meter.percent.map(|p| format!("{} %", p.normalize()));
     let projection = format!(
@@ -67,7 +76,9 @@ pub fn UsageBar(
     #[prop(optional)]
     class: &'static str,
 ) -> impl IntoView {
-    let width = percent.and_then(|p| p.to_f64()).map_or(0.0, |p| p.clamp(0.0, 100.0));
+    let width = percent
+        .and_then(|p| p.to_f64())
+        .map_or(0.0, |p| p.clamp(0.0, 100.0));
     view! {
         <div
             class=format!("h-2 w-full overflow-hidden rounded-full bg-slate-100 {class}")

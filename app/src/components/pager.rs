@@ -70,7 +70,14 @@ mod tests {
 
     #[test]
     fn links_keep_filters_and_drop_empty_ones() {
-        let params = vec![("q", "ada lovelace".to_string()), ("plan", String::new()), ("status", "trialing".to_string())];
-        assert_eq!(page_href("/admin/users", &params, 3), "/admin/users?q=ada%20lovelace&status=trialing&page=3");
+        let params = vec![
+            ("q", "ada lovelace".to_string()),
+            ("plan", String::new()),
+            ("status", "trialing".to_string()),
+        ];
+        assert_eq!(
+            page_href("/admin/users", &params, 3),
+            "/admin/users?q=ada%20lovelace&status=trialing&page=3"
+        );
     }
 }

@@ -19,7 +19,8 @@ pub fn DataTable(
         .iter()
         .map(|h| {
             if h.is_empty() {
-                view! { <th scope="col" class=cell><span class="sr-only">"Actions"</span></th> }.into_any()
+                view! { <th scope="col" class=cell><span class="sr-only">"Actions"</span></th> }
+                    .into_any()
             } else {
                 view! { <th scope="col" class=cell>{*h}</th> }.into_any()
             }

@@ -1,11 +1,12 @@
 //! `/signup` and `/login`.
 
-use crate::components::form::{action_error, card, field_error, kept_value, Field, FormAlert, Submit};
+use crate::components::form::{
+    action_error, card, field_error, kept_value, Field, FormAlert, Submit,
+};
+use crate::server::auth::{LogIn, SignUp};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use crate::server::auth::{LogIn, SignUp};
 use leptos_router::hooks::use_query_map;
-
 
 /// Sign-up, optionally with the plan chosen on the pricing page
 /// (`?plan=starter&interval=month`).
@@ -14,8 +15,10 @@ pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let query = use_query_map();
     let error = action_error(action);
-    let plan = kept_value(error, "plan", query.read_untracked().get("plan")).filter(|p| !p.is_empty());
-    let interval = kept_value(error, "interval", query.read_untracked().get("interval")).unwrap_or_else(|| "month".into());
+    let plan =
+        kept_value(error, "plan", query.read_untracked().get("plan")).filter(|p| !p.is_empty());
+    let interval = kept_value(error, "interval", query.read_untracked().get("interval"))
+        .unwrap_or_else(|| "month".into());
     let chosen = plan.clone().map(|p| {
         let label = format!("You are signing up for {} billed every {}.", capitalize(&p), interval);
         view! { <p class="mt-2 rounded-md bg-indigo-50 px-3 py-2 text-sm text-indigo-900" data-testid="chosen-plan">{label}</p> }
@@ -56,7 +59,8 @@ pub fn LogInPage() -> impl IntoView {
     let query = use_query_map();
     let error = action_error(action);
     let next = kept_value(error, "next", query.read_untracked().get("next")).unwrap_or_default();
-    let prompt = (!next.is_empty()).then(|| view! { <p class="mt-2 text-sm text-slate-600">"Log in to continue."</p> });
+    let prompt = (!next.is_empty())
+        .then(|| view! { <p class="mt-2 text-sm text-slate-600">"Log in to continue."</p> });
     let reset = query.read_untracked().get("reset").is_some().then(|| {
         view! { <p class="mt-2 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-900" role="status">"Your password was changed. Log in with the new one."</p> }
     });
@@ -85,5 +89,7 @@ pub fn LogInPage() -> impl IntoView {
 
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map_or(String::new(), |f| f.to_uppercase().collect::<String>() + c.as_str())
+    c.next().map_or(String::new(), |f| {
+        f.to_uppercase().collect::<String>() + c.as_str()
+    })
 }

@@ -1,11 +1,11 @@
 //! `/billing?page=`: the plan, credit, coupon and invoices of the account the
 //! pages act for (its owner and admins only).
 
+use crate::components::form::{action_error, FormAlert, Submit};
 use crate::components::gate::Gate;
 use crate::components::invoices::InvoiceTable;
 use crate::components::pager::Pager;
 use crate::format::date;
-use crate::components::form::{action_error, FormAlert, Submit};
 use crate::server::billing::{billing_overview, KeepCurrentPlan, ReactivateSubscription};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,7 +19,17 @@ pub fn BillingPage() -> impl IntoView {
     let keep = ServerAction::<KeepCurrentPlan>::new();
     // Refetched after either action, which redirects back to this page.
     let data = Resource::new_blocking(
-        move || (query.with(|q| q.get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1)), reactivate.version().get(), keep.version().get()),
+        move || {
+            (
+                query.with(|q| {
+                    q.get("page")
+                        .and_then(|p| p.parse::<u32>().ok())
+                        .unwrap_or(1)
+                }),
+                reactivate.version().get(),
+                keep.version().get(),
+            )
+        },
         |(page, _, _)| billing_overview(Some(page)),
     );
     let reactivate_error = action_error(reactivate);

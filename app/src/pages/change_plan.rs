@@ -16,9 +16,15 @@ pub fn ChangePlanPage() -> impl IntoView {
     let query = use_query_map();
     let wanted = move || {
         let q = query.read();
-        (q.get("plan").unwrap_or_default(), q.get("interval").unwrap_or_else(|| "month".into()), q.get("timing"))
+        (
+            q.get("plan").unwrap_or_default(),
+            q.get("interval").unwrap_or_else(|| "month".into()),
+            q.get("timing"),
+        )
     };
-    let preview = Resource::new_blocking(wanted, |(plan, interval, timing)| preview_change(plan, interval, timing));
+    let preview = Resource::new_blocking(wanted, |(plan, interval, timing)| {
+        preview_change(plan, interval, timing)
+    });
     let action = ServerAction::<ChoosePlan>::new();
     let error = action_error(action);
     view! {

@@ -14,7 +14,10 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn CheckoutReturnPage() -> impl IntoView {
     let query = use_query_map();
-    let status = Resource::new_blocking(move || query.with(|q| q.get("session_id").unwrap_or_default()), checkout_status);
+    let status = Resource::new_blocking(
+        move || query.with(|q| q.get("session_id").unwrap_or_default()),
+        checkout_status,
+    );
     view! {
         <Title text="Payment · Tollgate"/>
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>

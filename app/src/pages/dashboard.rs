@@ -34,7 +34,13 @@ fn Dashboard(initial: DashboardData) -> impl IntoView {
     let data = RwSignal::new(initial);
     let connected = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| crate::live::connect("/live/usage", move |d: DashboardData| data.set(d), connected));
+    Effect::new(move |_| {
+        crate::live::connect(
+            "/live/usage",
+            move |d: DashboardData| data.set(d),
+            connected,
+        )
+    });
     view! {
         <div class="flex flex-wrap items-center justify-between gap-2">
             <h1 class="text-2xl font-bold">"Dashboard"</h1>
@@ -61,13 +67,53 @@ fn Dashboard(initial: DashboardData) -> impl IntoView {
 
 /// The 90 % banner, the upgrade prompt (100 % or blocked) and the renewal prompt.
 fn alerts(d: &DashboardData) -> impl IntoView {
-    let blocked: Vec<String> = d.snapshot.meters.iter().filter(|m| m.state == LimitState::Blocked).map(|m| m.name.clone()).collect();
-    let prompting: Vec<String> = d.snapshot.meters.iter().filter(|m| m.upgrade_prompt).map(|m| m.name.clone()).collect();
-    let banner: Vec<String> = d.snapshot.meters.iter().filter(|m| m.banner && !m.upgrade_prompt).map(|m| format!("{} ({} %)", m.name, m.percent.unwrap_or_default().normalize())).collect();
-    let upgrade_link = d.upgrade.as_ref().map_or("/pricing".to_string(), |u| format!("/billing/change?plan={}&interval={}", u.plan, d.snapshot.plan.as_ref().map_or("month".into(), |p| p.interval.to_string())));
-    let upgrade_label = d.upgrade.as_ref().map_or("See plans".to_string(), |u| format!("Upgrade to {} — {}", u.plan_name, u.price));
+    let blocked: Vec<String> = d
+        .snapshot
+        .meters
+        .iter()
+        .filter(|m| m.state == LimitState::Blocked)
+        .map(|m| m.name.clone())
+        .collect();
+    let prompting: Vec<String> = d
+        .snapshot
+        .meters
+        .iter()
+        .filter(|m| m.upgrade_prompt)
+        .map(|m| m.name.clone())
+        .collect();
+    let banner: Vec<String> = d
+        .snapshot
+        .meters
+        .iter()
+        .filter(|m| m.banner && !m.upgrade_prompt)
+        .map(|m| {
+            format!(
+                "{} ({} %)",
+                m.name,
+                m.percent.unwrap_or_default().normalize()
+            )
+        })
+        .collect();
+    let upgrade_link = d.upgrade.as_ref().map_or("/pricing".to_string(), |u| {
+        format!(
+            "/billing/change?plan={}&interval={}",
+            u.plan,
+            d.snapshot
+                .plan
+                .as_ref()
+                .map_or("month".into(), |p| p.interval.to_string())
+        )
+    });
+    let upgrade_label = d.upgrade.as_ref().map_or("See plans".to_string(), |u| {
+        format!("Upgrade to {} — {}", u.plan_name, u.price)
+    });
     let renew = d.snapshot.plan.as_ref().is_some_and(|p| !p.entitled);
-    let past_due = d.snapshot.plan.as_ref().filter(|p| p.entitled && p.status == Status::PastDue).map(|p| p.grace_until);
+    let past_due = d
+        .snapshot
+        .plan
+        .as_ref()
+        .filter(|p| p.entitled && p.status == Status::PastDue)
+        .map(|p| p.grace_until);
     view! {
         {past_due.map(|grace| view! {
             <div class="mt-4 flex flex-wrap items-center justify-between gap-3 rounded-lg border border-red-300 bg-red-50 p-4 text-red-900" role="alert" data-testid="past-due-banner">
@@ -115,9 +161,23 @@ fn alerts(d: &DashboardData) -> impl IntoView {
 fn plan_card(d: &DashboardData) -> impl IntoView {
     let s = &d.snapshot;
     match &s.plan {
-        None => view! { <div class="rounded-lg border border-slate-200 bg-white p-5">"No plan"</div> }.into_any(),
+        None => {
+            view! { <div class="rounded-lg border border-slate-200 bg-white p-5">"No plan"</div> }
+                .into_any()
+        }
         Some(p) => {
-            let price = p.price.map(|m| format!("{}/{}{}", m.display_short(), p.interval, if p.per_seat { format!(" per seat × {}", p.seats) } else { String::new() }));
+            let price = p.price.map(|m| {
+                format!(
+                    "{}/{}{}",
+                    m.display_short(),
+                    p.interval,
+                    if p.per_seat {
+                        format!(" per seat × {}", p.seats)
+                    } else {
+                        String::new()
+                    }
+                )
+            });
             let status = match (p.status, p.trial_end) {
                 (Status::Trialing, Some(end)) => format!("Trial until {}", date(end)),
                 (st, _) => capitalize(&st.to_string().replace('_', " ")),
@@ -161,5 +221,7 @@ pub fn notification_list(items: Vec<NotificationView>) -> impl IntoView {
 
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map_or(String::new(), |f| f.to_uppercase().collect::<String>() + c.as_str())
+    c.next().map_or(String::new(), |f| {
+        f.to_uppercase().collect::<String>() + c.as_str()
+    })
 }

@@ -33,8 +33,14 @@ pub fn InvitePage() -> impl IntoView {
 fn Invitation(p: InvitationPreview, token: String) -> impl IntoView {
     let title = format!("Join {}", p.organization);
     let by = match &p.inviter {
-        Some(name) => format!("{name} invited {} to join {} as {}.", p.email, p.organization, p.role),
-        None => format!("{} is invited to join {} as {}.", p.email, p.organization, p.role),
+        Some(name) => format!(
+            "{name} invited {} to join {} as {}.",
+            p.email, p.organization, p.role
+        ),
+        None => format!(
+            "{} is invited to join {} as {}.",
+            p.email, p.organization, p.role
+        ),
     };
     let body = if let Some(why) = p.closed.clone() {
         view! { <p class="mt-4 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950" role="alert" data-testid="invitation-closed">{why}</p> }.into_any()

@@ -5,8 +5,8 @@ pub mod api_keys;
 pub mod auth;
 pub mod billing;
 pub mod billing_cancel;
-pub mod checkout_return;
 pub mod change_plan;
+pub mod checkout_return;
 pub mod dashboard;
 pub mod home;
 pub mod invite;
@@ -15,17 +15,22 @@ pub mod orgs;
 pub mod password;
 pub mod pricing;
 
-pub use admin::{AdminAuditPage, AdminHomePage, AdminKeysPage, AdminPlansPage, AdminUsagePage, AdminInvoicesPage, AdminSubscriptionsPage, AdminOrgPage, AdminOrgsPage, AdminUserPage, AdminUsersPage};
+pub use admin::{
+    AdminAuditPage, AdminHomePage, AdminInvoicesPage, AdminKeysPage, AdminOrgPage, AdminOrgsPage,
+    AdminPlansPage, AdminSubscriptionsPage, AdminUsagePage, AdminUserPage, AdminUsersPage,
+};
 pub use api_keys::ApiKeysPage;
 pub use auth::{LogInPage, SignUpPage};
 pub use billing::BillingPage;
 pub use billing_cancel::CancelSubscriptionPage;
-pub use checkout_return::CheckoutReturnPage;
 pub use change_plan::ChangePlanPage;
+pub use checkout_return::CheckoutReturnPage;
 pub use dashboard::DashboardPage;
 pub use home::{HomePage, NotFound};
 pub use invite::InvitePage;
 pub use notifications::NotificationsPage;
-pub use orgs::{NewOrgPage, OrgBillingPage, OrgMembersPage, OrgSecurityPage, OrgSettingsPage, OrgUsagePage};
+pub use orgs::{
+    NewOrgPage, OrgBillingPage, OrgMembersPage, OrgSecurityPage, OrgSettingsPage, OrgUsagePage,
+};
 pub use password::{ForgotPasswordPage, ResetPasswordPage};
 pub use pricing::PricingPage;

@@ -11,9 +11,18 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
     let query = use_query_map();
-    let page = Memo::new(move |_| query.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(0));
+    let page = Memo::new(move |_| {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
     let mark = ServerAction::<MarkNotificationsRead>::new();
-    let data = Resource::new_blocking(move || (page.get(), mark.version().get()), |(p, _)| list_notifications(p));
+    let data = Resource::new_blocking(
+        move || (page.get(), mark.version().get()),
+        |(p, _)| list_notifications(p),
+    );
     view! {
         <Title text="Notifications"/>
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>

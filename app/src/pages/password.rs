@@ -1,11 +1,12 @@
 //! `/forgot-password` and `/reset-password?token=…`.
 
-use crate::components::form::{action_error, card, field_error, kept_value, Field, FormAlert, Submit};
+use crate::components::form::{
+    action_error, card, field_error, kept_value, Field, FormAlert, Submit,
+};
 use crate::server::password::{ForgotPassword, ResetPassword, SENT_MESSAGE};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-
 
 /// Asks for an e-mail and always answers the same.
 #[component]
@@ -13,7 +14,9 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let action = ServerAction::<ForgotPassword>::new();
     let query = use_query_map();
     let error = action_error(action);
-    let sent = move || query.with(|q| q.get("sent").is_some()) || action.value().get().is_some_and(|r| r.is_ok());
+    let sent = move || {
+        query.with(|q| q.get("sent").is_some()) || action.value().get().is_some_and(|r| r.is_ok())
+    };
     card(
         "Reset your password",
         view! {

@@ -18,7 +18,10 @@ pub fn PricingPage() -> impl IntoView {
         _ => "month".to_string(),
     });
     let choose = ServerAction::<ChoosePlan>::new();
-    let data = Resource::new(move || (interval.get(), choose.version().get()), |(i, _)| get_pricing(i));
+    let data = Resource::new(
+        move || (interval.get(), choose.version().get()),
+        |(i, _)| get_pricing(i),
+    );
     let welcome = query.read_untracked().get("welcome").is_some();
     view! {
         <Title text="Pricing"/>
@@ -115,7 +118,14 @@ fn Pricing(data: PricingData, interval: String, choose: ServerAction<ChoosePlan>
 }
 
 #[component]
-fn PlanCardView(plan: PlanCard, interval: String, signed_in: bool, subscribed: bool, sales_email: String, choose: ServerAction<ChoosePlan>) -> impl IntoView {
+fn PlanCardView(
+    plan: PlanCard,
+    interval: String,
+    signed_in: bool,
+    subscribed: bool,
+    sales_email: String,
+    choose: ServerAction<ChoosePlan>,
+) -> impl IntoView {
     let button = "mt-6 block w-full rounded-md px-3 py-2 text-center text-sm font-semibold";
     let primary = format!("{button} bg-indigo-600 text-white hover:bg-indigo-500");
     let cta = if !plan.self_serve {
@@ -127,12 +137,20 @@ fn PlanCardView(plan: PlanCard, interval: String, signed_in: bool, subscribed: b
     } else if plan.current {
         view! { <p class=format!("{button} bg-slate-100 text-slate-600") aria-disabled="true">"Current plan"</p> }.into_any()
     } else if !signed_in {
-        let label = if plan.trial_days > 0 { format!("Start {}-day trial", plan.trial_days) } else { "Get started".to_string() };
+        let label = if plan.trial_days > 0 {
+            format!("Start {}-day trial", plan.trial_days)
+        } else {
+            "Get started".to_string()
+        };
         view! { <a href=format!("/signup?plan={}&interval={interval}", plan.key) class=primary>{label}</a> }.into_any()
     } else if subscribed {
         view! { <a href=format!("/billing/change?plan={}&interval={interval}", plan.key) class=primary>{format!("Switch to {}", plan.name)}</a> }.into_any()
     } else {
-        let (key, chosen_interval, label) = (plan.key.clone(), interval.clone(), format!("Choose {}", plan.name));
+        let (key, chosen_interval, label) = (
+            plan.key.clone(),
+            interval.clone(),
+            format!("Choose {}", plan.name),
+        );
         view! {
             <ActionForm action=choose>
                 <input type="hidden" name="plan" value=key.clone()/>

@@ -7,12 +7,21 @@ use leptos::prelude::*;
 /// The signed-in user for the navigation, or `None`.
 #[server(prefix = "/_fn", endpoint = "viewer")]
 pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
-    let Some(me) = super::ctx::signed_in_for_navigation().await? else { return Ok(None) };
+    let Some(me) = super::ctx::signed_in_for_navigation().await? else {
+        return Ok(None);
+    };
     let t = super::ctx::tollgate()?;
-    let account = tollgate::db::accounts::by_id(&t.pool, me.account_id).await.map_err(tollgate::service::Error::from)?;
-    let (_, unread) = tollgate::db::notifications::counts(&t.pool, me.account_id).await.map_err(tollgate::service::Error::from)?;
+    let account = tollgate::db::accounts::by_id(&t.pool, me.account_id)
+        .await
+        .map_err(tollgate::service::Error::from)?;
+    let (_, unread) = tollgate::db::notifications::counts(&t.pool, me.account_id)
+        .await
+        .map_err(tollgate::service::Error::from)?;
     let impersonator = match me.impersonator {
-        Some(admin) => tollgate::db::users::by_id(&t.pool, admin).await.map_err(tollgate::service::Error::from)?.map(|a| a.email),
+        Some(admin) => tollgate::db::users::by_id(&t.pool, admin)
+            .await
+            .map_err(tollgate::service::Error::from)?
+            .map(|a| a.email),
         None => None,
     };
     Ok(Some(Viewer {
@@ -42,27 +51,45 @@ pub async fn sign_up(
     use tollgate::service::{auth, plans};
     let plan = plan.filter(|p| !p.trim().is_empty());
     let interval_text = interval.clone().unwrap_or_default();
-    let keep = [("name", name.as_str()), ("email", email.as_str()), ("plan", plan.as_deref().unwrap_or("")), ("interval", interval_text.as_str())];
+    let keep = [
+        ("name", name.as_str()),
+        ("email", email.as_str()),
+        ("plan", plan.as_deref().unwrap_or("")),
+        ("interval", interval_text.as_str()),
+    ];
 
     let mut errors = crate::error::FormError::default();
-    let parsed_email = Email::parse(&email).map_err(|e| errors.fields.insert("email".into(), e.0)).ok();
-    let parsed_name = PersonName::parse(&name).map_err(|e| errors.fields.insert("name".into(), e.0)).ok();
-    let parsed_password = NewPassword::parse(&password).map_err(|e| errors.fields.insert("password".into(), e.0)).ok();
+    let parsed_email = Email::parse(&email)
+        .map_err(|e| errors.fields.insert("email".into(), e.0))
+        .ok();
+    let parsed_name = PersonName::parse(&name)
+        .map_err(|e| errors.fields.insert("name".into(), e.0))
+        .ok();
+    let parsed_password = NewPassword::parse(&password)
+        .map_err(|e| errors.fields.insert("password".into(), e.0))
+        .ok();
     let t = super::ctx::tollgate()?;
     let interval = super::plans::parse_interval(interval.as_deref());
     if let Some(p) = &plan {
         let catalog = t.catalog.get()?;
         match catalog.plan(p) {
             Some(found) if found.audience == tollgate::catalog::Audience::Team => {
-                errors.message = Some(format!("{} is for organizations. Sign up with a personal plan first.", found.name));
+                errors.message = Some(format!(
+                    "{} is for organizations. Sign up with a personal plan first.",
+                    found.name
+                ));
             }
             Some(found) if found.self_serve && found.public && found.price(interval).is_some() => {}
             _ => {
-                errors.message = Some("That plan cannot be chosen online. Pick another on the pricing page.".into());
+                errors.message = Some(
+                    "That plan cannot be chosen online. Pick another on the pricing page.".into(),
+                );
             }
         }
     }
-    let (Some(email_ok), Some(name_ok), Some(password_ok)) = (parsed_email, parsed_name, parsed_password) else {
+    let (Some(email_ok), Some(name_ok), Some(password_ok)) =
+        (parsed_email, parsed_name, parsed_password)
+    else {
         return Err(errors.with_values(&keep).into());
     };
     if !errors.is_empty() {
@@ -80,14 +107,26 @@ pub async fn sign_up(
     let chosen = match plan {
         Some(p) => {
             use tollgate::service::provider;
-            provider::choose(&t, created.account_id, &p, interval, provider::Timing::Now, plans::Chooser::Customer, &actor, chrono::Utc::now())
-                .await
-                .map_err(|e| tracing::warn!(error = %e, "plan chosen at sign-up not started"))
-                .ok()
+            provider::choose(
+                &t,
+                created.account_id,
+                &p,
+                interval,
+                provider::Timing::Now,
+                plans::Chooser::Customer,
+                &actor,
+                chrono::Utc::now(),
+            )
+            .await
+            .map_err(|e| tracing::warn!(error = %e, "plan chosen at sign-up not started"))
+            .ok()
         }
         None => None,
     };
-    let to = chosen.map_or_else(|| "/pricing?welcome=1".to_owned(), |c| super::plans::after_choice(c, "/dashboard", "/dashboard"));
+    let to = chosen.map_or_else(
+        || "/pricing?welcome=1".to_owned(),
+        |c| super::plans::after_choice(c, "/dashboard", "/dashboard"),
+    );
     leptos_axum::redirect(&to);
     Ok(())
 }
@@ -98,21 +137,30 @@ pub async fn sign_up(
 pub async fn log_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use tollgate::service::auth::{self, LoginError};
     let t = super::ctx::tollgate()?;
-    let keep = [("email", email.as_str()), ("next", next.as_deref().unwrap_or(""))];
+    let keep = [
+        ("email", email.as_str()),
+        ("next", next.as_deref().unwrap_or("")),
+    ];
     if email.trim().is_empty() || password.is_empty() {
         let mut e = crate::error::FormError::default();
         if email.trim().is_empty() {
-            e.fields.insert("email".into(), "Enter your e-mail address.".into());
+            e.fields
+                .insert("email".into(), "Enter your e-mail address.".into());
         }
         if password.is_empty() {
-            e.fields.insert("password".into(), "Enter your password.".into());
+            e.fields
+                .insert("password".into(), "Enter your password.".into());
         }
         return Err(e.with_values(&keep).into());
     }
     let user = match auth::log_in(&t.pool, &email, &password).await {
         Ok(u) => u,
         Err(LoginError::Service(e)) => return Err(AppError::from(e).with_values(&keep)),
-        Err(e) => return Err(crate::error::FormError::message(e.to_string()).with_values(&keep).into()),
+        Err(e) => {
+            return Err(crate::error::FormError::message(e.to_string())
+                .with_values(&keep)
+                .into())
+        }
     };
     let account = tollgate::db::accounts::personal_of(&t.pool, user.id)
         .await
@@ -129,7 +177,13 @@ pub async fn log_in(email: String, password: String, next: Option<String>) -> Re
 pub async fn log_out() -> Result<(), AppError> {
     if let Some(imp) = super::ctx::finish_impersonation().await? {
         let t = super::ctx::tollgate()?;
-        tollgate::service::admin::impersonation::end(&t.pool, &imp, tollgate::service::admin::impersonation::Ending::LoggedOut, chrono::Utc::now()).await?;
+        tollgate::service::admin::impersonation::end(
+            &t.pool,
+            &imp,
+            tollgate::service::admin::impersonation::Ending::LoggedOut,
+            chrono::Utc::now(),
+        )
+        .await?;
     }
     super::ctx::end_session().await?;
     leptos_axum::redirect("/");

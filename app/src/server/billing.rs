@@ -11,12 +11,20 @@ use leptos::prelude::*;
 pub const BILLING_PAGE_SIZE: i64 = 12;
 
 #[cfg(feature = "ssr")]
-fn invoice_view(i: tollgate::db::invoices::InvoiceRow, account_name: String, now: chrono::DateTime<chrono::Utc>) -> InvoiceView {
+fn invoice_view(
+    i: tollgate::db::invoices::InvoiceRow,
+    account_name: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> InvoiceView {
     use tollgate::invoice::InvoiceStatus;
     use tollgate::money::{Currency, Money};
     let currency = Currency::parse(&i.currency).unwrap_or(Currency::USD);
     let status = i.status();
-    let due = if matches!(status, InvoiceStatus::Paid | InvoiceStatus::Void) { rust_decimal::Decimal::ZERO } else { i.amount_due - i.amount_paid };
+    let due = if matches!(status, InvoiceStatus::Paid | InvoiceStatus::Void) {
+        rust_decimal::Decimal::ZERO
+    } else {
+        i.amount_due - i.amount_paid
+    };
     InvoiceView {
         id: i.id,
         number: i.number.clone().unwrap_or_else(|| "Draft".into()),
@@ -24,7 +32,11 @@ fn invoice_view(i: tollgate::db::invoices::InvoiceRow, account_name: String, now
         account_name,
         status: i.status.clone(),
         overdue: status.is_overdue(i.due_at, now),
-        period: format!("{} – {}", i.period_start.format("%Y-%m-%d"), (i.period_end - chrono::Duration::seconds(1)).format("%Y-%m-%d")),
+        period: format!(
+            "{} – {}",
+            i.period_start.format("%Y-%m-%d"),
+            (i.period_end - chrono::Duration::seconds(1)).format("%Y-%m-%d")
+        ),
         total: Money::new(i.total, currency).display(),
         amount_due: Money::new(due, currency).display(),
         issued_at: i.issued_at,
@@ -48,82 +60,139 @@ pub async fn billing_overview(page: Option<u32>) -> Result<BillingSummary, AppEr
     let me = super::ctx::require_signed_in().await?;
     let t = super::ctx::tollgate()?;
     let db_err = tollgate::service::Error::from;
-    let role = tollgate::db::accounts::role_of(&t.pool, me.account_id, me.user.id).await.map_err(db_err)?;
+    let role = tollgate::db::accounts::role_of(&t.pool, me.account_id, me.user.id)
+        .await
+        .map_err(db_err)?;
     if !matches!(role.as_deref(), Some("owner" | "admin")) {
-        return Err(super::ctx::forbidden("Only the account's owner and admins see its billing."));
+        return Err(super::ctx::forbidden(
+            "Only the account's owner and admins see its billing.",
+        ));
     }
     let now = chrono::Utc::now();
-    let account = tollgate::db::accounts::by_id(&t.pool, me.account_id).await.map_err(db_err)?.ok_or_else(|| AppError::NotFound("There is no such account.".into()))?;
+    let account = tollgate::db::accounts::by_id(&t.pool, me.account_id)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(|| AppError::NotFound("There is no such account.".into()))?;
     let catalog = t.catalog.get()?;
-    let subscription = tollgate::db::subscriptions::live_for_account(&t.pool, me.account_id).await.map_err(db_err)?.map(|s| {
-        let plan = catalog.plan(&s.plan_key);
-        let interval = s.interval.parse().unwrap_or(tollgate::period::Interval::Month);
-        PlanLine {
-            plan: plan.map_or_else(|| s.plan_key.clone(), |p| p.name.clone()),
-            interval: s.interval.clone(),
-            status: s.status.clone(),
-            seats: s.seats,
-            provider: s.provider.clone(),
-            price: plan.and_then(|p| p.price(interval)).map(|p| {
-                let each = if p.per_seat || p.seat_pricing.is_some() { " per seat" } else { "" };
-                format!("{}{each} / {}", p.amount.display(), interval.as_str())
-            }),
-            period_end: tollgate::service::provider::period_end(&s, now),
-            trial_end: s.trial_end,
-            ends_at: s.cancel_at.filter(|_| s.cancel_at_period_end),
-            scheduled: s.scheduled().map(|(key, interval, at)| {
-                (format!("{}, billed every {interval}", catalog.plan(key).map_or(key, |p| p.name.as_str())), at)
-            }),
-        }
-    });
+    let subscription = tollgate::db::subscriptions::live_for_account(&t.pool, me.account_id)
+        .await
+        .map_err(db_err)?
+        .map(|s| {
+            let plan = catalog.plan(&s.plan_key);
+            let interval = s
+                .interval
+                .parse()
+                .unwrap_or(tollgate::period::Interval::Month);
+            PlanLine {
+                plan: plan.map_or_else(|| s.plan_key.clone(), |p| p.name.clone()),
+                interval: s.interval.clone(),
+                status: s.status.clone(),
+                seats: s.seats,
+                provider: s.provider.clone(),
+                price: plan.and_then(|p| p.price(interval)).map(|p| {
+                    let each = if p.per_seat || p.seat_pricing.is_some() {
+                        " per seat"
+                    } else {
+                        ""
+                    };
+                    format!("{}{each} / {}", p.amount.display(), interval.as_str())
+                }),
+                period_end: tollgate::service::provider::period_end(&s, now),
+                trial_end: s.trial_end,
+                ends_at: s.cancel_at.filter(|_| s.cancel_at_period_end),
+                scheduled: s.scheduled().map(|(key, interval, at)| {
+                    (
+                        format!(
+                            "{}, billed every {interval}",
+                            catalog.plan(key).map_or(key, |p| p.name.as_str())
+                        ),
+                        at,
+                    )
+                }),
+            }
+        });
     let credits = tollgate::db::credits::balances(&t.pool, me.account_id)
         .await
         .map_err(db_err)?
         .into_iter()
         .filter(|b| !b.balance.is_zero())
-        .filter_map(|b| Currency::parse(&b.currency).ok().map(|c| format!("{} {}", Money::new(b.balance, c).display(), c.code())))
+        .filter_map(|b| {
+            Currency::parse(&b.currency)
+                .ok()
+                .map(|c| format!("{} {}", Money::new(b.balance, c).display(), c.code()))
+        })
         .collect();
-    let coupon = tollgate::db::coupons::for_account(&t.pool, me.account_id).await.map_err(db_err)?.and_then(|r| {
-        let c = catalog.coupon(&r.coupon_code)?;
-        let off = match c.discount {
-            tollgate::coupon::Discount::PercentOff(p) => format!("{} % off", p.normalize()),
-            tollgate::coupon::Discount::AmountOff(a) => format!("{} off", Money::new(a, catalog.currency).display()),
-        };
-        let how_long = match c.duration {
-            tollgate::coupon::Duration::Once => "on the next invoice".to_string(),
-            tollgate::coupon::Duration::Forever => "forever".to_string(),
-            tollgate::coupon::Duration::Repeating { months } => format!("for {months} months from {}", r.redeemed_at.format("%Y-%m-%d")),
-        };
-        Some(format!("{}: {off}, {how_long}", c.name))
-    });
+    let coupon = tollgate::db::coupons::for_account(&t.pool, me.account_id)
+        .await
+        .map_err(db_err)?
+        .and_then(|r| {
+            let c = catalog.coupon(&r.coupon_code)?;
+            let off = match c.discount {
+                tollgate::coupon::Discount::PercentOff(p) => format!("{} % off", p.normalize()),
+                tollgate::coupon::Discount::AmountOff(a) => {
+                    format!("{} off", Money::new(a, catalog.currency).display())
+                }
+            };
+            let how_long = match c.duration {
+                tollgate::coupon::Duration::Once => "on the next invoice".to_string(),
+                tollgate::coupon::Duration::Forever => "forever".to_string(),
+                tollgate::coupon::Duration::Repeating { months } => format!(
+                    "for {months} months from {}",
+                    r.redeemed_at.format("%Y-%m-%d")
+                ),
+            };
+            Some(format!("{}: {off}, {how_long}", c.name))
+        });
     let page = page.unwrap_or(1).max(1);
     let offset = (i64::from(page) - 1) * BILLING_PAGE_SIZE;
-    let rows = tollgate::db::invoices::for_account(&t.pool, me.account_id, BILLING_PAGE_SIZE, offset).await.map_err(db_err)?;
-    let total = tollgate::db::invoices::count_for_account(&t.pool, me.account_id).await.map_err(db_err)?;
+    let rows =
+        tollgate::db::invoices::for_account(&t.pool, me.account_id, BILLING_PAGE_SIZE, offset)
+            .await
+            .map_err(db_err)?;
+    let total = tollgate::db::invoices::count_for_account(&t.pool, me.account_id)
+        .await
+        .map_err(db_err)?;
     Ok(BillingSummary {
         account_name: account.name.clone(),
         subscription,
         credits,
         coupon,
-        invoices: rows.into_iter().map(|i| invoice_view(i, account.name.clone(), now)).collect(),
+        invoices: rows
+            .into_iter()
+            .map(|i| invoice_view(i, account.name.clone(), now))
+            .collect(),
         total,
         page,
-        pages: u32::try_from(((total + BILLING_PAGE_SIZE - 1) / BILLING_PAGE_SIZE).max(1)).unwrap_or(1),
+        pages: u32::try_from(((total + BILLING_PAGE_SIZE - 1) / BILLING_PAGE_SIZE).max(1))
+            .unwrap_or(1),
     })
 }
 
 /// `/admin/billing/invoices`: invoices with `status`, only overdue ones when
 /// `overdue` is set, whose number or account contains `q`, page `page`.
 #[server(prefix = "/_fn", endpoint = "admin_invoices")]
-pub async fn admin_invoices(status: Option<String>, overdue: Option<String>, q: Option<String>, page: Option<u32>) -> Result<ListPage<InvoiceView>, AppError> {
+pub async fn admin_invoices(
+    status: Option<String>,
+    overdue: Option<String>,
+    q: Option<String>,
+    page: Option<u32>,
+) -> Result<ListPage<InvoiceView>, AppError> {
     let me = super::ctx::require_super_admin().await?;
     let t = super::ctx::tollgate()?;
     let now = chrono::Utc::now();
-    let filter = tollgate::db::invoices::Filter { status: keep(status), overdue_at: keep(overdue).map(|_| now), search: keep(q) };
+    let filter = tollgate::db::invoices::Filter {
+        status: keep(status),
+        overdue_at: keep(overdue).map(|_| now),
+        search: keep(q),
+    };
     let page = page.unwrap_or(1).max(1);
-    let (rows, total) = tollgate::service::admin::billing::invoices(&t, &me.actor(), &filter, Some(page)).await?;
+    let (rows, total) =
+        tollgate::service::admin::billing::invoices(&t, &me.actor(), &filter, Some(page)).await?;
     Ok(ListPage {
-        rows: rows.into_iter().map(|r| invoice_view(r.invoice, r.account_name, now)).collect(),
+        rows: rows
+            .into_iter()
+            .map(|r| invoice_view(r.invoice, r.account_name, now))
+            .collect(),
         total,
         page,
         page_size: tollgate::service::admin::PAGE_SIZE,
@@ -134,13 +203,21 @@ pub async fn admin_invoices(status: Option<String>, overdue: Option<String>, q: 
 /// Marks an invoice `paid`, `void` or `uncollectible`, then goes back to `back`
 /// (a path of the invoice list, with its filters).
 #[server(prefix = "/_fn", endpoint = "admin_invoice_status")]
-pub async fn admin_invoice_status(id: String, status: String, back: Option<String>) -> Result<(), AppError> {
+pub async fn admin_invoice_status(
+    id: String,
+    status: String,
+    back: Option<String>,
+) -> Result<(), AppError> {
     let me = super::ctx::require_super_admin().await?;
     let t = super::ctx::tollgate()?;
     let id = super::admin::parse_id(&id, "invoice")?;
-    let to = tollgate::invoice::InvoiceStatus::parse(status.trim()).ok_or_else(|| crate::error::FormError::field("status", "Choose paid, void or uncollectible."))?;
+    let to = tollgate::invoice::InvoiceStatus::parse(status.trim()).ok_or_else(|| {
+        crate::error::FormError::field("status", "Choose paid, void or uncollectible.")
+    })?;
     tollgate::service::invoices::set_status(&t, &me.actor(), id, to, chrono::Utc::now()).await?;
-    let back = back.filter(|b| b.starts_with("/admin/billing/invoices")).unwrap_or_else(|| "/admin/billing/invoices".into());
+    let back = back
+        .filter(|b| b.starts_with("/admin/billing/invoices"))
+        .unwrap_or_else(|| "/admin/billing/invoices".into());
     leptos_axum::redirect(&back);
     Ok(())
 }
@@ -157,10 +234,26 @@ pub async fn admin_subscriptions(
 ) -> Result<ListPage<SubscriptionRowView>, AppError> {
     let me = super::ctx::require_super_admin().await?;
     let t = super::ctx::tollgate()?;
-    let filter = tollgate::service::admin::billing::SubscriptionFilter { status: keep(status), plan: keep(plan), provider: keep(provider), search: keep(q) };
+    let filter = tollgate::service::admin::billing::SubscriptionFilter {
+        status: keep(status),
+        plan: keep(plan),
+        provider: keep(provider),
+        search: keep(q),
+    };
     let page = page.unwrap_or(1).max(1);
-    let (rows, total) = tollgate::service::admin::billing::subscriptions(&t, &me.actor(), &filter, Some(page)).await?;
-    let plans = t.catalog.get().map(|c| c.plans.iter().map(|p| (p.key.to_string(), p.name.clone())).collect()).unwrap_or_default();
+    let (rows, total) =
+        tollgate::service::admin::billing::subscriptions(&t, &me.actor(), &filter, Some(page))
+            .await?;
+    let plans = t
+        .catalog
+        .get()
+        .map(|c| {
+            c.plans
+                .iter()
+                .map(|p| (p.key.to_string(), p.name.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(ListPage {
         rows: rows
             .into_iter()
@@ -192,17 +285,25 @@ pub async fn checkout_status(session_id: String) -> Result<Option<String>, AppEr
     let me = super::ctx::require_signed_in().await?;
     let t = super::ctx::tollgate()?;
     let db_err = tollgate::service::Error::from;
-    let Some(account_id) = tollgate::service::stripe::checkout::completed_for(&t, session_id.trim()).await? else {
+    let Some(account_id) =
+        tollgate::service::stripe::checkout::completed_for(&t, session_id.trim()).await?
+    else {
         return Ok(None);
     };
-    let role = tollgate::db::accounts::role_of(&t.pool, account_id, me.user.id).await.map_err(db_err)?;
+    let role = tollgate::db::accounts::role_of(&t.pool, account_id, me.user.id)
+        .await
+        .map_err(db_err)?;
     if !matches!(role.as_deref(), Some("owner" | "admin")) {
         return Err(AppError::NotFound("There is no such checkout.".into()));
     }
     let catalog = t.catalog.get()?;
-    let live = tollgate::db::subscriptions::live_for_account(&t.pool, account_id).await.map_err(db_err)?;
+    let live = tollgate::db::subscriptions::live_for_account(&t.pool, account_id)
+        .await
+        .map_err(db_err)?;
     Ok(live.map(|s| {
-        let name = catalog.plan(&s.plan_key).map_or_else(|| s.plan_key.clone(), |p| p.name.clone());
+        let name = catalog
+            .plan(&s.plan_key)
+            .map_or_else(|| s.plan_key.clone(), |p| p.name.clone());
         format!("{name}, {}", s.status.replace('_', " "))
     }))
 }
@@ -234,7 +335,8 @@ pub async fn cancel_subscription() -> Result<(), AppError> {
 pub async fn reactivate_subscription() -> Result<(), AppError> {
     let me = super::ctx::require_signed_in().await?;
     let t = super::ctx::tollgate()?;
-    tollgate::service::provider::reactivate(&t, me.account_id, &me.actor(), chrono::Utc::now()).await?;
+    tollgate::service::provider::reactivate(&t, me.account_id, &me.actor(), chrono::Utc::now())
+        .await?;
     leptos_axum::redirect("/billing");
     Ok(())
 }
@@ -244,7 +346,8 @@ pub async fn reactivate_subscription() -> Result<(), AppError> {
 pub async fn keep_current_plan() -> Result<(), AppError> {
     let me = super::ctx::require_signed_in().await?;
     let t = super::ctx::tollgate()?;
-    tollgate::service::provider::keep_plan(&t, me.account_id, &me.actor(), chrono::Utc::now()).await?;
+    tollgate::service::provider::keep_plan(&t, me.account_id, &me.actor(), chrono::Utc::now())
+        .await?;
     leptos_axum::redirect("/billing");
     Ok(())
 }

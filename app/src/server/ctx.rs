@@ -20,7 +20,8 @@ pub const IMPERSONATION_KEY: &str = "impersonation";
 /// # Errors
 /// [`AppError::Server`] if the server did not provide it (a wiring bug).
 pub fn tollgate() -> Result<Tollgate, AppError> {
-    use_context::<Tollgate>().ok_or_else(|| AppError::Server("The server is not set up correctly.".into()))
+    use_context::<Tollgate>()
+        .ok_or_else(|| AppError::Server("The server is not set up correctly.".into()))
 }
 
 /// The request's session.
@@ -49,7 +50,10 @@ pub struct SignedIn {
 impl SignedIn {
     /// The audit log's actor: the user, and the impersonating super admin if any.
     pub fn actor(&self) -> Actor {
-        Actor::User { id: self.user.id, impersonator: self.impersonator }
+        Actor::User {
+            id: self.user.id,
+            impersonator: self.impersonator,
+        }
     }
 }
 
@@ -92,24 +96,53 @@ pub async fn signed_in_for_navigation() -> Result<Option<SignedIn>, AppError> {
     resolve(&tollgate()?, &session().await?, false).await
 }
 
-async fn resolve(t: &Tollgate, session: &Session, refuse_stale: bool) -> Result<Option<SignedIn>, AppError> {
-    let Some(session_user) = session.get::<Uuid>(USER_ID_KEY).await.map_err(session_error)? else { return Ok(None) };
+async fn resolve(
+    t: &Tollgate,
+    session: &Session,
+    refuse_stale: bool,
+) -> Result<Option<SignedIn>, AppError> {
+    let Some(session_user) = session
+        .get::<Uuid>(USER_ID_KEY)
+        .await
+        .map_err(session_error)?
+    else {
+        return Ok(None);
+    };
     let (user_id, impersonator) = match current_impersonation(t, session, session_user).await? {
         Some(imp) => (imp.user_id, Some(imp.admin_id)),
         None => (session_user, None),
     };
-    let Some(user) = auth::session_user(&t.pool, user_id).await? else { return Ok(None) };
-    let account_id = match session.get::<Uuid>(ACCOUNT_ID_KEY).await.map_err(session_error)? {
-        Some(id) if tollgate::db::accounts::role_of(&t.pool, id, user.id).await.map_err(tollgate::service::Error::from)?.is_some() => id,
+    let Some(user) = auth::session_user(&t.pool, user_id).await? else {
+        return Ok(None);
+    };
+    let account_id = match session
+        .get::<Uuid>(ACCOUNT_ID_KEY)
+        .await
+        .map_err(session_error)?
+    {
+        Some(id)
+            if tollgate::db::accounts::role_of(&t.pool, id, user.id)
+                .await
+                .map_err(tollgate::service::Error::from)?
+                .is_some() =>
+        {
+            id
+        }
         chosen => {
-            let Some(personal) = tollgate::db::accounts::personal_of(&t.pool, user.id).await.map_err(tollgate::service::Error::from)? else {
+            let Some(personal) = tollgate::db::accounts::personal_of(&t.pool, user.id)
+                .await
+                .map_err(tollgate::service::Error::from)?
+            else {
                 return Ok(None);
             };
             if refuse_stale && chosen.is_some_and(|id| id != personal.id) {
                 // The account this session acted for dropped the user (removed from
                 // the organization): this request is refused, not silently redone
                 // for the personal account; the next one acts for the personal one.
-                session.insert(ACCOUNT_ID_KEY, personal.id).await.map_err(session_error)?;
+                session
+                    .insert(ACCOUNT_ID_KEY, personal.id)
+                    .await
+                    .map_err(session_error)?;
                 return Err(forbidden(
                     "You are no longer a member of the organization this page acted for. You now act for your personal account.",
                 ));
@@ -117,7 +150,11 @@ async fn resolve(t: &Tollgate, session: &Session, refuse_stale: bool) -> Result<
             personal.id
         }
     };
-    Ok(Some(SignedIn { user, account_id, impersonator }))
+    Ok(Some(SignedIn {
+        user,
+        account_id,
+        impersonator,
+    }))
 }
 
 /// The impersonation running on `session`, checked on every request: it ends
@@ -128,8 +165,18 @@ async fn resolve(t: &Tollgate, session: &Session, refuse_stale: bool) -> Result<
 ///
 /// # Errors
 /// Session or database failures.
-pub async fn current_impersonation(t: &Tollgate, session: &Session, session_user: Uuid) -> Result<Option<Impersonation>, AppError> {
-    let Some(imp) = session.get::<Impersonation>(IMPERSONATION_KEY).await.map_err(session_error)? else { return Ok(None) };
+pub async fn current_impersonation(
+    t: &Tollgate,
+    session: &Session,
+    session_user: Uuid,
+) -> Result<Option<Impersonation>, AppError> {
+    let Some(imp) = session
+        .get::<Impersonation>(IMPERSONATION_KEY)
+        .await
+        .map_err(session_error)?
+    else {
+        return Ok(None);
+    };
     let now = chrono::Utc::now();
     let ending = if imp.admin_id != session_user {
         Ending::Revoked
@@ -142,8 +189,16 @@ pub async fn current_impersonation(t: &Tollgate, session: &Session, session_user
     };
     // Parallel calls of one request share the session: only the first one to
     // remove the entry records the end.
-    if session.remove::<Impersonation>(IMPERSONATION_KEY).await.map_err(session_error)?.is_some() {
-        session.insert(ACCOUNT_ID_KEY, imp.admin_account_id).await.map_err(session_error)?;
+    if session
+        .remove::<Impersonation>(IMPERSONATION_KEY)
+        .await
+        .map_err(session_error)?
+        .is_some()
+    {
+        session
+            .insert(ACCOUNT_ID_KEY, imp.admin_account_id)
+            .await
+            .map_err(session_error)?;
         session.cycle_id().await.map_err(session_error)?;
         impersonation::end(&t.pool, &imp, ending, now).await?;
     }
@@ -180,8 +235,14 @@ pub fn forbidden(message: &str) -> AppError {
 pub async fn begin_impersonation(imp: &Impersonation, account_id: Uuid) -> Result<(), AppError> {
     let session = session().await?;
     session.cycle_id().await.map_err(session_error)?;
-    session.insert(IMPERSONATION_KEY, imp).await.map_err(session_error)?;
-    session.insert(ACCOUNT_ID_KEY, account_id).await.map_err(session_error)?;
+    session
+        .insert(IMPERSONATION_KEY, imp)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(ACCOUNT_ID_KEY, account_id)
+        .await
+        .map_err(session_error)?;
     Ok(())
 }
 
@@ -192,8 +253,17 @@ pub async fn begin_impersonation(imp: &Impersonation, account_id: Uuid) -> Resul
 /// Session store failures.
 pub async fn finish_impersonation() -> Result<Option<Impersonation>, AppError> {
     let session = session().await?;
-    let Some(imp) = session.remove::<Impersonation>(IMPERSONATION_KEY).await.map_err(session_error)? else { return Ok(None) };
-    session.insert(ACCOUNT_ID_KEY, imp.admin_account_id).await.map_err(session_error)?;
+    let Some(imp) = session
+        .remove::<Impersonation>(IMPERSONATION_KEY)
+        .await
+        .map_err(session_error)?
+    else {
+        return Ok(None);
+    };
+    session
+        .insert(ACCOUNT_ID_KEY, imp.admin_account_id)
+        .await
+        .map_err(session_error)?;
     session.cycle_id().await.map_err(session_error)?;
     Ok(Some(imp))
 }
@@ -215,12 +285,28 @@ pub async fn start_session(user_id: Uuid, account_id: Uuid) -> Result<(), AppErr
     let session = session().await?;
     // Logging in (or signing up) while impersonating ends the impersonation first,
     // audited as a log-out, so the new user never inherits it.
-    if let Some(imp) = session.remove::<Impersonation>(IMPERSONATION_KEY).await.map_err(session_error)? {
-        impersonation::end(&tollgate()?.pool, &imp, Ending::LoggedOut, chrono::Utc::now()).await?;
+    if let Some(imp) = session
+        .remove::<Impersonation>(IMPERSONATION_KEY)
+        .await
+        .map_err(session_error)?
+    {
+        impersonation::end(
+            &tollgate()?.pool,
+            &imp,
+            Ending::LoggedOut,
+            chrono::Utc::now(),
+        )
+        .await?;
     }
     session.cycle_id().await.map_err(session_error)?;
-    session.insert(USER_ID_KEY, user_id).await.map_err(session_error)?;
-    session.insert(ACCOUNT_ID_KEY, account_id).await.map_err(session_error)?;
+    session
+        .insert(USER_ID_KEY, user_id)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(ACCOUNT_ID_KEY, account_id)
+        .await
+        .map_err(session_error)?;
     Ok(())
 }
 
@@ -236,7 +322,12 @@ pub async fn end_session() -> Result<(), AppError> {
 /// redirect, and return values do not reach the page.
 pub fn is_plain_form_post() -> bool {
     use_context::<Parts>()
-        .and_then(|p| p.headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+        .and_then(|p| {
+            p.headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
         .unwrap_or(false)
 }
 
@@ -256,7 +347,10 @@ pub fn cookie(name: &str) -> Option<String> {
 
 /// Adds a `Set-Cookie` header to the response.
 pub fn set_cookie(value: &str) {
-    if let (Some(res), Ok(v)) = (use_context::<leptos_axum::ResponseOptions>(), axum::http::HeaderValue::from_str(value)) {
+    if let (Some(res), Ok(v)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::HeaderValue::from_str(value),
+    ) {
         res.append_header(axum::http::header::SET_COOKIE, v);
     }
 }

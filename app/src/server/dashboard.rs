@@ -29,21 +29,32 @@ pub mod ssr {
     /// # Errors
     /// [`AppError::Forbidden`] for non-members, [`AppError::PlanRequired`] without a
     /// live subscription.
-    pub async fn load(t: &Tollgate, account_id: Uuid, user_id: Uuid) -> Result<DashboardData, AppError> {
-        let page = notifications::list(&t.pool, account_id, user_id, 0, RECENT_NOTIFICATIONS).await?;
+    pub async fn load(
+        t: &Tollgate,
+        account_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<DashboardData, AppError> {
+        let page =
+            notifications::list(&t.pool, account_id, user_id, 0, RECENT_NOTIFICATIONS).await?;
         let snapshot = usage::snapshot(t, account_id, chrono::Utc::now()).await?;
-        let Some(plan) = &snapshot.plan else { return Err(AppError::PlanRequired) };
+        let Some(plan) = &snapshot.plan else {
+            return Err(AppError::PlanRequired);
+        };
         let catalog = t.catalog.get()?;
-        let upgrade = snapshot.meters.iter().filter(|m| m.upgrade_prompt).find_map(|m| {
-            let target = catalog.upgrade_for(&plan.key, &m.meter, plan.interval)?;
-            let price = target.price(plan.interval)?;
-            Some(UpgradeSuggestion {
-                meter: m.meter.clone(),
-                plan: target.key.to_string(),
-                plan_name: target.name.clone(),
-                price: format!("{}/{}", price.amount.display_short(), plan.interval),
-            })
-        });
+        let upgrade = snapshot
+            .meters
+            .iter()
+            .filter(|m| m.upgrade_prompt)
+            .find_map(|m| {
+                let target = catalog.upgrade_for(&plan.key, &m.meter, plan.interval)?;
+                let price = target.price(plan.interval)?;
+                Some(UpgradeSuggestion {
+                    meter: m.meter.clone(),
+                    plan: target.key.to_string(),
+                    plan_name: target.name.clone(),
+                    price: format!("{}/{}", price.amount.display_short(), plan.interval),
+                })
+            });
         Ok(DashboardData {
             snapshot,
             notifications: page.items.into_iter().map(NotificationView::from).collect(),
@@ -54,7 +65,14 @@ pub mod ssr {
 
     impl From<tollgate::db::notifications::NotificationRow> for NotificationView {
         fn from(n: tollgate::db::notifications::NotificationRow) -> Self {
-            NotificationView { id: n.id, kind: n.kind, title: n.title, body: n.body, created_at: n.created_at, read: n.read_at.is_some() }
+            NotificationView {
+                id: n.id,
+                kind: n.kind,
+                title: n.title,
+                body: n.body,
+                created_at: n.created_at,
+                read: n.read_at.is_some(),
+            }
         }
     }
 }

@@ -28,10 +28,14 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
 pub async fn create_api_key(name: String) -> Result<NewApiKey, AppError> {
     let me = super::ctx::require_signed_in().await?;
     let t = super::ctx::tollgate()?;
-    let created = tollgate::service::keys::create_account_key(&t.pool, me.account_id, &name, &me.actor())
-        .await
-        .map_err(|e| AppError::from(e).with_values(&[("name", name.as_str())]))?;
-    let key = NewApiKey { name: created.key.name, secret: created.secret };
+    let created =
+        tollgate::service::keys::create_account_key(&t.pool, me.account_id, &name, &me.actor())
+            .await
+            .map_err(|e| AppError::from(e).with_values(&[("name", name.as_str())]))?;
+    let key = NewApiKey {
+        name: created.key.name,
+        secret: created.secret,
+    };
     ssr::hand_over(&t, &me.user, NEW_KEY_COOKIE, KEYS_PATH, &key);
     Ok(key)
 }
@@ -48,7 +52,14 @@ pub async fn take_new_api_key() -> Result<Option<NewApiKey>, AppError> {
 #[cfg(feature = "ssr")]
 impl From<tollgate::db::api_keys::ApiKeyRow> for ApiKeyView {
     fn from(k: tollgate::db::api_keys::ApiKeyRow) -> Self {
-        ApiKeyView { id: k.id, name: k.name, prefix: k.prefix, created_at: k.created_at, last_used_at: k.last_used_at, revoked_at: k.revoked_at }
+        ApiKeyView {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        }
     }
 }
 
@@ -61,7 +72,10 @@ pub mod ssr {
 
     /// The `Set-Cookie` value of a one-time cookie `name` scoped to `path`.
     fn flash_cookie(name: &str, path: &str, value: &str, max_age: u32, secure: bool) -> String {
-        format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{}", if secure { "; Secure" } else { "" })
+        format!(
+            "{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{}",
+            if secure { "; Secure" } else { "" }
+        )
     }
 
     /// After a plain form post (no JavaScript to receive the answer), puts `key`
@@ -69,8 +83,19 @@ pub mod ssr {
     /// two minutes.
     pub fn hand_over(t: &Tollgate, user: &UserRow, name: &str, path: &str, key: &NewApiKey) {
         if ctx::is_plain_form_post() {
-            let value = format!("{}.{}.{}", user.id.simple(), key.secret, crate::pages::api_keys::encode_name(&key.name));
-            ctx::set_cookie(&flash_cookie(name, path, &value, 120, t.settings.cookie_secure));
+            let value = format!(
+                "{}.{}.{}",
+                user.id.simple(),
+                key.secret,
+                crate::pages::api_keys::encode_name(&key.name)
+            );
+            ctx::set_cookie(&flash_cookie(
+                name,
+                path,
+                &value,
+                120,
+                t.settings.cookie_secure,
+            ));
         }
     }
 
@@ -80,8 +105,15 @@ pub mod ssr {
         let value = ctx::cookie(name)?;
         ctx::set_cookie(&flash_cookie(name, path, "", 0, t.settings.cookie_secure));
         let mut parts = value.splitn(3, '.');
-        let (Some(owner), Some(secret), Some(key_name)) = (parts.next(), parts.next(), parts.next()) else { return None };
-        (owner == user.id.simple().to_string()).then(|| NewApiKey { name: crate::pages::api_keys::decode_name(key_name), secret: secret.to_string() })
+        let (Some(owner), Some(secret), Some(key_name)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        (owner == user.id.simple().to_string()).then(|| NewApiKey {
+            name: crate::pages::api_keys::decode_name(key_name),
+            secret: secret.to_string(),
+        })
     }
 }
 

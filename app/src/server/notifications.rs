@@ -26,9 +26,18 @@ pub struct NotificationsPage {
 pub async fn list_notifications(page: u32) -> Result<NotificationsPage, AppError> {
     let me = super::ctx::require_signed_in().await?;
     let t = super::ctx::tollgate()?;
-    let p = tollgate::service::notifications::list(&t.pool, me.account_id, me.user.id, page, PER_PAGE).await?;
-    let pages = u32::try_from((p.total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE)).unwrap_or(1).max(1);
-    Ok(NotificationsPage { items: p.items.into_iter().map(Into::into).collect(), page, pages, unread: p.unread })
+    let p =
+        tollgate::service::notifications::list(&t.pool, me.account_id, me.user.id, page, PER_PAGE)
+            .await?;
+    let pages = u32::try_from((p.total + i64::from(PER_PAGE) - 1) / i64::from(PER_PAGE))
+        .unwrap_or(1)
+        .max(1);
+    Ok(NotificationsPage {
+        items: p.items.into_iter().map(Into::into).collect(),
+        page,
+        pages,
+        unread: p.unread,
+    })
 }
 
 /// Marks every notification read.

@@ -41,7 +41,9 @@ impl OrgCtx {
 /// The answer for an organization the caller does not belong to (or that does not
 /// exist: the same answer, so slugs do not leak).
 pub fn not_found() -> AppError {
-    AppError::NotFound("There is no organization at this address, or you are not a member of it.".into())
+    AppError::NotFound(
+        "There is no organization at this address, or you are not a member of it.".into(),
+    )
 }
 
 /// The signed-in caller in the organization `slug`, holding at least `min`.
@@ -53,9 +55,14 @@ pub fn not_found() -> AppError {
 pub async fn require_org(slug: &str, min: Role) -> Result<OrgCtx, AppError> {
     let me = require_signed_in().await?;
     let t = tollgate()?;
-    let (org, role) = organizations::for_member(&t.pool, slug, me.user.id).await?.ok_or_else(not_found)?;
+    let (org, role) = organizations::for_member(&t.pool, slug, me.user.id)
+        .await?
+        .ok_or_else(not_found)?;
     if role > min {
-        return Err(AppError::Forbidden(format!("Your role in {} ({}) does not allow this.", org.name, org.role)));
+        return Err(AppError::Forbidden(format!(
+            "Your role in {} ({}) does not allow this.",
+            org.name, org.role
+        )));
     }
     Ok(OrgCtx { me, org, role, t })
 }

@@ -18,7 +18,13 @@ pub async fn get_pricing(interval: String) -> Result<PricingData, AppError> {
     };
     let catalog = t.catalog.get()?;
     let interval = super::plans::parse_interval(Some(&interval));
-    Ok(ssr::build(&catalog, interval, me.is_some(), current.as_ref(), &t.settings.sales_email))
+    Ok(ssr::build(
+        &catalog,
+        interval,
+        me.is_some(),
+        current.as_ref(),
+        &t.settings.sales_email,
+    ))
 }
 
 #[cfg(feature = "ssr")]
@@ -37,7 +43,9 @@ pub(crate) mod ssr {
             (Some(m), Some(y)) if !m.amount.amount.is_zero() => {
                 let twelve = m.amount.amount * Decimal::from(12);
                 let pct = (Decimal::ONE - y.amount.amount / twelve) * Decimal::ONE_HUNDRED;
-                u32::try_from(pct.round().mantissa()).ok().filter(|p| *p > 0)
+                u32::try_from(pct.round().mantissa())
+                    .ok()
+                    .filter(|p| *p > 0)
             }
             _ => None,
         };
@@ -46,14 +54,19 @@ pub(crate) mod ssr {
             name: plan.name.clone(),
             description: plan.description.clone(),
             price: price.map(|p| p.amount.display_short()),
-            price_unit: price.map_or(String::new(), |p| format!("{}/{}", if p.per_seat { "/seat" } else { "" }, interval).replacen("//", "/", 1)),
+            price_unit: price.map_or(String::new(), |p| {
+                format!("{}/{}", if p.per_seat { "/seat" } else { "" }, interval)
+                    .replacen("//", "/", 1)
+            }),
             annual_saving_percent: saving,
             trial_days: plan.trial_days_for_new_subscription(),
             highlights: plan.highlights.clone(),
             self_serve: plan.self_serve,
             for_teams: plan.audience == tollgate::catalog::Audience::Team,
             available: price.is_some(),
-            current: current.is_some_and(|s| s.plan_key == plan.key.as_str() && s.interval == interval.as_str()),
+            current: current.is_some_and(|s| {
+                s.plan_key == plan.key.as_str() && s.interval == interval.as_str()
+            }),
         }
     }
 
@@ -67,10 +80,16 @@ pub(crate) mod ssr {
         match l.included {
             None => "Unlimited".into(),
             Some(q) => {
-                let base = format!("{}{}", quantity(q), if l.per_seat { " per seat" } else { "" });
+                let base = format!(
+                    "{}{}",
+                    quantity(q),
+                    if l.per_seat { " per seat" } else { "" }
+                );
                 let effective = l.resolve(1);
                 match (l.enforcement, effective.blocks_at) {
-                    (Enforcement::Hard, Some(at)) if at != q => format!("{base} (stops at {})", quantity(at)),
+                    (Enforcement::Hard, Some(at)) if at != q => {
+                        format!("{base} (stops at {})", quantity(at))
+                    }
                     (Enforcement::Hard, _) => format!("{base} (hard limit)"),
                     (Enforcement::Soft, _) => base,
                 }
@@ -83,30 +102,60 @@ pub(crate) mod ssr {
             (_, None) | (_, Some(FeatureValue::Bool(false))) => "—".into(),
             (_, Some(FeatureValue::Bool(true))) => "✓".into(),
             (_, Some(FeatureValue::Number(None))) => "Unlimited".into(),
-            (FeatureKind::Numeric { unit: Some(u) }, Some(FeatureValue::Number(Some(n)))) => format!("{} {u}", quantity(*n)),
+            (FeatureKind::Numeric { unit: Some(u) }, Some(FeatureValue::Number(Some(n)))) => {
+                format!("{} {u}", quantity(*n))
+            }
             (_, Some(FeatureValue::Number(Some(n)))) => quantity(*n),
             (_, Some(FeatureValue::Text(s))) => {
                 let mut c = s.chars();
-                c.next().map_or(String::new(), |f| f.to_uppercase().collect::<String>() + c.as_str())
+                c.next().map_or(String::new(), |f| {
+                    f.to_uppercase().collect::<String>() + c.as_str()
+                })
             }
         }
     }
 
     /// Builds the page's data.
-    pub fn build(catalog: &Catalog, interval: Interval, signed_in: bool, current: Option<&SubscriptionRow>, sales_email: &str) -> PricingData {
+    pub fn build(
+        catalog: &Catalog,
+        interval: Interval,
+        signed_in: bool,
+        current: Option<&SubscriptionRow>,
+        sales_email: &str,
+    ) -> PricingData {
         let plans: Vec<&Plan> = catalog.public_plans().collect();
         let mut comparison: Vec<ComparisonRow> = catalog
             .meters
             .iter()
-            .filter(|m| plans.iter().any(|p| p.limits.iter().any(|(k, _)| k == &m.key)))
+            .filter(|m| {
+                plans
+                    .iter()
+                    .any(|p| p.limits.iter().any(|(k, _)| k == &m.key))
+            })
             .map(|m| ComparisonRow {
-                label: format!("{} per {}", m.name, if m.reset == tollgate::period::Reset::BillingPeriod { "billing period" } else { "month" }),
-                cells: plans.iter().map(|p| limit_cell(p, m.key.as_str())).collect(),
+                label: format!(
+                    "{} per {}",
+                    m.name,
+                    if m.reset == tollgate::period::Reset::BillingPeriod {
+                        "billing period"
+                    } else {
+                        "month"
+                    }
+                ),
+                cells: plans
+                    .iter()
+                    .map(|p| limit_cell(p, m.key.as_str()))
+                    .collect(),
             })
             .collect();
-        comparison.extend(catalog.features.iter().map(|f| ComparisonRow {
-            label: f.name.clone(),
-            cells: plans.iter().map(|p| feature_cell(&f.kind, p.feature(f.key.as_str()))).collect(),
+        comparison.extend(catalog.features.iter().map(|f| {
+            ComparisonRow {
+                label: f.name.clone(),
+                cells: plans
+                    .iter()
+                    .map(|p| feature_cell(&f.kind, p.feature(f.key.as_str())))
+                    .collect(),
+            }
         }));
         comparison.push(ComparisonRow {
             label: "Free trial".into(),
@@ -122,7 +171,11 @@ pub(crate) mod ssr {
             title: catalog.title.clone(),
             plans: plans.iter().map(|p| card(p, interval, current)).collect(),
             comparison,
-            faq: catalog.faq.iter().map(|f| (f.question.clone(), f.answer.clone())).collect(),
+            faq: catalog
+                .faq
+                .iter()
+                .map(|f| (f.question.clone(), f.answer.clone()))
+                .collect(),
             signed_in,
             subscribed: current.is_some(),
             sales_email: sales_email.to_string(),
@@ -135,19 +188,72 @@ pub(crate) mod ssr {
 
         #[test]
         fn emtchat_pricing_shows_limits_and_savings() {
-            let c = tollgate::catalog::file::parse("emtchat.toml", include_str!("../../../catalogs/emtchat.toml")).expect("test fixture");
+            let c = tollgate::catalog::file::parse(
+                "emtchat.toml",
+                include_str!("../../../catalogs/emtchat.toml"),
+            )
+            .expect("test fixture");
             let p = build(&c, Interval::Year, false, None, "sales@example.com");
-            let starter = p.plans.iter().find(|c| c.key == "starter").expect("test fixture");
-            assert_eq!((starter.price.as_deref(), starter.price_unit.as_str(), starter.annual_saving_percent), (Some("$190"), "/year", Some(17)));
-            let team = p.plans.iter().find(|c| c.key == "team").expect("test fixture");
+            let starter = p
+                .plans
+                .iter()
+                .find(|c| c.key == "starter")
+                .expect("test fixture");
+            assert_eq!(
+                (
+                    starter.price.as_deref(),
+                    starter.price_unit.as_str(),
+                    starter.annual_saving_percent
+                ),
+                (Some("$190"), "/year", Some(17))
+            );
+            let team = p
+                .plans
+                .iter()
+                .find(|c| c.key == "team")
+                .expect("test fixture");
             assert_eq!(team.price_unit, "/seat/year");
-            let enterprise = p.plans.iter().find(|c| c.key == "enterprise").expect("test fixture");
+            let enterprise = p
+                .plans
+                .iter()
+                .find(|c| c.key == "enterprise")
+                .expect("test fixture");
             assert!(!enterprise.self_serve && enterprise.price.is_none());
-            let queries = p.comparison.iter().find(|r| r.label.starts_with("Queries")).expect("test fixture");
-            assert_eq!(queries.cells, ["50 (stops at 55)", "500", "Unlimited", "Unlimited", "Custom"]);
-            let documents = p.comparison.iter().find(|r| r.label.starts_with("Documents")).expect("test fixture");
-            assert_eq!(documents.cells, ["1 (hard limit)", "10 (hard limit)", "100 (hard limit)", "100 per seat (hard limit)", "Custom"]);
-            let sso = p.comparison.iter().find(|r| r.label == "SSO (SAML)").expect("test fixture");
+            let queries = p
+                .comparison
+                .iter()
+                .find(|r| r.label.starts_with("Queries"))
+                .expect("test fixture");
+            assert_eq!(
+                queries.cells,
+                [
+                    "50 (stops at 55)",
+                    "500",
+                    "Unlimited",
+                    "Unlimited",
+                    "Custom"
+                ]
+            );
+            let documents = p
+                .comparison
+                .iter()
+                .find(|r| r.label.starts_with("Documents"))
+                .expect("test fixture");
+            assert_eq!(
+                documents.cells,
+                [
+                    "1 (hard limit)",
+                    "10 (hard limit)",
+                    "100 (hard limit)",
+                    "100 per seat (hard limit)",
+                    "Custom"
+                ]
+            );
+            let sso = p
+                .comparison
+                .iter()
+                .find(|r| r.label == "SSO (SAML)")
+                .expect("test fixture");
             assert_eq!(sso.cells, ["—", "—", "—", "—", "✓"]);
         }
     }

@@ -82,7 +82,10 @@ impl From<MeterCheck> for MeterCheckResponse {
             usage: text(e.usage),
             limit: e.limit.map(text),
             remaining: e.remaining.map(text),
-            percent: e.percent.map(tollgate::usage::round_percent).and_then(|p| p.to_f64()),
+            percent: e
+                .percent
+                .map(tollgate::usage::round_percent)
+                .and_then(|p| p.to_f64()),
             unlimited: e.unlimited(),
             enforcement: e.enforcement.as_str().into(),
             blocks_at: e.blocks_at.map(text),
@@ -159,7 +162,13 @@ pub async fn check(
         Some(v) => Quantity::from_json(v),
     }
     .map_err(|e| ApiError::invalid("quantity", None, format!("`quantity` {e}")))?;
-    let req = Request { account: body.account, feature: body.feature, quantity, consume: body.consume, idempotency_key: body.idempotency_key };
+    let req = Request {
+        account: body.account,
+        feature: body.feature,
+        quantity,
+        consume: body.consume,
+        idempotency_key: body.idempotency_key,
+    };
     let result = check::check(&state.tollgate, &caller, req, Utc::now()).await;
     let outcome_label = match &result {
         Ok(Outcome::Meter(m)) => m.evaluation.state.as_str(),
@@ -172,10 +181,21 @@ pub async fn check(
     metrics::counter!("tollgate_checks_total", "outcome" => outcome_label).increment(1);
     Ok(Json(match result? {
         Outcome::Meter(m) => CheckResponse::Meter(m.into()),
-        Outcome::Feature { feature, allowed, value } => {
-            CheckResponse::Feature(FeatureCheckResponse { feature, allowed, value: value.map_or(Value::Null, |v| v.to_json()) })
-        }
-        Outcome::Rate { feature, limit, remaining, resets_at } => CheckResponse::Rate(RateCheckResponse {
+        Outcome::Feature {
+            feature,
+            allowed,
+            value,
+        } => CheckResponse::Feature(FeatureCheckResponse {
+            feature,
+            allowed,
+            value: value.map_or(Value::Null, |v| v.to_json()),
+        }),
+        Outcome::Rate {
+            feature,
+            limit,
+            remaining,
+            resets_at,
+        } => CheckResponse::Rate(RateCheckResponse {
             feature,
             allowed: true,
             value: limit.map_or(Value::Null, tollgate::catalog::value::decimal_to_json),

@@ -3,9 +3,9 @@
 
 use super::auth::ApiCaller;
 use super::error::{ApiError, ErrorBody};
+use super::query::ApiQuery;
 use super::usage::AccountQuery;
 use crate::serve::AppState;
-use super::query::ApiQuery;
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
@@ -68,13 +68,16 @@ pub async fn entitlements(
         .features
         .iter()
         .map(|f| {
-            let value = standing.feature(&catalog, f.key.as_str()).as_ref().map_or_else(
-                || match f.kind {
-                    tollgate::catalog::FeatureKind::Boolean => Value::Bool(false),
-                    _ => Value::Null,
-                },
-                tollgate::catalog::FeatureValue::to_json,
-            );
+            let value = standing
+                .feature(&catalog, f.key.as_str())
+                .as_ref()
+                .map_or_else(
+                    || match f.kind {
+                        tollgate::catalog::FeatureKind::Boolean => Value::Bool(false),
+                        _ => Value::Null,
+                    },
+                    tollgate::catalog::FeatureValue::to_json,
+                );
             (f.key.to_string(), value)
         })
         .collect();
@@ -93,5 +96,10 @@ pub async fn entitlements(
             )
         })
         .collect();
-    Ok(Json(EntitlementsResponse { account: account_id.to_string(), plan: plan.map(|p| p.key.to_string()), features, meters }))
+    Ok(Json(EntitlementsResponse {
+        account: account_id.to_string(),
+        plan: plan.map(|p| p.key.to_string()),
+        features,
+        meters,
+    }))
 }

@@ -42,7 +42,13 @@ pub struct ErrorDetail {
 impl ApiError {
     /// A new error.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), details: None, retry_after: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+            retry_after: None,
+        }
     }
 
     /// Adds details.
@@ -70,7 +76,10 @@ impl ApiError {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            format!("the body is larger than {} bytes; send at most 1000 events per request", super::MAX_BODY_BYTES),
+            format!(
+                "the body is larger than {} bytes; send at most 1000 events per request",
+                super::MAX_BODY_BYTES
+            ),
         )
     }
 }
@@ -78,7 +87,11 @@ impl ApiError {
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         match e {
-            Error::Invalid { field, message, index } => {
+            Error::Invalid {
+                field,
+                message,
+                index,
+            } => {
                 let message = match index {
                     Some(i) => format!("event {i}: `{field}` {message}"),
                     None => format!("`{field}`: {message}"),
@@ -95,9 +108,13 @@ impl From<Error> for ApiError {
                 if let Some(i) = index {
                     details["index"] = json!(i);
                 }
-                ApiError::new(StatusCode::CONFLICT, "idempotency_conflict", message).with_details(details)
+                ApiError::new(StatusCode::CONFLICT, "idempotency_conflict", message)
+                    .with_details(details)
             }
-            Error::RateLimited { message, retry_after } => ApiError {
+            Error::RateLimited {
+                message,
+                retry_after,
+            } => ApiError {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 code: "rate_limited",
                 message,
@@ -105,14 +122,27 @@ impl From<Error> for ApiError {
                 retry_after: Some(retry_after),
             },
             Error::PlanLimitExceeded(check) => {
-                let body = serde_json::to_value(super::check::MeterCheckResponse::from(*check)).unwrap_or(Value::Null);
-                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "plan_limit_exceeded", "the plan's hard limit does not allow this quantity")
-                    .with_details(body)
+                let body = serde_json::to_value(super::check::MeterCheckResponse::from(*check))
+                    .unwrap_or(Value::Null);
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "plan_limit_exceeded",
+                    "the plan's hard limit does not allow this quantity",
+                )
+                .with_details(body)
             }
-            Error::NoCatalog => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "no catalog is loaded yet"),
+            Error::NoCatalog => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "no catalog is loaded yet",
+            ),
             other => {
                 tracing::error!(error = %other, "API request failed");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side; retry later")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "something went wrong on our side; retry later",
+                )
             }
         }
     }
@@ -136,10 +166,18 @@ impl IntoResponse for ApiError {
 
 /// `404 not_found` for unknown API paths.
 pub async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such API endpoint; see /api/v1/openapi.json")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such API endpoint; see /api/v1/openapi.json",
+    )
 }
 
 /// `405` for a known path with another method.
 pub async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this endpoint does not take that method; see /api/v1/openapi.json")
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not take that method; see /api/v1/openapi.json",
+    )
 }

@@ -91,5 +91,11 @@ pub async fn record(
     let outcome = ingest::record(&state.tollgate, &caller, drafts, Utc::now()).await?;
     metrics::counter!("tollgate_events_accepted_total").increment(outcome.accepted as u64);
     metrics::counter!("tollgate_events_duplicate_total").increment(outcome.duplicates as u64);
-    Ok((StatusCode::ACCEPTED, Json(EventsAccepted { accepted: outcome.accepted, duplicates: outcome.duplicates })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(EventsAccepted {
+            accepted: outcome.accepted,
+            duplicates: outcome.duplicates,
+        }),
+    ))
 }

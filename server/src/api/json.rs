@@ -22,21 +22,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             }
         })?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(&mut de).map(ApiJson).map_err(|e| {
-            let mut path = e.path().to_string();
-            let inner = e.into_inner();
-            // A missing field is reported at its parent: name the field itself.
-            if let Some(missing) = missing_field(&inner.to_string()) {
-                path = if path == "." { missing.to_string() } else { format!("{path}.{missing}") };
-            }
-            let (field, index) = locate(&path);
-            let message = if inner.is_syntax() || inner.is_eof() {
-                format!("the body is not valid JSON: {inner}")
-            } else {
-                format!("`{}`: {inner}", e_path_or_body(&field))
-            };
-            ApiError::invalid(&field, index, message)
-        })
+        serde_path_to_error::deserialize(&mut de)
+            .map(ApiJson)
+            .map_err(|e| {
+                let mut path = e.path().to_string();
+                let inner = e.into_inner();
+                // A missing field is reported at its parent: name the field itself.
+                if let Some(missing) = missing_field(&inner.to_string()) {
+                    path = if path == "." {
+                        missing.to_string()
+                    } else {
+                        format!("{path}.{missing}")
+                    };
+                }
+                let (field, index) = locate(&path);
+                let message = if inner.is_syntax() || inner.is_eof() {
+                    format!("the body is not valid JSON: {inner}")
+                } else {
+                    format!("`{}`: {inner}", e_path_or_body(&field))
+                };
+                ApiError::invalid(&field, index, message)
+            })
     }
 }
 
@@ -67,7 +73,14 @@ pub fn locate(path: &str) -> (String, Option<usize>) {
             }
         }
     }
-    (if path == "." { "body".to_string() } else { path.to_string() }, None)
+    (
+        if path == "." {
+            "body".to_string()
+        } else {
+            path.to_string()
+        },
+        None,
+    )
 }
 
 #[cfg(test)]
@@ -80,7 +93,10 @@ mod tests {
         assert_eq!(locate("events[12]"), ("events".into(), Some(12)));
         assert_eq!(locate("feature"), ("feature".into(), None));
         assert_eq!(locate("."), ("body".into(), None));
-        assert_eq!(super::missing_field("missing field `quantity` at line 1 column 52"), Some("quantity"));
+        assert_eq!(
+            super::missing_field("missing field `quantity` at line 1 column 52"),
+            Some("quantity")
+        );
         assert_eq!(super::missing_field("invalid type"), None);
     }
 }

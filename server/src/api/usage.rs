@@ -2,8 +2,8 @@
 
 use super::auth::ApiCaller;
 use super::error::{ApiError, ErrorBody};
-use crate::serve::AppState;
 use super::query::ApiQuery;
+use crate::serve::AppState;
 use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};

@@ -20,10 +20,30 @@ struct Demo {
 }
 
 const USERS: [Demo; 4] = [
-    Demo { email: "customer@tollgate.test", name: "Casey Customer", role: "customer on Starter (trial), member of Acme Inc", super_admin: false },
-    Demo { email: "owner@tollgate.test", name: "Olive Owner", role: "owner of Acme Inc (Team)", super_admin: false },
-    Demo { email: "finance@tollgate.test", name: "Fran Finance", role: "on Pro by bank transfer for 75 days (invoiced)", super_admin: false },
-    Demo { email: "admin@tollgate.test", name: "Ada Admin", role: "super admin", super_admin: true },
+    Demo {
+        email: "customer@tollgate.test",
+        name: "Casey Customer",
+        role: "customer on Starter (trial), member of Acme Inc",
+        super_admin: false,
+    },
+    Demo {
+        email: "owner@tollgate.test",
+        name: "Olive Owner",
+        role: "owner of Acme Inc (Team)",
+        super_admin: false,
+    },
+    Demo {
+        email: "finance@tollgate.test",
+        name: "Fran Finance",
+        role: "on Pro by bank transfer for 75 days (invoiced)",
+        super_admin: false,
+    },
+    Demo {
+        email: "admin@tollgate.test",
+        name: "Ada Admin",
+        role: "super admin",
+        super_admin: true,
+    },
 ];
 
 /// The e-mail domains of demo users (the run command's and the analytics history's).
@@ -37,30 +57,79 @@ const DEMO_DOMAINS: [&str; 2] = ["tollgate.test", "demo.tollgate.test"];
 /// published password and a super admin among them, so they are never added
 /// beside real ones (issue 12). A database seeded before stays seedable.
 pub async fn seed(t: &Tollgate) -> anyhow::Result<()> {
-    let catalog = t.catalog.get().context("load a catalog first: tollgate catalog load catalogs/emtchat.toml")?;
+    let catalog = t
+        .catalog
+        .get()
+        .context("load a catalog first: tollgate catalog load catalogs/emtchat.toml")?;
     let password = NewPassword::parse(DEMO_PASSWORD).map_err(|e| anyhow::anyhow!(e))?;
     refuse_beside_real_users(t).await?;
     for d in &USERS {
         let email = Email::parse(d.email).map_err(|e| anyhow::anyhow!(e))?;
-        if tollgate::db::users::by_email(&t.pool, email.as_str()).await?.is_some() {
+        if tollgate::db::users::by_email(&t.pool, email.as_str())
+            .await?
+            .is_some()
+        {
             continue;
         }
         let name = PersonName::parse(d.name).map_err(|e| anyhow::anyhow!(e))?;
-        let created = auth::sign_up(&t.pool, &email, &name, &password, d.super_admin, Some(&Actor::Cli)).await?;
+        let created = auth::sign_up(
+            &t.pool,
+            &email,
+            &name,
+            &password,
+            d.super_admin,
+            Some(&Actor::Cli),
+        )
+        .await?;
         let now = chrono::Utc::now();
         match d.email {
             "customer@tollgate.test" if catalog.plan("starter").is_some() => {
-                plans::choose(t, created.account_id, "starter", Interval::Month, plans::Chooser::Operator, &Actor::Cli, now).await?;
+                plans::choose(
+                    t,
+                    created.account_id,
+                    "starter",
+                    Interval::Month,
+                    plans::Chooser::Operator,
+                    &Actor::Cli,
+                    now,
+                )
+                .await?;
             }
             "finance@tollgate.test" if catalog.plan("pro").is_some() => {
                 // Started 75 days ago: the server's invoice run (at start, then hourly)
                 // issues the closed periods, so the billing pages have invoices.
-                plans::choose(t, created.account_id, "pro", Interval::Month, plans::Chooser::Operator, &Actor::Cli, now - chrono::Duration::days(75)).await?;
+                plans::choose(
+                    t,
+                    created.account_id,
+                    "pro",
+                    Interval::Month,
+                    plans::Chooser::Operator,
+                    &Actor::Cli,
+                    now - chrono::Duration::days(75),
+                )
+                .await?;
             }
             "owner@tollgate.test" => {
-                let org = organizations::create(&t.pool, "Acme Inc", "acme", "billing@acme.test", created.user_id, &Actor::Cli).await?;
+                let org = organizations::create(
+                    &t.pool,
+                    "Acme Inc",
+                    "acme",
+                    "billing@acme.test",
+                    created.user_id,
+                    &Actor::Cli,
+                )
+                .await?;
                 if catalog.plan("team").is_some() {
-                    plans::choose(t, org, "team", Interval::Month, plans::Chooser::Operator, &Actor::Cli, now).await?;
+                    plans::choose(
+                        t,
+                        org,
+                        "team",
+                        Interval::Month,
+                        plans::Chooser::Operator,
+                        &Actor::Cli,
+                        now,
+                    )
+                    .await?;
                     seats::set_seats(t, org, created.user_id, 3, &Actor::Cli, now).await?;
                 }
                 add_demo_member(t, org, created.user_id, "customer@tollgate.test").await?;
@@ -85,7 +154,9 @@ pub async fn seed(t: &Tollgate) -> anyhow::Result<()> {
 async fn refuse_beside_real_users(t: &Tollgate) -> anyhow::Result<()> {
     let mut missing = false;
     for d in &USERS {
-        missing |= tollgate::db::users::by_email(&t.pool, d.email).await?.is_none();
+        missing |= tollgate::db::users::by_email(&t.pool, d.email)
+            .await?
+            .is_none();
     }
     let others = tollgate::db::users::count_outside_domains(&t.pool, &DEMO_DOMAINS).await?;
     if missing && others > 0 {
@@ -98,8 +169,16 @@ async fn refuse_beside_real_users(t: &Tollgate) -> anyhow::Result<()> {
 
 /// Makes the demo user `email` (if it exists) a member of `org`, through an
 /// invitation from `owner` accepted at once (both audited as the CLI).
-async fn add_demo_member(t: &Tollgate, org: uuid::Uuid, owner: uuid::Uuid, email: &str) -> anyhow::Result<()> {
-    let (Some(inviter), Some(member)) = (tollgate::db::users::by_id(&t.pool, owner).await?, tollgate::db::users::by_email(&t.pool, email).await?) else {
+async fn add_demo_member(
+    t: &Tollgate,
+    org: uuid::Uuid,
+    owner: uuid::Uuid,
+    email: &str,
+) -> anyhow::Result<()> {
+    let (Some(inviter), Some(member)) = (
+        tollgate::db::users::by_id(&t.pool, owner).await?,
+        tollgate::db::users::by_email(&t.pool, email).await?,
+    ) else {
         return Ok(());
     };
     let now = chrono::Utc::now();

@@ -17,11 +17,19 @@ pub async fn run(t: &Tollgate, period: Option<&str>) -> anyhow::Result<()> {
         None => schedule::previous_month(now),
     };
     if month.start > now {
-        bail!("--period: {} has not started yet", schedule::month_label(month));
+        bail!(
+            "--period: {} has not started yet",
+            schedule::month_label(month)
+        );
     }
     let report = invoices::run(t, month, &Actor::Cli, now).await?;
     for i in &report.issued {
-        println!("issued {} to account {}: {} due", i.number, i.account_id, i.amount_due.display());
+        println!(
+            "issued {} to account {}: {} due",
+            i.number,
+            i.account_id,
+            i.amount_due.display()
+        );
     }
     println!(
         "invoice run {}: {} issued, {} already invoiced, {} with nothing to bill",

@@ -18,7 +18,10 @@ pub fn format(m: &Listed) -> String {
         out.push_str(&format!("last error: {error}\n"));
     }
     match &m.rendered {
-        Ok(rendered) => out.push_str(&format!("Subject: {}\n\n{}", rendered.subject, rendered.body)),
+        Ok(rendered) => out.push_str(&format!(
+            "Subject: {}\n\n{}",
+            rendered.subject, rendered.body
+        )),
         Err(e) => out.push_str(&format!("(cannot be rendered: {e})\n")),
     }
     out.push('\n');

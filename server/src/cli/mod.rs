@@ -251,7 +251,9 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Serve { .. } => crate::serve::run(cfg).await,
         Command::Migrate => {
             let pool = connect(&cfg).await?;
-            tollgate::db::migrate(&pool).await.context("migrations failed")?;
+            tollgate::db::migrate(&pool)
+                .await
+                .context("migrations failed")?;
             println!("database is up to date");
             Ok(())
         }
@@ -262,8 +264,14 @@ pub async fn run() -> anyhow::Result<()> {
             };
             match out {
                 Some(path) => {
-                    std::fs::write(&path, &version.text).with_context(|| format!("cannot write {}", path.display()))?;
-                    eprintln!("wrote catalog version {} (from {}) to {}", version.version, version.source, path.display());
+                    std::fs::write(&path, &version.text)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!(
+                        "wrote catalog version {} (from {}) to {}",
+                        version.version,
+                        version.source,
+                        path.display()
+                    );
                 }
                 None => print!("{}", version.text),
             }
@@ -271,15 +279,20 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Catalog(CatalogCommand::Load { file, if_empty }) => {
             let t = services(&cfg).await?;
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
             if let (true, Ok(active)) = (if_empty, t.catalog.get()) {
                 println!("catalog {} is already loaded; left as it is", active.name);
                 if catalog::adopt_as_version(&t.pool, &file.display().to_string(), &text).await? {
-                    println!("kept {} as its first version (the admin panel can edit it now)", file.display());
+                    println!(
+                        "kept {} as its first version (the admin panel can edit it now)",
+                        file.display()
+                    );
                 }
                 return Ok(());
             }
-            let loaded = catalog::load(&t.pool, &file.display().to_string(), &text, &Actor::Cli).await?;
+            let loaded =
+                catalog::load(&t.pool, &file.display().to_string(), &text, &Actor::Cli).await?;
             println!(
                 "loaded catalog {} ({}): {} plans, {} meters, {} features",
                 loaded.name,
@@ -290,13 +303,30 @@ pub async fn run() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Users(UsersCommand::Create { email, name, password, super_admin }) => {
+        Command::Users(UsersCommand::Create {
+            email,
+            name,
+            password,
+            super_admin,
+        }) => {
             let t = services(&cfg).await?;
             let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
             let name = PersonName::parse(&name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
-            let password = NewPassword::parse(&password).map_err(|e| anyhow::anyhow!("--password: {e}"))?;
-            let created = auth::sign_up(&t.pool, &email, &name, &password, super_admin, Some(&Actor::Cli)).await?;
-            println!("created user {} ({email}) with personal account {}", created.user_id, created.account_id);
+            let password =
+                NewPassword::parse(&password).map_err(|e| anyhow::anyhow!("--password: {e}"))?;
+            let created = auth::sign_up(
+                &t.pool,
+                &email,
+                &name,
+                &password,
+                super_admin,
+                Some(&Actor::Cli),
+            )
+            .await?;
+            println!(
+                "created user {} ({email}) with personal account {}",
+                created.user_id, created.account_id
+            );
             Ok(())
         }
         Command::Keys(KeysCommand::Create(KeyTarget { target, name })) => {
@@ -304,11 +334,15 @@ pub async fn run() -> anyhow::Result<()> {
             let created = if target.platform {
                 keys::create_platform_key(&t.pool, &name, &Actor::Cli).await?
             } else {
-                let account = find_account(&t, target.account.as_deref().unwrap_or_default()).await?;
+                let account =
+                    find_account(&t, target.account.as_deref().unwrap_or_default()).await?;
                 keys::create_account_key(&t.pool, account, &name, &Actor::Cli).await?
             };
             println!("{}", created.secret);
-            eprintln!("created {} key \"{}\" ({}); it is shown only this once", created.key.kind, created.key.name, created.key.prefix);
+            eprintln!(
+                "created {} key \"{}\" ({}); it is shown only this once",
+                created.key.kind, created.key.name, created.key.prefix
+            );
             Ok(())
         }
         Command::Keys(KeysCommand::Revoke { id }) => {
@@ -317,7 +351,12 @@ pub async fn run() -> anyhow::Result<()> {
             println!("revoked {} key \"{}\" ({})", key.kind, key.name, key.prefix);
             Ok(())
         }
-        Command::Accounts(AccountsCommand::SetPlan { account, plan, interval, started }) => {
+        Command::Accounts(AccountsCommand::SetPlan {
+            account,
+            plan,
+            interval,
+            started,
+        }) => {
             let t = services(&cfg).await?;
             let account_id = find_account(&t, &account).await?;
             let interval: Interval = interval.parse()?;
@@ -326,17 +365,43 @@ pub async fn run() -> anyhow::Result<()> {
                 Some(at) => {
                     anyhow::ensure!(at < now, "--started must be in the past");
                     anyhow::ensure!(
-                        tollgate::db::subscriptions::live_for_account(&t.pool, account_id).await?.is_none(),
+                        tollgate::db::subscriptions::live_for_account(&t.pool, account_id)
+                            .await?
+                            .is_none(),
                         "--started is only for an account without a live subscription"
                     );
-                    plans::choose(&t, account_id, &plan, interval, plans::Chooser::Operator, &Actor::Cli, at).await?;
+                    plans::choose(
+                        &t,
+                        account_id,
+                        &plan,
+                        interval,
+                        plans::Chooser::Operator,
+                        &Actor::Cli,
+                        at,
+                    )
+                    .await?;
                 }
                 None => {
-                    tollgate::service::provider::choose(&t, account_id, &plan, interval, tollgate::service::provider::Timing::Now, plans::Chooser::Operator, &Actor::Cli, now).await?;
+                    tollgate::service::provider::choose(
+                        &t,
+                        account_id,
+                        &plan,
+                        interval,
+                        tollgate::service::provider::Timing::Now,
+                        plans::Chooser::Operator,
+                        &Actor::Cli,
+                        now,
+                    )
+                    .await?;
                 }
             }
-            let sub = tollgate::db::subscriptions::live_for_account(&t.pool, account_id).await?.ok_or_else(|| anyhow::anyhow!("the account has no live subscription"))?;
-            println!("account {account_id} is on {} ({}), status {}, billed by {}", sub.plan_key, sub.interval, sub.status, sub.provider);
+            let sub = tollgate::db::subscriptions::live_for_account(&t.pool, account_id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the account has no live subscription"))?;
+            println!(
+                "account {account_id} is on {} ({}), status {}, billed by {}",
+                sub.plan_key, sub.interval, sub.status, sub.provider
+            );
             Ok(())
         }
         Command::Accounts(AccountsCommand::Override(args)) => {
@@ -349,27 +414,57 @@ pub async fn run() -> anyhow::Result<()> {
             let account_id = find_account(&t, &account).await?;
             overrides_cli::list(&t, account_id).await
         }
-        Command::Accounts(AccountsCommand::ApplyCoupon { account, coupon, verified_by }) => {
+        Command::Accounts(AccountsCommand::ApplyCoupon {
+            account,
+            coupon,
+            verified_by,
+        }) => {
             let t = services(&cfg).await?;
             let account_id = find_account(&t, &account).await?;
-            tollgate::service::coupons::apply(&t, &Actor::Cli, account_id, &coupon, verified_by.as_deref(), chrono::Utc::now()).await?;
+            tollgate::service::coupons::apply(
+                &t,
+                &Actor::Cli,
+                account_id,
+                &coupon,
+                verified_by.as_deref(),
+                chrono::Utc::now(),
+            )
+            .await?;
             println!("account {account_id} has coupon {coupon} from its next invoice on");
             Ok(())
         }
-        Command::Invoices(InvoicesCommand::Run { period }) => invoices_cli::run(&services(&cfg).await?, period.as_deref()).await,
-        Command::Invoices(InvoicesCommand::MarkPaid { number }) => invoices_cli::set_status(&services(&cfg).await?, &number, InvoiceStatus::Paid).await,
-        Command::Invoices(InvoicesCommand::Void { number }) => invoices_cli::set_status(&services(&cfg).await?, &number, InvoiceStatus::Void).await,
+        Command::Invoices(InvoicesCommand::Run { period }) => {
+            invoices_cli::run(&services(&cfg).await?, period.as_deref()).await
+        }
+        Command::Invoices(InvoicesCommand::MarkPaid { number }) => {
+            invoices_cli::set_status(&services(&cfg).await?, &number, InvoiceStatus::Paid).await
+        }
+        Command::Invoices(InvoicesCommand::Void { number }) => {
+            invoices_cli::set_status(&services(&cfg).await?, &number, InvoiceStatus::Void).await
+        }
         Command::Invoices(InvoicesCommand::MarkUncollectible { number }) => {
-            invoices_cli::set_status(&services(&cfg).await?, &number, InvoiceStatus::Uncollectible).await
+            invoices_cli::set_status(
+                &services(&cfg).await?,
+                &number,
+                InvoiceStatus::Uncollectible,
+            )
+            .await
         }
         Command::Stripe(StripeCommand::Sync) => stripe_cli::sync(&services(&cfg).await?).await,
         Command::Demo(DemoCommand::Seed) => demo::seed(&services(&cfg).await?).await,
         Command::Mail(MailCommand::List { to, limit }) => {
             let pool = connect(&cfg).await?;
-            tollgate::db::migrate(&pool).await.context("migrations failed")?;
-            let listed = mail::recent(&pool, to.as_deref(), limit).await.map_err(|e| anyhow::anyhow!("--to: {e}"))?;
+            tollgate::db::migrate(&pool)
+                .await
+                .context("migrations failed")?;
+            let listed = mail::recent(&pool, to.as_deref(), limit)
+                .await
+                .map_err(|e| anyhow::anyhow!("--to: {e}"))?;
             if listed.is_empty() {
-                println!("no e-mail{}", to.map(|t| format!(" to {t}")).unwrap_or_default());
+                println!(
+                    "no e-mail{}",
+                    to.map(|t| format!(" to {t}")).unwrap_or_default()
+                );
             }
             for m in &listed {
                 print!("{}", mail_cli::format(m));
@@ -387,8 +482,18 @@ async fn connect(cfg: &Config) -> anyhow::Result<sqlx::PgPool> {
 
 async fn services(cfg: &Config) -> anyhow::Result<Tollgate> {
     let pool = connect(cfg).await?;
-    tollgate::db::migrate(&pool).await.context("migrations failed")?;
-    let tollgate = Tollgate::new(pool, Settings { public_url: cfg.public_url(), sales_email: cfg.sales_email.clone(), cookie_secure: cfg.cookie_secure }).await?;
+    tollgate::db::migrate(&pool)
+        .await
+        .context("migrations failed")?;
+    let tollgate = Tollgate::new(
+        pool,
+        Settings {
+            public_url: cfg.public_url(),
+            sales_email: cfg.sales_email.clone(),
+            cookie_secure: cfg.cookie_secure,
+        },
+    )
+    .await?;
     Ok(match cfg.stripe()? {
         Some(stripe) => tollgate.with_stripe(stripe),
         None => tollgate,
@@ -396,7 +501,8 @@ async fn services(cfg: &Config) -> anyhow::Result<Tollgate> {
 }
 
 async fn find_account(t: &Tollgate, reference: &str) -> anyhow::Result<uuid::Uuid> {
-    let r = AccountRef::parse(reference).map_err(|e| anyhow::anyhow!("account `{reference}`: {e}"))?;
+    let r =
+        AccountRef::parse(reference).map_err(|e| anyhow::anyhow!("account `{reference}`: {e}"))?;
     match accounts::find(&t.pool, &r).await? {
         Some(a) => Ok(a.id),
         None => bail!("no account `{reference}`"),

@@ -60,9 +60,33 @@ pub async fn set_or_remove(t: &Tollgate, account_id: Uuid, a: &OverrideArgs) -> 
         return Ok(());
     }
     let expires_at: Option<DateTime<Utc>> = a.until.and_then(tollgate::overrides::expiry_after);
-    let input = Input { kind, key, included: &a.included, enforcement: &a.enforcement, grace_percent: &a.grace, value: &a.value };
-    let o = overrides::set(t, &Actor::Cli, account_id, &input, &a.reason, expires_at, Utc::now()).await?;
-    println!("account {account_id}: {} {} overridden ({}){}", kind, key, serde_json::to_string(&o.target)?, o.expires_at.map(|e| format!(" until {e}")).unwrap_or_default());
+    let input = Input {
+        kind,
+        key,
+        included: &a.included,
+        enforcement: &a.enforcement,
+        grace_percent: &a.grace,
+        value: &a.value,
+    };
+    let o = overrides::set(
+        t,
+        &Actor::Cli,
+        account_id,
+        &input,
+        &a.reason,
+        expires_at,
+        Utc::now(),
+    )
+    .await?;
+    println!(
+        "account {account_id}: {} {} overridden ({}){}",
+        kind,
+        key,
+        serde_json::to_string(&o.target)?,
+        o.expires_at
+            .map(|e| format!(" until {e}"))
+            .unwrap_or_default()
+    );
     Ok(())
 }
 
@@ -77,9 +101,22 @@ pub async fn list(t: &Tollgate, account_id: Uuid) -> anyhow::Result<()> {
     }
     let now = Utc::now();
     for o in all {
-        let state = if o.active_at(now) { "active" } else { "expired" };
-        let until = o.expires_at.map_or_else(|| "until removed".to_string(), |e| format!("until {e}"));
-        println!("{state}\t{}\t{}\t{}\t{until}\t{} ({})", o.target.kind(), o.target.key(), serde_json::to_string(&o.target)?, o.reason, o.author);
+        let state = if o.active_at(now) {
+            "active"
+        } else {
+            "expired"
+        };
+        let until = o
+            .expires_at
+            .map_or_else(|| "until removed".to_string(), |e| format!("until {e}"));
+        println!(
+            "{state}\t{}\t{}\t{}\t{until}\t{} ({})",
+            o.target.kind(),
+            o.target.key(),
+            serde_json::to_string(&o.target)?,
+            o.reason,
+            o.author
+        );
     }
     Ok(())
 }

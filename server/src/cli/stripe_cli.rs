@@ -10,7 +10,10 @@ use tollgate::service::Tollgate;
 /// # Errors
 /// Stripe not configured, no catalog, or a Stripe request failing.
 pub async fn sync(t: &Tollgate) -> anyhow::Result<()> {
-    let stripe = t.stripe.clone().context("Stripe is not configured: set stripe_secret_key and stripe_webhook_secret")?;
+    let stripe = t
+        .stripe
+        .clone()
+        .context("Stripe is not configured: set stripe_secret_key and stripe_webhook_secret")?;
     let report = sync::sync(t, &stripe).await?;
     let mut changed = 0;
     for line in &report {
@@ -23,6 +26,9 @@ pub async fn sync(t: &Tollgate) -> anyhow::Result<()> {
         changed += usize::from(matches!(line.action, Action::Created | Action::Updated));
         println!("{}: {what}", line.object);
     }
-    println!("stripe sync: {changed} created or updated, {} objects in all", report.len());
+    println!(
+        "stripe sync: {changed} created or updated, {} objects in all",
+        report.len()
+    );
     Ok(())
 }

@@ -65,8 +65,18 @@ impl BoardState {
         match self.updates.recv().await {
             Ok(u) => Some(Update {
                 version: u.version,
-                accounts: u.accounts.iter().filter(|a| self.watched.contains(&a.account_id)).cloned().collect(),
-                removed: u.removed.iter().filter(|id| self.watched.contains(id)).copied().collect(),
+                accounts: u
+                    .accounts
+                    .iter()
+                    .filter(|a| self.watched.contains(&a.account_id))
+                    .cloned()
+                    .collect(),
+                removed: u
+                    .removed
+                    .iter()
+                    .filter(|id| self.watched.contains(id))
+                    .copied()
+                    .collect(),
                 summary: u.summary.clone(),
             }),
             Err(RecvError::Lagged(_)) => Some(self.tollgate.board.current(&self.watched)),
@@ -98,18 +108,36 @@ pub async fn board_stream(
     session: Session,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, StatusCode> {
     let t = state.tollgate;
-    let me = signed_in_with(&t, &session).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?.ok_or(StatusCode::UNAUTHORIZED)?;
+    let me = signed_in_with(&t, &session)
+        .await
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?
+        .ok_or(StatusCode::UNAUTHORIZED)?;
     if me.impersonator.is_some() || !me.user.is_super_admin {
         return Err(StatusCode::FORBIDDEN);
     }
     let watched = watched(query.accounts.as_deref())?;
     let session_id = session.id().ok_or(StatusCode::UNAUTHORIZED)?;
-    let slot = t.live.open_stream(me.user.id).ok_or(StatusCode::TOO_MANY_REQUESTS)?;
+    let slot = t
+        .live
+        .open_stream(me.user.id)
+        .ok_or(StatusCode::TOO_MANY_REQUESTS)?;
     // Subscribe before reading the board, so no update falls between the two.
     let updates = t.board.subscribe();
-    t.board.ensure_loaded(&t).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    t.board
+        .ensure_loaded(&t)
+        .await
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     let first = Some(t.board.current(&watched));
-    let init = BoardState { tollgate: t, session_id, admin: me.user.id, watched, updates, first, checked: Instant::now(), _slot: slot };
+    let init = BoardState {
+        tollgate: t,
+        session_id,
+        admin: me.user.id,
+        watched,
+        updates,
+        first,
+        checked: Instant::now(),
+        _slot: slot,
+    };
     let events = stream::unfold(Some(init), |state| async move {
         let mut s = state?;
         let update = s.next().await?;
@@ -137,7 +165,9 @@ mod tests {
         assert_eq!(watched(None), Ok(HashSet::new()));
         assert_eq!(watched(Some(&format!("{a}, {a},"))), Ok(HashSet::from([a])));
         assert_eq!(watched(Some("not-an-id")), Err(StatusCode::BAD_REQUEST));
-        let many: Vec<String> = (0..=MAX_WATCHED as u128).map(|i| Uuid::from_u128(i).to_string()).collect();
+        let many: Vec<String> = (0..=MAX_WATCHED as u128)
+            .map(|i| Uuid::from_u128(i).to_string())
+            .collect();
         assert_eq!(watched(Some(&many.join(","))), Err(StatusCode::BAD_REQUEST));
     }
 }

@@ -50,7 +50,10 @@ impl LiveState {
         admin_ok
             && matches!(sessions::live_user(pool, &self.session_id).await, Ok(Some(u)) if u == self.session_user)
             && matches!(auth::session_user(pool, self.user_id).await, Ok(Some(_)))
-            && matches!(tollgate::db::accounts::role_of(pool, self.account_id, self.user_id).await, Ok(Some(_)))
+            && matches!(
+                tollgate::db::accounts::role_of(pool, self.account_id, self.user_id).await,
+                Ok(Some(_))
+            )
     }
 }
 
@@ -70,19 +73,36 @@ pub async fn usage_stream(
     session: Session,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, StatusCode> {
     let t = state.tollgate;
-    let me = signed_in_with(&t, &session).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?.ok_or(StatusCode::UNAUTHORIZED)?;
+    let me = signed_in_with(&t, &session)
+        .await
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?
+        .ok_or(StatusCode::UNAUTHORIZED)?;
     let account_id = match query.org.as_deref() {
         None => me.account_id,
         Some(slug) => {
-            let found = tollgate::service::organizations::for_member(&t.pool, slug, me.user.id).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+            let found = tollgate::service::organizations::for_member(&t.pool, slug, me.user.id)
+                .await
+                .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
             found.ok_or(StatusCode::NOT_FOUND)?.0.id
         }
     };
     let session_id = session.id().ok_or(StatusCode::UNAUTHORIZED)?;
     let changes = t.live.subscribe();
     let session_user = me.impersonator.unwrap_or(me.user.id);
-    let slot = t.live.open_stream(session_user).ok_or(StatusCode::TOO_MANY_REQUESTS)?;
-    let init = LiveState { tollgate: t, session_id, session_user, user_id: me.user.id, account_id, changes, first: true, _slot: slot };
+    let slot = t
+        .live
+        .open_stream(session_user)
+        .ok_or(StatusCode::TOO_MANY_REQUESTS)?;
+    let init = LiveState {
+        tollgate: t,
+        session_id,
+        session_user,
+        user_id: me.user.id,
+        account_id,
+        changes,
+        first: true,
+        _slot: slot,
+    };
     let updates = stream::unfold(Some(init), |state| async move {
         let mut s = state?;
         if !s.first && !wait_for_change(&mut s).await {

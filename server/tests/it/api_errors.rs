@@ -18,22 +18,55 @@ async fn every_error_code_is_reachable(pool: PgPool) {
     let event = json!({"events": [{"meter": "queries", "quantity": 1, "idempotency_key": "k"}]});
 
     // 401 unauthorized: missing, malformed, unknown, revoked.
-    let res = app.http.post(app.url("/api/v1/events")).json(&event).send().await.unwrap();
+    let res = app
+        .http
+        .post(app.url("/api/v1/events"))
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answer(res).await.0, 401);
-    for bad in ["tg_sk_nope", "Basic abc", "tg_pk_00000000000000000000000000000000"] {
+    for bad in [
+        "tg_sk_nope",
+        "Basic abc",
+        "tg_pk_00000000000000000000000000000000",
+    ] {
         let (s, b) = answer(app.post("/api/v1/events", bad, &event).await).await;
         assert_eq!((s, code(&b)), (401, "unauthorized"), "{bad}");
     }
     let doomed = app.customer(Some("free")).await;
-    let key_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM api_keys WHERE account_id = $1").bind(doomed.account_id).fetch_one(&pool).await.unwrap();
-    tollgate::service::keys::revoke(&pool, doomed.account_id, key_id, &tollgate::service::Actor::Cli).await.unwrap();
-    assert_eq!(answer(app.post("/api/v1/events", &doomed.key, &event).await).await.0, 401);
+    let key_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM api_keys WHERE account_id = $1")
+        .bind(doomed.account_id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    tollgate::service::keys::revoke(
+        &pool,
+        doomed.account_id,
+        key_id,
+        &tollgate::service::Actor::Cli,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        answer(app.post("/api/v1/events", &doomed.key, &event).await)
+            .await
+            .0,
+        401
+    );
 
     // 403 forbidden: an account key naming another account.
     let foreign = json!({"events": [{"meter": "queries", "quantity": 1, "idempotency_key": "k", "account": other.account_id.to_string()}]});
     let (s, b) = answer(app.post("/api/v1/events", &c.key, &foreign).await).await;
     assert_eq!((s, code(&b)), (403, "forbidden"));
-    let (s, _) = answer(app.get(&format!("/api/v1/usage?account={}", other.account_id), &c.key).await).await;
+    let (s, _) = answer(
+        app.get(
+            &format!("/api/v1/usage?account={}", other.account_id),
+            &c.key,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(s, 403);
 
     // 404 not_found: a platform key naming no account; an unknown path.
@@ -50,29 +83,67 @@ async fn every_error_code_is_reachable(pool: PgPool) {
 
     // 400 invalid_request, naming the field.
     let (s, b) = answer(app.get("/api/v1/usage?account=a&account=b", &p).await).await;
-    assert_eq!((s, code(&b), b["error"]["details"]["field"].as_str()), (400, "invalid_request", Some("query")), "{b}");
+    assert_eq!(
+        (s, code(&b), b["error"]["details"]["field"].as_str()),
+        (400, "invalid_request", Some("query")),
+        "{b}"
+    );
     for (body, field) in [
         (json!({"events": []}), "events"),
-        (json!({"events": (0..1001).map(|i| json!({"meter": "queries", "quantity": 1, "idempotency_key": format!("k{i}")})).collect::<Vec<_>>()}), "events"),
+        (
+            json!({"events": (0..1001).map(|i| json!({"meter": "queries", "quantity": 1, "idempotency_key": format!("k{i}")})).collect::<Vec<_>>()}),
+            "events",
+        ),
         (json!({"event": []}), "event"),
-        (json!({"events": [{"meter": "queries", "idempotency_key": "k"}]}), "quantity"),
+        (
+            json!({"events": [{"meter": "queries", "idempotency_key": "k"}]}),
+            "quantity",
+        ),
     ] {
         let (s, b) = answer(app.post("/api/v1/events", &c.key, &body).await).await;
         assert_eq!((s, code(&b)), (400, "invalid_request"), "{b}");
-        assert!(b["error"]["details"]["field"].as_str().unwrap().contains(field), "{field}: {b}");
+        assert!(
+            b["error"]["details"]["field"]
+                .as_str()
+                .unwrap()
+                .contains(field),
+            "{field}: {b}"
+        );
     }
     let (s, b) = answer(app.post("/api/v1/events", &p, &event).await).await;
-    assert_eq!((s, b["error"]["details"]["field"].clone()), (400, json!("account")), "platform keys must name the account");
-    let res = app.http.post(app.url("/api/v1/events")).bearer_auth(&c.key).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    assert_eq!(
+        (s, b["error"]["details"]["field"].clone()),
+        (400, json!("account")),
+        "platform keys must name the account"
+    );
+    let res = app
+        .http
+        .post(app.url("/api/v1/events"))
+        .bearer_auth(&c.key)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answer(res).await.0, 400);
     for (body, field) in [
         (json!({"feature": "nope"}), "feature"),
         (json!({"feature": "queries", "quantity": -1}), "quantity"),
-        (json!({"feature": "queries", "consume": true}), "idempotency_key"),
-        (json!({"feature": "documents", "consume": true, "idempotency_key": "d"}), "consume"),
+        (
+            json!({"feature": "queries", "consume": true}),
+            "idempotency_key",
+        ),
+        (
+            json!({"feature": "documents", "consume": true, "idempotency_key": "d"}),
+            "consume",
+        ),
     ] {
         let (s, b) = answer(app.post("/api/v1/check", &c.key, &body).await).await;
-        assert_eq!((s, code(&b), b["error"]["details"]["field"].as_str()), (400, "invalid_request", Some(field)), "{b}");
+        assert_eq!(
+            (s, code(&b), b["error"]["details"]["field"].as_str()),
+            (400, "invalid_request", Some(field)),
+            "{b}"
+        );
     }
 
     // 413 payload_too_large.
@@ -85,19 +156,45 @@ async fn every_error_code_is_reachable(pool: PgPool) {
     let changed = json!({"events": [{"meter": "queries", "quantity": 2, "idempotency_key": "k"}]});
     let (s, b) = answer(app.post("/api/v1/events", &c.key, &changed).await).await;
     assert_eq!((s, code(&b)), (409, "idempotency_conflict"));
-    let (s, b) = answer(app.post("/api/v1/check", &c.key, &json!({"feature": "queries", "consume": true, "idempotency_key": "k", "quantity": 3})).await).await;
-    assert_eq!((s, code(&b)), (409, "idempotency_conflict"), "consume shares the event key space");
+    let (s, b) = answer(
+        app.post(
+            "/api/v1/check",
+            &c.key,
+            &json!({"feature": "queries", "consume": true, "idempotency_key": "k", "quantity": 3}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (s, code(&b)),
+        (409, "idempotency_conflict"),
+        "consume shares the event key space"
+    );
 
     // 429 plan_limit_exceeded.
     app.queries(&c.key, "fill", 54).await;
-    let (s, b) = answer(app.post("/api/v1/check", &c.key, &json!({"feature": "queries", "consume": true, "idempotency_key": "over"})).await).await;
+    let (s, b) = answer(
+        app.post(
+            "/api/v1/check",
+            &c.key,
+            &json!({"feature": "queries", "consume": true, "idempotency_key": "over"}),
+        )
+        .await,
+    )
+    .await;
     assert_eq!((s, code(&b)), (429, "plan_limit_exceeded"));
 
     // 429 rate_limited with Retry-After.
     let mut status = 0;
     let mut retry = None;
     for _ in 0..40 {
-        let res = app.post("/api/v1/check", &c.key, &json!({"feature": "api_calls_per_minute"})).await;
+        let res = app
+            .post(
+                "/api/v1/check",
+                &c.key,
+                &json!({"feature": "api_calls_per_minute"}),
+            )
+            .await;
         retry = res.headers().get("retry-after").cloned();
         let (s, b) = answer(res).await;
         status = s;

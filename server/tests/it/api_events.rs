@@ -7,7 +7,10 @@ use sqlx::PgPool;
 use support::{answer, spawn_app};
 
 async fn stored_events(pool: &PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM usage_events").fetch_one(pool).await.unwrap()
+    sqlx::query_scalar("SELECT count(*) FROM usage_events")
+        .fetch_one(pool)
+        .await
+        .unwrap()
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -15,10 +18,16 @@ async fn the_same_key_twice_counts_once_and_a_changed_payload_is_a_conflict(pool
     let app = spawn_app(pool.clone()).await;
     let c = app.customer(Some("starter")).await;
     let event = json!({"events": [{"meter": "queries", "quantity": "1", "idempotency_key": "msg-1", "properties": {"model": "claude", "cost_usd": "0.0031"}}]});
-    assert_eq!(answer(app.post("/api/v1/events", &c.key, &event).await).await, (202, json!({"accepted": 1, "duplicates": 0})));
+    assert_eq!(
+        answer(app.post("/api/v1/events", &c.key, &event).await).await,
+        (202, json!({"accepted": 1, "duplicates": 0}))
+    );
     // Same payload, properties in another order, quantity as a number: a duplicate.
     let again = json!({"events": [{"meter": "queries", "quantity": 1, "idempotency_key": "msg-1", "properties": {"cost_usd": "0.0031", "model": "claude"}}]});
-    assert_eq!(answer(app.post("/api/v1/events", &c.key, &again).await).await, (202, json!({"accepted": 0, "duplicates": 1})));
+    assert_eq!(
+        answer(app.post("/api/v1/events", &c.key, &again).await).await,
+        (202, json!({"accepted": 0, "duplicates": 1}))
+    );
     assert_eq!(app.usage_of(&c.key, "queries").await, "1");
 
     let changed = json!({"events": [
@@ -29,7 +38,11 @@ async fn the_same_key_twice_counts_once_and_a_changed_payload_is_a_conflict(pool
     assert_eq!(status, 409);
     assert_eq!(body["error"]["code"], "idempotency_conflict");
     assert_eq!(body["error"]["details"]["index"], 1);
-    assert_eq!(stored_events(&pool).await, 1, "the conflicting batch stored nothing, not even msg-2");
+    assert_eq!(
+        stored_events(&pool).await,
+        1,
+        "the conflicting batch stored nothing, not even msg-2"
+    );
     assert_eq!(app.usage_of(&c.key, "queries").await, "1");
 
     // Repeats inside one batch.
@@ -37,12 +50,20 @@ async fn the_same_key_twice_counts_once_and_a_changed_payload_is_a_conflict(pool
         {"meter": "queries", "quantity": 1, "idempotency_key": "b-1"},
         {"meter": "queries", "quantity": 1, "idempotency_key": "b-1"}
     ]});
-    assert_eq!(answer(app.post("/api/v1/events", &c.key, &inside).await).await, (202, json!({"accepted": 1, "duplicates": 1})));
+    assert_eq!(
+        answer(app.post("/api/v1/events", &c.key, &inside).await).await,
+        (202, json!({"accepted": 1, "duplicates": 1}))
+    );
     let clash = json!({"events": [
         {"meter": "queries", "quantity": 1, "idempotency_key": "b-2"},
         {"meter": "queries", "quantity": 3, "idempotency_key": "b-2"}
     ]});
-    assert_eq!(answer(app.post("/api/v1/events", &c.key, &clash).await).await.0, 409);
+    assert_eq!(
+        answer(app.post("/api/v1/events", &c.key, &clash).await)
+            .await
+            .0,
+        409
+    );
     assert_eq!(app.usage_of(&c.key, "queries").await, "2");
 }
 
@@ -51,15 +72,42 @@ async fn a_rejected_batch_stores_nothing(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
     let c = app.customer(Some("starter")).await;
     let cases = [
-        (json!({"meter": "querys", "quantity": 1, "idempotency_key": "x"}), "meter"),
-        (json!({"meter": "queries", "quantity": 0, "idempotency_key": "x"}), "quantity"),
-        (json!({"meter": "queries", "quantity": "1.5", "idempotency_key": "x"}), "quantity"),
-        (json!({"meter": "queries", "quantity": 1, "idempotency_key": ""}), "idempotency_key"),
-        (json!({"meter": "queries", "quantity": 1, "idempotency_key": "x", "timestamp": "2020-01-01T00:00:00Z"}), "timestamp"),
-        (json!({"meter": "queries", "quantity": 1, "idempotency_key": "x", "timestamp": "2999-01-01T00:00:00Z"}), "timestamp"),
-        (json!({"meter": "queries", "quantity": 1, "idempotency_key": "x", "timestamp": "yesterday"}), "timestamp"),
-        (json!({"meter": "queries", "quantity": 1, "idempotency_key": "x", "user": "nobody@example.com"}), "user"),
-        (json!({"meter": "queries", "quantity": 1, "idempotency_key": "x", "colour": "red"}), "colour"),
+        (
+            json!({"meter": "querys", "quantity": 1, "idempotency_key": "x"}),
+            "meter",
+        ),
+        (
+            json!({"meter": "queries", "quantity": 0, "idempotency_key": "x"}),
+            "quantity",
+        ),
+        (
+            json!({"meter": "queries", "quantity": "1.5", "idempotency_key": "x"}),
+            "quantity",
+        ),
+        (
+            json!({"meter": "queries", "quantity": 1, "idempotency_key": ""}),
+            "idempotency_key",
+        ),
+        (
+            json!({"meter": "queries", "quantity": 1, "idempotency_key": "x", "timestamp": "2020-01-01T00:00:00Z"}),
+            "timestamp",
+        ),
+        (
+            json!({"meter": "queries", "quantity": 1, "idempotency_key": "x", "timestamp": "2999-01-01T00:00:00Z"}),
+            "timestamp",
+        ),
+        (
+            json!({"meter": "queries", "quantity": 1, "idempotency_key": "x", "timestamp": "yesterday"}),
+            "timestamp",
+        ),
+        (
+            json!({"meter": "queries", "quantity": 1, "idempotency_key": "x", "user": "nobody@example.com"}),
+            "user",
+        ),
+        (
+            json!({"meter": "queries", "quantity": 1, "idempotency_key": "x", "colour": "red"}),
+            "colour",
+        ),
     ];
     for (bad, field) in cases {
         let batch = json!({"events": [
@@ -71,10 +119,19 @@ async fn a_rejected_batch_stores_nothing(pool: PgPool) {
         assert_eq!(status, 400, "{body}");
         assert_eq!(body["error"]["code"], "invalid_request");
         assert_eq!(body["error"]["details"]["index"], 2, "{body}");
-        assert!(body["error"]["details"]["field"].as_str().unwrap().contains(field), "{field}: {body}");
+        assert!(
+            body["error"]["details"]["field"]
+                .as_str()
+                .unwrap()
+                .contains(field),
+            "{field}: {body}"
+        );
     }
     assert_eq!(stored_events(&pool).await, 0);
-    let totals: i64 = sqlx::query_scalar("SELECT count(*) FROM usage_totals").fetch_one(&pool).await.unwrap();
+    let totals: i64 = sqlx::query_scalar("SELECT count(*) FROM usage_totals")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(totals, 0);
 }
 
@@ -94,9 +151,18 @@ async fn events_can_name_a_member_and_levels_keep_the_latest(pool: PgPool) {
         {"meter": "tokens", "quantity": "0.25", "idempotency_key": "t-1"},
         {"meter": "tokens", "quantity": 1e3, "idempotency_key": "t-2"}
     ]});
-    assert_eq!(answer(app.post("/api/v1/events", &c.key, &batch).await).await.0, 202);
+    assert_eq!(
+        answer(app.post("/api/v1/events", &c.key, &batch).await)
+            .await
+            .0,
+        202
+    );
     assert_eq!(app.usage_of(&c.key, "queries").await, "2");
-    assert_eq!(app.usage_of(&c.key, "documents").await, "3", "last by event time, not arrival");
+    assert_eq!(
+        app.usage_of(&c.key, "documents").await,
+        "3",
+        "last by event time, not arrival"
+    );
     assert_eq!(app.usage_of(&c.key, "tokens").await, "1000.25");
 }
 
@@ -104,13 +170,20 @@ async fn events_can_name_a_member_and_levels_keep_the_latest(pool: PgPool) {
 async fn platform_keys_name_accounts_by_id_or_external_id(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
     let c = app.customer(Some("starter")).await;
-    sqlx::query("UPDATE accounts SET external_id = 'cust_42' WHERE id = $1").bind(c.account_id).execute(&pool).await.unwrap();
+    sqlx::query("UPDATE accounts SET external_id = 'cust_42' WHERE id = $1")
+        .bind(c.account_id)
+        .execute(&pool)
+        .await
+        .unwrap();
     let p = app.platform_key().await;
     let batch = json!({"events": [
         {"meter": "queries", "quantity": 1, "idempotency_key": "p-1", "account": c.account_id.to_string()},
         {"meter": "queries", "quantity": 1, "idempotency_key": "p-2", "account": "ext:cust_42"}
     ]});
-    assert_eq!(answer(app.post("/api/v1/events", &p, &batch).await).await, (202, json!({"accepted": 2, "duplicates": 0})));
+    assert_eq!(
+        answer(app.post("/api/v1/events", &p, &batch).await).await,
+        (202, json!({"accepted": 2, "duplicates": 0}))
+    );
     assert_eq!(app.usage_of(&c.key, "queries").await, "2");
     let usage = app.get("/api/v1/usage?account=ext:cust_42", &p).await;
     assert_eq!(usage.status(), 200);
@@ -125,10 +198,14 @@ async fn parallel_batches_sharing_keys_in_opposite_orders_both_succeed(pool: PgP
             (0..300).map(|i| json!({"meter": "queries", "quantity": 1, "idempotency_key": format!("r{round}-{i}")})).collect();
         let reversed: Vec<serde_json::Value> = events.iter().rev().cloned().collect();
         let (forward, backward) = (json!({ "events": events }), json!({ "events": reversed }));
-        let (a, b) = tokio::join!(app.post("/api/v1/events", &c.key, &forward), app.post("/api/v1/events", &c.key, &backward));
+        let (a, b) = tokio::join!(
+            app.post("/api/v1/events", &c.key, &forward),
+            app.post("/api/v1/events", &c.key, &backward)
+        );
         let (a, b) = (answer(a).await, answer(b).await);
         assert_eq!((a.0, b.0), (202, 202), "round {round}: {a:?} {b:?}");
-        let accepted = a.1["accepted"].as_i64().unwrap_or(0) + b.1["accepted"].as_i64().unwrap_or(0);
+        let accepted =
+            a.1["accepted"].as_i64().unwrap_or(0) + b.1["accepted"].as_i64().unwrap_or(0);
         assert_eq!(accepted, 300, "round {round}: each event stored once");
     }
     assert_eq!(app.usage_of(&c.key, "queries").await, "1500");
@@ -144,5 +221,8 @@ async fn the_first_bad_event_is_the_one_reported(pool: PgPool) {
     ]});
     let (status, body) = answer(app.post("/api/v1/events", &c.key, &batch).await).await;
     assert_eq!(status, 400);
-    assert_eq!(body["error"]["details"], json!({"field": "meter", "index": 0}));
+    assert_eq!(
+        body["error"]["details"],
+        json!({"field": "meter", "index": 0})
+    );
 }

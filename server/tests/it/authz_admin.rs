@@ -23,7 +23,16 @@ enum Role {
     Impersonating,
 }
 
-const ROLES: [Role; 8] = [Role::Anonymous, Role::User, Role::OrgViewer, Role::OrgMember, Role::OrgAdmin, Role::OrgOwner, Role::SuperAdmin, Role::Impersonating];
+const ROLES: [Role; 8] = [
+    Role::Anonymous,
+    Role::User,
+    Role::OrgViewer,
+    Role::OrgMember,
+    Role::OrgAdmin,
+    Role::OrgOwner,
+    Role::SuperAdmin,
+    Role::Impersonating,
+];
 
 /// The people of the matrix.
 struct Cast {
@@ -39,34 +48,84 @@ struct Cast {
 
 async fn person(app: &TestApp, tag: &str, super_admin: bool) -> (Uuid, String) {
     let email = format!("{tag}-{}@test.example", Uuid::now_v7().simple());
-    let u = auth::sign_up(&app.tollgate.pool, &Email::parse(&email).unwrap(), &PersonName::parse(tag).unwrap(), &NewPassword::parse(PASSWORD).unwrap(), super_admin, None)
-        .await
-        .unwrap();
+    let u = auth::sign_up(
+        &app.tollgate.pool,
+        &Email::parse(&email).unwrap(),
+        &PersonName::parse(tag).unwrap(),
+        &NewPassword::parse(PASSWORD).unwrap(),
+        super_admin,
+        None,
+    )
+    .await
+    .unwrap();
     (u.user_id, email)
 }
 
 async fn cast(app: &TestApp) -> Cast {
     // A catalog with a coupon, for the coupon actions.
     let catalog = format!("{}\n[coupons.nonprofit]\nname = \"Non-profit discount\"\npercent_off = 50\nduration = \"forever\"\n", support::EMTCHAT);
-    tollgate::service::catalog::load(&app.tollgate.pool, "catalogs/emtchat.toml", &catalog, &Actor::Cli).await.unwrap();
-    app.tollgate.catalog.refresh(&app.tollgate.pool).await.unwrap();
+    tollgate::service::catalog::load(
+        &app.tollgate.pool,
+        "catalogs/emtchat.toml",
+        &catalog,
+        &Actor::Cli,
+    )
+    .await
+    .unwrap();
+    app.tollgate
+        .catalog
+        .refresh(&app.tollgate.pool)
+        .await
+        .unwrap();
     let user = person(app, "user", false).await;
     let owner = person(app, "owner", false).await;
     let admin = person(app, "admin", true).await;
-    let org = organizations::create(&app.tollgate.pool, "Matrix Org", "matrix-org", "billing@matrix.test", owner.0, &Actor::Cli).await.unwrap();
+    let org = organizations::create(
+        &app.tollgate.pool,
+        "Matrix Org",
+        "matrix-org",
+        "billing@matrix.test",
+        owner.0,
+        &Actor::Cli,
+    )
+    .await
+    .unwrap();
     let viewer = person(app, "viewer", false).await;
     let member = person(app, "member", false).await;
     let org_admin = person(app, "orgadmin", false).await;
-    for (who, role) in [(&viewer, "viewer"), (&member, "member"), (&org_admin, "admin")] {
-        tollgate::db::accounts::insert_membership(&app.tollgate.pool, org, who.0, role).await.unwrap();
+    for (who, role) in [
+        (&viewer, "viewer"),
+        (&member, "member"),
+        (&org_admin, "admin"),
+    ] {
+        tollgate::db::accounts::insert_membership(&app.tollgate.pool, org, who.0, role)
+            .await
+            .unwrap();
     }
-    Cast { user, viewer, member, org_admin, owner, admin, org }
+    Cast {
+        user,
+        viewer,
+        member,
+        org_admin,
+        owner,
+        admin,
+        org,
+    }
 }
 
 /// Starts an impersonation of a fresh customer over HTTP; returns the rotated cookie.
 async fn impersonating(app: &TestApp, admin_cookie: &str) -> String {
     let target = app.customer(Some("starter")).await;
-    let res = call(app, "admin_impersonate", Some(admin_cookie), &[("id", target.user_id.to_string()), ("reason", "authz matrix".into())]).await;
+    let res = call(
+        app,
+        "admin_impersonate",
+        Some(admin_cookie),
+        &[
+            ("id", target.user_id.to_string()),
+            ("reason", "authz matrix".into()),
+        ],
+    )
+    .await;
     let cookie = session_cookie(&res).expect("the session id rotates when impersonation starts");
     let (outcome, body) = fn_outcome(res).await;
     assert_eq!(outcome, Outcome::Allowed, "{body}");
@@ -100,45 +159,101 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
         "admin_org" => vec![("id", c.org.to_string())],
         "admin_users" | "admin_orgs" => vec![("q", "o".into()), ("page", "1".into())],
         "admin_audit" => vec![("action", "user.".into())],
-        "admin_user_disable" | "admin_send_reset" => vec![("id", fresh().await.user_id.to_string())],
+        "admin_user_disable" | "admin_send_reset" => {
+            vec![("id", fresh().await.user_id.to_string())]
+        }
         "admin_user_enable" => {
             let victim = fresh().await;
-            sqlx::query("UPDATE users SET disabled_at = now() WHERE id = $1").bind(victim.user_id).execute(&app.tollgate.pool).await.unwrap();
+            sqlx::query("UPDATE users SET disabled_at = now() WHERE id = $1")
+                .bind(victim.user_id)
+                .execute(&app.tollgate.pool)
+                .await
+                .unwrap();
             vec![("id", victim.user_id.to_string())]
         }
-        "admin_extend_trial" => vec![("account_id", fresh().await.account_id.to_string()), ("days", "3".into())],
+        "admin_extend_trial" => vec![
+            ("account_id", fresh().await.account_id.to_string()),
+            ("days", "3".into()),
+        ],
         "admin_apply_credit" => vec![
             ("account_id", fresh().await.account_id.to_string()),
             ("amount", "5.00".into()),
             ("currency", "USD".into()),
             ("reason", "matrix".into()),
         ],
-        "admin_impersonate" => vec![("id", fresh().await.user_id.to_string()), ("reason", "matrix".into())],
+        "admin_impersonate" => vec![
+            ("id", fresh().await.user_id.to_string()),
+            ("reason", "matrix".into()),
+        ],
         "admin_invoices" => vec![("status", "open".into()), ("page", "1".into())],
-        "admin_preview_change" => vec![("account_id", fresh().await.account_id.to_string()), ("plan", "pro".into()), ("interval", "month".into()), ("timing", "now".into())],
-        "admin_change_plan" => vec![("account_id", fresh().await.account_id.to_string()), ("plan", "pro".into()), ("interval", "month".into()), ("timing", "now".into())],
+        "admin_preview_change" => vec![
+            ("account_id", fresh().await.account_id.to_string()),
+            ("plan", "pro".into()),
+            ("interval", "month".into()),
+            ("timing", "now".into()),
+        ],
+        "admin_change_plan" => vec![
+            ("account_id", fresh().await.account_id.to_string()),
+            ("plan", "pro".into()),
+            ("interval", "month".into()),
+            ("timing", "now".into()),
+        ],
         "admin_cancel_subscription" => vec![("account_id", fresh().await.account_id.to_string())],
         "admin_reactivate_subscription" => {
             let account = fresh().await.account_id;
-            tollgate::service::provider::cancel(&app.tollgate, account, &Actor::Cli, chrono::Utc::now()).await.unwrap();
+            tollgate::service::provider::cancel(
+                &app.tollgate,
+                account,
+                &Actor::Cli,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
             vec![("account_id", account.to_string())]
         }
-        "admin_set_terms" => vec![("account_id", fresh().await.account_id.to_string()), ("net_terms_days", "30".into()), ("external_id", format!("crm-{}", Uuid::now_v7().simple()))],
+        "admin_set_terms" => vec![
+            ("account_id", fresh().await.account_id.to_string()),
+            ("net_terms_days", "30".into()),
+            ("external_id", format!("crm-{}", Uuid::now_v7().simple())),
+        ],
         "admin_platform_key_create" => vec![("name", "matrix".into())],
         "admin_platform_key_revoke" => {
-            let key = tollgate::service::keys::create_platform_key(&app.tollgate.pool, "matrix", &Actor::Cli).await.unwrap();
+            let key = tollgate::service::keys::create_platform_key(
+                &app.tollgate.pool,
+                "matrix",
+                &Actor::Cli,
+            )
+            .await
+            .unwrap();
             vec![("id", key.key.id.to_string())]
         }
-        "admin_apply_coupon" => vec![("account_id", fresh().await.account_id.to_string()), ("coupon", "nonprofit".into()), ("verified_by", "matrix registry check".into())],
+        "admin_apply_coupon" => vec![
+            ("account_id", fresh().await.account_id.to_string()),
+            ("coupon", "nonprofit".into()),
+            ("verified_by", "matrix registry check".into()),
+        ],
         "admin_remove_coupon" => {
             let account = fresh().await.account_id;
-            tollgate::service::coupons::apply(&app.tollgate, &Actor::Cli, account, "nonprofit", None, chrono::Utc::now()).await.unwrap();
+            tollgate::service::coupons::apply(
+                &app.tollgate,
+                &Actor::Cli,
+                account,
+                "nonprofit",
+                None,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
             vec![("account_id", account.to_string())]
         }
         "admin_preview_edit" | "admin_publish_edit" => {
             // A new limit each call, so an allowed publication always changes something.
             let included = (1000 + Uuid::now_v7().as_u128() % 100_000).to_string();
-            let base = tollgate::db::catalog::latest_version(&app.tollgate.pool).await.unwrap().unwrap().version;
+            let base = tollgate::db::catalog::latest_version(&app.tollgate.pool)
+                .await
+                .unwrap()
+                .unwrap()
+                .version;
             vec![
                 ("kind", "limit".into()),
                 ("plan", "starter".into()),
@@ -154,7 +269,11 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
             // allowed move always has someone to move.
             let account = fresh().await.account_id;
             let catalog = app.tollgate.catalog.get().unwrap();
-            let mut kept = catalog.plan("starter").and_then(|p| p.price(tollgate::period::Interval::Month)).cloned().unwrap();
+            let mut kept = catalog
+                .plan("starter")
+                .and_then(|p| p.price(tollgate::period::Interval::Month))
+                .cloned()
+                .unwrap();
             kept.amount.amount = rust_decimal::Decimal::from(15);
             sqlx::query("UPDATE subscriptions SET grandfathered_price = $2, grandfathered_at = now() WHERE account_id = $1 AND status <> 'canceled'")
                 .bind(account)
@@ -162,10 +281,26 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
                 .execute(&app.tollgate.pool)
                 .await
                 .unwrap();
-            let expected = tollgate::db::subscriptions::grandfathered(&app.tollgate.pool, "starter", tollgate::period::Interval::Month).await.unwrap().len();
-            vec![("plan", "starter".into()), ("interval", "month".into()), ("expected", expected.to_string())]
+            let expected = tollgate::db::subscriptions::grandfathered(
+                &app.tollgate.pool,
+                "starter",
+                tollgate::period::Interval::Month,
+            )
+            .await
+            .unwrap()
+            .len();
+            vec![
+                ("plan", "starter".into()),
+                ("interval", "month".into()),
+                ("expected", expected.to_string()),
+            ]
         }
-        "admin_usage" => vec![("plan", "starter".into()), ("state", "ok".into()), ("sort", "name".into()), ("page", "1".into())],
+        "admin_usage" => vec![
+            ("plan", "starter".into()),
+            ("state", "ok".into()),
+            ("sort", "name".into()),
+            ("page", "1".into()),
+        ],
         "admin_subscriptions" => vec![("plan", "starter".into()), ("page", "1".into())],
         "admin_set_override" => vec![
             ("account_id", fresh().await.account_id.to_string()),
@@ -175,9 +310,28 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
         ],
         "admin_remove_override" => {
             let account = fresh().await.account_id;
-            let input = tollgate::overrides::Input { kind: "limit", key: "queries", included: "100", ..Default::default() };
-            tollgate::service::admin::overrides::set(&app.tollgate, &Actor::Cli, account, &input, "matrix", None, chrono::Utc::now()).await.unwrap();
-            vec![("account_id", account.to_string()), ("kind", "limit".into()), ("key", "queries".into())]
+            let input = tollgate::overrides::Input {
+                kind: "limit",
+                key: "queries",
+                included: "100",
+                ..Default::default()
+            };
+            tollgate::service::admin::overrides::set(
+                &app.tollgate,
+                &Actor::Cli,
+                account,
+                &input,
+                "matrix",
+                None,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+            vec![
+                ("account_id", account.to_string()),
+                ("kind", "limit".into()),
+                ("key", "queries".into()),
+            ]
         }
         "admin_invoice_status" => {
             let invoice = support::billing::open_invoice(app, fresh().await.account_id).await;
@@ -229,7 +383,12 @@ fn admin_rule(role: Role) -> Outcome {
     match role {
         Role::Anonymous => Outcome::SignIn,
         Role::SuperAdmin => Outcome::Allowed,
-        Role::User | Role::OrgViewer | Role::OrgMember | Role::OrgAdmin | Role::OrgOwner | Role::Impersonating => Outcome::Forbidden,
+        Role::User
+        | Role::OrgViewer
+        | Role::OrgMember
+        | Role::OrgAdmin
+        | Role::OrgOwner
+        | Role::Impersonating => Outcome::Forbidden,
     }
 }
 
@@ -239,13 +398,20 @@ async fn admin_server_functions_refuse_everyone_but_a_super_admin(pool: PgPool) 
     let c = cast(&app).await;
     let mut failures = Vec::new();
     for endpoint in ADMIN_FNS {
-        let endpoint = if endpoint == "get_admin_overview" { "admin_overview" } else { endpoint };
+        let endpoint = if endpoint == "get_admin_overview" {
+            "admin_overview"
+        } else {
+            endpoint
+        };
         for role in ROLES {
             let cookie = session(&app, &c, role).await;
             let a = args(&app, &c, endpoint).await;
             let (got, body) = fn_outcome(call(&app, endpoint, cookie.as_deref(), &a).await).await;
             if got != admin_rule(role) {
-                failures.push(format!("{endpoint} as {role:?}: expected {:?}, got {got:?}: {body}", admin_rule(role)));
+                failures.push(format!(
+                    "{endpoint} as {role:?}: expected {:?}, got {got:?}: {body}",
+                    admin_rule(role)
+                ));
             }
         }
     }
@@ -276,7 +442,10 @@ async fn admin_pages_redirect_or_refuse_everyone_but_a_super_admin(pool: PgPool)
         for path in &pages {
             let (got, body) = page_outcome(&app, path, cookie.as_deref()).await;
             if got != admin_rule(role) {
-                failures.push(format!("{path} as {role:?}: expected {:?}, got {got:?}", admin_rule(role)));
+                failures.push(format!(
+                    "{path} as {role:?}: expected {:?}, got {got:?}",
+                    admin_rule(role)
+                ));
             }
             if got == Outcome::Forbidden && !body.contains("Not allowed") {
                 failures.push(format!("{path} as {role:?}: the 403 page explains nothing"));
@@ -297,7 +466,8 @@ async fn only_an_impersonation_can_be_stopped(pool: PgPool) {
             Role::Impersonating => Outcome::Allowed,
             _ => Outcome::Forbidden,
         };
-        let (got, body) = fn_outcome(call(&app, "impersonation_stop", cookie.as_deref(), &[]).await).await;
+        let (got, body) =
+            fn_outcome(call(&app, "impersonation_stop", cookie.as_deref(), &[]).await).await;
         assert_eq!(got, expected, "impersonation_stop as {role:?}: {body}");
     }
 }
@@ -320,13 +490,25 @@ async fn the_analytics_csv_is_for_a_super_admin_only(pool: PgPool) {
             Outcome::Allowed => 200,
             _ => 403,
         };
-        assert_eq!(res.status().as_u16(), expected, "/admin/analytics.csv as {role:?}");
+        assert_eq!(
+            res.status().as_u16(),
+            expected,
+            "/admin/analytics.csv as {role:?}"
+        );
         if expected == 200 {
             let body = res.text().await.unwrap();
             let lines: Vec<&str> = body.lines().collect();
-            assert!(lines[0].starts_with("month,month_start,month_end,partial,currency,opening_mrr,"), "{}", lines[0]);
+            assert!(
+                lines[0].starts_with("month,month_start,month_end,partial,currency,opening_mrr,"),
+                "{}",
+                lines[0]
+            );
             assert_eq!(lines.len(), 13, "a header and twelve months");
-            assert!(lines[12].contains(",true,USD,"), "the current month is partial: {}", lines[12]);
+            assert!(
+                lines[12].contains(",true,USD,"),
+                "the current month is partial: {}",
+                lines[12]
+            );
         }
     }
 }

@@ -47,10 +47,21 @@ const EVERYONE: [Who; 9] = [
     Who::ImpersonatingOutsider,
     Who::Owner,
 ];
-const MEMBERS: &[Who] = &[Who::Viewer, Who::Member, Who::ImpersonatingMember, Who::Admin, Who::Owner];
+const MEMBERS: &[Who] = &[
+    Who::Viewer,
+    Who::Member,
+    Who::ImpersonatingMember,
+    Who::Admin,
+    Who::Owner,
+];
 const MANAGERS: &[Who] = &[Who::Admin, Who::Owner];
 const OWNER: &[Who] = &[Who::Owner];
-const NON_OWNERS: &[Who] = &[Who::Viewer, Who::Member, Who::ImpersonatingMember, Who::Admin];
+const NON_OWNERS: &[Who] = &[
+    Who::Viewer,
+    Who::Member,
+    Who::ImpersonatingMember,
+    Who::Admin,
+];
 
 struct World {
     app: TestApp,
@@ -76,13 +87,20 @@ async fn impersonate(app: &TestApp, admin_email: &str, user_id: Uuid) -> String 
         .http
         .post(app.url("/_fn/admin_impersonate"))
         .header(COOKIE, &admin)
-        .form(&[("id", user_id.to_string()), ("reason", "authorization matrix".to_string())])
+        .form(&[
+            ("id", user_id.to_string()),
+            ("reason", "authorization matrix".to_string()),
+        ])
         .send()
         .await
         .unwrap();
     let cookie = support::admin::session_cookie(&res);
     let status = res.status();
-    assert!(status.as_u16() < 400, "impersonation starts: {status} {}", res.text().await.unwrap_or_default());
+    assert!(
+        status.as_u16() < 400,
+        "impersonation starts: {status} {}",
+        res.text().await.unwrap_or_default()
+    );
     let cookie = cookie.expect("the session id rotates when impersonation starts");
     assert_ne!(cookie, admin);
     cookie
@@ -95,37 +113,115 @@ async fn world(pool: PgPool) -> World {
     let mut users = HashMap::new();
     let owner = app.customer(None).await;
     let owner_actor = Actor::user(owner.user_id);
-    let org = orgs::create(&t.pool, "Matrix Inc", "matrix", "billing@matrix.example", owner.user_id, &owner_actor).await.unwrap();
-    plans::choose(&t, org, "team", Interval::Month, plans::Chooser::Customer, &owner_actor, chrono::Utc::now()).await.unwrap();
-    seats::set_seats(&t, org, owner.user_id, 100, &owner_actor, chrono::Utc::now()).await.unwrap();
-    let owner_row = tollgate::db::users::by_id(&t.pool, owner.user_id).await.unwrap().unwrap();
-    for (who, role) in [(Who::Viewer, Role::Viewer), (Who::Member, Role::Member), (Who::ImpersonatingMember, Role::Member), (Who::Admin, Role::Admin)] {
+    let org = orgs::create(
+        &t.pool,
+        "Matrix Inc",
+        "matrix",
+        "billing@matrix.example",
+        owner.user_id,
+        &owner_actor,
+    )
+    .await
+    .unwrap();
+    plans::choose(
+        &t,
+        org,
+        "team",
+        Interval::Month,
+        plans::Chooser::Customer,
+        &owner_actor,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    seats::set_seats(
+        &t,
+        org,
+        owner.user_id,
+        100,
+        &owner_actor,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let owner_row = tollgate::db::users::by_id(&t.pool, owner.user_id)
+        .await
+        .unwrap()
+        .unwrap();
+    for (who, role) in [
+        (Who::Viewer, Role::Viewer),
+        (Who::Member, Role::Member),
+        (Who::ImpersonatingMember, Role::Member),
+        (Who::Admin, Role::Admin),
+    ] {
         let c = app.customer(None).await;
-        let u = tollgate::db::users::by_id(&t.pool, c.user_id).await.unwrap().unwrap();
-        let sent = invitations::invite(&t, org, &owner_row, &c.email, role, &owner_actor, chrono::Utc::now()).await.unwrap();
-        invitations::accept(&t, &sent.token, &u, &Actor::user(u.id), chrono::Utc::now()).await.unwrap();
+        let u = tollgate::db::users::by_id(&t.pool, c.user_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let sent = invitations::invite(
+            &t,
+            org,
+            &owner_row,
+            &c.email,
+            role,
+            &owner_actor,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        invitations::accept(&t, &sent.token, &u, &Actor::user(u.id), chrono::Utc::now())
+            .await
+            .unwrap();
         cookies.insert(who, log_in(&app, &c.email).await);
         users.insert(who, c.user_id);
     }
     let other = app.customer(None).await;
-    orgs::create(&t.pool, "Other Org", "other", "billing@other.example", other.user_id, &Actor::user(other.user_id)).await.unwrap();
+    orgs::create(
+        &t.pool,
+        "Other Org",
+        "other",
+        "billing@other.example",
+        other.user_id,
+        &Actor::user(other.user_id),
+    )
+    .await
+    .unwrap();
     cookies.insert(Who::OtherAdmin, log_in(&app, &other.email).await);
     users.insert(Who::OtherAdmin, other.user_id);
     let sup = app.customer(None).await;
-    sqlx::query("UPDATE users SET is_super_admin = true WHERE id = $1").bind(sup.user_id).execute(&pool).await.unwrap();
+    sqlx::query("UPDATE users SET is_super_admin = true WHERE id = $1")
+        .bind(sup.user_id)
+        .execute(&pool)
+        .await
+        .unwrap();
     cookies.insert(Who::SuperAdmin, log_in(&app, &sup.email).await);
     users.insert(Who::SuperAdmin, sup.user_id);
     // The impersonating super admin: the member's session above is replaced by the
     // admin's own session viewing as that member.
     let member = users[&Who::ImpersonatingMember];
-    cookies.insert(Who::ImpersonatingMember, impersonate(&app, &sup.email, member).await);
+    cookies.insert(
+        Who::ImpersonatingMember,
+        impersonate(&app, &sup.email, member).await,
+    );
     let outsider = app.customer(None).await;
-    cookies.insert(Who::ImpersonatingOutsider, impersonate(&app, &sup.email, outsider.user_id).await);
+    cookies.insert(
+        Who::ImpersonatingOutsider,
+        impersonate(&app, &sup.email, outsider.user_id).await,
+    );
     users.insert(Who::ImpersonatingOutsider, outsider.user_id);
     cookies.insert(Who::Owner, log_in(&app, &owner.email).await);
     users.insert(Who::Owner, owner.user_id);
     let hash = owner_row.password_hash.clone();
-    World { app, org, slug: "matrix".into(), owner: owner.user_id, cookies, users, hash }
+    World {
+        app,
+        org,
+        slug: "matrix".into(),
+        owner: owner.user_id,
+        cookies,
+        users,
+        hash,
+    }
 }
 
 impl World {
@@ -133,21 +229,52 @@ impl World {
     async fn throwaway_member(&self, role: &str) -> Uuid {
         let id = Uuid::now_v7();
         let mut tx = self.app.tollgate.pool.begin().await.unwrap();
-        tollgate::db::users::insert(&mut *tx, id, &format!("t-{}@test.example", id.simple()), "Throwaway", &self.hash, false).await.unwrap();
-        tollgate::db::accounts::insert_personal(&mut tx, Uuid::now_v7(), id, "Throwaway").await.unwrap();
-        tollgate::db::accounts::insert_membership(&mut *tx, self.org, id, role).await.unwrap();
+        tollgate::db::users::insert(
+            &mut *tx,
+            id,
+            &format!("t-{}@test.example", id.simple()),
+            "Throwaway",
+            &self.hash,
+            false,
+        )
+        .await
+        .unwrap();
+        tollgate::db::accounts::insert_personal(&mut tx, Uuid::now_v7(), id, "Throwaway")
+            .await
+            .unwrap();
+        tollgate::db::accounts::insert_membership(&mut *tx, self.org, id, role)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         id
     }
 
     async fn pending_invitation(&self) -> Uuid {
-        let owner = tollgate::db::users::by_id(&self.app.tollgate.pool, self.owner).await.unwrap().unwrap();
+        let owner = tollgate::db::users::by_id(&self.app.tollgate.pool, self.owner)
+            .await
+            .unwrap()
+            .unwrap();
         let email = format!("i-{}@test.example", Uuid::now_v7().simple());
-        invitations::invite(&self.app.tollgate, self.org, &owner, &email, Role::Member, &Actor::user(self.owner), chrono::Utc::now()).await.unwrap().id
+        invitations::invite(
+            &self.app.tollgate,
+            self.org,
+            &owner,
+            &email,
+            Role::Member,
+            &Actor::user(self.owner),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+        .id
     }
 
     async fn call(&self, who: Who, endpoint: &str, form: &[(&str, String)]) -> (u16, String) {
-        let mut req = self.app.http.post(self.app.url(&format!("/_fn/{endpoint}"))).form(form);
+        let mut req = self
+            .app
+            .http
+            .post(self.app.url(&format!("/_fn/{endpoint}")))
+            .form(form);
         if let Some(c) = self.cookies.get(&who) {
             req = req.header(COOKIE, c);
         }
@@ -157,26 +284,48 @@ impl World {
     }
 
     async fn get(&self, who: Who, path: &str) -> (u16, String) {
-        let mut req = self.app.http.get(self.app.url(path)).header("accept", "text/html");
+        let mut req = self
+            .app
+            .http
+            .get(self.app.url(path))
+            .header("accept", "text/html");
         if let Some(c) = self.cookies.get(&who) {
             req = req.header(COOKIE, c);
         }
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
-        let location = res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        let location = res
+            .headers()
+            .get(LOCATION)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
         (status, location)
     }
 
     /// The interval the organization is not billed at now (a change that can succeed).
     async fn other_interval(&self) -> String {
-        let sub = tollgate::db::subscriptions::live_for_account(&self.app.tollgate.pool, self.org).await.unwrap().unwrap();
-        if sub.interval == "month" { "year" } else { "month" }.to_string()
+        let sub = tollgate::db::subscriptions::live_for_account(&self.app.tollgate.pool, self.org)
+            .await
+            .unwrap()
+            .unwrap();
+        if sub.interval == "month" {
+            "year"
+        } else {
+            "month"
+        }
+        .to_string()
     }
 
     /// Makes `who`'s pages act for the organization (members only).
     async fn act_for_org(&self, who: Who) {
         if MEMBERS.contains(&who) {
-            let (status, body) = self.call(who, "switch_account", &[("account_id", self.org.to_string())]).await;
+            let (status, body) = self
+                .call(
+                    who,
+                    "switch_account",
+                    &[("account_id", self.org.to_string())],
+                )
+                .await;
             assert!(status < 400, "{who:?} switches: {status} {body}");
         }
     }
@@ -240,7 +389,15 @@ impl Case {
     fn allowed(self) -> &'static [Who] {
         match self {
             Case::Org | Case::Members | Case::Usage | Case::Switch => MEMBERS,
-            Case::Update | Case::Billing | Case::Security | Case::Invite | Case::Resend | Case::Revoke | Case::ChangeRole | Case::Remove | Case::ApiKeyForOrg => MANAGERS,
+            Case::Update
+            | Case::Billing
+            | Case::Security
+            | Case::Invite
+            | Case::Resend
+            | Case::Revoke
+            | Case::ChangeRole
+            | Case::Remove
+            | Case::ApiKeyForOrg => MANAGERS,
             Case::ChoosePlan | Case::Seats | Case::PlanForOrg | Case::Transfer => OWNER,
             Case::Leave => NON_OWNERS,
         }
@@ -259,14 +416,43 @@ impl Case {
     async fn form(self, w: &World, who: Who, attempt: usize) -> Vec<(&'static str, String)> {
         let slug = ("slug", w.slug.clone());
         match self {
-            Case::Org | Case::Members | Case::Usage | Case::Billing | Case::Security | Case::Leave => vec![slug],
-            Case::Update => vec![slug, ("name", format!("Matrix {attempt}")), ("billing_email", "b@matrix.example".into())],
-            Case::ChoosePlan => vec![slug, ("plan", "team".into()), ("interval", w.other_interval().await)],
+            Case::Org
+            | Case::Members
+            | Case::Usage
+            | Case::Billing
+            | Case::Security
+            | Case::Leave => vec![slug],
+            Case::Update => vec![
+                slug,
+                ("name", format!("Matrix {attempt}")),
+                ("billing_email", "b@matrix.example".into()),
+            ],
+            Case::ChoosePlan => vec![
+                slug,
+                ("plan", "team".into()),
+                ("interval", w.other_interval().await),
+            ],
             Case::Seats => vec![slug, ("seats", (100 + attempt).to_string())],
-            Case::Invite => vec![slug, ("email", format!("new-{attempt}-{}@test.example", Uuid::now_v7().simple())), ("role", "member".into())],
-            Case::Resend | Case::Revoke => vec![slug, ("id", w.pending_invitation().await.to_string())],
-            Case::ChangeRole => vec![slug, ("user_id", w.throwaway_member("member").await.to_string()), ("role", "viewer".into())],
-            Case::Remove | Case::Transfer => vec![slug, ("user_id", w.throwaway_member("member").await.to_string())],
+            Case::Invite => vec![
+                slug,
+                (
+                    "email",
+                    format!("new-{attempt}-{}@test.example", Uuid::now_v7().simple()),
+                ),
+                ("role", "member".into()),
+            ],
+            Case::Resend | Case::Revoke => {
+                vec![slug, ("id", w.pending_invitation().await.to_string())]
+            }
+            Case::ChangeRole => vec![
+                slug,
+                ("user_id", w.throwaway_member("member").await.to_string()),
+                ("role", "viewer".into()),
+            ],
+            Case::Remove | Case::Transfer => vec![
+                slug,
+                ("user_id", w.throwaway_member("member").await.to_string()),
+            ],
             Case::Switch => vec![("account_id", w.org.to_string())],
             Case::ApiKeyForOrg => {
                 w.act_for_org(who).await;
@@ -274,7 +460,10 @@ impl Case {
             }
             Case::PlanForOrg => {
                 w.act_for_org(who).await;
-                vec![("plan", "team".into()), ("interval", w.other_interval().await)]
+                vec![
+                    ("plan", "team".into()),
+                    ("interval", w.other_interval().await),
+                ]
             }
         }
     }
@@ -314,17 +503,32 @@ async fn every_org_server_function_allows_exactly_the_right_roles(pool: PgPool) 
             let (status, body) = w.call(who, case.endpoint(), &form).await;
             let expected = case.allowed().contains(&who);
             if allowed(status) != expected {
-                failures.push(format!("{case:?} by {who:?}: expected {}, got {status} {body}", if expected { "allowed" } else { "refused" }));
+                failures.push(format!(
+                    "{case:?} by {who:?}: expected {}, got {status} {body}",
+                    if expected { "allowed" } else { "refused" }
+                ));
             }
             // Outsiders learn nothing: the answer names no organization data.
             if !expected && !MEMBERS.contains(&who) && body.contains("Matrix") {
-                failures.push(format!("{case:?} by {who:?} leaked the organization: {body}"));
+                failures.push(format!(
+                    "{case:?} by {who:?} leaked the organization: {body}"
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "authorization matrix:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "authorization matrix:\n{}",
+        failures.join("\n")
+    );
     // The owner's transfer went through last: one owner, who is not the old owner.
-    let owners: Vec<Uuid> = sqlx::query_scalar("SELECT user_id FROM memberships WHERE account_id = $1 AND role = 'owner'").bind(w.org).fetch_all(&w.app.tollgate.pool).await.unwrap();
+    let owners: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT user_id FROM memberships WHERE account_id = $1 AND role = 'owner'",
+    )
+    .bind(w.org)
+    .fetch_all(&w.app.tollgate.pool)
+    .await
+    .unwrap();
     assert_eq!(owners.len(), 1);
     assert_ne!(owners[0], w.owner);
     // What the impersonating super admin changed (leaving, at least) is audited with
@@ -335,7 +539,10 @@ async fn every_org_server_function_allows_exactly_the_right_roles(pool: PgPool) 
         .fetch_all(&w.app.tollgate.pool)
         .await
         .unwrap();
-    assert!(audited.iter().any(|a| a.starts_with("membership.")), "{audited:?}");
+    assert!(
+        audited.iter().any(|a| a.starts_with("membership.")),
+        "{audited:?}"
+    );
 }
 
 /// The pages: members see theirs, managers the billing and security pages, and
@@ -343,7 +550,13 @@ async fn every_org_server_function_allows_exactly_the_right_roles(pool: PgPool) 
 #[sqlx::test(migrations = "../migrations")]
 async fn org_pages_and_the_live_stream_answer_by_role(pool: PgPool) {
     let w = world(pool).await;
-    let pages: [(&str, &[Who]); 5] = [("usage", MEMBERS), ("members", MEMBERS), ("settings", MEMBERS), ("billing", MANAGERS), ("security", MANAGERS)];
+    let pages: [(&str, &[Who]); 5] = [
+        ("usage", MEMBERS),
+        ("members", MEMBERS),
+        ("settings", MEMBERS),
+        ("billing", MANAGERS),
+        ("security", MANAGERS),
+    ];
     let mut failures = Vec::new();
     for (page, allowed_roles) in pages {
         for who in EVERYONE {
@@ -355,7 +568,9 @@ async fn org_pages_and_the_live_stream_answer_by_role(pool: PgPool) {
                 _ => (404, String::new()),
             };
             if (status, location.clone()) != expected {
-                failures.push(format!("GET {page} by {who:?}: expected {expected:?}, got {status} {location}"));
+                failures.push(format!(
+                    "GET {page} by {who:?}: expected {expected:?}, got {status} {location}"
+                ));
             }
         }
     }
@@ -373,7 +588,9 @@ async fn org_pages_and_the_live_stream_answer_by_role(pool: PgPool) {
             _ => 404,
         };
         if status != expected {
-            failures.push(format!("live stream by {who:?}: expected {expected}, got {status}"));
+            failures.push(format!(
+                "live stream by {who:?}: expected {expected}, got {status}"
+            ));
         }
     }
     assert!(failures.is_empty(), "pages:\n{}", failures.join("\n"));

@@ -15,9 +15,16 @@ use uuid::Uuid;
 
 async fn admin(app: &TestApp) -> (Uuid, String) {
     let email = format!("admin-{}@test.example", Uuid::now_v7().simple());
-    let u = auth::sign_up(&app.tollgate.pool, &Email::parse(&email).unwrap(), &PersonName::parse("Ada Admin").unwrap(), &NewPassword::parse(PASSWORD).unwrap(), true, Some(&Actor::Cli))
-        .await
-        .unwrap();
+    let u = auth::sign_up(
+        &app.tollgate.pool,
+        &Email::parse(&email).unwrap(),
+        &PersonName::parse("Ada Admin").unwrap(),
+        &NewPassword::parse(PASSWORD).unwrap(),
+        true,
+        Some(&Actor::Cli),
+    )
+    .await
+    .unwrap();
     (u.user_id, email)
 }
 
@@ -28,7 +35,16 @@ async fn viewer(app: &TestApp, cookie: &str) -> Value {
 }
 
 async fn start(app: &TestApp, cookie: &str, user: Uuid) -> String {
-    let res = call(app, "admin_impersonate", Some(cookie), &[("id", user.to_string()), ("reason", "Support ticket 7".into())]).await;
+    let res = call(
+        app,
+        "admin_impersonate",
+        Some(cookie),
+        &[
+            ("id", user.to_string()),
+            ("reason", "Support ticket 7".into()),
+        ],
+    )
+    .await;
     let rotated = session_cookie(&res).expect("a new session id");
     assert_eq!(fn_outcome(res).await.0, Outcome::Allowed);
     rotated
@@ -49,39 +65,96 @@ async fn impersonating_shows_the_user_audits_both_and_stops(pool: PgPool) {
     let c = app.customer(Some("starter")).await;
     let first = log_in(&app, &admin_email, PASSWORD).await;
     let me = viewer(&app, &first).await;
-    assert_eq!((me["super_admin"].as_bool(), me["impersonator"].is_null()), (Some(true), true));
+    assert_eq!(
+        (me["super_admin"].as_bool(), me["impersonator"].is_null()),
+        (Some(true), true)
+    );
 
     let imp = start(&app, &first, c.user_id).await;
     assert_ne!(imp, first);
-    assert!(viewer(&app, &first).await.is_null(), "the pre-impersonation session id is dead");
+    assert!(
+        viewer(&app, &first).await.is_null(),
+        "the pre-impersonation session id is dead"
+    );
     let v = viewer(&app, &imp).await;
     assert_eq!(v["email"], c.email.as_str());
     assert_eq!(v["impersonator"], admin_email.as_str());
-    assert_eq!(v["super_admin"], false, "no admin powers while impersonating");
+    assert_eq!(
+        v["super_admin"], false,
+        "no admin powers while impersonating"
+    );
     let (actor, by, details) = last_audit(&app, "impersonation.started").await;
-    assert_eq!((actor, by, details["reason"].as_str()), (Some(c.user_id), Some(admin_id), Some("Support ticket 7")));
+    assert_eq!(
+        (actor, by, details["reason"].as_str()),
+        (Some(c.user_id), Some(admin_id), Some("Support ticket 7"))
+    );
 
     // No new credentials in the customer's name (issue 12)...
-    let (outcome, body) = fn_outcome(call(&app, "api_key_create", Some(&imp), &[("name", "made by support".into())]).await).await;
-    assert!(outcome == Outcome::Other(422) && body.contains("While impersonating you cannot create API keys"), "{outcome:?} {body}");
+    let (outcome, body) = fn_outcome(
+        call(
+            &app,
+            "api_key_create",
+            Some(&imp),
+            &[("name", "made by support".into())],
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        outcome == Outcome::Other(422)
+            && body.contains("While impersonating you cannot create API keys"),
+        "{outcome:?} {body}"
+    );
     // ...but a change made meanwhile is the user's, with the admin as impersonator.
-    let spare = tollgate::service::keys::create_account_key(&app.tollgate.pool, c.account_id, "spare", &tollgate::service::Actor::Cli).await.unwrap();
-    let (outcome, body) = fn_outcome(call(&app, "api_key_revoke", Some(&imp), &[("id", spare.key.id.to_string())]).await).await;
+    let spare = tollgate::service::keys::create_account_key(
+        &app.tollgate.pool,
+        c.account_id,
+        "spare",
+        &tollgate::service::Actor::Cli,
+    )
+    .await
+    .unwrap();
+    let (outcome, body) = fn_outcome(
+        call(
+            &app,
+            "api_key_revoke",
+            Some(&imp),
+            &[("id", spare.key.id.to_string())],
+        )
+        .await,
+    )
+    .await;
     assert_eq!(outcome, Outcome::Allowed, "{body}");
     let (actor, by, _) = last_audit(&app, "api_key.revoked").await;
     assert_eq!((actor, by), (Some(c.user_id), Some(admin_id)));
 
     // Stop, as a browser without JavaScript: back to the admin, new id, the user's page.
-    let res = app.http.post(app.url("/_fn/impersonation_stop")).header("accept", "text/html").header("cookie", &imp).send().await.unwrap();
+    let res = app
+        .http
+        .post(app.url("/_fn/impersonation_stop"))
+        .header("accept", "text/html")
+        .header("cookie", &imp)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 302);
-    assert_eq!(res.headers()[LOCATION], format!("/admin/users/{}", c.user_id).as_str());
+    assert_eq!(
+        res.headers()[LOCATION],
+        format!("/admin/users/{}", c.user_id).as_str()
+    );
     let back = session_cookie(&res).expect("a new session id on stop");
     assert_ne!(back, imp);
     let v = viewer(&app, &back).await;
-    assert_eq!((v["email"].as_str(), v["super_admin"].as_bool()), (Some(admin_email.as_str()), Some(true)));
+    assert_eq!(
+        (v["email"].as_str(), v["super_admin"].as_bool()),
+        (Some(admin_email.as_str()), Some(true))
+    );
     assert!(v["impersonator"].is_null());
     let (actor, by, details) = last_audit(&app, "impersonation.stopped").await;
-    assert_eq!((actor, by, details["how"].as_str()), (Some(c.user_id), Some(admin_id), Some("stop")));
+    assert_eq!(
+        (actor, by, details["how"].as_str()),
+        (Some(c.user_id), Some(admin_id), Some("stop"))
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -102,7 +175,11 @@ async fn an_impersonation_ends_after_an_hour_on_the_next_request(pool: PgPool) {
     let res = call(&app, "viewer", Some(&imp), &[]).await;
     let rotated = session_cookie(&res).expect("the id rotates when it ends");
     let v: Value = res.json().await.unwrap();
-    assert_eq!((v["email"].as_str(), v["impersonator"].is_null()), (Some(admin_email.as_str()), true), "back to the admin");
+    assert_eq!(
+        (v["email"].as_str(), v["impersonator"].is_null()),
+        (Some(admin_email.as_str()), true),
+        "back to the admin"
+    );
     let (actor, by, _) = last_audit(&app, "impersonation.expired").await;
     assert_eq!((actor, by), (Some(c.user_id), Some(admin_id)));
     assert_eq!(viewer(&app, &rotated).await["email"], admin_email.as_str());
@@ -115,23 +192,59 @@ async fn log_out_or_losing_admin_powers_ends_it(pool: PgPool) {
     let c = app.customer(Some("starter")).await;
 
     let imp = start(&app, &log_in(&app, &admin_email, PASSWORD).await, c.user_id).await;
-    assert_eq!(fn_outcome(call(&app, "log_out", Some(&imp), &[]).await).await.0, Outcome::Allowed);
-    assert!(viewer(&app, &imp).await.is_null(), "the whole session ended");
+    assert_eq!(
+        fn_outcome(call(&app, "log_out", Some(&imp), &[]).await)
+            .await
+            .0,
+        Outcome::Allowed
+    );
+    assert!(
+        viewer(&app, &imp).await.is_null(),
+        "the whole session ended"
+    );
     let (_, by, details) = last_audit(&app, "impersonation.stopped").await;
-    assert_eq!((by, details["how"].as_str()), (Some(admin_id), Some("log_out")));
+    assert_eq!(
+        (by, details["how"].as_str()),
+        (Some(admin_id), Some("log_out"))
+    );
 
     // The admin is demoted meanwhile: the impersonation ends, and no powers remain.
     let imp = start(&app, &log_in(&app, &admin_email, PASSWORD).await, c.user_id).await;
-    sqlx::query("UPDATE users SET is_super_admin = false WHERE id = $1").bind(admin_id).execute(&app.tollgate.pool).await.unwrap();
+    sqlx::query("UPDATE users SET is_super_admin = false WHERE id = $1")
+        .bind(admin_id)
+        .execute(&app.tollgate.pool)
+        .await
+        .unwrap();
     let v = viewer(&app, &imp).await;
-    assert_eq!((v["email"].as_str(), v["super_admin"].as_bool()), (Some(admin_email.as_str()), Some(false)));
-    assert_eq!(last_audit(&app, "impersonation.ended").await.1, Some(admin_id));
+    assert_eq!(
+        (v["email"].as_str(), v["super_admin"].as_bool()),
+        (Some(admin_email.as_str()), Some(false))
+    );
+    assert_eq!(
+        last_audit(&app, "impersonation.ended").await.1,
+        Some(admin_id)
+    );
 
     // The impersonated user is disabled: the admin's session goes back to the admin.
-    sqlx::query("UPDATE users SET is_super_admin = true WHERE id = $1").bind(admin_id).execute(&app.tollgate.pool).await.unwrap();
+    sqlx::query("UPDATE users SET is_super_admin = true WHERE id = $1")
+        .bind(admin_id)
+        .execute(&app.tollgate.pool)
+        .await
+        .unwrap();
     let other = app.customer(Some("starter")).await;
-    let imp = start(&app, &log_in(&app, &admin_email, PASSWORD).await, other.user_id).await;
-    tollgate::service::admin::users::disable(&app.tollgate.pool, &Actor::user(admin_id), other.user_id).await.unwrap();
+    let imp = start(
+        &app,
+        &log_in(&app, &admin_email, PASSWORD).await,
+        other.user_id,
+    )
+    .await;
+    tollgate::service::admin::users::disable(
+        &app.tollgate.pool,
+        &Actor::user(admin_id),
+        other.user_id,
+    )
+    .await
+    .unwrap();
     assert_eq!(viewer(&app, &imp).await["email"], admin_email.as_str());
 }
 
@@ -145,8 +258,19 @@ async fn the_live_meters_move_while_impersonating(pool: PgPool) {
     let app = spawn_app(pool).await;
     let (_, admin_email) = admin(&app).await;
     let user = app.customer(Some("starter")).await;
-    let cookie = start(&app, &log_in(&app, &admin_email, PASSWORD).await, user.user_id).await;
-    let res = app.http.get(app.url("/live/usage")).header("cookie", &cookie).send().await.unwrap();
+    let cookie = start(
+        &app,
+        &log_in(&app, &admin_email, PASSWORD).await,
+        user.user_id,
+    )
+    .await;
+    let res = app
+        .http
+        .get(app.url("/live/usage"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let mut stream = res.bytes_stream();
     let mut seen = String::new();
@@ -165,5 +289,8 @@ async fn the_live_meters_move_while_impersonating(pool: PgPool) {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(app.queries(&user.key, "imp-live", 2).await.status(), 202);
     let after = read_until("\"usage\":\"2\"").await;
-    assert!(after.contains("\"usage\":\"2\"") && !after.contains("event: end"), "{after}");
+    assert!(
+        after.contains("\"usage\":\"2\"") && !after.contains("event: end"),
+        "{after}"
+    );
 }

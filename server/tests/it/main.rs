@@ -1,7 +1,6 @@
 //! The server's tests over HTTP, the CLI and PostgreSQL, one binary (one link of
 //! the server) with a module per area; `support` spawns the app on a database per test.
 
-mod support;
 mod admin_cli;
 mod api_check;
 mod api_errors;
@@ -20,3 +19,4 @@ mod sessions;
 mod stripe_changes;
 mod stripe_meters;
 mod stripe_webhooks;
+mod support;

@@ -9,26 +9,58 @@ use support::{spawn_app, TestApp, PASSWORD};
 
 /// Posts the log-in form like a browser without JavaScript; returns the status,
 /// Location and the session cookie set (name=value).
-async fn log_in(app: &TestApp, email: &str, password: &str, cookie: Option<&str>) -> (u16, String, Option<String>, Vec<String>) {
+async fn log_in(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    cookie: Option<&str>,
+) -> (u16, String, Option<String>, Vec<String>) {
     let mut req = app
         .http
         .post(app.url("/_fn/log_in"))
         .header("accept", "text/html")
         .header("referer", app.url("/login"))
-        .form(&[("email", email), ("password", password), ("next", "/settings/api-keys")]);
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("next", "/settings/api-keys"),
+        ]);
     if let Some(c) = cookie {
         req = req.header(COOKIE, c);
     }
     let res = req.send().await.unwrap();
-    let headers: Vec<String> = res.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).collect();
-    let session = headers.iter().find(|h| h.starts_with("tollgate_session=")).map(|h| h.split(';').next().unwrap().to_string());
-    let location = res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let headers: Vec<String> = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let session = headers
+        .iter()
+        .find(|h| h.starts_with("tollgate_session="))
+        .map(|h| h.split(';').next().unwrap().to_string());
+    let location = res
+        .headers()
+        .get(LOCATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
     (res.status().as_u16(), location, session, headers)
 }
 
 async fn dashboard_status(app: &TestApp, cookie: &str) -> (u16, String) {
-    let res = app.http.get(app.url("/dashboard")).header(COOKIE, cookie).header("accept", "text/html").send().await.unwrap();
-    let location = res.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let res = app
+        .http
+        .get(app.url("/dashboard"))
+        .header(COOKIE, cookie)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let location = res
+        .headers()
+        .get(LOCATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
     (res.status().as_u16(), location)
 }
 
@@ -39,8 +71,14 @@ async fn log_in_sets_a_strict_cookie_rotates_the_id_and_goes_to_next(pool: PgPoo
     let (status, location, first, headers) = log_in(&app, &c.email, PASSWORD, None).await;
     assert_eq!((status, location.as_str()), (302, "/settings/api-keys"));
     let first = first.expect("session cookie");
-    let set = headers.iter().find(|h| h.starts_with("tollgate_session=")).unwrap();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Lax"), "{set}");
+    let set = headers
+        .iter()
+        .find(|h| h.starts_with("tollgate_session="))
+        .unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
     assert_eq!(dashboard_status(&app, &first).await.0, 200);
 
     // Logging in again from the same browser gets a new id; the old one is dead.
@@ -49,7 +87,10 @@ async fn log_in_sets_a_strict_cookie_rotates_the_id_and_goes_to_next(pool: PgPoo
     assert_ne!(first, second);
     assert_eq!(dashboard_status(&app, &second).await.0, 200);
     let (status, location) = dashboard_status(&app, &first).await;
-    assert_eq!((status, location.as_str()), (302, "/login?next=%2Fdashboard"));
+    assert_eq!(
+        (status, location.as_str()),
+        (302, "/login?next=%2Fdashboard")
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -59,11 +100,17 @@ async fn five_failures_a_minute_answer_too_many_attempts(pool: PgPool) {
     for _ in 0..5 {
         let (status, location, session, _) = log_in(&app, &c.email, "wrong password", None).await;
         assert_eq!(status, 302);
-        assert!(location.contains("__err="), "the error travels back in the URL: {location}");
+        assert!(
+            location.contains("__err="),
+            "the error travels back in the URL: {location}"
+        );
         assert!(session.is_none());
     }
     let (_, location, session, _) = log_in(&app, &c.email, PASSWORD, None).await;
-    assert!(session.is_none(), "even the right password is refused for a minute");
+    assert!(
+        session.is_none(),
+        "even the right password is refused for a minute"
+    );
     let err = location.split("__err=").nth(1).unwrap();
     let decoded = String::from_utf8(base64_url_decode(err)).unwrap();
     assert!(decoded.contains("Too many attempts"), "{decoded}");
@@ -75,13 +122,22 @@ async fn five_failures_a_minute_answer_too_many_attempts(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn the_paywall_redirects(pool: PgPool) {
     let app = spawn_app(pool).await;
-    let res = app.http.get(app.url("/dashboard")).header("accept", "text/html").send().await.unwrap();
+    let res = app
+        .http
+        .get(app.url("/dashboard"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 302);
     assert_eq!(res.headers()[LOCATION], "/login?next=%2Fdashboard");
     let public = app.http.get(app.url("/pricing")).send().await.unwrap();
     assert_eq!(public.status(), 200);
     let html = public.text().await.unwrap();
-    assert!(html.contains("data-plan=\"starter\"") && html.contains("Can I change plans anytime?"), "pricing renders on the server");
+    assert!(
+        html.contains("data-plan=\"starter\"") && html.contains("Can I change plans anytime?"),
+        "pricing renders on the server"
+    );
 
     let c = app.customer(None).await;
     let (_, _, cookie, _) = log_in(&app, &c.email, PASSWORD, None).await;
@@ -115,7 +171,14 @@ fn base64_url_decode(s: &str) -> Vec<u8> {
 async fn a_flood_of_bad_log_ins_is_refused_and_check_keeps_answering(pool: PgPool) {
     use std::time::{Duration, Instant};
     use tollgate::service::{catalog, Actor};
-    catalog::load(&pool, "catalogs/emtchat.toml", support::EMTCHAT, &Actor::Cli).await.unwrap();
+    catalog::load(
+        &pool,
+        "catalogs/emtchat.toml",
+        support::EMTCHAT,
+        &Actor::Cli,
+    )
+    .await
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let tollgate = support::services(pool, &listener).await;
     // The production defaults: 10 posts a minute per address, 5 per address and e-mail.
@@ -126,31 +189,69 @@ async fn a_flood_of_bad_log_ins_is_refused_and_check_keeps_answering(pool: PgPoo
     // has tries left.
     let mut statuses = Vec::new();
     for _ in 0..6 {
-        statuses.push(log_in(&app, "owner@flood.example", "wrong password", None).await.0);
+        statuses.push(
+            log_in(&app, "owner@flood.example", "wrong password", None)
+                .await
+                .0,
+        );
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 1, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        1,
+        "{statuses:?}"
+    );
     assert_ne!(statuses[0], 429);
 
     let flood: Vec<_> = (0..300)
         .map(|i| {
             let (http, url) = (app.http.clone(), app.url("/_fn/log_in"));
             tokio::spawn(async move {
-                let res = http.post(url).form(&[("email", format!("guess-{i}@flood.example")), ("password", "wrong".into())]).send().await.unwrap();
-                (res.status().as_u16(), res.headers().get("retry-after").is_some())
+                let res = http
+                    .post(url)
+                    .form(&[
+                        ("email", format!("guess-{i}@flood.example")),
+                        ("password", "wrong".into()),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                (
+                    res.status().as_u16(),
+                    res.headers().get("retry-after").is_some(),
+                )
             })
         })
         .collect();
     let mut slowest = Duration::ZERO;
     for _ in 0..20 {
         let started = Instant::now();
-        let res = app.post("/api/v1/check", &customer.key, &serde_json::json!({ "feature": "queries" })).await;
+        let res = app
+            .post(
+                "/api/v1/check",
+                &customer.key,
+                &serde_json::json!({ "feature": "queries" }),
+            )
+            .await;
         assert_eq!(res.status().as_u16(), 200);
         slowest = slowest.max(started.elapsed());
     }
-    let answered = futures::future::join_all(flood).await.into_iter().map(Result::unwrap).collect::<Vec<_>>();
-    let refused = answered.iter().filter(|(s, retry)| *s == 429 && *retry).count();
-    assert!(refused >= 290, "the address had at most 4 tries left: {refused} of 300 refused");
-    assert!(slowest < Duration::from_secs(1), "check answered within a second during the flood (slowest {slowest:?})");
+    let answered = futures::future::join_all(flood)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>();
+    let refused = answered
+        .iter()
+        .filter(|(s, retry)| *s == 429 && *retry)
+        .count();
+    assert!(
+        refused >= 290,
+        "the address had at most 4 tries left: {refused} of 300 refused"
+    );
+    assert!(
+        slowest < Duration::from_secs(1),
+        "check answered within a second during the flood (slowest {slowest:?})"
+    );
 }
 
 /// Issue 12, CSRF: a log-in form posted from another site is refused (login CSRF),
@@ -165,14 +266,29 @@ async fn server_functions_refuse_posts_from_other_sites(pool: PgPool) {
             .header("accept", "text/html")
             .header("origin", origin)
             .header("sec-fetch-site", fetch_site)
-            .form(&[("email", c.email.as_str()), ("password", PASSWORD), ("next", "/dashboard")])
+            .form(&[
+                ("email", c.email.as_str()),
+                ("password", PASSWORD),
+                ("next", "/dashboard"),
+            ])
             .send()
     };
-    let evil = post("https://evil.example".into(), "cross-site").await.unwrap();
+    let evil = post("https://evil.example".into(), "cross-site")
+        .await
+        .unwrap();
     assert_eq!(evil.status().as_u16(), 403);
-    assert!(evil.headers().get(reqwest::header::SET_COOKIE).is_none(), "no session for a forged log-in");
-    let res = post(format!("http://{}", app.addr), "same-origin").await.unwrap();
-    assert!(res.status().is_redirection(), "the plain form from the login page signs in: {}", res.status());
+    assert!(
+        evil.headers().get(reqwest::header::SET_COOKIE).is_none(),
+        "no session for a forged log-in"
+    );
+    let res = post(format!("http://{}", app.addr), "same-origin")
+        .await
+        .unwrap();
+    assert!(
+        res.status().is_redirection(),
+        "the plain form from the login page signs in: {}",
+        res.status()
+    );
     assert!(res.headers().get(reqwest::header::SET_COOKIE).is_some());
 }
 
@@ -183,14 +299,25 @@ async fn an_ended_session_is_not_written_back_by_a_late_save(pool: PgPool) {
     use tower_sessions::session::{Id, Record};
     use tower_sessions::session_store::SessionStore;
     let store = tollgate::db::sessions::PgSessionStore::new(pool.clone());
-    let mut record = Record { id: Id::default(), data: Default::default(), expiry_date: tower_sessions::cookie::time::OffsetDateTime::now_utc() + tower_sessions::cookie::time::Duration::days(1) };
+    let mut record = Record {
+        id: Id::default(),
+        data: Default::default(),
+        expiry_date: tower_sessions::cookie::time::OffsetDateTime::now_utc()
+            + tower_sessions::cookie::time::Duration::days(1),
+    };
     store.create(&mut record).await.unwrap();
     assert!(store.load(&record.id).await.unwrap().is_some());
     // A request has loaded it; meanwhile every session of the user is ended.
-    sqlx::query("DELETE FROM sessions").execute(&pool).await.unwrap();
+    sqlx::query("DELETE FROM sessions")
+        .execute(&pool)
+        .await
+        .unwrap();
     record.data.insert("late".into(), serde_json::json!(true));
     store.save(&record).await.unwrap();
-    assert!(store.load(&record.id).await.unwrap().is_none(), "the stolen session stays ended");
+    assert!(
+        store.load(&record.id).await.unwrap().is_none(),
+        "the stolen session stays ended"
+    );
 }
 
 /// Issue 12: security headers on every answer, and signed-in pages kept out of
@@ -203,16 +330,32 @@ async fn answers_carry_security_headers_and_signed_in_pages_are_not_cached(pool:
     let h = page.headers();
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["x-frame-options"], "DENY");
-    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(h["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
     assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
-    assert!(h.get("strict-transport-security").is_none(), "plain http here: no HSTS");
-    assert_ne!(h.get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "a public page may be cached");
+    assert!(
+        h.get("strict-transport-security").is_none(),
+        "plain http here: no HSTS"
+    );
+    assert_ne!(
+        h.get("cache-control").map(|v| v.to_str().unwrap()),
+        Some("no-store"),
+        "a public page may be cached"
+    );
     let api = app.get("/api/v1/usage", &c.key).await;
     assert_eq!(api.headers()["x-content-type-options"], "nosniff");
 
     let (_, _, session, _) = log_in(&app, &c.email, PASSWORD, None).await;
     let cookie = session.expect("signed in");
-    let dashboard = app.http.get(app.url("/dashboard")).header(reqwest::header::COOKIE, &cookie).send().await.unwrap();
+    let dashboard = app
+        .http
+        .get(app.url("/dashboard"))
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(dashboard.status(), 200);
     assert_eq!(dashboard.headers()["cache-control"], "no-store");
 }
@@ -222,11 +365,31 @@ async fn answers_carry_security_headers_and_signed_in_pages_are_not_cached(pool:
 #[sqlx::test(migrations = "../migrations")]
 async fn server_function_refusals_answer_4xx_with_the_error(pool: PgPool) {
     let app = spawn_app(pool).await;
-    let bad = app.http.post(app.url("/_fn/sign_up")).form(&[("name", "Ada"), ("email", "not-an-address"), ("password", "correct horse battery")]).send().await.unwrap();
+    let bad = app
+        .http
+        .post(app.url("/_fn/sign_up"))
+        .form(&[
+            ("name", "Ada"),
+            ("email", "not-an-address"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 422);
     let body = bad.text().await.unwrap();
-    let e: tollgate_app::error::AppError = serde_json::from_str(&body).expect("the error body is unchanged");
-    assert!(e.form().is_some_and(|f| f.fields.contains_key("email")), "{body}");
-    let anonymous = app.http.post(app.url("/_fn/admin_users")).form(&[("q", ""), ("page", "1")]).send().await.unwrap();
+    let e: tollgate_app::error::AppError =
+        serde_json::from_str(&body).expect("the error body is unchanged");
+    assert!(
+        e.form().is_some_and(|f| f.fields.contains_key("email")),
+        "{body}"
+    );
+    let anonymous = app
+        .http
+        .post(app.url("/_fn/admin_users"))
+        .form(&[("q", ""), ("page", "1")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), 401);
 }

@@ -82,7 +82,10 @@ impl Validator {
     /// A pricing model, validated; `None` when refused (issues recorded).
     pub(super) fn pricing(&mut self, entry: &str, raw: RawPricing) -> Option<Pricing> {
         let pricing = match raw.model.as_str() {
-            "per_unit" => Pricing::PerUnit { unit_amount: self.required(&format!("{entry}.unit_amount"), raw.unit_amount.as_ref())? },
+            "per_unit" => Pricing::PerUnit {
+                unit_amount: self
+                    .required(&format!("{entry}.unit_amount"), raw.unit_amount.as_ref())?,
+            },
             "package" => Pricing::Package {
                 size: self.required(&format!("{entry}.size"), raw.size.as_ref())?,
                 amount: self.required(&format!("{entry}.amount"), raw.amount.as_ref())?,
@@ -95,9 +98,15 @@ impl Validator {
                         Some(v) => Some(self.number(&format!("{te}.up_to"), v)?),
                         None => None,
                     };
-                    let unit_amount = self.optional_zero(&format!("{te}.unit_amount"), t.unit_amount.as_ref())?;
-                    let flat_amount = self.optional_zero(&format!("{te}.flat_amount"), t.flat_amount.as_ref())?;
-                    tiers.push(Tier { up_to, unit_amount, flat_amount });
+                    let unit_amount =
+                        self.optional_zero(&format!("{te}.unit_amount"), t.unit_amount.as_ref())?;
+                    let flat_amount =
+                        self.optional_zero(&format!("{te}.flat_amount"), t.flat_amount.as_ref())?;
+                    tiers.push(Tier {
+                        up_to,
+                        unit_amount,
+                        flat_amount,
+                    });
                 }
                 if raw.model == "graduated" {
                     Pricing::Graduated { tiers }
@@ -107,7 +116,8 @@ impl Validator {
             }
             "cost_plus" => Pricing::CostPlus {
                 property: raw.property.clone().unwrap_or_default(),
-                multiplier: self.required(&format!("{entry}.multiplier"), raw.multiplier.as_ref())?,
+                multiplier: self
+                    .required(&format!("{entry}.multiplier"), raw.multiplier.as_ref())?,
             },
             other => {
                 self.issue(format!("{entry}.model"), format!("`{other}` is not a pricing model (per_unit, package, graduated, volume, cost_plus)"));
@@ -124,20 +134,31 @@ impl Validator {
     }
 
     /// A coupon, validated; `None` when refused.
-    pub(super) fn coupon(&mut self, code: String, raw: RawCoupon, currency: Currency) -> Option<Coupon> {
+    pub(super) fn coupon(
+        &mut self,
+        code: String,
+        raw: RawCoupon,
+        currency: Currency,
+    ) -> Option<Coupon> {
         let entry = format!("coupons.{code}");
         let discount = match (&raw.percent_off, &raw.amount_off) {
             (Some(p), None) => {
                 let p = self.number(&format!("{entry}.percent_off"), p)?;
                 if p <= Decimal::ZERO || p > Decimal::ONE_HUNDRED {
-                    self.issue(format!("{entry}.percent_off"), "must be above 0 and at most 100");
+                    self.issue(
+                        format!("{entry}.percent_off"),
+                        "must be above 0 and at most 100",
+                    );
                 }
                 Discount::PercentOff(p)
             }
             (None, Some(a)) => {
                 let a = self.number(&format!("{entry}.amount_off"), a)?;
                 if a <= Decimal::ZERO || a.scale() > currency.minor_unit_scale() {
-                    self.issue(format!("{entry}.amount_off"), format!("must be a positive {currency} amount"));
+                    self.issue(
+                        format!("{entry}.amount_off"),
+                        format!("must be a positive {currency} amount"),
+                    );
                 }
                 Discount::AmountOff(a)
             }
@@ -151,18 +172,32 @@ impl Validator {
             ("forever", None) => Duration::Forever,
             ("repeating", Some(months)) if months > 0 => Duration::Repeating { months },
             ("repeating", _) => {
-                self.issue(format!("{entry}.duration_months"), "a repeating coupon needs duration_months of at least 1");
+                self.issue(
+                    format!("{entry}.duration_months"),
+                    "a repeating coupon needs duration_months of at least 1",
+                );
                 return None;
             }
             ("once" | "forever", Some(_)) => {
-                self.issue(format!("{entry}.duration_months"), "only repeating coupons take duration_months");
+                self.issue(
+                    format!("{entry}.duration_months"),
+                    "only repeating coupons take duration_months",
+                );
                 return None;
             }
             (other, _) => {
-                self.issue(format!("{entry}.duration"), format!("`{other}` is not a duration (once, repeating, forever)"));
+                self.issue(
+                    format!("{entry}.duration"),
+                    format!("`{other}` is not a duration (once, repeating, forever)"),
+                );
                 return None;
             }
         };
-        Some(Coupon { code: self.key(&entry, &code), name: self.text(&format!("{entry}.name"), raw.name), discount, duration })
+        Some(Coupon {
+            code: self.key(&entry, &code),
+            name: self.text(&format!("{entry}.name"), raw.name),
+            discount,
+            duration,
+        })
     }
 }

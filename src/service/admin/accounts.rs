@@ -25,9 +25,27 @@ use uuid::Uuid;
 /// [`Error::Conflict`] for the current plan; [`Error::Invalid`] for an unknown
 /// plan or interval, or a period-end change of a subscription that is not active;
 /// provider failures.
-pub async fn change_plan(t: &Tollgate, actor: &Actor, account_id: Uuid, plan_key: &str, interval: Interval, timing: Timing, now: DateTime<Utc>) -> Result<Chosen, Error> {
+pub async fn change_plan(
+    t: &Tollgate,
+    actor: &Actor,
+    account_id: Uuid,
+    plan_key: &str,
+    interval: Interval,
+    timing: Timing,
+    now: DateTime<Utc>,
+) -> Result<Chosen, Error> {
     require_super_admin(&t.pool, actor).await?;
-    provider::choose(t, account_id, plan_key, interval, timing, Chooser::Operator, actor, now).await
+    provider::choose(
+        t,
+        account_id,
+        plan_key,
+        interval,
+        timing,
+        Chooser::Operator,
+        actor,
+        now,
+    )
+    .await
 }
 
 /// Ends `account_id`'s subscription at its period end.
@@ -35,7 +53,12 @@ pub async fn change_plan(t: &Tollgate, actor: &Actor, account_id: Uuid, plan_key
 /// # Errors
 /// [`Error::Forbidden`] as [`change_plan`]; [`Error::Conflict`] without a live
 /// subscription or when it already ends.
-pub async fn cancel(t: &Tollgate, actor: &Actor, account_id: Uuid, now: DateTime<Utc>) -> Result<(), Error> {
+pub async fn cancel(
+    t: &Tollgate,
+    actor: &Actor,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     require_super_admin(&t.pool, actor).await?;
     provider::cancel(t, account_id, actor, now).await
 }
@@ -44,7 +67,12 @@ pub async fn cancel(t: &Tollgate, actor: &Actor, account_id: Uuid, now: DateTime
 ///
 /// # Errors
 /// As [`cancel`]; [`Error::Conflict`] when it was not set to end.
-pub async fn reactivate(t: &Tollgate, actor: &Actor, account_id: Uuid, now: DateTime<Utc>) -> Result<(), Error> {
+pub async fn reactivate(
+    t: &Tollgate,
+    actor: &Actor,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     require_super_admin(&t.pool, actor).await?;
     provider::reactivate(t, account_id, actor, now).await
 }
@@ -56,13 +84,23 @@ pub async fn reactivate(t: &Tollgate, actor: &Actor, account_id: Uuid, now: Date
 /// # Errors
 /// [`Error::Forbidden`] as [`change_plan`]; [`Error::NotFound`] for an unknown
 /// account; [`Error::Invalid`] on `external_id` when another account has it.
-pub async fn set_terms(t: &Tollgate, actor: &Actor, account_id: Uuid, terms: &Terms) -> Result<(), Error> {
+pub async fn set_terms(
+    t: &Tollgate,
+    actor: &Actor,
+    account_id: Uuid,
+    terms: &Terms,
+) -> Result<(), Error> {
     require_super_admin(&t.pool, actor).await?;
     let mut tx = t.pool.begin().await?;
-    let before = db::accounts::by_id(&mut *tx, account_id).await?.ok_or_else(|| Error::NotFound("There is no such account.".into()))?;
+    let before = db::accounts::by_id(&mut *tx, account_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("There is no such account.".into()))?;
     if let Err(e) = db::accounts::set_terms(&mut *tx, account_id, terms).await {
         return Err(if db::is_unique_violation(&e, "accounts_external_id_key") {
-            Error::invalid("external_id", "Another account already has this external id.")
+            Error::invalid(
+                "external_id",
+                "Another account already has this external id.",
+            )
         } else {
             e.into()
         });
@@ -71,7 +109,15 @@ pub async fn set_terms(t: &Tollgate, actor: &Actor, account_id: Uuid, terms: &Te
         "before": { "net_terms_days": before.net_terms_days, "external_id": before.external_id },
         "after": { "net_terms_days": terms.net_terms_days, "external_id": terms.external_id },
     });
-    audit(&mut *tx, actor, "account.terms_updated", ("account", account_id.to_string()), Some(account_id), details).await?;
+    audit(
+        &mut *tx,
+        actor,
+        "account.terms_updated",
+        ("account", account_id.to_string()),
+        Some(account_id),
+        details,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

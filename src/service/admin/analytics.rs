@@ -36,7 +36,9 @@ pub async fn report(t: &Tollgate, actor: &Actor, now: DateTime<Utc>) -> Result<R
 /// decides MRR at any month's start); invoices and failed payments from the first
 /// reported month on (and unpaid ones of any age).
 async fn load(t: &Tollgate, currency: &str, now: DateTime<Utc>) -> Result<Input, Error> {
-    let since = crate::analytics::month::month_start(now).checked_sub_months(Months::new(report::MONTHS)).unwrap_or(now);
+    let since = crate::analytics::month::month_start(now)
+        .checked_sub_months(Months::new(report::MONTHS))
+        .unwrap_or(now);
     let rows = db::subscriptions::all_for_analytics(&t.pool).await?;
     let changes = db::subscriptions::all_changes_for_analytics(&t.pool).await?;
     let redemptions = db::coupons::all_redemptions(&t.pool).await?;
@@ -52,7 +54,10 @@ async fn load(t: &Tollgate, currency: &str, now: DateTime<Utc>) -> Result<Input,
             status: status(&c.to_status),
             at: c.effective_at,
         };
-        by_subscription.entry(c.subscription_id).or_default().push(facts);
+        by_subscription
+            .entry(c.subscription_id)
+            .or_default()
+            .push(facts);
     }
     let histories = rows
         .into_iter()
@@ -72,7 +77,10 @@ async fn load(t: &Tollgate, currency: &str, now: DateTime<Utc>) -> Result<Input,
                 kept_price: r.grandfathered_price.map(|j| j.0),
                 kept_until: r.grandfathered_until,
             };
-            timeline::build(&facts, by_subscription.get(&r.id).map_or(&[][..], Vec::as_slice))
+            timeline::build(
+                &facts,
+                by_subscription.get(&r.id).map_or(&[][..], Vec::as_slice),
+            )
         })
         .collect();
     let coupons = by_account(redemptions);
@@ -90,15 +98,31 @@ async fn load(t: &Tollgate, currency: &str, now: DateTime<Utc>) -> Result<Input,
             usage: i.usage,
         })
         .collect();
-    Ok(Input { histories, coupons, invoices, failed_payments })
+    Ok(Input {
+        histories,
+        coupons,
+        invoices,
+        failed_payments,
+    })
 }
 
 /// Each account's coupon redemption, for the MRR figures.
 pub(crate) fn by_account(rows: Vec<db::coupons::RedemptionTerms>) -> HashMap<Uuid, Redemption> {
     rows.into_iter()
         .filter_map(|r| {
-            let coupon = Coupon { code: Key::parse(&r.coupon_code).ok()?, name: r.name, discount: r.discount.0, duration: r.duration.0 };
-            Some((r.account_id, Redemption { coupon, redeemed_at: r.redeemed_at }))
+            let coupon = Coupon {
+                code: Key::parse(&r.coupon_code).ok()?,
+                name: r.name,
+                discount: r.discount.0,
+                duration: r.duration.0,
+            };
+            Some((
+                r.account_id,
+                Redemption {
+                    coupon,
+                    redeemed_at: r.redeemed_at,
+                },
+            ))
         })
         .collect()
 }

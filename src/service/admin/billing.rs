@@ -28,7 +28,12 @@ pub struct SubscriptionFilter {
 ///
 /// # Errors
 /// [`Error::Forbidden`] for anyone but a super admin.
-pub async fn invoices(t: &Tollgate, actor: &Actor, f: &db::invoices::Filter, page: Option<u32>) -> Result<(Vec<ListedInvoice>, i64), Error> {
+pub async fn invoices(
+    t: &Tollgate,
+    actor: &Actor,
+    f: &db::invoices::Filter,
+    page: Option<u32>,
+) -> Result<(Vec<ListedInvoice>, i64), Error> {
     require_super_admin(&t.pool, actor).await?;
     let (limit, offset) = page.map_or((EXPORT_LIMIT, 0), page_window);
     let mut conn = t.pool.acquire().await?;
@@ -39,9 +44,23 @@ pub async fn invoices(t: &Tollgate, actor: &Actor, f: &db::invoices::Filter, pag
 ///
 /// # Errors
 /// [`Error::Forbidden`] for anyone but a super admin.
-pub async fn subscriptions(t: &Tollgate, actor: &Actor, f: &SubscriptionFilter, page: Option<u32>) -> Result<(Vec<ListedSubscription>, i64), Error> {
+pub async fn subscriptions(
+    t: &Tollgate,
+    actor: &Actor,
+    f: &SubscriptionFilter,
+    page: Option<u32>,
+) -> Result<(Vec<ListedSubscription>, i64), Error> {
     require_super_admin(&t.pool, actor).await?;
     let (limit, offset) = page.map_or((EXPORT_LIMIT, 0), page_window);
     let mut conn = t.pool.acquire().await?;
-    Ok(db::subscriptions::search(&mut conn, f.status.as_deref(), f.plan.as_deref(), f.provider.as_deref(), f.search.as_deref(), limit, offset).await?)
+    Ok(db::subscriptions::search(
+        &mut conn,
+        f.status.as_deref(),
+        f.plan.as_deref(),
+        f.provider.as_deref(),
+        f.search.as_deref(),
+        limit,
+        offset,
+    )
+    .await?)
 }

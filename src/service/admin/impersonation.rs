@@ -37,7 +37,10 @@ impl Impersonation {
 
     /// The audit actor while it lasts: the user, impersonated by the admin.
     pub fn actor(&self) -> Actor {
-        Actor::User { id: self.user_id, impersonator: Some(self.admin_id) }
+        Actor::User {
+            id: self.user_id,
+            impersonator: Some(self.admin_id),
+        }
     }
 }
 
@@ -48,10 +51,16 @@ impl Impersonation {
 pub fn parse_reason(reason: &str) -> Result<String, Error> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(Error::invalid("reason", "Say why you need to view as this user."));
+        return Err(Error::invalid(
+            "reason",
+            "Say why you need to view as this user.",
+        ));
     }
     if reason.chars().count() > MAX_REASON_CHARS {
-        return Err(Error::invalid("reason", format!("Keep the reason to {MAX_REASON_CHARS} characters.")));
+        return Err(Error::invalid(
+            "reason",
+            format!("Keep the reason to {MAX_REASON_CHARS} characters."),
+        ));
     }
     Ok(reason.to_string())
 }
@@ -77,7 +86,14 @@ pub struct Started {
 /// [`Error::Forbidden`] for a non-admin actor (an impersonating one included),
 /// for the admin themself and for another super admin; [`Error::Invalid`] for the
 /// reason; [`Error::NotFound`]; [`Error::Conflict`] for a disabled user.
-pub async fn start(pool: &PgPool, actor: &Actor, user_id: Uuid, reason: &str, admin_account_id: Uuid, now: DateTime<Utc>) -> Result<Started, Error> {
+pub async fn start(
+    pool: &PgPool,
+    actor: &Actor,
+    user_id: Uuid,
+    reason: &str,
+    admin_account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Started, Error> {
     let admin = require_super_admin(pool, actor).await?;
     let reason = parse_reason(reason)?;
     let mut tx = pool.begin().await?;
@@ -86,24 +102,46 @@ pub async fn start(pool: &PgPool, actor: &Actor, user_id: Uuid, reason: &str, ad
         return Err(Error::Forbidden("You cannot impersonate yourself.".into()));
     }
     if target.is_super_admin {
-        return Err(Error::Forbidden("Super admins cannot be impersonated.".into()));
+        return Err(Error::Forbidden(
+            "Super admins cannot be impersonated.".into(),
+        ));
     }
     if target.disabled_at.is_some() {
-        return Err(Error::Conflict(format!("{} is disabled and cannot be impersonated.", target.email)));
+        return Err(Error::Conflict(format!(
+            "{} is disabled and cannot be impersonated.",
+            target.email
+        )));
     }
     let account_id = db::accounts::personal_of(&mut *tx, user_id)
         .await?
         .map(|a| a.id)
         .ok_or_else(|| Error::NotFound("This user has no account.".into()))?;
-    let impersonation = Impersonation { admin_id: admin.id, user_id, started_at: now, admin_account_id };
+    let impersonation = Impersonation {
+        admin_id: admin.id,
+        user_id,
+        started_at: now,
+        admin_account_id,
+    };
     let details = serde_json::json!({
         "reason": reason,
         "admin_email": admin.email,
         "expires_at": now + Duration::minutes(MAX_MINUTES),
     });
-    audit(&mut *tx, &impersonation.actor(), "impersonation.started", ("user", user_id.to_string()), Some(account_id), details).await?;
+    audit(
+        &mut *tx,
+        &impersonation.actor(),
+        "impersonation.started",
+        ("user", user_id.to_string()),
+        Some(account_id),
+        details,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Started { impersonation, user: target, account_id })
+    Ok(Started {
+        impersonation,
+        user: target,
+        account_id,
+    })
 }
 
 /// How an impersonation ended.
@@ -124,7 +162,12 @@ pub enum Ending {
 ///
 /// # Errors
 /// A database error.
-pub async fn end(pool: &PgPool, imp: &Impersonation, how: Ending, now: DateTime<Utc>) -> Result<(), Error> {
+pub async fn end(
+    pool: &PgPool,
+    imp: &Impersonation,
+    how: Ending,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     let (action, how_text) = match how {
         Ending::Stopped => ("impersonation.stopped", "stop"),
         Ending::LoggedOut => ("impersonation.stopped", "log_out"),
@@ -132,8 +175,17 @@ pub async fn end(pool: &PgPool, imp: &Impersonation, how: Ending, now: DateTime<
         Ending::Revoked => ("impersonation.ended", "revoked"),
     };
     let minutes = (now - imp.started_at).num_minutes();
-    let details = serde_json::json!({ "how": how_text, "started_at": imp.started_at, "minutes": minutes });
-    audit(pool, &imp.actor(), action, ("user", imp.user_id.to_string()), None, details).await
+    let details =
+        serde_json::json!({ "how": how_text, "started_at": imp.started_at, "minutes": minutes });
+    audit(
+        pool,
+        &imp.actor(),
+        action,
+        ("user", imp.user_id.to_string()),
+        None,
+        details,
+    )
+    .await
 }
 
 /// Whether `imp` may go on: the admin is still an enabled super admin, and the
@@ -142,9 +194,13 @@ pub async fn end(pool: &PgPool, imp: &Impersonation, how: Ending, now: DateTime<
 /// # Errors
 /// A database error.
 pub async fn still_valid(pool: &PgPool, imp: &Impersonation) -> Result<Option<UserRow>, Error> {
-    let admin_ok = db::users::by_id(pool, imp.admin_id).await?.is_some_and(|a| a.is_super_admin && a.disabled_at.is_none());
+    let admin_ok = db::users::by_id(pool, imp.admin_id)
+        .await?
+        .is_some_and(|a| a.is_super_admin && a.disabled_at.is_none());
     if !admin_ok {
         return Ok(None);
     }
-    Ok(db::users::by_id(pool, imp.user_id).await?.filter(|u| !u.is_super_admin && u.disabled_at.is_none()))
+    Ok(db::users::by_id(pool, imp.user_id)
+        .await?
+        .filter(|u| !u.is_super_admin && u.disabled_at.is_none()))
 }

@@ -2,7 +2,10 @@
 //! organization pages.
 
 use super::{page_window, require_super_admin, user};
-use crate::db::{self, admin::Filter, audit::AuditRow, credits::BalanceRow, subscriptions::SubscriptionRow, users::UserRow};
+use crate::db::{
+    self, admin::Filter, audit::AuditRow, credits::BalanceRow, subscriptions::SubscriptionRow,
+    users::UserRow,
+};
 use crate::service::{usage, Actor, Error, Tollgate};
 use crate::usage::Snapshot;
 use chrono::{DateTime, Utc};
@@ -26,22 +29,40 @@ pub struct Page<T> {
 ///
 /// # Errors
 /// [`Error::Forbidden`] for a non-admin actor; database errors.
-pub async fn users(t: &Tollgate, actor: &Actor, f: &Filter, page: u32) -> Result<Page<db::admin::UserListRow>, Error> {
+pub async fn users(
+    t: &Tollgate,
+    actor: &Actor,
+    f: &Filter,
+    page: u32,
+) -> Result<Page<db::admin::UserListRow>, Error> {
     require_super_admin(&t.pool, actor).await?;
     let (limit, offset) = page_window(page);
     let (rows, total) = db::admin::search_users(&t.pool, f, limit, offset).await?;
-    Ok(Page { rows, total, page: page.max(1) })
+    Ok(Page {
+        rows,
+        total,
+        page: page.max(1),
+    })
 }
 
 /// Organizations matching `f`, page `page`.
 ///
 /// # Errors
 /// [`Error::Forbidden`] for a non-admin actor; database errors.
-pub async fn organizations(t: &Tollgate, actor: &Actor, f: &Filter, page: u32) -> Result<Page<db::admin::OrgListRow>, Error> {
+pub async fn organizations(
+    t: &Tollgate,
+    actor: &Actor,
+    f: &Filter,
+    page: u32,
+) -> Result<Page<db::admin::OrgListRow>, Error> {
     require_super_admin(&t.pool, actor).await?;
     let (limit, offset) = page_window(page);
     let (rows, total) = db::admin::search_orgs(&t.pool, f, limit, offset).await?;
-    Ok(Page { rows, total, page: page.max(1) })
+    Ok(Page {
+        rows,
+        total,
+        page: page.max(1),
+    })
 }
 
 /// Audit entries matching `f`, newest first, page `page`.
@@ -49,7 +70,12 @@ pub async fn organizations(t: &Tollgate, actor: &Actor, f: &Filter, page: u32) -
 /// # Errors
 /// [`Error::Forbidden`] for a non-admin actor; [`Error::Invalid`] (field `to`)
 /// when the range ends before it starts; database errors.
-pub async fn audit(t: &Tollgate, actor: &Actor, f: &db::audit::Filter, page: u32) -> Result<Page<AuditRow>, Error> {
+pub async fn audit(
+    t: &Tollgate,
+    actor: &Actor,
+    f: &db::audit::Filter,
+    page: u32,
+) -> Result<Page<AuditRow>, Error> {
     require_super_admin(&t.pool, actor).await?;
     if let (Some(from), Some(to)) = (f.from, f.to) {
         if to < from {
@@ -58,7 +84,11 @@ pub async fn audit(t: &Tollgate, actor: &Actor, f: &db::audit::Filter, page: u32
     }
     let (limit, offset) = page_window(page);
     let (rows, total) = db::audit::search(&t.pool, f, limit, offset).await?;
-    Ok(Page { rows, total, page: page.max(1) })
+    Ok(Page {
+        rows,
+        total,
+        page: page.max(1),
+    })
 }
 
 /// An account's billing state as the detail pages show it.
@@ -78,9 +108,15 @@ pub struct AccountBilling {
     pub coupon: Option<db::coupons::Redemption>,
 }
 
-async fn billing(t: &Tollgate, account_id: Uuid, now: DateTime<Utc>) -> Result<AccountBilling, Error> {
+async fn billing(
+    t: &Tollgate,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<AccountBilling, Error> {
     Ok(AccountBilling {
-        account: db::accounts::by_id(&t.pool, account_id).await?.ok_or_else(|| Error::NotFound("There is no such account.".into()))?,
+        account: db::accounts::by_id(&t.pool, account_id)
+            .await?
+            .ok_or_else(|| Error::NotFound("There is no such account.".into()))?,
         subscription: db::subscriptions::live_for_account(&t.pool, account_id).await?,
         usage: usage::snapshot(t, account_id, now).await?,
         credits: db::credits::balances(&t.pool, account_id).await?,
@@ -110,11 +146,18 @@ pub struct UserDetail {
 ///
 /// # Errors
 /// [`Error::Forbidden`] for a non-admin actor; [`Error::NotFound`].
-pub async fn user_detail(t: &Tollgate, actor: &Actor, user_id: Uuid, now: DateTime<Utc>) -> Result<UserDetail, Error> {
+pub async fn user_detail(
+    t: &Tollgate,
+    actor: &Actor,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<UserDetail, Error> {
     require_super_admin(&t.pool, actor).await?;
     let found = user(&t.pool, user_id).await?;
     let memberships = db::admin::memberships_of(&t.pool, user_id).await?;
-    let personal = db::accounts::personal_of(&t.pool, user_id).await?.map(|a| a.id);
+    let personal = db::accounts::personal_of(&t.pool, user_id)
+        .await?
+        .map(|a| a.id);
     let billing = match personal {
         Some(id) => Some(billing(t, id, now).await?),
         None => None,
@@ -147,7 +190,12 @@ pub struct OrgDetail {
 /// # Errors
 /// [`Error::Forbidden`] for a non-admin actor; [`Error::NotFound`] (also for a
 /// personal account).
-pub async fn org_detail(t: &Tollgate, actor: &Actor, account_id: Uuid, now: DateTime<Utc>) -> Result<OrgDetail, Error> {
+pub async fn org_detail(
+    t: &Tollgate,
+    actor: &Actor,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<OrgDetail, Error> {
     require_super_admin(&t.pool, actor).await?;
     let account = db::accounts::by_id(&t.pool, account_id)
         .await?

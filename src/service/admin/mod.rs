@@ -10,8 +10,8 @@ pub mod impersonation;
 pub mod look_up;
 pub mod overrides;
 pub mod plan_edits;
-pub mod price_migration;
 pub mod platform_keys;
+pub mod price_migration;
 pub mod support;
 pub mod usage_board;
 pub mod users;
@@ -31,7 +31,13 @@ pub const PAGE_SIZE: i64 = 25;
 /// impersonated) who is a super admin and not disabled.
 pub async fn require_super_admin(db: impl PgExecutor<'_>, actor: &Actor) -> Result<UserRow, Error> {
     let refused = || Error::Forbidden("Only super admins may do this.".into());
-    let Actor::User { id, impersonator: None } = actor else { return Err(refused()) };
+    let Actor::User {
+        id,
+        impersonator: None,
+    } = actor
+    else {
+        return Err(refused());
+    };
     match db::users::by_id(db, *id).await? {
         Some(u) if u.is_super_admin && u.disabled_at.is_none() => Ok(u),
         _ => Err(refused()),
@@ -48,7 +54,9 @@ pub fn page_window(page: u32) -> (i64, i64) {
 /// # Errors
 /// [`Error::NotFound`] when there is none.
 pub(crate) async fn user(db: impl PgExecutor<'_>, id: Uuid) -> Result<UserRow, Error> {
-    db::users::by_id(db, id).await?.ok_or_else(|| Error::NotFound("There is no such user.".into()))
+    db::users::by_id(db, id)
+        .await?
+        .ok_or_else(|| Error::NotFound("There is no such user.".into()))
 }
 
 /// Appends an audit entry for an admin action about `target_kind` `target_id`.
@@ -62,7 +70,15 @@ pub(crate) async fn audit(
 ) -> Result<(), Error> {
     db::audit::record(
         db,
-        &db::audit::Entry { actor, action, target_kind: target.0, target_id: target.1, account_id, ip: None, details },
+        &db::audit::Entry {
+            actor,
+            action,
+            target_kind: target.0,
+            target_id: target.1,
+            account_id,
+            ip: None,
+            details,
+        },
     )
     .await?;
     Ok(())

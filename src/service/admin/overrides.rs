@@ -29,20 +29,46 @@ async fn author(t: &Tollgate, actor: &Actor) -> Result<String, Error> {
 /// [`Error::Invalid`] for an unknown meter or feature, a value of the wrong kind, an
 /// empty or over-long reason (or one with control characters), an expiry not after
 /// `now`; [`Error::NotFound`] for an unknown account.
-pub async fn set(t: &Tollgate, actor: &Actor, account_id: Uuid, input: &Input<'_>, reason: &str, expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<Override, Error> {
+pub async fn set(
+    t: &Tollgate,
+    actor: &Actor,
+    account_id: Uuid,
+    input: &Input<'_>,
+    reason: &str,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Override, Error> {
     let author = author(t, actor).await?;
     let catalog = t.catalog.get()?;
-    let target = overrides::parse(&catalog, input).map_err(|r| Error::invalid(r.field, r.message))?;
+    let target =
+        overrides::parse(&catalog, input).map_err(|r| Error::invalid(r.field, r.message))?;
     let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON || reason.chars().any(char::is_control) {
-        return Err(Error::invalid("reason", format!("Say why, in 1 to {MAX_REASON} characters on one line.")));
+    if reason.is_empty()
+        || reason.chars().count() > MAX_REASON
+        || reason.chars().any(char::is_control)
+    {
+        return Err(Error::invalid(
+            "reason",
+            format!("Say why, in 1 to {MAX_REASON} characters on one line."),
+        ));
     }
     if expires_at.is_some_and(|e| e <= now) {
-        return Err(Error::invalid("expires_at", "The expiry must be in the future."));
+        return Err(Error::invalid(
+            "expires_at",
+            "The expiry must be in the future.",
+        ));
     }
-    let o = Override { target, reason: reason.to_string(), author, created_at: now, expires_at };
+    let o = Override {
+        target,
+        reason: reason.to_string(),
+        author,
+        created_at: now,
+        expires_at,
+    };
     let mut tx = t.pool.begin().await?;
-    db::accounts::by_id(&mut *tx, account_id).await?.ok_or_else(|| Error::NotFound("no such account".into()))?;
+    db::accounts::by_id(&mut *tx, account_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("no such account".into()))?;
     db::overrides::upsert(&mut *tx, account_id, &o, actor.user_id()).await?;
     db::audit::record(
         &mut *tx,
@@ -67,7 +93,13 @@ pub async fn set(t: &Tollgate, actor: &Actor, account_id: Uuid, input: &Input<'_
 ///
 /// # Errors
 /// [`Error::Forbidden`] as [`set`]; [`Error::NotFound`] when there is no such override.
-pub async fn remove(t: &Tollgate, actor: &Actor, account_id: Uuid, kind: &str, key: &str) -> Result<(), Error> {
+pub async fn remove(
+    t: &Tollgate,
+    actor: &Actor,
+    account_id: Uuid,
+    kind: &str,
+    key: &str,
+) -> Result<(), Error> {
     author(t, actor).await?;
     let mut tx = t.pool.begin().await?;
     let removed = db::overrides::remove(&mut *tx, account_id, kind.trim(), key.trim())

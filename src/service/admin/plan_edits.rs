@@ -55,14 +55,29 @@ async fn prepare(t: &Tollgate, actor: &Actor, input: &EditInput<'_>) -> Result<P
     let parsed = edit::parse(&live, input).map_err(|r| Error::invalid(r.field, r.message))?;
     let text = edit::apply(&version.text, &parsed).map_err(|m| Error::invalid("value", m))?;
     let edited: Catalog = crate::catalog::file::parse(&version.source, &text).map_err(|e| {
-        let reasons: Vec<String> = e.issues.iter().map(|i| format!("{}: {}", i.entry, i.reason)).collect();
-        Error::invalid("value", format!("The catalog would not load: {}.", reasons.join("; ")))
+        let reasons: Vec<String> = e
+            .issues
+            .iter()
+            .map(|i| format!("{}: {}", i.entry, i.reason))
+            .collect();
+        Error::invalid(
+            "value",
+            format!("The catalog would not load: {}.", reasons.join("; ")),
+        )
     })?;
     let changes = edit::changes(&live, &edited);
     if changes.is_empty() {
-        return Err(Error::Conflict("That is the catalog's value already.".into()));
+        return Err(Error::Conflict(
+            "That is the catalog's value already.".into(),
+        ));
     }
-    Ok(Prepared { edit: parsed, base_version: version.version, changes, text, source: version.source })
+    Ok(Prepared {
+        edit: parsed,
+        base_version: version.version,
+        changes,
+        text,
+        source: version.source,
+    })
 }
 
 /// The edit on the live version, validated as a catalog file would be, with the
@@ -73,14 +88,26 @@ async fn prepare(t: &Tollgate, actor: &Actor, input: &EditInput<'_>) -> Result<P
 /// when no version text is kept yet (load the catalog file once) or the edit
 /// changes nothing; [`Error::Invalid`] naming the field for an unknown plan,
 /// meter or feature, a bad value, or a catalog the loader refuses.
-pub async fn preview(t: &Tollgate, actor: &Actor, input: &EditInput<'_>) -> Result<EditPreview, Error> {
+pub async fn preview(
+    t: &Tollgate,
+    actor: &Actor,
+    input: &EditInput<'_>,
+) -> Result<EditPreview, Error> {
     let p = prepare(t, actor, input).await?;
     let counts = db::subscriptions::live_counts_by_plan(&t.pool).await?;
     let on = |plan: &str| counts.get(plan).copied().unwrap_or(0);
     let reach = match &p.edit {
-        Edit::Limit { plan, .. } | Edit::Feature { plan, .. } => format!("Applies at once to the plan's {}, on every server.", plural(on(plan), "current subscriber")),
-        Edit::Threshold { .. } => format!("Applies at once to all {}, on every server.", plural(counts.values().sum(), "current subscriber")),
-        Edit::Trial { .. } => "Applies to new subscriptions; trials already running keep their end.".to_string(),
+        Edit::Limit { plan, .. } | Edit::Feature { plan, .. } => format!(
+            "Applies at once to the plan's {}, on every server.",
+            plural(on(plan), "current subscriber")
+        ),
+        Edit::Threshold { .. } => format!(
+            "Applies at once to all {}, on every server.",
+            plural(counts.values().sum(), "current subscriber")
+        ),
+        Edit::Trial { .. } => {
+            "Applies to new subscriptions; trials already running keep their end.".to_string()
+        }
         Edit::Price { plan, interval, .. } => {
             let n = db::subscriptions::live_count(&t.pool, plan, *interval).await?;
             format!(
@@ -89,7 +116,11 @@ pub async fn preview(t: &Tollgate, actor: &Actor, input: &EditInput<'_>) -> Resu
             )
         }
     };
-    Ok(EditPreview { base_version: p.base_version, changes: p.changes, reach })
+    Ok(EditPreview {
+        base_version: p.base_version,
+        changes: p.changes,
+        reach,
+    })
 }
 
 /// What publishing did.
@@ -112,17 +143,40 @@ pub struct Published {
 /// # Errors
 /// As [`preview`]; [`Error::Conflict`] when another version was published after
 /// `base_version` (preview again).
-pub async fn publish(t: &Tollgate, actor: &Actor, input: &EditInput<'_>, base_version: i64) -> Result<Published, Error> {
+pub async fn publish(
+    t: &Tollgate,
+    actor: &Actor,
+    input: &EditInput<'_>,
+    base_version: i64,
+) -> Result<Published, Error> {
     let p = prepare(t, actor, input).await?;
     let note = p.changes.join("; ");
-    let (_, version) = publish_version(&t.pool, &p.source, &p.text, actor, "catalog.plan_edited", &note, Some(base_version)).await.map_err(|e| match e {
+    let (_, version) = publish_version(
+        &t.pool,
+        &p.source,
+        &p.text,
+        actor,
+        "catalog.plan_edited",
+        &note,
+        Some(base_version),
+    )
+    .await
+    .map_err(|e| match e {
         LoadError::File(f) => Error::invalid("value", f.to_string()),
         LoadError::Service(e) => e,
     })?;
     t.catalog.refresh(&t.pool).await?;
     let stripe_sync = match (&p.edit, &t.stripe) {
-        (Edit::Price { .. }, Some(stripe)) => Some(crate::service::stripe::sync::sync(t, stripe).await.map(|_| ()).map_err(|e| e.to_string())),
+        (Edit::Price { .. }, Some(stripe)) => Some(
+            crate::service::stripe::sync::sync(t, stripe)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+        ),
         _ => None,
     };
-    Ok(Published { version, stripe_sync })
+    Ok(Published {
+        version,
+        stripe_sync,
+    })
 }

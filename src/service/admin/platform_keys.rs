@@ -36,7 +36,9 @@ pub async fn revoke(t: &Tollgate, actor: &Actor, id: Uuid) -> Result<ApiKeyRow, 
     require_super_admin(&t.pool, actor).await?;
     let key = db::api_keys::by_id(&t.pool, id).await?;
     if !key.is_some_and(|k| k.kind == "platform" && k.revoked_at.is_none()) {
-        return Err(Error::NotFound("There is no such live platform key.".into()));
+        return Err(Error::NotFound(
+            "There is no such live platform key.".into(),
+        ));
     }
     keys::revoke_by_operator(&t.pool, id, actor).await
 }

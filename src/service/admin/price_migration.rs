@@ -51,16 +51,36 @@ pub struct MoveReport {
 }
 
 /// The plan and the interval asked for, checked against the live catalog.
-fn plan_of<'c>(catalog: &'c Catalog, plan: &str, interval: &str) -> Result<(&'c Plan, Interval), Error> {
-    let p = catalog.plan(plan.trim()).ok_or_else(|| Error::invalid("plan", format!("There is no plan `{}`.", plan.trim())))?;
-    let interval: Interval = interval.trim().parse().map_err(|_| Error::invalid("interval", "Choose month or year."))?;
-    p.price(interval).ok_or_else(|| Error::invalid("interval", format!("{} has no current {interval} price.", p.name)))?;
+fn plan_of<'c>(
+    catalog: &'c Catalog,
+    plan: &str,
+    interval: &str,
+) -> Result<(&'c Plan, Interval), Error> {
+    let p = catalog
+        .plan(plan.trim())
+        .ok_or_else(|| Error::invalid("plan", format!("There is no plan `{}`.", plan.trim())))?;
+    let interval: Interval = interval
+        .trim()
+        .parse()
+        .map_err(|_| Error::invalid("interval", "Choose month or year."))?;
+    p.price(interval).ok_or_else(|| {
+        Error::invalid(
+            "interval",
+            format!("{} has no current {interval} price.", p.name),
+        )
+    })?;
     Ok((p, interval))
 }
 
 /// The MRR of `subs` (run rate ÷ 12, rounded once) with each one's kept price
 /// (`kept`) or with the current price.
-fn mrr(catalog: &Catalog, subs: &[SubscriptionRow], coupons: &std::collections::HashMap<Uuid, crate::analytics::mrr::Redemption>, kept: bool, now: DateTime<Utc>) -> Money {
+fn mrr(
+    catalog: &Catalog,
+    subs: &[SubscriptionRow],
+    coupons: &std::collections::HashMap<Uuid, crate::analytics::mrr::Redemption>,
+    kept: bool,
+    now: DateTime<Utc>,
+) -> Money {
     let run_rate: Decimal = subs
         .iter()
         .filter(|s| matches!(s.status(), Status::Active | Status::PastDue))
@@ -70,7 +90,11 @@ fn mrr(catalog: &Catalog, subs: &[SubscriptionRow], coupons: &std::collections::
                 interval: s.cycle().interval,
                 seats: u32::try_from(s.seats.max(1)).unwrap_or(1),
                 status: s.status(),
-                price: if kept { s.kept_price_at(now).cloned() } else { None },
+                price: if kept {
+                    s.kept_price_at(now).cloned()
+                } else {
+                    None
+                },
             };
             run_rate(catalog, &terms, coupons.get(&s.account_id), now)
         })
@@ -83,12 +107,21 @@ fn mrr(catalog: &Catalog, subs: &[SubscriptionRow], coupons: &std::collections::
 ///
 /// # Errors
 /// As [`preview`].
-async fn keeping<'c>(t: &Tollgate, actor: &Actor, catalog: &'c Catalog, plan: &str, interval: &str) -> Result<(&'c Plan, Interval, Vec<SubscriptionRow>), Error> {
+async fn keeping<'c>(
+    t: &Tollgate,
+    actor: &Actor,
+    catalog: &'c Catalog,
+    plan: &str,
+    interval: &str,
+) -> Result<(&'c Plan, Interval, Vec<SubscriptionRow>), Error> {
     require_super_admin(&t.pool, actor).await?;
     let (plan, interval) = plan_of(catalog, plan, interval)?;
     let subs = db::subscriptions::grandfathered(&t.pool, plan.key.as_str(), interval).await?;
     if subs.is_empty() {
-        return Err(Error::Conflict(format!("Every {} subscriber on the {interval} price already pays the current price.", plan.name)));
+        return Err(Error::Conflict(format!(
+            "Every {} subscriber on the {interval} price already pays the current price.",
+            plan.name
+        )));
     }
     Ok((plan, interval, subs))
 }
@@ -100,7 +133,13 @@ async fn keeping<'c>(t: &Tollgate, actor: &Actor, catalog: &'c Catalog, plan: &s
 /// [`Error::Forbidden`] unless a super admin acting as themself;
 /// [`Error::Invalid`] (`plan`, `interval`) for an unknown plan or an interval it
 /// has no price for; [`Error::Conflict`] when no subscriber keeps an older price.
-pub async fn preview(t: &Tollgate, actor: &Actor, plan: &str, interval: &str, now: DateTime<Utc>) -> Result<MovePreview, Error> {
+pub async fn preview(
+    t: &Tollgate,
+    actor: &Actor,
+    plan: &str,
+    interval: &str,
+    now: DateTime<Utc>,
+) -> Result<MovePreview, Error> {
     let catalog = t.catalog.get()?;
     let (plan, interval, subs) = keeping(t, actor, &catalog, plan, interval).await?;
     let coupons = by_account(db::coupons::all_redemptions(&t.pool).await?);
@@ -133,16 +172,31 @@ pub async fn preview(t: &Tollgate, actor: &Actor, plan: &str, interval: &str, no
 /// # Errors
 /// As [`preview`]; [`Error::Conflict`] when the subscribers changed since the
 /// preview.
-pub async fn move_to_current(t: &Tollgate, actor: &Actor, plan: &str, interval: &str, prorate: bool, expected: usize, now: DateTime<Utc>) -> Result<MoveReport, Error> {
+pub async fn move_to_current(
+    t: &Tollgate,
+    actor: &Actor,
+    plan: &str,
+    interval: &str,
+    prorate: bool,
+    expected: usize,
+    now: DateTime<Utc>,
+) -> Result<MoveReport, Error> {
     let catalog = t.catalog.get()?;
     let (_, _, subs) = keeping(t, actor, &catalog, plan, interval).await?;
     if subs.len() != expected {
-        return Err(Error::Conflict(format!("{} subscribers keep an older price now, not {expected}: preview again.", subs.len())));
+        return Err(Error::Conflict(format!(
+            "{} subscribers keep an older price now, not {expected}: preview again.",
+            subs.len()
+        )));
     }
     let mut report = MoveReport::default();
     for sub in subs {
         let moved = match provider::for_subscription(t, &sub) {
-            Ok(provider) => provider.move_to_current_price(t, &sub, prorate, actor, now).await,
+            Ok(provider) => {
+                provider
+                    .move_to_current_price(t, &sub, prorate, actor, now)
+                    .await
+            }
             Err(e) => Err(e),
         };
         match moved {

@@ -25,19 +25,36 @@ pub const MAX_CREDIT_REASON_CHARS: usize = 500;
 /// # Errors
 /// [`Error::Forbidden`] for a non-admin actor; [`Error::Invalid`] (field `days`);
 /// [`Error::Conflict`] when the account has no `trialing` subscription.
-pub async fn extend_trial(t: &Tollgate, actor: &Actor, account_id: Uuid, days: i64, now: DateTime<Utc>) -> Result<DateTime<Utc>, Error> {
+pub async fn extend_trial(
+    t: &Tollgate,
+    actor: &Actor,
+    account_id: Uuid,
+    days: i64,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, Error> {
     require_super_admin(&t.pool, actor).await?;
     if !(1..=i64::from(MAX_TRIAL_EXTENSION_DAYS)).contains(&days) {
-        return Err(Error::invalid("days", format!("Extend by 1 to {MAX_TRIAL_EXTENSION_DAYS} days.")));
+        return Err(Error::invalid(
+            "days",
+            format!("Extend by 1 to {MAX_TRIAL_EXTENSION_DAYS} days."),
+        ));
     }
     let mut tx = t.pool.begin().await?;
     db::accounts::lock_for_cycle_change(&mut *tx, account_id).await?;
     let sub = db::subscriptions::live_for_account(&mut *tx, account_id)
         .await?
-        .ok_or_else(|| Error::Conflict("This account has no subscription, so there is no trial to extend.".into()))?;
+        .ok_or_else(|| {
+            Error::Conflict(
+                "This account has no subscription, so there is no trial to extend.".into(),
+            )
+        })?;
     let trial_end = match (sub.status(), sub.trial_end) {
         (crate::subscription::Status::Trialing, Some(end)) => end,
-        (status, _) => return Err(Error::Conflict(format!("Only a trial can be extended; this subscription is {status}."))),
+        (status, _) => {
+            return Err(Error::Conflict(format!(
+                "Only a trial can be extended; this subscription is {status}."
+            )))
+        }
     };
     // A trial that already ended but was not yet moved to active extends from now.
     let new_end = trial_end.max(now) + Duration::days(days);
@@ -74,27 +91,46 @@ pub struct Credit {
 pub fn parse_credit(amount: &str, currency: &str, reason: &str) -> Result<Credit, Error> {
     let code = currency.trim().to_ascii_uppercase();
     if !CREDIT_CURRENCIES.contains(&code.as_str()) {
-        return Err(Error::invalid("currency", format!("Choose one of {}.", CREDIT_CURRENCIES.join(", "))));
+        return Err(Error::invalid(
+            "currency",
+            format!("Choose one of {}.", CREDIT_CURRENCIES.join(", ")),
+        ));
     }
     let currency = Currency::parse(&code).map_err(|e| Error::invalid("currency", e.to_string()))?;
     let text = amount.trim();
     let valid_chars = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-    let amount = Decimal::from_str(text).ok().filter(|_| valid_chars).ok_or_else(|| Error::invalid("amount", "Enter an amount such as 25.00."))?;
+    let amount = Decimal::from_str(text)
+        .ok()
+        .filter(|_| valid_chars)
+        .ok_or_else(|| Error::invalid("amount", "Enter an amount such as 25.00."))?;
     if amount <= Decimal::ZERO {
-        return Err(Error::invalid("amount", "The amount must be more than zero."));
+        return Err(Error::invalid(
+            "amount",
+            "The amount must be more than zero.",
+        ));
     }
     let scale = currency.minor_unit_scale();
     if amount.normalize().scale() > scale {
-        return Err(Error::invalid("amount", format!("{code} amounts have at most {scale} decimals.")));
+        return Err(Error::invalid(
+            "amount",
+            format!("{code} amounts have at most {scale} decimals."),
+        ));
     }
     if amount > Decimal::from(1_000_000_000_000_i64) {
         return Err(Error::invalid("amount", "That amount is too large."));
     }
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > MAX_CREDIT_REASON_CHARS {
-        return Err(Error::invalid("reason", format!("Give a reason of at most {MAX_CREDIT_REASON_CHARS} characters.")));
+        return Err(Error::invalid(
+            "reason",
+            format!("Give a reason of at most {MAX_CREDIT_REASON_CHARS} characters."),
+        ));
     }
-    Ok(Credit { amount: amount.normalize(), currency, reason: reason.to_string() })
+    Ok(Credit {
+        amount: amount.normalize(),
+        currency,
+        reason: reason.to_string(),
+    })
 }
 
 /// Adds `credit` to the account's credit balance (a ledger row). Returns the
@@ -103,13 +139,32 @@ pub fn parse_credit(amount: &str, currency: &str, reason: &str) -> Result<Credit
 /// # Errors
 /// [`Error::Forbidden`] for a non-admin actor; [`Error::NotFound`] for an unknown
 /// account.
-pub async fn apply_credit(t: &Tollgate, actor: &Actor, account_id: Uuid, credit: &Credit) -> Result<Decimal, Error> {
+pub async fn apply_credit(
+    t: &Tollgate,
+    actor: &Actor,
+    account_id: Uuid,
+    credit: &Credit,
+) -> Result<Decimal, Error> {
     let admin = require_super_admin(&t.pool, actor).await?;
     let mut tx = t.pool.begin().await?;
-    db::accounts::by_id(&mut *tx, account_id).await?.ok_or_else(|| Error::NotFound("There is no such account.".into()))?;
+    db::accounts::by_id(&mut *tx, account_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("There is no such account.".into()))?;
     let code = credit.currency.code();
-    let id = db::credits::insert(&mut *tx, account_id, credit.amount, code, &credit.reason, Some(admin.id)).await?;
-    let balance = db::credits::balances(&mut *tx, account_id).await?.into_iter().find(|b| b.currency == code).map_or(Decimal::ZERO, |b| b.balance);
+    let id = db::credits::insert(
+        &mut *tx,
+        account_id,
+        credit.amount,
+        code,
+        &credit.reason,
+        Some(admin.id),
+    )
+    .await?;
+    let balance = db::credits::balances(&mut *tx, account_id)
+        .await?
+        .into_iter()
+        .find(|b| b.currency == code)
+        .map_or(Decimal::ZERO, |b| b.balance);
     audit(
         &mut *tx,
         actor,
@@ -128,11 +183,18 @@ pub async fn apply_credit(t: &Tollgate, actor: &Actor, account_id: Uuid, credit:
 /// # Errors
 /// [`Error::Forbidden`] for a non-admin actor; [`Error::NotFound`];
 /// [`Error::Conflict`] for a disabled user.
-pub async fn send_password_reset(t: &Tollgate, actor: &Actor, user_id: Uuid, now: DateTime<Utc>) -> Result<(), Error> {
+pub async fn send_password_reset(
+    t: &Tollgate,
+    actor: &Actor,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     require_super_admin(&t.pool, actor).await?;
     let user = super::user(&t.pool, user_id).await?;
     if user.disabled_at.is_some() {
-        return Err(Error::Conflict("This user is disabled; enable them first.".into()));
+        return Err(Error::Conflict(
+            "This user is disabled; enable them first.".into(),
+        ));
     }
     password_reset::send(t, &user, actor, now).await
 }
@@ -151,8 +213,18 @@ mod tests {
     #[test]
     fn credits_are_checked() {
         let ok = parse_credit(" 12.50 ", "usd", " goodwill ").expect("valid");
-        assert_eq!((ok.amount.to_string().as_str(), ok.currency.code(), ok.reason.as_str()), ("12.5", "USD", "goodwill"));
-        assert_eq!(parse_credit("100", "JPY", "x").expect("valid").amount, Decimal::from(100));
+        assert_eq!(
+            (
+                ok.amount.to_string().as_str(),
+                ok.currency.code(),
+                ok.reason.as_str()
+            ),
+            ("12.5", "USD", "goodwill")
+        );
+        assert_eq!(
+            parse_credit("100", "JPY", "x").expect("valid").amount,
+            Decimal::from(100)
+        );
         assert_eq!(field(parse_credit("0", "USD", "x")), "amount");
         assert_eq!(field(parse_credit("-5", "USD", "x")), "amount");
         assert_eq!(field(parse_credit("1.001", "USD", "x")), "amount");
@@ -162,6 +234,9 @@ mod tests {
         assert_eq!(field(parse_credit("5", "XYZ", "x")), "currency");
         assert_eq!(field(parse_credit("5", "USD", "  ")), "reason");
         assert_eq!(field(parse_credit("5", "USD", &"x".repeat(501))), "reason");
-        assert!(parse_credit("1.10", "EUR", "x").is_ok(), "trailing zeros within the minor unit are fine");
+        assert!(
+            parse_credit("1.10", "EUR", "x").is_ok(),
+            "trailing zeros within the minor unit are fine"
+        );
     }
 }

@@ -51,7 +51,11 @@ pub struct UsageBoard {
 
 impl Default for UsageBoard {
     fn default() -> Self {
-        UsageBoard { state: RwLock::new(State::default()), updates: broadcast::channel(256).0, loading: tokio::sync::Mutex::new(()) }
+        UsageBoard {
+            state: RwLock::new(State::default()),
+            updates: broadcast::channel(256).0,
+            loading: tokio::sync::Mutex::new(()),
+        }
     }
 }
 
@@ -80,14 +84,30 @@ impl UsageBoard {
     ///
     /// # Errors
     /// [`Error::Forbidden`] for anyone else; database errors on the first load.
-    pub async fn page(&self, t: &Tollgate, actor: &Actor, filter: &Filter, sort: Sort, page: usize) -> Result<BoardPage, Error> {
+    pub async fn page(
+        &self,
+        t: &Tollgate,
+        actor: &Actor,
+        filter: &Filter,
+        sort: Sort,
+        page: usize,
+    ) -> Result<BoardPage, Error> {
         require_super_admin(&t.pool, actor).await?;
         self.ensure_loaded(t).await?;
         let state = self.state.read().unwrap_or_else(|p| p.into_inner());
         let all = board::lines(state.accounts.values(), filter, sort);
         let total = all.len();
-        let lines = all.into_iter().skip(page * LINES_PER_PAGE).take(LINES_PER_PAGE).collect();
-        Ok(BoardPage { lines, total, summary: state.summary.clone(), version: state.version })
+        let lines = all
+            .into_iter()
+            .skip(page * LINES_PER_PAGE)
+            .take(LINES_PER_PAGE)
+            .collect();
+        Ok(BoardPage {
+            lines,
+            total,
+            summary: state.summary.clone(),
+            version: state.version,
+        })
     }
 
     /// The board now as one [`Update`] holding the `watched` accounts that are on it
@@ -96,8 +116,15 @@ impl UsageBoard {
         let state = self.state.read().unwrap_or_else(|p| p.into_inner());
         Update {
             version: state.version,
-            accounts: watched.iter().filter_map(|id| state.accounts.get(id).cloned()).collect(),
-            removed: watched.iter().filter(|id| !state.accounts.contains_key(id)).copied().collect(),
+            accounts: watched
+                .iter()
+                .filter_map(|id| state.accounts.get(id).cloned())
+                .collect(),
+            removed: watched
+                .iter()
+                .filter(|id| !state.accounts.contains_key(id))
+                .copied()
+                .collect(),
             summary: state.summary.clone(),
         }
     }
@@ -132,13 +159,26 @@ impl UsageBoard {
     async fn reload_locked(&self, t: &Tollgate, only: Option<&[Uuid]>) -> Result<(), Error> {
         let catalog = t.catalog.get()?;
         let fresh = load(t, &catalog, only, Utc::now()).await?;
-        let meters: Vec<(String, String, String)> = catalog.meters.iter().map(|m| (m.key.to_string(), m.name.clone(), m.unit.clone())).collect();
+        let meters: Vec<(String, String, String)> = catalog
+            .meters
+            .iter()
+            .map(|m| (m.key.to_string(), m.name.clone(), m.unit.clone()))
+            .collect();
         let update = {
             let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
             let present: HashSet<Uuid> = fresh.iter().map(|a| a.account_id).collect();
             let removed: Vec<Uuid> = match only {
-                None => state.accounts.keys().filter(|id| !present.contains(id)).copied().collect(),
-                Some(ids) => ids.iter().filter(|id| !present.contains(id)).copied().collect(),
+                None => state
+                    .accounts
+                    .keys()
+                    .filter(|id| !present.contains(id))
+                    .copied()
+                    .collect(),
+                Some(ids) => ids
+                    .iter()
+                    .filter(|id| !present.contains(id))
+                    .copied()
+                    .collect(),
             };
             if only.is_none() {
                 state.accounts.clear();
@@ -152,7 +192,12 @@ impl UsageBoard {
             state.summary = board::summarize(state.accounts.values(), &meters);
             state.version += 1;
             state.loaded = true;
-            Update { version: state.version, accounts: fresh, removed, summary: state.summary.clone() }
+            Update {
+                version: state.version,
+                accounts: fresh,
+                removed,
+                summary: state.summary.clone(),
+            }
         };
         let _ = self.updates.send(Arc::new(update));
         Ok(())
@@ -164,7 +209,12 @@ impl UsageBoard {
 ///
 /// # Errors
 /// Database errors.
-pub async fn load(t: &Tollgate, catalog: &Catalog, only: Option<&[Uuid]>, now: DateTime<Utc>) -> Result<Vec<AccountMeters>, Error> {
+pub async fn load(
+    t: &Tollgate,
+    catalog: &Catalog,
+    only: Option<&[Uuid]>,
+    now: DateTime<Utc>,
+) -> Result<Vec<AccountMeters>, Error> {
     let mut conn = t.pool.acquire().await?;
     let subs = db::subscriptions::live_with_accounts(&mut *conn, only).await?;
     let ids: Vec<Uuid> = subs.iter().map(|s| s.subscription.account_id).collect();
@@ -173,7 +223,13 @@ pub async fn load(t: &Tollgate, catalog: &Catalog, only: Option<&[Uuid]>, now: D
         .iter()
         .map(|s| {
             let id = s.subscription.account_id;
-            (id, Standing { subscription: Some(&s.subscription), overrides: overrides.get(&id).unwrap_or(&crate::overrides::NONE) })
+            (
+                id,
+                Standing {
+                    subscription: Some(&s.subscription),
+                    overrides: overrides.get(&id).unwrap_or(&crate::overrides::NONE),
+                },
+            )
         })
         .collect();
     let meters: Vec<&Meter> = catalog.meters.iter().collect();
@@ -192,9 +248,16 @@ pub async fn load(t: &Tollgate, catalog: &Catalog, only: Option<&[Uuid]>, now: D
                     None => format!("/admin/organizations/{id}"),
                 },
                 plan_key: sub.plan_key.clone(),
-                plan_name: catalog.plan(&sub.plan_key).map_or_else(|| sub.plan_key.clone(), |p| p.name.clone()),
+                plan_name: catalog
+                    .plan(&sub.plan_key)
+                    .map_or_else(|| sub.plan_key.clone(), |p| p.name.clone()),
                 status: sub.status(),
-                meters: meters_now(catalog, *standing, |m| usage.get(&(*id, m.to_string())).copied(), now),
+                meters: meters_now(
+                    catalog,
+                    *standing,
+                    |m| usage.get(&(*id, m.to_string())).copied(),
+                    now,
+                ),
             }
         })
         .collect())
@@ -233,11 +296,21 @@ pub async fn maintain(t: Tollgate) {
             }
         }
         // Not loaded yet: nobody looks; the first page loads it whole.
-        if !t.board.state.read().unwrap_or_else(|p| p.into_inner()).loaded {
+        if !t
+            .board
+            .state
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .loaded
+        {
             continue;
         }
         let ids: Vec<Uuid> = accounts.into_iter().collect();
-        let result = if full { t.board.reload(&t, None).await } else { t.board.reload(&t, Some(&ids)).await };
+        let result = if full {
+            t.board.reload(&t, None).await
+        } else {
+            t.board.reload(&t, Some(&ids)).await
+        };
         if let Err(e) = result {
             tracing::warn!(error = %e, "could not update the usage board");
         }

@@ -22,12 +22,25 @@ pub async fn disable(pool: &PgPool, actor: &Actor, user_id: Uuid) -> Result<u64,
     let mut tx = pool.begin().await?;
     let target = user(&mut *tx, user_id).await?;
     if !db::users::set_disabled(&mut *tx, user_id, true).await? {
-        return Err(Error::Conflict(format!("{} is already disabled.", target.email)));
+        return Err(Error::Conflict(format!(
+            "{} is already disabled.",
+            target.email
+        )));
     }
     let ended = db::sessions::delete_for_user(&mut *tx, user_id).await?;
     let keys = db::api_keys::revoke_created_by(&mut *tx, user_id, None).await?;
-    let personal = db::accounts::personal_of(&mut *tx, user_id).await?.map(|a| a.id);
-    audit(&mut *tx, actor, "user.disabled", ("user", user_id.to_string()), personal, serde_json::json!({ "email": target.email, "sessions_ended": ended, "keys_revoked": keys })).await?;
+    let personal = db::accounts::personal_of(&mut *tx, user_id)
+        .await?
+        .map(|a| a.id);
+    audit(
+        &mut *tx,
+        actor,
+        "user.disabled",
+        ("user", user_id.to_string()),
+        personal,
+        serde_json::json!({ "email": target.email, "sessions_ended": ended, "keys_revoked": keys }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(ended)
 }
@@ -42,10 +55,23 @@ pub async fn enable(pool: &PgPool, actor: &Actor, user_id: Uuid) -> Result<(), E
     let mut tx = pool.begin().await?;
     let target = user(&mut *tx, user_id).await?;
     if !db::users::set_disabled(&mut *tx, user_id, false).await? {
-        return Err(Error::Conflict(format!("{} is not disabled.", target.email)));
+        return Err(Error::Conflict(format!(
+            "{} is not disabled.",
+            target.email
+        )));
     }
-    let personal = db::accounts::personal_of(&mut *tx, user_id).await?.map(|a| a.id);
-    audit(&mut *tx, actor, "user.enabled", ("user", user_id.to_string()), personal, serde_json::json!({ "email": target.email })).await?;
+    let personal = db::accounts::personal_of(&mut *tx, user_id)
+        .await?
+        .map(|a| a.id);
+    audit(
+        &mut *tx,
+        actor,
+        "user.enabled",
+        ("user", user_id.to_string()),
+        personal,
+        serde_json::json!({ "email": target.email }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

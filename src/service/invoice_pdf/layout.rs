@@ -67,7 +67,11 @@ pub(super) struct Style {
 }
 
 const fn style(size: f32, weight: Weight, color: Rgb) -> Style {
-    Style { size, weight, color }
+    Style {
+        size,
+        weight,
+        color,
+    }
 }
 
 /// Text on one line.
@@ -91,9 +95,22 @@ pub(super) enum Item {
     /// Text.
     Text(Text),
     /// A filled rectangle, corners rounded by `radius`.
-    Box { x: f32, y: f32, width: f32, height: f32, radius: f32, color: Rgb },
+    Box {
+        x: f32,
+        y: f32,
+        width: f32,
+        height: f32,
+        radius: f32,
+        color: Rgb,
+    },
     /// A horizontal rule from `x1` to `x2` at `y`, `thickness` thick.
-    Rule { x1: f32, x2: f32, y: f32, thickness: f32, color: Rgb },
+    Rule {
+        x1: f32,
+        x2: f32,
+        y: f32,
+        thickness: f32,
+        color: Rgb,
+    },
 }
 
 /// Everything on one page, in drawing order.
@@ -152,7 +169,12 @@ const RUNNING_NAME: Style = style(9.0, Weight::Regular, MUTED);
 
 /// Lays `doc` out on as many pages as it needs.
 pub(super) fn lay_out(doc: &InvoiceDocument, faces: &Faces) -> Vec<Page> {
-    let mut sheet = Sheet { faces, doc, pages: vec![Page::default()], y: MARGIN_TOP };
+    let mut sheet = Sheet {
+        faces,
+        doc,
+        pages: vec![Page::default()],
+        y: MARGIN_TOP,
+    };
     sheet.header();
     sheet.parties();
     sheet.table();
@@ -192,7 +214,13 @@ impl Sheet<'_> {
         let text = face.fit(text, style.size, max_width);
         let width = face.width(&text, style.size);
         if !text.is_empty() {
-            self.push(Item::Text(Text { x, baseline, style, text, width }));
+            self.push(Item::Text(Text {
+                x,
+                baseline,
+                style,
+                text,
+                width,
+            }));
         }
         width
     }
@@ -224,7 +252,13 @@ impl Sheet<'_> {
         let name = self.doc.bill_to.name.as_str();
         self.text_right(RIGHT, base, RUNNING_NAME, name, (RIGHT - LEFT) * 0.35);
         let rule_y = base + 10.0;
-        self.push(Item::Rule { x1: LEFT, x2: RIGHT, y: rule_y, thickness: 0.5, color: RULE });
+        self.push(Item::Rule {
+            x1: LEFT,
+            x2: RIGHT,
+            y: rule_y,
+            thickness: 0.5,
+            color: RULE,
+        });
         self.y = rule_y + 18.0;
     }
 
@@ -277,7 +311,14 @@ impl Sheet<'_> {
         // Capitals are about 0.72 em tall: the badge is centred on the title's,
         // and the badge's own capitals are centred in it.
         let centre = title_base - TITLE_SIZE * 0.36;
-        self.push(Item::Box { x, y: centre - height / 2.0, width, height, radius: 4.0, color: fill });
+        self.push(Item::Box {
+            x,
+            y: centre - height / 2.0,
+            width,
+            height,
+            radius: 4.0,
+            color: fill,
+        });
         self.text(x + pad, centre + BADGE_SIZE * 0.36, badge, &text, width);
     }
 
@@ -287,7 +328,13 @@ impl Sheet<'_> {
         let top = self.y;
         let left_width = RIGHT - RIGHT_COLUMN - 20.0 - LEFT;
         let from_bottom = self.party(LEFT, top, left_width, "FROM", &doc.issuer);
-        let to_bottom = self.party(RIGHT - RIGHT_COLUMN, top, RIGHT_COLUMN, "BILL TO", &doc.bill_to);
+        let to_bottom = self.party(
+            RIGHT - RIGHT_COLUMN,
+            top,
+            RIGHT_COLUMN,
+            "BILL TO",
+            &doc.bill_to,
+        );
         self.y = from_bottom.max(to_bottom) + 28.0;
     }
 
@@ -300,15 +347,27 @@ impl Sheet<'_> {
         base += 15.0;
         let name_face = self.faces.face(PARTY_NAME.weight);
         let line_face = self.faces.face(BODY.weight);
-        let mut lines: Vec<(Style, String)> =
-            name_face.wrap(&party.name, PARTY_NAME.size, width, 2).into_iter().map(|l| (PARTY_NAME, l)).collect();
+        let mut lines: Vec<(Style, String)> = name_face
+            .wrap(&party.name, PARTY_NAME.size, width, 2)
+            .into_iter()
+            .map(|l| (PARTY_NAME, l))
+            .collect();
         for line in &party.lines {
-            lines.extend(line_face.wrap(line, BODY.size, width, 2).into_iter().map(|l| (BODY, l)));
+            lines.extend(
+                line_face
+                    .wrap(line, BODY.size, width, 2)
+                    .into_iter()
+                    .map(|l| (BODY, l)),
+            );
         }
         if lines.len() > MAX_PARTY_LINES {
             lines.truncate(MAX_PARTY_LINES);
             if let Some((style, last)) = lines.last_mut() {
-                *last = self.faces.face(style.weight).fit(&format!("{last} {}", super::typeface::ELLIPSIS), style.size, width);
+                *last = self.faces.face(style.weight).fit(
+                    &format!("{last} {}", super::typeface::ELLIPSIS),
+                    style.size,
+                    width,
+                );
             }
         }
         let mut last = base;
@@ -327,7 +386,12 @@ impl Sheet<'_> {
         let bold = self.faces.face(LABEL.weight);
         let inner = RIGHT - LEFT - 2.0 * CELL_PAD_X;
         let need = |head: &str, cell: fn(&DocumentLine) -> &str, min: f32, max: f32| {
-            let widest = self.doc.lines.iter().map(|l| regular.width(cell(l), BODY.size)).fold(0.0_f32, f32::max);
+            let widest = self
+                .doc
+                .lines
+                .iter()
+                .map(|l| regular.width(cell(l), BODY.size))
+                .fold(0.0_f32, f32::max);
             widest.max(bold.width(head, LABEL.size)).clamp(min, max)
         };
         let quantity_width = need("QTY", |l| l.quantity.as_str(), 36.0, inner * 0.14);
@@ -352,11 +416,30 @@ impl Sheet<'_> {
     /// The column heads on a light band.
     fn table_head(&mut self, c: &Columns) {
         let height = 20.0;
-        self.push(Item::Box { x: LEFT, y: self.y, width: RIGHT - LEFT, height, radius: 0.0, color: HEAD_FILL });
+        self.push(Item::Box {
+            x: LEFT,
+            y: self.y,
+            width: RIGHT - LEFT,
+            height,
+            radius: 0.0,
+            color: HEAD_FILL,
+        });
         let base = self.y + height / 2.0 + LABEL_SIZE * 0.36;
-        self.text(c.description_x, base, LABEL, "DESCRIPTION", c.description_width);
+        self.text(
+            c.description_x,
+            base,
+            LABEL,
+            "DESCRIPTION",
+            c.description_width,
+        );
         self.text_right(c.quantity_right, base, LABEL, "QTY", c.quantity_width);
-        self.text_right(c.unit_price_right, base, LABEL, "UNIT PRICE", c.unit_price_width);
+        self.text_right(
+            c.unit_price_right,
+            base,
+            LABEL,
+            "UNIT PRICE",
+            c.unit_price_width,
+        );
         self.text_right(c.amount_right, base, LABEL, "AMOUNT", c.amount_width);
         self.y += height;
     }
@@ -368,7 +451,13 @@ impl Sheet<'_> {
         self.table_head(&columns);
         if self.doc.lines.is_empty() {
             let base = self.baseline_below(self.y + CELL_PAD_Y, BODY);
-            self.text(columns.description_x, base, BODY_MUTED, "No line items.", columns.description_width);
+            self.text(
+                columns.description_x,
+                base,
+                BODY_MUTED,
+                "No line items.",
+                columns.description_width,
+            );
             self.y = base + CELL_PAD_Y;
             return;
         }
@@ -391,11 +480,19 @@ impl Sheet<'_> {
         let face = self.faces.face(Weight::Regular);
         let width = columns.description_width;
         let description = face.wrap(&line.description, BODY.size, width, MAX_DESCRIPTION_LINES);
-        let detail = line.detail.as_deref().map(|d| face.wrap(d, DETAIL.size, width, MAX_DETAIL_LINES)).unwrap_or_default();
+        let detail = line
+            .detail
+            .as_deref()
+            .map(|d| face.wrap(d, DETAIL.size, width, MAX_DETAIL_LINES))
+            .unwrap_or_default();
         // A row keeps one line of height even when its description is blank.
         let text_height = description.len().max(1) as f32 * Self::leading(BODY_SIZE)
             + detail.len() as f32 * Self::leading(DETAIL_SIZE);
-        Row { description, detail, height: 2.0 * CELL_PAD_Y + text_height }
+        Row {
+            description,
+            detail,
+            height: 2.0 * CELL_PAD_Y + text_height,
+        }
     }
 
     /// Draws `row` for `line` at the cursor, and a rule under it.
@@ -408,14 +505,38 @@ impl Sheet<'_> {
         }
         base = base.max(first + Self::leading(BODY_SIZE));
         for text in &row.detail {
-            self.text(c.description_x, base - 1.0, DETAIL, text, c.description_width);
+            self.text(
+                c.description_x,
+                base - 1.0,
+                DETAIL,
+                text,
+                c.description_width,
+            );
             base += Self::leading(DETAIL_SIZE);
         }
-        self.text_right(c.quantity_right, first, BODY, &line.quantity, c.quantity_width);
-        self.text_right(c.unit_price_right, first, BODY, &line.unit_price, c.unit_price_width);
+        self.text_right(
+            c.quantity_right,
+            first,
+            BODY,
+            &line.quantity,
+            c.quantity_width,
+        );
+        self.text_right(
+            c.unit_price_right,
+            first,
+            BODY,
+            &line.unit_price,
+            c.unit_price_width,
+        );
         self.text_right(c.amount_right, first, BODY, &line.amount, c.amount_width);
         self.y += row.height;
-        self.push(Item::Rule { x1: LEFT, x2: RIGHT, y: self.y, thickness: 0.5, color: RULE });
+        self.push(Item::Rule {
+            x1: LEFT,
+            x2: RIGHT,
+            y: self.y,
+            thickness: 0.5,
+            color: RULE,
+        });
     }
 
     /// The totals, right-aligned under the table; the last (the amount due) bold
@@ -437,7 +558,13 @@ impl Sheet<'_> {
             top += step;
         }
         top += 4.0;
-        self.push(Item::Rule { x1: left, x2: RIGHT, y: top, thickness: 1.0, color: INK });
+        self.push(Item::Rule {
+            x1: left,
+            x2: RIGHT,
+            y: top,
+            thickness: 1.0,
+            color: INK,
+        });
         top += 7.0;
         let base = self.baseline_below(top, TOTAL);
         self.total_row(left, base, TOTAL, TOTAL, last_label, last_amount);
@@ -448,16 +575,31 @@ impl Sheet<'_> {
     fn totals_height(&self) -> f32 {
         match self.doc.totals.len() {
             0 => 0.0,
-            n => 14.0 + (n - 1) as f32 * (Self::leading(BODY_SIZE) + 3.0) + 11.0 + Self::leading(TOTAL_SIZE),
+            n => {
+                14.0 + (n - 1) as f32 * (Self::leading(BODY_SIZE) + 3.0)
+                    + 11.0
+                    + Self::leading(TOTAL_SIZE)
+            }
         }
     }
 
     /// One totals row in the block starting at `left`: the label on the left,
     /// the amount right-aligned (it gets the room it needs, up to 60 %).
-    fn total_row(&mut self, left: f32, base: f32, label_style: Style, amount_style: Style, label: &str, amount: &str) {
+    fn total_row(
+        &mut self,
+        left: f32,
+        base: f32,
+        label_style: Style,
+        amount_style: Style,
+        label: &str,
+        amount: &str,
+    ) {
         let face = self.faces.face(amount_style.weight);
         let max_amount = TOTALS_WIDTH * 0.6;
-        let amount_width = face.width(&face.fit(amount, amount_style.size, max_amount), amount_style.size);
+        let amount_width = face.width(
+            &face.fit(amount, amount_style.size, max_amount),
+            amount_style.size,
+        );
         self.text_right(RIGHT - CELL_PAD_X, base, amount_style, amount, max_amount);
         let label_width = TOTALS_WIDTH - amount_width - 2.0 * CELL_PAD_X - 12.0;
         self.text(left + CELL_PAD_X, base, label_style, label, label_width);
@@ -489,7 +631,13 @@ impl Sheet<'_> {
         } else {
             self.y = (BOTTOM - height).max(self.y + gap);
         }
-        self.push(Item::Rule { x1: LEFT, x2: RIGHT, y: self.y, thickness: 0.5, color: RULE });
+        self.push(Item::Rule {
+            x1: LEFT,
+            x2: RIGHT,
+            y: self.y,
+            thickness: 0.5,
+            color: RULE,
+        });
         let mut top = self.y + 12.0;
         for (i, paragraph) in paragraphs.iter().enumerate() {
             if i > 0 {
@@ -522,7 +670,13 @@ impl Sheet<'_> {
         for (i, page) in self.pages.iter_mut().enumerate() {
             let label = format!("Page {} of {count}", i + 1);
             let width = face.width(&label, FOOTER.size);
-            page.items.push(Item::Text(Text { x: RIGHT - width, baseline: base, style: FOOTER, text: label, width }));
+            page.items.push(Item::Text(Text {
+                x: RIGHT - width,
+                baseline: base,
+                style: FOOTER,
+                text: label,
+                width,
+            }));
             page.items.push(Item::Text(Text {
                 x: LEFT,
                 baseline: base,
@@ -547,7 +701,11 @@ struct Row {
 /// (open). Whole words only, so "Unpaid" is not green.
 fn badge_colors(status: &str) -> (Rgb, Rgb) {
     let status = status.to_lowercase();
-    let has = |word: &str| status.split(|c: char| !c.is_alphanumeric()).any(|w| w == word);
+    let has = |word: &str| {
+        status
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| w == word)
+    };
     if has("paid") {
         ((220, 244, 228), (22, 101, 52))
     } else if has("overdue") || has("uncollectible") || has("failed") || has("unpaid") {

@@ -21,7 +21,11 @@ use super::PdfError;
 /// bug); [`PdfError::Write`] when krilla cannot write the document.
 pub(super) fn paint(pages: &[Page], faces: &Faces, title: &str) -> Result<Vec<u8>, PdfError> {
     let mut document = Document::new();
-    document.set_metadata(Metadata::new().title(title.to_string()).creator("Tollgate".to_string()));
+    document.set_metadata(
+        Metadata::new()
+            .title(title.to_string())
+            .creator("Tollgate".to_string()),
+    );
     let settings = PageSettings::from_wh(PAGE_WIDTH, PAGE_HEIGHT)
         .ok_or_else(|| PdfError::Layout("invalid page size".into()))?;
     for page in pages {
@@ -33,26 +37,47 @@ pub(super) fn paint(pages: &[Page], faces: &Faces, title: &str) -> Result<Vec<u8
         surface.finish();
         pdf_page.finish();
     }
-    document.finish().map_err(|e| PdfError::Write(e.to_string()))
+    document
+        .finish()
+        .map_err(|e| PdfError::Write(e.to_string()))
 }
 
 /// Draws one item.
 fn draw(surface: &mut Surface<'_>, faces: &Faces, item: &Item) -> Result<(), PdfError> {
     match item {
         Item::Text(text) => draw_text(surface, faces, text),
-        Item::Box { x, y, width, height, radius, color } => {
+        Item::Box {
+            x,
+            y,
+            width,
+            height,
+            radius,
+            color,
+        } => {
             let path = rounded_rect(*x, *y, *width, *height, *radius)?;
             surface.set_stroke(None);
             surface.set_fill(Some(fill(*color)));
             surface.draw_path(&path);
         }
-        Item::Rule { x1, x2, y, thickness, color } => {
+        Item::Rule {
+            x1,
+            x2,
+            y,
+            thickness,
+            color,
+        } => {
             let mut builder = PathBuilder::new();
             builder.move_to(*x1, *y);
             builder.line_to(*x2, *y);
-            let path = builder.finish().ok_or_else(|| PdfError::Layout(format!("invalid rule at y = {y}")))?;
+            let path = builder
+                .finish()
+                .ok_or_else(|| PdfError::Layout(format!("invalid rule at y = {y}")))?;
             surface.set_fill(None);
-            surface.set_stroke(Some(Stroke { paint: color_of(*color).into(), width: *thickness, ..Stroke::default() }));
+            surface.set_stroke(Some(Stroke {
+                paint: color_of(*color).into(),
+                width: *thickness,
+                ..Stroke::default()
+            }));
             surface.draw_path(&path);
         }
     }
@@ -80,7 +105,10 @@ fn color_of((r, g, b): Rgb) -> rgb::Color {
 }
 
 fn fill(color: Rgb) -> Fill {
-    Fill { paint: color_of(color).into(), ..Fill::default() }
+    Fill {
+        paint: color_of(color).into(),
+        ..Fill::default()
+    }
 }
 
 /// A rectangle whose corners are quarter circles of `radius` (square when 0),
@@ -99,7 +127,14 @@ fn rounded_rect(x: f32, y: f32, width: f32, height: f32, radius: f32) -> Result<
         builder.line_to(right - r, y);
         builder.cubic_to(right - r + k, y, right, y + r - k, right, y + r);
         builder.line_to(right, bottom - r);
-        builder.cubic_to(right, bottom - r + k, right - r + k, bottom, right - r, bottom);
+        builder.cubic_to(
+            right,
+            bottom - r + k,
+            right - r + k,
+            bottom,
+            right - r,
+            bottom,
+        );
         builder.line_to(x + r, bottom);
         builder.cubic_to(x + r - k, bottom, x, bottom - r + k, x, bottom - r);
         builder.line_to(x, y + r);

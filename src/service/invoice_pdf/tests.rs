@@ -15,14 +15,19 @@ use std::process::Command;
 const TOTAL_DUE: &str = "€ 1,234.56";
 
 fn party(name: &str, lines: &[&str]) -> Party {
-    Party { name: name.into(), lines: lines.iter().map(|l| l.to_string()).collect() }
+    Party {
+        name: name.into(),
+        lines: lines.iter().map(|l| l.to_string()).collect(),
+    }
 }
 
 /// Line `i` (from 1): "Line item 007 …" with a detail on every other line.
 fn line(i: usize) -> DocumentLine {
     DocumentLine {
         description: format!("Line item {i:03} — API calls over the included 10,000"),
-        detail: i.is_multiple_of(2).then(|| format!("1 May – 31 May 2026 · meter api_calls · batch {i}")),
+        detail: i
+            .is_multiple_of(2)
+            .then(|| format!("1 May – 31 May 2026 · meter api_calls · batch {i}")),
         quantity: format!("{}", 1_000 + i),
         unit_price: "€ 0.0020".into(),
         amount: format!("€ {}.{:02}", 2 + i / 50, i % 100),
@@ -75,10 +80,17 @@ fn unruly() -> InvoiceDocument {
             line.quantity = "1,000,000,000,000".into();
         }
     }
-    doc.issuer.lines = (0..20).map(|i| format!("Address line {i} {}", long)).collect();
+    doc.issuer.lines = (0..20)
+        .map(|i| format!("Address line {i} {}", long))
+        .collect();
     doc.bill_to.name = long.clone();
-    doc.totals.insert(0, (long.clone(), "€ 99,999,999,999,999,999.99".into()));
-    doc.notes = vec![long.repeat(3), format!("https://billing.example.com/{}", "a".repeat(500)), String::new()];
+    doc.totals
+        .insert(0, (long.clone(), "€ 99,999,999,999,999,999.99".into()));
+    doc.notes = vec![
+        long.repeat(3),
+        format!("https://billing.example.com/{}", "a".repeat(500)),
+        String::new(),
+    ];
     doc
 }
 
@@ -87,7 +99,10 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("tollgate-invoice-pdf-{}-{name}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "tollgate-invoice-pdf-{}-{name}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create scratch directory");
         Scratch(dir)
@@ -123,14 +138,21 @@ where
         ),
         Err(e) => panic!("could not run `{tool}`: {e}"),
     };
-    assert!(output.status.success(), "`{tool}` failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "`{tool}` failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     output.stdout
 }
 
 /// The page count `pdfinfo` reads.
 fn page_count(pdf: &Path) -> usize {
     let info = String::from_utf8(poppler("pdfinfo", [pdf])).expect("pdfinfo prints UTF-8");
-    let pages = info.lines().find_map(|l| l.strip_prefix("Pages:")).expect("pdfinfo prints Pages:");
+    let pages = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .expect("pdfinfo prints Pages:");
     pages.trim().parse().expect("a page count")
 }
 
@@ -167,14 +189,23 @@ fn read_pgm(path: &Path) -> (usize, usize, Vec<u8>) {
             i += 1;
         }
         assert!(i > start, "truncated PGM header in {}", path.display());
-        tokens.push(std::str::from_utf8(&data[start..i]).expect("ASCII header").to_string());
+        tokens.push(
+            std::str::from_utf8(&data[start..i])
+                .expect("ASCII header")
+                .to_string(),
+        );
     }
     assert_eq!(tokens[0], "P5", "not a binary greymap: {}", path.display());
     let width: usize = tokens[1].parse().expect("width");
     let height: usize = tokens[2].parse().expect("height");
     assert_eq!(tokens[3], "255", "8-bit greymap expected");
     let pixels = data[i + 1..].to_vec();
-    assert_eq!(pixels.len(), width * height, "pixel data of {}", path.display());
+    assert_eq!(
+        pixels.len(),
+        width * height,
+        "pixel data of {}",
+        path.display()
+    );
     (width, height, pixels)
 }
 
@@ -183,10 +214,17 @@ fn three_lines_make_one_pdf_page_without_page_numbers() {
     let scratch = Scratch::new("three");
     let pdf = scratch.pdf(&sample(3));
     let bytes = std::fs::read(&pdf).expect("read PDF");
-    assert!(bytes.starts_with(b"%PDF-"), "not a PDF: {:?}", &bytes[..8.min(bytes.len())]);
+    assert!(
+        bytes.starts_with(b"%PDF-"),
+        "not a PDF: {:?}",
+        &bytes[..8.min(bytes.len())]
+    );
     assert_eq!(page_count(&pdf), 1);
     let text = text_of(&pdf, None);
-    assert!(!text.contains("Page 1 of"), "a single page has no page number:\n{text}");
+    assert!(
+        !text.contains("Page 1 of"),
+        "a single page has no page number:\n{text}"
+    );
 }
 
 #[test]
@@ -197,26 +235,52 @@ fn one_hundred_twenty_lines_continue_over_numbered_pages_losing_none() {
     let pages = page_count(&pdf);
     assert!(pages >= 3, "120 lines fit on {pages} pages?");
     let faces = typeface::faces().expect("fonts");
-    assert_eq!(pages, layout::lay_out(&doc, faces).len(), "the PDF has the pages layout planned");
+    assert_eq!(
+        pages,
+        layout::lay_out(&doc, faces).len(),
+        "the PDF has the pages layout planned"
+    );
 
     let mut all = String::new();
     for page in 1..=pages {
         let text = text_of(&pdf, Some(page));
-        assert!(text.contains(&format!("Page {page} of {pages}")), "page {page}:\n{text}");
-        assert!(text.contains("TG-2026-000001"), "page {page} names the invoice:\n{text}");
+        assert!(
+            text.contains(&format!("Page {page} of {pages}")),
+            "page {page}:\n{text}"
+        );
+        assert!(
+            text.contains("TG-2026-000001"),
+            "page {page} names the invoice:\n{text}"
+        );
         if text.contains("Line item") {
-            assert!(text.contains("DESCRIPTION"), "page {page} repeats the column heads:\n{text}");
+            assert!(
+                text.contains("DESCRIPTION"),
+                "page {page} repeats the column heads:\n{text}"
+            );
         }
         all.push_str(&text);
     }
     for i in 1..=120 {
         let description = format!("Line item {i:03}");
-        assert_eq!(all.matches(&description).count(), 1, "{description} printed once");
+        assert_eq!(
+            all.matches(&description).count(),
+            1,
+            "{description} printed once"
+        );
     }
     let last = text_of(&pdf, Some(pages));
-    assert!(last.contains(TOTAL_DUE), "the amount due is on the last page:\n{last}");
-    assert!(last.contains("Thank you for your business."), "the notes end the invoice:\n{last}");
-    assert!(!text_of(&pdf, Some(1)).contains(TOTAL_DUE), "no totals before the table ends");
+    assert!(
+        last.contains(TOTAL_DUE),
+        "the amount due is on the last page:\n{last}"
+    );
+    assert!(
+        last.contains("Thank you for your business."),
+        "the notes end the invoice:\n{last}"
+    );
+    assert!(
+        !text_of(&pdf, Some(1)).contains(TOTAL_DUE),
+        "no totals before the table ends"
+    );
 }
 
 #[test]
@@ -225,7 +289,16 @@ fn pdftoppm_renders_every_page_with_ink_on_paper() {
     for (name, doc) in [("one", sample(3)), ("several", sample(120))] {
         let pdf = scratch.pdf(&doc);
         let prefix = scratch.0.join(name);
-        poppler("pdftoppm", [OsStr::new("-r"), OsStr::new("40"), OsStr::new("-gray"), pdf.as_os_str(), prefix.as_os_str()]);
+        poppler(
+            "pdftoppm",
+            [
+                OsStr::new("-r"),
+                OsStr::new("40"),
+                OsStr::new("-gray"),
+                pdf.as_os_str(),
+                prefix.as_os_str(),
+            ],
+        );
         let mut pages: Vec<PathBuf> = std::fs::read_dir(&scratch.0)
             .expect("list scratch directory")
             .map(|e| e.expect("directory entry").path())
@@ -239,18 +312,43 @@ fn pdftoppm_renders_every_page_with_ink_on_paper() {
         for page in &pages {
             let (width, height, pixels) = read_pgm(page);
             // A4 at 40 dpi is 331 × 468 pixels.
-            assert!((325..=337).contains(&width) && (462..=474).contains(&height), "{width}×{height}");
+            assert!(
+                (325..=337).contains(&width) && (462..=474).contains(&height),
+                "{width}×{height}"
+            );
             // At 40 dpi body text is thinner than a pixel and prints grey, so
             // "ink" is anything clearly darker than paper; solid black (the
             // title, the amount due, bold figures) must show up too.
-            let share = |f: fn(u8) -> bool| pixels.iter().filter(|&&p| f(p)).count() as f64 / pixels.len() as f64;
+            let share = |f: fn(u8) -> bool| {
+                pixels.iter().filter(|&&p| f(p)).count() as f64 / pixels.len() as f64
+            };
             let ink = share(|p| p < 192);
             let dark = share(|p| p < 128);
             let paper = share(|p| p >= 230);
-            assert!(ink > 0.005, "{}: only {:.2} % ink: blank?", page.display(), ink * 100.0);
-            assert!(dark > 0.001, "{}: only {:.2} % dark pixels: no solid text?", page.display(), dark * 100.0);
-            assert!(ink < 0.3, "{}: {:.1} % ink: not paper", page.display(), ink * 100.0);
-            assert!(paper > 0.6, "{}: only {:.1} % white paper", page.display(), paper * 100.0);
+            assert!(
+                ink > 0.005,
+                "{}: only {:.2} % ink: blank?",
+                page.display(),
+                ink * 100.0
+            );
+            assert!(
+                dark > 0.001,
+                "{}: only {:.2} % dark pixels: no solid text?",
+                page.display(),
+                dark * 100.0
+            );
+            assert!(
+                ink < 0.3,
+                "{}: {:.1} % ink: not paper",
+                page.display(),
+                ink * 100.0
+            );
+            assert!(
+                paper > 0.6,
+                "{}: only {:.1} % white paper",
+                page.display(),
+                paper * 100.0
+            );
         }
     }
 }
@@ -275,7 +373,10 @@ fn pdftotext_reads_the_number_lines_totals_and_accented_names() {
         "17 June 2026",
         "https://billing.example.com/invoices/TG-2026-000001/pay",
     ] {
-        assert!(text.contains(expected), "pdftotext lacks {expected:?}:\n{text}");
+        assert!(
+            text.contains(expected),
+            "pdftotext lacks {expected:?}:\n{text}"
+        );
     }
 }
 
@@ -285,7 +386,10 @@ fn the_same_invoice_always_gives_the_same_bytes() {
     assert_eq!(render(&doc).expect("render"), render(&doc).expect("render"));
     let mut other = doc.clone();
     other.lines[0].amount = "€ 9.99".into();
-    assert_ne!(render(&doc).expect("render"), render(&other).expect("render"));
+    assert_ne!(
+        render(&doc).expect("render"),
+        render(&other).expect("render")
+    );
 }
 
 #[test]
@@ -309,12 +413,21 @@ fn nothing_overlaps_or_leaves_the_page_however_long_the_texts() {
                 })
                 .collect();
             for &(left, right, top, bottom, text) in &boxes {
-                assert!(left >= 49.9 && right <= PAGE_WIDTH - 49.9, "page {p}: {text:?} leaves the margins");
-                assert!(top >= 49.9 && bottom <= PAGE_HEIGHT - 20.0, "page {p}: {text:?} leaves the page");
+                assert!(
+                    left >= 49.9 && right <= PAGE_WIDTH - 49.9,
+                    "page {p}: {text:?} leaves the margins"
+                );
+                assert!(
+                    top >= 49.9 && bottom <= PAGE_HEIGHT - 20.0,
+                    "page {p}: {text:?} leaves the page"
+                );
             }
             for (i, a) in boxes.iter().enumerate() {
                 for b in &boxes[i + 1..] {
-                    let apart = a.1 <= b.0 + 0.01 || b.1 <= a.0 + 0.01 || a.3 <= b.2 + 0.01 || b.3 <= a.2 + 0.01;
+                    let apart = a.1 <= b.0 + 0.01
+                        || b.1 <= a.0 + 0.01
+                        || a.3 <= b.2 + 0.01
+                        || b.3 <= a.2 + 0.01;
                     assert!(apart, "page {p}: {:?} overlaps {:?}", a.4, b.4);
                 }
             }
@@ -343,11 +456,33 @@ fn long_descriptions_wrap_to_three_lines_ending_in_an_ellipsis() {
             _ => None,
         })
         .collect();
-    let enterprise = texts.iter().filter(|t| t.starts_with("Enterprise plan")).count();
-    assert!(enterprise >= 14, "each long description starts a row: {enterprise}");
-    assert!(texts.iter().any(|t| t.ends_with(typeface::ELLIPSIS)), "truncated text ends with …");
+    let enterprise = texts
+        .iter()
+        .filter(|t| t.starts_with("Enterprise plan"))
+        .count();
+    assert!(
+        enterprise >= 14,
+        "each long description starts a row: {enterprise}"
+    );
+    assert!(
+        texts.iter().any(|t| t.ends_with(typeface::ELLIPSIS)),
+        "truncated text ends with …"
+    );
     // 300 x's at body size need several lines; a row keeps three, the last cut.
     let xs: Vec<&&str> = texts.iter().filter(|t| t.starts_with("xxxx")).collect();
-    assert_eq!(xs.len(), 3 * doc.lines.iter().filter(|l| l.description.starts_with("xxxx")).count());
-    assert!(xs.iter().filter(|t| t.ends_with(typeface::ELLIPSIS)).count() * 3 == xs.len());
+    assert_eq!(
+        xs.len(),
+        3 * doc
+            .lines
+            .iter()
+            .filter(|l| l.description.starts_with("xxxx"))
+            .count()
+    );
+    assert!(
+        xs.iter()
+            .filter(|t| t.ends_with(typeface::ELLIPSIS))
+            .count()
+            * 3
+            == xs.len()
+    );
 }

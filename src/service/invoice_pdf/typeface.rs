@@ -19,11 +19,15 @@ use skrifa::{FontRef, MetadataProvider};
 use super::PdfError;
 
 /// Liberation Sans Regular 2.1.5 (Debian `fonts-liberation2`).
-static REGULAR_TTF: &[u8] =
-    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/fonts/LiberationSans-Regular.ttf"));
+static REGULAR_TTF: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/fonts/LiberationSans-Regular.ttf"
+));
 /// Liberation Sans Bold 2.1.5 (Debian `fonts-liberation2`).
-static BOLD_TTF: &[u8] =
-    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/fonts/LiberationSans-Bold.ttf"));
+static BOLD_TTF: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/assets/fonts/LiberationSans-Bold.ttf"
+));
 
 /// The ellipsis that ends truncated text.
 pub(super) const ELLIPSIS: &str = "…";
@@ -177,7 +181,15 @@ impl Face {
             let range = start..start + c.len_utf8();
             for glyph in self.glyphs_of(c) {
                 let id = GlyphId::new(glyph.to_u32());
-                glyphs.push(KrillaGlyph::new(id, self.advance(glyph), 0.0, 0.0, 0.0, range.clone(), None));
+                glyphs.push(KrillaGlyph::new(
+                    id,
+                    self.advance(glyph),
+                    0.0,
+                    0.0,
+                    0.0,
+                    range.clone(),
+                    None,
+                ));
             }
         }
         glyphs
@@ -211,11 +223,21 @@ impl Face {
     /// and inside a word only when the word alone is wider than a line (long links,
     /// identifiers). At most `max_lines` lines; when the text needs more, the last
     /// one kept ends with "…". Empty or blank text gives no lines.
-    pub(super) fn wrap(&self, text: &str, size: f32, max_width: f32, max_lines: usize) -> Vec<String> {
+    pub(super) fn wrap(
+        &self,
+        text: &str,
+        size: f32,
+        max_width: f32,
+        max_lines: usize,
+    ) -> Vec<String> {
         let mut lines: Vec<String> = Vec::new();
         let mut current = String::new();
         for word in text.split_whitespace() {
-            let candidate = if current.is_empty() { word.to_string() } else { format!("{current} {word}") };
+            let candidate = if current.is_empty() {
+                word.to_string()
+            } else {
+                format!("{current} {word}")
+            };
             if self.width(&candidate, size) <= max_width {
                 current = candidate;
                 continue;
@@ -280,8 +302,12 @@ mod tests {
     fn both_faces_print_currency_signs_typographic_marks_and_accented_letters() {
         let faces = faces().expect("bundled fonts");
         for weight in [Weight::Regular, Weight::Bold] {
-            for c in "€$£¥₩₪₫₱₦₴¢−–—…·×ÆØÅæøåÉéèêëàâäçñöüßŁłŚśŽžİıČčŐőȘșΑαΩωЖжЯя".chars() {
-                assert!(faces.face(weight).glyph(c).is_some(), "{weight:?} has no glyph for {c:?}");
+            for c in "€$£¥₩₪₫₱₦₴¢−–—…·×ÆØÅæøåÉéèêëàâäçñöüßŁłŚśŽžİıČčŐőȘșΑαΩωЖжЯя".chars()
+            {
+                assert!(
+                    faces.face(weight).glyph(c).is_some(),
+                    "{weight:?} has no glyph for {c:?}"
+                );
             }
         }
     }
@@ -330,9 +356,17 @@ mod tests {
     #[test]
     fn wrap_breaks_at_spaces_and_inside_overlong_words() {
         let face = regular();
-        let lines = face.wrap("Pay by bank transfer to IBAN DE89 3704 0044 0532 0130 00", 9.0, 120.0, 10);
+        let lines = face.wrap(
+            "Pay by bank transfer to IBAN DE89 3704 0044 0532 0130 00",
+            9.0,
+            120.0,
+            10,
+        );
         assert!(lines.len() >= 2, "{lines:?}");
-        assert_eq!(lines.join(" "), "Pay by bank transfer to IBAN DE89 3704 0044 0532 0130 00");
+        assert_eq!(
+            lines.join(" "),
+            "Pay by bank transfer to IBAN DE89 3704 0044 0532 0130 00"
+        );
         let url = "https://billing.example.com/invoices/3f1c0a2e-8d7b-4c59-9e1f-0b6a2d4c8e71/pay";
         let pieces = face.wrap(url, 9.0, 100.0, 10);
         assert!(pieces.len() >= 3, "{pieces:?}");
@@ -351,6 +385,9 @@ mod tests {
         assert_eq!(lines.len(), 3);
         assert!(lines[2].ends_with(ELLIPSIS), "{lines:?}");
         assert!(!lines[1].ends_with(ELLIPSIS), "{lines:?}");
-        assert!(lines.iter().all(|l| face.width(l, 9.0) <= 150.0), "{lines:?}");
+        assert!(
+            lines.iter().all(|l| face.width(l, 9.0) <= 150.0),
+            "{lines:?}"
+        );
     }
 }

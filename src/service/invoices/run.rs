@@ -54,12 +54,19 @@ pub struct Report {
 /// # Errors
 /// [`Error::NoCatalog`]; database failures (the invoices issued before a failure
 /// stay issued, each was its own transaction).
-pub async fn run(t: &Tollgate, month: Period, actor: &Actor, now: DateTime<Utc>) -> Result<Report, Error> {
+pub async fn run(
+    t: &Tollgate,
+    month: Period,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Report, Error> {
     let catalog = t.catalog.get()?;
     let mut report = Report::default();
     for sub in db::subscriptions::manual_for_invoicing(&t.pool, month.end).await? {
         let trial_end = sub.trial_ended_at.or(sub.trial_end);
-        for period in schedule::periods_closing_in(sub.cycle(), month, sub.created_at, sub.canceled_at, now) {
+        for period in
+            schedule::periods_closing_in(sub.cycle(), month, sub.created_at, sub.canceled_at, now)
+        {
             if db::invoices::manual_exists(&t.pool, sub.id, period.start).await? {
                 report.already_invoiced += 1;
                 continue;
@@ -75,14 +82,35 @@ pub async fn run(t: &Tollgate, month: Period, actor: &Actor, now: DateTime<Utc>)
 
 /// The plan, interval and seats in effect at `at`, from the change history (the
 /// subscription's current values when the history says nothing).
-fn terms_at<'c>(catalog: &'c Catalog, sub: &InvoicingRow, changes: &[ChangeRecord], at: DateTime<Utc>) -> Option<(&'c Plan, Interval, u32)> {
-    let last = changes.iter().rev().find(|c| c.effective_at <= at).or_else(|| changes.first());
+fn terms_at<'c>(
+    catalog: &'c Catalog,
+    sub: &InvoicingRow,
+    changes: &[ChangeRecord],
+    at: DateTime<Utc>,
+) -> Option<(&'c Plan, Interval, u32)> {
+    let last = changes
+        .iter()
+        .rev()
+        .find(|c| c.effective_at <= at)
+        .or_else(|| changes.first());
     let (plan, interval) = match last {
-        Some(c) => (c.to_plan.as_str(), c.to_interval.parse().unwrap_or(Interval::Month)),
+        Some(c) => (
+            c.to_plan.as_str(),
+            c.to_interval.parse().unwrap_or(Interval::Month),
+        ),
         None => (sub.plan_key.as_str(), sub.cycle().interval),
     };
-    let seats = changes.iter().rev().filter(|c| c.effective_at <= at).find_map(|c| c.to_seats).unwrap_or(sub.seats);
-    Some((catalog.plan(plan)?, interval, u32::try_from(seats.max(1)).unwrap_or(1)))
+    let seats = changes
+        .iter()
+        .rev()
+        .filter(|c| c.effective_at <= at)
+        .find_map(|c| c.to_seats)
+        .unwrap_or(sub.seats);
+    Some((
+        catalog.plan(plan)?,
+        interval,
+        u32::try_from(seats.max(1)).unwrap_or(1),
+    ))
 }
 
 async fn bill_period(
@@ -96,34 +124,57 @@ async fn bill_period(
 ) -> Result<Option<Issued>, Error> {
     let changes = db::subscriptions::changes_until(&t.pool, sub.id, period.end).await?;
     let Some((plan, interval, seats)) = terms_at(catalog, sub, &changes, period.start) else {
-        return Err(Error::Internal(format!("subscription {} is on a plan the catalog no longer has", sub.id)));
+        return Err(Error::Internal(format!(
+            "subscription {} is on a plan the catalog no longer has",
+            sub.id
+        )));
     };
     let mut charges = Vec::new();
     let share = schedule::paid_share(period, sub.created_at, trial_end, sub.canceled_at);
     // A grandfathered price is the subscriber's price on their current plan and interval.
-    let kept = sub.kept_price_at(period.start).filter(|_| plan.key.as_str() == sub.plan_key && interval.as_str() == sub.interval);
+    let kept = sub
+        .kept_price_at(period.start)
+        .filter(|_| plan.key.as_str() == sub.plan_key && interval.as_str() == sub.interval);
     if let (Some(price), true) = (plan.price_for(interval, kept), share > Decimal::ZERO) {
-        charges.extend(plan_charges(price, seats, share, &format!("{}, {}", plan.name, interval_label(interval))));
+        charges.extend(plan_charges(
+            price,
+            seats,
+            share,
+            &format!("{}, {}", plan.name, interval_label(interval)),
+        ));
     }
     for c in changes.iter().filter(|c| period.contains(c.effective_at)) {
         if let Some(amount) = c.proration.filter(|p| !p.is_zero()) {
             charges.push(proration_charge(catalog, c, amount));
         }
     }
-    let (end_plan, _, end_seats) = terms_at(catalog, sub, &changes, period.end - Duration::seconds(1)).unwrap_or((plan, interval, seats));
+    let (end_plan, _, end_seats) =
+        terms_at(catalog, sub, &changes, period.end - Duration::seconds(1))
+            .unwrap_or((plan, interval, seats));
     // Usage is billed above the allowance in force at the period's end: the plan's
     // limit with the account's override then.
-    let overrides = db::overrides::active(&t.pool, sub.account_id, period.end - Duration::seconds(1)).await?;
+    let overrides =
+        db::overrides::active(&t.pool, sub.account_id, period.end - Duration::seconds(1)).await?;
     for (meter_key, pricing) in &end_plan.usage_prices {
-        let Some(meter) = catalog.meter(meter_key.as_str()) else { continue };
+        let Some(meter) = catalog.meter(meter_key.as_str()) else {
+            continue;
+        };
         let limit = overrides.limit(meter_key.as_str(), &end_plan.limit(meter_key.as_str()));
         let cost_property = match pricing {
             crate::rating::Pricing::CostPlus { property, .. } => Some(property.as_str()),
             _ => None,
         };
         for slice in meter_slices(meter.reset, sub, period) {
-            let (usage, cost) =
-                db::usage::period_usage(&t.pool, sub.account_id, meter_key.as_str(), meter.aggregation, slice.start, slice.end, cost_property).await?;
+            let (usage, cost) = db::usage::period_usage(
+                &t.pool,
+                sub.account_id,
+                meter_key.as_str(),
+                meter.aggregation,
+                slice.start,
+                slice.end,
+                cost_property,
+            )
+            .await?;
             charges.extend(usage_charge(meter, &limit, pricing, end_seats, usage, cost));
         }
     }
@@ -140,7 +191,10 @@ fn meter_slices(reset: crate::period::Reset, sub: &InvoicingRow, period: Period)
     let mut t = period.start;
     while t < period.end && out.len() < 400 {
         let p = meter_period(reset, Some(sub.cycle()), t);
-        let slice = Period { start: p.start.max(period.start), end: p.end.min(period.end) };
+        let slice = Period {
+            start: p.start.max(period.start),
+            end: p.end.min(period.end),
+        };
         if slice.end <= t {
             break;
         }
@@ -158,16 +212,27 @@ fn interval_label(i: Interval) -> &'static str {
 }
 
 fn proration_charge(catalog: &Catalog, c: &ChangeRecord, amount: Decimal) -> Charge {
-    let name = |key: &str| catalog.plan(key).map_or_else(|| key.to_string(), |p| p.name.clone());
+    let name = |key: &str| {
+        catalog
+            .plan(key)
+            .map_or_else(|| key.to_string(), |p| p.name.clone())
+    };
     let what = match c.from_plan.as_deref() {
-        Some(from) if from != c.to_plan => format!("Change from {} to {}", name(from), name(&c.to_plan)),
+        Some(from) if from != c.to_plan => {
+            format!("Change from {} to {}", name(from), name(&c.to_plan))
+        }
         // Same plan, same seats: the move from a grandfathered price.
-        Some(_) if c.from_seats == c.to_seats => format!("Move to the current price of {}", name(&c.to_plan)),
+        Some(_) if c.from_seats == c.to_seats => {
+            format!("Move to the current price of {}", name(&c.to_plan))
+        }
         _ => format!("Seats changed to {}", c.to_seats.unwrap_or(1)),
     };
     Charge {
         kind: LineKind::Proration,
-        description: format!("{what} on {} (rest of the period)", c.effective_at.format("%Y-%m-%d")),
+        description: format!(
+            "{what} on {} (rest of the period)",
+            c.effective_at.format("%Y-%m-%d")
+        ),
         quantity: Decimal::ONE,
         unit_amount: None,
         amount,
@@ -192,7 +257,12 @@ async fn issue(
     let redemption = db::coupons::for_account(&mut *tx, sub.account_id).await?;
     let coupon = redemption.as_ref().and_then(|r| {
         let c = catalog.coupon(&r.coupon_code)?;
-        c.applies(r.redeemed_at, u32::try_from(r.invoices_applied).unwrap_or(u32::MAX), period.start).then_some(c)
+        c.applies(
+            r.redeemed_at,
+            u32::try_from(r.invoices_applied).unwrap_or(u32::MAX),
+            period.start,
+        )
+        .then_some(c)
     });
     let credit = db::credits::balances(&mut *tx, sub.account_id)
         .await?
@@ -204,7 +274,11 @@ async fn issue(
     let sequence = db::invoices::next_sequence(&mut tx, NUMBER_PREFIX, now.year()).await?;
     let number = number::format(NUMBER_PREFIX, now.year(), sequence);
     let id = Uuid::now_v7();
-    let status = if draft.amount_due.amount.is_zero() { InvoiceStatus::Paid } else { InvoiceStatus::Open };
+    let status = if draft.amount_due.amount.is_zero() {
+        InvoiceStatus::Paid
+    } else {
+        InvoiceStatus::Open
+    };
     let due_at = now + Duration::days(i64::from(net_terms));
     let stored = db::invoices::insert_manual(
         &mut tx,
@@ -232,10 +306,26 @@ async fn issue(
         db::coupons::mark_applied(&mut *tx, sub.account_id).await?;
     }
     if !draft.credit_applied.amount.is_zero() {
-        db::credits::insert_for_invoice(&mut *tx, sub.account_id, -draft.credit_applied.amount, currency.code(), &format!("Applied to invoice {number}"), id).await?;
+        db::credits::insert_for_invoice(
+            &mut *tx,
+            sub.account_id,
+            -draft.credit_applied.amount,
+            currency.code(),
+            &format!("Applied to invoice {number}"),
+            id,
+        )
+        .await?;
     }
     if !draft.credit_added.amount.is_zero() {
-        db::credits::insert_for_invoice(&mut *tx, sub.account_id, draft.credit_added.amount, currency.code(), &format!("Credit from invoice {number}"), id).await?;
+        db::credits::insert_for_invoice(
+            &mut *tx,
+            sub.account_id,
+            draft.credit_added.amount,
+            currency.code(),
+            &format!("Credit from invoice {number}"),
+            id,
+        )
+        .await?;
     }
     db::audit::record(
         &mut *tx,
@@ -260,13 +350,24 @@ async fn issue(
         "invoice_issued",
         &format!("Invoice {number}"),
         &if status == InvoiceStatus::Paid {
-            format!("Invoice {number} for {} was paid from your credit balance.", draft.total.display())
+            format!(
+                "Invoice {number} for {} was paid from your credit balance.",
+                draft.total.display()
+            )
         } else {
-            format!("Invoice {number} for {due} is due on {}.", due_at.format("%Y-%m-%d"))
+            format!(
+                "Invoice {number} for {due} is due on {}.",
+                due_at.format("%Y-%m-%d")
+            )
         },
         &serde_json::json!({ "invoice_id": id, "number": number }),
     )
     .await?;
     tx.commit().await?;
-    Ok(Some(Issued { id, number, account_id: sub.account_id, amount_due: draft.amount_due }))
+    Ok(Some(Issued {
+        id,
+        number,
+        account_id: sub.account_id,
+        amount_due: draft.amount_due,
+    }))
 }

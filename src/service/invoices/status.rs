@@ -18,26 +18,55 @@ use uuid::Uuid;
 /// [`Error::Forbidden`] for anyone but a super admin or the CLI; [`Error::NotFound`];
 /// [`Error::Conflict`] for a move the lifecycle refuses or a Stripe invoice (Stripe
 /// owns its status; it changes through webhooks).
-pub async fn set_status(t: &Tollgate, actor: &Actor, invoice_id: Uuid, to: InvoiceStatus, now: DateTime<Utc>) -> Result<(), Error> {
+pub async fn set_status(
+    t: &Tollgate,
+    actor: &Actor,
+    invoice_id: Uuid,
+    to: InvoiceStatus,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     if !matches!(actor, Actor::Cli) {
         require_super_admin(&t.pool, actor).await?;
     }
     let mut tx = t.pool.begin().await?;
-    let invoice = db::invoices::lock(&mut tx, invoice_id).await?.ok_or_else(|| Error::NotFound("no such invoice".into()))?;
+    let invoice = db::invoices::lock(&mut tx, invoice_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("no such invoice".into()))?;
     if invoice.provider != "manual" {
-        return Err(Error::Conflict("Stripe keeps this invoice's status; change it in Stripe.".into()));
+        return Err(Error::Conflict(
+            "Stripe keeps this invoice's status; change it in Stripe.".into(),
+        ));
     }
     let from = invoice.status();
-    if !matches!(to, InvoiceStatus::Paid | InvoiceStatus::Void | InvoiceStatus::Uncollectible) {
-        return Err(Error::invalid("status", "An invoice can be marked paid, void or uncollectible."));
+    if !matches!(
+        to,
+        InvoiceStatus::Paid | InvoiceStatus::Void | InvoiceStatus::Uncollectible
+    ) {
+        return Err(Error::invalid(
+            "status",
+            "An invoice can be marked paid, void or uncollectible.",
+        ));
     }
-    from.transition(to).map_err(|e| Error::Conflict(format!("Invoice {}: {e}.", invoice.number.as_deref().unwrap_or("draft"))))?;
+    from.transition(to).map_err(|e| {
+        Error::Conflict(format!(
+            "Invoice {}: {e}.",
+            invoice.number.as_deref().unwrap_or("draft")
+        ))
+    })?;
     db::invoices::set_status(&mut *tx, invoice_id, to, now).await?;
     if to == InvoiceStatus::Void {
         let applied = db::credits::applied_to_invoice(&mut *tx, invoice_id).await?;
         if !applied.is_zero() {
             let number = invoice.number.as_deref().unwrap_or("draft");
-            db::credits::insert_for_invoice(&mut *tx, invoice.account_id, applied, &invoice.currency, &format!("Returned from voided invoice {number}"), invoice_id).await?;
+            db::credits::insert_for_invoice(
+                &mut *tx,
+                invoice.account_id,
+                applied,
+                &invoice.currency,
+                &format!("Returned from voided invoice {number}"),
+                invoice_id,
+            )
+            .await?;
         }
     }
     let action = match to {

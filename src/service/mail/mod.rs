@@ -35,9 +35,18 @@ pub async fn enqueue(
 ) -> Result<bool, Error> {
     let to = Email::parse(to).map_err(|e| Error::invalid("email", e.0))?;
     if !templates::exists(template) {
-        return Err(Error::invalid("template", format!("no e-mail template `{template}`")));
+        return Err(Error::invalid(
+            "template",
+            format!("no e-mail template `{template}`"),
+        ));
     }
-    let mail = db::outbox::NewMail { to: to.as_str(), template, context, dedup_key, account_id };
+    let mail = db::outbox::NewMail {
+        to: to.as_str(),
+        template,
+        context,
+        dedup_key,
+        account_id,
+    };
     Ok(db::outbox::insert(db, &mail).await?)
 }
 
@@ -56,8 +65,16 @@ pub struct Listed {
 /// # Errors
 /// [`Error::Invalid`] (field `email`) for a malformed `to`; database errors.
 pub async fn recent(pool: &PgPool, to: Option<&str>, limit: u32) -> Result<Vec<Listed>, Error> {
-    let to = to.map(Email::parse).transpose().map_err(|e| Error::invalid("email", e.0))?;
-    let rows = db::outbox::recent(pool, to.as_ref().map(Email::as_str), i64::from(limit.clamp(1, 500))).await?;
+    let to = to
+        .map(Email::parse)
+        .transpose()
+        .map_err(|e| Error::invalid("email", e.0))?;
+    let rows = db::outbox::recent(
+        pool,
+        to.as_ref().map(Email::as_str),
+        i64::from(limit.clamp(1, 500)),
+    )
+    .await?;
     Ok(rows
         .into_iter()
         .map(|row| {

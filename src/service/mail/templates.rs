@@ -14,10 +14,22 @@ use std::sync::OnceLock;
 
 /// Every template by name, with its source.
 pub const TEMPLATES: &[(&str, &str)] = &[
-    ("invitation", include_str!("../../../templates/email/invitation.txt")),
-    ("password_reset", include_str!("../../../templates/email/password_reset.txt")),
-    ("payment_failed", include_str!("../../../templates/email/payment_failed.txt")),
-    ("usage_threshold", include_str!("../../../templates/email/usage_threshold.txt")),
+    (
+        "invitation",
+        include_str!("../../../templates/email/invitation.txt"),
+    ),
+    (
+        "password_reset",
+        include_str!("../../../templates/email/password_reset.txt"),
+    ),
+    (
+        "payment_failed",
+        include_str!("../../../templates/email/payment_failed.txt"),
+    ),
+    (
+        "usage_threshold",
+        include_str!("../../../templates/email/usage_threshold.txt"),
+    ),
 ];
 
 /// A rendered message.
@@ -50,7 +62,11 @@ fn environment() -> &'static Environment<'static> {
     ENV.get_or_init(|| {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        match SyntaxConfig::builder().trim_blocks(true).keep_trailing_newline(true).build() {
+        match SyntaxConfig::builder()
+            .trim_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+        {
             Ok(syntax) => env.set_syntax(syntax),
             Err(e) => tracing::error!(error = %e, "e-mail template syntax settings refused"),
         }
@@ -87,7 +103,10 @@ pub fn render(name: &str, context: &serde_json::Value) -> Result<Rendered, Rende
             message.push_str(&format!(": {s}"));
             source = s.source();
         }
-        RenderError::Template { template: name.to_string(), message }
+        RenderError::Template {
+            template: name.to_string(),
+            message,
+        }
     };
     let template = environment().get_template(name).map_err(failed)?;
     let text = template.render(value(context)).map_err(failed)?;
@@ -109,7 +128,11 @@ fn value(json: &serde_json::Value) -> Value {
         },
         serde_json::Value::String(s) => Value::from(s.as_str()),
         serde_json::Value::Array(items) => Value::from(items.iter().map(value).collect::<Vec<_>>()),
-        serde_json::Value::Object(map) => Value::from(map.iter().map(|(k, v)| (Value::from(k.as_str()), value(v))).collect::<BTreeMap<_, _>>()),
+        serde_json::Value::Object(map) => Value::from(
+            map.iter()
+                .map(|(k, v)| (Value::from(k.as_str()), value(v)))
+                .collect::<BTreeMap<_, _>>(),
+        ),
     }
 }
 
@@ -124,7 +147,10 @@ fn split(name: &str, text: &str) -> Result<Rendered, RenderError> {
         return Err(format());
     }
     let body = format!("{}\n", body.trim_end());
-    Ok(Rendered { subject: subject.to_string(), body })
+    Ok(Rendered {
+        subject: subject.to_string(),
+        body,
+    })
 }
 
 #[cfg(test)]
@@ -178,9 +204,18 @@ mod tests {
     fn every_template_renders_with_a_sample_context() {
         for (name, _) in TEMPLATES {
             let r = render(name, &sample(name)).unwrap_or_else(|e| panic!("{e}"));
-            assert!(!r.subject.is_empty() && !r.subject.contains('\n'), "{name}: {r:?}");
-            assert!(!r.body.starts_with('\n') && r.body.ends_with('\n'), "{name}: {r:?}");
-            assert!(!r.body.contains("{{") && !r.body.contains("{%"), "{name}: {r:?}");
+            assert!(
+                !r.subject.is_empty() && !r.subject.contains('\n'),
+                "{name}: {r:?}"
+            );
+            assert!(
+                !r.body.starts_with('\n') && r.body.ends_with('\n'),
+                "{name}: {r:?}"
+            );
+            assert!(
+                !r.body.contains("{{") && !r.body.contains("{%"),
+                "{name}: {r:?}"
+            );
         }
     }
 
@@ -189,14 +224,31 @@ mod tests {
         let r = render("usage_threshold", &sample("usage_threshold")).expect("renders");
         assert_eq!(r.subject, "Your EMTChat usage is at 75%");
         assert!(r.body.starts_with("Hi Ada Lovelace,\n\nYou've used 375 of your 500 queries this period on the Starter plan"), "{}", r.body);
-        assert!(r.body.contains("(75% of your limit) for Analytical Engines.\n"), "{}", r.body);
+        assert!(
+            r.body
+                .contains("(75% of your limit) for Analytical Engines.\n"),
+            "{}",
+            r.body
+        );
         assert!(r.body.contains("http://127.0.0.1:3000/pricing"));
         let mut personal = sample("usage_threshold");
         personal["account"] = json!({"name": "Ada Lovelace", "kind": "personal"});
-        assert!(render("usage_threshold", &personal).expect("renders").body.contains("(75% of your limit).\n"));
+        assert!(render("usage_threshold", &personal)
+            .expect("renders")
+            .body
+            .contains("(75% of your limit).\n"));
         let r = render("invitation", &sample("invitation")).expect("renders");
-        assert_eq!(r.subject, "Ada Lovelace invited you to join Analytical Engines");
-        assert!(r.body.contains("as member.\n\nAccept the invitation: http://127.0.0.1:3000/invite/abc123\n"), "{}", r.body);
+        assert_eq!(
+            r.subject,
+            "Ada Lovelace invited you to join Analytical Engines"
+        );
+        assert!(
+            r.body.contains(
+                "as member.\n\nAccept the invitation: http://127.0.0.1:3000/invite/abc123\n"
+            ),
+            "{}",
+            r.body
+        );
         let r = render("password_reset", &sample("password_reset")).expect("renders");
         assert_eq!(r.subject, "Reset your password");
         assert!(r.body.contains("expires in 60 minutes"), "{}", r.body);
@@ -205,7 +257,10 @@ mod tests {
     #[test]
     fn json_numbers_render_as_written() {
         let context = json!({"a": 60, "b": -2, "c": 0.5, "d": [1, "x", null, true]});
-        let got = Environment::new().render_str("{{ a }} {{ b }} {{ c }} {{ d[0] }}{{ d[1] }}{{ d[2] }}{{ d[3] }}", value(&context));
+        let got = Environment::new().render_str(
+            "{{ a }} {{ b }} {{ c }} {{ d[0] }}{{ d[1] }}{{ d[2] }}{{ d[3] }}",
+            value(&context),
+        );
         assert_eq!(got.expect("renders"), "60 -2 0.5 1xNoneTrue");
     }
 
@@ -213,7 +268,10 @@ mod tests {
     fn a_missing_variable_is_an_error() {
         for (name, _) in TEMPLATES {
             let mut context = sample(name);
-            let first = context.as_object().and_then(|o| o.keys().next().cloned()).expect("non-empty sample");
+            let first = context
+                .as_object()
+                .and_then(|o| o.keys().next().cloned())
+                .expect("non-empty sample");
             context.as_object_mut().expect("object").remove(&first);
             match render(name, &context) {
                 Err(RenderError::Template { template, message }) => {
@@ -224,15 +282,36 @@ mod tests {
             }
         }
         let nested = json!({"inviter": {}, "organization": {"name": "A", "slug": "a"}, "role": "member", "link": "l", "expires_at": "x"});
-        assert!(matches!(render("invitation", &nested), Err(RenderError::Template { .. })));
+        assert!(matches!(
+            render("invitation", &nested),
+            Err(RenderError::Template { .. })
+        ));
     }
 
     #[test]
     fn unknown_templates_and_bad_shapes_are_refused() {
-        assert_eq!(render("nope", &json!({})), Err(RenderError::Unknown("nope".into())));
-        assert_eq!(split("x", "Hello\n\nbody"), Err(RenderError::Format("x".into())));
-        assert_eq!(split("x", "Subject: Hi\nbody"), Err(RenderError::Format("x".into())));
-        assert_eq!(split("x", "Subject:  \n\nbody"), Err(RenderError::Format("x".into())));
-        assert_eq!(split("x", "Subject: Hi\r\n\r\nbody\r\n\r\n"), Ok(Rendered { subject: "Hi".into(), body: "body\n".into() }));
+        assert_eq!(
+            render("nope", &json!({})),
+            Err(RenderError::Unknown("nope".into()))
+        );
+        assert_eq!(
+            split("x", "Hello\n\nbody"),
+            Err(RenderError::Format("x".into()))
+        );
+        assert_eq!(
+            split("x", "Subject: Hi\nbody"),
+            Err(RenderError::Format("x".into()))
+        );
+        assert_eq!(
+            split("x", "Subject:  \n\nbody"),
+            Err(RenderError::Format("x".into()))
+        );
+        assert_eq!(
+            split("x", "Subject: Hi\r\n\r\nbody\r\n\r\n"),
+            Ok(Rendered {
+                subject: "Hi".into(),
+                body: "body\n".into()
+            })
+        );
     }
 }

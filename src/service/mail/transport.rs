@@ -73,7 +73,9 @@ impl TransportError {
     pub fn is_permanent(&self) -> bool {
         match self {
             TransportError::Smtp { permanent, .. } => *permanent,
-            TransportError::Address { .. } | TransportError::Settings(_) | TransportError::Message(_) => true,
+            TransportError::Address { .. }
+            | TransportError::Settings(_)
+            | TransportError::Message(_) => true,
         }
     }
 }
@@ -90,7 +92,12 @@ pub struct Mailer {
 }
 
 fn mailbox(address: &str) -> Result<Mailbox, TransportError> {
-    address.parse().map_err(|e: lettre::address::AddressError| TransportError::Address { address: address.to_string(), message: e.to_string() })
+    address
+        .parse()
+        .map_err(|e: lettre::address::AddressError| TransportError::Address {
+            address: address.to_string(),
+            message: e.to_string(),
+        })
 }
 
 impl Mailer {
@@ -100,7 +107,10 @@ impl Mailer {
     /// # Errors
     /// [`TransportError::Address`] for a malformed `from` (`Name <a@b.c>` or `a@b.c`).
     pub fn log(from: &str) -> Result<Mailer, TransportError> {
-        Ok(Mailer { from: mailbox(from)?, transport: Transport::Log })
+        Ok(Mailer {
+            from: mailbox(from)?,
+            transport: Transport::Log,
+        })
     }
 
     /// A mailer that sends through `smtp`, one connection per message (opened at
@@ -114,14 +124,25 @@ impl Mailer {
         let settings = |e: lettre::transport::smtp::Error| TransportError::Settings(e.to_string());
         let builder = match smtp.tls {
             TlsMode::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
-            TlsMode::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host).map_err(settings)?,
-            TlsMode::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(settings)?,
+            TlsMode::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
+                .map_err(settings)?,
+            TlsMode::Tls => {
+                AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(settings)?
+            }
         };
-        let mut builder = builder.port(smtp.port.unwrap_or(smtp.tls.default_port())).timeout(Some(smtp.timeout));
+        let mut builder = builder
+            .port(smtp.port.unwrap_or(smtp.tls.default_port()))
+            .timeout(Some(smtp.timeout));
         if let Some(username) = &smtp.username {
-            builder = builder.credentials(Credentials::new(username.clone(), smtp.password.clone().unwrap_or_default()));
+            builder = builder.credentials(Credentials::new(
+                username.clone(),
+                smtp.password.clone().unwrap_or_default(),
+            ));
         }
-        Ok(Mailer { from, transport: Transport::Smtp(builder.build()) })
+        Ok(Mailer {
+            from,
+            transport: Transport::Smtp(builder.build()),
+        })
     }
 
     /// Whether messages go to the log rather than to an SMTP server.
@@ -152,7 +173,13 @@ impl Mailer {
                     .header(ContentType::TEXT_PLAIN)
                     .body(message.body.clone())
                     .map_err(|e| TransportError::Message(e.to_string()))?;
-                smtp.send(email).await.map(|_| ()).map_err(|e| TransportError::Smtp { message: smtp_error(&e), permanent: e.is_permanent() })
+                smtp.send(email)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| TransportError::Smtp {
+                        message: smtp_error(&e),
+                        permanent: e.is_permanent(),
+                    })
             }
         }
     }
@@ -175,16 +202,26 @@ pub fn log_line(to: &str, message: &Rendered) -> String {
     format!("e-mail to {to}: \"{}\" (SMTP is not configured, so it is kept, not sent: `tollgate mail list` shows it)", message.subject)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_log_line_names_the_message_but_keeps_its_links_out() {
-        let m = Rendered { subject: "Reset your password".into(), body: "Open http://portal.test/reset-password?token=s3cr3t within an hour.\n".into() };
+        let m = Rendered {
+            subject: "Reset your password".into(),
+            body: "Open http://portal.test/reset-password?token=s3cr3t within an hour.\n".into(),
+        };
         let line = log_line("ada@example.com", &m);
-        assert!(line.contains("ada@example.com") && line.contains("Reset your password") && line.contains("tollgate mail list"), "{line}");
-        assert!(!line.contains("s3cr3t") && !line.contains("http://"), "{line}");
+        assert!(
+            line.contains("ada@example.com")
+                && line.contains("Reset your password")
+                && line.contains("tollgate mail list"),
+            "{line}"
+        );
+        assert!(
+            !line.contains("s3cr3t") && !line.contains("http://"),
+            "{line}"
+        );
     }
 }

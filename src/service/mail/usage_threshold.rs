@@ -33,7 +33,13 @@ pub struct Warning<'a> {
 
 /// The once-ever key of a warning: `threshold:<account>:<meter>:<period start>:<percent>`.
 pub fn dedup_key(w: &Warning<'_>) -> String {
-    format!("threshold:{}:{}:{}:{}", w.account_id, w.meter_key, w.period_start.to_rfc3339(), w.percent.normalize())
+    format!(
+        "threshold:{}:{}:{}:{}",
+        w.account_id,
+        w.meter_key,
+        w.period_start.to_rfc3339(),
+        w.percent.normalize()
+    )
 }
 
 /// Enqueues the warning for the account's recipient (billing e-mail, else the
@@ -42,7 +48,11 @@ pub fn dedup_key(w: &Warning<'_>) -> String {
 ///
 /// # Errors
 /// Database errors.
-pub async fn enqueue(db: &mut PgConnection, public_url: &str, w: &Warning<'_>) -> Result<bool, super::Error> {
+pub async fn enqueue(
+    db: &mut PgConnection,
+    public_url: &str,
+    w: &Warning<'_>,
+) -> Result<bool, super::Error> {
     let Some(to) = db::accounts::mail_recipient(&mut *db, w.account_id).await? else {
         tracing::warn!(account = %w.account_id, "usage warning e-mail not sent: the account has no owner");
         return Ok(false);
@@ -64,5 +74,13 @@ pub async fn enqueue(db: &mut PgConnection, public_url: &str, w: &Warning<'_>) -
         "upgrade_link": format!("{public_url}/pricing"),
         "usage_link": format!("{public_url}/dashboard"),
     });
-    super::enqueue(&mut *db, &to.email, "usage_threshold", &context, Some(&dedup_key(w)), Some(w.account_id)).await
+    super::enqueue(
+        &mut *db,
+        &to.email,
+        "usage_threshold",
+        &context,
+        Some(&dedup_key(w)),
+        Some(w.account_id),
+    )
+    .await
 }

@@ -47,7 +47,9 @@ impl WorkerSettings {
     /// `backoff_base · 2^(attempt−1)`, at most `backoff_max`.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(30));
-        self.backoff_base.saturating_mul(factor).min(self.backoff_max)
+        self.backoff_base
+            .saturating_mul(factor)
+            .min(self.backoff_max)
     }
 }
 
@@ -86,8 +88,17 @@ pub async fn run(pool: PgPool, mailer: Mailer, settings: WorkerSettings) {
 /// # Errors
 /// A database error (messages claimed but not yet recorded are retried after the
 /// lease).
-pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, settings: &WorkerSettings) -> Result<Vec<(OutboxRow, Delivery)>, sqlx::Error> {
-    let mut claimed = db::outbox::claim_due(pool, i64::from(settings.batch.max(1)), settings.lease.as_secs_f64()).await?;
+pub async fn deliver_due(
+    pool: &PgPool,
+    mailer: &Mailer,
+    settings: &WorkerSettings,
+) -> Result<Vec<(OutboxRow, Delivery)>, sqlx::Error> {
+    let mut claimed = db::outbox::claim_due(
+        pool,
+        i64::from(settings.batch.max(1)),
+        settings.lease.as_secs_f64(),
+    )
+    .await?;
     // Oldest first (`UPDATE … RETURNING` has no order of its own).
     claimed.sort_by_key(|m| (m.created_at, m.id));
     let mut done = Vec::with_capacity(claimed.len());
@@ -98,12 +109,22 @@ pub async fn deliver_due(pool: &PgPool, mailer: &Mailer, settings: &WorkerSettin
     Ok(done)
 }
 
-async fn deliver(pool: &PgPool, mailer: &Mailer, settings: &WorkerSettings, m: &OutboxRow) -> Result<Delivery, sqlx::Error> {
+async fn deliver(
+    pool: &PgPool,
+    mailer: &Mailer,
+    settings: &WorkerSettings,
+    m: &OutboxRow,
+) -> Result<Delivery, sqlx::Error> {
     let attempt = u32::try_from(m.attempts).unwrap_or(u32::MAX);
     let max_attempts = settings.max_attempts.max(1);
     if attempt > max_attempts {
         // Claimed again after a worker died mid-send on the last attempt.
-        db::outbox::mark_failed(pool, m.id, m.last_error.as_deref().unwrap_or("attempts used up")).await?;
+        db::outbox::mark_failed(
+            pool,
+            m.id,
+            m.last_error.as_deref().unwrap_or("attempts used up"),
+        )
+        .await?;
         return Ok(Delivery::Failed);
     }
     let rendered = match templates::render(&m.template, &m.context) {

@@ -26,11 +26,15 @@ pub fn parse_slug(s: &str) -> Result<String, Error> {
         && !s.starts_with('-')
         && !s.ends_with('-')
         && !s.contains("--")
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if ok {
         Ok(s)
     } else {
-        Err(Error::invalid("slug", "Use 1-48 lower-case letters, digits and single hyphens, such as acme-inc."))
+        Err(Error::invalid(
+            "slug",
+            "Use 1-48 lower-case letters, digits and single hyphens, such as acme-inc.",
+        ))
     }
 }
 
@@ -38,14 +42,23 @@ pub fn parse_slug(s: &str) -> Result<String, Error> {
 ///
 /// # Errors
 /// [`Error::Invalid`] for a bad name, slug (or one taken) or billing e-mail.
-pub async fn create(pool: &PgPool, name: &str, slug: &str, billing_email: &str, owner_id: Uuid, actor: &Actor) -> Result<Uuid, Error> {
+pub async fn create(
+    pool: &PgPool,
+    name: &str,
+    slug: &str,
+    billing_email: &str,
+    owner_id: Uuid,
+    actor: &Actor,
+) -> Result<Uuid, Error> {
     let name = parse_name(name)?;
     let name = name.as_str();
     let slug = parse_slug(slug)?;
     let email = Email::parse(billing_email).map_err(|e| Error::invalid("billing_email", e.0))?;
     let id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
-    if let Err(e) = db::accounts::insert_organization(&mut tx, id, name, &slug, email.as_str(), owner_id).await {
+    if let Err(e) =
+        db::accounts::insert_organization(&mut tx, id, name, &slug, email.as_str(), owner_id).await
+    {
         return Err(if db::is_unique_violation(&e, "accounts_slug_key") {
             Error::invalid("slug", "This address is taken. Choose another.")
         } else {
@@ -75,9 +88,17 @@ pub async fn create(pool: &PgPool, name: &str, slug: &str, billing_email: &str, 
 ///
 /// # Errors
 /// A database error.
-pub async fn for_member(pool: &PgPool, slug: &str, user_id: Uuid) -> Result<Option<(OrgRow, Role)>, Error> {
-    let Ok(slug) = parse_slug(slug) else { return Ok(None) };
-    Ok(db::memberships::org_for_member(pool, &slug, user_id).await?.and_then(|o| Role::parse(&o.role).map(|r| (o, r))))
+pub async fn for_member(
+    pool: &PgPool,
+    slug: &str,
+    user_id: Uuid,
+) -> Result<Option<(OrgRow, Role)>, Error> {
+    let Ok(slug) = parse_slug(slug) else {
+        return Ok(None);
+    };
+    Ok(db::memberships::org_for_member(pool, &slug, user_id)
+        .await?
+        .and_then(|o| Role::parse(&o.role).map(|r| (o, r))))
 }
 
 /// Requires at least `min` of `user_id` in `account_id`.
@@ -85,11 +106,18 @@ pub async fn for_member(pool: &PgPool, slug: &str, user_id: Uuid) -> Result<Opti
 /// # Errors
 /// [`Error::NotFound`] for outsiders (the organization stays hidden),
 /// [`Error::Forbidden`] for lesser roles.
-pub async fn require(pool: &PgPool, account_id: Uuid, user_id: Uuid, min: Role) -> Result<Role, Error> {
+pub async fn require(
+    pool: &PgPool,
+    account_id: Uuid,
+    user_id: Uuid,
+    min: Role,
+) -> Result<Role, Error> {
     let mut conn = pool.acquire().await?;
     let role = roles::role_in(&mut conn, account_id, user_id).await?;
     if role > min {
-        return Err(Error::Forbidden("Your role in this organization does not allow this.".into()));
+        return Err(Error::Forbidden(
+            "Your role in this organization does not allow this.".into(),
+        ));
     }
     Ok(role)
 }
@@ -99,12 +127,21 @@ pub async fn require(pool: &PgPool, account_id: Uuid, user_id: Uuid, min: Role) 
 ///
 /// # Errors
 /// [`Error::Invalid`] for a bad name or e-mail; as [`require`].
-pub async fn update_settings(pool: &PgPool, account_id: Uuid, by: Uuid, name: &str, billing_email: &str, actor: &Actor) -> Result<(), Error> {
+pub async fn update_settings(
+    pool: &PgPool,
+    account_id: Uuid,
+    by: Uuid,
+    name: &str,
+    billing_email: &str,
+    actor: &Actor,
+) -> Result<(), Error> {
     let name = parse_name(name)?;
     let email = Email::parse(billing_email).map_err(|e| Error::invalid("billing_email", e.0))?;
     require(pool, account_id, by, Role::Admin).await?;
     let mut tx = pool.begin().await?;
-    let before = db::accounts::by_id(&mut *tx, account_id).await?.ok_or_else(|| Error::NotFound("No such organization.".into()))?;
+    let before = db::accounts::by_id(&mut *tx, account_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("No such organization.".into()))?;
     db::memberships::update_org(&mut *tx, account_id, &name, email.as_str()).await?;
     db::audit::record(
         &mut *tx,
@@ -124,7 +161,8 @@ pub async fn update_settings(pool: &PgPool, account_id: Uuid, by: Uuid, name: &s
 }
 
 fn parse_name(name: &str) -> Result<String, Error> {
-    crate::identity::parse_label(name, 100, "the organization").map_err(|e| Error::invalid("name", e.0))
+    crate::identity::parse_label(name, 100, "the organization")
+        .map_err(|e| Error::invalid("name", e.0))
 }
 
 #[cfg(test)]

@@ -32,8 +32,12 @@ pub enum MemberChange {
 pub fn may_change(actor: Role, target: Role, change: MemberChange) -> Result<(), &'static str> {
     if target == Role::Owner {
         return Err(match change {
-            MemberChange::Remove => "The owner cannot be removed. The owner may transfer ownership first.",
-            MemberChange::SetRole(_) => "The owner's role changes only when the owner transfers ownership.",
+            MemberChange::Remove => {
+                "The owner cannot be removed. The owner may transfer ownership first."
+            }
+            MemberChange::SetRole(_) => {
+                "The owner's role changes only when the owner transfers ownership."
+            }
         });
     }
     if change == MemberChange::SetRole(Role::Owner) {
@@ -43,7 +47,9 @@ pub fn may_change(actor: Role, target: Role, change: MemberChange) -> Result<(),
         Role::Owner => Ok(()),
         Role::Admin => match (target, change) {
             (Role::Admin, _) => Err("Only the owner can change or remove admins."),
-            (_, MemberChange::SetRole(Role::Admin)) => Err("Only the owner can make someone an admin."),
+            (_, MemberChange::SetRole(Role::Admin)) => {
+                Err("Only the owner can make someone an admin.")
+            }
             _ => Ok(()),
         },
         Role::Member | Role::Viewer => Err("Only the owner and admins manage members."),
@@ -56,7 +62,9 @@ pub fn may_change(actor: Role, target: Role, change: MemberChange) -> Result<(),
 /// A sentence explaining the refusal.
 pub fn may_invite(actor: Role, role: Role) -> Result<(), &'static str> {
     match (actor, role) {
-        (_, Role::Owner) => Err("Nobody is invited as owner; the owner transfers ownership to a member."),
+        (_, Role::Owner) => {
+            Err("Nobody is invited as owner; the owner transfers ownership to a member.")
+        }
         (Role::Owner, _) => Ok(()),
         (Role::Admin, Role::Member | Role::Viewer) => Ok(()),
         (Role::Admin, _) => Err("Only the owner can invite admins."),
@@ -84,7 +92,11 @@ pub fn role_name(r: Role) -> &'static str {
 }
 
 /// The caller's role, or the refusal every outsider gets.
-pub(super) async fn role_in(db: &mut sqlx::PgConnection, account_id: Uuid, user_id: Uuid) -> Result<Role, Error> {
+pub(super) async fn role_in(
+    db: &mut sqlx::PgConnection,
+    account_id: Uuid,
+    user_id: Uuid,
+) -> Result<Role, Error> {
     db::accounts::role_of(&mut *db, account_id, user_id)
         .await?
         .as_deref()
@@ -92,7 +104,11 @@ pub(super) async fn role_in(db: &mut sqlx::PgConnection, account_id: Uuid, user_
         .ok_or_else(|| Error::NotFound("No such organization.".into()))
 }
 
-async fn target_role(db: &mut sqlx::PgConnection, account_id: Uuid, user_id: Uuid) -> Result<Role, Error> {
+async fn target_role(
+    db: &mut sqlx::PgConnection,
+    account_id: Uuid,
+    user_id: Uuid,
+) -> Result<Role, Error> {
     db::memberships::lock_role(&mut *db, account_id, user_id)
         .await?
         .as_deref()
@@ -100,10 +116,25 @@ async fn target_role(db: &mut sqlx::PgConnection, account_id: Uuid, user_id: Uui
         .ok_or_else(|| Error::NotFound("This person is not a member of the organization.".into()))
 }
 
-async fn audit(tx: &mut db::Tx<'_>, actor: &Actor, action: &str, account_id: Uuid, target: Uuid, details: serde_json::Value) -> Result<(), Error> {
+async fn audit(
+    tx: &mut db::Tx<'_>,
+    actor: &Actor,
+    action: &str,
+    account_id: Uuid,
+    target: Uuid,
+    details: serde_json::Value,
+) -> Result<(), Error> {
     db::audit::record(
         &mut **tx,
-        &db::audit::Entry { actor, action, target_kind: "membership", target_id: format!("{account_id}:{target}"), account_id: Some(account_id), ip: None, details },
+        &db::audit::Entry {
+            actor,
+            action,
+            target_kind: "membership",
+            target_id: format!("{account_id}:{target}"),
+            account_id: Some(account_id),
+            ip: None,
+            details,
+        },
     )
     .await?;
     db::usage::notify_changed(&mut **tx, &[account_id]).await?;
@@ -116,20 +147,40 @@ async fn audit(tx: &mut db::Tx<'_>, actor: &Actor, action: &str, account_id: Uui
 /// # Errors
 /// [`Error::NotFound`] when `by` is not a member (the organization is hidden) or
 /// `target` is not; [`Error::Forbidden`] when the rules refuse.
-pub async fn change_role(pool: &PgPool, account_id: Uuid, by: Uuid, target: Uuid, role: Role, actor: &Actor) -> Result<(), Error> {
+pub async fn change_role(
+    pool: &PgPool,
+    account_id: Uuid,
+    by: Uuid,
+    target: Uuid,
+    role: Role,
+    actor: &Actor,
+) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     db::memberships::lock_account(&mut *tx, account_id).await?;
     let mine = role_in(&mut tx, account_id, by).await?;
     let theirs = target_role(&mut tx, account_id, target).await?;
-    may_change(mine, theirs, MemberChange::SetRole(role)).map_err(|m| Error::Forbidden(m.into()))?;
+    may_change(mine, theirs, MemberChange::SetRole(role))
+        .map_err(|m| Error::Forbidden(m.into()))?;
     if theirs == role {
         return Ok(());
     }
     db::memberships::set_role(&mut *tx, account_id, target, role_name(role)).await?;
     // Below admin a member may not hold API keys: the ones they made end.
-    let keys = if role > Role::Admin { db::api_keys::revoke_created_by(&mut *tx, target, Some(account_id)).await? } else { Vec::new() };
+    let keys = if role > Role::Admin {
+        db::api_keys::revoke_created_by(&mut *tx, target, Some(account_id)).await?
+    } else {
+        Vec::new()
+    };
     let details = serde_json::json!({ "user": target, "from": role_name(theirs), "to": role_name(role), "keys_revoked": keys });
-    audit(&mut tx, actor, "membership.role_changed", account_id, target, details).await?;
+    audit(
+        &mut tx,
+        actor,
+        "membership.role_changed",
+        account_id,
+        target,
+        details,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -140,18 +191,34 @@ pub async fn change_role(pool: &PgPool, account_id: Uuid, by: Uuid, target: Uuid
 ///
 /// # Errors
 /// As [`change_role`].
-pub async fn remove(pool: &PgPool, account_id: Uuid, by: Uuid, target: Uuid, actor: &Actor) -> Result<(), Error> {
+pub async fn remove(
+    pool: &PgPool,
+    account_id: Uuid,
+    by: Uuid,
+    target: Uuid,
+    actor: &Actor,
+) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     db::memberships::lock_account(&mut *tx, account_id).await?;
     let mine = role_in(&mut tx, account_id, by).await?;
     let theirs = target_role(&mut tx, account_id, target).await?;
     if by == target {
-        return Err(Error::Forbidden("Use \"Leave\" to leave the organization.".into()));
+        return Err(Error::Forbidden(
+            "Use \"Leave\" to leave the organization.".into(),
+        ));
     }
     may_change(mine, theirs, MemberChange::Remove).map_err(|m| Error::Forbidden(m.into()))?;
     db::memberships::delete(&mut *tx, account_id, target).await?;
     let keys = db::api_keys::revoke_created_by(&mut *tx, target, Some(account_id)).await?;
-    audit(&mut tx, actor, "membership.removed", account_id, target, serde_json::json!({ "user": target, "role": role_name(theirs), "keys_revoked": keys })).await?;
+    audit(
+        &mut tx,
+        actor,
+        "membership.removed",
+        account_id,
+        target,
+        serde_json::json!({ "user": target, "role": role_name(theirs), "keys_revoked": keys }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -161,16 +228,31 @@ pub async fn remove(pool: &PgPool, account_id: Uuid, by: Uuid, target: Uuid, act
 ///
 /// # Errors
 /// [`Error::NotFound`] for non-members; [`Error::Forbidden`] for the owner.
-pub async fn leave(pool: &PgPool, account_id: Uuid, user_id: Uuid, actor: &Actor) -> Result<(), Error> {
+pub async fn leave(
+    pool: &PgPool,
+    account_id: Uuid,
+    user_id: Uuid,
+    actor: &Actor,
+) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     db::memberships::lock_account(&mut *tx, account_id).await?;
     let mine = role_in(&mut tx, account_id, user_id).await?;
     if mine == Role::Owner {
-        return Err(Error::Forbidden("The owner cannot leave. Transfer ownership to another member first.".into()));
+        return Err(Error::Forbidden(
+            "The owner cannot leave. Transfer ownership to another member first.".into(),
+        ));
     }
     db::memberships::delete(&mut *tx, account_id, user_id).await?;
     let keys = db::api_keys::revoke_created_by(&mut *tx, user_id, Some(account_id)).await?;
-    audit(&mut tx, actor, "membership.left", account_id, user_id, serde_json::json!({ "user": user_id, "role": role_name(mine), "keys_revoked": keys })).await?;
+    audit(
+        &mut tx,
+        actor,
+        "membership.left",
+        account_id,
+        user_id,
+        serde_json::json!({ "user": user_id, "role": role_name(mine), "keys_revoked": keys }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -181,13 +263,21 @@ pub async fn leave(pool: &PgPool, account_id: Uuid, user_id: Uuid, actor: &Actor
 /// [`Error::Forbidden`] unless `by` is the owner acting as themself (not
 /// impersonated); [`Error::NotFound`] when `target` is not a member;
 /// [`Error::Invalid`] when `target` is the owner.
-pub async fn transfer_ownership(pool: &PgPool, account_id: Uuid, by: Uuid, target: Uuid, actor: &Actor) -> Result<(), Error> {
+pub async fn transfer_ownership(
+    pool: &PgPool,
+    account_id: Uuid,
+    by: Uuid,
+    target: Uuid,
+    actor: &Actor,
+) -> Result<(), Error> {
     crate::service::keys::refuse_impersonated(actor, "transfer ownership")?;
     let mut tx = pool.begin().await?;
     db::memberships::lock_account(&mut *tx, account_id).await?;
     let mine = role_in(&mut tx, account_id, by).await?;
     if mine != Role::Owner {
-        return Err(Error::Forbidden("Only the owner can transfer ownership.".into()));
+        return Err(Error::Forbidden(
+            "Only the owner can transfer ownership.".into(),
+        ));
     }
     let theirs = target_role(&mut tx, account_id, target).await?;
     if theirs == Role::Owner {
@@ -196,7 +286,15 @@ pub async fn transfer_ownership(pool: &PgPool, account_id: Uuid, by: Uuid, targe
     // Demote first: the partial unique index allows one owner at a time.
     db::memberships::set_role(&mut *tx, account_id, by, "admin").await?;
     db::memberships::set_role(&mut *tx, account_id, target, "owner").await?;
-    audit(&mut tx, actor, "organization.ownership_transferred", account_id, target, serde_json::json!({ "from": by, "to": target, "to_previous_role": role_name(theirs) })).await?;
+    audit(
+        &mut tx,
+        actor,
+        "organization.ownership_transferred",
+        account_id,
+        target,
+        serde_json::json!({ "from": by, "to": target, "to_previous_role": role_name(theirs) }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -214,7 +312,10 @@ mod tests {
             for to in [Admin, Member, Viewer] {
                 assert!(may_change(Owner, target, SetRole(to)).is_ok());
             }
-            assert!(may_change(Owner, target, SetRole(Owner)).is_err(), "ownership moves by transfer only");
+            assert!(
+                may_change(Owner, target, SetRole(Owner)).is_err(),
+                "ownership moves by transfer only"
+            );
         }
         assert!(may_change(Owner, Owner, Remove).is_err());
         assert!(may_change(Owner, Owner, SetRole(Admin)).is_err());

@@ -41,7 +41,11 @@ impl SeatUse {
 ///
 /// # Errors
 /// A database error.
-pub async fn demand(db: &mut sqlx::PgConnection, account_id: Uuid, now: DateTime<Utc>) -> Result<i32, Error> {
+pub async fn demand(
+    db: &mut sqlx::PgConnection,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<i32, Error> {
     let members = db::accounts::member_count(&mut *db, account_id).await?;
     let pending = db::invitations::pending_count(&mut *db, account_id, now).await?;
     Ok(i32::try_from(members + pending).unwrap_or(i32::MAX).max(1))
@@ -51,15 +55,29 @@ pub async fn demand(db: &mut sqlx::PgConnection, account_id: Uuid, now: DateTime
 ///
 /// # Errors
 /// A database error, or no catalog.
-pub async fn seat_use(t: &Tollgate, db: &mut sqlx::PgConnection, account_id: Uuid, now: DateTime<Utc>) -> Result<SeatUse, Error> {
+pub async fn seat_use(
+    t: &Tollgate,
+    db: &mut sqlx::PgConnection,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<SeatUse, Error> {
     let members = db::accounts::member_count(&mut *db, account_id).await?;
     let pending = db::invitations::pending_count(&mut *db, account_id, now).await?;
     let catalog = t.catalog.get()?;
-    let purchased = db::subscriptions::live_for_account(&mut *db, account_id).await?.and_then(|s| {
-        let per_seat = catalog.plan(&s.plan_key).and_then(|p| p.price_for(s.cycle().interval, s.kept_price_at(now))).is_some_and(|p| p.per_seat);
-        per_seat.then_some(s.seats)
-    });
-    Ok(SeatUse { members, pending, purchased })
+    let purchased = db::subscriptions::live_for_account(&mut *db, account_id)
+        .await?
+        .and_then(|s| {
+            let per_seat = catalog
+                .plan(&s.plan_key)
+                .and_then(|p| p.price_for(s.cycle().interval, s.kept_price_at(now)))
+                .is_some_and(|p| p.per_seat);
+            per_seat.then_some(s.seats)
+        });
+    Ok(SeatUse {
+        members,
+        pending,
+        purchased,
+    })
 }
 
 /// The owner sets the seats bought to `seats`, through the subscription's payment
@@ -72,7 +90,14 @@ pub async fn seat_use(t: &Tollgate, db: &mut sqlx::PgConnection, account_id: Uui
 /// [`Error::NotFound`] for non-members; [`Error::Forbidden`] for anyone but the
 /// owner; [`Error::Invalid`] (field `seats`) below the seats in use or above
 /// [`MAX_SEATS`]; [`Error::Conflict`] without a live subscription; provider failures.
-pub async fn set_seats(t: &Tollgate, account_id: Uuid, by: Uuid, seats: i32, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
+pub async fn set_seats(
+    t: &Tollgate,
+    account_id: Uuid,
+    by: Uuid,
+    seats: i32,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     let sub = {
         let mut conn = t.pool.acquire().await?;
         if super::roles::role_in(&mut conn, account_id, by).await? != Role::Owner {
@@ -81,12 +106,16 @@ pub async fn set_seats(t: &Tollgate, account_id: Uuid, by: Uuid, seats: i32, act
         check_seats(&mut conn, account_id, seats, now).await?;
         db::subscriptions::live_for_account(&mut *conn, account_id)
             .await?
-            .ok_or_else(|| Error::Conflict("Choose a team plan first; seats are bought with it.".into()))?
+            .ok_or_else(|| {
+                Error::Conflict("Choose a team plan first; seats are bought with it.".into())
+            })?
     };
     if sub.seats == seats {
         return Ok(());
     }
-    crate::service::provider::for_subscription(t, &sub)?.set_seats(t, &sub, seats, actor, now).await
+    crate::service::provider::for_subscription(t, &sub)?
+        .set_seats(t, &sub, seats, actor, now)
+        .await
 }
 
 /// Checks that `seats` is a seat count the organization may buy at `now`: within
@@ -94,9 +123,17 @@ pub async fn set_seats(t: &Tollgate, account_id: Uuid, by: Uuid, seats: i32, act
 ///
 /// # Errors
 /// [`Error::Invalid`] (field `seats`); database errors.
-pub(crate) async fn check_seats(db: &mut sqlx::PgConnection, account_id: Uuid, seats: i32, now: DateTime<Utc>) -> Result<(), Error> {
+pub(crate) async fn check_seats(
+    db: &mut sqlx::PgConnection,
+    account_id: Uuid,
+    seats: i32,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     if !(1..=MAX_SEATS).contains(&seats) {
-        return Err(Error::invalid("seats", format!("Choose between 1 and {MAX_SEATS} seats.")));
+        return Err(Error::invalid(
+            "seats",
+            format!("Choose between 1 and {MAX_SEATS} seats."),
+        ));
     }
     let used = demand(db, account_id, now).await?;
     if seats < used {
@@ -111,10 +148,22 @@ mod tests {
 
     #[test]
     fn pending_invitations_take_seats() {
-        let s = SeatUse { members: 2, pending: 1, purchased: Some(3) };
+        let s = SeatUse {
+            members: 2,
+            pending: 1,
+            purchased: Some(3),
+        };
         assert_eq!(s.used(), 3);
         assert!(!s.has_free_seat());
-        assert!(SeatUse { purchased: Some(4), ..s }.has_free_seat());
-        assert!(SeatUse { purchased: None, ..s }.has_free_seat());
+        assert!(SeatUse {
+            purchased: Some(4),
+            ..s
+        }
+        .has_free_seat());
+        assert!(SeatUse {
+            purchased: None,
+            ..s
+        }
+        .has_free_seat());
     }
 }

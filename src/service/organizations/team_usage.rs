@@ -55,7 +55,12 @@ pub struct Breakdown {
 ///
 /// # Errors
 /// [`Error::NotFound`] for non-members; [`Error::NoCatalog`].
-pub async fn by_member(t: &Tollgate, account_id: Uuid, by: Uuid, now: DateTime<Utc>) -> Result<Breakdown, Error> {
+pub async fn by_member(
+    t: &Tollgate,
+    account_id: Uuid,
+    by: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Breakdown, Error> {
     let mut conn = t.pool.acquire().await?;
     super::roles::role_in(&mut conn, account_id, by).await?;
     drop(conn);
@@ -63,14 +68,33 @@ pub async fn by_member(t: &Tollgate, account_id: Uuid, by: Uuid, now: DateTime<U
     let state = accounts::state(&t.pool, account_id).await?;
     let standing = state.standing();
     let members = db::memberships::members(&t.pool, account_id).await?;
-    let index: HashMap<Uuid, usize> = members.iter().enumerate().map(|(i, m)| (m.user_id, i)).collect();
-    let meters: Vec<_> = catalog.meters.iter().filter(|m| m.aggregation != Aggregation::Last).collect();
+    let index: HashMap<Uuid, usize> = members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.user_id, i))
+        .collect();
+    let meters: Vec<_> = catalog
+        .meters
+        .iter()
+        .filter(|m| m.aggregation != Aggregation::Last)
+        .collect();
     let mut values = vec![vec![Decimal::ZERO; meters.len()]; members.len() + 1];
     for (col, m) in meters.iter().enumerate() {
         let period = standing.meter_period(&catalog, m.key.as_str(), now);
         let peak = m.aggregation == Aggregation::Max;
-        for (user, v) in db::memberships::usage_by_user(&t.pool, account_id, m.key.as_str(), period.start, period.end, peak).await? {
-            let row = user.and_then(|u| index.get(&u).copied()).unwrap_or(members.len());
+        for (user, v) in db::memberships::usage_by_user(
+            &t.pool,
+            account_id,
+            m.key.as_str(),
+            period.start,
+            period.end,
+            peak,
+        )
+        .await?
+        {
+            let row = user
+                .and_then(|u| index.get(&u).copied())
+                .unwrap_or(members.len());
             let cell = &mut values[row][col];
             *cell = if peak { (*cell).max(v) } else { *cell + v };
         }
@@ -79,14 +103,31 @@ pub async fn by_member(t: &Tollgate, account_id: Uuid, by: Uuid, now: DateTime<U
     let mut rows: Vec<Row> = members
         .into_iter()
         .zip(values)
-        .map(|(m, values)| Row { user_id: Some(m.user_id), name: m.name, email: Some(m.email), role: Some(m.role), values })
+        .map(|(m, values)| Row {
+            user_id: Some(m.user_id),
+            name: m.name,
+            email: Some(m.email),
+            role: Some(m.role),
+            values,
+        })
         .collect();
     if unattributed.iter().any(|v| !v.is_zero()) {
-        rows.push(Row { user_id: None, name: "Not attributed to a member".into(), email: None, role: None, values: unattributed });
+        rows.push(Row {
+            user_id: None,
+            name: "Not attributed to a member".into(),
+            email: None,
+            role: None,
+            values: unattributed,
+        });
     }
     let columns = meters
         .iter()
-        .map(|m| Column { meter: m.key.to_string(), name: m.name.clone(), unit: m.unit.clone(), peak: m.aggregation == Aggregation::Max })
+        .map(|m| Column {
+            meter: m.key.to_string(),
+            name: m.name.clone(),
+            unit: m.unit.clone(),
+            peak: m.aggregation == Aggregation::Max,
+        })
         .collect();
     Ok(Breakdown { columns, rows })
 }

@@ -3,7 +3,9 @@
 //! invoice). Changes at the period end are kept on the subscription and applied by
 //! [`apply_due`], which the background upkeep runs every minute.
 
-use super::{audit, period_end, ChangePreview, Chosen, Collected, PaymentProvider, PlanChange, Timing};
+use super::{
+    audit, period_end, ChangePreview, Chosen, Collected, PaymentProvider, PlanChange, Timing,
+};
 use crate::db::{self, subscriptions::SubscriptionRow};
 use crate::money::Money;
 use crate::service::plans::{self, Applying, Chooser};
@@ -21,7 +23,9 @@ async fn locked(tx: &mut db::Tx<'_>, sub: &SubscriptionRow) -> Result<Subscripti
     db::subscriptions::live_for_account(&mut **tx, sub.account_id)
         .await?
         .filter(|s| s.id == sub.id)
-        .ok_or_else(|| Error::Conflict("The subscription changed meanwhile; reload and try again.".into()))
+        .ok_or_else(|| {
+            Error::Conflict("The subscription changed meanwhile; reload and try again.".into())
+        })
 }
 
 #[async_trait]
@@ -30,21 +34,70 @@ impl PaymentProvider for Manual {
         "manual"
     }
 
-    async fn preview(&self, t: &Tollgate, sub: &SubscriptionRow, change: &PlanChange<'_>, now: DateTime<Utc>) -> Result<ChangePreview, Error> {
+    async fn preview(
+        &self,
+        t: &Tollgate,
+        sub: &SubscriptionRow,
+        change: &PlanChange<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<ChangePreview, Error> {
         let catalog = t.catalog.get()?;
         if change.timing == Timing::PeriodEnd {
-            return Ok(ChangePreview { amount: None, collected: Collected::NextInvoice, lines: Vec::new(), effective_at: period_end(sub, now) });
+            return Ok(ChangePreview {
+                amount: None,
+                collected: Collected::NextInvoice,
+                lines: Vec::new(),
+                effective_at: period_end(sub, now),
+            });
         }
         let mut conn = t.pool.acquire().await?;
-        let trial_used = db::accounts::by_id(&mut *conn, sub.account_id).await?.is_some_and(|a| a.trial_used_at.is_some());
-        let after = crate::subscription::change(&sub.terms(), change.plan, change.interval, now, trial_used);
-        let amount = plans::change_proration(&catalog, sub, change.plan, change.interval, change.seats, &after, now).map(|p| Money::new(p, catalog.currency).round());
-        Ok(ChangePreview { amount, collected: Collected::NextInvoice, lines: Vec::new(), effective_at: now })
+        let trial_used = db::accounts::by_id(&mut *conn, sub.account_id)
+            .await?
+            .is_some_and(|a| a.trial_used_at.is_some());
+        let after = crate::subscription::change(
+            &sub.terms(),
+            change.plan,
+            change.interval,
+            now,
+            trial_used,
+        );
+        let amount = plans::change_proration(
+            &catalog,
+            sub,
+            change.plan,
+            change.interval,
+            change.seats,
+            &after,
+            now,
+        )
+        .map(|p| Money::new(p, catalog.currency).round());
+        Ok(ChangePreview {
+            amount,
+            collected: Collected::NextInvoice,
+            lines: Vec::new(),
+            effective_at: now,
+        })
     }
 
-    async fn change_plan(&self, t: &Tollgate, sub: &SubscriptionRow, change: &PlanChange<'_>, actor: &Actor, now: DateTime<Utc>) -> Result<Chosen, Error> {
+    async fn change_plan(
+        &self,
+        t: &Tollgate,
+        sub: &SubscriptionRow,
+        change: &PlanChange<'_>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Chosen, Error> {
         if change.timing == Timing::Now {
-            plans::choose(t, sub.account_id, change.plan.key.as_str(), change.interval, Chooser::Operator, actor, now).await?;
+            plans::choose(
+                t,
+                sub.account_id,
+                change.plan.key.as_str(),
+                change.interval,
+                Chooser::Operator,
+                actor,
+                now,
+            )
+            .await?;
             return Ok(Chosen::Applied);
         }
         let mut tx = t.pool.begin().await?;
@@ -53,7 +106,12 @@ impl PaymentProvider for Manual {
             return Err(Error::Conflict("The subscription ends at its period end; reactivate it before scheduling a change.".into()));
         }
         let at = period_end(&sub, now);
-        db::subscriptions::set_schedule(&mut *tx, sub.id, Some((change.plan.key.as_str(), change.interval, at))).await?;
+        db::subscriptions::set_schedule(
+            &mut *tx,
+            sub.id,
+            Some((change.plan.key.as_str(), change.interval, at)),
+        )
+        .await?;
         audit(
             &mut *tx,
             actor,
@@ -69,7 +127,13 @@ impl PaymentProvider for Manual {
         Ok(Chosen::Scheduled(at))
     }
 
-    async fn keep_plan(&self, t: &Tollgate, sub: &SubscriptionRow, actor: &Actor, _now: DateTime<Utc>) -> Result<(), Error> {
+    async fn keep_plan(
+        &self,
+        t: &Tollgate,
+        sub: &SubscriptionRow,
+        actor: &Actor,
+        _now: DateTime<Utc>,
+    ) -> Result<(), Error> {
         let mut tx = t.pool.begin().await?;
         let sub = locked(&mut tx, sub).await?;
         let Some((plan, interval, at)) = sub.scheduled() else {
@@ -77,26 +141,65 @@ impl PaymentProvider for Manual {
         };
         let details = serde_json::json!({ "dropped_plan": plan, "dropped_interval": interval.as_str(), "was_at": at, "provider": "manual" });
         db::subscriptions::set_schedule(&mut *tx, sub.id, None).await?;
-        audit(&mut *tx, actor, "subscription.change_unscheduled", &sub, details).await?;
+        audit(
+            &mut *tx,
+            actor,
+            "subscription.change_unscheduled",
+            &sub,
+            details,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn set_cancel_at_period_end(&self, t: &Tollgate, sub: &SubscriptionRow, cancel: bool, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
+    async fn set_cancel_at_period_end(
+        &self,
+        t: &Tollgate,
+        sub: &SubscriptionRow,
+        cancel: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
         let mut tx = t.pool.begin().await?;
         let sub = locked(&mut tx, sub).await?;
         if sub.cancel_at_period_end == cancel {
-            return Err(Error::Conflict(if cancel { "The subscription already ends at its period end." } else { "The subscription is not set to end." }.into()));
+            return Err(Error::Conflict(
+                if cancel {
+                    "The subscription already ends at its period end."
+                } else {
+                    "The subscription is not set to end."
+                }
+                .into(),
+            ));
         }
         let at = cancel.then(|| period_end(&sub, now));
         db::subscriptions::set_cancel_at(&mut *tx, sub.id, at).await?;
-        let action = if cancel { "subscription.cancel_scheduled" } else { "subscription.reactivated" };
-        audit(&mut *tx, actor, action, &sub, serde_json::json!({ "plan": sub.plan_key, "ends_at": at, "provider": "manual" })).await?;
+        let action = if cancel {
+            "subscription.cancel_scheduled"
+        } else {
+            "subscription.reactivated"
+        };
+        audit(
+            &mut *tx,
+            actor,
+            action,
+            &sub,
+            serde_json::json!({ "plan": sub.plan_key, "ends_at": at, "provider": "manual" }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn set_seats(&self, t: &Tollgate, sub: &SubscriptionRow, seats: i32, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
+    async fn set_seats(
+        &self,
+        t: &Tollgate,
+        sub: &SubscriptionRow,
+        seats: i32,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
         let account_id = sub.account_id;
         let mut tx = t.pool.begin().await?;
         db::memberships::lock_account(&mut *tx, account_id).await?;
@@ -104,20 +207,40 @@ impl PaymentProvider for Manual {
         let sub = db::subscriptions::live_for_account(&mut *tx, account_id)
             .await?
             .filter(|s| s.id == sub.id)
-            .ok_or_else(|| Error::Conflict("The subscription changed meanwhile; reload and try again.".into()))?;
+            .ok_or_else(|| {
+                Error::Conflict("The subscription changed meanwhile; reload and try again.".into())
+            })?;
         if sub.seats == seats {
             return Ok(());
         }
         db::memberships::set_seats(&mut *tx, account_id, seats).await?;
         let catalog = t.catalog.get()?;
-        let interval = sub.interval.parse().unwrap_or(crate::period::Interval::Month);
+        let interval = sub
+            .interval
+            .parse()
+            .unwrap_or(crate::period::Interval::Month);
         let status = sub.status();
         let proration = (status != crate::subscription::Status::Trialing)
-            .then(|| catalog.plan(&sub.plan_key).and_then(|p| p.price_for(interval, sub.kept_price_at(now))))
+            .then(|| {
+                catalog
+                    .plan(&sub.plan_key)
+                    .and_then(|p| p.price_for(interval, sub.kept_price_at(now)))
+            })
             .flatten()
             .map(|price| {
-                let amount = |n: i32| crate::invoice::charges::period_amount(price, u32::try_from(n.max(1)).unwrap_or(1));
-                crate::proration::prorate(amount(sub.seats), amount(seats), sub.cycle().period_containing(now), now).net()
+                let amount = |n: i32| {
+                    crate::invoice::charges::period_amount(
+                        price,
+                        u32::try_from(n.max(1)).unwrap_or(1),
+                    )
+                };
+                crate::proration::prorate(
+                    amount(sub.seats),
+                    amount(seats),
+                    sub.cycle().period_containing(now),
+                    now,
+                )
+                .net()
             });
         db::subscriptions::record_change(
             &mut *tx,
@@ -133,13 +256,27 @@ impl PaymentProvider for Manual {
             },
         )
         .await?;
-        audit(&mut *tx, actor, "subscription.seats_changed", &sub, serde_json::json!({ "from": sub.seats, "to": seats, "provider": "manual" })).await?;
+        audit(
+            &mut *tx,
+            actor,
+            "subscription.seats_changed",
+            &sub,
+            serde_json::json!({ "from": sub.seats, "to": seats, "provider": "manual" }),
+        )
+        .await?;
         db::usage::notify_changed(&mut *tx, &[account_id]).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn move_to_current_price(&self, t: &Tollgate, sub: &SubscriptionRow, prorate: bool, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
+    async fn move_to_current_price(
+        &self,
+        t: &Tollgate,
+        sub: &SubscriptionRow,
+        prorate: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
         let catalog = t.catalog.get()?;
         let mut tx = t.pool.begin().await?;
         let sub = locked(&mut tx, sub).await?;
@@ -151,7 +288,13 @@ impl PaymentProvider for Manual {
         // `prorate`, the difference for its rest goes on the next invoice.
         let proration = (prorate && status != crate::subscription::Status::Trialing).then(|| {
             let amount = |p| crate::invoice::charges::period_amount(p, seats);
-            crate::proration::prorate(amount(kept), amount(current), sub.cycle().period_containing(now), now).net()
+            crate::proration::prorate(
+                amount(kept),
+                amount(current),
+                sub.cycle().period_containing(now),
+                now,
+            )
+            .net()
         });
         if let Some(amount) = proration {
             db::subscriptions::record_change(
@@ -172,14 +315,25 @@ impl PaymentProvider for Manual {
         // The period under way bills the kept price (and the proration, if asked);
         // the next one the current price.
         let until = sub.cycle().period_containing(now).end;
-        if !db::subscriptions::end_grandfathered(&mut *tx, sub.id, &sub.plan_key, interval, until).await? {
-            return Err(Error::Conflict("The subscription changed meanwhile; reload and try again.".into()));
+        if !db::subscriptions::end_grandfathered(&mut *tx, sub.id, &sub.plan_key, interval, until)
+            .await?
+        {
+            return Err(Error::Conflict(
+                "The subscription changed meanwhile; reload and try again.".into(),
+            ));
         }
         let details = serde_json::json!({
             "from": kept.amount.amount, "to": current.amount.amount, "currency": current.amount.currency.code(),
             "plan": sub.plan_key, "interval": sub.interval, "prorate": prorate, "proration": proration, "from_period_starting": until, "provider": "manual",
         });
-        audit(&mut *tx, actor, "subscription.price_migrated", &sub, details).await?;
+        audit(
+            &mut *tx,
+            actor,
+            "subscription.price_migrated",
+            &sub,
+            details,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -205,11 +359,26 @@ pub async fn apply_due(t: &Tollgate, now: DateTime<Utc>) -> Result<Applied, Erro
     let mut done = Applied::default();
     let due = db::subscriptions::due_schedules(&t.pool, now).await?;
     for sub in due {
-        let Some((plan, interval, at)) = sub.scheduled() else { continue };
-        match plans::apply(t, sub.account_id, plan, interval, Chooser::Operator, &Actor::System, at, Applying::Scheduled).await {
+        let Some((plan, interval, at)) = sub.scheduled() else {
+            continue;
+        };
+        match plans::apply(
+            t,
+            sub.account_id,
+            plan,
+            interval,
+            Chooser::Operator,
+            &Actor::System,
+            at,
+            Applying::Scheduled,
+        )
+        .await
+        {
             Ok(Some(_)) => done.changed += 1,
             Ok(None) => {}
-            Err(e) => tracing::warn!(subscription = %sub.id, error = %e, "scheduled plan change failed; retrying next pass"),
+            Err(e) => {
+                tracing::warn!(subscription = %sub.id, error = %e, "scheduled plan change failed; retrying next pass")
+            }
         }
     }
     let mut tx = t.pool.begin().await?;

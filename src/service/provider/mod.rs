@@ -34,7 +34,9 @@ impl std::str::FromStr for Timing {
         match s {
             "" | "now" => Ok(Timing::Now),
             "period_end" => Ok(Timing::PeriodEnd),
-            other => Err(format!("\"{other}\" is not a time for a change (now, period_end).")),
+            other => Err(format!(
+                "\"{other}\" is not a time for a change (now, period_end)."
+            )),
         }
     }
 }
@@ -96,33 +98,66 @@ pub trait PaymentProvider: Send + Sync {
     ///
     /// # Errors
     /// [`Error::Conflict`] for a change this provider cannot make; provider failures.
-    async fn preview(&self, t: &Tollgate, sub: &SubscriptionRow, change: &PlanChange<'_>, now: DateTime<Utc>) -> Result<ChangePreview, Error>;
+    async fn preview(
+        &self,
+        t: &Tollgate,
+        sub: &SubscriptionRow,
+        change: &PlanChange<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<ChangePreview, Error>;
 
     /// Makes `change` of `sub`, now (prorated) or at the period end.
     ///
     /// # Errors
     /// As [`PaymentProvider::preview`], and database errors.
-    async fn change_plan(&self, t: &Tollgate, sub: &SubscriptionRow, change: &PlanChange<'_>, actor: &Actor, now: DateTime<Utc>) -> Result<Chosen, Error>;
+    async fn change_plan(
+        &self,
+        t: &Tollgate,
+        sub: &SubscriptionRow,
+        change: &PlanChange<'_>,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Chosen, Error>;
 
     /// Drops the plan change scheduled for the period end: `sub` stays on its plan.
     ///
     /// # Errors
     /// [`Error::Conflict`] when nothing is scheduled; provider and database errors.
-    async fn keep_plan(&self, t: &Tollgate, sub: &SubscriptionRow, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error>;
+    async fn keep_plan(
+        &self,
+        t: &Tollgate,
+        sub: &SubscriptionRow,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error>;
 
     /// `cancel`: ends `sub` when its current period ends (dropping any scheduled
     /// change); `!cancel`: reactivates it (it renews as before).
     ///
     /// # Errors
     /// [`Error::Conflict`] when it is already so; provider and database errors.
-    async fn set_cancel_at_period_end(&self, t: &Tollgate, sub: &SubscriptionRow, cancel: bool, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error>;
+    async fn set_cancel_at_period_end(
+        &self,
+        t: &Tollgate,
+        sub: &SubscriptionRow,
+        cancel: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error>;
 
     /// Buys `seats` seats (the subscription's quantity), prorated.
     ///
     /// # Errors
     /// [`Error::Invalid`] (field `seats`) below the seats in use; provider and
     /// database errors.
-    async fn set_seats(&self, t: &Tollgate, sub: &SubscriptionRow, seats: i32, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error>;
+    async fn set_seats(
+        &self,
+        t: &Tollgate,
+        sub: &SubscriptionRow,
+        seats: i32,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error>;
 
     /// Moves `sub` from its grandfathered price to its plan's current price for its
     /// interval (issue 11 §3): from the next renewal, or with `prorate` (outside a
@@ -133,7 +168,14 @@ pub trait PaymentProvider: Send + Sync {
     /// [`Error::Conflict`] when `sub` keeps no older price, changed meanwhile, or
     /// its plan has no current price the provider can bill; provider and database
     /// errors (nothing is changed then).
-    async fn move_to_current_price(&self, t: &Tollgate, sub: &SubscriptionRow, prorate: bool, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error>;
+    async fn move_to_current_price(
+        &self,
+        t: &Tollgate,
+        sub: &SubscriptionRow,
+        prorate: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error>;
 }
 
 /// The kept and the current price of `sub`'s plan and interval, for
@@ -142,15 +184,28 @@ pub trait PaymentProvider: Send + Sync {
 /// # Errors
 /// [`Error::Conflict`] when `sub` keeps no older price (or is being moved off it)
 /// or its plan has no current price on its interval.
-pub(crate) fn price_move<'c>(catalog: &'c crate::catalog::Catalog, sub: &'c SubscriptionRow, now: DateTime<Utc>) -> Result<(&'c crate::catalog::Price, &'c crate::catalog::Price), Error> {
+pub(crate) fn price_move<'c>(
+    catalog: &'c crate::catalog::Catalog,
+    sub: &'c SubscriptionRow,
+    now: DateTime<Utc>,
+) -> Result<(&'c crate::catalog::Price, &'c crate::catalog::Price), Error> {
     let kept = sub
         .kept_price_at(now)
         .filter(|_| sub.grandfathered_until.is_none())
-        .ok_or_else(|| Error::Conflict("This subscription already pays, or is moving to, the plan's current price.".into()))?;
+        .ok_or_else(|| {
+            Error::Conflict(
+                "This subscription already pays, or is moving to, the plan's current price.".into(),
+            )
+        })?;
     let current = catalog
         .plan(&sub.plan_key)
         .and_then(|p| p.price(sub.cycle().interval))
-        .ok_or_else(|| Error::Conflict(format!("The plan `{}` has no current {} price to move to.", sub.plan_key, sub.interval)))?;
+        .ok_or_else(|| {
+            Error::Conflict(format!(
+                "The plan `{}` has no current {} price to move to.",
+                sub.plan_key, sub.interval
+            ))
+        })?;
     Ok((kept, current))
 }
 
@@ -158,11 +213,17 @@ pub(crate) fn price_move<'c>(catalog: &'c crate::catalog::Catalog, sub: &'c Subs
 ///
 /// # Errors
 /// [`Error::Conflict`] for a Stripe subscription while Stripe is not configured.
-pub fn for_subscription<'t>(t: &'t Tollgate, sub: &SubscriptionRow) -> Result<&'t dyn PaymentProvider, Error> {
+pub fn for_subscription<'t>(
+    t: &'t Tollgate,
+    sub: &SubscriptionRow,
+) -> Result<&'t dyn PaymentProvider, Error> {
     match sub.provider.as_str() {
         "stripe" => match t.stripe.as_deref() {
             Some(stripe) => Ok(stripe),
-            None => Err(Error::Conflict("This subscription is billed by Stripe, which is not configured on this server.".into())),
+            None => Err(Error::Conflict(
+                "This subscription is billed by Stripe, which is not configured on this server."
+                    .into(),
+            )),
         },
         _ => Ok(&manual::Manual),
     }
@@ -170,11 +231,17 @@ pub fn for_subscription<'t>(t: &'t Tollgate, sub: &SubscriptionRow) -> Result<&'
 
 /// The live subscription of `account_id`, for a change asked by `actor`: the
 /// account's owner when a user asks (operators may act on any account).
-async fn live_for_change(t: &Tollgate, account_id: Uuid, actor: &Actor) -> Result<(SubscriptionRow, Chooser), Error> {
+async fn live_for_change(
+    t: &Tollgate,
+    account_id: Uuid,
+    actor: &Actor,
+) -> Result<(SubscriptionRow, Chooser), Error> {
     let who = who_changes(t, account_id, actor).await?;
     let sub = db::subscriptions::live_for_account(&t.pool, account_id)
         .await?
-        .ok_or_else(|| Error::Conflict("There is no subscription to change; choose a plan first.".into()))?;
+        .ok_or_else(|| {
+            Error::Conflict("There is no subscription to change; choose a plan first.".into())
+        })?;
     Ok((sub, who))
 }
 
@@ -186,8 +253,12 @@ async fn live_for_change(t: &Tollgate, account_id: Uuid, actor: &Actor) -> Resul
 /// [`Error::Forbidden`] for any other user (an impersonating admin has the
 /// impersonated user's rights only).
 async fn who_changes(t: &Tollgate, account_id: Uuid, actor: &Actor) -> Result<Chooser, Error> {
-    let Some(user) = actor.user_id() else { return Ok(Chooser::Operator) };
-    match super::accounts::require_role(&t.pool, account_id, user, super::accounts::Role::Owner).await {
+    let Some(user) = actor.user_id() else {
+        return Ok(Chooser::Operator);
+    };
+    match super::accounts::require_role(&t.pool, account_id, user, super::accounts::Role::Owner)
+        .await
+    {
         Ok(_) => Ok(Chooser::Customer),
         Err(refused) => match super::admin::require_super_admin(&t.pool, actor).await {
             Ok(_) => Ok(Chooser::Operator),
@@ -209,21 +280,40 @@ async fn planned<'c>(
 ) -> Result<PlanChange<'c>, Error> {
     let plan = plans::choosable(catalog, plan_key, interval, who)?;
     if sub.plan_key == plan.key.as_str() && sub.interval == interval.as_str() {
-        return Err(Error::Conflict(format!("You are already on {} billed every {interval}.", plan.name)));
+        return Err(Error::Conflict(format!(
+            "You are already on {} billed every {interval}.",
+            plan.name
+        )));
     }
     let mut conn = t.pool.acquire().await?;
-    let account = db::accounts::by_id(&mut *conn, sub.account_id).await?.ok_or_else(|| Error::NotFound("no such account".into()))?;
-    if who == Chooser::Customer && plan.audience == Audience::Team && account.kind != "organization" {
-        return Err(Error::invalid("plan", format!("{} is for organizations; choose a personal plan for this account.", plan.name)));
+    let account = db::accounts::by_id(&mut *conn, sub.account_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("no such account".into()))?;
+    if who == Chooser::Customer && plan.audience == Audience::Team && account.kind != "organization"
+    {
+        return Err(Error::invalid(
+            "plan",
+            format!(
+                "{} is for organizations; choose a personal plan for this account.",
+                plan.name
+            ),
+        ));
     }
     if timing == Timing::PeriodEnd && sub.status() != crate::subscription::Status::Active {
         return Err(Error::invalid("timing", "Only an active subscription changes at its period end; during a trial the change applies at once, free of charge."));
     }
     let seats = match account.kind.as_str() {
-        "organization" => super::organizations::seats::demand(&mut conn, sub.account_id, now).await?.max(sub.seats),
+        "organization" => super::organizations::seats::demand(&mut conn, sub.account_id, now)
+            .await?
+            .max(sub.seats),
         _ => 1,
     };
-    Ok(PlanChange { plan, interval, seats, timing })
+    Ok(PlanChange {
+        plan,
+        interval,
+        seats,
+        timing,
+    })
 }
 
 /// Puts `account_id` on `plan_key` billed every `interval`: a live subscription
@@ -248,21 +338,34 @@ pub async fn choose(
     now: DateTime<Utc>,
 ) -> Result<Chosen, Error> {
     if let Some(user) = actor.user_id().filter(|_| who == Chooser::Customer) {
-        super::accounts::require_role(&t.pool, account_id, user, super::accounts::Role::Owner).await?;
+        super::accounts::require_role(&t.pool, account_id, user, super::accounts::Role::Owner)
+            .await?;
     }
     let live = db::subscriptions::live_for_account(&t.pool, account_id).await?;
     let stripe_billed = live.as_ref().is_some_and(|s| s.provider == "stripe");
-    if let Some(sub) = live.as_ref().filter(|_| stripe_billed || timing == Timing::PeriodEnd) {
+    if let Some(sub) = live
+        .as_ref()
+        .filter(|_| stripe_billed || timing == Timing::PeriodEnd)
+    {
         let catalog = t.catalog.get()?;
         let change = planned(t, &catalog, sub, (plan_key, interval, timing), who, now).await?;
-        return for_subscription(t, sub)?.change_plan(t, sub, &change, actor, now).await;
+        return for_subscription(t, sub)?
+            .change_plan(t, sub, &change, actor, now)
+            .await;
     }
     if timing == Timing::PeriodEnd {
-        return Err(Error::invalid("timing", "There is no current period to wait for: the plan applies at once."));
+        return Err(Error::invalid(
+            "timing",
+            "There is no current period to wait for: the plan applies at once.",
+        ));
     }
-    if who == Chooser::Customer && super::stripe::checkout::paid_through_stripe(t, plan_key, interval) {
+    if who == Chooser::Customer
+        && super::stripe::checkout::paid_through_stripe(t, plan_key, interval)
+    {
         let user = actor.user_id().ok_or(Error::Unauthorized)?;
-        let started = super::stripe::checkout::start(t, account_id, user, actor, plan_key, interval, now).await?;
+        let started =
+            super::stripe::checkout::start(t, account_id, user, actor, plan_key, interval, now)
+                .await?;
         return Ok(Chosen::Checkout(started.url));
     }
     plans::choose(t, account_id, plan_key, interval, who, actor, now).await?;
@@ -287,7 +390,9 @@ pub async fn preview(
     let (sub, who) = live_for_change(t, account_id, actor).await?;
     let catalog = t.catalog.get()?;
     let change = planned(t, &catalog, &sub, (plan_key, interval, timing), who, now).await?;
-    for_subscription(t, &sub)?.preview(t, &sub, &change, now).await
+    for_subscription(t, &sub)?
+        .preview(t, &sub, &change, now)
+        .await
 }
 
 /// Ends `account_id`'s subscription when its current period ends.
@@ -295,27 +400,48 @@ pub async fn preview(
 /// # Errors
 /// [`Error::Forbidden`] for anyone but the owner; [`Error::Conflict`] without a
 /// live subscription or when it already ends; provider failures.
-pub async fn cancel(t: &Tollgate, account_id: Uuid, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
+pub async fn cancel(
+    t: &Tollgate,
+    account_id: Uuid,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     let (sub, _) = live_for_change(t, account_id, actor).await?;
-    for_subscription(t, &sub)?.set_cancel_at_period_end(t, &sub, true, actor, now).await
+    for_subscription(t, &sub)?
+        .set_cancel_at_period_end(t, &sub, true, actor, now)
+        .await
 }
 
 /// Keeps `account_id`'s subscription going after a cancellation at the period end.
 ///
 /// # Errors
 /// As [`cancel`]; [`Error::Conflict`] when it was not set to end.
-pub async fn reactivate(t: &Tollgate, account_id: Uuid, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
+pub async fn reactivate(
+    t: &Tollgate,
+    account_id: Uuid,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     let (sub, _) = live_for_change(t, account_id, actor).await?;
-    for_subscription(t, &sub)?.set_cancel_at_period_end(t, &sub, false, actor, now).await
+    for_subscription(t, &sub)?
+        .set_cancel_at_period_end(t, &sub, false, actor, now)
+        .await
 }
 
 /// Drops the plan change scheduled for `account_id`'s period end.
 ///
 /// # Errors
 /// As [`cancel`]; [`Error::Conflict`] when nothing is scheduled.
-pub async fn keep_plan(t: &Tollgate, account_id: Uuid, actor: &Actor, now: DateTime<Utc>) -> Result<(), Error> {
+pub async fn keep_plan(
+    t: &Tollgate,
+    account_id: Uuid,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     let (sub, _) = live_for_change(t, account_id, actor).await?;
-    for_subscription(t, &sub)?.keep_plan(t, &sub, actor, now).await
+    for_subscription(t, &sub)?
+        .keep_plan(t, &sub, actor, now)
+        .await
 }
 
 /// The end of `sub`'s current billing period at `now` (UTC, exclusive).

@@ -14,7 +14,9 @@ use crate::service::{Actor, Error, Tollgate};
 use crate::stripe_catalog;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use stripe_checkout::checkout_session::{CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData};
+use stripe_checkout::checkout_session::{
+    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionSubscriptionData,
+};
 use stripe_core::customer::CreateCustomer;
 use stripe_shared::CheckoutSessionMode;
 use uuid::Uuid;
@@ -32,10 +34,14 @@ pub struct Started {
 /// Stripe price for `interval` (not free, not priced by seat tiers) and every usage price
 /// has a metered form (no cost-plus, no peak meter).
 pub fn paid_through_stripe(t: &Tollgate, plan_key: &str, interval: Interval) -> bool {
-    let Ok(catalog) = t.catalog.get() else { return false };
+    let Ok(catalog) = t.catalog.get() else {
+        return false;
+    };
     t.stripe.is_some()
         && catalog.plan(plan_key).is_some_and(|plan| {
-            plan.price(interval).is_some_and(|p| stripe_catalog::stripe_price(p).is_ok()) && stripe_catalog::plan_usage_prices(&catalog, plan).is_ok()
+            plan.price(interval)
+                .is_some_and(|p| stripe_catalog::stripe_price(p).is_ok())
+                && stripe_catalog::plan_usage_prices(&catalog, plan).is_ok()
         })
 }
 
@@ -58,19 +64,47 @@ pub async fn start(
     interval: Interval,
     now: DateTime<Utc>,
 ) -> Result<Started, Error> {
-    let stripe: &Stripe = t.stripe.as_deref().ok_or_else(|| Error::Conflict("Stripe is not configured: plans are billed by invoice.".into()))?;
+    let stripe: &Stripe = t.stripe.as_deref().ok_or_else(|| {
+        Error::Conflict("Stripe is not configured: plans are billed by invoice.".into())
+    })?;
     let catalog = t.catalog.get()?;
-    let plan = catalog.plan(plan_key).filter(|p| p.public && p.self_serve).ok_or_else(|| Error::invalid("plan", format!("There is no self-serve plan \"{plan_key}\".")))?;
-    let price = plan.price(interval).ok_or_else(|| Error::invalid("interval", format!("{} has no {interval} price.", plan.name)))?;
-    let shape = stripe_catalog::stripe_price(price).map_err(|e| Error::invalid("plan", format!("{} cannot be paid by card: {e}.", plan.name)))?;
+    let plan = catalog
+        .plan(plan_key)
+        .filter(|p| p.public && p.self_serve)
+        .ok_or_else(|| {
+            Error::invalid(
+                "plan",
+                format!("There is no self-serve plan \"{plan_key}\"."),
+            )
+        })?;
+    let price = plan.price(interval).ok_or_else(|| {
+        Error::invalid(
+            "interval",
+            format!("{} has no {interval} price.", plan.name),
+        )
+    })?;
+    let shape = stripe_catalog::stripe_price(price).map_err(|e| {
+        Error::invalid(
+            "plan",
+            format!("{} cannot be paid by card: {e}.", plan.name),
+        )
+    })?;
 
     let mut tx = t.pool.begin().await?;
     require_role(&mut *tx, account_id, user_id, Role::Owner).await?;
     // Serialises two Checkouts of one account, so the customer is created once.
     db::accounts::lock_for_cycle_change(&mut *tx, account_id).await?;
-    let account = db::accounts::by_id(&mut *tx, account_id).await?.ok_or_else(|| Error::NotFound("no such account".into()))?;
+    let account = db::accounts::by_id(&mut *tx, account_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("no such account".into()))?;
     if plan.audience == Audience::Team && account.kind != "organization" {
-        return Err(Error::invalid("plan", format!("{} is for organizations; choose a personal plan for this account.", plan.name)));
+        return Err(Error::invalid(
+            "plan",
+            format!(
+                "{} is for organizations; choose a personal plan for this account.",
+                plan.name
+            ),
+        ));
     }
     if let Some(live) = db::subscriptions::live_for_account(&mut *tx, account_id).await? {
         if live.provider == "stripe" {
@@ -78,19 +112,32 @@ pub async fn start(
         }
     }
     let seats = match account.kind.as_str() {
-        "organization" if shape.per_seat => crate::service::organizations::seats::demand(&mut tx, account_id, now).await?,
+        "organization" if shape.per_seat => {
+            crate::service::organizations::seats::demand(&mut tx, account_id, now).await?
+        }
         _ => 1,
     };
     let recipient = db::accounts::mail_recipient(&mut *tx, account_id).await?;
     let customer = match db::stripe::customer_of(&mut *tx, account_id).await? {
         Some(id) => id,
         None => {
-            let mut create = CreateCustomer::new().name(account.name.as_str()).metadata(metadata(account_id));
+            let mut create = CreateCustomer::new()
+                .name(account.name.as_str())
+                .metadata(metadata(account_id));
             if let Some(r) = &recipient {
                 create = create.email(r.email.as_str());
             }
-            let created = create.send(stripe.client()).await.map_err(|e| failed("create customer", e))?;
-            db::stripe::insert_customer(&mut *tx, account_id, created.id.as_str(), recipient.as_ref().map(|r| r.email.as_str())).await?;
+            let created = create
+                .send(stripe.client())
+                .await
+                .map_err(|e| failed("create customer", e))?;
+            db::stripe::insert_customer(
+                &mut *tx,
+                account_id,
+                created.id.as_str(),
+                recipient.as_ref().map(|r| r.email.as_str()),
+            )
+            .await?;
             created.id.as_str().to_owned()
         }
     };
@@ -118,12 +165,16 @@ pub async fn start(
         .line_items(items)
         .subscription_data(data)
         .metadata(metadata(account_id))
-        .success_url(format!("{base}/billing/checkout?session_id={{CHECKOUT_SESSION_ID}}"))
+        .success_url(format!(
+            "{base}/billing/checkout?session_id={{CHECKOUT_SESSION_ID}}"
+        ))
         .cancel_url(format!("{base}/pricing"))
         .send(stripe.client())
         .await
         .map_err(|e| failed("create Checkout session", e))?;
-    let url = session.url.clone().ok_or_else(|| Error::Internal("Stripe returned a Checkout session without a URL".into()))?;
+    let url = session.url.clone().ok_or_else(|| {
+        Error::Internal("Stripe returned a Checkout session without a URL".into())
+    })?;
     db::audit::record(
         &mut *tx,
         &db::audit::Entry {
@@ -141,7 +192,10 @@ pub async fn start(
     )
     .await?;
     tx.commit().await?;
-    Ok(Started { session_id: session.id.as_str().to_owned(), url })
+    Ok(Started {
+        session_id: session.id.as_str().to_owned(),
+        url,
+    })
 }
 
 /// Stripe metadata naming the account (`account_id`).

@@ -10,7 +10,9 @@ use crate::coupon::Coupon;
 use crate::money::Currency;
 use crate::service::Error;
 use crate::stripe_catalog::stripe_coupon;
-use stripe_billing::subscription::{DeleteDiscountSubscription, DiscountsDataParam, UpdateSubscription};
+use stripe_billing::subscription::{
+    DeleteDiscountSubscription, DiscountsDataParam, UpdateSubscription,
+};
 use stripe_product::coupon::{CreateCoupon, RetrieveCoupon};
 use stripe_shared::CouponDuration;
 
@@ -20,9 +22,25 @@ use stripe_shared::CouponDuration;
 /// # Errors
 /// [`Error::Invalid`] (field `coupon`) for terms Stripe cannot take; [`Error::Internal`]
 /// with Stripe's message when a request fails (nothing is applied then).
-pub(crate) async fn apply(stripe: &Stripe, subscription: &str, coupon: &Coupon, currency: Currency) -> Result<(), Error> {
-    let shape = stripe_coupon(coupon, currency).map_err(|e| Error::invalid("coupon", format!("{} cannot be given to a card-paid subscription: {e}.", coupon.name)))?;
-    match RetrieveCoupon::new(shape.id.as_str()).send(stripe.client()).await {
+pub(crate) async fn apply(
+    stripe: &Stripe,
+    subscription: &str,
+    coupon: &Coupon,
+    currency: Currency,
+) -> Result<(), Error> {
+    let shape = stripe_coupon(coupon, currency).map_err(|e| {
+        Error::invalid(
+            "coupon",
+            format!(
+                "{} cannot be given to a card-paid subscription: {e}.",
+                coupon.name
+            ),
+        )
+    })?;
+    match RetrieveCoupon::new(shape.id.as_str())
+        .send(stripe.client())
+        .await
+    {
         Ok(_) => {}
         Err(e) if is_missing(&e) => {
             let duration = match shape.duration {
@@ -30,24 +48,38 @@ pub(crate) async fn apply(stripe: &Stripe, subscription: &str, coupon: &Coupon, 
                 "repeating" => CouponDuration::Repeating,
                 _ => CouponDuration::Forever,
             };
-            let mut create = CreateCoupon::new().id(shape.id.as_str()).name(coupon.name.as_str()).duration(duration);
+            let mut create = CreateCoupon::new()
+                .id(shape.id.as_str())
+                .name(coupon.name.as_str())
+                .duration(duration);
             if let Some(p) = shape.percent_off {
                 create = create.percent_off(p);
             }
             if let Some(a) = shape.amount_off {
-                let code: stripe_types::Currency = currency.code().to_ascii_lowercase().parse().unwrap_or_else(|never| match never {});
+                let code: stripe_types::Currency = currency
+                    .code()
+                    .to_ascii_lowercase()
+                    .parse()
+                    .unwrap_or_else(|never| match never {});
                 create = create.amount_off(a).currency(code);
             }
             if let Some(m) = shape.duration_in_months {
                 create = create.duration_in_months(m);
             }
-            create.send(stripe.client()).await.map_err(|e| failed("create coupon", e))?;
+            create
+                .send(stripe.client())
+                .await
+                .map_err(|e| failed("create coupon", e))?;
         }
         Err(e) => return Err(failed("retrieve coupon", e)),
     }
     let mut discount = DiscountsDataParam::new();
     discount.coupon = Some(shape.id);
-    UpdateSubscription::new(subscription).discounts(vec![discount]).send(stripe.client()).await.map_err(|e| failed("apply coupon", e))?;
+    UpdateSubscription::new(subscription)
+        .discounts(vec![discount])
+        .send(stripe.client())
+        .await
+        .map_err(|e| failed("apply coupon", e))?;
     Ok(())
 }
 
@@ -56,7 +88,10 @@ pub(crate) async fn apply(stripe: &Stripe, subscription: &str, coupon: &Coupon, 
 /// # Errors
 /// [`Error::Internal`] with Stripe's message when the request fails.
 pub(crate) async fn remove(stripe: &Stripe, subscription: &str) -> Result<(), Error> {
-    match DeleteDiscountSubscription::new(subscription).send(stripe.client()).await {
+    match DeleteDiscountSubscription::new(subscription)
+        .send(stripe.client())
+        .await
+    {
         Ok(_) => Ok(()),
         Err(e) if is_missing(&e) => Ok(()),
         Err(e) => Err(failed("remove coupon", e)),

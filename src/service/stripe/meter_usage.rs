@@ -30,7 +30,10 @@ use futures::StreamExt;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use stripe_billing::billing_meter_event::CreateBillingMeterEvent;
-use stripe_billing::subscription::{RetrieveSubscription, UpdateSubscription, UpdateSubscriptionItems, UpdateSubscriptionProrationBehavior};
+use stripe_billing::subscription::{
+    RetrieveSubscription, UpdateSubscription, UpdateSubscriptionItems,
+    UpdateSubscriptionProrationBehavior,
+};
 use stripe_shared::RecurringUsageType;
 use uuid::Uuid;
 
@@ -70,7 +73,10 @@ pub struct Report {
 /// [`Error::NoCatalog`] or a database error. Stripe failures do not fail the run: they are
 /// logged (items) or retried (reports).
 pub async fn run(t: &Tollgate, stripe: &Stripe, now: DateTime<Utc>) -> Result<Report, Error> {
-    let mut report = Report { items_checked: check_items(t, stripe).await?, ..Report::default() };
+    let mut report = Report {
+        items_checked: check_items(t, stripe).await?,
+        ..Report::default()
+    };
     loop {
         let assigned = assign(t, now).await?;
         report.assigned += assigned;
@@ -97,8 +103,13 @@ async fn check_items(t: &Tollgate, stripe: &Stripe) -> Result<usize, Error> {
     let unchecked = db::subscriptions::stripe_items_unchecked(&t.pool, ITEMS_BATCH).await?;
     let mut checked = 0;
     for sub in unchecked {
-        let Some(stripe_id) = sub.provider_subscription_id.as_deref() else { continue };
-        let wanted = match (catalog.plan(&sub.plan_key), sub.interval.parse::<Interval>()) {
+        let Some(stripe_id) = sub.provider_subscription_id.as_deref() else {
+            continue;
+        };
+        let wanted = match (
+            catalog.plan(&sub.plan_key),
+            sub.interval.parse::<Interval>(),
+        ) {
             (Some(plan), Ok(i)) => match metered::price_ids(stripe, &catalog, plan, i).await {
                 Ok(ids) => ids,
                 Err(Error::Invalid { .. }) => Vec::new(),
@@ -114,7 +125,9 @@ async fn check_items(t: &Tollgate, stripe: &Stripe) -> Result<usize, Error> {
                 record_checked(t, &sub, stripe_id, swapped).await?;
                 checked += 1;
             }
-            Err(e) => tracing::warn!(subscription = %sub.id, error = %e, "metered items not updated; trying again next run"),
+            Err(e) => {
+                tracing::warn!(subscription = %sub.id, error = %e, "metered items not updated; trying again next run")
+            }
         }
     }
     Ok(checked)
@@ -122,15 +135,28 @@ async fn check_items(t: &Tollgate, stripe: &Stripe) -> Result<usize, Error> {
 
 /// Marks `sub`'s metered items as matching its plan and, when `swapped` holds the prices
 /// removed and added, audits the swap in the same transaction.
-async fn record_checked(t: &Tollgate, sub: &SubscriptionRow, stripe_id: &str, swapped: Option<(Vec<String>, Vec<String>)>) -> Result<(), Error> {
+async fn record_checked(
+    t: &Tollgate,
+    sub: &SubscriptionRow,
+    stripe_id: &str,
+    swapped: Option<(Vec<String>, Vec<String>)>,
+) -> Result<(), Error> {
     let mut tx = t.pool.begin().await?;
-    db::subscriptions::set_stripe_metered_for(&mut *tx, sub.id, &sub.plan_key, &sub.interval).await?;
+    db::subscriptions::set_stripe_metered_for(&mut *tx, sub.id, &sub.plan_key, &sub.interval)
+        .await?;
     if let Some((removed, added)) = swapped {
         let details = serde_json::json!({
             "plan": sub.plan_key, "interval": sub.interval, "removed_prices": removed, "added_prices": added,
             "stripe_subscription": stripe_id,
         });
-        audit(&mut *tx, &Actor::System, "subscription.metered_items_changed", sub, details).await?;
+        audit(
+            &mut *tx,
+            &Actor::System,
+            "subscription.metered_items_changed",
+            sub,
+            details,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -138,19 +164,42 @@ async fn record_checked(t: &Tollgate, sub: &SubscriptionRow, stripe_id: &str, sw
 
 /// Makes the metered items of Stripe subscription `stripe_id` exactly `wanted` (price ids).
 /// Returns the prices removed and added, `None` when the items already matched.
-async fn swap_items(stripe: &Stripe, stripe_id: &str, wanted: &[String]) -> Result<Option<(Vec<String>, Vec<String>)>, Error> {
-    let remote = RetrieveSubscription::new(stripe_id).send(stripe.client()).await.map_err(|e| failed("retrieve subscription", e))?;
-    let metered: Vec<_> = remote.items.data.iter().filter(|i| i.price.recurring.as_ref().is_some_and(|r| r.usage_type == RecurringUsageType::Metered)).collect();
+async fn swap_items(
+    stripe: &Stripe,
+    stripe_id: &str,
+    wanted: &[String],
+) -> Result<Option<(Vec<String>, Vec<String>)>, Error> {
+    let remote = RetrieveSubscription::new(stripe_id)
+        .send(stripe.client())
+        .await
+        .map_err(|e| failed("retrieve subscription", e))?;
+    let metered: Vec<_> = remote
+        .items
+        .data
+        .iter()
+        .filter(|i| {
+            i.price
+                .recurring
+                .as_ref()
+                .is_some_and(|r| r.usage_type == RecurringUsageType::Metered)
+        })
+        .collect();
     let mut changes = Vec::new();
     let (mut removed, mut added) = (Vec::new(), Vec::new());
-    for item in metered.iter().filter(|i| !wanted.iter().any(|w| w == i.price.id.as_str())) {
+    for item in metered
+        .iter()
+        .filter(|i| !wanted.iter().any(|w| w == i.price.id.as_str()))
+    {
         let mut delete = UpdateSubscriptionItems::new();
         delete.id = Some(item.id.as_str().to_owned());
         delete.deleted = Some(true);
         changes.push(delete);
         removed.push(item.price.id.as_str().to_owned());
     }
-    for price in wanted.iter().filter(|w| !metered.iter().any(|i| i.price.id.as_str() == w.as_str())) {
+    for price in wanted
+        .iter()
+        .filter(|w| !metered.iter().any(|i| i.price.id.as_str() == w.as_str()))
+    {
         let mut add = UpdateSubscriptionItems::new();
         add.price = Some(price.clone());
         changes.push(add);
@@ -174,29 +223,63 @@ async fn assign(t: &Tollgate, now: DateTime<Utc>) -> Result<usize, Error> {
     let billed: Vec<(String, String)> = catalog
         .plans
         .iter()
-        .filter_map(|plan| stripe_catalog::plan_usage_prices(&catalog, plan).ok().map(|usage| (plan, usage)))
-        .flat_map(|(plan, usage)| usage.into_iter().map(move |(meter, _)| (plan.key.as_str().to_owned(), meter.key.as_str().to_owned())))
+        .filter_map(|plan| {
+            stripe_catalog::plan_usage_prices(&catalog, plan)
+                .ok()
+                .map(|usage| (plan, usage))
+        })
+        .flat_map(|(plan, usage)| {
+            usage.into_iter().map(move |(meter, _)| {
+                (plan.key.as_str().to_owned(), meter.key.as_str().to_owned())
+            })
+        })
         .collect();
     if billed.is_empty() {
         return Ok(0);
     }
     let mut tx = t.pool.begin().await?;
     db::stripe_meters::lock_assignment(&mut tx).await?;
-    let events = db::stripe_meters::unreported(&mut *tx, &billed, now - Duration::days(STRIPE_WINDOW_DAYS), ASSIGN_BATCH).await?;
+    let events = db::stripe_meters::unreported(
+        &mut *tx,
+        &billed,
+        now - Duration::days(STRIPE_WINDOW_DAYS),
+        ASSIGN_BATCH,
+    )
+    .await?;
     // What is included is the plan's limit with the account's override.
-    let accounts: Vec<Uuid> = events.iter().map(|e| e.account_id).collect::<std::collections::HashSet<_>>().into_iter().collect();
+    let accounts: Vec<Uuid> = events
+        .iter()
+        .map(|e| e.account_id)
+        .collect::<std::collections::HashSet<_>>()
+        .into_iter()
+        .collect();
     let overrides = db::overrides::active_for(&mut *tx, &accounts, now).await?;
     for e in &events {
-        let (Some(plan), Some(meter)) = (catalog.plan(&e.plan_key), catalog.meter(&e.meter)) else { continue };
+        let (Some(plan), Some(meter)) = (catalog.plan(&e.plan_key), catalog.meter(&e.meter)) else {
+            continue;
+        };
         let seats = u32::try_from(e.seats.max(1)).unwrap_or(1);
-        let limit = overrides.get(&e.account_id).unwrap_or(&crate::overrides::NONE).limit(&e.meter, &plan.limit(&e.meter));
+        let limit = overrides
+            .get(&e.account_id)
+            .unwrap_or(&crate::overrides::NONE)
+            .limit(&e.meter, &plan.limit(&e.meter));
         let included = limit.resolve(seats).included.unwrap_or(Decimal::ZERO);
         let (value, send) = if meter.aggregation == Aggregation::Last {
             (stripe_catalog::level_units(e.quantity, included), true)
         } else {
-            let cycle = Cycle { anchor: e.cycle_anchor, interval: e.interval.parse().unwrap_or(Interval::Month) };
+            let cycle = Cycle {
+                anchor: e.cycle_anchor,
+                interval: e.interval.parse().unwrap_or(Interval::Month),
+            };
             let period = meter_period(meter.reset, Some(cycle), e.occurred_at);
-            let before = db::stripe_meters::count(&mut tx, e.subscription_id, &e.meter, period.start, e.quantity).await?;
+            let before = db::stripe_meters::count(
+                &mut tx,
+                e.subscription_id,
+                &e.meter,
+                period.start,
+                e.quantity,
+            )
+            .await?;
             let units = stripe_catalog::excess_units(before, before + e.quantity, included);
             (units, units > 0)
         };
@@ -217,12 +300,19 @@ async fn assign(t: &Tollgate, now: DateTime<Utc>) -> Result<usize, Error> {
 }
 
 /// Step 3: one batch of due reports. Returns `(claimed, sent, retried, failed)`.
-async fn send_due(t: &Tollgate, stripe: &Stripe, now: DateTime<Utc>) -> Result<(usize, usize, usize, usize), Error> {
+async fn send_due(
+    t: &Tollgate,
+    stripe: &Stripe,
+    now: DateTime<Utc>,
+) -> Result<(usize, usize, usize, usize), Error> {
     let due = db::stripe_meters::claim_due(&t.pool, SEND_BATCH, LEASE_SECONDS).await?;
     let claimed = due.len();
     let client = stripe.client().clone();
     let results: Vec<(Uuid, i32, Result<(), stripe::StripeError>)> =
-        futures::stream::iter(due.into_iter().map(|r| send(client.clone(), r, now))).buffer_unordered(CONCURRENCY).collect().await;
+        futures::stream::iter(due.into_iter().map(|r| send(client.clone(), r, now)))
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
     let (mut sent, mut retried, mut given_up) = (0, 0, 0);
     for (event_id, attempts, result) in results {
         match result {
@@ -234,7 +324,13 @@ async fn send_due(t: &Tollgate, stripe: &Stripe, now: DateTime<Utc>) -> Result<(
                 let message = describe("send meter event", &e);
                 tracing::warn!(event = %event_id, attempts, "{message}");
                 if retryable(&e) && attempts < MAX_ATTEMPTS {
-                    db::stripe_meters::mark_retry(&t.pool, event_id, backoff_seconds(attempts), &message).await?;
+                    db::stripe_meters::mark_retry(
+                        &t.pool,
+                        event_id,
+                        backoff_seconds(attempts),
+                        &message,
+                    )
+                    .await?;
                     retried += 1;
                 } else {
                     db::stripe_meters::mark_failed(&t.pool, event_id, &message).await?;
@@ -247,9 +343,20 @@ async fn send_due(t: &Tollgate, stripe: &Stripe, now: DateTime<Utc>) -> Result<(
 }
 
 /// Sends one report as a meter event, its usage event id as `identifier`.
-async fn send(client: stripe::Client, r: db::stripe_meters::DueReport, now: DateTime<Utc>) -> (Uuid, i32, Result<(), stripe::StripeError>) {
-    let payload = HashMap::from([(metered::CUSTOMER_KEY.to_owned(), r.stripe_customer), (metered::VALUE_KEY.to_owned(), r.value.to_string())]);
-    let sent = CreateBillingMeterEvent::new(r.event_name, payload).identifier(r.event_id.to_string()).timestamp(r.occurred_at.min(now).timestamp()).send(&client).await;
+async fn send(
+    client: stripe::Client,
+    r: db::stripe_meters::DueReport,
+    now: DateTime<Utc>,
+) -> (Uuid, i32, Result<(), stripe::StripeError>) {
+    let payload = HashMap::from([
+        (metered::CUSTOMER_KEY.to_owned(), r.stripe_customer),
+        (metered::VALUE_KEY.to_owned(), r.value.to_string()),
+    ]);
+    let sent = CreateBillingMeterEvent::new(r.event_name, payload)
+        .identifier(r.event_id.to_string())
+        .timestamp(r.occurred_at.min(now).timestamp())
+        .send(&client)
+        .await;
     (r.event_id, r.attempts, sent.map(|_| ()))
 }
 

@@ -45,9 +45,13 @@ pub async fn subscription(
 ) -> Result<Outcome, Error> {
     let customer = sub.customer.id().as_str().to_owned();
     let Some(account_id) = db::stripe::account_of(&mut **tx, &customer).await? else {
-        return Ok(format!("ignored: customer {customer} is not one of Tollgate's"));
+        return Ok(format!(
+            "ignored: customer {customer} is not one of Tollgate's"
+        ));
     };
-    let Some((item, plan_key, interval)) = super::plan_item(sub).map(|(i, plan, interval)| (i, plan.to_owned(), interval)) else {
+    let Some((item, plan_key, interval)) =
+        super::plan_item(sub).map(|(i, plan, interval)| (i, plan.to_owned(), interval))
+    else {
         return Ok("ignored: no item has a Tollgate price (lookup key <plan>_<interval>)".into());
     };
     let Some(plan) = catalog.plan(&plan_key) else {
@@ -60,19 +64,23 @@ pub async fn subscription(
     db::accounts::lock_for_cycle_change(&mut **tx, account_id).await?;
     let existing = match db::subscriptions::by_provider_id(&mut **tx, sub.id.as_str()).await? {
         Some(row) => Some(row),
-        None => match db::subscriptions::live_for_account(&mut **tx, account_id).await? {
-            Some(live) if live.provider == "stripe" && status.is_live() => {
-                return Ok(format!("ignored: the account already pays through another Stripe subscription ({})", live.id));
+        None => {
+            match db::subscriptions::live_for_account(&mut **tx, account_id).await? {
+                Some(live) if live.provider == "stripe" && status.is_live() => {
+                    return Ok(format!("ignored: the account already pays through another Stripe subscription ({})", live.id));
+                }
+                Some(live) if live.provider == "manual" => Some(live),
+                _ => None,
             }
-            Some(live) if live.provider == "manual" => Some(live),
-            _ => None,
-        },
+        }
     };
     // A change scheduled for the period end: Stripe already carries the new price,
     // the paid-for plan applies until Stripe's period reaches the scheduled instant.
-    let pending = existing
-        .as_ref()
-        .and_then(|row| row.scheduled().filter(|(p, i, _)| *p == plan.key.as_str() && *i == interval).map(|(_, _, when)| (row, when)));
+    let pending = existing.as_ref().and_then(|row| {
+        row.scheduled()
+            .filter(|(p, i, _)| *p == plan.key.as_str() && *i == interval)
+            .map(|(_, _, when)| (row, when))
+    });
     let keep_schedule = pending.is_some_and(|(_, when)| anchor < when) && !sub.cancel_at_period_end;
     let (plan, interval) = match pending {
         Some((row, _)) if keep_schedule => match catalog.plan(&row.plan_key) {
@@ -85,13 +93,30 @@ pub async fn subscription(
         provider_subscription_id: sub.id.as_str(),
         plan_key: plan.key.as_str(),
         interval,
-        seats: item.quantity.and_then(|q| i32::try_from(q).ok()).unwrap_or(1).max(1),
+        seats: item
+            .quantity
+            .and_then(|q| i32::try_from(q).ok())
+            .unwrap_or(1)
+            .max(1),
         status,
         cycle_anchor: anchor,
-        trial_end: (status == Status::Trialing).then(|| sub.trial_end.and_then(at).or_else(|| at(item.current_period_end)).unwrap_or(now)),
+        trial_end: (status == Status::Trialing).then(|| {
+            sub.trial_end
+                .and_then(at)
+                .or_else(|| at(item.current_period_end))
+                .unwrap_or(now)
+        }),
         cancel_at_period_end: sub.cancel_at_period_end,
-        cancel_at: sub.cancel_at_period_end.then(|| sub.cancel_at.and_then(at).or_else(|| at(item.current_period_end))).flatten(),
-        canceled_at: (status == Status::Canceled).then(|| sub.canceled_at.or(sub.ended_at).and_then(at).unwrap_or(now)),
+        cancel_at: sub
+            .cancel_at_period_end
+            .then(|| {
+                sub.cancel_at
+                    .and_then(at)
+                    .or_else(|| at(item.current_period_end))
+            })
+            .flatten(),
+        canceled_at: (status == Status::Canceled)
+            .then(|| sub.canceled_at.or(sub.ended_at).and_then(at).unwrap_or(now)),
         keep_schedule,
     };
 
@@ -117,8 +142,16 @@ pub async fn subscription(
     if status == Status::Trialing {
         db::accounts::mark_trial_used(&mut **tx, account_id).await?;
     }
-    let from = before.map(|b| (b.plan_key.as_str(), b.interval.parse().unwrap_or(Interval::Month), b.status()));
-    if from.is_none_or(|f| (f.0, f.1, f.2) != (state.plan_key, interval, status)) || before.is_some_and(|b| b.seats != state.seats) {
+    let from = before.map(|b| {
+        (
+            b.plan_key.as_str(),
+            b.interval.parse().unwrap_or(Interval::Month),
+            b.status(),
+        )
+    });
+    if from.is_none_or(|f| (f.0, f.1, f.2) != (state.plan_key, interval, status))
+        || before.is_some_and(|b| b.seats != state.seats)
+    {
         db::subscriptions::record_change(
             &mut **tx,
             &db::subscriptions::Change {
@@ -154,24 +187,50 @@ pub async fn subscription(
     .await?;
     let was = from.map(|f| f.2);
     if status == Status::PastDue && was != Some(Status::PastDue) {
-        past_due(tx, catalog, public_url, account_id, &plan.name, sub, now + grace).await?;
+        past_due(
+            tx,
+            catalog,
+            public_url,
+            account_id,
+            &plan.name,
+            sub,
+            now + grace,
+        )
+        .await?;
     } else if was == Some(Status::PastDue) && status.entitles() {
         db::notifications::insert(
             &mut **tx,
             account_id,
             "payment_recovered",
             "Payment received",
-            &format!("Thank you: your {} subscription is paid up again.", plan.name),
+            &format!(
+                "Thank you: your {} subscription is paid up again.",
+                plan.name
+            ),
             &serde_json::json!({ "subscription_id": id }),
         )
         .await?;
     }
-    if before.is_none_or(|b| b.cycle_anchor != anchor || b.interval != interval.as_str()) && status.is_live() {
-        let terms = PlanTerms { status, trial_end: state.trial_end, cycle: Cycle { anchor, interval } };
+    if before.is_none_or(|b| b.cycle_anchor != anchor || b.interval != interval.as_str())
+        && status.is_live()
+    {
+        let terms = PlanTerms {
+            status,
+            trial_end: state.trial_end,
+            cycle: Cycle { anchor, interval },
+        };
         crate::service::plans::rebuild_current_totals(tx, catalog, account_id, &terms, now).await?;
     }
     db::usage::notify_changed(&mut **tx, &[account_id]).await?;
-    Ok(format!("subscription {id} {} ({})", if before.is_some() { "updated" } else { "created" }, status.as_str()))
+    Ok(format!(
+        "subscription {id} {} ({})",
+        if before.is_some() {
+            "updated"
+        } else {
+            "created"
+        },
+        status.as_str()
+    ))
 }
 
 /// The dunning notice: notification, and the owner's e-mail once per failed invoice.
@@ -184,13 +243,19 @@ async fn past_due(
     sub: &Subscription,
     grace_until: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let invoice_id = sub.latest_invoice.as_ref().and_then(|i| i.id().as_ref().map(|id| id.as_str().to_owned()));
+    let invoice_id = sub
+        .latest_invoice
+        .as_ref()
+        .and_then(|i| i.id().as_ref().map(|id| id.as_str().to_owned()));
     let invoice = match &invoice_id {
         Some(pid) => db::invoices::by_provider_id(&mut **tx, pid).await?,
         None => None,
     };
     let amount = invoice.as_ref().map(|i| {
-        Currency::parse(&i.currency).map_or_else(|_| i.amount_due.to_string(), |c| Money::new(i.amount_due - i.amount_paid, c).display())
+        Currency::parse(&i.currency).map_or_else(
+            |_| i.amount_due.to_string(),
+            |c| Money::new(i.amount_due - i.amount_paid, c).display(),
+        )
     });
     db::notifications::insert(
         &mut **tx,
@@ -205,7 +270,9 @@ async fn past_due(
         &serde_json::json!({ "invoice": invoice_id }),
     )
     .await?;
-    let Some(to) = db::accounts::mail_recipient(&mut **tx, account_id).await? else { return Ok(()) };
+    let Some(to) = db::accounts::mail_recipient(&mut **tx, account_id).await? else {
+        return Ok(());
+    };
     let context = serde_json::json!({
         "product": catalog.title,
         "user": { "name": to.owner_name, "email": to.owner_email },
@@ -219,8 +286,20 @@ async fn past_due(
         "billing_link": format!("{public_url}/billing"),
         "grace_until": grace_until.format("%Y-%m-%d").to_string(),
     });
-    let dedup = format!("payment_failed:{}:{}", sub.id.as_str(), invoice_id.as_deref().unwrap_or("none"));
-    crate::service::mail::enqueue(&mut **tx, &to.email, "payment_failed", &context, Some(&dedup), Some(account_id)).await?;
+    let dedup = format!(
+        "payment_failed:{}:{}",
+        sub.id.as_str(),
+        invoice_id.as_deref().unwrap_or("none")
+    );
+    crate::service::mail::enqueue(
+        &mut **tx,
+        &to.email,
+        "payment_failed",
+        &context,
+        Some(&dedup),
+        Some(account_id),
+    )
+    .await?;
     Ok(())
 }
 
@@ -232,7 +311,12 @@ pub(super) fn subscription_of(invoice: &Invoice) -> Option<String> {
         .as_ref()
         .and_then(|p| p.subscription_details.as_ref())
         .map(|d| d.subscription.id().as_str().to_owned())
-        .or_else(|| invoice.subscription.as_ref().map(|s| s.id().as_str().to_owned()))
+        .or_else(|| {
+            invoice
+                .subscription
+                .as_ref()
+                .map(|s| s.id().as_str().to_owned())
+        })
 }
 
 /// Writes `invoice`'s current state (number, lines, amounts, status, hosted page and
@@ -244,11 +328,17 @@ pub async fn invoice(tx: &mut db::Tx<'_>, invoice: &Invoice) -> Result<Outcome, 
     let Some(provider_id) = invoice.id.as_ref().map(|i| i.as_str().to_owned()) else {
         return Ok("ignored: an invoice preview has no id".into());
     };
-    let Some(customer) = invoice.customer.as_ref().map(|c| c.id().as_str().to_owned()) else {
+    let Some(customer) = invoice
+        .customer
+        .as_ref()
+        .map(|c| c.id().as_str().to_owned())
+    else {
         return Ok("ignored: the invoice has no customer".into());
     };
     let Some(account_id) = db::stripe::account_of(&mut **tx, &customer).await? else {
-        return Ok(format!("ignored: customer {customer} is not one of Tollgate's"));
+        return Ok(format!(
+            "ignored: customer {customer} is not one of Tollgate's"
+        ));
     };
     let currency_code = invoice.currency.to_string().to_ascii_uppercase();
     let Ok(currency) = Currency::parse(&currency_code) else {
@@ -266,11 +356,19 @@ pub async fn invoice(tx: &mut db::Tx<'_>, invoice: &Invoice) -> Result<Outcome, 
         Some(sid) => db::subscriptions::by_provider_id(&mut **tx, sid).await?,
         None => None,
     };
-    let (start, end) = invoice.lines.data.iter().fold((invoice.period_start, invoice.period_end), |(s, e), l| (s.min(l.period.start), e.max(l.period.end)));
+    let (start, end) = invoice
+        .lines
+        .data
+        .iter()
+        .fold((invoice.period_start, invoice.period_end), |(s, e), l| {
+            (s.min(l.period.start), e.max(l.period.end))
+        });
     let period_start = at(start).unwrap_or_default();
     // Stripe reports a zero-length period for an invoice billed at the instant it
     // starts (a subscription's first invoice with no line periods): kept as 1 second.
-    let period_end = at(end).filter(|e| *e > period_start).unwrap_or(period_start + chrono::Duration::seconds(1));
+    let period_end = at(end)
+        .filter(|e| *e > period_start)
+        .unwrap_or(period_start + chrono::Duration::seconds(1));
     let total = money(invoice.total.max(0));
     let amount_due = money(invoice.amount_due.clamp(0, invoice.total.max(0)));
     let transitions = &invoice.status_transitions;
@@ -280,7 +378,11 @@ pub async fn invoice(tx: &mut db::Tx<'_>, invoice: &Invoice) -> Result<Outcome, 
         .data
         .iter()
         .map(|l| {
-            let proration = l.parent.as_ref().and_then(|p| p.subscription_item_details.as_ref()).is_some_and(|d| d.proration);
+            let proration = l
+                .parent
+                .as_ref()
+                .and_then(|p| p.subscription_item_details.as_ref())
+                .is_some_and(|d| d.proration);
             db::invoices::StripeLine {
                 kind: if proration { "proration" } else { "base" },
                 description: l.description.clone().unwrap_or_default(),
@@ -307,9 +409,15 @@ pub async fn invoice(tx: &mut db::Tx<'_>, invoice: &Invoice) -> Result<Outcome, 
         amount_paid: money(invoice.amount_paid.max(0)),
         issued_at: transitions.finalized_at.and_then(at),
         due_at: invoice.due_date.and_then(at),
-        paid_at: (status == InvoiceStatus::Paid).then(|| stamp(transitions.paid_at)).flatten(),
-        voided_at: (status == InvoiceStatus::Void).then(|| stamp(transitions.voided_at)).flatten(),
-        uncollectible_at: (status == InvoiceStatus::Uncollectible).then(|| stamp(transitions.marked_uncollectible_at)).flatten(),
+        paid_at: (status == InvoiceStatus::Paid)
+            .then(|| stamp(transitions.paid_at))
+            .flatten(),
+        voided_at: (status == InvoiceStatus::Void)
+            .then(|| stamp(transitions.voided_at))
+            .flatten(),
+        uncollectible_at: (status == InvoiceStatus::Uncollectible)
+            .then(|| stamp(transitions.marked_uncollectible_at))
+            .flatten(),
         hosted_url: invoice.hosted_invoice_url.as_deref(),
         pdf_url: invoice.invoice_pdf.as_deref(),
     };

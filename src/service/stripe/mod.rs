@@ -15,8 +15,8 @@
 pub mod changes;
 pub mod checkout;
 pub(crate) mod discounts;
-pub mod metered;
 pub mod meter_usage;
+pub mod metered;
 pub mod mirror;
 pub mod portal;
 pub mod sync;
@@ -40,7 +40,12 @@ pub struct StripeSettings {
 
 impl std::fmt::Debug for StripeSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StripeSettings").field("secret_key", &"***").field("webhook_secret", &"***").field("api_base", &self.api_base).field("dunning_grace_days", &self.dunning_grace_days).finish()
+        f.debug_struct("StripeSettings")
+            .field("secret_key", &"***")
+            .field("webhook_secret", &"***")
+            .field("api_base", &self.api_base)
+            .field("dunning_grace_days", &self.dunning_grace_days)
+            .finish()
     }
 }
 
@@ -59,18 +64,30 @@ impl Stripe {
     /// empty key or secret, or a client the settings cannot build.
     pub fn new(settings: &StripeSettings) -> Result<Self, Error> {
         if settings.secret_key.trim().is_empty() {
-            return Err(Error::invalid("stripe_secret_key", "The Stripe secret key is empty."));
+            return Err(Error::invalid(
+                "stripe_secret_key",
+                "The Stripe secret key is empty.",
+            ));
         }
         if settings.webhook_secret.trim().is_empty() {
-            return Err(Error::invalid("stripe_webhook_secret", "The Stripe webhook signing secret is empty."));
+            return Err(Error::invalid(
+                "stripe_webhook_secret",
+                "The Stripe webhook signing secret is empty.",
+            ));
         }
         let mut builder = stripe::ClientBuilder::new(settings.secret_key.trim());
         if let Some(base) = &settings.api_base {
             builder = builder.url(base.trim_end_matches('/'));
         }
-        let client = builder.build().map_err(|e| Error::invalid("stripe_api_base", format!("Stripe client: {e}")))?;
+        let client = builder
+            .build()
+            .map_err(|e| Error::invalid("stripe_api_base", format!("Stripe client: {e}")))?;
         let grace = chrono::Duration::days(i64::from(settings.dunning_grace_days.min(365)));
-        Ok(Stripe { client, webhook_secret: settings.webhook_secret.clone(), grace })
+        Ok(Stripe {
+            client,
+            webhook_secret: settings.webhook_secret.clone(),
+            grace,
+        })
     }
 
     /// The API client.
@@ -94,7 +111,10 @@ pub(crate) fn failed(what: &str, e: stripe::StripeError) -> Error {
 /// The request and Stripe's message (`send meter event: Stripe answered 400: …`).
 pub(crate) fn describe(what: &str, e: &stripe::StripeError) -> String {
     match e {
-        stripe::StripeError::Stripe(api, status) => format!("{what}: Stripe answered {status}: {}", api.message.as_deref().unwrap_or("no message")),
+        stripe::StripeError::Stripe(api, status) => format!(
+            "{what}: Stripe answered {status}: {}",
+            api.message.as_deref().unwrap_or("no message")
+        ),
         other => format!("{what}: {other}"),
     }
 }
@@ -102,13 +122,29 @@ pub(crate) fn describe(what: &str, e: &stripe::StripeError) -> String {
 /// The item of a Stripe subscription that carries its plan: a licensed price whose lookup key
 /// is `<plan>_<interval>`, with that plan key and interval. Metered items (usage prices) are
 /// never it.
-pub(crate) fn plan_item(sub: &stripe_shared::Subscription) -> Option<(&stripe_shared::SubscriptionItem, &str, crate::period::Interval)> {
+pub(crate) fn plan_item(
+    sub: &stripe_shared::Subscription,
+) -> Option<(
+    &stripe_shared::SubscriptionItem,
+    &str,
+    crate::period::Interval,
+)> {
     sub.items.data.iter().find_map(|i| {
-        let metered = i.price.recurring.as_ref().is_some_and(|r| r.usage_type == stripe_shared::RecurringUsageType::Metered);
+        let metered = i
+            .price
+            .recurring
+            .as_ref()
+            .is_some_and(|r| r.usage_type == stripe_shared::RecurringUsageType::Metered);
         // An older price (a grandfathered subscriber's) lost its lookup key to the
         // newer one and keeps it in its metadata.
-        let key = i.price.lookup_key.as_deref().or_else(|| i.price.metadata.get(crate::stripe_catalog::PRICE_KEY_METADATA).map(String::as_str));
-        let (plan, interval) = crate::stripe_catalog::parse_price_lookup_key(key.filter(|_| !metered)?)?;
+        let key = i.price.lookup_key.as_deref().or_else(|| {
+            i.price
+                .metadata
+                .get(crate::stripe_catalog::PRICE_KEY_METADATA)
+                .map(String::as_str)
+        });
+        let (plan, interval) =
+            crate::stripe_catalog::parse_price_lookup_key(key.filter(|_| !metered)?)?;
         Some((i, plan, interval))
     })
 }

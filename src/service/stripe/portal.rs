@@ -17,11 +17,17 @@ use uuid::Uuid;
 /// not configured or the account has never paid by card; [`Error::Internal`] when
 /// Stripe fails.
 pub async fn start(t: &Tollgate, account_id: Uuid, user_id: Uuid) -> Result<String, Error> {
-    let stripe = t.stripe.as_deref().ok_or_else(|| Error::Conflict("Stripe is not configured: plans are billed by invoice.".into()))?;
+    let stripe = t.stripe.as_deref().ok_or_else(|| {
+        Error::Conflict("Stripe is not configured: plans are billed by invoice.".into())
+    })?;
     require_role(&t.pool, account_id, user_id, Role::Owner).await?;
     let customer = db::stripe::customer_of(&t.pool, account_id)
         .await?
-        .ok_or_else(|| Error::Conflict("This account has no card on file: choose a paid plan to add one.".into()))?;
+        .ok_or_else(|| {
+            Error::Conflict(
+                "This account has no card on file: choose a paid plan to add one.".into(),
+            )
+        })?;
     let session = CreateBillingPortalSession::new()
         .customer(customer.as_str())
         .return_url(format!("{}/billing", t.settings.public_url))

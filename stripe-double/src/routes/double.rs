@@ -15,8 +15,14 @@ use crate::form::Params;
 /// The `/_double` routes.
 pub fn routes() -> Router<App> {
     Router::new()
-        .route("/_double/health", get(|| async { Json(json!({ "ok": true })) }))
-        .route("/_double/subscriptions/{id}/advance", post(advance_subscription))
+        .route(
+            "/_double/health",
+            get(|| async { Json(json!({ "ok": true })) }),
+        )
+        .route(
+            "/_double/subscriptions/{id}/advance",
+            post(advance_subscription),
+        )
         .route("/_double/customers/{id}/advance", post(advance_customer))
         .route("/_double/customers/{id}/card", post(set_card))
         .route("/_double/meter_events", get(meter_events))
@@ -35,31 +41,61 @@ fn reply(result: Result<Value, ApiError>) -> Response {
 
 /// Form body or query string, whichever was sent.
 fn params(uri: &Uri, body: &str) -> Params {
-    Params::parse(if body.is_empty() { uri.query().unwrap_or_default() } else { body })
+    Params::parse(if body.is_empty() {
+        uri.query().unwrap_or_default()
+    } else {
+        body
+    })
 }
 
 /// `POST /_double/subscriptions/{id}/advance` `[to=<unix>]`: runs the subscription's customer clock
 /// to `to`, by default to the end of the current period. Answers the subscription.
-async fn advance_subscription(State(app): State<App>, Path(id): Path<String>, uri: Uri, body: String) -> Response {
+async fn advance_subscription(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    uri: Uri,
+    body: String,
+) -> Response {
     let p = params(&uri, &body);
-    reply(p.int("to").and_then(|to| app.with(|s| s.advance_subscription(&id, to))))
+    reply(
+        p.int("to")
+            .and_then(|to| app.with(|s| s.advance_subscription(&id, to))),
+    )
 }
 
 /// `POST /_double/customers/{id}/advance` `to=<unix>`: runs the customer's clock. Answers the customer.
-async fn advance_customer(State(app): State<App>, Path(id): Path<String>, uri: Uri, body: String) -> Response {
+async fn advance_customer(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    uri: Uri,
+    body: String,
+) -> Response {
     let p = params(&uri, &body);
-    reply(p.int("to").and_then(|to| to.ok_or_else(|| ApiError::missing("to"))).and_then(|to| {
-        app.with(|s| {
-            s.advance_customer(&id, to)?;
-            s.render_customer(&id)
-        })
-    }))
+    reply(
+        p.int("to")
+            .and_then(|to| to.ok_or_else(|| ApiError::missing("to")))
+            .and_then(|to| {
+                app.with(|s| {
+                    s.advance_customer(&id, to)?;
+                    s.render_customer(&id)
+                })
+            }),
+    )
 }
 
 /// `POST /_double/customers/{id}/card` `number=<test card>`: replaces the card. Answers the customer.
-async fn set_card(State(app): State<App>, Path(id): Path<String>, uri: Uri, body: String) -> Response {
+async fn set_card(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    uri: Uri,
+    body: String,
+) -> Response {
     let p = params(&uri, &body);
-    reply(p.require("number").map(str::to_owned).and_then(|n| app.with(|s| s.set_card(&id, &n))))
+    reply(
+        p.require("number")
+            .map(str::to_owned)
+            .and_then(|n| app.with(|s| s.set_card(&id, &n))),
+    )
 }
 
 /// `GET /_double/meter_events?customer=…[&event_name=…]`: the accepted events and their total.

@@ -24,7 +24,10 @@ const MAX_BODY: usize = 1 << 20;
 
 /// Requires `Authorization: Bearer {api_key}`; otherwise 401 in Stripe's words.
 pub async fn auth(State(app): State<App>, req: Request, next: Next) -> Response {
-    let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     let Some(value) = header else {
         return ApiError::unauthorized(
             "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
@@ -33,7 +36,8 @@ pub async fn auth(State(app): State<App>, req: Request, next: Next) -> Response 
     };
     let key = value.strip_prefix("Bearer ").unwrap_or(value).trim();
     if key != app.config.api_key {
-        return ApiError::unauthorized(format!("Invalid API Key provided: {}", mask(key))).into_response();
+        return ApiError::unauthorized(format!("Invalid API Key provided: {}", mask(key)))
+            .into_response();
     }
     next.run(req).await
 }
@@ -56,7 +60,12 @@ pub async fn idempotency(State(app): State<App>, req: Request, next: Next) -> Re
     if req.method() != Method::POST {
         return next.run(req).await;
     }
-    let Some(key) = req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned) else {
+    let Some(key) = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    else {
         return next.run(req).await;
     };
     let (parts, body) = req.into_parts();
@@ -73,23 +82,45 @@ pub async fn idempotency(State(app): State<App>, req: Request, next: Next) -> Re
             ))
             .into_response();
         }
-        let mut response = (StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK), stored.response).into_response();
+        let mut response = (
+            StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK),
+            stored.response,
+        )
+            .into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
         if let Ok(v) = HeaderValue::from_str(&key) {
             headers.insert("idempotency-key", v);
         }
         return response;
     }
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     let (mut parts, body) = response.into_parts();
     let Ok(out) = to_bytes(body, usize::MAX).await else {
-        return ApiError { status: StatusCode::INTERNAL_SERVER_ERROR, kind: "api_error", ..ApiError::invalid("body", "response lost") }.into_response();
+        return ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            kind: "api_error",
+            ..ApiError::invalid("body", "response lost")
+        }
+        .into_response();
     };
     let status = parts.status.as_u16();
     if status < 500 {
-        app.lock().idempotency.insert(key.clone(), StoredResponse { route, body: body_text, status, response: out.to_vec() });
+        app.lock().idempotency.insert(
+            key.clone(),
+            StoredResponse {
+                route,
+                body: body_text,
+                status,
+                response: out.to_vec(),
+            },
+        );
     }
     if let Ok(v) = HeaderValue::from_str(&key) {
         parts.headers.insert("idempotency-key", v);

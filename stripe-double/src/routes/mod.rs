@@ -27,8 +27,14 @@ pub fn router(shared: App) -> Router {
     let v1 = api::routes()
         .fallback(unknown_url)
         .method_not_allowed_fallback(unknown_url)
-        .layer(axum::middleware::from_fn_with_state(shared.clone(), middleware::idempotency))
-        .layer(axum::middleware::from_fn_with_state(shared.clone(), middleware::auth));
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            middleware::idempotency,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            middleware::auth,
+        ));
     Router::new()
         .nest("/v1", v1)
         .merge(pages::routes())
@@ -43,10 +49,21 @@ async fn unknown_url(method: Method, uri: Uri) -> Response {
 
 /// Runs one API operation on the store: records the request for events' `request` field, applies
 /// `expand[]`, and answers with the JSON or Stripe's error.
-fn run(app: &App, headers: &HeaderMap, params: &Params, f: impl FnOnce(&mut Store, &Params) -> Result<Value, ApiError>) -> Response {
-    let idempotency_key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+fn run(
+    app: &App,
+    headers: &HeaderMap,
+    params: &Params,
+    f: impl FnOnce(&mut Store, &Params) -> Result<Value, ApiError>,
+) -> Response {
+    let idempotency_key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let result = app.with(|store| {
-        store.request = Some(RequestInfo { id: ids::id("req"), idempotency_key });
+        store.request = Some(RequestInfo {
+            id: ids::id("req"),
+            idempotency_key,
+        });
         let result = f(store, params).map(|mut value| {
             expand(store, &mut value, &params.strings("expand"));
             value
@@ -65,22 +82,34 @@ type Op1 = fn(&mut Store, &str, &Params) -> Result<Value, ApiError>;
 
 /// `POST` with a form body.
 fn post0(f: Op0) -> MethodRouter<App> {
-    axum::routing::post(move |State(app): State<App>, headers: HeaderMap, body: String| async move {
-        run(&app, &headers, &Params::parse(&body), f)
-    })
+    axum::routing::post(
+        move |State(app): State<App>, headers: HeaderMap, body: String| async move {
+            run(&app, &headers, &Params::parse(&body), f)
+        },
+    )
 }
 
 /// `GET` with a query string.
 fn get0(f: Op0) -> MethodRouter<App> {
-    axum::routing::get(move |State(app): State<App>, headers: HeaderMap, uri: Uri| async move {
-        run(&app, &headers, &Params::parse(uri.query().unwrap_or_default()), f)
-    })
+    axum::routing::get(
+        move |State(app): State<App>, headers: HeaderMap, uri: Uri| async move {
+            run(
+                &app,
+                &headers,
+                &Params::parse(uri.query().unwrap_or_default()),
+                f,
+            )
+        },
+    )
 }
 
 /// `POST /…/{id}` with a form body.
 fn post1(f: Op1) -> MethodRouter<App> {
     axum::routing::post(
-        move |State(app): State<App>, axum::extract::Path(id): axum::extract::Path<String>, headers: HeaderMap, body: String| async move {
+        move |State(app): State<App>,
+              axum::extract::Path(id): axum::extract::Path<String>,
+              headers: HeaderMap,
+              body: String| async move {
             run(&app, &headers, &Params::parse(&body), |s, p| f(s, &id, p))
         },
     )
@@ -89,8 +118,16 @@ fn post1(f: Op1) -> MethodRouter<App> {
 /// `GET /…/{id}` with a query string.
 fn get1(f: Op1) -> MethodRouter<App> {
     axum::routing::get(
-        move |State(app): State<App>, axum::extract::Path(id): axum::extract::Path<String>, headers: HeaderMap, uri: Uri| async move {
-            run(&app, &headers, &Params::parse(uri.query().unwrap_or_default()), |s, p| f(s, &id, p))
+        move |State(app): State<App>,
+              axum::extract::Path(id): axum::extract::Path<String>,
+              headers: HeaderMap,
+              uri: Uri| async move {
+            run(
+                &app,
+                &headers,
+                &Params::parse(uri.query().unwrap_or_default()),
+                |s, p| f(s, &id, p),
+            )
         },
     )
 }
@@ -98,8 +135,16 @@ fn get1(f: Op1) -> MethodRouter<App> {
 /// `DELETE /…/{id}` (parameters in the query string or body).
 fn delete1(f: Op1) -> MethodRouter<App> {
     axum::routing::delete(
-        move |State(app): State<App>, axum::extract::Path(id): axum::extract::Path<String>, headers: HeaderMap, uri: Uri, body: String| async move {
-            let params = if body.is_empty() { uri.query().unwrap_or_default().to_owned() } else { body };
+        move |State(app): State<App>,
+              axum::extract::Path(id): axum::extract::Path<String>,
+              headers: HeaderMap,
+              uri: Uri,
+              body: String| async move {
+            let params = if body.is_empty() {
+                uri.query().unwrap_or_default().to_owned()
+            } else {
+                body
+            };
             run(&app, &headers, &Params::parse(&params), |s, p| f(s, &id, p))
         },
     )

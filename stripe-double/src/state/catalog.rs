@@ -99,7 +99,9 @@ pub struct Price {
 impl Price {
     /// Whether usage, not quantity, is billed.
     pub fn metered(&self) -> bool {
-        self.recurring.as_ref().is_some_and(|r| r.usage_type == "metered")
+        self.recurring
+            .as_ref()
+            .is_some_and(|r| r.usage_type == "metered")
     }
 
     /// The amount for `quantity` units in minor units, after `transform_quantity`, rounded once.
@@ -116,7 +118,12 @@ impl Price {
             _ => quantity,
         };
         if self.billing_scheme == "tiered" {
-            tiered_amount(&self.tiers, self.tiers_mode.as_deref().unwrap_or("graduated"), quantity).round()
+            tiered_amount(
+                &self.tiers,
+                self.tiers_mode.as_deref().unwrap_or("graduated"),
+                quantity,
+            )
+            .round()
         } else {
             self.unit_amount.unwrap_or_default().times(quantity).round()
         }
@@ -129,8 +136,14 @@ impl Price {
         o.insert("product".into(), json!(self.product));
         o.insert("active".into(), json!(self.active));
         o.insert("currency".into(), json!(self.currency));
-        o.insert("unit_amount".into(), json!(self.unit_amount.and_then(Fine::exact)));
-        o.insert("unit_amount_decimal".into(), json!(self.unit_amount.map(Fine::render)));
+        o.insert(
+            "unit_amount".into(),
+            json!(self.unit_amount.and_then(Fine::exact)),
+        );
+        o.insert(
+            "unit_amount_decimal".into(),
+            json!(self.unit_amount.map(Fine::render)),
+        );
         o.insert("billing_scheme".into(), json!(self.billing_scheme));
         o.insert("tiers_mode".into(), json!(self.tiers_mode));
         o.insert("lookup_key".into(), json!(self.lookup_key));
@@ -140,7 +153,10 @@ impl Price {
         o.insert("custom_unit_amount".into(), Value::Null);
         o.insert(
             "transform_quantity".into(),
-            self.transform_quantity.map_or(Value::Null, |(d, up)| json!({ "divide_by": d, "round": if up { "up" } else { "down" } })),
+            self.transform_quantity.map_or(
+                Value::Null,
+                |(d, up)| json!({ "divide_by": d, "round": if up { "up" } else { "down" } }),
+            ),
         );
         if self.billing_scheme == "tiered" {
             let tiers: Vec<Value> = self
@@ -176,7 +192,9 @@ impl Price {
 
     /// The legacy `plan` object Stripe still puts on subscription items, derived from the price.
     pub fn render_plan(&self) -> Value {
-        let mut plan = fixtures::object("subscription_item").remove("plan").unwrap_or_else(|| json!({}));
+        let mut plan = fixtures::object("subscription_item")
+            .remove("plan")
+            .unwrap_or_else(|| json!({}));
         let r = self.recurring.as_ref();
         for (k, v) in [
             ("id", json!(self.id)),
@@ -186,7 +204,10 @@ impl Price {
             ("billing_scheme", json!(self.billing_scheme)),
             ("created", json!(self.created)),
             ("currency", json!(self.currency)),
-            ("interval", json!(r.map_or("month", |r| r.interval.unit.as_str()))),
+            (
+                "interval",
+                json!(r.map_or("month", |r| r.interval.unit.as_str())),
+            ),
             ("interval_count", json!(r.map_or(1, |r| r.interval.count))),
             ("livemode", json!(false)),
             ("metadata", json!(self.metadata)),
@@ -194,8 +215,17 @@ impl Price {
             ("nickname", json!(self.nickname)),
             ("product", json!(self.product)),
             ("tiers_mode", json!(self.tiers_mode)),
-            ("transform_usage", self.transform_quantity.map_or(Value::Null, |(d, up)| json!({ "divide_by": d, "round": if up { "up" } else { "down" } }))),
-            ("usage_type", json!(r.map_or("licensed", |r| r.usage_type.as_str()))),
+            (
+                "transform_usage",
+                self.transform_quantity.map_or(
+                    Value::Null,
+                    |(d, up)| json!({ "divide_by": d, "round": if up { "up" } else { "down" } }),
+                ),
+            ),
+            (
+                "usage_type",
+                json!(r.map_or("licensed", |r| r.usage_type.as_str())),
+            ),
         ] {
             plan[k] = v;
         }
@@ -209,7 +239,10 @@ impl Store {
         let name = p.require("name")?.to_owned();
         let id = p.str("id").map_or_else(|| ids::id("prod"), str::to_owned);
         if self.products.iter().any(|x| x.id == id) {
-            return Err(ApiError::invalid("id", format!("Product already exists: {id}")));
+            return Err(ApiError::invalid(
+                "id",
+                format!("Product already exists: {id}"),
+            ));
         }
         let now = super::wall_clock();
         let product = Product {
@@ -278,37 +311,73 @@ impl Store {
         find(&self.products, &product, "product", "product", |x| &x.id)?;
         let billing_scheme = p.str("billing_scheme").unwrap_or("per_unit").to_owned();
         let (unit_amount, tiers, tiers_mode) = match billing_scheme.as_str() {
-            "per_unit" => (Some(unit_amount(p)?.ok_or_else(|| ApiError::missing("unit_amount"))?), Vec::new(), None),
+            "per_unit" => (
+                Some(unit_amount(p)?.ok_or_else(|| ApiError::missing("unit_amount"))?),
+                Vec::new(),
+                None,
+            ),
             "tiered" => {
                 let mode = p.require("tiers_mode")?.to_owned();
                 if mode != "graduated" && mode != "volume" {
-                    return Err(ApiError::invalid("tiers_mode", format!("Invalid tiers_mode: {mode}")));
+                    return Err(ApiError::invalid(
+                        "tiers_mode",
+                        format!("Invalid tiers_mode: {mode}"),
+                    ));
                 }
                 (None, parse_tiers(p)?, Some(mode))
             }
-            other => return Err(ApiError::invalid("billing_scheme", format!("Invalid billing_scheme: {other}"))),
+            other => {
+                return Err(ApiError::invalid(
+                    "billing_scheme",
+                    format!("Invalid billing_scheme: {other}"),
+                ))
+            }
         };
         if unit_amount.is_some_and(|a| a < Fine(0)) {
-            return Err(ApiError::invalid("unit_amount", "This value must be greater than or equal to 0."));
+            return Err(ApiError::invalid(
+                "unit_amount",
+                "This value must be greater than or equal to 0.",
+            ));
         }
         let transform_quantity = if p.has("transform_quantity") {
             let t = p.child("transform_quantity");
-            let divide_by = t.int("divide_by")?.filter(|d| *d > 0).ok_or_else(|| ApiError::invalid(&t.name("divide_by"), "divide_by must be a positive integer."))?;
+            let divide_by = t.int("divide_by")?.filter(|d| *d > 0).ok_or_else(|| {
+                ApiError::invalid(
+                    &t.name("divide_by"),
+                    "divide_by must be a positive integer.",
+                )
+            })?;
             let up = match t.require("round")? {
                 "up" => true,
                 "down" => false,
-                other => return Err(ApiError::invalid(&t.name("round"), format!("Invalid round: {other}"))),
+                other => {
+                    return Err(ApiError::invalid(
+                        &t.name("round"),
+                        format!("Invalid round: {other}"),
+                    ))
+                }
             };
             if billing_scheme == "tiered" {
-                return Err(ApiError::invalid("transform_quantity", "transform_quantity cannot be used with tiered prices."));
+                return Err(ApiError::invalid(
+                    "transform_quantity",
+                    "transform_quantity cannot be used with tiered prices.",
+                ));
             }
             Some((divide_by, up))
         } else {
             None
         };
-        let recurring = if p.has("recurring") { Some(self.parse_recurring(&p.child("recurring"))?) } else { None };
+        let recurring = if p.has("recurring") {
+            Some(self.parse_recurring(&p.child("recurring"))?)
+        } else {
+            None
+        };
         let lookup_key = p.str("lookup_key").map(str::to_owned);
-        self.claim_lookup_key(lookup_key.as_deref(), p.bool("transfer_lookup_key")?.unwrap_or(false), None)?;
+        self.claim_lookup_key(
+            lookup_key.as_deref(),
+            p.bool("transfer_lookup_key")?.unwrap_or(false),
+            None,
+        )?;
         let price = Price {
             id: ids::id("price"),
             product,
@@ -334,28 +403,63 @@ impl Store {
     fn parse_recurring(&self, r: &Params) -> Result<Recurring, ApiError> {
         let unit = r.require("interval")?.to_owned();
         if !Interval::valid_unit(&unit) {
-            return Err(ApiError::invalid(&r.name("interval"), format!("Invalid interval: {unit}")));
+            return Err(ApiError::invalid(
+                &r.name("interval"),
+                format!("Invalid interval: {unit}"),
+            ));
         }
         let count = r.int("interval_count")?.unwrap_or(1);
-        let count = u32::try_from(count).ok().filter(|c| *c >= 1).ok_or_else(|| ApiError::invalid(&r.name("interval_count"), "interval_count must be at least 1."))?;
+        let count = u32::try_from(count)
+            .ok()
+            .filter(|c| *c >= 1)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    &r.name("interval_count"),
+                    "interval_count must be at least 1.",
+                )
+            })?;
         let usage_type = r.str("usage_type").unwrap_or("licensed").to_owned();
         let meter = r.str("meter").map(str::to_owned);
         match usage_type.as_str() {
             "licensed" => {}
             "metered" => {
-                let id = meter.as_deref().ok_or_else(|| ApiError::missing(&r.name("meter")))?;
-                find(&self.meters, id, "billing meter", &r.name("meter"), |m| &m.id)?;
+                let id = meter
+                    .as_deref()
+                    .ok_or_else(|| ApiError::missing(&r.name("meter")))?;
+                find(&self.meters, id, "billing meter", &r.name("meter"), |m| {
+                    &m.id
+                })?;
             }
-            other => return Err(ApiError::invalid(&r.name("usage_type"), format!("Invalid usage_type: {other}"))),
+            other => {
+                return Err(ApiError::invalid(
+                    &r.name("usage_type"),
+                    format!("Invalid usage_type: {other}"),
+                ))
+            }
         }
-        Ok(Recurring { interval: Interval { unit, count }, usage_type, meter })
+        Ok(Recurring {
+            interval: Interval { unit, count },
+            usage_type,
+            meter,
+        })
     }
 
     /// Makes `key` free for price `owner`: with `transfer`, takes it from the price holding it;
     /// without, refuses a key already in use (Stripe's rule for `lookup_key`).
-    fn claim_lookup_key(&mut self, key: Option<&str>, transfer: bool, owner: Option<&str>) -> Result<(), ApiError> {
-        let Some(key) = key.filter(|k| !k.is_empty()) else { return Ok(()) };
-        if let Some(holder) = self.prices.iter_mut().find(|x| x.lookup_key.as_deref() == Some(key) && Some(x.id.as_str()) != owner) {
+    fn claim_lookup_key(
+        &mut self,
+        key: Option<&str>,
+        transfer: bool,
+        owner: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let Some(key) = key.filter(|k| !k.is_empty()) else {
+            return Ok(());
+        };
+        if let Some(holder) = self
+            .prices
+            .iter_mut()
+            .find(|x| x.lookup_key.as_deref() == Some(key) && Some(x.id.as_str()) != owner)
+        {
             if !transfer {
                 return Err(ApiError::invalid(
                     "lookup_key",
@@ -371,7 +475,11 @@ impl Store {
     pub fn update_price(&mut self, id: &str, p: &Params) -> Result<Value, ApiError> {
         find(&self.prices, id, "price", "price", |x| &x.id)?;
         if let Some(key) = p.str("lookup_key") {
-            self.claim_lookup_key(Some(key), p.bool("transfer_lookup_key")?.unwrap_or(false), Some(id))?;
+            self.claim_lookup_key(
+                Some(key),
+                p.bool("transfer_lookup_key")?.unwrap_or(false),
+                Some(id),
+            )?;
         }
         let price = find_mut(&mut self.prices, id, "price", "price", |x| &x.id)?;
         let before = price.render();
@@ -421,15 +529,27 @@ fn parse_tiers(p: &Params) -> Result<Vec<Tier>, ApiError> {
     for (i, t) in tiers.iter().enumerate() {
         let up_to = match t.require("up_to")? {
             "inf" => None,
-            s => Some(s.parse().map_err(|_| ApiError::invalid(&t.name("up_to"), format!("Invalid integer: {s}")))?),
+            s => Some(s.parse().map_err(|_| {
+                ApiError::invalid(&t.name("up_to"), format!("Invalid integer: {s}"))
+            })?),
         };
         if up_to.is_none() && i + 1 != tiers.len() {
-            return Err(ApiError::invalid(&t.name("up_to"), "Only the last tier may have `up_to=inf`."));
+            return Err(ApiError::invalid(
+                &t.name("up_to"),
+                "Only the last tier may have `up_to=inf`.",
+            ));
         }
-        out.push(Tier { up_to, unit_amount: unit_amount(t)?.unwrap_or_default(), flat_amount: t.int("flat_amount")?.unwrap_or(0) });
+        out.push(Tier {
+            up_to,
+            unit_amount: unit_amount(t)?.unwrap_or_default(),
+            flat_amount: t.int("flat_amount")?.unwrap_or(0),
+        });
     }
     if out.last().is_some_and(|t| t.up_to.is_some()) {
-        return Err(ApiError::invalid("tiers", "The last tier must have `up_to=inf`."));
+        return Err(ApiError::invalid(
+            "tiers",
+            "The last tier must have `up_to=inf`.",
+        ));
     }
     Ok(out)
 }
@@ -439,11 +559,19 @@ fn parse_tiers(p: &Params) -> Result<Vec<Tier>, ApiError> {
 fn unit_amount(p: &Params) -> Result<Option<Fine>, ApiError> {
     let whole = p.int("unit_amount")?.map(Fine::whole);
     let decimal = match p.str("unit_amount_decimal") {
-        Some(s) => Some(Fine::parse(s).ok_or_else(|| ApiError::invalid(&p.name("unit_amount_decimal"), format!("Invalid decimal: {s}")))?),
+        Some(s) => Some(Fine::parse(s).ok_or_else(|| {
+            ApiError::invalid(
+                &p.name("unit_amount_decimal"),
+                format!("Invalid decimal: {s}"),
+            )
+        })?),
         None => None,
     };
     match (whole, decimal) {
-        (Some(_), Some(_)) => Err(ApiError::invalid(&p.name("unit_amount"), "You may only specify one of these parameters: unit_amount, unit_amount_decimal.")),
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            &p.name("unit_amount"),
+            "You may only specify one of these parameters: unit_amount, unit_amount_decimal.",
+        )),
         (w, d) => Ok(w.or(d)),
     }
 }

@@ -59,7 +59,10 @@ impl CheckoutSession {
     pub fn render(&self, store: &Store) -> Value {
         let mut o = fixtures::object("checkout.session");
         let open = self.status == "open";
-        let customer = self.customer.as_ref().and_then(|id| store.customers.iter().find(|c| &c.id == id));
+        let customer = self
+            .customer
+            .as_ref()
+            .and_then(|id| store.customers.iter().find(|c| &c.id == id));
         let details = customer.filter(|_| self.status == "complete").map_or(Value::Null, |c| {
             json!({
                 "address": null, "email": c.email, "name": c.name, "phone": null, "tax_exempt": "none",
@@ -73,7 +76,16 @@ impl CheckoutSession {
             ("payment_status", json!(self.payment_status)),
             ("customer", json!(self.customer)),
             ("customer_email", json!(self.customer_email)),
-            ("customer_creation", json!(if self.customer.is_none() || self.customer_email.is_some() { Some("always") } else { None })),
+            (
+                "customer_creation",
+                json!(
+                    if self.customer.is_none() || self.customer_email.is_some() {
+                        Some("always")
+                    } else {
+                        None
+                    }
+                ),
+            ),
             ("customer_details", details),
             ("client_reference_id", json!(self.client_reference_id)),
             ("subscription", json!(self.subscription)),
@@ -84,16 +96,25 @@ impl CheckoutSession {
             ("currency", json!(self.currency)),
             ("amount_subtotal", json!(self.amount_total)),
             ("amount_total", json!(self.amount_total)),
-            ("total_details", json!({ "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 })),
+            (
+                "total_details",
+                json!({ "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 }),
+            ),
             ("created", json!(self.created)),
             ("expires_at", json!(self.expires_at)),
-            ("url", json!(open.then(|| format!("{}/checkout/{}", store.public_url, self.id)))),
+            (
+                "url",
+                json!(open.then(|| format!("{}/checkout/{}", store.public_url, self.id))),
+            ),
             ("payment_intent", Value::Null),
             ("invoice_creation", Value::Null),
             ("after_expiration", Value::Null),
             ("consent", Value::Null),
             ("consent_collection", Value::Null),
-            ("custom_text", json!({ "after_submit": null, "shipping_address": null, "submit": null, "terms_of_service_acceptance": null })),
+            (
+                "custom_text",
+                json!({ "after_submit": null, "shipping_address": null, "submit": null, "terms_of_service_acceptance": null }),
+            ),
             ("collected_information", Value::Null),
             ("shipping_address_collection", Value::Null),
             ("shipping_cost", Value::Null),
@@ -134,7 +155,10 @@ impl PortalSession {
         o.insert("customer".into(), json!(self.customer));
         o.insert("return_url".into(), json!(self.return_url));
         o.insert("created".into(), json!(self.created));
-        o.insert("url".into(), json!(format!("{public_url}/portal/{}", self.id)));
+        o.insert(
+            "url".into(),
+            json!(format!("{public_url}/portal/{}", self.id)),
+        );
         o.insert("configuration".into(), json!("bpc_double_default"));
         o.insert("flow".into(), Value::Null);
         o.insert("livemode".into(), json!(false));
@@ -149,7 +173,10 @@ impl Store {
     pub fn create_checkout_session(&mut self, p: &Params) -> Result<Value, ApiError> {
         let mode = p.require("mode")?;
         if mode != "subscription" {
-            return Err(ApiError::invalid("mode", format!("The Stripe double only supports `mode=subscription`, not `{mode}`.")));
+            return Err(ApiError::invalid(
+                "mode",
+                format!("The Stripe double only supports `mode=subscription`, not `{mode}`."),
+            ));
         }
         let success_url = p.require("success_url")?.to_owned();
         let customer = p.str("customer").map(str::to_owned);
@@ -170,12 +197,21 @@ impl Store {
         let (currency, _) = self.check_item_prices(&params)?;
         let amount_total = items
             .iter()
-            .filter_map(|(price, q)| self.prices.iter().find(|p| &p.id == price).filter(|p| !p.metered()).map(|p| p.amount(*q)))
+            .filter_map(|(price, q)| {
+                self.prices
+                    .iter()
+                    .find(|p| &p.id == price)
+                    .filter(|p| !p.metered())
+                    .map(|p| p.amount(*q))
+            })
             .sum();
         let data = p.child("subscription_data");
         let trial_days = data.int("trial_period_days")?;
         if trial_days.is_some_and(|d| d < 1) {
-            return Err(ApiError::invalid("subscription_data[trial_period_days]", "trial_period_days must be at least 1."));
+            return Err(ApiError::invalid(
+                "subscription_data[trial_period_days]",
+                "trial_period_days must be at least 1.",
+            ));
         }
         let now = self.now_for(customer.as_deref());
         let session = CheckoutSession {
@@ -194,7 +230,11 @@ impl Store {
             subscription: None,
             invoice: None,
             currency,
-            amount_total: if trial_days.is_some() { 0 } else { amount_total },
+            amount_total: if trial_days.is_some() {
+                0
+            } else {
+                amount_total
+            },
             created: now,
             expires_at: now + 86_400,
         };
@@ -205,14 +245,30 @@ impl Store {
 
     /// The session's JSON, or 404.
     pub fn render_checkout_session(&self, id: &str) -> Result<Value, ApiError> {
-        find(&self.checkout_sessions, id, "checkout.session", "session", |s| &s.id).map(|s| s.render(self))
+        find(
+            &self.checkout_sessions,
+            id,
+            "checkout.session",
+            "session",
+            |s| &s.id,
+        )
+        .map(|s| s.render(self))
     }
 
     /// `POST /v1/checkout/sessions/{id}/expire`: an open session becomes `expired`.
     pub fn expire_checkout_session(&mut self, id: &str) -> Result<Value, ApiError> {
-        let session = find_mut(&mut self.checkout_sessions, id, "checkout.session", "session", |s| &s.id)?;
+        let session = find_mut(
+            &mut self.checkout_sessions,
+            id,
+            "checkout.session",
+            "session",
+            |s| &s.id,
+        )?;
         if session.status != "open" {
-            return Err(ApiError::invalid("session", "Only Checkout Sessions with a status of `open` can be expired."));
+            return Err(ApiError::invalid(
+                "session",
+                "Only Checkout Sessions with a status of `open` can be expired.",
+            ));
         }
         session.status = "expired".into();
         let json = self.render_checkout_session(id)?;
@@ -227,9 +283,19 @@ impl Store {
     /// `checkout.session.completed` emitted. Returns the success URL with `{CHECKOUT_SESSION_ID}`
     /// replaced.
     pub fn pay_checkout_session(&mut self, id: &str, number: &str) -> Result<String, ApiError> {
-        let session = find(&self.checkout_sessions, id, "checkout.session", "session", |s| &s.id)?.clone();
+        let session = find(
+            &self.checkout_sessions,
+            id,
+            "checkout.session",
+            "session",
+            |s| &s.id,
+        )?
+        .clone();
         if session.status != "open" {
-            return Err(ApiError::invalid("session", "This Checkout Session is no longer active."));
+            return Err(ApiError::invalid(
+                "session",
+                "This Checkout Session is no longer active.",
+            ));
         }
         let (_, behaviour) = cards::classify(number)?;
         if behaviour == CardBehaviour::ChargesFail && session.trial_days.is_none() {
@@ -247,10 +313,24 @@ impl Store {
             }
         };
         self.set_card(&customer, number)?;
-        let sub = self.start_subscription(&customer, &session.line_items, session.trial_days, session.subscription_metadata.clone())?;
+        let sub = self.start_subscription(
+            &customer,
+            &session.line_items,
+            session.trial_days,
+            session.subscription_metadata.clone(),
+        )?;
         let invoice = self.sub(&sub)?.latest_invoice.clone();
-        let paid = invoice.as_ref().and_then(|i| self.invoices.iter().find(|x| &x.id == i)).map(|i| (i.status.clone(), i.amount_due()));
-        let session_mut = find_mut(&mut self.checkout_sessions, id, "checkout.session", "session", |s| &s.id)?;
+        let paid = invoice
+            .as_ref()
+            .and_then(|i| self.invoices.iter().find(|x| &x.id == i))
+            .map(|i| (i.status.clone(), i.amount_due()));
+        let session_mut = find_mut(
+            &mut self.checkout_sessions,
+            id,
+            "checkout.session",
+            "session",
+            |s| &s.id,
+        )?;
         session_mut.customer = Some(customer);
         session_mut.subscription = Some(sub);
         session_mut.invoice = invoice;
@@ -268,7 +348,9 @@ impl Store {
     /// `POST /v1/billing_portal/sessions`: `customer`, `return_url`.
     pub fn create_portal_session(&mut self, p: &Params) -> Result<Value, ApiError> {
         let customer = p.require("customer")?.to_owned();
-        find(&self.customers, &customer, "customer", "customer", |c| &c.id)?;
+        find(&self.customers, &customer, "customer", "customer", |c| {
+            &c.id
+        })?;
         let session = PortalSession {
             id: ids::id("bps"),
             created: self.now_for(Some(&customer)),

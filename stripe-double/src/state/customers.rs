@@ -40,8 +40,15 @@ impl Customer {
     /// The customer as Stripe's `customer` object.
     pub fn render(&self, store: &Store) -> Value {
         let mut o = fixtures::object("customer");
-        let currency = store.subscriptions.iter().find(|s| s.customer == self.id).map(|s| s.currency.clone());
-        let delinquent = store.invoices.iter().any(|i| i.customer == self.id && i.status == "open" && i.attempt_count > 0);
+        let currency = store
+            .subscriptions
+            .iter()
+            .find(|s| s.customer == self.id)
+            .map(|s| s.currency.clone());
+        let delinquent = store
+            .invoices
+            .iter()
+            .any(|i| i.customer == self.id && i.status == "open" && i.attempt_count > 0);
         o.insert("id".into(), json!(self.id));
         o.insert("created".into(), json!(self.created));
         o.insert("email".into(), json!(self.email));
@@ -49,7 +56,10 @@ impl Customer {
         o.insert("description".into(), json!(self.description));
         o.insert("metadata".into(), json!(self.metadata));
         o.insert("invoice_prefix".into(), json!(self.invoice_prefix));
-        o.insert("next_invoice_sequence".into(), json!(self.next_invoice_sequence));
+        o.insert(
+            "next_invoice_sequence".into(),
+            json!(self.next_invoice_sequence),
+        );
         o.insert("currency".into(), json!(currency));
         o.insert("delinquent".into(), json!(delinquent));
         o.insert("discount".into(), Value::Null);
@@ -151,8 +161,20 @@ impl Store {
         let (brand, behaviour) = cards::classify(number)?;
         let before = self.render_customer(customer_id)?;
         let now = self.now_for(Some(customer_id));
-        let customer = find_mut(&mut self.customers, customer_id, "customer", "customer", |c| &c.id)?;
-        let card = Card { id: ids::id("pm"), brand, last4: cards::last4(number), behaviour, created: now };
+        let customer = find_mut(
+            &mut self.customers,
+            customer_id,
+            "customer",
+            "customer",
+            |c| &c.id,
+        )?;
+        let card = Card {
+            id: ids::id("pm"),
+            brand,
+            last4: cards::last4(number),
+            behaviour,
+            created: now,
+        };
         let pm = customer.render_card(&card);
         customer.card = Some(card);
         self.emit("payment_method.attached", pm, None);

@@ -127,7 +127,11 @@ impl Store {
         let customer = object
             .get("customer")
             .and_then(Value::as_str)
-            .or_else(|| (object.get("object").and_then(Value::as_str) == Some("customer")).then(|| object.get("id").and_then(Value::as_str)).flatten())
+            .or_else(|| {
+                (object.get("object").and_then(Value::as_str) == Some("customer"))
+                    .then(|| object.get("id").and_then(Value::as_str))
+                    .flatten()
+            })
             .map(str::to_owned);
         let event = Event {
             id: ids::id("evt"),
@@ -139,7 +143,10 @@ impl Store {
         };
         let id = event.id.clone();
         for endpoint in self.endpoints.iter().filter(|e| e.wants(kind)) {
-            self.outbox.push_back(Delivery { event_id: id.clone(), endpoint_id: endpoint.id.clone() });
+            self.outbox.push_back(Delivery {
+                event_id: id.clone(),
+                endpoint_id: endpoint.id.clone(),
+            });
         }
         tracing::info!(event = %id, kind, "event recorded");
         self.events.push(event);
@@ -149,9 +156,14 @@ impl Store {
     /// [`Store::emit`] with `previous_attributes` = the old values of the top-level fields that
     /// differ between `before` and `after`; nothing is emitted when nothing changed.
     pub fn emit_changed(&mut self, kind: &str, before: &Value, after: Value) -> Option<String> {
-        let (Value::Object(old), Value::Object(new)) = (before, &after) else { return None };
-        let previous: Map<String, Value> =
-            old.iter().filter(|(k, v)| new.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let (Value::Object(old), Value::Object(new)) = (before, &after) else {
+            return None;
+        };
+        let previous: Map<String, Value> = old
+            .iter()
+            .filter(|(k, v)| new.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         if previous.is_empty() {
             return None;
         }
@@ -160,7 +172,11 @@ impl Store {
 
     /// The event's JSON with its current `pending_webhooks`.
     pub fn render_event(&self, event: &Event) -> Value {
-        let pending = self.outbox.iter().filter(|d| d.event_id == event.id).count();
+        let pending = self
+            .outbox
+            .iter()
+            .filter(|d| d.event_id == event.id)
+            .count();
         event.render(&self.api_version, pending)
     }
 
@@ -172,7 +188,11 @@ impl Store {
             .events
             .iter()
             .rev()
-            .filter(|e| kind.is_none_or(|k| k == e.kind || (k.ends_with(".*") && e.kind.starts_with(&k[..k.len() - 1]))))
+            .filter(|e| {
+                kind.is_none_or(|k| {
+                    k == e.kind || (k.ends_with(".*") && e.kind.starts_with(&k[..k.len() - 1]))
+                })
+            })
             .filter(|e| kinds.is_empty() || kinds.contains(&e.kind))
             .map(|e| self.render_event(e))
             .collect();
@@ -180,12 +200,22 @@ impl Store {
     }
 
     /// Adds an endpoint; `secret` `None` generates a `whsec_…` one.
-    pub fn add_endpoint(&mut self, url: &str, secret: Option<&str>, enabled_events: Vec<String>, description: Option<String>) -> WebhookEndpoint {
+    pub fn add_endpoint(
+        &mut self,
+        url: &str,
+        secret: Option<&str>,
+        enabled_events: Vec<String>,
+        description: Option<String>,
+    ) -> WebhookEndpoint {
         let endpoint = WebhookEndpoint {
             id: ids::id("we"),
             url: url.to_owned(),
             secret: secret.map_or_else(|| format!("whsec_{}", ids::random(32)), str::to_owned),
-            enabled_events: if enabled_events.is_empty() { vec!["*".to_owned()] } else { enabled_events },
+            enabled_events: if enabled_events.is_empty() {
+                vec!["*".to_owned()]
+            } else {
+                enabled_events
+            },
             created: super::wall_clock(),
             description,
         };
@@ -200,7 +230,8 @@ impl Store {
         if events.is_empty() {
             return Err(ApiError::missing("enabled_events"));
         }
-        let endpoint = self.add_endpoint(&url, None, events, p.str("description").map(str::to_owned));
+        let endpoint =
+            self.add_endpoint(&url, None, events, p.str("description").map(str::to_owned));
         Ok(endpoint.render(true))
     }
 
@@ -209,9 +240,17 @@ impl Store {
         let event = super::find(&self.events, id, "event", "id", |e| &e.id)?;
         let kind = event.kind.clone();
         let json = self.render_event(event);
-        let targets: Vec<String> = self.endpoints.iter().filter(|e| e.wants(&kind)).map(|e| e.id.clone()).collect();
+        let targets: Vec<String> = self
+            .endpoints
+            .iter()
+            .filter(|e| e.wants(&kind))
+            .map(|e| e.id.clone())
+            .collect();
         for endpoint_id in targets {
-            self.outbox.push_back(Delivery { event_id: id.to_owned(), endpoint_id });
+            self.outbox.push_back(Delivery {
+                event_id: id.to_owned(),
+                endpoint_id,
+            });
         }
         Ok(json)
     }

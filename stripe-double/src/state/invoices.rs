@@ -136,12 +136,24 @@ impl Invoice {
             payment.insert("invoice".into(), json!(self.id));
             payment.insert("currency".into(), json!(self.currency));
             payment.insert("amount_requested".into(), json!(self.amount_due()));
-            payment.insert("amount_paid".into(), json!(paid.then_some(self.amount_paid)));
-            payment.insert("created".into(), json!(self.finalized_at.unwrap_or(self.created)));
+            payment.insert(
+                "amount_paid".into(),
+                json!(paid.then_some(self.amount_paid)),
+            );
+            payment.insert(
+                "created".into(),
+                json!(self.finalized_at.unwrap_or(self.created)),
+            );
             payment.insert("livemode".into(), json!(false));
-            payment.insert("payment".into(), json!({ "type": "payment_intent", "payment_intent": pi }));
+            payment.insert(
+                "payment".into(),
+                json!({ "type": "payment_intent", "payment_intent": pi }),
+            );
             payment.insert("status".into(), json!(if paid { "paid" } else { "open" }));
-            payment.insert("status_transitions".into(), json!({ "canceled_at": null, "paid_at": self.paid_at }));
+            payment.insert(
+                "status_transitions".into(),
+                json!({ "canceled_at": null, "paid_at": self.paid_at }),
+            );
             o["payments"] = json!({ "object": "list", "data": [payment], "has_more": false, "url": format!("/v1/invoice_payments?invoice={}", self.id) });
         }
         o
@@ -152,13 +164,28 @@ impl Invoice {
 fn render_invoice_body(store: &Store, invoice: &Invoice, id: Option<&str>) -> Value {
     let mut o = fixtures::object("invoice");
     let customer = store.customers.iter().find(|c| c.id == invoice.customer);
-    let sub = invoice.subscription.as_ref().and_then(|s| store.subscriptions.iter().find(|x| &x.id == s));
+    let sub = invoice
+        .subscription
+        .as_ref()
+        .and_then(|s| store.subscriptions.iter().find(|x| &x.id == s));
     let (subtotal, total) = (invoice.subtotal(), invoice.total());
     let due = invoice.amount_due();
-    let discount_amounts: Vec<Value> = invoice.discount.iter().map(|(id, amount)| json!({ "amount": amount, "discount": id })).collect();
+    let discount_amounts: Vec<Value> = invoice
+        .discount
+        .iter()
+        .map(|(id, amount)| json!({ "amount": amount, "discount": id }))
+        .collect();
     let discounts: Vec<&String> = invoice.discount.iter().map(|(id, _)| id).collect();
-    let lines: Vec<Value> = invoice.lines.iter().map(|l| render_line(store, l, id, invoice.subscription.as_deref())).collect();
-    let proration_date = invoice.lines.iter().find(|l| l.proration).map(|l| l.period_start);
+    let lines: Vec<Value> = invoice
+        .lines
+        .iter()
+        .map(|l| render_line(store, l, id, invoice.subscription.as_deref()))
+        .collect();
+    let proration_date = invoice
+        .lines
+        .iter()
+        .find(|l| l.proration)
+        .map(|l| l.period_start);
     let parent = sub.map_or(Value::Null, |s| {
         json!({
             "type": "subscription_details", "quote_details": null,
@@ -170,8 +197,14 @@ fn render_invoice_body(store: &Store, invoice: &Invoice, id: Option<&str>) -> Va
         ("id", json!(id)),
         ("number", json!(invoice.number)),
         ("customer", json!(invoice.customer)),
-        ("customer_email", json!(customer.and_then(|c| c.email.clone()))),
-        ("customer_name", json!(customer.and_then(|c| c.name.clone()))),
+        (
+            "customer_email",
+            json!(customer.and_then(|c| c.email.clone())),
+        ),
+        (
+            "customer_name",
+            json!(customer.and_then(|c| c.name.clone())),
+        ),
         ("customer_shipping", Value::Null),
         ("subscription", json!(invoice.subscription)),
         ("parent", parent),
@@ -210,8 +243,14 @@ fn render_invoice_body(store: &Store, invoice: &Invoice, id: Option<&str>) -> Va
         ("account_name", json!("Tollgate Stripe double")),
         ("metadata", json!({})),
         ("webhooks_delivered_at", json!(invoice.finalized_at)),
-        ("status_transitions", json!({ "finalized_at": invoice.finalized_at, "marked_uncollectible_at": null, "paid_at": invoice.paid_at, "voided_at": null })),
-        ("lines", json!({ "object": "list", "data": lines, "has_more": false, "url": format!("/v1/invoices/{}/lines", id.unwrap_or("upcoming")) })),
+        (
+            "status_transitions",
+            json!({ "finalized_at": invoice.finalized_at, "marked_uncollectible_at": null, "paid_at": invoice.paid_at, "voided_at": null }),
+        ),
+        (
+            "lines",
+            json!({ "object": "list", "data": lines, "has_more": false, "url": format!("/v1/invoices/{}/lines", id.unwrap_or("upcoming")) }),
+        ),
         ("livemode", json!(false)),
     ] {
         o.insert(k.into(), v);
@@ -219,10 +258,24 @@ fn render_invoice_body(store: &Store, invoice: &Invoice, id: Option<&str>) -> Va
     Value::Object(o)
 }
 
-fn render_line(store: &Store, line: &Line, invoice: Option<&str>, subscription: Option<&str>) -> Value {
+fn render_line(
+    store: &Store,
+    line: &Line,
+    invoice: Option<&str>,
+    subscription: Option<&str>,
+) -> Value {
     let mut o = fixtures::object("line_item");
-    let product = store.prices.iter().find(|p| p.id == line.price).map(|p| p.product.clone()).unwrap_or_default();
-    let unit = store.prices.iter().find(|p| p.id == line.price).and_then(|p| p.unit_amount);
+    let product = store
+        .prices
+        .iter()
+        .find(|p| p.id == line.price)
+        .map(|p| p.product.clone())
+        .unwrap_or_default();
+    let unit = store
+        .prices
+        .iter()
+        .find(|p| p.id == line.price)
+        .and_then(|p| p.unit_amount);
     for (k, v) in [
         ("id", json!(line.id)),
         ("invoice", json!(invoice)),
@@ -230,7 +283,10 @@ fn render_line(store: &Store, line: &Line, invoice: Option<&str>, subscription: 
         ("subtotal", json!(line.amount)),
         ("currency", json!(line.currency)),
         ("description", json!(line.description)),
-        ("period", json!({ "start": line.period_start, "end": line.period_end })),
+        (
+            "period",
+            json!({ "start": line.period_start, "end": line.period_end }),
+        ),
         ("quantity", json!(line.quantity)),
         ("quantity_decimal", json!(line.quantity.to_string())),
         ("subscription", json!(subscription)),
@@ -286,7 +342,11 @@ impl PaymentIntent {
     /// The PaymentIntent as Stripe's `payment_intent` object.
     pub fn render(&self) -> Value {
         let mut o = fixtures::object("payment_intent");
-        let received = if self.status == "succeeded" { self.amount } else { 0 };
+        let received = if self.status == "succeeded" {
+            self.amount
+        } else {
+            0
+        };
         let error = self.last_error.as_ref().map_or(Value::Null, |e| {
             json!({ "type": e.kind, "code": e.code, "decline_code": e.decline_code, "message": e.message, "doc_url": format!("https://stripe.com/docs/error-codes/{}", e.code.as_deref().unwrap_or("").replace('_', "-")) })
         });
@@ -301,7 +361,10 @@ impl PaymentIntent {
             ("last_payment_error", error),
             ("created", json!(self.created)),
             ("canceled_at", Value::Null),
-            ("client_secret", json!(format!("{}_secret_{}", self.id, ids::random(16)))),
+            (
+                "client_secret",
+                json!(format!("{}_secret_{}", self.id, ids::random(16))),
+            ),
             ("description", json!(format!("Invoice {}", self.invoice))),
             ("metadata", json!({})),
             ("next_action", Value::Null),
@@ -322,7 +385,13 @@ impl PaymentIntent {
 impl Store {
     /// Lines billing the licensed items of subscription `sub_id` for `[start, end)`, in advance;
     /// `trial` lines are free ("Trial period for …").
-    pub fn period_lines(&self, sub_id: &str, start: i64, end: i64, trial: bool) -> Result<Vec<Line>, ApiError> {
+    pub fn period_lines(
+        &self,
+        sub_id: &str,
+        start: i64,
+        end: i64,
+        trial: bool,
+    ) -> Result<Vec<Line>, ApiError> {
         let sub = self.sub(sub_id)?;
         let mut lines = Vec::new();
         for item in &sub.items {
@@ -334,7 +403,17 @@ impl Store {
             let (amount, description) = if trial {
                 (0, format!("Trial period for {name}"))
             } else {
-                (price.amount(item.quantity), format!("{} × {name} (at {})", item.quantity, money(price.unit_amount.unwrap_or_default().round(), &price.currency)))
+                (
+                    price.amount(item.quantity),
+                    format!(
+                        "{} × {name} (at {})",
+                        item.quantity,
+                        money(
+                            price.unit_amount.unwrap_or_default().round(),
+                            &price.currency
+                        )
+                    ),
+                )
             };
             lines.push(Line {
                 id: ids::id("il"),
@@ -360,7 +439,14 @@ impl Store {
         let mut lines = Vec::new();
         for item in &sub.items {
             let price = find(&self.prices, &item.price, "price", "price", |p| &p.id)?;
-            let Some(meter) = price.recurring.as_ref().and_then(|r| r.meter.clone()).filter(|_| price.metered()) else { continue };
+            let Some(meter) = price
+                .recurring
+                .as_ref()
+                .and_then(|r| r.meter.clone())
+                .filter(|_| price.metered())
+            else {
+                continue;
+            };
             let usage = self.usage(&meter, &sub.customer, start, end);
             lines.push(Line {
                 id: ids::id("il"),
@@ -382,24 +468,40 @@ impl Store {
     /// Removes the subscription's pending invoice items and returns them as invoice lines.
     pub fn take_pending_lines(&mut self, sub_id: &str) -> Vec<Line> {
         let (taken, kept): (Vec<PendingItem>, Vec<PendingItem>) =
-            std::mem::take(&mut self.pending_items).into_iter().partition(|i| i.subscription == sub_id);
+            std::mem::take(&mut self.pending_items)
+                .into_iter()
+                .partition(|i| i.subscription == sub_id);
         self.pending_items = kept;
         taken.iter().map(pending_line).collect()
     }
 
     /// The subscription's pending items as lines, leaving them pending (for previews).
     pub fn pending_lines(&self, sub_id: &str) -> Vec<Line> {
-        self.pending_items.iter().filter(|i| i.subscription == sub_id).map(pending_line).collect()
+        self.pending_items
+            .iter()
+            .filter(|i| i.subscription == sub_id)
+            .map(pending_line)
+            .collect()
     }
 
     /// Creates a draft invoice and emits `invoice.created`. Returns its id.
-    pub fn create_invoice(&mut self, customer: &str, sub: Option<&str>, reason: &str, lines: Vec<Line>, period: (i64, i64)) -> Result<String, ApiError> {
+    pub fn create_invoice(
+        &mut self,
+        customer: &str,
+        sub: Option<&str>,
+        reason: &str,
+        lines: Vec<Line>,
+        period: (i64, i64),
+    ) -> Result<String, ApiError> {
         let currency = match sub {
             Some(s) => self.sub(s)?.currency.clone(),
-            None => lines.first().map_or_else(|| "usd".to_owned(), |l| l.currency.clone()),
+            None => lines
+                .first()
+                .map_or_else(|| "usd".to_owned(), |l| l.currency.clone()),
         };
         let created = self.now_for(Some(customer));
-        let discount = sub.and_then(|s| self.discount_for(s, lines.iter().map(|l| l.amount).sum(), created));
+        let discount =
+            sub.and_then(|s| self.discount_for(s, lines.iter().map(|l| l.amount).sum(), created));
         if let (Some(s), Some(_)) = (sub, &discount) {
             self.discount_used(s);
         }
@@ -441,17 +543,33 @@ impl Store {
         self.finalize_invoice(id)?;
         match self.charge_invoice(id) {
             Ok(()) => Ok(()),
-            Err(e) if e.kind == "card_error" || e.code.as_deref() == Some("missing_payment_method") => Ok(()),
+            Err(e)
+                if e.kind == "card_error"
+                    || e.code.as_deref() == Some("missing_payment_method") =>
+            {
+                Ok(())
+            }
             Err(e) => Err(e),
         }
     }
 
     /// Draft → open with the customer's next invoice number; emits `invoice.finalized`.
     pub fn finalize_invoice(&mut self, id: &str) -> Result<(), ApiError> {
-        let customer_id = find(&self.invoices, id, "invoice", "invoice", |i| &i.id)?.customer.clone();
+        let customer_id = find(&self.invoices, id, "invoice", "invoice", |i| &i.id)?
+            .customer
+            .clone();
         let now = self.now_for(Some(&customer_id));
-        let customer = find_mut(&mut self.customers, &customer_id, "customer", "customer", |c| &c.id)?;
-        let number = format!("{}-{:04}", customer.invoice_prefix, customer.next_invoice_sequence);
+        let customer = find_mut(
+            &mut self.customers,
+            &customer_id,
+            "customer",
+            "customer",
+            |c| &c.id,
+        )?;
+        let number = format!(
+            "{}-{:04}",
+            customer.invoice_prefix, customer.next_invoice_sequence
+        );
         customer.next_invoice_sequence += 1;
         let invoice = find_mut(&mut self.invoices, id, "invoice", "invoice", |i| &i.id)?;
         if invoice.status != "draft" {
@@ -476,21 +594,42 @@ impl Store {
         match invoice.status.as_str() {
             "open" => {}
             "paid" => return Err(ApiError::invalid("invoice", "Invoice is already paid")),
-            other => return Err(ApiError::invalid("invoice", format!("You can only pay an open invoice; this one is {other}."))),
+            other => {
+                return Err(ApiError::invalid(
+                    "invoice",
+                    format!("You can only pay an open invoice; this one is {other}."),
+                ))
+            }
         }
         let now = self.now_for(Some(&invoice.customer));
         let due = invoice.amount_due();
         let outcome = if due == 0 {
             Ok(None)
         } else {
-            let card = find(&self.customers, &invoice.customer, "customer", "customer", |c| &c.id)?.card.clone();
-            let pi_id = invoice.payment_intent.clone().unwrap_or_else(|| ids::id("pi"));
+            let card = find(
+                &self.customers,
+                &invoice.customer,
+                "customer",
+                "customer",
+                |c| &c.id,
+            )?
+            .card
+            .clone();
+            let pi_id = invoice
+                .payment_intent
+                .clone()
+                .unwrap_or_else(|| ids::id("pi"));
             let result = match &card {
                 None => Err(ApiError {
                     code: Some("missing_payment_method".into()),
-                    ..ApiError::invalid("customer", "This customer has no attached payment source or default payment method.")
+                    ..ApiError::invalid(
+                        "customer",
+                        "This customer has no attached payment source or default payment method.",
+                    )
                 }),
-                Some(c) if c.behaviour == CardBehaviour::ChargesFail => Err(declined("generic_decline")),
+                Some(c) if c.behaviour == CardBehaviour::ChargesFail => {
+                    Err(declined("generic_decline"))
+                }
                 Some(_) => Ok(()),
             };
             let pi = PaymentIntent {
@@ -498,7 +637,12 @@ impl Store {
                 amount: due,
                 currency: invoice.currency.clone(),
                 customer: invoice.customer.clone(),
-                status: if result.is_ok() { "succeeded" } else { "requires_payment_method" }.into(),
+                status: if result.is_ok() {
+                    "succeeded"
+                } else {
+                    "requires_payment_method"
+                }
+                .into(),
                 payment_method: card.map(|c| c.id),
                 last_error: result.clone().err(),
                 created: now,
@@ -511,7 +655,11 @@ impl Store {
                 inv.payment_intent = Some(pi_id);
                 inv.attempt_count += 1;
             }
-            let kind = if result.is_ok() { "payment_intent.succeeded" } else { "payment_intent.payment_failed" };
+            let kind = if result.is_ok() {
+                "payment_intent.succeeded"
+            } else {
+                "payment_intent.payment_failed"
+            };
             self.emit(kind, pi_json, None);
             result.map(|()| Some(()))
         };
@@ -526,7 +674,10 @@ impl Store {
                 self.emit("invoice.paid", json.clone(), None);
                 self.emit("invoice.payment_succeeded", json, None);
                 if let Some(sub) = &invoice.subscription {
-                    let still_open = self.invoices.iter().any(|i| i.subscription.as_ref() == Some(sub) && i.status == "open");
+                    let still_open = self
+                        .invoices
+                        .iter()
+                        .any(|i| i.subscription.as_ref() == Some(sub) && i.status == "open");
                     if !still_open {
                         self.set_status(sub, &["past_due", "incomplete", "unpaid"], "active")?;
                     }
@@ -547,7 +698,13 @@ impl Store {
     /// Moves the subscription from one of `from` to `to`, emitting `customer.subscription.updated`.
     fn set_status(&mut self, sub_id: &str, from: &[&str], to: &str) -> Result<(), ApiError> {
         let before = self.render_subscription(sub_id)?;
-        let sub = find_mut(&mut self.subscriptions, sub_id, "subscription", "subscription", |s| &s.id)?;
+        let sub = find_mut(
+            &mut self.subscriptions,
+            sub_id,
+            "subscription",
+            "subscription",
+            |s| &s.id,
+        )?;
         if !from.contains(&sub.status.as_str()) {
             return Ok(());
         }
@@ -604,7 +761,10 @@ impl Store {
             Some(id) => {
                 let sub = scratch.sub(id)?.clone();
                 if p.str("customer").is_some_and(|c| c != sub.customer) {
-                    return Err(ApiError::invalid("customer", "The subscription does not belong to this customer."));
+                    return Err(ApiError::invalid(
+                        "customer",
+                        "The subscription does not belong to this customer.",
+                    ));
                 }
                 id.to_owned()
             }
@@ -612,18 +772,27 @@ impl Store {
                 let customer = p.require("customer")?.to_owned();
                 let mut items = Vec::new();
                 for item in details.list("items") {
-                    items.push((item.require("price")?.to_owned(), item.int("quantity")?.unwrap_or(1)));
+                    items.push((
+                        item.require("price")?.to_owned(),
+                        item.int("quantity")?.unwrap_or(1),
+                    ));
                 }
                 if items.is_empty() {
                     return Err(ApiError::missing("subscription_details[items]"));
                 }
                 let before = scratch.invoices.len();
                 scratch.start_subscription(&customer, &items, None, Default::default())?;
-                let invoice = scratch.invoices.get(before).cloned().ok_or_else(|| ApiError::missing("subscription_details[items]"))?;
+                let invoice = scratch
+                    .invoices
+                    .get(before)
+                    .cloned()
+                    .ok_or_else(|| ApiError::missing("subscription_details[items]"))?;
                 return Ok(preview_json(&scratch, &invoice));
             }
         };
-        let behaviour = details.str("proration_behavior").unwrap_or("create_prorations");
+        let behaviour = details
+            .str("proration_behavior")
+            .unwrap_or("create_prorations");
         let mut update = Vec::new();
         for (i, item) in details.list("items").iter().enumerate() {
             for key in ["id", "price", "quantity", "deleted"] {
@@ -639,10 +808,14 @@ impl Store {
         if let Some(flag) = details.str("cancel_at_period_end") {
             update.push(("cancel_at_period_end".into(), flag.to_owned()));
         }
-        let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(update).finish();
+        let encoded = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(update)
+            .finish();
         let invoices_before = scratch.invoices.len();
         if !details.list("items").is_empty() || details.has("cancel_at_period_end") {
-            scratch.update_subscription(&sub_id, &Params::parse(&encoded)).map_err(|e| rename_param(e, "subscription_details"))?;
+            scratch
+                .update_subscription(&sub_id, &Params::parse(&encoded))
+                .map_err(|e| rename_param(e, "subscription_details"))?;
         }
         if behaviour == "always_invoice" {
             if let Some(invoice) = scratch.invoices.get(invoices_before).cloned() {
@@ -652,7 +825,11 @@ impl Store {
         let sub = scratch.sub(&sub_id)?.clone();
         let next_end = sub.interval.next_boundary(sub.anchor, sub.period_end);
         let trial = sub.status == "trialing";
-        let mut lines = if trial { Vec::new() } else { scratch.usage_lines(&sub_id, sub.period_start, sub.period_end)? };
+        let mut lines = if trial {
+            Vec::new()
+        } else {
+            scratch.usage_lines(&sub_id, sub.period_start, sub.period_end)?
+        };
         lines.extend(scratch.pending_lines(&sub_id));
         lines.extend(scratch.period_lines(&sub_id, sub.period_end, next_end, false)?);
         let created = scratch.now_for(Some(&sub.customer));
@@ -726,5 +903,9 @@ pub fn money(minor: i64, currency: &str) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let abs = minor.unsigned_abs();
     let amount = format!("{sign}{}.{:02}", abs / 100, abs % 100);
-    if currency == "usd" { format!("${amount}") } else { format!("{amount} {}", currency.to_uppercase()) }
+    if currency == "usd" {
+        format!("${amount}")
+    } else {
+        format!("{amount} {}", currency.to_uppercase())
+    }
 }

@@ -37,9 +37,18 @@ impl Meter {
         o.insert("id".into(), json!(self.id));
         o.insert("display_name".into(), json!(self.display_name));
         o.insert("event_name".into(), json!(self.event_name));
-        o.insert("default_aggregation".into(), json!({ "formula": self.formula }));
-        o.insert("customer_mapping".into(), json!({ "event_payload_key": self.customer_key, "type": "by_id" }));
-        o.insert("value_settings".into(), json!({ "event_payload_key": self.value_key }));
+        o.insert(
+            "default_aggregation".into(),
+            json!({ "formula": self.formula }),
+        );
+        o.insert(
+            "customer_mapping".into(),
+            json!({ "event_payload_key": self.customer_key, "type": "by_id" }),
+        );
+        o.insert(
+            "value_settings".into(),
+            json!({ "event_payload_key": self.value_key }),
+        );
         o.insert("created".into(), json!(self.created));
         o.insert("updated".into(), json!(self.created));
         o.insert("livemode".into(), json!(false));
@@ -89,20 +98,37 @@ impl Store {
     pub fn create_meter(&mut self, p: &Params) -> Result<Value, ApiError> {
         let display_name = p.require("display_name")?.to_owned();
         let event_name = p.require("event_name")?.to_owned();
-        let formula = p.child("default_aggregation").require("formula")?.to_owned();
+        let formula = p
+            .child("default_aggregation")
+            .require("formula")?
+            .to_owned();
         if !matches!(formula.as_str(), "sum" | "count" | "last") {
-            return Err(ApiError::invalid("default_aggregation[formula]", format!("Invalid formula: {formula}")));
+            return Err(ApiError::invalid(
+                "default_aggregation[formula]",
+                format!("Invalid formula: {formula}"),
+            ));
         }
         if self.meters.iter().any(|m| m.event_name == event_name) {
-            return Err(ApiError::invalid("event_name", format!("A meter with event_name `{event_name}` already exists.")));
+            return Err(ApiError::invalid(
+                "event_name",
+                format!("A meter with event_name `{event_name}` already exists."),
+            ));
         }
         let meter = Meter {
             id: ids::id("mtr"),
             display_name,
             event_name,
             formula,
-            customer_key: p.child("customer_mapping").str("event_payload_key").unwrap_or("stripe_customer_id").to_owned(),
-            value_key: p.child("value_settings").str("event_payload_key").unwrap_or("value").to_owned(),
+            customer_key: p
+                .child("customer_mapping")
+                .str("event_payload_key")
+                .unwrap_or("stripe_customer_id")
+                .to_owned(),
+            value_key: p
+                .child("value_settings")
+                .str("event_payload_key")
+                .unwrap_or("value")
+                .to_owned(),
             created: super::wall_clock(),
         };
         let json = meter.render();
@@ -112,7 +138,11 @@ impl Store {
 
     /// `GET /v1/billing/meters`.
     pub fn list_meters(&self, p: &Params) -> Result<Value, ApiError> {
-        super::list("/v1/billing/meters", self.meters.iter().rev().map(Meter::render).collect(), p)
+        super::list(
+            "/v1/billing/meters",
+            self.meters.iter().rev().map(Meter::render).collect(),
+            p,
+        )
     }
 
     /// `POST /v1/billing/meter_events`: `event_name`, `payload[<customer key>]`, `payload[<value key>]`,
@@ -125,23 +155,48 @@ impl Store {
             .iter()
             .find(|m| m.event_name == event_name)
             .cloned()
-            .ok_or_else(|| ApiError::invalid("event_name", format!("No active meter found for event_name `{event_name}`.")))?;
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "event_name",
+                    format!("No active meter found for event_name `{event_name}`."),
+                )
+            })?;
         let payload = p.map("payload").unwrap_or_default();
         if let Some(identifier) = p.str("identifier") {
-            if let Some(existing) = self.meter_events.iter().find(|e| e.identifier == identifier) {
+            if let Some(existing) = self
+                .meter_events
+                .iter()
+                .find(|e| e.identifier == identifier)
+            {
                 return Ok(existing.render());
             }
         }
-        let customer = payload.get(&meter.customer_key).cloned().ok_or_else(|| ApiError::missing(&format!("payload[{}]", meter.customer_key)))?;
-        find(&self.customers, &customer, "customer", &format!("payload[{}]", meter.customer_key), |c| &c.id)?;
+        let customer = payload
+            .get(&meter.customer_key)
+            .cloned()
+            .ok_or_else(|| ApiError::missing(&format!("payload[{}]", meter.customer_key)))?;
+        find(
+            &self.customers,
+            &customer,
+            "customer",
+            &format!("payload[{}]", meter.customer_key),
+            |c| &c.id,
+        )?;
         let value = match payload.get(&meter.value_key) {
-            Some(v) => v.parse().map_err(|_| ApiError::invalid(&format!("payload[{}]", meter.value_key), format!("Invalid integer: {v}")))?,
+            Some(v) => v.parse().map_err(|_| {
+                ApiError::invalid(
+                    &format!("payload[{}]", meter.value_key),
+                    format!("Invalid integer: {v}"),
+                )
+            })?,
             None if meter.formula == "count" => 1,
             None => return Err(ApiError::missing(&format!("payload[{}]", meter.value_key))),
         };
         let now = self.now_for(Some(&customer));
         let event = MeterEvent {
-            identifier: p.str("identifier").map_or_else(|| ids::random(24), str::to_owned),
+            identifier: p
+                .str("identifier")
+                .map_or_else(|| ids::random(24), str::to_owned),
             event_name,
             meter: meter.id,
             customer,
@@ -157,11 +212,14 @@ impl Store {
 
     /// The meter's aggregate for `customer` over events with `from <= timestamp < to`.
     pub fn usage(&self, meter_id: &str, customer: &str, from: i64, to: i64) -> i64 {
-        let formula = self.meters.iter().find(|m| m.id == meter_id).map_or("sum", |m| m.formula.as_str());
-        let events = self
-            .meter_events
+        let formula = self
+            .meters
             .iter()
-            .filter(|e| e.meter == meter_id && e.customer == customer && e.timestamp >= from && e.timestamp < to);
+            .find(|m| m.id == meter_id)
+            .map_or("sum", |m| m.formula.as_str());
+        let events = self.meter_events.iter().filter(|e| {
+            e.meter == meter_id && e.customer == customer && e.timestamp >= from && e.timestamp < to
+        });
         match formula {
             "count" => i64::try_from(events.count()).unwrap_or(i64::MAX),
             "last" => events.max_by_key(|e| e.timestamp).map_or(0, |e| e.value),

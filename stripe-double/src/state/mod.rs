@@ -100,13 +100,19 @@ pub struct Store {
 
 /// The wall clock in Unix seconds.
 pub fn wall_clock() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
 }
 
 impl Store {
     /// A new, empty account.
     pub fn new(api_version: &str, public_url: &str) -> Self {
-        Self { api_version: api_version.to_owned(), public_url: public_url.trim_end_matches('/').to_owned(), ..Self::default() }
+        Self {
+            api_version: api_version.to_owned(),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            ..Self::default()
+        }
     }
 
     /// The time as seen by `customer`: its frozen test-clock time once a double clock endpoint
@@ -122,14 +128,43 @@ impl Store {
     pub fn render_id(&self, id: &str) -> Option<Value> {
         let prefix = id.split('_').next().unwrap_or_default();
         match prefix {
-            "cus" => self.customers.iter().find(|c| c.id == id).map(|c| c.render(self)),
-            "prod" => self.products.iter().find(|p| p.id == id).map(Product::render),
+            "cus" => self
+                .customers
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.render(self)),
+            "prod" => self
+                .products
+                .iter()
+                .find(|p| p.id == id)
+                .map(Product::render),
             "price" => self.prices.iter().find(|p| p.id == id).map(Price::render),
-            "sub" => self.subscriptions.iter().find(|s| s.id == id).map(|s| s.render(self)),
-            "in" => self.invoices.iter().find(|i| i.id == id).map(|i| i.render(self)),
-            "pi" => self.payment_intents.iter().find(|p| p.id == id).map(PaymentIntent::render),
-            "cs" => self.checkout_sessions.iter().find(|s| s.id == id).map(|s| s.render(self)),
-            "pm" => self.customers.iter().find_map(|c| c.card.as_ref().filter(|k| k.id == id).map(|k| c.render_card(k))),
+            "sub" => self
+                .subscriptions
+                .iter()
+                .find(|s| s.id == id)
+                .map(|s| s.render(self)),
+            "in" => self
+                .invoices
+                .iter()
+                .find(|i| i.id == id)
+                .map(|i| i.render(self)),
+            "pi" => self
+                .payment_intents
+                .iter()
+                .find(|p| p.id == id)
+                .map(PaymentIntent::render),
+            "cs" => self
+                .checkout_sessions
+                .iter()
+                .find(|s| s.id == id)
+                .map(|s| s.render(self)),
+            "pm" => self.customers.iter().find_map(|c| {
+                c.card
+                    .as_ref()
+                    .filter(|k| k.id == id)
+                    .map(|k| c.render_card(k))
+            }),
             _ => None,
         }
     }
@@ -145,14 +180,18 @@ pub fn expand(store: &Store, value: &mut Value, paths: &[String]) {
 }
 
 fn expand_path(store: &Store, value: &mut Value, parts: &[&str]) {
-    let Some((first, rest)) = parts.split_first() else { return };
+    let Some((first, rest)) = parts.split_first() else {
+        return;
+    };
     if let Value::Array(items) = value {
         for item in items {
             expand_path(store, item, parts);
         }
         return;
     }
-    let Some(field) = value.get_mut(*first) else { return };
+    let Some(field) = value.get_mut(*first) else {
+        return;
+    };
     if let Some(id) = field.as_str().map(str::to_owned) {
         if let Some(object) = store.render_id(&id) {
             *field = object;
@@ -169,15 +208,24 @@ fn expand_path(store: &Store, value: &mut Value, parts: &[&str]) {
 pub fn list(url: &str, items: Vec<Value>, params: &Params) -> Result<Value, ApiError> {
     let limit = params.int("limit")?.unwrap_or(10);
     if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid("limit", "Limit must be between 1 and 100."));
+        return Err(ApiError::invalid(
+            "limit",
+            "Limit must be between 1 and 100.",
+        ));
     }
     let limit = usize::try_from(limit).unwrap_or(10);
-    let position = |id: &str| items.iter().position(|v| v.get("id").and_then(Value::as_str) == Some(id));
+    let position = |id: &str| {
+        items
+            .iter()
+            .position(|v| v.get("id").and_then(Value::as_str) == Some(id))
+    };
     let (start, end) = if let Some(after) = params.str("starting_after") {
-        let i = position(after).ok_or_else(|| ApiError::no_such("object", after, "starting_after"))?;
+        let i =
+            position(after).ok_or_else(|| ApiError::no_such("object", after, "starting_after"))?;
         (i + 1, items.len())
     } else if let Some(before) = params.str("ending_before") {
-        let i = position(before).ok_or_else(|| ApiError::no_such("object", before, "ending_before"))?;
+        let i =
+            position(before).ok_or_else(|| ApiError::no_such("object", before, "ending_before"))?;
         (i.saturating_sub(limit), i)
     } else {
         (0, items.len())
@@ -188,11 +236,29 @@ pub fn list(url: &str, items: Vec<Value>, params: &Params) -> Result<Value, ApiE
 }
 
 /// Finds by id or returns Stripe's 404 `No such {what}: '{id}'`.
-pub fn find<'a, T>(items: &'a [T], id: &str, what: &str, param: &str, key: impl Fn(&T) -> &str) -> Result<&'a T, ApiError> {
-    items.iter().find(|x| key(x) == id).ok_or_else(|| ApiError::no_such(what, id, param))
+pub fn find<'a, T>(
+    items: &'a [T],
+    id: &str,
+    what: &str,
+    param: &str,
+    key: impl Fn(&T) -> &str,
+) -> Result<&'a T, ApiError> {
+    items
+        .iter()
+        .find(|x| key(x) == id)
+        .ok_or_else(|| ApiError::no_such(what, id, param))
 }
 
 /// Mutable [`find`].
-pub fn find_mut<'a, T>(items: &'a mut [T], id: &str, what: &str, param: &str, key: impl Fn(&T) -> &str) -> Result<&'a mut T, ApiError> {
-    items.iter_mut().find(|x| key(x) == id).ok_or_else(|| ApiError::no_such(what, id, param))
+pub fn find_mut<'a, T>(
+    items: &'a mut [T],
+    id: &str,
+    what: &str,
+    param: &str,
+    key: impl Fn(&T) -> &str,
+) -> Result<&'a mut T, ApiError> {
+    items
+        .iter_mut()
+        .find(|x| key(x) == id)
+        .ok_or_else(|| ApiError::no_such(what, id, param))
 }

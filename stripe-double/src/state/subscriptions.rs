@@ -82,15 +82,27 @@ struct ItemChange {
 impl Subscription {
     /// Whether it still bills (not canceled, not incomplete_expired).
     pub fn live(&self) -> bool {
-        matches!(self.status.as_str(), "trialing" | "active" | "past_due" | "incomplete" | "unpaid")
+        matches!(
+            self.status.as_str(),
+            "trialing" | "active" | "past_due" | "incomplete" | "unpaid"
+        )
     }
 
     /// The subscription as Stripe's `subscription` object.
     pub fn render(&self, store: &Store) -> Value {
         let mut o = fixtures::object("subscription");
-        let items: Vec<Value> = self.items.iter().map(|i| self.render_item(store, i)).collect();
+        let items: Vec<Value> = self
+            .items
+            .iter()
+            .map(|i| self.render_item(store, i))
+            .collect();
         let cancel_at = self.cancel_at_period_end.then_some(self.period_end);
-        let default_pm = store.customers.iter().find(|c| c.id == self.customer).and_then(|c| c.card.as_ref()).map(|c| c.id.clone());
+        let default_pm = store
+            .customers
+            .iter()
+            .find(|c| c.id == self.customer)
+            .and_then(|c| c.card.as_ref())
+            .map(|c| c.id.clone());
         for (k, v) in [
             ("id", json!(self.id)),
             ("customer", json!(self.customer)),
@@ -104,13 +116,19 @@ impl Subscription {
             ("cancel_at_period_end", json!(self.cancel_at_period_end)),
             ("canceled_at", json!(self.canceled_at)),
             ("ended_at", json!(self.ended_at)),
-            ("cancellation_details", json!({ "comment": null, "feedback": null, "reason": self.canceled_at.map(|_| "cancellation_requested") })),
+            (
+                "cancellation_details",
+                json!({ "comment": null, "feedback": null, "reason": self.canceled_at.map(|_| "cancellation_requested") }),
+            ),
             ("trial_start", json!(self.trial_start)),
             ("trial_end", json!(self.trial_end)),
             ("metadata", json!(self.metadata)),
             ("latest_invoice", json!(self.latest_invoice)),
             ("default_payment_method", json!(default_pm)),
-            ("items", json!({ "object": "list", "data": items, "has_more": false, "url": format!("/v1/subscription_items?subscription={}", self.id) })),
+            (
+                "items",
+                json!({ "object": "list", "data": items, "has_more": false, "url": format!("/v1/subscription_items?subscription={}", self.id) }),
+            ),
             ("next_pending_invoice_item_invoice", Value::Null),
             ("pause_collection", Value::Null),
             ("pending_invoice_item_interval", Value::Null),
@@ -118,7 +136,14 @@ impl Subscription {
             ("transfer_data", Value::Null),
             ("billing_thresholds", Value::Null),
             ("billing_schedules", json!([])),
-            ("discounts", json!(self.discount.iter().map(|d| d.id.clone()).collect::<Vec<_>>())),
+            (
+                "discounts",
+                json!(self
+                    .discount
+                    .iter()
+                    .map(|d| d.id.clone())
+                    .collect::<Vec<_>>()),
+            ),
             ("livemode", json!(false)),
         ] {
             o.insert(k.into(), v);
@@ -134,9 +159,22 @@ impl Subscription {
         o.insert("id".into(), json!(item.id));
         o.insert("created".into(), json!(item.created));
         o.insert("metadata".into(), json!(item.metadata));
-        o.insert("price".into(), price.map_or(Value::Null, super::Price::render));
-        o.insert("plan".into(), price.map_or(Value::Null, super::Price::render_plan));
-        o.insert("quantity".into(), if metered { Value::Null } else { json!(item.quantity) });
+        o.insert(
+            "price".into(),
+            price.map_or(Value::Null, super::Price::render),
+        );
+        o.insert(
+            "plan".into(),
+            price.map_or(Value::Null, super::Price::render_plan),
+        );
+        o.insert(
+            "quantity".into(),
+            if metered {
+                Value::Null
+            } else {
+                json!(item.quantity)
+            },
+        );
         o.insert("subscription".into(), json!(self.id));
         o.insert("current_period_start".into(), json!(self.period_start));
         o.insert("current_period_end".into(), json!(self.period_end));
@@ -175,7 +213,10 @@ impl Store {
 
     /// Checks the prices of new items: they exist, are active and recurring, and share one
     /// currency and interval. Returns that currency and interval.
-    pub fn check_item_prices(&self, prices: &[(String, String)]) -> Result<(String, Interval), ApiError> {
+    pub fn check_item_prices(
+        &self,
+        prices: &[(String, String)],
+    ) -> Result<(String, Interval), ApiError> {
         let mut shared: Option<(String, Interval)> = None;
         for (param, id) in prices {
             let price = find(&self.prices, id, "price", param, |p| &p.id)?;
@@ -209,8 +250,11 @@ impl Store {
         metadata: BTreeMap<String, String>,
     ) -> Result<String, ApiError> {
         find(&self.customers, customer, "customer", "customer", |c| &c.id)?;
-        let params: Vec<(String, String)> =
-            items.iter().enumerate().map(|(i, (price, _))| (format!("items[{i}][price]"), price.clone())).collect();
+        let params: Vec<(String, String)> = items
+            .iter()
+            .enumerate()
+            .map(|(i, (price, _))| (format!("items[{i}][price]"), price.clone()))
+            .collect();
         let (currency, interval) = self.check_item_prices(&params)?;
         let now = self.now_for(Some(customer));
         let trial_end = trial_days.filter(|d| *d > 0).map(|d| now + d * DAY);
@@ -218,10 +262,21 @@ impl Store {
         let sub = Subscription {
             id: ids::id("sub"),
             customer: customer.to_owned(),
-            status: if trial_end.is_some() { "trialing" } else { "incomplete" }.to_owned(),
+            status: if trial_end.is_some() {
+                "trialing"
+            } else {
+                "incomplete"
+            }
+            .to_owned(),
             items: items
                 .iter()
-                .map(|(price, quantity)| SubItem { id: ids::id("si"), price: price.clone(), quantity: *quantity, created: now, metadata: BTreeMap::new() })
+                .map(|(price, quantity)| SubItem {
+                    id: ids::id("si"),
+                    price: price.clone(),
+                    quantity: *quantity,
+                    created: now,
+                    metadata: BTreeMap::new(),
+                })
                 .collect(),
             currency,
             period_start: now,
@@ -245,7 +300,13 @@ impl Store {
         let created = self.render_subscription(&id)?;
         self.emit("customer.subscription.created", created, None);
         let lines = self.period_lines(&id, now, self.sub(&id)?.period_end, trialing)?;
-        let invoice = self.create_invoice(customer, Some(&id), "subscription_create", lines, (now, now))?;
+        let invoice = self.create_invoice(
+            customer,
+            Some(&id),
+            "subscription_create",
+            lines,
+            (now, now),
+        )?;
         self.finalize_and_charge(&invoice)?;
         Ok(id)
     }
@@ -256,15 +317,29 @@ impl Store {
         let customer = p.require("customer")?.to_owned();
         let mut items = Vec::new();
         for item in p.list("items") {
-            items.push((item.require("price")?.to_owned(), item.int("quantity")?.unwrap_or(1)));
+            items.push((
+                item.require("price")?.to_owned(),
+                item.int("quantity")?.unwrap_or(1),
+            ));
         }
-        let id = self.start_subscription(&customer, &items, p.int("trial_period_days")?, p.map("metadata").unwrap_or_default())?;
+        let id = self.start_subscription(
+            &customer,
+            &items,
+            p.int("trial_period_days")?,
+            p.map("metadata").unwrap_or_default(),
+        )?;
         self.render_subscription(&id)
     }
 
     /// A subscription by id, or 404.
     pub fn sub(&self, id: &str) -> Result<&Subscription, ApiError> {
-        find(&self.subscriptions, id, "subscription", "subscription", |s| &s.id)
+        find(
+            &self.subscriptions,
+            id,
+            "subscription",
+            "subscription",
+            |s| &s.id,
+        )
     }
 
     /// `POST /v1/subscriptions/{id}`: `items[i][id|price|quantity|deleted|metadata]`,
@@ -274,12 +349,26 @@ impl Store {
     /// `always_invoice` or an ended trial, the invoice's events.
     pub fn update_subscription(&mut self, id: &str, p: &Params) -> Result<Value, ApiError> {
         let sub = self.sub(id)?.clone();
-        if sub.status == "canceled" && (p.has("items") || p.has("cancel_at_period_end") || p.has("trial_end")) {
-            return Err(ApiError::invalid("subscription", "A canceled subscription can only update its cancellation_details and metadata."));
+        if sub.status == "canceled"
+            && (p.has("items") || p.has("cancel_at_period_end") || p.has("trial_end"))
+        {
+            return Err(ApiError::invalid(
+                "subscription",
+                "A canceled subscription can only update its cancellation_details and metadata.",
+            ));
         }
-        let behaviour = p.str("proration_behavior").unwrap_or("create_prorations").to_owned();
-        if !matches!(behaviour.as_str(), "create_prorations" | "none" | "always_invoice") {
-            return Err(ApiError::invalid("proration_behavior", format!("Invalid proration_behavior: {behaviour}")));
+        let behaviour = p
+            .str("proration_behavior")
+            .unwrap_or("create_prorations")
+            .to_owned();
+        if !matches!(
+            behaviour.as_str(),
+            "create_prorations" | "none" | "always_invoice"
+        ) {
+            return Err(ApiError::invalid(
+                "proration_behavior",
+                format!("Invalid proration_behavior: {behaviour}"),
+            ));
         }
         let now = self.now_for(Some(&sub.customer));
         let proration_date = p.int("proration_date")?.unwrap_or(now);
@@ -299,7 +388,9 @@ impl Store {
         if p.str("discounts") == Some("") {
             updated.discount = None;
         } else if let Some(first) = p.list("discounts").first() {
-            let coupon = first.require("coupon").map_err(|_| ApiError::invalid("discounts[0][coupon]", "Pass a coupon to apply."))?;
+            let coupon = first.require("coupon").map_err(|_| {
+                ApiError::invalid("discounts[0][coupon]", "Pass a coupon to apply.")
+            })?;
             updated.discount = Some(self.new_discount(coupon, now, "discounts[0][coupon]")?);
         }
         let mut trial_ended = false;
@@ -317,7 +408,10 @@ impl Store {
             Some(_) => {
                 let end = p.int("trial_end")?.unwrap_or(now);
                 if end <= now {
-                    return Err(ApiError::invalid("trial_end", "Invalid timestamp: must be an integer Unix timestamp in the future."));
+                    return Err(ApiError::invalid(
+                        "trial_end",
+                        "Invalid timestamp: must be an integer Unix timestamp in the future.",
+                    ));
                 }
                 updated.trial_end = Some(end);
                 updated.trial_start = updated.trial_start.or(Some(now));
@@ -327,38 +421,65 @@ impl Store {
                 updated.trial_will_end_sent = false;
             }
         }
-        let prorate_now = items_changed && behaviour != "none" && matches!(sub.status.as_str(), "active" | "past_due") && !trial_ended;
+        let prorate_now = items_changed
+            && behaviour != "none"
+            && matches!(sub.status.as_str(), "active" | "past_due")
+            && !trial_ended;
         if prorate_now {
             self.add_prorations(&sub, &updated, proration_date)?;
         }
-        let index = self.subscriptions.iter().position(|s| s.id == id).ok_or_else(|| ApiError::no_such("subscription", id, "id"))?;
+        let index = self
+            .subscriptions
+            .iter()
+            .position(|s| s.id == id)
+            .ok_or_else(|| ApiError::no_such("subscription", id, "id"))?;
         self.subscriptions[index] = updated;
         let after = self.render_subscription(id)?;
         self.emit_changed("customer.subscription.updated", &before, after);
         if trial_ended {
             let sub = self.sub(id)?.clone();
             let lines = self.period_lines(id, sub.period_start, sub.period_end, false)?;
-            let invoice = self.create_invoice(&sub.customer, Some(id), "subscription_update", lines, (now, now))?;
+            let invoice = self.create_invoice(
+                &sub.customer,
+                Some(id),
+                "subscription_update",
+                lines,
+                (now, now),
+            )?;
             self.finalize_and_charge(&invoice)?;
         } else if prorate_now && behaviour == "always_invoice" {
             let lines = self.take_pending_lines(id);
-            let invoice = self.create_invoice(&sub.customer, Some(id), "subscription_update", lines, (proration_date, proration_date))?;
+            let invoice = self.create_invoice(
+                &sub.customer,
+                Some(id),
+                "subscription_update",
+                lines,
+                (proration_date, proration_date),
+            )?;
             self.finalize_and_charge(&invoice)?;
         }
         self.render_subscription(id)
     }
 
-    fn apply_item_changes(&self, sub: &Subscription, changes: &[ItemChange]) -> Result<Vec<SubItem>, ApiError> {
+    fn apply_item_changes(
+        &self,
+        sub: &Subscription,
+        changes: &[ItemChange],
+    ) -> Result<Vec<SubItem>, ApiError> {
         let mut items = sub.items.clone();
         let now = self.now_for(Some(&sub.customer));
         let mut prices = Vec::new();
         for (i, change) in changes.iter().enumerate() {
             match &change.id {
                 Some(item_id) => {
-                    let position = items
-                        .iter()
-                        .position(|x| &x.id == item_id)
-                        .ok_or_else(|| ApiError::no_such("subscription item", item_id, &format!("items[{i}][id]")))?;
+                    let position =
+                        items.iter().position(|x| &x.id == item_id).ok_or_else(|| {
+                            ApiError::no_such(
+                                "subscription item",
+                                item_id,
+                                &format!("items[{i}][id]"),
+                            )
+                        })?;
                     if change.deleted {
                         items.remove(position);
                         continue;
@@ -374,7 +495,10 @@ impl Store {
                     merge_metadata(&mut item.metadata, change.metadata.clone());
                 }
                 None => {
-                    let price = change.price.clone().ok_or_else(|| ApiError::missing(&format!("items[{i}][price]")))?;
+                    let price = change
+                        .price
+                        .clone()
+                        .ok_or_else(|| ApiError::missing(&format!("items[{i}][price]")))?;
                     prices.push((format!("items[{i}][price]"), price.clone()));
                     items.push(SubItem {
                         id: ids::id("si"),
@@ -387,7 +511,10 @@ impl Store {
             }
         }
         if items.is_empty() {
-            return Err(ApiError::invalid("items", "A subscription must keep at least one item."));
+            return Err(ApiError::invalid(
+                "items",
+                "A subscription must keep at least one item.",
+            ));
         }
         if !prices.is_empty() {
             let (currency, interval) = self.check_item_prices(&prices)?;
@@ -402,10 +529,18 @@ impl Store {
     /// licensed item that changed or went, a charge for the remaining time of every new or changed
     /// one, each `amount × (period_end − at) ÷ (period_end − period_start)` rounded to the minor unit
     /// (<https://docs.stripe.com/billing/subscriptions/prorations>).
-    fn add_prorations(&mut self, old: &Subscription, new: &Subscription, at: i64) -> Result<(), ApiError> {
+    fn add_prorations(
+        &mut self,
+        old: &Subscription,
+        new: &Subscription,
+        at: i64,
+    ) -> Result<(), ApiError> {
         let (start, end) = (old.period_start, old.period_end);
         if at < start || at >= end {
-            return Err(ApiError::invalid("proration_date", "The proration date must lie within the current billing period."));
+            return Err(ApiError::invalid(
+                "proration_date",
+                "The proration date must lie within the current billing period.",
+            ));
         }
         let remaining = end - at;
         let total = end - start;
@@ -415,20 +550,56 @@ impl Store {
             if kept.is_some_and(|n| n.price == item.price && n.quantity == item.quantity) {
                 continue;
             }
-            let Some(price) = self.prices.iter().find(|p| p.id == item.price).filter(|p| !p.metered()) else { continue };
+            let Some(price) = self
+                .prices
+                .iter()
+                .find(|p| p.id == item.price)
+                .filter(|p| !p.metered())
+            else {
+                continue;
+            };
             let amount = prorate(-price.amount(item.quantity), remaining, total);
-            let description = format!("Unused time on {} × {} after {}", item.quantity, self.product_name(&price.product), day(at));
-            items.push((item.id.clone(), price.id.clone(), item.quantity, amount, description));
+            let description = format!(
+                "Unused time on {} × {} after {}",
+                item.quantity,
+                self.product_name(&price.product),
+                day(at)
+            );
+            items.push((
+                item.id.clone(),
+                price.id.clone(),
+                item.quantity,
+                amount,
+                description,
+            ));
         }
         for item in &new.items {
             let old_item = old.items.iter().find(|o| o.id == item.id);
             if old_item.is_some_and(|o| o.price == item.price && o.quantity == item.quantity) {
                 continue;
             }
-            let Some(price) = self.prices.iter().find(|p| p.id == item.price).filter(|p| !p.metered()) else { continue };
+            let Some(price) = self
+                .prices
+                .iter()
+                .find(|p| p.id == item.price)
+                .filter(|p| !p.metered())
+            else {
+                continue;
+            };
             let amount = prorate(price.amount(item.quantity), remaining, total);
-            let description = format!("Remaining time on {} × {} after {}", item.quantity, self.product_name(&price.product), day(at));
-            items.push((item.id.clone(), price.id.clone(), item.quantity, amount, description));
+            let description = format!(
+                "Remaining time on {} × {} after {}",
+                item.quantity,
+                self.product_name(&price.product),
+                day(at)
+            );
+            items.push((
+                item.id.clone(),
+                price.id.clone(),
+                item.quantity,
+                amount,
+                description,
+            ));
         }
         for (sub_item, price, quantity, amount, description) in items {
             self.pending_items.push(super::PendingItem {
@@ -460,7 +631,10 @@ impl Store {
     pub fn end_subscription(&mut self, id: &str, at: i64) -> Result<Value, ApiError> {
         let sub = find_mut(&mut self.subscriptions, id, "subscription", "id", |s| &s.id)?;
         if sub.status == "canceled" {
-            return Err(ApiError::invalid("subscription", format!("This subscription is already canceled: {id}")));
+            return Err(ApiError::invalid(
+                "subscription",
+                format!("This subscription is already canceled: {id}"),
+            ));
         }
         sub.status = "canceled".into();
         sub.ended_at = Some(at);
@@ -476,7 +650,10 @@ impl Store {
 
     /// A product's name, or its id when unknown.
     pub fn product_name(&self, id: &str) -> String {
-        self.products.iter().find(|p| p.id == id).map_or_else(|| id.to_owned(), |p| p.name.clone())
+        self.products
+            .iter()
+            .find(|p| p.id == id)
+            .map_or_else(|| id.to_owned(), |p| p.name.clone())
     }
 }
 
@@ -496,5 +673,6 @@ fn parse_item_changes(p: &Params) -> Result<Vec<ItemChange>, ApiError> {
 
 /// `15 Mar 2026`, the date format of Stripe's proration descriptions.
 fn day(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0).map_or_else(|| t.to_string(), |d| d.format("%-d %b %Y").to_string())
+    chrono::DateTime::from_timestamp(t, 0)
+        .map_or_else(|| t.to_string(), |d| d.format("%-d %b %Y").to_string())
 }

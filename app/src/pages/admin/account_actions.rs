@@ -8,7 +8,10 @@ use crate::error::AppError;
 use crate::format::date;
 use crate::model::admin::BillingView;
 use crate::model::ChangePreview;
-use crate::server::admin::accounts::{admin_preview_change, AdminApplyCoupon, AdminCancelSubscription, AdminChangePlan, AdminReactivateSubscription, AdminRemoveCoupon, AdminSetTerms};
+use crate::server::admin::accounts::{
+    admin_preview_change, AdminApplyCoupon, AdminCancelSubscription, AdminChangePlan,
+    AdminReactivateSubscription, AdminRemoveCoupon, AdminSetTerms,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_query_map};
 
@@ -65,7 +68,15 @@ pub fn AccountActionsSection(billing: BillingView, actions: AccountActions) -> i
     let path = use_location().pathname.get_untracked();
     let form_path = path.clone();
     let wanted = Memo::new(move |_| {
-        query.with(|q| q.get("change").filter(|p| !p.is_empty()).map(|p| (p, q.get("interval").unwrap_or_else(|| "month".into()), q.get("timing").unwrap_or_else(|| "now".into()))))
+        query.with(|q| {
+            q.get("change").filter(|p| !p.is_empty()).map(|p| {
+                (
+                    p,
+                    q.get("interval").unwrap_or_else(|| "month".into()),
+                    q.get("timing").unwrap_or_else(|| "now".into()),
+                )
+            })
+        })
     });
     let account = billing.account_id.to_string();
     let preview_account = account.clone();
@@ -75,13 +86,19 @@ pub fn AccountActionsSection(billing: BillingView, actions: AccountActions) -> i
             let account = preview_account.clone();
             async move {
                 match wanted {
-                    Some((plan, interval, timing)) => Some(admin_preview_change(account, plan, interval, Some(timing)).await),
+                    Some((plan, interval, timing)) => {
+                        Some(admin_preview_change(account, plan, interval, Some(timing)).await)
+                    }
                     None => None,
                 }
             }
         },
     );
-    let current_plan = billing.subscription.as_ref().map(|s| s.plan.clone()).unwrap_or_default();
+    let current_plan = billing
+        .subscription
+        .as_ref()
+        .map(|s| s.plan.clone())
+        .unwrap_or_default();
     let chosen = move |k: &str| wanted.get_untracked().map_or(false, |(p, _, _)| p == k);
     view! {
         <section class="rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="plan-actions-h" data-testid="account-actions">
@@ -157,9 +174,18 @@ fn starting() -> ChangePreview {
 
 /// The preview and its confirmation.
 #[component]
-fn Confirm(preview: ChangePreview, account: String, action: ServerAction<AdminChangePlan>, back: String) -> impl IntoView {
+fn Confirm(
+    preview: ChangePreview,
+    account: String,
+    action: ServerAction<AdminChangePlan>,
+    back: String,
+) -> impl IntoView {
     let p = preview;
-    let to = if p.to.is_empty() { format!("{}, billed every {}", p.plan, p.interval) } else { p.to.clone() };
+    let to = if p.to.is_empty() {
+        format!("{}, billed every {}", p.plan, p.interval)
+    } else {
+        p.to.clone()
+    };
     view! {
         <div class="mt-3 rounded-lg border border-indigo-200 bg-indigo-50 p-4 text-sm" data-testid="change-preview" role="region" aria-label="Plan change preview">
             <dl class="grid grid-cols-2 gap-x-4 gap-y-1">
@@ -254,7 +280,11 @@ fn TermsForm(billing: BillingView, action: ServerAction<AdminSetTerms>) -> impl 
 /// The account's coupon (remove, confirmed) and applying one with who verified
 /// the account is eligible.
 #[component]
-fn CouponForm(billing: BillingView, apply: ServerAction<AdminApplyCoupon>, remove: ServerAction<AdminRemoveCoupon>) -> impl IntoView {
+fn CouponForm(
+    billing: BillingView,
+    apply: ServerAction<AdminApplyCoupon>,
+    remove: ServerAction<AdminRemoveCoupon>,
+) -> impl IntoView {
     let error = action_error(apply);
     let account = billing.account_id.to_string();
     let remove_account = account.clone();

@@ -17,18 +17,34 @@ pub fn AdminAuditPage() -> impl IntoView {
     let q = Memo::new(move |_| query.get());
     let keys = ["actor", "action", "target", "from", "to"];
     let data = Resource::new_blocking(
-        move || (keys.map(|k| param(q, k)), param(q, "page").parse::<u32>().unwrap_or(1)),
-        |([actor, action, target, from, to], page)| admin_audit(Some(actor), Some(action), Some(target), Some(from), Some(to), Some(page)),
+        move || {
+            (
+                keys.map(|k| param(q, k)),
+                param(q, "page").parse::<u32>().unwrap_or(1),
+            )
+        },
+        |([actor, action, target, from, to], page)| {
+            admin_audit(
+                Some(actor),
+                Some(action),
+                Some(target),
+                Some(from),
+                Some(to),
+                Some(page),
+            )
+        },
     );
-    let form = move || view! {
-        <form method="get" action="/admin/audit" class="mt-4 grid items-end gap-3 sm:grid-cols-3 lg:grid-cols-6" role="search">
-            <FilterInput label="Actor e-mail" name="actor" value=param(q, "actor")/>
-            <FilterInput label="Action starts with" name="action" value=param(q, "action")/>
-            <FilterInput label="Target id" name="target" value=param(q, "target")/>
-            <FilterInput label="From (UTC)" name="from" value=param(q, "from") kind="date"/>
-            <FilterInput label="To (UTC)" name="to" value=param(q, "to") kind="date"/>
-            <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500">"Filter"</button>
-        </form>
+    let form = move || {
+        view! {
+            <form method="get" action="/admin/audit" class="mt-4 grid items-end gap-3 sm:grid-cols-3 lg:grid-cols-6" role="search">
+                <FilterInput label="Actor e-mail" name="actor" value=param(q, "actor")/>
+                <FilterInput label="Action starts with" name="action" value=param(q, "action")/>
+                <FilterInput label="Target id" name="target" value=param(q, "target")/>
+                <FilterInput label="From (UTC)" name="from" value=param(q, "from") kind="date"/>
+                <FilterInput label="To (UTC)" name="to" value=param(q, "to") kind="date"/>
+                <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500">"Filter"</button>
+            </form>
+        }
     };
     view! {
         <Title text="Audit log · Admin"/>

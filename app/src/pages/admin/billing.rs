@@ -15,14 +15,24 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 fn query_string(params: &[(&'static str, String)]) -> String {
-    let kept: Vec<String> = params.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", urlencoding(v))).collect();
-    if kept.is_empty() { String::new() } else { format!("?{}", kept.join("&")) }
+    let kept: Vec<String> = params
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", urlencoding(v)))
+        .collect();
+    if kept.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", kept.join("&"))
+    }
 }
 
 fn urlencoding(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -39,8 +49,15 @@ pub fn AdminInvoicesPage() -> impl IntoView {
     let q = Memo::new(move |_| query.get());
     let keys = ["status", "overdue", "q"];
     let data = Resource::new_blocking(
-        move || (keys.map(|k| param(q, k)), param(q, "page").parse::<u32>().unwrap_or(1)),
-        |([status, overdue, text], page)| admin_invoices(Some(status), Some(overdue), Some(text), Some(page)),
+        move || {
+            (
+                keys.map(|k| param(q, k)),
+                param(q, "page").parse::<u32>().unwrap_or(1),
+            )
+        },
+        |([status, overdue, text], page)| {
+            admin_invoices(Some(status), Some(overdue), Some(text), Some(page))
+        },
     );
     view! {
         <Title text="Invoices · Admin"/>
@@ -84,8 +101,21 @@ pub fn AdminSubscriptionsPage() -> impl IntoView {
     let q = Memo::new(move |_| query.get());
     let keys = ["status", "plan", "provider", "q"];
     let data = Resource::new_blocking(
-        move || (keys.map(|k| param(q, k)), param(q, "page").parse::<u32>().unwrap_or(1)),
-        |([status, plan, provider, text], page)| admin_subscriptions(Some(status), Some(plan), Some(provider), Some(text), Some(page)),
+        move || {
+            (
+                keys.map(|k| param(q, k)),
+                param(q, "page").parse::<u32>().unwrap_or(1),
+            )
+        },
+        |([status, plan, provider, text], page)| {
+            admin_subscriptions(
+                Some(status),
+                Some(plan),
+                Some(provider),
+                Some(text),
+                Some(page),
+            )
+        },
     );
     view! {
         <Title text="Subscriptions · Admin"/>

@@ -5,7 +5,9 @@ use super::parts::AdminNav;
 use crate::components::form::{action_error, field_error, kept_value, Field, FormAlert, Submit};
 use crate::components::gate::Gate;
 use crate::components::keys::{KeyTable, NewKeyBox};
-use crate::server::admin::platform_keys::{admin_platform_keys, admin_take_new_platform_key, AdminPlatformKeyCreate, PLATFORM_KEYS_PATH};
+use crate::server::admin::platform_keys::{
+    admin_platform_keys, admin_take_new_platform_key, AdminPlatformKeyCreate, PLATFORM_KEYS_PATH,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -23,7 +23,13 @@ pub fn AdminOrgPage() -> impl IntoView {
     let account = AccountActions::new();
     let data = Resource::new_blocking(
         move || {
-            let versions = (extend.version().get(), credit.version().get(), set_override.version().get(), remove_override.version().get(), account.versions());
+            let versions = (
+                extend.version().get(),
+                credit.version().get(),
+                set_override.version().get(),
+                remove_override.version().get(),
+                account.versions(),
+            );
             (params.with(|p| p.get("id").unwrap_or_default()), versions)
         },
         |(id, _)| admin_org(id),

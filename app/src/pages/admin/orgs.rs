@@ -4,9 +4,9 @@ use super::parts::{status_options, AdminNav, FilterInput, FilterSelect};
 use super::users::param;
 use crate::components::gate::Gate;
 use crate::components::pager::Pager;
+use crate::components::table::DataTable;
 use crate::format::date;
 use crate::server::admin::admin_orgs;
-use crate::components::table::DataTable;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -17,7 +17,14 @@ pub fn AdminOrgsPage() -> impl IntoView {
     let query = use_query_map();
     let q = Memo::new(move |_| query.get());
     let data = Resource::new_blocking(
-        move || (param(q, "q"), param(q, "plan"), param(q, "status"), param(q, "page").parse::<u32>().unwrap_or(1)),
+        move || {
+            (
+                param(q, "q"),
+                param(q, "plan"),
+                param(q, "status"),
+                param(q, "page").parse::<u32>().unwrap_or(1),
+            )
+        },
         |(text, plan, status, page)| admin_orgs(Some(text), Some(plan), Some(status), Some(page)),
     );
     view! {

@@ -11,7 +11,11 @@ const INPUT: &str = "block w-full rounded-md border border-slate-300 px-3 py-2 t
 
 /// The overrides section.
 #[component]
-pub fn OverridesSection(billing: BillingView, set: ServerAction<SetOverride>, remove: ServerAction<RemoveOverride>) -> impl IntoView {
+pub fn OverridesSection(
+    billing: BillingView,
+    set: ServerAction<SetOverride>,
+    remove: ServerAction<RemoveOverride>,
+) -> impl IntoView {
     let account = billing.account_id.to_string();
     let error = action_error(set);
     let keep = move |f: &'static str| kept_value(error, f, None).unwrap_or_default();
@@ -89,7 +93,11 @@ pub fn OverridesSection(billing: BillingView, set: ServerAction<SetOverride>, re
 }
 
 #[component]
-fn OverrideItem(o: OverrideView, account: String, remove: ServerAction<RemoveOverride>) -> impl IntoView {
+fn OverrideItem(
+    o: OverrideView,
+    account: String,
+    remove: ServerAction<RemoveOverride>,
+) -> impl IntoView {
     let until = match (o.expires_at, o.expired) {
         (Some(e), true) => format!("expired {}", datetime(e)),
         (Some(e), false) => format!("until {}", date(e - chrono::Duration::seconds(1))),
@@ -97,7 +105,12 @@ fn OverrideItem(o: OverrideView, account: String, remove: ServerAction<RemoveOve
     };
     let id = format!("{}:{}", o.kind, o.key);
     let label = format!("{} {}", o.kind, o.key);
-    let details = format!("{} · by {} on {} · {until}", o.reason, o.author, date(o.created_at));
+    let details = format!(
+        "{} · by {} on {} · {until}",
+        o.reason,
+        o.author,
+        date(o.created_at)
+    );
     view! {
         <li class="py-2" data-override=id data-expired=o.expired.to_string()>
             <div class="flex flex-wrap items-baseline justify-between gap-2">

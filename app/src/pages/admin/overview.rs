@@ -41,8 +41,14 @@ fn Overview(o: AdminOverview) -> impl IntoView {
         _ => String::new(),
     };
     let as_of = datetime(r.as_of);
-    let usage = this_month.as_ref().map(|t| m(t.usage_revenue)).unwrap_or_default();
-    let usage_label = this_month.as_ref().map(|t| format!("{c}, {} so far: invoiced, not in MRR", t.label)).unwrap_or_default();
+    let usage = this_month
+        .as_ref()
+        .map(|t| m(t.usage_revenue))
+        .unwrap_or_default();
+    let usage_label = this_month
+        .as_ref()
+        .map(|t| format!("{c}, {} so far: invoiced, not in MRR", t.label))
+        .unwrap_or_default();
     view! {
         <h1 class="text-2xl font-bold">"Business overview"</h1>
         <p class="mt-1 text-sm text-slate-600" data-testid="analytics-scope">
@@ -79,7 +85,12 @@ fn Overview(o: AdminOverview) -> impl IntoView {
 }
 
 #[component]
-fn Figure(label: &'static str, value: String, #[prop(into)] note: String, testid: &'static str) -> impl IntoView {
+fn Figure(
+    label: &'static str,
+    value: String,
+    #[prop(into)] note: String,
+    testid: &'static str,
+) -> impl IntoView {
     view! {
         <div class="rounded-lg border border-slate-200 bg-white p-4" data-testid=format!("figure-{testid}")>
             <dt class="text-sm text-slate-500">{label}</dt>
@@ -90,8 +101,18 @@ fn Figure(label: &'static str, value: String, #[prop(into)] note: String, testid
 }
 
 #[component]
-fn Breakdown(title: String, first: &'static str, rows: Vec<Slice>, currency: Currency, testid: &'static str) -> impl IntoView {
-    let headers: &'static [&'static str] = if first == "Plan" { &["Plan", "MRR", "Paying", "Trialing"] } else { &["Provider", "MRR", "Paying", "Trialing"] };
+fn Breakdown(
+    title: String,
+    first: &'static str,
+    rows: Vec<Slice>,
+    currency: Currency,
+    testid: &'static str,
+) -> impl IntoView {
+    let headers: &'static [&'static str] = if first == "Plan" {
+        &["Plan", "MRR", "Paying", "Trialing"]
+    } else {
+        &["Provider", "MRR", "Paying", "Trialing"]
+    };
     view! {
         <section>
             <h2 class="mb-2 text-lg font-semibold">{title}</h2>

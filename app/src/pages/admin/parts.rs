@@ -1,12 +1,12 @@
 //! Pieces shared by the admin pages: the section navigation, filter selects, the
 //! activity table and an account's billing with the support tools.
 
+use super::live_meters::LiveMeters;
 use crate::components::form::{action_error, field_error, kept_value, FormAlert, Submit};
+use crate::components::table::DataTable;
 use crate::format::{date, datetime};
 use crate::model::admin::{AuditView, BillingView};
 use crate::server::admin::actions::{ApplyCredit, ExtendTrial};
-use crate::components::table::DataTable;
-use super::live_meters::LiveMeters;
 use leptos::prelude::*;
 
 /// Links between the admin sections.
@@ -15,7 +15,17 @@ pub fn AdminNav(
     /// The current section's path.
     current: &'static str,
 ) -> impl IntoView {
-    let items = [("/admin", "Overview"), ("/admin/usage", "Usage"), ("/admin/plans", "Plans"), ("/admin/users", "Users"), ("/admin/organizations", "Organizations"), ("/admin/billing/subscriptions", "Subscriptions"), ("/admin/billing/invoices", "Invoices"), ("/admin/keys", "Platform keys"), ("/admin/audit", "Audit log")];
+    let items = [
+        ("/admin", "Overview"),
+        ("/admin/usage", "Usage"),
+        ("/admin/plans", "Plans"),
+        ("/admin/users", "Users"),
+        ("/admin/organizations", "Organizations"),
+        ("/admin/billing/subscriptions", "Subscriptions"),
+        ("/admin/billing/invoices", "Invoices"),
+        ("/admin/keys", "Platform keys"),
+        ("/admin/audit", "Audit log"),
+    ];
     view! {
         <nav class="mb-6 flex flex-wrap gap-2 border-b border-slate-200 pb-3 text-sm" aria-label="Admin">
             <span class="mr-2 rounded bg-slate-900 px-2 py-1 text-xs font-semibold uppercase tracking-wide text-white">"Super admin"</span>
@@ -78,7 +88,10 @@ pub fn FilterInput(
 
 /// Subscription status choices for filters (`none`: no subscription).
 pub fn status_options() -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = tollgate::subscription::Status::ALL.iter().map(|s| (s.as_str().to_string(), s.as_str().replace('_', " "))).collect();
+    let mut v: Vec<(String, String)> = tollgate::subscription::Status::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), s.as_str().replace('_', " ")))
+        .collect();
     v.push(("none".into(), "no subscription".into()));
     v
 }
@@ -128,7 +141,10 @@ pub fn BillingSection(
 ) -> impl IntoView {
     let account = billing.account_id.to_string();
     let trial_account = account.clone();
-    let trialing = billing.subscription.as_ref().is_some_and(|s| s.status == "trialing");
+    let trialing = billing
+        .subscription
+        .as_ref()
+        .is_some_and(|s| s.status == "trialing");
     let subscription = match billing.subscription.clone() {
         None => view! { <p class="text-sm text-slate-500" data-testid="no-subscription">"No subscription."</p> }.into_any(),
         Some(s) => view! {
@@ -145,7 +161,11 @@ pub fn BillingSection(
         .into_any(),
     };
     let meters = billing.meters.clone();
-    let credits = if billing.credits.is_empty() { vec!["None".to_string()] } else { billing.credits };
+    let credits = if billing.credits.is_empty() {
+        vec!["None".to_string()]
+    } else {
+        billing.credits
+    };
     let extend_error = action_error(extend);
     let credit_error = action_error(credit);
     view! {

@@ -13,14 +13,18 @@ use crate::components::gate::Gate;
 use crate::components::table::DataTable;
 use crate::format::datetime;
 use crate::model::admin::{EditPreviewView, PlansView, PriceMoveView};
-use crate::server::admin::plans::{admin_plans, admin_preview_edit, admin_preview_price_move, AdminMoveToCurrentPrice, AdminPublishEdit};
+use crate::server::admin::plans::{
+    admin_plans, admin_preview_edit, admin_preview_price_move, AdminMoveToCurrentPrice,
+    AdminPublishEdit,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
 const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm";
-const BUTTON: &str = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium hover:bg-slate-50";
+const BUTTON: &str =
+    "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium hover:bg-slate-50";
 
 /// An edit as the query string carries it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -49,7 +53,11 @@ impl EditQuery {
     /// The value a form field starts with: the one asked for when this form was
     /// the one submitted.
     fn field(&self, kind: &str, f: fn(&EditQuery) -> &String) -> String {
-        if self.kind == kind { f(self).clone() } else { String::new() }
+        if self.kind == kind {
+            f(self).clone()
+        } else {
+            String::new()
+        }
     }
 }
 
@@ -61,7 +69,14 @@ pub fn AdminPlansPage() -> impl IntoView {
     let publish = ServerAction::<AdminPublishEdit>::new();
     let move_action = ServerAction::<AdminMoveToCurrentPrice>::new();
     let data = Resource::new_blocking(
-        move || (publish.version().get(), move_action.version().get(), param(q, "published"), param(q, "moved")),
+        move || {
+            (
+                publish.version().get(),
+                move_action.version().get(),
+                param(q, "published"),
+                param(q, "moved"),
+            )
+        },
         |_| admin_plans(),
     );
     let wanted = Memo::new(move |_| EditQuery::read(q));
@@ -69,7 +84,17 @@ pub fn AdminPlansPage() -> impl IntoView {
         move || wanted.get(),
         |w| async move {
             match w {
-                Some(w) => Some(admin_preview_edit(w.kind, Some(w.plan), Some(w.target), Some(w.value), Some(w.enforcement), Some(w.grace_percent)).await),
+                Some(w) => Some(
+                    admin_preview_edit(
+                        w.kind,
+                        Some(w.plan),
+                        Some(w.target),
+                        Some(w.value),
+                        Some(w.enforcement),
+                        Some(w.grace_percent),
+                    )
+                    .await,
+                ),
                 None => None,
             }
         },
@@ -125,7 +150,11 @@ pub fn AdminPlansPage() -> impl IntoView {
     }
 }
 
-fn version_line(plans: &PlansView, (published, stripe): (String, String), (moved, failed): (String, String)) -> impl IntoView {
+fn version_line(
+    plans: &PlansView,
+    (published, stripe): (String, String),
+    (moved, failed): (String, String),
+) -> impl IntoView {
     let failed = failed.parse::<usize>().unwrap_or(0);
     view! {
         <p class="mt-1 text-sm text-slate-600" data-testid="catalog-version">
@@ -186,7 +215,12 @@ fn plan_select(id: &'static str, plans: &PlansView, selected: &str) -> impl Into
 
 /// One editor: a GET form asking for the edit's preview.
 #[component]
-fn EditorCard(kind: &'static str, title: &'static str, note: &'static str, children: Children) -> impl IntoView {
+fn EditorCard(
+    kind: &'static str,
+    title: &'static str,
+    note: &'static str,
+    children: Children,
+) -> impl IntoView {
     let heading = format!("edit-{kind}-h");
     let labelled_by = heading.clone();
     view! {
@@ -266,7 +300,11 @@ fn Editors(plans: PlansView, asked: EditQuery) -> impl IntoView {
 
 /// The diff and the publish button.
 #[component]
-fn PublishBox(p: EditPreviewView, w: EditQuery, publish: ServerAction<AdminPublishEdit>) -> impl IntoView {
+fn PublishBox(
+    p: EditPreviewView,
+    w: EditQuery,
+    publish: ServerAction<AdminPublishEdit>,
+) -> impl IntoView {
     view! {
         <div class="mt-3 rounded-lg border border-indigo-200 bg-indigo-50 p-4 text-sm" data-testid="edit-preview" role="region" aria-label="Edit preview">
             <ul class="list-inside list-disc">{p.changes.iter().map(|c| view! { <li data-testid="edit-change">{c.clone()}</li> }).collect_view()}</ul>
@@ -289,7 +327,11 @@ fn PublishBox(p: EditPreviewView, w: EditQuery, publish: ServerAction<AdminPubli
 
 /// The move's figures and its confirmation.
 #[component]
-fn MoveBox(p: PriceMoveView, w: (String, String), move_action: ServerAction<AdminMoveToCurrentPrice>) -> impl IntoView {
+fn MoveBox(
+    p: PriceMoveView,
+    w: (String, String),
+    move_action: ServerAction<AdminMoveToCurrentPrice>,
+) -> impl IntoView {
     let (plan, interval) = w;
     let n = p.subscriptions;
     view! {

@@ -22,10 +22,15 @@ use tollgate::limits::LimitState;
 
 /// The state filter's choices.
 fn state_options() -> Vec<(String, String)> {
-    [LimitState::Ok, LimitState::Warning, LimitState::LimitReached, LimitState::Blocked]
-        .into_iter()
-        .map(|s| (s.as_str().to_string(), state_label(s).to_string()))
-        .collect()
+    [
+        LimitState::Ok,
+        LimitState::Warning,
+        LimitState::LimitReached,
+        LimitState::Blocked,
+    ]
+    .into_iter()
+    .map(|s| (s.as_str().to_string(), state_label(s).to_string()))
+    .collect()
 }
 
 /// The sort choices.
@@ -42,8 +47,18 @@ pub fn AdminUsagePage() -> impl IntoView {
     let query = use_query_map();
     let q = Memo::new(move |_| query.get());
     let data = Resource::new_blocking(
-        move || (param(q, "plan"), param(q, "meter"), param(q, "state"), param(q, "sort"), param(q, "page").parse::<u32>().unwrap_or(1)),
-        |(plan, meter, state, sort, page)| admin_usage(Some(plan), Some(meter), Some(state), Some(sort), Some(page)),
+        move || {
+            (
+                param(q, "plan"),
+                param(q, "meter"),
+                param(q, "state"),
+                param(q, "sort"),
+                param(q, "page").parse::<u32>().unwrap_or(1),
+            )
+        },
+        |(plan, meter, state, sort, page)| {
+            admin_usage(Some(plan), Some(meter), Some(state), Some(sort), Some(page))
+        },
     );
     view! {
         <Title text="Usage · Admin"/>
@@ -63,11 +78,20 @@ pub fn AdminUsagePage() -> impl IntoView {
 
 /// The filters as the query has them: plan, meter, state, sort.
 fn params_now(q: Memo<leptos_router::params::ParamsMap>) -> [String; 4] {
-    [param(q, "plan"), param(q, "meter"), param(q, "state"), param(q, "sort")]
+    [
+        param(q, "plan"),
+        param(q, "meter"),
+        param(q, "state"),
+        param(q, "sort"),
+    ]
 }
 
 #[component]
-fn Board(usage: UsageBoardView, params: Vec<(&'static str, String)>, selected: [String; 4]) -> impl IntoView {
+fn Board(
+    usage: UsageBoardView,
+    params: Vec<(&'static str, String)>,
+    selected: [String; 4],
+) -> impl IntoView {
     let pages = usage.list.pages();
     let (page, total) = (usage.list.page, usage.list.total);
     let lines = RwSignal::new(usage.list.rows);
@@ -77,7 +101,13 @@ fn Board(usage: UsageBoardView, params: Vec<(&'static str, String)>, selected: [
     let version = RwSignal::new(None::<u64>);
     #[cfg(feature = "hydrate")]
     {
-        let ids: Vec<String> = lines.get_untracked().iter().map(|l| l.account_id.to_string()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let ids: Vec<String> = lines
+            .get_untracked()
+            .iter()
+            .map(|l| l.account_id.to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let url = format!("/admin/live/usage?accounts={}", ids.join(","));
         Effect::new(move |_| {
             crate::live::connect(
@@ -153,7 +183,12 @@ fn apply(lines: RwSignal<Vec<Line>>, summary: RwSignal<Summary>, u: BoardUpdate)
     if !u.accounts.is_empty() {
         lines.update(|ls| {
             for l in ls.iter_mut() {
-                if let Some(m) = u.accounts.iter().find(|a| a.account_id == l.account_id).and_then(|a| a.meters.iter().find(|m| m.meter == l.meter.meter)) {
+                if let Some(m) = u
+                    .accounts
+                    .iter()
+                    .find(|a| a.account_id == l.account_id)
+                    .and_then(|a| a.meters.iter().find(|m| m.meter == l.meter.meter))
+                {
                     l.meter = m.clone();
                 }
             }
@@ -165,8 +200,17 @@ fn apply(lines: RwSignal<Vec<Line>>, summary: RwSignal<Summary>, u: BoardUpdate)
 fn used(l: &Line) -> String {
     let m = &l.meter;
     match m.limit {
-        Some(limit) => format!("{} / {} {}", quantity(m.usage), quantity(limit), unit(&m.unit, limit)),
-        None => format!("{} {} (unlimited)", quantity(m.usage), unit(&m.unit, m.usage)),
+        Some(limit) => format!(
+            "{} / {} {}",
+            quantity(m.usage),
+            quantity(limit),
+            unit(&m.unit, limit)
+        ),
+        None => format!(
+            "{} {} (unlimited)",
+            quantity(m.usage),
+            unit(&m.unit, m.usage)
+        ),
     }
 }
 
@@ -235,7 +279,8 @@ fn totals(s: &Summary, meters: &[(String, String)]) -> impl IntoView {
 /// The lines nearest their limits (warning or worse), highest percent first.
 fn near_limit(s: &Summary) -> impl IntoView {
     let body = if s.near_limit.is_empty() {
-        view! { <p class="mt-2 text-sm text-slate-500">"No account is near a limit."</p> }.into_any()
+        view! { <p class="mt-2 text-sm text-slate-500">"No account is near a limit."</p> }
+            .into_any()
     } else {
         view! {
             <ul class="mt-2 divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white" data-testid="near-limit">

@@ -8,7 +8,10 @@ use crate::components::form::{action_error, field_error, kept_value, FormAlert, 
 use crate::components::gate::Gate;
 use crate::format::datetime;
 use crate::model::admin::AdminUserDetail;
-use crate::server::admin::actions::{ApplyCredit, DisableUser, EnableUser, ExtendTrial, RemoveOverride, SendPasswordReset, SetOverride};
+use crate::server::admin::actions::{
+    ApplyCredit, DisableUser, EnableUser, ExtendTrial, RemoveOverride, SendPasswordReset,
+    SetOverride,
+};
 use crate::server::admin::admin_user;
 use crate::server::admin::impersonation::Impersonate;
 use leptos::prelude::*;
@@ -48,15 +51,27 @@ pub fn AdminUserPage() -> impl IntoView {
     let data = Resource::new_blocking(
         move || {
             let versions = (
-                (a.disable.version().get(), a.enable.version().get(), a.reset.version().get(), a.extend.version().get(), a.credit.version().get()),
-                (a.set_override.version().get(), a.remove_override.version().get(), a.account.versions()),
+                (
+                    a.disable.version().get(),
+                    a.enable.version().get(),
+                    a.reset.version().get(),
+                    a.extend.version().get(),
+                    a.credit.version().get(),
+                ),
+                (
+                    a.set_override.version().get(),
+                    a.remove_override.version().get(),
+                    a.account.versions(),
+                ),
             );
             (params.with(|p| p.get("id").unwrap_or_default()), versions)
         },
         |(id, _)| admin_user(id),
     );
     let confirming = Memo::new(move |_| query.with(|q| q.get("confirm")));
-    let sent = Memo::new(move |_| query.with(|q| q.get("sent")).is_some() || a.reset.value().get().is_some_and(|r| r.is_ok()));
+    let sent = Memo::new(move |_| {
+        query.with(|q| q.get("sent")).is_some() || a.reset.value().get().is_some_and(|r| r.is_ok())
+    });
     view! {
         <Title text="User · Admin"/>
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
@@ -71,7 +86,12 @@ pub fn AdminUserPage() -> impl IntoView {
 }
 
 #[component]
-fn UserDetail(u: AdminUserDetail, a: Actions, confirming: Memo<Option<String>>, sent: Memo<bool>) -> impl IntoView {
+fn UserDetail(
+    u: AdminUserDetail,
+    a: Actions,
+    confirming: Memo<Option<String>>,
+    sent: Memo<bool>,
+) -> impl IntoView {
     let memberships = u.memberships.clone();
     view! {
         <AdminNav current="/admin/users"/>
@@ -131,7 +151,11 @@ fn UserDetail(u: AdminUserDetail, a: Actions, confirming: Memo<Option<String>>, 
 }
 
 /// "Disable…" with a confirmation (`?confirm=disable`), or "Enable".
-fn status_control(u: &AdminUserDetail, a: Actions, confirming: Memo<Option<String>>) -> impl IntoView {
+fn status_control(
+    u: &AdminUserDetail,
+    a: Actions,
+    confirming: Memo<Option<String>>,
+) -> impl IntoView {
     let id = u.id.to_string();
     let email = u.email.clone();
     if u.is_self {

@@ -14,7 +14,10 @@ pub fn OrgBillingPage() -> impl IntoView {
     let slug = slug_param();
     let choose = ServerAction::<ChooseOrgPlan>::new();
     let seats = ServerAction::<SetOrgSeats>::new();
-    let data = Resource::new_blocking(move || (slug.get(), choose.version().get(), seats.version().get()), |(s, _, _)| org_billing(s));
+    let data = Resource::new_blocking(
+        move || (slug.get(), choose.version().get(), seats.version().get()),
+        |(s, _, _)| org_billing(s),
+    );
     let changed = query_flag("changed");
     let seats_saved = query_flag("seats");
     view! {
@@ -42,7 +45,13 @@ pub fn OrgBillingPage() -> impl IntoView {
 /// "3 of 5 seats used (2 members, 1 pending invitation)".
 pub fn seats_line(s: SeatsView) -> String {
     let used = s.members + s.pending;
-    let detail = format!("{} member{}, {} pending invitation{}", s.members, if s.members == 1 { "" } else { "s" }, s.pending, if s.pending == 1 { "" } else { "s" });
+    let detail = format!(
+        "{} member{}, {} pending invitation{}",
+        s.members,
+        if s.members == 1 { "" } else { "s" },
+        s.pending,
+        if s.pending == 1 { "" } else { "s" }
+    );
     match s.purchased {
         Some(p) => format!("{used} of {p} seats used ({detail})"),
         None => format!("{used} seats used ({detail}); seats are bought with a team plan"),
@@ -50,7 +59,11 @@ pub fn seats_line(s: SeatsView) -> String {
 }
 
 #[component]
-fn Billing(page: BillingPage, choose: ServerAction<ChooseOrgPlan>, seats: ServerAction<SetOrgSeats>) -> impl IntoView {
+fn Billing(
+    page: BillingPage,
+    choose: ServerAction<ChooseOrgPlan>,
+    seats: ServerAction<SetOrgSeats>,
+) -> impl IntoView {
     let owner = page.org.owner;
     let slug = page.org.slug.clone();
     let choose_error = action_error(choose);

@@ -7,12 +7,14 @@
 use super::billing::seats_line;
 use super::{notice, query_flag, slug_param, OrgFrame, OrgGate, Tab};
 use crate::components::form::{action_error, field_error, kept_value, Field, FormAlert, Submit};
+use crate::components::table::DataTable;
 use crate::error::AppError;
 use crate::format::{date, datetime};
 use crate::org_model::{InvitationView, MemberView, MembersPage};
 use crate::server::orgs::invitations::{InviteMember, ResendInvitation, RevokeInvitation};
-use crate::server::orgs::members::{org_members, ChangeMemberRole, RemoveMember, TransferOwnership};
-use crate::components::table::DataTable;
+use crate::server::orgs::members::{
+    org_members, ChangeMemberRole, RemoveMember, TransferOwnership,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -29,12 +31,23 @@ struct Actions {
 
 impl Actions {
     fn version(&self) -> usize {
-        self.invite.version().get() + self.resend.version().get() + self.revoke.version().get() + self.role.version().get() + self.remove.version().get() + self.transfer.version().get()
+        self.invite.version().get()
+            + self.resend.version().get()
+            + self.revoke.version().get()
+            + self.role.version().get()
+            + self.remove.version().get()
+            + self.transfer.version().get()
     }
 
     /// The latest error of the list's actions (the invite form shows its own).
     fn list_error(&self) -> Signal<Option<AppError>> {
-        let errors = [action_error(self.resend), action_error(self.revoke), action_error(self.role), action_error(self.remove), action_error(self.transfer)];
+        let errors = [
+            action_error(self.resend),
+            action_error(self.revoke),
+            action_error(self.role),
+            action_error(self.remove),
+            action_error(self.transfer),
+        ];
         Signal::derive(move || errors.iter().find_map(|e| e.get()))
     }
 }
@@ -51,13 +64,20 @@ pub fn OrgMembersPage() -> impl IntoView {
         remove: ServerAction::new(),
         transfer: ServerAction::new(),
     };
-    let data = Resource::new_blocking(move || (slug.get(), actions.version()), |(s, _)| org_members(s));
+    let data = Resource::new_blocking(
+        move || (slug.get(), actions.version()),
+        |(s, _)| org_members(s),
+    );
     let invited = query_flag("invited");
     let resent = query_flag("resent");
     let query = use_query_map();
     let confirming = Memo::new(move |_| {
         let q = query.read();
-        Confirming { remove: q.get("remove").unwrap_or_default(), transfer: q.get("transfer").unwrap_or_default(), revoke: q.get("revoke").unwrap_or_default() }
+        Confirming {
+            remove: q.get("remove").unwrap_or_default(),
+            transfer: q.get("transfer").unwrap_or_default(),
+            revoke: q.get("revoke").unwrap_or_default(),
+        }
     });
     view! {
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading members…"</p> }>
@@ -93,7 +113,10 @@ struct Confirming {
 fn Members(page: MembersPage, actions: Actions, confirm: Confirming) -> impl IntoView {
     let slug = page.org.slug.clone();
     let owner = page.org.owner;
-    let full = page.seats.purchased.is_some_and(|p| page.seats.members + page.seats.pending >= i64::from(p));
+    let full = page
+        .seats
+        .purchased
+        .is_some_and(|p| page.seats.members + page.seats.pending >= i64::from(p));
     let rows = page
         .members
         .into_iter()
@@ -119,12 +142,24 @@ fn role_options(roles: &[String], selected: &str) -> impl IntoView {
         .collect_view()
 }
 
-fn member_row(m: MemberView, slug: &str, owner: bool, removing: &str, transferring: &str, a: Actions) -> impl IntoView {
+fn member_row(
+    m: MemberView,
+    slug: &str,
+    owner: bool,
+    removing: &str,
+    transferring: &str,
+    a: Actions,
+) -> impl IntoView {
     let id = m.user_id.to_string();
     let role_cell = if m.assignable.is_empty() {
         view! { <span data-testid="role">{capitalize(&m.role)}</span> }.into_any()
     } else {
-        let (slug_v, id_v, select_id, label) = (slug.to_string(), id.clone(), format!("role-{id}"), format!("Role of {}", m.name));
+        let (slug_v, id_v, select_id, label) = (
+            slug.to_string(),
+            id.clone(),
+            format!("role-{id}"),
+            format!("Role of {}", m.name),
+        );
         let options = role_options(&m.assignable, &m.role);
         view! {
             <ActionForm action=a.role attr:class="flex items-center gap-2">
@@ -140,7 +175,11 @@ fn member_row(m: MemberView, slug: &str, owner: bool, removing: &str, transferri
         .into_any()
     };
     let actions = if removing == id && m.removable {
-        let (slug_v, id_v, question) = (slug.to_string(), id.clone(), format!("Remove {}? They lose access at once.", m.name));
+        let (slug_v, id_v, question) = (
+            slug.to_string(),
+            id.clone(),
+            format!("Remove {}? They lose access at once.", m.name),
+        );
         view! {
             <ActionForm action=a.remove attr:class="flex flex-wrap items-center gap-2">
                 <input type="hidden" name="slug" value=slug_v/>
@@ -152,7 +191,11 @@ fn member_row(m: MemberView, slug: &str, owner: bool, removing: &str, transferri
         }
         .into_any()
     } else if transferring == id && owner && !m.me {
-        let (slug_v, id_v, question) = (slug.to_string(), id.clone(), format!("Make {} the owner? You become an admin.", m.name));
+        let (slug_v, id_v, question) = (
+            slug.to_string(),
+            id.clone(),
+            format!("Make {} the owner? You become an admin.", m.name),
+        );
         view! {
             <ActionForm action=a.transfer attr:class="flex flex-wrap items-center gap-2">
                 <input type="hidden" name="slug" value=slug_v/>
@@ -184,7 +227,13 @@ fn member_row(m: MemberView, slug: &str, owner: bool, removing: &str, transferri
 }
 
 #[component]
-fn InviteForm(slug: String, roles: Vec<String>, full: bool, owner: bool, action: ServerAction<InviteMember>) -> impl IntoView {
+fn InviteForm(
+    slug: String,
+    roles: Vec<String>,
+    full: bool,
+    owner: bool,
+    action: ServerAction<InviteMember>,
+) -> impl IntoView {
     let error = action_error(action);
     let chosen = kept_value(error, "role", None).unwrap_or_else(|| "member".into());
     view! {
@@ -211,7 +260,12 @@ fn InviteForm(slug: String, roles: Vec<String>, full: bool, owner: bool, action:
     }
 }
 
-fn pending_list(items: Vec<InvitationView>, slug: &str, revoking: &str, a: Actions) -> impl IntoView {
+fn pending_list(
+    items: Vec<InvitationView>,
+    slug: &str,
+    revoking: &str,
+    a: Actions,
+) -> impl IntoView {
     let body = if items.is_empty() {
         view! { <p class="mt-3 rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-500">"No pending invitations."</p> }.into_any()
     } else {
@@ -274,5 +328,7 @@ fn pending_list(items: Vec<InvitationView>, slug: &str, revoking: &str, a: Actio
 /// `member` → `Member`.
 pub fn capitalize(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map_or(String::new(), |f| f.to_uppercase().collect::<String>() + c.as_str())
+    c.next().map_or(String::new(), |f| {
+        f.to_uppercase().collect::<String>() + c.as_str()
+    })
 }

@@ -14,7 +14,10 @@ pub fn OrgSettingsPage() -> impl IntoView {
     let slug = slug_param();
     let update = ServerAction::<UpdateOrg>::new();
     let leave = ServerAction::<LeaveOrg>::new();
-    let data = Resource::new_blocking(move || (slug.get(), update.version().get()), |(s, _)| get_org(s));
+    let data = Resource::new_blocking(
+        move || (slug.get(), update.version().get()),
+        |(s, _)| get_org(s),
+    );
     let saved = query_flag("saved");
     let leaving = query_flag("leave");
     view! {

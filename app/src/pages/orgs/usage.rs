@@ -27,11 +27,20 @@ pub fn OrgUsagePage() -> impl IntoView {
 
 #[component]
 fn Usage(usage: TeamUsage) -> impl IntoView {
-    let TeamUsage { org, dashboard, columns, rows } = usage;
+    let TeamUsage {
+        org,
+        dashboard,
+        columns,
+        rows,
+    } = usage;
     let meters = match dashboard {
         Some(d) => view! { <LiveMeters initial=d slug=org.slug.clone()/> }.into_any(),
         None => {
-            let hint = if org.owner { "Choose a team plan on the billing page to start." } else { "The owner has not chosen a plan yet." };
+            let hint = if org.owner {
+                "Choose a team plan on the billing page to start."
+            } else {
+                "The owner has not chosen a plan yet."
+            };
             view! { <p class="rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-600" data-testid="no-plan">{format!("No plan yet. {hint}")}</p> }.into_any()
         }
     };
@@ -54,7 +63,13 @@ fn LiveMeters(initial: DashboardData, slug: String) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         let url = format!("/live/usage?org={slug}");
-        Effect::new(move |_| crate::live::connect(&url, move |d: crate::model::DashboardData| data.set(d), connected));
+        Effect::new(move |_| {
+            crate::live::connect(
+                &url,
+                move |d: crate::model::DashboardData| data.set(d),
+                connected,
+            )
+        });
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = slug;
@@ -72,7 +87,10 @@ fn LiveMeters(initial: DashboardData, slug: String) -> impl IntoView {
 }
 
 fn breakdown(columns: Vec<UsageColumn>, rows: Vec<UsageRow>) -> impl IntoView {
-    let head = columns.iter().map(|c| view! { <th scope="col" class="px-4 py-2 text-right">{c.name.clone()}</th> }).collect_view();
+    let head = columns
+        .iter()
+        .map(|c| view! { <th scope="col" class="px-4 py-2 text-right">{c.name.clone()}</th> })
+        .collect_view();
     let body = rows
         .into_iter()
         .map(|r| {

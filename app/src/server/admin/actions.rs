@@ -10,13 +10,20 @@ use super::parse_id;
 
 /// The detail page of the account's user or organization, to return to.
 #[cfg(feature = "ssr")]
-pub(super) async fn page_of_account(t: &tollgate::service::Tollgate, account_id: uuid::Uuid) -> Result<String, AppError> {
+pub(super) async fn page_of_account(
+    t: &tollgate::service::Tollgate,
+    account_id: uuid::Uuid,
+) -> Result<String, AppError> {
     let account = tollgate::db::accounts::by_id(&t.pool, account_id)
         .await
         .map_err(tollgate::service::Error::from)?
         .ok_or_else(|| AppError::NotFound("There is no such account.".into()))?;
     let owner: Option<uuid::Uuid> = if account.kind == "personal" {
-        tollgate::db::admin::members_of(&t.pool, account_id).await.map_err(tollgate::service::Error::from)?.first().map(|m| m.user_id)
+        tollgate::db::admin::members_of(&t.pool, account_id)
+            .await
+            .map_err(tollgate::service::Error::from)?
+            .first()
+            .map(|m| m.user_id)
     } else {
         None
     };
@@ -50,15 +57,30 @@ pub async fn enable_user(id: String) -> Result<(), AppError> {
 
 /// Extends the account's trial by `days` (1–90); returns the new trial end.
 #[server(prefix = "/_fn", endpoint = "admin_extend_trial")]
-pub async fn extend_trial(account_id: String, days: String) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
+pub async fn extend_trial(
+    account_id: String,
+    days: String,
+) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
     let me = super::super::ctx::require_super_admin().await?;
     let t = super::super::ctx::tollgate()?;
     let account_id = parse_id(&account_id, "account")?;
     let keep = [("days", days.as_str())];
-    let parsed: i64 = days.trim().parse().map_err(|_| AppError::from(crate::error::FormError::field("days", "Enter a number of days from 1 to 90.")).with_values(&keep))?;
-    let end = tollgate::service::admin::support::extend_trial(&t, &me.actor(), account_id, parsed, chrono::Utc::now())
-        .await
-        .map_err(|e| AppError::from(e).with_values(&keep))?;
+    let parsed: i64 = days.trim().parse().map_err(|_| {
+        AppError::from(crate::error::FormError::field(
+            "days",
+            "Enter a number of days from 1 to 90.",
+        ))
+        .with_values(&keep)
+    })?;
+    let end = tollgate::service::admin::support::extend_trial(
+        &t,
+        &me.actor(),
+        account_id,
+        parsed,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(|e| AppError::from(e).with_values(&keep))?;
     leptos_axum::redirect(&page_of_account(&t, account_id).await?);
     Ok(end)
 }
@@ -66,14 +88,26 @@ pub async fn extend_trial(account_id: String, days: String) -> Result<chrono::Da
 /// Adds `amount` in `currency` to the account's credit balance for `reason`;
 /// returns the new balance for display.
 #[server(prefix = "/_fn", endpoint = "admin_apply_credit")]
-pub async fn apply_credit(account_id: String, amount: String, currency: String, reason: String) -> Result<String, AppError> {
+pub async fn apply_credit(
+    account_id: String,
+    amount: String,
+    currency: String,
+    reason: String,
+) -> Result<String, AppError> {
     use tollgate::service::admin::support;
     let me = super::super::ctx::require_super_admin().await?;
     let t = super::super::ctx::tollgate()?;
     let account_id = parse_id(&account_id, "account")?;
-    let keep = [("amount", amount.as_str()), ("currency", currency.as_str()), ("reason", reason.as_str())];
-    let credit = support::parse_credit(&amount, &currency, &reason).map_err(|e| AppError::from(e).with_values(&keep))?;
-    let balance = support::apply_credit(&t, &me.actor(), account_id, &credit).await.map_err(|e| AppError::from(e).with_values(&keep))?;
+    let keep = [
+        ("amount", amount.as_str()),
+        ("currency", currency.as_str()),
+        ("reason", reason.as_str()),
+    ];
+    let credit = support::parse_credit(&amount, &currency, &reason)
+        .map_err(|e| AppError::from(e).with_values(&keep))?;
+    let balance = support::apply_credit(&t, &me.actor(), account_id, &credit)
+        .await
+        .map_err(|e| AppError::from(e).with_values(&keep))?;
     leptos_axum::redirect(&page_of_account(&t, account_id).await?);
     Ok(tollgate::money::Money::new(balance, credit.currency).display())
 }
@@ -84,7 +118,8 @@ pub async fn send_password_reset(id: String) -> Result<(), AppError> {
     let me = super::super::ctx::require_super_admin().await?;
     let t = super::super::ctx::tollgate()?;
     let id = parse_id(&id, "user")?;
-    tollgate::service::admin::support::send_password_reset(&t, &me.actor(), id, chrono::Utc::now()).await?;
+    tollgate::service::admin::support::send_password_reset(&t, &me.actor(), id, chrono::Utc::now())
+        .await?;
     leptos_axum::redirect(&format!("/admin/users/{id}?sent=reset"));
     Ok(())
 }
@@ -109,8 +144,13 @@ pub async fn set_override(
     let me = super::super::ctx::require_super_admin().await?;
     let t = super::super::ctx::tollgate()?;
     let account_id = parse_id(&account_id, "account")?;
-    let (included, enforcement, grace_percent, value, until) =
-        (included.unwrap_or_default(), enforcement.unwrap_or_default(), grace_percent.unwrap_or_default(), value.unwrap_or_default(), until.unwrap_or_default());
+    let (included, enforcement, grace_percent, value, until) = (
+        included.unwrap_or_default(),
+        enforcement.unwrap_or_default(),
+        grace_percent.unwrap_or_default(),
+        value.unwrap_or_default(),
+        until.unwrap_or_default(),
+    );
     let keep = [
         ("target", target.as_str()),
         ("included", included.as_str()),
@@ -127,20 +167,45 @@ pub async fn set_override(
             chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
                 .ok()
                 .and_then(tollgate::overrides::expiry_after)
-                .ok_or_else(|| AppError::from(crate::error::FormError::field("until", "Enter a date as YYYY-MM-DD.")).with_values(&keep))?,
+                .ok_or_else(|| {
+                    AppError::from(crate::error::FormError::field(
+                        "until",
+                        "Enter a date as YYYY-MM-DD.",
+                    ))
+                    .with_values(&keep)
+                })?,
         ),
     };
-    let input = Input { kind, key, included: &included, enforcement: &enforcement, grace_percent: &grace_percent, value: &value };
-    tollgate::service::admin::overrides::set(&t, &me.actor(), account_id, &input, &reason, expires_at, chrono::Utc::now())
-        .await
-        .map_err(|e| AppError::from(e).with_values(&keep))?;
+    let input = Input {
+        kind,
+        key,
+        included: &included,
+        enforcement: &enforcement,
+        grace_percent: &grace_percent,
+        value: &value,
+    };
+    tollgate::service::admin::overrides::set(
+        &t,
+        &me.actor(),
+        account_id,
+        &input,
+        &reason,
+        expires_at,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(|e| AppError::from(e).with_values(&keep))?;
     leptos_axum::redirect(&page_of_account(&t, account_id).await?);
     Ok(())
 }
 
 /// Removes the account's override of `kind` `key`: the plan's value applies again.
 #[server(prefix = "/_fn", endpoint = "admin_remove_override")]
-pub async fn remove_override(account_id: String, kind: String, key: String) -> Result<(), AppError> {
+pub async fn remove_override(
+    account_id: String,
+    kind: String,
+    key: String,
+) -> Result<(), AppError> {
     let me = super::super::ctx::require_super_admin().await?;
     let t = super::super::ctx::tollgate()?;
     let account_id = parse_id(&account_id, "account")?;

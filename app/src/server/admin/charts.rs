@@ -36,7 +36,13 @@ pub fn all(r: &Report) -> Vec<Chart> {
         _ => String::new(),
     };
     let mrr_summary = match (first, last) {
-        (Some(a), Some(b)) => format!("MRR from {} ({}, closing) to {} ({}, now).", a.label, money(a.closing_mrr), b.label, money(b.closing_mrr)),
+        (Some(a), Some(b)) => format!(
+            "MRR from {} ({}, closing) to {} ({}, now).",
+            a.label,
+            money(a.closing_mrr),
+            b.label,
+            money(b.closing_mrr)
+        ),
         _ => "No months to show.".into(),
     };
     let sum = |g: fn(&MonthRow) -> Decimal| r.months.iter().map(g).sum::<Decimal>();
@@ -75,7 +81,10 @@ pub fn all(r: &Report) -> Vec<Chart> {
 
 /// A legend from the colours the bars are drawn in: `(name, #rrggbb)`.
 fn legend(parts: &[(&str, RGBColor)]) -> Vec<(String, String)> {
-    parts.iter().map(|(name, RGBColor(r, g, b))| (name.to_string(), format!("#{r:02x}{g:02x}{b:02x}"))).collect()
+    parts
+        .iter()
+        .map(|(name, RGBColor(r, g, b))| (name.to_string(), format!("#{r:02x}{g:02x}{b:02x}")))
+        .collect()
 }
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
@@ -87,7 +96,10 @@ fn draw(paint: impl FnOnce(&Area<'_>) -> Drawn) -> String {
     let mut svg = String::new();
     let result = {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string()).and_then(|()| paint(&root).map_err(|e| e.to_string())).and_then(|()| root.present().map_err(|e| e.to_string()))
+        root.fill(&WHITE)
+            .map_err(|e| e.to_string())
+            .and_then(|()| paint(&root).map_err(|e| e.to_string()))
+            .and_then(|()| root.present().map_err(|e| e.to_string()))
     };
     if let Err(e) = result {
         tracing::warn!(error = %e, "an admin chart could not be drawn");
@@ -98,7 +110,10 @@ fn draw(paint: impl FnOnce(&Area<'_>) -> Drawn) -> String {
 
 /// Month labels (`Jan 26`) by index, for the x axis.
 fn labels(r: &Report) -> Vec<String> {
-    r.months.iter().map(|m| m.start.format("%b %y").to_string()).collect()
+    r.months
+        .iter()
+        .map(|m| m.start.format("%b %y").to_string())
+        .collect()
 }
 
 /// x from −0.5 to n − 0.5: each month sits at its index, with one label each.
@@ -115,13 +130,26 @@ fn top(values: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-type Chart2d<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+type Chart2d<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
 
 /// The plotting area with its axes: one labelled tick per month on x, amounts
 /// with the currency symbol on y over `y`.
-fn axes<'a, 'b>(root: &'a Area<'b>, r: &Report, y: std::ops::Range<f64>, symbol: &str) -> Result<Chart2d<'a, 'b>, Box<dyn std::error::Error>> {
+fn axes<'a, 'b>(
+    root: &'a Area<'b>,
+    r: &Report,
+    y: std::ops::Range<f64>,
+    symbol: &str,
+) -> Result<Chart2d<'a, 'b>, Box<dyn std::error::Error>> {
     let names = labels(r);
-    let mut chart = ChartBuilder::on(root).margin(12).x_label_area_size(32).y_label_area_size(72).build_cartesian_2d(x_range(r), y)?;
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(32)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x_range(r), y)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -137,10 +165,19 @@ fn axes<'a, 'b>(root: &'a Area<'b>, r: &Report, y: std::ops::Range<f64>, symbol:
 fn mrr_line(root: &Area<'_>, r: &Report, symbol: &str) -> Drawn {
     let y_max = top(r.months.iter().map(|m| f(m.closing_mrr)));
     let mut chart = axes(root, r, 0.0..y_max, symbol)?;
-    let points: Vec<(f64, f64)> = r.months.iter().enumerate().map(|(i, m)| (i as f64, f(m.closing_mrr))).collect();
+    let points: Vec<(f64, f64)> = r
+        .months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (i as f64, f(m.closing_mrr)))
+        .collect();
     chart.draw_series(AreaSeries::new(points.clone(), 0.0, INDIGO.mix(0.12)))?;
     chart.draw_series(LineSeries::new(points.clone(), INDIGO.stroke_width(3)))?;
-    chart.draw_series(points.into_iter().map(|p| Circle::new(p, 4, INDIGO.filled())))?;
+    chart.draw_series(
+        points
+            .into_iter()
+            .map(|p| Circle::new(p, 4, INDIGO.filled())),
+    )?;
     Ok(())
 }
 
@@ -153,27 +190,48 @@ fn month_label(names: &[String], x: f64) -> String {
 }
 
 fn waterfall(root: &Area<'_>, r: &Report, symbol: &str) -> Drawn {
-    let up = |m: &MonthRow| [(f(m.new_mrr), EMERALD), (f(m.reactivation_mrr), VIOLET), (f(m.expansion_mrr), SKY)];
+    let up = |m: &MonthRow| {
+        [
+            (f(m.new_mrr), EMERALD),
+            (f(m.reactivation_mrr), VIOLET),
+            (f(m.expansion_mrr), SKY),
+        ]
+    };
     let down = |m: &MonthRow| [(f(m.contraction_mrr), AMBER), (f(m.churned_mrr), ROSE)];
-    let y_max = top(r.months.iter().map(|m| up(m).iter().map(|v| v.0).sum::<f64>()));
-    let y_min = -top(r.months.iter().map(|m| down(m).iter().map(|v| v.0).sum::<f64>()));
+    let y_max = top(r
+        .months
+        .iter()
+        .map(|m| up(m).iter().map(|v| v.0).sum::<f64>()));
+    let y_min = -top(r
+        .months
+        .iter()
+        .map(|m| down(m).iter().map(|v| v.0).sum::<f64>()));
     let mut chart = axes(root, r, y_min..y_max, symbol)?;
     let mut bars = Vec::new();
     for (i, m) in r.months.iter().enumerate() {
         let x = i as f64;
         let mut base = 0.0;
         for (v, color) in up(m) {
-            bars.push(Rectangle::new([(x - 0.3, base), (x + 0.3, base + v)], color.filled()));
+            bars.push(Rectangle::new(
+                [(x - 0.3, base), (x + 0.3, base + v)],
+                color.filled(),
+            ));
             base += v;
         }
         let mut base = 0.0;
         for (v, color) in down(m) {
-            bars.push(Rectangle::new([(x - 0.3, base), (x + 0.3, base - v)], color.filled()));
+            bars.push(Rectangle::new(
+                [(x - 0.3, base), (x + 0.3, base - v)],
+                color.filled(),
+            ));
             base -= v;
         }
     }
     chart.draw_series(bars)?;
-    chart.draw_series(std::iter::once(PathElement::new(vec![(x_range(r).start, 0.0), (x_range(r).end, 0.0)], SLATE.stroke_width(1))))?;
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(x_range(r).start, 0.0), (x_range(r).end, 0.0)],
+        SLATE.stroke_width(1),
+    )))?;
     Ok(())
 }
 
@@ -184,7 +242,10 @@ fn cash(root: &Area<'_>, r: &Report, symbol: &str) -> Drawn {
         let x = i as f64;
         [
             Rectangle::new([(x - 0.34, 0.0), (x - 0.02, f(m.billed))], INDIGO.filled()),
-            Rectangle::new([(x + 0.02, 0.0), (x + 0.34, f(m.collected))], EMERALD.filled()),
+            Rectangle::new(
+                [(x + 0.02, 0.0), (x + 0.34, f(m.collected))],
+                EMERALD.filled(),
+            ),
         ]
     });
     chart.draw_series(bars)?;
@@ -199,16 +260,39 @@ mod tests {
 
     #[test]
     fn charts_are_svg_with_a_label_per_month() {
-        let catalog = tollgate::catalog::file::parse("emtchat.toml", include_str!("../../../../catalogs/emtchat.toml")).expect("catalog");
-        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 5, 12, 0, 0).single().expect("time");
+        let catalog = tollgate::catalog::file::parse(
+            "emtchat.toml",
+            include_str!("../../../../catalogs/emtchat.toml"),
+        )
+        .expect("catalog");
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 12, 5, 12, 0, 0)
+            .single()
+            .expect("time");
         let r = report::build(&catalog, &Input::default(), now, 12);
         let charts = all(&r);
         assert_eq!(charts.len(), 3);
         for c in &charts {
-            assert!(c.svg.starts_with("<svg"), "{}: {}", c.id, &c.svg[..c.svg.len().min(80)]);
-            assert!(c.svg.contains("Jan 26") && c.svg.contains("Dec 26"), "{}: every month is labelled", c.id);
-            assert!(c.title.contains("2026-01 to 2026-12") && c.title.contains("USD"), "{}", c.title);
+            assert!(
+                c.svg.starts_with("<svg"),
+                "{}: {}",
+                c.id,
+                &c.svg[..c.svg.len().min(80)]
+            );
+            assert!(
+                c.svg.contains("Jan 26") && c.svg.contains("Dec 26"),
+                "{}: every month is labelled",
+                c.id
+            );
+            assert!(
+                c.title.contains("2026-01 to 2026-12") && c.title.contains("USD"),
+                "{}",
+                c.title
+            );
         }
-        assert_eq!(charts[2].summary, "Billed $0.00 and collected $0.00 over these months.");
+        assert_eq!(
+            charts[2].summary,
+            "Billed $0.00 and collected $0.00 over these months."
+        );
     }
 }

@@ -10,9 +10,16 @@ pub async fn impersonate(id: String, reason: String) -> Result<(), AppError> {
     let me = super::super::ctx::require_super_admin().await?;
     let t = super::super::ctx::tollgate()?;
     let id = super::parse_id(&id, "user")?;
-    let started = tollgate::service::admin::impersonation::start(&t.pool, &me.actor(), id, &reason, me.account_id, chrono::Utc::now())
-        .await
-        .map_err(|e| AppError::from(e).with_values(&[("reason", reason.as_str())]))?;
+    let started = tollgate::service::admin::impersonation::start(
+        &t.pool,
+        &me.actor(),
+        id,
+        &reason,
+        me.account_id,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(|e| AppError::from(e).with_values(&[("reason", reason.as_str())]))?;
     super::super::ctx::begin_impersonation(&started.impersonation, started.account_id).await?;
     leptos_axum::redirect("/dashboard");
     Ok(())
@@ -24,10 +31,19 @@ pub async fn impersonate(id: String, reason: String) -> Result<(), AppError> {
 pub async fn stop_impersonating() -> Result<(), AppError> {
     let me = super::super::ctx::require_signed_in().await?;
     let Some(imp) = super::super::ctx::finish_impersonation().await? else {
-        return Err(AppError::Forbidden(format!("{} is not being impersonated.", me.user.email)));
+        return Err(AppError::Forbidden(format!(
+            "{} is not being impersonated.",
+            me.user.email
+        )));
     };
     let t = super::super::ctx::tollgate()?;
-    tollgate::service::admin::impersonation::end(&t.pool, &imp, tollgate::service::admin::impersonation::Ending::Stopped, chrono::Utc::now()).await?;
+    tollgate::service::admin::impersonation::end(
+        &t.pool,
+        &imp,
+        tollgate::service::admin::impersonation::Ending::Stopped,
+        chrono::Utc::now(),
+    )
+    .await?;
     leptos_axum::redirect(&format!("/admin/users/{}", imp.user_id));
     Ok(())
 }

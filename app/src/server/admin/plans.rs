@@ -15,9 +15,15 @@ pub async fn admin_plans() -> Result<PlansView, AppError> {
     let _me = super::super::ctx::require_super_admin().await?;
     let t = super::super::ctx::tollgate()?;
     let catalog = t.catalog.get()?;
-    let version = tollgate::db::catalog::latest_version(&t.pool).await.map_err(tollgate::service::Error::from)?;
-    let counts = tollgate::db::subscriptions::live_counts_by_plan(&t.pool).await.map_err(tollgate::service::Error::from)?;
-    let kept = tollgate::db::subscriptions::grandfathered_counts(&t.pool).await.map_err(tollgate::service::Error::from)?;
+    let version = tollgate::db::catalog::latest_version(&t.pool)
+        .await
+        .map_err(tollgate::service::Error::from)?;
+    let counts = tollgate::db::subscriptions::live_counts_by_plan(&t.pool)
+        .await
+        .map_err(tollgate::service::Error::from)?;
+    let kept = tollgate::db::subscriptions::grandfathered_counts(&t.pool)
+        .await
+        .map_err(tollgate::service::Error::from)?;
     let plans = catalog
         .plans
         .iter()
@@ -27,17 +33,41 @@ pub async fn admin_plans() -> Result<PlansView, AppError> {
             public: p.public,
             self_serve: p.self_serve,
             trial_days: p.trial_days,
-            prices: p.prices.iter().map(tollgate::catalog::edit::describe_price).collect(),
-            limits: catalog.meters.iter().map(|m| (m.key.to_string(), m.name.clone(), describe(&p.limit(m.key.as_str())))).collect(),
+            prices: p
+                .prices
+                .iter()
+                .map(tollgate::catalog::edit::describe_price)
+                .collect(),
+            limits: catalog
+                .meters
+                .iter()
+                .map(|m| {
+                    (
+                        m.key.to_string(),
+                        m.name.clone(),
+                        describe(&p.limit(m.key.as_str())),
+                    )
+                })
+                .collect(),
             features: p
                 .features
                 .iter()
-                .map(|(k, v)| (catalog.feature(k.as_str()).map_or_else(|| k.to_string(), |f| f.name.clone()), crate::format::feature_value(v)))
+                .map(|(k, v)| {
+                    (
+                        catalog
+                            .feature(k.as_str())
+                            .map_or_else(|| k.to_string(), |f| f.name.clone()),
+                        crate::format::feature_value(v),
+                    )
+                })
                 .collect(),
             subscribers: counts.get(p.key.as_str()).copied().unwrap_or(0),
             kept: ["month", "year"]
                 .iter()
-                .filter_map(|i| kept.get(&(p.key.to_string(), (*i).to_string())).map(|n| ((*i).to_string(), *n)))
+                .filter_map(|i| {
+                    kept.get(&(p.key.to_string(), (*i).to_string()))
+                        .map(|n| ((*i).to_string(), *n))
+                })
                 .collect(),
         })
         .collect();
@@ -46,11 +76,29 @@ pub async fn admin_plans() -> Result<PlansView, AppError> {
         thresholds: catalog
             .thresholds
             .iter()
-            .map(|th| format!("{} %: {}", th.percent.normalize(), th.actions.iter().map(|a| tollgate::catalog::edit::action_name(*a).replace('_', " ")).collect::<Vec<_>>().join(", ")))
+            .map(|th| {
+                format!(
+                    "{} %: {}",
+                    th.percent.normalize(),
+                    th.actions
+                        .iter()
+                        .map(|a| tollgate::catalog::edit::action_name(*a).replace('_', " "))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
             .collect(),
         version: version.map(|v| (v.version, v.source, v.created_at)),
-        meters: catalog.meters.iter().map(|m| (m.key.to_string(), m.name.clone())).collect(),
-        features: catalog.features.iter().map(|f| (f.key.to_string(), f.name.clone(), feature_hint(&f.kind))).collect(),
+        meters: catalog
+            .meters
+            .iter()
+            .map(|m| (m.key.to_string(), m.name.clone()))
+            .collect(),
+        features: catalog
+            .features
+            .iter()
+            .map(|f| (f.key.to_string(), f.name.clone(), feature_hint(&f.kind)))
+            .collect(),
     })
 }
 
@@ -69,9 +117,19 @@ fn feature_hint(kind: &tollgate::catalog::FeatureKind) -> String {
 /// The form's fields as an edit (absent ones empty): plan, target, value,
 /// enforcement and grace, in that order.
 #[cfg(feature = "ssr")]
-fn edit_input<'a>(kind: &'a str, [plan, target, value, enforcement, grace_percent]: [&'a Option<String>; 5]) -> tollgate::catalog::edit::EditInput<'a> {
+fn edit_input<'a>(
+    kind: &'a str,
+    [plan, target, value, enforcement, grace_percent]: [&'a Option<String>; 5],
+) -> tollgate::catalog::edit::EditInput<'a> {
     let text = |f: &'a Option<String>| f.as_deref().unwrap_or("");
-    tollgate::catalog::edit::EditInput { kind, plan: text(plan), target: text(target), value: text(value), enforcement: text(enforcement), grace_percent: text(grace_percent) }
+    tollgate::catalog::edit::EditInput {
+        kind,
+        plan: text(plan),
+        target: text(target),
+        value: text(value),
+        enforcement: text(enforcement),
+        grace_percent: text(grace_percent),
+    }
 }
 
 /// What the catalog edit would change, validated by the catalog loader (fields as
@@ -87,9 +145,16 @@ pub async fn admin_preview_edit(
 ) -> Result<EditPreviewView, AppError> {
     let me = super::super::ctx::require_super_admin().await?;
     let t = super::super::ctx::tollgate()?;
-    let input = edit_input(&kind, [&plan, &target, &value, &enforcement, &grace_percent]);
+    let input = edit_input(
+        &kind,
+        [&plan, &target, &value, &enforcement, &grace_percent],
+    );
     let p = tollgate::service::admin::plan_edits::preview(&t, &me.actor(), &input).await?;
-    Ok(EditPreviewView { base_version: p.base_version, changes: p.changes, reach: p.reach })
+    Ok(EditPreviewView {
+        base_version: p.base_version,
+        changes: p.changes,
+        reach: p.reach,
+    })
 }
 
 /// Publishes the previewed edit as a new catalog version; back to `/admin/plans`
@@ -106,25 +171,45 @@ pub async fn admin_publish_edit(
 ) -> Result<i64, AppError> {
     let me = super::super::ctx::require_super_admin().await?;
     let t = super::super::ctx::tollgate()?;
-    let base: i64 = base_version.trim().parse().map_err(|_| crate::error::FormError::message("Preview the edit again."))?;
-    let input = edit_input(&kind, [&plan, &target, &value, &enforcement, &grace_percent]);
-    let published = tollgate::service::admin::plan_edits::publish(&t, &me.actor(), &input, base).await?;
+    let base: i64 = base_version
+        .trim()
+        .parse()
+        .map_err(|_| crate::error::FormError::message("Preview the edit again."))?;
+    let input = edit_input(
+        &kind,
+        [&plan, &target, &value, &enforcement, &grace_percent],
+    );
+    let published =
+        tollgate::service::admin::plan_edits::publish(&t, &me.actor(), &input, base).await?;
     let stripe = match &published.stripe_sync {
         None => "",
         Some(Ok(())) => "&stripe=synced",
         Some(Err(_)) => "&stripe=failed",
     };
-    leptos_axum::redirect(&format!("/admin/plans?published={}{stripe}", published.version));
+    leptos_axum::redirect(&format!(
+        "/admin/plans?published={}{stripe}",
+        published.version
+    ));
     Ok(published.version)
 }
 
 /// How many subscribers of `plan` on `interval` keep an older price, and their MRR
 /// before and after a move to the current price.
 #[server(prefix = "/_fn", endpoint = "admin_preview_price_move")]
-pub async fn admin_preview_price_move(plan: String, interval: String) -> Result<PriceMoveView, AppError> {
+pub async fn admin_preview_price_move(
+    plan: String,
+    interval: String,
+) -> Result<PriceMoveView, AppError> {
     let me = super::super::ctx::require_super_admin().await?;
     let t = super::super::ctx::tollgate()?;
-    let p = tollgate::service::admin::price_migration::preview(&t, &me.actor(), &plan, &interval, chrono::Utc::now()).await?;
+    let p = tollgate::service::admin::price_migration::preview(
+        &t,
+        &me.actor(),
+        &plan,
+        &interval,
+        chrono::Utc::now(),
+    )
+    .await?;
     Ok(PriceMoveView {
         plan_name: p.plan_name,
         interval: p.interval.to_string(),
@@ -142,12 +227,33 @@ pub async fn admin_preview_price_move(plan: String, interval: String) -> Result<
 /// their next renewal or, with `prorate`, also for the rest of the period; back to
 /// `/admin/plans` with how many moved and failed.
 #[server(prefix = "/_fn", endpoint = "admin_move_to_current_price")]
-pub async fn admin_move_to_current_price(plan: String, interval: String, prorate: Option<String>, expected: String) -> Result<usize, AppError> {
+pub async fn admin_move_to_current_price(
+    plan: String,
+    interval: String,
+    prorate: Option<String>,
+    expected: String,
+) -> Result<usize, AppError> {
     let me = super::super::ctx::require_super_admin().await?;
     let t = super::super::ctx::tollgate()?;
-    let expected: usize = expected.trim().parse().map_err(|_| crate::error::FormError::message("Preview the move again."))?;
+    let expected: usize = expected
+        .trim()
+        .parse()
+        .map_err(|_| crate::error::FormError::message("Preview the move again."))?;
     let prorate = prorate.is_some_and(|p| !p.is_empty());
-    let report = tollgate::service::admin::price_migration::move_to_current(&t, &me.actor(), &plan, &interval, prorate, expected, chrono::Utc::now()).await?;
-    leptos_axum::redirect(&format!("/admin/plans?moved={}&failed={}", report.moved, report.failed.len()));
+    let report = tollgate::service::admin::price_migration::move_to_current(
+        &t,
+        &me.actor(),
+        &plan,
+        &interval,
+        prorate,
+        expected,
+        chrono::Utc::now(),
+    )
+    .await?;
+    leptos_axum::redirect(&format!(
+        "/admin/plans?moved={}&failed={}",
+        report.moved,
+        report.failed.len()
+    ));
     Ok(report.moved)
 }

@@ -27,8 +27,17 @@ pub async fn admin_platform_key_create(name: String) -> Result<NewApiKey, AppErr
     let created = tollgate::service::admin::platform_keys::create(&t, &me.actor(), &name)
         .await
         .map_err(|e| AppError::from(e).with_values(&[("name", name.as_str())]))?;
-    let key = NewApiKey { name: created.key.name, secret: created.secret };
-    crate::server::keys::ssr::hand_over(&t, &me.user, NEW_PLATFORM_KEY_COOKIE, PLATFORM_KEYS_PATH, &key);
+    let key = NewApiKey {
+        name: created.key.name,
+        secret: created.secret,
+    };
+    crate::server::keys::ssr::hand_over(
+        &t,
+        &me.user,
+        NEW_PLATFORM_KEY_COOKIE,
+        PLATFORM_KEYS_PATH,
+        &key,
+    );
     Ok(key)
 }
 
@@ -37,7 +46,12 @@ pub async fn admin_platform_key_create(name: String) -> Result<NewApiKey, AppErr
 pub async fn admin_take_new_platform_key() -> Result<Option<NewApiKey>, AppError> {
     let me = super::super::ctx::require_super_admin().await?;
     let t = super::super::ctx::tollgate()?;
-    Ok(crate::server::keys::ssr::take_over(&t, &me.user, NEW_PLATFORM_KEY_COOKIE, PLATFORM_KEYS_PATH))
+    Ok(crate::server::keys::ssr::take_over(
+        &t,
+        &me.user,
+        NEW_PLATFORM_KEY_COOKIE,
+        PLATFORM_KEYS_PATH,
+    ))
 }
 
 /// Revokes a platform key; it answers `401` from then on.

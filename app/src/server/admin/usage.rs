@@ -13,7 +13,13 @@ use leptos::prelude::*;
 /// Signed out: sign-in required; not a super admin acting as themself: forbidden;
 /// an unknown state or sort: a form error naming the field.
 #[server(prefix = "/_fn", endpoint = "admin_usage")]
-pub async fn admin_usage(plan: Option<String>, meter: Option<String>, state: Option<String>, sort: Option<String>, page: Option<u32>) -> Result<UsageBoardView, AppError> {
+pub async fn admin_usage(
+    plan: Option<String>,
+    meter: Option<String>,
+    state: Option<String>,
+    sort: Option<String>,
+    page: Option<u32>,
+) -> Result<UsageBoardView, AppError> {
     use crate::error::FormError;
     use crate::model::admin::ListPage;
     use tollgate::board::{parse_state, Filter, Sort};
@@ -23,15 +29,32 @@ pub async fn admin_usage(plan: Option<String>, meter: Option<String>, state: Opt
     let keep = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let state = match keep(state) {
         None => None,
-        Some(s) => Some(parse_state(&s).ok_or_else(|| AppError::Form(FormError::field("state", "Choose ok, warning, limit_reached or blocked.")))?),
+        Some(s) => Some(parse_state(&s).ok_or_else(|| {
+            AppError::Form(FormError::field(
+                "state",
+                "Choose ok, warning, limit_reached or blocked.",
+            ))
+        })?),
     };
     let sort = match keep(sort) {
         None => Sort::default(),
-        Some(s) => Sort::parse(&s).ok_or_else(|| AppError::Form(FormError::field("sort", "Sort by percent_desc, percent_asc or name.")))?,
+        Some(s) => Sort::parse(&s).ok_or_else(|| {
+            AppError::Form(FormError::field(
+                "sort",
+                "Sort by percent_desc, percent_asc or name.",
+            ))
+        })?,
     };
     let page = page.unwrap_or(1).max(1);
-    let filter = Filter { plan: keep(plan), meter: keep(meter), state };
-    let found = t.board.page(&t, &me.actor(), &filter, sort, (page - 1) as usize).await?;
+    let filter = Filter {
+        plan: keep(plan),
+        meter: keep(meter),
+        state,
+    };
+    let found = t
+        .board
+        .page(&t, &me.actor(), &filter, sort, (page - 1) as usize)
+        .await?;
     let catalog = t.catalog.get().ok();
     Ok(UsageBoardView {
         list: ListPage {
@@ -42,6 +65,13 @@ pub async fn admin_usage(plan: Option<String>, meter: Option<String>, state: Opt
             plans: super::plan_options(&t),
         },
         summary: found.summary,
-        meters: catalog.map(|c| c.meters.iter().map(|m| (m.key.to_string(), m.name.clone())).collect()).unwrap_or_default(),
+        meters: catalog
+            .map(|c| {
+                c.meters
+                    .iter()
+                    .map(|m| (m.key.to_string(), m.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }

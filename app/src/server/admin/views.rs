@@ -3,9 +3,9 @@
 use crate::format::quantity;
 use crate::model::admin::{AuditView, BillingView, OverrideView, SubscriptionView};
 use tollgate::catalog::Catalog;
-use tollgate::overrides::Target;
 use tollgate::db::audit::AuditRow;
 use tollgate::money::{Currency, Money};
+use tollgate::overrides::Target;
 use tollgate::service::admin::look_up::AccountBilling;
 use uuid::Uuid;
 
@@ -14,8 +14,13 @@ pub fn audit(r: AuditRow) -> AuditView {
     AuditView {
         id: r.id,
         occurred_at: r.occurred_at,
-        actor: r.actor_email.or_else(|| r.actor_user_id.map(|u| u.to_string())).unwrap_or(r.actor_kind),
-        impersonator: r.impersonator_email.or_else(|| r.impersonator_user_id.map(|u| u.to_string())),
+        actor: r
+            .actor_email
+            .or_else(|| r.actor_user_id.map(|u| u.to_string()))
+            .unwrap_or(r.actor_kind),
+        impersonator: r
+            .impersonator_email
+            .or_else(|| r.impersonator_user_id.map(|u| u.to_string())),
         action: r.action,
         target: format!("{}:{}", r.target_kind, r.target_id),
         account_id: r.account_id,
@@ -86,13 +91,42 @@ pub fn billing(account_id: Uuid, b: AccountBilling, catalog: Option<&Catalog>) -
                 expires_at: o.expires_at,
             })
             .collect(),
-        meter_options: catalog.map(|c| c.meters.iter().map(|m| (m.key.to_string(), m.name.clone())).collect()).unwrap_or_default(),
-        feature_options: catalog.map(|c| c.features.iter().map(|f| (f.key.to_string(), f.name.clone())).collect()).unwrap_or_default(),
+        meter_options: catalog
+            .map(|c| {
+                c.meters
+                    .iter()
+                    .map(|m| (m.key.to_string(), m.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        feature_options: catalog
+            .map(|c| {
+                c.features
+                    .iter()
+                    .map(|f| (f.key.to_string(), f.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
         coupon: b.coupon.map(|c| {
-            let name = catalog.and_then(|cat| cat.coupon(&c.coupon_code)).map_or_else(String::new, |k| format!(" ({})", k.name));
-            format!("{}{name}, since {}, applied to {} invoice{}", c.coupon_code, crate::format::date(c.redeemed_at), c.invoices_applied, if c.invoices_applied == 1 { "" } else { "s" })
+            let name = catalog
+                .and_then(|cat| cat.coupon(&c.coupon_code))
+                .map_or_else(String::new, |k| format!(" ({})", k.name));
+            format!(
+                "{}{name}, since {}, applied to {} invoice{}",
+                c.coupon_code,
+                crate::format::date(c.redeemed_at),
+                c.invoices_applied,
+                if c.invoices_applied == 1 { "" } else { "s" }
+            )
         }),
-        coupon_options: catalog.map(|c| c.coupons.iter().map(|k| (k.code.to_string(), k.name.clone())).collect()).unwrap_or_default(),
+        coupon_options: catalog
+            .map(|c| {
+                c.coupons
+                    .iter()
+                    .map(|k| (k.code.to_string(), k.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
         net_terms_days: b.account.net_terms_days,
         external_id: b.account.external_id,
         plan_options: catalog

@@ -19,14 +19,34 @@ use uuid::Uuid;
 #[server(prefix = "/_fn", endpoint = "accounts")]
 pub async fn my_accounts() -> Result<Vec<AccountChoice>, AppError> {
     use tollgate::service::Error;
-    let Some(me) = super::ctx::signed_in_for_navigation().await? else { return Ok(Vec::new()) };
+    let Some(me) = super::ctx::signed_in_for_navigation().await? else {
+        return Ok(Vec::new());
+    };
     let t = super::ctx::tollgate()?;
     let mut out = Vec::new();
-    if let Some(p) = tollgate::db::accounts::personal_of(&t.pool, me.user.id).await.map_err(Error::from)? {
-        out.push(AccountChoice { id: p.id, name: format!("{} (personal)", p.name), slug: None, role: "owner".into(), current: p.id == me.account_id });
+    if let Some(p) = tollgate::db::accounts::personal_of(&t.pool, me.user.id)
+        .await
+        .map_err(Error::from)?
+    {
+        out.push(AccountChoice {
+            id: p.id,
+            name: format!("{} (personal)", p.name),
+            slug: None,
+            role: "owner".into(),
+            current: p.id == me.account_id,
+        });
     }
-    for o in tollgate::db::memberships::orgs_of_user(&t.pool, me.user.id).await.map_err(Error::from)? {
-        out.push(AccountChoice { id: o.id, name: o.name, slug: Some(o.slug), role: o.role, current: o.id == me.account_id });
+    for o in tollgate::db::memberships::orgs_of_user(&t.pool, me.user.id)
+        .await
+        .map_err(Error::from)?
+    {
+        out.push(AccountChoice {
+            id: o.id,
+            name: o.name,
+            slug: Some(o.slug),
+            role: o.role,
+            current: o.id == me.account_id,
+        });
     }
     Ok(out)
 }
@@ -39,10 +59,17 @@ pub async fn switch_account(account_id: String) -> Result<(), AppError> {
     let me = super::ctx::require_signed_in().await?;
     let t = super::ctx::tollgate()?;
     let id = Uuid::parse_str(account_id.trim()).map_err(|_| super::org_ctx::not_found())?;
-    if tollgate::db::accounts::role_of(&t.pool, id, me.user.id).await.map_err(Error::from)?.is_none() {
+    if tollgate::db::accounts::role_of(&t.pool, id, me.user.id)
+        .await
+        .map_err(Error::from)?
+        .is_none()
+    {
         return Err(super::org_ctx::not_found());
     }
-    let account = tollgate::db::accounts::by_id(&t.pool, id).await.map_err(Error::from)?.ok_or_else(super::org_ctx::not_found)?;
+    let account = tollgate::db::accounts::by_id(&t.pool, id)
+        .await
+        .map_err(Error::from)?
+        .ok_or_else(super::org_ctx::not_found)?;
     set_session_account(id).await?;
     match account.slug {
         Some(slug) => leptos_axum::redirect(&format!("/orgs/{slug}/usage")),
@@ -54,10 +81,14 @@ pub async fn switch_account(account_id: String) -> Result<(), AppError> {
 /// Stores the account the pages act for in the session.
 #[cfg(feature = "ssr")]
 pub(crate) async fn set_session_account(id: Uuid) -> Result<(), AppError> {
-    super::ctx::session().await?.insert(super::ctx::ACCOUNT_ID_KEY, id).await.map_err(|e| {
-        tracing::error!(error = %e, "session store failed");
-        AppError::Server("Your session could not be saved. Try again.".into())
-    })
+    super::ctx::session()
+        .await?
+        .insert(super::ctx::ACCOUNT_ID_KEY, id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "session store failed");
+            AppError::Server("Your session could not be saved. Try again.".into())
+        })
 }
 
 /// Creates an organization owned by the signed-in user, switches to it and goes to
@@ -66,10 +97,21 @@ pub(crate) async fn set_session_account(id: Uuid) -> Result<(), AppError> {
 pub async fn create_org(name: String, slug: String, billing_email: String) -> Result<(), AppError> {
     let me = super::ctx::require_signed_in().await?;
     let t = super::ctx::tollgate()?;
-    let keep = [("name", name.as_str()), ("slug", slug.as_str()), ("billing_email", billing_email.as_str())];
-    let id = tollgate::service::organizations::create(&t.pool, &name, &slug, &billing_email, me.user.id, &me.actor())
-        .await
-        .map_err(|e| AppError::from(e).with_values(&keep))?;
+    let keep = [
+        ("name", name.as_str()),
+        ("slug", slug.as_str()),
+        ("billing_email", billing_email.as_str()),
+    ];
+    let id = tollgate::service::organizations::create(
+        &t.pool,
+        &name,
+        &slug,
+        &billing_email,
+        me.user.id,
+        &me.actor(),
+    )
+    .await
+    .map_err(|e| AppError::from(e).with_values(&keep))?;
     set_session_account(id).await?;
     let slug = tollgate::service::organizations::parse_slug(&slug)?;
     leptos_axum::redirect(&format!("/orgs/{slug}/billing"));
@@ -80,7 +122,9 @@ pub async fn create_org(name: String, slug: String, billing_email: String) -> Re
 #[server(prefix = "/_fn", endpoint = "org")]
 pub async fn get_org(slug: String) -> Result<OrgHeader, AppError> {
     use tollgate::service::accounts::Role;
-    Ok(super::org_ctx::require_org(&slug, Role::Viewer).await?.header())
+    Ok(super::org_ctx::require_org(&slug, Role::Viewer)
+        .await?
+        .header())
 }
 
 /// Changes the name and billing e-mail (owner and admins).
@@ -88,10 +132,20 @@ pub async fn get_org(slug: String) -> Result<OrgHeader, AppError> {
 pub async fn update_org(slug: String, name: String, billing_email: String) -> Result<(), AppError> {
     use tollgate::service::accounts::Role;
     let o = super::org_ctx::require_org(&slug, Role::Admin).await?;
-    let keep = [("name", name.as_str()), ("billing_email", billing_email.as_str())];
-    tollgate::service::organizations::update_settings(&o.t.pool, o.org.id, o.me.user.id, &name, &billing_email, &o.me.actor())
-        .await
-        .map_err(|e| AppError::from(e).with_values(&keep))?;
+    let keep = [
+        ("name", name.as_str()),
+        ("billing_email", billing_email.as_str()),
+    ];
+    tollgate::service::organizations::update_settings(
+        &o.t.pool,
+        o.org.id,
+        o.me.user.id,
+        &name,
+        &billing_email,
+        &o.me.actor(),
+    )
+    .await
+    .map_err(|e| AppError::from(e).with_values(&keep))?;
     leptos_axum::redirect(&format!("/orgs/{}/settings?saved=1", o.org.slug));
     Ok(())
 }

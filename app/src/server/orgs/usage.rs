@@ -18,11 +18,32 @@ pub async fn org_usage(slug: String) -> Result<TeamUsage, AppError> {
         Err(e) => return Err(e),
     };
     let b = team_usage::by_member(&o.t, o.org.id, o.me.user.id, chrono::Utc::now()).await?;
-    let columns = b.columns.iter().map(|c| UsageColumn { meter: c.meter.clone(), name: if c.peak { format!("{} (peak)", c.name) } else { c.name.clone() } }).collect();
+    let columns = b
+        .columns
+        .iter()
+        .map(|c| UsageColumn {
+            meter: c.meter.clone(),
+            name: if c.peak {
+                format!("{} (peak)", c.name)
+            } else {
+                c.name.clone()
+            },
+        })
+        .collect();
     let rows = b
         .rows
         .into_iter()
-        .map(|r| UsageRow { user_id: r.user_id, name: r.name, email: r.email, values: r.values.into_iter().map(crate::format::quantity).collect() })
+        .map(|r| UsageRow {
+            user_id: r.user_id,
+            name: r.name,
+            email: r.email,
+            values: r.values.into_iter().map(crate::format::quantity).collect(),
+        })
         .collect();
-    Ok(TeamUsage { org: o.header(), dashboard, columns, rows })
+    Ok(TeamUsage {
+        org: o.header(),
+        dashboard,
+        columns,
+        rows,
+    })
 }

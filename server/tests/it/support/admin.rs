@@ -36,7 +36,11 @@ pub async fn log_in(app: &TestApp, email: &str, password: &str) -> String {
         .post(app.url("/_fn/log_in"))
         .header("accept", "text/html")
         .header("referer", app.url("/login"))
-        .form(&[("email", email), ("password", password), ("next", "/dashboard")])
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("next", "/dashboard"),
+        ])
         .send()
         .await
         .expect("request");
@@ -45,8 +49,16 @@ pub async fn log_in(app: &TestApp, email: &str, password: &str) -> String {
 }
 
 /// POSTs a server function the way JavaScript does (form body, JSON answer).
-pub async fn call(app: &TestApp, endpoint: &str, cookie: Option<&str>, args: &[(&str, String)]) -> Response {
-    let mut req = app.http.post(app.url(&format!("/_fn/{endpoint}"))).form(args);
+pub async fn call(
+    app: &TestApp,
+    endpoint: &str,
+    cookie: Option<&str>,
+    args: &[(&str, String)],
+) -> Response {
+    let mut req = app
+        .http
+        .post(app.url(&format!("/_fn/{endpoint}")))
+        .form(args);
     if let Some(c) = cookie {
         req = req.header(COOKIE, c);
     }
@@ -77,7 +89,12 @@ pub async fn page_outcome(app: &TestApp, path: &str, cookie: Option<&str>) -> (O
     }
     let res = req.send().await.expect("request");
     let status = res.status().as_u16();
-    let location = res.headers().get(LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let location = res
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     let body = res.text().await.unwrap_or_default();
     let outcome = match status {
         200 => Outcome::Allowed,

@@ -11,10 +11,20 @@ use uuid::Uuid;
 /// last 30 days, numbered `TG-TEST-<n>`; returns its id.
 pub async fn open_invoice(app: &TestApp, account: Uuid) -> Uuid {
     let pool = &app.tollgate.pool;
-    let sub = tollgate::db::subscriptions::live_for_account(pool, account).await.unwrap().expect("a subscription");
+    let sub = tollgate::db::subscriptions::live_for_account(pool, account)
+        .await
+        .unwrap()
+        .expect("a subscription");
     let draft = assemble(
         Currency::USD,
-        vec![Charge { kind: LineKind::Base, description: "Starter, monthly".into(), quantity: Decimal::ONE, unit_amount: None, amount: Decimal::from(19), meter: None }],
+        vec![Charge {
+            kind: LineKind::Base,
+            description: "Starter, monthly".into(),
+            quantity: Decimal::ONE,
+            unit_amount: None,
+            amount: Decimal::from(19),
+            meter: None,
+        }],
         None,
         Decimal::ZERO,
     );
@@ -30,7 +40,9 @@ pub async fn open_invoice(app: &TestApp, account: Uuid) -> Uuid {
             subscription_id: sub.id,
             number: &number,
             status: InvoiceStatus::Open,
-            period_start: now - Duration::days(30) - Duration::seconds(i64::from(id.as_bytes()[15])),
+            period_start: now
+                - Duration::days(30)
+                - Duration::seconds(i64::from(id.as_bytes()[15])),
             period_end: now,
             plan_key: &sub.plan_key,
             coupon_code: None,

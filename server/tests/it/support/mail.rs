@@ -31,15 +31,27 @@ impl Drop for MailSink {
 }
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 /// The sink of scripts/test.sh, or one started for this test.
 pub fn mail_sink() -> MailSink {
     if let Ok(addr) = std::env::var("TOLLGATE_TEST_SMTP") {
-        let (host, port) = addr.rsplit_once(':').expect("TOLLGATE_TEST_SMTP is host:port");
-        let dir = std::env::var("TOLLGATE_TEST_MAIL_DIR").expect("TOLLGATE_TEST_SMTP is set, so TOLLGATE_TEST_MAIL_DIR must name the sink's directory");
-        return MailSink { host: host.into(), port: port.parse().expect("TOLLGATE_TEST_SMTP port"), dir: dir.into(), child: None };
+        let (host, port) = addr
+            .rsplit_once(':')
+            .expect("TOLLGATE_TEST_SMTP is host:port");
+        let dir = std::env::var("TOLLGATE_TEST_MAIL_DIR").expect(
+            "TOLLGATE_TEST_SMTP is set, so TOLLGATE_TEST_MAIL_DIR must name the sink's directory",
+        );
+        return MailSink {
+            host: host.into(),
+            port: port.parse().expect("TOLLGATE_TEST_SMTP port"),
+            dir: dir.into(),
+            child: None,
+        };
     }
     let python = repo_root().join(".data/mail-venv/bin/python");
     assert!(
@@ -48,7 +60,11 @@ pub fn mail_sink() -> MailSink {
          `source scripts/lib/common.sh && tg_ensure_smtp_sink` so tests can start their own, \
          or set TOLLGATE_TEST_SMTP=host:port and TOLLGATE_TEST_MAIL_DIR=<the sink's directory>"
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("free port")
+        .local_addr()
+        .expect("addr")
+        .port();
     let dir = std::env::temp_dir().join(format!("tollgate-mail-{}", uuid::Uuid::now_v7().simple()));
     let child = Command::new(python)
         .arg(repo_root().join("scripts/smtp_sink.py"))
@@ -58,10 +74,18 @@ pub fn mail_sink() -> MailSink {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start scripts/smtp_sink.py");
-    let sink = MailSink { host: "127.0.0.1".into(), port, dir, child: Some(child) };
+    let sink = MailSink {
+        host: "127.0.0.1".into(),
+        port,
+        dir,
+        child: Some(child),
+    };
     let deadline = Instant::now() + Duration::from_secs(15);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the SMTP sink did not start on port {port}");
+        assert!(
+            Instant::now() < deadline,
+            "the SMTP sink did not start on port {port}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     sink
@@ -70,25 +94,43 @@ pub fn mail_sink() -> MailSink {
 impl MailSink {
     /// A mailer sending through this sink.
     pub fn mailer(&self) -> Mailer {
-        Mailer::smtp("Tollgate <no-reply@tollgate.localhost>", &self.smtp_settings()).expect("mailer")
+        Mailer::smtp(
+            "Tollgate <no-reply@tollgate.localhost>",
+            &self.smtp_settings(),
+        )
+        .expect("mailer")
     }
 
     /// Plain SMTP to this sink.
     pub fn smtp_settings(&self) -> SmtpSettings {
-        SmtpSettings { host: self.host.clone(), port: Some(self.port), username: None, password: None, tls: TlsMode::None, timeout: Duration::from_secs(10) }
+        SmtpSettings {
+            host: self.host.clone(),
+            port: Some(self.port),
+            username: None,
+            password: None,
+            tls: TlsMode::None,
+            timeout: Duration::from_secs(10),
+        }
     }
 
     /// Every stored message to `to`, oldest first.
     pub fn messages_to(&self, to: &str) -> Vec<Mail> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&self.dir)
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
             .unwrap_or_default();
         files.sort();
         files
             .iter()
             .filter_map(|p| std::fs::read(p).ok())
             .map(|raw| Mail::parse(&String::from_utf8_lossy(&raw)))
-            .filter(|m| m.header("to").is_some_and(|t| t.to_lowercase().contains(&to.to_lowercase())))
+            .filter(|m| {
+                m.header("to")
+                    .is_some_and(|t| t.to_lowercase().contains(&to.to_lowercase()))
+            })
             .collect()
     }
 
@@ -98,7 +140,12 @@ impl MailSink {
         loop {
             let found = self.messages_to(to);
             if found.len() >= count || Instant::now() > deadline {
-                assert_eq!(found.len(), count, "e-mails to {to} in {}", self.dir.display());
+                assert_eq!(
+                    found.len(),
+                    count,
+                    "e-mails to {to} in {}",
+                    self.dir.display()
+                );
                 return found;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -132,18 +179,29 @@ impl Mail {
                 }
             }
         }
-        let encoding = headers.iter().find(|(n, _)| n == "content-transfer-encoding").map(|(_, v)| v.to_lowercase());
+        let encoding = headers
+            .iter()
+            .find(|(n, _)| n == "content-transfer-encoding")
+            .map(|(_, v)| v.to_lowercase());
         let bytes = match encoding.as_deref() {
             Some("quoted-printable") => decode_quoted_printable(body),
             Some("base64") => decode_base64(body),
             _ => body.as_bytes().to_vec(),
         };
-        Mail { headers, body: String::from_utf8(bytes).expect("UTF-8 body").replace("\r\n", "\n") }
+        Mail {
+            headers,
+            body: String::from_utf8(bytes)
+                .expect("UTF-8 body")
+                .replace("\r\n", "\n"),
+        }
     }
 
     /// The first header `name` (lower-case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The subject (plain ASCII, as Tollgate's subjects in these tests are).
@@ -178,7 +236,10 @@ fn decode_base64(s: &str) -> Vec<u8> {
     let mut out = Vec::new();
     let (mut acc, mut bits) = (0u32, 0u32);
     for c in s.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
-        let v = ALPHABET.iter().position(|a| *a == c).expect("base64 character") as u32;
+        let v = ALPHABET
+            .iter()
+            .position(|a| *a == c)
+            .expect("base64 character") as u32;
         acc = (acc << 6) | v;
         bits += 6;
         if bits >= 8 {

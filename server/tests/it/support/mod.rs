@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 pub mod admin;
-pub mod mail;
 pub mod billing;
+pub mod mail;
 pub mod sse;
 pub mod stripe;
 
@@ -40,13 +40,17 @@ pub struct Customer {
 
 /// Starts a server on `pool`, loading the catalog first.
 pub async fn spawn_app(pool: PgPool) -> TestApp {
-    catalog::load(&pool, "catalogs/emtchat.toml", EMTCHAT, &Actor::Cli).await.expect("catalog loads");
+    catalog::load(&pool, "catalogs/emtchat.toml", EMTCHAT, &Actor::Cli)
+        .await
+        .expect("catalog loads");
     spawn_on(pool).await
 }
 
 /// Starts another server process on the same database (no catalog load).
 pub async fn spawn_on(pool: PgPool) -> TestApp {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let tollgate = services(pool, &listener).await;
     serve(listener, tollgate).await
 }
@@ -54,9 +58,16 @@ pub async fn spawn_on(pool: PgPool) -> TestApp {
 /// The services for a server about to listen on `listener`.
 pub async fn services(pool: PgPool, listener: &tokio::net::TcpListener) -> Tollgate {
     let addr = listener.local_addr().expect("addr");
-    Tollgate::new(pool, Settings { public_url: format!("http://{addr}"), sales_email: "sales@example.com".into(), cookie_secure: false })
-        .await
-        .expect("services")
+    Tollgate::new(
+        pool,
+        Settings {
+            public_url: format!("http://{addr}"),
+            sales_email: "sales@example.com".into(),
+            cookie_secure: false,
+        },
+    )
+    .await
+    .expect("services")
 }
 
 /// Serves `tollgate` on `listener`.
@@ -67,22 +78,63 @@ pub async fn serve(listener: tokio::net::TcpListener, tollgate: Tollgate) -> Tes
 }
 
 /// Serves `tollgate` on `listener` with `auth_attempts_per_minute` of `per_minute`.
-pub async fn serve_with_limits(listener: tokio::net::TcpListener, tollgate: Tollgate, per_minute: u32) -> TestApp {
-    serve_with_config(listener, tollgate, Config { auth_attempts_per_minute: per_minute, ..Config::default() }).await
+pub async fn serve_with_limits(
+    listener: tokio::net::TcpListener,
+    tollgate: Tollgate,
+    per_minute: u32,
+) -> TestApp {
+    serve_with_config(
+        listener,
+        tollgate,
+        Config {
+            auth_attempts_per_minute: per_minute,
+            ..Config::default()
+        },
+    )
+    .await
 }
 
 /// Serves `tollgate` on `listener` with `cfg`'s limits and metrics token.
-pub async fn serve_with_config(listener: tokio::net::TcpListener, tollgate: Tollgate, cfg: Config) -> TestApp {
+pub async fn serve_with_config(
+    listener: tokio::net::TcpListener,
+    tollgate: Tollgate,
+    cfg: Config,
+) -> TestApp {
     let addr = listener.local_addr().expect("addr");
     tollgate::service::live::spawn(&tollgate);
-    let cfg = Config { listen: addr, ..cfg };
-    let limits = std::sync::Arc::new(tollgate_server::guard::Limits::new(cfg.auth_attempts_per_minute));
+    let cfg = Config {
+        listen: addr,
+        ..cfg
+    };
+    let limits = std::sync::Arc::new(tollgate_server::guard::Limits::new(
+        cfg.auth_attempts_per_minute,
+    ));
     let metrics_token = cfg.metrics_token.as_deref().map(std::sync::Arc::from);
-    let state = AppState { leptos: leptos_options(&cfg), tollgate: tollgate.clone(), metrics: tollgate_server::telemetry::metrics(), limits, metrics_token };
+    let state = AppState {
+        leptos: leptos_options(&cfg),
+        tollgate: tollgate.clone(),
+        metrics: tollgate_server::telemetry::metrics(),
+        limits,
+        metrics_token,
+    };
     let app = router(state, false);
-    tokio::spawn(async move { axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.expect("server runs") });
-    let http = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    TestApp { addr, http, tollgate }
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("server runs")
+    });
+    let http = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        addr,
+        http,
+        tollgate,
+    }
 }
 
 impl TestApp {
@@ -104,37 +156,79 @@ impl TestApp {
         .await
         .expect("sign up");
         if let Some(plan) = plan {
-            plans::choose(&self.tollgate, created.account_id, plan, Interval::Month, plans::Chooser::Operator, &Actor::Cli, chrono::Utc::now())
-                .await
-                .expect("plan");
+            plans::choose(
+                &self.tollgate,
+                created.account_id,
+                plan,
+                Interval::Month,
+                plans::Chooser::Operator,
+                &Actor::Cli,
+                chrono::Utc::now(),
+            )
+            .await
+            .expect("plan");
         }
-        let key = keys::create_account_key(&self.tollgate.pool, created.account_id, "test", &Actor::Cli).await.expect("key").secret;
-        Customer { user_id: created.user_id, account_id: created.account_id, email, key }
+        let key =
+            keys::create_account_key(&self.tollgate.pool, created.account_id, "test", &Actor::Cli)
+                .await
+                .expect("key")
+                .secret;
+        Customer {
+            user_id: created.user_id,
+            account_id: created.account_id,
+            email,
+            key,
+        }
     }
 
     /// A platform key.
     pub async fn platform_key(&self) -> String {
-        keys::create_platform_key(&self.tollgate.pool, "platform", &Actor::Cli).await.expect("key").secret
+        keys::create_platform_key(&self.tollgate.pool, "platform", &Actor::Cli)
+            .await
+            .expect("key")
+            .secret
     }
 
     pub async fn post(&self, path: &str, key: &str, body: &Value) -> Response {
-        self.http.post(self.url(path)).bearer_auth(key).json(body).send().await.expect("request")
+        self.http
+            .post(self.url(path))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn get(&self, path: &str, key: &str) -> Response {
-        self.http.get(self.url(path)).bearer_auth(key).send().await.expect("request")
+        self.http
+            .get(self.url(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request")
     }
 
     /// Posts `count` queries with keys `{prefix}-0…`.
     pub async fn queries(&self, key: &str, prefix: &str, count: usize) -> Response {
         let events: Vec<Value> = (0..count).map(|i| json!({"meter": "queries", "quantity": 1, "idempotency_key": format!("{prefix}-{i}")})).collect();
-        self.post("/api/v1/events", key, &json!({ "events": events })).await
+        self.post("/api/v1/events", key, &json!({ "events": events }))
+            .await
     }
 
     /// The meter's usage from `GET /api/v1/usage`.
     pub async fn usage_of(&self, key: &str, meter: &str) -> String {
-        let body: Value = self.get("/api/v1/usage", key).await.json().await.expect("json");
-        body["meters"].as_array().expect("meters").iter().find(|m| m["meter"] == meter).expect("meter")["usage"]
+        let body: Value = self
+            .get("/api/v1/usage", key)
+            .await
+            .json()
+            .await
+            .expect("json");
+        body["meters"]
+            .as_array()
+            .expect("meters")
+            .iter()
+            .find(|m| m["meter"] == meter)
+            .expect("meter")["usage"]
             .as_str()
             .expect("usage")
             .to_string()

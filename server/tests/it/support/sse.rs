@@ -16,7 +16,10 @@ pub struct Events {
 impl Events {
     /// Reads `res`'s body as events.
     pub fn new(res: Response) -> Self {
-        Events { stream: res.bytes_stream().map(|r| r.map(|b| b.to_vec())).boxed(), buffer: String::new() }
+        Events {
+            stream: res.bytes_stream().map(|r| r.map(|b| b.to_vec())).boxed(),
+            buffer: String::new(),
+        }
     }
 
     /// The next frame's `(event, data)` (`event` is `message` when unnamed), waiting
@@ -26,15 +29,28 @@ impl Events {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let frame: String = self.buffer.drain(..end + 2).collect();
-                let data = frame.lines().filter_map(|l| l.strip_prefix("data: ")).collect::<Vec<_>>().join("\n");
+                let data = frame
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data: "))
+                    .collect::<Vec<_>>()
+                    .join("\n");
                 if data.is_empty() && !frame.contains("event: ") {
                     continue; // a keep-alive comment
                 }
-                let event = frame.lines().find_map(|l| l.strip_prefix("event: ")).unwrap_or("message").to_string();
+                let event = frame
+                    .lines()
+                    .find_map(|l| l.strip_prefix("event: "))
+                    .unwrap_or("message")
+                    .to_string();
                 return (event, data);
             }
-            let chunk = tokio::time::timeout_at(deadline, self.stream.next()).await.expect("an event in time").expect("the stream is open").expect("a chunk");
-            self.buffer.push_str(std::str::from_utf8(&chunk).expect("utf-8"));
+            let chunk = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .expect("an event in time")
+                .expect("the stream is open")
+                .expect("a chunk");
+            self.buffer
+                .push_str(std::str::from_utf8(&chunk).expect("utf-8"));
         }
     }
 

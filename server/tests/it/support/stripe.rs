@@ -24,32 +24,58 @@ pub async fn spawn_with_stripe(pool: PgPool) -> StripeApp {
 
 /// The catalog `text` (read from `path`), a double, and a server configured for it.
 pub async fn spawn_with_stripe_catalog(pool: PgPool, path: &str, text: &str) -> StripeApp {
-    catalog::load(&pool, path, text, &Actor::Cli).await.expect("catalog loads");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    catalog::load(&pool, path, text, &Actor::Cli)
+        .await
+        .expect("catalog loads");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let double = stripe_double::spawn(Config {
         api_key: API_KEY.into(),
         webhook_url: Some(format!("http://{addr}/webhooks/stripe")),
         webhook_secret: WEBHOOK_SECRET.into(),
-        retry: RetryPolicy { max_attempts: 4, initial_delay: Duration::from_millis(50), max_delay: Duration::from_millis(400), timeout: Duration::from_secs(10) },
+        retry: RetryPolicy {
+            max_attempts: 4,
+            initial_delay: Duration::from_millis(50),
+            max_delay: Duration::from_millis(400),
+            timeout: Duration::from_secs(10),
+        },
         ..Config::default()
     })
     .await
     .expect("the double starts");
-    let stripe = Stripe::new(&StripeSettings { secret_key: API_KEY.into(), webhook_secret: WEBHOOK_SECRET.into(), api_base: Some(double.base_url()), dunning_grace_days: 7 })
-        .expect("stripe client");
+    let stripe = Stripe::new(&StripeSettings {
+        secret_key: API_KEY.into(),
+        webhook_secret: WEBHOOK_SECRET.into(),
+        api_base: Some(double.base_url()),
+        dunning_grace_days: 7,
+    })
+    .expect("stripe client");
     let tollgate = services(pool, &listener).await.with_stripe(stripe);
-    StripeApp { app: serve(listener, tollgate).await, double }
+    StripeApp {
+        app: serve(listener, tollgate).await,
+        double,
+    }
 }
 
 impl StripeApp {
     /// Waits until the double delivered every queued webhook.
     pub async fn settle(&self) {
-        assert!(self.double.wait_for_webhooks(Duration::from_secs(20)).await, "webhooks still pending");
+        assert!(
+            self.double.wait_for_webhooks(Duration::from_secs(20)).await,
+            "webhooks still pending"
+        );
     }
 
     /// POSTs `card` to a hosted Checkout page.
     pub async fn pay(&self, checkout_url: &str, card: &str) -> reqwest::Response {
-        self.app.http.post(checkout_url).form(&[("card_number", card)]).send().await.expect("checkout page")
+        self.app
+            .http
+            .post(checkout_url)
+            .form(&[("card_number", card)])
+            .send()
+            .await
+            .expect("checkout page")
     }
 }

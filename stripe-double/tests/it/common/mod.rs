@@ -53,8 +53,16 @@ impl Drop for Receiver {
     }
 }
 
-async fn receive(State(state): State<ReceiverState>, headers: HeaderMap, body: String) -> StatusCode {
-    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+async fn receive(
+    State(state): State<ReceiverState>,
+    headers: HeaderMap,
+    body: String,
+) -> StatusCode {
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
     let status = if state.fail_next.load(Ordering::SeqCst) > 0 {
         state.fail_next.fetch_sub(1, Ordering::SeqCst);
@@ -85,13 +93,19 @@ async fn receive(State(state): State<ReceiverState>, headers: HeaderMap, body: S
 impl Receiver {
     pub async fn start() -> Self {
         let state = ReceiverState::default();
-        let app = Router::new().route("/webhooks/stripe", post(receive)).with_state(state.clone());
+        let app = Router::new()
+            .route("/webhooks/stripe", post(receive))
+            .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        Self { url: format!("http://{addr}/webhooks/stripe"), state, task }
+        Self {
+            url: format!("http://{addr}/webhooks/stripe"),
+            state,
+            task,
+        }
     }
 
     /// Answers the next `n` deliveries with 500.
@@ -116,7 +130,11 @@ impl Receiver {
     /// Waits until a verified event of `kind` arrived `count` times.
     pub async fn wait_for(&self, kind: &str, count: usize) -> Vec<Event> {
         for _ in 0..300 {
-            let matching: Vec<Event> = self.events().into_iter().filter(|e| e.type_.to_string() == kind).collect();
+            let matching: Vec<Event> = self
+                .events()
+                .into_iter()
+                .filter(|e| e.type_.to_string() == kind)
+                .collect();
             if matching.len() >= count {
                 return matching;
             }
@@ -152,23 +170,45 @@ impl Env {
         })
         .await
         .unwrap();
-        let client = stripe::ClientBuilder::new(API_KEY).url(double.base_url()).build().unwrap();
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { double, receiver, client, http }
+        let client = stripe::ClientBuilder::new(API_KEY)
+            .url(double.base_url())
+            .build()
+            .unwrap();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            double,
+            receiver,
+            client,
+            http,
+        }
     }
 
     /// POSTs `card_number` to a hosted form (`/checkout/{id}` or `/portal/{id}/card`).
     pub async fn submit_card(&self, url: &str, card: &str) -> reqwest::Response {
-        self.http.post(url).form(&[("card_number", card)]).send().await.unwrap()
+        self.http
+            .post(url)
+            .form(&[("card_number", card)])
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn settle(&self) {
-        assert!(self.double.wait_for_webhooks(Duration::from_secs(10)).await, "webhooks still pending");
+        assert!(
+            self.double.wait_for_webhooks(Duration::from_secs(10)).await,
+            "webhooks still pending"
+        );
     }
 }
 
 pub fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 /// The JSON body of a response (reqwest's `json` feature is not enabled in this workspace).
