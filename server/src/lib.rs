@@ -4,6 +4,7 @@
 pub mod api;
 pub mod billing_files;
 pub mod cli;
+pub mod client_ip;
 pub mod config;
 pub mod csrf;
 pub mod fn_status;

@@ -120,6 +120,7 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
         .route("/metrics", get(health::metrics))
         .merge(site)
         .with_state(state)
+        .layer(axum::middleware::from_fn(crate::client_ip::scope))
         .layer(axum::middleware::from_fn(telemetry::track))
         .layer(axum::middleware::from_fn_with_state(
             crate::headers::Https(cookie_secure),

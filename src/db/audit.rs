@@ -3,7 +3,27 @@
 
 use serde_json::Value;
 use sqlx::PgExecutor;
+use std::future::Future;
+use std::net::IpAddr;
 use uuid::Uuid;
+
+tokio::task_local! {
+    /// The address of the client whose request is being served: the server's
+    /// middleware sets it around each request ([`with_client_ip`]).
+    static CLIENT_IP: IpAddr;
+}
+
+/// Runs `f` with `ip` as the client address that every entry written meanwhile (in
+/// this task, without an `ip` of its own) records. Work spawned onto other tasks
+/// (scheduled jobs, webhooks) records none.
+pub async fn with_client_ip<F: Future>(ip: IpAddr, f: F) -> F::Output {
+    CLIENT_IP.scope(ip, f).await
+}
+
+/// The client address of the request this task serves, if any.
+pub fn client_ip() -> Option<IpAddr> {
+    CLIENT_IP.try_with(|ip| *ip).ok()
+}
 
 /// Who did something.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,12 +78,17 @@ pub struct Entry<'a> {
     pub target_kind: &'a str,
     pub target_id: String,
     pub account_id: Option<Uuid>,
+    /// The client address; `None` takes the served request's ([`with_client_ip`]).
     pub ip: Option<String>,
     pub details: Value,
 }
 
-/// Appends an entry.
+/// Appends an entry, with the client address of the request being served when the
+/// entry names none.
 pub async fn record(db: impl PgExecutor<'_>, e: &Entry<'_>) -> Result<(), sqlx::Error> {
+    let ip =
+        e.ip.clone()
+            .or_else(|| client_ip().map(|ip| ip.to_string()));
     let (kind, user, key, impersonator) = match e.actor {
         Actor::User { id, impersonator } => ("user", Some(*id), None, *impersonator),
         Actor::ApiKey { id } => ("api_key", None, Some(*id), None),
@@ -82,7 +107,7 @@ pub async fn record(db: impl PgExecutor<'_>, e: &Entry<'_>) -> Result<(), sqlx::
     .bind(e.target_kind)
     .bind(&e.target_id)
     .bind(e.account_id)
-    .bind(e.ip.as_deref())
+    .bind(ip)
     .bind(&e.details)
     .execute(db)
     .await?;
@@ -114,6 +139,8 @@ pub struct AuditRow {
     pub target_kind: String,
     pub target_id: String,
     pub account_id: Option<Uuid>,
+    /// The client address of the request that made the change (its TCP peer);
+    /// none for the CLI and scheduled jobs.
     pub ip: Option<String>,
     pub details: Value,
 }

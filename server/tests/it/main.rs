@@ -5,6 +5,7 @@ mod admin_cli;
 mod api_check;
 mod api_errors;
 mod api_events;
+mod audit_log;
 mod authz_admin;
 mod authz_orgs;
 mod billing_http;
