@@ -472,7 +472,41 @@ tg__pg_up() {
         tg_die "private PostgreSQL did not become ready; see $TG_PG_LOG"
     fi
     tg__pg_create_db "$port"
+    tg__pg_tls "$port"
     export DATABASE_URL="postgres://tollgate@127.0.0.1:$port/tollgate"
+}
+
+# tg__pg_tls PORT: give the private cluster a server certificate for 127.0.0.1 and
+# localhost, signed by a throw-away CA of its own, and turn TLS on (reloaded, no
+# restart), so `sslmode=require` and `verify-full` connections work and are
+# tested. Exports TOLLGATE_TEST_PG_CA (the CA's certificate) for the tests.
+# Plain connections keep working. Idempotent.
+tg__pg_tls() {
+    local dir="$TG_PG_DATADIR/tls" admin="postgres://tollgate@127.0.0.1:$1/postgres" psql="$TG_PG_BINDIR/psql"
+    if [ ! -f "$dir/server.crt" ]; then
+        tg_log "creating a TLS certificate for the private PostgreSQL"
+        tg__as_pg mkdir -p "$dir"
+        tg__as_pg sh -c "cd '$dir' && umask 077 \
+            && openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=tollgate-private-ca -keyout ca.key -out ca.crt \
+            && openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout server.key -out server.csr \
+            && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >server.ext \
+            && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -extfile server.ext -out server.crt \
+            && chmod 644 ca.crt server.crt" >/dev/null 2>&1 || tg_die "openssl could not make the private PostgreSQL's certificate"
+    fi
+    if [ "$("$psql" "$admin" -XAtqc 'show ssl')" != on ]; then
+        "$psql" "$admin" -XAtq >/dev/null <<SQL || tg_die "could not turn TLS on in the private PostgreSQL"
+ALTER SYSTEM SET ssl_cert_file = '$dir/server.crt';
+ALTER SYSTEM SET ssl_key_file = '$dir/server.key';
+ALTER SYSTEM SET ssl = on;
+SELECT pg_reload_conf();
+SQL
+        local i
+        for ((i = 0; i < 20; i++)); do
+            [ "$("$psql" "$admin" -XAtqc 'show ssl')" = on ] && break
+            sleep 0.1
+        done
+    fi
+    export TOLLGATE_TEST_PG_CA="$dir/ca.crt"
 }
 
 # tg_ensure_postgres: export DATABASE_URL for a reachable database. A reachable

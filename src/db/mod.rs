@@ -37,7 +37,9 @@ pub type Tx<'a> = Transaction<'a, Postgres>;
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Opens a pool of at most `max_connections` to `url`, failing after 5 s when the
-/// server does not answer.
+/// server does not answer. The URL's `sslmode` is honored (TLS through rustls):
+/// `require` encrypts, `verify-ca` / `verify-full` also check the server against
+/// `sslrootcert` (or the webpki roots when none is named).
 ///
 /// # Errors
 /// A bad URL or an unreachable server.

@@ -3,6 +3,7 @@
 #![cfg(feature = "ssr")]
 
 mod admin;
+mod database_tls;
 mod invoicing;
 mod organizations;
 mod plan_changes;
