@@ -46,6 +46,17 @@ pub async fn org_for_member(
     .await
 }
 
+/// Every account `user_id` belongs to (personal and organizations), unordered.
+pub async fn account_ids_of(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT account_id FROM memberships WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(db)
+        .await
+}
+
 /// The organizations `user_id` belongs to, by name.
 pub async fn orgs_of_user(
     db: impl PgExecutor<'_>,

@@ -152,6 +152,20 @@ pub async fn live_user(pool: &PgPool, id: &Id) -> Result<Option<Uuid>, sqlx::Err
     .flatten())
 }
 
+/// The user of the live session `id` and the value its data holds under `key`
+/// (`None` once the session was logged out or expired).
+pub async fn live_user_and(
+    pool: &PgPool,
+    id: &Id,
+    key: &str,
+) -> Result<Option<(Option<Uuid>, Option<serde_json::Value>)>, sqlx::Error> {
+    sqlx::query_as("SELECT user_id, data -> $2 FROM sessions WHERE id = $1 AND expires_at > now()")
+        .bind(id.to_string())
+        .bind(key)
+        .fetch_optional(pool)
+        .await
+}
+
 /// Live sessions of `user_id`.
 pub async fn count_for_user(
     db: impl sqlx::PgExecutor<'_>,

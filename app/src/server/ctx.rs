@@ -265,6 +265,9 @@ pub async fn finish_impersonation() -> Result<Option<Impersonation>, AppError> {
         .await
         .map_err(session_error)?;
     session.cycle_id().await.map_err(session_error)?;
+    // Stored now rather than with the response: the impersonating session's id is
+    // gone before the end is announced, so its open live streams end at once.
+    session.save().await.map_err(session_error)?;
     Ok(Some(imp))
 }
 

@@ -13,9 +13,10 @@ use std::convert::Infallible;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use tollgate::db::sessions;
+use tollgate::service::admin::impersonation::{self, Impersonation};
 use tollgate::service::live::{Change, StreamSlot};
 use tollgate::service::{auth, Tollgate};
-use tollgate_app::server::ctx::signed_in_with;
+use tollgate_app::server::ctx::{signed_in_with, IMPERSONATION_KEY};
 use tollgate_app::server::dashboard::ssr::load;
 use tower_sessions::session::Id;
 use tower_sessions::Session;
@@ -23,6 +24,9 @@ use uuid::Uuid;
 
 /// Changes arriving within this window are sent as one update.
 const COALESCE: Duration = Duration::from_millis(50);
+/// A stream without changes re-checks who is asking this often (an impersonation
+/// that ran out, a session that expired), sending nothing when all is well.
+const RECHECK: Duration = Duration::from_secs(30);
 
 struct LiveState {
     tollgate: Tollgate,
@@ -31,6 +35,8 @@ struct LiveState {
     session_user: Uuid,
     /// Whose data is shown.
     user_id: Uuid,
+    /// The impersonation the stream was opened under: it ends with it.
+    impersonation: Option<Impersonation>,
     account_id: Uuid,
     changes: tokio::sync::broadcast::Receiver<Change>,
     first: bool,
@@ -40,15 +46,30 @@ struct LiveState {
 
 impl LiveState {
     /// Whether the stream may still send: the session still exists in the store
-    /// (not logged out or expired), its user is not disabled, an impersonating
-    /// admin is still an enabled super admin, and the user is still a member of the
-    /// account (a removed member's stream ends at the next change).
+    /// (not logged out or expired), its user is not disabled, the user is still a
+    /// member of the account (a removed member's stream ends at the next change),
+    /// and a stream opened while impersonating still has that impersonation: the
+    /// session holds it, it has not run out, and the admin is still an enabled
+    /// super admin (stopping it, or its end, ends the stream).
     async fn allowed(&self) -> bool {
         let pool = &self.tollgate.pool;
-        let admin_ok = self.session_user == self.user_id
-            || matches!(auth::session_user(pool, self.session_user).await, Ok(Some(admin)) if admin.is_super_admin);
-        admin_ok
-            && matches!(sessions::live_user(pool, &self.session_id).await, Ok(Some(u)) if u == self.session_user)
+        let Ok(Some((Some(user), held))) =
+            sessions::live_user_and(pool, &self.session_id, IMPERSONATION_KEY).await
+        else {
+            return false;
+        };
+        let held = held.and_then(|v| serde_json::from_value::<Impersonation>(v).ok());
+        if user != self.session_user || held != self.impersonation {
+            return false;
+        }
+        let viewer_ok = match &self.impersonation {
+            None => self.session_user == self.user_id,
+            Some(imp) => {
+                !imp.expired(chrono::Utc::now())
+                    && matches!(impersonation::still_valid(pool, imp).await, Ok(Some(_)))
+            }
+        };
+        viewer_ok
             && matches!(auth::session_user(pool, self.user_id).await, Ok(Some(_)))
             && matches!(
                 tollgate::db::accounts::role_of(pool, self.account_id, self.user_id).await,
@@ -89,6 +110,16 @@ pub async fn usage_stream(
     let session_id = session.id().ok_or(StatusCode::UNAUTHORIZED)?;
     let changes = t.live.subscribe();
     let session_user = me.impersonator.unwrap_or(me.user.id);
+    let impersonation = match me.impersonator {
+        None => None,
+        Some(_) => Some(
+            session
+                .get::<Impersonation>(IMPERSONATION_KEY)
+                .await
+                .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?
+                .ok_or(StatusCode::UNAUTHORIZED)?,
+        ),
+    };
     let slot = t
         .live
         .open_stream(session_user)
@@ -98,6 +129,7 @@ pub async fn usage_stream(
         session_id,
         session_user,
         user_id: me.user.id,
+        impersonation,
         account_id,
         changes,
         first: true,
@@ -105,8 +137,15 @@ pub async fn usage_stream(
     };
     let updates = stream::unfold(Some(init), |state| async move {
         let mut s = state?;
-        if !s.first && !wait_for_change(&mut s).await {
-            return None;
+        while !s.first {
+            match wait_for_change(&mut s).await {
+                Wake::Changed => break,
+                Wake::Closed => return None,
+                Wake::Recheck if s.allowed().await => continue,
+                Wake::Recheck => {
+                    return Some((Ok(Event::default().event("end").data("signed out")), None))
+                }
+            }
         }
         s.first = false;
         // Re-check who is asking on every update, from the database: a log-out,
@@ -125,17 +164,28 @@ pub async fn usage_stream(
     Ok(Sse::new(updates).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
+/// Why [`wait_for_change`] returned.
+enum Wake {
+    /// The account changed (or everything must refresh): send an update.
+    Changed,
+    /// Nothing changed for [`RECHECK`]: check who is asking, send nothing.
+    Recheck,
+    /// The hub closed.
+    Closed,
+}
+
 /// Waits until this stream's account changed (or everything must refresh), then
-/// lets a burst of changes settle. False when the hub closed.
-async fn wait_for_change(s: &mut LiveState) -> bool {
+/// lets a burst of changes settle; or until [`RECHECK`] passed without a change.
+async fn wait_for_change(s: &mut LiveState) -> Wake {
     loop {
-        match s.changes.recv().await {
-            Ok(Change::Usage(id)) if id != s.account_id => continue,
-            Ok(_) | Err(RecvError::Lagged(_)) => break,
-            Err(RecvError::Closed) => return false,
+        match tokio::time::timeout(RECHECK, s.changes.recv()).await {
+            Err(_) => return Wake::Recheck,
+            Ok(Ok(Change::Usage(id))) if id != s.account_id => continue,
+            Ok(Ok(_) | Err(RecvError::Lagged(_))) => break,
+            Ok(Err(RecvError::Closed)) => return Wake::Closed,
         }
     }
     tokio::time::sleep(COALESCE).await;
     while s.changes.try_recv().is_ok() {}
-    true
+    Wake::Changed
 }

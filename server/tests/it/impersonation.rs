@@ -294,3 +294,36 @@ async fn the_live_meters_move_while_impersonating(pool: PgPool) {
         "{after}"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_live_stream_opened_while_impersonating_ends_when_it_stops(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let (_, admin_email) = admin(&app).await;
+    let c = app.customer(Some("starter")).await;
+    let cookie = log_in(&app, &admin_email, PASSWORD).await;
+    let imp = start(&app, &cookie, c.user_id).await;
+    let res = app
+        .http
+        .get(app.url("/live/usage"))
+        .header("cookie", &imp)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let mut events = support::sse::Events::new(res);
+    assert_eq!(
+        events.next_json().await["snapshot"]["plan"]["key"],
+        "starter",
+        "the customer's data"
+    );
+
+    let stopped = call(&app, "impersonation_stop", Some(&imp), &[]).await;
+    assert!(
+        stopped.status().is_redirection() || stopped.status() == 200,
+        "{}",
+        stopped.status()
+    );
+    // No usage changes: the stop itself ends the stream, at once.
+    let (event, data) = events.next_frame(std::time::Duration::from_secs(3)).await;
+    assert_eq!((event.as_str(), data.as_str()), ("end", "signed out"));
+}

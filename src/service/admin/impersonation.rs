@@ -158,7 +158,8 @@ pub enum Ending {
     Revoked,
 }
 
-/// Audits the end of `imp`.
+/// Audits the end of `imp`, and wakes the live streams of the user's accounts so
+/// that a stream the admin opened meanwhile ends at once.
 ///
 /// # Errors
 /// A database error.
@@ -185,7 +186,12 @@ pub async fn end(
         None,
         details,
     )
-    .await
+    .await?;
+    // Wakes the live streams of the user's accounts: one the admin opened while
+    // impersonating re-checks and ends now rather than at the next change.
+    let accounts = db::memberships::account_ids_of(pool, imp.user_id).await?;
+    db::usage::notify_changed(pool, &accounts).await?;
+    Ok(())
 }
 
 /// Whether `imp` may go on: the admin is still an enabled super admin, and the
