@@ -18,13 +18,27 @@ pub async fn get_pricing(interval: String) -> Result<PricingData, AppError> {
     };
     let catalog = t.catalog.get()?;
     let interval = super::plans::parse_interval(Some(&interval));
-    Ok(ssr::build(
+    let mut data = ssr::build(
         &catalog,
         interval,
         me.is_some(),
         current.as_ref(),
         &t.settings.sales_email,
-    ))
+    );
+    // With Stripe, a paid plan it cannot bill is bought through sales (choosing it
+    // is refused: it would be granted unpaid).
+    if t.stripe.is_some() {
+        use tollgate::service::stripe::checkout::{card_billing, CardBilling};
+        for card in &mut data.plans {
+            if matches!(
+                card_billing(&t, &card.key, interval),
+                Some(CardBilling::Unsupported(_))
+            ) {
+                card.self_serve = false;
+            }
+        }
+    }
+    Ok(data)
 }
 
 #[cfg(feature = "ssr")]

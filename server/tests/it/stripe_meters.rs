@@ -254,6 +254,59 @@ async fn sync_makes_meters_and_metered_prices_once(pool: PgPool) {
         "builder",
         Interval::Month
     ));
+
+    // A customer choosing the cost-plus plan is refused, not granted it unpaid;
+    // an operator still sets it up (billed by Tollgate's invoices).
+    let c = s.app.customer(None).await;
+    let chosen = provider::choose(
+        &s.app.tollgate,
+        c.account_id,
+        "agency",
+        Interval::Month,
+        Timing::Now,
+        Chooser::Customer,
+        &Actor::user(c.user_id),
+        Utc::now(),
+    )
+    .await;
+    assert!(
+        matches!(&chosen, Err(Error::Invalid { message, .. }) if message.contains("cannot be bought online")),
+        "{chosen:?}"
+    );
+    let live = tollgate::db::subscriptions::live_for_account(&s.app.tollgate.pool, c.account_id)
+        .await
+        .unwrap();
+    assert!(live.is_none(), "nothing granted");
+    let chosen = provider::choose(
+        &s.app.tollgate,
+        c.account_id,
+        "agency",
+        Interval::Month,
+        Timing::Now,
+        Chooser::Operator,
+        &Actor::Cli,
+        Utc::now(),
+    )
+    .await;
+    assert!(
+        matches!(chosen, Ok(provider::Chosen::Applied)),
+        "{chosen:?}"
+    );
+    // The pricing page offers it through sales; Builder stays self-serve.
+    let html = s
+        .app
+        .http
+        .get(s.app.url("/pricing"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("?subject=Agency plan") && !html.contains("?subject=Builder plan"),
+        "{html}"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]

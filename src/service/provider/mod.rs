@@ -324,7 +324,8 @@ async fn planned<'c>(
 /// # Errors
 /// [`Error::Forbidden`] for a user who is not the account's owner;
 /// [`Error::Invalid`] for an unknown or sales-only plan, a team plan on a personal
-/// account, a period-end change of a subscription that is not active;
+/// account, a period-end change of a subscription that is not active, or (Stripe
+/// configured, a customer choosing) a paid plan Stripe cannot bill;
 /// [`Error::Conflict`] for the current plan again; provider failures.
 #[allow(clippy::too_many_arguments)]
 pub async fn choose(
@@ -359,17 +360,33 @@ pub async fn choose(
             "There is no current period to wait for: the plan applies at once.",
         ));
     }
-    if who == Chooser::Customer
-        && super::stripe::checkout::paid_through_stripe(t, plan_key, interval)
-    {
-        let user = actor.user_id().ok_or(Error::Unauthorized)?;
-        let started =
-            super::stripe::checkout::start(t, account_id, user, actor, plan_key, interval, now)
-                .await?;
-        return Ok(Chosen::Checkout(started.url));
+    if who == Chooser::Customer && t.stripe.is_some() {
+        use super::stripe::checkout::{self, CardBilling};
+        match checkout::card_billing(t, plan_key, interval) {
+            Some(CardBilling::Checkout) => {
+                let user = actor.user_id().ok_or(Error::Unauthorized)?;
+                let started =
+                    checkout::start(t, account_id, user, actor, plan_key, interval, now).await?;
+                return Ok(Chosen::Checkout(started.url));
+            }
+            // Paid, but not by card: never granted unpaid to a customer (issue 12).
+            Some(CardBilling::Unsupported(why)) => {
+                tracing::info!(plan = plan_key, %why, "a customer chose a plan Stripe cannot bill");
+                return Err(Error::invalid("plan", unsupported_by_card(t, plan_key)));
+            }
+            Some(CardBilling::Free) | None => {}
+        }
     }
     plans::choose(t, account_id, plan_key, interval, who, actor, now).await?;
     Ok(Chosen::Applied)
+}
+
+/// The customer's refusal for a paid plan that cannot be paid by card.
+fn unsupported_by_card(t: &Tollgate, plan_key: &str) -> String {
+    format!(
+        "The {plan_key} plan cannot be bought online: its pricing is billed by invoice, which we set up with you. Contact us at {}.",
+        t.settings.sales_email
+    )
 }
 
 /// What changing `account_id`'s live subscription to `plan_key` on `interval` at

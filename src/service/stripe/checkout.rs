@@ -34,15 +34,44 @@ pub struct Started {
 /// Stripe price for `interval` (not free, not priced by seat tiers) and every usage price
 /// has a metered form (no cost-plus, no peak meter).
 pub fn paid_through_stripe(t: &Tollgate, plan_key: &str, interval: Interval) -> bool {
-    let Ok(catalog) = t.catalog.get() else {
-        return false;
-    };
     t.stripe.is_some()
-        && catalog.plan(plan_key).is_some_and(|plan| {
-            plan.price(interval)
-                .is_some_and(|p| stripe_catalog::stripe_price(p).is_ok())
-                && stripe_catalog::plan_usage_prices(&catalog, plan).is_ok()
-        })
+        && matches!(
+            card_billing(t, plan_key, interval),
+            Some(CardBilling::Checkout)
+        )
+}
+
+/// How a customer would pay for a plan by card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardBilling {
+    /// Stripe bills it: Checkout.
+    Checkout,
+    /// Nothing to pay: no price on the interval and no usage price.
+    Free,
+    /// It costs money but Stripe cannot bill it (tiered seats, cost-plus, a peak
+    /// meter): the reason, in words. Only an operator sets it up, billed by
+    /// Tollgate's invoices.
+    Unsupported(String),
+}
+
+/// How `plan_key` billed every `interval` is paid by card; `None` for a plan not
+/// in the catalog (or no catalog) or without a price on `interval`.
+pub fn card_billing(t: &Tollgate, plan_key: &str, interval: Interval) -> Option<CardBilling> {
+    let catalog = t.catalog.get().ok()?;
+    let plan = catalog.plan(plan_key)?;
+    let price = plan.price(interval)?;
+    let usage = stripe_catalog::plan_usage_prices(&catalog, plan);
+    Some(match (stripe_catalog::stripe_price(price), usage) {
+        (Ok(_), Ok(_)) => CardBilling::Checkout,
+        (Err(stripe_catalog::UnsupportedPrice::Free), Ok(prices)) if prices.is_empty() => {
+            CardBilling::Free
+        }
+        (Err(stripe_catalog::UnsupportedPrice::Free), Ok(_)) => {
+            CardBilling::Unsupported("usage is charged on a plan without a base price".into())
+        }
+        (Err(e), _) => CardBilling::Unsupported(e.to_string()),
+        (Ok(_), Err((meter, e))) => CardBilling::Unsupported(format!("{meter}: {e}")),
+    })
 }
 
 /// Starts Checkout for `account_id` on `plan_key` billed every `interval`, asked by
