@@ -40,7 +40,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         <div class="mx-auto max-w-xl rounded-lg border border-red-200 bg-white p-6 shadow-sm" role="alert">
             <h1 class="text-lg font-semibold text-red-800">{title}</h1>
             <p class="mt-2 text-sm text-slate-700">{error.to_string()}</p>
-            <a href="/dashboard" class="mt-4 inline-block text-sm font-medium text-indigo-700 hover:underline">"Back to the dashboard"</a>
+            <a href="/dashboard" class="mt-4 inline-block text-sm font-medium text-indigo-700 underline hover:text-indigo-900">"Back to the dashboard"</a>
         </div>
     }
 }

@@ -52,7 +52,7 @@ pub fn InvoiceTable(
                         <td class="whitespace-nowrap px-3 py-2 text-right tabular-nums">{i.amount_due.clone()}</td>
                         <td class="whitespace-nowrap px-3 py-2 text-slate-600">{i.due_at.map_or("—".to_string(), date)}</td>
                         <td class="whitespace-nowrap px-3 py-2">
-                            <a href=format!("/invoices/{}/pdf", i.id) rel="external" class="text-indigo-700 hover:underline">"PDF"</a>
+                            <a href=format!("/invoices/{}/pdf", i.id) rel="external" class="text-indigo-700 underline hover:text-indigo-900">"PDF"</a>
                             {(admin && i.provider == "manual").then(|| status_actions(&i, back))}
                         </td>
                     </tr>
@@ -84,7 +84,7 @@ fn status_actions(i: &InvoiceView, back: String) -> AnyView {
     let id = i.id.to_string();
     let payable = matches!(i.status.as_str(), "open" | "uncollectible");
     let voidable = matches!(i.status.as_str(), "draft" | "open" | "uncollectible");
-    let button = "ml-3 text-indigo-700 hover:underline";
+    let button = "ml-3 text-indigo-700 underline hover:text-indigo-900";
     view! {
         {payable.then(|| status_form(id.clone(), "paid", back.clone(), "Mark paid", button))}
         {(i.status == "open").then(|| status_form(id.clone(), "uncollectible", back.clone(), "Uncollectible", button))}

@@ -67,7 +67,7 @@ fn account_switcher(choices: Vec<AccountChoice>) -> AnyView {
             <label for="account-switch" class="sr-only">"Acting for"</label>
             <select id="account-switch" name="account_id" class="max-w-[14rem] rounded-md border border-slate-300 bg-white px-2 py-1 text-sm">{options}</select>
             <button type="submit" class="rounded-md border border-slate-300 px-2 py-1 text-xs text-slate-700 hover:bg-slate-50">"Switch"</button>
-            <a href="/orgs/new" class="text-xs text-indigo-700 hover:underline">"New organization"</a>
+            <a href="/orgs/new" class="text-xs text-indigo-700 underline hover:text-indigo-900">"New organization"</a>
         </form>
     }
     .into_any()
@@ -116,7 +116,7 @@ fn impersonation_banner(
                     <span class="text-amber-800">{format!(" — you are {admin}; everything you do is audited.")}</span>
                 </p>
                 <ActionForm action=stop attr:class="inline">
-                    <button type="submit" class="rounded-md bg-amber-700 px-3 py-1 font-semibold text-white hover:bg-amber-600">"Stop"</button>
+                    <button type="submit" class="rounded-md bg-amber-700 px-3 py-1 font-semibold text-white hover:bg-amber-800">"Stop"</button>
                 </ActionForm>
             </div>
         </div>

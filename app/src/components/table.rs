@@ -27,7 +27,7 @@ pub fn DataTable(
         })
         .collect_view();
     view! {
-        <div class=format!("overflow-x-auto rounded-lg border border-slate-200 bg-white {class}")>
+        <div tabindex="0" class=format!("overflow-x-auto rounded-lg border border-slate-200 bg-white {class}")>
             <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid=testid>
                 <thead class="bg-slate-50 text-left">
                     <tr>{heads}</tr>

@@ -46,7 +46,7 @@ pub fn SignUpPage() -> impl IntoView {
                 <Submit action label="Create account" busy="Creating your account…"/>
             </ActionForm>
             <p class="mt-4 text-sm text-slate-600">
-                "Already have an account? " <a href="/login" class="font-medium text-indigo-700 hover:underline">"Log in"</a>
+                "Already have an account? " <a href="/login" class="font-medium text-indigo-700 underline hover:text-indigo-900">"Log in"</a>
             </p>
         },
     )
@@ -78,10 +78,10 @@ pub fn LogInPage() -> impl IntoView {
                 <Submit action label="Log in" busy="Logging in…"/>
             </ActionForm>
             <p class="mt-3 text-sm">
-                <a href="/forgot-password" class="font-medium text-indigo-700 hover:underline">"Forgot your password?"</a>
+                <a href="/forgot-password" class="font-medium text-indigo-700 underline hover:text-indigo-900">"Forgot your password?"</a>
             </p>
             <p class="mt-4 text-sm text-slate-600">
-                "New here? " <a href="/signup" class="font-medium text-indigo-700 hover:underline">"Create an account"</a>
+                "New here? " <a href="/signup" class="font-medium text-indigo-700 underline hover:text-indigo-900">"Create an account"</a>
             </p>
         },
     )

@@ -43,7 +43,7 @@ pub fn BillingPage() -> impl IntoView {
                     Ok(b) => {
                         let plan = match &b.subscription {
                             None => view! {
-                                <p class="text-slate-700">"No plan yet. "<a href="/pricing" class="text-indigo-700 hover:underline">"Choose a plan"</a></p>
+                                <p class="text-slate-700">"No plan yet. "<a href="/pricing" class="text-indigo-700 underline hover:text-indigo-900">"Choose a plan"</a></p>
                             }.into_any(),
                             Some(s) => view! {
                                 <p class="text-lg font-semibold" data-testid="billing-plan">{format!("{}, {}", s.plan, s.status.replace('_', " "))}</p>

@@ -21,7 +21,7 @@ pub fn CancelSubscriptionPage() -> impl IntoView {
                     Err(error) => view! { <Gate error/> }.into_any(),
                     Ok(b) => match b.subscription {
                         None => view! {
-                            <p class="text-slate-700">"There is no subscription to cancel. "<a href="/pricing" class="text-indigo-700 hover:underline">"Choose a plan"</a></p>
+                            <p class="text-slate-700">"There is no subscription to cancel. "<a href="/pricing" class="text-indigo-700 underline hover:text-indigo-900">"Choose a plan"</a></p>
                         }.into_any(),
                         Some(s) => view! {
                             <div class="mx-auto max-w-lg rounded-lg border border-slate-200 bg-white p-6 shadow-sm">

@@ -73,7 +73,7 @@ pub fn ChangePlanPage() -> impl IntoView {
                                 } else {
                                     (format!("/billing/change?plan={}&interval={}&timing=period_end", p.plan, p.interval), format!("Change at the end of this period ({end}) instead"))
                                 };
-                                view! { <a href=href class="mt-2 inline-block text-sm text-indigo-700 hover:underline" data-testid="other-timing">{text}</a> }
+                                view! { <a href=href class="mt-2 inline-block text-sm text-indigo-700 underline hover:text-indigo-900" data-testid="other-timing">{text}</a> }
                             })}
                             {(!p.over_limits.is_empty()).then(|| view! {
                                 <div class="mt-4 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-950" role="alert">

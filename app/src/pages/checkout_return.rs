@@ -38,8 +38,8 @@ pub fn CheckoutReturnPage() -> impl IntoView {
                             <h1 class="text-xl font-semibold text-emerald-900">"You're all set"</h1>
                             <p class="mt-2 text-emerald-900">"Your plan: "<span class="font-semibold" data-testid="checkout-plan">{plan}</span></p>
                             <p class="mt-4 flex gap-4 text-sm">
-                                <a href="/dashboard" class="text-indigo-700 hover:underline">"Go to the dashboard"</a>
-                                <a href="/billing" class="text-indigo-700 hover:underline">"See billing"</a>
+                                <a href="/dashboard" class="text-indigo-700 underline hover:text-indigo-900">"Go to the dashboard"</a>
+                                <a href="/billing" class="text-indigo-700 underline hover:text-indigo-900">"See billing"</a>
                             </p>
                         </div>
                     }.into_any(),

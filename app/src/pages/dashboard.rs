@@ -58,7 +58,7 @@ fn Dashboard(initial: DashboardData) -> impl IntoView {
         <section class="mt-8" aria-labelledby="recent">
             <div class="flex items-center justify-between">
                 <h2 id="recent" class="text-lg font-semibold">"Notifications"</h2>
-                <a href="/notifications" class="text-sm font-medium text-indigo-700 hover:underline">"See all"</a>
+                <a href="/notifications" class="text-sm font-medium text-indigo-700 underline hover:text-indigo-900">"See all"</a>
             </div>
             {move || notification_list(data.get().notifications)}
         </section>
@@ -192,7 +192,7 @@ fn plan_card(d: &DashboardData) -> impl IntoView {
                         <div class="flex justify-between"><dt>"Period"</dt><dd>{format!("{} – {}", date(s.period.start), date(s.period.end - chrono::Duration::seconds(1)))}</dd></div>
                         <div class="flex justify-between"><dt>"Days left"</dt><dd data-testid="days-left">{s.days_remaining}</dd></div>
                     </dl>
-                    <a href="/pricing" class="mt-4 inline-block text-sm font-medium text-indigo-700 hover:underline">"Change plan"</a>
+                    <a href="/pricing" class="mt-4 inline-block text-sm font-medium text-indigo-700 underline hover:text-indigo-900">"Change plan"</a>
                 </section>
             }
             .into_any()

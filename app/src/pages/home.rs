@@ -33,7 +33,7 @@ pub fn NotFound() -> impl IntoView {
         <div class="py-16 text-center">
             <h1 class="text-2xl font-bold">"Page not found"</h1>
             <p class="mt-2 text-slate-600">"There is nothing at this address."</p>
-            <a href="/" class="mt-4 inline-block font-medium text-indigo-700 hover:underline">"Go home"</a>
+            <a href="/" class="mt-4 inline-block font-medium text-indigo-700 underline hover:text-indigo-900">"Go home"</a>
         </div>
     }
 }

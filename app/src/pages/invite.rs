@@ -113,6 +113,6 @@ fn SignUpForm(token: String, email: String) -> impl IntoView {
             />
             <Submit action label="Create account and join" busy="Joining…"/>
         </ActionForm>
-        <p class="mt-4 text-sm text-slate-600">"Already have an account? " <a href=login class="font-medium text-indigo-700 hover:underline">"Log in to accept"</a></p>
+        <p class="mt-4 text-sm text-slate-600">"Already have an account? " <a href=login class="font-medium text-indigo-700 underline hover:text-indigo-900">"Log in to accept"</a></p>
     }
 }

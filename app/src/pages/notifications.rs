@@ -42,9 +42,9 @@ pub fn NotificationsPage() -> impl IntoView {
                         </div>
                         {notification_list(p.items)}
                         <nav class="mt-4 flex items-center justify-between text-sm" aria-label="Pages">
-                            {(p.page > 0).then(|| view! { <a href=format!("/notifications?page={}", p.page - 1) class="font-medium text-indigo-700 hover:underline">"← Newer"</a> })}
+                            {(p.page > 0).then(|| view! { <a href=format!("/notifications?page={}", p.page - 1) class="font-medium text-indigo-700 underline hover:text-indigo-900">"← Newer"</a> })}
                             <span class="text-slate-500">{format!("Page {} of {}", p.page + 1, p.pages)}</span>
-                            {(p.page + 1 < p.pages).then(|| view! { <a href=format!("/notifications?page={}", p.page + 1) class="font-medium text-indigo-700 hover:underline">"Older →"</a> })}
+                            {(p.page + 1 < p.pages).then(|| view! { <a href=format!("/notifications?page={}", p.page + 1) class="font-medium text-indigo-700 underline hover:text-indigo-900">"Older →"</a> })}
                         </nav>
                     }
                     .into_any(),

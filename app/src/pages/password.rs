@@ -30,7 +30,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 <Field label="E-mail" name="email" kind="email" autocomplete="username" value=kept_value(error, "email", None).unwrap_or_default() error=field_error(error, "email")/>
                 <Submit action label="Send the link" busy="Sending…"/>
             </ActionForm>
-            <p class="mt-4 text-sm text-slate-600"><a href="/login" class="font-medium text-indigo-700 hover:underline">"Back to log-in"</a></p>
+            <p class="mt-4 text-sm text-slate-600"><a href="/login" class="font-medium text-indigo-700 underline hover:text-indigo-900">"Back to log-in"</a></p>
         },
     )
 }
@@ -60,7 +60,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 <Field label="Repeat the new password" name="confirm" kind="password" autocomplete="new-password" error=field_error(error, "confirm")/>
                 <Submit action label="Set password" busy="Saving…"/>
             </ActionForm>
-            <p class="mt-4 text-sm text-slate-600"><a href="/forgot-password" class="font-medium text-indigo-700 hover:underline">"Ask for a new link"</a></p>
+            <p class="mt-4 text-sm text-slate-600"><a href="/forgot-password" class="font-medium text-indigo-700 underline hover:text-indigo-900">"Ask for a new link"</a></p>
         },
     )
 }

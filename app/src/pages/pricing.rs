@@ -84,7 +84,7 @@ fn Pricing(data: PricingData, interval: String, choose: ServerAction<ChoosePlan>
         <div class="mt-8 grid gap-4 sm:grid-cols-2 lg:grid-cols-5">{cards}</div>
         <section class="mt-14" aria-labelledby="compare">
             <h2 id="compare" class="text-xl font-bold">"Compare plans"</h2>
-            <div class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+            <div tabindex="0" class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white">
                 <table class="min-w-full divide-y divide-slate-200 text-sm">
                     <thead class="bg-slate-50">
                         <tr>

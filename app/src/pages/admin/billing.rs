@@ -75,7 +75,7 @@ pub fn AdminInvoicesPage() -> impl IntoView {
                             <AdminNav current="/admin/billing/invoices"/>
                             <div class="flex items-center justify-between">
                                 <h1 class="text-2xl font-bold">"Invoices"</h1>
-                                <a href=csv rel="external" class="text-sm text-indigo-700 hover:underline" data-testid="invoices-csv">"Export CSV"</a>
+                                <a href=csv rel="external" class="text-sm text-indigo-700 underline hover:text-indigo-900" data-testid="invoices-csv">"Export CSV"</a>
                             </div>
                             <form method="get" action="/admin/billing/invoices" class="mt-4 grid items-end gap-3 sm:grid-cols-4" role="search">
                                 <FilterInput label="Number or account" name="q" value=param(q, "q") kind="search"/>
@@ -139,7 +139,7 @@ pub fn AdminSubscriptionsPage() -> impl IntoView {
                                         view! {
                                             <tr data-account=s.account_name.clone()>
                                                 <td class="px-3 py-2">
-                                                    {if href.is_empty() { view! { <span>{s.account_name.clone()}</span> }.into_any() } else { view! { <a href=href class="text-indigo-700 hover:underline">{s.account_name.clone()}</a> }.into_any() }}
+                                                    {if href.is_empty() { view! { <span>{s.account_name.clone()}</span> }.into_any() } else { view! { <a href=href class="text-indigo-700 underline hover:text-indigo-900">{s.account_name.clone()}</a> }.into_any() }}
                                                 </td>
                                                 <td class="px-3 py-2">{s.plan.clone()}</td>
                                                 <td class="px-3 py-2">{s.interval.clone()}</td>
@@ -158,7 +158,7 @@ pub fn AdminSubscriptionsPage() -> impl IntoView {
                             <AdminNav current="/admin/billing/subscriptions"/>
                             <div class="flex items-center justify-between">
                                 <h1 class="text-2xl font-bold">"Subscriptions"</h1>
-                                <a href=csv rel="external" class="text-sm text-indigo-700 hover:underline">"Export CSV"</a>
+                                <a href=csv rel="external" class="text-sm text-indigo-700 underline hover:text-indigo-900">"Export CSV"</a>
                             </div>
                             <form method="get" action="/admin/billing/subscriptions" class="mt-4 grid items-end gap-3 sm:grid-cols-5" role="search">
                                 <FilterInput label="Account" name="q" value=param(q, "q") kind="search"/>

@@ -57,7 +57,7 @@ pub fn AdminOrgPage() -> impl IntoView {
                                 <ul class="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white text-sm">
                                     {o.members.into_iter().map(|m| view! {
                                         <li class="flex justify-between px-4 py-2">
-                                            <a href=format!("/admin/users/{}", m.user_id) class="font-medium text-indigo-700 hover:underline">
+                                            <a href=format!("/admin/users/{}", m.user_id) class="font-medium text-indigo-700 underline hover:text-indigo-900">
                                                 {format!("{} <{}>", m.name, m.email)}
                                             </a>
                                             <span class="text-slate-600">{m.role.clone()}{m.disabled.then_some(" (disabled)")}</span>

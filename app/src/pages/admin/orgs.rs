@@ -43,7 +43,7 @@ pub fn AdminOrgsPage() -> impl IntoView {
                                 <DataTable headers=&["Name", "Slug", "Members", "Plan", "Status", "Seats", "Created"] dense=true class="mt-4">
                                     {list.rows.into_iter().map(|o| view! {
                                         <tr data-slug=o.slug.clone()>
-                                            <td class="px-3 py-2"><a href=format!("/admin/organizations/{}", o.id) class="font-medium text-indigo-700 hover:underline">{o.name.clone()}</a></td>
+                                            <td class="px-3 py-2"><a href=format!("/admin/organizations/{}", o.id) class="font-medium text-indigo-700 underline hover:text-indigo-900">{o.name.clone()}</a></td>
                                             <td class="px-3 py-2 font-mono text-xs">{o.slug.clone()}</td>
                                             <td class="px-3 py-2">{o.members}</td>
                                             <td class="px-3 py-2">{o.plan.clone().unwrap_or_else(|| "—".into())}</td>

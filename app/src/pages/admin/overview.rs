@@ -75,11 +75,11 @@ fn Overview(o: AdminOverview) -> impl IntoView {
         <Monthly months=r.months.clone() currency=c range=range.clone()/>
         <Definitions/>
         <ul class="mt-8 flex flex-wrap gap-x-6 gap-y-2 text-sm" data-testid="admin-counts">
-            <li><a href="/admin/users" class="text-indigo-700 hover:underline">{format!("Users ({})", o.users)}</a></li>
-            <li><a href="/admin/organizations" class="text-indigo-700 hover:underline">{format!("Organizations ({})", o.organizations)}</a></li>
-            <li><a href="/admin/billing/subscriptions" class="text-indigo-700 hover:underline">"Subscriptions"</a></li>
-            <li><a href="/admin/billing/invoices" class="text-indigo-700 hover:underline">"Invoices"</a></li>
-            <li><a href="/admin/audit" class="text-indigo-700 hover:underline">"Audit log"</a></li>
+            <li><a href="/admin/users" class="text-indigo-700 underline hover:text-indigo-900">{format!("Users ({})", o.users)}</a></li>
+            <li><a href="/admin/organizations" class="text-indigo-700 underline hover:text-indigo-900">{format!("Organizations ({})", o.organizations)}</a></li>
+            <li><a href="/admin/billing/subscriptions" class="text-indigo-700 underline hover:text-indigo-900">"Subscriptions"</a></li>
+            <li><a href="/admin/billing/invoices" class="text-indigo-700 underline hover:text-indigo-900">"Invoices"</a></li>
+            <li><a href="/admin/audit" class="text-indigo-700 underline hover:text-indigo-900">"Audit log"</a></li>
         </ul>
     }
 }

@@ -222,7 +222,7 @@ fn line_row(l: Line) -> impl IntoView {
     let m = &l.meter;
     view! {
         <tr data-account=l.account_id.to_string() data-meter=m.meter.clone() data-usage=m.usage.normalize().to_string() data-state=m.state.as_str()>
-            <td class="px-3 py-2"><a href=l.admin_path.clone() class="font-medium text-indigo-700 hover:underline">{l.account_name.clone()}</a></td>
+            <td class="px-3 py-2"><a href=l.admin_path.clone() class="font-medium text-indigo-700 underline hover:text-indigo-900">{l.account_name.clone()}</a></td>
             <td class="px-3 py-2">{l.plan_name.clone()}</td>
             <td class="px-3 py-2">{m.name.clone()}</td>
             <td class="px-3 py-2 tabular-nums" data-testid="line-used">
@@ -265,7 +265,7 @@ fn totals(s: &Summary, meters: &[(String, String)]) -> impl IntoView {
         <section class="mt-6" aria-labelledby="totals-h">
             <h2 id="totals-h" class="text-lg font-semibold">{format!("Totals over {} account{}", s.accounts, if s.accounts == 1 { "" } else { "s" })}</h2>
             <div class="mt-2 grid gap-4 sm:grid-cols-2 lg:grid-cols-4">{per_meter}</div>
-            <div class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+            <div tabindex="0" class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white">
                 <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="plan-totals">
                     <caption class="sr-only">"Usage per plan"</caption>
                     <thead class="bg-slate-50 text-left"><tr>{headers.into_iter().map(|h| view! { <th scope="col" class="px-3 py-2">{h}</th> }).collect_view()}</tr></thead>
@@ -286,7 +286,7 @@ fn near_limit(s: &Summary) -> impl IntoView {
             <ul class="mt-2 divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white" data-testid="near-limit">
                 {s.near_limit.iter().map(|l| view! {
                     <li class="flex flex-wrap items-center justify-between gap-2 px-3 py-2 text-sm" data-account=l.account_id.to_string() data-meter=l.meter.meter.clone()>
-                        <a href=l.admin_path.clone() class="font-medium text-indigo-700 hover:underline">{l.account_name.clone()}</a>
+                        <a href=l.admin_path.clone() class="font-medium text-indigo-700 underline hover:text-indigo-900">{l.account_name.clone()}</a>
                         <span class="text-slate-600">{format!("{} · {}", l.meter.name, used(l))}</span>
                         <span class="tabular-nums">{l.meter.percent.map_or(String::new(), |p| format!("{} %", p.normalize()))}</span>
                         {state_badge(l.meter.state)}

@@ -118,7 +118,7 @@ fn UserDetail(
             <ul class="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white text-sm">
                 {memberships.into_iter().map(|m| {
                     let name = if m.kind == "organization" {
-                        view! { <a href=format!("/admin/organizations/{}", m.account_id) class="font-medium text-indigo-700 hover:underline">{m.name.clone()}</a> }.into_any()
+                        view! { <a href=format!("/admin/organizations/{}", m.account_id) class="font-medium text-indigo-700 underline hover:text-indigo-900">{m.name.clone()}</a> }.into_any()
                     } else {
                         view! { <span class="font-medium">{format!("{} (personal)", m.name)}</span> }.into_any()
                     };
@@ -222,7 +222,7 @@ fn impersonate_panel(u: &AdminUserDetail, a: Actions) -> impl IntoView {
                             class="block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
                             aria-describedby="field-reason-error">{kept_value(error, "reason", None).unwrap_or_default()}</textarea>
                         <p id="field-reason-error" class="text-sm text-red-700" role="alert">{move || field_error(error, "reason").get()}</p>
-                        <Submit action=a.impersonate label="Impersonate" busy="Starting…" class="bg-amber-600 hover:bg-amber-500 text-white"/>
+                        <Submit action=a.impersonate label="Impersonate" busy="Starting…" class="bg-amber-700 hover:bg-amber-800 text-white"/>
                     </ActionForm>
                 }
                 .into_any(),

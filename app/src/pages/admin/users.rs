@@ -48,7 +48,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                                     {list.rows.into_iter().map(|u| view! {
                                         <tr data-email=u.email.clone()>
                                             <td class="px-3 py-2">
-                                                <a href=format!("/admin/users/{}", u.id) class="font-medium text-indigo-700 hover:underline">{u.name.clone()}</a>
+                                                <a href=format!("/admin/users/{}", u.id) class="font-medium text-indigo-700 underline hover:text-indigo-900">{u.name.clone()}</a>
                                                 {u.super_admin.then(|| view! { <span class="ml-2 rounded bg-slate-900 px-1.5 py-0.5 text-xs text-white">"super admin"</span> })}
                                                 {u.disabled.then(|| view! { <span class="ml-2 rounded bg-red-100 px-1.5 py-0.5 text-xs text-red-800">"disabled"</span> })}
                                             </td>

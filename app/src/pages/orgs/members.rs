@@ -126,7 +126,7 @@ fn Members(page: MembersPage, actions: Actions, confirm: Confirming) -> impl Int
     view! {
         <p class="mb-4 text-sm text-slate-600" data-testid="seats-line">
             {seats_line(page.seats)}
-            {(full && owner).then(|| view! { " · " <a href=format!("/orgs/{slug}/billing") class="font-medium text-indigo-700 hover:underline">"Add seats"</a> })}
+            {(full && owner).then(|| view! { " · " <a href=format!("/orgs/{slug}/billing") class="font-medium text-indigo-700 underline hover:text-indigo-900">"Add seats"</a> })}
         </p>
         <FormAlert error=actions.list_error()/>
         <DataTable headers=&["Member", "Role", "Joined", ""] testid="members">{rows}</DataTable>
@@ -169,7 +169,7 @@ fn member_row(
                 <select id=select_id name="role" data-testid="role-select" class="rounded-md border border-slate-300 px-2 py-1 text-sm">
                     {options}
                 </select>
-                <button type="submit" class="text-sm font-medium text-indigo-700 hover:underline">"Change role"</button>
+                <button type="submit" class="text-sm font-medium text-indigo-700 underline hover:text-indigo-900">"Change role"</button>
             </ActionForm>
         }
         .into_any()
@@ -201,7 +201,7 @@ fn member_row(
                 <input type="hidden" name="slug" value=slug_v/>
                 <input type="hidden" name="user_id" value=id_v/>
                 <span class="text-sm">{question}</span>
-                <button type="submit" class="rounded-md bg-amber-600 px-3 py-1 text-sm font-semibold text-white hover:bg-amber-500">"Transfer ownership"</button>
+                <button type="submit" class="rounded-md bg-amber-700 px-3 py-1 text-sm font-semibold text-white hover:bg-amber-800">"Transfer ownership"</button>
                 <a href="?" class="text-sm text-slate-600 hover:underline">"Cancel"</a>
             </ActionForm>
         }
@@ -211,7 +211,7 @@ fn member_row(
             <div class="flex gap-3">
                 {m.removable.then(|| view! { <a href=format!("?remove={id}") class="font-medium text-red-700 hover:underline">"Remove…"</a> })}
                 {(owner && !m.me).then(|| view! { <a href=format!("?transfer={id}") class="text-slate-600 hover:underline">"Make owner…"</a> })}
-                {m.me.then(|| view! { <span class="text-slate-400">"You"</span> })}
+                {m.me.then(|| view! { <span class="text-slate-500">"You"</span> })}
             </div>
         }
         .into_any()
@@ -294,7 +294,7 @@ fn pending_list(
                             <ActionForm action=a.resend>
                                 <input type="hidden" name="slug" value=slug_v/>
                                 <input type="hidden" name="id" value=id_v/>
-                                <button type="submit" class="font-medium text-indigo-700 hover:underline">"Resend"</button>
+                                <button type="submit" class="font-medium text-indigo-700 underline hover:text-indigo-900">"Resend"</button>
                             </ActionForm>
                             <a href=format!("?revoke={id}") class="font-medium text-red-700 hover:underline">"Revoke…"</a>
                         </div>

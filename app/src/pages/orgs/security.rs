@@ -28,7 +28,7 @@ pub fn OrgSecurityPage() -> impl IntoView {
                                 view! {
                                     <section class="max-w-xl rounded-lg border border-dashed border-slate-300 p-5" data-testid="sso-unavailable">
                                         <h2 class="font-semibold">"Single sign-on is not part of your plan"</h2>
-                                        <p class="mt-2 text-sm text-slate-600">"SSO comes with the Enterprise plan. "<a href="/pricing" class="font-medium text-indigo-700 hover:underline">"Compare plans"</a></p>
+                                        <p class="mt-2 text-sm text-slate-600">"SSO comes with the Enterprise plan. "<a href="/pricing" class="font-medium text-indigo-700 underline hover:text-indigo-900">"Compare plans"</a></p>
                                     </section>
                                 }.into_any()
                             }}

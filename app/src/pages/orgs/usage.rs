@@ -105,7 +105,7 @@ fn breakdown(columns: Vec<UsageColumn>, rows: Vec<UsageRow>) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class="mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+        <div tabindex="0" class="mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
             <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="usage-by-member">
                 <thead class="bg-slate-50"><tr><th scope="col" class="px-4 py-2 text-left">"Member"</th>{head}</tr></thead>
                 <tbody class="divide-y divide-slate-100">{body}</tbody>
