@@ -93,4 +93,9 @@ tg_wait_ready http://127.0.0.1:3102
 E2E_BASE_URL=http://127.0.0.1:3100 E2E_SECOND_URL=http://127.0.0.1:3101 E2E_STRIPE_URL=http://127.0.0.1:3102 E2E_DOUBLE_URL=$double_url \
     E2E_DATABASE_URL=$e2e_db E2E_MAIL_DIR=$mail_dir E2E_TOLLGATE_BIN=$bin \
     npx playwright test --config end2end/playwright.config.ts "$@"
+
+if ! $e2e_only; then
+    step "API contract: Schemathesis against /api/v1/openapi.json (short run; scripts/schemathesis.sh runs long)"
+    tg_schemathesis http://127.0.0.1:3100 "$e2e_db" "$bin" 30
+fi
 step "all tests passed"

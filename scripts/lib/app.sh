@@ -82,3 +82,21 @@ tg_fresh_database() {
     psql "$admin" -qAtc "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null
     psql "$admin" -qAtc "CREATE DATABASE \"$1\"" >/dev/null
 }
+
+# tg_schemathesis BASE_URL DATABASE_URL BIN EXAMPLES: Schemathesis against the
+# server at BASE_URL (on DATABASE_URL, whose catalog is loaded), with an account
+# key of a new customer on Pro made through the CLI BIN, at most EXAMPLES cases per
+# operation and phase. Fails on any server error, any response that does not match
+# the document (status, content type, headers, body), a schema-violating request
+# accepted, or a route that answers without its key. scripts/schemathesis.toml
+# says what is not checked and why.
+tg_schemathesis() {
+    local base=$1 db=$2 bin=$3 examples=$4 email key
+    tg_ensure_schemathesis
+    email="schemathesis-$(date +%s%N)@example.com"
+    DATABASE_URL=$db RUST_LOG=warn "$bin" users create --email "$email" --name Schemathesis --password "schemathesis $RANDOM$RANDOM" >/dev/null
+    DATABASE_URL=$db RUST_LOG=warn "$bin" accounts set-plan "$email" pro >/dev/null
+    key=$(DATABASE_URL=$db RUST_LOG=warn "$bin" keys create --account "$email" --name schemathesis 2>/dev/null)
+    "$TG_SCHEMATHESIS_VENV/bin/schemathesis" --config-file "$TG_ROOT/scripts/schemathesis.toml" --no-color \
+        run "$base/api/v1/openapi.json" --header "Authorization: Bearer $key" --max-examples "$examples"
+}

@@ -592,6 +592,25 @@ tg_ensure_smtp_sink() {
     "$py" -m pip install -q --disable-pip-version-check "aiosmtpd==$want" >&2 || tg_die "pip could not install aiosmtpd==$want"
 }
 
+# Schemathesis (PyPI), the OpenAPI fuzzer that checks /api/v1 against its own
+# document, pinned, in a virtualenv of its own.
+TG_SCHEMATHESIS_VERSION="4.32.5"
+TG_SCHEMATHESIS_VENV="$TG_DATA/schemathesis-venv"
+
+# tg_ensure_schemathesis: the virtualenv with Schemathesis at the pinned version.
+tg_ensure_schemathesis() {
+    local bin="$TG_SCHEMATHESIS_VENV/bin/schemathesis" want="$TG_SCHEMATHESIS_VERSION"
+    if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -qx "schemathesis, version $want"; then
+        return 0
+    fi
+    mkdir -p "$TG_DATA"
+    [ -x "$TG_SCHEMATHESIS_VENV/bin/python" ] || "$(tg__python_with_venv)" -m venv "$TG_SCHEMATHESIS_VENV" >&2 \
+        || tg_die "could not create $TG_SCHEMATHESIS_VENV"
+    tg_log "installing schemathesis $want (PyPI) into $TG_SCHEMATHESIS_VENV"
+    "$TG_SCHEMATHESIS_VENV/bin/python" -m pip install -q --disable-pip-version-check "schemathesis==$want" >&2 \
+        || tg_die "pip could not install schemathesis==$want"
+}
+
 # tg_start_smtp_sink PORT DIR: start scripts/smtp_sink.py on 127.0.0.1:PORT,
 # storing each received message as DIR/*.eml (DIR is emptied first); waits until
 # it accepts connections. Sets TG_SMTP_SINK_PID; its log is DIR.log.

@@ -79,7 +79,8 @@ pub enum Outcome {
 ///
 /// # Errors
 /// [`Error::Invalid`] (unknown feature, fractional count, `consume` without an
-/// idempotency key or on a level meter, a rate quantity above the plan's window),
+/// idempotency key or on a level meter, an idempotency key of more than 255
+/// characters or empty, a rate quantity above the plan's window),
 /// the account errors of [`accounts::for_caller`], [`Error::PlanLimitExceeded`]
 /// when a consuming check is refused, [`Error::RateLimited`] past a rate limit,
 /// [`Error::IdempotencyConflict`].
@@ -89,6 +90,15 @@ pub async fn check(
     req: Request,
     now: DateTime<Utc>,
 ) -> Result<Outcome, Error> {
+    // A key is checked whenever one is sent, consuming or not: a request the
+    // OpenAPI document calls invalid is never answered as if it were fine.
+    if req
+        .idempotency_key
+        .as_ref()
+        .is_some_and(|k| !(1..=super::ingest::MAX_KEY_CHARS).contains(&k.chars().count()))
+    {
+        return Err(Error::invalid("idempotency_key", "1 to 255 characters"));
+    }
     let catalog = t.catalog.get()?;
     let entitlement = catalog
         .entitlement(&req.feature)

@@ -22,15 +22,16 @@ pub struct CheckRequest {
     /// Meter or feature key.
     #[schema(example = "queries")]
     pub feature: String,
-    /// Quantity asked for; default 1.
-    #[schema(value_type = Option<String>, example = "1")]
+    /// Quantity asked for, > 0 as for events; default 1.
+    #[schema(value_type = Option<String>, example = "1", pattern = r"^[0-9]{1,13}(\.[0-9]{1,12})?$")]
     pub quantity: Option<Value>,
     /// Platform keys only: account uuid or `ext:<external_id>`.
     pub account: Option<String>,
     /// Record the quantity atomically if allowed (meters that count or sum).
     #[serde(default)]
     pub consume: bool,
-    /// Required with `consume`.
+    /// Required with `consume`; 1–255 characters.
+    #[schema(min_length = 1, max_length = 255)]
     pub idempotency_key: Option<String>,
 }
 
@@ -104,8 +105,8 @@ pub struct FeatureCheckResponse {
     pub feature: String,
     /// False for `false`, `0` or a feature the plan lacks.
     pub allowed: bool,
-    /// The plan's value (null when the plan lacks it, or unlimited).
-    #[schema(value_type = Object)]
+    /// The plan's value: a boolean, a number, a string, or null (the plan lacks it,
+    /// or unlimited).
     pub value: Value,
 }
 
@@ -117,7 +118,7 @@ pub struct RateCheckResponse {
     /// Always true (a refused call is `429 rate_limited`).
     pub allowed: bool,
     /// Calls allowed per window; null when unlimited.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<f64>)]
     pub value: Value,
     /// Calls left in this window; null when unlimited.
     pub remaining: Option<String>,

@@ -34,8 +34,9 @@ pub struct ErrorDetail {
     /// A sentence for a developer.
     pub message: String,
     /// `field` (and `index` for a batch) for `invalid_request`; the check's answer
-    /// for `plan_limit_exceeded`; `retry_after` for `rate_limited`.
-    #[schema(value_type = Object)]
+    /// for `plan_limit_exceeded`; `retry_after` for `rate_limited`. Present only
+    /// when it says something (API.md).
+    #[schema(value_type = Object, required = false)]
     pub details: Option<Value>,
 }
 

@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct EventsRequest {
     /// The events; validated and stored as a whole.
+    #[schema(min_items = 1, max_items = 1000)]
     pub events: Vec<EventIn>,
 }
 
@@ -28,11 +29,12 @@ pub struct EventIn {
     /// Meter key (`queries`).
     #[schema(example = "queries")]
     pub meter: String,
-    /// Quantity > 0, as a decimal string (exact) or a JSON number.
-    #[schema(value_type = String, example = "1")]
+    /// Quantity > 0 and at most 10^12, with at most 12 decimal places (whole for
+    /// a meter that counts), as a decimal string (exact) or a JSON number.
+    #[schema(value_type = String, example = "1", pattern = r"^[0-9]{1,13}(\.[0-9]{1,12})?$")]
     pub quantity: Value,
     /// 1–255 characters, unique per account for at least 35 days.
-    #[schema(example = "msg-8812")]
+    #[schema(example = "msg-8812", min_length = 1, max_length = 255)]
     pub idempotency_key: String,
     /// When it happened (RFC 3339, UTC); defaults to now; at most 35 days old and
     /// 5 minutes ahead.

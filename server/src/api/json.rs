@@ -21,6 +21,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ApiError::invalid("body", None, format!("could not read the body: {e}"))
             }
         })?;
+        if has_nul(&bytes) {
+            return Err(ApiError::invalid(
+                "body",
+                None,
+                "strings may not contain the character U+0000 (NUL)",
+            ));
+        }
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(&mut de)
             .map(ApiJson)
@@ -44,6 +51,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ApiError::invalid(&field, index, message)
             })
     }
+}
+
+/// Whether the JSON text holds a NUL character (`\u0000`, the only way JSON can
+/// carry one): PostgreSQL's text and jsonb cannot store it, so it is refused at the
+/// edge rather than failing the transaction. A `\\u0000` (an escaped backslash,
+/// then `u0000`) is plain text and passes.
+fn has_nul(json: &[u8]) -> bool {
+    json.windows(6).enumerate().any(|(i, w)| {
+        w == b"\\u0000" && json[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    })
 }
 
 fn e_path_or_body(field: &str) -> &str {
@@ -98,5 +115,21 @@ mod tests {
             Some("quantity")
         );
         assert_eq!(super::missing_field("invalid type"), None);
+    }
+
+    #[test]
+    fn a_nul_escape_is_found_and_an_escaped_backslash_is_not_one() {
+        use super::has_nul;
+        assert!(has_nul(br#"{"k": "a\u0000b"}"#));
+        assert!(has_nul(br#"{"\u0000": 1}"#));
+        assert!(
+            has_nul(br#"{"k": "\\\u0000"}"#),
+            "an escaped backslash, then a NUL"
+        );
+        assert!(
+            !has_nul(br#"{"k": "a\\u0000b"}"#),
+            "an escaped backslash, then u0000"
+        );
+        assert!(!has_nul(br#"{"k": "u0000"}"#));
     }
 }

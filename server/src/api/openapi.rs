@@ -1,8 +1,12 @@
 //! `GET /api/v1/openapi.json`: the OpenAPI 3 document, generated from the handler
 //! and body types above (never written by hand).
 
+use crate::serve::AppState;
+use axum::extract::State;
 use axum::Json;
+use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{RefOr, Schema};
 use utoipa::{Modify, OpenApi};
 
 /// The API's description.
@@ -40,7 +44,59 @@ impl Modify for BearerKey {
     }
 }
 
-/// Serves the document.
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// Serves the document, naming the loaded catalog's keys: `meter` of an event takes
+/// one of its meters, `feature` of a check one of its meters or features (any
+/// other is a `400`). Without a catalog the fields stay free strings.
+pub async fn document(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
+    let mut doc = ApiDoc::openapi();
+    if let Ok(catalog) = state.tollgate.catalog.get() {
+        let meters: Vec<Value> = catalog
+            .meters
+            .iter()
+            .map(|m| Value::from(m.key.as_str()))
+            .collect();
+        let features = meters
+            .iter()
+            .cloned()
+            .chain(catalog.features.iter().map(|f| Value::from(f.key.as_str())))
+            .collect();
+        name_keys(&mut doc, "EventIn", "meter", meters);
+        name_keys(&mut doc, "CheckRequest", "feature", features);
+    }
+    any_of(&mut doc, "CheckResponse");
+    Json(doc)
+}
+
+/// Makes the untagged answer `schema` an `anyOf`: a rate feature's answer carries
+/// the fields of a plain feature's answer too, so it matches both shapes, which a
+/// `oneOf` (exactly one) forbids.
+fn any_of(doc: &mut utoipa::openapi::OpenApi, schema: &str) {
+    let Some(s) = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut(schema))
+    else {
+        return;
+    };
+    if let RefOr::T(Schema::OneOf(one)) = s {
+        let mut any = utoipa::openapi::schema::AnyOf::new();
+        any.items = std::mem::take(&mut one.items);
+        any.description = one.description.take();
+        *s = RefOr::T(Schema::AnyOf(any));
+    }
+}
+
+/// Restricts the string property `field` of schema `schema` to `keys`.
+fn name_keys(doc: &mut utoipa::openapi::OpenApi, schema: &str, field: &str, keys: Vec<Value>) {
+    let property = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut(schema))
+        .and_then(|s| match s {
+            RefOr::T(Schema::Object(o)) => o.properties.get_mut(field),
+            _ => None,
+        });
+    if let Some(RefOr::T(Schema::Object(p))) = property {
+        p.enum_values = Some(keys);
+    }
 }

@@ -206,3 +206,100 @@ async fn every_error_code_is_reachable(pool: PgPool) {
     assert_eq!(status, 429);
     assert!(retry.is_some());
 }
+
+/// The limits the OpenAPI document states are the ones the server applies, for a
+/// check that does not consume as well.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_check_refuses_an_idempotency_key_outside_the_documented_length(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let c = app.customer(Some("free")).await;
+    for key in [String::new(), "k".repeat(256)] {
+        let (s, b) = answer(
+            app.post(
+                "/api/v1/check",
+                &c.key,
+                &json!({"feature": "queries", "idempotency_key": key}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            (s, code(&b), b["error"]["details"]["field"].as_str()),
+            (400, "invalid_request", Some("idempotency_key")),
+            "{} characters",
+            key.len()
+        );
+    }
+    let (s, _) = answer(
+        app.post(
+            "/api/v1/check",
+            &c.key,
+            &json!({"feature": "queries", "idempotency_key": "k".repeat(255)}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, 200);
+
+    let doc: Value = app
+        .http
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["ErrorDetail"]["required"],
+        json!(["code", "message"]),
+        "details is optional"
+    );
+    assert_eq!(
+        (
+            schemas["EventsRequest"]["properties"]["events"]["minItems"].as_u64(),
+            schemas["EventsRequest"]["properties"]["events"]["maxItems"].as_u64()
+        ),
+        (Some(1), Some(1000))
+    );
+    assert_eq!(
+        schemas["EventIn"]["properties"]["idempotency_key"]["maxLength"],
+        255
+    );
+    assert!(schemas["EventIn"]["properties"]["quantity"]["pattern"].is_string());
+    let meters = schemas["EventIn"]["properties"]["meter"]["enum"]
+        .as_array()
+        .expect("the catalog's meters");
+    assert!(
+        meters.contains(&json!("queries")) && !meters.contains(&json!("basic_chat")),
+        "{meters:?}"
+    );
+    let features = schemas["CheckRequest"]["properties"]["feature"]["enum"]
+        .as_array()
+        .expect("meters and features");
+    assert!(
+        features.contains(&json!("queries")) && features.contains(&json!("basic_chat")),
+        "{features:?}"
+    );
+}
+
+/// A NUL character anywhere in a body is refused before it reaches PostgreSQL
+/// (which cannot store it and failed the request with a 500); found by Schemathesis.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_nul_character_is_a_bad_request_not_a_server_error(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let c = app.customer(Some("free")).await;
+    for event in [
+        json!({"meter": "queries", "quantity": 1, "idempotency_key": "n1", "properties": {"model": "a\u{0}b"}}),
+        json!({"meter": "queries", "quantity": 1, "idempotency_key": "n\u{0}2"}),
+    ] {
+        let (s, b) = answer(
+            app.post("/api/v1/events", &c.key, &json!({"events": [event]}))
+                .await,
+        )
+        .await;
+        assert_eq!((s, code(&b)), (400, "invalid_request"), "{b}");
+    }
+    assert_eq!(app.usage_of(&c.key, "queries").await, "0", "nothing stored");
+}
