@@ -97,5 +97,8 @@ E2E_BASE_URL=http://127.0.0.1:3100 E2E_SECOND_URL=http://127.0.0.1:3101 E2E_STRI
 if ! $e2e_only; then
     step "API contract: Schemathesis against /api/v1/openapi.json (short run; scripts/schemathesis.sh runs long)"
     tg_schemathesis http://127.0.0.1:3100 "$e2e_db" "$bin" 30
+
+    step "exactness: 1000 consuming checks at once against a hard limit of 100 (scripts/exactness.sh alone)"
+    tg_race http://127.0.0.1:3100 "$e2e_db" "$bin" 1000 100
 fi
 step "all tests passed"

@@ -18,6 +18,7 @@ mod cpu;
 mod events;
 mod http;
 mod live;
+mod race;
 mod stats;
 mod summary;
 
@@ -44,6 +45,9 @@ enum Command {
     Check(CheckArgs),
     /// Time from an event to the admin's live usage board showing it.
     Live(LiveArgs),
+    /// Many consuming checks for one account released at once: exactly as many
+    /// are allowed as the hard limit leaves (exits with status 4 otherwise).
+    Race(RaceArgs),
     /// Median and min–max of repeated runs, from a file of JSON lines; exits with
     /// status 3 when any run had errors or anomalies.
     Summary {
@@ -148,6 +152,22 @@ struct LiveArgs {
     page_loads: usize,
 }
 
+#[derive(Args)]
+struct RaceArgs {
+    /// Server base URL (loopback only).
+    #[arg(long, default_value = "http://127.0.0.1:3200")]
+    url: String,
+    /// Account API key (`tg_sk_…`); its plan or override gives the hard limit.
+    #[arg(long, env = "LOADGEN_KEY", hide_env_values = true)]
+    key: String,
+    /// The metered feature to consume.
+    #[arg(long, default_value = "queries")]
+    feature: String,
+    /// Consuming checks released at once.
+    #[arg(long, default_value_t = 1000)]
+    requests: usize,
+}
+
 /// Prints a run's JSON line (stdout) and human line (stderr).
 fn emit(line: &Line) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string(line)?);
@@ -232,6 +252,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 r.page_p50_ms.map_or("-".into(), |v| format!("{v:.1}")),
                 r.page_max_ms.map_or("-".into(), |v| format!("{v:.1}"))
             );
+        }
+        Command::Race(a) => {
+            let opts = race::Options {
+                url: a.url,
+                key: a.key,
+                feature: a.feature,
+                requests: a.requests,
+            };
+            let r = race::run(&opts).await?;
+            println!("{}", serde_json::to_string(&r)?);
+            eprintln!(
+                "race: {} consuming checks at once against a hard limit at {} (usage {} before): {} allowed, {} refused, {} errors; usage after {}: {}",
+                r.requests, r.blocks_at, r.usage_before, r.allowed, r.refused, r.errors, r.usage_after,
+                if r.exact { "exact" } else { "NOT EXACT" }
+            );
+            if !r.exact {
+                return Ok(ExitCode::from(4));
+            }
         }
         Command::Summary { file } => {
             let text = std::fs::read_to_string(&file)

@@ -22,11 +22,14 @@ TG_TEST_CRATES=(-p tollgate -p tollgate-app -p tollgate-server -p tollgate-strip
     --features tollgate/ssr,tollgate-app/ssr)
 
 # What the end-to-end tests run: the server and Stripe double binaries as the test
-# build made them (target/debug, the same artifacts, nothing compiled twice), and
-# the site's front end (WASM, CSS, assets) from cargo-leptos.
+# build made them (target/debug, the same artifacts, nothing compiled twice), the
+# load generator (for the race), and the site's front end (WASM, CSS, assets) from
+# cargo-leptos.
 tg_build_for_tests() {
     tg_log "building the test binaries and the front end (debug)"
-    (cd "$TG_ROOT" && tg_test_env cargo test "${TG_TEST_CRATES[@]}" --no-run && cargo leptos build --frontend-only)
+    (cd "$TG_ROOT" && tg_test_env cargo test "${TG_TEST_CRATES[@]}" --no-run \
+        && tg_test_env cargo build "${TG_TEST_CRATES[@]}" --bin loadgen \
+        && cargo leptos build --frontend-only)
 }
 
 # Runs "$@" with what cargo-leptos gives a debug server build: `--cfg
@@ -99,4 +102,19 @@ tg_schemathesis() {
     key=$(DATABASE_URL=$db RUST_LOG=warn "$bin" keys create --account "$email" --name schemathesis 2>/dev/null)
     "$TG_SCHEMATHESIS_VENV/bin/schemathesis" --config-file "$TG_ROOT/scripts/schemathesis.toml" --no-color \
         run "$base/api/v1/openapi.json" --header "Authorization: Bearer $key" --max-examples "$examples"
+}
+
+# tg_race BASE_URL DATABASE_URL BIN REQUESTS LIMIT: REQUESTS consuming checks
+# released at once (loadgen race) for a new customer whose `queries` limit is
+# overridden to LIMIT, hard, no grace. Prints the result; fails unless exactly
+# LIMIT are allowed and the stored usage is LIMIT.
+tg_race() {
+    local base=$1 db=$2 bin=$3 requests=$4 limit=$5 email key
+    email="race-$(date +%s%N)@example.com"
+    DATABASE_URL=$db RUST_LOG=warn "$bin" users create --email "$email" --name Race --password "race $RANDOM$RANDOM" >/dev/null
+    DATABASE_URL=$db RUST_LOG=warn "$bin" accounts set-plan "$email" starter >/dev/null
+    DATABASE_URL=$db RUST_LOG=warn "$bin" accounts override "$email" --meter queries --included "$limit" \
+        --enforcement hard --grace 0 --reason "exactness race" >/dev/null
+    key=$(DATABASE_URL=$db RUST_LOG=warn "$bin" keys create --account "$email" --name race 2>/dev/null)
+    LOADGEN_KEY=$key "$CARGO_TARGET_DIR/debug/loadgen" race --url "$base" --requests "$requests"
 }
