@@ -84,6 +84,34 @@ pub async fn post_json<T: DeserializeOwned>(
     outcome.map_err(|e| e.chars().take(300).collect())
 }
 
+/// The account's stored usage of `meter` this period, as `GET /api/v1/usage` gives
+/// it (a decimal string).
+///
+/// # Errors
+/// The request fails or the meter is not in the answer.
+pub async fn stored_usage(
+    client: &reqwest::Client,
+    base: &str,
+    auth: &HeaderValue,
+    meter: &str,
+) -> anyhow::Result<String> {
+    let url = format!("{}/api/v1/usage", base.trim_end_matches('/'));
+    let usage: serde_json::Value = client
+        .get(&url)
+        .header(AUTHORIZATION, auth.clone())
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    usage["meters"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["meter"] == meter))
+        .and_then(|m| m["usage"].as_str())
+        .map(str::to_string)
+        .ok_or_else(|| anyhow::anyhow!("no usage of `{meter}` in {usage}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

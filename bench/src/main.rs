@@ -16,6 +16,7 @@
 mod check;
 mod cpu;
 mod events;
+mod faults;
 mod http;
 mod live;
 mod race;
@@ -48,6 +49,9 @@ enum Command {
     /// Many consuming checks for one account released at once: exactly as many
     /// are allowed as the hard limit leaves (exits with status 4 otherwise).
     Race(RaceArgs),
+    /// Events sent under faults (retried with the same keys until answered, 5 %
+    /// sent twice), then counted: exits with status 4 unless exact.
+    Faults(FaultsArgs),
     /// Median and min–max of repeated runs, from a file of JSON lines; exits with
     /// status 3 when any run had errors or anomalies.
     Summary {
@@ -168,6 +172,31 @@ struct RaceArgs {
     requests: usize,
 }
 
+#[derive(Args)]
+struct FaultsArgs {
+    /// A server base URL (loopback only); repeat for several on one database.
+    #[arg(long = "url", required = true)]
+    urls: Vec<String>,
+    /// Account API key (`tg_sk_…`).
+    #[arg(long, env = "LOADGEN_KEY", hide_env_values = true)]
+    key: String,
+    /// Counting meter the events go to.
+    #[arg(long, default_value = "queries")]
+    meter: String,
+    /// Events in all.
+    #[arg(long, default_value_t = 1_000_000)]
+    events: usize,
+    /// Events per request.
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
+    /// Clients sending at once.
+    #[arg(long, default_value_t = 50)]
+    concurrency: usize,
+    /// Give up on a batch after this long without an answer, e.g. 120s.
+    #[arg(long, default_value = "120s", value_parser = stats::parse_duration)]
+    give_up_after: Duration,
+}
+
 /// Prints a run's JSON line (stdout) and human line (stderr).
 fn emit(line: &Line) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string(line)?);
@@ -265,6 +294,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!(
                 "race: {} consuming checks at once against a hard limit at {} (usage {} before): {} allowed, {} refused, {} errors; usage after {}: {}",
                 r.requests, r.blocks_at, r.usage_before, r.allowed, r.refused, r.errors, r.usage_after,
+                if r.exact { "exact" } else { "NOT EXACT" }
+            );
+            if !r.exact {
+                return Ok(ExitCode::from(4));
+            }
+        }
+        Command::Faults(a) => {
+            let opts = faults::Options {
+                urls: a.urls,
+                key: a.key,
+                meter: a.meter,
+                events: a.events,
+                batch: a.batch,
+                concurrency: a.concurrency,
+                give_up_after: a.give_up_after,
+            };
+            let r = faults::run(opts).await?;
+            println!("{}", serde_json::to_string(&r)?);
+            eprintln!(
+                "faults: {} events in {} batches in {:.1} s ({:.0} events/s): {} answers, {} retries after failures, {} batches sent twice; accepted {}, duplicates {}, abandoned {}; stored usage {}: {}",
+                r.events, r.batches, r.seconds, r.events as f64 / r.seconds, r.answered, r.retried, r.resent, r.accepted, r.duplicates, r.abandoned, r.usage_after,
                 if r.exact { "exact" } else { "NOT EXACT" }
             );
             if !r.exact {

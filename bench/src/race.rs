@@ -101,21 +101,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
             }
         }
     }
-    let usage_url = format!("{}/api/v1/usage", opts.url.trim_end_matches('/'));
-    let usage: Value = client
-        .get(&usage_url)
-        .header(AUTHORIZATION, auth)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let usage_after = usage["meters"]
-        .as_array()
-        .and_then(|m| m.iter().find(|m| m["meter"] == opts.feature.as_str()))
-        .and_then(|m| m["usage"].as_str())
-        .ok_or_else(|| anyhow::anyhow!("no usage of `{}` in {usage}", opts.feature))?
-        .to_string();
+    let usage_after = http::stored_usage(&client, &opts.url, &auth, &opts.feature).await?;
     let exact = errors == 0
         && same(&usage_after, &blocks_at)
         && difference(&blocks_at, &usage_before) == Some(allowed as i64);
