@@ -5,6 +5,7 @@
 #![recursion_limit = "256"]
 
 pub mod components;
+pub mod csp;
 pub mod error;
 pub mod format;
 #[cfg(feature = "hydrate")]
@@ -23,6 +24,8 @@ use pages::*;
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    csp::send_with_page();
     view! {
         <!DOCTYPE html>
         <html lang="en" class="h-full bg-slate-50">

@@ -3,8 +3,9 @@
 //! does not leak paths to other sites, no `<base>` or plugin injection, HSTS when
 //! Tollgate is served over https, and `Cache-Control: no-store` on what a signed-in
 //! browser receives (pages, server-function answers, downloads), so a shared
-//! computer's cache keeps no billing page. Scripts are not restricted by the
-//! policy yet: hydration runs inline scripts that would need per-response nonces.
+//! computer's cache keeps no billing page. A page's `Content-Security-Policy`
+//! carries its script nonce and is set while rendering ([`tollgate_app::csp`]);
+//! every other answer gets the same policy without one.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
@@ -14,10 +15,6 @@ use axum::response::Response;
 /// Whether HSTS is sent (the public URL is https).
 #[derive(Clone, Copy, Debug)]
 pub struct Https(pub bool);
-
-/// The `Content-Security-Policy` sent with every answer.
-pub const CONTENT_SECURITY_POLICY: &str =
-    "frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
 
 /// The middleware.
 pub async fn secure(State(https): State<Https>, req: Request, next: Next) -> Response {
@@ -42,10 +39,11 @@ pub async fn secure(State(https): State<Https>, req: Request, next: Next) -> Res
         header::REFERRER_POLICY,
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(policy) = HeaderValue::from_str(&tollgate_app::csp::policy(None)) {
+            h.insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+    }
     if https.0 {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,

@@ -334,6 +334,49 @@ async fn answers_carry_security_headers_and_signed_in_pages_are_not_cached(pool:
         .to_str()
         .unwrap()
         .contains("frame-ancestors 'none'"));
+    // Scripts: only this origin's, and the page's inline scripts by their nonce.
+    assert_eq!(
+        h.get_all("content-security-policy").iter().count(),
+        1,
+        "one policy"
+    );
+    let policy = h["content-security-policy"].to_str().unwrap().to_string();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .expect("a nonce")
+        .to_string();
+    let html = app.http.get(app.url("/login")).send().await.unwrap();
+    let other = html.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(!other.contains(&nonce), "a new nonce per page");
+    let html = html.text().await.unwrap();
+    let other_nonce = other
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .unwrap();
+    assert!(
+        html.contains(&format!("nonce=\"{other_nonce}\"")),
+        "the page's scripts carry it"
+    );
+    assert_eq!(
+        html.matches("<script").count(),
+        html.matches(&format!("<script nonce=\"{other_nonce}\""))
+            .count()
+            + html.matches("<script type=\"module\" nonce=").count(),
+        "{html}"
+    );
+    let api = app.http.get(app.url("/healthz")).send().await.unwrap();
+    let api_policy = api.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        api_policy.contains("script-src 'self' 'wasm-unsafe-eval';")
+            && !api_policy.contains("nonce"),
+        "{api_policy}"
+    );
     assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
     assert!(
         h.get("strict-transport-security").is_none(),

@@ -1,0 +1,56 @@
+//! The `Content-Security-Policy` (issue 12). Pages allow only their own scripts:
+//! the files under `/pkg` and the inline hydration scripts carrying this
+//! response's nonce (Leptos makes one per render and puts it on its scripts), plus
+//! WebAssembly compilation. Everything else loads from this origin only, and no
+//! site may frame a page.
+//!
+//! Inline `style` attributes stay allowed (the meters' widths), as do `data:`
+//! images. `form-action` is not restricted: a plan choice posts here and is
+//! redirected to Stripe's Checkout on another origin, which browsers check against
+//! `form-action` too.
+
+/// The policy; `nonce` is the page's script nonce (none for answers that are not
+/// pages: no inline script runs there).
+pub fn policy(nonce: Option<&str>) -> String {
+    let scripts = match nonce {
+        Some(n) => format!("'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+        None => "'self' 'wasm-unsafe-eval'".to_string(),
+    };
+    format!(
+        "default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+         connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+    )
+}
+
+/// Sends the policy with this page's nonce (server side, while rendering).
+#[cfg(feature = "ssr")]
+pub fn send_with_page() {
+    use leptos::prelude::use_context;
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    if let Ok(value) = axum::http::HeaderValue::from_str(&policy(Some(&nonce))) {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_page_allows_its_nonce_and_nothing_inline_otherwise() {
+        let page = super::policy(Some("abc"));
+        assert!(
+            page.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"),
+            "{page}"
+        );
+        assert!(
+            !page.contains("unsafe-inline'; img")
+                || page.contains("style-src 'self' 'unsafe-inline'")
+        );
+        assert!(!super::policy(None).contains("nonce-"));
+        assert!(page.contains("frame-ancestors 'none'") && page.contains("object-src 'none'"));
+    }
+}
