@@ -177,8 +177,11 @@ enum Wake {
 /// Waits until this stream's account changed (or everything must refresh), then
 /// lets a burst of changes settle; or until [`RECHECK`] passed without a change.
 async fn wait_for_change(s: &mut LiveState) -> Wake {
+    // One deadline for the whole wait: other accounts' changes arriving all the
+    // time must not put the re-check off.
+    let recheck_at = tokio::time::Instant::now() + RECHECK;
     loop {
-        match tokio::time::timeout(RECHECK, s.changes.recv()).await {
+        match tokio::time::timeout_at(recheck_at, s.changes.recv()).await {
             Err(_) => return Wake::Recheck,
             Ok(Ok(Change::Usage(id))) if id != s.account_id => continue,
             Ok(Ok(_) | Err(RecvError::Lagged(_))) => break,
