@@ -48,7 +48,9 @@ fi
 
 if ! $e2e_only; then
     step "domain crate without ssr (the pure core builds and passes alone)"
-    cargo test -p tollgate
+    # With the same flags as the builds below, so the dependencies they share
+    # (serde, rust_decimal, chrono…) are compiled once.
+    tg_test_env cargo test -p tollgate
 
     step "every crate with ssr: domain, Leptos app, server (API, CLI, PostgreSQL), Stripe double, bench"
     # One invocation: each dependency compiled once (see TG_TEST_CRATES). The app's
