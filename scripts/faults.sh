@@ -26,8 +26,10 @@ PORTS=(3192 3193)
 tg_ensure_toolchain
 tg_ensure_postgres
 servers=()
+loadgen=""
 cleanup() {
     local pid
+    [ -z "$loadgen" ] || kill "$loadgen" 2>/dev/null || true
     for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done
     tg_stop_private_postgres
 }
@@ -51,10 +53,8 @@ pid_b=$started_pid
 tg_wait_ready "http://127.0.0.1:${PORTS[0]}"
 tg_wait_ready "http://127.0.0.1:${PORTS[1]}"
 
-email="faults-$(date +%s%N)@example.com"
-DATABASE_URL=$db RUST_LOG=warn "$bin" users create --email "$email" --name Faults --password "faults $RANDOM$RANDOM" >/dev/null
-DATABASE_URL=$db RUST_LOG=warn "$bin" accounts set-plan "$email" pro >/dev/null
-key=$(DATABASE_URL=$db RUST_LOG=warn "$bin" keys create --account "$email" --name faults 2>/dev/null)
+tg_customer_key "$db" "$bin" faults pro
+key=$TG_CUSTOMER_KEY
 
 tg_log "sending $EVENTS events (batches of $BATCH, $CONCURRENCY clients) to ${PORTS[*]}; PostgreSQL restarts at ${RESTART_AFTER}s, server ${PORTS[1]} is killed at ${KILL_AFTER}s"
 LOADGEN_KEY=$key "$CARGO_TARGET_DIR/debug/loadgen" faults --url "http://127.0.0.1:${PORTS[0]}" --url "http://127.0.0.1:${PORTS[1]}" \

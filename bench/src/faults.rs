@@ -100,12 +100,7 @@ pub async fn run(opts: Options) -> anyhow::Result<Report> {
     );
     let auth = http::bearer(&opts.key)?;
     let client = http::client(Duration::from_secs(10))?;
-    let run_id = format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_nanos()
-    );
+    let run_id = uuid::Uuid::new_v4().simple().to_string();
     let batches = opts.events.div_ceil(opts.batch);
     let next = Arc::new(AtomicUsize::new(0));
     let counts = Arc::new(Counts::default());
@@ -191,7 +186,7 @@ async fn deliver(
                     if samples.len() < 5
                         && !samples
                             .iter()
-                            .any(|s| s[..s.len().min(40)] == e[..e.len().min(40)])
+                            .any(|s| s.chars().take(40).eq(e.chars().take(40)))
                     {
                         samples.push(e);
                     }

@@ -70,12 +70,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     let usage_before = peek["usage"].as_str().unwrap_or("0").to_string();
 
     let barrier = Arc::new(Barrier::new(opts.requests));
-    let run_id = format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_nanos()
-    );
+    let run_id = uuid::Uuid::new_v4().simple().to_string();
     let mut calls = tokio::task::JoinSet::new();
     for i in 0..opts.requests {
         // One client per request: separate connections, so the server sees them in parallel.

@@ -94,12 +94,10 @@ tg_fresh_database() {
 # accepted, or a route that answers without its key. scripts/schemathesis.toml
 # says what is not checked and why.
 tg_schemathesis() {
-    local base=$1 db=$2 bin=$3 examples=$4 email key
+    local base=$1 db=$2 bin=$3 examples=$4
     tg_ensure_schemathesis
-    email="schemathesis-$(date +%s%N)@example.com"
-    DATABASE_URL=$db RUST_LOG=warn "$bin" users create --email "$email" --name Schemathesis --password "schemathesis $RANDOM$RANDOM" >/dev/null
-    DATABASE_URL=$db RUST_LOG=warn "$bin" accounts set-plan "$email" pro >/dev/null
-    key=$(DATABASE_URL=$db RUST_LOG=warn "$bin" keys create --account "$email" --name schemathesis 2>/dev/null)
+    tg_customer_key "$db" "$bin" schemathesis pro
+    local key=$TG_CUSTOMER_KEY
     "$TG_SCHEMATHESIS_VENV/bin/schemathesis" --config-file "$TG_ROOT/scripts/schemathesis.toml" --no-color \
         run "$base/api/v1/openapi.json" --header "Authorization: Bearer $key" --max-examples "$examples"
 }
@@ -109,12 +107,20 @@ tg_schemathesis() {
 # overridden to LIMIT, hard, no grace. Prints the result; fails unless exactly
 # LIMIT are allowed and the stored usage is LIMIT.
 tg_race() {
-    local base=$1 db=$2 bin=$3 requests=$4 limit=$5 email key
-    email="race-$(date +%s%N)@example.com"
-    DATABASE_URL=$db RUST_LOG=warn "$bin" users create --email "$email" --name Race --password "race $RANDOM$RANDOM" >/dev/null
-    DATABASE_URL=$db RUST_LOG=warn "$bin" accounts set-plan "$email" starter >/dev/null
-    DATABASE_URL=$db RUST_LOG=warn "$bin" accounts override "$email" --meter queries --included "$limit" \
+    local base=$1 db=$2 bin=$3 requests=$4 limit=$5
+    tg_customer_key "$db" "$bin" race starter
+    DATABASE_URL=$db RUST_LOG=warn "$bin" accounts override "$TG_CUSTOMER_EMAIL" --meter queries --included "$limit" \
         --enforcement hard --grace 0 --reason "exactness race" >/dev/null
-    key=$(DATABASE_URL=$db RUST_LOG=warn "$bin" keys create --account "$email" --name race 2>/dev/null)
-    LOADGEN_KEY=$key "$CARGO_TARGET_DIR/debug/loadgen" race --url "$base" --requests "$requests"
+    LOADGEN_KEY=$TG_CUSTOMER_KEY "$CARGO_TARGET_DIR/debug/loadgen" race --url "$base" --requests "$requests"
+}
+
+# tg_customer_key DATABASE_URL BIN TAG PLAN: a new customer (TAG-<time>@example.com)
+# on PLAN with an account key, made through the CLI BIN; sets TG_CUSTOMER_EMAIL and
+# TG_CUSTOMER_KEY.
+tg_customer_key() {
+    local db=$1 bin=$2 tag=$3 plan=$4
+    TG_CUSTOMER_EMAIL="$tag-$(date +%s%N)@example.com"
+    DATABASE_URL=$db RUST_LOG=warn "$bin" users create --email "$TG_CUSTOMER_EMAIL" --name "$tag" --password "$tag-password-$RANDOM$RANDOM" >/dev/null
+    DATABASE_URL=$db RUST_LOG=warn "$bin" accounts set-plan "$TG_CUSTOMER_EMAIL" "$plan" >/dev/null
+    TG_CUSTOMER_KEY=$(DATABASE_URL=$db RUST_LOG=warn "$bin" keys create --account "$TG_CUSTOMER_EMAIL" --name "$tag" 2>/dev/null)
 }

@@ -484,6 +484,10 @@ tg__pg_up() {
 tg__pg_tls() {
     local dir="$TG_PG_DATADIR/tls" admin="postgres://tollgate@127.0.0.1:$1/postgres" psql="$TG_PG_BINDIR/psql"
     if [ ! -f "$dir/server.crt" ]; then
+        if ! command -v openssl >/dev/null; then
+            tg__is_root || tg_die "openssl not found: run 'sudo apt-get install -y openssl'"
+            tg__apt_install openssl
+        fi
         tg_log "creating a TLS certificate for the private PostgreSQL"
         tg__as_pg mkdir -p "$dir"
         tg__as_pg sh -c "cd '$dir' && umask 077 \

@@ -14,8 +14,10 @@ tokio::task_local! {
 }
 
 /// Runs `f` with `ip` as the client address that every entry written meanwhile (in
-/// this task, without an `ip` of its own) records. Work spawned onto other tasks
-/// (scheduled jobs, webhooks) records none.
+/// this task, without an `ip` of its own) records: server functions, API calls,
+/// and Stripe's webhooks (Stripe's address). Work on other tasks records none:
+/// scheduled jobs, and what a page's resources write while it renders (they run
+/// on tasks of their own).
 pub async fn with_client_ip<F: Future>(ip: IpAddr, f: F) -> F::Output {
     CLIENT_IP.scope(ip, f).await
 }

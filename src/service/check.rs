@@ -94,8 +94,8 @@ pub async fn check(
     // OpenAPI document calls invalid is never answered as if it were fine.
     if req
         .idempotency_key
-        .as_ref()
-        .is_some_and(|k| !(1..=super::ingest::MAX_KEY_CHARS).contains(&k.chars().count()))
+        .as_deref()
+        .is_some_and(|k| !super::ingest::key_length_ok(k))
     {
         return Err(Error::invalid("idempotency_key", "1 to 255 characters"));
     }
@@ -219,7 +219,6 @@ async fn consume(
     let key = req
         .idempotency_key
         .clone()
-        .filter(|k| (1..=super::ingest::MAX_KEY_CHARS).contains(&k.chars().count()))
         .ok_or_else(|| {
             Error::invalid(
                 "idempotency_key",

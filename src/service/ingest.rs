@@ -30,6 +30,12 @@ pub const MAX_AGE_DAYS: i64 = 35;
 pub const MAX_AHEAD_MINUTES: i64 = 5;
 /// Longest idempotency key, in characters.
 pub const MAX_KEY_CHARS: usize = 255;
+/// Whether `key` is an acceptable idempotency key: 1 to [`MAX_KEY_CHARS`]
+/// characters (the events API and consuming checks alike).
+pub fn key_length_ok(key: &str) -> bool {
+    (1..=MAX_KEY_CHARS).contains(&key.chars().count())
+}
+
 /// Most properties one event may carry (the body limit bounds their size).
 pub const MAX_PROPERTIES: usize = 64;
 
@@ -134,8 +140,7 @@ fn validate(
             .whole()
             .map_err(|e| Error::invalid_at(index, "quantity", e.to_string()))?;
     }
-    let n = d.idempotency_key.chars().count();
-    if n == 0 || n > MAX_KEY_CHARS {
+    if !key_length_ok(&d.idempotency_key) {
         return Err(Error::invalid_at(
             index,
             "idempotency_key",

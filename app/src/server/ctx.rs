@@ -264,10 +264,9 @@ pub async fn finish_impersonation() -> Result<Option<Impersonation>, AppError> {
         .insert(ACCOUNT_ID_KEY, imp.admin_account_id)
         .await
         .map_err(session_error)?;
+    // A new id deletes the impersonating session's row at once, before the caller
+    // announces the end: its open live streams find their session gone.
     session.cycle_id().await.map_err(session_error)?;
-    // Stored now rather than with the response: the impersonating session's id is
-    // gone before the end is announced, so its open live streams end at once.
-    session.save().await.map_err(session_error)?;
     Ok(Some(imp))
 }
 
@@ -287,12 +286,15 @@ pub async fn require_signed_in() -> Result<SignedIn, AppError> {
 pub async fn start_session(user_id: Uuid, account_id: Uuid) -> Result<(), AppError> {
     let session = session().await?;
     // Logging in (or signing up) while impersonating ends the impersonation first,
-    // audited as a log-out, so the new user never inherits it.
-    if let Some(imp) = session
+    // audited as a log-out, so the new user never inherits it. The end is
+    // announced after the id changed (which deletes the old session row), so the
+    // live streams it wakes find their session gone.
+    let ended = session
         .remove::<Impersonation>(IMPERSONATION_KEY)
         .await
-        .map_err(session_error)?
-    {
+        .map_err(session_error)?;
+    session.cycle_id().await.map_err(session_error)?;
+    if let Some(imp) = ended {
         impersonation::end(
             &tollgate()?.pool,
             &imp,
@@ -301,7 +303,6 @@ pub async fn start_session(user_id: Uuid, account_id: Uuid) -> Result<(), AppErr
         )
         .await?;
     }
-    session.cycle_id().await.map_err(session_error)?;
     session
         .insert(USER_ID_KEY, user_id)
         .await

@@ -13,6 +13,23 @@ use serde_json::{Map, Value};
 use tollgate::service::ingest::{self, Draft};
 use utoipa::ToSchema;
 
+/// The pattern of a quantity sent as a string: a positive decimal, no exponent.
+pub const QUANTITY_PATTERN: &str = r"^([0-9]*[1-9][0-9]*(\.[0-9]+)?|[0-9]+\.[0-9]*[1-9][0-9]*)$";
+
+/// A quantity's OpenAPI schema, for events and checks: a positive decimal string
+/// (exact) or a positive JSON number.
+pub fn quantity_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some(QUANTITY_PATTERN)))
+        .item(ObjectBuilder::new().schema_type(Type::Number).exclusive_minimum(Some(0)))
+        .description(Some(
+            "Greater than 0 and at most 10^12, with at most 12 decimal places (whole for a meter that counts): a decimal string (exact) or a JSON number.",
+        ))
+        .build()
+        .into()
+}
+
 /// A batch of 1 to 1000 events.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -31,7 +48,7 @@ pub struct EventIn {
     pub meter: String,
     /// Quantity > 0 and at most 10^12, with at most 12 decimal places (whole for
     /// a meter that counts), as a decimal string (exact) or a JSON number.
-    #[schema(value_type = String, example = "1", pattern = r"^[0-9]{1,13}(\.[0-9]{1,12})?$")]
+    #[schema(schema_with = quantity_schema)]
     pub quantity: Value,
     /// 1–255 characters, unique per account for at least 35 days.
     #[schema(example = "msg-8812", min_length = 1, max_length = 255)]

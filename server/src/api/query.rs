@@ -1,4 +1,5 @@
-//! Query strings: a malformed one is `400 invalid_request` in the API's envelope.
+//! Query strings: a malformed one, or one holding a NUL, is `400 invalid_request`
+//! in the API's envelope.
 
 use super::error::ApiError;
 use axum::extract::{FromRequestParts, Query};
@@ -12,6 +13,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // A NUL (`%00`) would reach PostgreSQL, which cannot store or compare it.
+        if parts.uri.query().is_some_and(|q| q.to_ascii_lowercase().contains("%00")) {
+            return Err(ApiError::invalid(
+                "query",
+                None,
+                "the query may not contain the character U+0000 (NUL)",
+            ));
+        }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(q)| ApiQuery(q))

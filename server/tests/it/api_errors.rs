@@ -267,7 +267,9 @@ async fn a_check_refuses_an_idempotency_key_outside_the_documented_length(pool: 
         schemas["EventIn"]["properties"]["idempotency_key"]["maxLength"],
         255
     );
-    assert!(schemas["EventIn"]["properties"]["quantity"]["pattern"].is_string());
+    let quantity = &schemas["EventIn"]["properties"]["quantity"]["oneOf"];
+    assert!(quantity[0]["pattern"].is_string(), "a decimal string: {quantity}");
+    assert_eq!(quantity[1]["exclusiveMinimum"], 0, "or a positive number: {quantity}");
     let meters = schemas["EventIn"]["properties"]["meter"]["enum"]
         .as_array()
         .expect("the catalog's meters");
@@ -302,4 +304,7 @@ async fn a_nul_character_is_a_bad_request_not_a_server_error(pool: PgPool) {
         assert_eq!((s, code(&b)), (400, "invalid_request"), "{b}");
     }
     assert_eq!(app.usage_of(&c.key, "queries").await, "0", "nothing stored");
+    let platform = app.platform_key().await;
+    let (s, b) = answer(app.get("/api/v1/usage?account=ext:a%00b", &platform).await).await;
+    assert_eq!((s, code(&b)), (400, "invalid_request"), "{b}");
 }

@@ -65,6 +65,15 @@ tokens = { included = 5000, enforcement = "soft" }
 [plans.studio.usage_prices]
 tokens = { model = "per_unit", unit_amount = "0.001" }
 
+[plans.free]
+name = "Free"
+description = "Try it."
+audience = "individual"
+[plans.free.prices]
+month = { amount = "0" }
+[plans.free.limits]
+tokens = { included = 100, enforcement = "hard" }
+
 [plans.agency]
 name = "Agency"
 description = "Provider cost, marked up."
@@ -292,6 +301,18 @@ async fn sync_makes_meters_and_metered_prices_once(pool: PgPool) {
         matches!(chosen, Ok(provider::Chosen::Applied)),
         "{chosen:?}"
     );
+    // A customer on the free plan (manual provider) cannot schedule a paid plan
+    // for the period end either: the manual provider would apply it unpaid.
+    let f = s.app.customer(None).await;
+    let me = Actor::user(f.user_id);
+    let free = provider::choose(&s.app.tollgate, f.account_id, "free", Interval::Month, Timing::Now, Chooser::Customer, &me, Utc::now()).await;
+    assert!(matches!(free, Ok(provider::Chosen::Applied)), "{free:?}");
+    let later = provider::choose(&s.app.tollgate, f.account_id, "builder", Interval::Month, Timing::PeriodEnd, Chooser::Customer, &me, Utc::now()).await;
+    assert!(matches!(&later, Err(Error::Invalid { field, .. }) if field == "timing"), "{later:?}");
+    let later = provider::choose(&s.app.tollgate, f.account_id, "agency", Interval::Month, Timing::PeriodEnd, Chooser::Customer, &me, Utc::now()).await;
+    assert!(matches!(&later, Err(Error::Invalid { field, .. }) if field == "plan"), "{later:?}");
+    let now = provider::choose(&s.app.tollgate, f.account_id, "builder", Interval::Month, Timing::Now, Chooser::Customer, &me, Utc::now()).await;
+    assert!(matches!(now, Ok(provider::Chosen::Checkout(_))), "now goes through Checkout: {now:?}");
     // The pricing page offers it through sales; Builder stays self-serve.
     let html = s
         .app

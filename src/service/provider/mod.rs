@@ -344,6 +344,9 @@ pub async fn choose(
     }
     let live = db::subscriptions::live_for_account(&t.pool, account_id).await?;
     let stripe_billed = live.as_ref().is_some_and(|s| s.provider == "stripe");
+    if who == Chooser::Customer && t.stripe.is_some() && !stripe_billed {
+        refuse_unpaid(t, live.as_ref(), plan_key, interval, timing)?;
+    }
     if let Some(sub) = live
         .as_ref()
         .filter(|_| stripe_billed || timing == Timing::PeriodEnd)
@@ -360,33 +363,61 @@ pub async fn choose(
             "There is no current period to wait for: the plan applies at once.",
         ));
     }
-    if who == Chooser::Customer && t.stripe.is_some() {
-        use super::stripe::checkout::{self, CardBilling};
-        match checkout::card_billing(t, plan_key, interval) {
-            Some(CardBilling::Checkout) => {
-                let user = actor.user_id().ok_or(Error::Unauthorized)?;
-                let started =
-                    checkout::start(t, account_id, user, actor, plan_key, interval, now).await?;
-                return Ok(Chosen::Checkout(started.url));
-            }
-            // Paid, but not by card: never granted unpaid to a customer (issue 12).
-            Some(CardBilling::Unsupported(why)) => {
-                tracing::info!(plan = plan_key, %why, "a customer chose a plan Stripe cannot bill");
-                return Err(Error::invalid("plan", unsupported_by_card(t, plan_key)));
-            }
-            Some(CardBilling::Free) | None => {}
-        }
+    if who == Chooser::Customer
+        && super::stripe::checkout::paid_through_stripe(t, plan_key, interval)
+    {
+        let user = actor.user_id().ok_or(Error::Unauthorized)?;
+        let started =
+            super::stripe::checkout::start(t, account_id, user, actor, plan_key, interval, now)
+                .await?;
+        return Ok(Chosen::Checkout(started.url));
     }
     plans::choose(t, account_id, plan_key, interval, who, actor, now).await?;
     Ok(Chosen::Applied)
 }
 
-/// The customer's refusal for a paid plan that cannot be paid by card.
-fn unsupported_by_card(t: &Tollgate, plan_key: &str) -> String {
-    format!(
-        "The {plan_key} plan cannot be bought online: its pricing is billed by invoice, which we set up with you. Contact us at {}.",
-        t.settings.sales_email
-    )
+/// With Stripe configured, a customer who does not pay by invoice already (no
+/// subscription, or a free one on the manual provider) never gets a paid plan
+/// without paying for it (issue 12): a plan Stripe cannot bill is refused (an
+/// operator sets it up, billed by invoice), and a plan paid by card cannot be
+/// scheduled for the period end, where the manual provider would apply it
+/// without Checkout. A customer already invoiced for a paid plan keeps changing
+/// plans on the invoice.
+///
+/// # Errors
+/// [`Error::Invalid`] for `plan` or `timing`, as above.
+fn refuse_unpaid(
+    t: &Tollgate,
+    live: Option<&SubscriptionRow>,
+    plan_key: &str,
+    interval: Interval,
+    timing: Timing,
+) -> Result<(), Error> {
+    use super::stripe::checkout::{card_billing, CardBilling};
+    let invoiced = live.is_some_and(|s| {
+        s.interval.parse::<Interval>().ok().and_then(|i| card_billing(t, &s.plan_key, i))
+            != Some(CardBilling::Free)
+    });
+    if invoiced {
+        return Ok(());
+    }
+    match card_billing(t, plan_key, interval) {
+        Some(CardBilling::Unsupported(why)) => {
+            tracing::info!(plan = plan_key, %why, "a customer chose a plan Stripe cannot bill");
+            Err(Error::invalid(
+                "plan",
+                format!(
+                    "The {plan_key} plan cannot be bought online: its pricing is billed by invoice, which we set up with you. Contact us at {}.",
+                    t.settings.sales_email
+                ),
+            ))
+        }
+        Some(CardBilling::Checkout) if timing == Timing::PeriodEnd => Err(Error::invalid(
+            "timing",
+            "A paid plan starts when it is paid by card: choose it to start now.",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// What changing `account_id`'s live subscription to `plan_key` on `interval` at
