@@ -216,15 +216,12 @@ async fn consume(
             ),
         ));
     }
-    let key = req
-        .idempotency_key
-        .clone()
-        .ok_or_else(|| {
-            Error::invalid(
-                "idempotency_key",
-                "required with consume, 1 to 255 characters",
-            )
-        })?;
+    let key = req.idempotency_key.clone().ok_or_else(|| {
+        Error::invalid(
+            "idempotency_key",
+            "required with consume, 1 to 255 characters",
+        )
+    })?;
     let hash = payload_hash(meter.key.as_str(), q, None, None, &Map::new());
 
     let mut tx = t.pool.begin().await?;

@@ -23,7 +23,7 @@ pub struct CheckRequest {
     #[schema(example = "queries")]
     pub feature: String,
     /// Quantity asked for, > 0 as for events; default 1.
-    #[schema(schema_with = super::events::quantity_schema, required = false)]
+    #[schema(schema_with = super::events::optional_quantity_schema, required = false)]
     pub quantity: Option<Value>,
     /// Platform keys only: account uuid or `ext:<external_id>`.
     pub account: Option<String>,

@@ -16,18 +16,29 @@ use utoipa::ToSchema;
 /// The pattern of a quantity sent as a string: a positive decimal, no exponent.
 pub const QUANTITY_PATTERN: &str = r"^([0-9]*[1-9][0-9]*(\.[0-9]+)?|[0-9]+\.[0-9]*[1-9][0-9]*)$";
 
-/// A quantity's OpenAPI schema, for events and checks: a positive decimal string
-/// (exact) or a positive JSON number.
+/// An event's quantity in the OpenAPI document: a positive decimal string (exact)
+/// or a positive JSON number.
 pub fn quantity_schema() -> utoipa::openapi::schema::Schema {
+    quantity_one_of(false)
+}
+
+/// A check's quantity: as an event's, or null (1).
+pub fn optional_quantity_schema() -> utoipa::openapi::schema::Schema {
+    quantity_one_of(true)
+}
+
+fn quantity_one_of(nullable: bool) -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
-    OneOfBuilder::new()
+    let mut one = OneOfBuilder::new()
         .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some(QUANTITY_PATTERN)))
         .item(ObjectBuilder::new().schema_type(Type::Number).exclusive_minimum(Some(0)))
         .description(Some(
             "Greater than 0 and at most 10^12, with at most 12 decimal places (whole for a meter that counts): a decimal string (exact) or a JSON number.",
-        ))
-        .build()
-        .into()
+        ));
+    if nullable {
+        one = one.item(ObjectBuilder::new().schema_type(Type::Null));
+    }
+    one.build().into()
 }
 
 /// A batch of 1 to 1000 events.

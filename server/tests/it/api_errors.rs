@@ -268,8 +268,14 @@ async fn a_check_refuses_an_idempotency_key_outside_the_documented_length(pool: 
         255
     );
     let quantity = &schemas["EventIn"]["properties"]["quantity"]["oneOf"];
-    assert!(quantity[0]["pattern"].is_string(), "a decimal string: {quantity}");
-    assert_eq!(quantity[1]["exclusiveMinimum"], 0, "or a positive number: {quantity}");
+    assert!(
+        quantity[0]["pattern"].is_string(),
+        "a decimal string: {quantity}"
+    );
+    assert_eq!(
+        quantity[1]["exclusiveMinimum"], 0,
+        "or a positive number: {quantity}"
+    );
     let meters = schemas["EventIn"]["properties"]["meter"]["enum"]
         .as_array()
         .expect("the catalog's meters");

@@ -305,14 +305,63 @@ async fn sync_makes_meters_and_metered_prices_once(pool: PgPool) {
     // for the period end either: the manual provider would apply it unpaid.
     let f = s.app.customer(None).await;
     let me = Actor::user(f.user_id);
-    let free = provider::choose(&s.app.tollgate, f.account_id, "free", Interval::Month, Timing::Now, Chooser::Customer, &me, Utc::now()).await;
+    let free = provider::choose(
+        &s.app.tollgate,
+        f.account_id,
+        "free",
+        Interval::Month,
+        Timing::Now,
+        Chooser::Customer,
+        &me,
+        Utc::now(),
+    )
+    .await;
     assert!(matches!(free, Ok(provider::Chosen::Applied)), "{free:?}");
-    let later = provider::choose(&s.app.tollgate, f.account_id, "builder", Interval::Month, Timing::PeriodEnd, Chooser::Customer, &me, Utc::now()).await;
-    assert!(matches!(&later, Err(Error::Invalid { field, .. }) if field == "timing"), "{later:?}");
-    let later = provider::choose(&s.app.tollgate, f.account_id, "agency", Interval::Month, Timing::PeriodEnd, Chooser::Customer, &me, Utc::now()).await;
-    assert!(matches!(&later, Err(Error::Invalid { field, .. }) if field == "plan"), "{later:?}");
-    let now = provider::choose(&s.app.tollgate, f.account_id, "builder", Interval::Month, Timing::Now, Chooser::Customer, &me, Utc::now()).await;
-    assert!(matches!(now, Ok(provider::Chosen::Checkout(_))), "now goes through Checkout: {now:?}");
+    let later = provider::choose(
+        &s.app.tollgate,
+        f.account_id,
+        "builder",
+        Interval::Month,
+        Timing::PeriodEnd,
+        Chooser::Customer,
+        &me,
+        Utc::now(),
+    )
+    .await;
+    assert!(
+        matches!(&later, Err(Error::Invalid { field, .. }) if field == "timing"),
+        "{later:?}"
+    );
+    let later = provider::choose(
+        &s.app.tollgate,
+        f.account_id,
+        "agency",
+        Interval::Month,
+        Timing::PeriodEnd,
+        Chooser::Customer,
+        &me,
+        Utc::now(),
+    )
+    .await;
+    assert!(
+        matches!(&later, Err(Error::Invalid { field, .. }) if field == "plan"),
+        "{later:?}"
+    );
+    let now = provider::choose(
+        &s.app.tollgate,
+        f.account_id,
+        "builder",
+        Interval::Month,
+        Timing::Now,
+        Chooser::Customer,
+        &me,
+        Utc::now(),
+    )
+    .await;
+    assert!(
+        matches!(now, Ok(provider::Chosen::Checkout(_))),
+        "now goes through Checkout: {now:?}"
+    );
     // The pricing page offers it through sales; Builder stays self-serve.
     let html = s
         .app

@@ -395,7 +395,10 @@ fn refuse_unpaid(
 ) -> Result<(), Error> {
     use super::stripe::checkout::{card_billing, CardBilling};
     let invoiced = live.is_some_and(|s| {
-        s.interval.parse::<Interval>().ok().and_then(|i| card_billing(t, &s.plan_key, i))
+        s.interval
+            .parse::<Interval>()
+            .ok()
+            .and_then(|i| card_billing(t, &s.plan_key, i))
             != Some(CardBilling::Free)
     });
     if invoiced {
