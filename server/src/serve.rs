@@ -32,6 +32,8 @@ pub struct AppState {
     pub limits: std::sync::Arc<crate::guard::Limits>,
     /// The bearer token `/metrics` requires; `None`: loopback clients only.
     pub metrics_token: Option<std::sync::Arc<str>>,
+    /// The dashboard data of the open live streams, shared by a user's tabs.
+    pub snapshots: std::sync::Arc<crate::live::snapshots::Snapshots>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -192,6 +194,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         metrics: telemetry::metrics(),
         limits,
         metrics_token,
+        snapshots: Default::default(),
     };
     // An https public URL means the browser reaches Tollgate over TLS: cookies are
     // Secure and HSTS is sent, whatever `cookie_secure` says.

@@ -2,8 +2,10 @@
 //! dashboard data (`?org={slug}`: of that organization, for its members only). It
 //! sends the current data at once, then again after each change of that account's
 //! usage, plan or notifications (fanned out through PostgreSQL NOTIFY, so a change
-//! made through any server process arrives).
+//! made through any server process arrives). A user's tabs on one account share
+//! one computation of the data per change ([`super::snapshots`]).
 
+use super::snapshots::Hold;
 use crate::serve::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -40,6 +42,10 @@ struct LiveState {
     account_id: Uuid,
     changes: tokio::sync::broadcast::Receiver<Change>,
     first: bool,
+    /// When the change being sent arrived (the stream's start for the first send).
+    woke_at: tokio::time::Instant,
+    /// The dashboard data this user's tabs on this account share.
+    snapshot: Hold,
     /// Counts this stream against the caps until it ends.
     _slot: StreamSlot,
 }
@@ -93,6 +99,7 @@ pub async fn usage_stream(
     Query(query): Query<LiveQuery>,
     session: Session,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, StatusCode> {
+    let snapshots = state.snapshots.clone();
     let t = state.tollgate;
     let me = signed_in_with(&t, &session)
         .await
@@ -133,6 +140,8 @@ pub async fn usage_stream(
         account_id,
         changes,
         first: true,
+        woke_at: tokio::time::Instant::now(),
+        snapshot: snapshots.hold(account_id, me.user.id),
         _slot: slot,
     };
     let updates = stream::unfold(Some(init), |state| async move {
@@ -153,12 +162,20 @@ pub async fn usage_stream(
         if !s.allowed().await {
             return Some((Ok(Event::default().event("end").data("signed out")), None));
         }
-        match load(&s.tollgate, s.account_id, s.user_id).await {
-            Ok(data) => match serde_json::to_string(&data) {
-                Ok(json) => Some((Ok(Event::default().data(json)), Some(s))),
-                Err(_) => None,
-            },
-            Err(e) => Some((Ok(Event::default().event("end").data(e.to_string())), None)),
+        // Computed once per change for all of this user's tabs on the account.
+        let (tollgate, account_id, user_id) = (s.tollgate.clone(), s.account_id, s.user_id);
+        let data = s
+            .snapshot
+            .get(s.woke_at, || async move {
+                let data = load(&tollgate, account_id, user_id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                serde_json::to_string(&data).map_err(|e| e.to_string())
+            })
+            .await;
+        match data {
+            Ok(json) => Some((Ok(Event::default().data(json.as_ref())), Some(s))),
+            Err(e) => Some((Ok(Event::default().event("end").data(e)), None)),
         }
     });
     Ok(Sse::new(updates).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
@@ -188,6 +205,7 @@ async fn wait_for_change(s: &mut LiveState) -> Wake {
             Ok(Err(RecvError::Closed)) => return Wake::Closed,
         }
     }
+    s.woke_at = tokio::time::Instant::now();
     tokio::time::sleep(COALESCE).await;
     while s.changes.try_recv().is_ok() {}
     Wake::Changed

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod customer;
+pub mod snapshots;
 
 pub use admin::board_stream;
 pub use customer::usage_stream;

@@ -116,6 +116,7 @@ pub async fn serve_with_config(
         metrics: tollgate_server::telemetry::metrics(),
         limits,
         metrics_token,
+        snapshots: Default::default(),
     };
     let app = router(state, false);
     tokio::spawn(async move {
