@@ -419,7 +419,18 @@ async fn admin_server_functions_refuse_everyone_but_a_super_admin(pool: PgPool) 
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn admin_pages_redirect_or_refuse_everyone_but_a_super_admin(pool: PgPool) {
+async fn admin_pages_redirect_or_refuse_everyone_but_a_super_admin(
+    pool_options: sqlx::postgres::PgPoolOptions,
+    db: sqlx::postgres::PgConnectOptions,
+) {
+    // The server's default pool size (20), not `#[sqlx::test]`'s 5: this test
+    // renders ~120 pages, each with its resources in parallel, and once in several
+    // runs of the whole suite a render waited the full 30 s for a connection.
+    let pool = pool_options
+        .max_connections(20)
+        .connect_with(db)
+        .await
+        .unwrap();
     let app = spawn_app(pool).await;
     let c = cast(&app).await;
     let pages = [
