@@ -424,8 +424,9 @@ async fn admin_pages_redirect_or_refuse_everyone_but_a_super_admin(
     db: sqlx::postgres::PgConnectOptions,
 ) {
     // The server's default pool size (20), not `#[sqlx::test]`'s 5: this test
-    // renders ~120 pages, each with its resources in parallel, and once in several
-    // runs of the whole suite a render waited the full 30 s for a connection.
+    // renders ~120 pages, each with its resources in parallel. Once in several runs
+    // of the whole suite one render took the full 30 s (most likely waiting for a
+    // connection; not proven).
     let pool = pool_options
         .max_connections(20)
         .connect_with(db)
