@@ -16,6 +16,11 @@ use axum::response::Response;
 #[derive(Clone, Copy, Debug)]
 pub struct Https(pub bool);
 
+/// The policy of every answer that is not a page, built once (this runs on every
+/// answer, `/api/v1/check` included).
+static DEFAULT_POLICY: std::sync::LazyLock<Option<HeaderValue>> =
+    std::sync::LazyLock::new(|| HeaderValue::from_str(&tollgate_app::csp::policy(None)).ok());
+
 /// The middleware.
 pub async fn secure(State(https): State<Https>, req: Request, next: Next) -> Response {
     let signed_in = req
@@ -40,8 +45,8 @@ pub async fn secure(State(https): State<Https>, req: Request, next: Next) -> Res
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        if let Ok(policy) = HeaderValue::from_str(&tollgate_app::csp::policy(None)) {
-            h.insert(header::CONTENT_SECURITY_POLICY, policy);
+        if let Some(policy) = DEFAULT_POLICY.as_ref() {
+            h.insert(header::CONTENT_SECURITY_POLICY, policy.clone());
         }
     }
     if https.0 {

@@ -14,11 +14,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         // A NUL (`%00`) would reach PostgreSQL, which cannot store or compare it.
-        if parts
-            .uri
-            .query()
-            .is_some_and(|q| q.to_ascii_lowercase().contains("%00"))
-        {
+        if parts.uri.query().is_some_and(|q| q.contains("%00")) {
             return Err(ApiError::invalid(
                 "query",
                 None,
