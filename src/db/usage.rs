@@ -309,6 +309,22 @@ pub async fn notify_changed(
 /// The channel [`notify_changed`] publishes on.
 pub const USAGE_CHANNEL: &str = "tollgate_usage";
 
+/// The channel the `api_keys` trigger publishes a changed key's id on.
+pub const KEYS_CHANNEL: &str = "tollgate_keys";
+
+/// The prefix of a sync mark on [`USAGE_CHANNEL`] (`sync:<n>`).
+pub const SYNC_PREFIX: &str = "sync:";
+
+/// Sends sync mark `n` on [`USAGE_CHANNEL`] (see
+/// [`crate::service::state_cache::StateCache::sync`]).
+pub async fn notify_sync(db: impl PgExecutor<'_>, n: u64) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify('tollgate_usage', $1)")
+        .bind(format!("{SYNC_PREFIX}{n}"))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// A meter's usage by `account_id` over `[start, end)` from the stored events, as
 /// `aggregation` reads it (count and sum: the sum; max: the peak; last: the latest
 /// level), and the sum of the events' `cost_property` when one is given (values that

@@ -5,6 +5,7 @@
 use super::accounts::{self, Standing};
 use super::ingest::{apply_totals, by_account, notify_thresholds, payload_hash};
 use super::keys::Caller;
+use super::state_cache::{self, AccountEntry};
 use super::{Error, Tollgate};
 use crate::catalog::{
     Aggregation, Catalog, Entitlement, Feature, FeatureKind, FeatureValue, Meter,
@@ -16,6 +17,8 @@ use crate::quantity::Quantity;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// A check as asked.
@@ -114,12 +117,8 @@ pub async fn check(
             .await
             .map(Outcome::Meter),
         Entitlement::Feature(feature) => {
-            let (subscription, overrides) =
-                accounts::entitlements(&mut *t.pool.acquire().await?, account_id, now).await?;
-            let standing = Standing {
-                subscription: subscription.as_ref(),
-                overrides: &overrides,
-            };
+            let account = account_now(t, &catalog, account_id, now).await?;
+            let standing = account.standing();
             let value = standing.feature(&catalog, feature.key.as_str());
             match (&feature.kind, value) {
                 (FeatureKind::Rate { per }, Some(FeatureValue::Number(limit)))
@@ -164,7 +163,8 @@ fn answer(
     }
 }
 
-/// A check that records nothing.
+/// A check that records nothing, answered from the account's standing and usage
+/// now ([`account_now`]).
 async fn peek(
     t: &Tollgate,
     catalog: &Catalog,
@@ -174,18 +174,25 @@ async fn peek(
     now: DateTime<Utc>,
 ) -> Result<MeterCheck, Error> {
     let q = meter_quantity(meter, req.quantity)?;
-    let mut conn = t.pool.acquire().await?;
-    let (subscription, overrides) = accounts::entitlements(&mut conn, account_id, now).await?;
-    let standing = Standing {
-        subscription: subscription.as_ref(),
-        overrides: &overrides,
-    };
-    let usage = super::usage::current(&mut conn, catalog, standing, account_id, &[meter], now)
-        .await?
-        .remove(meter.key.as_str())
-        .unwrap_or(Decimal::ZERO);
+    let account = account_now(t, catalog, account_id, now).await?;
+    let standing = account.standing();
     let limit = standing.limit(catalog, meter.key.as_str());
     let period = standing.meter_period(catalog, meter.key.as_str(), now);
+    let usage = match account.usage.get(meter.key.as_str()) {
+        Some((loaded, usage)) if *loaded == period => *usage,
+        // Not loaded for this period (a meter added since): read it.
+        _ => super::usage::current(
+            &mut *t.pool.acquire().await?,
+            catalog,
+            standing,
+            account_id,
+            &[meter],
+            now,
+        )
+        .await?
+        .remove(meter.key.as_str())
+        .unwrap_or(Decimal::ZERO),
+    };
     Ok(answer(
         t,
         meter,
@@ -193,6 +200,61 @@ async fn peek(
         period,
         false,
     ))
+}
+
+/// The account's live subscription, overrides in force and every meter's usage
+/// now: from the process's [`super::state_cache`] when it holds a fresh entry,
+/// else read from the database (and kept there when the cache answers).
+///
+/// # Errors
+/// A database error.
+pub async fn account_now(
+    t: &Tollgate,
+    catalog: &Catalog,
+    account_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Arc<AccountEntry>, Error> {
+    if let Some(entry) = t.cache.account(account_id, now) {
+        return Ok(entry);
+    }
+    let ticket = t.cache.account_ticket(account_id);
+    let mut conn = t.pool.acquire().await?;
+    let (subscription, overrides) = accounts::entitlements(&mut conn, account_id, now).await?;
+    let standing = Standing {
+        subscription: subscription.as_ref(),
+        overrides: &overrides,
+    };
+    let meters: Vec<&Meter> = catalog.meters.iter().collect();
+    let mut used =
+        super::usage::current(&mut conn, catalog, standing, account_id, &meters, now).await?;
+    drop(conn);
+    let usage: HashMap<String, (Period, Decimal)> = meters
+        .iter()
+        .map(|m| {
+            let key = m.key.as_str();
+            let period = standing.meter_period(catalog, key, now);
+            (
+                key.to_string(),
+                (period, used.remove(key).unwrap_or(Decimal::ZERO)),
+            )
+        })
+        .collect();
+    let fresh_until = state_cache::fresh_until(
+        now,
+        subscription.as_ref(),
+        &overrides,
+        usage.values().map(|(p, _)| *p),
+    );
+    let entry = Arc::new(AccountEntry {
+        subscription,
+        overrides,
+        usage,
+        fresh_until,
+    });
+    if let Some(ticket) = ticket {
+        t.cache.put_account(account_id, ticket, entry.clone());
+    }
+    Ok(entry)
 }
 
 /// A check that records the quantity if allowed, atomically: the meter's period
@@ -294,6 +356,7 @@ async fn consume(
     .await?;
     db::usage::notify_changed(&mut *tx, &[account_id]).await?;
     tx.commit().await?;
+    t.cache.invalidate(&[account_id]);
     Ok(answer(t, meter, evaluation, period, false))
 }
 

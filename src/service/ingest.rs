@@ -397,8 +397,11 @@ async fn store(
             .into_iter()
             .collect();
         db::usage::notify_changed(&mut *tx, &touched).await?;
+        tx.commit().await?;
+        t.cache.invalidate(&touched);
+    } else {
+        tx.commit().await?;
     }
-    tx.commit().await?;
     Ok((inserted.len(), repeats.len()))
 }
 

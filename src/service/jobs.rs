@@ -102,6 +102,7 @@ pub async fn once(t: &Tollgate) -> Result<(), sqlx::Error> {
     let accounts: Vec<uuid::Uuid> = ended.iter().map(|(_, a)| *a).collect();
     db::usage::notify_changed(&mut *tx, &accounts).await?;
     tx.commit().await?;
+    t.cache.invalidate(&accounts);
     db::rate_windows::prune(&t.pool).await?;
     db::login_failures::prune(&t.pool).await?;
     db::password_resets::prune(&t.pool).await?;

@@ -235,14 +235,60 @@ pub async fn revoke_by_operator(
     Ok(key)
 }
 
-/// Authenticates a bearer secret.
+fn well_formed(secret: &str) -> bool {
+    (secret.starts_with(ACCOUNT_PREFIX) || secret.starts_with(PLATFORM_PREFIX))
+        && secret.len() <= 64
+}
+
+/// [`authenticate`], answered from the process's [`super::state_cache`] when it
+/// holds the key (no database round trip; `last_used_at` is still written at most
+/// once a minute per key and process). Unknown and revoked keys are never held,
+/// and a revocation drops the key from every process's cache when its
+/// notification arrives (at once for revocations made by this process's
+/// listener's peers; see the cache's documentation).
+///
+/// # Errors
+/// As [`authenticate`].
+pub async fn authenticate_cached(t: &super::Tollgate, secret: &str) -> Result<Caller, Error> {
+    if !well_formed(secret) {
+        return Err(Error::Unauthorized);
+    }
+    let h = hash(secret);
+    let now = chrono::Utc::now().timestamp();
+    if let Some(k) = t.cache.key(&h) {
+        let last = k.touched.load(std::sync::atomic::Ordering::Relaxed);
+        if now - last > 60
+            && k.touched
+                .compare_exchange(
+                    last,
+                    now,
+                    std::sync::atomic::Ordering::Relaxed,
+                    std::sync::atomic::Ordering::Relaxed,
+                )
+                .is_ok()
+        {
+            db::api_keys::touch(&t.pool, k.caller.key_id()).await?;
+        }
+        return Ok(k.caller);
+    }
+    let ticket = t.cache.key_ticket();
+    let caller = authenticate(&t.pool, secret).await?;
+    if let Some(ticket) = ticket {
+        let entry = super::state_cache::KeyEntry {
+            caller,
+            touched: std::sync::atomic::AtomicI64::new(now),
+        };
+        t.cache.put_key(h, ticket, std::sync::Arc::new(entry));
+    }
+    Ok(caller)
+}
+
+/// Authenticates a bearer secret against the database.
 ///
 /// # Errors
 /// [`Error::Unauthorized`] for a malformed, unknown or revoked key.
 pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Caller, Error> {
-    if !(secret.starts_with(ACCOUNT_PREFIX) || secret.starts_with(PLATFORM_PREFIX))
-        || secret.len() > 64
-    {
+    if !well_formed(secret) {
         return Err(Error::Unauthorized);
     }
     let key = db::api_keys::by_hash(pool, &hash(secret))

@@ -5,7 +5,7 @@
 
 use super::catalog::CATALOG_CHANNEL;
 use super::Tollgate;
-use crate::db::usage::USAGE_CHANNEL;
+use crate::db::usage::{KEYS_CHANNEL, SYNC_PREFIX, USAGE_CHANNEL};
 use sqlx::postgres::PgListener;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -112,24 +112,39 @@ pub fn spawn(t: &Tollgate) {
     tokio::spawn(super::admin::usage_board::maintain(t.clone()));
 }
 
-/// Listens for usage and catalog changes until the process ends. After any gap
-/// (the first connection, a lost connection, sqlx's own silent reconnect) the
-/// catalog is re-read and every stream refreshes, since notifications sent during
-/// the gap are lost. Failed connections are retried with back-off (1 s doubling to
-/// 30 s, back to 1 s once connected).
+/// Listens for usage, key and catalog changes until the process ends. After any
+/// gap (the first connection, a lost connection) the catalog is re-read, the
+/// state cache starts again from empty and every stream refreshes, since
+/// notifications sent during the gap are lost; the cache answers only while the
+/// listener is connected. Failed connections are retried with back-off (1 s
+/// doubling to 30 s, back to 1 s once connected).
 pub async fn listen(t: Tollgate) {
     let mut backoff = Duration::from_secs(1);
     loop {
         match PgListener::connect_with(&t.pool).await {
-            Ok(mut listener) => match listener.listen_all([USAGE_CHANNEL, CATALOG_CHANNEL]).await {
-                Ok(()) => {
-                    backoff = Duration::from_secs(1);
-                    tracing::info!("listening for usage and catalog changes");
-                    let e = receive(&t, &mut listener).await;
-                    tracing::warn!(error = %e, "live listener lost its connection");
+            Ok(mut listener) => {
+                // sqlx would reconnect inside `try_recv` and answer only later;
+                // this loop reconnects itself, so that the state cache stops
+                // answering the moment the connection drops and starts again
+                // only once LISTEN is in place.
+                listener.eager_reconnect(false);
+                match listener
+                    .listen_all([USAGE_CHANNEL, KEYS_CHANNEL, CATALOG_CHANNEL])
+                    .await
+                {
+                    Ok(()) => {
+                        backoff = Duration::from_secs(1);
+                        tracing::info!("listening for usage, key and catalog changes");
+                        let why = receive(&t, &mut listener).await;
+                        t.cache.disable();
+                        tracing::warn!(error = %why, "live listener lost its connection");
+                        if why.is_reconnect() {
+                            continue;
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not LISTEN"),
                 }
-                Err(e) => tracing::warn!(error = %e, "could not LISTEN"),
-            },
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "live listener cannot connect; retrying in {:?}", backoff)
             }
@@ -139,28 +154,58 @@ pub async fn listen(t: Tollgate) {
     }
 }
 
-/// Handles notifications until the connection fails for good.
-async fn receive(t: &Tollgate, listener: &mut PgListener) -> sqlx::Error {
+/// Why [`receive`] returned.
+#[derive(Debug, thiserror::Error)]
+enum Lost {
+    /// The connection dropped; reconnect at once.
+    #[error("the connection dropped")]
+    Dropped,
+    /// The connection failed.
+    #[error(transparent)]
+    Failed(#[from] sqlx::Error),
+}
+
+impl Lost {
+    fn is_reconnect(&self) -> bool {
+        matches!(self, Lost::Dropped)
+    }
+}
+
+/// Handles notifications until the connection drops or fails.
+async fn receive(t: &Tollgate, listener: &mut PgListener) -> Lost {
+    t.cache.enable();
     t.hub_resync().await;
     loop {
         match listener.try_recv().await {
             Ok(Some(n)) => match n.channel() {
-                USAGE_CHANNEL => match Uuid::parse_str(n.payload()) {
-                    Ok(id) => t.live.publish(Change::Usage(id)),
-                    Err(_) => tracing::warn!(
-                        payload = n.payload(),
-                        "ignored a malformed usage notification"
-                    ),
+                USAGE_CHANNEL => {
+                    if let Ok(id) = Uuid::parse_str(n.payload()) {
+                        t.cache.invalidate(&[id]);
+                        t.live.publish(Change::Usage(id));
+                    } else if let Some(mark) = n
+                        .payload()
+                        .strip_prefix(SYNC_PREFIX)
+                        .and_then(|m| m.parse().ok())
+                    {
+                        t.cache.synced(mark);
+                    } else {
+                        tracing::warn!(
+                            payload = n.payload(),
+                            "ignored a malformed usage notification"
+                        );
+                    }
+                }
+                KEYS_CHANNEL => match Uuid::parse_str(n.payload()) {
+                    Ok(id) => t.cache.invalidate_key(id),
+                    // A key changed and it cannot be told which: forget them all.
+                    Err(_) => t.cache.clear(),
                 },
                 CATALOG_CHANNEL => t.hub_resync().await,
                 _ => {}
             },
-            // The connection dropped and sqlx reconnected: anything sent meanwhile is lost.
-            Ok(None) => {
-                tracing::warn!("live listener reconnected; refreshing everything");
-                t.hub_resync().await;
-            }
-            Err(e) => return e,
+            // The connection dropped: anything sent from now on would be lost.
+            Ok(None) => return Lost::Dropped,
+            Err(e) => return Lost::Failed(e),
         }
     }
 }
@@ -211,8 +256,10 @@ mod tests {
 }
 
 impl Tollgate {
-    /// Re-reads the catalog and asks every stream to refresh.
+    /// Re-reads the catalog, empties the state cache (limits and meters may have
+    /// changed) and asks every stream to refresh.
     async fn hub_resync(&self) {
+        self.cache.clear();
         if let Err(e) = self.catalog.refresh(&self.pool).await {
             tracing::error!(error = %e, "could not refresh the catalog");
         }

@@ -21,6 +21,7 @@ pub mod password_reset;
 pub mod plans;
 pub mod provider;
 mod retry;
+pub mod state_cache;
 pub mod stripe;
 pub mod usage;
 
@@ -59,6 +60,9 @@ pub struct Tollgate {
     /// The Stripe provider when a secret key is configured; `None` bills every
     /// subscription through the manual provider.
     pub stripe: Option<Arc<stripe::Stripe>>,
+    /// API keys and accounts' standing for the API's hot paths, kept exact by
+    /// [`live::listen`] (disabled while it does not listen).
+    pub cache: state_cache::StateCache,
 }
 
 impl Tollgate {
@@ -76,6 +80,7 @@ impl Tollgate {
             board: Arc::default(),
             settings: Arc::new(settings),
             stripe: None,
+            cache: state_cache::StateCache::default(),
         })
     }
 

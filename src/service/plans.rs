@@ -218,6 +218,7 @@ pub(crate) async fn apply(
     }
     db::usage::notify_changed(&mut *tx, &[account_id]).await?;
     tx.commit().await?;
+    t.cache.invalidate(&[account_id]);
     Ok(Some(
         db::subscriptions::live_for_account(&t.pool, account_id)
             .await?

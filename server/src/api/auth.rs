@@ -27,7 +27,7 @@ impl FromRequestParts<AppState> for ApiCaller {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be `Bearer <key>`")
             })?;
-        keys::authenticate(&state.tollgate.pool, secret)
+        keys::authenticate_cached(&state.tollgate, secret)
             .await
             .map(ApiCaller)
             .map_err(ApiError::from)

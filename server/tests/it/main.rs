@@ -17,6 +17,7 @@ mod mail;
 mod orgs_http;
 mod password_reset;
 mod sessions;
+mod state_cache;
 mod stripe_changes;
 mod stripe_meters;
 mod stripe_webhooks;

@@ -85,6 +85,7 @@ pub async fn set(
     .await?;
     db::usage::notify_changed(&mut *tx, &[account_id]).await?;
     tx.commit().await?;
+    t.cache.invalidate(&[account_id]);
     Ok(o)
 }
 
@@ -120,6 +121,7 @@ pub async fn remove(
     .await?;
     db::usage::notify_changed(&mut *tx, &[account_id]).await?;
     tx.commit().await?;
+    t.cache.invalidate(&[account_id]);
     Ok(())
 }
 

@@ -70,6 +70,7 @@ pub async fn extend_trial(
     .await?;
     db::usage::notify_changed(&mut *tx, &[account_id]).await?;
     tx.commit().await?;
+    t.cache.invalidate(&[account_id]);
     Ok(new_end)
 }
 

@@ -266,6 +266,7 @@ impl PaymentProvider for Manual {
         .await?;
         db::usage::notify_changed(&mut *tx, &[account_id]).await?;
         tx.commit().await?;
+        t.cache.invalidate(&[account_id]);
         Ok(())
     }
 
@@ -407,11 +408,12 @@ pub async fn apply_due(t: &Tollgate, now: DateTime<Utc>) -> Result<Applied, Erro
         )
         .await?;
     }
-    if !ended.is_empty() {
-        let accounts: Vec<_> = ended.iter().map(|e| e.1).collect();
+    let accounts: Vec<_> = ended.iter().map(|e| e.1).collect();
+    if !accounts.is_empty() {
         db::usage::notify_changed(&mut *tx, &accounts).await?;
     }
     tx.commit().await?;
+    t.cache.invalidate(&accounts);
     done.ended = ended.len();
     Ok(done)
 }
