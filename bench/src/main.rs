@@ -7,13 +7,18 @@
 //!   (open loop, measured from each request's scheduled send time), in ms.
 //! - `loadgen live`: time from an event sent to one server process to a super
 //!   admin's live usage board on another showing it (p50, p95), in ms.
+//! - `loadgen throughput`: requests/s of one endpoint, closed loop (the
+//!   `/healthz` baseline and the read check's ceiling beside it).
+//! - `loadgen copy-rows` / `copy-result`: rows for the raw `COPY` baseline of
+//!   ingestion, and the JSON line of one timed COPY.
 //! - `loadgen summary FILE`: median and min–max of repeated runs, from the JSON
-//!   lines the other two print.
+//!   lines the others print, and the ratios asked for with `--ratio`.
 //!
 //! Each run prints one JSON line on stdout (for scripts) and one human line on
 //! stderr. Runs are bounded in time and meant for 127.0.0.1 only.
 
 mod check;
+mod copy;
 mod cpu;
 mod events;
 mod faults;
@@ -22,6 +27,7 @@ mod live;
 mod race;
 mod stats;
 mod summary;
+mod throughput;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -52,11 +58,41 @@ enum Command {
     /// Events sent under faults (retried with the same keys until answered, 5 %
     /// sent twice), then counted: exits with status 4 unless exact.
     Faults(FaultsArgs),
+    /// Requests/s of one endpoint, closed loop (GET, or POST with --body).
+    Throughput(ThroughputArgs),
+    /// CSV rows shaped like stored events, for the raw COPY baseline (stdout).
+    CopyRows {
+        /// The account the rows belong to (uuid).
+        #[arg(long)]
+        account: String,
+        /// Meter of the rows.
+        #[arg(long, default_value = "queries")]
+        meter: String,
+        /// Rows to write.
+        #[arg(long, default_value_t = 300_000)]
+        rows: u64,
+        /// The rows' event time (RFC 3339), e.g. `date -u +%FT%TZ`.
+        #[arg(long)]
+        occurred_at: String,
+    },
+    /// The JSON line of one timed COPY of `rows` rows in `seconds`.
+    CopyResult {
+        #[arg(long)]
+        rows: u64,
+        #[arg(long)]
+        seconds: f64,
+        #[arg(long, default_value = "copy")]
+        label: String,
+    },
     /// Median and min–max of repeated runs, from a file of JSON lines; exits with
     /// status 3 when any run had errors or anomalies.
     Summary {
-        /// File with one JSON line per run (what `events` and `check` print).
+        /// File with one JSON line per run (what the other commands print).
         file: PathBuf,
+        /// Also print label A's median headline figure as a share of label B's,
+        /// as A/B (repeatable), e.g. --ratio check-max/healthz.
+        #[arg(long = "ratio")]
+        ratios: Vec<String>,
     },
 }
 
@@ -118,6 +154,37 @@ struct CheckArgs {
     /// At most this many requests in flight; the schedule waits past it.
     #[arg(long, default_value_t = 1000)]
     max_in_flight: usize,
+}
+
+#[derive(Args)]
+struct ThroughputArgs {
+    /// Server base URL (loopback only).
+    #[arg(long, default_value = "http://127.0.0.1:3200")]
+    url: String,
+    /// Path to request, e.g. /healthz.
+    #[arg(long)]
+    path: String,
+    /// JSON body to POST (a GET without it).
+    #[arg(long)]
+    body: Option<String>,
+    /// API key to send as a bearer token, if any.
+    #[arg(long, env = "LOADGEN_KEY", hide_env_values = true)]
+    key: Option<String>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Measurement window, e.g. 15s.
+    #[arg(long, default_value = "15s", value_parser = stats::parse_duration)]
+    duration: Duration,
+    /// Load before the measurement window, not measured.
+    #[arg(long, default_value = "2s", value_parser = stats::parse_duration)]
+    warmup: Duration,
+    /// Scenario name in the output.
+    #[arg(long)]
+    label: Option<String>,
+    /// Also report the CPU use of this process tree, as NAME=PID (repeatable).
+    #[arg(long = "watch", value_parser = cpu::parse_watch)]
+    watches: Vec<cpu::Watch>,
 }
 
 #[derive(Args)]
@@ -321,7 +388,48 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(4));
             }
         }
-        Command::Summary { file } => {
+        Command::Throughput(a) => {
+            let opts = throughput::Options {
+                url: format!("{}{}", a.url.trim_end_matches('/'), a.path),
+                auth: a.key.as_deref().map(http::bearer).transpose()?,
+                body: a.body,
+                concurrency: a.concurrency,
+                duration: a.duration,
+                warmup: a.warmup,
+            };
+            let report =
+                throughput::run(&http::client(Duration::from_secs(10))?, &opts, &a.watches).await?;
+            emit(&Line {
+                label: a.label.unwrap_or_else(|| a.path.clone()),
+                result: Outcome::Throughput(report),
+            })?;
+        }
+        Command::CopyRows {
+            account,
+            meter,
+            rows,
+            occurred_at,
+        } => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            copy::write_rows(&mut out, &account, &meter, &occurred_at, rows)?;
+            std::io::Write::flush(&mut out)?;
+        }
+        Command::CopyResult {
+            rows,
+            seconds,
+            label,
+        } => {
+            anyhow::ensure!(seconds > 0.0, "--seconds must be positive");
+            emit(&Line {
+                label,
+                result: Outcome::Copy(copy::Report {
+                    rows,
+                    seconds,
+                    rows_per_s: rows as f64 / seconds,
+                }),
+            })?;
+        }
+        Command::Summary { file, ratios } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let lines = text
@@ -337,6 +445,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             anyhow::ensure!(!lines.is_empty(), "{} has no results", file.display());
             let (table, problems) = summary::table(&lines);
             print!("{table}");
+            print!("{}", summary::ratios(&lines, &ratios));
             if problems {
                 return Ok(ExitCode::from(3));
             }

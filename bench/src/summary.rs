@@ -1,7 +1,7 @@
 //! The JSON line each run prints, and the table that sums up repeated runs.
 
 use crate::stats::{fmt_figure, Spread};
-use crate::{check, events};
+use crate::{check, copy, events, throughput};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -25,6 +25,10 @@ pub enum Outcome {
     Events(events::Report),
     /// `POST /api/v1/check` latency at a fixed rate.
     Check(check::Report),
+    /// One endpoint's requests/s, closed loop.
+    Throughput(throughput::Report),
+    /// A raw COPY into `usage_events`.
+    Copy(copy::Report),
 }
 
 /// The label and kind of a line, read before its report.
@@ -39,6 +43,8 @@ struct Head {
 enum Kind {
     Events,
     Check,
+    Throughput,
+    Copy,
 }
 
 impl Line {
@@ -53,6 +59,8 @@ impl Line {
         let result = match head.kind {
             Kind::Events => Outcome::Events(serde_json::from_str(text)?),
             Kind::Check => Outcome::Check(serde_json::from_str(text)?),
+            Kind::Throughput => Outcome::Throughput(serde_json::from_str(text)?),
+            Kind::Copy => Outcome::Copy(serde_json::from_str(text)?),
         };
         Ok(Line {
             label: head.label,
@@ -65,6 +73,8 @@ impl Line {
         match &self.result {
             Outcome::Events(r) => r.errors + r.warmup_errors,
             Outcome::Check(r) => r.errors + r.warmup_errors,
+            Outcome::Throughput(r) => r.errors + r.warmup_errors,
+            Outcome::Copy(_) => 0,
         }
     }
 
@@ -74,6 +84,7 @@ impl Line {
         match &self.result {
             Outcome::Events(r) => r.duplicates,
             Outcome::Check(r) => r.duplicates + r.not_allowed,
+            Outcome::Throughput(_) | Outcome::Copy(_) => 0,
         }
     }
 
@@ -111,6 +122,24 @@ impl Line {
                 fmt_figure(r.send_lag_ms.p99),
                 r.errors + r.warmup_errors
             ),
+            Outcome::Throughput(r) => format!(
+                "{}: {} req/s ({}, {} in flight, {:.0} s); latency p50 {} ms, p99 {} ms; {} errors{cpu}",
+                self.label,
+                fmt_figure(r.requests_per_s),
+                r.request,
+                r.concurrency,
+                r.duration_s,
+                fmt_figure(r.latency_ms.p50),
+                fmt_figure(r.latency_ms.p99),
+                r.errors + r.warmup_errors
+            ),
+            Outcome::Copy(r) => format!(
+                "{}: {} rows/s ({} rows in {:.2} s)",
+                self.label,
+                fmt_figure(r.rows_per_s),
+                r.rows,
+                r.seconds
+            ),
         };
         format!("{alarm}{text}")
     }
@@ -119,6 +148,8 @@ impl Line {
         match &self.result {
             Outcome::Events(r) => r.cpu.as_ref(),
             Outcome::Check(r) => r.cpu.as_ref(),
+            Outcome::Throughput(r) => r.cpu.as_ref(),
+            Outcome::Copy(_) => None,
         }
     }
 
@@ -157,6 +188,12 @@ impl Line {
                 ("achieved req/s", r.achieved_rate),
                 ("send lag p99 ms", r.send_lag_ms.p99),
             ],
+            Outcome::Throughput(r) => vec![
+                ("req/s", r.requests_per_s),
+                ("latency p50 ms", r.latency_ms.p50),
+                ("latency p99 ms", r.latency_ms.p99),
+            ],
+            Outcome::Copy(r) => vec![("rows/s", r.rows_per_s)],
         }
     }
 }
@@ -297,6 +334,8 @@ pub fn table(lines: &[Line]) -> (String, bool) {
             let samples = match &l.result {
                 Outcome::Events(r) => &r.error_samples,
                 Outcome::Check(r) => &r.error_samples,
+                Outcome::Throughput(r) => &r.error_samples,
+                Outcome::Copy(_) => continue,
             };
             let _ = writeln!(
                 out,
@@ -309,6 +348,50 @@ pub fn table(lines: &[Line]) -> (String, bool) {
         }
     }
     (out, problems)
+}
+
+/// For each `A/B` in `pairs`, label A's median headline figure (the first the
+/// table shows: events/s, req/s, rows/s) as a percentage of label B's. A pair
+/// whose labels have no runs is reported as missing.
+pub fn ratios(lines: &[Line], pairs: &[String]) -> String {
+    let mut out = String::new();
+    if pairs.is_empty() {
+        return out;
+    }
+    let median = |label: &str| -> Option<(f64, &'static str)> {
+        let runs: Vec<&Line> = lines.iter().filter(|l| l.label == label).collect();
+        let name = runs.first()?.figures().first()?.0;
+        let values: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| r.figures().first().map(|f| f.1))
+            .collect();
+        Spread::of(&values).map(|s| (s.median, name))
+    };
+    let _ = writeln!(
+        out,
+        "\nEach figure beside its baseline from the same run (medians):"
+    );
+    for pair in pairs {
+        let Some((a, b)) = pair.split_once('/') else {
+            let _ = writeln!(out, "  {pair}: not A/B");
+            continue;
+        };
+        match (median(a), median(b)) {
+            (Some((va, na)), Some((vb, nb))) if vb > 0.0 => {
+                let _ = writeln!(
+                    out,
+                    "  {a} {} {na} = {:.0}% of {b} {} {nb}",
+                    fmt_figure(va),
+                    va / vb * 100.0,
+                    fmt_figure(vb)
+                );
+            }
+            _ => {
+                let _ = writeln!(out, "  {a} / {b}: no runs of one of them");
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
