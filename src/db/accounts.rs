@@ -152,7 +152,7 @@ pub async fn mark_trial_used(db: impl PgExecutor<'_>, account_id: Uuid) -> Resul
 }
 
 /// Locks the account for a billing-cycle change: usage ingestion takes the same
-/// lock shared (see [`lock_for_usage`]), so no event lands in a period that a
+/// lock shared (see [`begin_for_usage`]), so no event lands in a period that a
 /// concurrent plan change is about to rebuild.
 pub async fn lock_for_cycle_change(
     db: impl PgExecutor<'_>,
@@ -165,20 +165,30 @@ pub async fn lock_for_cycle_change(
     Ok(())
 }
 
-/// Shared counterpart of [`lock_for_cycle_change`], taken by usage ingestion.
-pub async fn lock_for_usage(
-    db: impl PgExecutor<'_>,
+/// Begins a transaction holding the shared counterpart of
+/// [`lock_for_cycle_change`] on `account_ids` (sorted, so that two batches never
+/// wait on each other in opposite orders), in one round trip: `BEGIN` and the lock go to PostgreSQL as one
+/// simple query (the ids are formatted by [`Uuid`]'s `Display`, hex and dashes
+/// only, so nothing typed by a user reaches the text).
+///
+/// # Errors
+/// A database error (the transaction is not begun).
+pub async fn begin_for_usage(
+    pool: &sqlx::PgPool,
     account_ids: &[Uuid],
-) -> Result<(), sqlx::Error> {
-    // Sorted, so that two batches never wait on each other in opposite orders.
+) -> Result<super::Tx<'static>, sqlx::Error> {
     let mut ids = account_ids.to_vec();
     ids.sort();
     ids.dedup();
-    sqlx::query("SELECT pg_advisory_xact_lock_shared(hashtextextended(id::text, 7)) FROM unnest($1::uuid[]) AS t(id)")
-        .bind(&ids)
-        .execute(db)
-        .await?;
-    Ok(())
+    let list = ids
+        .iter()
+        .map(Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    pool.begin_with(format!(
+        "BEGIN; SELECT pg_advisory_xact_lock_shared(hashtextextended(id, 7)) FROM unnest('{{{list}}}'::text[]) AS t(id)"
+    ))
+    .await
 }
 
 /// Who receives an account's e-mail (usage warnings): the billing e-mail when the

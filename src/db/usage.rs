@@ -133,6 +133,13 @@ pub async fn apply_deltas(
              updated_at = now()
          RETURNING account_id, meter, period_start, value"
     );
+    // The change is announced by the same statement (one round trip less than
+    // `notify_changed`): delivered at commit, repeats folded by PostgreSQL.
+    let sql = format!(
+        "WITH up AS ({sql})
+         SELECT up.account_id, up.meter, up.period_start, up.value
+         FROM up, LATERAL (SELECT pg_notify('{USAGE_CHANNEL}', up.account_id::text)) AS announced"
+    );
     sqlx::query_as(&sql)
         .bind(deltas.iter().map(|d| d.account_id).collect::<Vec<_>>())
         .bind(deltas.iter().map(|d| d.meter.as_str()).collect::<Vec<_>>())

@@ -286,10 +286,9 @@ async fn consume(
     })?;
     let hash = payload_hash(meter.key.as_str(), q, None, None, &Map::new());
 
-    let mut tx = t.pool.begin().await?;
     // The plan and cycle are read under the same lock as a plan change takes, so
     // the decision and the recorded event use the same period.
-    db::accounts::lock_for_usage(&mut *tx, &[account_id]).await?;
+    let mut tx = db::accounts::begin_for_usage(&t.pool, &[account_id]).await?;
     let (subscription, overrides) = accounts::entitlements(&mut tx, account_id, now).await?;
     let standing = Standing {
         subscription: subscription.as_ref(),
@@ -349,12 +348,13 @@ async fn consume(
         &mut tx,
         catalog,
         &subs,
+        &HashMap::from([(account_id, overrides)]),
         &totals,
         &t.settings.public_url,
         now,
     )
     .await?;
-    db::usage::notify_changed(&mut *tx, &[account_id]).await?;
+    // `apply_totals` announced the change.
     tx.commit().await?;
     t.cache.invalidate(&[account_id]);
     Ok(answer(t, meter, evaluation, period, false))

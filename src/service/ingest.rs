@@ -332,8 +332,7 @@ async fn store(
     let mut accounts: Vec<Uuid> = rows.iter().map(|r| r.account_id).collect();
     accounts.sort();
     accounts.dedup();
-    let mut tx = t.pool.begin().await?;
-    db::accounts::lock_for_usage(&mut *tx, &accounts).await?;
+    let mut tx = db::accounts::begin_for_usage(&t.pool, &accounts).await?;
     let inserted: HashSet<Uuid> = db::usage::insert_new_events(&mut tx, rows)
         .await?
         .into_iter()
@@ -380,23 +379,25 @@ async fn store(
     if !new_rows.is_empty() {
         let subscriptions = db::subscriptions::live_for_accounts(&mut *tx, &accounts).await?;
         let subs = by_account(&subscriptions);
+        let overrides = db::overrides::active_for(&mut *tx, &accounts, now).await?;
         let totals = apply_totals(&mut tx, catalog, &subs, &new_rows).await?;
         notify_thresholds(
             &mut tx,
             catalog,
             &subs,
+            &overrides,
             &totals,
             &t.settings.public_url,
             now,
         )
         .await?;
+        // `apply_totals` announced the change to every process.
         let touched: Vec<Uuid> = new_rows
             .iter()
             .map(|r| r.account_id)
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        db::usage::notify_changed(&mut *tx, &touched).await?;
         tx.commit().await?;
         t.cache.invalidate(&touched);
     } else {
@@ -423,7 +424,8 @@ fn standing<'a>(
     }
 }
 
-/// Adds the new events to their period totals, one statement per aggregation kind.
+/// Adds the new events to their period totals, one statement per aggregation kind,
+/// and announces the accounts' change (`tollgate_usage`, at commit).
 pub(crate) async fn apply_totals(
     tx: &mut db::Tx<'_>,
     catalog: &Catalog,
@@ -489,28 +491,26 @@ pub(crate) async fn apply_totals(
 /// e-mail for those whose catalog actions include `email` (once per account, meter,
 /// period and threshold: the crossing is recorded once, and the e-mail's dedup key
 /// says the same). `public_url` is the portal's base URL for the e-mail's links.
+///
+/// Thresholds are percentages of the limit that applies: the plan's, with the
+/// accounts' `overrides` in force (read in the same transaction, before the totals
+/// were written: a total's row stays locked from its update to the commit, so
+/// nothing else is read in between).
 pub(crate) async fn notify_thresholds(
     tx: &mut db::Tx<'_>,
     catalog: &Catalog,
     subs: &HashMap<Uuid, &SubscriptionRow>,
+    overrides: &HashMap<Uuid, Overrides>,
     totals: &[Total],
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    // Thresholds are percentages of the limit that applies: the plan's, overridden.
-    let accounts: Vec<Uuid> = totals
-        .iter()
-        .map(|t| t.account_id)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let overrides = db::overrides::active_for(&mut **tx, &accounts, now).await?;
     let mut reached = Vec::new();
     // What the e-mail says about each total that reached a threshold.
     let mut details: HashMap<(Uuid, &str), (Decimal, Decimal, &crate::catalog::Plan, Period)> =
         HashMap::new();
     for total in totals {
-        let state = standing(subs, &overrides, total.account_id);
+        let state = standing(subs, overrides, total.account_id);
         let Some(meter) = catalog.meter(&total.meter) else {
             continue;
         };
