@@ -312,23 +312,24 @@ pub async fn record(
     rows.sort_by(|a, b| {
         (a.account_id, &a.idempotency_key).cmp(&(b.account_id, &b.idempotency_key))
     });
-    let (accepted, duplicates) =
-        super::retry::on_deadlock(|| store(t, &catalog, &rows, &index_of, now)).await?;
+    let (accepted, duplicates) = super::ingest_queue::store(t, rows, index_of, now).await?;
     Ok(Outcome {
         accepted,
         duplicates: duplicates + in_batch_duplicates,
     })
 }
 
-/// Stores the batch in one transaction: new events, their totals, thresholds and
-/// the live notification. Returns (accepted, already stored).
-async fn store(
+/// Stores the rows in one transaction: new events, their totals, thresholds and
+/// the live notification. Returns the ids of the rows stored (the others' keys
+/// were already stored with the same payload). `index_of` places a conflicting
+/// key in the request for the error (absent: index 0).
+pub(crate) async fn store(
     t: &Tollgate,
     catalog: &Catalog,
     rows: &[EventRow],
     index_of: &HashMap<(Uuid, String), usize>,
     now: DateTime<Utc>,
-) -> Result<(usize, usize), Error> {
+) -> Result<HashSet<Uuid>, Error> {
     let mut accounts: Vec<Uuid> = rows.iter().map(|r| r.account_id).collect();
     accounts.sort();
     accounts.dedup();
@@ -403,7 +404,7 @@ async fn store(
     } else {
         tx.commit().await?;
     }
-    Ok((inserted.len(), repeats.len()))
+    Ok(inserted)
 }
 
 /// Each account's live subscription, if any.

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod check;
 pub mod coupons;
 pub mod ingest;
+pub mod ingest_queue;
 pub mod invoice_pdf;
 pub mod invoices;
 pub mod jobs;
@@ -63,6 +64,8 @@ pub struct Tollgate {
     /// API keys and accounts' standing for the API's hot paths, kept exact by
     /// [`live::listen`] (disabled while it does not listen).
     pub cache: state_cache::StateCache,
+    /// Group commit of small event batches ([`ingest_queue`]).
+    pub ingest_queue: Arc<ingest_queue::IngestQueue>,
 }
 
 impl Tollgate {
@@ -81,6 +84,7 @@ impl Tollgate {
             settings: Arc::new(settings),
             stripe: None,
             cache: state_cache::StateCache::default(),
+            ingest_queue: Arc::default(),
         })
     }
 

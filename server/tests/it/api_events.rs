@@ -226,3 +226,81 @@ async fn the_first_bad_event_is_the_one_reported(pool: PgPool) {
         json!({"field": "meter", "index": 0})
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn concurrent_small_requests_share_transactions_and_keep_their_own_answers(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let (a, b) = (
+        app.customer(Some("pro")).await,
+        app.customer(Some("pro")).await,
+    );
+    // A key already stored with another payload: the request that repeats it must
+    // get the conflict, with its index, and change nothing.
+    let stored =
+        json!({"events": [{"meter": "queries", "quantity": 1, "idempotency_key": "taken"}]});
+    assert_eq!(
+        app.post("/api/v1/events", &a.key, &stored).await.status(),
+        202
+    );
+    let requests = (0..60).map(|i| {
+        let app = &app;
+        let key = if i % 2 == 0 { a.key.clone() } else { b.key.clone() };
+        let body = if i == 30 {
+            json!({"events": [
+                {"meter": "queries", "quantity": 1, "idempotency_key": "fine-30"},
+                {"meter": "queries", "quantity": 2, "idempotency_key": "taken"}
+            ]})
+        } else {
+            json!({"events": [{"meter": "queries", "quantity": 1, "idempotency_key": format!("k-{i}")}]})
+        };
+        async move { (i, answer(app.post("/api/v1/events", &key, &body).await).await) }
+    });
+    let answers = futures::future::join_all(requests).await;
+    for (i, (status, body)) in &answers {
+        if *i == 30 {
+            assert_eq!(*status, 409, "{body}");
+            assert_eq!(body["error"]["code"], "idempotency_conflict");
+            assert_eq!(body["error"]["details"]["index"], 1, "{body}");
+        } else {
+            assert_eq!(
+                (*status, &body["accepted"]),
+                (202, &json!(1)),
+                "request {i}: {body}"
+            );
+        }
+    }
+    // 30 requests each, one of a's refused whole: a 1 + 29, b 30.
+    assert_eq!(app.usage_of(&a.key, "queries").await, "30");
+    assert_eq!(app.usage_of(&b.key, "queries").await, "30");
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM usage_events WHERE idempotency_key = 'fine-30')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(!exists, "the refused request stored nothing");
+
+    // Sent again, every event is a duplicate, in any grouping.
+    let again = (0..60).filter(|i| *i != 30).map(|i| {
+        let app = &app;
+        let key = if i % 2 == 0 { a.key.clone() } else { b.key.clone() };
+        let body = json!({"events": [{"meter": "queries", "quantity": 1, "idempotency_key": format!("k-{i}")}]});
+        async move { answer(app.post("/api/v1/events", &key, &body).await).await }
+    });
+    for (status, body) in futures::future::join_all(again).await {
+        assert_eq!((status, &body["duplicates"]), (202, &json!(1)), "{body}");
+    }
+    assert_eq!(app.usage_of(&a.key, "queries").await, "30");
+
+    // Rows stored by one transaction share its id (xmin).
+    let transactions: i64 = sqlx::query_scalar(
+        "SELECT count(DISTINCT xmin::text) FROM usage_events WHERE idempotency_key LIKE 'k-%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(
+        transactions < 59,
+        "59 requests were stored in {transactions} transactions: grouped"
+    );
+}
