@@ -19,6 +19,10 @@
 #                      Starter or Pro, this month's queries between 0 and 599)
 #   TABS=7             other admin streams open meanwhile (one admin holds 8 at most)
 #   PAGE_LOADS=10      loads of /admin/usage to time
+#   LOAD_RATE=0        events/s sent meanwhile to server B for another account,
+#                      in batches of 100 (issue 12: "while ingestion runs at half
+#                      its maximum"; scripts/bench.sh measures the maximum); the
+#                      rate achieved is printed with the result
 #   TG_PROFILE=debug   (release: a release build, as scripts/bench.sh uses)
 #   PORT=3300          A on PORT, B on PORT+1
 #   SKIP_BUILD=1       reuse the existing builds
@@ -33,6 +37,7 @@ ACCOUNTS=${ACCOUNTS:-3000}
 TABS=${TABS:-7}
 PAGE_LOADS=${PAGE_LOADS:-10}
 PAUSE=${PAUSE:-250ms}
+LOAD_RATE=${LOAD_RATE:-0}
 PORT=${PORT:-3300}
 SKIP_BUILD=${SKIP_BUILD:-0}
 export TG_PROFILE=${TG_PROFILE:-debug}
@@ -81,7 +86,10 @@ admin_password="bench-admin-$RANDOM$RANDOM"
     "$bin" users create --email ops@bench.invalid --name "Bench Ops" --password "$admin_password" --super-admin >/dev/null
     "$bin" users create --email customer@bench.invalid --name "Bench Customer" --password "bench-customer-pw" >/dev/null
     "$bin" accounts set-plan customer@bench.invalid pro >/dev/null
+    "$bin" users create --email load@bench.invalid --name "Bench Load" --password "bench-load-pw-1" >/dev/null
+    "$bin" accounts set-plan load@bench.invalid pro >/dev/null
 ) 2>>"$out/setup.log" || tg_die "could not create the users; see $out/setup.log"
+load_key=$(cd "$TG_ROOT" && DATABASE_URL=$url RUST_LOG=warn "$bin" keys create --account load@bench.invalid --name "bench load" 2>>"$out/setup.log")
 key=$(cd "$TG_ROOT" && DATABASE_URL=$url RUST_LOG=warn "$bin" keys create --account customer@bench.invalid --name "bench live" 2>>"$out/setup.log")
 account=$(psql "$url" -XAtqc "select a.id from accounts a join users u on u.id = a.personal_user_id where u.email = 'customer@bench.invalid'")
 
@@ -108,9 +116,33 @@ tg_wait_ready "http://127.0.0.1:$PORT"
 tg_wait_ready "http://127.0.0.1:$((PORT + 1))"
 sleep 1 # both listeners up
 
+if [ "$LOAD_RATE" != 0 ]; then
+    # Long enough to cover the whole measurement; stopped right after it.
+    load_secs=$(awk -v n="$EVENTS" -v p="$PAUSE" 'BEGIN { sub(/ms$/, "", p); print int(n * (p / 1000 + 0.2)) + 30 }')
+    tg_log "ingesting $LOAD_RATE events/s meanwhile (batches of 100, server B)"
+    LOADGEN_KEY=$load_key "$loadgen" events --url "http://127.0.0.1:$((PORT + 1))" --batch 100 \
+        --concurrency 32 --rate "$LOAD_RATE" --warmup 1s --duration "${load_secs}s" --label "load" \
+        >"$out/load.json" 2>"$out/load.txt" &
+    pids+=($!)
+    sleep 3
+fi
+# load_total: the load account's stored events this period (0 without load).
+load_total() {
+    psql "$url" -XAtqc "SELECT coalesce(sum(t.value), 0)::bigint FROM usage_totals t JOIN accounts a ON a.id = t.account_id JOIN users u ON u.id = a.personal_user_id WHERE u.email = 'load@bench.invalid'"
+}
+load_before=$(load_total)
+load_t0=$(date +%s.%N)
+
 tg_log "measuring $EVENTS events with $ACCOUNTS other accounts and $TABS other admin streams ($TG_PROFILE build), results in $out"
 LOADGEN_KEY=$key LOADGEN_ADMIN_PASSWORD=$admin_password "$loadgen" live \
     --url "http://127.0.0.1:$PORT" --events-url "http://127.0.0.1:$((PORT + 1))" \
     --account "$account" --admin-email ops@bench.invalid --events "$EVENTS" --pause "$PAUSE" \
     --tabs "$TABS" --page-loads "$PAGE_LOADS" \
     >"$out/result.json" 2> >(tee "$out/summary.txt" >&2)
+if [ "$LOAD_RATE" != 0 ]; then
+    load_after=$(load_total)
+    load_t1=$(date +%s.%N)
+    awk -v a="$load_before" -v b="$load_after" -v t0="$load_t0" -v t1="$load_t1" -v want="$LOAD_RATE" \
+        'BEGIN { printf "meanwhile: %.0f events/s stored for another account (asked %s; server B, batches of 100)\n", (b - a) / (t1 - t0), want }' \
+        | tee -a "$out/summary.txt" >&2
+fi

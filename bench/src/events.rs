@@ -34,6 +34,9 @@ pub struct Options {
     pub warmup: Duration,
     /// Meter the events count on.
     pub meter: String,
+    /// Events per second to send in all (paced per worker); `None`: as fast as
+    /// answers come (closed loop).
+    pub rate: Option<f64>,
 }
 
 /// The result of one run (one JSON line).
@@ -132,7 +135,17 @@ async fn worker(
         latency: stats::new_histogram()?,
     };
     let mut next_key = 0u64;
+    // Paced: this worker's share of the rate, one batch per `interval`.
+    let interval = opts
+        .rate
+        .filter(|r| *r > 0.0)
+        .map(|r| Duration::from_secs_f64(opts.batch as f64 * opts.concurrency as f64 / r));
+    let mut next_send = Instant::now();
     while Instant::now() < measure_end {
+        if let Some(interval) = interval {
+            tokio::time::sleep_until(next_send).await;
+            next_send += interval;
+        }
         let body = batch_body(&opts.meter, &prefix, next_key, opts.batch);
         next_key += opts.batch as u64;
         let sent = Instant::now();

@@ -136,6 +136,10 @@ struct EventsArgs {
     /// Meter the events count on.
     #[arg(long, default_value = "queries")]
     meter: String,
+    /// Events per second to send in all, paced (default: closed loop, as fast as
+    /// the answers come).
+    #[arg(long)]
+    rate: Option<f64>,
 }
 
 #[derive(Args)]
@@ -283,6 +287,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 duration: c.duration,
                 warmup: c.warmup,
                 meter: a.meter,
+                rate: a.rate,
             };
             let report = events::run(&http::client(c.timeout)?, &opts, &c.watches).await?;
             let label = c
