@@ -1,5 +1,6 @@
 import { test, expect } from '@playwright/test';
 import { PASSWORD, uniqueEmail } from './helpers';
+import { waitForMail } from './mail';
 
 test.use({ javaScriptEnabled: false });
 
@@ -27,7 +28,18 @@ test('pricing, sign-up errors and the dashboard work without JavaScript', async 
   await expect(page.getByTestId('plan-card')).toHaveAttribute('data-plan', 'pro');
   await expect(page.locator('[data-meter="queries"]')).toContainText('Unlimited on your plan');
 
+  // Keys need a confirmed address: the page says so, the e-mailed link confirms it.
   await page.goto('/settings/api-keys');
+  await page.getByLabel('Name').fill('too early');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await expect(page.getByText('Confirm your e-mail address first')).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Confirm your e-mail address' })).toBeVisible();
+  const mail = await waitForMail(email, /Confirm your e-mail address/);
+  await page.goto(mail.link!);
+  await expect(page).toHaveURL(/\/settings\/api-keys\?verified=1$/);
+  await expect(page.getByText('Your e-mail address is confirmed.')).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Confirm your e-mail address' })).toHaveCount(0);
+
   await page.getByLabel('Name').fill('no-js key');
   await page.getByRole('button', { name: 'Create key' }).click();
   await expect(page.getByTestId('new-key-secret')).toHaveValue(/^tg_sk_/);

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import { waitForMail } from './mail';
 
 export const SECOND_URL = process.env.E2E_SECOND_URL ?? 'http://127.0.0.1:3101';
 export const PASSWORD = 'correct horse battery';
@@ -23,6 +24,18 @@ export async function signUp(page: Page, email: string, plan?: string, interval 
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(plan ? /\/dashboard$/ : /\/pricing\?welcome=1$/);
+  await confirmEmail(page, email);
+}
+
+/**
+ * Opens the e-mail verification link sent at sign-up, as a mail client would
+ * (the page stays where it is): keys and invitations need a confirmed address.
+ */
+export async function confirmEmail(page: Page, email: string): Promise<void> {
+  const mail = await waitForMail(email, /Confirm your e-mail address/);
+  expect(mail.link).toContain('/verify-email?token=');
+  const res = await page.request.get(mail.link!);
+  expect(res.url()).toContain('/settings/api-keys?verified=1');
 }
 
 /** Creates an API key on the settings page and returns its secret. */

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod client_ip;
 pub mod config;
 pub mod csrf;
+pub mod email_links;
 pub mod fn_status;
 pub mod guard;
 pub mod headers;

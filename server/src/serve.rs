@@ -94,6 +94,7 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
         .route("/live/usage", get(live::usage_stream))
         .route("/admin/live/usage", get(live::board_stream))
         .route("/invoices/{id}/pdf", get(billing_files::invoice_pdf))
+        .route("/verify-email", get(crate::email_links::verify_email))
         .route("/admin/analytics.csv", get(billing_files::analytics_csv))
         .route(
             "/admin/billing/invoices.csv",

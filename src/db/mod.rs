@@ -9,6 +9,7 @@ pub mod audit;
 pub mod catalog;
 pub mod coupons;
 pub mod credits;
+pub mod email_verifications;
 pub mod invitations;
 pub mod invoices;
 pub mod login_failures;

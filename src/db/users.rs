@@ -15,10 +15,12 @@ pub struct UserRow {
     pub last_login_at: Option<DateTime<Utc>>,
     pub disabled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// When the user proved their e-mail address (UTC); `None`: not yet.
+    pub verified_at: Option<DateTime<Utc>>,
 }
 
 const COLUMNS: &str =
-    "id, email, name, password_hash, is_super_admin, last_login_at, disabled_at, created_at";
+    "id, email, name, password_hash, is_super_admin, last_login_at, disabled_at, created_at, verified_at";
 
 /// Inserts a user. Fails with a unique violation on `users_email_key` when the
 /// e-mail is taken.
@@ -39,6 +41,19 @@ pub async fn insert(
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Records that the user proved their address now, unless they already had.
+/// Returns whether it changed.
+pub async fn set_verified(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("UPDATE users SET verified_at = now() WHERE id = $1 AND verified_at IS NULL")
+            .bind(id)
+            .execute(db)
+            .await?
+            .rows_affected()
+            == 1,
+    )
 }
 
 /// The user with `email` (already normalised to lower case).

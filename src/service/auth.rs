@@ -87,7 +87,10 @@ pub struct NewUser {
     pub account_id: Uuid,
 }
 
-/// Creates a user with a personal account (on no plan) and audits it.
+/// Creates a user with a personal account (on no plan) and audits it. With an
+/// `actor` (the operator) or as a super admin the e-mail counts as verified;
+/// otherwise the caller sends a verification link
+/// ([`super::email_verification::send`]).
 ///
 /// # Errors
 /// [`Error::Invalid`] when the e-mail is taken (field `email`, found before any
@@ -129,6 +132,13 @@ pub async fn sign_up(
         });
     }
     db::accounts::insert_personal(&mut tx, account_id, user_id, name.as_str()).await?;
+    // Created by the operator (or a super admin's first account): the address is
+    // taken on their word. A self sign-up proves it with a link
+    // ([`super::email_verification`]).
+    let verified = actor.is_some() || super_admin;
+    if verified {
+        db::users::set_verified(&mut *tx, user_id).await?;
+    }
     let self_actor = Actor::user(user_id);
     db::audit::record(
         &mut *tx,
@@ -143,7 +153,7 @@ pub async fn sign_up(
             target_id: user_id.to_string(),
             account_id: Some(account_id),
             ip: None,
-            details: serde_json::json!({ "email": email.as_str() }),
+            details: serde_json::json!({ "email": email.as_str(), "verified": verified }),
         },
     )
     .await?;

@@ -149,6 +149,7 @@ pub async fn create_account_key(
     if let Some(user) = actor.user_id() {
         require_role(pool, account_id, user, Role::Admin).await?;
     }
+    super::email_verification::require_verified(pool, actor).await?;
     insert(pool, Some(account_id), name, actor).await
 }
 
@@ -161,6 +162,7 @@ pub async fn create_platform_key(
     name: &str,
     actor: &Actor,
 ) -> Result<CreatedKey, Error> {
+    super::email_verification::require_verified(pool, actor).await?;
     insert(pool, None, name, actor).await
 }
 

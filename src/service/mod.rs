@@ -8,6 +8,7 @@ pub mod auth;
 pub mod catalog;
 pub mod check;
 pub mod coupons;
+pub mod email_verification;
 pub mod ingest;
 pub mod ingest_queue;
 pub mod invoice_pdf;

@@ -54,6 +54,10 @@ async fn user(t: &Tollgate, tag: &str, super_admin: bool) -> U {
     )
     .await
     .unwrap();
+    // Confirmed, as a customer who creates keys has to be.
+    tollgate::db::users::set_verified(&t.pool, u.user_id)
+        .await
+        .unwrap();
     U {
         id: u.user_id,
         account: u.account_id,

@@ -43,6 +43,11 @@ async fn user(t: &Tollgate, name: &str) -> UserRow {
     )
     .await
     .unwrap();
+    // They invite people and make keys: their address is confirmed (the link
+    // itself is tested in services.rs).
+    tollgate::db::users::set_verified(&t.pool, u.user_id)
+        .await
+        .unwrap();
     tollgate::db::users::by_id(&t.pool, u.user_id)
         .await
         .unwrap()
@@ -924,4 +929,180 @@ async fn an_impersonating_admin_cannot_make_keys_or_transfer_ownership(pool: PgP
         .await
         .unwrap();
     assert_eq!(keys, 0);
+}
+
+/// A user who signed up themselves and has not opened their link yet.
+async fn unverified(t: &Tollgate, name: &str) -> UserRow {
+    let u = user(t, name).await;
+    sqlx::query("UPDATE users SET verified_at = NULL WHERE id = $1")
+        .bind(u.id)
+        .execute(&t.pool)
+        .await
+        .unwrap();
+    tollgate::db::users::by_id(&t.pool, u.id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// The token of the newest verification link mailed to `email`.
+async fn verification_token(pool: &PgPool, email: &str) -> String {
+    let link: String = sqlx::query_scalar(
+        "SELECT context->>'link' FROM email_outbox WHERE to_address = $1 AND template = 'email_verification' ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(email)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert!(link.starts_with("http://t/verify-email?token="), "{link}");
+    link.rsplit_once("token=").unwrap().1.to_string()
+}
+
+/// Issue 12: an address nobody proved neither sends invitations nor owns keys;
+/// a link proves it once, before it expires, for the address it was sent to.
+#[sqlx::test]
+async fn an_unverified_address_neither_invites_nor_owns_keys(pool: PgPool) {
+    use tollgate::service::email_verification::{self as verification, MAX_SENDS};
+    let t = tollgate(pool).await;
+    let o = org(&t).await;
+    let owner = unverified(&t, "owner2").await;
+    let me = Actor::user(owner.id);
+    // Refused before anything else is looked at (even in an organization of theirs).
+    let refused = invitations::invite(
+        &t,
+        o.id,
+        &owner,
+        "x@test.example",
+        Role::Member,
+        &me,
+        Utc::now(),
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(Error::Forbidden(ref m)) if m.contains("Confirm your e-mail")),
+        "{refused:?}"
+    );
+    let personal = tollgate::db::accounts::personal_of(&t.pool, owner.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let refused = tollgate::service::keys::create_account_key(&t.pool, personal, "k", &me).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    assert!(
+        tollgate::service::keys::create_account_key(&t.pool, personal, "k", &Actor::Cli)
+            .await
+            .is_ok(),
+        "the operator makes keys for anyone"
+    );
+
+    // Links: sent at most MAX_SENDS times in the window.
+    let now = Utc::now();
+    for _ in 0..MAX_SENDS {
+        verification::send(&t, &owner, now).await.unwrap();
+    }
+    assert!(matches!(
+        verification::send(&t, &owner, now).await,
+        Err(Error::RateLimited { .. })
+    ));
+    let token = verification_token(&t.pool, &owner.email).await;
+    // An expired link, and a link for an address the user no longer has, prove nothing.
+    assert!(matches!(
+        verification::verify(&t.pool, &token, now + Duration::hours(49)).await,
+        Err(Error::Invalid { .. })
+    ));
+    sqlx::query("UPDATE users SET email = 'moved@test.example' WHERE id = $1")
+        .bind(owner.id)
+        .execute(&t.pool)
+        .await
+        .unwrap();
+    assert!(verification::verify(&t.pool, &token, now).await.is_err());
+    sqlx::query("UPDATE users SET email = $2 WHERE id = $1")
+        .bind(owner.id)
+        .bind(&owner.email)
+        .execute(&t.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        verification::verify(&t.pool, &token, now).await.unwrap(),
+        owner.id
+    );
+    assert!(
+        verification::verify(&t.pool, &token, now).await.is_err(),
+        "used once"
+    );
+    let owner = tollgate::db::users::by_id(&t.pool, owner.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(owner.verified_at.is_some());
+    assert!(
+        tollgate::service::keys::create_account_key(&t.pool, personal, "k2", &me)
+            .await
+            .is_ok()
+    );
+    // Verified users are sent nothing more.
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM email_verifications")
+        .fetch_one(&t.pool)
+        .await
+        .unwrap();
+    verification::send(&t, &owner, now).await.unwrap();
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM email_verifications")
+        .fetch_one(&t.pool)
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+}
+
+/// The operator's users are verified from the start, and an invitation proves the
+/// address it was sent to.
+#[sqlx::test]
+async fn the_operator_and_an_invitation_prove_an_address(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let by_operator = auth::sign_up(
+        &t.pool,
+        &Email::parse("op-made@test.example").unwrap(),
+        &PersonName::parse("Op Made").unwrap(),
+        &NewPassword::parse("correct horse battery").unwrap(),
+        false,
+        Some(&Actor::Cli),
+    )
+    .await
+    .unwrap();
+    let row = tollgate::db::users::by_id(&t.pool, by_operator.user_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.verified_at.is_some());
+
+    let o = org(&t).await;
+    let invitee = unverified(&t, "invitee").await;
+    let sent = invitations::invite(
+        &t,
+        o.id,
+        &o.owner,
+        &invitee.email,
+        Role::Member,
+        &Actor::user(o.owner.id),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    invitations::accept(
+        &t,
+        &sent.token,
+        &invitee,
+        &Actor::user(invitee.id),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let row = tollgate::db::users::by_id(&t.pool, invitee.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        row.verified_at.is_some(),
+        "the invitation reached the address"
+    );
 }

@@ -99,6 +99,9 @@ pub async fn sign_up(
         .await
         .map_err(|e| AppError::from(e).with_values(&keep))?;
     super::ctx::start_session(created.user_id, created.account_id).await?;
+    // The address is proved by a link before the user may own keys or invite; a
+    // failure to queue it is logged, and the API keys page sends it again.
+    send_verification(&t, created.user_id).await;
     // The account exists and the session is started: whatever happens to the plan
     // choice, answer with a redirect so the session is kept.
     let actor = tollgate::service::Actor::user(created.user_id);
@@ -188,4 +191,20 @@ pub async fn log_out() -> Result<(), AppError> {
     super::ctx::end_session().await?;
     leptos_axum::redirect("/");
     Ok(())
+}
+
+/// Queues the e-mail verification link of a user who just signed up; failures are
+/// logged (the API keys page offers to send it again).
+#[cfg(feature = "ssr")]
+async fn send_verification(t: &tollgate::service::Tollgate, user_id: uuid::Uuid) {
+    use tollgate::service::email_verification;
+    match tollgate::db::users::by_id(&t.pool, user_id).await {
+        Ok(Some(user)) => {
+            if let Err(e) = email_verification::send(t, &user, chrono::Utc::now()).await {
+                tracing::warn!(error = %e, "could not queue the e-mail verification");
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "could not queue the e-mail verification"),
+    }
 }

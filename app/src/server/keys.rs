@@ -40,6 +40,24 @@ pub async fn create_api_key(name: String) -> Result<NewApiKey, AppError> {
     Ok(key)
 }
 
+/// The signed-in user's e-mail address while it is not verified (`None` once it
+/// is): what the API keys page asks them to confirm.
+#[server(prefix = "/_fn", endpoint = "email_verification")]
+pub async fn unverified_email() -> Result<Option<String>, AppError> {
+    let me = super::ctx::require_signed_in().await?;
+    Ok(me.user.verified_at.is_none().then(|| me.user.email.clone()))
+}
+
+/// Sends the signed-in user a new e-mail verification link (at most three in 15
+/// minutes).
+#[server(prefix = "/_fn", endpoint = "email_verification_send")]
+pub async fn send_email_verification() -> Result<(), AppError> {
+    let me = super::ctx::require_signed_in().await?;
+    let t = super::ctx::tollgate()?;
+    tollgate::service::email_verification::send(&t, &me.user, chrono::Utc::now()).await?;
+    Ok(())
+}
+
 /// The key created by a plain form post, once: reading it clears the cookie. A
 /// cookie left by another user of the same browser is dropped unread.
 #[server(prefix = "/_fn", endpoint = "api_key_flash")]

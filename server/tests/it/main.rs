@@ -10,6 +10,7 @@ mod authz_admin;
 mod authz_orgs;
 mod billing_http;
 mod cli;
+mod email_verification;
 mod health;
 mod impersonation;
 mod live;

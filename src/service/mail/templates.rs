@@ -23,6 +23,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/email/password_reset.txt"),
     ),
     (
+        "email_verification",
+        include_str!("../../../templates/email/email_verification.txt"),
+    ),
+    (
         "payment_failed",
         include_str!("../../../templates/email/payment_failed.txt"),
     ),
@@ -172,6 +176,11 @@ mod tests {
                 "user": {"name": "Ada Lovelace", "email": "ada@example.com"},
                 "link": "http://127.0.0.1:3000/reset-password?token=abc123",
                 "expires_in_minutes": 60,
+            }),
+            "email_verification" => json!({
+                "user": {"name": "Ada Lovelace", "email": "ada@example.com"},
+                "link": "http://127.0.0.1:3000/verify-email?token=abc123",
+                "expires_in_hours": 48,
             }),
             "payment_failed" => json!({
                 "product": "EMTChat",

@@ -168,6 +168,11 @@ pub async fn invite(
     now: DateTime<Utc>,
 ) -> Result<Sent, Error> {
     let email = Email::parse(email).map_err(|e| Error::invalid("email", e.0))?;
+    if inviter.verified_at.is_none() {
+        return Err(Error::Forbidden(
+            crate::service::email_verification::UNVERIFIED.into(),
+        ));
+    }
     let mut tx = t.pool.begin().await?;
     db::memberships::lock_account(&mut *tx, account_id).await?;
     let mine = role_in(&mut tx, account_id, inviter.id).await?;
@@ -271,6 +276,11 @@ pub async fn resend(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Sent, Error> {
+    if by.verified_at.is_none() {
+        return Err(Error::Forbidden(
+            crate::service::email_verification::UNVERIFIED.into(),
+        ));
+    }
     let mut tx = t.pool.begin().await?;
     db::memberships::lock_account(&mut *tx, account_id).await?;
     let inv = managed_open(&mut tx, account_id, by.id, id).await?;
@@ -452,6 +462,8 @@ pub async fn accept(
     }
     db::accounts::insert_membership(&mut *tx, inv.account_id, user.id, &inv.role).await?;
     db::invitations::accept(&mut *tx, inv.id, user.id).await?;
+    // The invitation reached this address: it is proved.
+    crate::service::email_verification::mark_verified(&mut tx, user, "invitation").await?;
     audit(
         &mut tx,
         actor,

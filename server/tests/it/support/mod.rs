@@ -156,6 +156,11 @@ impl TestApp {
         )
         .await
         .expect("sign up");
+        // A customer who confirmed their address (they make keys and invite);
+        // the link itself is tested in `email_verification`.
+        tollgate::db::users::set_verified(&self.tollgate.pool, created.user_id)
+            .await
+            .expect("verified");
         if let Some(plan) = plan {
             plans::choose(
                 &self.tollgate,

@@ -1,0 +1,170 @@
+//! E-mail verification (issue 12): a user who signed up themselves proves their
+//! address by opening a link sent to it (only its SHA-256 is stored, valid for
+//! [`VALID_HOURS`], used at most once) before they may own API keys or send
+//! invitations, so that Tollgate neither relays mail for, nor hands keys to, an
+//! address nobody proved. Users created by the operator, and users who signed up
+//! through an invitation sent to their address, are verified from the start.
+
+use super::{Actor, Error, Tollgate};
+use crate::db::{self, users::UserRow};
+use chrono::{DateTime, Duration, Utc};
+use rand::distributions::Alphanumeric;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// How long a link works, in hours.
+pub const VALID_HOURS: i64 = 48;
+/// Links a user may be sent in [`SEND_WINDOW_SECS`].
+pub const MAX_SENDS: i64 = 3;
+/// The window of [`MAX_SENDS`], in seconds.
+pub const SEND_WINDOW_SECS: i64 = 15 * 60;
+/// Characters of a token (alphanumeric: about 256 random bits).
+const TOKEN_CHARS: usize = 43;
+
+fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Sends `user` a link proving their current address (the `email_verification`
+/// e-mail: `{"user": {"name", "email"}, "link", "expires_in_hours"}`), in one
+/// transaction with the link. Nothing is sent to a verified user.
+///
+/// # Errors
+/// [`Error::RateLimited`] past [`MAX_SENDS`] links in [`SEND_WINDOW_SECS`];
+/// database errors.
+pub async fn send(t: &Tollgate, user: &UserRow, now: DateTime<Utc>) -> Result<(), Error> {
+    if user.verified_at.is_some() {
+        return Ok(());
+    }
+    let mut tx = t.pool.begin().await?;
+    if db::email_verifications::sent_since(&mut *tx, user.id, SEND_WINDOW_SECS).await? >= MAX_SENDS
+    {
+        return Err(Error::RateLimited {
+            message: "We sent you several links already. Wait a few minutes and try again.".into(),
+            retry_after: SEND_WINDOW_SECS as u64,
+        });
+    }
+    let token: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(TOKEN_CHARS)
+        .map(char::from)
+        .collect();
+    let expires_at = now + Duration::hours(VALID_HOURS);
+    db::email_verifications::insert(
+        &mut *tx,
+        Uuid::now_v7(),
+        user.id,
+        &user.email,
+        &token_hash(&token),
+        expires_at,
+    )
+    .await?;
+    let context = serde_json::json!({
+        "user": { "name": user.name, "email": user.email },
+        "link": format!("{}/verify-email?token={token}", t.settings.public_url),
+        "expires_in_hours": VALID_HOURS,
+    });
+    let account = db::accounts::personal_of(&mut *tx, user.id)
+        .await?
+        .map(|a| a.id);
+    super::mail::enqueue(
+        &mut *tx,
+        &user.email,
+        "email_verification",
+        &context,
+        None,
+        account,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Uses a link: the user's address is verified (audited as
+/// `user.email_verified`) and every open link of theirs stops working. Returns
+/// the user's id. Using a link of an already verified user is not an error.
+///
+/// # Errors
+/// [`Error::Invalid`] (field `token`) for an unknown, used or expired link, or one
+/// for an address the user no longer has; database errors.
+pub async fn verify(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<Uuid, Error> {
+    let bad = || {
+        Error::invalid(
+            "token",
+            "This link is invalid, used or expired. Ask for a new one on your API keys page.",
+        )
+    };
+    if token.is_empty() || token.len() > 128 {
+        return Err(bad());
+    }
+    let mut tx = pool.begin().await?;
+    let link = db::email_verifications::lock_by_hash(&mut *tx, &token_hash(token))
+        .await?
+        .ok_or_else(bad)?;
+    if link.used_at.is_some() || link.expires_at <= now {
+        return Err(bad());
+    }
+    let user = db::users::by_id(&mut *tx, link.user_id)
+        .await?
+        .ok_or_else(bad)?;
+    if user.email != link.email {
+        return Err(bad());
+    }
+    db::email_verifications::use_all_for_user(&mut *tx, user.id).await?;
+    if db::users::set_verified(&mut *tx, user.id).await? {
+        record_verified(&mut tx, &user, "link").await?;
+    }
+    tx.commit().await?;
+    Ok(user.id)
+}
+
+/// Marks `user` verified because `how` proved the address (an invitation link,
+/// the operator), audited as `user.email_verified`. Nothing happens to a user
+/// already verified.
+///
+/// # Errors
+/// A database error.
+pub async fn mark_verified(tx: &mut db::Tx<'_>, user: &UserRow, how: &str) -> Result<(), Error> {
+    if db::users::set_verified(&mut **tx, user.id).await? {
+        record_verified(tx, user, how).await?;
+    }
+    Ok(())
+}
+
+async fn record_verified(tx: &mut db::Tx<'_>, user: &UserRow, how: &str) -> Result<(), Error> {
+    db::audit::record(
+        &mut **tx,
+        &db::audit::Entry {
+            actor: &Actor::user(user.id),
+            action: "user.email_verified",
+            target_kind: "user",
+            target_id: user.id.to_string(),
+            account_id: None,
+            ip: None,
+            details: serde_json::json!({ "email": user.email, "by": how }),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Refuses a user whose address is not verified: what owning a key or sending an
+/// invitation needs. Actors that are not users (the operator's CLI, the system)
+/// pass.
+///
+/// # Errors
+/// [`Error::Forbidden`] for an unverified user; database errors.
+pub async fn require_verified(pool: &PgPool, actor: &Actor) -> Result<(), Error> {
+    let Some(user_id) = actor.user_id() else {
+        return Ok(());
+    };
+    match db::users::by_id(pool, user_id).await? {
+        Some(u) if u.verified_at.is_some() => Ok(()),
+        _ => Err(Error::Forbidden(UNVERIFIED.into())),
+    }
+}
+
+/// What an unverified user is told.
+pub const UNVERIFIED: &str = "Confirm your e-mail address first: open the link we sent you. You can send it again from your API keys page.";
