@@ -138,6 +138,35 @@ pub enum CheckResponse {
     Rate(RateCheckResponse),
 }
 
+/// The outcomes `tollgate_checks_total` counts, in a fixed order.
+const OUTCOMES: [&str; 8] = [
+    "ok",
+    "warning",
+    "limit_reached",
+    "blocked",
+    "allowed",
+    "denied",
+    "rate_limited",
+    "error",
+];
+
+/// The counter of one outcome, registered once (the first check runs after the
+/// recorder is installed) rather than looked up by its labels on every request.
+fn outcome_counter(outcome: &str) -> &'static metrics::Counter {
+    static COUNTERS: std::sync::OnceLock<Vec<metrics::Counter>> = std::sync::OnceLock::new();
+    let counters = COUNTERS.get_or_init(|| {
+        OUTCOMES
+            .iter()
+            .map(|o| metrics::counter!("tollgate_checks_total", "outcome" => *o))
+            .collect()
+    });
+    let i = OUTCOMES
+        .iter()
+        .position(|o| *o == outcome)
+        .unwrap_or(OUTCOMES.len() - 1);
+    &counters[i]
+}
+
 /// Answers whether the account may use `quantity` more of `feature`.
 #[utoipa::path(
     post, path = "/api/v1/check", tag = "entitlements",
@@ -179,7 +208,7 @@ pub async fn check(
         Err(tollgate::service::Error::RateLimited { .. }) => "rate_limited",
         Err(_) => "error",
     };
-    metrics::counter!("tollgate_checks_total", "outcome" => outcome_label).increment(1);
+    outcome_counter(outcome_label).increment(1);
     Ok(Json(match result? {
         Outcome::Meter(m) => CheckResponse::Meter(m.into()),
         Outcome::Feature {

@@ -107,7 +107,7 @@ pub async fn board_stream(
     Query(query): Query<BoardQuery>,
     session: Session,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, StatusCode> {
-    let t = state.tollgate;
+    let t = state.tollgate.clone();
     let me = signed_in_with(&t, &session)
         .await
         .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?

@@ -100,7 +100,7 @@ pub async fn usage_stream(
     session: Session,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, StatusCode> {
     let snapshots = state.snapshots.clone();
-    let t = state.tollgate;
+    let t = state.tollgate.clone();
     let me = signed_in_with(&t, &session)
         .await
         .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?

@@ -17,7 +17,7 @@ use tollgate::identity::{Email, NewPassword, PersonName};
 use tollgate::period::Interval;
 use tollgate::service::{auth, catalog, keys, plans, Actor, Settings, Tollgate};
 use tollgate_server::config::Config;
-use tollgate_server::serve::{leptos_options, router, AppState};
+use tollgate_server::serve::{leptos_options, router, AppParts, AppState};
 use uuid::Uuid;
 
 pub const EMTCHAT: &str = include_str!("../../../../catalogs/emtchat.toml");
@@ -110,14 +110,14 @@ pub async fn serve_with_config(
         cfg.auth_attempts_per_minute,
     ));
     let metrics_token = cfg.metrics_token.as_deref().map(std::sync::Arc::from);
-    let state = AppState {
+    let state = AppState::from(AppParts {
         leptos: leptos_options(&cfg),
         tollgate: tollgate.clone(),
         metrics: tollgate_server::telemetry::metrics(),
         limits,
         metrics_token,
         snapshots: Default::default(),
-    };
+    });
     let app = router(state, false);
     tokio::spawn(async move {
         axum::serve(
