@@ -10,10 +10,11 @@
 //! meter, one commit.
 //!
 //! Each request keeps its own answer and its all-or-nothing rule: the rows of a
-//! group are stored together or not at all, and when a group fails for any reason
-//! (an idempotency conflict, a database error) each of its requests is stored
-//! again on its own, so that the failure is reported to the request that caused
-//! it, with the event's index, and the others succeed. Two requests of one group
+//! group are stored together or not at all. When a group meets an idempotency
+//! conflict, the requests that sent that key are stored alone (so the conflict
+//! reaches the request that caused it, with the event's index) and the others are
+//! grouped again; after any other failure (a database error) each request is
+//! stored again on its own. Two requests of one group
 //! that send the same account and key are not grouped (each alone decides which is
 //! the duplicate).
 
@@ -131,30 +132,49 @@ fn overlapping(jobs: &[Job]) -> bool {
         .any(|r| !seen.insert((r.account_id, r.idempotency_key.as_str())))
 }
 
-async fn run(t: &Tollgate, jobs: Vec<Job>) {
-    if jobs.len() > 1 && !overlapping(&jobs) {
-        let mut rows: Vec<EventRow> = jobs.iter().flat_map(|j| j.rows.clone()).collect();
-        rows.sort_by(|a, b| {
-            (a.account_id, &a.idempotency_key).cmp(&(b.account_id, &b.idempotency_key))
-        });
-        let now = jobs.iter().map(|j| j.now).max().unwrap_or_else(Utc::now);
-        let no_index = IndexOf::new();
-        let stored = match t.catalog.get() {
-            Ok(catalog) => {
-                retry::on_deadlock(|| store_rows(t, &catalog, &rows, &no_index, now)).await
+async fn run(t: &Tollgate, mut jobs: Vec<Job>) {
+    while jobs.len() > 1 && !overlapping(&jobs) {
+        match together(t, &jobs).await {
+            Ok(stored) => {
+                for job in jobs {
+                    let accepted = job.rows.iter().filter(|r| stored.contains(&r.id)).count();
+                    let _ = job.reply.send(Ok((accepted, job.rows.len() - accepted)));
+                }
+                return;
             }
-            Err(e) => Err(e),
-        };
-        if let Ok(stored) = stored {
-            for job in jobs {
-                let accepted = job.rows.iter().filter(|r| stored.contains(&r.id)).count();
-                let _ = job.reply.send(Ok((accepted, job.rows.len() - accepted)));
+            // The requests that sent the key are answered alone (one of them gets
+            // the conflict, with its index); the others are grouped again.
+            Err(Error::IdempotencyConflict { key, .. }) => {
+                let (conflicting, rest): (Vec<Job>, Vec<Job>) = jobs
+                    .into_iter()
+                    .partition(|j| j.rows.iter().any(|r| r.idempotency_key == key));
+                if conflicting.is_empty() {
+                    jobs = rest;
+                    break;
+                }
+                for job in conflicting {
+                    let answer = alone(t, &job.rows, &job.index_of, job.now).await;
+                    let _ = job.reply.send(answer);
+                }
+                jobs = rest;
             }
-            return;
+            Err(_) => break,
         }
     }
     for job in jobs {
         let answer = alone(t, &job.rows, &job.index_of, job.now).await;
         let _ = job.reply.send(answer);
     }
+}
+
+/// Stores every job's rows in one transaction; returns the ids stored.
+async fn together(t: &Tollgate, jobs: &[Job]) -> Result<HashSet<Uuid>, Error> {
+    let mut rows: Vec<EventRow> = jobs.iter().flat_map(|j| j.rows.clone()).collect();
+    rows.sort_by(|a, b| {
+        (a.account_id, &a.idempotency_key).cmp(&(b.account_id, &b.idempotency_key))
+    });
+    let now = jobs.iter().map(|j| j.now).max().unwrap_or_else(Utc::now);
+    let no_index = IndexOf::new();
+    let catalog = t.catalog.get()?;
+    retry::on_deadlock(|| store_rows(t, &catalog, &rows, &no_index, now)).await
 }

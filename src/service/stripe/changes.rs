@@ -169,6 +169,7 @@ async fn mirror_now(
     )
     .await?;
     tx.commit().await?;
+    t.cache.invalidate(&[sub.account_id]);
     Ok(())
 }
 

@@ -221,6 +221,7 @@ pub async fn start(
     )
     .await?;
     tx.commit().await?;
+    t.cache.invalidate(&[account_id]);
     Ok(Started {
         session_id: session.id.as_str().to_owned(),
         url,

@@ -217,6 +217,9 @@ pub async fn receive(
         .await
         .map_err(Error::from)?;
     tx.commit().await.map_err(Error::from)?;
+    // A subscription may have changed: this process answers from a clean state
+    // cache at once (other processes when the triggers' notification arrives).
+    t.cache.clear();
     tracing::info!(
         event = id,
         kind,
