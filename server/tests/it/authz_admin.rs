@@ -420,14 +420,15 @@ async fn admin_server_functions_refuse_everyone_but_a_super_admin(pool: PgPool) 
 
 #[sqlx::test(migrations = "../migrations")]
 async fn admin_pages_redirect_or_refuse_everyone_but_a_super_admin(
-    pool_options: sqlx::postgres::PgPoolOptions,
+    _pool_options: sqlx::postgres::PgPoolOptions,
     db: sqlx::postgres::PgConnectOptions,
 ) {
     // The server's default pool size (20), not `#[sqlx::test]`'s 5: this test
-    // renders ~120 pages, each with its resources in parallel. Once in several runs
-    // of the whole suite one render took the full 30 s (most likely waiting for a
-    // connection; not proven).
-    let pool = pool_options
+    // renders ~120 pages, each with its resources in parallel.
+    // A pool of its own, not a child of sqlx::test's master pool: children share
+    // the master's 20 connections with every test running at once, so a child
+    // of 20 starved the others (their pages waited 30 s for a connection).
+    let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(20)
         .connect_with(db)
         .await

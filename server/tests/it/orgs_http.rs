@@ -34,13 +34,15 @@ async fn post(app: &TestApp, cookie: &str, endpoint: &str, form: &[(&str, &str)]
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_removed_member_loses_access_at_once_even_in_an_open_tab(
-    pool_options: sqlx::postgres::PgPoolOptions,
+    _pool_options: sqlx::postgres::PgPoolOptions,
     db: sqlx::postgres::PgConnectOptions,
 ) {
-    // The server's default pool size (20), as in authz_admin: once in a whole-suite
-    // run an organization page here answered 503 after 30 s, most likely waiting
-    // for one of `#[sqlx::test]`'s 5 connections (not proven).
-    let pool = pool_options
+    // The server's default pool size (20), as in authz_admin: an organization page
+    // here once answered 503 after 30 s waiting for a connection.
+    // A pool of its own, not a child of sqlx::test's master pool: children share
+    // the master's 20 connections with every test running at once, so a child
+    // of 20 starved the others (their pages waited 30 s for a connection).
+    let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(20)
         .connect_with(db)
         .await
