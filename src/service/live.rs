@@ -210,6 +210,18 @@ async fn receive(t: &Tollgate, listener: &mut PgListener) -> Lost {
     }
 }
 
+impl Tollgate {
+    /// Re-reads the catalog, empties the state cache (limits and meters may have
+    /// changed) and asks every stream to refresh.
+    async fn hub_resync(&self) {
+        self.cache.clear();
+        if let Err(e) = self.catalog.refresh(&self.pool).await {
+            tracing::error!(error = %e, "could not refresh the catalog");
+        }
+        self.live.publish(Change::Resync);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,17 +264,5 @@ mod tests {
             .collect();
         assert!(hub.open_stream(Uuid::from_u128(u128::MAX)).is_none());
         drop(held);
-    }
-}
-
-impl Tollgate {
-    /// Re-reads the catalog, empties the state cache (limits and meters may have
-    /// changed) and asks every stream to refresh.
-    async fn hub_resync(&self) {
-        self.cache.clear();
-        if let Err(e) = self.catalog.refresh(&self.pool).await {
-            tracing::error!(error = %e, "could not refresh the catalog");
-        }
-        self.live.publish(Change::Resync);
     }
 }
