@@ -167,12 +167,12 @@ pub async fn lock_for_cycle_change(
 
 /// Begins a transaction holding the shared counterpart of
 /// [`lock_for_cycle_change`] on `account_ids` (sorted, so that two batches never
-/// wait on each other in opposite orders), in one round trip: `BEGIN` and the lock go to PostgreSQL as one
-/// simple query (the ids are formatted by [`Uuid`]'s `Display`, hex and dashes
-/// only, so nothing typed by a user reaches the text).
+/// wait on each other in opposite orders). The lock is taken inside the
+/// [`super::Tx`], so a failure or a cancelled wait rolls the transaction back and
+/// the connection goes back to the pool clean.
 ///
 /// # Errors
-/// A database error (the transaction is not begun).
+/// A database error (the transaction is rolled back).
 pub async fn begin_for_usage(
     pool: &sqlx::PgPool,
     account_ids: &[Uuid],
@@ -180,15 +180,12 @@ pub async fn begin_for_usage(
     let mut ids = account_ids.to_vec();
     ids.sort();
     ids.dedup();
-    let list = ids
-        .iter()
-        .map(Uuid::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
-    pool.begin_with(format!(
-        "BEGIN; SELECT pg_advisory_xact_lock_shared(hashtextextended(id, 7)) FROM unnest('{{{list}}}'::text[]) AS t(id)"
-    ))
-    .await
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock_shared(hashtextextended(id::text, 7)) FROM unnest($1::uuid[]) AS t(id)")
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
 }
 
 /// Who receives an account's e-mail (usage warnings): the billing e-mail when the

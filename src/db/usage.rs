@@ -319,14 +319,14 @@ pub const USAGE_CHANNEL: &str = "tollgate_usage";
 /// The channel the `api_keys` trigger publishes a changed key's id on.
 pub const KEYS_CHANNEL: &str = "tollgate_keys";
 
-/// The prefix of a sync mark on [`USAGE_CHANNEL`] (`sync:<n>`).
+/// The prefix of a sync mark on [`USAGE_CHANNEL`] (`sync:<process nonce>:<n>`).
 pub const SYNC_PREFIX: &str = "sync:";
 
-/// Sends sync mark `n` on [`USAGE_CHANNEL`] (see
-/// [`crate::service::state_cache::StateCache::sync`]).
-pub async fn notify_sync(db: impl PgExecutor<'_>, n: u64) -> Result<(), sqlx::Error> {
+/// Sends a sync mark (`payload`, from
+/// [`crate::service::state_cache::StateCache::next_mark`]) on [`USAGE_CHANNEL`].
+pub async fn notify_sync(db: impl PgExecutor<'_>, payload: &str) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_notify('tollgate_usage', $1)")
-        .bind(format!("{SYNC_PREFIX}{n}"))
+        .bind(payload)
         .execute(db)
         .await?;
     Ok(())

@@ -56,6 +56,16 @@ pub async fn set_verified(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sql
     )
 }
 
+/// Locks the user's row until the transaction ends (things counted per user, such
+/// as verification links sent, are decided one request at a time).
+pub async fn lock(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// The user with `email` (already normalised to lower case).
 pub async fn by_email(
     db: impl PgExecutor<'_>,

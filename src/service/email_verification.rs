@@ -39,6 +39,8 @@ pub async fn send(t: &Tollgate, user: &UserRow, now: DateTime<Utc>) -> Result<()
         return Ok(());
     }
     let mut tx = t.pool.begin().await?;
+    // Parallel requests count one after another.
+    db::users::lock(&mut *tx, user.id).await?;
     if db::email_verifications::sent_since(&mut *tx, user.id, SEND_WINDOW_SECS).await? >= MAX_SENDS
     {
         return Err(Error::RateLimited {

@@ -279,6 +279,7 @@ pub async fn authenticate_cached(t: &super::Tollgate, secret: &str) -> Result<Ca
         let entry = super::state_cache::KeyEntry {
             caller,
             touched: std::sync::atomic::AtomicI64::new(now),
+            loaded: std::time::Instant::now(),
         };
         t.cache.put_key(h, ticket, std::sync::Arc::new(entry));
     }

@@ -5,7 +5,10 @@
 
 use super::catalog::CATALOG_CHANNEL;
 use super::Tollgate;
-use crate::db::usage::{KEYS_CHANNEL, SYNC_PREFIX, USAGE_CHANNEL};
+use crate::db::{
+    self,
+    usage::{KEYS_CHANNEL, SYNC_PREFIX, USAGE_CHANNEL},
+};
 use sqlx::postgres::PgListener;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -139,6 +142,9 @@ pub async fn listen(t: Tollgate) {
                         t.cache.disable();
                         tracing::warn!(error = %why, "live listener lost its connection");
                         if why.is_reconnect() {
+                            // Reconnect soon, but not in a tight loop if the
+                            // connection keeps dropping.
+                            tokio::time::sleep(Duration::from_millis(100)).await;
                             continue;
                         }
                     }
@@ -171,42 +177,66 @@ impl Lost {
     }
 }
 
-/// Handles notifications until the connection drops or fails.
+/// How often the listener proves its connection alive, and how long it waits for
+/// the proof.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+
+/// Handles notifications until the connection drops, fails, or stops carrying
+/// this process's own heartbeat marks.
 async fn receive(t: &Tollgate, listener: &mut PgListener) -> Lost {
     t.cache.enable();
     t.hub_resync().await;
+    let mut beat = tokio::time::interval(HEARTBEAT);
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The mark sent at the last beat, until it comes back.
+    let mut awaited: Option<u64> = None;
     loop {
-        match listener.try_recv().await {
-            Ok(Some(n)) => match n.channel() {
-                USAGE_CHANNEL => {
-                    if let Ok(id) = Uuid::parse_str(n.payload()) {
-                        t.cache.invalidate(&[id]);
-                        t.live.publish(Change::Usage(id));
-                    } else if let Some(mark) = n
-                        .payload()
-                        .strip_prefix(SYNC_PREFIX)
-                        .and_then(|m| m.parse().ok())
-                    {
-                        t.cache.synced(mark);
-                    } else {
-                        tracing::warn!(
-                            payload = n.payload(),
-                            "ignored a malformed usage notification"
-                        );
-                    }
-                }
-                KEYS_CHANNEL => match Uuid::parse_str(n.payload()) {
-                    Ok(id) => t.cache.invalidate_key(id),
-                    // A key changed and it cannot be told which: forget them all.
-                    Err(_) => t.cache.clear(),
-                },
-                CATALOG_CHANNEL => t.hub_resync().await,
-                _ => {}
+        tokio::select! {
+            // Notifications first: a mark waiting behind them is not a dead line.
+            biased;
+            received = listener.try_recv() => match received {
+                Ok(Some(n)) => handle(t, n.channel(), n.payload()).await,
+                // The connection dropped: anything sent from now on would be lost.
+                Ok(None) => return Lost::Dropped,
+                Err(e) => return Lost::Failed(e),
             },
-            // The connection dropped: anything sent from now on would be lost.
-            Ok(None) => return Lost::Dropped,
-            Err(e) => return Lost::Failed(e),
+            _ = beat.tick() => {
+                if awaited.is_some_and(|mark| t.cache.last_synced() < mark) {
+                    // A connection can die without the socket noticing (a failover,
+                    // a dropped route): the mark sent a beat ago never came back.
+                    return Lost::Dropped;
+                }
+                let (payload, mark) = t.cache.next_mark();
+                match db::usage::notify_sync(&t.pool, &payload).await {
+                    Ok(()) => awaited = Some(mark),
+                    Err(e) => return Lost::Failed(e),
+                }
+            }
         }
+    }
+}
+
+/// One notification.
+async fn handle(t: &Tollgate, channel: &str, payload: &str) {
+    match channel {
+        USAGE_CHANNEL => {
+            if let Ok(id) = Uuid::parse_str(payload) {
+                t.cache.invalidate(&[id]);
+                t.live.publish(Change::Usage(id));
+            } else if let Some(mark) = payload.strip_prefix(SYNC_PREFIX) {
+                // Marks of other processes are theirs to count.
+                let _ = t.cache.synced(mark);
+            } else {
+                tracing::warn!(payload, "ignored a malformed usage notification");
+            }
+        }
+        KEYS_CHANNEL => match Uuid::parse_str(payload) {
+            Ok(id) => t.cache.invalidate_key(id),
+            // A key changed and it cannot be told which: forget them all.
+            Err(_) => t.cache.clear(),
+        },
+        CATALOG_CHANNEL => t.hub_resync().await,
+        _ => {}
     }
 }
 
@@ -218,6 +248,8 @@ impl Tollgate {
         if let Err(e) = self.catalog.refresh(&self.pool).await {
             tracing::error!(error = %e, "could not refresh the catalog");
         }
+        // Again: an entry loaded meanwhile may have used the old catalog.
+        self.cache.clear();
         self.live.publish(Change::Resync);
     }
 }

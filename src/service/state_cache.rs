@@ -19,7 +19,11 @@
 //!   a commit always meets its notification, before storing (refused) or after
 //!   (dropped).
 //! - Entries expire on their own when time alone changes the answer: a meter's
-//!   period ends, an override expires, a past-due subscription's grace ends.
+//!   period ends, an override expires, a past-due subscription's grace ends. Keys
+//!   are read again after [`KEY_MAX_AGE`].
+//! - The listener proves its connection alive: every few seconds it sends itself
+//!   a mark through the database and stops the cache when the mark does not come
+//!   back (a connection can die without the socket noticing).
 //!
 //! A change committed by this process is dropped here right after the commit
 //! ([`StateCache::invalidate`]), so a client that waits for Tollgate's answer reads
@@ -41,6 +45,11 @@ use uuid::Uuid;
 /// Accounts, and keys, held at most; past it the map starts again empty (a
 /// bound on memory, not an eviction policy: 100k accounts fit easily).
 pub const CAPACITY: usize = 100_000;
+
+/// A key is read from the database again after this long, whatever the
+/// notifications said: a bound on how long a revocation could go unseen if the
+/// listener's connection died without the process noticing.
+pub const KEY_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// An account's standing and usage as read from the database at one moment.
 #[derive(Debug)]
@@ -74,6 +83,8 @@ pub struct KeyEntry {
     pub caller: super::keys::Caller,
     /// Unix seconds of the last `last_used_at` this process wrote (0: never).
     pub touched: AtomicI64,
+    /// When it was read from the database.
+    pub loaded: std::time::Instant,
 }
 
 /// Taken before a load; see the module documentation.
@@ -93,6 +104,9 @@ struct Keys {
 }
 
 struct Shared {
+    /// Marks this process's sync notifications (`sync:<nonce>:<n>`), so that
+    /// another process's marks are not taken for its own.
+    nonce: u64,
     enabled: AtomicBool,
     next: AtomicU64,
     accounts: Mutex<HashMap<Uuid, Slot>>,
@@ -107,6 +121,7 @@ pub struct StateCache(Arc<Shared>);
 impl Default for StateCache {
     fn default() -> Self {
         StateCache(Arc::new(Shared {
+            nonce: rand::random(),
             enabled: AtomicBool::new(false),
             next: AtomicU64::new(1),
             accounts: Mutex::default(),
@@ -208,7 +223,11 @@ impl StateCache {
         if !self.enabled() {
             return None;
         }
-        lock(&self.0.keys).by_hash.get(hash).cloned()
+        lock(&self.0.keys)
+            .by_hash
+            .get(hash)
+            .filter(|k| k.loaded.elapsed() < KEY_MAX_AGE)
+            .cloned()
     }
 
     /// A ticket for loading a key, or `None` when the cache does not answer.
@@ -239,8 +258,25 @@ impl StateCache {
         keys.by_hash.retain(|_, k| k.caller.key_id() != key_id);
     }
 
-    /// Records that the listener received sync mark `n` (see [`StateCache::sync`]).
-    pub fn synced(&self, n: u64) {
+    /// A new sync mark of this process: the payload to send on `tollgate_usage`
+    /// (`sync:<nonce>:<n>`) and `n`.
+    pub fn next_mark(&self) -> (String, u64) {
+        let n = self.fresh_generation();
+        (
+            format!("{}{}:{n}", crate::db::usage::SYNC_PREFIX, self.0.nonce),
+            n,
+        )
+    }
+
+    /// Records a sync payload the listener received (`<nonce>:<n>` after the
+    /// prefix); another process's marks are ignored. Returns the mark when it was
+    /// this process's.
+    pub fn synced(&self, payload: &str) -> Option<u64> {
+        let (nonce, n) = payload.split_once(':')?;
+        if nonce.parse::<u64>().ok()? != self.0.nonce {
+            return None;
+        }
+        let n: u64 = n.parse().ok()?;
         self.0.synced.send_if_modified(|seen| {
             let newer = n > *seen;
             if newer {
@@ -248,6 +284,12 @@ impl StateCache {
             }
             newer
         });
+        Some(n)
+    }
+
+    /// The last sync mark of this process the listener received.
+    pub fn last_synced(&self) -> u64 {
+        *self.0.synced.borrow()
     }
 
     /// Waits until this process's listener has handled every change committed
@@ -262,9 +304,9 @@ impl StateCache {
         pool: &sqlx::PgPool,
         timeout: std::time::Duration,
     ) -> Result<(), super::Error> {
-        let mark = self.fresh_generation();
+        let (payload, mark) = self.next_mark();
         let mut seen = self.0.synced.subscribe();
-        crate::db::usage::notify_sync(pool, mark).await?;
+        crate::db::usage::notify_sync(pool, &payload).await?;
         tokio::time::timeout(timeout, seen.wait_for(|s| *s >= mark))
             .await
             .map_err(|_| super::Error::Internal("the change listener did not answer".into()))?
@@ -362,6 +404,7 @@ mod tests {
             Arc::new(KeyEntry {
                 caller: Caller::Platform { key_id: id },
                 touched: AtomicI64::new(0),
+                loaded: std::time::Instant::now(),
             })
         };
         let t = c.key_ticket().expect("enabled");
@@ -372,5 +415,19 @@ mod tests {
         assert!(c.key(b"two").is_some());
         c.put_key(b"one".to_vec(), t, key(k1));
         assert!(c.key(b"one").is_none(), "loaded before the revocation");
+    }
+
+    #[test]
+    fn only_this_process_marks_count() {
+        let (mine, other) = (StateCache::default(), StateCache::default());
+        let (payload, n) = mine.next_mark();
+        let body = payload
+            .strip_prefix(crate::db::usage::SYNC_PREFIX)
+            .expect("prefixed");
+        assert_eq!(other.synced(body), None, "another process's mark");
+        assert_eq!(other.last_synced(), 0);
+        assert_eq!(mine.synced(body), Some(n));
+        assert_eq!(mine.last_synced(), n);
+        assert_eq!(mine.synced("garbage"), None);
     }
 }

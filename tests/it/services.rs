@@ -624,3 +624,71 @@ async fn parallel_wrong_passwords_cannot_exceed_the_limit(pool: PgPool) {
         .expect("count");
     assert_eq!(recorded, 5);
 }
+
+/// An ingestion given up while it waits for its account's usage lock (a request
+/// timeout, a client gone) rolls back: its connection goes back to the pool with
+/// no transaction open and no lock held.
+#[sqlx::test]
+async fn an_ingestion_given_up_while_waiting_for_the_lock_leaves_no_transaction(pool: PgPool) {
+    let t = tollgate(pool.clone()).await;
+    let (_, account) = account(&t).await;
+    plans::choose(
+        &t,
+        account,
+        "pro",
+        Interval::Month,
+        plans::Chooser::Operator,
+        &Actor::Cli,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let caller = Caller::Account {
+        key_id: Uuid::now_v7(),
+        account_id: account,
+    };
+    // What a plan change holds: the account's usage lock, exclusively.
+    let mut holder = pool.acquire().await.unwrap();
+    sqlx::query("SELECT pg_advisory_lock(hashtextextended($1::text, 7))")
+        .bind(account)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    // A full-size batch is stored by the request itself (not the group workers),
+    // so giving up drops the transaction mid-wait.
+    let batch = drafts("queries", ingest::MAX_BATCH, "given-up", None);
+    let given_up = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        ingest::record(&t, &caller, batch, Utc::now()),
+    )
+    .await;
+    assert!(given_up.is_err(), "it was waiting for the lock");
+    sqlx::query("SELECT pg_advisory_unlock_all()")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    drop(holder);
+    // The pool's connections settle: none stays in a transaction.
+    let mut stuck: i64 = -1;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // A transaction left open still holds the account's shared usage lock
+        // (visible from any connection, the stuck one included).
+        stuck = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND a.datname = current_database()",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if stuck == 0 {
+            break;
+        }
+    }
+    assert_eq!(stuck, 0, "a connection was left inside the transaction, holding the lock");
+    // And the account takes events again, none of the given-up batch stored.
+    let out = ingest::record(&t, &caller, drafts("queries", 2, "after", None), Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(out.accepted, 2);
+    assert_eq!(usage(&t, account, "queries").await, "2");
+}
