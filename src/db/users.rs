@@ -22,8 +22,8 @@ pub struct UserRow {
 const COLUMNS: &str =
     "id, email, name, password_hash, is_super_admin, last_login_at, disabled_at, created_at, verified_at";
 
-/// Inserts a user. Fails with a unique violation on `users_email_key` when the
-/// e-mail is taken.
+/// Inserts a user, with the address counted as verified now when `verified`.
+/// Fails with a unique violation on `users_email_key` when the e-mail is taken.
 pub async fn insert(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -31,13 +31,15 @@ pub async fn insert(
     name: &str,
     password_hash: &str,
     is_super_admin: bool,
+    verified: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO users (id, email, name, password_hash, is_super_admin) VALUES ($1, $2, $3, $4, $5)")
+    sqlx::query("INSERT INTO users (id, email, name, password_hash, is_super_admin, verified_at) VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN now() END)")
         .bind(id)
         .bind(email)
         .bind(name)
         .bind(password_hash)
         .bind(is_super_admin)
+        .bind(verified)
         .execute(db)
         .await?;
     Ok(())

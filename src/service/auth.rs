@@ -114,6 +114,10 @@ pub async fn sign_up(
     let hash = hash_password(password.expose()).await?;
     let user_id = Uuid::now_v7();
     let account_id = Uuid::now_v7();
+    // Created by the operator (or a super admin's first account): the address is
+    // taken on their word. A self sign-up proves it with a link
+    // ([`super::email_verification`]).
+    let verified = actor.is_some() || super_admin;
     let mut tx = pool.begin().await?;
     if let Err(e) = db::users::insert(
         &mut *tx,
@@ -122,6 +126,7 @@ pub async fn sign_up(
         name.as_str(),
         &hash,
         super_admin,
+        verified,
     )
     .await
     {
@@ -132,13 +137,6 @@ pub async fn sign_up(
         });
     }
     db::accounts::insert_personal(&mut tx, account_id, user_id, name.as_str()).await?;
-    // Created by the operator (or a super admin's first account): the address is
-    // taken on their word. A self sign-up proves it with a link
-    // ([`super::email_verification`]).
-    let verified = actor.is_some() || super_admin;
-    if verified {
-        db::users::set_verified(&mut *tx, user_id).await?;
-    }
     let self_actor = Actor::user(user_id);
     db::audit::record(
         &mut *tx,

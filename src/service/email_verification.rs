@@ -152,19 +152,30 @@ async fn record_verified(tx: &mut db::Tx<'_>, user: &UserRow, how: &str) -> Resu
     Ok(())
 }
 
-/// Refuses a user whose address is not verified: what owning a key or sending an
-/// invitation needs. Actors that are not users (the operator's CLI, the system)
-/// pass.
+/// Refuses `user` while their address is not verified: what owning a key or
+/// sending an invitation needs.
 ///
 /// # Errors
-/// [`Error::Forbidden`] for an unverified user; database errors.
+/// [`Error::Forbidden`] with [`UNVERIFIED`].
+pub fn ensure_verified(user: &UserRow) -> Result<(), Error> {
+    match user.verified_at {
+        Some(_) => Ok(()),
+        None => Err(Error::Forbidden(UNVERIFIED.into())),
+    }
+}
+
+/// [`ensure_verified`] for an actor: actors that are not users (the operator's
+/// CLI, the system) pass; a user is read first.
+///
+/// # Errors
+/// [`Error::Forbidden`] for an unverified or unknown user; database errors.
 pub async fn require_verified(pool: &PgPool, actor: &Actor) -> Result<(), Error> {
     let Some(user_id) = actor.user_id() else {
         return Ok(());
     };
     match db::users::by_id(pool, user_id).await? {
-        Some(u) if u.verified_at.is_some() => Ok(()),
-        _ => Err(Error::Forbidden(UNVERIFIED.into())),
+        Some(u) => ensure_verified(&u),
+        None => Err(Error::Forbidden(UNVERIFIED.into())),
     }
 }
 

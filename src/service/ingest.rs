@@ -307,16 +307,21 @@ pub async fn record(
             properties: Value::Object(d.properties.clone()),
         });
     }
-    // One order for every batch, so two batches sharing keys never wait on each
-    // other's unique-index entries in opposite orders.
-    rows.sort_by(|a, b| {
-        (a.account_id, &a.idempotency_key).cmp(&(b.account_id, &b.idempotency_key))
-    });
+    in_lock_order(&mut rows);
     let (accepted, duplicates) = super::ingest_queue::store(t, rows, index_of, now).await?;
     Ok(Outcome {
         accepted,
         duplicates: duplicates + in_batch_duplicates,
     })
+}
+
+/// Sorts rows by account and idempotency key: one order for every batch, so two
+/// batches sharing keys never wait on each other's unique-index entries in
+/// opposite orders.
+pub(crate) fn in_lock_order(rows: &mut [EventRow]) {
+    rows.sort_by(|a, b| {
+        (a.account_id, &a.idempotency_key).cmp(&(b.account_id, &b.idempotency_key))
+    });
 }
 
 /// Stores the rows in one transaction: new events, their totals, thresholds and

@@ -170,9 +170,7 @@ async fn run(t: &Tollgate, mut jobs: Vec<Job>) {
 /// Stores every job's rows in one transaction; returns the ids stored.
 async fn together(t: &Tollgate, jobs: &[Job]) -> Result<HashSet<Uuid>, Error> {
     let mut rows: Vec<EventRow> = jobs.iter().flat_map(|j| j.rows.clone()).collect();
-    rows.sort_by(|a, b| {
-        (a.account_id, &a.idempotency_key).cmp(&(b.account_id, &b.idempotency_key))
-    });
+    super::ingest::in_lock_order(&mut rows);
     let now = jobs.iter().map(|j| j.now).max().unwrap_or_else(Utc::now);
     let no_index = IndexOf::new();
     let catalog = t.catalog.get()?;

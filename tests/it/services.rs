@@ -684,7 +684,10 @@ async fn an_ingestion_given_up_while_waiting_for_the_lock_leaves_no_transaction(
             break;
         }
     }
-    assert_eq!(stuck, 0, "a connection was left inside the transaction, holding the lock");
+    assert_eq!(
+        stuck, 0,
+        "a connection was left inside the transaction, holding the lock"
+    );
     // And the account takes events again, none of the given-up batch stored.
     let out = ingest::record(&t, &caller, drafts("queries", 2, "after", None), Utc::now())
         .await

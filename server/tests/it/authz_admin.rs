@@ -425,14 +425,7 @@ async fn admin_pages_redirect_or_refuse_everyone_but_a_super_admin(
 ) {
     // The server's default pool size (20), not `#[sqlx::test]`'s 5: this test
     // renders ~120 pages, each with its resources in parallel.
-    // A pool of its own, not a child of sqlx::test's master pool: children share
-    // the master's 20 connections with every test running at once, so a child
-    // of 20 starved the others (their pages waited 30 s for a connection).
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(20)
-        .connect_with(db)
-        .await
-        .unwrap();
+    let pool = support::pool_of_20(db).await;
     let app = spawn_app(pool).await;
     let c = cast(&app).await;
     let pages = [

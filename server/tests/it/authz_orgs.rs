@@ -236,6 +236,7 @@ impl World {
             "Throwaway",
             &self.hash,
             false,
+            false,
         )
         .await
         .unwrap();

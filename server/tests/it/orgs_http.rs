@@ -39,14 +39,7 @@ async fn a_removed_member_loses_access_at_once_even_in_an_open_tab(
 ) {
     // The server's default pool size (20), as in authz_admin: an organization page
     // here once answered 503 after 30 s waiting for a connection.
-    // A pool of its own, not a child of sqlx::test's master pool: children share
-    // the master's 20 connections with every test running at once, so a child
-    // of 20 starved the others (their pages waited 30 s for a connection).
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(20)
-        .connect_with(db)
-        .await
-        .unwrap();
+    let pool = support::pool_of_20(db).await;
     let app = spawn_app(pool).await;
     let t = app.tollgate.clone();
     let owner = app.customer(None).await;

@@ -168,11 +168,7 @@ pub async fn invite(
     now: DateTime<Utc>,
 ) -> Result<Sent, Error> {
     let email = Email::parse(email).map_err(|e| Error::invalid("email", e.0))?;
-    if inviter.verified_at.is_none() {
-        return Err(Error::Forbidden(
-            crate::service::email_verification::UNVERIFIED.into(),
-        ));
-    }
+    crate::service::email_verification::ensure_verified(inviter)?;
     let mut tx = t.pool.begin().await?;
     db::memberships::lock_account(&mut *tx, account_id).await?;
     let mine = role_in(&mut tx, account_id, inviter.id).await?;
@@ -276,11 +272,7 @@ pub async fn resend(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Sent, Error> {
-    if by.verified_at.is_none() {
-        return Err(Error::Forbidden(
-            crate::service::email_verification::UNVERIFIED.into(),
-        ));
-    }
+    crate::service::email_verification::ensure_verified(by)?;
     let mut tx = t.pool.begin().await?;
     db::memberships::lock_account(&mut *tx, account_id).await?;
     let inv = managed_open(&mut tx, account_id, by.id, id).await?;

@@ -38,6 +38,19 @@ pub struct Customer {
     pub key: String,
 }
 
+/// A pool of 20 connections (the server's default) to the test's database, of
+/// its own: not a child of sqlx::test's master pool, whose 20 connections are
+/// shared by every test running at once (a child of 20 starved the others, whose
+/// pages then waited 30 s for a connection). For tests that render many pages at
+/// once.
+pub async fn pool_of_20(db: sqlx::postgres::PgConnectOptions) -> PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(20)
+        .connect_with(db)
+        .await
+        .expect("a pool of 20")
+}
+
 /// Starts a server on `pool`, loading the catalog first.
 pub async fn spawn_app(pool: PgPool) -> TestApp {
     catalog::load(&pool, "catalogs/emtchat.toml", EMTCHAT, &Actor::Cli)
