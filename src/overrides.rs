@@ -118,6 +118,18 @@ pub static NONE: Overrides = Overrides {
 };
 
 impl Overrides {
+    /// Those of them in force at `t` (see [`Override::active_at`]).
+    pub fn at(&self, t: DateTime<Utc>) -> Overrides {
+        Overrides {
+            entries: self
+                .entries
+                .iter()
+                .filter(|o| o.active_at(t))
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// The plan's `limit` on `meter` with the account's override applied.
     pub fn limit(&self, meter: &str, limit: &Limit) -> Limit {
         self.entries

@@ -165,6 +165,22 @@ pub async fn lock_for_cycle_change(
     Ok(())
 }
 
+/// [`lock_for_cycle_change`] on each of `account_ids`, taken in the ids' sorted order
+/// (two batches of the invoice run never wait on each other in opposite orders).
+pub async fn lock_for_cycle_change_many(
+    db: impl PgExecutor<'_>,
+    account_ids: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    let mut ids = account_ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(id::text, 7)) FROM unnest($1::uuid[]) AS t(id)")
+        .bind(&ids)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// Begins a transaction holding the shared counterpart of
 /// [`lock_for_cycle_change`] on `account_ids` (sorted, so that two batches never
 /// wait on each other in opposite orders). The lock is taken inside the
@@ -222,6 +238,19 @@ pub async fn net_terms_days(db: impl PgExecutor<'_>, account_id: Uuid) -> Result
         .bind(account_id)
         .fetch_one(db)
         .await
+}
+
+/// The payment terms in days of each of `account_ids` (unknown accounts are absent).
+pub async fn net_terms_days_many(
+    db: impl PgExecutor<'_>,
+    account_ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, i32>, sqlx::Error> {
+    let rows: Vec<(Uuid, i32)> =
+        sqlx::query_as("SELECT id, net_terms_days FROM accounts WHERE id = ANY($1)")
+            .bind(account_ids)
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Sets the account's net terms and external id; a unique violation on

@@ -91,12 +91,7 @@ pub async fn record(db: impl PgExecutor<'_>, e: &Entry<'_>) -> Result<(), sqlx::
     let ip =
         e.ip.clone()
             .or_else(|| client_ip().map(|ip| ip.to_string()));
-    let (kind, user, key, impersonator) = match e.actor {
-        Actor::User { id, impersonator } => ("user", Some(*id), None, *impersonator),
-        Actor::ApiKey { id } => ("api_key", None, Some(*id), None),
-        Actor::Cli => ("cli", None, None, None),
-        Actor::System => ("system", None, None, None),
-    };
+    let (kind, user, key, impersonator) = actor_columns(e.actor);
     sqlx::query(
         "INSERT INTO audit_log (actor_kind, actor_user_id, actor_api_key_id, impersonator_user_id, action, target_kind, target_id, account_id, ip, details)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::inet, $10)",
@@ -111,6 +106,49 @@ pub async fn record(db: impl PgExecutor<'_>, e: &Entry<'_>) -> Result<(), sqlx::
     .bind(e.account_id)
     .bind(ip)
     .bind(&e.details)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The actor columns: kind, user, API key, impersonator.
+fn actor_columns(actor: &Actor) -> (&'static str, Option<Uuid>, Option<Uuid>, Option<Uuid>) {
+    match actor {
+        Actor::User { id, impersonator } => ("user", Some(*id), None, *impersonator),
+        Actor::ApiKey { id } => ("api_key", None, Some(*id), None),
+        Actor::Cli => ("cli", None, None, None),
+        Actor::System => ("system", None, None, None),
+    }
+}
+
+/// [`record`] for many entries in one statement (a batch of the invoice run), in
+/// their order; each takes the served request's client address when it names none.
+pub async fn record_many(
+    db: impl PgExecutor<'_>,
+    entries: &[Entry<'_>],
+) -> Result<(), sqlx::Error> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let served = client_ip().map(|ip| ip.to_string());
+    let actors: Vec<_> = entries.iter().map(|e| actor_columns(e.actor)).collect();
+    sqlx::query(
+        "INSERT INTO audit_log (actor_kind, actor_user_id, actor_api_key_id, impersonator_user_id, action, target_kind, target_id, account_id, ip, details)
+         SELECT kind, usr, key, imp, action, target_kind, target_id, account_id, ip::inet, details
+         FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::text[], $10::jsonb[])
+              WITH ORDINALITY AS t(kind, usr, key, imp, action, target_kind, target_id, account_id, ip, details, n)
+         ORDER BY n",
+    )
+    .bind(actors.iter().map(|a| a.0).collect::<Vec<_>>())
+    .bind(actors.iter().map(|a| a.1).collect::<Vec<_>>())
+    .bind(actors.iter().map(|a| a.2).collect::<Vec<_>>())
+    .bind(actors.iter().map(|a| a.3).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.action).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.target_kind).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.target_id.as_str()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.account_id).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.ip.clone().or_else(|| served.clone())).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| &e.details).collect::<Vec<_>>())
     .execute(db)
     .await?;
     Ok(())

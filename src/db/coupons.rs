@@ -24,6 +24,29 @@ pub async fn for_account(
         .await
 }
 
+/// The redeemed coupon of each of `account_ids` (accounts without one are absent).
+pub async fn for_accounts(
+    db: impl PgExecutor<'_>,
+    account_ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Redemption>, sqlx::Error> {
+    #[derive(FromRow)]
+    struct Keyed {
+        account_id: Uuid,
+        #[sqlx(flatten)]
+        redemption: Redemption,
+    }
+    let rows: Vec<Keyed> = sqlx::query_as(
+        "SELECT account_id, coupon_code, redeemed_at, invoices_applied FROM account_coupons WHERE account_id = ANY($1)",
+    )
+    .bind(account_ids)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.account_id, r.redemption))
+        .collect())
+}
+
 /// Redeems `code` for the account, replacing any earlier coupon.
 pub async fn redeem(
     db: impl PgExecutor<'_>,
@@ -63,6 +86,24 @@ pub async fn mark_applied(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<(
         "UPDATE account_coupons SET invoices_applied = invoices_applied + 1 WHERE account_id = $1",
     )
     .bind(account_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// [`mark_applied`] once per occurrence of an account in `account_ids`.
+pub async fn mark_applied_many(
+    db: impl PgExecutor<'_>,
+    account_ids: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    if account_ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "UPDATE account_coupons c SET invoices_applied = c.invoices_applied + n.times
+         FROM (SELECT a, count(*)::int AS times FROM unnest($1::uuid[]) AS t(a) GROUP BY a) n WHERE c.account_id = n.a",
+    )
+    .bind(account_ids)
     .execute(db)
     .await?;
     Ok(())

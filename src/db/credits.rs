@@ -48,6 +48,39 @@ pub async fn insert_for_invoice(
     Ok(())
 }
 
+/// A ledger row an invoice writes (see [`insert_for_invoice`]).
+#[derive(Debug, Clone)]
+pub struct InvoiceCredit<'a> {
+    pub account_id: Uuid,
+    /// Negative: taken from the balance; positive: added to it.
+    pub amount: Decimal,
+    pub currency: &'a str,
+    pub reason: String,
+    pub invoice_id: Uuid,
+}
+
+/// [`insert_for_invoice`] for many rows in one statement.
+pub async fn insert_for_invoices(
+    db: impl PgExecutor<'_>,
+    rows: &[InvoiceCredit<'_>],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO credit_balance_transactions (account_id, amount, currency, reason, invoice_id)
+         SELECT * FROM unnest($1::uuid[], $2::numeric[], $3::text[], $4::text[], $5::uuid[])",
+    )
+    .bind(rows.iter().map(|r| r.account_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.amount).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.currency).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.reason.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.invoice_id).collect::<Vec<_>>())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// The credit an invoice took from the balance (a positive amount), to give back
 /// when it is voided.
 pub async fn applied_to_invoice(
@@ -79,6 +112,24 @@ pub async fn balances(
     .bind(account_id)
     .fetch_all(db)
     .await
+}
+
+/// The balance in `currency` of each of `account_ids` (accounts without ledger rows
+/// in it are absent).
+pub async fn balances_in(
+    db: impl PgExecutor<'_>,
+    account_ids: &[Uuid],
+    currency: &str,
+) -> Result<std::collections::HashMap<Uuid, Decimal>, sqlx::Error> {
+    let rows: Vec<(Uuid, Decimal)> = sqlx::query_as(
+        "SELECT account_id, sum(amount) FROM credit_balance_transactions
+         WHERE account_id = ANY($1) AND currency = $2 GROUP BY account_id",
+    )
+    .bind(account_ids)
+    .bind(currency)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// One ledger row, for the admin panel.

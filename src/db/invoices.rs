@@ -60,21 +60,25 @@ const COLUMNS: &str = "id, account_id, subscription_id, provider, provider_invoi
     period_start, period_end, plan_key, subtotal, discount, tax, total, credit_applied, amount_due, amount_paid, coupon_code,
     issued_at, due_at, paid_at, voided_at, hosted_url, pdf_url, created_at";
 
-/// Takes the next gap-free sequence number of `prefix` and `year` (from 1); the
-/// row stays locked until the transaction ends.
-pub async fn next_sequence(
+/// Takes `count` (≥ 1) gap-free sequence numbers of `prefix` and `year` (numbers
+/// start at 1) and returns the first; the numbers are `first..first + count`. The
+/// row stays locked until the transaction ends, so a rolled-back issue leaves no gap.
+pub async fn reserve_numbers(
     db: &mut PgConnection,
     prefix: &str,
     year: i32,
+    count: i64,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO invoice_sequences (prefix, year, last) VALUES ($1, $2, 1)
-         ON CONFLICT (prefix, year) DO UPDATE SET last = invoice_sequences.last + 1 RETURNING last",
+    let last: i64 = sqlx::query_scalar(
+        "INSERT INTO invoice_sequences (prefix, year, last) VALUES ($1, $2, $3)
+         ON CONFLICT (prefix, year) DO UPDATE SET last = invoice_sequences.last + $3 RETURNING last",
     )
     .bind(prefix)
     .bind(year)
+    .bind(count)
     .fetch_one(db)
-    .await
+    .await?;
+    Ok(last - count + 1)
 }
 
 /// A new manual invoice to store.
@@ -83,7 +87,7 @@ pub struct NewInvoice<'a> {
     pub id: Uuid,
     pub account_id: Uuid,
     pub subscription_id: Uuid,
-    pub number: &'a str,
+    pub number: String,
     pub status: InvoiceStatus,
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
@@ -91,77 +95,111 @@ pub struct NewInvoice<'a> {
     pub coupon_code: Option<&'a str>,
     pub issued_at: DateTime<Utc>,
     pub due_at: DateTime<Utc>,
-    pub draft: &'a Draft,
+    pub draft: Draft,
 }
 
-/// Stores a manual invoice and its lines. Returns `false` (nothing stored) when
-/// the subscription's period already has an invoice.
-pub async fn insert_manual(db: &mut PgConnection, i: &NewInvoice<'_>) -> Result<bool, sqlx::Error> {
-    let d = i.draft;
-    let paid_at = (i.status == InvoiceStatus::Paid).then_some(i.issued_at);
-    let inserted = sqlx::query(
+/// Stores manual invoices and their lines, two statements whatever their number.
+///
+/// # Errors
+/// A unique violation on `invoices_manual_one_per_period` when a period already has
+/// an invoice (the caller checks under the accounts' cycle locks first; the
+/// transaction must roll back, numbers included).
+pub async fn insert_manual_many(
+    db: &mut PgConnection,
+    invoices: &[NewInvoice<'_>],
+) -> Result<(), sqlx::Error> {
+    if invoices.is_empty() {
+        return Ok(());
+    }
+    let col = |f: &dyn Fn(&NewInvoice<'_>) -> Decimal| invoices.iter().map(f).collect::<Vec<_>>();
+    let paid_at: Vec<Option<DateTime<Utc>>> = invoices
+        .iter()
+        .map(|i| (i.status == InvoiceStatus::Paid).then_some(i.issued_at))
+        .collect();
+    sqlx::query(
         "INSERT INTO invoices (id, account_id, subscription_id, provider, number, status, currency, period_start, period_end, plan_key,
              subtotal, discount, tax, total, credit_applied, amount_due, amount_paid, coupon_code, issued_at, due_at, paid_at)
-         VALUES ($1, $2, $3, 'manual', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-         ON CONFLICT (subscription_id, period_start) WHERE provider = 'manual' DO NOTHING",
+         SELECT id, account_id, subscription_id, 'manual', number, status, currency, period_start, period_end, plan_key,
+             subtotal, discount, tax, total, credit_applied, amount_due, amount_paid, coupon_code, issued_at, due_at, paid_at
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[],
+             $9::text[], $10::numeric[], $11::numeric[], $12::numeric[], $13::numeric[], $14::numeric[], $15::numeric[], $16::numeric[],
+             $17::text[], $18::timestamptz[], $19::timestamptz[], $20::timestamptz[])
+           AS t(id, account_id, subscription_id, number, status, currency, period_start, period_end, plan_key,
+             subtotal, discount, tax, total, credit_applied, amount_due, amount_paid, coupon_code, issued_at, due_at, paid_at)",
     )
-    .bind(i.id)
-    .bind(i.account_id)
-    .bind(i.subscription_id)
-    .bind(i.number)
-    .bind(i.status.as_str())
-    .bind(d.total.currency.code())
-    .bind(i.period_start)
-    .bind(i.period_end)
-    .bind(i.plan_key)
-    .bind(d.subtotal.amount)
-    .bind(d.discount.amount)
-    .bind(d.tax.amount)
-    .bind(d.total.amount)
-    .bind(d.credit_applied.amount)
-    .bind(d.amount_due.amount)
-    .bind(if paid_at.is_some() { d.amount_due.amount } else { Decimal::ZERO })
-    .bind(i.coupon_code)
-    .bind(i.issued_at)
-    .bind(i.due_at)
+    .bind(invoices.iter().map(|i| i.id).collect::<Vec<_>>())
+    .bind(invoices.iter().map(|i| i.account_id).collect::<Vec<_>>())
+    .bind(invoices.iter().map(|i| i.subscription_id).collect::<Vec<_>>())
+    .bind(invoices.iter().map(|i| i.number.clone()).collect::<Vec<_>>())
+    .bind(invoices.iter().map(|i| i.status.as_str()).collect::<Vec<_>>())
+    .bind(invoices.iter().map(|i| i.draft.total.currency.code()).collect::<Vec<_>>())
+    .bind(invoices.iter().map(|i| i.period_start).collect::<Vec<_>>())
+    .bind(invoices.iter().map(|i| i.period_end).collect::<Vec<_>>())
+    .bind(invoices.iter().map(|i| i.plan_key).collect::<Vec<_>>())
+    .bind(col(&|i| i.draft.subtotal.amount))
+    .bind(col(&|i| i.draft.discount.amount))
+    .bind(col(&|i| i.draft.tax.amount))
+    .bind(col(&|i| i.draft.total.amount))
+    .bind(col(&|i| i.draft.credit_applied.amount))
+    .bind(col(&|i| i.draft.amount_due.amount))
+    .bind(col(&|i| {
+        if i.status == InvoiceStatus::Paid {
+            i.draft.amount_due.amount
+        } else {
+            Decimal::ZERO
+        }
+    }))
+    .bind(invoices.iter().map(|i| i.coupon_code).collect::<Vec<_>>())
+    .bind(invoices.iter().map(|i| i.issued_at).collect::<Vec<_>>())
+    .bind(invoices.iter().map(|i| i.due_at).collect::<Vec<_>>())
     .bind(paid_at)
     .execute(&mut *db)
-    .await?
-    .rows_affected()
-        == 1;
-    if !inserted {
-        return Ok(false);
-    }
-    for (pos, line) in d.lines.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO invoice_lines (invoice_id, position, kind, description, quantity, unit_amount, amount, meter)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(i.id)
-        .bind(i32::try_from(pos).unwrap_or(i32::MAX))
-        .bind(line.kind.as_str())
-        .bind(&line.description)
-        .bind(line.quantity)
-        .bind(line.unit_amount)
-        .bind(line.amount.amount)
-        .bind(line.meter.as_deref())
-        .execute(&mut *db)
-        .await?;
-    }
-    Ok(true)
+    .await?;
+    let lines: Vec<(Uuid, i32, &crate::invoice::Line)> = invoices
+        .iter()
+        .flat_map(|i| {
+            i.draft
+                .lines
+                .iter()
+                .enumerate()
+                .map(move |(pos, line)| (i.id, i32::try_from(pos).unwrap_or(i32::MAX), line))
+        })
+        .collect();
+    sqlx::query(
+        "INSERT INTO invoice_lines (invoice_id, position, kind, description, quantity, unit_amount, amount, meter)
+         SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[], $8::text[])",
+    )
+    .bind(lines.iter().map(|l| l.0).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.1).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.2.kind.as_str()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.2.description.as_str()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.2.quantity).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.2.unit_amount).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.2.amount.amount).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.2.meter.as_deref()).collect::<Vec<_>>())
+    .execute(&mut *db)
+    .await?;
+    Ok(())
 }
 
-/// Whether the subscription's period starting at `period_start` has a manual invoice.
-pub async fn manual_exists(
+/// Which of the `(subscription_ids[i], period_starts[i])` periods have a manual
+/// invoice.
+pub async fn manual_existing(
     db: impl PgExecutor<'_>,
-    subscription_id: Uuid,
-    period_start: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM invoices WHERE provider = 'manual' AND subscription_id = $1 AND period_start = $2)")
-        .bind(subscription_id)
-        .bind(period_start)
-        .fetch_one(db)
-        .await
+    subscription_ids: &[Uuid],
+    period_starts: &[DateTime<Utc>],
+) -> Result<std::collections::HashSet<(Uuid, DateTime<Utc>)>, sqlx::Error> {
+    let rows: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT i.subscription_id, i.period_start FROM invoices i
+         JOIN unnest($1::uuid[], $2::timestamptz[]) AS p(subscription_id, period_start)
+           ON i.subscription_id = p.subscription_id AND i.period_start = p.period_start
+         WHERE i.provider = 'manual'",
+    )
+    .bind(subscription_ids)
+    .bind(period_starts)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// One invoice.

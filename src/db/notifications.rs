@@ -37,6 +37,39 @@ pub async fn insert(
     Ok(id)
 }
 
+/// A notification to insert with [`insert_many`].
+#[derive(Debug, Clone)]
+pub struct NewNotification<'a> {
+    pub account_id: Uuid,
+    pub kind: &'a str,
+    pub title: String,
+    pub body: String,
+    pub data: serde_json::Value,
+}
+
+/// [`insert`] for many notifications in one statement.
+pub async fn insert_many(
+    db: impl PgExecutor<'_>,
+    rows: &[NewNotification<'_>],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO notifications (id, account_id, kind, title, body, data)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[])",
+    )
+    .bind(rows.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.account_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.kind).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.title.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.body.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| &r.data).collect::<Vec<_>>())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// The account's notifications, newest first, `limit` after `offset`.
 pub async fn list(
     db: impl PgExecutor<'_>,

@@ -480,6 +480,36 @@ pub async fn changes_until(
     .await
 }
 
+/// The changes of each of `subscription_ids` that took effect before `until`, oldest
+/// first, by subscription (subscriptions without changes are absent): one statement
+/// for a batch of the invoice run.
+pub async fn changes_until_many(
+    db: impl PgExecutor<'_>,
+    subscription_ids: &[Uuid],
+    until: DateTime<Utc>,
+) -> Result<std::collections::HashMap<Uuid, Vec<ChangeRecord>>, sqlx::Error> {
+    #[derive(FromRow)]
+    struct Keyed {
+        subscription_id: Uuid,
+        #[sqlx(flatten)]
+        change: ChangeRecord,
+    }
+    let rows: Vec<Keyed> = sqlx::query_as(
+        "SELECT subscription_id, from_plan, to_plan, to_interval, to_status, from_seats, to_seats, proration, effective_at FROM subscription_changes
+         WHERE subscription_id = ANY($1) AND effective_at < $2 ORDER BY subscription_id, effective_at, id",
+    )
+    .bind(subscription_ids)
+    .bind(until)
+    .fetch_all(db)
+    .await?;
+    let mut out: std::collections::HashMap<Uuid, Vec<ChangeRecord>> =
+        std::collections::HashMap::new();
+    for row in rows {
+        out.entry(row.subscription_id).or_default().push(row.change);
+    }
+    Ok(out)
+}
+
 /// A subscription with its account's name, for the admin list and its CSV.
 #[derive(Debug, Clone, FromRow)]
 pub struct ListedSubscription {

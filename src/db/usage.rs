@@ -340,30 +340,69 @@ pub async fn period_usage(
     db: impl PgExecutor<'_>,
     account_id: Uuid,
     meter: &str,
-    aggregation: crate::catalog::Aggregation,
+    aggregation: Aggregation,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     cost_property: Option<&str>,
 ) -> Result<(Decimal, Decimal), sqlx::Error> {
+    let mut one = period_usage_many(
+        db,
+        meter,
+        aggregation,
+        cost_property,
+        &[account_id],
+        &[start],
+        &[end],
+    )
+    .await?;
+    Ok(one.pop().unwrap_or_default())
+}
+
+/// [`period_usage`] of many `(account_ids[i], [starts[i], ends[i]))` windows of one
+/// meter in one statement, answers in the windows' order (the invoice run prices a
+/// batch of periods with one query per priced meter).
+///
+/// # Errors
+/// A database error; the three slices must have the same length (else a database
+/// error: `unnest` pads with NULL and the statement's check fails).
+pub async fn period_usage_many(
+    db: impl PgExecutor<'_>,
+    meter: &str,
+    aggregation: Aggregation,
+    cost_property: Option<&str>,
+    account_ids: &[Uuid],
+    starts: &[DateTime<Utc>],
+    ends: &[DateTime<Utc>],
+) -> Result<Vec<(Decimal, Decimal)>, sqlx::Error> {
+    if account_ids.len() != starts.len() || starts.len() != ends.len() {
+        return Err(sqlx::Error::Protocol(
+            "period_usage_many: windows of unequal length".into(),
+        ));
+    }
     let value = match aggregation {
-        crate::catalog::Aggregation::Count | crate::catalog::Aggregation::Sum => {
-            "coalesce(sum(quantity), 0)"
-        }
-        crate::catalog::Aggregation::Max => "coalesce(max(quantity), 0)",
-        crate::catalog::Aggregation::Last => {
-            "coalesce((array_agg(quantity ORDER BY occurred_at DESC, received_at DESC))[1], 0)"
+        Aggregation::Count | Aggregation::Sum => "coalesce(sum(e.quantity), 0)",
+        Aggregation::Max => "coalesce(max(e.quantity), 0)",
+        Aggregation::Last => {
+            "coalesce((array_agg(e.quantity ORDER BY e.occurred_at DESC, e.received_at DESC))[1], 0)"
         }
     };
-    sqlx::query_as(&format!(
-        "SELECT {value},
-                coalesce(sum(CASE WHEN $5::text IS NOT NULL AND properties->>$5 ~ '^[0-9]+(\\.[0-9]+)?$' THEN (properties->>$5)::numeric ELSE 0 END), 0)
-         FROM usage_events WHERE account_id = $1 AND meter = $2 AND occurred_at >= $3 AND occurred_at < $4"
+    let rows: Vec<(Decimal, Decimal)> = sqlx::query_as(&format!(
+        "SELECT u.value, u.cost
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS w(account_id, start_at, end_at, n)
+         CROSS JOIN LATERAL (
+             SELECT {value} AS value,
+                    coalesce(sum(CASE WHEN $5::text IS NOT NULL AND e.properties->>$5 ~ '^[0-9]+(\\.[0-9]+)?$' THEN (e.properties->>$5)::numeric ELSE 0 END), 0) AS cost
+             FROM usage_events e
+             WHERE e.account_id = w.account_id AND e.meter = $4 AND e.occurred_at >= w.start_at AND e.occurred_at < w.end_at
+         ) u
+         ORDER BY w.n"
     ))
-    .bind(account_id)
+    .bind(account_ids)
+    .bind(starts)
+    .bind(ends)
     .bind(meter)
-    .bind(start)
-    .bind(end)
     .bind(cost_property)
-    .fetch_one(db)
-    .await
+    .fetch_all(db)
+    .await?;
+    Ok(rows)
 }

@@ -859,3 +859,113 @@ mod grandfathered_prices {
         );
     }
 }
+
+/// More periods than one batch of the run (`invoices::run::BATCH`): batches run
+/// at once, yet every invoice gets one number, the numbers are gap-free, each
+/// account's coupon and credit apply to its own invoice, and every issue is audited
+/// and notified.
+#[sqlx::test]
+async fn a_run_over_several_batches_numbers_every_invoice_once_and_gap_free(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let n: i64 = 2 * invoices::run::BATCH as i64 + 203;
+    let special: i64 = invoices::run::BATCH as i64 + 200;
+    // Account g is on Standard AI with 50 + g % 3 GB stored (0, 10 or 20 cents over
+    // the allowance); account `special` is on Starter ($29) with half off and $10 of
+    // credit: $14.50 − $10 = $4.50 due.
+    let mut conn = t.pool.acquire().await.unwrap();
+    sqlx::raw_sql(&format!(
+        "CREATE TEMP TABLE crowd AS SELECT g, gen_random_uuid() AS u, gen_random_uuid() AS a, gen_random_uuid() AS s
+             FROM generate_series(1, {n}) g;
+         INSERT INTO users (id, email, name, password_hash)
+             SELECT u, 'batch-' || g || '@test.example', 'Batch ' || g, '$argon2id$not-a-hash' FROM crowd;
+         INSERT INTO accounts (id, kind, name, personal_user_id, created_at)
+             SELECT a, 'personal', 'Batch ' || g, u, '2026-09-01T00:00:00Z' FROM crowd;
+         INSERT INTO memberships (account_id, user_id, role) SELECT a, u, 'owner' FROM crowd;
+         INSERT INTO subscriptions (id, account_id, plan_key, interval, status, provider, cycle_anchor, created_at)
+             SELECT s, a, CASE WHEN g = {special} THEN 'starter' ELSE 'standard' END, 'month', 'active', 'manual',
+                    '2026-09-01T00:00:00Z', '2026-09-01T00:00:00Z' FROM crowd;
+         INSERT INTO usage_events (id, account_id, meter, quantity, occurred_at, idempotency_key, payload_hash)
+             SELECT gen_random_uuid(), a, 'storage', 50 + g % 3, '2026-09-10T00:00:00Z', 'seed-' || g, sha256(g::text::bytea)
+             FROM crowd WHERE g <> {special};
+         INSERT INTO account_coupons (account_id, coupon_code) SELECT a, 'half' FROM crowd WHERE g = {special};
+         INSERT INTO credit_balance_transactions (account_id, amount, currency, reason)
+             SELECT a, 10, 'USD', 'Goodwill' FROM crowd WHERE g = {special};",
+    ))
+    .execute(&mut *conn)
+    .await
+    .expect("seed");
+
+    let report = september(&t).await;
+    assert_eq!(
+        (
+            report.issued.len(),
+            report.already_invoiced,
+            report.nothing_to_bill
+        ),
+        (usize::try_from(n).unwrap(), 0, 0)
+    );
+    let mut numbers: Vec<String> = report.issued.iter().map(|i| i.number.clone()).collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=n).map(|k| format!("TG-2026-{k:06}")).collect();
+    assert_eq!(numbers, expected, "one number each, gap-free from 1");
+
+    let (total_due, count): (Decimal, i64) = sqlx::query_as(
+        "SELECT sum(amount_due), count(*) FROM invoices WHERE provider = 'manual' AND status = 'open'",
+    )
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    let standard: Decimal = (1..=n)
+        .filter(|g| *g != special)
+        .map(|g| d("49.99") + d("0.10") * Decimal::from(g % 3))
+        .sum();
+    assert_eq!((total_due, count), (standard + d("4.50"), n));
+
+    let special_account: Uuid = sqlx::query_scalar("SELECT a FROM crowd WHERE g = $1")
+        .bind(special)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let mine = report
+        .issued
+        .iter()
+        .find(|i| i.account_id == special_account)
+        .expect("the special account's invoice");
+    assert_eq!(mine.amount_due.amount, d("4.50"));
+    let invoice = db::invoices::by_id(&t.pool, mine.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            invoice.discount,
+            invoice.credit_applied,
+            invoice.coupon_code.as_deref()
+        ),
+        (d("14.50"), d("10.00"), Some("half"))
+    );
+    let (balance, applied): (Decimal, i32) = sqlx::query_as(
+        "SELECT (SELECT sum(amount) FROM credit_balance_transactions WHERE account_id = $1),
+                (SELECT invoices_applied FROM account_coupons WHERE account_id = $1)",
+    )
+    .bind(special_account)
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!((balance, applied), (Decimal::ZERO, 1));
+
+    let (audited, notified): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(DISTINCT target_id) FROM audit_log WHERE action = 'invoice.issued'),
+                (SELECT count(DISTINCT account_id) FROM notifications WHERE kind = 'invoice_issued')",
+    )
+    .fetch_one(&t.pool)
+    .await
+    .unwrap();
+    assert_eq!((audited, notified), (n, n));
+
+    let again = september(&t).await;
+    assert_eq!(
+        (again.issued.len(), again.already_invoiced),
+        (0, usize::try_from(n).unwrap())
+    );
+}

@@ -2,6 +2,8 @@
 //! status changes, and reading invoices for pages, CSV and PDF.
 
 pub mod document;
+mod issue;
+mod pricing;
 pub mod run;
 pub mod status;
 

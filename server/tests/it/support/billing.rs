@@ -32,13 +32,13 @@ pub async fn open_invoice(app: &TestApp, account: Uuid) -> Uuid {
     let now = Utc::now();
     let number = format!("TG-TEST-{}", id.simple());
     let mut conn = pool.acquire().await.unwrap();
-    let stored = tollgate::db::invoices::insert_manual(
+    tollgate::db::invoices::insert_manual_many(
         &mut conn,
-        &tollgate::db::invoices::NewInvoice {
+        &[tollgate::db::invoices::NewInvoice {
             id,
             account_id: account,
             subscription_id: sub.id,
-            number: &number,
+            number,
             status: InvoiceStatus::Open,
             period_start: now
                 - Duration::days(30)
@@ -48,11 +48,10 @@ pub async fn open_invoice(app: &TestApp, account: Uuid) -> Uuid {
             coupon_code: None,
             issued_at: now,
             due_at: now + Duration::days(14),
-            draft: &draft,
-        },
+            draft,
+        }],
     )
     .await
     .unwrap();
-    assert!(stored);
     id
 }
