@@ -5,13 +5,17 @@
 #
 # Seeds ACCOUNTS personal accounts straight into a fresh database (users that
 # cannot log in), each on a paid plan billed by the manual provider since the
-# month before last, with usage last month; then runs `tollgate invoices run
+# month before last, with usage last month above the plan's allowance (so every
+# invoice has a base line and a usage line); then runs `tollgate invoices run
 # --period <last month>` and prints the time, invoices/s, and whether the result
-# is exact: one invoice per account, numbers gap-free from 1.
+# is exact: one invoice per account, numbers gap-free from 1, and every invoice's
+# total equal to its lines' sum.
 #
 # Tunables (environment):
 #   ACCOUNTS=100000
-#   PLAN=starter        a paid plan of the default catalog
+#   CATALOG=catalogs/digital-twin.toml
+#   PLAN=standard-ai    a plan of CATALOG with a usage price on METER
+#   METER=api_calls     (digital-twin's standard-ai: 10,000 included, $0.01 after)
 #   TG_PROFILE=release  (debug: the test build)
 #   SKIP_BUILD=1        reuse the existing build
 set -euo pipefail
@@ -21,7 +25,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/app.sh"
 
 ACCOUNTS=${ACCOUNTS:-100000}
-PLAN=${PLAN:-starter}
+CATALOG=${CATALOG:-catalogs/digital-twin.toml}
+PLAN=${PLAN:-standard-ai}
+METER=${METER:-api_calls}
 SKIP_BUILD=${SKIP_BUILD:-0}
 export TG_PROFILE=${TG_PROFILE:-release}
 BENCH_DB=tollgate_bench_invoices
@@ -50,10 +56,12 @@ db_created=1
 url=$(tg_database_url_for "$BENCH_DB")
 DATABASE_URL=$url RUST_LOG=warn tg_prepare_db >/dev/null 2>>"$out/setup.log" \
     || tg_die "could not prepare $BENCH_DB; see $out/setup.log"
+(cd "$TG_ROOT" && DATABASE_URL=$url RUST_LOG=warn "$bin" catalog load "$CATALOG") >/dev/null 2>>"$out/setup.log" \
+    || tg_die "could not load $CATALOG; see $out/setup.log"
 
-tg_log "seeding $ACCOUNTS accounts on $PLAN"
+tg_log "seeding $ACCOUNTS accounts on $PLAN ($CATALOG)"
 started=$SECONDS
-psql "$url" -XqAt -v ON_ERROR_STOP=1 -v n="$ACCOUNTS" -v plan="$PLAN" >/dev/null 2>>"$out/setup.log" <<'SQL' || tg_die "could not seed; see $out/setup.log"
+psql "$url" -XqAt -v ON_ERROR_STOP=1 -v n="$ACCOUNTS" -v plan="$PLAN" -v meter="$METER" >/dev/null 2>>"$out/setup.log" <<'SQL' || tg_die "could not seed; see $out/setup.log"
 CREATE TEMP TABLE crowd AS
     SELECT g, gen_random_uuid() AS u, gen_random_uuid() AS a, gen_random_uuid() AS s,
            date_trunc('month', now()) - interval '2 months' AS since,
@@ -66,9 +74,9 @@ INSERT INTO accounts (id, kind, name, personal_user_id, created_at)
 INSERT INTO memberships (account_id, user_id, role) SELECT a, u, 'owner' FROM crowd;
 INSERT INTO subscriptions (id, account_id, plan_key, interval, status, provider, cycle_anchor, created_at)
     SELECT s, a, :'plan', 'month', 'active', 'manual', since, since FROM crowd;
--- Two events each last month (what the usage lines read).
+-- Two events each last month, 12,000 to 12,012 in all (what the usage lines read).
 INSERT INTO usage_events (id, account_id, meter, quantity, occurred_at, idempotency_key, payload_hash)
-    SELECT gen_random_uuid(), a, 'queries', 1 + (g % 7), last_month + (k || ' days')::interval,
+    SELECT gen_random_uuid(), a, :'meter', 6000 + (g % 7), last_month + (k || ' days')::interval,
            'seed-' || k, sha256(('seed' || g || '-' || k)::bytea)
     FROM crowd, generate_series(1, 2) k;
 ANALYZE;
@@ -82,11 +90,15 @@ t0=$(date +%s.%N)
     >"$out/run.txt" 2>>"$out/run.log" || tg_die "the run failed; see $out/run.log"
 t1=$(date +%s.%N)
 
-read -r issued first last distinct < <(psql "$url" -XAtq -F ' ' -c \
-    "SELECT count(*), min(split_part(number, '-', 3)::int), max(split_part(number, '-', 3)::int), count(DISTINCT account_id) FROM invoices")
+read -r issued first last distinct lines mismatched < <(psql "$url" -XAtq -F ' ' -c \
+    "SELECT count(*), min(split_part(number, '-', 3)::int), max(split_part(number, '-', 3)::int), count(DISTINCT account_id),
+            (SELECT count(*) FROM invoice_lines),
+            (SELECT count(*) FROM invoices i WHERE i.subtotal <> (SELECT sum(amount) FROM invoice_lines l WHERE l.invoice_id = i.id))
+     FROM invoices")
 exact=exact
-[ "$issued" = "$ACCOUNTS" ] && [ "$distinct" = "$ACCOUNTS" ] && [ "$first" = 1 ] && [ "$last" = "$ACCOUNTS" ] || exact="NOT EXACT"
+[ "$issued" = "$ACCOUNTS" ] && [ "$distinct" = "$ACCOUNTS" ] && [ "$first" = 1 ] && [ "$last" = "$ACCOUNTS" ] \
+    && [ "$mismatched" = 0 ] && [ "$lines" -ge $((2 * ACCOUNTS)) ] || exact="NOT EXACT"
 awk -v n="$issued" -v a="$ACCOUNTS" -v t0="$t0" -v t1="$t1" -v e="$exact" -v last="$(tail -n1 "$out/run.txt")" \
-    'BEGIN { printf "invoice run: %d invoices for %d accounts in %.1f s (%.0f invoices/s), numbers 1..%d: %s\n  %s\n", n, a, t1 - t0, n / (t1 - t0), n, e, last }' \
+    -v lines="$lines" 'BEGIN { printf "invoice run: %d invoices (%d lines) for %d accounts in %.1f s (%.0f invoices/s), numbers 1..%d: %s\n  %s\n", n, lines, a, t1 - t0, n / (t1 - t0), n, e, last }' \
     | tee "$out/summary.txt"
 [ "$exact" = exact ] || exit 4
