@@ -149,7 +149,7 @@ pub async fn preview(
             kept.push(p);
         }
     }
-    kept.sort_by(|a, b| a.amount.amount.cmp(&b.amount.amount));
+    kept.sort_by_key(|a| a.amount.amount);
     Ok(MovePreview {
         plan_name: plan.name.clone(),
         interval,

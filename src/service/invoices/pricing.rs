@@ -100,7 +100,7 @@ pub(super) async fn price_batch<'a>(
             let (used, cost) = answers[&ask.group][ask.index];
             charges.extend(usage_charge(meter, &limit, pricing, end.seats, used, cost));
         }
-        out.push((!charges.is_empty()).then(|| Priced {
+        out.push((!charges.is_empty()).then_some(Priced {
             sub: item.sub,
             period: item.period,
             plan: end.plan,

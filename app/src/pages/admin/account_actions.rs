@@ -99,7 +99,7 @@ pub fn AccountActionsSection(billing: BillingView, actions: AccountActions) -> i
         .as_ref()
         .map(|s| s.plan.clone())
         .unwrap_or_default();
-    let chosen = move |k: &str| wanted.get_untracked().map_or(false, |(p, _, _)| p == k);
+    let chosen = move |k: &str| wanted.get_untracked().is_some_and(|(p, _, _)| p == k);
     view! {
         <section class="rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="plan-actions-h" data-testid="account-actions">
             <h2 id="plan-actions-h" class="font-semibold">"Plan"</h2>
