@@ -7,6 +7,15 @@ use crate::limits::Limit;
 use crate::rating::Pricing;
 use rust_decimal::Decimal;
 
+/// The label of a plan's base line: `Team, yearly`.
+pub fn plan_label(plan_name: &str, interval: crate::period::Interval) -> String {
+    let every = match interval {
+        crate::period::Interval::Month => "monthly",
+        crate::period::Interval::Year => "yearly",
+    };
+    format!("{plan_name}, {every}")
+}
+
 /// The plan's charges for a period: a flat price is one `base` line; a per-seat
 /// price one `seats` line (`seats × amount`); a price with seat tiers a `base` line
 /// for its fee (when not zero) plus a `seats` line priced by the tiers. Everything

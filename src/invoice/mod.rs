@@ -12,6 +12,7 @@
 //! and shown as such.
 
 pub mod charges;
+pub mod estimate;
 pub mod number;
 pub mod schedule;
 pub mod status;

@@ -272,6 +272,31 @@ async fn standard_ai_at_62_gb_and_1200_calls_over_is_63_19_and_a_second_run_issu
         ]
     );
 
+    // The estimate for the same usage is priced by the same code.
+    let catalog = t.catalog.get().unwrap();
+    let estimate = tollgate::invoice::estimate::estimate(
+        &catalog,
+        catalog.plan("standard").unwrap(),
+        Interval::Month,
+        1,
+        &[
+            ("api_calls".to_string(), d("101200")),
+            ("storage".to_string(), d("62")),
+        ]
+        .into_iter()
+        .collect(),
+    )
+    .unwrap();
+    assert_eq!(
+        estimate
+            .lines
+            .iter()
+            .map(|l| (l.kind.as_str().to_string(), l.amount.amount))
+            .collect::<Vec<_>>(),
+        lines(&t, issued.id).await
+    );
+    assert_eq!(estimate.total.amount, invoice.total);
+
     let again = september(&t).await;
     assert_eq!((again.issued.len(), again.already_invoiced), (0, 1));
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM invoices")

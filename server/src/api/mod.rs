@@ -5,6 +5,7 @@ mod auth;
 mod check;
 mod entitlements;
 mod error;
+mod estimate;
 mod events;
 mod json;
 mod openapi;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/check", post(check::check))
         .route("/usage", get(usage::usage))
         .route("/entitlements", get(entitlements::entitlements))
+        .route("/estimate", post(estimate::estimate))
         .route("/openapi.json", get(openapi::document))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

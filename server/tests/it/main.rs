@@ -4,6 +4,7 @@
 mod admin_cli;
 mod api_check;
 mod api_errors;
+mod api_estimate;
 mod api_events;
 mod audit_log;
 mod authz_admin;

@@ -12,7 +12,7 @@
 use crate::catalog::{Catalog, Plan};
 use crate::db;
 use crate::db::subscriptions::{ChangeRecord, InvoicingRow};
-use crate::invoice::charges::{plan_charges, usage_charge};
+use crate::invoice::charges::{plan_charges, plan_label, usage_charge};
 use crate::invoice::{schedule, Charge, LineKind};
 use crate::period::{meter_period, Interval, Period};
 use crate::rating::Pricing;
@@ -180,7 +180,7 @@ fn base_and_prorations(
             price,
             start.seats,
             share,
-            &format!("{}, {}", start.plan.name, interval_label(start.interval)),
+            &plan_label(&start.plan.name, start.interval),
         ));
     }
     for c in history.iter().filter(|c| period.contains(c.effective_at)) {
@@ -289,13 +289,6 @@ fn meter_slices(reset: crate::period::Reset, sub: &InvoicingRow, period: Period)
         t = slice.end;
     }
     out
-}
-
-fn interval_label(i: Interval) -> &'static str {
-    match i {
-        Interval::Month => "monthly",
-        Interval::Year => "yearly",
-    }
 }
 
 fn proration_charge(catalog: &Catalog, c: &ChangeRecord, amount: Decimal) -> Charge {

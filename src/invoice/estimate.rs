@@ -1,0 +1,236 @@
+//! What a plan would cost for a given usage (`POST /api/v1/estimate`, seed 003's
+//! cost estimator), priced by the invoice run's own functions
+//! ([`super::charges::plan_charges`], [`super::charges::usage_charge`],
+//! [`super::assemble`]): one whole billing period, no proration, coupon or credit.
+//!
+//! Usage is the quantity over the whole billing period. A meter that resets more
+//! often than the plan bills (a monthly allowance on a yearly plan) is taken as
+//! used evenly: each month gets a twelfth, priced against its own allowance, as the
+//! invoice run prices each month of an annual period. For a cost-plus price the
+//! meter's value is the provider cost in the catalog's currency (what the invoice
+//! run sums from the events' cost property).
+
+use super::charges::{plan_charges, plan_label, usage_charge};
+use super::{assemble, Draft};
+use crate::catalog::{Catalog, Plan};
+use crate::period::{Interval, Reset};
+use crate::rating::Pricing;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// The largest usage per meter an estimate accepts (10¹²): far above any real
+/// period, and small enough that no price overflows a decimal.
+pub const MAX_USAGE: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0);
+
+/// The largest seat count an estimate accepts.
+pub const MAX_SEATS: u32 = 100_000;
+
+/// Why no estimate can be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EstimateError {
+    /// The plan has no price for the interval.
+    #[error("{plan} has no {interval} price")]
+    NoPrice {
+        plan: String,
+        interval: &'static str,
+    },
+    /// A usage key that is not a meter of the catalog.
+    #[error("{0} is not a meter")]
+    UnknownMeter(String),
+    /// Usage below zero or above [`MAX_USAGE`].
+    #[error("usage of {0} must be between 0 and 1000000000000")]
+    BadUsage(String),
+    /// Seats outside `1..=MAX_SEATS`.
+    #[error("seats must be between 1 and 100000")]
+    BadSeats,
+}
+
+/// The invoice `plan` would issue for one `interval` with `seats` and `usage`
+/// (meter key → quantity over the period; meters left out used nothing).
+///
+/// # Errors
+/// See [`EstimateError`].
+pub fn estimate(
+    catalog: &Catalog,
+    plan: &Plan,
+    interval: Interval,
+    seats: u32,
+    usage: &BTreeMap<String, Decimal>,
+) -> Result<Draft, EstimateError> {
+    if !(1..=MAX_SEATS).contains(&seats) {
+        return Err(EstimateError::BadSeats);
+    }
+    for (meter, quantity) in usage {
+        if catalog.meter(meter).is_none() {
+            return Err(EstimateError::UnknownMeter(meter.clone()));
+        }
+        if *quantity < Decimal::ZERO || *quantity > MAX_USAGE {
+            return Err(EstimateError::BadUsage(meter.clone()));
+        }
+    }
+    let price = plan.price(interval).ok_or_else(|| EstimateError::NoPrice {
+        plan: plan.name.clone(),
+        interval: interval.as_str(),
+    })?;
+    let mut charges = plan_charges(
+        price,
+        seats,
+        Decimal::ONE,
+        &plan_label(&plan.name, interval),
+    );
+    for (meter_key, pricing) in &plan.usage_prices {
+        let Some(meter) = catalog.meter(meter_key.as_str()) else {
+            continue;
+        };
+        let used = usage
+            .get(meter_key.as_str())
+            .copied()
+            .unwrap_or(Decimal::ZERO);
+        let limit = plan.limit(meter_key.as_str());
+        let slices = match (meter.reset, interval) {
+            (Reset::Monthly | Reset::CalendarMonth, Interval::Year) => 12,
+            _ => 1,
+        };
+        let per_slice = used / Decimal::from(slices);
+        for _ in 0..slices {
+            let (quantity, cost) = match pricing {
+                Pricing::CostPlus { .. } => (Decimal::ZERO, per_slice),
+                _ => (per_slice, Decimal::ZERO),
+            };
+            charges.extend(usage_charge(meter, &limit, pricing, seats, quantity, cost));
+        }
+    }
+    Ok(assemble(catalog.currency, charges, None, Decimal::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::file;
+
+    const CATALOG: &str = r#"
+[catalog]
+name = "estimate"
+title = "Estimate test"
+currency = "USD"
+
+[meters.api_calls]
+name = "API calls"
+unit = "call"
+aggregation = "sum"
+
+[meters.storage]
+name = "Storage"
+unit = "GB"
+aggregation = "last"
+
+[plans.standard]
+name = "Standard AI"
+audience = "individual"
+[plans.standard.prices]
+month = { amount = "49.99" }
+[plans.standard.limits]
+api_calls = { included = 100000 }
+storage = { included = 50 }
+[plans.standard.usage_prices]
+api_calls = { model = "per_unit", unit_amount = "0.01" }
+storage = { model = "per_unit", unit_amount = "0.10" }
+"#;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn usage(pairs: &[(&str, &str)]) -> BTreeMap<String, Decimal> {
+        pairs.iter().map(|(k, v)| (k.to_string(), d(v))).collect()
+    }
+
+    #[test]
+    fn standard_ai_at_62_gb_and_1200_calls_over_is_63_19() {
+        let catalog = file::parse("estimate.toml", CATALOG).unwrap();
+        let plan = catalog.plan("standard").unwrap();
+        let draft = estimate(
+            &catalog,
+            plan,
+            Interval::Month,
+            1,
+            &usage(&[("api_calls", "101200"), ("storage", "62")]),
+        )
+        .unwrap();
+        let lines: Vec<(&str, Decimal)> = draft
+            .lines
+            .iter()
+            .map(|l| (l.description.as_str(), l.amount.amount))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                ("Standard AI, monthly", d("49.99")),
+                ("API calls: 1200 call over 100000 included", d("12.00")),
+                ("Storage: 12 GB over 50 included", d("1.20")),
+            ]
+        );
+        assert_eq!(draft.total.amount, d("63.19"));
+    }
+
+    #[test]
+    fn within_the_allowance_only_the_base_price_is_due() {
+        let catalog = file::parse("estimate.toml", CATALOG).unwrap();
+        let plan = catalog.plan("standard").unwrap();
+        let draft = estimate(&catalog, plan, Interval::Month, 1, &BTreeMap::new()).unwrap();
+        assert_eq!((draft.lines.len(), draft.total.amount), (1, d("49.99")));
+    }
+
+    #[test]
+    fn bad_input_is_refused() {
+        let catalog = file::parse("estimate.toml", CATALOG).unwrap();
+        let plan = catalog.plan("standard").unwrap();
+        let none = BTreeMap::new();
+        assert_eq!(
+            estimate(&catalog, plan, Interval::Year, 1, &none),
+            Err(EstimateError::NoPrice {
+                plan: "Standard AI".into(),
+                interval: "year"
+            })
+        );
+        assert_eq!(
+            estimate(&catalog, plan, Interval::Month, 0, &none),
+            Err(EstimateError::BadSeats)
+        );
+        assert_eq!(
+            estimate(
+                &catalog,
+                plan,
+                Interval::Month,
+                1,
+                &usage(&[("tokens", "1")])
+            ),
+            Err(EstimateError::UnknownMeter("tokens".into()))
+        );
+        assert_eq!(
+            estimate(
+                &catalog,
+                plan,
+                Interval::Month,
+                1,
+                &usage(&[("storage", "-1")])
+            ),
+            Err(EstimateError::BadUsage("storage".into()))
+        );
+        assert_eq!(
+            estimate(
+                &catalog,
+                plan,
+                Interval::Month,
+                1,
+                &usage(&[("storage", "1000000000001")])
+            ),
+            Err(EstimateError::BadUsage("storage".into()))
+        );
+    }
+
+    #[test]
+    fn the_usage_bound_is_ten_to_the_twelfth() {
+        assert_eq!(MAX_USAGE, d("1000000000000"));
+    }
+}
