@@ -98,6 +98,47 @@ pub struct NewApiKey {
     pub secret: String,
 }
 
+/// The pricing page's bill estimator: the meters to fill in and, once usage is
+/// given, each plan's bill for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EstimateData {
+    /// Seats as typed (empty: 1).
+    pub seats: String,
+    /// The catalog's meters, with the usage given for each (empty: none).
+    pub meters: Vec<MeterInput>,
+    /// Each public plan priced for the interval, in the catalog's order; empty
+    /// until usage is given.
+    pub plans: Vec<PlanEstimate>,
+    /// A usage value that is not a number ≥ 0, or seats that are not a whole
+    /// number from 1 (the plans are then not priced).
+    pub error: Option<String>,
+}
+
+/// One meter of the estimator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterInput {
+    pub key: String,
+    pub name: String,
+    pub unit: String,
+    /// What was typed.
+    pub value: String,
+}
+
+/// One plan's estimated bill.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanEstimate {
+    pub key: String,
+    pub name: String,
+    /// The bill, formatted (`$63.19`).
+    pub total: String,
+    /// The invoice lines: description, formatted amount.
+    pub lines: Vec<(String, String)>,
+    /// The meter whose hard limit this usage passes (the plan cannot serve it).
+    pub blocked_by: Option<String>,
+    /// The cheapest plan that serves the usage.
+    pub cheapest: bool,
+}
+
 /// A plan as the pricing page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanCard {

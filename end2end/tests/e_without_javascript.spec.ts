@@ -10,6 +10,12 @@ test('pricing, sign-up errors and the dashboard work without JavaScript', async 
   await expect(page.locator('[data-plan="pro"]').getByTestId('price')).toHaveText('$490');
   await expect(page.getByRole('table')).toContainText('Queries per month');
   await expect(page.getByText('Can I change plans anytime?')).toBeVisible();
+  // The bill estimator is a plain form.
+  await page.getByLabel('Documents (document)').fill('50');
+  await page.getByLabel('Seats').fill('2');
+  await page.getByRole('button', { name: 'Estimate' }).click();
+  await expect(page.locator('[data-estimate-plan="pro"]')).toHaveAttribute('data-cheapest', 'true');
+  await expect(page.locator('[data-estimate-plan="pro"]').getByTestId('estimate-total')).toHaveText('$490.00');
 
   await page.goto('/signup?plan=pro&interval=year');
   const email = uniqueEmail('nojs');

@@ -3,16 +3,18 @@
 //! ([`super::charges::plan_charges`], [`super::charges::usage_charge`],
 //! [`super::assemble`]): one whole billing period, no proration, coupon or credit.
 //!
-//! Usage is the quantity over the whole billing period. A meter that resets more
-//! often than the plan bills (a monthly allowance on a yearly plan) is taken as
-//! used evenly: each month gets a twelfth, priced against its own allowance, as the
-//! invoice run prices each month of an annual period. For a cost-plus price the
+//! Usage is the quantity over the whole billing period, or the level for a meter
+//! that reads a level (max, last). A counted or summed meter that resets more often
+//! than the plan bills (a monthly allowance on a yearly plan) is taken as used
+//! evenly: each month gets a twelfth, priced against its own allowance, as the
+//! invoice run prices each month of an annual period; a level is the same in every
+//! month. For a cost-plus price the
 //! meter's value is the provider cost in the catalog's currency (what the invoice
 //! run sums from the events' cost property).
 
 use super::charges::{plan_charges, plan_label, usage_charge};
 use super::{assemble, Draft};
-use crate::catalog::{Catalog, Plan};
+use crate::catalog::{Aggregation, Catalog, Meter, Plan};
 use crate::period::{Interval, Reset};
 use crate::rating::Pricing;
 use rust_decimal::Decimal;
@@ -87,11 +89,8 @@ pub fn estimate(
             .copied()
             .unwrap_or(Decimal::ZERO);
         let limit = plan.limit(meter_key.as_str());
-        let slices = match (meter.reset, interval) {
-            (Reset::Monthly | Reset::CalendarMonth, Interval::Year) => 12,
-            _ => 1,
-        };
-        let per_slice = used / Decimal::from(slices);
+        let slices = meter_periods(meter, interval);
+        let per_slice = per_meter_period(meter, interval, used);
         for _ in 0..slices {
             let (quantity, cost) = match pricing {
                 Pricing::CostPlus { .. } => (Decimal::ZERO, per_slice),
@@ -101,6 +100,50 @@ pub fn estimate(
         }
     }
     Ok(assemble(catalog.currency, charges, None, Decimal::ZERO))
+}
+
+/// Meter periods in one billing period: twelve for a monthly allowance on a yearly
+/// plan, else one.
+fn meter_periods(meter: &Meter, interval: Interval) -> u32 {
+    match (meter.reset, interval) {
+        (Reset::Monthly | Reset::CalendarMonth, Interval::Year) => 12,
+        _ => 1,
+    }
+}
+
+/// What one meter period sees of `used`: a twelfth of a yearly quantity on a
+/// monthly allowance (count and sum meters); a level (max and last meters) is the
+/// level in every month.
+fn per_meter_period(meter: &Meter, interval: Interval, used: Decimal) -> Decimal {
+    match meter.aggregation {
+        Aggregation::Count | Aggregation::Sum => {
+            used / Decimal::from(meter_periods(meter, interval))
+        }
+        Aggregation::Max | Aggregation::Last => used,
+    }
+}
+
+/// The first meter (in the catalog's order) whose `usage`, spread over its meter
+/// periods as [`estimate`] spreads it, passes the plan's hard limit for `seats`:
+/// the plan cannot serve that usage. `None` when it can.
+pub fn blocked_by<'c>(
+    catalog: &'c Catalog,
+    plan: &Plan,
+    interval: Interval,
+    seats: u32,
+    usage: &BTreeMap<String, Decimal>,
+) -> Option<&'c Meter> {
+    catalog.meters.iter().find(|meter| {
+        let used = usage
+            .get(meter.key.as_str())
+            .copied()
+            .unwrap_or(Decimal::ZERO);
+        let per_period = per_meter_period(meter, interval, used);
+        plan.limit(meter.key.as_str())
+            .resolve(seats)
+            .blocks_at
+            .is_some_and(|at| per_period > at)
+    })
 }
 
 #[cfg(test)]
@@ -226,6 +269,84 @@ storage = { model = "per_unit", unit_amount = "0.10" }
                 &usage(&[("storage", "1000000000001")])
             ),
             Err(EstimateError::BadUsage("storage".into()))
+        );
+    }
+
+    #[test]
+    fn a_hard_limit_blocks_usage_past_it_per_meter_period() {
+        let text = CATALOG.replace(
+            "storage = { included = 50 }",
+            "storage = { included = 50, enforcement = \"hard\" }",
+        );
+        let catalog = file::parse("estimate.toml", &text).unwrap();
+        let plan = catalog.plan("standard").unwrap();
+        let at = |gb: &str| {
+            blocked_by(
+                &catalog,
+                plan,
+                Interval::Month,
+                1,
+                &usage(&[("storage", gb)]),
+            )
+            .map(|m| m.key.to_string())
+        };
+        assert_eq!(at("50"), None);
+        assert_eq!(at("51"), Some("storage".into()));
+        assert_eq!(
+            blocked_by(
+                &catalog,
+                plan,
+                Interval::Month,
+                1,
+                &usage(&[("api_calls", "1000000")])
+            ),
+            None,
+            "a soft limit never blocks"
+        );
+    }
+
+    #[test]
+    fn on_a_yearly_plan_a_monthly_count_is_spread_and_a_level_is_not() {
+        let text = CATALOG
+            .replace(
+                "aggregation = \"sum\"",
+                "aggregation = \"sum\"\nreset = \"monthly\"",
+            )
+            .replace(
+                "aggregation = \"last\"",
+                "aggregation = \"last\"\nreset = \"monthly\"",
+            )
+            .replace(
+                "month = { amount = \"49.99\" }",
+                "month = { amount = \"49.99\" }\nyear = { amount = \"499\" }",
+            )
+            .replace(
+                "storage = { included = 50 }",
+                "storage = { included = 50, enforcement = \"hard\" }",
+            );
+        let catalog = file::parse("estimate.toml", &text).unwrap();
+        let plan = catalog.plan("standard").unwrap();
+        // 1,212,000 calls a year are 101,000 a month: 1,000 over each month's 100,000.
+        let draft = estimate(
+            &catalog,
+            plan,
+            Interval::Year,
+            1,
+            &usage(&[("api_calls", "1212000")]),
+        )
+        .unwrap();
+        assert_eq!(draft.total.amount, d("499") + d("120.00"));
+        // 60 GB stored is 60 GB in every month: past the hard 50 GB.
+        assert_eq!(
+            blocked_by(
+                &catalog,
+                plan,
+                Interval::Year,
+                1,
+                &usage(&[("storage", "60")])
+            )
+            .map(|m| m.key.to_string()),
+            Some("storage".into())
         );
     }
 

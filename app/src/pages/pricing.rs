@@ -1,13 +1,15 @@
-//! `/pricing`: plans from the catalog with a monthly/annual toggle, the comparison
-//! table and the FAQ. Fully rendered on the server; the toggle is a pair of links.
+//! `/pricing`: plans from the catalog with a monthly/annual toggle, the bill
+//! estimator, the comparison table and the FAQ. Fully rendered on the server; the
+//! toggle is a pair of links and the estimator a plain GET form.
 
 use crate::components::gate::ErrorPanel;
-use crate::model::{PlanCard, PricingData};
+use crate::model::{EstimateData, PlanCard, PricingData};
 use crate::server::plans::ChoosePlan;
-use crate::server::pricing::get_pricing;
+use crate::server::pricing::{get_estimate, get_pricing};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use std::collections::BTreeMap;
 
 /// The pricing page.
 #[component]
@@ -42,6 +44,137 @@ pub fn PricingPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <Estimator interval/>
+    }
+}
+
+/// The bill estimator (seed 003's cost estimator): usage per meter in a GET form
+/// (`usage.<meter>=<quantity>`, so it works without JavaScript and a result can be
+/// linked), then each plan's bill for it, the cheapest plan that serves it marked.
+#[component]
+fn Estimator(interval: Memo<String>) -> impl IntoView {
+    let query = use_query_map();
+    let usage = Memo::new(move |_| {
+        query
+            .read()
+            .latest_values()
+            .filter_map(|(k, v)| Some((k.strip_prefix("usage.")?.to_string(), v.to_string())))
+            .collect::<BTreeMap<String, String>>()
+    });
+    let seats = Memo::new(move |_| query.read().get("seats").unwrap_or_default());
+    let data = Resource::new(
+        move || (interval.get(), seats.get(), usage.get()),
+        |(i, s, u)| get_estimate(i, s, u),
+    );
+    view! {
+        <section class="mt-14" aria-labelledby="estimate">
+            <h2 id="estimate" class="text-xl font-bold">"Estimate your bill"</h2>
+            <p class="mt-1 max-w-3xl text-sm text-slate-600">
+                {move || format!(
+                    "Your seats and expected usage over one {} billing period. Each bill is worked out by the code that issues the plan's invoices.",
+                    if interval.get() == "year" { "annual" } else { "monthly" },
+                )}
+            </p>
+            <Transition fallback=|| view! { <p class="mt-4 text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => view! { <EstimateView data=d interval=interval.get_untracked()/> }.into_any(),
+                        Err(e) => view! { <div class="mt-4"><ErrorPanel error=e/></div> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn EstimateView(data: EstimateData, interval: String) -> impl IntoView {
+    let inputs = data
+        .meters
+        .into_iter()
+        .map(|m| {
+            let id = format!("usage-{}", m.key);
+            view! {
+                <div>
+                    <label for=id.clone() class="block text-sm font-medium text-slate-700">{format!("{} ({})", m.name, m.unit)}</label>
+                    <input
+                        id=id
+                        name=format!("usage.{}", m.key)
+                        type="text"
+                        inputmode="decimal"
+                        autocomplete="off"
+                        placeholder="0"
+                        value=m.value
+                        class="mt-1 w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm"
+                    />
+                </div>
+            }
+        })
+        .collect_view();
+    let priced = !data.plans.is_empty();
+    let rows = data
+        .plans
+        .into_iter()
+        .map(|p| {
+            let note = match (&p.blocked_by, p.cheapest) {
+                (Some(meter), _) => format!("Not enough {meter}: the plan's hard limit stops this usage."),
+                (None, true) => "Cheapest for this usage".to_string(),
+                (None, false) => String::new(),
+            };
+            let detail = p
+                .lines
+                .iter()
+                .map(|(d, a)| format!("{d}: {a}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            view! {
+                <tr data-estimate-plan=p.key.clone() data-cheapest=p.cheapest.then_some("true") class=if p.cheapest { "bg-emerald-50" } else { "" }>
+                    <th scope="row" class="px-4 py-2 text-left font-medium">{p.name.clone()}</th>
+                    <td class="px-4 py-2 font-semibold" data-testid="estimate-total">{p.total.clone()}</td>
+                    <td class="px-4 py-2 text-slate-600">{detail}</td>
+                    <td class=if p.cheapest { "px-4 py-2 font-semibold text-emerald-800" } else { "px-4 py-2 text-slate-700" }>{note}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <form method="get" action="/pricing#estimate" class="mt-4 grid gap-4 rounded-lg border border-slate-200 bg-white p-4 sm:grid-cols-3 lg:grid-cols-5">
+            <input type="hidden" name="interval" value=interval/>
+            <div>
+                <label for="estimate-seats" class="block text-sm font-medium text-slate-700">"Seats"</label>
+                <input
+                    id="estimate-seats"
+                    name="seats"
+                    type="text"
+                    inputmode="numeric"
+                    autocomplete="off"
+                    placeholder="1"
+                    value=data.seats
+                    class="mt-1 w-full rounded-md border border-slate-300 px-3 py-1.5 text-sm"
+                />
+            </div>
+            {inputs}
+            <div class="flex items-end">
+                <button type="submit" class="w-full rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500">"Estimate"</button>
+            </div>
+        </form>
+        {data.error.map(|e| view! { <p class="mt-3 text-sm text-red-700" role="alert">{e}</p> })}
+        {priced.then(|| view! {
+            <div tabindex="0" class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+                <table class="min-w-full divide-y divide-slate-200 text-sm">
+                    <caption class="sr-only">"Estimated bill per plan"</caption>
+                    <thead class="bg-slate-50">
+                        <tr>
+                            <th scope="col" class="px-4 py-2 text-left font-semibold">"Plan"</th>
+                            <th scope="col" class="px-4 py-2 text-left font-semibold">"Bill"</th>
+                            <th scope="col" class="px-4 py-2 text-left font-semibold">"Lines"</th>
+                            <th scope="col" class="px-4 py-2 text-left font-semibold">"Note"</th>
+                        </tr>
+                    </thead>
+                    <tbody class="divide-y divide-slate-100">{rows}</tbody>
+                </table>
+            </div>
+        })}
     }
 }
 

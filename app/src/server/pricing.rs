@@ -1,7 +1,7 @@
 //! The pricing page's data: plans from the catalog, never from code.
 
 use crate::error::AppError;
-use crate::model::PricingData;
+use crate::model::{EstimateData, PricingData};
 use leptos::prelude::*;
 
 /// Public plans priced for `interval` (`month` or `year`), the comparison table and
@@ -39,6 +39,23 @@ pub async fn get_pricing(interval: String) -> Result<PricingData, AppError> {
         }
     }
     Ok(data)
+}
+
+/// The estimator: the catalog's meters and, when `usage` (meter key → quantity
+/// over one `interval`, as typed) holds a value, each public plan's bill for it
+/// with `seats` (as typed; empty: 1),
+/// priced by the invoice code ([`tollgate::invoice::estimate`]), with the
+/// cheapest plan whose hard limits allow that usage marked.
+#[server(prefix = "/_fn", endpoint = "estimate")]
+pub async fn get_estimate(
+    interval: String,
+    seats: String,
+    usage: std::collections::BTreeMap<String, String>,
+) -> Result<EstimateData, AppError> {
+    let t = super::ctx::tollgate()?;
+    let catalog = t.catalog.get()?;
+    let interval = super::plans::parse_interval(Some(&interval));
+    Ok(ssr::estimate(&catalog, interval, &seats, &usage))
 }
 
 #[cfg(feature = "ssr")]
@@ -130,6 +147,110 @@ pub(crate) mod ssr {
     }
 
     /// Builds the page's data.
+    /// See [`super::get_estimate`]: at most one usage value per catalog meter is
+    /// read (other keys are ignored); a value that is not a number ≥ 0 is an error.
+    pub fn estimate(
+        catalog: &Catalog,
+        interval: Interval,
+        seats_typed: &str,
+        typed: &std::collections::BTreeMap<String, String>,
+    ) -> crate::model::EstimateData {
+        use crate::model::{EstimateData, MeterInput, PlanEstimate};
+        use tollgate::invoice::estimate::{blocked_by, estimate, MAX_SEATS};
+        let seats_typed: String = seats_typed.trim().chars().take(12).collect();
+        let meters: Vec<MeterInput> = catalog
+            .meters
+            .iter()
+            .map(|m| MeterInput {
+                key: m.key.to_string(),
+                name: m.name.clone(),
+                unit: m.unit.clone(),
+                value: typed
+                    .get(m.key.as_str())
+                    .map(|v| v.trim().chars().take(40).collect())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let mut usage = std::collections::BTreeMap::new();
+        for m in meters.iter().filter(|m| !m.value.is_empty()) {
+            match m.value.parse::<Decimal>() {
+                Ok(q) if q >= Decimal::ZERO && q <= tollgate::invoice::estimate::MAX_USAGE => {
+                    usage.insert(m.key.clone(), q);
+                }
+                _ => {
+                    return EstimateData {
+                        error: Some(format!(
+                            "{}: enter a number from 0 to 1,000,000,000,000.",
+                            m.name
+                        )),
+                        seats: seats_typed,
+                        meters,
+                        plans: Vec::new(),
+                    }
+                }
+            }
+        }
+        let seats = if seats_typed.is_empty() {
+            Some(1)
+        } else {
+            seats_typed
+                .parse::<u32>()
+                .ok()
+                .filter(|s| (1..=MAX_SEATS).contains(s))
+        };
+        let Some(seats) = seats else {
+            return EstimateData {
+                error: Some("Seats: enter a whole number from 1 to 100,000.".into()),
+                seats: seats_typed,
+                meters,
+                plans: Vec::new(),
+            };
+        };
+        if usage.is_empty() {
+            return EstimateData {
+                seats: seats_typed,
+                meters,
+                plans: Vec::new(),
+                error: None,
+            };
+        }
+        let mut plans: Vec<(PlanEstimate, Decimal)> = catalog
+            .public_plans()
+            .filter_map(|plan| {
+                let draft = estimate(catalog, plan, interval, seats, &usage).ok()?;
+                let blocked = blocked_by(catalog, plan, interval, seats, &usage);
+                Some((
+                    PlanEstimate {
+                        key: plan.key.to_string(),
+                        name: plan.name.clone(),
+                        total: draft.total.display(),
+                        lines: draft
+                            .lines
+                            .iter()
+                            .map(|l| (l.description.clone(), l.amount.display()))
+                            .collect(),
+                        blocked_by: blocked.map(|m| m.name.clone()),
+                        cheapest: false,
+                    },
+                    draft.total.amount,
+                ))
+            })
+            .collect();
+        if let Some(best) = plans
+            .iter_mut()
+            .filter(|(p, _)| p.blocked_by.is_none())
+            .min_by_key(|(_, total)| *total)
+        {
+            best.0.cheapest = true;
+        }
+        EstimateData {
+            seats: seats_typed,
+            meters,
+            plans: plans.into_iter().map(|(p, _)| p).collect(),
+            error: None,
+        }
+    }
+
     pub fn build(
         catalog: &Catalog,
         interval: Interval,
