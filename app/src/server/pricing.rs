@@ -43,9 +43,9 @@ pub async fn get_pricing(interval: String) -> Result<PricingData, AppError> {
 
 /// The estimator: the catalog's meters and, when `usage` (meter key → quantity
 /// over one `interval`, as typed) holds a value, each public plan's bill for it
-/// with `seats` (as typed; empty: 1),
-/// priced by the invoice code ([`tollgate::invoice::estimate`]), with the
-/// cheapest plan whose hard limits allow that usage marked.
+/// with `seats` (as typed; empty: 1), priced by the invoice code
+/// ([`tollgate::invoice::estimate`]), with the cheapest plan whose hard limits
+/// allow that usage marked.
 #[server(prefix = "/_fn", endpoint = "estimate")]
 pub async fn get_estimate(
     interval: String,
@@ -146,7 +146,6 @@ pub(crate) mod ssr {
         }
     }
 
-    /// Builds the page's data.
     /// See [`super::get_estimate`]: at most one usage value per catalog meter is
     /// read (other keys are ignored); a value that is not a number ≥ 0 is an error.
     pub fn estimate(
@@ -251,6 +250,7 @@ pub(crate) mod ssr {
         }
     }
 
+    /// Builds the page's data.
     pub fn build(
         catalog: &Catalog,
         interval: Interval,
