@@ -151,34 +151,14 @@ mod tests {
     use super::*;
     use crate::catalog::file;
 
-    const CATALOG: &str = r#"
-[catalog]
-name = "estimate"
-title = "Estimate test"
-currency = "USD"
+    /// The shipped catalog of seed 002: Standard AI ($49.99 a month, $499.90 a year)
+    /// with 10,000 API calls and 50 GB a month included, $0.01 a call and $0.10 a
+    /// GB beyond; Free with hard limits of 1,000 calls and 5 GB.
+    const DIGITAL_TWIN: &str = include_str!("../../catalogs/digital-twin.toml");
 
-[meters.api_calls]
-name = "API calls"
-unit = "call"
-aggregation = "sum"
-
-[meters.storage]
-name = "Storage"
-unit = "GB"
-aggregation = "last"
-
-[plans.standard]
-name = "Standard AI"
-audience = "individual"
-[plans.standard.prices]
-month = { amount = "49.99" }
-[plans.standard.limits]
-api_calls = { included = 100000 }
-storage = { included = 50 }
-[plans.standard.usage_prices]
-api_calls = { model = "per_unit", unit_amount = "0.01" }
-storage = { model = "per_unit", unit_amount = "0.10" }
-"#;
+    fn catalog(text: &str) -> Catalog {
+        file::parse("digital-twin.toml", text).unwrap()
+    }
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
@@ -190,14 +170,14 @@ storage = { model = "per_unit", unit_amount = "0.10" }
 
     #[test]
     fn standard_ai_at_62_gb_and_1200_calls_over_is_63_19() {
-        let catalog = file::parse("estimate.toml", CATALOG).unwrap();
-        let plan = catalog.plan("standard").unwrap();
+        let catalog = catalog(DIGITAL_TWIN);
+        let plan = catalog.plan("standard-ai").unwrap();
         let draft = estimate(
             &catalog,
             plan,
             Interval::Month,
             1,
-            &usage(&[("api_calls", "101200"), ("storage", "62")]),
+            &usage(&[("api_calls", "11200"), ("storage", "62")]),
         )
         .unwrap();
         let lines: Vec<(&str, Decimal)> = draft
@@ -209,7 +189,7 @@ storage = { model = "per_unit", unit_amount = "0.10" }
             lines,
             vec![
                 ("Standard AI, monthly", d("49.99")),
-                ("API calls: 1200 call over 100000 included", d("12.00")),
+                ("API calls: 1200 call over 10000 included", d("12.00")),
                 ("Storage: 12 GB over 50 included", d("1.20")),
             ]
         );
@@ -218,16 +198,16 @@ storage = { model = "per_unit", unit_amount = "0.10" }
 
     #[test]
     fn within_the_allowance_only_the_base_price_is_due() {
-        let catalog = file::parse("estimate.toml", CATALOG).unwrap();
-        let plan = catalog.plan("standard").unwrap();
+        let catalog = catalog(DIGITAL_TWIN);
+        let plan = catalog.plan("standard-ai").unwrap();
         let draft = estimate(&catalog, plan, Interval::Month, 1, &BTreeMap::new()).unwrap();
         assert_eq!((draft.lines.len(), draft.total.amount), (1, d("49.99")));
     }
 
     #[test]
     fn bad_input_is_refused() {
-        let catalog = file::parse("estimate.toml", CATALOG).unwrap();
-        let plan = catalog.plan("standard").unwrap();
+        let catalog = catalog(&DIGITAL_TWIN.replace("year = { amount = \"499.90\" }\n", ""));
+        let plan = catalog.plan("standard-ai").unwrap();
         let none = BTreeMap::new();
         assert_eq!(
             estimate(&catalog, plan, Interval::Year, 1, &none),
@@ -250,100 +230,72 @@ storage = { model = "per_unit", unit_amount = "0.10" }
             ),
             Err(EstimateError::UnknownMeter("tokens".into()))
         );
-        assert_eq!(
-            estimate(
-                &catalog,
-                plan,
-                Interval::Month,
-                1,
-                &usage(&[("storage", "-1")])
-            ),
-            Err(EstimateError::BadUsage("storage".into()))
-        );
-        assert_eq!(
-            estimate(
-                &catalog,
-                plan,
-                Interval::Month,
-                1,
-                &usage(&[("storage", "1000000000001")])
-            ),
-            Err(EstimateError::BadUsage("storage".into()))
-        );
+        for bad in ["-1", "1000000000001"] {
+            assert_eq!(
+                estimate(
+                    &catalog,
+                    plan,
+                    Interval::Month,
+                    1,
+                    &usage(&[("storage", bad)])
+                ),
+                Err(EstimateError::BadUsage("storage".into()))
+            );
+        }
     }
 
     #[test]
-    fn a_hard_limit_blocks_usage_past_it_per_meter_period() {
-        let text = CATALOG.replace(
-            "storage = { included = 50 }",
-            "storage = { included = 50, enforcement = \"hard\" }",
-        );
-        let catalog = file::parse("estimate.toml", &text).unwrap();
-        let plan = catalog.plan("standard").unwrap();
+    fn a_hard_limit_blocks_usage_past_it_and_a_soft_one_never_does() {
+        let catalog = catalog(DIGITAL_TWIN);
+        let free = catalog.plan("free").unwrap();
         let at = |gb: &str| {
             blocked_by(
                 &catalog,
-                plan,
+                free,
                 Interval::Month,
                 1,
                 &usage(&[("storage", gb)]),
             )
             .map(|m| m.key.to_string())
         };
-        assert_eq!(at("50"), None);
-        assert_eq!(at("51"), Some("storage".into()));
+        assert_eq!(at("5"), None);
+        assert_eq!(at("6"), Some("storage".into()));
+        let standard = catalog.plan("standard-ai").unwrap();
         assert_eq!(
             blocked_by(
                 &catalog,
-                plan,
+                standard,
                 Interval::Month,
                 1,
                 &usage(&[("api_calls", "1000000")])
             ),
-            None,
-            "a soft limit never blocks"
+            None
         );
     }
 
     #[test]
     fn on_a_yearly_plan_a_monthly_count_is_spread_and_a_level_is_not() {
-        let text = CATALOG
-            .replace(
-                "aggregation = \"sum\"",
-                "aggregation = \"sum\"\nreset = \"monthly\"",
-            )
-            .replace(
-                "aggregation = \"last\"",
-                "aggregation = \"last\"\nreset = \"monthly\"",
-            )
-            .replace(
-                "month = { amount = \"49.99\" }",
-                "month = { amount = \"49.99\" }\nyear = { amount = \"499\" }",
-            )
-            .replace(
-                "storage = { included = 50 }",
-                "storage = { included = 50, enforcement = \"hard\" }",
-            );
-        let catalog = file::parse("estimate.toml", &text).unwrap();
-        let plan = catalog.plan("standard").unwrap();
-        // 1,212,000 calls a year are 101,000 a month: 1,000 over each month's 100,000.
+        let catalog = catalog(DIGITAL_TWIN);
+        let standard = catalog.plan("standard-ai").unwrap();
+        // 132,000 calls a year are 11,000 a month: 1,000 over each month's 10,000.
         let draft = estimate(
             &catalog,
-            plan,
+            standard,
             Interval::Year,
             1,
-            &usage(&[("api_calls", "1212000")]),
+            &usage(&[("api_calls", "132000")]),
         )
         .unwrap();
-        assert_eq!(draft.total.amount, d("499") + d("120.00"));
-        // 60 GB stored is 60 GB in every month: past the hard 50 GB.
+        assert_eq!(draft.total.amount, d("499.90") + d("120.00"));
+        // 6 GB stored is 6 GB in every month: past Free's hard 5 GB.
+        let free = catalog.plan("free").unwrap();
         assert_eq!(
             blocked_by(
                 &catalog,
-                plan,
+                free,
                 Interval::Year,
                 1,
-                &usage(&[("storage", "60")])
+                &usage(&[("storage", "6")])
             )
             .map(|m| m.key.to_string()),
             Some("storage".into())
