@@ -59,17 +59,7 @@ pub fn estimate(
     seats: u32,
     usage: &BTreeMap<String, Decimal>,
 ) -> Result<Draft, EstimateError> {
-    if !(1..=MAX_SEATS).contains(&seats) {
-        return Err(EstimateError::BadSeats);
-    }
-    for (meter, quantity) in usage {
-        if catalog.meter(meter).is_none() {
-            return Err(EstimateError::UnknownMeter(meter.clone()));
-        }
-        if *quantity < Decimal::ZERO || *quantity > MAX_USAGE {
-            return Err(EstimateError::BadUsage(meter.clone()));
-        }
-    }
+    validate(catalog, seats, usage)?;
     let price = plan.price(interval).ok_or_else(|| EstimateError::NoPrice {
         plan: plan.name.clone(),
         interval: interval.as_str(),
@@ -100,6 +90,31 @@ pub fn estimate(
         }
     }
     Ok(assemble(catalog.currency, charges, None, Decimal::ZERO))
+}
+
+/// Checks what any estimate is asked with: seats in `1..=MAX_SEATS`, usage keys
+/// that are meters, quantities in `0..=MAX_USAGE`.
+///
+/// # Errors
+/// [`EstimateError::BadSeats`], [`EstimateError::UnknownMeter`],
+/// [`EstimateError::BadUsage`].
+pub fn validate(
+    catalog: &Catalog,
+    seats: u32,
+    usage: &BTreeMap<String, Decimal>,
+) -> Result<(), EstimateError> {
+    if !(1..=MAX_SEATS).contains(&seats) {
+        return Err(EstimateError::BadSeats);
+    }
+    for (meter, quantity) in usage {
+        if catalog.meter(meter).is_none() {
+            return Err(EstimateError::UnknownMeter(meter.clone()));
+        }
+        if *quantity < Decimal::ZERO || *quantity > MAX_USAGE {
+            return Err(EstimateError::BadUsage(meter.clone()));
+        }
+    }
+    Ok(())
 }
 
 /// Meter periods in one billing period: twelve for a monthly allowance on a yearly

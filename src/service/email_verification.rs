@@ -5,12 +5,9 @@
 //! address nobody proved. Users created by the operator, and users who signed up
 //! through an invitation sent to their address, are verified from the start.
 
-use super::{Actor, Error, Tollgate};
+use super::{link_token, Actor, Error, Tollgate};
 use crate::db::{self, users::UserRow};
 use chrono::{DateTime, Duration, Utc};
-use rand::distributions::Alphanumeric;
-use rand::Rng;
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -20,12 +17,6 @@ pub const VALID_HOURS: i64 = 48;
 pub const MAX_SENDS: i64 = 3;
 /// The window of [`MAX_SENDS`], in seconds.
 pub const SEND_WINDOW_SECS: i64 = 15 * 60;
-/// Characters of a token (alphanumeric: about 256 random bits).
-const TOKEN_CHARS: usize = 43;
-
-fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
 
 /// Sends `user` a link proving their current address (the `email_verification`
 /// e-mail: `{"user": {"name", "email"}, "link", "expires_in_hours"}`), in one
@@ -48,18 +39,14 @@ pub async fn send(t: &Tollgate, user: &UserRow, now: DateTime<Utc>) -> Result<()
             retry_after: SEND_WINDOW_SECS as u64,
         });
     }
-    let token: String = rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(TOKEN_CHARS)
-        .map(char::from)
-        .collect();
+    let token = link_token::new();
     let expires_at = now + Duration::hours(VALID_HOURS);
     db::email_verifications::insert(
         &mut *tx,
         Uuid::now_v7(),
         user.id,
         &user.email,
-        &token_hash(&token),
+        &link_token::hash(&token),
         expires_at,
     )
     .await?;
@@ -102,7 +89,7 @@ pub async fn verify(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<Uu
         return Err(bad());
     }
     let mut tx = pool.begin().await?;
-    let link = db::email_verifications::lock_by_hash(&mut *tx, &token_hash(token))
+    let link = db::email_verifications::lock_by_hash(&mut *tx, &link_token::hash(token))
         .await?
         .ok_or_else(bad)?;
     if link.used_at.is_some() || link.expires_at <= now {

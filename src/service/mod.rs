@@ -15,6 +15,7 @@ pub mod invoice_pdf;
 pub mod invoices;
 pub mod jobs;
 pub mod keys;
+pub mod link_token;
 pub mod live;
 pub mod mail;
 pub mod notifications;

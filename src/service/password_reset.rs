@@ -2,13 +2,10 @@
 //! stored), valid for [`VALID_MINUTES`], used at most once. Asking never tells
 //! whether the e-mail has an account.
 
-use super::{Actor, Error, Tollgate};
+use super::{link_token, Actor, Error, Tollgate};
 use crate::db::{self, users::UserRow};
 use crate::identity::NewPassword;
 use chrono::{DateTime, Duration, Utc};
-use rand::distributions::Alphanumeric;
-use rand::Rng;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// How long a link works, in minutes.
@@ -17,12 +14,6 @@ pub const VALID_MINUTES: i64 = 60;
 pub const MAX_REQUESTS: i64 = 3;
 /// The window of [`MAX_REQUESTS`], in seconds.
 pub const REQUEST_WINDOW_SECS: i64 = 15 * 60;
-/// Characters of a token (alphanumeric: about 256 random bits).
-const TOKEN_CHARS: usize = 43;
-
-fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
 
 /// Creates a link for `user` and enqueues the `password_reset` e-mail
 /// (`{"user": {"name", "email"}, "link", "expires_in_minutes"}`) in one
@@ -37,11 +28,7 @@ pub async fn send(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let token: String = rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(TOKEN_CHARS)
-        .map(char::from)
-        .collect();
+    let token = link_token::new();
     let expires_at = now + Duration::minutes(VALID_MINUTES);
     let link = format!("{}/reset-password?token={token}", t.settings.public_url);
     let mut tx = t.pool.begin().await?;
@@ -49,7 +36,7 @@ pub async fn send(
         &mut *tx,
         Uuid::now_v7(),
         user.id,
-        &token_hash(&token),
+        &link_token::hash(&token),
         actor.user_id(),
         expires_at,
     )
@@ -143,7 +130,7 @@ pub async fn reset(
     if token.is_empty() || token.len() > 200 {
         return Err(bad());
     }
-    let token_hash = token_hash(token);
+    let token_hash = link_token::hash(token);
     // The link is checked before the costly Argon2 hash, so a junk token costs one
     // indexed lookup; it is checked again under the row lock below.
     let usable = |r: &db::password_resets::ResetRow| r.used_at.is_none() && r.expires_at > now;

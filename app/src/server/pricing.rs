@@ -155,7 +155,7 @@ pub(crate) mod ssr {
         typed: &std::collections::BTreeMap<String, String>,
     ) -> crate::model::EstimateData {
         use crate::model::{EstimateData, MeterInput, PlanEstimate};
-        use tollgate::invoice::estimate::{blocked_by, estimate, MAX_SEATS};
+        use tollgate::invoice::estimate::{blocked_by, estimate, validate, EstimateError};
         let seats_typed: String = seats_typed.trim().chars().take(12).collect();
         let meters: Vec<MeterInput> = catalog
             .meters
@@ -170,40 +170,49 @@ pub(crate) mod ssr {
                     .unwrap_or_default(),
             })
             .collect();
-        let mut usage = std::collections::BTreeMap::new();
-        for m in meters.iter().filter(|m| !m.value.is_empty()) {
-            match m.value.parse::<Decimal>() {
-                Ok(q) if q >= Decimal::ZERO && q <= tollgate::invoice::estimate::MAX_USAGE => {
-                    usage.insert(m.key.clone(), q);
-                }
-                _ => {
-                    return EstimateData {
-                        error: Some(format!(
-                            "{}: enter a number from 0 to 1,000,000,000,000.",
-                            m.name
-                        )),
-                        seats: seats_typed,
-                        meters,
-                        plans: Vec::new(),
-                    }
-                }
-            }
-        }
         let seats = if seats_typed.is_empty() {
             Some(1)
         } else {
-            seats_typed
-                .parse::<u32>()
-                .ok()
-                .filter(|s| (1..=MAX_SEATS).contains(s))
+            seats_typed.parse::<u32>().ok()
         };
-        let Some(seats) = seats else {
-            return EstimateData {
-                error: Some("Seats: enter a whole number from 1 to 100,000.".into()),
-                seats: seats_typed,
-                meters,
-                plans: Vec::new(),
-            };
+        let mut usage = std::collections::BTreeMap::new();
+        let mut unreadable = None;
+        for m in meters.iter().filter(|m| !m.value.is_empty()) {
+            match m.value.parse::<Decimal>() {
+                Ok(q) => {
+                    usage.insert(m.key.clone(), q);
+                }
+                Err(_) => {
+                    unreadable.get_or_insert(m.key.clone());
+                }
+            }
+        }
+        // One validation with the API's (`estimate::validate`); a value that does
+        // not read as a number fails like one out of range.
+        let checked = match (unreadable, seats) {
+            (Some(meter), _) => Err(EstimateError::BadUsage(meter)),
+            (None, None) => Err(EstimateError::BadSeats),
+            (None, Some(seats)) => validate(catalog, seats, &usage).map(|()| seats),
+        };
+        let seats = match checked {
+            Ok(seats) => seats,
+            Err(e) => {
+                let message = match e {
+                    EstimateError::BadUsage(key) | EstimateError::UnknownMeter(key) => format!(
+                        "{}: enter a number from 0 to 1,000,000,000,000.",
+                        catalog
+                            .meter(&key)
+                            .map_or(key.as_str(), |m| m.name.as_str())
+                    ),
+                    _ => "Seats: enter a whole number from 1 to 100,000.".into(),
+                };
+                return EstimateData {
+                    error: Some(message),
+                    seats: seats_typed,
+                    meters,
+                    plans: Vec::new(),
+                };
+            }
         };
         if usage.is_empty() {
             return EstimateData {

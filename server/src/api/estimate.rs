@@ -10,7 +10,7 @@ use axum::Json;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tollgate::invoice::estimate::{self, EstimateError, MAX_SEATS};
+use tollgate::invoice::estimate::{self, EstimateError};
 use tollgate::period::Interval;
 use utoipa::ToSchema;
 
@@ -126,7 +126,6 @@ pub async fn estimate(
         };
         ApiError::invalid(&field, None, e.to_string())
     })?;
-    debug_assert!(seats <= MAX_SEATS);
     Ok(Json(EstimateResponse {
         currency: draft.total.currency.code().to_string(),
         lines: draft

@@ -53,7 +53,7 @@ pub(super) async fn issue_batch(
     let mut coupon_uses: HashMap<Uuid, u32> = HashMap::new();
     let mut drafted = Vec::with_capacity(priced.len());
     let mut out = Vec::with_capacity(priced.len());
-    for p in priced {
+    for mut p in priced {
         if existing.contains(&(p.sub.id, p.period.start)) {
             out.push(None);
             continue;
@@ -69,7 +69,7 @@ pub(super) async fn issue_batch(
                 .then_some(c)
         });
         let balance = credit.entry(account).or_default();
-        let draft = assemble(currency, p.charges.clone(), coupon, *balance);
+        let draft = assemble(currency, std::mem::take(&mut p.charges), coupon, *balance);
         *balance += draft.credit_added.amount - draft.credit_applied.amount;
         if coupon.is_some() {
             *uses += 1;

@@ -128,20 +128,26 @@ async fn bill_batch(
         .copied()
         .collect();
     let priced = price_batch(&t.pool, catalog, &todo).await?;
-    let to_issue: Vec<_> = priced.iter().flatten().cloned().collect();
-    let mut issued = issue_batch(t, catalog, to_issue, actor, now)
-        .await?
-        .into_iter();
-    let mut priced = priced.into_iter();
+    let billable: Vec<bool> = priced.iter().map(Option::is_some).collect();
+    let mut issued = issue_batch(
+        t,
+        catalog,
+        priced.into_iter().flatten().collect(),
+        actor,
+        now,
+    )
+    .await?
+    .into_iter();
+    let mut billable = billable.into_iter();
     Ok(batch
         .iter()
         .map(|i| {
             if invoiced.contains(&(i.sub.id, i.period.start)) {
                 return Billed::Already;
             }
-            match priced.next().flatten() {
-                None => Billed::Nothing,
-                Some(_) => match issued.next().flatten() {
+            match billable.next() {
+                Some(false) | None => Billed::Nothing,
+                Some(true) => match issued.next().flatten() {
                     Some(done) => Billed::Issued(done),
                     None => Billed::Already,
                 },

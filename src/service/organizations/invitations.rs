@@ -5,33 +5,19 @@
 //! e-mail address.
 
 use super::super::accounts::Role;
-use super::super::{mail, Actor, Error, Tollgate};
+use super::super::{link_token, mail, Actor, Error, Tollgate};
 use super::roles::{may_invite, role_in, role_name};
 use super::seats;
 use crate::db::{self, invitations::InvitationRow, users::UserRow};
 use crate::identity::Email;
 use chrono::{DateTime, Duration, Utc};
-use rand::distributions::Alphanumeric;
-use rand::Rng;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// Days an invitation link stays valid.
 pub const VALID_DAYS: i64 = 7;
-/// Random characters of a token (base62: 43 × 5.95 ≈ 256 bits).
-const TOKEN_CHARS: usize = 43;
-
-/// SHA-256 of a token, as stored.
+/// SHA-256 of a token, as stored (surrounding blanks of a pasted link ignored).
 pub fn hash_token(token: &str) -> Vec<u8> {
-    Sha256::digest(token.trim().as_bytes()).to_vec()
-}
-
-fn new_token() -> String {
-    rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(TOKEN_CHARS)
-        .map(char::from)
-        .collect()
+    link_token::hash(token.trim())
 }
 
 /// Where an invitation stands.
@@ -205,7 +191,7 @@ pub async fn invite(
             format!("All {bought} seats are taken by members and pending invitations. {next}"),
         ));
     }
-    let token = new_token();
+    let token = link_token::new();
     let id = Uuid::now_v7();
     let expires_at = now + Duration::days(VALID_DAYS);
     db::invitations::insert(
@@ -286,7 +272,7 @@ pub async fn resend(
             "All seats are taken. Add seats before renewing this expired invitation.",
         ));
     }
-    let token = new_token();
+    let token = link_token::new();
     let expires_at = now + Duration::days(VALID_DAYS);
     db::invitations::renew(&mut *tx, id, &hash_token(&token), expires_at).await?;
     let sent = Sent {
@@ -493,9 +479,9 @@ mod tests {
 
     #[test]
     fn tokens_are_long_random_and_hashed() {
-        let a = new_token();
-        assert_eq!(a.len(), TOKEN_CHARS);
-        assert_ne!(a, new_token());
+        let a = link_token::new();
+        assert_eq!(a.len(), link_token::CHARS);
+        assert_ne!(a, link_token::new());
         assert_eq!(hash_token(&a).len(), 32);
         assert_eq!(hash_token(&a), hash_token(&format!(" {a} ")));
     }
