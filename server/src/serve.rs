@@ -89,6 +89,20 @@ pub fn leptos_options(cfg: &Config) -> LeptosOptions {
         .build()
 }
 
+/// The application's routes, generated once per process.
+///
+/// Generating them renders the app with resource loading suspended by a
+/// process-wide flag (`leptos_server::SuppressResourceLoad`): a resource first
+/// polled by another request meanwhile never loads, and its page answers 503 at
+/// the timeout (leptos-rs/leptos#4773). A second router built in the same process
+/// (the tests start one per test, in parallel) must therefore not generate them
+/// again while the first serves.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::LazyLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::LazyLock::new(|| generate_route_list(App));
+    ROUTES.clone()
+}
+
 /// The whole router. `secure`: the browser reaches it over https (Secure
 /// cookies, HSTS).
 pub fn router(state: AppState, cookie_secure: bool) -> Router {
@@ -100,7 +114,7 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
         .with_expiry(Expiry::OnInactivity(
             tower_sessions::cookie::time::Duration::days(SESSION_DAYS),
         ));
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let limits = state.limits.clone();
     crate::guard::spawn_pruning(limits.clone());
     let tollgate = state.tollgate.clone();

@@ -17,6 +17,7 @@ mod impersonation;
 mod live;
 mod mail;
 mod orgs_http;
+mod pages;
 mod password_reset;
 mod sessions;
 mod state_cache;

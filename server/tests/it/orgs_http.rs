@@ -37,8 +37,9 @@ async fn a_removed_member_loses_access_at_once_even_in_an_open_tab(
     _pool_options: sqlx::postgres::PgPoolOptions,
     db: sqlx::postgres::PgConnectOptions,
 ) {
-    // The server's default pool size (20), as in authz_admin: an organization page
-    // here once answered 503 after 30 s waiting for a connection.
+    // The server's default pool size (20), as in authz_admin. (An organization page
+    // here answered 503 after 30 s now and then: another test was building its
+    // router meanwhile, see `pages`.)
     let pool = support::pool_of_20(db).await;
     let app = spawn_app(pool).await;
     let t = app.tollgate.clone();

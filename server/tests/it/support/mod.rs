@@ -119,19 +119,7 @@ pub async fn serve_with_config(
         listen: addr,
         ..cfg
     };
-    let limits = std::sync::Arc::new(tollgate_server::guard::Limits::new(
-        cfg.auth_attempts_per_minute,
-    ));
-    let metrics_token = cfg.metrics_token.as_deref().map(std::sync::Arc::from);
-    let state = AppState::from(AppParts {
-        leptos: leptos_options(&cfg),
-        tollgate: tollgate.clone(),
-        metrics: tollgate_server::telemetry::metrics(),
-        limits,
-        metrics_token,
-        snapshots: Default::default(),
-    });
-    let app = router(state, false);
+    let app = router(state(&tollgate, &cfg), false);
     tokio::spawn(async move {
         axum::serve(
             listener,
@@ -149,6 +137,22 @@ pub async fn serve_with_config(
         http,
         tollgate,
     }
+}
+
+/// The state a server on `cfg` serves `tollgate` with.
+pub fn state(tollgate: &Tollgate, cfg: &Config) -> AppState {
+    let limits = std::sync::Arc::new(tollgate_server::guard::Limits::new(
+        cfg.auth_attempts_per_minute,
+    ));
+    let metrics_token = cfg.metrics_token.as_deref().map(std::sync::Arc::from);
+    AppState::from(AppParts {
+        leptos: leptos_options(cfg),
+        tollgate: tollgate.clone(),
+        metrics: tollgate_server::telemetry::metrics(),
+        limits,
+        metrics_token,
+        snapshots: Default::default(),
+    })
 }
 
 impl TestApp {
