@@ -45,6 +45,11 @@
 #   PORT=3200            where the server listens
 #   SKIP_BUILD=1         reuse the existing release builds (iterating on the script)
 #   KEEP_DB=1            keep the database tollgate_bench afterwards (~600 MB)
+#   STORED_EVENTS=0      events stored before the runs, spread over the last 12 months
+#                        and STORED_ACCOUNTS accounts (issue 12: the figures with 50M
+#                        stored events, a year of usage_events' monthly partitions);
+#                        50000000 takes about N minutes to seed and ~15 GB of disk
+#   STORED_ACCOUNTS=10000 accounts the stored events belong to
 #   SCENARIOS="copy events-batch events-single healthz check-max check check-consume"  a subset
 set -euo pipefail
 # shellcheck source=lib/common.sh
@@ -77,6 +82,8 @@ CONSUME_RATE=${CONSUME_RATE:-200}
 PAUSE=${PAUSE:-2}
 PORT=${PORT:-3200}
 SKIP_BUILD=${SKIP_BUILD:-0}
+STORED_EVENTS=${STORED_EVENTS:-0}
+STORED_ACCOUNTS=${STORED_ACCOUNTS:-10000}
 SCENARIOS=${SCENARIOS:-copy events-batch events-single healthz check-max check check-consume}
 BENCH_DB=tollgate_bench
 URL="http://127.0.0.1:$PORT"
@@ -131,6 +138,49 @@ bench_url=$(tg_database_url_for "$BENCH_DB")
 DATABASE_URL=$bench_url RUST_LOG=warn tg_prepare_db >/dev/null 2>>"$out/setup.log" \
     || tg_die "could not prepare $BENCH_DB; see $out/setup.log"
 
+# seed_stored_events: STORED_EVENTS events of the `queries` meter over the last 12
+# months (whole months before this one), STORED_ACCOUNTS accounts, each with its
+# idempotency key, written month by month in account order as a steady stream of
+# customers would have left them; then ANALYZE.
+seed_stored_events() {
+    local per_month=$(((STORED_EVENTS + 11) / 12)) m t0=$SECONDS
+    tg_log "storing $STORED_EVENTS events over 12 months and $STORED_ACCOUNTS accounts (setup log: $out/setup.log)"
+    psql "$bench_url" -XqAt -v ON_ERROR_STOP=1 -v n="$STORED_ACCOUNTS" >>"$out/setup.log" 2>&1 <<'SQL' || tg_die "could not seed the stored accounts; see $out/setup.log"
+CREATE TABLE bench_stored AS
+    SELECT g, gen_random_uuid() AS u, gen_random_uuid() AS a FROM generate_series(1, :n) g;
+INSERT INTO users (id, email, name, password_hash)
+    SELECT u, 'stored-' || g || '@bench.invalid', 'Stored ' || g, '$argon2id$not-a-hash' FROM bench_stored;
+INSERT INTO accounts (id, kind, name, personal_user_id) SELECT a, 'personal', 'Stored ' || g, u FROM bench_stored;
+INSERT INTO memberships (account_id, user_id, role) SELECT a, u, 'owner' FROM bench_stored;
+SELECT usage_events_ensure_month(now() - make_interval(months => k)) FROM generate_series(0, 12) k;
+SQL
+    for m in $(seq 12 -1 1); do
+        psql "$bench_url" -XqAt -v ON_ERROR_STOP=1 -v m="$m" -v per="$per_month" -v n="$STORED_ACCOUNTS" \
+            >>"$out/setup.log" 2>&1 <<'SQL' || tg_die "could not store month -$m; see $out/setup.log"
+CREATE TEMP TABLE month_rows AS
+    SELECT gen_random_uuid() AS id, s.a, 'stored-' || :m || '-' || k AS key,
+           date_trunc('month', now()) - make_interval(months => :m)
+             + (k::float8 / ceil(:per::float8 / :n)) * interval '27 days' AS at
+    FROM bench_stored s, generate_series(1, ceil(:per::float8 / :n)::int) k
+    ORDER BY s.a, k;
+INSERT INTO usage_events (id, account_id, meter, quantity, occurred_at, idempotency_key, properties)
+    SELECT id, a, 'queries', 1, at, key, '{"model":"bench","cost_usd":"0.0031"}' FROM month_rows;
+INSERT INTO usage_event_keys (account_id, idempotency_key, payload_hash, event_id, occurred_at)
+    SELECT a, key, sha256(key::bytea), id, at FROM month_rows;
+SQL
+        tg_log "  month -$m stored ($((SECONDS - t0)) s so far)"
+    done
+    psql "$bench_url" -XqAt -c "DROP TABLE bench_stored" -c "VACUUM ANALYZE" >>"$out/setup.log" 2>&1
+    stored_count=$(psql "$bench_url" -XAtqc "SELECT count(*) FROM usage_events")
+    stored_size=$(psql "$bench_url" -XAtqc "SELECT pg_size_pretty(pg_database_size(current_database()))")
+    tg_log "stored $stored_count events in $((SECONDS - t0)) s; database $stored_size"
+}
+stored_count=0
+stored_size=""
+if [ "$STORED_EVENTS" -gt 0 ]; then
+    seed_stored_events
+fi
+
 # new_key SCENARIO RUN PLAN: a user with a personal account on PLAN; prints the
 # account's new API key.
 new_key() {
@@ -173,17 +223,19 @@ account_of() {
 }
 
 # copy_run RUN: times a raw COPY of COPY_ROWS event-shaped rows into usage_events
-# (written to a file first, so that only the COPY is timed) and appends its line.
+# and their idempotency keys into usage_event_keys (written to files first, so
+# that only the COPY is timed) and appends its line.
 copy_run() {
-    local rows="$out/copy-$1.csv" t0 t1
+    local rows="$out/copy-$1.csv" keys="$out/copy-keys-$1.csv" t0 t1
     "$loadgen" copy-rows --account "$(account_of copy "$1")" --rows "$COPY_ROWS" \
-        --occurred-at "$(date -u +%FT%TZ)" >"$rows"
+        --occurred-at "$(date -u +%FT%TZ)" --keys-file "$keys" >"$rows"
     t0=$(date +%s.%N)
     psql "$bench_url" -XqAt -v ON_ERROR_STOP=1 \
-        -c "\\copy usage_events (id, account_id, meter, quantity, occurred_at, idempotency_key, payload_hash, properties) FROM '$rows' WITH (FORMAT csv)" \
+        -c "\\copy usage_events (id, account_id, meter, quantity, occurred_at, idempotency_key, properties) FROM '$rows' WITH (FORMAT csv)" \
+        -c "\\copy usage_event_keys (account_id, idempotency_key, payload_hash, event_id, occurred_at) FROM '$keys' WITH (FORMAT csv)" \
         || tg_die "the COPY baseline failed"
     t1=$(date +%s.%N)
-    rm -f "$rows"
+    rm -f "$rows" "$keys"
     "$loadgen" copy-result --rows "$COPY_ROWS" --seconds "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" >>"$results"
 }
 
@@ -273,6 +325,9 @@ git -C "$TG_ROOT" diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommi
     echo "database: $(psql "$bench_url" -XAtqc 'show server_version' 2>/dev/null || echo '?') (private cluster: fsync off, synchronous_commit off)"
     echo "NOTE: the load generator, the server (release build) and PostgreSQL all share these $(nproc) CPUs;"
     echo "      machine busy before the benchmark started: ${idle_busy}% (see 'other' and 'steal' below for during)."
+    if [ "$stored_count" -gt 0 ]; then
+        echo "stored before the runs: $stored_count events over 12 months ($STORED_ACCOUNTS accounts, monthly partitions), database $stored_size"
+    fi
     echo "runs: $RUNS per scenario, ${DURATION} measured after ${WARMUP} warm-up; events: $BATCH-event batches with $EVENTS_CONCURRENCY in flight,"
     echo "      single events with $SINGLE_CONCURRENCY in flight (closed loop); checks: open loop at a fixed rate, latency from the"
     echo "      scheduled send time (no coordinated omission); check = {\"feature\":\"queries\"} on a starter account,"

@@ -60,8 +60,12 @@ enum Command {
     Faults(FaultsArgs),
     /// Requests/s of one endpoint, closed loop (GET, or POST with --body).
     Throughput(ThroughputArgs),
-    /// CSV rows shaped like stored events, for the raw COPY baseline (stdout).
+    /// CSV rows shaped like stored events, for the raw COPY baseline: the events to
+    /// stdout, their idempotency keys to `--keys-file`.
     CopyRows {
+        /// Where the `usage_event_keys` rows go.
+        #[arg(long)]
+        keys_file: std::path::PathBuf,
         /// The account the rows belong to (uuid).
         #[arg(long)]
         account: String,
@@ -410,14 +414,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })?;
         }
         Command::CopyRows {
+            keys_file,
             account,
             meter,
             rows,
             occurred_at,
         } => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            copy::write_rows(&mut out, &account, &meter, &occurred_at, rows)?;
+            let mut keys = std::io::BufWriter::new(std::fs::File::create(&keys_file)?);
+            copy::write_rows(&mut out, &mut keys, &account, &meter, &occurred_at, rows)?;
             std::io::Write::flush(&mut out)?;
+            std::io::Write::flush(&mut keys)?;
         }
         Command::CopyResult {
             rows,

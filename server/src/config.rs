@@ -62,6 +62,10 @@ pub struct Config {
     /// Bearer token `/metrics` requires (masked in the log); unset, `/metrics`
     /// answers loopback clients only.
     pub metrics_token: Option<String>,
+    /// Months of raw usage events kept before the current one (14 to 1200); unset
+    /// (the default) keeps every event. Older months' partitions are dropped whole;
+    /// period totals and invoices stay. See `tollgate::service::usage_retention`.
+    pub usage_retention_months: Option<u32>,
 }
 
 impl Default for Config {
@@ -87,6 +91,7 @@ impl Default for Config {
             stripe_dunning_grace_days: 7,
             auth_attempts_per_minute: 10,
             metrics_token: None,
+            usage_retention_months: None,
         }
     }
 }
@@ -194,6 +199,19 @@ impl Config {
         }
     }
 
+    /// How long raw usage events are kept; `None` keeps every event.
+    ///
+    /// # Errors
+    /// `usage_retention_months` outside 14 to 1200 (the message gives the bounds).
+    pub fn usage_retention(
+        &self,
+    ) -> anyhow::Result<Option<tollgate::service::usage_retention::Retention>> {
+        self.usage_retention_months
+            .map(tollgate::service::usage_retention::Retention::parse)
+            .transpose()
+            .map_err(anyhow::Error::msg)
+    }
+
     /// The outbox worker's pacing.
     pub fn mail_worker(&self) -> WorkerSettings {
         WorkerSettings {
@@ -292,6 +310,20 @@ mod tests {
             assert!(Config::load(None).expect("loads").mailer().is_err());
             jail.set_env("TOLLGATE_LISTEN", "not an address");
             assert!(Config::load(None).is_err());
+            jail.set_env("TOLLGATE_LISTEN", "127.0.0.1:4000");
+            assert_eq!(
+                Config::load(None).expect("loads").usage_retention().ok(),
+                Some(None)
+            );
+            jail.set_env("TOLLGATE_USAGE_RETENTION_MONTHS", "24");
+            let kept = Config::load(None).expect("loads").usage_retention();
+            assert_eq!(kept.expect("valid").map(|r| r.months()), Some(24));
+            jail.set_env("TOLLGATE_USAGE_RETENTION_MONTHS", "6");
+            let short = Config::load(None).expect("loads").usage_retention();
+            assert!(short
+                .unwrap_err()
+                .to_string()
+                .contains("between 14 and 1200"));
             Ok(())
         });
     }

@@ -206,6 +206,10 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     }
     tollgate::service::live::spawn(&tollgate);
     tokio::spawn(jobs::run(tollgate.clone()));
+    tokio::spawn(tollgate::service::usage_retention::run(
+        tollgate.pool.clone(),
+        cfg.usage_retention()?,
+    ));
     let mailer = cfg.mailer()?;
     if mailer.is_log() {
         tracing::info!("SMTP is not configured (smtp_host): e-mail is kept, not sent; this log names each message and `tollgate mail list` shows it whole");

@@ -24,6 +24,7 @@ pub mod stripe;
 pub mod stripe_meters;
 pub mod subscriptions;
 pub mod usage;
+pub mod usage_partitions;
 pub mod users;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

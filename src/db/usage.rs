@@ -25,7 +25,10 @@ pub struct EventRow {
 }
 
 /// Inserts the events whose `(account_id, idempotency_key)` is new and returns the
-/// ids of those inserted; the others already exist.
+/// ids of those inserted; the others already exist. The key, with the payload's
+/// hash, goes to `usage_event_keys` (unique there: `usage_events` is partitioned by
+/// time and cannot hold a unique key without it), the event to its month's
+/// partition, in one statement.
 pub async fn insert_new_events(
     db: &mut PgConnection,
     events: &[EventRow],
@@ -51,9 +54,18 @@ pub async fn insert_new_events(
         properties.push(&e.properties);
     }
     sqlx::query_scalar(
-        "INSERT INTO usage_events (id, account_id, meter, user_id, quantity, occurred_at, idempotency_key, payload_hash, properties)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::numeric[], $6::timestamptz[], $7::text[], $8::bytea[], $9::jsonb[])
-         ON CONFLICT (account_id, idempotency_key) DO NOTHING
+        "WITH input AS (
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::numeric[], $6::timestamptz[], $7::text[], $8::bytea[], $9::jsonb[])
+                 AS i(id, account_id, meter, user_id, quantity, occurred_at, idempotency_key, payload_hash, properties)
+         ), new_keys AS (
+             INSERT INTO usage_event_keys (account_id, idempotency_key, payload_hash, event_id, occurred_at)
+             SELECT account_id, idempotency_key, payload_hash, id, occurred_at FROM input
+             ON CONFLICT (account_id, idempotency_key) DO NOTHING
+             RETURNING event_id
+         )
+         INSERT INTO usage_events (id, account_id, meter, user_id, quantity, occurred_at, idempotency_key, properties)
+         SELECT i.id, i.account_id, i.meter, i.user_id, i.quantity, i.occurred_at, i.idempotency_key, i.properties
+         FROM input i JOIN new_keys k ON k.event_id = i.id
          RETURNING id",
     )
     .bind(&ids)
@@ -77,7 +89,7 @@ pub async fn stored_hashes(
     let (accounts, idem): (Vec<Uuid>, Vec<&str>) =
         keys.iter().map(|(a, k)| (*a, k.as_str())).unzip();
     sqlx::query_as(
-        "SELECT e.account_id, e.idempotency_key, e.payload_hash FROM usage_events e
+        "SELECT e.account_id, e.idempotency_key, e.payload_hash FROM usage_event_keys e
          JOIN unnest($1::uuid[], $2::text[]) AS k(account_id, idempotency_key)
            ON e.account_id = k.account_id AND e.idempotency_key = k.idempotency_key",
     )

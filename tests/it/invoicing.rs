@@ -909,8 +909,8 @@ async fn a_run_over_several_batches_numbers_every_invoice_once_and_gap_free(pool
          INSERT INTO subscriptions (id, account_id, plan_key, interval, status, provider, cycle_anchor, created_at)
              SELECT s, a, CASE WHEN g = {special} THEN 'starter' ELSE 'standard' END, 'month', 'active', 'manual',
                     '2026-09-01T00:00:00Z', '2026-09-01T00:00:00Z' FROM crowd;
-         INSERT INTO usage_events (id, account_id, meter, quantity, occurred_at, idempotency_key, payload_hash)
-             SELECT gen_random_uuid(), a, 'storage', 50 + g % 3, '2026-09-10T00:00:00Z', 'seed-' || g, sha256(g::text::bytea)
+         INSERT INTO usage_events (id, account_id, meter, quantity, occurred_at, idempotency_key)
+             SELECT gen_random_uuid(), a, 'storage', 50 + g % 3, '2026-09-10T00:00:00Z', 'seed-' || g
              FROM crowd WHERE g <> {special};
          INSERT INTO account_coupons (account_id, coupon_code) SELECT a, 'half' FROM crowd WHERE g = {special};
          INSERT INTO credit_balance_transactions (account_id, amount, currency, reason)

@@ -8,3 +8,4 @@ mod invoicing;
 mod organizations;
 mod plan_changes;
 mod services;
+mod usage_partitions;
