@@ -1,7 +1,8 @@
 import { test, expect } from '@playwright/test';
-import { hydrated, PASSWORD, uniqueEmail } from './helpers';
+import { hydrated, openConfirmation, PASSWORD, signUp, uniqueEmail } from './helpers';
+import { waitForMail } from './mail';
 
-test('a visitor picks Starter on the pricing page, signs up and lands on the dashboard', async ({ page }) => {
+test('a visitor picks Starter on the pricing page, signs up, opens the e-mailed link and lands on the dashboard', async ({ page }) => {
   await page.goto('/pricing');
   await hydrated(page);
   const starter = page.locator('[data-plan="starter"]');
@@ -30,6 +31,17 @@ test('a visitor picks Starter on the pricing page, signs up and lands on the das
 
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/signup\?sent=1$/);
+  await expect(page.getByTestId('sign-up-sent')).toContainText('We sent a link');
+
+  // The e-mailed link confirms the address, logs in and marks the plan picked.
+  await openConfirmation(page, email);
+  await expect(page).toHaveURL(/\/pricing\?welcome=1&interval=month&chosen=starter$/);
+  const picked = page.locator('[data-chosen="true"]');
+  await expect(picked).toHaveCount(1);
+  await expect(picked).toHaveAttribute('data-plan', 'starter');
+  await hydrated(page);
+  await picked.getByRole('button', { name: 'Choose Starter' }).click();
   await expect(page).toHaveURL(/\/dashboard$/);
   const plan = page.getByTestId('plan-card');
   await expect(plan).toHaveAttribute('data-plan', 'starter');
@@ -39,4 +51,23 @@ test('a visitor picks Starter on the pricing page, signs up and lands on the das
   await expect(queries).toHaveAttribute('data-state', 'ok');
   await expect(queries.getByTestId('meter-used')).toHaveText('0 / 500 queries');
   await expect(page.getByTestId('nav-account')).toHaveText('Vera Visitor');
+});
+
+test('signing up with an address that has an account answers as for a new one', async ({ page, browser }) => {
+  const email = uniqueEmail('twice');
+  const first = await browser.newPage();
+  await signUp(first, email);
+  await first.close();
+
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.getByLabel('Name').fill('Someone Else');
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill('another password 1');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await expect(page).toHaveURL(/\/signup\?sent=1$/);
+  await expect(page.getByTestId('sign-up-sent')).toContainText('We sent a link');
+  // The owner of the address is told, with a way back in.
+  const notice = await waitForMail(email, /Someone tried to sign up with your address/);
+  expect(notice.text).toContain('/forgot-password');
 });

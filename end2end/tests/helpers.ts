@@ -15,27 +15,49 @@ export async function hydrated(page: Page): Promise<void> {
   await page.waitForFunction(() => (window as any).__tollgate_hydrated === true);
 }
 
-/** Signs up through the form, with `plan` pre-selected (or none). */
+/**
+ * Signs up through the form, with `plan` pre-selected (or none), then opens the
+ * link e-mailed to the address in the page, as the new user would: it confirms
+ * the address and logs in, landing on the pricing page. With a plan, that plan is
+ * marked there and chosen (the page ends on the dashboard).
+ */
 export async function signUp(page: Page, email: string, plan?: string, interval = 'month'): Promise<void> {
-  await page.goto(plan ? `/signup?plan=${plan}&interval=${interval}` : '/signup');
+  await signUpAndConfirm(page, email, plan, interval);
+  await expect(page).toHaveURL(plan ? /\/dashboard$/ : /\/pricing\?welcome=1$/);
+}
+
+/**
+ * [signUp] on the server at `base` ('' for the default one), stopping once the
+ * plan was chosen (a card-paid plan then goes on to Checkout).
+ */
+export async function signUpAndConfirm(page: Page, email: string, plan?: string, interval = 'month', base = ''): Promise<void> {
+  await page.goto(`${base}${plan ? `/signup?plan=${plan}&interval=${interval}` : '/signup'}`);
   await hydrated(page);
   await page.getByLabel('Name').fill('E2E Tester');
   await page.getByLabel('E-mail').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page).toHaveURL(plan ? /\/dashboard$/ : /\/pricing\?welcome=1$/);
-  await confirmEmail(page, email);
+  await expect(page).toHaveURL(/\/signup\?sent=1$/);
+  await expect(page.getByTestId('sign-up-sent')).toContainText('We sent a link');
+  await openConfirmation(page, email);
+  await expect(page).toHaveURL(plan ? new RegExp(`/pricing\\?welcome=1&interval=${interval}&chosen=${plan}$`) : /\/pricing\?welcome=1$/);
+  await expect(page.getByRole('status').filter({ hasText: 'Your e-mail address is confirmed' })).toBeVisible();
+  if (plan) {
+    const card = page.locator(`[data-plan="${plan}"]`);
+    await expect(card).toHaveAttribute('data-chosen', 'true');
+    await hydrated(page);
+    await card.getByRole('button', { name: /^Choose / }).click();
+  }
 }
 
 /**
- * Opens the e-mail verification link sent at sign-up, as a mail client would
- * (the page stays where it is): keys and invitations need a confirmed address.
+ * Opens, in the page, the e-mail verification link sent to `email` (the latest),
+ * as a mail client would: it confirms the address and logs its user in.
  */
-export async function confirmEmail(page: Page, email: string): Promise<void> {
+export async function openConfirmation(page: Page, email: string): Promise<void> {
   const mail = await waitForMail(email, /Confirm your e-mail address/);
   expect(mail.link).toContain('/verify-email?token=');
-  const res = await page.request.get(mail.link!);
-  expect(res.url()).toContain('/settings/api-keys?verified=1');
+  await page.goto(mail.link!);
 }
 
 /** Creates an API key on the settings page and returns its secret. */

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { hydrated, PASSWORD, uniqueEmail } from './helpers';
+import { hydrated, signUpAndConfirm, uniqueEmail } from './helpers';
 
 // A third `tollgate serve` (E2E_STRIPE_URL) is configured for Stripe, pointed at the
 // project's Stripe test double (E2E_DOUBLE_URL), which delivers signed webhooks to it.
@@ -7,12 +7,7 @@ const STRIPE_URL = process.env.E2E_STRIPE_URL ?? 'http://127.0.0.1:3102';
 const DOUBLE_URL = process.env.E2E_DOUBLE_URL ?? 'http://127.0.0.1:12111';
 
 test('a visitor signs up for Pro, pays in Checkout after a declined card, and sees the plan and the invoice', async ({ page }) => {
-  await page.goto(`${STRIPE_URL}/signup?plan=pro&interval=month`);
-  await hydrated(page);
-  await page.getByLabel('Name').fill('Paula Payer');
-  await page.getByLabel('E-mail').fill(uniqueEmail('stripe'));
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
+  await signUpAndConfirm(page, uniqueEmail('stripe'), 'pro', 'month', STRIPE_URL);
 
   // Stripe's hosted Checkout page (the double's).
   await expect(page).toHaveURL(new RegExp(`^${DOUBLE_URL}/checkout/cs_`));
@@ -36,12 +31,7 @@ test('a visitor signs up for Pro, pays in Checkout after a declined card, and se
 
 test('a failed renewal shows the past-due banner, and a new card in the Portal pays and restores the plan', async ({ page, request }) => {
   const email = uniqueEmail('dunning');
-  await page.goto(`${STRIPE_URL}/signup?plan=starter&interval=month`);
-  await hydrated(page);
-  await page.getByLabel('Name').fill('Dana Dunning');
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
+  await signUpAndConfirm(page, email, 'starter', 'month', STRIPE_URL);
   await expect(page).toHaveURL(new RegExp(`^${DOUBLE_URL}/checkout/cs_`));
   await page.getByLabel('Card number').fill('4242424242424242');
   await page.getByRole('button', { name: 'Pay' }).click();
@@ -88,12 +78,7 @@ test('a failed renewal shows the past-due banner, and a new card in the Portal p
 
 test('a customer changes plan after a proration preview, schedules a downgrade, and cancels then reactivates', async ({ page, request }) => {
   const email = uniqueEmail('upgrade');
-  await page.goto(`${STRIPE_URL}/signup?plan=starter&interval=month`);
-  await hydrated(page);
-  await page.getByLabel('Name').fill('Uma Upgrade');
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
+  await signUpAndConfirm(page, email, 'starter', 'month', STRIPE_URL);
   await expect(page).toHaveURL(new RegExp(`^${DOUBLE_URL}/checkout/cs_`));
   await page.getByLabel('Card number').fill('4242424242424242');
   await page.getByRole('button', { name: 'Pay' }).click();

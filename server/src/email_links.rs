@@ -1,35 +1,110 @@
-//! `GET /verify-email?token=…`: the link of an e-mail verification
-//! ([`tollgate::service::email_verification`]). The token is the proof, so no
-//! session is needed; the answer is a redirect to the API keys page with
-//! `?verified=1`, or `?verified=0` for an unknown, used or expired link. Works
+//! `GET /verify-email?token=…[&plan=…&interval=…|&then=pricing]`: the link of an e-mail
+//! verification ([`tollgate::service::email_verification`]). The token is the
+//! proof, so no session is needed: opening it verifies the address and logs its
+//! user in (a self sign-up logs in for the first time this way), then redirects
+//! (303): to the pricing page with the plan chosen at sign-up marked
+//! (`/pricing?welcome=1&interval=…&chosen=…`), or unmarked after a sign-up
+//! without one, else to the API keys page with `?verified=1`. An unknown, used or
+//! expired link goes to `/settings/api-keys?verified=0` and changes nothing. Works
 //! without JavaScript.
 
 use crate::serve::AppState;
 use axum::extract::{Query, State};
 use axum::response::Redirect;
 use serde::Deserialize;
-use tollgate::service::email_verification;
+use tollgate::service::{auth, email_verification};
+use tower_sessions::Session;
 
 /// The link's query.
 #[derive(Deserialize)]
 pub struct Link {
     token: Option<String>,
+    plan: Option<String>,
+    interval: Option<String>,
+    then: Option<String>,
 }
 
-/// Uses the link and redirects (303) to `/settings/api-keys?verified=…`.
-pub async fn verify_email(State(state): State<AppState>, Query(link): Query<Link>) -> Redirect {
+/// Uses the link, logs its user in and redirects (see the module).
+pub async fn verify_email(
+    State(state): State<AppState>,
+    session: Session,
+    Query(link): Query<Link>,
+) -> Redirect {
+    let t = &state.tollgate;
     let token = link.token.unwrap_or_default();
-    let verified =
-        match email_verification::verify(&state.tollgate.pool, &token, chrono::Utc::now()).await {
-            Ok(_) => true,
-            Err(e) => {
-                tracing::info!(error = %e, "an e-mail verification link was refused");
-                false
-            }
-        };
-    Redirect::to(if verified {
-        "/settings/api-keys?verified=1"
-    } else {
-        "/settings/api-keys?verified=0"
-    })
+    let user_id = match email_verification::verify(&t.pool, &token, chrono::Utc::now()).await {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::info!(error = %e, "an e-mail verification link was refused");
+            return Redirect::to("/settings/api-keys?verified=0");
+        }
+    };
+    let signed_in = async {
+        // A disabled user's address is verified, but they are not let in.
+        auth::session_user(&t.pool, user_id).await.ok()??;
+        let account = tollgate::db::accounts::personal_of(&t.pool, user_id)
+            .await
+            .ok()??;
+        tollgate_app::server::ctx::start_session_on(t, &session, user_id, account.id)
+            .await
+            .map_err(|e| tracing::warn!(error = %e, "could not log in from a verification link"))
+            .ok()
+    };
+    if signed_in.await.is_none() {
+        return Redirect::to("/login?verified=1");
+    }
+    Redirect::to(&after_verification(
+        link.plan.as_deref(),
+        link.interval.as_deref(),
+        link.then.as_deref(),
+    ))
+}
+
+/// Where a verified user goes: the pricing page with the plan chosen at sign-up
+/// marked (`plan` a plain catalog key, `interval` `month` or `year`), the pricing
+/// page after a sign-up without one (`then=pricing`), else the API keys page. Anything
+/// else in the link is ignored, so it cannot redirect elsewhere.
+fn after_verification(plan: Option<&str>, interval: Option<&str>, then: Option<&str>) -> String {
+    match (
+        plan.filter(|p| email_verification::plain_key(p)),
+        interval,
+        then,
+    ) {
+        (Some(plan), Some(interval @ ("month" | "year")), _) => {
+            format!("/pricing?welcome=1&interval={interval}&chosen={plan}")
+        }
+        (_, _, Some("pricing")) => "/pricing?welcome=1".into(),
+        _ => "/settings/api-keys?verified=1".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::after_verification;
+
+    #[test]
+    fn only_a_plain_plan_and_interval_are_followed() {
+        assert_eq!(
+            after_verification(Some("starter"), Some("year"), None),
+            "/pricing?welcome=1&interval=year&chosen=starter"
+        );
+        assert_eq!(
+            after_verification(None, None, Some("pricing")),
+            "/pricing?welcome=1"
+        );
+        for (plan, interval, then) in [
+            (Some("//evil.example"), Some("month"), None),
+            (Some("pro&x=1"), Some("month"), None),
+            (Some("pro"), Some("week"), None),
+            (Some("pro"), None, None),
+            (None, Some("month"), None),
+            (None, None, Some("https://evil.example")),
+        ] {
+            assert_eq!(
+                after_verification(plan, interval, then),
+                "/settings/api-keys?verified=1",
+                "{plan:?} {interval:?} {then:?}"
+            );
+        }
+    }
 }

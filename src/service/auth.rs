@@ -90,7 +90,8 @@ pub struct NewUser {
 /// Creates a user with a personal account (on no plan) and audits it. With an
 /// `actor` (the operator) or as a super admin the e-mail counts as verified;
 /// otherwise the caller sends a verification link
-/// ([`super::email_verification::send`]).
+/// ([`super::email_verification::send`]). For the operator and the CLI, who may be
+/// told the e-mail is taken; a visitor signs up through [`register`].
 ///
 /// # Errors
 /// [`Error::Invalid`] when the e-mail is taken (field `email`, found before any
@@ -103,15 +104,73 @@ pub async fn sign_up(
     super_admin: bool,
     actor: Option<&Actor>,
 ) -> Result<NewUser, Error> {
-    let taken = || Error::Invalid {
-        field: "email".into(),
-        message: "An account with this e-mail already exists. Log in instead.".into(),
-        index: None,
-    };
     if db::users::by_email(pool, email.as_str()).await?.is_some() {
         return Err(taken());
     }
     let hash = hash_password(password.expose()).await?;
+    insert_user(pool, email, name, &hash, super_admin, actor).await
+}
+
+/// What a visitor's sign-up did ([`register`]).
+#[derive(Debug, Clone)]
+pub enum Registration {
+    /// A new, unverified user with their personal account.
+    Created(NewUser),
+    /// The e-mail belongs to this user already; nothing changed.
+    Taken {
+        /// The user who has the address.
+        user_id: Uuid,
+    },
+}
+
+/// A visitor's own sign-up, which must not tell whether the e-mail has an account
+/// (issue 12, "account enumeration at sign-up"): the password is hashed first
+/// either way, so both answers take as long, and the caller answers both the same
+/// (it mails the address a verification link, or a notice that someone tried to
+/// sign up with it). A new address gets an unverified user, who may log in only
+/// once the link proved the address ([`log_in`]).
+///
+/// # Errors
+/// [`Error::RateLimited`] when hashing stays busy, or a database error.
+pub async fn register(
+    pool: &PgPool,
+    email: &Email,
+    name: &PersonName,
+    password: &NewPassword,
+) -> Result<Registration, Error> {
+    let hash = hash_password(password.expose()).await?;
+    if let Some(user) = db::users::by_email(pool, email.as_str()).await? {
+        return Ok(Registration::Taken { user_id: user.id });
+    }
+    match insert_user(pool, email, name, &hash, false, None).await {
+        Ok(created) => Ok(Registration::Created(created)),
+        // Signed up by a parallel request meanwhile.
+        Err(Error::Invalid { field, .. }) if field == "email" => {
+            let user = db::users::by_email(pool, email.as_str())
+                .await?
+                .ok_or_else(taken)?;
+            Ok(Registration::Taken { user_id: user.id })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn taken() -> Error {
+    Error::Invalid {
+        field: "email".into(),
+        message: "An account with this e-mail already exists. Log in instead.".into(),
+        index: None,
+    }
+}
+
+async fn insert_user(
+    pool: &PgPool,
+    email: &Email,
+    name: &PersonName,
+    hash: &str,
+    super_admin: bool,
+    actor: Option<&Actor>,
+) -> Result<NewUser, Error> {
     let user_id = Uuid::now_v7();
     let account_id = Uuid::now_v7();
     // Created by the operator (or a super admin's first account): the address is
@@ -124,7 +183,7 @@ pub async fn sign_up(
         user_id,
         email.as_str(),
         name.as_str(),
-        &hash,
+        hash,
         super_admin,
         verified,
     )
@@ -166,7 +225,7 @@ pub async fn sign_up(
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     /// Unknown e-mail or wrong password (one answer for both).
-    #[error("The e-mail or password is not right.")]
+    #[error("The e-mail or password is not right. Signed up recently? Open the link we e-mailed you first.")]
     BadCredentials,
     /// Too many failures for this e-mail just now: wait ([`crate::throttle::login_wait`]).
     #[error("Too many attempts. Wait a few seconds and try again.")]
@@ -174,6 +233,13 @@ pub enum LoginError {
     /// The user was disabled by an operator.
     #[error("This account is disabled. Contact support.")]
     Disabled,
+    /// The right password of a user who signed up themselves but has not proved
+    /// their address yet. Told apart from [`LoginError::BadCredentials`] only
+    /// here: the answer is the same (else whoever signed up with someone else's
+    /// address would learn from logging in that it had no account); the caller
+    /// sends the user a new verification link.
+    #[error("The e-mail or password is not right. Signed up recently? Open the link we e-mailed you first.")]
+    Unconfirmed(Box<UserRow>),
     /// Something else failed.
     #[error(transparent)]
     Service(#[from] Error),
@@ -192,7 +258,8 @@ impl From<sqlx::Error> for LoginError {
 ///    front (so parallel guesses cannot all slip past the count);
 /// 2. verify the password (against a dummy hash for an unknown e-mail, so timing
 ///    does not tell which e-mails have accounts);
-/// 3. on the right password, take the failure back and note the log-in.
+/// 3. on the right password, take the failure back and note the log-in, unless
+///    the user's address is unproved ([`LoginError::Unconfirmed`]).
 ///
 /// # Errors
 /// See [`LoginError`]; [`Error::RateLimited`] inside it when hashing stays busy.
@@ -224,6 +291,10 @@ pub async fn log_in(pool: &PgPool, email: &str, password: &str) -> Result<UserRo
         }
     };
     match user {
+        // Counted as a failure, like a wrong password.
+        Some(u) if ok && u.verified_at.is_none() && u.disabled_at.is_none() => {
+            Err(LoginError::Unconfirmed(Box::new(u)))
+        }
         Some(u) if ok => {
             let mut tx = pool.begin().await?;
             db::login_failures::forget(&mut *tx, &email, attempt).await?;

@@ -7,6 +7,7 @@
 
 use super::{link_token, Actor, Error, Tollgate};
 use crate::db::{self, users::UserRow};
+use crate::period::Interval;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -20,12 +21,18 @@ pub const SEND_WINDOW_SECS: i64 = 15 * 60;
 
 /// Sends `user` a link proving their current address (the `email_verification`
 /// e-mail: `{"user": {"name", "email"}, "link", "expires_in_hours"}`), in one
-/// transaction with the link. Nothing is sent to a verified user.
+/// transaction with the link. Nothing is sent to a verified user. The link carries
+/// where opening it continues ([`After`]).
 ///
 /// # Errors
 /// [`Error::RateLimited`] past [`MAX_SENDS`] links in [`SEND_WINDOW_SECS`];
 /// database errors.
-pub async fn send(t: &Tollgate, user: &UserRow, now: DateTime<Utc>) -> Result<(), Error> {
+pub async fn send(
+    t: &Tollgate,
+    user: &UserRow,
+    after: After<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     if user.verified_at.is_some() {
         return Ok(());
     }
@@ -52,7 +59,7 @@ pub async fn send(t: &Tollgate, user: &UserRow, now: DateTime<Utc>) -> Result<()
     .await?;
     let context = serde_json::json!({
         "user": { "name": user.name, "email": user.email },
-        "link": format!("{}/verify-email?token={token}", t.settings.public_url),
+        "link": link(&t.settings.public_url, &token, after),
         "expires_in_hours": VALID_HOURS,
     });
     let account = db::accounts::personal_of(&mut *tx, user.id)
@@ -68,6 +75,75 @@ pub async fn send(t: &Tollgate, user: &UserRow, now: DateTime<Utc>) -> Result<()
     )
     .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// Whether `key` is a plain catalog key (1 to 64 letters, digits, `-`, `_`), safe
+/// in a link's query as it is.
+pub fn plain_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 64
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Where opening a verification link continues (it always logs its user in).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After<'a> {
+    /// The API keys page (a link asked for there, or after a refused log-in).
+    ApiKeys,
+    /// The pricing page (a sign-up without a plan).
+    Pricing,
+    /// The pricing page with the plan chosen at sign-up marked, to start it: a
+    /// catalog key, which the link carries only when it is [`plain_key`].
+    Plan(&'a str, Interval),
+}
+
+/// The link of `token`, continuing to `after`.
+fn link(public_url: &str, token: &str, after: After<'_>) -> String {
+    let base = format!("{public_url}/verify-email?token={token}");
+    match after {
+        After::ApiKeys => base,
+        After::Plan(key, interval) if plain_key(key) => {
+            format!("{base}&plan={key}&interval={}", interval.as_str())
+        }
+        After::Plan(..) | After::Pricing => format!("{base}&then=pricing"),
+    }
+}
+
+/// Tells the owner of `user`'s address that someone tried to sign up with it
+/// (the `sign_up_attempt` e-mail: `{"user": {"name", "email"}, "login_link",
+/// "reset_link"}`): the answer a visitor gets for a taken address, which looks
+/// the same as a new sign-up's (issue 12, account enumeration). At most one such
+/// e-mail per user and hour, so that nobody can flood an address through the
+/// sign-up form.
+///
+/// # Errors
+/// Database errors.
+pub async fn send_sign_up_attempt(
+    t: &Tollgate,
+    user: &UserRow,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let context = serde_json::json!({
+        "user": { "name": user.name, "email": user.email },
+        "login_link": format!("{}/login", t.settings.public_url),
+        "reset_link": format!("{}/forgot-password", t.settings.public_url),
+    });
+    let dedup = format!("sign_up_attempt:{}:{}", user.id, now.format("%Y%m%d%H"));
+    let account = db::accounts::personal_of(&t.pool, user.id)
+        .await?
+        .map(|a| a.id);
+    super::mail::enqueue(
+        &t.pool,
+        &user.email,
+        "sign_up_attempt",
+        &context,
+        Some(&dedup),
+        account,
+    )
+    .await?;
     Ok(())
 }
 

@@ -108,8 +108,8 @@ pub async fn request(t: &Tollgate, email: &str, now: DateTime<Utc>) -> Result<()
 
 /// Sets a new password with the link's `token`: the link and every other open link
 /// of the user stop working, all the user's sessions end, the API keys they created
-/// are revoked (the old password may have been stolen), and it is audited as
-/// `user.password_reset`. Returns the user's id.
+/// are revoked (the old password may have been stolen), the address counts as
+/// verified, and it is audited as `user.password_reset`. Returns the user's id.
 ///
 /// # Errors
 /// [`Error::Invalid`] (field `token`) for an unknown, used or expired link, or a
@@ -155,6 +155,9 @@ pub async fn reset(
     let ended = db::sessions::delete_for_user(&mut *tx, user.id).await?;
     // A reset may follow a stolen password: the keys made with it end too.
     let keys = db::api_keys::revoke_created_by(&mut *tx, user.id, None).await?;
+    // The link reached the address: it is proved, as by a verification link (a
+    // user who signed up and lost that link gets in this way).
+    super::email_verification::mark_verified(&mut tx, &user, "password_reset").await?;
     let account = db::accounts::personal_of(&mut *tx, user.id)
         .await?
         .map(|a| a.id);

@@ -425,7 +425,7 @@ async fn trials_end_into_active_and_are_audited(pool: PgPool) {
 async fn login_failures_are_limited_per_email(pool: PgPool) {
     let t = tollgate(pool).await;
     let email = format!("l-{}@test.example", Uuid::now_v7().simple());
-    auth::sign_up(
+    let user = auth::sign_up(
         &t.pool,
         &Email::parse(&email).unwrap(),
         &PersonName::parse("L").unwrap(),
@@ -435,6 +435,21 @@ async fn login_failures_are_limited_per_email(pool: PgPool) {
     )
     .await
     .unwrap();
+    // Until the address is confirmed the right password answers as a wrong one
+    // would (and counts as a failure).
+    let unconfirmed = auth::log_in(&t.pool, &email, "correct horse battery").await;
+    let Err(e @ auth::LoginError::Unconfirmed(_)) = unconfirmed else {
+        panic!("{unconfirmed:?}");
+    };
+    assert_eq!(e.to_string(), auth::LoginError::BadCredentials.to_string());
+    tollgate::db::users::set_verified(&t.pool, user.user_id)
+        .await
+        .unwrap();
+    // That failure is forgotten here, so the count below starts from zero.
+    sqlx::query("DELETE FROM login_failures")
+        .execute(&t.pool)
+        .await
+        .unwrap();
     assert!(
         auth::log_in(&t.pool, &email.to_uppercase(), "correct horse battery")
             .await

@@ -9,9 +9,38 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// Sign-up, optionally with the plan chosen on the pricing page
-/// (`?plan=starter&interval=month`).
+/// (`?plan=starter&interval=month`); after it, `?sent=1` asks the visitor to open
+/// the link e-mailed to them (the same answer whether the address was new or
+/// already had an account).
 #[component]
 pub fn SignUpPage() -> impl IntoView {
+    let query = use_query_map();
+    move || {
+        if query.read().get("sent").is_some() {
+            sent().into_any()
+        } else {
+            sign_up_form().into_any()
+        }
+    }
+}
+
+fn sent() -> impl IntoView {
+    card(
+        "Check your e-mail",
+        view! {
+            <Title text="Check your e-mail"/>
+            <div role="status" data-testid="sign-up-sent">
+                <p class="mt-3 text-sm text-slate-700">"We sent a link to the address you gave. Open it to confirm the address and log in; the link works for 48 hours."</p>
+                <p class="mt-3 text-sm text-slate-600">"No e-mail after a few minutes? Look in your spam folder, or try to log in: if the address is yours and not yet confirmed, that sends a new link."</p>
+            </div>
+            <p class="mt-4 text-sm text-slate-600">
+                <a href="/login" class="font-medium text-indigo-700 underline hover:text-indigo-900">"Log in"</a>
+            </p>
+        },
+    )
+}
+
+fn sign_up_form() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let query = use_query_map();
     let error = action_error(action);

@@ -31,7 +31,7 @@ pub fn PricingPage() -> impl IntoView {
             <h1 class="text-3xl font-bold tracking-tight">"Plans and pricing"</h1>
             {welcome.then(|| view! {
                 <p class="mx-auto mt-3 max-w-xl rounded-md bg-emerald-50 px-4 py-2 text-emerald-900" role="status">
-                    "Your account is ready. Choose a plan to start."
+                    "Your e-mail address is confirmed and your account is ready. Choose a plan to start."
                 </p>
             })}
             <IntervalToggle interval/>
@@ -259,6 +259,11 @@ fn PlanCardView(
     sales_email: String,
     choose: ServerAction<ChoosePlan>,
 ) -> impl IntoView {
+    // The plan picked at sign-up (`?chosen=`, from the e-mail verification link).
+    let chosen = use_query_map()
+        .read_untracked()
+        .get("chosen")
+        .is_some_and(|c| c == plan.key && signed_in && !plan.current);
     let button = "mt-6 block w-full rounded-md px-3 py-2 text-center text-sm font-semibold";
     let primary = format!("{button} bg-indigo-600 text-white hover:bg-indigo-500");
     let cta = if !plan.self_serve {
@@ -295,9 +300,11 @@ fn PlanCardView(
     };
     view! {
         <article
-            class=format!("flex flex-col rounded-lg border bg-white p-5 shadow-sm {}", if plan.current { "border-indigo-500 ring-1 ring-indigo-500" } else { "border-slate-200" })
+            class=format!("flex flex-col rounded-lg border bg-white p-5 shadow-sm {}", if plan.current || chosen { "border-indigo-500 ring-1 ring-indigo-500" } else { "border-slate-200" })
             data-plan=plan.key.clone()
+            data-chosen=chosen.then_some("true")
         >
+            {chosen.then(|| view! { <p class="mb-2 text-xs font-semibold uppercase tracking-wide text-indigo-700">"Your pick at sign-up"</p> })}
             <h2 class="text-lg font-semibold">{plan.name.clone()}</h2>
             <p class="mt-1 min-h-10 text-sm text-slate-600">{plan.description.clone()}</p>
             <p class="mt-4">

@@ -36,9 +36,10 @@ pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
     }))
 }
 
-/// Creates an account and signs in. With a plan chosen on the pricing page it is
-/// started at once (free active, paid trialing) and the user lands on the
-/// dashboard; without one, on the pricing page.
+/// Creates an unverified account and e-mails its address a link that proves it
+/// and logs in (a taken address is mailed a notice instead, and the visitor sees
+/// the same answer: `/signup?sent=1`). A plan chosen on the pricing page rides on
+/// the link: opening it continues to that plan's confirmation.
 #[server(prefix = "/_fn", endpoint = "sign_up")]
 pub async fn sign_up(
     name: String,
@@ -48,7 +49,7 @@ pub async fn sign_up(
     interval: Option<String>,
 ) -> Result<(), AppError> {
     use tollgate::identity::{Email, NewPassword, PersonName};
-    use tollgate::service::{auth, plans};
+    use tollgate::service::auth;
     let plan = plan.filter(|p| !p.trim().is_empty());
     let interval_text = interval.clone().unwrap_or_default();
     let keep = [
@@ -95,42 +96,37 @@ pub async fn sign_up(
     if !errors.is_empty() {
         return Err(errors.with_values(&keep).into());
     }
-    let created = auth::sign_up(&t.pool, &email_ok, &name_ok, &password_ok, false, None)
+    let registered = auth::register(&t.pool, &email_ok, &name_ok, &password_ok)
         .await
         .map_err(|e| AppError::from(e).with_values(&keep))?;
-    super::ctx::start_session(created.user_id, created.account_id).await?;
-    // The address is proved by a link before the user may own keys or invite; a
-    // failure to queue it is logged, and the API keys page sends it again.
-    send_verification(&t, created.user_id).await;
-    // The account exists and the session is started: whatever happens to the plan
-    // choice, answer with a redirect so the session is kept.
-    let actor = tollgate::service::Actor::user(created.user_id);
-    // Through the payment provider: a paid plan with Stripe configured is paid in
-    // Checkout first; otherwise the plan starts at once.
-    let chosen = match plan {
-        Some(p) => {
-            use tollgate::service::provider;
-            provider::choose(
-                &t,
-                created.account_id,
-                &p,
-                interval,
-                provider::Timing::Now,
-                plans::Chooser::Customer,
-                &actor,
-                chrono::Utc::now(),
-            )
-            .await
-            .map_err(|e| tracing::warn!(error = %e, "plan chosen at sign-up not started"))
-            .ok()
+    // The same answer whether the address was new or taken (issue 12: sign-up
+    // does not tell who has an account): each gets an e-mail, and the visitor is
+    // asked to open it. A new user logs in by opening the link.
+    let now = chrono::Utc::now();
+    let mailed = match registered {
+        auth::Registration::Created(created) => {
+            use tollgate::service::email_verification::After;
+            let after = plan
+                .as_deref()
+                .map_or(After::Pricing, |p| After::Plan(p, interval));
+            send_verification(&t, created.user_id, after).await;
+            Ok(())
         }
-        None => None,
+        auth::Registration::Taken { user_id } => {
+            match tollgate::db::users::by_id(&t.pool, user_id).await {
+                Ok(Some(user)) => {
+                    tollgate::service::email_verification::send_sign_up_attempt(&t, &user, now)
+                        .await
+                }
+                Ok(None) => Ok(()),
+                Err(e) => Err(e.into()),
+            }
+        }
     };
-    let to = chosen.map_or_else(
-        || "/pricing?welcome=1".to_owned(),
-        |c| super::plans::after_choice(c, "/dashboard", "/dashboard"),
-    );
-    leptos_axum::redirect(&to);
+    if let Err(e) = mailed {
+        tracing::warn!(error = %e, "could not queue the sign-up notice");
+    }
+    leptos_axum::redirect("/signup?sent=1");
     Ok(())
 }
 
@@ -159,6 +155,20 @@ pub async fn log_in(email: String, password: String, next: Option<String>) -> Re
     let user = match auth::log_in(&t.pool, &email, &password).await {
         Ok(u) => u,
         Err(LoginError::Service(e)) => return Err(AppError::from(e).with_values(&keep)),
+        // Answered as a wrong password; the owner of the address gets a new link.
+        Err(LoginError::Unconfirmed(user)) => {
+            send_verification(
+                &t,
+                user.id,
+                tollgate::service::email_verification::After::ApiKeys,
+            )
+            .await;
+            return Err(crate::error::FormError::message(
+                LoginError::Unconfirmed(user).to_string(),
+            )
+            .with_values(&keep)
+            .into());
+        }
         Err(e) => {
             return Err(crate::error::FormError::message(e.to_string())
                 .with_values(&keep)
@@ -193,14 +203,18 @@ pub async fn log_out() -> Result<(), AppError> {
     Ok(())
 }
 
-/// Queues the e-mail verification link of a user who just signed up; failures are
-/// logged (the API keys page offers to send it again).
+/// Queues the e-mail verification link of a user who signed up (or tried to log
+/// in before opening it); failures are logged (logging in again sends another).
 #[cfg(feature = "ssr")]
-async fn send_verification(t: &tollgate::service::Tollgate, user_id: uuid::Uuid) {
+async fn send_verification(
+    t: &tollgate::service::Tollgate,
+    user_id: uuid::Uuid,
+    after: tollgate::service::email_verification::After<'_>,
+) {
     use tollgate::service::email_verification;
     match tollgate::db::users::by_id(&t.pool, user_id).await {
         Ok(Some(user)) => {
-            if let Err(e) = email_verification::send(t, &user, chrono::Utc::now()).await {
+            if let Err(e) = email_verification::send(t, &user, after, chrono::Utc::now()).await {
                 tracing::warn!(error = %e, "could not queue the e-mail verification");
             }
         }

@@ -284,7 +284,20 @@ pub async fn require_signed_in() -> Result<SignedIn, AppError> {
 /// # Errors
 /// Session store failures.
 pub async fn start_session(user_id: Uuid, account_id: Uuid) -> Result<(), AppError> {
-    let session = session().await?;
+    start_session_on(&tollgate()?, &session().await?, user_id, account_id).await
+}
+
+/// [`start_session`] on a given session, for the server's own routes (the
+/// e-mail verification link).
+///
+/// # Errors
+/// Session store failures.
+pub async fn start_session_on(
+    t: &Tollgate,
+    session: &Session,
+    user_id: Uuid,
+    account_id: Uuid,
+) -> Result<(), AppError> {
     // Logging in (or signing up) while impersonating ends the impersonation first,
     // audited as a log-out, so the new user never inherits it. The end is
     // announced after the id changed (which deletes the old session row), so the
@@ -295,13 +308,7 @@ pub async fn start_session(user_id: Uuid, account_id: Uuid) -> Result<(), AppErr
         .map_err(session_error)?;
     session.cycle_id().await.map_err(session_error)?;
     if let Some(imp) = ended {
-        impersonation::end(
-            &tollgate()?.pool,
-            &imp,
-            Ending::LoggedOut,
-            chrono::Utc::now(),
-        )
-        .await?;
+        impersonation::end(&t.pool, &imp, Ending::LoggedOut, chrono::Utc::now()).await?;
     }
     session
         .insert(USER_ID_KEY, user_id)

@@ -54,7 +54,13 @@ pub async fn unverified_email() -> Result<Option<String>, AppError> {
 pub async fn send_email_verification() -> Result<(), AppError> {
     let me = super::ctx::require_signed_in().await?;
     let t = super::ctx::tollgate()?;
-    tollgate::service::email_verification::send(&t, &me.user, chrono::Utc::now()).await?;
+    tollgate::service::email_verification::send(
+        &t,
+        &me.user,
+        tollgate::service::email_verification::After::ApiKeys,
+        chrono::Utc::now(),
+    )
+    .await?;
     Ok(())
 }
 

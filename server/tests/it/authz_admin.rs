@@ -58,6 +58,10 @@ async fn person(app: &TestApp, tag: &str, super_admin: bool) -> (Uuid, String) {
     )
     .await
     .unwrap();
+    // They confirmed their address (an unconfirmed one cannot log in).
+    tollgate::db::users::set_verified(&app.tollgate.pool, u.user_id)
+        .await
+        .unwrap();
     (u.user_id, email)
 }
 

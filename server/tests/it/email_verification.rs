@@ -1,29 +1,85 @@
-//! Issue 12: a self sign-up proves its e-mail address with a link before it may
-//! own API keys (or invite, tested in the root suite), over HTTP as a browser
-//! without JavaScript does it.
+//! Issue 12: a self sign-up proves its e-mail address with a link, which logs it
+//! in, before it may log in with its password or own API keys (or invite, tested
+//! in the root suite); sign-up answers alike for new and taken addresses. Over
+//! HTTP as a browser without JavaScript does it.
 
 use crate::support::{spawn_app, TestApp, PASSWORD};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use sqlx::PgPool;
 
-async fn sign_up(app: &TestApp, email: &str) -> String {
+/// A sign-up form posted without JavaScript: `(status, Location, body, whether a
+/// session cookie was set)`.
+async fn sign_up(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    plan: Option<&str>,
+) -> (u16, String, String, bool) {
+    let mut form = vec![("name", "Ada"), ("email", email), ("password", password)];
+    if let Some(plan) = plan {
+        form.extend([("plan", plan), ("interval", "month")]);
+    }
     let res = app
         .http
         .post(app.url("/_fn/sign_up"))
         .header("accept", "text/html")
         .header("referer", app.url("/signup"))
-        .form(&[("name", "Ada"), ("email", email), ("password", PASSWORD)])
+        .form(&form)
         .send()
         .await
         .unwrap();
-    assert!(res.status().as_u16() < 400, "{}", res.status());
+    let session = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .any(|v| v.to_str().unwrap().starts_with("tollgate_session="));
+    let status = res.status().as_u16();
+    let location = res
+        .headers()
+        .get(LOCATION)
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, location, res.text().await.unwrap(), session)
+}
+
+/// A log-in form posted without JavaScript: `(status, body, session cookie)`.
+async fn log_in(app: &TestApp, email: &str, password: &str) -> (u16, String, Option<String>) {
+    let res = app
+        .http
+        .post(app.url("/_fn/log_in"))
+        .header("accept", "text/html")
+        .header("referer", app.url("/login"))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = session_cookie(&res);
+    (res.status().as_u16(), res.text().await.unwrap(), cookie)
+}
+
+fn session_cookie(res: &reqwest::Response) -> Option<String> {
     res.headers()
         .get_all(SET_COOKIE)
         .iter()
         .map(|v| v.to_str().unwrap())
-        .find(|h| h.starts_with("tollgate_session="))
+        .find(|h| h.starts_with("tollgate_session=") && !h.starts_with("tollgate_session=;"))
         .map(|h| h.split(';').next().unwrap().to_string())
-        .expect("a session")
+}
+
+async fn mails(pool: &PgPool, email: &str, template: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT context::text FROM email_outbox WHERE to_address = $1 AND template = $2 ORDER BY created_at",
+    )
+    .bind(email)
+    .bind(template)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+fn token_of(link: &str) -> String {
+    let after = link.split_once("token=").expect("a token").1;
+    after.split(['&', '"']).next().unwrap().to_string()
 }
 
 async fn create_key(app: &TestApp, cookie: &str) -> (u16, String) {
@@ -38,74 +94,85 @@ async fn create_key(app: &TestApp, cookie: &str) -> (u16, String) {
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-/// Opens the link like a mail client: no cookie. Returns where it redirects.
-async fn open(app: &TestApp, token: &str) -> String {
-    let res = app
-        .http
-        .get(app.url(&format!("/verify-email?token={token}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    res.headers()[LOCATION].to_str().unwrap().to_string()
+/// Opens the link like a mail client (no cookie): where it redirects, and the
+/// session it started.
+async fn open(app: &TestApp, token: &str) -> (String, Option<String>) {
+    open_path(app, &format!("/verify-email?token={token}")).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
-async fn a_signed_up_user_confirms_the_address_before_making_keys(pool: PgPool) {
-    let app = spawn_app(pool.clone()).await;
-    let email = "ada@test.example";
-    let cookie = sign_up(&app, email).await;
-
-    let (status, body) = create_key(&app, &cookie).await;
-    assert_eq!(status, 422, "a refused form: {body}");
-    assert!(body.contains("Confirm your e-mail address first"), "{body}");
-    let page = app
-        .http
-        .get(app.url("/settings/api-keys"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        page.contains("Confirm your e-mail address"),
-        "the page says why"
-    );
-    assert!(page.contains("Send the link again"));
-
-    let link: String = sqlx::query_scalar(
-        "SELECT context->>'link' FROM email_outbox WHERE to_address = $1 AND template = 'email_verification'",
+async fn open_path(app: &TestApp, path: &str) -> (String, Option<String>) {
+    let res = app.http.get(app.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let cookie = session_cookie(&res);
+    (
+        res.headers()[LOCATION].to_str().unwrap().to_string(),
+        cookie,
     )
-    .bind(email)
-    .fetch_one(&pool)
-    .await
-    .expect("one verification mail was queued at sign-up");
-    let token = link.rsplit_once("token=").expect("a token").1.to_string();
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM email_verifications")
+}
+
+/// Issue 12, account enumeration at sign-up: a taken address gets the same answer
+/// as a new one (before, it answered "already exists" and a new one was signed in
+/// at once); each address gets its own e-mail; the new user logs in by opening
+/// the link, and their password alone does not let them in until then.
+#[sqlx::test(migrations = "../migrations")]
+async fn sign_up_answers_alike_for_new_and_taken_addresses_and_the_link_logs_in(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let existing = app.customer(None).await;
+    let email = "ada@test.example";
+
+    let new = sign_up(&app, email, "a fresh password 1", None).await;
+    let taken = sign_up(&app, &existing.email, "a fresh password 1", None).await;
+    assert_eq!(new.0, 302, "{new:?}");
+    assert_eq!(new.1, "/signup?sent=1");
+    assert_eq!(new, taken, "one answer for both");
+    assert!(!new.3, "nobody is signed in by the form");
+    assert_eq!(mails(&pool, email, "email_verification").await.len(), 1);
+    assert_eq!(mails(&pool, email, "sign_up_attempt").await.len(), 0);
+    let notice = mails(&pool, &existing.email, "sign_up_attempt").await;
+    assert_eq!(notice.len(), 1, "the owner hears of the attempt");
+    assert!(notice[0].contains("/forgot-password"), "{}", notice[0]);
+    assert!(mails(&pool, &existing.email, "email_verification")
+        .await
+        .is_empty());
+    // The existing user's password and account are untouched.
+    assert!(log_in(&app, &existing.email, PASSWORD).await.2.is_some());
+    // A second attempt within the hour mails the owner nothing more.
+    sign_up(&app, &existing.email, "a fresh password 2", None).await;
+    assert_eq!(
+        mails(&pool, &existing.email, "sign_up_attempt").await.len(),
+        1
+    );
+
+    // Until the link is opened the new password answers like a wrong one, and the
+    // owner of the address is sent a fresh link.
+    let unconfirmed = log_in(&app, email, "a fresh password 1").await;
+    let wrong = log_in(&app, email, "a wrong password 1").await;
+    assert_eq!(unconfirmed.0, wrong.0);
+    assert_eq!(unconfirmed.1, wrong.1);
+    assert!(unconfirmed.2.is_none() && wrong.2.is_none());
+    let links = mails(&pool, email, "email_verification").await;
+    assert_eq!(links.len(), 2, "a new link after the right password");
+
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM email_verifications LIMIT 1")
         .fetch_one(&pool)
         .await
         .unwrap();
     assert_eq!(stored.len(), 32, "only the SHA-256 is kept");
-
     assert_eq!(
         open(&app, "not-a-token").await,
-        "/settings/api-keys?verified=0"
+        ("/settings/api-keys?verified=0".into(), None)
     );
-    assert_eq!(
-        create_key(&app, &cookie).await.0,
-        422,
-        "a bad link proves nothing"
-    );
-    assert_eq!(open(&app, &token).await, "/settings/api-keys?verified=1");
+    let (to, cookie) = open(&app, &token_of(&links[1])).await;
+    assert_eq!(to, "/settings/api-keys?verified=1");
+    let cookie = cookie.expect("the link logs the user in");
     let (status, body) = create_key(&app, &cookie).await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(status, 200, "a proved address may own keys: {body}");
     assert_eq!(
-        open(&app, &token).await,
+        open(&app, &token_of(&links[0])).await.0,
         "/settings/api-keys?verified=0",
-        "a link works once"
+        "every link of the user stops working"
     );
+    assert!(log_in(&app, email, "a fresh password 1").await.2.is_some());
     let audited: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_log WHERE action = 'user.email_verified' AND details->>'by' = 'link'",
     )
@@ -125,4 +192,38 @@ async fn a_signed_up_user_confirms_the_address_before_making_keys(pool: PgPool) 
         .unwrap();
     assert!(page.contains("Your e-mail address is confirmed."));
     assert!(!page.contains("Send the link again"));
+}
+
+/// A plan chosen on the pricing page rides on the link: opening it lands, signed
+/// in, on the pricing page with that plan marked. Nothing else in a link can redirect elsewhere.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_link_of_a_sign_up_with_a_plan_continues_to_it(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let email = "bo@test.example";
+    let (status, to, _, _) = sign_up(&app, email, "a fresh password 1", Some("starter")).await;
+    assert_eq!((status, to.as_str()), (302, "/signup?sent=1"));
+    let link = mails(&pool, email, "email_verification").await.remove(0);
+    assert!(link.contains("&plan=starter&interval=month"), "{link}");
+    let token = token_of(&link);
+    let (to, cookie) = open_path(
+        &app,
+        &format!("/verify-email?token={token}&plan=starter&interval=month"),
+    )
+    .await;
+    assert_eq!(to, "/pricing?welcome=1&interval=month&chosen=starter");
+    let page = app
+        .http
+        .get(app.url(&to))
+        .header(COOKIE, cookie.expect("signed in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Your e-mail address is confirmed"), "{page}");
+    assert!(
+        page.contains(r#"data-chosen="true""#) && page.contains("Choose Starter"),
+        "the plan chosen at sign-up is marked, one click from starting"
+    );
 }

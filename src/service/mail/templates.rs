@@ -27,6 +27,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/email/email_verification.txt"),
     ),
     (
+        "sign_up_attempt",
+        include_str!("../../../templates/email/sign_up_attempt.txt"),
+    ),
+    (
         "payment_failed",
         include_str!("../../../templates/email/payment_failed.txt"),
     ),
@@ -181,6 +185,11 @@ mod tests {
                 "user": {"name": "Ada Lovelace", "email": "ada@example.com"},
                 "link": "http://127.0.0.1:3000/verify-email?token=abc123",
                 "expires_in_hours": 48,
+            }),
+            "sign_up_attempt" => json!({
+                "user": {"name": "Ada Lovelace", "email": "ada@example.com"},
+                "login_link": "http://127.0.0.1:3000/login",
+                "reset_link": "http://127.0.0.1:3000/forgot-password",
             }),
             "payment_failed" => json!({
                 "product": "EMTChat",
