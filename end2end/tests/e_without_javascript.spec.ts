@@ -33,7 +33,11 @@ test('pricing, sign-up errors and the dashboard work without JavaScript', async 
   await expect(page).toHaveURL(/\/signup\?sent=1$/);
   await expect(page.getByTestId('sign-up-sent')).toContainText('We sent a link');
 
-  // Until the e-mailed link is opened, the password alone does not let in.
+  const mail = await waitForMail(email, /Confirm your e-mail address/);
+  expect(mail.link).toContain('&plan=pro&interval=year');
+
+  // Until the e-mailed link is opened, the password alone does not let in (and
+  // another link, to the API keys page, is sent).
   await page.goto('/login');
   await page.getByLabel('E-mail').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
@@ -41,7 +45,6 @@ test('pricing, sign-up errors and the dashboard work without JavaScript', async 
   await expect(page.getByRole('alert').first()).toContainText('The e-mail or password is not right.');
 
   // The link confirms the address, logs in and marks the plan picked.
-  const mail = await waitForMail(email, /Confirm your e-mail address/);
   await page.goto(mail.link!);
   await expect(page).toHaveURL(/\/pricing\?welcome=1&interval=year&chosen=pro$/);
   await expect(page.getByRole('status').filter({ hasText: 'Your e-mail address is confirmed' })).toBeVisible();

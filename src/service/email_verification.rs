@@ -112,6 +112,31 @@ fn link(public_url: &str, token: &str, after: After<'_>) -> String {
     }
 }
 
+/// Mails the address a visitor signed up with, the same way whether it was new or
+/// taken (issue 12, account enumeration): a new user gets the verification link
+/// continuing to `after`, the owner of a taken address a notice of the attempt
+/// ([`send_sign_up_attempt`]).
+///
+/// # Errors
+/// [`Error::RateLimited`] past [`MAX_SENDS`] links; database errors.
+pub async fn after_sign_up(
+    t: &Tollgate,
+    registration: &super::auth::Registration,
+    after: After<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    use super::auth::Registration;
+    let (Registration::Created(super::auth::NewUser { user_id, .. })
+    | Registration::Taken { user_id }) = registration;
+    let Some(user) = db::users::by_id(&t.pool, *user_id).await? else {
+        return Ok(());
+    };
+    match registration {
+        Registration::Created(_) => send(t, &user, after, now).await,
+        Registration::Taken { .. } => send_sign_up_attempt(t, &user, now).await,
+    }
+}
+
 /// Tells the owner of `user`'s address that someone tried to sign up with it
 /// (the `sign_up_attempt` e-mail: `{"user": {"name", "email"}, "login_link",
 /// "reset_link"}`): the answer a visitor gets for a taken address, which looks

@@ -39,7 +39,7 @@ pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
 /// Creates an unverified account and e-mails its address a link that proves it
 /// and logs in (a taken address is mailed a notice instead, and the visitor sees
 /// the same answer: `/signup?sent=1`). A plan chosen on the pricing page rides on
-/// the link: opening it continues to that plan's confirmation.
+/// the link: opening it shows the pricing page with that plan marked.
 #[server(prefix = "/_fn", endpoint = "sign_up")]
 pub async fn sign_up(
     name: String,
@@ -102,29 +102,14 @@ pub async fn sign_up(
     // The same answer whether the address was new or taken (issue 12: sign-up
     // does not tell who has an account): each gets an e-mail, and the visitor is
     // asked to open it. A new user logs in by opening the link.
-    let now = chrono::Utc::now();
-    let mailed = match registered {
-        auth::Registration::Created(created) => {
-            use tollgate::service::email_verification::After;
-            let after = plan
-                .as_deref()
-                .map_or(After::Pricing, |p| After::Plan(p, interval));
-            send_verification(&t, created.user_id, after).await;
-            Ok(())
-        }
-        auth::Registration::Taken { user_id } => {
-            match tollgate::db::users::by_id(&t.pool, user_id).await {
-                Ok(Some(user)) => {
-                    tollgate::service::email_verification::send_sign_up_attempt(&t, &user, now)
-                        .await
-                }
-                Ok(None) => Ok(()),
-                Err(e) => Err(e.into()),
-            }
-        }
-    };
-    if let Err(e) = mailed {
-        tracing::warn!(error = %e, "could not queue the sign-up notice");
+    use tollgate::service::email_verification::{self, After};
+    let after = plan
+        .as_deref()
+        .map_or(After::Pricing, |p| After::Plan(p, interval));
+    if let Err(e) =
+        email_verification::after_sign_up(&t, &registered, after, chrono::Utc::now()).await
+    {
+        tracing::warn!(error = %e, "could not queue the sign-up e-mail");
     }
     leptos_axum::redirect("/signup?sent=1");
     Ok(())
