@@ -3,7 +3,7 @@
 //! Stripe meter reports of their events.
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 
 /// Creates the partition of every month (UTC) from the one holding `from` to the one
 /// holding `to`, both inclusive, moving rows the default partition holds for them.
@@ -68,41 +68,61 @@ pub struct Dropped {
 const DELETE_BATCH: i64 = 10_000;
 
 /// Forgets every event that occurred before `cutoff`, which must be the first
-/// instant of a month (UTC): drops the partitions of earlier months whole (each in
-/// a transaction of its own, which holds the parent table's lock for a moment),
+/// instant of a month (UTC), in one process at a time (a session advisory lock; a
+/// process that finds it taken returns nothing dropped): drops the partitions of
+/// earlier months whole (each in a transaction of its own, which holds the parent
+/// table's lock for a moment),
 /// then deletes older rows of the default partition, the events' idempotency keys
 /// and their Stripe meter reports in batches of [`DELETE_BATCH`], so that no
 /// statement holds locks for long. Totals and invoices are kept: only raw events go.
 pub async fn drop_before(pool: &PgPool, cutoff: DateTime<Utc>) -> Result<Dropped, sqlx::Error> {
+    // One process at a time (every server runs the upkeep): the others find the
+    // lock taken and leave it, so each drop is reported once.
+    let mut conn = pool.acquire().await?;
+    let locked: bool =
+        sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('usage_events_retention'))")
+            .fetch_one(&mut *conn)
+            .await?;
+    if !locked {
+        return Ok(Dropped::default());
+    }
+    let dropped = forget(&mut conn, cutoff).await;
+    sqlx::query("SELECT pg_advisory_unlock(hashtext('usage_events_retention'))")
+        .execute(&mut *conn)
+        .await?;
+    dropped
+}
+
+async fn forget(conn: &mut PgConnection, cutoff: DateTime<Utc>) -> Result<Dropped, sqlx::Error> {
     let cutoff_month = cutoff
         .date_naive()
         .with_day(1)
         .unwrap_or(cutoff.date_naive());
     let mut dropped = Dropped::default();
-    for month in months(pool).await? {
+    for month in months(&mut *conn).await? {
         if next_month(month) <= cutoff_month {
             sqlx::query(&format!("DROP TABLE IF EXISTS {}", partition_name(month)))
-                .execute(pool)
+                .execute(&mut *conn)
                 .await?;
             dropped.months.push(month);
         }
     }
     dropped.default_rows = delete_batched(
-        pool,
+        conn,
         "DELETE FROM usage_events_default WHERE ctid = ANY (ARRAY(
              SELECT ctid FROM usage_events_default WHERE occurred_at < $1 LIMIT $2))",
         cutoff,
     )
     .await?;
     dropped.keys = delete_batched(
-        pool,
+        conn,
         "DELETE FROM usage_event_keys WHERE (account_id, idempotency_key) IN (
              SELECT account_id, idempotency_key FROM usage_event_keys WHERE occurred_at < $1 LIMIT $2)",
         cutoff,
     )
     .await?;
     dropped.meter_reports = delete_batched(
-        pool,
+        conn,
         "DELETE FROM stripe_meter_reports WHERE event_id IN (
              SELECT event_id FROM stripe_meter_reports WHERE occurred_at < $1 LIMIT $2)",
         cutoff,
@@ -112,7 +132,7 @@ pub async fn drop_before(pool: &PgPool, cutoff: DateTime<Utc>) -> Result<Dropped
 }
 
 async fn delete_batched(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     sql: &str,
     cutoff: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
@@ -121,7 +141,7 @@ async fn delete_batched(
         let n = sqlx::query(sql)
             .bind(cutoff)
             .bind(DELETE_BATCH)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected();
         total += n;

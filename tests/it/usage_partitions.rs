@@ -163,6 +163,22 @@ async fn retention_drops_whole_months_with_their_keys_and_audits_it(pool: PgPool
     assert!(kept_all.created >= 4, "2029-12 to 2030-03: {kept_all:?}");
     assert_eq!(placement(&pool).await.len(), 3);
 
+    // Another server holding the retention lock: this one leaves it to them.
+    let mut other = pool.acquire().await.unwrap();
+    sqlx::query("SELECT pg_advisory_lock(hashtext('usage_events_retention'))")
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let busy = usage_partitions::drop_before(&pool, Retention::parse(14).unwrap().cutoff(now))
+        .await
+        .unwrap();
+    assert_eq!(busy, Default::default());
+    assert_eq!(placement(&pool).await.len(), 3);
+    sqlx::query("SELECT pg_advisory_unlock(hashtext('usage_events_retention'))")
+        .execute(&mut *other)
+        .await
+        .unwrap();
+
     let done = upkeep(&pool, Some(Retention::parse(14).unwrap()), now)
         .await
         .unwrap();
