@@ -1,9 +1,11 @@
 //! E-mail verification (issue 12): a user who signed up themselves proves their
 //! address by opening a link sent to it (only its SHA-256 is stored, valid for
-//! [`VALID_HOURS`], used at most once) before they may own API keys or send
-//! invitations, so that Tollgate neither relays mail for, nor hands keys to, an
-//! address nobody proved. Users created by the operator, and users who signed up
-//! through an invitation sent to their address, are verified from the start.
+//! [`VALID_HOURS`], used at most once), which also logs them in. Until then they
+//! can neither log in with their password, own API keys nor send invitations, so
+//! that Tollgate neither relays mail for, nor hands keys to, an address nobody
+//! proved, and sign-up does not tell who has an account ([`after_sign_up`]). Users
+//! created by the operator, and users who signed up through an invitation sent to
+//! their address, are verified from the start; a password reset proves it too.
 
 use super::{link_token, Actor, Error, Tollgate};
 use crate::db::{self, users::UserRow};
@@ -113,9 +115,9 @@ fn link(public_url: &str, token: &str, after: After<'_>) -> String {
 }
 
 /// Mails the address a visitor signed up with, the same way whether it was new or
-/// taken (issue 12, account enumeration): a new user gets the verification link
-/// continuing to `after`, the owner of a taken address a notice of the attempt
-/// ([`send_sign_up_attempt`]).
+/// taken (issue 12, account enumeration): a user whose address is not verified yet
+/// (new, or signing up again) gets a verification link continuing to `after`; the
+/// owner of a verified address a notice of the attempt ([`send_sign_up_attempt`]).
 ///
 /// # Errors
 /// [`Error::RateLimited`] past [`MAX_SENDS`] links; database errors.
@@ -132,7 +134,12 @@ pub async fn after_sign_up(
         return Ok(());
     };
     match registration {
-        Registration::Created(_) => send(t, &user, after, now).await,
+        // Signed up again before opening the first link: most likely the same
+        // person, who gets a fresh link rather than a notice.
+        Registration::Created(_) | Registration::Taken { .. } if user.verified_at.is_none() => {
+            send(t, &user, after, now).await
+        }
+        Registration::Created(_) => Ok(()),
         Registration::Taken { .. } => send_sign_up_attempt(t, &user, now).await,
     }
 }

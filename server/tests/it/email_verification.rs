@@ -143,6 +143,11 @@ async fn sign_up_answers_alike_for_new_and_taken_addresses_and_the_link_logs_in(
         1
     );
 
+    // Signing up again before opening the link: a fresh link, not a notice.
+    assert_eq!(sign_up(&app, email, "a fresh password 1", None).await, new);
+    assert_eq!(mails(&pool, email, "email_verification").await.len(), 2);
+    assert!(mails(&pool, email, "sign_up_attempt").await.is_empty());
+
     // Until the link is opened the new password answers like a wrong one, and the
     // owner of the address is sent a fresh link.
     let unconfirmed = log_in(&app, email, "a fresh password 1").await;
@@ -151,7 +156,7 @@ async fn sign_up_answers_alike_for_new_and_taken_addresses_and_the_link_logs_in(
     assert_eq!(unconfirmed.1, wrong.1);
     assert!(unconfirmed.2.is_none() && wrong.2.is_none());
     let links = mails(&pool, email, "email_verification").await;
-    assert_eq!(links.len(), 2, "a new link after the right password");
+    assert_eq!(links.len(), 3, "a new link after the right password");
 
     let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM email_verifications LIMIT 1")
         .fetch_one(&pool)
@@ -162,7 +167,7 @@ async fn sign_up_answers_alike_for_new_and_taken_addresses_and_the_link_logs_in(
         open(&app, "not-a-token").await,
         ("/settings/api-keys?verified=0".into(), None)
     );
-    let (to, cookie) = open(&app, &token_of(&links[1])).await;
+    let (to, cookie) = open(&app, &token_of(&links[2])).await;
     assert_eq!(to, "/settings/api-keys?verified=1");
     let cookie = cookie.expect("the link logs the user in");
     let (status, body) = create_key(&app, &cookie).await;
