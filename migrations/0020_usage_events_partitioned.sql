@@ -62,6 +62,10 @@ BEGIN
     IF to_regclass(part) IS NOT NULL THEN
         RETURN false;
     END IF;
+    -- No row for the month may reach the default partition between the move and
+    -- the attach (the attach would fail): inserts there wait for this
+    -- transaction, which only a month without its partition ever needs.
+    LOCK TABLE usage_events_default IN ACCESS EXCLUSIVE MODE;
     EXECUTE format('CREATE TABLE %I (LIKE usage_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
     EXECUTE format(
         'WITH moved AS (DELETE FROM usage_events_default WHERE occurred_at >= $1 AND occurred_at < $2 RETURNING *)

@@ -1,12 +1,13 @@
-//! `GET /verify-email?token=…[&plan=…&interval=…|&then=pricing]`: the link of an e-mail
-//! verification ([`tollgate::service::email_verification`]). The token is the
-//! proof, so no session is needed: opening it verifies the address and logs its
-//! user in (a self sign-up logs in for the first time this way), then redirects
-//! (303): to the pricing page with the plan chosen at sign-up marked
-//! (`/pricing?welcome=1&interval=…&chosen=…`), or unmarked after a sign-up
-//! without one, else to the API keys page with `?verified=1`. An unknown, used or
-//! expired link goes to `/settings/api-keys?verified=0` and changes nothing. Works
-//! without JavaScript.
+//! `GET /verify-email?token=…[&plan=…&interval=…|&then=pricing]`: the link of an
+//! e-mail verification ([`tollgate::service::email_verification`]). The token is
+//! the proof, so no session is needed: opening it verifies the address, sets the
+//! password of the sign-up that sent it, and logs its user in (a self sign-up logs
+//! in for the first time this way), then redirects (303): to the pricing page with
+//! the plan chosen at sign-up marked (`/pricing?welcome=1&interval=…&chosen=…`),
+//! or unmarked after a sign-up without one, else to the API keys page with
+//! `?verified=1`. A disabled user is verified but not logged in
+//! (`/login?verified=1`). An unknown, used or expired link goes to
+//! `/login?verify=failed` and changes nothing. Works without JavaScript.
 
 use crate::serve::AppState;
 use axum::extract::{Query, State};
@@ -36,7 +37,7 @@ pub async fn verify_email(
         Ok(id) => id,
         Err(e) => {
             tracing::info!(error = %e, "an e-mail verification link was refused");
-            return Redirect::to("/settings/api-keys?verified=0");
+            return Redirect::to("/login?verify=failed");
         }
     };
     let signed_in = async {

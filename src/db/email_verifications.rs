@@ -13,6 +13,8 @@ pub struct VerificationRow {
     pub email: String,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
+    /// The password hash of the sign-up that sent the link, set when it is used.
+    pub password_hash: Option<String>,
 }
 
 /// Stores a new link proving `email` for `user_id`, valid until `expires_at`.
@@ -23,13 +25,15 @@ pub async fn insert(
     email: &str,
     token_hash: &[u8],
     expires_at: DateTime<Utc>,
+    password_hash: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO email_verifications (id, user_id, email, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)")
+    sqlx::query("INSERT INTO email_verifications (id, user_id, email, token_hash, expires_at, password_hash) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id)
         .bind(user_id)
         .bind(email)
         .bind(token_hash)
         .bind(expires_at)
+        .bind(password_hash)
         .execute(db)
         .await?;
     Ok(())
@@ -40,7 +44,7 @@ pub async fn lock_by_hash(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],
 ) -> Result<Option<VerificationRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, user_id, email, expires_at, used_at FROM email_verifications WHERE token_hash = $1 FOR UPDATE")
+    sqlx::query_as("SELECT id, user_id, email, expires_at, used_at, password_hash FROM email_verifications WHERE token_hash = $1 FOR UPDATE")
         .bind(token_hash)
         .fetch_optional(db)
         .await

@@ -64,6 +64,9 @@ pub struct Dropped {
     pub meter_reports: u64,
 }
 
+/// How long dropping a month waits for the parent table's lock.
+const DROP_LOCK_TIMEOUT: &str = "2s";
+
 /// Rows deleted per statement by [`drop_before`].
 const DELETE_BATCH: i64 = 10_000;
 
@@ -78,17 +81,20 @@ const DELETE_BATCH: i64 = 10_000;
 pub async fn drop_before(pool: &PgPool, cutoff: DateTime<Utc>) -> Result<Dropped, sqlx::Error> {
     // One process at a time (every server runs the upkeep): the others find the
     // lock taken and leave it, so each drop is reported once.
-    let mut conn = pool.acquire().await?;
+    // Detached from the pool: if this future is dropped or the unlock fails, the
+    // connection closes and the lock goes with it instead of staying in the pool.
+    let mut conn = pool.acquire().await?.detach();
     let locked: bool =
         sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('usage_events_retention'))")
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut conn)
             .await?;
     if !locked {
         return Ok(Dropped::default());
     }
     let dropped = forget(&mut conn, cutoff).await;
+    // Closing the connection (dropping it) releases the lock if this fails.
     sqlx::query("SELECT pg_advisory_unlock(hashtext('usage_events_retention'))")
-        .execute(&mut *conn)
+        .execute(&mut conn)
         .await?;
     dropped
 }
@@ -101,9 +107,17 @@ async fn forget(conn: &mut PgConnection, cutoff: DateTime<Utc>) -> Result<Droppe
     let mut dropped = Dropped::default();
     for month in months(&mut *conn).await? {
         if next_month(month) <= cutoff_month {
-            sqlx::query(&format!("DROP TABLE IF EXISTS {}", partition_name(month)))
-                .execute(&mut *conn)
+            // The drop takes the parent table's lock, which waits for every open
+            // reader and makes every insert wait behind it: it gives up after
+            // DROP_LOCK_TIMEOUT (an error; the next upkeep tries again).
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            sqlx::query(&format!("SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'"))
+                .execute(&mut *tx)
                 .await?;
+            sqlx::query(&format!("DROP TABLE IF EXISTS {}", partition_name(month)))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
             dropped.months.push(month);
         }
     }

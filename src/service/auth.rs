@@ -111,48 +111,36 @@ pub async fn sign_up(
     insert_user(pool, email, name, &hash, super_admin, actor).await
 }
 
-/// What a visitor's sign-up did ([`register`]).
+/// A visitor's sign-up with its password hashed ([`register`]), for
+/// [`super::email_verification::complete_sign_up`] to carry out.
 #[derive(Debug, Clone)]
-pub enum Registration {
-    /// A new, unverified user with their personal account.
-    Created(NewUser),
-    /// The e-mail belongs to this user already; nothing changed.
-    Taken {
-        /// The user who has the address.
-        user_id: Uuid,
-    },
+pub struct SignUpRequest {
+    /// The address given.
+    pub email: Email,
+    /// The name given.
+    pub name: PersonName,
+    /// The argon2id hash of the password given (PHC string).
+    pub password_hash: String,
 }
 
-/// A visitor's own sign-up, which must not tell whether the e-mail has an account
-/// (issue 12, "account enumeration at sign-up"): the password is hashed first
-/// either way, so both answers take as long, and the caller answers both the same
-/// (it mails the address a verification link, or a notice that someone tried to
-/// sign up with it). A new address gets an unverified user, who may log in only
-/// once the link proved the address ([`log_in`]).
+/// The part of a visitor's own sign-up that the visitor waits for: the password
+/// hash, the same work whether or not the address has an account (issue 12,
+/// "account enumeration at sign-up"). The rest (finding the address, creating
+/// the user, the e-mail) is [`super::email_verification::complete_sign_up`],
+/// which the caller runs after answering, so that its time does not tell either.
 ///
 /// # Errors
-/// [`Error::RateLimited`] when hashing stays busy, or a database error.
+/// [`Error::RateLimited`] when hashing stays busy.
 pub async fn register(
-    pool: &PgPool,
     email: &Email,
     name: &PersonName,
     password: &NewPassword,
-) -> Result<Registration, Error> {
-    let hash = hash_password(password.expose()).await?;
-    if let Some(user) = db::users::by_email(pool, email.as_str()).await? {
-        return Ok(Registration::Taken { user_id: user.id });
-    }
-    match insert_user(pool, email, name, &hash, false, None).await {
-        Ok(created) => Ok(Registration::Created(created)),
-        // Signed up by a parallel request meanwhile.
-        Err(Error::Invalid { field, .. }) if field == "email" => {
-            let user = db::users::by_email(pool, email.as_str())
-                .await?
-                .ok_or_else(taken)?;
-            Ok(Registration::Taken { user_id: user.id })
-        }
-        Err(e) => Err(e),
-    }
+) -> Result<SignUpRequest, Error> {
+    Ok(SignUpRequest {
+        email: email.clone(),
+        name: name.clone(),
+        password_hash: hash_password(password.expose()).await?,
+    })
 }
 
 fn taken() -> Error {
@@ -163,7 +151,9 @@ fn taken() -> Error {
     }
 }
 
-async fn insert_user(
+/// Inserts an unverified (or, with `actor` or as a super admin, verified) user
+/// with their personal account, audited.
+pub(super) async fn insert_user(
     pool: &PgPool,
     email: &Email,
     name: &PersonName,
@@ -235,9 +225,9 @@ pub enum LoginError {
     Disabled,
     /// The right password of a user who signed up themselves but has not proved
     /// their address yet. Told apart from [`LoginError::BadCredentials`] only
-    /// here: the answer is the same (else whoever signed up with someone else's
-    /// address would learn from logging in that it had no account); the caller
-    /// sends the user a new verification link.
+    /// here: the answer is the same, and nothing else happens (else whoever signed
+    /// up with someone else's address would learn from logging in that it had no
+    /// account). Signing up again sends a fresh link.
     #[error("The e-mail or password is not right. Signed up recently? Open the link we e-mailed you first.")]
     Unconfirmed(Box<UserRow>),
     /// Something else failed.

@@ -24,7 +24,8 @@ pub const SEND_WINDOW_SECS: i64 = 15 * 60;
 /// Sends `user` a link proving their current address (the `email_verification`
 /// e-mail: `{"user": {"name", "email"}, "link", "expires_in_hours"}`), in one
 /// transaction with the link. Nothing is sent to a verified user. The link carries
-/// where opening it continues ([`After`]).
+/// where opening it continues ([`After`]); a sign-up's `password_hash` is kept
+/// with it and becomes the user's password when it is opened ([`verify`]).
 ///
 /// # Errors
 /// [`Error::RateLimited`] past [`MAX_SENDS`] links in [`SEND_WINDOW_SECS`];
@@ -32,7 +33,8 @@ pub const SEND_WINDOW_SECS: i64 = 15 * 60;
 pub async fn send(
     t: &Tollgate,
     user: &UserRow,
-    after: After<'_>,
+    after: &After,
+    password_hash: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     if user.verified_at.is_some() {
@@ -57,6 +59,7 @@ pub async fn send(
         &user.email,
         &link_token::hash(&token),
         expires_at,
+        password_hash,
     )
     .await?;
     let context = serde_json::json!({
@@ -91,19 +94,19 @@ pub fn plain_key(key: &str) -> bool {
 }
 
 /// Where opening a verification link continues (it always logs its user in).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum After<'a> {
-    /// The API keys page (a link asked for there, or after a refused log-in).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum After {
+    /// The API keys page (a link asked for there).
     ApiKeys,
     /// The pricing page (a sign-up without a plan).
     Pricing,
     /// The pricing page with the plan chosen at sign-up marked, to start it: a
     /// catalog key, which the link carries only when it is [`plain_key`].
-    Plan(&'a str, Interval),
+    Plan(String, Interval),
 }
 
 /// The link of `token`, continuing to `after`.
-fn link(public_url: &str, token: &str, after: After<'_>) -> String {
+fn link(public_url: &str, token: &str, after: &After) -> String {
     let base = format!("{public_url}/verify-email?token={token}");
     match after {
         After::ApiKeys => base,
@@ -114,33 +117,61 @@ fn link(public_url: &str, token: &str, after: After<'_>) -> String {
     }
 }
 
-/// Mails the address a visitor signed up with, the same way whether it was new or
-/// taken (issue 12, account enumeration): a user whose address is not verified yet
-/// (new, or signing up again) gets a verification link continuing to `after`; the
-/// owner of a verified address a notice of the attempt ([`send_sign_up_attempt`]).
+/// Carries out a visitor's sign-up after they were answered (issue 12: its time
+/// and outcome must not show in the answer), the same way whether the address
+/// was new or taken:
+/// - a new address gets an unverified user and a verification link;
+/// - an address whose user has not verified it yet (someone signed up with it
+///   before) gets a fresh link;
+/// - a verified address gets a notice of the attempt ([`send_sign_up_attempt`]).
+///
+/// Each link carries this sign-up's password, which becomes the user's when the
+/// link is opened: whoever signed up first with another person's address cannot
+/// keep a password the owner never chose (account pre-hijacking).
 ///
 /// # Errors
 /// [`Error::RateLimited`] past [`MAX_SENDS`] links; database errors.
-pub async fn after_sign_up(
+pub async fn complete_sign_up(
     t: &Tollgate,
-    registration: &super::auth::Registration,
-    after: After<'_>,
+    request: &super::auth::SignUpRequest,
+    after: &After,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    use super::auth::Registration;
-    let (Registration::Created(super::auth::NewUser { user_id, .. })
-    | Registration::Taken { user_id }) = registration;
-    let Some(user) = db::users::by_id(&t.pool, *user_id).await? else {
-        return Ok(());
-    };
-    match registration {
-        // Signed up again before opening the first link: most likely the same
-        // person, who gets a fresh link rather than a notice.
-        Registration::Created(_) | Registration::Taken { .. } if user.verified_at.is_none() => {
-            send(t, &user, after, now).await
+    let hash = Some(request.password_hash.as_str());
+    let existing = db::users::by_email(&t.pool, request.email.as_str()).await?;
+    let user = match existing {
+        Some(user) => user,
+        None => {
+            let created = super::auth::insert_user(
+                &t.pool,
+                &request.email,
+                &request.name,
+                &request.password_hash,
+                false,
+                None,
+            )
+            .await;
+            let user_id = match created {
+                Ok(c) => c.user_id,
+                // Signed up by a parallel request meanwhile: handled as taken.
+                Err(Error::Invalid { field, .. }) if field == "email" => {
+                    match db::users::by_email(&t.pool, request.email.as_str()).await? {
+                        Some(u) => u.id,
+                        None => return Ok(()),
+                    }
+                }
+                Err(e) => return Err(e),
+            };
+            let Some(user) = db::users::by_id(&t.pool, user_id).await? else {
+                return Ok(());
+            };
+            user
         }
-        Registration::Created(_) => Ok(()),
-        Registration::Taken { .. } => send_sign_up_attempt(t, &user, now).await,
+    };
+    if user.verified_at.is_none() {
+        send(t, &user, after, hash, now).await
+    } else {
+        send_sign_up_attempt(t, &user, now).await
     }
 }
 
@@ -180,7 +211,8 @@ pub async fn send_sign_up_attempt(
 }
 
 /// Uses a link: the user's address is verified (audited as
-/// `user.email_verified`) and every open link of theirs stops working. Returns
+/// `user.email_verified`), the password of the sign-up that sent the link (if
+/// any) becomes theirs, and every open link of theirs stops working. Returns
 /// the user's id. Using a link of an already verified user is not an error.
 ///
 /// # Errors
@@ -190,7 +222,7 @@ pub async fn verify(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<Uu
     let bad = || {
         Error::invalid(
             "token",
-            "This link is invalid, used or expired. Ask for a new one on your API keys page.",
+            "This link is invalid, used or expired. Sign up again with the same address for a new one, or reset your password.",
         )
     };
     if token.is_empty() || token.len() > 128 {
@@ -210,6 +242,10 @@ pub async fn verify(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<Uu
         return Err(bad());
     }
     db::email_verifications::use_all_for_user(&mut *tx, user.id).await?;
+    // The password of the sign-up that sent this link (see `complete_sign_up`).
+    if let Some(hash) = &link.password_hash {
+        db::users::set_password_hash(&mut *tx, user.id, hash).await?;
+    }
     if db::users::set_verified(&mut *tx, user.id).await? {
         record_verified(&mut tx, &user, "link").await?;
     }
@@ -218,12 +254,15 @@ pub async fn verify(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<Uu
 }
 
 /// Marks `user` verified because `how` proved the address (an invitation link,
-/// the operator), audited as `user.email_verified`. Nothing happens to a user
-/// already verified.
+/// the operator, a password reset), audited as `user.email_verified`, and closes
+/// their open verification links. Nothing more happens to a user already
+/// verified.
 ///
 /// # Errors
 /// A database error.
 pub async fn mark_verified(tx: &mut db::Tx<'_>, user: &UserRow, how: &str) -> Result<(), Error> {
+    // Open links would still log in (and set a sign-up's password): they end.
+    db::email_verifications::use_all_for_user(&mut **tx, user.id).await?;
     if db::users::set_verified(&mut **tx, user.id).await? {
         record_verified(tx, user, how).await?;
     }

@@ -999,12 +999,12 @@ async fn an_unverified_address_neither_invites_nor_owns_keys(pool: PgPool) {
     // Links: sent at most MAX_SENDS times in the window.
     let now = Utc::now();
     for _ in 0..MAX_SENDS {
-        verification::send(&t, &owner, verification::After::ApiKeys, now)
+        verification::send(&t, &owner, &verification::After::ApiKeys, None, now)
             .await
             .unwrap();
     }
     assert!(matches!(
-        verification::send(&t, &owner, verification::After::ApiKeys, now).await,
+        verification::send(&t, &owner, &verification::After::ApiKeys, None, now).await,
         Err(Error::RateLimited { .. })
     ));
     let token = verification_token(&t.pool, &owner.email).await;
@@ -1048,7 +1048,7 @@ async fn an_unverified_address_neither_invites_nor_owns_keys(pool: PgPool) {
         .fetch_one(&t.pool)
         .await
         .unwrap();
-    verification::send(&t, &owner, verification::After::ApiKeys, now)
+    verification::send(&t, &owner, &verification::After::ApiKeys, None, now)
         .await
         .unwrap();
     let after: i64 = sqlx::query_scalar("SELECT count(*) FROM email_verifications")

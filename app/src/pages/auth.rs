@@ -93,12 +93,18 @@ pub fn LogInPage() -> impl IntoView {
     let reset = query.read_untracked().get("reset").is_some().then(|| {
         view! { <p class="mt-2 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-900" role="status">"Your password was changed. Log in with the new one."</p> }
     });
+    // From an e-mail verification link (server/src/email_links.rs).
+    let link = match query.read_untracked().get("verify").as_deref() {
+        Some("failed") => Some(view! { <p class="mt-2 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-950" role="status" data-testid="verify-failed">"That link is invalid, used or expired. Sign up again with the same address for a new one, or reset your password."</p> }.into_any()),
+        _ => query.read_untracked().get("verified").is_some().then(|| view! { <p class="mt-2 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-900" role="status">"Your e-mail address is confirmed."</p> }.into_any()),
+    };
     card(
         "Log in",
         view! {
             <Title text="Log in"/>
             {prompt}
             {reset}
+            {link}
             <ActionForm action=action attr:class="mt-4 space-y-4" attr:novalidate=true>
                 <FormAlert error/>
                 <input type="hidden" name="next" value=next/>

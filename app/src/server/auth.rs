@@ -96,21 +96,22 @@ pub async fn sign_up(
     if !errors.is_empty() {
         return Err(errors.with_values(&keep).into());
     }
-    let registered = auth::register(&t.pool, &email_ok, &name_ok, &password_ok)
+    let request = auth::register(&email_ok, &name_ok, &password_ok)
         .await
         .map_err(|e| AppError::from(e).with_values(&keep))?;
     // The same answer whether the address was new or taken (issue 12: sign-up
-    // does not tell who has an account): each gets an e-mail, and the visitor is
-    // asked to open it. A new user logs in by opening the link.
+    // does not tell who has an account): the rest runs after answering, so its
+    // time does not tell either; each address gets an e-mail, and a new user
+    // logs in by opening the link.
     use tollgate::service::email_verification::{self, After};
-    let after = plan
-        .as_deref()
-        .map_or(After::Pricing, |p| After::Plan(p, interval));
-    if let Err(e) =
-        email_verification::after_sign_up(&t, &registered, after, chrono::Utc::now()).await
-    {
-        tracing::warn!(error = %e, "could not queue the sign-up e-mail");
-    }
+    let after = plan.map_or(After::Pricing, |p| After::Plan(p, interval));
+    tokio::spawn(async move {
+        if let Err(e) =
+            email_verification::complete_sign_up(&t, &request, &after, chrono::Utc::now()).await
+        {
+            tracing::warn!(error = %e, "a sign-up could not be completed");
+        }
+    });
     leptos_axum::redirect("/signup?sent=1");
     Ok(())
 }
@@ -140,20 +141,6 @@ pub async fn log_in(email: String, password: String, next: Option<String>) -> Re
     let user = match auth::log_in(&t.pool, &email, &password).await {
         Ok(u) => u,
         Err(LoginError::Service(e)) => return Err(AppError::from(e).with_values(&keep)),
-        // Answered as a wrong password; the owner of the address gets a new link.
-        Err(LoginError::Unconfirmed(user)) => {
-            send_verification(
-                &t,
-                user.id,
-                tollgate::service::email_verification::After::ApiKeys,
-            )
-            .await;
-            return Err(crate::error::FormError::message(
-                LoginError::Unconfirmed(user).to_string(),
-            )
-            .with_values(&keep)
-            .into());
-        }
         Err(e) => {
             return Err(crate::error::FormError::message(e.to_string())
                 .with_values(&keep)
@@ -186,24 +173,4 @@ pub async fn log_out() -> Result<(), AppError> {
     super::ctx::end_session().await?;
     leptos_axum::redirect("/");
     Ok(())
-}
-
-/// Queues the e-mail verification link of a user who signed up (or tried to log
-/// in before opening it); failures are logged (logging in again sends another).
-#[cfg(feature = "ssr")]
-async fn send_verification(
-    t: &tollgate::service::Tollgate,
-    user_id: uuid::Uuid,
-    after: tollgate::service::email_verification::After<'_>,
-) {
-    use tollgate::service::email_verification;
-    match tollgate::db::users::by_id(&t.pool, user_id).await {
-        Ok(Some(user)) => {
-            if let Err(e) = email_verification::send(t, &user, after, chrono::Utc::now()).await {
-                tracing::warn!(error = %e, "could not queue the e-mail verification");
-            }
-        }
-        Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "could not queue the e-mail verification"),
-    }
 }

@@ -57,7 +57,8 @@ pub async fn send_email_verification() -> Result<(), AppError> {
     tollgate::service::email_verification::send(
         &t,
         &me.user,
-        tollgate::service::email_verification::After::ApiKeys,
+        &tollgate::service::email_verification::After::ApiKeys,
+        None,
         chrono::Utc::now(),
     )
     .await?;

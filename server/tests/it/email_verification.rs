@@ -68,7 +68,7 @@ fn session_cookie(res: &reqwest::Response) -> Option<String> {
 
 async fn mails(pool: &PgPool, email: &str, template: &str) -> Vec<String> {
     sqlx::query_scalar(
-        "SELECT context::text FROM email_outbox WHERE to_address = $1 AND template = $2 ORDER BY created_at",
+        "SELECT coalesce(context->>'link', '-') || ' ' || context::text FROM email_outbox WHERE to_address = $1 AND template = $2 ORDER BY created_at",
     )
     .bind(email)
     .bind(template)
@@ -77,9 +77,22 @@ async fn mails(pool: &PgPool, email: &str, template: &str) -> Vec<String> {
     .unwrap()
 }
 
-fn token_of(link: &str) -> String {
-    let after = link.split_once("token=").expect("a token").1;
-    after.split(['&', '"']).next().unwrap().to_string()
+/// The first `n` such mails, waiting up to 5 s: a sign-up is completed after
+/// its answer.
+async fn wait_mails(pool: &PgPool, email: &str, template: &str, n: usize) -> Vec<String> {
+    for _ in 0..100 {
+        let found = mails(pool, email, template).await;
+        if found.len() >= n {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("fewer than {n} {template} mails to {email}");
+}
+
+/// The link of a mail from [`mails`], as the mail has it.
+fn link_of(mail: &str) -> String {
+    mail.split_once(' ').unwrap().0.to_string()
 }
 
 async fn create_key(app: &TestApp, cookie: &str) -> (u16, String) {
@@ -126,11 +139,10 @@ async fn sign_up_answers_alike_for_new_and_taken_addresses_and_the_link_logs_in(
     assert_eq!(new.1, "/signup?sent=1");
     assert_eq!(new, taken, "one answer for both");
     assert!(!new.3, "nobody is signed in by the form");
-    assert_eq!(mails(&pool, email, "email_verification").await.len(), 1);
-    assert_eq!(mails(&pool, email, "sign_up_attempt").await.len(), 0);
-    let notice = mails(&pool, &existing.email, "sign_up_attempt").await;
-    assert_eq!(notice.len(), 1, "the owner hears of the attempt");
+    let links = wait_mails(&pool, email, "email_verification", 1).await;
+    let notice = wait_mails(&pool, &existing.email, "sign_up_attempt", 1).await;
     assert!(notice[0].contains("/forgot-password"), "{}", notice[0]);
+    assert!(mails(&pool, email, "sign_up_attempt").await.is_empty());
     assert!(mails(&pool, &existing.email, "email_verification")
         .await
         .is_empty());
@@ -138,25 +150,20 @@ async fn sign_up_answers_alike_for_new_and_taken_addresses_and_the_link_logs_in(
     assert!(log_in(&app, &existing.email, PASSWORD).await.2.is_some());
     // A second attempt within the hour mails the owner nothing more.
     sign_up(&app, &existing.email, "a fresh password 2", None).await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(
         mails(&pool, &existing.email, "sign_up_attempt").await.len(),
         1
     );
 
-    // Signing up again before opening the link: a fresh link, not a notice.
-    assert_eq!(sign_up(&app, email, "a fresh password 1", None).await, new);
-    assert_eq!(mails(&pool, email, "email_verification").await.len(), 2);
-    assert!(mails(&pool, email, "sign_up_attempt").await.is_empty());
-
-    // Until the link is opened the new password answers like a wrong one, and the
-    // owner of the address is sent a fresh link.
+    // Until the link is opened the password answers like a wrong one, and
+    // nothing is sent.
     let unconfirmed = log_in(&app, email, "a fresh password 1").await;
     let wrong = log_in(&app, email, "a wrong password 1").await;
     assert_eq!(unconfirmed.0, wrong.0);
     assert_eq!(unconfirmed.1, wrong.1);
     assert!(unconfirmed.2.is_none() && wrong.2.is_none());
-    let links = mails(&pool, email, "email_verification").await;
-    assert_eq!(links.len(), 3, "a new link after the right password");
+    assert_eq!(mails(&pool, email, "email_verification").await.len(), 1);
 
     let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM email_verifications LIMIT 1")
         .fetch_one(&pool)
@@ -165,17 +172,17 @@ async fn sign_up_answers_alike_for_new_and_taken_addresses_and_the_link_logs_in(
     assert_eq!(stored.len(), 32, "only the SHA-256 is kept");
     assert_eq!(
         open(&app, "not-a-token").await,
-        ("/settings/api-keys?verified=0".into(), None)
+        ("/login?verify=failed".into(), None)
     );
-    let (to, cookie) = open(&app, &token_of(&links[2])).await;
-    assert_eq!(to, "/settings/api-keys?verified=1");
+    let (to, cookie) = open_path(&app, &path_of(&link_of(&links[0]))).await;
+    assert_eq!(to, "/pricing?welcome=1", "a sign-up without a plan");
     let cookie = cookie.expect("the link logs the user in");
     let (status, body) = create_key(&app, &cookie).await;
     assert_eq!(status, 200, "a proved address may own keys: {body}");
     assert_eq!(
-        open(&app, &token_of(&links[0])).await.0,
-        "/settings/api-keys?verified=0",
-        "every link of the user stops working"
+        open_path(&app, &path_of(&link_of(&links[0]))).await.0,
+        "/login?verify=failed",
+        "a link works once"
     );
     assert!(log_in(&app, email, "a fresh password 1").await.2.is_some());
     let audited: i64 = sqlx::query_scalar(
@@ -199,6 +206,42 @@ async fn sign_up_answers_alike_for_new_and_taken_addresses_and_the_link_logs_in(
     assert!(!page.contains("Send the link again"));
 }
 
+/// Account pre-hijacking: someone signs up first with another person's address and
+/// a password of their own. When the owner signs up, they get a fresh link that
+/// carries the owner's password: opening it leaves the first password worthless,
+/// and every older link stops working.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_owners_link_sets_the_owners_password_over_an_earlier_sign_up(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let email = "victim@test.example";
+    sign_up(&app, email, "attacker password 1", None).await;
+    wait_mails(&pool, email, "email_verification", 1).await;
+    let second = sign_up(&app, email, "owner password 1", None).await;
+    assert_eq!(second.1, "/signup?sent=1");
+    let links = wait_mails(&pool, email, "email_verification", 2).await;
+    assert!(mails(&pool, email, "sign_up_attempt").await.is_empty());
+
+    let (_, cookie) = open_path(&app, &path_of(&link_of(&links[1]))).await;
+    assert!(cookie.is_some(), "the owner is logged in");
+    assert!(log_in(&app, email, "owner password 1").await.2.is_some());
+    assert!(
+        log_in(&app, email, "attacker password 1").await.2.is_none(),
+        "the first sign-up's password does not open the account"
+    );
+    assert_eq!(
+        open_path(&app, &path_of(&link_of(&links[0]))).await.0,
+        "/login?verify=failed",
+        "the first sign-up's link cannot set its password any more"
+    );
+    assert!(log_in(&app, email, "owner password 1").await.2.is_some());
+}
+
+/// The path and query of a link (the test server's address differs per test).
+fn path_of(link: &str) -> String {
+    let after_scheme = link.split_once("://").unwrap().1;
+    format!("/{}", after_scheme.split_once('/').unwrap().1)
+}
+
 /// A plan chosen on the pricing page rides on the link: opening it lands, signed
 /// in, on the pricing page with that plan marked. Nothing else in a link can redirect elsewhere.
 #[sqlx::test(migrations = "../migrations")]
@@ -207,14 +250,9 @@ async fn the_link_of_a_sign_up_with_a_plan_continues_to_it(pool: PgPool) {
     let email = "bo@test.example";
     let (status, to, _, _) = sign_up(&app, email, "a fresh password 1", Some("starter")).await;
     assert_eq!((status, to.as_str()), (302, "/signup?sent=1"));
-    let link = mails(&pool, email, "email_verification").await.remove(0);
-    assert!(link.contains("&plan=starter&interval=month"), "{link}");
-    let token = token_of(&link);
-    let (to, cookie) = open_path(
-        &app,
-        &format!("/verify-email?token={token}&plan=starter&interval=month"),
-    )
-    .await;
+    let link = link_of(&wait_mails(&pool, email, "email_verification", 1).await[0]);
+    assert!(link.ends_with("&plan=starter&interval=month"), "{link}");
+    let (to, cookie) = open_path(&app, &path_of(&link)).await;
     assert_eq!(to, "/pricing?welcome=1&interval=month&chosen=starter");
     let page = app
         .http
