@@ -18,10 +18,14 @@ test('an admin moves a customer to another plan after the preview, cancels and r
   await actions.getByLabel('New plan').selectOption('starter');
   await actions.getByRole('button', { name: 'Preview change' }).click();
   await expect(page.getByTestId('preview-error')).toContainText('already on Starter');
+  // The preview is a plain GET form: a new page, hydrated before it is used.
+  await hydrated(page);
 
   // Pro: the preview first (a trial prorates nothing), then the confirmed change.
   await actions.getByLabel('New plan').selectOption('pro');
   await actions.getByRole('button', { name: 'Preview change' }).click();
+  await expect(page).toHaveURL(/change=pro/);
+  await hydrated(page);
   const preview = page.getByTestId('change-preview');
   await expect(preview.getByTestId('preview-to')).toHaveText('Pro, billed every month');
   await expect(preview.getByTestId('preview-proration')).toHaveText('None');
