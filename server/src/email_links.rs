@@ -1,8 +1,11 @@
 //! `GET /verify-email?token=…[&plan=…&interval=…|&then=pricing]`: the link of an
 //! e-mail verification ([`tollgate::service::email_verification`]). The token is
 //! the proof, so no session is needed: opening it verifies the address, sets the
-//! password of the sign-up that sent it, and logs its user in (a self sign-up logs
-//! in for the first time this way), then redirects (303): to the pricing page with
+//! password of the sign-up that sent it, and, in the browser that signed up (its
+//! `tollgate_signup` cookie), logs its user in (a self sign-up logs in for the
+//! first time this way; another browser goes to `/login?verified=1`, so that
+//! nobody can log someone into an account by sending them its link), then
+//! redirects (303): to the pricing page with
 //! the plan chosen at sign-up marked (`/pricing?welcome=1&interval=…&chosen=…`),
 //! or unmarked after a sign-up without one, else to the API keys page with
 //! `?verified=1`. A disabled user is verified but not logged in
@@ -11,7 +14,9 @@
 
 use crate::serve::AppState;
 use axum::extract::{Query, State};
-use axum::response::Redirect;
+use axum::http::header::SET_COOKIE;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tollgate::service::{auth, email_verification};
 use tower_sessions::Session;
@@ -29,17 +34,35 @@ pub struct Link {
 pub async fn verify_email(
     State(state): State<AppState>,
     session: Session,
+    headers: HeaderMap,
     Query(link): Query<Link>,
-) -> Redirect {
+) -> Response {
     let t = &state.tollgate;
     let token = link.token.unwrap_or_default();
-    let user_id = match email_verification::verify(&t.pool, &token, chrono::Utc::now()).await {
-        Ok(id) => id,
+    let verified = match email_verification::verify(&t.pool, &token, chrono::Utc::now()).await {
+        Ok(v) => v,
         Err(e) => {
             tracing::info!(error = %e, "an e-mail verification link was refused");
-            return Redirect::to("/login?verify=failed");
+            return Redirect::to("/login?verify=failed").into_response();
         }
     };
+    let to = after_verification(
+        link.plan.as_deref(),
+        link.interval.as_deref(),
+        link.then.as_deref(),
+    );
+    // A sign-up's link logs in only in the browser that signed up; elsewhere the
+    // address is verified and its owner logs in with their password.
+    let browser =
+        tollgate_app::server::ctx::cookie_in(&headers, email_verification::SIGN_UP_COOKIE)
+            .map(|c| tollgate::service::link_token::hash(&c));
+    match verified.browser_hash {
+        Some(expected) if browser.as_deref() == Some(expected.as_slice()) => {}
+        Some(_) => return Redirect::to("/login?verified=1").into_response(),
+        // A link asked for while logged in: the session, if any, goes on.
+        None => return Redirect::to(&to).into_response(),
+    }
+    let user_id = verified.user_id;
     let signed_in = async {
         // A disabled user's address is verified, but they are not let in.
         auth::session_user(&t.pool, user_id).await.ok()??;
@@ -52,13 +75,13 @@ pub async fn verify_email(
             .ok()
     };
     if signed_in.await.is_none() {
-        return Redirect::to("/login?verified=1");
+        return Redirect::to("/login?verified=1").into_response();
     }
-    Redirect::to(&after_verification(
-        link.plan.as_deref(),
-        link.interval.as_deref(),
-        link.then.as_deref(),
-    ))
+    let clear = format!(
+        "{}=; Path=/verify-email; Max-Age=0; HttpOnly; SameSite=Lax",
+        email_verification::SIGN_UP_COOKIE
+    );
+    ([(SET_COOKIE, clear)], Redirect::to(&to)).into_response()
 }
 
 /// Where a verified user goes: the pricing page with the plan chosen at sign-up

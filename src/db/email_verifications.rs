@@ -15,25 +15,36 @@ pub struct VerificationRow {
     pub used_at: Option<DateTime<Utc>>,
     /// The password hash of the sign-up that sent the link, set when it is used.
     pub password_hash: Option<String>,
+    /// SHA-256 of the sign-up browser's cookie: only that browser is logged in.
+    pub browser_hash: Option<Vec<u8>>,
 }
 
-/// Stores a new link proving `email` for `user_id`, valid until `expires_at`.
-pub async fn insert(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    user_id: Uuid,
-    email: &str,
-    token_hash: &[u8],
-    expires_at: DateTime<Utc>,
-    password_hash: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO email_verifications (id, user_id, email, token_hash, expires_at, password_hash) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(id)
-        .bind(user_id)
-        .bind(email)
-        .bind(token_hash)
-        .bind(expires_at)
-        .bind(password_hash)
+/// A link to store ([`insert`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NewVerification<'a> {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    /// The address it proves.
+    pub email: &'a str,
+    /// SHA-256 of the token.
+    pub token_hash: &'a [u8],
+    pub expires_at: DateTime<Utc>,
+    /// A sign-up's password hash, set when the link is used.
+    pub password_hash: Option<&'a str>,
+    /// SHA-256 of the sign-up browser's cookie.
+    pub browser_hash: Option<&'a [u8]>,
+}
+
+/// Stores a new link.
+pub async fn insert(db: impl PgExecutor<'_>, v: &NewVerification<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO email_verifications (id, user_id, email, token_hash, expires_at, password_hash, browser_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(v.id)
+        .bind(v.user_id)
+        .bind(v.email)
+        .bind(v.token_hash)
+        .bind(v.expires_at)
+        .bind(v.password_hash)
+        .bind(v.browser_hash)
         .execute(db)
         .await?;
     Ok(())
@@ -44,7 +55,7 @@ pub async fn lock_by_hash(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],
 ) -> Result<Option<VerificationRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, user_id, email, expires_at, used_at, password_hash FROM email_verifications WHERE token_hash = $1 FOR UPDATE")
+    sqlx::query_as("SELECT id, user_id, email, expires_at, used_at, password_hash, browser_hash FROM email_verifications WHERE token_hash = $1 FOR UPDATE")
         .bind(token_hash)
         .fetch_optional(db)
         .await

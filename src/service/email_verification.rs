@@ -14,6 +14,11 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+/// The cookie naming the browser that signed up ([`SignUpLink::browser_hash`]):
+/// set on `/verify-email` only, `SameSite=Lax` (a link opened from a mail client
+/// is a cross-site navigation).
+pub const SIGN_UP_COOKIE: &str = "tollgate_signup";
+
 /// How long a link works, in hours.
 pub const VALID_HOURS: i64 = 48;
 /// Links a user may be sent in [`SEND_WINDOW_SECS`].
@@ -24,8 +29,8 @@ pub const SEND_WINDOW_SECS: i64 = 15 * 60;
 /// Sends `user` a link proving their current address (the `email_verification`
 /// e-mail: `{"user": {"name", "email"}, "link", "expires_in_hours"}`), in one
 /// transaction with the link. Nothing is sent to a verified user. The link carries
-/// where opening it continues ([`After`]); a sign-up's `password_hash` is kept
-/// with it and becomes the user's password when it is opened ([`verify`]).
+/// where opening it continues ([`After`]); a sign-up's password and browser
+/// ([`SignUpLink`]) are kept with it ([`verify`]).
 ///
 /// # Errors
 /// [`Error::RateLimited`] past [`MAX_SENDS`] links in [`SEND_WINDOW_SECS`];
@@ -34,7 +39,7 @@ pub async fn send(
     t: &Tollgate,
     user: &UserRow,
     after: &After,
-    password_hash: Option<&str>,
+    sign_up: Option<&SignUpLink<'_>>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     if user.verified_at.is_some() {
@@ -54,12 +59,15 @@ pub async fn send(
     let expires_at = now + Duration::hours(VALID_HOURS);
     db::email_verifications::insert(
         &mut *tx,
-        Uuid::now_v7(),
-        user.id,
-        &user.email,
-        &link_token::hash(&token),
-        expires_at,
-        password_hash,
+        &db::email_verifications::NewVerification {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            email: &user.email,
+            token_hash: &link_token::hash(&token),
+            expires_at,
+            password_hash: sign_up.map(|s| s.password_hash),
+            browser_hash: sign_up.map(|s| s.browser_hash),
+        },
     )
     .await?;
     let context = serde_json::json!({
@@ -93,7 +101,19 @@ pub fn plain_key(key: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// Where opening a verification link continues (it always logs its user in).
+/// What a sign-up's link carries besides its token.
+#[derive(Debug, Clone, Copy)]
+pub struct SignUpLink<'a> {
+    /// The argon2id hash of the sign-up's password: the user's once the link is
+    /// used (an earlier sign-up with the same address cannot keep its own).
+    pub password_hash: &'a str,
+    /// SHA-256 of the random cookie the sign-up's answer set
+    /// ([`link_token::hash`]): the link logs in only in that browser.
+    pub browser_hash: &'a [u8],
+}
+
+/// Where opening a verification link continues (it logs its user in only in the
+/// browser that signed up; see [`Verified::browser_hash`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum After {
     /// The API keys page (a link asked for there).
@@ -134,10 +154,14 @@ fn link(public_url: &str, token: &str, after: &After) -> String {
 pub async fn complete_sign_up(
     t: &Tollgate,
     request: &super::auth::SignUpRequest,
+    browser_hash: &[u8],
     after: &After,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let hash = Some(request.password_hash.as_str());
+    let link = SignUpLink {
+        password_hash: &request.password_hash,
+        browser_hash,
+    };
     let existing = db::users::by_email(&t.pool, request.email.as_str()).await?;
     let user = match existing {
         Some(user) => user,
@@ -169,7 +193,7 @@ pub async fn complete_sign_up(
         }
     };
     if user.verified_at.is_none() {
-        send(t, &user, after, hash, now).await
+        send(t, &user, after, Some(&link), now).await
     } else {
         send_sign_up_attempt(t, &user, now).await
     }
@@ -210,15 +234,27 @@ pub async fn send_sign_up_attempt(
     Ok(())
 }
 
+/// A used link ([`verify`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The user whose address it proved.
+    pub user_id: Uuid,
+    /// SHA-256 of the cookie of the browser that signed up, for a sign-up's link:
+    /// the caller logs the user in only when the browser opening the link sends
+    /// that cookie (else anyone could log someone into an account by sending
+    /// them its link). `None` for a link that only proves the address.
+    pub browser_hash: Option<Vec<u8>>,
+}
+
 /// Uses a link: the user's address is verified (audited as
 /// `user.email_verified`), the password of the sign-up that sent the link (if
 /// any) becomes theirs, and every open link of theirs stops working. Returns
-/// the user's id. Using a link of an already verified user is not an error.
+/// the user and the sign-up browser's cookie hash ([`Verified`]). Using a link of an already verified user is not an error.
 ///
 /// # Errors
 /// [`Error::Invalid`] (field `token`) for an unknown, used or expired link, or one
 /// for an address the user no longer has; database errors.
-pub async fn verify(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<Uuid, Error> {
+pub async fn verify(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<Verified, Error> {
     let bad = || {
         Error::invalid(
             "token",
@@ -250,7 +286,10 @@ pub async fn verify(pool: &PgPool, token: &str, now: DateTime<Utc>) -> Result<Uu
         record_verified(&mut tx, &user, "link").await?;
     }
     tx.commit().await?;
-    Ok(user.id)
+    Ok(Verified {
+        user_id: user.id,
+        browser_hash: link.browser_hash,
+    })
 }
 
 /// Marks `user` verified because `how` proved the address (an invitation link,

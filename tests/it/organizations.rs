@@ -1026,7 +1026,10 @@ async fn an_unverified_address_neither_invites_nor_owns_keys(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(
-        verification::verify(&t.pool, &token, now).await.unwrap(),
+        verification::verify(&t.pool, &token, now)
+            .await
+            .unwrap()
+            .user_id,
         owner.id
     );
     assert!(

@@ -105,9 +105,29 @@ pub async fn sign_up(
     // logs in by opening the link.
     use tollgate::service::email_verification::{self, After};
     let after = plan.map_or(After::Pricing, |p| After::Plan(p, interval));
+    // The browser that signed up: only it is logged in by the link (the cookie is
+    // set for a new and a taken address alike).
+    let browser = tollgate::service::link_token::new();
+    super::ctx::set_cookie(&format!(
+        "{}={browser}; Path=/verify-email; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        email_verification::SIGN_UP_COOKIE,
+        email_verification::VALID_HOURS * 3600,
+        if t.settings.cookie_secure {
+            "; Secure"
+        } else {
+            ""
+        }
+    ));
+    let browser_hash = tollgate::service::link_token::hash(&browser);
     tokio::spawn(async move {
-        if let Err(e) =
-            email_verification::complete_sign_up(&t, &request, &after, chrono::Utc::now()).await
+        if let Err(e) = email_verification::complete_sign_up(
+            &t,
+            &request,
+            &browser_hash,
+            &after,
+            chrono::Utc::now(),
+        )
+        .await
         {
             tracing::warn!(error = %e, "a sign-up could not be completed");
         }

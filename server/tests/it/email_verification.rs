@@ -8,13 +8,13 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use sqlx::PgPool;
 
 /// A sign-up form posted without JavaScript: `(status, Location, body, whether a
-/// session cookie was set)`.
+/// session cookie was set)`, and the sign-up browser's cookie (`tollgate_signup=…`).
 async fn sign_up(
     app: &TestApp,
     email: &str,
     password: &str,
     plan: Option<&str>,
-) -> (u16, String, String, bool) {
+) -> ((u16, String, String, bool), String) {
     let mut form = vec![("name", "Ada"), ("email", email), ("password", password)];
     if let Some(plan) = plan {
         form.extend([("plan", plan), ("interval", "month")]);
@@ -33,13 +33,24 @@ async fn sign_up(
         .get_all(SET_COOKIE)
         .iter()
         .any(|v| v.to_str().unwrap().starts_with("tollgate_session="));
+    let browser = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|h| h.starts_with("tollgate_signup="))
+        .map(|h| h.split(';').next().unwrap().to_string())
+        .expect("the sign-up browser's cookie, for a new and a taken address alike");
     let status = res.status().as_u16();
     let location = res
         .headers()
         .get(LOCATION)
         .map(|l| l.to_str().unwrap().to_string())
         .unwrap_or_default();
-    (status, location, res.text().await.unwrap(), session)
+    (
+        (status, location, res.text().await.unwrap(), session),
+        browser,
+    )
 }
 
 /// A log-in form posted without JavaScript: `(status, body, session cookie)`.
@@ -107,19 +118,23 @@ async fn create_key(app: &TestApp, cookie: &str) -> (u16, String) {
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-/// Opens the link like a mail client (no cookie): where it redirects, and the
-/// session it started.
+/// Opens the link like a mail client in a browser holding `cookie` (the sign-up
+/// browser's, or none): where it redirects, and the session it started.
 async fn open(app: &TestApp, token: &str) -> (String, Option<String>) {
-    open_path(app, &format!("/verify-email?token={token}")).await
+    open_path(app, &format!("/verify-email?token={token}"), None).await
 }
 
-async fn open_path(app: &TestApp, path: &str) -> (String, Option<String>) {
-    let res = app.http.get(app.url(path)).send().await.unwrap();
+async fn open_path(app: &TestApp, path: &str, cookie: Option<&str>) -> (String, Option<String>) {
+    let mut req = app.http.get(app.url(path));
+    if let Some(c) = cookie {
+        req = req.header(COOKIE, c);
+    }
+    let res = req.send().await.unwrap();
     assert_eq!(res.status(), 303);
-    let cookie = session_cookie(&res);
+    let session = session_cookie(&res);
     (
         res.headers()[LOCATION].to_str().unwrap().to_string(),
-        cookie,
+        session,
     )
 }
 
@@ -133,8 +148,8 @@ async fn sign_up_answers_alike_for_new_and_taken_addresses_and_the_link_logs_in(
     let existing = app.customer(None).await;
     let email = "ada@test.example";
 
-    let new = sign_up(&app, email, "a fresh password 1", None).await;
-    let taken = sign_up(&app, &existing.email, "a fresh password 1", None).await;
+    let (new, browser) = sign_up(&app, email, "a fresh password 1", None).await;
+    let (taken, _) = sign_up(&app, &existing.email, "a fresh password 1", None).await;
     assert_eq!(new.0, 302, "{new:?}");
     assert_eq!(new.1, "/signup?sent=1");
     assert_eq!(new, taken, "one answer for both");
@@ -174,13 +189,15 @@ async fn sign_up_answers_alike_for_new_and_taken_addresses_and_the_link_logs_in(
         open(&app, "not-a-token").await,
         ("/login?verify=failed".into(), None)
     );
-    let (to, cookie) = open_path(&app, &path_of(&link_of(&links[0]))).await;
+    let (to, cookie) = open_path(&app, &path_of(&link_of(&links[0])), Some(&browser)).await;
     assert_eq!(to, "/pricing?welcome=1", "a sign-up without a plan");
     let cookie = cookie.expect("the link logs the user in");
     let (status, body) = create_key(&app, &cookie).await;
     assert_eq!(status, 200, "a proved address may own keys: {body}");
     assert_eq!(
-        open_path(&app, &path_of(&link_of(&links[0]))).await.0,
+        open_path(&app, &path_of(&link_of(&links[0])), Some(&browser))
+            .await
+            .0,
         "/login?verify=failed",
         "a link works once"
     );
@@ -216,12 +233,12 @@ async fn the_owners_link_sets_the_owners_password_over_an_earlier_sign_up(pool: 
     let email = "victim@test.example";
     sign_up(&app, email, "attacker password 1", None).await;
     wait_mails(&pool, email, "email_verification", 1).await;
-    let second = sign_up(&app, email, "owner password 1", None).await;
+    let (second, owners_browser) = sign_up(&app, email, "owner password 1", None).await;
     assert_eq!(second.1, "/signup?sent=1");
     let links = wait_mails(&pool, email, "email_verification", 2).await;
     assert!(mails(&pool, email, "sign_up_attempt").await.is_empty());
 
-    let (_, cookie) = open_path(&app, &path_of(&link_of(&links[1]))).await;
+    let (_, cookie) = open_path(&app, &path_of(&link_of(&links[1])), Some(&owners_browser)).await;
     assert!(cookie.is_some(), "the owner is logged in");
     assert!(log_in(&app, email, "owner password 1").await.2.is_some());
     assert!(
@@ -229,7 +246,7 @@ async fn the_owners_link_sets_the_owners_password_over_an_earlier_sign_up(pool: 
         "the first sign-up's password does not open the account"
     );
     assert_eq!(
-        open_path(&app, &path_of(&link_of(&links[0]))).await.0,
+        open_path(&app, &path_of(&link_of(&links[0])), None).await.0,
         "/login?verify=failed",
         "the first sign-up's link cannot set its password any more"
     );
@@ -248,11 +265,12 @@ fn path_of(link: &str) -> String {
 async fn the_link_of_a_sign_up_with_a_plan_continues_to_it(pool: PgPool) {
     let app = spawn_app(pool.clone()).await;
     let email = "bo@test.example";
-    let (status, to, _, _) = sign_up(&app, email, "a fresh password 1", Some("starter")).await;
+    let ((status, to, _, _), browser) =
+        sign_up(&app, email, "a fresh password 1", Some("starter")).await;
     assert_eq!((status, to.as_str()), (302, "/signup?sent=1"));
     let link = link_of(&wait_mails(&pool, email, "email_verification", 1).await[0]);
     assert!(link.ends_with("&plan=starter&interval=month"), "{link}");
-    let (to, cookie) = open_path(&app, &path_of(&link)).await;
+    let (to, cookie) = open_path(&app, &path_of(&link), Some(&browser)).await;
     assert_eq!(to, "/pricing?welcome=1&interval=month&chosen=starter");
     let page = app
         .http
@@ -268,5 +286,30 @@ async fn the_link_of_a_sign_up_with_a_plan_continues_to_it(pool: PgPool) {
     assert!(
         page.contains(r#"data-chosen="true""#) && page.contains("Choose Starter"),
         "the plan chosen at sign-up is marked, one click from starting"
+    );
+}
+
+/// Login CSRF: a link opened in a browser other than the one that signed up (say,
+/// someone else's, sent the link by whoever signed up) verifies the address but
+/// logs nobody in there; the owner then logs in with their password.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_link_opened_in_another_browser_logs_nobody_in(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let email = "cy@test.example";
+    let (_, browser) = sign_up(&app, email, "a fresh password 1", None).await;
+    let link = link_of(&wait_mails(&pool, email, "email_verification", 1).await[0]);
+    let other = "tollgate_signup=someone-elses-browser";
+    assert_ne!(other, browser);
+    let (to, session) = open_path(&app, &path_of(&link), Some(other)).await;
+    assert_eq!((to.as_str(), session), ("/login?verified=1", None));
+    let (to, session) = open_path(&app, &path_of(&link), None).await;
+    assert_eq!(
+        (to.as_str(), session),
+        ("/login?verify=failed", None),
+        "used"
+    );
+    assert!(
+        log_in(&app, email, "a fresh password 1").await.2.is_some(),
+        "the address is verified all the same"
     );
 }
