@@ -77,10 +77,7 @@ pub async fn verify_email(
     if signed_in.await.is_none() {
         return Redirect::to("/login?verified=1").into_response();
     }
-    let clear = format!(
-        "{}=; Path=/verify-email; Max-Age=0; HttpOnly; SameSite=Lax",
-        email_verification::SIGN_UP_COOKIE
-    );
+    let clear = email_verification::sign_up_cookie("", 0, t.settings.cookie_secure);
     ([(SET_COOKIE, clear)], Redirect::to(&to)).into_response()
 }
 

@@ -100,10 +100,7 @@ pub async fn drop_before(pool: &PgPool, cutoff: DateTime<Utc>) -> Result<Dropped
 }
 
 async fn forget(conn: &mut PgConnection, cutoff: DateTime<Utc>) -> Result<Dropped, sqlx::Error> {
-    let cutoff_month = cutoff
-        .date_naive()
-        .with_day(1)
-        .unwrap_or(cutoff.date_naive());
+    let cutoff_month = month_containing(cutoff);
     let mut dropped = Dropped::default();
     for month in months(&mut *conn).await? {
         if next_month(month) <= cutoff_month {
@@ -163,6 +160,12 @@ async fn delete_batched(
             return Ok(total);
         }
     }
+}
+
+/// The first day (UTC) of the month holding `t`.
+pub fn month_containing(t: DateTime<Utc>) -> NaiveDate {
+    let d = t.date_naive();
+    d.with_day(1).unwrap_or(d)
 }
 
 /// The first day of the month after `month`'s.

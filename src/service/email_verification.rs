@@ -3,7 +3,7 @@
 //! [`VALID_HOURS`], used at most once), which also logs them in. Until then they
 //! can neither log in with their password, own API keys nor send invitations, so
 //! that Tollgate neither relays mail for, nor hands keys to, an address nobody
-//! proved, and sign-up does not tell who has an account ([`after_sign_up`]). Users
+//! proved, and sign-up does not tell who has an account ([`complete_sign_up`]). Users
 //! created by the operator, and users who signed up through an invitation sent to
 //! their address, are verified from the start; a password reset proves it too.
 
@@ -18,6 +18,15 @@ use uuid::Uuid;
 /// set on `/verify-email` only, `SameSite=Lax` (a link opened from a mail client
 /// is a cross-site navigation).
 pub const SIGN_UP_COOKIE: &str = "tollgate_signup";
+
+/// The `Set-Cookie` value of [`SIGN_UP_COOKIE`]: `value` for `max_age_secs`
+/// seconds (an empty value and 0 clear it), `Secure` when `secure`.
+pub fn sign_up_cookie(value: &str, max_age_secs: i64, secure: bool) -> String {
+    format!(
+        "{SIGN_UP_COOKIE}={value}; Path=/verify-email; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
 
 /// How long a link works, in hours.
 pub const VALID_HOURS: i64 = 48;

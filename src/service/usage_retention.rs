@@ -6,7 +6,7 @@
 use super::ingest::MAX_AGE_DAYS;
 use super::Actor;
 use crate::db::{self, usage_partitions};
-use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use sqlx::PgPool;
 
 /// Shortest retention, in months: a yearly subscription's invoice reads the usage of
@@ -53,18 +53,13 @@ impl Retention {
     /// The first instant (UTC) still kept at `now`: the start of the month `months`
     /// before `now`'s month. With 14 months in 2026-12, events from 2025-10-01 on.
     pub fn cutoff(self, now: DateTime<Utc>) -> DateTime<Utc> {
-        let this_month = first_of_month(now);
+        let this_month = usage_partitions::month_containing(now);
         usage_partitions::month_start(
             this_month
                 .checked_sub_months(Months::new(self.months))
                 .unwrap_or(NaiveDate::MIN),
         )
     }
-}
-
-fn first_of_month(t: DateTime<Utc>) -> NaiveDate {
-    let d = t.date_naive();
-    d.with_day(1).unwrap_or(d)
 }
 
 /// What one [`upkeep`] did.

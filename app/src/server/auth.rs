@@ -108,15 +108,10 @@ pub async fn sign_up(
     // The browser that signed up: only it is logged in by the link (the cookie is
     // set for a new and a taken address alike).
     let browser = tollgate::service::link_token::new();
-    super::ctx::set_cookie(&format!(
-        "{}={browser}; Path=/verify-email; Max-Age={}; HttpOnly; SameSite=Lax{}",
-        email_verification::SIGN_UP_COOKIE,
+    super::ctx::set_cookie(&email_verification::sign_up_cookie(
+        &browser,
         email_verification::VALID_HOURS * 3600,
-        if t.settings.cookie_secure {
-            "; Secure"
-        } else {
-            ""
-        }
+        t.settings.cookie_secure,
     ));
     let browser_hash = tollgate::service::link_token::hash(&browser);
     tokio::spawn(async move {

@@ -3,6 +3,7 @@
 //! in the root suite); sign-up answers alike for new and taken addresses. Over
 //! HTTP as a browser without JavaScript does it.
 
+use crate::support::admin::{page_outcome, session_cookie};
 use crate::support::{spawn_app, TestApp, PASSWORD};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use sqlx::PgPool;
@@ -66,15 +67,6 @@ async fn log_in(app: &TestApp, email: &str, password: &str) -> (u16, String, Opt
         .unwrap();
     let cookie = session_cookie(&res);
     (res.status().as_u16(), res.text().await.unwrap(), cookie)
-}
-
-fn session_cookie(res: &reqwest::Response) -> Option<String> {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|h| h.starts_with("tollgate_session=") && !h.starts_with("tollgate_session=;"))
-        .map(|h| h.split(';').next().unwrap().to_string())
 }
 
 async fn mails(pool: &PgPool, email: &str, template: &str) -> Vec<String> {
@@ -209,16 +201,7 @@ async fn sign_up_answers_alike_for_new_and_taken_addresses_and_the_link_logs_in(
     .await
     .unwrap();
     assert_eq!(audited, 1);
-    let page = app
-        .http
-        .get(app.url("/settings/api-keys?verified=1"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = page_outcome(&app, "/settings/api-keys?verified=1", Some(&cookie)).await;
     assert!(page.contains("Your e-mail address is confirmed."));
     assert!(!page.contains("Send the link again"));
 }
@@ -272,16 +255,7 @@ async fn the_link_of_a_sign_up_with_a_plan_continues_to_it(pool: PgPool) {
     assert!(link.ends_with("&plan=starter&interval=month"), "{link}");
     let (to, cookie) = open_path(&app, &path_of(&link), Some(&browser)).await;
     assert_eq!(to, "/pricing?welcome=1&interval=month&chosen=starter");
-    let page = app
-        .http
-        .get(app.url(&to))
-        .header(COOKIE, cookie.expect("signed in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, page) = page_outcome(&app, &to, Some(&cookie.expect("signed in"))).await;
     assert!(page.contains("Your e-mail address is confirmed"), "{page}");
     assert!(
         page.contains(r#"data-chosen="true""#) && page.contains("Choose Starter"),
