@@ -92,7 +92,7 @@ t1=$(date +%s.%N)
 read -r issued first last distinct lines mismatched < <(psql "$url" -XAtq -F ' ' -c \
     "SELECT count(*), min(split_part(number, '-', 3)::int), max(split_part(number, '-', 3)::int), count(DISTINCT account_id),
             (SELECT count(*) FROM invoice_lines),
-            (SELECT count(*) FROM invoices i WHERE i.subtotal <> (SELECT sum(amount) FROM invoice_lines l WHERE l.invoice_id = i.id))
+            (SELECT count(*) FROM invoices i WHERE i.subtotal <> (SELECT sum(amount) FROM invoice_lines l WHERE l.account_id = i.account_id AND l.invoice_id = i.id))
      FROM invoices")
 exact=exact
 [ "$issued" = "$ACCOUNTS" ] && [ "$distinct" = "$ACCOUNTS" ] && [ "$first" = 1 ] && [ "$last" = "$ACCOUNTS" ] \

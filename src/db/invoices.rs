@@ -155,21 +155,22 @@ pub async fn insert_manual_many(
     .bind(paid_at)
     .execute(&mut *db)
     .await?;
-    let lines: Vec<(Uuid, i32, &crate::invoice::Line)> = invoices
+    let lines: Vec<(&NewInvoice<'_>, i32, &crate::invoice::Line)> = invoices
         .iter()
         .flat_map(|i| {
             i.draft
                 .lines
                 .iter()
                 .enumerate()
-                .map(move |(pos, line)| (i.id, i32::try_from(pos).unwrap_or(i32::MAX), line))
+                .map(move |(pos, line)| (i, i32::try_from(pos).unwrap_or(i32::MAX), line))
         })
         .collect();
     sqlx::query(
-        "INSERT INTO invoice_lines (invoice_id, position, kind, description, quantity, unit_amount, amount, meter)
-         SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::numeric[], $6::numeric[], $7::numeric[], $8::text[])",
+        "INSERT INTO invoice_lines (account_id, invoice_id, position, kind, description, quantity, unit_amount, amount, meter)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[], $6::numeric[], $7::numeric[], $8::numeric[], $9::text[])",
     )
-    .bind(lines.iter().map(|l| l.0).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.0.account_id).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.0.id).collect::<Vec<_>>())
     .bind(lines.iter().map(|l| l.1).collect::<Vec<_>>())
     .bind(lines.iter().map(|l| l.2.kind.as_str()).collect::<Vec<_>>())
     .bind(lines.iter().map(|l| l.2.description.as_str()).collect::<Vec<_>>())
@@ -182,19 +183,21 @@ pub async fn insert_manual_many(
     Ok(())
 }
 
-/// Which of the `(subscription_ids[i], period_starts[i])` periods have a manual
-/// invoice.
+/// Which of the periods `(account_ids[i], subscription_ids[i], period_starts[i])`
+/// have a manual invoice, as `(subscription id, period start)` pairs.
 pub async fn manual_existing(
     db: impl PgExecutor<'_>,
+    account_ids: &[Uuid],
     subscription_ids: &[Uuid],
     period_starts: &[DateTime<Utc>],
 ) -> Result<std::collections::HashSet<(Uuid, DateTime<Utc>)>, sqlx::Error> {
     let rows: Vec<(Uuid, DateTime<Utc>)> = sqlx::query_as(
         "SELECT i.subscription_id, i.period_start FROM invoices i
-         JOIN unnest($1::uuid[], $2::timestamptz[]) AS p(subscription_id, period_start)
-           ON i.subscription_id = p.subscription_id AND i.period_start = p.period_start
+         JOIN unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS p(account_id, subscription_id, period_start)
+           ON i.account_id = p.account_id AND i.subscription_id = p.subscription_id AND i.period_start = p.period_start
          WHERE i.provider = 'manual'",
     )
+    .bind(account_ids)
     .bind(subscription_ids)
     .bind(period_starts)
     .fetch_all(db)
@@ -233,11 +236,17 @@ pub async fn lock(db: &mut PgConnection, id: Uuid) -> Result<Option<InvoiceRow>,
     .await
 }
 
-/// An invoice's lines in order.
-pub async fn lines(db: impl PgExecutor<'_>, invoice_id: Uuid) -> Result<Vec<LineRow>, sqlx::Error> {
+/// The lines of `account_id`'s invoice `invoice_id`, in order.
+pub async fn lines(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    invoice_id: Uuid,
+) -> Result<Vec<LineRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT position, kind, description, quantity, unit_amount, amount, meter FROM invoice_lines WHERE invoice_id = $1 ORDER BY position",
+        "SELECT position, kind, description, quantity, unit_amount, amount, meter FROM invoice_lines
+         WHERE account_id = $1 AND invoice_id = $2 ORDER BY position",
     )
+    .bind(account_id)
     .bind(invoice_id)
     .fetch_all(db)
     .await
@@ -417,7 +426,7 @@ pub async fn upsert_stripe(
              plan_key, subtotal, discount, tax, total, credit_applied, amount_due, amount_paid, issued_at, due_at, paid_at, voided_at,
              marked_uncollectible_at, hosted_url, pdf_url)
          VALUES ($1, $2, $3, 'stripe', $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
-         ON CONFLICT (provider_invoice_id) DO UPDATE SET
+         ON CONFLICT (account_id, provider_invoice_id) DO UPDATE SET
              subscription_id = EXCLUDED.subscription_id, number = EXCLUDED.number, status = EXCLUDED.status,
              period_start = EXCLUDED.period_start, period_end = EXCLUDED.period_end, plan_key = EXCLUDED.plan_key,
              subtotal = EXCLUDED.subtotal, discount = EXCLUDED.discount, total = EXCLUDED.total,
@@ -455,9 +464,10 @@ pub async fn upsert_stripe(
     if i.status != InvoiceStatus::Draft {
         for (pos, line) in lines.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO invoice_lines (invoice_id, position, kind, description, quantity, amount)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (invoice_id, position) DO NOTHING",
+                "INSERT INTO invoice_lines (account_id, invoice_id, position, kind, description, quantity, amount)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, invoice_id, position) DO NOTHING",
             )
+            .bind(i.account_id)
             .bind(id)
             .bind(i32::try_from(pos).unwrap_or(i32::MAX))
             .bind(line.kind)
@@ -478,7 +488,7 @@ pub async fn past_due_stripe_ids(
     account_id: Uuid,
 ) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT i.provider_invoice_id FROM invoices i JOIN subscriptions s ON s.id = i.subscription_id
+        "SELECT i.provider_invoice_id FROM invoices i JOIN subscriptions s ON s.account_id = i.account_id AND s.id = i.subscription_id
          WHERE i.account_id = $1 AND i.provider = 'stripe' AND i.status = 'open' AND s.status = 'past_due'
            AND i.provider_invoice_id IS NOT NULL
          ORDER BY i.period_start, i.id",
@@ -512,7 +522,7 @@ pub async fn for_analytics(
 ) -> Result<Vec<AnalyticsInvoice>, sqlx::Error> {
     sqlx::query_as(
         "SELECT i.issued_at, i.due_at, i.paid_at, i.voided_at, i.marked_uncollectible_at, i.total, i.amount_due, i.amount_paid,
-                coalesce((SELECT sum(l.amount) FROM invoice_lines l WHERE l.invoice_id = i.id AND l.kind = 'usage'), 0) AS usage
+                coalesce((SELECT sum(l.amount) FROM invoice_lines l WHERE l.account_id = i.account_id AND l.invoice_id = i.id AND l.kind = 'usage'), 0) AS usage
          FROM invoices i
          WHERE i.currency = $1 AND i.status <> 'draft' AND i.issued_at IS NOT NULL
            AND (i.issued_at >= $2 OR i.paid_at IS NULL OR i.paid_at >= $2)",

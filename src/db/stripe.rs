@@ -96,7 +96,7 @@ pub async fn record_checkout(
     session_id: &str,
     account_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO stripe_checkouts (session_id, account_id) VALUES ($1, $2) ON CONFLICT (session_id) DO NOTHING")
+    sqlx::query("INSERT INTO stripe_checkouts (session_id, account_id) VALUES ($1, $2) ON CONFLICT (account_id, session_id) DO NOTHING")
         .bind(session_id)
         .bind(account_id)
         .execute(db)

@@ -45,7 +45,7 @@ pub async fn unreported(
          JOIN usage_events e ON e.account_id = s.account_id AND e.meter = b.meter
                             AND e.occurred_at >= GREATEST(s.created_at, $3)
          WHERE s.provider = 'stripe' AND s.status <> 'canceled'
-           AND NOT EXISTS (SELECT 1 FROM stripe_meter_reports r WHERE r.event_id = e.id)
+           AND NOT EXISTS (SELECT 1 FROM stripe_meter_reports r WHERE r.account_id = e.account_id AND r.event_id = e.id)
          ORDER BY e.occurred_at, e.id
          LIMIT $4",
     )
@@ -69,16 +69,18 @@ pub async fn lock_assignment(db: &mut PgConnection) -> Result<(), sqlx::Error> {
 /// the count before it.
 pub async fn count(
     db: &mut PgConnection,
+    account_id: Uuid,
     subscription_id: Uuid,
     meter: &str,
     period_start: DateTime<Utc>,
     quantity: Decimal,
 ) -> Result<Decimal, sqlx::Error> {
     sqlx::query_scalar(
-        "INSERT INTO stripe_usage_counters (subscription_id, meter, period_start, counted) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (subscription_id, meter, period_start) DO UPDATE SET counted = stripe_usage_counters.counted + EXCLUDED.counted
-         RETURNING counted - $4",
+        "INSERT INTO stripe_usage_counters (account_id, subscription_id, meter, period_start, counted) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (account_id, subscription_id, meter, period_start) DO UPDATE SET counted = stripe_usage_counters.counted + EXCLUDED.counted
+         RETURNING counted - $5",
     )
+    .bind(account_id)
     .bind(subscription_id)
     .bind(meter)
     .bind(period_start)
@@ -90,6 +92,7 @@ pub async fn count(
 /// A report to store: `value` whole units, pending when it is to be sent.
 #[derive(Debug, Clone)]
 pub struct NewReport<'a> {
+    pub account_id: Uuid,
     pub event_id: Uuid,
     pub subscription_id: Uuid,
     pub stripe_customer: &'a str,
@@ -102,9 +105,10 @@ pub struct NewReport<'a> {
 /// Stores `r` (`pending` and due at once, or `included`).
 pub async fn insert(db: impl PgExecutor<'_>, r: &NewReport<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO stripe_meter_reports (event_id, subscription_id, stripe_customer, event_name, value, occurred_at, status, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7 THEN 'pending' ELSE 'included' END, CASE WHEN $7 THEN now() END)",
+        "INSERT INTO stripe_meter_reports (account_id, event_id, subscription_id, stripe_customer, event_name, value, occurred_at, status, next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8 THEN 'pending' ELSE 'included' END, CASE WHEN $8 THEN now() END)",
     )
+    .bind(r.account_id)
     .bind(r.event_id)
     .bind(r.subscription_id)
     .bind(r.stripe_customer)
@@ -117,10 +121,18 @@ pub async fn insert(db: impl PgExecutor<'_>, r: &NewReport<'_>) -> Result<(), sq
     Ok(())
 }
 
+/// A report's key: its usage event, in its account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReportKey {
+    pub account_id: Uuid,
+    pub event_id: Uuid,
+}
+
 /// A claimed report to send.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueReport {
-    pub event_id: Uuid,
+    #[sqlx(flatten)]
+    pub key: ReportKey,
     pub stripe_customer: String,
     pub event_name: String,
     pub value: i64,
@@ -138,9 +150,10 @@ pub async fn claim_due(
 ) -> Result<Vec<DueReport>, sqlx::Error> {
     sqlx::query_as(
         "UPDATE stripe_meter_reports SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
-         WHERE event_id IN (SELECT event_id FROM stripe_meter_reports WHERE status = 'pending' AND next_attempt_at <= now()
-                            ORDER BY next_attempt_at, occurred_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-         RETURNING event_id, stripe_customer, event_name, value, occurred_at, attempts",
+         WHERE (account_id, event_id) IN (
+             SELECT account_id, event_id FROM stripe_meter_reports WHERE status = 'pending' AND next_attempt_at <= now()
+             ORDER BY next_attempt_at, occurred_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING account_id, event_id, stripe_customer, event_name, value, occurred_at, attempts",
     )
     .bind(limit)
     .bind(lease_seconds)
@@ -149,9 +162,11 @@ pub async fn claim_due(
 }
 
 /// Marks a claimed report sent.
-pub async fn mark_sent(db: impl PgExecutor<'_>, event_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE stripe_meter_reports SET status = 'sent', sent_at = now(), next_attempt_at = NULL, last_error = NULL WHERE event_id = $1 AND status = 'pending'")
-        .bind(event_id)
+pub async fn mark_sent(db: impl PgExecutor<'_>, key: ReportKey) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE stripe_meter_reports SET status = 'sent', sent_at = now(), next_attempt_at = NULL, last_error = NULL
+                 WHERE account_id = $1 AND event_id = $2 AND status = 'pending'")
+        .bind(key.account_id)
+        .bind(key.event_id)
         .execute(db)
         .await?;
     Ok(())
@@ -160,12 +175,14 @@ pub async fn mark_sent(db: impl PgExecutor<'_>, event_id: Uuid) -> Result<(), sq
 /// Schedules another attempt of a claimed report `delay_seconds` from now.
 pub async fn mark_retry(
     db: impl PgExecutor<'_>,
-    event_id: Uuid,
+    key: ReportKey,
     delay_seconds: f64,
     error: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE stripe_meter_reports SET next_attempt_at = now() + make_interval(secs => $2), last_error = $3 WHERE event_id = $1 AND status = 'pending'")
-        .bind(event_id)
+    sqlx::query("UPDATE stripe_meter_reports SET next_attempt_at = now() + make_interval(secs => $3), last_error = $4
+                 WHERE account_id = $1 AND event_id = $2 AND status = 'pending'")
+        .bind(key.account_id)
+        .bind(key.event_id)
         .bind(delay_seconds)
         .bind(error)
         .execute(db)
@@ -176,14 +193,18 @@ pub async fn mark_retry(
 /// Gives up on a claimed report.
 pub async fn mark_failed(
     db: impl PgExecutor<'_>,
-    event_id: Uuid,
+    key: ReportKey,
     error: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE stripe_meter_reports SET status = 'failed', next_attempt_at = NULL, last_error = $2 WHERE event_id = $1 AND status = 'pending'")
-        .bind(event_id)
-        .bind(error)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "UPDATE stripe_meter_reports SET status = 'failed', next_attempt_at = NULL, last_error = $3
+                 WHERE account_id = $1 AND event_id = $2 AND status = 'pending'",
+    )
+    .bind(key.account_id)
+    .bind(key.event_id)
+    .bind(error)
+    .execute(db)
+    .await?;
     Ok(())
 }
 

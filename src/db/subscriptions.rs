@@ -650,7 +650,7 @@ pub async fn save_stripe(
         "INSERT INTO subscriptions (id, account_id, plan_key, interval, seats, status, provider, provider_subscription_id, cycle_anchor,
              trial_end, cancel_at_period_end, canceled_at, grace_until, created_at, cancel_at)
          VALUES ($1, $2, $3, $4, $5, $6, 'stripe', $7, $8, $9, $10, $11, CASE WHEN $6 = 'past_due' THEN $13 END, $12, $14)
-         ON CONFLICT (id) DO UPDATE SET plan_key = EXCLUDED.plan_key, interval = EXCLUDED.interval, seats = EXCLUDED.seats,
+         ON CONFLICT (account_id, id) DO UPDATE SET plan_key = EXCLUDED.plan_key, interval = EXCLUDED.interval, seats = EXCLUDED.seats,
              status = EXCLUDED.status, provider = 'stripe', provider_subscription_id = EXCLUDED.provider_subscription_id,
              cycle_anchor = EXCLUDED.cycle_anchor, trial_end = EXCLUDED.trial_end,
              cancel_at_period_end = EXCLUDED.cancel_at_period_end, canceled_at = EXCLUDED.canceled_at, cancel_at = EXCLUDED.cancel_at,

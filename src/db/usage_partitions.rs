@@ -134,8 +134,8 @@ async fn forget(conn: &mut PgConnection, cutoff: DateTime<Utc>) -> Result<Droppe
     .await?;
     dropped.meter_reports = delete_batched(
         conn,
-        "DELETE FROM stripe_meter_reports WHERE event_id IN (
-             SELECT event_id FROM stripe_meter_reports WHERE occurred_at < $1 LIMIT $2)",
+        "DELETE FROM stripe_meter_reports WHERE (account_id, event_id) IN (
+             SELECT account_id, event_id FROM stripe_meter_reports WHERE occurred_at < $1 LIMIT $2)",
         cutoff,
     )
     .await?;

@@ -175,7 +175,8 @@ async fn september(t: &Tollgate) -> invoices::Report {
 }
 
 async fn lines(t: &Tollgate, id: Uuid) -> Vec<(String, Decimal)> {
-    db::invoices::lines(&t.pool, id)
+    let invoice = db::invoices::by_id(&t.pool, id).await.unwrap().unwrap();
+    db::invoices::lines(&t.pool, invoice.account_id, id)
         .await
         .unwrap()
         .into_iter()

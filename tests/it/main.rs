@@ -7,5 +7,6 @@ mod database_tls;
 mod invoicing;
 mod organizations;
 mod plan_changes;
+mod schema;
 mod services;
 mod usage_partitions;

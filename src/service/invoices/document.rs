@@ -27,7 +27,7 @@ pub async fn load(t: &Tollgate, id: Uuid, include_draft: bool) -> Result<Invoice
         .await?
         .filter(|i| include_draft || i.status != "draft")
         .ok_or_else(|| Error::NotFound("no such invoice".into()))?;
-    let lines = db::invoices::lines(&t.pool, id).await?;
+    let lines = db::invoices::lines(&t.pool, invoice.account_id, id).await?;
     let account_name = db::accounts::by_id(&t.pool, invoice.account_id)
         .await?
         .map(|a| a.name)

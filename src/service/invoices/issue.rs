@@ -42,6 +42,7 @@ pub(super) async fn issue_batch(
     db::accounts::lock_for_cycle_change_many(&mut *tx, &accounts).await?;
     let existing = db::invoices::manual_existing(
         &mut *tx,
+        &accounts,
         &priced.iter().map(|p| p.sub.id).collect::<Vec<_>>(),
         &priced.iter().map(|p| p.period.start).collect::<Vec<_>>(),
     )

@@ -118,6 +118,7 @@ async fn bill_batch(
 ) -> Result<Vec<Billed>, Error> {
     let invoiced = db::invoices::manual_existing(
         &t.pool,
+        &batch.iter().map(|i| i.sub.account_id).collect::<Vec<_>>(),
         &batch.iter().map(|i| i.sub.id).collect::<Vec<_>>(),
         &batch.iter().map(|i| i.period.start).collect::<Vec<_>>(),
     )

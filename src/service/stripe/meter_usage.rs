@@ -20,7 +20,11 @@
 
 use super::{describe, failed, metered, Stripe};
 use crate::catalog::Aggregation;
-use crate::db::{self, stripe_meters::NewReport, subscriptions::SubscriptionRow};
+use crate::db::{
+    self,
+    stripe_meters::{NewReport, ReportKey},
+    subscriptions::SubscriptionRow,
+};
 use crate::period::{meter_period, Cycle, Interval};
 use crate::service::provider::audit;
 use crate::service::{Actor, Error, Tollgate};
@@ -274,6 +278,7 @@ async fn assign(t: &Tollgate, now: DateTime<Utc>) -> Result<usize, Error> {
             let period = meter_period(meter.reset, Some(cycle), e.occurred_at);
             let before = db::stripe_meters::count(
                 &mut tx,
+                e.account_id,
                 e.subscription_id,
                 &e.meter,
                 period.start,
@@ -285,6 +290,7 @@ async fn assign(t: &Tollgate, now: DateTime<Utc>) -> Result<usize, Error> {
         };
         let event_name = stripe_catalog::meter_event_name(&e.meter);
         let new = NewReport {
+            account_id: e.account_id,
             event_id: e.event_id,
             subscription_id: e.subscription_id,
             stripe_customer: &e.stripe_customer,
@@ -308,32 +314,32 @@ async fn send_due(
     let due = db::stripe_meters::claim_due(&t.pool, SEND_BATCH, LEASE_SECONDS).await?;
     let claimed = due.len();
     let client = stripe.client().clone();
-    let results: Vec<(Uuid, i32, Result<(), stripe::StripeError>)> =
+    let results: Vec<(ReportKey, i32, Result<(), stripe::StripeError>)> =
         futures::stream::iter(due.into_iter().map(|r| send(client.clone(), r, now)))
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
     let (mut sent, mut retried, mut given_up) = (0, 0, 0);
-    for (event_id, attempts, result) in results {
+    for (key, attempts, result) in results {
         match result {
             Ok(()) => {
-                db::stripe_meters::mark_sent(&t.pool, event_id).await?;
+                db::stripe_meters::mark_sent(&t.pool, key).await?;
                 sent += 1;
             }
             Err(e) => {
                 let message = describe("send meter event", &e);
-                tracing::warn!(event = %event_id, attempts, "{message}");
+                tracing::warn!(event = %key.event_id, attempts, "{message}");
                 if retryable(&e) && attempts < MAX_ATTEMPTS {
                     db::stripe_meters::mark_retry(
                         &t.pool,
-                        event_id,
+                        key,
                         backoff_seconds(attempts),
                         &message,
                     )
                     .await?;
                     retried += 1;
                 } else {
-                    db::stripe_meters::mark_failed(&t.pool, event_id, &message).await?;
+                    db::stripe_meters::mark_failed(&t.pool, key, &message).await?;
                     given_up += 1;
                 }
             }
@@ -347,17 +353,17 @@ async fn send(
     client: stripe::Client,
     r: db::stripe_meters::DueReport,
     now: DateTime<Utc>,
-) -> (Uuid, i32, Result<(), stripe::StripeError>) {
+) -> (ReportKey, i32, Result<(), stripe::StripeError>) {
     let payload = HashMap::from([
         (metered::CUSTOMER_KEY.to_owned(), r.stripe_customer),
         (metered::VALUE_KEY.to_owned(), r.value.to_string()),
     ]);
     let sent = CreateBillingMeterEvent::new(r.event_name, payload)
-        .identifier(r.event_id.to_string())
+        .identifier(r.key.event_id.to_string())
         .timestamp(r.occurred_at.min(now).timestamp())
         .send(&client)
         .await;
-    (r.event_id, r.attempts, sent.map(|_| ()))
+    (r.key, r.attempts, sent.map(|_| ()))
 }
 
 /// Whether Stripe may accept the same request later: rate limited (429), Stripe's own
