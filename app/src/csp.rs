@@ -22,18 +22,39 @@ pub fn policy(nonce: Option<&str>) -> String {
     )
 }
 
-/// Sends the policy with this page's nonce (server side, while rendering).
+/// Where a page leaves its script nonce for the server's header middleware, which
+/// puts it into the page's `Content-Security-Policy` (a clone travels in the
+/// request's extensions, which Leptos hands to the page as `Parts`).
+///
+/// The header used to be set through Leptos' `ResponseOptions` while rendering;
+/// now and then a page answered without it (its headers lost, seen in Playwright:
+/// the browser then refused the hydration scripts and the page never hydrated).
+/// The middleware owns the header instead, and the page only tells it the nonce.
 #[cfg(feature = "ssr")]
-pub fn send_with_page() {
+#[derive(Clone, Debug, Default)]
+pub struct NonceSlot(std::sync::Arc<std::sync::OnceLock<String>>);
+
+#[cfg(feature = "ssr")]
+impl NonceSlot {
+    /// The nonce the page rendered with, once it has rendered.
+    pub fn nonce(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+}
+
+/// Records this page's nonce for its `Content-Security-Policy` (server side,
+/// while rendering; see [`NonceSlot`]).
+#[cfg(feature = "ssr")]
+pub fn record_page_nonce() {
     use leptos::prelude::use_context;
-    let (Some(nonce), Some(response)) = (
+    let (Some(nonce), Some(parts)) = (
         leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
+        use_context::<axum::http::request::Parts>(),
     ) else {
         return;
     };
-    if let Ok(value) = axum::http::HeaderValue::from_str(&policy(Some(&nonce))) {
-        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    if let Some(slot) = parts.extensions.get::<NonceSlot>() {
+        let _ = slot.0.set(nonce.to_string());
     }
 }
 

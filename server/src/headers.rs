@@ -22,7 +22,7 @@ static DEFAULT_POLICY: std::sync::LazyLock<Option<HeaderValue>> =
     std::sync::LazyLock::new(|| HeaderValue::from_str(&tollgate_app::csp::policy(None)).ok());
 
 /// The middleware.
-pub async fn secure(State(https): State<Https>, req: Request, next: Next) -> Response {
+pub async fn secure(State(https): State<Https>, mut req: Request, next: Next) -> Response {
     let signed_in = req
         .headers()
         .get_all(header::COOKIE)
@@ -33,6 +33,8 @@ pub async fn secure(State(https): State<Https>, req: Request, next: Next) -> Res
                 .any(|p| p.trim_start().starts_with(crate::serve::SESSION_COOKIE))
         });
     let assets = req.uri().path().starts_with("/pkg/");
+    let nonce = tollgate_app::csp::NonceSlot::default();
+    req.extensions_mut().insert(nonce.clone());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(
@@ -44,7 +46,12 @@ pub async fn secure(State(https): State<Https>, req: Request, next: Next) -> Res
         header::REFERRER_POLICY,
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+    let page_policy = nonce
+        .nonce()
+        .and_then(|n| HeaderValue::from_str(&tollgate_app::csp::policy(Some(n))).ok());
+    if let Some(policy) = page_policy {
+        h.insert(header::CONTENT_SECURITY_POLICY, policy);
+    } else if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         if let Some(policy) = DEFAULT_POLICY.as_ref() {
             h.insert(header::CONTENT_SECURITY_POLICY, policy.clone());
         }
