@@ -50,7 +50,10 @@ pub async fn get_pricing(interval: String) -> Result<PricingData, AppError> {
 pub async fn get_estimate(
     interval: String,
     seats: String,
-    usage: std::collections::BTreeMap<String, String>,
+    // An empty map is sent as nothing at all in the URL encoding: default it, or a
+    // pricing page reached by a link inside the app (no usage typed) failed to load
+    // its estimate (HTTP 500).
+    #[server(default)] usage: std::collections::BTreeMap<String, String>,
 ) -> Result<EstimateData, AppError> {
     let t = super::ctx::tollgate()?;
     let catalog = t.catalog.get()?;
