@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Prints the size of what a browser downloads to run Tollgate's pages (issue 12:
-# "the browser bundle ... <= 350 KB gzipped for the public pages"): the release
-# WASM, its JS glue and the CSS, raw and gzipped (gzip -9, what the server's
-# compression layer sends at most), and the total against the goal.
+# Prints the size of what a browser downloads to run Tollgate's signed-in pages:
+# the release WASM, its JS glue and the CSS, raw and gzipped (gzip -9, what the
+# server's compression layer sends at most). The public pages (issue 12: "<= 350
+# KB gzipped for the public pages") load none of the WASM or JS: they are plain
+# HTML (app/src/hydration.rs), which end2end/tests/s_public_pages_static.spec.ts
+# checks in the browser.
 #
 # Tunables (environment):
 #   SKIP_BUILD=1   measure the front end built last (the test command builds a
 #                  debug one into the same place: build first after tests)
-#   GOAL_KB=350    the gzipped goal for the WASM and its JS glue
 set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -16,7 +17,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib/app.sh"
 
 SKIP_BUILD=${SKIP_BUILD:-0}
-GOAL_KB=${GOAL_KB:-350}
 
 tg_ensure_toolchain
 if [ "$SKIP_BUILD" != 1 ]; then
@@ -39,7 +39,6 @@ for f in tollgate.wasm tollgate.js tollgate.css; do
     case $f in *.wasm | *.js) app_gz=$((app_gz + gz)) ;; esac
 done
 printf '%-16s %12d %12d\n' total "$total_raw" "$total_gz"
-awk -v gz="$app_gz" -v goal="$GOAL_KB" 'BEGIN {
-    kb = gz / 1024
-    printf "WASM + JS gzipped: %.0f KB (goal <= %d KB): %s\n", kb, goal, (kb <= goal ? "met" : "NOT met")
+awk -v gz="$app_gz" 'BEGIN {
+    printf "signed-in pages, WASM + JS gzipped: %.0f KB\n", gz / 1024
 }'

@@ -8,6 +8,7 @@ pub mod components;
 pub mod csp;
 pub mod error;
 pub mod format;
+pub mod hydration;
 #[cfg(feature = "hydrate")]
 pub mod live;
 pub mod model;
@@ -22,26 +23,46 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::*;
 
-/// The HTML document around the app.
+/// The HTML document around the app. The public pages carry no script
+/// ([`hydration::hydrates`]); `data-hydrates="false"` on `<html>` says so.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    csp::send_with_page();
+    csp::record_page_nonce();
+    let hydrates = request_path().is_none_or(|path| hydration::hydrates(&path));
+    if !hydrates {
+        // Nothing will hydrate: resources need not send their data along.
+        if let Some(context) = Owner::current_shared_context() {
+            context.set_is_hydrating(false);
+        }
+    }
     view! {
         <!DOCTYPE html>
-        <html lang="en" class="h-full bg-slate-50">
+        <html lang="en" class="h-full bg-slate-50" data-hydrates=(!hydrates).then_some("false")>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                {hydrates.then(|| view! { <HydrationScripts options/> })}
                 <MetaTags/>
             </head>
             <body class="h-full text-slate-900 antialiased">
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The path of the request being rendered (on the server; `None` in the browser).
+fn request_path() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>().map(|parts| parts.uri.path().to_string())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
     }
 }
 

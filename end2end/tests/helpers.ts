@@ -10,9 +10,15 @@ export function uniqueEmail(tag: string): string {
   return `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@e2e.test`;
 }
 
-/** Waits until the page is hydrated (the WASM bundle has run). */
+/**
+ * Waits until the page is hydrated (the WASM bundle has run). The public pages
+ * load no bundle (`<html data-hydrates="false">`, app/src/hydration.rs): they are
+ * ready as soon as they are loaded.
+ */
 export async function hydrated(page: Page): Promise<void> {
-  await page.waitForFunction(() => (window as any).__tollgate_hydrated === true);
+  await page.waitForFunction(
+    () => document.documentElement.dataset.hydrates === 'false' || (window as any).__tollgate_hydrated === true,
+  );
 }
 
 /**
