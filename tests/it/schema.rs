@@ -126,7 +126,7 @@ async fn every_table_has_a_place(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn distributed_tables_lead_every_unique_key_with_account_id(pool: PgPool) {
+async fn distributed_tables_have_account_id_in_every_unique_key(pool: PgPool) {
     let rows: Vec<(String, String, Vec<String>)> = sqlx::query_as(
         "SELECT t.relname::text, i.relname::text,
                 array(SELECT a.attname::text FROM unnest(x.indkey) k JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k)
