@@ -122,6 +122,11 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Request(_) => AppError::Server(
                 "Could not reach the server. Check your connection and try again.".into(),
             ),
+            // The request's arguments could not be read (a field missing or not of
+            // its type): bad input, answered 422 like any form error, not 500.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => AppError::Form(
+                FormError::message("The form could not be read. Reload the page and try again."),
+            ),
             other => AppError::Server(other.to_string()),
         }
     }

@@ -100,3 +100,14 @@ async fn the_estimate_answers_with_no_usage_typed(pool: sqlx::PgPool) {
     let body: serde_json::Value = res.json().await.unwrap();
     assert!(body["plans"].as_array().is_some_and(|p| !p.is_empty()), "{body}");
 }
+
+/// A server function whose arguments cannot be read (a required field missing)
+/// answers 422 with a form error, not 500: bad input is not an outage.
+#[sqlx::test(migrations = "../migrations")]
+async fn unreadable_server_function_arguments_answer_422(pool: sqlx::PgPool) {
+    let app = spawn_app(pool).await;
+    let res = support::admin::call(&app, "estimate", None, &[("interval", "month".into())]).await;
+    assert_eq!(res.status(), 422);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body.to_string().contains("could not be read"), "{body}");
+}
