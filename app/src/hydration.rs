@@ -36,10 +36,25 @@ mod tests {
 
     #[test]
     fn public_pages_are_static_and_the_rest_hydrate() {
-        for path in ["/", "/pricing", "/signup", "/login", "/forgot-password", "/reset-password"] {
+        for path in [
+            "/",
+            "/pricing",
+            "/signup",
+            "/login",
+            "/forgot-password",
+            "/reset-password",
+        ] {
             assert!(!hydrates(path), "{path}");
         }
-        for path in ["/dashboard", "/billing", "/admin", "/orgs/acme/usage", "/invite/abc", "/pricing/x", "/nope"] {
+        for path in [
+            "/dashboard",
+            "/billing",
+            "/admin",
+            "/orgs/acme/usage",
+            "/invite/abc",
+            "/pricing/x",
+            "/nope",
+        ] {
             assert!(hydrates(path), "{path}");
         }
     }

@@ -59,16 +59,23 @@ async fn public_pages_load_no_wasm_and_signed_in_pages_do(pool: sqlx::PgPool) {
         assert_eq!(outcome, support::admin::Outcome::Allowed, "{path}");
         assert!(html.contains(r#"data-hydrates="false""#), "{path}");
         assert!(!loads_wasm(&html), "{path} loads the bundle");
-        assert!(!html.contains("__RESOLVED_RESOURCES["), "{path} sends resource data");
+        assert!(
+            !html.contains("__RESOLVED_RESOURCES["),
+            "{path} sends resource data"
+        );
     }
     let customer = app.customer(Some("free")).await;
     let cookie = support::admin::log_in(&app, &customer.email, support::PASSWORD).await;
     let (outcome, html) = support::admin::page_outcome(&app, "/dashboard", Some(&cookie)).await;
     assert_eq!(outcome, support::admin::Outcome::Allowed);
     assert!(loads_wasm(&html) && !html.contains("data-hydrates"));
-    assert!(html.contains("__RESOLVED_RESOURCES["), "the dashboard's data is sent for hydration");
+    assert!(
+        html.contains("__RESOLVED_RESOURCES["),
+        "the dashboard's data is sent for hydration"
+    );
     // Signed in or not, with a query or not, the pricing page stays static.
-    let (_, html) = support::admin::page_outcome(&app, "/pricing?interval=year", Some(&cookie)).await;
+    let (_, html) =
+        support::admin::page_outcome(&app, "/pricing?interval=year", Some(&cookie)).await;
     assert!(!loads_wasm(&html) && html.contains(r#"data-hydrates="false""#));
 }
 
@@ -87,18 +94,31 @@ async fn the_estimate_answers_with_no_usage_typed(pool: sqlx::PgPool) {
     .await;
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();
-    assert!(body["meters"].as_array().is_some_and(|m| !m.is_empty()), "{body}");
-    assert!(body["plans"].as_array().is_some_and(Vec::is_empty), "nothing priced before usage is typed: {body}");
+    assert!(
+        body["meters"].as_array().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["plans"].as_array().is_some_and(Vec::is_empty),
+        "nothing priced before usage is typed: {body}"
+    );
     let res = support::admin::call(
         &app,
         "estimate",
         None,
-        &[("interval", "month".into()), ("seats", "2".into()), ("usage[queries]", "2000".into())],
+        &[
+            ("interval", "month".into()),
+            ("seats", "2".into()),
+            ("usage[queries]", "2000".into()),
+        ],
     )
     .await;
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.unwrap();
-    assert!(body["plans"].as_array().is_some_and(|p| !p.is_empty()), "{body}");
+    assert!(
+        body["plans"].as_array().is_some_and(|p| !p.is_empty()),
+        "{body}"
+    );
 }
 
 /// A server function whose arguments cannot be read (a required field missing)

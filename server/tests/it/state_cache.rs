@@ -5,23 +5,9 @@
 use crate::support::{answer, spawn_app, TestApp};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use std::time::Duration;
 
-/// Waits until the app's listener has handled every change committed so far
-/// (retried while it reconnects).
 async fn settle(app: &TestApp) {
-    for _ in 0..100 {
-        if app
-            .tollgate
-            .cache
-            .sync(&app.tollgate.pool, Duration::from_millis(200))
-            .await
-            .is_ok()
-        {
-            return;
-        }
-    }
-    panic!("the change listener never answered");
+    app.settle().await;
 }
 
 async fn check(app: &TestApp, key: &str) -> (u16, Value) {

@@ -337,6 +337,8 @@ async fn a_failed_renewal_is_past_due_with_a_notice_and_paying_restores_it(pool:
         .execute(&pool)
         .await
         .unwrap();
+    // A write with plain SQL reaches the check's cache by its announcement.
+    s.app.settle().await;
     let row = tollgate::db::subscriptions::live_for_account(&pool, c.account_id)
         .await
         .unwrap()

@@ -156,6 +156,24 @@ pub fn state(tollgate: &Tollgate, cfg: &Config) -> AppState {
 }
 
 impl TestApp {
+    /// Waits until the app's change listener has handled every change committed so
+    /// far (retried while it reconnects): a write made with plain SQL reaches the
+    /// in-process state cache through its announcement, not at once.
+    pub async fn settle(&self) {
+        for _ in 0..100 {
+            if self
+                .tollgate
+                .cache
+                .sync(&self.tollgate.pool, std::time::Duration::from_millis(200))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+        }
+        panic!("the change listener never answered");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
