@@ -33,8 +33,15 @@ pub async fn secure(State(https): State<Https>, mut req: Request, next: Next) ->
                 .any(|p| p.trim_start().starts_with(crate::serve::SESSION_COOKIE))
         });
     let assets = req.uri().path().starts_with("/pkg/");
-    let nonce = tollgate_app::csp::NonceSlot::default();
-    req.extensions_mut().insert(nonce.clone());
+    // Only a GET outside the API and the assets may render a page: the API's hot
+    // path (`/api/v1/check`) allocates nothing here.
+    let page = req.method() == axum::http::Method::GET
+        && !assets
+        && !req.uri().path().starts_with("/api/");
+    let nonce = page.then(tollgate_app::csp::NonceSlot::default);
+    if let Some(slot) = &nonce {
+        req.extensions_mut().insert(slot.clone());
+    }
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(
@@ -47,7 +54,8 @@ pub async fn secure(State(https): State<Https>, mut req: Request, next: Next) ->
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
     let page_policy = nonce
-        .nonce()
+        .as_ref()
+        .and_then(tollgate_app::csp::NonceSlot::nonce)
         .and_then(|n| HeaderValue::from_str(&tollgate_app::csp::policy(Some(n))).ok());
     if let Some(policy) = page_policy {
         h.insert(header::CONTENT_SECURITY_POLICY, policy);

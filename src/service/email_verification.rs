@@ -171,11 +171,10 @@ pub async fn complete_sign_up(
         password_hash: &request.password_hash,
         browser_hash,
     };
-    let existing = db::users::by_email(&t.pool, request.email.as_str()).await?;
-    let user = match existing {
+    let user = match db::users::by_email(&t.pool, request.email.as_str()).await? {
         Some(user) => user,
         None => {
-            let created = super::auth::insert_user(
+            match super::auth::insert_user(
                 &t.pool,
                 &request.email,
                 &request.name,
@@ -183,19 +182,15 @@ pub async fn complete_sign_up(
                 false,
                 None,
             )
-            .await;
-            let user_id = match created {
-                Ok(c) => c.user_id,
-                // Signed up by a parallel request meanwhile: handled as taken.
-                Err(Error::Invalid { field, .. }) if field == "email" => {
-                    match db::users::by_email(&t.pool, request.email.as_str()).await? {
-                        Some(u) => u.id,
-                        None => return Ok(()),
-                    }
-                }
+            .await
+            {
+                // Created, or signed up by a parallel request meanwhile (then
+                // handled as taken): either way the address has its user now.
+                Ok(_) => {}
+                Err(Error::Invalid { field, .. }) if field == "email" => {}
                 Err(e) => return Err(e),
-            };
-            let Some(user) = db::users::by_id(&t.pool, user_id).await? else {
+            }
+            let Some(user) = db::users::by_email(&t.pool, request.email.as_str()).await? else {
                 return Ok(());
             };
             user
