@@ -16,6 +16,7 @@ pub mod board;
 pub mod catalog;
 pub mod coupon;
 pub mod export;
+pub mod history;
 pub mod identity;
 pub mod invoice;
 pub mod keys;

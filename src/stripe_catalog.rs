@@ -534,6 +534,8 @@ mod tests {
             aggregation,
             reset: crate::period::Reset::BillingPeriod,
             description: String::new(),
+            group_by: Vec::new(),
+            cost_property: None,
         }
     }
 

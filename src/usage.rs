@@ -45,6 +45,37 @@ pub fn project(
         .normalize()
 }
 
+/// One meter window's usage and cost as projected at `now` for an invoice that
+/// closes after it (the projected invoice of `/billing`): a window already over
+/// keeps its `actual` figures; the window holding `now` is projected linearly by
+/// [`project`] to the end of `now`'s second (its cost scaled as its usage); a
+/// window still to come is taken as
+/// the current one's projection (`current`, else its actual figures, nothing).
+pub fn project_window(
+    aggregation: Aggregation,
+    window: &Period,
+    actual: (Decimal, Decimal),
+    now: DateTime<Utc>,
+    current: Option<(Decimal, Decimal)>,
+) -> (Decimal, Decimal) {
+    if window.end <= now {
+        return actual;
+    }
+    if window.start > now {
+        return current.unwrap_or(actual);
+    }
+    let (used, cost) = actual;
+    // The current second counts as elapsed: at a window's last second nothing is
+    // left to project, and the projection is the invoice the run will issue.
+    let projected = project(aggregation, used, window, now + chrono::Duration::seconds(1));
+    let cost = if used.is_zero() {
+        cost
+    } else {
+        cost * projected / used
+    };
+    (projected, cost)
+}
+
 /// One meter's usage in its current period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeterUsage {
@@ -185,7 +216,37 @@ mod tests {
             aggregation: Aggregation::Count,
             reset: Reset::BillingPeriod,
             description: String::new(),
+            group_by: Vec::new(),
+            cost_property: None,
         }
+    }
+
+    #[test]
+    fn windows_project_only_from_now_on() {
+        let month = |m: u32| Period {
+            start: at(&format!("2026-{m:02}-01T00:00:00Z")),
+            end: at(&format!("2026-{:02}-01T00:00:00Z", m + 1)),
+        };
+        let now = at("2026-11-21T00:00:00Z"); // 20 of 30 days of November
+        let d = |n: i64| Decimal::from(n);
+        let actual = (d(420), d(21));
+        assert_eq!(project_window(Aggregation::Count, &month(10), actual, now, None), actual);
+        let current = project_window(Aggregation::Count, &month(11), actual, now, None);
+        assert_eq!(current, (d(630), Decimal::new(315, 1)), "cost scales with usage");
+        let december = Period {
+            start: at("2026-12-01T00:00:00Z"),
+            end: at("2027-01-01T00:00:00Z"),
+        };
+        assert_eq!(
+            project_window(Aggregation::Count, &december, (d(0), d(0)), now, Some(current)),
+            current,
+            "a month to come goes as this one"
+        );
+        assert_eq!(
+            project_window(Aggregation::Max, &month(11), actual, now, None),
+            actual,
+            "a peak is not extrapolated"
+        );
     }
 
     #[test]

@@ -96,6 +96,10 @@ struct RawMeter {
     reset: Reset,
     #[serde(default)]
     description: String,
+    #[serde(default)]
+    group_by: Vec<String>,
+    #[serde(default)]
+    cost_property: Option<String>,
 }
 
 fn default_reset() -> Reset {
@@ -355,7 +359,44 @@ impl Validator {
             aggregation: m.aggregation,
             reset: m.reset,
             description: m.description.trim().to_string(),
+            group_by: self.group_by(&entry, m.group_by, m.cost_property.as_deref()),
+            cost_property: m.cost_property.filter(|p| {
+                let ok = super::is_property_name(p);
+                if !ok {
+                    self.issue(
+                        format!("{entry}.cost_property"),
+                        format!("`{p}` is not a property name (1 to 64 letters, digits, _ - .)"),
+                    );
+                }
+                ok
+            }),
         }
+    }
+
+    /// A meter's `group_by`: at most three distinct property names, none of them
+    /// its cost property.
+    fn group_by(&mut self, entry: &str, names: Vec<String>, cost: Option<&str>) -> Vec<String> {
+        let field = format!("{entry}.group_by");
+        if names.len() > super::MAX_GROUP_BY {
+            self.issue(
+                &field,
+                format!("at most {} properties, not {}", super::MAX_GROUP_BY, names.len()),
+            );
+        }
+        let mut out: Vec<String> = Vec::new();
+        for n in names {
+            if !super::is_property_name(&n) {
+                self.issue(&field, format!("`{n}` is not a property name (1 to 64 letters, digits, _ - .)"));
+            } else if out.contains(&n) {
+                self.issue(&field, format!("`{n}` is named twice"));
+            } else if cost == Some(n.as_str()) {
+                self.issue(&field, format!("`{n}` is the cost property; it is summed, not grouped by"));
+            } else {
+                out.push(n);
+            }
+        }
+        out.truncate(super::MAX_GROUP_BY);
+        out
     }
 
     fn feature(&mut self, key: String, f: RawFeature) -> Feature {

@@ -66,6 +66,26 @@ pub struct Meter {
     pub reset: Reset,
     /// One sentence for the pricing page.
     pub description: String,
+    /// Event properties the usage history is broken down by (at most
+    /// [`MAX_GROUP_BY`], each a property name such as `model` or `provider`;
+    /// issue 13, seed 001's cost per provider and model). Empty: none.
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    /// A numeric event property the usage history sums beside the quantity
+    /// (`cost_usd`: seed 001's provider cost, a plain decimal string or number).
+    #[serde(default)]
+    pub cost_property: Option<String>,
+}
+
+/// The most event properties a meter's history may be broken down by.
+pub const MAX_GROUP_BY: usize = 3;
+
+/// Whether `s` may name an event property in the catalog: 1 to 64 ASCII letters,
+/// digits, `_`, `-` or `.`.
+pub fn is_property_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 /// The time window of a rate feature.

@@ -151,6 +151,13 @@ pub async fn mark_trial_used(db: impl PgExecutor<'_>, account_id: Uuid) -> Resul
     Ok(())
 }
 
+/// Every account's id, oldest first (`tollgate usage rebuild-rollups` over all).
+pub async fn all_ids(db: impl PgExecutor<'_>) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM accounts ORDER BY created_at, id")
+        .fetch_all(db)
+        .await
+}
+
 /// Locks the account for a billing-cycle change: usage ingestion takes the same
 /// lock shared (see [`begin_for_usage`]), so no event lands in a period that a
 /// concurrent plan change is about to rebuild.

@@ -41,8 +41,8 @@ pub async fn save(
         .await?;
     for (i, m) in catalog.meters.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO meters (key, name, unit, aggregation, reset, description, position) VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (key) DO UPDATE SET name = $2, unit = $3, aggregation = $4, reset = $5, description = $6, position = $7, archived_at = NULL",
+            "INSERT INTO meters (key, name, unit, aggregation, reset, description, position, group_by, cost_property) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (key) DO UPDATE SET name = $2, unit = $3, aggregation = $4, reset = $5, description = $6, position = $7, group_by = $8, cost_property = $9, archived_at = NULL",
         )
         .bind(m.key.as_str())
         .bind(&m.name)
@@ -51,6 +51,8 @@ pub async fn save(
         .bind(m.reset.as_str())
         .bind(&m.description)
         .bind(position(i))
+        .bind(&m.group_by)
+        .bind(&m.cost_property)
         .execute(&mut *db)
         .await?;
     }
@@ -217,6 +219,8 @@ struct MeterRow {
     aggregation: String,
     reset: String,
     description: String,
+    group_by: Vec<String>,
+    cost_property: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -286,7 +290,7 @@ pub async fn load(db: &mut PgConnection) -> Result<Option<Catalog>, sqlx::Error>
         return Ok(None);
     };
     let meter_rows: Vec<MeterRow> = sqlx::query_as(
-        "SELECT key, name, unit, aggregation, reset, description FROM meters WHERE archived_at IS NULL ORDER BY position",
+        "SELECT key, name, unit, aggregation, reset, description, group_by, cost_property FROM meters WHERE archived_at IS NULL ORDER BY position",
     )
     .fetch_all(&mut *db)
     .await?;
@@ -337,6 +341,8 @@ pub async fn load(db: &mut PgConnection) -> Result<Option<Catalog>, sqlx::Error>
                 aggregation: from_name(&m.aggregation)?,
                 reset: from_name::<Reset>(&m.reset)?,
                 description: m.description,
+                group_by: m.group_by,
+                cost_property: m.cost_property,
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;

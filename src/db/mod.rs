@@ -25,6 +25,7 @@ pub mod stripe_meters;
 pub mod subscriptions;
 pub mod usage;
 pub mod usage_partitions;
+pub mod usage_rollups;
 pub mod users;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

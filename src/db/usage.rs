@@ -81,6 +81,19 @@ pub async fn insert_new_events(
     .await
 }
 
+/// The first day of the month of the oldest stored event (UTC), if any: read from
+/// the keys' time index (retention forgets the keys after it drops their events'
+/// months, so for the minutes between the two this is a month too early).
+pub async fn oldest_event_month(
+    db: impl PgExecutor<'_>,
+) -> Result<Option<chrono::NaiveDate>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT date_trunc('month', min(occurred_at) AT TIME ZONE 'UTC')::date FROM usage_event_keys",
+    )
+    .fetch_one(db)
+    .await
+}
+
 /// Payload hashes of stored events, by `(account_id, idempotency_key)`.
 pub async fn stored_hashes(
     db: impl PgExecutor<'_>,

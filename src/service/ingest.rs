@@ -315,6 +315,45 @@ pub async fn record(
     })
 }
 
+/// Stores past usage as the operator's import (the demo's months of history):
+/// the events of one account, whatever their age, to their period totals and the
+/// daily rollup, in one transaction; no threshold is notified (those periods are
+/// over). Keys already stored are skipped whatever their payload. Returns how
+/// many events were new.
+///
+/// # Errors
+/// [`Error::Invalid`] for events of several accounts or a meter outside the
+/// catalog; [`Error::NoCatalog`]; a database error (nothing stored).
+pub async fn import(t: &Tollgate, mut rows: Vec<EventRow>) -> Result<usize, Error> {
+    let catalog = t.catalog.get()?;
+    let Some(first) = rows.first() else {
+        return Ok(0);
+    };
+    let account_id = first.account_id;
+    if rows.iter().any(|r| r.account_id != account_id) {
+        return Err(Error::invalid("account", "import one account's events at a time"));
+    }
+    if let Some(r) = rows.iter().find(|r| catalog.meter(&r.meter).is_none()) {
+        return Err(Error::invalid("meter", format!("unknown meter `{}`", r.meter)));
+    }
+    let (from, to) = rows.iter().fold((first.occurred_at, first.occurred_at), |(a, b), r| {
+        (a.min(r.occurred_at), b.max(r.occurred_at))
+    });
+    db::usage_partitions::ensure_months(&t.pool, from, to).await?;
+    in_lock_order(&mut rows);
+    let mut tx = db::accounts::begin_for_usage(&t.pool, &[account_id]).await?;
+    let inserted: HashSet<Uuid> = db::usage::insert_new_events(&mut tx, &rows)
+        .await?
+        .into_iter()
+        .collect();
+    let new_rows: Vec<&EventRow> = rows.iter().filter(|r| inserted.contains(&r.id)).collect();
+    let subscriptions = db::subscriptions::live_for_accounts(&mut *tx, &[account_id]).await?;
+    apply_totals(&mut tx, &catalog, &by_account(&subscriptions), &new_rows).await?;
+    tx.commit().await?;
+    t.cache.invalidate(&[account_id]);
+    Ok(new_rows.len())
+}
+
 /// Sorts rows by account and idempotency key: one order for every batch, so two
 /// batches sharing keys never wait on each other's unique-index entries in
 /// opposite orders.
@@ -431,7 +470,8 @@ fn standing<'a>(
 }
 
 /// Adds the new events to their period totals, one statement per aggregation kind,
-/// and announces the accounts' change (`tollgate_usage`, at commit).
+/// and to the daily rollup (the usage history), and announces the accounts' change
+/// (`tollgate_usage`, at commit).
 pub(crate) async fn apply_totals(
     tx: &mut db::Tx<'_>,
     catalog: &Catalog,
@@ -489,6 +529,9 @@ pub(crate) async fn apply_totals(
             .collect();
         totals.extend(db::usage::apply_deltas(tx, aggregation, &batch).await?);
     }
+    // After the totals: a consuming check locks its total before its event
+    // reaches the rollup, so every path takes totals first.
+    db::usage_rollups::add(tx, rows).await?;
     Ok(totals)
 }
 

@@ -9,4 +9,5 @@ mod organizations;
 mod plan_changes;
 mod schema;
 mod services;
+mod usage_history;
 mod usage_partitions;

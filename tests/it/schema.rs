@@ -57,6 +57,7 @@ const DISTRIBUTED: &[&str] = &[
     "usage_event_keys",
     "usage_events",
     "usage_totals",
+    "usage_daily_rollups",
 ];
 
 /// Kept on the coordinator only: sessions and log-in state, global numbering and

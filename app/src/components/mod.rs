@@ -1,5 +1,6 @@
 //! Shared components.
 
+pub mod chart;
 pub mod form;
 pub mod gate;
 pub mod invoices;
@@ -8,3 +9,4 @@ pub mod layout;
 pub mod meter;
 pub mod pager;
 pub mod table;
+pub mod usage_charts;

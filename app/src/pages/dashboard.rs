@@ -4,11 +4,14 @@
 
 use crate::components::gate::Gate;
 use crate::components::meter::MeterCard;
+use crate::components::usage_charts::UsageCharts;
 use crate::format::{date, datetime};
-use crate::model::{DashboardData, NotificationView};
-use crate::server::dashboard::get_dashboard;
+use crate::error::AppError;
+use crate::model::{DashboardData, NotificationView, UsageChartsView};
+use crate::server::dashboard::{get_dashboard, get_usage_charts};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 use tollgate::limits::LimitState;
 use tollgate::subscription::Status;
 
@@ -16,12 +19,19 @@ use tollgate::subscription::Status;
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let data = Resource::new_blocking(|| (), |_| get_dashboard());
+    // Made here, not in the suspended view below: that view is built twice on
+    // the server, and a resource made in it would be made (and numbered) twice.
+    let query = use_query_map();
+    let charts = Resource::new_blocking(
+        move || query.with(|q| q.get("meter")),
+        get_usage_charts,
+    );
     view! {
         <Title text="Dashboard"/>
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading your usage…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(initial) => view! { <Dashboard initial/> }.into_any(),
+                    Ok(initial) => view! { <Dashboard initial charts/> }.into_any(),
                     Err(error) => view! { <Gate error/> }.into_any(),
                 }
             })}
@@ -30,7 +40,7 @@ pub fn DashboardPage() -> impl IntoView {
 }
 
 #[component]
-fn Dashboard(initial: DashboardData) -> impl IntoView {
+fn Dashboard(initial: DashboardData, charts: Resource<Result<UsageChartsView, AppError>>) -> impl IntoView {
     let data = RwSignal::new(initial);
     let connected = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
@@ -55,6 +65,7 @@ fn Dashboard(initial: DashboardData) -> impl IntoView {
                 {move || data.get().snapshot.meters.into_iter().map(|meter| view! { <MeterCard meter/> }).collect_view()}
             </div>
         </div>
+        <ChartsSection charts/>
         <section class="mt-8" aria-labelledby="recent">
             <div class="flex items-center justify-between">
                 <h2 id="recent" class="text-lg font-semibold">"Notifications"</h2>
@@ -62,6 +73,22 @@ fn Dashboard(initial: DashboardData) -> impl IntoView {
             </div>
             {move || notification_list(data.get().notifications)}
         </section>
+    }
+}
+
+/// The usage charts of the meter named by `?meter=`, loaded with the page (they
+/// show before hydration) and again when a tab is followed.
+#[component]
+fn ChartsSection(charts: Resource<Result<UsageChartsView, AppError>>) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| view! { <p class="mt-8 text-slate-500">"Loading the charts…"</p> }>
+            {move || Suspend::new(async move {
+                match charts.await {
+                    Ok(c) => view! { <UsageCharts charts=c base="/dashboard".to_string()/> }.into_any(),
+                    Err(e) => view! { <p class="mt-8 text-sm text-red-700" role="alert">{format!("The charts could not be loaded: {e}")}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 

@@ -1,7 +1,7 @@
 //! The dashboard's data, also sent by the live stream (`/live/usage`).
 
 use crate::error::AppError;
-use crate::model::DashboardData;
+use crate::model::{DashboardData, UsageChartsView};
 use leptos::prelude::*;
 
 /// The signed-in account's plan, meters and latest notifications. Without a live
@@ -12,6 +12,26 @@ pub async fn get_dashboard() -> Result<DashboardData, AppError> {
     let me = super::ctx::require_signed_in().await?;
     let t = super::ctx::tollgate()?;
     ssr::load(&t, me.account_id, me.user.id).await
+}
+
+/// The signed-in account's usage of one meter over time (`meter`, a catalog key;
+/// absent or unknown: the catalog's first meter), drawn on the server. Any member
+/// may see it, as the dashboard.
+#[server(prefix = "/_fn", endpoint = "usage_charts")]
+pub async fn get_usage_charts(meter: Option<String>) -> Result<UsageChartsView, AppError> {
+    let me = super::ctx::require_signed_in().await?;
+    let t = super::ctx::tollgate()?;
+    let mut charts = ssr::charts(&t, me.account_id, meter.as_deref()).await?;
+    // What is owed is billing: the owner's and admins' (as `/billing`).
+    let role = tollgate::db::accounts::role_of(&t.pool, me.account_id, me.user.id)
+        .await
+        .map_err(tollgate::service::Error::from)?;
+    if matches!(role.as_deref(), Some("owner" | "admin")) {
+        charts.owed = tollgate::service::invoices::preview::current(&t, me.account_id, chrono::Utc::now())
+            .await?
+            .map(|p| (p.accrued.amount_due.display(), p.projected.amount_due.display()));
+    }
+    Ok(charts)
 }
 
 #[cfg(feature = "ssr")]
@@ -61,6 +81,27 @@ pub mod ssr {
             unread: page.unread,
             upgrade,
         })
+    }
+
+    /// The usage charts of `meter` (or the catalog's first meter) for `account_id`.
+    ///
+    /// # Errors
+    /// No catalog, or one without meters; a database error.
+    pub async fn charts(
+        t: &Tollgate,
+        account_id: Uuid,
+        meter: Option<&str>,
+    ) -> Result<crate::model::UsageChartsView, AppError> {
+        let catalog = t.catalog.get()?;
+        let key = meter
+            .and_then(|m| catalog.meter(m))
+            .or_else(|| catalog.meters.first())
+            .map(|m| m.key.to_string())
+            .ok_or_else(|| AppError::NotFound("this catalog has no meters".into()))?;
+        let timeline =
+            tollgate::service::usage_history::timeline(t, account_id, &key, chrono::Utc::now())
+                .await?;
+        Ok(crate::server::usage_charts::view(&catalog, &timeline))
     }
 
     impl From<tollgate::db::notifications::NotificationRow> for NotificationView {

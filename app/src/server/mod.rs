@@ -13,6 +13,10 @@ pub mod plans;
 pub mod pricing;
 
 #[cfg(feature = "ssr")]
+pub mod chart_draw;
+#[cfg(feature = "ssr")]
 pub mod ctx;
 #[cfg(feature = "ssr")]
 pub mod org_ctx;
+#[cfg(feature = "ssr")]
+pub mod usage_charts;

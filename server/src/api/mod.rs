@@ -7,6 +7,7 @@ mod entitlements;
 mod error;
 mod estimate;
 mod events;
+mod history;
 mod json;
 mod openapi;
 mod query;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/events", post(events::record))
         .route("/check", post(check::check))
         .route("/usage", get(usage::usage))
+        .route("/usage/history", get(history::history))
         .route("/entitlements", get(entitlements::entitlements))
         .route("/estimate", post(estimate::estimate))
         .route("/openapi.json", get(openapi::document))

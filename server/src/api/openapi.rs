@@ -13,12 +13,13 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tollgate API", version = "1", description = "Usage events, entitlement checks and usage for the product's backend. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."),
-    paths(super::events::record, super::check::check, super::usage::usage, super::entitlements::entitlements, super::estimate::estimate),
+    paths(super::events::record, super::check::check, super::usage::usage, super::history::history, super::entitlements::entitlements, super::estimate::estimate),
     components(schemas(
         super::events::EventsRequest, super::events::EventIn, super::events::EventsAccepted,
         super::check::CheckRequest, super::check::CheckResponse, super::check::MeterCheckResponse,
         super::check::FeatureCheckResponse, super::check::RateCheckResponse,
         super::usage::UsageResponse, super::usage::MeterUsageOut,
+        super::history::HistoryResponse, super::history::SeriesOut, super::history::PointOut,
         super::entitlements::EntitlementsResponse, super::entitlements::MeterEntitlement,
         super::estimate::EstimateRequest, super::estimate::EstimateResponse, super::estimate::EstimateLine,
         super::error::ErrorBody, super::error::ErrorDetail,

@@ -65,6 +65,28 @@ enum Command {
     /// The Stripe provider.
     #[command(subcommand)]
     Stripe(StripeCommand),
+    /// Usage history.
+    #[command(subcommand)]
+    Usage(UsageCommand),
+}
+
+#[derive(Subcommand)]
+enum UsageCommand {
+    /// Recompute the daily usage rollup (the history's source) from the stored
+    /// events, one account at a time (its ingestion waits meanwhile).
+    RebuildRollups {
+        /// First day, inclusive (YYYY-MM-DD, UTC; default: 35 days ago, the oldest
+        /// an event may be back-dated). Not before the oldest stored month.
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Day after the last, exclusive (default: tomorrow).
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// Only this account (uuid, `ext:<id>`, or a personal account's e-mail);
+        /// default: every account.
+        #[arg(long)]
+        account: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -449,6 +471,20 @@ pub async fn run() -> anyhow::Result<()> {
                 InvoiceStatus::Uncollectible,
             )
             .await
+        }
+        Command::Usage(UsageCommand::RebuildRollups { from, to, account }) => {
+            let t = services(&cfg).await?;
+            let today = chrono::Utc::now().date_naive();
+            let from = from.unwrap_or(today - chrono::Days::new(35));
+            let to = to.unwrap_or(today + chrono::Days::new(1));
+            let ids = match account {
+                Some(a) => vec![find_account(&t, &a).await?],
+                None => Vec::new(),
+            };
+            let (accounts, rows) =
+                tollgate::service::usage_history::rebuild(&t.pool, &ids, from, to).await?;
+            println!("usage rollups rebuilt from {from} to {to} (exclusive): {accounts} accounts, {rows} rows");
+            Ok(())
         }
         Command::Stripe(StripeCommand::Sync) => stripe_cli::sync(&services(&cfg).await?).await,
         Command::Demo(DemoCommand::Seed) => demo::seed(&services(&cfg).await?).await,

@@ -134,6 +134,11 @@ async fn the_cli_and_the_demo_seed_create_super_admins(
         accounts >= 10 && accounts == live,
         "{accounts} accounts with usage of {live} live subscriptions"
     );
+    // And months of daily history by model, for the usage charts.
+    let history = "SELECT count(DISTINCT date_trunc('month', day))::bigint, count(DISTINCT dimensions->>'model')::bigint, sum(quantity)::text FROM usage_daily_rollups WHERE meter = 'queries'";
+    let (months, models, total): (i64, i64, String) =
+        sqlx::query_as(history).fetch_one(&pool).await.unwrap();
+    assert!(months >= 6 && models == 3, "{months} months, {models} models");
     assert!(tollgate(&db, &["demo", "seed"]).status.success());
     assert_eq!(
         sqlx::query_scalar::<_, String>(usage)
@@ -143,6 +148,8 @@ async fn the_cli_and_the_demo_seed_create_super_admins(
         used,
         "idempotent within the day"
     );
+    let again: (i64, i64, String) = sqlx::query_as(history).fetch_one(&pool).await.unwrap();
+    assert_eq!(again, (months, models, total), "the history is seeded once");
     // A limit edited since (the shares now give other figures): the run still
     // succeeds and the period keeps its usage.
     let edited = std::env::temp_dir().join(format!(

@@ -306,6 +306,7 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
             ("page", "1".into()),
         ],
         "admin_subscriptions" => vec![("plan", "starter".into()), ("page", "1".into())],
+        "admin_usage_charts" => vec![("user", c.user.0.to_string()), ("meter", "queries".into())],
         "admin_set_override" => vec![
             ("account_id", fresh().await.account_id.to_string()),
             ("target", "limit:queries".into()),
@@ -345,7 +346,7 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
     }
 }
 
-const ADMIN_FNS: [&str; 34] = [
+const ADMIN_FNS: [&str; 35] = [
     "get_admin_overview",
     "admin_users",
     "admin_user",
@@ -364,6 +365,7 @@ const ADMIN_FNS: [&str; 34] = [
     "admin_set_override",
     "admin_remove_override",
     "admin_usage",
+    "admin_usage_charts",
     "admin_preview_change",
     "admin_change_plan",
     "admin_cancel_subscription",

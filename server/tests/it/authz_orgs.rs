@@ -343,6 +343,7 @@ enum Case {
     Org,
     Members,
     Usage,
+    UsageHistory,
     Update,
     Billing,
     Security,
@@ -368,6 +369,7 @@ impl Case {
             Case::Org => "org",
             Case::Members => "org_members",
             Case::Usage => "org_usage",
+            Case::UsageHistory => "org_usage_history",
             Case::Update => "org_update",
             Case::Billing => "org_billing",
             Case::Security => "org_security",
@@ -389,7 +391,7 @@ impl Case {
     /// Who is allowed.
     fn allowed(self) -> &'static [Who] {
         match self {
-            Case::Org | Case::Members | Case::Usage | Case::Switch => MEMBERS,
+            Case::Org | Case::Members | Case::Usage | Case::UsageHistory | Case::Switch => MEMBERS,
             Case::Update
             | Case::Billing
             | Case::Security
@@ -420,6 +422,7 @@ impl Case {
             Case::Org
             | Case::Members
             | Case::Usage
+            | Case::UsageHistory
             | Case::Billing
             | Case::Security
             | Case::Leave => vec![slug],
@@ -471,10 +474,11 @@ impl Case {
 }
 
 /// Leave and transfer change who belongs: they come last, in this order.
-const CASES: [Case; 18] = [
+const CASES: [Case; 19] = [
     Case::Org,
     Case::Members,
     Case::Usage,
+    Case::UsageHistory,
     Case::Update,
     Case::Billing,
     Case::Security,

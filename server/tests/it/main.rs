@@ -6,6 +6,7 @@ mod api_check;
 mod api_errors;
 mod api_estimate;
 mod api_events;
+mod api_history;
 mod audit_log;
 mod authz_admin;
 mod authz_orgs;

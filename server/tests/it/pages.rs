@@ -131,3 +131,120 @@ async fn unreadable_server_function_arguments_answer_422(pool: sqlx::PgPool) {
     let body: serde_json::Value = res.json().await.unwrap();
     assert!(body.to_string().contains("could not be read"), "{body}");
 }
+
+/// The dashboard's usage charts come drawn in the page itself (they show before
+/// hydration), each with its text alternative and a table of its numbers; a tab
+/// picks the meter, and an unknown one falls back to the first.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_dashboard_draws_its_usage_charts_on_the_server(pool: sqlx::PgPool) {
+    let app = spawn_app(pool).await;
+    let customer = app.customer(Some("free")).await;
+    assert_eq!(app.queries(&customer.key, "q", 7).await.status(), 202);
+    let cookie = support::admin::log_in(&app, &customer.email, support::PASSWORD).await;
+    let (outcome, html) = support::admin::page_outcome(&app, "/dashboard", Some(&cookie)).await;
+    assert_eq!(outcome, support::admin::Outcome::Allowed);
+    assert!(html.contains(r#"data-testid="usage-charts" data-meter="queries""#), "{html}");
+    // Every resource the page sends for hydration resolved (a resource made in a
+    // suspended view is made twice on the server, the first time without the
+    // request's context: it answered an error here, and hydration failed).
+    assert!(!html.contains(r#"{\"Err\""#), "no resource failed");
+    for id in ["chart-usage-period", "chart-usage-periods"] {
+        let at = html.find(&format!(r#"data-testid="{id}""#)).expect(id);
+        let figure = &html[at..];
+        assert!(figure.contains(r#"role="img""#) && figure.contains("<svg"), "{id}");
+    }
+    assert!(
+        html.contains("7 of 50 queries used by "),
+        "the summary says the usage against the limit"
+    );
+    assert!(html.contains(r#"data-testid="usage-days""#));
+    assert!(
+        html.contains(r#"data-testid="owed-summary""#) && html.contains("so far: $0.00"),
+        "the owner sees what the free plan's invoice comes to"
+    );
+
+    let (_, tokens) =
+        support::admin::page_outcome(&app, "/dashboard?meter=tokens", Some(&cookie)).await;
+    assert!(tokens.contains(r#"data-meter="tokens""#));
+    assert!(tokens.contains(r#"href="/dashboard?meter=queries""#));
+    let (_, unknown) =
+        support::admin::page_outcome(&app, "/dashboard?meter=nope", Some(&cookie)).await;
+    assert!(unknown.contains(r#"data-meter="queries""#));
+}
+
+/// The organization's usage page charts its history split by member and by the
+/// meter's properties, drawn on the server, with the numbers in a table; names
+/// stand for user ids, and events naming nobody have their own row.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_org_usage_page_splits_history_by_member_and_model(pool: sqlx::PgPool) {
+    use tollgate::service::ingest::{self, Draft};
+    let app = spawn_app(pool).await;
+    let t = app.tollgate.clone();
+    let owner = app.customer(None).await;
+    let me = tollgate::service::Actor::user(owner.user_id);
+    let org = tollgate::service::organizations::create(
+        &t.pool,
+        "Charted Inc",
+        "charted",
+        "b@charted.example",
+        owner.user_id,
+        &me,
+    )
+    .await
+    .unwrap();
+    let draft = |key: &str, quantity: i64, user: Option<&str>, model: &str| Draft {
+        account: None,
+        meter: "queries".into(),
+        quantity: serde_json::json!(quantity),
+        timestamp: None,
+        user: user.map(Into::into),
+        idempotency_key: key.into(),
+        properties: serde_json::from_value(serde_json::json!({ "model": model })).unwrap(),
+    };
+    ingest::record(
+        &t,
+        &tollgate::service::keys::Caller::Account {
+            key_id: uuid::Uuid::nil(),
+            account_id: org,
+        },
+        vec![
+            draft("a", 6, Some(&owner.email), "claude"),
+            draft("b", 3, None, "claude"),
+            draft("c", 1, None, "gpt-4o"),
+        ],
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let cookie = support::admin::log_in(&app, &owner.email, support::PASSWORD).await;
+
+    let (outcome, html) = support::admin::page_outcome(&app, "/orgs/charted/usage", Some(&cookie)).await;
+    assert_eq!(outcome, support::admin::Outcome::Allowed);
+    assert!(html.contains(r#"data-testid="usage-breakdown" data-meter="queries" data-by="user""#), "{html}");
+    assert!(!html.contains(r#"{\"Err\""#), "no resource failed");
+    let rows = &html[html.find(r#"data-testid="usage-breakdown-rows""#).expect("rows")..];
+    assert!(rows.contains("Test Customer") && rows.contains("60 %"), "the owner by name");
+    assert!(rows.contains("No member named") && rows.contains("40 %"));
+    assert!(html.contains(r#"data-testid="chart-usage-breakdown""#) && html.contains("<svg"));
+
+    let (_, html) = support::admin::page_outcome(
+        &app,
+        "/orgs/charted/usage?meter=queries&by=property%3Amodel&granularity=month",
+        Some(&cookie),
+    )
+    .await;
+    assert!(html.contains(r#"data-by="property:model""#));
+    let rows = &html[html.find(r#"data-testid="usage-breakdown-rows""#).expect("rows")..];
+    assert!(rows.contains("claude") && rows.contains("90 %") && rows.contains("gpt-4o"));
+    assert!(html.contains("over the last 12 months by model"));
+
+    // A property the meter is not broken down by is refused in words, not a 500.
+    let (outcome, html) = support::admin::page_outcome(
+        &app,
+        "/orgs/charted/usage?by=property%3Aprovider",
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(outcome, support::admin::Outcome::Allowed);
+    assert!(html.contains("The history could not be loaded") && html.contains("provider"));
+}

@@ -232,3 +232,53 @@ pub fn BillingSection(
         </div>
     }
 }
+
+/// The resource of an account's usage charts on its admin page, made with the
+/// page (not in its suspended view: see the dashboard's charts): the account
+/// `account` or the personal account of `user`, by the page's `id` parameter,
+/// the meter by `?meter=`.
+pub fn usage_charts_resource(
+    of_user: bool,
+) -> Resource<Result<crate::model::UsageChartsView, crate::error::AppError>> {
+    use crate::server::admin::usage::admin_usage_charts;
+    let params = leptos_router::hooks::use_params_map();
+    let query = leptos_router::hooks::use_query_map();
+    Resource::new_blocking(
+        move || {
+            (
+                params.with(|p| p.get("id").unwrap_or_default()),
+                query.with(|q| q.get("meter")),
+            )
+        },
+        move |(id, meter)| {
+            if of_user {
+                admin_usage_charts(None, Some(id), meter)
+            } else {
+                admin_usage_charts(Some(id), None, meter)
+            }
+        },
+    )
+}
+
+/// An account's usage charts on its admin page (the customer's dashboard charts),
+/// the meter picked by `?meter=` on `base`.
+#[component]
+pub fn AccountUsageCharts(
+    charts: Resource<Result<crate::model::UsageChartsView, crate::error::AppError>>,
+    base: String,
+) -> impl IntoView {
+    use crate::components::usage_charts::UsageCharts;
+    view! {
+        <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the charts…"</p> }>
+            {move || {
+                let base = base.clone();
+                Suspend::new(async move {
+                    match charts.await {
+                        Ok(c) => view! { <UsageCharts charts=c base/> }.into_any(),
+                        Err(e) => view! { <p class="mt-6 text-sm text-red-700" role="alert">{format!("The charts could not be loaded: {e}")}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}

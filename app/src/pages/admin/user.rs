@@ -3,7 +3,7 @@
 
 use super::account_actions::{AccountActions, AccountActionsSection};
 use super::overrides::OverridesSection;
-use super::parts::{ActivityTable, AdminNav, BillingSection};
+use super::parts::{usage_charts_resource, AccountUsageCharts, ActivityTable, AdminNav, BillingSection};
 use crate::components::form::{action_error, field_error, kept_value, FormAlert, Submit};
 use crate::components::gate::Gate;
 use crate::format::datetime;
@@ -68,6 +68,7 @@ pub fn AdminUserPage() -> impl IntoView {
         },
         |(id, _)| admin_user(id),
     );
+    let charts = usage_charts_resource(true);
     let confirming = Memo::new(move |_| query.with(|q| q.get("confirm")));
     let sent = Memo::new(move |_| {
         query.with(|q| q.get("sent")).is_some() || a.reset.value().get().is_some_and(|r| r.is_ok())
@@ -78,7 +79,7 @@ pub fn AdminUserPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Err(error) => view! { <Gate error/> }.into_any(),
-                    Ok(u) => view! { <UserDetail u a confirming sent/> }.into_any(),
+                    Ok(u) => view! { <UserDetail u a confirming sent charts/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -91,6 +92,7 @@ fn UserDetail(
     a: Actions,
     confirming: Memo<Option<String>>,
     sent: Memo<bool>,
+    charts: Resource<Result<crate::model::UsageChartsView, crate::error::AppError>>,
 ) -> impl IntoView {
     let memberships = u.memberships.clone();
     view! {
@@ -131,6 +133,7 @@ fn UserDetail(
             {u.billing.clone().map(|billing| view! { <BillingSection billing extend=a.extend credit=a.credit/> })}
             {u.billing.clone().map(|billing| view! { <div class="mt-4 grid gap-4 lg:grid-cols-2"><AccountActionsSection billing actions=a.account/></div> })}
             {u.billing.clone().map(|billing| view! { <div class="mt-4"><OverridesSection billing set=a.set_override remove=a.remove_override/></div> })}
+            {u.billing.is_some().then(|| view! { <AccountUsageCharts charts base=format!("/admin/users/{}", u.id)/> })}
         </section>
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="reset-h">
             <h2 id="reset-h" class="font-semibold">"Password"</h2>

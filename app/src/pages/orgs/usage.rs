@@ -4,21 +4,40 @@
 use super::{slug_param, OrgFrame, OrgGate, Tab};
 use crate::components::meter::MeterCard;
 use crate::model::DashboardData;
+use crate::error::AppError;
+use crate::model::UsageBreakdownView;
 use crate::org_model::{TeamUsage, UsageColumn, UsageRow};
-use crate::server::orgs::usage::org_usage;
+use crate::components::usage_charts::UsageBreakdown;
+use crate::server::orgs::usage::{org_usage, org_usage_history};
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 /// The team usage page.
 #[component]
 pub fn OrgUsagePage() -> impl IntoView {
     let slug = slug_param();
     let data = Resource::new_blocking(move || slug.get(), org_usage);
+    // Made here, not in the suspended view: see the dashboard's charts.
+    let query = use_query_map();
+    let history = Resource::new_blocking(
+        move || {
+            query.with(|q| {
+                (
+                    slug.get(),
+                    q.get("meter"),
+                    q.get("by"),
+                    q.get("granularity"),
+                )
+            })
+        },
+        |(slug, meter, by, granularity)| org_usage_history(slug, meter, by, granularity),
+    );
     view! {
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading usage…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(error) => view! { <OrgGate error/> }.into_any(),
-                    Ok(u) => view! { <Usage usage=u/> }.into_any(),
+                    Ok(u) => view! { <Usage usage=u history/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -26,7 +45,7 @@ pub fn OrgUsagePage() -> impl IntoView {
 }
 
 #[component]
-fn Usage(usage: TeamUsage) -> impl IntoView {
+fn Usage(usage: TeamUsage, history: Resource<Result<UsageBreakdownView, AppError>>) -> impl IntoView {
     let TeamUsage {
         org,
         dashboard,
@@ -44,6 +63,7 @@ fn Usage(usage: TeamUsage) -> impl IntoView {
             view! { <p class="rounded-lg border border-dashed border-slate-300 p-4 text-sm text-slate-600" data-testid="no-plan">{format!("No plan yet. {hint}")}</p> }.into_any()
         }
     };
+    let history_slug = org.slug.clone();
     view! {
         <OrgFrame org tab=Tab::Usage>
             {meters}
@@ -52,7 +72,27 @@ fn Usage(usage: TeamUsage) -> impl IntoView {
                 <p class="text-sm text-slate-500">"From the user your product sends with each usage event."</p>
                 {breakdown(columns, rows)}
             </section>
+            <History slug=history_slug history/>
         </OrgFrame>
+    }
+}
+
+/// The organization's usage over time, split as `?meter=&by=&granularity=` ask.
+#[component]
+fn History(slug: String, history: Resource<Result<UsageBreakdownView, AppError>>) -> impl IntoView {
+    let base = format!("/orgs/{slug}/usage");
+    view! {
+        <Suspense fallback=|| view! { <p class="mt-8 text-slate-500">"Loading the history…"</p> }>
+            {move || {
+                let base = base.clone();
+                Suspend::new(async move {
+                    match history.await {
+                        Ok(breakdown) => view! { <UsageBreakdown breakdown base/> }.into_any(),
+                        Err(e) => view! { <p class="mt-8 text-sm text-red-700" role="alert">{format!("The history could not be loaded: {e}")}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
     }
 }
 

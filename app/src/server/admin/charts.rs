@@ -6,24 +6,10 @@
 //! as text comes from the report's exact, rounded `Decimal`s.
 
 use crate::model::admin::Chart;
-use plotters::coord::Shift;
 use plotters::prelude::*;
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
+use crate::server::chart_draw::*;
 use tollgate::analytics::report::{MonthRow, Report};
-
-const SIZE: (u32, u32) = (1000, 300);
-const INDIGO: RGBColor = RGBColor(79, 70, 229);
-const EMERALD: RGBColor = RGBColor(5, 150, 105);
-const VIOLET: RGBColor = RGBColor(124, 58, 237);
-const SKY: RGBColor = RGBColor(2, 132, 199);
-const ROSE: RGBColor = RGBColor(225, 29, 72);
-const AMBER: RGBColor = RGBColor(217, 119, 6);
-const SLATE: RGBColor = RGBColor(100, 116, 139);
-
-fn f(d: Decimal) -> f64 {
-    d.to_f64().unwrap_or(0.0)
-}
 
 /// The three charts of the report: MRR over time, the movement waterfall, and
 /// billed against collected.
@@ -87,27 +73,6 @@ fn legend(parts: &[(&str, RGBColor)]) -> Vec<(String, String)> {
         .collect()
 }
 
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
-type Drawn = Result<(), Box<dyn std::error::Error>>;
-
-/// Runs `paint` on a fresh SVG canvas; a drawing error leaves an empty chart (and
-/// is logged) rather than failing the page.
-fn draw(paint: impl FnOnce(&Area<'_>) -> Drawn) -> String {
-    let mut svg = String::new();
-    let result = {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE)
-            .map_err(|e| e.to_string())
-            .and_then(|()| paint(&root).map_err(|e| e.to_string()))
-            .and_then(|()| root.present().map_err(|e| e.to_string()))
-    };
-    if let Err(e) = result {
-        tracing::warn!(error = %e, "an admin chart could not be drawn");
-        return String::new();
-    }
-    svg
-}
-
 /// Month labels (`Jan 26`) by index, for the x axis.
 fn labels(r: &Report) -> Vec<String> {
     r.months
@@ -119,15 +84,6 @@ fn labels(r: &Report) -> Vec<String> {
 /// x from −0.5 to n − 0.5: each month sits at its index, with one label each.
 fn x_range(r: &Report) -> std::ops::Range<f64> {
     -0.5..(r.months.len().max(1) as f64 - 0.5)
-}
-
-fn top(values: impl Iterator<Item = f64>) -> f64 {
-    let max = values.fold(0.0_f64, f64::max);
-    if max <= 0.0 {
-        1.0
-    } else {
-        max * 1.15
-    }
 }
 
 type Chart2d<'a, 'b> = ChartContext<

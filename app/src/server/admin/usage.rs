@@ -75,3 +75,33 @@ pub async fn admin_usage(
             .unwrap_or_default(),
     })
 }
+
+/// Any account's usage charts for its admin page: the account `account` (uuid),
+/// or the personal account of the user `user` (uuid); `meter` a catalog key
+/// (absent or unknown: the first meter).
+///
+/// # Errors
+/// Signed out: sign-in required; not a super admin acting as themself: forbidden;
+/// neither or an unknown account or user: not found.
+#[server(prefix = "/_fn", endpoint = "admin_usage_charts")]
+pub async fn admin_usage_charts(
+    account: Option<String>,
+    user: Option<String>,
+    meter: Option<String>,
+) -> Result<crate::model::UsageChartsView, AppError> {
+    super::super::ctx::require_super_admin().await?;
+    let t = super::super::ctx::tollgate()?;
+    let id = match (account, user) {
+        (Some(a), _) => super::parse_id(&a, "account")?,
+        (None, Some(u)) => {
+            let user = super::parse_id(&u, "user")?;
+            tollgate::db::accounts::personal_of(&t.pool, user)
+                .await
+                .map_err(tollgate::service::Error::from)?
+                .ok_or_else(|| AppError::NotFound("This user has no personal account.".into()))?
+                .id
+        }
+        (None, None) => return Err(AppError::NotFound("There is no such account.".into())),
+    };
+    crate::server::dashboard::ssr::charts(&t, id, meter.as_deref()).await
+}

@@ -2,6 +2,7 @@
 //! `/live/usage?org={slug}`) and the current period per member.
 
 use crate::error::AppError;
+use crate::model::UsageBreakdownView;
 use crate::org_model::TeamUsage;
 use leptos::prelude::*;
 
@@ -46,4 +47,39 @@ pub async fn org_usage(slug: String) -> Result<TeamUsage, AppError> {
         columns,
         rows,
     })
+}
+
+/// The organization's usage of `meter` (default: the catalog's first) over the
+/// last 30 days (`granularity` `day`, the default) or 12 months (`month`), split
+/// `by` member (`user`, the default) or by a property the meter groups by
+/// (`property:<name>`); any member.
+///
+/// # Errors
+/// Not a member: not found (as for an unknown slug); a bad split or granularity:
+/// a form error naming it.
+#[server(prefix = "/_fn", endpoint = "org_usage_history")]
+pub async fn org_usage_history(
+    slug: String,
+    meter: Option<String>,
+    by: Option<String>,
+    granularity: Option<String>,
+) -> Result<UsageBreakdownView, AppError> {
+    use tollgate::service::accounts::Role;
+    let o = super::super::org_ctx::require_org(&slug, Role::Viewer).await?;
+    let members = tollgate::db::memberships::members(&o.t.pool, o.org.id)
+        .await
+        .map_err(tollgate::service::Error::from)?;
+    let names: std::collections::HashMap<String, String> = members
+        .into_iter()
+        .map(|m| (m.user_id.to_string(), m.name))
+        .collect();
+    crate::server::usage_charts::breakdown(
+        &o.t,
+        o.org.id,
+        meter.as_deref(),
+        by.as_deref(),
+        granularity.as_deref(),
+        &names,
+    )
+    .await
 }

@@ -1,0 +1,105 @@
+//! One meter's usage over time: meter tabs (plain links, so they work before
+//! hydration), the two server-drawn charts, and their numbers in tables.
+
+use crate::components::chart::ChartFigure;
+use crate::components::table::DataTable;
+use crate::model::UsageChartsView;
+use leptos::prelude::*;
+
+/// The charts of `charts`; each tab links to `base` with `?meter=<key>`.
+#[component]
+pub fn UsageCharts(charts: UsageChartsView, base: String) -> impl IntoView {
+    let UsageChartsView {
+        meter,
+        meters,
+        period,
+        periods,
+        day_rows,
+        period_rows,
+        owed,
+    } = charts;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    view! {
+        <section class="mt-8" aria-labelledby="usage-over-time" data-testid="usage-charts" data-meter=meter.clone()>
+            <h2 id="usage-over-time" class="text-lg font-semibold">"Usage over time"</h2>
+            {owed.map(|(so_far, projected)| view! {
+                <p class="mt-1 text-sm text-slate-700" data-testid="owed-summary">
+                    {format!("This period's invoice so far: {so_far}; projected at the period's end: {projected}. ")}
+                    <a href="/billing" class="font-medium text-indigo-700 underline hover:text-indigo-900">"See the lines"</a>
+                </p>
+            })}
+            <nav aria-label="Meter" class="mt-2 flex flex-wrap gap-2">
+                {meters.into_iter().map(|(key, name)| {
+                    let current = key == meter;
+                    view! {
+                        <a
+                            href=format!("{base}{sep}meter={key}")
+                            aria-current=current.then_some("page")
+                            class=if current { "rounded-full bg-indigo-600 px-3 py-1 text-sm font-medium text-white" } else { "rounded-full border border-slate-300 px-3 py-1 text-sm text-slate-700 hover:bg-slate-50" }
+                        >{name}</a>
+                    }
+                }).collect_view()}
+            </nav>
+            <div class="mt-4 grid gap-6">
+                <ChartFigure chart=period/>
+                <ChartFigure chart=periods/>
+            </div>
+            <details class="mt-3 text-sm">
+                <summary class="cursor-pointer font-medium text-indigo-700">"Show the numbers"</summary>
+                <div class="mt-2 grid gap-4 xl:grid-cols-2">
+                    <DataTable headers=&["Day", "Used to date"] dense=true testid="usage-days">
+                        {day_rows.into_iter().map(|(d, v)| view! { <tr><td class="px-3 py-2">{d}</td><td class="px-3 py-2 tabular-nums">{v}</td></tr> }).collect_view()}
+                    </DataTable>
+                    <DataTable headers=&["Period", "Used"] dense=true testid="usage-periods">
+                        {period_rows.into_iter().map(|(p, v)| view! { <tr><td class="px-3 py-2">{p}</td><td class="px-3 py-2 tabular-nums">{v}</td></tr> }).collect_view()}
+                    </DataTable>
+                </div>
+            </details>
+        </section>
+    }
+}
+
+/// One meter's usage split by member or property, with a plain GET form to pick
+/// the meter, the split and the range (it works before hydration), the stacked
+/// chart, and its numbers in a table.
+#[component]
+pub fn UsageBreakdown(breakdown: crate::model::UsageBreakdownView, base: String) -> impl IntoView {
+    let crate::model::UsageBreakdownView {
+        meter,
+        meters,
+        by,
+        splits,
+        granularity,
+        chart,
+        rows,
+    } = breakdown;
+    let select = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2";
+    view! {
+        <section class="mt-8" aria-labelledby="usage-breakdown-h" data-testid="usage-breakdown" data-meter=meter.clone() data-by=by.clone()>
+            <h2 id="usage-breakdown-h" class="text-lg font-semibold">"Usage over time, by member or model"</h2>
+            <form method="get" action=base class="mt-2 grid items-end gap-3 sm:grid-cols-4">
+                <label class="block text-sm font-medium">"Meter"
+                    <select name="meter" class=select>
+                        {meters.into_iter().map(|(k, n)| { let sel = k == meter; view! { <option value=k selected=sel>{n}</option> } }).collect_view()}
+                    </select>
+                </label>
+                <label class="block text-sm font-medium">"Split by"
+                    <select name="by" class=select>
+                        {splits.into_iter().map(|(v, l)| { let sel = v == by; view! { <option value=v selected=sel>{l}</option> } }).collect_view()}
+                    </select>
+                </label>
+                <label class="block text-sm font-medium">"Range"
+                    <select name="granularity" class=select>
+                        <option value="day" selected=granularity == "day">"Last 30 days, by day"</option>
+                        <option value="month" selected=granularity == "month">"Last 12 months, by month"</option>
+                    </select>
+                </label>
+                <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500">"Show"</button>
+            </form>
+            <div class="mt-4"><ChartFigure chart/></div>
+            <DataTable headers=&["Who or what", "Used", "Share"] dense=true class="mt-3" testid="usage-breakdown-rows">
+                {rows.into_iter().map(|(l, v, s)| view! { <tr><td class="px-3 py-2">{l}</td><td class="px-3 py-2 tabular-nums">{v}</td><td class="px-3 py-2 tabular-nums">{s}</td></tr> }).collect_view()}
+            </DataTable>
+        </section>
+    }
+}

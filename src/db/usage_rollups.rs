@@ -1,0 +1,199 @@
+//! `usage_daily_rollups`: usage per account, meter, UTC day, member and the meter's
+//! `group_by` properties (migration 0023).
+//!
+//! Ingestion adds each new event in the transaction that stores it ([`add`]), so
+//! the rollup equals the stored events; [`rebuild`] recomputes an account's days
+//! from them. The key of an event's properties and its cost are computed by the
+//! SQL functions `usage_dimensions` and `usage_cost` in both places.
+
+use crate::db::usage::EventRow;
+use crate::history::{BucketRow, GroupBy, HistoryQuery};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+/// Folds the rows of `{source}` (columns account_id, meter, user_id, quantity,
+/// occurred_at, received_at, properties) into the rollup, in key order (two
+/// transactions never wait on each other's rows in opposite orders).
+const FOLD: &str = "
+    INSERT INTO usage_daily_rollups AS d
+        (account_id, meter, day, user_id, dimensions, events, quantity, max_quantity, last_quantity, last_occurred_at, cost)
+    SELECT e.account_id, e.meter, (e.occurred_at AT TIME ZONE 'UTC')::date, e.user_id,
+           usage_dimensions(e.properties, m.group_by),
+           count(*), sum(e.quantity), max(e.quantity),
+           (array_agg(e.quantity ORDER BY e.occurred_at DESC, e.received_at DESC))[1],
+           max(e.occurred_at),
+           sum(usage_cost(e.properties, m.cost_property))
+    FROM {source} e JOIN meters m ON m.key = e.meter
+    GROUP BY 1, 2, 3, 4, 5
+    ORDER BY 1, 2, 3, 4, 5
+    ON CONFLICT (account_id, meter, day, user_id, dimensions) DO UPDATE SET
+        events = d.events + excluded.events,
+        quantity = d.quantity + excluded.quantity,
+        max_quantity = greatest(d.max_quantity, excluded.max_quantity),
+        last_quantity = CASE WHEN excluded.last_occurred_at >= d.last_occurred_at
+                             THEN excluded.last_quantity ELSE d.last_quantity END,
+        last_occurred_at = greatest(d.last_occurred_at, excluded.last_occurred_at),
+        cost = d.cost + excluded.cost";
+
+/// Adds newly stored events to the rollup. Call it in the transaction that
+/// stored them, after their period totals (a consuming check holds its total
+/// first: one lock order everywhere).
+pub async fn add(db: &mut PgConnection, events: &[&EventRow]) -> Result<(), sqlx::Error> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let source = "(SELECT *, now() AS received_at FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::numeric[], $5::timestamptz[], $6::jsonb[])
+                   AS i(account_id, meter, user_id, quantity, occurred_at, properties))";
+    sqlx::query(&FOLD.replace("{source}", source))
+        .bind(events.iter().map(|e| e.account_id).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.meter.as_str()).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.user_id).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.quantity).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| e.occurred_at).collect::<Vec<_>>())
+        .bind(events.iter().map(|e| &e.properties).collect::<Vec<_>>())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Recomputes one account's rollup for the days `[from, to)` (UTC) from its
+/// stored events and returns the rows written. The caller holds the account's
+/// usage lock exclusively (no event may be stored meanwhile). Days whose events
+/// retention dropped have nothing to rebuild from: leave them out of the range.
+pub async fn rebuild(
+    db: &mut PgConnection,
+    account_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM usage_daily_rollups WHERE account_id = $1 AND day >= $2 AND day < $3")
+        .bind(account_id)
+        .bind(from)
+        .bind(to)
+        .execute(&mut *db)
+        .await?;
+    let source = "(SELECT * FROM usage_events
+                   WHERE account_id = $1
+                     AND occurred_at >= ($2::date::timestamp AT TIME ZONE 'UTC')
+                     AND occurred_at < ($3::date::timestamp AT TIME ZONE 'UTC'))";
+    let done = sqlx::query(&FOLD.replace("{source}", source))
+        .bind(account_id)
+        .bind(from)
+        .bind(to)
+        .execute(&mut *db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// The SQL of a series key for `group_by`, over the rollup's columns.
+fn key_sql(group_by: &GroupBy) -> &'static str {
+    match group_by {
+        GroupBy::Nothing => "NULL::text",
+        GroupBy::User => "user_id::text",
+        GroupBy::Property(_) => "dimensions ->> $5",
+    }
+}
+
+fn property(group_by: &GroupBy) -> Option<&str> {
+    match group_by {
+        GroupBy::Property(p) => Some(p),
+        _ => None,
+    }
+}
+
+/// One account's rollup for a history query: a row per bucket and key that has
+/// usage.
+pub async fn buckets(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    q: &HistoryQuery,
+) -> Result<Vec<BucketRow>, sqlx::Error> {
+    let rows: Vec<(NaiveDate, Option<String>, Decimal, Decimal, Decimal, Decimal)> =
+        sqlx::query_as(&format!(
+            "SELECT date_trunc($6, day::timestamp)::date AS start, {key} AS key,
+                    sum(quantity), max(max_quantity),
+                    (array_agg(last_quantity ORDER BY last_occurred_at DESC))[1],
+                    sum(cost)
+             FROM usage_daily_rollups
+             WHERE account_id = $1 AND meter = $2 AND day >= $3 AND day < $4
+             GROUP BY 1, 2",
+            key = key_sql(&q.group_by)
+        ))
+        .bind(account_id)
+        .bind(&q.meter)
+        .bind(q.from)
+        .bind(q.to)
+        .bind(property(&q.group_by))
+        .bind(q.granularity.as_str())
+        .fetch_all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(start, key, quantity, max_quantity, last_quantity, cost)| BucketRow {
+            start,
+            key,
+            quantity,
+            max_quantity,
+            last_quantity,
+            cost,
+        })
+        .collect())
+}
+
+/// Each key's level before the query's first day (for last meters: the level a
+/// range starts from).
+pub async fn levels_before(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    q: &HistoryQuery,
+) -> Result<Vec<(Option<String>, Decimal)>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT DISTINCT ON (key) key, last_quantity FROM (
+             SELECT {key} AS key, last_quantity, last_occurred_at
+             FROM usage_daily_rollups
+             WHERE account_id = $1 AND meter = $2 AND day < $3
+         ) r ORDER BY key, last_occurred_at DESC",
+        key = key_sql(&q.group_by)
+    ))
+    .bind(account_id)
+    .bind(&q.meter)
+    .bind(q.from)
+    .bind(q.to) // $4, unused: the key's property stays $5 as in `buckets`
+    .bind(property(&q.group_by))
+    .fetch_all(db)
+    .await
+}
+
+/// One range's usage: `(sum, peak, latest level)`; the level is `None` when the
+/// range has no usage.
+pub type RangeUsage = (Decimal, Decimal, Option<Decimal>);
+
+/// One account's usage of `meter` in each of the day ranges `[from, to)`, in the
+/// ranges' order: one statement whatever their number.
+pub async fn in_ranges(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    meter: &str,
+    ranges: &[(NaiveDate, NaiveDate)],
+) -> Result<Vec<RangeUsage>, sqlx::Error> {
+    let (from, to): (Vec<NaiveDate>, Vec<NaiveDate>) = ranges.iter().copied().unzip();
+    sqlx::query_as(
+        "SELECT coalesce(u.quantity, 0), coalesce(u.peak, 0), u.level
+         FROM unnest($3::date[], $4::date[]) WITH ORDINALITY AS r(from_day, to_day, n)
+         CROSS JOIN LATERAL (
+             SELECT sum(quantity) AS quantity, max(max_quantity) AS peak,
+                    (array_agg(last_quantity ORDER BY last_occurred_at DESC))[1] AS level
+             FROM usage_daily_rollups
+             WHERE account_id = $1 AND meter = $2 AND day >= r.from_day AND day < r.to_day
+         ) u
+         ORDER BY r.n",
+    )
+    .bind(account_id)
+    .bind(meter)
+    .bind(&from)
+    .bind(&to)
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,206 @@
+//! The daily rollup behind the usage history always equals the stored events:
+//! random batches with repeats, late events, members, properties and costs, read
+//! back by independent SQL over the raw events; and the rebuild restores it.
+
+use chrono::{Duration, DurationRound, Utc};
+use rust_decimal::Decimal;
+use sqlx::PgPool;
+use tollgate::identity::{Email, NewPassword, PersonName};
+use tollgate::service::ingest::{self, Draft};
+use tollgate::service::keys::Caller;
+use tollgate::service::{auth, catalog, usage_history, Actor, Settings, Tollgate};
+use uuid::Uuid;
+
+const CHATBOT: &str = include_str!("../../catalogs/chatbot-platform.toml");
+
+async fn tollgate(pool: PgPool) -> Tollgate {
+    catalog::load(&pool, "catalogs/chatbot-platform.toml", CHATBOT, &Actor::Cli)
+        .await
+        .unwrap();
+    Tollgate::new(
+        pool,
+        Settings {
+            public_url: "http://t".into(),
+            sales_email: "s@t.example".into(),
+            cookie_secure: false,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// A small deterministic generator (the same events on every run).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+/// `(day, user, model, events, quantity, cost)` per day, member and model.
+type Row = (chrono::NaiveDate, Option<Uuid>, Option<String>, i64, Decimal, Decimal);
+
+/// The raw events, aggregated by SQL that does not use the rollup's functions.
+async fn from_events(pool: &PgPool, account: Uuid) -> Vec<Row> {
+    sqlx::query_as(
+        "SELECT (occurred_at AT TIME ZONE 'UTC')::date, user_id, properties->>'model', count(*)::bigint, sum(quantity),
+                sum(CASE WHEN properties->>'cost_usd' ~ '^[0-9]+(\\.[0-9]+)?$' THEN (properties->>'cost_usd')::numeric ELSE 0 END)
+         FROM usage_events WHERE account_id = $1 AND meter = 'messages'
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    )
+    .bind(account)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn from_rollup(pool: &PgPool, account: Uuid) -> Vec<Row> {
+    sqlx::query_as(
+        "SELECT day, user_id, dimensions->>'model', sum(events)::bigint, sum(quantity), sum(cost)
+         FROM usage_daily_rollups WHERE account_id = $1 AND meter = 'messages'
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    )
+    .bind(account)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn whole_rollup(pool: &PgPool) -> Vec<(Uuid, String, chrono::NaiveDate, Option<Uuid>, serde_json::Value, i64, Decimal, Decimal, Decimal, Decimal)> {
+    sqlx::query_as(
+        "SELECT account_id, meter, day, user_id, dimensions, events, quantity, max_quantity, last_quantity, cost
+         FROM usage_daily_rollups ORDER BY 1, 2, 3, 4, dimensions::text",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test]
+async fn the_rollup_equals_the_raw_events_and_the_rebuild_restores_it(pool: PgPool) {
+    let t = tollgate(pool.clone()).await;
+    let email = "owner@test.example";
+    let owner = auth::sign_up(
+        &pool,
+        &Email::parse(email).unwrap(),
+        &PersonName::parse("Owner").unwrap(),
+        &NewPassword::parse("correct horse battery").unwrap(),
+        false,
+        None,
+    )
+    .await
+    .unwrap();
+    let caller = Caller::Account {
+        key_id: Uuid::nil(),
+        account_id: owner.account_id,
+    };
+    let now = Utc::now().duration_trunc(Duration::seconds(1)).unwrap();
+    let mut rng = Lcg(12);
+    let models = [None, Some("claude"), Some("gpt-4o"), Some("llama")];
+    let costs = [None, Some("0.0031"), Some("1.5"), Some("abc"), Some("-2")];
+    let mut batches: Vec<Vec<Draft>> = Vec::new();
+    let mut sent = Decimal::ZERO;
+    for b in 0..12 {
+        let mut batch = Vec::new();
+        for i in 0..40 {
+            // Newest first, then late ones: days 0..=29 back, in random order.
+            let at = now - Duration::days(rng.next(30) as i64) - Duration::minutes(rng.next(600) as i64);
+            // A counting meter: whole numbers.
+            let quantity = Decimal::from(rng.next(9) + 1);
+            sent += quantity;
+            let mut properties = serde_json::Map::new();
+            if let Some(m) = models[rng.next(4) as usize] {
+                properties.insert("model".into(), m.into());
+            }
+            if rng.next(2) == 0 {
+                properties.insert("provider".into(), serde_json::json!(rng.next(3)));
+            }
+            if let Some(c) = costs[rng.next(5) as usize] {
+                properties.insert("cost_usd".into(), c.into());
+            }
+            batch.push(Draft {
+                account: None,
+                meter: "messages".into(),
+                quantity: serde_json::json!(quantity.to_string()),
+                timestamp: Some(at),
+                user: (rng.next(3) == 0).then(|| email.to_string()),
+                idempotency_key: format!("b{b}-{i}"),
+                properties,
+            });
+        }
+        batches.push(batch);
+    }
+    for batch in &batches {
+        ingest::record(&t, &caller, batch.clone(), now).await.unwrap();
+    }
+    // Every third batch again: repeats change nothing.
+    for batch in batches.iter().step_by(3) {
+        let outcome = ingest::record(&t, &caller, batch.clone(), now).await.unwrap();
+        assert_eq!((outcome.accepted, outcome.duplicates), (0, 40));
+    }
+
+    let raw = from_events(&pool, owner.account_id).await;
+    assert_eq!(raw.iter().map(|r| r.3).sum::<i64>(), 480);
+    assert_eq!(raw.iter().map(|r| r.4).sum::<Decimal>(), sent);
+    assert!(raw.iter().any(|r| r.5 > Decimal::ZERO), "some costs counted");
+    assert_eq!(from_rollup(&pool, owner.account_id).await, raw);
+
+    // The history reads the same totals, whichever way it is split.
+    let raw_total = |key: &dyn Fn(&Row) -> Option<String>, k: Option<&str>| -> Decimal {
+        raw.iter().filter(|r| key(r).as_deref() == k).map(|r| r.4).sum()
+    };
+    let since = (now - Duration::days(40)).date_naive().to_string();
+    for (group_by, key) in [
+        ("user", &(|r: &Row| r.1.map(|u| u.to_string())) as &dyn Fn(&Row) -> Option<String>),
+        ("property:model", &|r: &Row| r.2.clone()),
+    ] {
+        let h = usage_history::history(
+            &t,
+            owner.account_id,
+            "messages",
+            &tollgate::history::RawQuery {
+                from: Some(&since),
+                group_by: Some(group_by),
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        assert!(h.series.len() >= 2, "{group_by}: {h:?}");
+        for s in &h.series {
+            let got: Decimal = s.points.iter().map(|p| p.value).sum();
+            assert_eq!(got, raw_total(key, s.key.as_deref()), "{group_by} {:?}", s.key);
+        }
+    }
+
+    // Damage the rollup, then rebuild it from the events: back to the same rows.
+    let before = whole_rollup(&pool).await;
+    sqlx::query("DELETE FROM usage_daily_rollups WHERE day = (SELECT min(day) FROM usage_daily_rollups)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE usage_daily_rollups SET quantity = quantity + 1, cost = cost + 7")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_ne!(whole_rollup(&pool).await, before);
+    let to = (now + Duration::days(1)).date_naive();
+    // Before the oldest stored event's month there may be days whose events
+    // retention dropped: refused, nothing touched.
+    let too_early = (now - Duration::days(100)).date_naive();
+    let refused = usage_history::rebuild(&pool, &[], too_early, to).await;
+    assert!(
+        matches!(&refused, Err(tollgate::service::Error::Invalid { field, .. }) if field == "from"),
+        "{refused:?}"
+    );
+    let from = tollgate::history::month_floor((now - Duration::days(31)).date_naive());
+    let (accounts, _) = usage_history::rebuild(&pool, &[], from, to).await.unwrap();
+    assert_eq!(accounts, 1);
+    assert_eq!(whole_rollup(&pool).await, before);
+}
