@@ -451,6 +451,22 @@ pub async fn manual_for_invoicing(
     .await
 }
 
+/// `account_id`'s live subscription on the manual provider, for the projected
+/// invoice (none when canceled, incomplete or on Stripe).
+pub async fn manual_live_for_invoicing(
+    db: impl PgExecutor<'_>,
+    account_id: uuid::Uuid,
+) -> Result<Option<InvoicingRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, account_id, provider, plan_key, interval, seats, status, cycle_anchor, trial_end, trial_ended_at, canceled_at, created_at,
+             grandfathered_price, grandfathered_until
+         FROM subscriptions WHERE account_id = $1 AND provider = 'manual' AND status NOT IN ('canceled', 'incomplete')",
+    )
+    .bind(account_id)
+    .fetch_optional(db)
+    .await
+}
+
 /// One recorded change, oldest first, for invoicing.
 #[derive(Debug, Clone, FromRow)]
 pub struct ChangeRecord {

@@ -995,3 +995,72 @@ async fn a_run_over_several_batches_numbers_every_invoice_once_and_gap_free(pool
         (0, usize::try_from(n).unwrap())
     );
 }
+
+/// What `/billing` shows as owed is priced by the invoice run's code: projected
+/// at the period's last second, it is the invoice the run then issues, line for
+/// line; earlier, "so far" counts the usage to date and the projection carries
+/// it on to the period's end.
+#[sqlx::test]
+async fn the_projection_at_the_last_second_is_the_invoice_issued(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let (admin, _) = customer(&t, true).await;
+    let (_, account) = customer(&t, false).await;
+    subscribe(&t, account, "standard", at("2026-09-01T00:00:00Z")).await;
+    coupons::apply(
+        &t,
+        &Actor::user(admin),
+        account,
+        "half",
+        Some("ops"),
+        at("2026-09-02T00:00:00Z"),
+    )
+    .await
+    .unwrap();
+    event(&t, account, "api_calls", "60000", "2026-09-10T00:00:00Z", json!({})).await;
+    event(&t, account, "storage", "70", "2026-09-05T00:00:00Z", json!({})).await;
+
+    // Half way: api_calls 60,000 so far (within the allowance), 120,000 projected.
+    let mid = invoices::preview::current(&t, account, at("2026-09-16T00:00:00Z"))
+        .await
+        .unwrap()
+        .expect("a manual subscription");
+    assert_eq!(mid.period.start, at("2026-09-01T00:00:00Z"));
+    assert!(
+        mid.projected.subtotal.amount > mid.accrued.subtotal.amount,
+        "usage over the allowance is projected: {:?} vs {:?}",
+        mid.projected,
+        mid.accrued
+    );
+
+    event(&t, account, "api_calls", "41200", "2026-09-20T00:00:00Z", json!({})).await;
+    event(&t, account, "storage", "62", "2026-09-25T00:00:00Z", json!({})).await;
+    let last = invoices::preview::current(&t, account, at("2026-09-30T23:59:59Z"))
+        .await
+        .unwrap()
+        .expect("a manual subscription");
+    assert_eq!(last.accrued, last.projected, "nothing left to project");
+    assert!(!last.accrued.discount.amount.is_zero(), "the coupon applies");
+
+    let report = september(&t).await;
+    let issued = report
+        .issued
+        .iter()
+        .find(|i| i.account_id == account)
+        .expect("invoiced");
+    assert_eq!(issued.amount_due, last.projected.amount_due);
+    let invoice_lines: Vec<(String, Decimal)> = lines(&t, issued.id).await;
+    let previewed: Vec<(String, Decimal)> = last
+        .projected
+        .lines
+        .iter()
+        .map(|l| (l.kind.as_str().to_string(), l.amount.amount))
+        .collect();
+    assert_eq!(invoice_lines, previewed);
+
+    // No preview for an account without a manual subscription.
+    let (_, nobody) = customer(&t, false).await;
+    assert!(invoices::preview::current(&t, nobody, at("2026-09-16T00:00:00Z"))
+        .await
+        .unwrap()
+        .is_none());
+}

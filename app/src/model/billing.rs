@@ -53,6 +53,21 @@ pub struct BillingSummary {
     pub page: u32,
     /// Pages in all (at least 1).
     pub pages: u32,
+    /// What this period's invoice comes to so far and at its end (the manual
+    /// provider only; Stripe bills its own).
+    pub owed: Option<OwedView>,
+}
+
+/// This billing period's invoice as it stands and as projected, priced by the
+/// invoice run's code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwedView {
+    /// The period, `6 Dec 2026 – 5 Jan 2027` (inclusive days, UTC).
+    pub period: String,
+    /// The invoice if the period closed now.
+    pub accrued: tollgate::invoice::Draft,
+    /// The invoice at the period's end, usage projected linearly.
+    pub projected: tollgate::invoice::Draft,
 }
 
 /// The plan part of the billing page.

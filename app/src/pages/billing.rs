@@ -98,6 +98,7 @@ pub fn BillingPage() -> impl IntoView {
                                     <p class="mt-2"><span class="font-medium">"Discount: "</span><span data-testid="coupon">{b.coupon.clone().unwrap_or_else(|| "None".into())}</span></p>
                                 </div>
                             </section>
+                            {b.owed.clone().map(|owed| view! { <Owed owed/> })}
                             <h2 class="mt-8 text-lg font-semibold">"Invoices"</h2>
                             <InvoiceTable rows=b.invoices empty="No invoices yet. Each billing period is invoiced once it closes."/>
                             <Pager path="/billing" params=Vec::new() page=b.page pages=b.pages total=b.total/>
@@ -107,5 +108,41 @@ pub fn BillingPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// This period's invoice so far and projected to the period's end, side by side,
+/// with each one's lines.
+#[component]
+fn Owed(owed: crate::model::billing::OwedView) -> impl IntoView {
+    let card = |title: &'static str, note: &'static str, testid: &'static str, d: tollgate::invoice::Draft| {
+        let lines = d.lines.clone();
+        view! {
+            <div class="rounded-lg border border-slate-200 bg-white p-4" data-testid=testid>
+                <h3 class="font-semibold">{title}</h3>
+                <p class="text-xs text-slate-500">{note}</p>
+                <p class="mt-2 text-2xl font-bold tabular-nums" data-testid="amount-due">{d.amount_due.display()}</p>
+                <table class="mt-3 w-full text-sm">
+                    <caption class="sr-only">{format!("{title}: the lines")}</caption>
+                    <tbody class="divide-y divide-slate-100">
+                        {lines.into_iter().map(|l| view! {
+                            <tr><td class="py-1 pr-2">{l.description}</td><td class="py-1 text-right tabular-nums">{l.amount.display()}</td></tr>
+                        }).collect_view()}
+                        {(!d.discount.amount.is_zero()).then(|| view! { <tr><td class="py-1 pr-2">"Discount"</td><td class="py-1 text-right tabular-nums">{format!("-{}", d.discount.display())}</td></tr> })}
+                        {(!d.credit_applied.amount.is_zero()).then(|| view! { <tr><td class="py-1 pr-2">"Credit applied"</td><td class="py-1 text-right tabular-nums">{format!("-{}", d.credit_applied.display())}</td></tr> })}
+                    </tbody>
+                </table>
+            </div>
+        }
+    };
+    view! {
+        <section class="mt-8" aria-labelledby="owed-h" data-testid="owed">
+            <h2 id="owed-h" class="text-lg font-semibold">"What you owe this period"</h2>
+            <p class="text-sm text-slate-600">{format!("Billing period {}. Priced as your invoice will be; tax not included.", owed.period)}</p>
+            <div class="mt-3 grid gap-4 md:grid-cols-2">
+                {card("So far", "If the period closed now: the plan, usage over your allowance, prorations, discount and credit.", "owed-accrued", owed.accrued)}
+                {card("Projected at the period's end", "Usage continuing at this period's pace.", "owed-projected", owed.projected)}
+            </div>
+        </section>
     }
 }

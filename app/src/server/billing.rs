@@ -152,6 +152,17 @@ pub async fn billing_overview(page: Option<u32>) -> Result<BillingSummary, AppEr
     let total = tollgate::db::invoices::count_for_account(&t.pool, me.account_id)
         .await
         .map_err(db_err)?;
+    let owed = tollgate::service::invoices::preview::current(&t, me.account_id, now)
+        .await?
+        .map(|p| crate::model::billing::OwedView {
+            period: format!(
+                "{} – {}",
+                crate::format::date(p.period.start),
+                crate::format::date(p.period.end - chrono::Duration::seconds(1))
+            ),
+            accrued: p.accrued,
+            projected: p.projected,
+        });
     Ok(BillingSummary {
         account_name: account.name.clone(),
         subscription,
@@ -165,6 +176,7 @@ pub async fn billing_overview(page: Option<u32>) -> Result<BillingSummary, AppEr
         page,
         pages: u32::try_from(((total + BILLING_PAGE_SIZE - 1) / BILLING_PAGE_SIZE).max(1))
             .unwrap_or(1),
+        owed,
     })
 }
 

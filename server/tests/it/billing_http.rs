@@ -302,3 +302,34 @@ async fn admins_export_csv_and_mark_an_invoice_paid_with_a_plain_form(pool: PgPo
         "the list shows it paid"
     );
 }
+
+/// `/billing` shows this period's invoice so far and projected (the manual
+/// provider), rendered with the page.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_billing_page_shows_what_is_owed_this_period(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    let c = app.customer(Some("pro")).await;
+    let cookie = log_in(&app, &c.email, PASSWORD).await;
+    let price = app
+        .tollgate
+        .catalog
+        .get()
+        .unwrap()
+        .plan("pro")
+        .unwrap()
+        .price(tollgate::period::Interval::Month)
+        .unwrap()
+        .amount
+        .display();
+    let page = get(&app, "/billing", Some(&cookie))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let owed = &page[page.find(r#"data-testid="owed""#).expect("the section")..];
+    assert!(owed.contains("What you owe this period"));
+    for card in ["owed-accrued", "owed-projected"] {
+        let at = owed.find(&format!(r#"data-testid="{card}""#)).expect(card);
+        assert!(owed[at..].contains("Pro, monthly") && owed[at..].contains(&price), "{card}: {price}");
+    }
+}

@@ -61,14 +61,7 @@ pub(super) async fn issue_batch(
         }
         let account = p.sub.account_id;
         let uses = coupon_uses.entry(account).or_default();
-        let coupon = redemptions.get(&account).and_then(|r| {
-            let c = catalog.coupon(&r.coupon_code)?;
-            let applied = u32::try_from(r.invoices_applied)
-                .unwrap_or(u32::MAX)
-                .saturating_add(*uses);
-            c.applies(r.redeemed_at, applied, p.period.start)
-                .then_some(c)
-        });
+        let coupon = coupon_for(catalog, redemptions.get(&account), *uses, p.period.start);
         let balance = credit.entry(account).or_default();
         let draft = assemble(currency, std::mem::take(&mut p.charges), coupon, *balance);
         *balance += draft.credit_added.amount - draft.credit_applied.amount;
@@ -133,6 +126,22 @@ pub(super) async fn issue_batch(
             })
         })
         .collect())
+}
+
+/// The account's coupon if it applies to an invoice for the period starting at
+/// `period_start`, with `uses` more invoices of this batch before it.
+pub(super) fn coupon_for<'c>(
+    catalog: &'c Catalog,
+    redemption: Option<&db::coupons::Redemption>,
+    uses: u32,
+    period_start: DateTime<Utc>,
+) -> Option<&'c crate::coupon::Coupon> {
+    let r = redemption?;
+    let c = catalog.coupon(&r.coupon_code)?;
+    let applied = u32::try_from(r.invoices_applied)
+        .unwrap_or(u32::MAX)
+        .saturating_add(uses);
+    c.applies(r.redeemed_at, applied, period_start).then_some(c)
 }
 
 /// The credit ledger rows of the invoices: credit taken, credit left by a negative

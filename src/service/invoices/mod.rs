@@ -4,6 +4,7 @@
 pub mod document;
 mod issue;
 mod pricing;
+pub mod preview;
 pub mod run;
 pub mod status;
 

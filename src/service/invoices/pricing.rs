@@ -16,6 +16,7 @@ use crate::invoice::charges::{plan_charges, plan_label, usage_charge};
 use crate::invoice::{schedule, Charge, LineKind};
 use crate::period::{meter_period, Interval, Period};
 use crate::rating::Pricing;
+use crate::usage::project_window;
 use crate::service::Error;
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
@@ -50,6 +51,31 @@ pub(super) async fn price_batch<'a>(
     pool: &PgPool,
     catalog: &'a Catalog,
     items: &[Item<'a>],
+) -> Result<Vec<Option<Priced<'a>>>, Error> {
+    price(pool, catalog, items, None).await
+}
+
+/// [`price_batch`] for periods still running, with each meter window's usage
+/// projected from `now` to its end ([`project_window`]): the projected invoice.
+/// With `now` at a period's last second nothing is left to project, and the
+/// charges are those the invoice run will issue for it.
+///
+/// # Errors
+/// As [`price_batch`].
+pub(super) async fn price_projected<'a>(
+    pool: &PgPool,
+    catalog: &'a Catalog,
+    items: &[Item<'a>],
+    now: DateTime<Utc>,
+) -> Result<Vec<Option<Priced<'a>>>, Error> {
+    price(pool, catalog, items, Some(now)).await
+}
+
+async fn price<'a>(
+    pool: &PgPool,
+    catalog: &'a Catalog,
+    items: &[Item<'a>],
+    projected_at: Option<DateTime<Utc>>,
 ) -> Result<Vec<Option<Priced<'a>>>, Error> {
     let (Some(until), Some(first_end)) = (
         items.iter().map(|i| i.period.end).max(),
@@ -91,13 +117,32 @@ pub(super) async fn price_batch<'a>(
             .get(&item.sub.account_id)
             .map(|o| o.at(last_second(item.period)))
             .unwrap_or_default();
+        // Per usage price, the projection of the window holding `projected_at`
+        // (windows come in time order).
+        let mut current: HashMap<usize, (Decimal, Decimal)> = HashMap::new();
         for ask in asks {
             let (meter_key, pricing) = &end.plan.usage_prices[ask.price];
             let Some(meter) = catalog.meter(meter_key.as_str()) else {
                 continue;
             };
             let limit = in_force.limit(meter_key.as_str(), &end.plan.limit(meter_key.as_str()));
-            let (used, cost) = answers[&ask.group][ask.index];
+            let actual = answers[&ask.group][ask.index];
+            let (used, cost) = match projected_at {
+                None => actual,
+                Some(now) => {
+                    let p = project_window(
+                        meter.aggregation,
+                        &ask.window,
+                        actual,
+                        now,
+                        current.get(&ask.price).copied(),
+                    );
+                    if ask.window.contains(now) {
+                        current.insert(ask.price, p);
+                    }
+                    p
+                }
+            };
             charges.extend(usage_charge(meter, &limit, pricing, end.seats, used, cost));
         }
         out.push((!charges.is_empty()).then_some(Priced {
@@ -196,6 +241,8 @@ fn base_and_prorations(
 struct Ask {
     /// The position of the meter's price in the plan's usage prices.
     price: usize,
+    /// The meter period read.
+    window: Period,
     group: (String, Option<String>),
     index: usize,
 }
@@ -233,6 +280,7 @@ impl UsageAsks {
             for slice in meter_slices(meter.reset, item.sub, item.period) {
                 asks.push(Ask {
                     price,
+                    window: slice,
                     group: group.clone(),
                     index: windows.accounts.len(),
                 });
