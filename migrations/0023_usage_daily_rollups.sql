@@ -49,10 +49,11 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- The cost an event carries under the meter's cost_property: its value when a
--- plain decimal (digits, an optional fraction), else 0, as the invoice's
--- cost-plus sum reads it (db::usage::period_usage_many).
+-- plain decimal (1 to 15 digits, an optional fraction of 1 to 12), else 0, as
+-- the invoice's cost-plus sum reads it (db::usage::period_usage_many). Longer
+-- numbers would overflow the sums the server reads back.
 CREATE FUNCTION usage_cost(properties jsonb, cost_property text) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN cost_property IS NOT NULL AND properties ->> cost_property ~ '^[0-9]+(\.[0-9]+)?$'
+    SELECT CASE WHEN cost_property IS NOT NULL AND properties ->> cost_property ~ '^[0-9]{1,15}(\.[0-9]{1,12})?$'
                 THEN (properties ->> cost_property)::numeric ELSE 0 END
 $$;

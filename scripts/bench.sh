@@ -10,6 +10,11 @@
 #      `starter` account (soft limit);
 #   4. the same with `consume: true` and a unique idempotency key on a `pro`
 #      account (a write), at a lower fixed rate;
+#   5. GET /api/v1/usage/history over a year of daily rollups of one account (12k
+#      rows: 366 days × 3 models × 11 members), by day and split by model, one
+#      request at a time (issue 13: the query's p50 and p99);
+#   6. GET /usage/export.csv of 100,000 stored events (EXPORT_ROWS), downloaded
+#      whole by a signed-in owner, rows/s (issue 13: the export's throughput);
 #
 # and beside them, from the same run, their baselines:
 #
@@ -41,6 +46,8 @@
 #   MAX_CONCURRENCY=16   requests in flight for healthz and check-max
 #   COPY_ROWS=300000     rows per COPY
 #   CONSUME_RATE=200     req/s for the consuming check scenario
+#   HISTORY_CONCURRENCY=1 history requests in flight (1: each request's own time)
+#   EXPORT_ROWS=100000   events stored for the export scenario
 #   PAUSE=2              seconds of rest between runs
 #   PORT=3200            where the server listens
 #   SKIP_BUILD=1         reuse the existing release builds (iterating on the script)
@@ -50,7 +57,7 @@
 #                        stored events, a year of usage_events' monthly partitions);
 #                        50000000 took 22 minutes to seed and 20 GB of disk here
 #   STORED_ACCOUNTS=10000 accounts the stored events belong to
-#   SCENARIOS="copy events-batch events-single healthz check-max check check-consume"  a subset
+#   SCENARIOS="copy events-batch events-single healthz check-max check check-consume history export"  a subset
 set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -77,6 +84,8 @@ BATCH=${BATCH:-100}
 # describes a loaded but healthy server rather than a queue.
 CHECK_RATE=${CHECK_RATE:-5000}
 MAX_CONCURRENCY=${MAX_CONCURRENCY:-16}
+HISTORY_CONCURRENCY=${HISTORY_CONCURRENCY:-1}
+EXPORT_ROWS=${EXPORT_ROWS:-100000}
 COPY_ROWS=${COPY_ROWS:-300000}
 CONSUME_RATE=${CONSUME_RATE:-200}
 PAUSE=${PAUSE:-2}
@@ -84,7 +93,7 @@ PORT=${PORT:-3200}
 SKIP_BUILD=${SKIP_BUILD:-0}
 STORED_EVENTS=${STORED_EVENTS:-0}
 STORED_ACCOUNTS=${STORED_ACCOUNTS:-10000}
-SCENARIOS=${SCENARIOS:-copy events-batch events-single healthz check-max check check-consume}
+SCENARIOS=${SCENARIOS:-copy events-batch events-single healthz check-max check check-consume history export}
 BENCH_DB=tollgate_bench
 URL="http://127.0.0.1:$PORT"
 
@@ -222,6 +231,46 @@ account_of() {
     psql "$bench_url" -XAtqc "SELECT account_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = 'bench-$1-$2@bench.invalid'"
 }
 
+# seed_history RUN: a year of daily rollups for that run's account: every day of
+# the last 366, three models, and ten members plus events naming none.
+seed_history() {
+    psql "$bench_url" -XqAt -v ON_ERROR_STOP=1 -v acct="$(account_of history "$1")" >>"$out/setup.log" 2>&1 <<'SQL' || tg_die "could not seed the history; see $out/setup.log"
+INSERT INTO usage_daily_rollups (account_id, meter, day, user_id, dimensions, events, quantity, max_quantity, last_quantity, last_occurred_at, cost)
+SELECT :'acct', 'queries', d::date,
+       CASE WHEN u = 0 THEN NULL ELSE md5(:'acct' || u)::uuid END,
+       jsonb_build_object('model', m),
+       10, 10 + (extract(doy FROM d)::int + u) % 7, 3, 2, d + interval '12 hours', 0
+FROM generate_series(current_date - 365, current_date, interval '1 day') AS d,
+     generate_series(0, 10) AS u,
+     unnest(ARRAY['gpt-4o', 'claude', 'llama']) AS m;
+SQL
+}
+
+# seed_export RUN: EXPORT_ROWS events of that run's account over the last day.
+seed_export() {
+    psql "$bench_url" -XqAt -v ON_ERROR_STOP=1 -v acct="$(account_of export "$1")" -v n="$EXPORT_ROWS" >>"$out/setup.log" 2>&1 <<'SQL' || tg_die "could not seed the export; see $out/setup.log"
+INSERT INTO usage_events (id, account_id, meter, quantity, occurred_at, idempotency_key, properties)
+SELECT gen_random_uuid(), :'acct', 'queries', (g % 7) + 1, now() - make_interval(secs => g * 86000.0 / :n),
+       'export-' || g, '{"model": "claude"}'
+FROM generate_series(1, :n) AS g;
+SQL
+}
+
+# export_run RUN: logs in as that run's owner and downloads its events as CSV
+# once; appends the rows/s line.
+export_run() {
+    local jar="$out/export-$1.jar" file="$out/export-$1.csv" t rows
+    curl -s -o /dev/null -c "$jar" -H "Origin: $URL" -H 'accept: text/html' \
+        --data-urlencode "email=bench-export-$1@bench.invalid" --data-urlencode "password=bench-password-export-$1" \
+        --data-urlencode "next=/dashboard" "$URL/_fn/log_in" || tg_die "the export scenario could not log in"
+    t=$(curl -s -f -b "$jar" -o "$file" -w '%{time_total}' "$URL/usage/export.csv?kind=events") \
+        || tg_die "the export download failed"
+    rows=$(($(wc -l <"$file") - 1))
+    rm -f "$jar" "$file"
+    [ "$rows" = "$EXPORT_ROWS" ] || tg_die "the export held $rows rows, not $EXPORT_ROWS"
+    "$loadgen" copy-result --rows "$rows" --seconds "$t" --label export-events >>"$results"
+}
+
 # copy_run RUN: times a raw COPY of COPY_ROWS event-shaped rows into usage_events
 # and their idempotency keys into usage_event_keys (written to files first, so
 # that only the COPY is timed) and appends its line.
@@ -244,6 +293,8 @@ declare -A keys
 for run in $(seq 1 "$RUNS"); do
     for s in $SCENARIOS; do
         keys[$s-$run]=$(new_key "$s" "$run" "$(plan_of "$s")")
+        if [ "$s" = history ]; then seed_history "$run"; fi
+        if [ "$s" = export ]; then seed_export "$run"; fi
     done
 done
 
@@ -295,9 +346,18 @@ scenario() {
         check-consume) label="check-consume@${CONSUME_RATE}rps"; args=(check --rate "$CONSUME_RATE" --consume) ;;
         healthz) label="healthz"; args=(throughput --path /healthz --concurrency "$MAX_CONCURRENCY") ;;
         check-max) label="check-max"; args=(throughput --path /api/v1/check --body '{"feature":"queries"}' --concurrency "$MAX_CONCURRENCY") ;;
+        history)
+            label="history-year"
+            args=(throughput --path "/api/v1/usage/history?meter=queries&from=$(date -u -d '365 days ago' +%F)&to=$(date -u -d tomorrow +%F)&group_by=property:model" --concurrency "$HISTORY_CONCURRENCY")
+            ;;
         copy)
             tg_log "run $run/$RUNS: copy ($COPY_ROWS rows)"
             copy_run "$run"
+            return
+            ;;
+        export)
+            tg_log "run $run/$RUNS: export ($EXPORT_ROWS events as CSV)"
+            export_run "$run"
             return
             ;;
         *) tg_die "unknown scenario $name" ;;
@@ -331,7 +391,9 @@ git -C "$TG_ROOT" diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommi
     echo "runs: $RUNS per scenario, ${DURATION} measured after ${WARMUP} warm-up; events: $BATCH-event batches with $EVENTS_CONCURRENCY in flight,"
     echo "      single events with $SINGLE_CONCURRENCY in flight (closed loop); checks: open loop at a fixed rate, latency from the"
     echo "      scheduled send time (no coordinated omission); check = {\"feature\":\"queries\"} on a starter account,"
-    echo "      check-consume = consume:true + unique idempotency key on a pro account."
+    echo "      check-consume = consume:true + unique idempotency key on a pro account;"
+    echo "      history-year = GET /api/v1/usage/history, a year by day split by model, $HISTORY_CONCURRENCY in flight;"
+    echo "      export-events = $EXPORT_ROWS stored events downloaded as CSV by their owner (curl, one at a time)."
     echo
 } | tee "$out/summary.txt"
 status=0

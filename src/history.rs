@@ -360,6 +360,75 @@ pub fn assemble(q: &HistoryQuery, rows: &[BucketRow], levels_before: &[(Option<S
     }
 }
 
+/// The rollup's key for an event's properties: the values of `meter`'s
+/// `group_by` properties, as `{"model": "claude"}`. The same rule as the SQL
+/// function `usage_dimensions` (migration 0023, used by the rebuild): strings as
+/// they are, numbers as PostgreSQL writes them (`1e3` is `1000`), booleans as
+/// `true`/`false`, at most 200 characters; null, objects, arrays and absent
+/// properties leave the key out.
+pub fn dimensions(
+    meter: &Meter,
+    properties: &serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    for name in &meter.group_by {
+        let Some(text) = properties.get(name).and_then(scalar_text) else {
+            continue;
+        };
+        out.insert(
+            name.clone(),
+            serde_json::Value::String(text.chars().take(200).collect()),
+        );
+    }
+    out
+}
+
+/// The cost an event carries under `meter`'s `cost_property`: its value when it
+/// reads as a plain decimal (1 to 15 digits, an optional fraction of 1 to 12),
+/// else 0. The same rule as the SQL function `usage_cost` and the invoice's
+/// cost-plus sum.
+pub fn cost(meter: &Meter, properties: &serde_json::Map<String, serde_json::Value>) -> Decimal {
+    let Some(text) = meter
+        .cost_property
+        .as_ref()
+        .and_then(|p| properties.get(p))
+        .and_then(scalar_text)
+    else {
+        return Decimal::ZERO;
+    };
+    let plain = {
+        let (int, frac) = text.split_once('.').map_or((text.as_str(), None), |(i, f)| (i, Some(f)));
+        let digits = |s: &str, most: usize| {
+            (1..=most).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+        };
+        digits(int, 15) && frac.is_none_or(|f| digits(f, 12))
+    };
+    if !plain {
+        return Decimal::ZERO;
+    }
+    text.parse().unwrap_or(Decimal::ZERO)
+}
+
+/// A JSON scalar as PostgreSQL's `->>` writes it; `None` for null, objects and
+/// arrays.
+fn scalar_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        serde_json::Value::Number(n) => {
+            let raw = n.to_string();
+            // PostgreSQL keeps a number as `numeric`: exponents written out, the
+            // digits after the point kept.
+            Some(
+                raw.parse::<Decimal>()
+                    .or_else(|_| Decimal::from_scientific(&raw))
+                    .map_or(raw, |d| d.to_string()),
+            )
+        }
+        _ => None,
+    }
+}
+
 /// A series of a chart that keeps only the largest: its own key, or the sum of
 /// the `n` series left out.
 #[derive(Debug, Clone, PartialEq, Eq)]

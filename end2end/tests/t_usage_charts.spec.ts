@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { test, expect } from '@playwright/test';
 import { createKey, hydrated, signUp, uniqueEmail } from './helpers';
 
@@ -29,6 +30,18 @@ test('the dashboard charts usage over time before and after hydration, and a tab
   await expect(plain.getByTestId('usage-periods').locator('tr').last()).toContainText('30 queries');
   await expect(plain.getByTestId('usage-periods').locator('tbody tr').nth(4)).toContainText('12 queries');
   await section.screenshot({ path: test.info().outputPath('usage-charts.png') });
+
+  // What is owed so far, and the usage as a file, from /billing without JavaScript.
+  await plain.goto('/billing');
+  // A trial: nothing is owed yet.
+  await expect(plain.getByTestId('owed-accrued').getByTestId('amount-due')).toHaveText('$0.00');
+  const download = plain.waitForEvent('download');
+  await plain.getByTestId('usage-export').getByRole('button', { name: 'Download CSV' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/^usage-events-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
+  const csv = readFileSync(await file.path(), 'utf8').trim().split('\n');
+  expect(csv[0]).toBe('id,meter,occurred_at,received_at,quantity,user_id,idempotency_key,properties');
+  expect(csv.length).toBe(1 + 42);
   await noJs.close();
 
   // Hydrated, a tab changes the meter without reloading the page.

@@ -16,7 +16,7 @@ use tollgate_app::server::ctx::{signed_in_with, SignedIn};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-async fn who(t: &Tollgate, session: &Session) -> Result<SignedIn, StatusCode> {
+pub(crate) async fn who(t: &Tollgate, session: &Session) -> Result<SignedIn, StatusCode> {
     signed_in_with(t, session)
         .await
         .map_err(|_| StatusCode::FORBIDDEN)?

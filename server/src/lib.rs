@@ -15,4 +15,5 @@ pub mod health;
 pub mod live;
 pub mod serve;
 pub mod telemetry;
+pub mod usage_files;
 pub mod webhooks;

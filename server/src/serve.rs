@@ -136,6 +136,11 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
             "/admin/billing/subscriptions.csv",
             get(billing_files::subscriptions_csv),
         )
+        .route("/usage/export.csv", get(crate::usage_files::account_export))
+        .route(
+            "/admin/usage/export.csv",
+            get(crate::usage_files::admin_export),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(

@@ -416,7 +416,7 @@ pub async fn period_usage_many(
          FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) WITH ORDINALITY AS w(account_id, start_at, end_at, n)
          CROSS JOIN LATERAL (
              SELECT {value} AS value,
-                    coalesce(sum(CASE WHEN $5::text IS NOT NULL AND e.properties->>$5 ~ '^[0-9]+(\\.[0-9]+)?$' THEN (e.properties->>$5)::numeric ELSE 0 END), 0) AS cost
+                    coalesce(sum(CASE WHEN $5::text IS NOT NULL AND e.properties->>$5 ~ '^[0-9]{{1,15}}(\\.[0-9]{{1,12}})?$' THEN (e.properties->>$5)::numeric ELSE 0 END), 0) AS cost
              FROM usage_events e
              WHERE e.account_id = w.account_id AND e.meter = $4 AND e.occurred_at >= w.start_at AND e.occurred_at < w.end_at
          ) u
@@ -430,4 +430,51 @@ pub async fn period_usage_many(
     .fetch_all(db)
     .await?;
     Ok(rows)
+}
+
+/// One stored event, for the usage export.
+#[derive(Debug, Clone, FromRow)]
+pub struct ExportedEvent {
+    pub id: Uuid,
+    pub meter: String,
+    pub occurred_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub quantity: Decimal,
+    pub user_id: Option<Uuid>,
+    pub idempotency_key: String,
+    pub properties: serde_json::Value,
+}
+
+/// Where an export of events goes on: the last row's `(meter, occurred_at, id)`.
+pub type EventCursor = (String, DateTime<Utc>, Uuid);
+
+/// Up to `limit` of `account_id`'s events that occurred in `[from, to)`, in
+/// `(meter, occurred_at, id)` order after `after` (the order of the events' index,
+/// so each page is a range read, whatever the page).
+pub async fn export_events(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    after: Option<&EventCursor>,
+    limit: i64,
+) -> Result<Vec<ExportedEvent>, sqlx::Error> {
+    let (meter, at, id) = after.cloned().map_or((None, None, None), |(m, t, i)| (Some(m), Some(t), Some(i)));
+    sqlx::query_as(
+        "SELECT id, meter, occurred_at, received_at, quantity, user_id, idempotency_key, properties
+         FROM usage_events
+         WHERE account_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+           AND ($4::text IS NULL OR (meter, occurred_at, id) > ($4, $5, $6))
+         ORDER BY meter, occurred_at, id
+         LIMIT $7",
+    )
+    .bind(account_id)
+    .bind(from)
+    .bind(to)
+    .bind(meter)
+    .bind(at)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
 }

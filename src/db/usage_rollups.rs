@@ -13,21 +13,25 @@ use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-/// Folds the rows of `{source}` (columns account_id, meter, user_id, quantity,
-/// occurred_at, received_at, properties) into the rollup, in key order (two
-/// transactions never wait on each other's rows in opposite orders).
+/// Folds the rows of `{source}` (columns id, account_id, meter, user_id,
+/// quantity, occurred_at, received_at, properties) into the rollup, in key order:
+/// the rebuild's statement ([`add`] folds a batch in Rust by the same rules).
 const FOLD: &str = "
     INSERT INTO usage_daily_rollups AS d
         (account_id, meter, day, user_id, dimensions, events, quantity, max_quantity, last_quantity, last_occurred_at, cost)
     SELECT e.account_id, e.meter, (e.occurred_at AT TIME ZONE 'UTC')::date, e.user_id,
            usage_dimensions(e.properties, m.group_by),
            count(*), sum(e.quantity), max(e.quantity),
-           (array_agg(e.quantity ORDER BY e.occurred_at DESC, e.received_at DESC))[1],
+           (array_agg(e.quantity ORDER BY e.occurred_at DESC, e.received_at DESC, e.id DESC))[1],
            max(e.occurred_at),
            sum(usage_cost(e.properties, m.cost_property))
     FROM {source} e JOIN meters m ON m.key = e.meter
     GROUP BY 1, 2, 3, 4, 5
-    ORDER BY 1, 2, 3, 4, 5
+    ORDER BY 1, 2, 3, 4, 5";
+
+/// How a row already there takes in a new one (`d` the stored row): sums add,
+/// the peak is the greater, the level the later (a later batch wins a tie).
+const MERGE: &str = "
     ON CONFLICT (account_id, meter, day, user_id, dimensions) DO UPDATE SET
         events = d.events + excluded.events,
         quantity = d.quantity + excluded.quantity,
@@ -37,24 +41,98 @@ const FOLD: &str = "
         last_occurred_at = greatest(d.last_occurred_at, excluded.last_occurred_at),
         cost = d.cost + excluded.cost";
 
+/// One rollup row's share of a batch: its key and what the batch adds.
+#[derive(Debug, Clone)]
+struct Delta {
+    account_id: Uuid,
+    meter: String,
+    day: NaiveDate,
+    user_id: Option<Uuid>,
+    dimensions: serde_json::Value,
+    events: i64,
+    quantity: Decimal,
+    max_quantity: Decimal,
+    last_quantity: Decimal,
+    last_occurred_at: chrono::DateTime<chrono::Utc>,
+    /// The id of the event whose quantity is `last_quantity` (ties on time go to
+    /// the greater id, as in the rebuild).
+    last_id: Uuid,
+    cost: Decimal,
+}
+
 /// Adds newly stored events to the rollup. Call it in the transaction that
 /// stored them, after their period totals (a consuming check holds its total
-/// first: one lock order everywhere).
-pub async fn add(db: &mut PgConnection, events: &[&EventRow]) -> Result<(), sqlx::Error> {
-    if events.is_empty() {
+/// first: one lock order everywhere). The batch is folded here first (a batch
+/// of one account's events on one day is one row to write), keyed by
+/// [`crate::history::dimensions`] and costed by [`crate::history::cost`], the
+/// same rules as the SQL functions the rebuild uses.
+pub async fn add(
+    db: &mut PgConnection,
+    catalog: &crate::catalog::Catalog,
+    events: &[&EventRow],
+) -> Result<(), sqlx::Error> {
+    use std::collections::BTreeMap;
+    let mut rows: BTreeMap<(Uuid, &str, NaiveDate, Option<Uuid>, String), Delta> = BTreeMap::new();
+    for e in events {
+        let Some(meter) = catalog.meter(&e.meter) else {
+            continue;
+        };
+        let empty = serde_json::Map::new();
+        let properties = e.properties.as_object().unwrap_or(&empty);
+        let dimensions = serde_json::Value::Object(crate::history::dimensions(meter, properties));
+        let cost = crate::history::cost(meter, properties);
+        let day = e.occurred_at.date_naive();
+        rows.entry((e.account_id, e.meter.as_str(), day, e.user_id, dimensions.to_string()))
+            .and_modify(|d| {
+                d.events += 1;
+                d.quantity += e.quantity;
+                d.max_quantity = d.max_quantity.max(e.quantity);
+                if (e.occurred_at, e.id) > (d.last_occurred_at, d.last_id) {
+                    d.last_quantity = e.quantity;
+                    d.last_occurred_at = e.occurred_at;
+                    d.last_id = e.id;
+                }
+                d.cost += cost;
+            })
+            .or_insert_with(|| Delta {
+                account_id: e.account_id,
+                meter: e.meter.clone(),
+                day,
+                user_id: e.user_id,
+                dimensions,
+                events: 1,
+                quantity: e.quantity,
+                max_quantity: e.quantity,
+                last_quantity: e.quantity,
+                last_occurred_at: e.occurred_at,
+                last_id: e.id,
+                cost,
+            });
+    }
+    if rows.is_empty() {
         return Ok(());
     }
-    let source = "(SELECT *, now() AS received_at FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::numeric[], $5::timestamptz[], $6::jsonb[])
-                   AS i(account_id, meter, user_id, quantity, occurred_at, properties))";
-    sqlx::query(&FOLD.replace("{source}", source))
-        .bind(events.iter().map(|e| e.account_id).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.meter.as_str()).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.user_id).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.quantity).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| e.occurred_at).collect::<Vec<_>>())
-        .bind(events.iter().map(|e| &e.properties).collect::<Vec<_>>())
-        .execute(db)
-        .await?;
+    let d: Vec<&Delta> = rows.values().collect();
+    sqlx::query(&format!(
+        "INSERT INTO usage_daily_rollups AS d
+             (account_id, meter, day, user_id, dimensions, events, quantity, max_quantity, last_quantity, last_occurred_at, cost)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::date[], $4::uuid[], $5::jsonb[], $6::int8[], $7::numeric[],
+                              $8::numeric[], $9::numeric[], $10::timestamptz[], $11::numeric[])
+         {MERGE}"
+    ))
+    .bind(d.iter().map(|r| r.account_id).collect::<Vec<_>>())
+    .bind(d.iter().map(|r| r.meter.as_str()).collect::<Vec<_>>())
+    .bind(d.iter().map(|r| r.day).collect::<Vec<_>>())
+    .bind(d.iter().map(|r| r.user_id).collect::<Vec<_>>())
+    .bind(d.iter().map(|r| &r.dimensions).collect::<Vec<_>>())
+    .bind(d.iter().map(|r| r.events).collect::<Vec<_>>())
+    .bind(d.iter().map(|r| r.quantity).collect::<Vec<_>>())
+    .bind(d.iter().map(|r| r.max_quantity).collect::<Vec<_>>())
+    .bind(d.iter().map(|r| r.last_quantity).collect::<Vec<_>>())
+    .bind(d.iter().map(|r| r.last_occurred_at).collect::<Vec<_>>())
+    .bind(d.iter().map(|r| r.cost).collect::<Vec<_>>())
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -78,7 +156,7 @@ pub async fn rebuild(
                    WHERE account_id = $1
                      AND occurred_at >= ($2::date::timestamp AT TIME ZONE 'UTC')
                      AND occurred_at < ($3::date::timestamp AT TIME ZONE 'UTC'))";
-    let done = sqlx::query(&FOLD.replace("{source}", source))
+    let done = sqlx::query(&format!("{}{MERGE}", FOLD.replace("{source}", source)))
         .bind(account_id)
         .bind(from)
         .bind(to)
@@ -194,6 +272,66 @@ pub async fn in_ranges(
     .bind(meter)
     .bind(&from)
     .bind(&to)
+    .fetch_all(db)
+    .await
+}
+
+/// One row of the daily rollup, for the usage export.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportedDay {
+    pub account_id: Uuid,
+    pub meter: String,
+    pub day: NaiveDate,
+    pub user_id: Option<Uuid>,
+    pub dimensions: serde_json::Value,
+    pub events: i64,
+    pub quantity: Decimal,
+    pub max_quantity: Decimal,
+    pub last_quantity: Decimal,
+    pub cost: Decimal,
+}
+
+/// Where an export of the rollup goes on: the last group's `(account, meter, day)`.
+pub type DayCursor = (Uuid, String, NaiveDate);
+
+/// The rollup rows of the `(account, meter, day)` groups after `after`, for
+/// `account_id` (every account when `None`) and the days `[from, to)`: whole
+/// groups in key order, about `limit` rows (a page ends at a group's end, so the
+/// cursor never splits one).
+pub async fn export_days(
+    db: impl PgExecutor<'_>,
+    account_id: Option<Uuid>,
+    from: NaiveDate,
+    to: NaiveDate,
+    after: Option<&DayCursor>,
+    limit: i64,
+) -> Result<Vec<ExportedDay>, sqlx::Error> {
+    let (a, m, d) = after
+        .cloned()
+        .map_or((None, None, None), |(a, m, d)| (Some(a), Some(m), Some(d)));
+    // The groups of the page first (at most `limit`), then all their rows.
+    sqlx::query_as(
+        "WITH groups AS (
+             SELECT DISTINCT account_id, meter, day FROM (
+                 SELECT account_id, meter, day FROM usage_daily_rollups
+                 WHERE ($1::uuid IS NULL OR account_id = $1) AND day >= $2 AND day < $3
+                   AND ($4::uuid IS NULL OR (account_id, meter, day) > ($4, $5, $6))
+                 ORDER BY account_id, meter, day
+                 LIMIT $7
+             ) first_rows
+         )
+         SELECT r.account_id, r.meter, r.day, r.user_id, r.dimensions, r.events, r.quantity,
+                r.max_quantity, r.last_quantity, r.cost
+         FROM usage_daily_rollups r JOIN groups g USING (account_id, meter, day)
+         ORDER BY r.account_id, r.meter, r.day, r.user_id NULLS FIRST, r.dimensions",
+    )
+    .bind(account_id)
+    .bind(from)
+    .bind(to)
+    .bind(a)
+    .bind(m)
+    .bind(d)
+    .bind(limit)
     .fetch_all(db)
     .await
 }

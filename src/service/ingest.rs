@@ -531,7 +531,7 @@ pub(crate) async fn apply_totals(
     }
     // After the totals: a consuming check locks its total before its event
     // reaches the rollup, so every path takes totals first.
-    db::usage_rollups::add(tx, rows).await?;
+    db::usage_rollups::add(tx, catalog, rows).await?;
     Ok(totals)
 }
 

@@ -49,7 +49,7 @@ type Row = (chrono::NaiveDate, Option<Uuid>, Option<String>, i64, Decimal, Decim
 async fn from_events(pool: &PgPool, account: Uuid) -> Vec<Row> {
     sqlx::query_as(
         "SELECT (occurred_at AT TIME ZONE 'UTC')::date, user_id, properties->>'model', count(*)::bigint, sum(quantity),
-                sum(CASE WHEN properties->>'cost_usd' ~ '^[0-9]+(\\.[0-9]+)?$' THEN (properties->>'cost_usd')::numeric ELSE 0 END)
+                sum(CASE WHEN properties->>'cost_usd' ~ '^[0-9]{1,15}(\\.[0-9]{1,12})?$' THEN (properties->>'cost_usd')::numeric ELSE 0 END)
          FROM usage_events WHERE account_id = $1 AND meter = 'messages'
          GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
     )
@@ -203,4 +203,53 @@ async fn the_rollup_equals_the_raw_events_and_the_rebuild_restores_it(pool: PgPo
     let (accounts, _) = usage_history::rebuild(&pool, &[], from, to).await.unwrap();
     assert_eq!(accounts, 1);
     assert_eq!(whole_rollup(&pool).await, before);
+}
+
+/// Ingestion keys and costs a batch in Rust; the rebuild in SQL. Both read the
+/// same properties the same way, whatever their JSON.
+#[sqlx::test]
+async fn the_rust_and_sql_rules_key_and_cost_events_alike(pool: PgPool) {
+    let t = tollgate(pool.clone()).await;
+    let catalog = t.catalog.get().unwrap();
+    let meter = catalog.meter("messages").unwrap();
+    assert_eq!(meter.group_by, ["model", "provider"]);
+    let values = [
+        serde_json::json!("claude"),
+        serde_json::json!(""),
+        serde_json::json!("é".repeat(250)),
+        serde_json::json!(3),
+        serde_json::json!(-0.0),
+        serde_json::json!(1.50),
+        serde_json::from_str::<serde_json::Value>("1e3").unwrap(),
+        serde_json::from_str::<serde_json::Value>("1.0E-7").unwrap(),
+        serde_json::from_str::<serde_json::Value>("123456789012345678901234567890123").unwrap(),
+        serde_json::json!(true),
+        serde_json::json!(null),
+        serde_json::json!({"nested": 1}),
+        serde_json::json!([1, 2]),
+        serde_json::json!("0.0031"),
+        serde_json::json!("-2"),
+        serde_json::json!("1."),
+        serde_json::json!(" 5"),
+        serde_json::json!("123456789012345.123456789012"),
+        serde_json::json!("1234567890123456"),
+        serde_json::json!("1.1234567890123"),
+    ];
+    for v in &values {
+        let props = serde_json::json!({"model": v, "provider": "x", "cost_usd": v});
+        let map = props.as_object().unwrap();
+        let (sql_dims, sql_cost): (serde_json::Value, Decimal) = sqlx::query_as(
+            "SELECT usage_dimensions($1, ARRAY['model', 'provider']), usage_cost($1, 'cost_usd')",
+        )
+        .bind(&props)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            serde_json::Value::Object(tollgate::history::dimensions(meter, map)),
+            sql_dims,
+            "{v}"
+        );
+        assert_eq!(tollgate::history::cost(meter, map), sql_cost, "{v}");
+    }
 }

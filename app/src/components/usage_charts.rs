@@ -103,3 +103,34 @@ pub fn UsageBreakdown(breakdown: crate::model::UsageBreakdownView, base: String)
         </section>
     }
 }
+
+/// A plain GET form that downloads usage as CSV from `action` (a file, not a
+/// page: the browser downloads it before and after hydration): raw events or the
+/// daily rollup, for the days `[from, to)` (empty: the last 30); `account` adds an account field (the
+/// admin's export of any account, or every one).
+#[component]
+pub fn UsageExportForm(action: &'static str, #[prop(optional)] account: bool) -> impl IntoView {
+    let input = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2";
+    view! {
+        <form method="get" action=action class="mt-2 grid items-end gap-3 sm:grid-cols-5" data-testid="usage-export">
+            {account.then(|| view! {
+                <label class="block text-sm font-medium">"Account id (empty: every account, daily only)"
+                    <input name="account" class=input placeholder="uuid"/>
+                </label>
+            })}
+            <label class="block text-sm font-medium">"What"
+                <select name="kind" class=input>
+                    <option value="events">"Every event"</option>
+                    <option value="daily">"Daily totals"</option>
+                </select>
+            </label>
+            <label class="block text-sm font-medium">"From (UTC; empty: 30 days ago)"
+                <input type="date" name="from" class=input/>
+            </label>
+            <label class="block text-sm font-medium">"Until, not included (empty: tomorrow)"
+                <input type="date" name="to" class=input/>
+            </label>
+            <button type="submit" class="rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-semibold text-slate-800 hover:bg-slate-50">"Download CSV"</button>
+        </form>
+    }
+}

@@ -6,6 +6,7 @@ use crate::components::gate::Gate;
 use crate::components::invoices::InvoiceTable;
 use crate::components::pager::Pager;
 use crate::format::date;
+use crate::components::usage_charts::UsageExportForm;
 use crate::server::billing::{billing_overview, KeepCurrentPlan, ReactivateSubscription};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -99,6 +100,11 @@ pub fn BillingPage() -> impl IntoView {
                                 </div>
                             </section>
                             {b.owed.clone().map(|owed| view! { <Owed owed/> })}
+                            <section class="mt-8" aria-labelledby="export-h">
+                                <h2 id="export-h" class="text-lg font-semibold">"Download your usage"</h2>
+                                <p class="text-sm text-slate-600">"Every event your product reported, or the totals per day, member and model, as CSV."</p>
+                                <UsageExportForm action="/usage/export.csv"/>
+                            </section>
                             <h2 class="mt-8 text-lg font-semibold">"Invoices"</h2>
                             <InvoiceTable rows=b.invoices empty="No invoices yet. Each billing period is invoiced once it closes."/>
                             <Pager path="/billing" params=Vec::new() page=b.page pages=b.pages total=b.total/>

@@ -26,3 +26,4 @@ mod stripe_changes;
 mod stripe_meters;
 mod stripe_webhooks;
 mod support;
+mod usage_exports;

@@ -6,6 +6,7 @@
 //! moves keeps its place until the page is reloaded.
 
 use super::parts::{AdminNav, FilterSelect};
+use crate::components::usage_charts::UsageExportForm;
 use super::users::param;
 use crate::components::gate::Gate;
 use crate::components::meter::UsageBar;
@@ -133,6 +134,10 @@ fn Board(
         <p class="mt-1 text-sm text-slate-600">
             "Every account with a live subscription, each meter over the account's own current period, against its effective limit (the plan's, with the account's overrides)."
         </p>
+        <details class="mt-3 rounded-lg border border-slate-200 bg-white p-3">
+            <summary class="cursor-pointer text-sm font-medium text-indigo-700">"Download usage as CSV"</summary>
+            <UsageExportForm action="/admin/usage/export.csv" account=true/>
+        </details>
         {move || totals(&summary.get(), &meter_names)}
         {move || near_limit(&summary.get())}
         <h2 class="mt-8 text-lg font-semibold" id="lines-h">"Every account's meters"</h2>
