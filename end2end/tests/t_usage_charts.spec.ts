@@ -20,7 +20,7 @@ test('the dashboard charts usage over time before and after hydration, and a tab
   const plain = await noJs.newPage();
   await plain.goto('/dashboard');
   const section = plain.getByTestId('usage-charts');
-  await expect(section).toHaveAttribute('data-meter', 'queries');
+  await expect(section).toHaveAttribute('data-chart-meter', 'queries');
   const period = plain.getByTestId('chart-usage-period');
   await expect(period.locator('svg')).toBeVisible();
   await expect(period.locator('[role="img"]')).toHaveAttribute('aria-label', /30 of 500 queries used by .*; the period ends/);
@@ -33,8 +33,9 @@ test('the dashboard charts usage over time before and after hydration, and a tab
 
   // What is owed so far, and the usage as a file, from /billing without JavaScript.
   await plain.goto('/billing');
-  // A trial: nothing is owed yet.
-  await expect(plain.getByTestId('owed-accrued').getByTestId('amount-due')).toHaveText('$0.00');
+  // The plan for the part of the period after the trial, priced as the invoice run will.
+  await expect(plain.getByTestId('owed-accrued')).toContainText('Starter, monthly');
+  await expect(plain.getByTestId('owed-projected').getByTestId('amount-due')).toHaveText(/^\$\d+\.\d{2}$/);
   const download = plain.waitForEvent('download');
   await plain.getByTestId('usage-export').getByRole('button', { name: 'Download CSV' }).click();
   const file = await download;
@@ -50,7 +51,7 @@ test('the dashboard charts usage over time before and after hydration, and a tab
   await page.evaluate(() => ((window as any).__not_reloaded = true));
   await page.getByRole('navigation', { name: 'Meter' }).getByRole('link', { name: 'Tokens' }).click();
   await expect(page).toHaveURL(/\/dashboard\?meter=tokens$/);
-  await expect(page.getByTestId('usage-charts')).toHaveAttribute('data-meter', 'tokens');
+  await expect(page.getByTestId('usage-charts')).toHaveAttribute('data-chart-meter', 'tokens');
   await expect(page.getByRole('link', { name: 'Tokens' })).toHaveAttribute('aria-current', 'page');
   await expect(page.getByTestId('chart-usage-period').getByTestId('chart-summary')).toContainText(/0 (of .* )?tokens? used by/);
   expect(await page.evaluate(() => (window as any).__not_reloaded)).toBe(true);

@@ -209,7 +209,8 @@ fn stream(state: &AppState, export: Export) -> Response {
         started: Instant::now(),
         _permit: permit,
     };
-    let body = futures::stream::unfold(progress, |mut p| async move {
+    // Fused: the body may be polled once more after its end.
+    let body = futures::StreamExt::fuse(futures::stream::unfold(progress, |mut p| async move {
         if p.done {
             return None;
         }
@@ -225,7 +226,7 @@ fn stream(state: &AppState, export: Export) -> Response {
                 Some((Err(std::io::Error::other("the export failed")), p))
             }
         }
-    });
+    }));
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

@@ -20,7 +20,7 @@ pub fn UsageCharts(charts: UsageChartsView, base: String) -> impl IntoView {
     } = charts;
     let sep = if base.contains('?') { '&' } else { '?' };
     view! {
-        <section class="mt-8" aria-labelledby="usage-over-time" data-testid="usage-charts" data-meter=meter.clone()>
+        <section class="mt-8" aria-labelledby="usage-over-time" data-testid="usage-charts" data-chart-meter=meter.clone()>
             <h2 id="usage-over-time" class="text-lg font-semibold">"Usage over time"</h2>
             {owed.map(|(so_far, projected)| view! {
                 <p class="mt-1 text-sm text-slate-700" data-testid="owed-summary">
@@ -75,7 +75,7 @@ pub fn UsageBreakdown(breakdown: crate::model::UsageBreakdownView, base: String)
     } = breakdown;
     let select = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2";
     view! {
-        <section class="mt-8" aria-labelledby="usage-breakdown-h" data-testid="usage-breakdown" data-meter=meter.clone() data-by=by.clone()>
+        <section class="mt-8" aria-labelledby="usage-breakdown-h" data-testid="usage-breakdown" data-chart-meter=meter.clone() data-by=by.clone()>
             <h2 id="usage-breakdown-h" class="text-lg font-semibold">"Usage over time, by member or model"</h2>
             <form method="get" action=base class="mt-2 grid items-end gap-3 sm:grid-cols-4">
                 <label class="block text-sm font-medium">"Meter"

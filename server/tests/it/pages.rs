@@ -143,7 +143,7 @@ async fn the_dashboard_draws_its_usage_charts_on_the_server(pool: sqlx::PgPool) 
     let cookie = support::admin::log_in(&app, &customer.email, support::PASSWORD).await;
     let (outcome, html) = support::admin::page_outcome(&app, "/dashboard", Some(&cookie)).await;
     assert_eq!(outcome, support::admin::Outcome::Allowed);
-    assert!(html.contains(r#"data-testid="usage-charts" data-meter="queries""#), "{html}");
+    assert!(html.contains(r#"data-testid="usage-charts" data-chart-meter="queries""#), "{html}");
     // Every resource the page sends for hydration resolved (a resource made in a
     // suspended view is made twice on the server, the first time without the
     // request's context: it answered an error here, and hydration failed).
@@ -165,11 +165,11 @@ async fn the_dashboard_draws_its_usage_charts_on_the_server(pool: sqlx::PgPool) 
 
     let (_, tokens) =
         support::admin::page_outcome(&app, "/dashboard?meter=tokens", Some(&cookie)).await;
-    assert!(tokens.contains(r#"data-meter="tokens""#));
+    assert!(tokens.contains(r#"data-chart-meter="tokens""#));
     assert!(tokens.contains(r#"href="/dashboard?meter=queries""#));
     let (_, unknown) =
         support::admin::page_outcome(&app, "/dashboard?meter=nope", Some(&cookie)).await;
-    assert!(unknown.contains(r#"data-meter="queries""#));
+    assert!(unknown.contains(r#"data-chart-meter="queries""#));
 }
 
 /// The organization's usage page charts its history split by member and by the
@@ -220,7 +220,7 @@ async fn the_org_usage_page_splits_history_by_member_and_model(pool: sqlx::PgPoo
 
     let (outcome, html) = support::admin::page_outcome(&app, "/orgs/charted/usage", Some(&cookie)).await;
     assert_eq!(outcome, support::admin::Outcome::Allowed);
-    assert!(html.contains(r#"data-testid="usage-breakdown" data-meter="queries" data-by="user""#), "{html}");
+    assert!(html.contains(r#"data-testid="usage-breakdown" data-chart-meter="queries" data-by="user""#), "{html}");
     assert!(!html.contains(r#"{\"Err\""#), "no resource failed");
     let rows = &html[html.find(r#"data-testid="usage-breakdown-rows""#).expect("rows")..];
     assert!(rows.contains("Test Customer") && rows.contains("60 %"), "the owner by name");
