@@ -104,6 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin") view=AdminHomePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/usage") view=AdminUsagePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/costs") view=AdminCostsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users/:id") view=AdminUserPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/organizations") view=AdminOrgsPage ssr=SsrMode::Async/>

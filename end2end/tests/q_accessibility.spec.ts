@@ -62,6 +62,7 @@ test('every page passes axe-core WCAG 2.1 AA with no serious or critical violati
     ...(await auditAll(adminPage, [
       '/admin',
       '/admin/usage',
+      '/admin/costs',
       '/admin/users',
       `/admin/users?q=${encodeURIComponent(email)}`,
       '/admin/organizations',

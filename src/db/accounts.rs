@@ -151,6 +151,14 @@ pub async fn mark_trial_used(db: impl PgExecutor<'_>, account_id: Uuid) -> Resul
     Ok(())
 }
 
+/// The names of `ids` (those that exist), as `(id, name)`.
+pub async fn names(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, name FROM accounts WHERE id = ANY($1)")
+        .bind(ids)
+        .fetch_all(db)
+        .await
+}
+
 /// Every account's id, oldest first (`tollgate usage rebuild-rollups` over all).
 pub async fn all_ids(db: impl PgExecutor<'_>) -> Result<Vec<Uuid>, sqlx::Error> {
     sqlx::query_scalar("SELECT id FROM accounts ORDER BY created_at, id")

@@ -532,3 +532,24 @@ pub async fn for_analytics(
     .fetch_all(db)
     .await
 }
+
+/// What `account_ids` were invoiced (totals after discounts, void and draft
+/// invoices left out) for the periods starting in `[from, to)`, by account.
+pub async fn revenue_by_account(
+    db: impl PgExecutor<'_>,
+    account_ids: &[Uuid],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(Uuid, Decimal)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT account_id, sum(total) FROM invoices
+         WHERE account_id = ANY($1) AND period_start >= $2 AND period_start < $3
+           AND status NOT IN ('void', 'draft')
+         GROUP BY account_id",
+    )
+    .bind(account_ids)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db)
+    .await
+}

@@ -335,3 +335,46 @@ pub async fn export_days(
     .fetch_all(db)
     .await
 }
+
+/// Usage and cost per meter and property values over the days `[from, to)`, all
+/// accounts together: the groups that carry a cost, the costliest first, at most
+/// `limit`.
+pub async fn costs_by_dimensions(
+    db: impl PgExecutor<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: i64,
+) -> Result<Vec<(String, serde_json::Value, Decimal, Decimal)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT meter, dimensions, sum(quantity), sum(cost) FROM usage_daily_rollups
+         WHERE day >= $1 AND day < $2
+         GROUP BY meter, dimensions HAVING sum(cost) > 0
+         ORDER BY 4 DESC, 1, 2 LIMIT $3",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Each account's cost over the days `[from, to)`: those with a cost, the
+/// costliest first, at most `limit`.
+pub async fn costs_by_account(
+    db: impl PgExecutor<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+    limit: i64,
+) -> Result<Vec<(Uuid, Decimal)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT account_id, sum(cost) FROM usage_daily_rollups
+         WHERE day >= $1 AND day < $2
+         GROUP BY account_id HAVING sum(cost) > 0
+         ORDER BY 2 DESC, 1 LIMIT $3",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

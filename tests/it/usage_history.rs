@@ -253,3 +253,84 @@ async fn the_rust_and_sql_rules_key_and_cost_events_alike(pool: PgPool) {
         assert_eq!(tollgate::history::cost(meter, map), sql_cost, "{v}");
     }
 }
+
+/// The operator's cost view: provider cost per model and provider from the
+/// rollup, and per client beside what the invoice run billed (seed 001's
+/// cost-plus: base + cost × multiplier), with the margin. Super admins only.
+#[sqlx::test]
+async fn the_cost_view_sets_each_client_s_provider_cost_against_its_invoice(pool: PgPool) {
+    use tollgate::period::Interval;
+    use tollgate::service::{invoices, plans};
+    let t = tollgate(pool.clone()).await;
+    let at = |s: &str| s.parse::<chrono::DateTime<Utc>>().unwrap();
+    let sign_up = |email: &'static str, admin: bool| {
+        let pool = pool.clone();
+        async move {
+            auth::sign_up(
+                &pool,
+                &Email::parse(email).unwrap(),
+                &PersonName::parse("Client").unwrap(),
+                &NewPassword::parse("correct horse battery").unwrap(),
+                admin,
+                None,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let client = sign_up("client@test.example", false).await;
+    let root = sign_up("root@test.example", true).await;
+    plans::choose(
+        &t,
+        client.account_id,
+        "starter",
+        Interval::Month,
+        plans::Chooser::Operator,
+        &Actor::Cli,
+        at("2026-09-01T00:00:00Z"),
+    )
+    .await
+    .unwrap();
+    let caller = Caller::Account {
+        key_id: Uuid::nil(),
+        account_id: client.account_id,
+    };
+    for (i, (model, cost)) in [("claude", "4.25"), ("claude", "1.75"), ("gpt-4o", "2")].iter().enumerate() {
+        let when = at("2026-09-10T12:00:00Z");
+        let properties = serde_json::json!({"model": model, "provider": "p", "cost_usd": cost});
+        ingest::record(
+            &t,
+            &caller,
+            vec![Draft {
+                account: None,
+                meter: "messages".into(),
+                quantity: serde_json::json!(1),
+                timestamp: Some(when),
+                user: None,
+                idempotency_key: format!("m{i}"),
+                properties: properties.as_object().unwrap().clone(),
+            }],
+            when,
+        )
+        .await
+        .unwrap();
+    }
+    let september = tollgate::invoice::schedule::billing_month("2026-09").unwrap();
+    invoices::run(&t, september, &Actor::Cli, at("2026-10-02T09:00:00Z"))
+        .await
+        .unwrap();
+
+    let refused = tollgate::service::admin::costs::report(&t, &Actor::user(client.user_id), september).await;
+    assert!(matches!(refused, Err(tollgate::service::Error::Forbidden(_))), "{refused:?}");
+    let r = tollgate::service::admin::costs::report(&t, &Actor::user(root.user_id), september)
+        .await
+        .unwrap();
+    let d = |s: &str| s.parse::<Decimal>().unwrap();
+    assert_eq!(r.total_cost, d("8"));
+    let by_model: Vec<(&str, Decimal)> = r.by_dimensions.iter().map(|x| (x.label.as_str(), x.cost)).collect();
+    assert_eq!(by_model, [("model claude · provider p", d("6")), ("model gpt-4o · provider p", d("2"))]);
+    assert_eq!(r.by_client.len(), 1);
+    let c = &r.by_client[0];
+    // Starter: $29 a month plus the provider cost × 2.
+    assert_eq!((c.cost, c.revenue, c.margin), (d("8"), d("45"), Some(d("37"))));
+}

@@ -332,3 +332,19 @@ pub struct PriceMoveView {
     pub mrr_before: String,
     pub mrr_after: String,
 }
+
+/// `/admin/costs`: a month's provider cost by model and by client, with margins.
+/// Amounts are display strings with their currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostsView {
+    /// The month, `2026-11`.
+    pub month: String,
+    /// Cost of the month, all clients.
+    pub total_cost: String,
+    /// Cost per meter and model or provider, the costliest first (drawn too).
+    pub chart: Chart,
+    /// `(meter, model and provider, usage, cost)`.
+    pub by_dimensions: Vec<(String, String, String, String)>,
+    /// Per client: `(account id, name, revenue, cost, margin, margin %)`.
+    pub by_client: Vec<(Uuid, String, String, String, String, String)>,
+}

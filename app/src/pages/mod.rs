@@ -17,7 +17,7 @@ pub mod pricing;
 
 pub use admin::{
     AdminAuditPage, AdminHomePage, AdminInvoicesPage, AdminKeysPage, AdminOrgPage, AdminOrgsPage,
-    AdminPlansPage, AdminSubscriptionsPage, AdminUsagePage, AdminUserPage, AdminUsersPage,
+    AdminCostsPage, AdminPlansPage, AdminSubscriptionsPage, AdminUsagePage, AdminUserPage, AdminUsersPage,
 };
 pub use api_keys::ApiKeysPage;
 pub use auth::{LogInPage, SignUpPage};

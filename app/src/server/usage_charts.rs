@@ -354,3 +354,76 @@ fn stacked(root: &Area<'_>, labels: &[String], stacks: &[Vec<Decimal>], colors: 
     chart.draw_series(bars)?;
     Ok(())
 }
+
+/// The cost view's page data: the chart of cost per meter and property values,
+/// and the tables.
+pub fn costs_view(
+    month: &str,
+    catalog: &Catalog,
+    r: &tollgate::service::admin::costs::CostReport,
+) -> crate::model::admin::CostsView {
+    use crate::format::money;
+    let currency = catalog.currency;
+    let labels: Vec<String> = r
+        .by_dimensions
+        .iter()
+        .take(12)
+        .map(|d| format!("{}: {}", d.meter, d.label))
+        .collect();
+    let values: Vec<Decimal> = r.by_dimensions.iter().take(12).map(|d| d.cost).collect();
+    let summary = match r.by_dimensions.first() {
+        Some(top) => format!(
+            "Usage cost {} in {month}; the costliest: {} {} ({}).",
+            money(r.total_cost, &currency),
+            top.meter,
+            top.label,
+            money(top.cost, &currency)
+        ),
+        None => format!("No usage with a cost in {month}."),
+    };
+    crate::model::admin::CostsView {
+        month: month.to_string(),
+        total_cost: money(r.total_cost, &currency),
+        chart: Chart {
+            id: "costs".into(),
+            title: format!("Usage cost by meter and model, {month} ({})", currency.code()),
+            summary,
+            svg: draw(|root| bars(root, &labels, &values, None)),
+            legend: Vec::new(),
+        },
+        by_dimensions: r
+            .by_dimensions
+            .iter()
+            .map(|d| {
+                (
+                    d.meter.clone(),
+                    d.label.clone(),
+                    quantity(d.quantity),
+                    money(d.cost, &currency),
+                )
+            })
+            .collect(),
+        by_client: r
+            .by_client
+            .iter()
+            .map(|c| {
+                let (margin, share) = match c.margin {
+                    Some(m) if !c.revenue.is_zero() => (
+                        money(m, &currency),
+                        format!("{} %", (m * Decimal::ONE_HUNDRED / c.revenue).round_dp(1).normalize()),
+                    ),
+                    Some(m) => (money(m, &currency), "—".into()),
+                    None => ("—".into(), "—".into()),
+                };
+                (
+                    c.account_id,
+                    c.name.clone(),
+                    money(c.revenue, &currency),
+                    money(c.cost, &currency),
+                    margin,
+                    share,
+                )
+            })
+            .collect(),
+    }
+}

@@ -30,6 +30,15 @@ const HISTORY_DAYS: u64 = 180;
 /// The models events name (the `model` property the catalog groups by), with
 /// their shares of each day's usage in tenths.
 const MODELS: [(&str, i64); 3] = [("gpt-4o", 5), ("claude-sonnet", 3), ("llama-3", 2)];
+/// What each model's provider charges per token, in US dollars (the tokens'
+/// `cost_usd`, for `/admin/costs`).
+fn token_price(model: &str) -> Decimal {
+    match model {
+        "gpt-4o" => Decimal::new(5, 6),
+        "claude-sonnet" => Decimal::new(3, 6),
+        _ => Decimal::new(2, 7),
+    }
+}
 
 /// Seeds usage for every live subscription of a demo user's account
 /// (`…@tollgate.test`, `…@demo.tollgate.test`, and their organizations). Returns
@@ -117,7 +126,7 @@ pub async fn seed(t: &Tollgate, now: DateTime<Utc>) -> anyhow::Result<usize> {
                         timestamp: Some(at),
                         user: None,
                         idempotency_key: format!("demo-{meter}-{day}-{model}"),
-                        properties: model_property(model),
+                        properties: properties(meter, model, quantity),
                     });
                 }
             }
@@ -150,7 +159,7 @@ pub async fn seed(t: &Tollgate, now: DateTime<Utc>) -> anyhow::Result<usize> {
                 let weekday = if day.weekday().number_from_monday() >= 6 { 50 } else { 100 };
                 let quantity = daily * rise * weekday / 10_000;
                 for (model, q) in by_model(quantity) {
-                    let properties = model_property(model);
+                    let properties = properties(meter, model, q);
                     rows.push(EventRow {
                         id: Uuid::now_v7(),
                         account_id: account,
@@ -206,9 +215,14 @@ fn by_model(quantity: i64) -> Vec<(&'static str, i64)> {
     out
 }
 
-fn model_property(model: &str) -> serde_json::Map<String, serde_json::Value> {
+/// The event's `model`, and for tokens what they cost (`cost_usd`).
+fn properties(meter: &str, model: &str, quantity: i64) -> serde_json::Map<String, serde_json::Value> {
     let mut m = serde_json::Map::new();
     m.insert("model".into(), model.into());
+    if meter == "tokens" {
+        let cost = (token_price(model) * Decimal::from(quantity)).round_dp(6).normalize();
+        m.insert("cost_usd".into(), cost.to_string().into());
+    }
     m
 }
 

@@ -139,6 +139,13 @@ async fn the_cli_and_the_demo_seed_create_super_admins(
     let (months, models, total): (i64, i64, String) =
         sqlx::query_as(history).fetch_one(&pool).await.unwrap();
     assert!(months >= 6 && models == 3, "{months} months, {models} models");
+    let token_cost: rust_decimal::Decimal = sqlx::query_scalar(
+        "SELECT coalesce(sum(cost), 0) FROM usage_daily_rollups WHERE meter = 'tokens'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(token_cost > rust_decimal::Decimal::ZERO, "tokens carry their provider cost for /admin/costs");
     assert!(tollgate(&db, &["demo", "seed"]).status.success());
     assert_eq!(
         sqlx::query_scalar::<_, String>(usage)

@@ -346,7 +346,7 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
     }
 }
 
-const ADMIN_FNS: [&str; 35] = [
+const ADMIN_FNS: [&str; 36] = [
     "get_admin_overview",
     "admin_users",
     "admin_user",
@@ -366,6 +366,7 @@ const ADMIN_FNS: [&str; 35] = [
     "admin_remove_override",
     "admin_usage",
     "admin_usage_charts",
+    "admin_costs",
     "admin_preview_change",
     "admin_change_plan",
     "admin_cancel_subscription",
@@ -444,6 +445,7 @@ async fn admin_pages_redirect_or_refuse_everyone_but_a_super_admin(
         "/admin/billing/invoices?status=open".to_string(),
         "/admin/billing/subscriptions?plan=starter".to_string(),
         "/admin/usage?plan=starter&sort=name".to_string(),
+        "/admin/costs?month=2026-11".to_string(),
         "/admin/keys".to_string(),
         "/admin/plans?plan=starter&meter=queries&included=900".to_string(),
     ];

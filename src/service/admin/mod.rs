@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod analytics;
 pub mod billing;
+pub mod costs;
 pub mod impersonation;
 pub mod look_up;
 pub mod overrides;

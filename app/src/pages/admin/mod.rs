@@ -5,6 +5,7 @@
 pub mod account_actions;
 pub mod audit;
 pub mod billing;
+pub mod costs;
 pub mod keys;
 pub mod live_meters;
 pub mod org;
@@ -19,6 +20,7 @@ pub mod users;
 
 pub use audit::AdminAuditPage;
 pub use billing::{AdminInvoicesPage, AdminSubscriptionsPage};
+pub use costs::AdminCostsPage;
 pub use keys::AdminKeysPage;
 pub use org::AdminOrgPage;
 pub use orgs::AdminOrgsPage;

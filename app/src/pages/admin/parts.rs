@@ -18,6 +18,7 @@ pub fn AdminNav(
     let items = [
         ("/admin", "Overview"),
         ("/admin/usage", "Usage"),
+        ("/admin/costs", "Costs"),
         ("/admin/plans", "Plans"),
         ("/admin/users", "Users"),
         ("/admin/organizations", "Organizations"),

@@ -105,3 +105,24 @@ pub async fn admin_usage_charts(
     };
     crate::server::dashboard::ssr::charts(&t, id, meter.as_deref()).await
 }
+
+/// `/admin/costs?month=YYYY-MM` (default: this month, UTC): what usage cost the
+/// operator by model and by client, beside what the clients were invoiced.
+///
+/// # Errors
+/// Signed out: sign-in required; not a super admin acting as themself: forbidden;
+/// a month that does not parse: a form error naming `month`.
+#[server(prefix = "/_fn", endpoint = "admin_costs")]
+pub async fn admin_costs(month: Option<String>) -> Result<crate::model::admin::CostsView, AppError> {
+    let me = super::super::ctx::require_super_admin().await?;
+    let t = super::super::ctx::tollgate()?;
+    let month = month
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| chrono::Utc::now().format("%Y-%m").to_string());
+    let period = tollgate::invoice::schedule::billing_month(&month)
+        .map_err(|e| crate::error::FormError::field("month", e))?;
+    let r = tollgate::service::admin::costs::report(&t, &me.actor(), period).await?;
+    let catalog = t.catalog.get()?;
+    Ok(crate::server::usage_charts::costs_view(&month, &catalog, &r))
+}
