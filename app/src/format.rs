@@ -89,6 +89,14 @@ pub fn unit(unit: &str, amount: Decimal) -> String {
     }
 }
 
+/// The first letter upper case: `member` → `Member`.
+pub fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| {
+        f.to_uppercase().collect::<String>() + c.as_str()
+    })
+}
+
 /// A UTC date such as `22 Nov 2026`.
 pub fn date(t: DateTime<Utc>) -> String {
     t.format("%-d %b %Y").to_string()

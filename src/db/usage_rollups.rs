@@ -165,12 +165,13 @@ pub async fn rebuild(
     Ok(done.rows_affected())
 }
 
-/// The SQL of a series key for `group_by`, over the rollup's columns.
-fn key_sql(group_by: &GroupBy) -> &'static str {
+/// The SQL of a series key for `group_by`, over the rollup's columns; a
+/// property's name is the statement's parameter `$property_param`.
+fn key_sql(group_by: &GroupBy, property_param: u8) -> String {
     match group_by {
-        GroupBy::Nothing => "NULL::text",
-        GroupBy::User => "user_id::text",
-        GroupBy::Property(_) => "dimensions ->> $5",
+        GroupBy::Nothing => "NULL::text".into(),
+        GroupBy::User => "user_id::text".into(),
+        GroupBy::Property(_) => format!("dimensions ->> ${property_param}"),
     }
 }
 
@@ -197,7 +198,7 @@ pub async fn buckets(
              FROM usage_daily_rollups
              WHERE account_id = $1 AND meter = $2 AND day >= $3 AND day < $4
              GROUP BY 1, 2",
-            key = key_sql(&q.group_by)
+            key = key_sql(&q.group_by, 5)
         ))
         .bind(account_id)
         .bind(&q.meter)
@@ -233,12 +234,11 @@ pub async fn levels_before(
              FROM usage_daily_rollups
              WHERE account_id = $1 AND meter = $2 AND day < $3
          ) r ORDER BY key, last_occurred_at DESC",
-        key = key_sql(&q.group_by)
+        key = key_sql(&q.group_by, 4)
     ))
     .bind(account_id)
     .bind(&q.meter)
     .bind(q.from)
-    .bind(q.to) // $4, unused: the key's property stays $5 as in `buckets`
     .bind(property(&q.group_by))
     .fetch_all(db)
     .await

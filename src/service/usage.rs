@@ -85,18 +85,28 @@ pub fn meters_now(
         .meters
         .iter()
         .map(|m| {
-            let period = standing.meter_period(catalog, m.key.as_str(), now);
             let used = usage(m.key.as_str()).unwrap_or(Decimal::ZERO);
-            meter_usage(
-                m,
-                &standing.limit(catalog, m.key.as_str()),
-                &catalog.thresholds,
-                used,
-                period,
-                now,
-            )
+            meter_now(catalog, standing, m, used, now)
         })
         .collect()
+}
+
+/// One meter of [`meters_now`], `used` so far in its current period.
+pub fn meter_now(
+    catalog: &Catalog,
+    standing: Standing<'_>,
+    m: &Meter,
+    used: Decimal,
+    now: DateTime<Utc>,
+) -> MeterUsage {
+    meter_usage(
+        m,
+        &standing.limit(catalog, m.key.as_str()),
+        &catalog.thresholds,
+        used,
+        standing.meter_period(catalog, m.key.as_str(), now),
+        now,
+    )
 }
 
 /// The account's usage of every meter in its current period.

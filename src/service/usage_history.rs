@@ -30,15 +30,17 @@ pub async fn history(
     now: DateTime<Utc>,
 ) -> Result<History, Error> {
     let catalog = t.catalog.get()?;
-    let Some(m) = catalog.meter(meter.trim()) else {
-        return Err(Error::invalid(
-            "meter",
-            format!("`{}` is not a meter of this catalog", meter.trim()),
-        ));
-    };
+    let m = meter_of(&catalog, meter.trim())?;
     let q = HistoryQuery::parse(m, raw, now.date_naive())
         .map_err(|e| Error::invalid(e.field, e.message))?;
     query(&t.pool, account_id, &q).await
+}
+
+/// The catalog's meter `key`, or [`Error::Invalid`] naming `meter`.
+fn meter_of<'c>(catalog: &'c crate::catalog::Catalog, key: &str) -> Result<&'c crate::catalog::Meter, Error> {
+    catalog
+        .meter(key)
+        .ok_or_else(|| Error::invalid("meter", format!("`{key}` is not a meter of this catalog")))
 }
 
 /// Runs a checked query: two statements on one connection (the buckets, and for
@@ -53,7 +55,7 @@ pub async fn query(
 ) -> Result<History, Error> {
     let mut conn = pool.acquire().await?;
     let rows = db::usage_rollups::buckets(&mut *conn, account_id, q).await?;
-    let levels = if q.aggregation == crate::catalog::Aggregation::Last {
+    let levels = if q.aggregation == Aggregation::Last {
         db::usage_rollups::levels_before(&mut *conn, account_id, q).await?
     } else {
         Vec::new()
@@ -134,15 +136,23 @@ pub async fn timeline(
     now: DateTime<Utc>,
 ) -> Result<Timeline, Error> {
     let catalog = t.catalog.get()?;
-    let Some(m) = catalog.meter(meter) else {
-        return Err(Error::invalid("meter", format!("`{meter}` is not a meter of this catalog")));
-    };
-    let snapshot = super::usage::snapshot(t, account_id, now).await?;
-    let Some(current) = snapshot.meters.into_iter().find(|u| u.meter == meter) else {
-        return Err(Error::invalid("meter", format!("`{meter}` is not a meter of this catalog")));
-    };
+    let m = meter_of(&catalog, meter)?;
+    // One read of the account's standing, and the usage of this meter only.
     let state = super::accounts::state(&t.pool, account_id).await?;
-    let cycle = state.standing().cycle();
+    let standing = state.standing();
+    let cycle = standing.cycle();
+    let used = super::usage::current(
+        &mut *t.pool.acquire().await?,
+        &catalog,
+        standing,
+        account_id,
+        &[m],
+        now,
+    )
+    .await?
+    .remove(meter)
+    .unwrap_or_default();
+    let current = super::usage::meter_now(&catalog, standing, m, used, now);
 
     let q = HistoryQuery {
         meter: meter.to_string(),

@@ -59,6 +59,28 @@ pub fn UsageCharts(charts: UsageChartsView, base: String) -> impl IntoView {
     }
 }
 
+/// [`UsageCharts`] once `charts` has loaded (a resource made with the page, so
+/// that the server sends it for hydration), or why it could not load.
+#[component]
+pub fn LoadedUsageCharts(
+    charts: Resource<Result<UsageChartsView, crate::error::AppError>>,
+    base: String,
+) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| view! { <p class="mt-8 text-slate-500">"Loading the charts…"</p> }>
+            {move || {
+                let base = base.clone();
+                Suspend::new(async move {
+                    match charts.await {
+                        Ok(c) => view! { <UsageCharts charts=c base/> }.into_any(),
+                        Err(e) => view! { <p class="mt-8 text-sm text-red-700" role="alert">{format!("The charts could not be loaded: {e}")}</p> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
 /// One meter's usage split by member or property, with a plain GET form to pick
 /// the meter, the split and the range (it works before hydration), the stacked
 /// chart, and its numbers in a table.

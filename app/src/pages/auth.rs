@@ -3,6 +3,7 @@
 use crate::components::form::{
     action_error, card, field_error, kept_value, Field, FormAlert, Submit,
 };
+use crate::format::capitalize;
 use crate::server::auth::{LogIn, SignUp};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -120,11 +121,4 @@ pub fn LogInPage() -> impl IntoView {
             </p>
         },
     )
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map_or(String::new(), |f| {
-        f.to_uppercase().collect::<String>() + c.as_str()
-    })
 }

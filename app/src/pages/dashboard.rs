@@ -4,8 +4,8 @@
 
 use crate::components::gate::Gate;
 use crate::components::meter::MeterCard;
-use crate::components::usage_charts::UsageCharts;
-use crate::format::{date, datetime};
+use crate::components::usage_charts::LoadedUsageCharts;
+use crate::format::{capitalize, date, datetime};
 use crate::error::AppError;
 use crate::model::{DashboardData, NotificationView, UsageChartsView};
 use crate::server::dashboard::{get_dashboard, get_usage_charts};
@@ -65,7 +65,7 @@ fn Dashboard(initial: DashboardData, charts: Resource<Result<UsageChartsView, Ap
                 {move || data.get().snapshot.meters.into_iter().map(|meter| view! { <MeterCard meter/> }).collect_view()}
             </div>
         </div>
-        <ChartsSection charts/>
+        <LoadedUsageCharts charts base="/dashboard".to_string()/>
         <section class="mt-8" aria-labelledby="recent">
             <div class="flex items-center justify-between">
                 <h2 id="recent" class="text-lg font-semibold">"Notifications"</h2>
@@ -73,22 +73,6 @@ fn Dashboard(initial: DashboardData, charts: Resource<Result<UsageChartsView, Ap
             </div>
             {move || notification_list(data.get().notifications)}
         </section>
-    }
-}
-
-/// The usage charts of the meter named by `?meter=`, loaded with the page (they
-/// show before hydration) and again when a tab is followed.
-#[component]
-fn ChartsSection(charts: Resource<Result<UsageChartsView, AppError>>) -> impl IntoView {
-    view! {
-        <Suspense fallback=|| view! { <p class="mt-8 text-slate-500">"Loading the charts…"</p> }>
-            {move || Suspend::new(async move {
-                match charts.await {
-                    Ok(c) => view! { <UsageCharts charts=c base="/dashboard".to_string()/> }.into_any(),
-                    Err(e) => view! { <p class="mt-8 text-sm text-red-700" role="alert">{format!("The charts could not be loaded: {e}")}</p> }.into_any(),
-                }
-            })}
-        </Suspense>
     }
 }
 
@@ -244,11 +228,4 @@ pub fn notification_list(items: Vec<NotificationView>) -> impl IntoView {
         </ul>
     }
     .into_any()
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map_or(String::new(), |f| {
-        f.to_uppercase().collect::<String>() + c.as_str()
-    })
 }

@@ -3,7 +3,7 @@
 //! day against the limit, and the last six periods. Each has a one-sentence
 //! summary and a table of every plotted value.
 
-use crate::format::{date, quantity, unit};
+use crate::format::{capitalize, date, quantity, unit};
 use crate::model::{Chart, UsageChartsView};
 use crate::server::chart_draw::{
     draw, f, top, Area, Drawn, AMBER, EMERALD, INDIGO, ROSE, SKY, SLATE, VIOLET,
@@ -325,13 +325,6 @@ pub async fn breakdown(
         rows,
     })
 }
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map_or(String::new(), |f| f.to_uppercase().collect::<String>() + c.as_str())
-}
-
 /// Stacked bars: one bar per label, each series a band in its colour.
 fn stacked(root: &Area<'_>, labels: &[String], stacks: &[Vec<Decimal>], colors: &[RGBColor]) -> Drawn {
     let n = labels.len().max(1);

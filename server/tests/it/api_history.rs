@@ -18,6 +18,16 @@ fn total(series: &Value) -> Decimal {
         .sum()
 }
 
+/// Each series' key and total, in the answer's order.
+fn totals_by_key(history: &Value) -> Vec<(Value, Decimal)> {
+    history["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["key"].clone(), total(s)))
+        .collect()
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn history_splits_by_day_member_and_model_and_counts_consumed_checks(pool: PgPool) {
     let app = spawn_app(pool).await;
@@ -66,12 +76,7 @@ async fn history_splits_by_day_member_and_model_and_counts_consumed_checks(pool:
             .await,
     )
     .await;
-    let totals: Vec<(Value, Decimal)> = by_model["series"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| (s["key"].clone(), total(s)))
-        .collect();
+    let totals = totals_by_key(&by_model);
     assert_eq!(
         totals,
         vec![
@@ -86,12 +91,7 @@ async fn history_splits_by_day_member_and_model_and_counts_consumed_checks(pool:
             .await,
     )
     .await;
-    let users: Vec<(Value, Decimal)> = by_user["series"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| (s["key"].clone(), total(s)))
-        .collect();
+    let users = totals_by_key(&by_user);
     assert_eq!(
         users,
         vec![

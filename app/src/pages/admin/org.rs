@@ -3,7 +3,8 @@
 
 use super::account_actions::{AccountActions, AccountActionsSection};
 use super::overrides::OverridesSection;
-use super::parts::{usage_charts_resource, AccountUsageCharts, ActivityTable, AdminNav, BillingSection};
+use super::parts::{usage_charts_resource, ActivityTable, AdminNav, BillingSection};
+use crate::components::usage_charts::LoadedUsageCharts;
 use crate::components::gate::Gate;
 use crate::format::datetime;
 use crate::server::admin::actions::{ApplyCredit, ExtendTrial, RemoveOverride, SetOverride};
@@ -71,7 +72,7 @@ pub fn AdminOrgPage() -> impl IntoView {
                                 <BillingSection billing=o.billing.clone() extend credit/>
                                 <div class="mt-4 grid gap-4 lg:grid-cols-2"><AccountActionsSection billing=o.billing.clone() actions=account/></div>
                                 <div class="mt-4"><OverridesSection billing=o.billing set=set_override remove=remove_override/></div>
-                                <AccountUsageCharts charts base=format!("/admin/organizations/{}", o.id)/>
+                                <LoadedUsageCharts charts base=format!("/admin/organizations/{}", o.id)/>
                             </section>
                             <section class="mt-6" aria-labelledby="oact-h">
                                 <h2 id="oact-h" class="mb-2 text-lg font-semibold">"Recent activity"</h2>

@@ -260,26 +260,3 @@ pub fn usage_charts_resource(
         },
     )
 }
-
-/// An account's usage charts on its admin page (the customer's dashboard charts),
-/// the meter picked by `?meter=` on `base`.
-#[component]
-pub fn AccountUsageCharts(
-    charts: Resource<Result<crate::model::UsageChartsView, crate::error::AppError>>,
-    base: String,
-) -> impl IntoView {
-    use crate::components::usage_charts::UsageCharts;
-    view! {
-        <Suspense fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the charts…"</p> }>
-            {move || {
-                let base = base.clone();
-                Suspend::new(async move {
-                    match charts.await {
-                        Ok(c) => view! { <UsageCharts charts=c base/> }.into_any(),
-                        Err(e) => view! { <p class="mt-6 text-sm text-red-700" role="alert">{format!("The charts could not be loaded: {e}")}</p> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
-}

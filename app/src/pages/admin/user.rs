@@ -3,7 +3,8 @@
 
 use super::account_actions::{AccountActions, AccountActionsSection};
 use super::overrides::OverridesSection;
-use super::parts::{usage_charts_resource, AccountUsageCharts, ActivityTable, AdminNav, BillingSection};
+use super::parts::{usage_charts_resource, ActivityTable, AdminNav, BillingSection};
+use crate::components::usage_charts::LoadedUsageCharts;
 use crate::components::form::{action_error, field_error, kept_value, FormAlert, Submit};
 use crate::components::gate::Gate;
 use crate::format::datetime;
@@ -133,7 +134,7 @@ fn UserDetail(
             {u.billing.clone().map(|billing| view! { <BillingSection billing extend=a.extend credit=a.credit/> })}
             {u.billing.clone().map(|billing| view! { <div class="mt-4 grid gap-4 lg:grid-cols-2"><AccountActionsSection billing actions=a.account/></div> })}
             {u.billing.clone().map(|billing| view! { <div class="mt-4"><OverridesSection billing set=a.set_override remove=a.remove_override/></div> })}
-            {u.billing.is_some().then(|| view! { <AccountUsageCharts charts base=format!("/admin/users/{}", u.id)/> })}
+            {u.billing.is_some().then(|| view! { <LoadedUsageCharts charts base=format!("/admin/users/{}", u.id)/> })}
         </section>
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="reset-h">
             <h2 id="reset-h" class="font-semibold">"Password"</h2>

@@ -9,7 +9,7 @@ use super::{notice, query_flag, slug_param, OrgFrame, OrgGate, Tab};
 use crate::components::form::{action_error, field_error, kept_value, Field, FormAlert, Submit};
 use crate::components::table::DataTable;
 use crate::error::AppError;
-use crate::format::{date, datetime};
+use crate::format::{capitalize, date, datetime};
 use crate::org_model::{InvitationView, MemberView, MembersPage};
 use crate::server::orgs::invitations::{InviteMember, ResendInvitation, RevokeInvitation};
 use crate::server::orgs::members::{
@@ -325,10 +325,3 @@ fn pending_list(
     }
 }
 
-/// `member` → `Member`.
-pub fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map_or(String::new(), |f| {
-        f.to_uppercase().collect::<String>() + c.as_str()
-    })
-}
