@@ -63,6 +63,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=lib/app.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/app.sh"
+# shellcheck source=lib/stored.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/stored.sh"
 
 DURATION=${DURATION:-15s}
 WARMUP=${WARMUP:-2s}
@@ -147,47 +149,10 @@ bench_url=$(tg_database_url_for "$BENCH_DB")
 DATABASE_URL=$bench_url RUST_LOG=warn tg_prepare_db >/dev/null 2>>"$out/setup.log" \
     || tg_die "could not prepare $BENCH_DB; see $out/setup.log"
 
-# seed_stored_events: STORED_EVENTS events of the `queries` meter over the last 12
-# months (whole months before this one), STORED_ACCOUNTS accounts, each with its
-# idempotency key, written month by month in account order as a steady stream of
-# customers would have left them; then ANALYZE.
-seed_stored_events() {
-    local per_month=$(((STORED_EVENTS + 11) / 12)) m t0=$SECONDS
-    tg_log "storing $STORED_EVENTS events over 12 months and $STORED_ACCOUNTS accounts (setup log: $out/setup.log)"
-    psql "$bench_url" -XqAt -v ON_ERROR_STOP=1 -v n="$STORED_ACCOUNTS" >>"$out/setup.log" 2>&1 <<'SQL' || tg_die "could not seed the stored accounts; see $out/setup.log"
-CREATE TABLE bench_stored AS
-    SELECT g, gen_random_uuid() AS u, gen_random_uuid() AS a FROM generate_series(1, :n) g;
-INSERT INTO users (id, email, name, password_hash)
-    SELECT u, 'stored-' || g || '@bench.invalid', 'Stored ' || g, '$argon2id$not-a-hash' FROM bench_stored;
-INSERT INTO accounts (id, kind, name, personal_user_id) SELECT a, 'personal', 'Stored ' || g, u FROM bench_stored;
-INSERT INTO memberships (account_id, user_id, role) SELECT a, u, 'owner' FROM bench_stored;
-SELECT usage_events_ensure_month(now() - make_interval(months => k)) FROM generate_series(0, 12) k;
-SQL
-    for m in $(seq 12 -1 1); do
-        psql "$bench_url" -XqAt -v ON_ERROR_STOP=1 -v m="$m" -v per="$per_month" -v n="$STORED_ACCOUNTS" \
-            >>"$out/setup.log" 2>&1 <<'SQL' || tg_die "could not store month -$m; see $out/setup.log"
-CREATE TEMP TABLE month_rows AS
-    SELECT gen_random_uuid() AS id, s.a, 'stored-' || :m || '-' || k AS key,
-           date_trunc('month', now()) - make_interval(months => :m)
-             + (k::float8 / ceil(:per::float8 / :n)) * interval '27 days' AS at
-    FROM bench_stored s, generate_series(1, ceil(:per::float8 / :n)::int) k
-    ORDER BY s.a, k;
-INSERT INTO usage_events (id, account_id, meter, quantity, occurred_at, idempotency_key, properties)
-    SELECT id, a, 'queries', 1, at, key, '{"model":"bench","cost_usd":"0.0031"}' FROM month_rows;
-INSERT INTO usage_event_keys (account_id, idempotency_key, payload_hash, event_id, occurred_at)
-    SELECT a, key, sha256(key::bytea), id, at FROM month_rows;
-SQL
-        tg_log "  month -$m stored ($((SECONDS - t0)) s so far)"
-    done
-    psql "$bench_url" -XqAt -c "DROP TABLE bench_stored" -c "VACUUM ANALYZE" >>"$out/setup.log" 2>&1
-    stored_count=$(psql "$bench_url" -XAtqc "SELECT count(*) FROM usage_events")
-    stored_size=$(psql "$bench_url" -XAtqc "SELECT pg_size_pretty(pg_database_size(current_database()))")
-    tg_log "stored $stored_count events in $((SECONDS - t0)) s; database $stored_size"
-}
 stored_count=0
 stored_size=""
 if [ "$STORED_EVENTS" -gt 0 ]; then
-    seed_stored_events
+    tg_seed_stored_events "$bench_url" "$STORED_EVENTS" "$STORED_ACCOUNTS" queries "$out/setup.log"
 fi
 
 # new_key SCENARIO RUN PLAN: a user with a personal account on PLAN; prints the

@@ -18,17 +18,25 @@
 #   METER=api_calls     (digital-twin's standard-ai: 10,000 included, $0.01 after)
 #   TG_PROFILE=release  (debug: the test build)
 #   SKIP_BUILD=1        reuse the existing build
+#   STORED_EVENTS=0     events of METER stored first, over the last 12 months and
+#                       STORED_ACCOUNTS=10000 accounts without a subscription
+#                       (issue 12: the figures with 50M stored events)
+#   KEEP_DB=1           keep the database afterwards
 set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=lib/app.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/app.sh"
+# shellcheck source=lib/stored.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/stored.sh"
 
 ACCOUNTS=${ACCOUNTS:-100000}
 CATALOG=${CATALOG:-catalogs/digital-twin.toml}
 PLAN=${PLAN:-standard-ai}
 METER=${METER:-api_calls}
 SKIP_BUILD=${SKIP_BUILD:-0}
+STORED_EVENTS=${STORED_EVENTS:-0}
+STORED_ACCOUNTS=${STORED_ACCOUNTS:-10000}
 export TG_PROFILE=${TG_PROFILE:-release}
 BENCH_DB=tollgate_bench_invoices
 
@@ -58,6 +66,10 @@ DATABASE_URL=$url RUST_LOG=warn tg_prepare_db >/dev/null 2>>"$out/setup.log" \
     || tg_die "could not prepare $BENCH_DB; see $out/setup.log"
 (cd "$TG_ROOT" && DATABASE_URL=$url RUST_LOG=warn "$bin" catalog load "$CATALOG") >/dev/null 2>>"$out/setup.log" \
     || tg_die "could not load $CATALOG; see $out/setup.log"
+stored_count=0
+if [ "$STORED_EVENTS" -gt 0 ]; then
+    tg_seed_stored_events "$url" "$STORED_EVENTS" "$STORED_ACCOUNTS" "$METER" "$out/setup.log"
+fi
 
 tg_log "seeding $ACCOUNTS accounts on $PLAN ($CATALOG)"
 started=$SECONDS
@@ -100,4 +112,8 @@ exact=exact
 awk -v n="$issued" -v a="$ACCOUNTS" -v t0="$t0" -v t1="$t1" -v e="$exact" -v last="$(tail -n1 "$out/run.txt")" \
     -v lines="$lines" 'BEGIN { printf "invoice run: %d invoices (%d lines) for %d accounts in %.1f s (%.0f invoices/s), numbers 1..%d: %s\n  %s\n", n, lines, a, t1 - t0, n / (t1 - t0), n, e, last }' \
     | tee "$out/summary.txt"
+if [ "$stored_count" -gt 0 ]; then
+    echo "  stored before the run: $stored_count events over 12 months ($STORED_ACCOUNTS other accounts), database $stored_size" \
+        | tee -a "$out/summary.txt"
+fi
 [ "$exact" = exact ] || exit 4

@@ -26,11 +26,16 @@
 #   TG_PROFILE=debug   (release: a release build, as scripts/bench.sh uses)
 #   PORT=3300          A on PORT, B on PORT+1
 #   SKIP_BUILD=1       reuse the existing builds
+#   STORED_EVENTS=0    events stored first, over the last 12 months and
+#                      STORED_ACCOUNTS=10000 accounts (issue 12: the figures with
+#                      50M stored events; scripts/lib/stored.sh)
 set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 # shellcheck source=lib/app.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/app.sh"
+# shellcheck source=lib/stored.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/stored.sh"
 
 EVENTS=${EVENTS:-40}
 ACCOUNTS=${ACCOUNTS:-3000}
@@ -40,6 +45,8 @@ PAUSE=${PAUSE:-250ms}
 LOAD_RATE=${LOAD_RATE:-0}
 PORT=${PORT:-3300}
 SKIP_BUILD=${SKIP_BUILD:-0}
+STORED_EVENTS=${STORED_EVENTS:-0}
+STORED_ACCOUNTS=${STORED_ACCOUNTS:-10000}
 export TG_PROFILE=${TG_PROFILE:-debug}
 BENCH_DB=tollgate_bench_live
 
@@ -78,6 +85,10 @@ tg_fresh_database "$BENCH_DB"
 db_created=1
 url=$(tg_database_url_for "$BENCH_DB")
 DATABASE_URL=$url RUST_LOG=warn tg_prepare_db >/dev/null 2>>"$out/setup.log" || tg_die "could not prepare $BENCH_DB; see $out/setup.log"
+stored_count=0
+if [ "$STORED_EVENTS" -gt 0 ]; then
+    tg_seed_stored_events "$url" "$STORED_EVENTS" "$STORED_ACCOUNTS" queries "$out/setup.log"
+fi
 
 admin_password="bench-admin-$RANDOM$RANDOM"
 (
@@ -144,5 +155,9 @@ if [ "$LOAD_RATE" != 0 ]; then
     load_t1=$(date +%s.%N)
     awk -v a="$load_before" -v b="$load_after" -v t0="$load_t0" -v t1="$load_t1" -v want="$LOAD_RATE" \
         'BEGIN { printf "meanwhile: %.0f events/s stored for another account (asked %s; server B, batches of 100)\n", (b - a) / (t1 - t0), want }' \
+        | tee -a "$out/summary.txt" >&2
+fi
+if [ "$stored_count" -gt 0 ]; then
+    echo "stored before the run: $stored_count events over 12 months ($STORED_ACCOUNTS accounts), database $stored_size" \
         | tee -a "$out/summary.txt" >&2
 fi
