@@ -14,6 +14,7 @@ pub mod access;
 pub mod analytics;
 pub mod board;
 pub mod catalog;
+pub mod correction;
 pub mod coupon;
 pub mod export;
 pub mod history;

@@ -467,6 +467,24 @@ pub async fn manual_live_for_invoicing(
     .await
 }
 
+/// One of `account_id`'s subscriptions by id, as the invoice run reads it (a
+/// correction re-prices a period it invoiced).
+pub async fn for_invoicing_by_id(
+    db: impl PgExecutor<'_>,
+    account_id: uuid::Uuid,
+    id: uuid::Uuid,
+) -> Result<Option<InvoicingRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, account_id, provider, plan_key, interval, seats, status, cycle_anchor, trial_end, trial_ended_at, canceled_at, created_at,
+             grandfathered_price, grandfathered_until
+         FROM subscriptions WHERE account_id = $1 AND id = $2",
+    )
+    .bind(account_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
 /// One recorded change, oldest first, for invoicing.
 #[derive(Debug, Clone, FromRow)]
 pub struct ChangeRecord {

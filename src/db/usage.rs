@@ -293,6 +293,67 @@ pub async fn rebuild_total(
     Ok(())
 }
 
+/// The periods of `account_id`'s totals of `meter` that hold one of `times`
+/// (`[start, end)`, UTC).
+pub async fn totals_covering(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    meter: &str,
+    times: &[DateTime<Utc>],
+) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT period_start, period_end FROM usage_totals u
+          WHERE account_id = $1 AND meter = $2
+            AND EXISTS (SELECT 1 FROM unnest($3::timestamptz[]) AS t(at) WHERE t.at >= u.period_start AND t.at < u.period_end)
+          ORDER BY period_start",
+    )
+    .bind(account_id)
+    .bind(meter)
+    .bind(times)
+    .fetch_all(db)
+    .await
+}
+
+/// The total's value now (zero when no event is left in the period).
+pub async fn total_value(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    meter: &str,
+    period_start: DateTime<Utc>,
+) -> Result<Decimal, sqlx::Error> {
+    let v: Option<Decimal> = sqlx::query_scalar(
+        "SELECT value FROM usage_totals WHERE account_id = $1 AND meter = $2 AND period_start = $3",
+    )
+    .bind(account_id)
+    .bind(meter)
+    .bind(period_start)
+    .fetch_optional(db)
+    .await?;
+    Ok(v.unwrap_or_default())
+}
+
+/// Forgets the thresholds of one period total above `percent` (all of them for
+/// `None`), so that they notify again when usage reaches them after a correction.
+pub async fn forget_crossings_above(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    meter: &str,
+    period_start: DateTime<Utc>,
+    percent: Option<Decimal>,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "DELETE FROM threshold_crossings
+          WHERE account_id = $1 AND meter = $2 AND period_start = $3 AND ($4::numeric IS NULL OR percent > $4)",
+    )
+    .bind(account_id)
+    .bind(meter)
+    .bind(period_start)
+    .bind(percent)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// A threshold reached by a period total.
 #[derive(Debug, Clone, FromRow)]
 pub struct Crossing {

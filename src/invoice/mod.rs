@@ -11,6 +11,7 @@
 //! `amount_due` = total − credit_applied. Tollgate computes no tax: `tax` is zero
 //! and shown as such.
 
+pub mod adjustment;
 pub mod charges;
 pub mod estimate;
 pub mod number;
@@ -37,6 +38,9 @@ pub enum LineKind {
     Usage,
     /// A mid-period change of plan or seats.
     Proration,
+    /// The difference a usage correction made to an invoice already issued
+    /// (negative: a credit), billed on the next one (issue 13, "Corrections").
+    Adjustment,
 }
 
 impl LineKind {
@@ -47,6 +51,7 @@ impl LineKind {
             LineKind::Seats => "seats",
             LineKind::Usage => "usage",
             LineKind::Proration => "proration",
+            LineKind::Adjustment => "adjustment",
         }
     }
 
@@ -57,6 +62,7 @@ impl LineKind {
             LineKind::Seats,
             LineKind::Usage,
             LineKind::Proration,
+            LineKind::Adjustment,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -27,6 +27,7 @@ mod retry;
 pub mod state_cache;
 pub mod stripe;
 pub mod usage;
+pub mod usage_corrections;
 pub mod usage_history;
 pub mod usage_retention;
 

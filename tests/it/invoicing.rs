@@ -17,6 +17,8 @@ use tollgate::service::{
 };
 use uuid::Uuid;
 
+mod corrections;
+
 /// A small catalog with one plan per pricing feature under test.
 const CATALOG: &str = r#"
 [catalog]
@@ -138,6 +140,19 @@ async fn event(
     time: &str,
     properties: Value,
 ) {
+    keyed_event(t, account, meter, quantity, time, properties, &Uuid::now_v7().to_string()).await;
+}
+
+/// [`event`] under the idempotency key `key`.
+async fn keyed_event(
+    t: &Tollgate,
+    account: Uuid,
+    meter: &str,
+    quantity: &str,
+    time: &str,
+    properties: Value,
+    key: &str,
+) {
     let Value::Object(properties) = properties else {
         panic!("properties must be an object")
     };
@@ -147,7 +162,7 @@ async fn event(
         quantity: json!(quantity),
         timestamp: Some(at(time)),
         user: None,
-        idempotency_key: Uuid::now_v7().to_string(),
+        idempotency_key: key.to_string(),
         properties,
     };
     ingest::record(

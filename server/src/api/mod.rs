@@ -3,6 +3,7 @@
 
 mod auth;
 mod check;
+mod corrections;
 mod entitlements;
 mod error;
 mod estimate;
@@ -27,6 +28,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/events", post(events::record))
+        .route("/events/void", post(corrections::void))
         .route("/check", post(check::check))
         .route("/usage", get(usage::usage))
         .route("/usage/history", get(history::history))

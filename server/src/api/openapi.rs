@@ -13,9 +13,10 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tollgate API", version = "1", description = "Usage events, entitlement checks and usage for the product's backend. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."),
-    paths(super::events::record, super::check::check, super::usage::usage, super::history::history, super::entitlements::entitlements, super::estimate::estimate),
+    paths(super::events::record, super::corrections::void, super::check::check, super::usage::usage, super::history::history, super::entitlements::entitlements, super::estimate::estimate),
     components(schemas(
         super::events::EventsRequest, super::events::EventIn, super::events::EventsAccepted,
+        super::corrections::VoidRequest, super::corrections::VoidResponse, super::corrections::VoidedMeter, super::corrections::AdjustmentOut,
         super::check::CheckRequest, super::check::CheckResponse, super::check::MeterCheckResponse,
         super::check::FeatureCheckResponse, super::check::RateCheckResponse,
         super::usage::UsageResponse, super::usage::MeterUsageOut,

@@ -38,6 +38,12 @@ pub async fn run(t: &Tollgate, period: Option<&str>) -> anyhow::Result<()> {
         report.already_invoiced,
         report.nothing_to_bill
     );
+    if report.deferred > 0 {
+        println!(
+            "{} deferred: their usage was corrected while the run priced them; run again to bill them",
+            report.deferred
+        );
+    }
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 mod admin_cli;
 mod api_check;
+mod api_corrections;
 mod api_errors;
 mod api_estimate;
 mod api_events;

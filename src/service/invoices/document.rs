@@ -67,7 +67,7 @@ pub fn printable(
         .iter()
         .map(|l| DocumentLine {
             description: l.description.clone(),
-            detail: (l.kind == "usage" || l.kind == "proration").then(|| l.kind.clone()),
+            detail: matches!(l.kind.as_str(), "usage" | "proration" | "adjustment").then(|| l.kind.clone()),
             quantity: l.quantity.normalize().to_string(),
             unit_price: l.unit_amount.map_or_else(String::new, &money),
             amount: money(l.amount),

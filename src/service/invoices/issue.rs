@@ -1,7 +1,11 @@
 //! Issuing priced periods as invoices, a batch per transaction.
 //!
 //! The batch's transaction takes the accounts' cycle locks (in a fixed order), finds
-//! again which periods were invoiced meanwhile, applies each account's coupon and
+//! again which periods were invoiced meanwhile, defers the periods of accounts
+//! whose usage was corrected after the pricing's snapshot (the pricing may not
+//! have seen the correction: the next run bills them), adds each account's
+//! pending usage-correction adjustments to its first invoice of the batch
+//! ([`crate::invoice::adjustment`]), applies each account's coupon and
 //! credit balance in the batch's order (an account billed twice in a batch sees its
 //! first invoice's effect), then reserves the batch's numbers in one step and
 //! writes invoices, lines, coupon uses, credit, audit entries and notifications
@@ -13,16 +17,29 @@ use super::run::{Issued, NUMBER_PREFIX};
 use crate::catalog::Catalog;
 use crate::db;
 use crate::db::credits::InvoiceCredit;
+use crate::db::invoice_adjustments::Pending;
 use crate::db::invoices::NewInvoice;
 use crate::db::notifications::NewNotification;
-use crate::invoice::{assemble, number, Draft, InvoiceStatus};
+use crate::invoice::{adjustment, assemble, number, Draft, InvoiceStatus};
 use crate::service::{Actor, Error, Tollgate};
 use chrono::{DateTime, Datelike, Duration, Utc};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// Issues `priced` in one transaction; per period, in their order, the invoice
-/// issued, or `None` when the period was invoiced meanwhile (another run).
+/// What became of one priced period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Outcome {
+    /// Invoiced now.
+    Issued(Issued),
+    /// Invoiced meanwhile (another run).
+    Already,
+    /// The account's usage was corrected after `snapshot`: billed by the next run.
+    Deferred,
+}
+
+/// Issues `priced` in one transaction; per period, in their order, what became
+/// of it. `snapshot` is the database snapshot taken before the pricing
+/// ([`db::usage_corrections::snapshot`]).
 ///
 /// # Errors
 /// Database failures: nothing of the batch is stored, no number is taken.
@@ -30,9 +47,10 @@ pub(super) async fn issue_batch(
     t: &Tollgate,
     catalog: &Catalog,
     priced: Vec<Priced<'_>>,
+    snapshot: &str,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<Vec<Option<Issued>>, Error> {
+) -> Result<Vec<Outcome>, Error> {
     if priced.is_empty() {
         return Ok(Vec::new());
     }
@@ -47,6 +65,13 @@ pub(super) async fn issue_batch(
         &priced.iter().map(|p| p.period.start).collect::<Vec<_>>(),
     )
     .await?;
+    let corrected = db::usage_corrections::corrected_since(&mut *tx, &accounts, snapshot).await?;
+    let mut adjustments: HashMap<Uuid, Vec<Pending>> = HashMap::new();
+    for a in db::invoice_adjustments::pending(&mut *tx, &accounts, true).await? {
+        if a.currency == currency.code() {
+            adjustments.entry(a.account_id).or_default().push(a);
+        }
+    }
     let redemptions = db::coupons::for_accounts(&mut *tx, &accounts).await?;
     let mut credit = db::credits::balances_in(&mut *tx, &accounts, currency.code()).await?;
     let net_terms = db::accounts::net_terms_days_many(&mut *tx, &accounts).await?;
@@ -54,12 +79,22 @@ pub(super) async fn issue_batch(
     let mut coupon_uses: HashMap<Uuid, u32> = HashMap::new();
     let mut drafted = Vec::with_capacity(priced.len());
     let mut out = Vec::with_capacity(priced.len());
+    // (account, adjustment, index of the invoice in `drafted`)
+    let mut applied: Vec<(Uuid, Uuid, usize)> = Vec::new();
     for mut p in priced {
         if existing.contains(&(p.sub.id, p.period.start)) {
-            out.push(None);
+            out.push(Slot::Already);
             continue;
         }
         let account = p.sub.account_id;
+        if corrected.contains(&account) {
+            out.push(Slot::Deferred);
+            continue;
+        }
+        for a in adjustments.remove(&account).unwrap_or_default() {
+            p.charges.push(adjustment::charge(&a.meter, a.amount, &a.description));
+            applied.push((account, a.id, drafted.len()));
+        }
         let uses = coupon_uses.entry(account).or_default();
         let coupon = coupon_for(catalog, redemptions.get(&account), *uses, p.period.start);
         let balance = credit.entry(account).or_default();
@@ -69,11 +104,11 @@ pub(super) async fn issue_batch(
             *uses += 1;
         }
         let terms = net_terms.get(&account).copied().unwrap_or(14);
-        out.push(Some(drafted.len()));
+        out.push(Slot::Drafted(drafted.len()));
         drafted.push((p, draft, coupon.map(|c| c.code.as_str()), terms));
     }
     if drafted.is_empty() {
-        return Ok(out.into_iter().map(|_| None).collect());
+        return Ok(out.into_iter().map(Slot::undrafted).collect());
     }
 
     let count = i64::try_from(drafted.len()).unwrap_or(i64::MAX);
@@ -110,22 +145,45 @@ pub(super) async fn issue_batch(
     db::credits::insert_for_invoices(&mut *tx, &credit_rows(&invoices)).await?;
     db::audit::record_many(&mut *tx, &audit_entries(&invoices, actor)).await?;
     db::notifications::insert_many(&mut *tx, &notifications(&invoices)).await?;
+    let applied: Vec<(Uuid, Uuid, Uuid)> = applied
+        .into_iter()
+        .map(|(account, adjustment, k)| (account, adjustment, invoices[k].id))
+        .collect();
+    db::invoice_adjustments::mark_applied(&mut *tx, &applied).await?;
     tx.commit().await?;
 
     Ok(out
         .into_iter()
-        .map(|slot| {
-            slot.map(|k| {
+        .map(|slot| match slot {
+            Slot::Drafted(k) => {
                 let i = &invoices[k];
-                Issued {
+                Outcome::Issued(Issued {
                     id: i.id,
                     number: i.number.clone(),
                     account_id: i.account_id,
                     amount_due: i.draft.amount_due,
-                }
-            })
+                })
+            }
+            other => other.undrafted(),
         })
         .collect())
+}
+
+/// A period's place while a batch is drafted.
+enum Slot {
+    Drafted(usize),
+    Already,
+    Deferred,
+}
+
+impl Slot {
+    /// The outcome of a period that got no invoice.
+    fn undrafted(self) -> Outcome {
+        match self {
+            Slot::Deferred => Outcome::Deferred,
+            Slot::Already | Slot::Drafted(_) => Outcome::Already,
+        }
+    }
 }
 
 /// The account's coupon if it applies to an invoice for the period starting at

@@ -8,5 +8,6 @@ pub mod preview;
 pub mod run;
 pub mod status;
 
+pub(crate) use pricing::period_charges;
 pub use run::{run, Report};
 pub use status::set_status;

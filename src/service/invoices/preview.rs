@@ -7,7 +7,7 @@
 use super::issue::coupon_for;
 use super::pricing::{price_batch, price_projected, Item};
 use crate::db;
-use crate::invoice::{assemble, Draft};
+use crate::invoice::{adjustment, assemble, Charge, Draft};
 use crate::period::Period;
 use crate::service::{Error, Tollgate};
 use chrono::{DateTime, Utc};
@@ -44,11 +44,13 @@ pub async fn current(
     };
     let period = sub.cycle().period_containing(now);
     let item = [Item { sub: &sub, period }];
-    let accrued = price_batch(&t.pool, &catalog, &item).await?.pop().flatten();
-    let projected = price_projected(&t.pool, &catalog, &item, now)
+    let mut conn = t.pool.acquire().await?;
+    let accrued = price_batch(&mut conn, &catalog, &item).await?.pop().flatten();
+    let projected = price_projected(&mut conn, &catalog, &item, now)
         .await?
         .pop()
         .flatten();
+    drop(conn);
     let redemptions = db::coupons::for_accounts(&t.pool, &[account_id]).await?;
     let coupon = coupon_for(&catalog, redemptions.get(&account_id), 0, period.start);
     let credit = db::credits::balances_in(&t.pool, &[account_id], catalog.currency.code())
@@ -56,8 +58,18 @@ pub async fn current(
         .get(&account_id)
         .copied()
         .unwrap_or_default();
-    let draft = |charges: Option<Vec<crate::invoice::Charge>>| {
-        let charges = charges.unwrap_or_default();
+    // Usage corrections of issued invoices: the run bills them with this period.
+    let adjustments: Vec<Charge> = db::invoice_adjustments::pending(&t.pool, &[account_id], false)
+        .await?
+        .iter()
+        .filter(|a| a.currency == catalog.currency.code())
+        .map(|a| adjustment::charge(&a.meter, a.amount, &a.description))
+        .collect();
+    let draft = |charges: Option<Vec<Charge>>| {
+        let mut charges = charges.unwrap_or_default();
+        if !charges.is_empty() {
+            charges.extend(adjustments.iter().cloned());
+        }
         let coupon = coupon.filter(|_| !charges.is_empty());
         assemble(catalog.currency, charges, coupon, credit)
     };

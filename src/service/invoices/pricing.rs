@@ -20,7 +20,7 @@ use crate::usage::project_window;
 use crate::service::Error;
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -48,11 +48,11 @@ pub(super) struct Priced<'a> {
 /// [`Error::Internal`] for a subscription on a plan the catalog no longer has;
 /// database failures.
 pub(super) async fn price_batch<'a>(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     catalog: &'a Catalog,
     items: &[Item<'a>],
 ) -> Result<Vec<Option<Priced<'a>>>, Error> {
-    price(pool, catalog, items, None).await
+    price(conn, catalog, items, None).await
 }
 
 /// [`price_batch`] for periods still running, with each meter window's usage
@@ -63,16 +63,36 @@ pub(super) async fn price_batch<'a>(
 /// # Errors
 /// As [`price_batch`].
 pub(super) async fn price_projected<'a>(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     catalog: &'a Catalog,
     items: &[Item<'a>],
     now: DateTime<Utc>,
 ) -> Result<Vec<Option<Priced<'a>>>, Error> {
-    price(pool, catalog, items, Some(now)).await
+    price(conn, catalog, items, Some(now)).await
+}
+
+/// The charges of one period of `sub` as the invoice run prices it now (a
+/// correction re-prices a period already invoiced); empty when there is nothing
+/// to bill.
+///
+/// # Errors
+/// As [`price_batch`].
+pub(crate) async fn period_charges(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    sub: &InvoicingRow,
+    period: Period,
+) -> Result<Vec<Charge>, Error> {
+    Ok(price(conn, catalog, &[Item { sub, period }], None)
+        .await?
+        .pop()
+        .flatten()
+        .map(|p| p.charges)
+        .unwrap_or_default())
 }
 
 async fn price<'a>(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     catalog: &'a Catalog,
     items: &[Item<'a>],
     projected_at: Option<DateTime<Utc>>,
@@ -87,10 +107,10 @@ async fn price<'a>(
     let mut account_ids: Vec<Uuid> = items.iter().map(|i| i.sub.account_id).collect();
     account_ids.sort();
     account_ids.dedup();
-    let changes = db::subscriptions::changes_until_many(pool, &sub_ids, until).await?;
+    let changes = db::subscriptions::changes_until_many(&mut *conn, &sub_ids, until).await?;
     // Overrides in force at the earliest last second; each period keeps those in
     // force at its own.
-    let overrides = db::overrides::active_for(pool, &account_ids, first_end).await?;
+    let overrides = db::overrides::active_for(&mut *conn, &account_ids, first_end).await?;
 
     let mut plans = Vec::with_capacity(items.len());
     let mut usage = UsageAsks::default();
@@ -108,7 +128,7 @@ async fn price<'a>(
         let asks = usage.ask(catalog, item, end.plan);
         plans.push((history, start, end, asks));
     }
-    let answers = usage.answer(pool, catalog).await?;
+    let answers = usage.answer(conn, catalog).await?;
 
     let mut out = Vec::with_capacity(items.len());
     for (item, (history, start, end, asks)) in items.iter().zip(plans) {
@@ -295,7 +315,7 @@ impl UsageAsks {
     /// Reads every window: usage and cost per group, in the windows' order.
     async fn answer(
         self,
-        pool: &PgPool,
+        conn: &mut PgConnection,
         catalog: &Catalog,
     ) -> Result<HashMap<(String, Option<String>), Vec<(Decimal, Decimal)>>, Error> {
         let mut out = HashMap::with_capacity(self.groups.len());
@@ -304,7 +324,7 @@ impl UsageAsks {
                 continue;
             };
             let rows = db::usage::period_usage_many(
-                pool,
+                &mut *conn,
                 &group.0,
                 meter.aggregation,
                 group.1.as_deref(),

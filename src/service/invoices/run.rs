@@ -10,7 +10,7 @@
 //! invoices there (a unique index per subscription and period) and issues nothing;
 //! a voided invoice is not re-issued.
 
-use super::issue::issue_batch;
+use super::issue::{issue_batch, Outcome};
 use super::pricing::{price_batch, Item};
 use crate::catalog::Catalog;
 use crate::db;
@@ -47,6 +47,9 @@ pub struct Report {
     pub already_invoiced: usize,
     /// Periods with nothing to bill (free plans without usage prices, a trial).
     pub nothing_to_bill: usize,
+    /// Periods of accounts whose usage was corrected while the run priced them:
+    /// the next run bills them.
+    pub deferred: usize,
 }
 
 /// Runs the invoice run for `month` (a calendar month, see
@@ -89,6 +92,7 @@ pub async fn run(
                 Billed::Issued(issued) => report.issued.push(issued),
                 Billed::Already => report.already_invoiced += 1,
                 Billed::Nothing => report.nothing_to_bill += 1,
+                Billed::Deferred => report.deferred += 1,
             }
         }
     }
@@ -106,6 +110,7 @@ enum Billed {
     Issued(Issued),
     Already,
     Nothing,
+    Deferred,
 }
 
 /// Bills the periods of `batch` that have no invoice yet; answers in its order.
@@ -128,12 +133,17 @@ async fn bill_batch(
         .filter(|i| !invoiced.contains(&(i.sub.id, i.period.start)))
         .copied()
         .collect();
-    let priced = price_batch(&t.pool, catalog, &todo).await?;
+    let mut conn = t.pool.acquire().await?;
+    // What the pricing can see: a correction it cannot defers its period.
+    let snapshot = db::usage_corrections::snapshot(&mut *conn).await?;
+    let priced = price_batch(&mut conn, catalog, &todo).await?;
+    drop(conn);
     let billable: Vec<bool> = priced.iter().map(Option::is_some).collect();
     let mut issued = issue_batch(
         t,
         catalog,
         priced.into_iter().flatten().collect(),
+        &snapshot,
         actor,
         now,
     )
@@ -148,9 +158,10 @@ async fn bill_batch(
             }
             match billable.next() {
                 Some(false) | None => Billed::Nothing,
-                Some(true) => match issued.next().flatten() {
-                    Some(done) => Billed::Issued(done),
-                    None => Billed::Already,
+                Some(true) => match issued.next() {
+                    Some(Outcome::Issued(done)) => Billed::Issued(done),
+                    Some(Outcome::Deferred) => Billed::Deferred,
+                    Some(Outcome::Already) | None => Billed::Already,
                 },
             }
         })
