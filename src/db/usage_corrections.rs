@@ -146,6 +146,42 @@ pub async fn reported_to_stripe(
     .await
 }
 
+/// A correction as the admin pages list it.
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct Summary {
+    pub id: Uuid,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+    /// Events voided.
+    pub events: i64,
+    /// Quantity voided per meter, as `meter quantity` pairs joined by `, `.
+    pub quantities: String,
+    /// Sum of the invoice adjustments it made (negative: credited).
+    pub adjusted: Decimal,
+}
+
+/// The account's latest `limit` corrections, newest first.
+pub async fn recent(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+    limit: i64,
+) -> Result<Vec<Summary>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, c.reason, c.created_at,
+                (SELECT count(*) FROM usage_voided_events v WHERE v.account_id = c.account_id AND v.correction_id = c.id) AS events,
+                coalesce((SELECT string_agg(meter || ' ' || trim_scale(q)::text, ', ' ORDER BY meter)
+                            FROM (SELECT meter, sum(quantity) AS q FROM usage_voided_events v
+                                   WHERE v.account_id = c.account_id AND v.correction_id = c.id GROUP BY meter) AS m), '') AS quantities,
+                (SELECT coalesce(sum(amount), 0) FROM invoice_adjustments a WHERE a.account_id = c.account_id AND a.correction_id = c.id) AS adjusted
+           FROM usage_corrections c WHERE c.account_id = $1
+          ORDER BY c.created_at DESC, c.id DESC LIMIT $2",
+    )
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
 /// The database's snapshot now (`pg_current_snapshot()`, as text): which
 /// transactions a reading made from now on sees.
 pub async fn snapshot(db: impl PgExecutor<'_>) -> Result<String, sqlx::Error> {

@@ -144,6 +144,21 @@ pub struct BillingView {
     pub coupon: Option<String>,
     /// The catalog's coupons, as `(code, name)`.
     pub coupon_options: Vec<(String, String)>,
+    /// The latest usage corrections, newest first.
+    pub corrections: Vec<CorrectionView>,
+}
+
+/// A usage correction for display.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CorrectionView {
+    pub reason: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Events voided.
+    pub events: i64,
+    /// `queries 3, tokens 1200`.
+    pub quantities: String,
+    /// The invoice adjustments it made, formatted (`-$12.00`); `None` for none.
+    pub adjusted: Option<String>,
 }
 
 /// An entitlement override for display.

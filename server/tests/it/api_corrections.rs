@@ -88,3 +88,60 @@ async fn bad_void_requests_are_refused_and_change_nothing(pool: PgPool) {
         .unwrap();
     assert_eq!(stored, 1, "nothing was voided");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_super_admin_voids_from_the_account_page_without_javascript(pool: PgPool) {
+    use reqwest::header::COOKIE;
+    let app = spawn_app(pool).await;
+    let c = app.customer(Some("starter")).await;
+    let events = json!({"events": [
+        {"meter": "queries", "quantity": 5, "idempotency_key": "ok"},
+        {"meter": "queries", "quantity": 7, "idempotency_key": "bad-1"},
+    ]});
+    assert_eq!(app.post("/api/v1/events", &c.key, &events).await.status(), 202);
+    let admin = app.customer(None).await;
+    sqlx::query("UPDATE users SET is_super_admin = true WHERE id = $1")
+        .bind(admin.user_id)
+        .execute(&app.tollgate.pool)
+        .await
+        .unwrap();
+    let cookie = support::admin::log_in(&app, &admin.email, support::PASSWORD).await;
+    let page = format!("/admin/users/{}", c.user_id);
+    let void = |confirm: bool| {
+        let mut form = vec![
+            ("account_id", c.account_id.to_string()),
+            ("keys", "bad-1\nnever".to_string()),
+            ("reason", "sent by a test".to_string()),
+        ];
+        if confirm {
+            form.push(("confirm", "yes".to_string()));
+        }
+        app.http
+            .post(app.url("/_fn/admin_void_usage"))
+            .header(COOKIE, &cookie)
+            .header("accept", "text/html")
+            .header("referer", app.url(&page))
+            .form(&form)
+            .send()
+    };
+    // Without the confirmation nothing is voided.
+    let res = void(false).await.unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(queries_used(&app, &c.key).await, "12");
+
+    let res = void(true).await.unwrap();
+    assert_eq!(res.status(), 302);
+    assert_eq!(queries_used(&app, &c.key).await, "5");
+    let html = app
+        .http
+        .get(app.url(&page))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Usage corrections"), "the section is on the page");
+    assert!(html.contains("queries 7") && html.contains("sent by a test"), "the correction is listed");
+}

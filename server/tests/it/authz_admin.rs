@@ -313,6 +313,12 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
             ("included", "100".into()),
             ("reason", "matrix".into()),
         ],
+        "admin_void_usage" => vec![
+            ("account_id", fresh().await.account_id.to_string()),
+            ("keys", "never-sent".into()),
+            ("reason", "matrix".into()),
+            ("confirm", "yes".into()),
+        ],
         "admin_remove_override" => {
             let account = fresh().await.account_id;
             let input = tollgate::overrides::Input {
@@ -346,7 +352,7 @@ async fn args(app: &TestApp, c: &Cast, endpoint: &str) -> Vec<(&'static str, Str
     }
 }
 
-const ADMIN_FNS: [&str; 36] = [
+const ADMIN_FNS: [&str; 37] = [
     "get_admin_overview",
     "admin_users",
     "admin_user",
@@ -364,6 +370,7 @@ const ADMIN_FNS: [&str; 36] = [
     "admin_invoice_status",
     "admin_set_override",
     "admin_remove_override",
+    "admin_void_usage",
     "admin_usage",
     "admin_usage_charts",
     "admin_costs",

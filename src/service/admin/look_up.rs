@@ -106,7 +106,12 @@ pub struct AccountBilling {
     pub overrides: Vec<crate::overrides::Override>,
     /// The redeemed coupon, if any.
     pub coupon: Option<db::coupons::Redemption>,
+    /// The latest usage corrections, newest first (at most [`RECENT_CORRECTIONS`]).
+    pub corrections: Vec<db::usage_corrections::Summary>,
 }
+
+/// Usage corrections an account's admin page lists.
+pub const RECENT_CORRECTIONS: i64 = 10;
 
 async fn billing(
     t: &Tollgate,
@@ -122,6 +127,7 @@ async fn billing(
         credits: db::credits::balances(&t.pool, account_id).await?,
         overrides: db::overrides::all_for_account(&t.pool, account_id).await?,
         coupon: db::coupons::for_account(&t.pool, account_id).await?,
+        corrections: db::usage_corrections::recent(&t.pool, account_id, RECENT_CORRECTIONS).await?,
     })
 }
 

@@ -5,6 +5,7 @@
 pub mod account_actions;
 pub mod audit;
 pub mod billing;
+pub mod corrections;
 pub mod costs;
 pub mod keys;
 pub mod live_meters;

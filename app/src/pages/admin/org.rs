@@ -2,6 +2,7 @@
 //! credit, activity.
 
 use super::account_actions::{AccountActions, AccountActionsSection};
+use super::corrections::CorrectionsSection;
 use super::overrides::OverridesSection;
 use super::parts::{usage_charts_resource, ActivityTable, AdminNav, BillingSection};
 use crate::components::usage_charts::LoadedUsageCharts;
@@ -9,6 +10,7 @@ use crate::components::gate::Gate;
 use crate::format::datetime;
 use crate::server::admin::actions::{ApplyCredit, ExtendTrial, RemoveOverride, SetOverride};
 use crate::server::admin::admin_org;
+use crate::server::admin::corrections::VoidUsage;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -21,6 +23,7 @@ pub fn AdminOrgPage() -> impl IntoView {
     let credit = ServerAction::<ApplyCredit>::new();
     let set_override = ServerAction::<SetOverride>::new();
     let remove_override = ServerAction::<RemoveOverride>::new();
+    let void = ServerAction::<VoidUsage>::new();
     let account = AccountActions::new();
     let data = Resource::new_blocking(
         move || {
@@ -29,6 +32,7 @@ pub fn AdminOrgPage() -> impl IntoView {
                 credit.version().get(),
                 set_override.version().get(),
                 remove_override.version().get(),
+                void.version().get(),
                 account.versions(),
             );
             (params.with(|p| p.get("id").unwrap_or_default()), versions)
@@ -71,7 +75,8 @@ pub fn AdminOrgPage() -> impl IntoView {
                                 <h2 id="obill-h" class="mb-2 text-lg font-semibold">"Billing and usage"</h2>
                                 <BillingSection billing=o.billing.clone() extend credit/>
                                 <div class="mt-4 grid gap-4 lg:grid-cols-2"><AccountActionsSection billing=o.billing.clone() actions=account/></div>
-                                <div class="mt-4"><OverridesSection billing=o.billing set=set_override remove=remove_override/></div>
+                                <div class="mt-4"><OverridesSection billing=o.billing.clone() set=set_override remove=remove_override/></div>
+                                <div class="mt-4"><CorrectionsSection billing=o.billing void/></div>
                                 <LoadedUsageCharts charts base=format!("/admin/organizations/{}", o.id)/>
                             </section>
                             <section class="mt-6" aria-labelledby="oact-h">

@@ -2,6 +2,7 @@
 //! (impersonate, disable or enable with confirmation, support tools).
 
 use super::account_actions::{AccountActions, AccountActionsSection};
+use super::corrections::CorrectionsSection;
 use super::overrides::OverridesSection;
 use super::parts::{usage_charts_resource, ActivityTable, AdminNav, BillingSection};
 use crate::components::usage_charts::LoadedUsageCharts;
@@ -14,6 +15,7 @@ use crate::server::admin::actions::{
     SetOverride,
 };
 use crate::server::admin::admin_user;
+use crate::server::admin::corrections::VoidUsage;
 use crate::server::admin::impersonation::Impersonate;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -30,6 +32,7 @@ struct Actions {
     credit: ServerAction<ApplyCredit>,
     set_override: ServerAction<SetOverride>,
     remove_override: ServerAction<RemoveOverride>,
+    void: ServerAction<VoidUsage>,
     account: AccountActions,
 }
 
@@ -47,6 +50,7 @@ pub fn AdminUserPage() -> impl IntoView {
         credit: ServerAction::new(),
         set_override: ServerAction::new(),
         remove_override: ServerAction::new(),
+        void: ServerAction::new(),
         account: AccountActions::new(),
     };
     let data = Resource::new_blocking(
@@ -62,6 +66,7 @@ pub fn AdminUserPage() -> impl IntoView {
                 (
                     a.set_override.version().get(),
                     a.remove_override.version().get(),
+                    a.void.version().get(),
                     a.account.versions(),
                 ),
             );
@@ -134,6 +139,7 @@ fn UserDetail(
             {u.billing.clone().map(|billing| view! { <BillingSection billing extend=a.extend credit=a.credit/> })}
             {u.billing.clone().map(|billing| view! { <div class="mt-4 grid gap-4 lg:grid-cols-2"><AccountActionsSection billing actions=a.account/></div> })}
             {u.billing.clone().map(|billing| view! { <div class="mt-4"><OverridesSection billing set=a.set_override remove=a.remove_override/></div> })}
+            {u.billing.clone().map(|billing| view! { <div class="mt-4"><CorrectionsSection billing void=a.void/></div> })}
             {u.billing.is_some().then(|| view! { <LoadedUsageCharts charts base=format!("/admin/users/{}", u.id)/> })}
         </section>
         <section class="mt-6 rounded-lg border border-slate-200 bg-white p-4" aria-labelledby="reset-h">

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod actions;
 #[cfg(feature = "ssr")]
 pub mod charts;
+pub mod corrections;
 pub mod impersonation;
 pub mod plans;
 pub mod platform_keys;

@@ -1,7 +1,7 @@
 //! Turning the admin services' rows into the pages' views.
 
 use crate::format::quantity;
-use crate::model::admin::{AuditView, BillingView, OverrideView, SubscriptionView};
+use crate::model::admin::{AuditView, BillingView, CorrectionView, OverrideView, SubscriptionView};
 use tollgate::catalog::Catalog;
 use tollgate::db::audit::AuditRow;
 use tollgate::money::{Currency, Money};
@@ -127,6 +127,20 @@ pub fn billing(account_id: Uuid, b: AccountBilling, catalog: Option<&Catalog>) -
                     .collect()
             })
             .unwrap_or_default(),
+        corrections: b
+            .corrections
+            .into_iter()
+            .map(|c| CorrectionView {
+                reason: c.reason,
+                created_at: c.created_at,
+                events: c.events,
+                quantities: c.quantities,
+                adjusted: (!c.adjusted.is_zero()).then(|| match catalog {
+                    Some(cat) => Money::new(c.adjusted, cat.currency).display(),
+                    None => c.adjusted.normalize().to_string(),
+                }),
+            })
+            .collect(),
         net_terms_days: b.account.net_terms_days,
         external_id: b.account.external_id,
         plan_options: catalog
