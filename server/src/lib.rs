@@ -16,4 +16,5 @@ pub mod live;
 pub mod serve;
 pub mod telemetry;
 pub mod usage_files;
+pub mod usage_reports;
 pub mod webhooks;

@@ -137,6 +137,7 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
             get(billing_files::subscriptions_csv),
         )
         .route("/usage/export.csv", get(crate::usage_files::account_export))
+        .route("/usage/reports/{file}", get(crate::usage_reports::download))
         .route(
             "/admin/usage/export.csv",
             get(crate::usage_files::admin_export),

@@ -117,6 +117,22 @@ async fn signed_in(
         .map_err(IntoResponse::into_response)
 }
 
+/// The signed-in user when they own or administer the acting account (`401`
+/// signed out, `403` for other members).
+pub(crate) async fn owner_or_admin(
+    state: &AppState,
+    session: &Session,
+) -> Result<tollgate_app::server::ctx::SignedIn, Response> {
+    let me = signed_in(state, session).await?;
+    let role = tollgate::db::accounts::role_of(&state.tollgate.pool, me.account_id, me.user.id)
+        .await
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())?;
+    if !matches!(role.as_deref(), Some("owner" | "admin")) {
+        return Err((StatusCode::FORBIDDEN, "Only the account's owner and admins download its usage.").into_response());
+    }
+    Ok(me)
+}
+
 /// `GET /usage/export.csv`: the signed-in account's usage, for its owner and
 /// admins (`403` for other members, `401` signed out).
 pub async fn account_export(
@@ -124,18 +140,10 @@ pub async fn account_export(
     Query(q): Query<ExportQuery>,
     session: Session,
 ) -> Response {
-    let t = &state.tollgate;
-    let me = match signed_in(&state, &session).await {
+    let me = match owner_or_admin(&state, &session).await {
         Ok(me) => me,
         Err(r) => return r,
     };
-    let role = match tollgate::db::accounts::role_of(&t.pool, me.account_id, me.user.id).await {
-        Ok(role) => role,
-        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    };
-    if !matches!(role.as_deref(), Some("owner" | "admin")) {
-        return (StatusCode::FORBIDDEN, "Only the account's owner and admins export its usage.").into_response();
-    }
     match parse(&q, Some(me.account_id)) {
         Ok(e) => stream(&state, e),
         Err(message) => bad(message),

@@ -27,6 +27,7 @@ pub mod subscriptions;
 pub mod usage;
 pub mod usage_corrections;
 pub mod usage_partitions;
+pub mod usage_reports;
 pub mod usage_rollups;
 pub mod users;
 

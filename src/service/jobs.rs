@@ -4,7 +4,8 @@
 //! log-ins, password-reset requests and links, and expired sessions; sending usage
 //! to Stripe's billing meters when Stripe is configured ([`super::stripe::meter_usage`]);
 //! and once an hour the manual provider's invoice run for last month and this one (periods
-//! that closed so far), which issues nothing twice.
+//! that closed so far), which issues nothing twice, and last month's usage reports
+//! ([`super::usage_reports`]), stored once.
 
 use super::{Actor, Tollgate};
 use crate::db;
@@ -55,6 +56,11 @@ pub async fn run(t: Tollgate) {
         }
         if passes.is_multiple_of(INVOICE_RUN_EVERY) {
             invoice_runs(&t).await;
+            match super::usage_reports::store_last_month(&t, Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(reports = n, "monthly usage reports stored"),
+                Err(e) => tracing::warn!(error = %e, "storing the monthly usage reports failed; retrying in an hour"),
+            }
         }
         passes = passes.wrapping_add(1);
     }

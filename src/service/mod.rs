@@ -29,6 +29,7 @@ pub mod stripe;
 pub mod usage;
 pub mod usage_corrections;
 pub mod usage_history;
+pub mod usage_reports;
 pub mod usage_retention;
 
 use sqlx::PgPool;

@@ -334,3 +334,79 @@ async fn the_cost_view_sets_each_client_s_provider_cost_against_its_invoice(pool
     // Starter: $29 a month plus the provider cost × 2.
     assert_eq!((c.cost, c.revenue, c.margin), (d("8"), d("45"), Some(d("37"))));
 }
+
+#[sqlx::test]
+async fn a_month_s_usage_report_is_stored_once_and_stays_as_it_was(pool: PgPool) {
+    use tollgate::db::usage::EventRow;
+    use tollgate::service::usage_reports;
+    let t = tollgate(pool.clone()).await;
+    let owner = auth::sign_up(
+        &pool,
+        &Email::parse("reports@test.example").unwrap(),
+        &PersonName::parse("Owner").unwrap(),
+        &NewPassword::parse("correct horse battery").unwrap(),
+        false,
+        None,
+    )
+    .await
+    .unwrap();
+    let account = owner.account_id;
+    let event = |key: &str, at: &str, quantity: i64, model: &str, cost: &str| EventRow {
+        id: Uuid::now_v7(),
+        account_id: account,
+        meter: "messages".into(),
+        user_id: None,
+        quantity: Decimal::from(quantity),
+        occurred_at: at.parse().unwrap(),
+        idempotency_key: key.into(),
+        payload_hash: vec![0; 32],
+        properties: serde_json::json!({ "model": model, "cost_usd": cost }),
+    };
+    ingest::import(
+        &t,
+        vec![
+            event("a", "2026-10-03T10:00:00Z", 3, "claude", "0.5"),
+            event("b", "2026-10-20T10:00:00Z", 2, "claude", "0.25"),
+            event("c", "2026-10-21T10:00:00Z", 4, "gpt-4o", "1"),
+            event("d", "2026-11-02T10:00:00Z", 7, "claude", "2"),
+        ],
+    )
+    .await
+    .unwrap();
+    let october = usage_reports::parse_month("2026-10").unwrap();
+    let now: chrono::DateTime<Utc> = "2026-12-06T07:00:00Z".parse().unwrap();
+    assert!(
+        usage_reports::store(&t, usage_reports::parse_month("2026-12").unwrap(), now).await.is_err(),
+        "December is not over"
+    );
+    assert_eq!(usage_reports::store(&t, october, now).await.unwrap(), 1);
+    assert_eq!(usage_reports::store(&t, october, now).await.unwrap(), 0, "stored once");
+
+    let lines = |t: Tollgate| async move {
+        let (report, lines) = usage_reports::get(&t, account, october).await.unwrap();
+        assert_eq!(report.month, october);
+        lines
+            .into_iter()
+            .map(|l| (l.dimensions["model"].as_str().unwrap().to_string(), l.events, l.quantity, l.cost))
+            .collect::<Vec<_>>()
+    };
+    let expected = vec![
+        ("claude".to_string(), 2, Decimal::from(5), "0.75".parse::<Decimal>().unwrap()),
+        ("gpt-4o".to_string(), 1, Decimal::from(4), Decimal::ONE),
+    ];
+    assert_eq!(lines(t.clone()).await, expected);
+
+    // Late usage of October does not rewrite the stored report.
+    ingest::import(&t, vec![event("late", "2026-10-30T10:00:00Z", 9, "claude", "3")]).await.unwrap();
+    assert_eq!(lines(t.clone()).await, expected);
+    // The job finds October stored when it looks in November.
+    let mid_november: chrono::DateTime<Utc> = "2026-11-15T00:00:00Z".parse().unwrap();
+    assert_eq!(usage_reports::store_last_month(&t, mid_november).await.unwrap(), 0);
+    // November's report has November only; another account has none.
+    let november = usage_reports::parse_month("2026-11").unwrap();
+    assert_eq!(usage_reports::store_last_month(&t, now).await.unwrap(), 1);
+    let (_, nov) = usage_reports::get(&t, account, november).await.unwrap();
+    assert_eq!(nov.iter().map(|l| l.quantity).sum::<Decimal>(), Decimal::from(7));
+    assert!(usage_reports::get(&t, Uuid::now_v7(), october).await.is_err());
+    assert_eq!(usage_reports::list(&t, account).await.unwrap().len(), 2);
+}

@@ -56,6 +56,18 @@ pub struct BillingSummary {
     /// What this period's invoice comes to so far and at its end (the manual
     /// provider only; Stripe bills its own).
     pub owed: Option<OwedView>,
+    /// The stored monthly usage reports, newest first.
+    pub usage_reports: Vec<UsageReportView>,
+}
+
+/// A stored monthly usage report, downloadable at `/usage/reports/{month}.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsageReportView {
+    /// `2026-11`.
+    pub month: String,
+    /// `November 2026`.
+    pub label: String,
+    pub generated_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// This billing period's invoice as it stands and as projected, priced by the

@@ -104,6 +104,7 @@ pub fn BillingPage() -> impl IntoView {
                                 <h2 id="export-h" class="text-lg font-semibold">"Download your usage"</h2>
                                 <p class="text-sm text-slate-600">"Every event your product reported, or the totals per day, member and model, as CSV."</p>
                                 <UsageExportForm action="/usage/export.csv"/>
+                                <UsageReports reports=b.usage_reports.clone()/>
                             </section>
                             <h2 class="mt-8 text-lg font-semibold">"Invoices"</h2>
                             <InvoiceTable rows=b.invoices empty="No invoices yet. Each billing period is invoiced once it closes."/>
@@ -114,6 +115,34 @@ pub fn BillingPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The stored monthly usage reports, as download links.
+#[component]
+fn UsageReports(reports: Vec<crate::model::billing::UsageReportView>) -> impl IntoView {
+    let list = if reports.is_empty() {
+        view! { <p class="text-sm text-slate-500" data-testid="no-usage-reports">"No monthly report yet: each month's is stored once the month is over."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="flex flex-wrap gap-2 text-sm" data-testid="usage-reports">
+                {reports.into_iter().map(|r| view! {
+                    <li>
+                        <a href=format!("/usage/reports/{}.csv", r.month) download=format!("usage-{}.csv", r.month) rel="external"
+                            class="inline-block rounded-md border border-slate-300 bg-white px-2 py-1 text-indigo-700 underline hover:bg-slate-50"
+                            title=format!("Stored {}", crate::format::datetime(r.generated_at))>
+                            {r.label}
+                        </a>
+                    </li>
+                }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <h3 class="mt-4 text-sm font-semibold">"Monthly usage reports"</h3>
+        <p class="text-xs text-slate-500">"Each month's usage per meter, member and model, kept as it stood when the month ended."</p>
+        {list}
     }
 }
 

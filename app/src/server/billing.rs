@@ -177,6 +177,15 @@ pub async fn billing_overview(page: Option<u32>) -> Result<BillingSummary, AppEr
         pages: u32::try_from(((total + BILLING_PAGE_SIZE - 1) / BILLING_PAGE_SIZE).max(1))
             .unwrap_or(1),
         owed,
+        usage_reports: tollgate::service::usage_reports::list(&t, me.account_id)
+            .await?
+            .into_iter()
+            .map(|r| crate::model::billing::UsageReportView {
+                month: r.month.format("%Y-%m").to_string(),
+                label: r.month.format("%B %Y").to_string(),
+                generated_at: r.generated_at,
+            })
+            .collect(),
     })
 }
 

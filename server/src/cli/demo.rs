@@ -142,6 +142,17 @@ pub async fn seed(t: &Tollgate) -> anyhow::Result<()> {
     }
     let with_usage = super::demo_usage::seed(t, chrono::Utc::now()).await?;
     println!("Demo usage this period: queries and tokens on {with_usage} demo accounts (see /admin/usage).");
+    // The monthly usage reports of the months the history covers (/billing lists them).
+    let now = chrono::Utc::now();
+    let mut month = tollgate::service::usage_reports::previous_month(now);
+    let mut reports = 0;
+    for _ in 0..6 {
+        reports += tollgate::service::usage_reports::store(t, month, now).await?;
+        month = month.checked_sub_months(chrono::Months::new(1)).unwrap_or(month);
+    }
+    if reports > 0 {
+        println!("Stored {reports} monthly usage reports of the last six months.");
+    }
     println!("Demo users (password for all: {DEMO_PASSWORD}):");
     for d in &USERS {
         println!("  {:<24} {}", d.email, d.role);

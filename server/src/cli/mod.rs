@@ -87,6 +87,13 @@ enum UsageCommand {
         #[arg(long)]
         account: Option<String>,
     },
+    /// Store the monthly usage report of every account with usage in a month that
+    /// has none yet (the hourly job stores last month's by itself).
+    StoreReports {
+        /// The month, YYYY-MM (default: last month). It must be over.
+        #[arg(long)]
+        month: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -484,6 +491,18 @@ pub async fn run() -> anyhow::Result<()> {
             let (accounts, rows) =
                 tollgate::service::usage_history::rebuild(&t.pool, &ids, from, to).await?;
             println!("usage rollups rebuilt from {from} to {to} (exclusive): {accounts} accounts, {rows} rows");
+            Ok(())
+        }
+        Command::Usage(UsageCommand::StoreReports { month }) => {
+            use tollgate::service::usage_reports;
+            let t = services(&cfg).await?;
+            let now = chrono::Utc::now();
+            let month = match month {
+                Some(m) => usage_reports::parse_month(&m)?,
+                None => usage_reports::previous_month(now),
+            };
+            let stored = usage_reports::store(&t, month, now).await?;
+            println!("usage reports for {}: {stored} stored", month.format("%Y-%m"));
             Ok(())
         }
         Command::Stripe(StripeCommand::Sync) => stripe_cli::sync(&services(&cfg).await?).await,

@@ -120,3 +120,38 @@ async fn a_super_admin_exports_every_account_s_daily_rollup(pool: PgPool) {
         "raw events one account at a time"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_stored_monthly_report_downloads_for_the_owner_only(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let c = app.customer(Some("pro")).await;
+    let other = app.customer(Some("pro")).await;
+    // Last month's usage, as the rollup holds it.
+    sqlx::query(
+        "INSERT INTO usage_daily_rollups (account_id, meter, day, user_id, dimensions, events, quantity, max_quantity, last_quantity, last_occurred_at, cost)
+         VALUES ($1, 'queries', date_trunc('month', now() - interval '1 month')::date + 3, NULL, '{\"model\": \"=cmd\"}', 2, 5, 3, 2, now() - interval '1 month', 0.25)",
+    )
+    .bind(c.account_id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let now = chrono::Utc::now();
+    let month = tollgate::service::usage_reports::previous_month(now);
+    assert_eq!(tollgate::service::usage_reports::store_last_month(&app.tollgate, now).await.unwrap(), 1);
+    let file = format!("/usage/reports/{}.csv", month.format("%Y-%m"));
+
+    let cookie = log_in(&app, &c.email, PASSWORD).await;
+    let billing = get(&app, "/billing", Some(&cookie)).await.text().await.unwrap();
+    assert!(billing.contains(&file), "/billing links the report");
+    let res = get(&app, &file, Some(&cookie)).await;
+    assert_eq!(res.status(), 200);
+    let rows = records(&res.text().await.unwrap());
+    assert_eq!(rows.len(), 1);
+    assert_eq!((&rows[0][2], &rows[0][5], &rows[0][6], &rows[0][9]), ("queries", "2", "5", "0.25"));
+    assert_eq!(&rows[0][4], r#"{"model":"=cmd"}"#, "inside a JSON object, never a formula");
+
+    assert_eq!(get(&app, "/usage/reports/2026-13.csv", Some(&cookie)).await.status(), 404);
+    assert_eq!(get(&app, &file, None).await.status(), 401);
+    let theirs = log_in(&app, &other.email, PASSWORD).await;
+    assert_eq!(get(&app, &file, Some(&theirs)).await.status(), 404, "another account has no such report");
+}
