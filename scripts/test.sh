@@ -71,6 +71,7 @@ mkdir -p "$TG_DATA/e2e"
 # those forms (10 a minute by default) are raised here; the server tests cover them.
 for port in 3100 3101; do
     DATABASE_URL=$e2e_db TOLLGATE_LISTEN=127.0.0.1:$port RUST_LOG=warn TOLLGATE_AUTH_ATTEMPTS_PER_MINUTE=100000 \
+        TOLLGATE_EMBED_ORIGINS=http://localhost:3199 \
         TOLLGATE_SMTP_HOST=127.0.0.1 TOLLGATE_SMTP_PORT=$smtp_port TOLLGATE_SMTP_TLS=none \
         "$bin" serve >"$TG_DATA/e2e/server-$port.log" 2>&1 &
     servers+=($!)

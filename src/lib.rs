@@ -15,6 +15,7 @@ pub mod analytics;
 pub mod board;
 pub mod catalog;
 pub mod correction;
+pub mod embed;
 pub mod coupon;
 pub mod export;
 pub mod history;

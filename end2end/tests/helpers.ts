@@ -134,3 +134,16 @@ export async function openAdminUser(page: Page, email: string): Promise<void> {
   await expect(page).toHaveURL(/\/admin\/users\/[0-9a-f-]{36}$/);
   await hydrated(page);
 }
+
+/** Creates a platform key with the operator CLI on the e2e database; returns its secret. */
+export function createPlatformKey(name = 'e2e platform'): string {
+  const bin = process.env.E2E_TOLLGATE_BIN;
+  const db = process.env.E2E_DATABASE_URL;
+  if (!bin || !db) throw new Error('E2E_TOLLGATE_BIN and E2E_DATABASE_URL must be set (see scripts/test.sh)');
+  return execFileSync(bin, ['keys', 'create', '--platform', '--name', name], {
+    env: { ...process.env, DATABASE_URL: db, RUST_LOG: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+    .toString()
+    .trim();
+}

@@ -66,6 +66,10 @@ pub struct Config {
     /// (the default) keeps every event. Older months' partitions are dropped whole;
     /// period totals and invoices stay. See `tollgate::service::usage_retention`.
     pub usage_retention_months: Option<u32>,
+    /// Origins whose pages may frame the embeddable widgets, comma-separated
+    /// (`https://app.example.com,https://staging.example.com`); unset, none may
+    /// (`POST /api/v1/embed_tokens` refuses every origin).
+    pub embed_origins: Option<String>,
 }
 
 impl Default for Config {
@@ -92,6 +96,7 @@ impl Default for Config {
             auth_attempts_per_minute: 10,
             metrics_token: None,
             usage_retention_months: None,
+            embed_origins: None,
         }
     }
 }
@@ -197,6 +202,22 @@ impl Config {
                 "stripe_webhook_secret is set but stripe_secret_key is not: both are needed"
             ),
         }
+    }
+
+    /// The origins that may frame the widgets ([`Config::embed_origins`]), each as
+    /// browsers send it.
+    ///
+    /// # Errors
+    /// An entry that is not an origin (`scheme://host[:port]`), named.
+    pub fn embed_origins(&self) -> anyhow::Result<Vec<String>> {
+        self.embed_origins
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| tollgate::embed::parse_origin(s).map_err(|e| anyhow::anyhow!("embed_origins: {e}")))
+            .collect()
     }
 
     /// How long raw usage events are kept; `None` keeps every event.

@@ -48,7 +48,13 @@ pub async fn secure(State(https): State<Https>, mut req: Request, next: Next) ->
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // A widget names the one origin that may frame it in its own policy
+    // (`frame-ancestors`); X-Frame-Options cannot name an origin.
+    if res.extensions().get::<crate::embed::Framable>().is_none() {
+        res.headers_mut()
+            .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    let h = res.headers_mut();
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("strict-origin-when-cross-origin"),

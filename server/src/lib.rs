@@ -8,6 +8,7 @@ pub mod client_ip;
 pub mod config;
 pub mod csrf;
 pub mod email_links;
+pub mod embed;
 pub mod fn_status;
 pub mod guard;
 pub mod headers;

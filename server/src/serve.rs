@@ -52,6 +52,8 @@ pub struct AppParts {
     pub metrics_token: Option<std::sync::Arc<str>>,
     /// The dashboard data of the open live streams, shared by a user's tabs.
     pub snapshots: std::sync::Arc<crate::live::snapshots::Snapshots>,
+    /// Origins that may frame the embeddable widgets ([`crate::embed`]).
+    pub embed_origins: std::sync::Arc<[String]>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -136,6 +138,7 @@ pub fn router(state: AppState, cookie_secure: bool) -> Router {
             "/admin/billing/subscriptions.csv",
             get(billing_files::subscriptions_csv),
         )
+        .merge(crate::embed::router())
         .route("/usage/export.csv", get(crate::usage_files::account_export))
         .route("/usage/reports/{file}", get(crate::usage_reports::download))
         .route(
@@ -238,6 +241,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         limits,
         metrics_token,
         snapshots: Default::default(),
+        embed_origins: cfg.embed_origins()?.into(),
     });
     // An https public URL means the browser reaches Tollgate over TLS: cookies are
     // Secure and HSTS is sent, whatever `cookie_secure` says.

@@ -77,6 +77,18 @@ struct RawHeader {
     name: String,
     title: String,
     currency: String,
+    #[serde(default)]
+    theme: Option<RawTheme>,
+}
+
+/// `[catalog.theme]`: each value optional (the default theme's otherwise).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTheme {
+    accent_color: Option<String>,
+    background_color: Option<String>,
+    text_color: Option<String>,
+    font_family: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -241,6 +253,26 @@ impl Validator {
         s
     }
 
+    fn theme(&mut self, raw: Option<RawTheme>) -> Theme {
+        let mut theme = Theme::default();
+        let Some(raw) = raw else {
+            return theme;
+        };
+        let set = |v: &mut Self, entry: &str, value: Option<String>, slot: &mut String, parse: fn(&str) -> Result<String, String>| {
+            if let Some(value) = value {
+                match parse(&value) {
+                    Ok(ok) => *slot = ok,
+                    Err(e) => v.issue(entry, e),
+                }
+            }
+        };
+        set(self, "catalog.theme.accent_color", raw.accent_color, &mut theme.accent_color, theme::parse_color);
+        set(self, "catalog.theme.background_color", raw.background_color, &mut theme.background_color, theme::parse_color);
+        set(self, "catalog.theme.text_color", raw.text_color, &mut theme.text_color, theme::parse_color);
+        set(self, "catalog.theme.font_family", raw.font_family, &mut theme.font_family, theme::parse_font_family);
+        theme
+    }
+
     fn catalog(&mut self, raw: RawFile) -> Catalog {
         let name = self.key("catalog.name", &raw.catalog.name);
         let title = self.text("catalog.title", raw.catalog.title);
@@ -248,6 +280,7 @@ impl Validator {
             self.issue("catalog.currency", e.to_string());
             Currency::USD
         });
+        let theme = self.theme(raw.catalog.theme);
         let thresholds = self.thresholds(raw.thresholds);
         let meters: Vec<Meter> = raw
             .meters
@@ -294,6 +327,7 @@ impl Validator {
             name,
             title,
             currency,
+            theme,
             thresholds,
             meters,
             features,

@@ -7,8 +7,10 @@
 #[cfg(feature = "ssr")]
 pub mod edit;
 pub mod file;
+pub mod theme;
 pub mod value;
 
+pub use theme::Theme;
 pub use value::FeatureValue;
 
 use crate::coupon::Coupon;
@@ -287,6 +289,8 @@ pub struct Catalog {
     pub title: String,
     /// Currency of every price.
     pub currency: Currency,
+    /// The embeddable widgets' colors and font (`[catalog.theme]`).
+    pub theme: Theme,
     /// Usage thresholds, ascending by percent.
     pub thresholds: Vec<Threshold>,
     /// Meters in display order.

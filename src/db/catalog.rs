@@ -25,14 +25,15 @@ pub async fn save(
     source: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO catalog_info (name, title, currency, faq, source, loaded_at) VALUES ($1, $2, $3, $4, $5, now())
-         ON CONFLICT (singleton) DO UPDATE SET name = $1, title = $2, currency = $3, faq = $4, source = $5, loaded_at = now()",
+        "INSERT INTO catalog_info (name, title, currency, faq, source, theme, loaded_at) VALUES ($1, $2, $3, $4, $5, $6, now())
+         ON CONFLICT (singleton) DO UPDATE SET name = $1, title = $2, currency = $3, faq = $4, source = $5, theme = $6, loaded_at = now()",
     )
     .bind(catalog.name.as_str())
     .bind(&catalog.title)
     .bind(catalog.currency.code())
     .bind(Json(&catalog.faq))
     .bind(source)
+    .bind(Json(&catalog.theme))
     .execute(&mut *db)
     .await?;
 
@@ -209,6 +210,7 @@ struct InfoRow {
     title: String,
     currency: String,
     faq: Json<Vec<Faq>>,
+    theme: Json<crate::catalog::Theme>,
 }
 
 #[derive(FromRow)]
@@ -283,7 +285,7 @@ fn key(s: &str) -> Result<Key, sqlx::Error> {
 /// `catalog load`.
 pub async fn load(db: &mut PgConnection) -> Result<Option<Catalog>, sqlx::Error> {
     let Some(info): Option<InfoRow> =
-        sqlx::query_as("SELECT name, title, currency, faq FROM catalog_info")
+        sqlx::query_as("SELECT name, title, currency, faq, theme FROM catalog_info")
             .fetch_optional(&mut *db)
             .await?
     else {
@@ -435,6 +437,7 @@ pub async fn load(db: &mut PgConnection) -> Result<Option<Catalog>, sqlx::Error>
         name: key(&info.name)?,
         title: info.title,
         currency: Currency::parse(&info.currency).map_err(corrupt)?,
+        theme: info.theme.0,
         thresholds,
         meters,
         features,

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod coupons;
 pub mod credits;
 pub mod email_verifications;
+pub mod embed_keys;
 pub mod invitations;
 pub mod invoice_adjustments;
 pub mod invoices;

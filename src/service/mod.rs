@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod check;
 pub mod coupons;
 pub mod email_verification;
+pub mod embed;
 pub mod ingest;
 pub mod ingest_queue;
 pub mod invoice_pdf;

@@ -25,6 +25,7 @@ const REFERENCE: &[&str] = &[
     "catalog_info",
     "catalog_versions",
     "coupons",
+    "embed_signing_keys",
     "features",
     "meters",
     "plan_features",
@@ -42,6 +43,7 @@ const DISTRIBUTED: &[&str] = &[
     "credit_balance_transactions",
     "entitlement_overrides",
     "invitations",
+    "invoice_adjustments",
     "invoice_lines",
     "invoices",
     "memberships",
@@ -58,6 +60,10 @@ const DISTRIBUTED: &[&str] = &[
     "usage_events",
     "usage_totals",
     "usage_daily_rollups",
+    "usage_corrections",
+    "usage_voided_events",
+    "usage_reports",
+    "usage_report_lines",
 ];
 
 /// Kept on the coordinator only: sessions and log-in state, global numbering and

@@ -62,7 +62,7 @@ pub async fn get_estimate(
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) mod ssr {
+pub mod ssr {
     use crate::format::quantity;
     use crate::model::{ComparisonRow, PlanCard, PricingData};
     use rust_decimal::Decimal;

@@ -4,6 +4,7 @@
 mod auth;
 mod check;
 mod corrections;
+mod embed_tokens;
 mod entitlements;
 mod error;
 mod estimate;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/usage/history", get(history::history))
         .route("/entitlements", get(entitlements::entitlements))
         .route("/estimate", post(estimate::estimate))
+        .route("/embed_tokens", post(embed_tokens::issue))
         .route("/openapi.json", get(openapi::document))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

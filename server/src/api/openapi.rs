@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tollgate API", version = "1", description = "Usage events, entitlement checks and usage for the product's backend. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."),
-    paths(super::events::record, super::corrections::void, super::check::check, super::usage::usage, super::history::history, super::entitlements::entitlements, super::estimate::estimate),
+    paths(super::events::record, super::corrections::void, super::check::check, super::usage::usage, super::history::history, super::entitlements::entitlements, super::estimate::estimate, super::embed_tokens::issue),
     components(schemas(
         super::events::EventsRequest, super::events::EventIn, super::events::EventsAccepted,
         super::corrections::VoidRequest, super::corrections::VoidResponse, super::corrections::VoidedMeter, super::corrections::AdjustmentOut,
@@ -22,11 +22,12 @@ use utoipa::{Modify, OpenApi};
         super::usage::UsageResponse, super::usage::MeterUsageOut,
         super::history::HistoryResponse, super::history::SeriesOut, super::history::PointOut,
         super::entitlements::EntitlementsResponse, super::entitlements::MeterEntitlement,
+        super::embed_tokens::EmbedTokenRequest, super::embed_tokens::EmbedTokenResponse,
         super::estimate::EstimateRequest, super::estimate::EstimateResponse, super::estimate::EstimateLine,
         super::error::ErrorBody, super::error::ErrorDetail,
     )),
     modifiers(&BearerKey),
-    tags((name = "usage", description = "Record and read usage"), (name = "entitlements", description = "Ask what an account may do"), (name = "billing", description = "What plans cost"))
+    tags((name = "usage", description = "Record and read usage"), (name = "entitlements", description = "Ask what an account may do"), (name = "billing", description = "What plans cost"), (name = "embed", description = "Widgets the product frames"))
 )]
 pub struct ApiDoc;
 

@@ -14,6 +14,7 @@ mod authz_orgs;
 mod billing_http;
 mod cli;
 mod email_verification;
+mod embed;
 mod health;
 mod impersonation;
 mod live;

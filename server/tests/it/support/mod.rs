@@ -152,6 +152,7 @@ pub fn state(tollgate: &Tollgate, cfg: &Config) -> AppState {
         limits,
         metrics_token,
         snapshots: Default::default(),
+        embed_origins: cfg.embed_origins().expect("valid embed_origins").into(),
     })
 }
 
