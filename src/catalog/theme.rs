@@ -68,6 +68,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_catalog_file_sets_the_theme_and_bad_values_are_issues() {
+        let file = |theme: &str| {
+            format!(
+                "[catalog]\nname = \"t\"\ntitle = \"T\"\ncurrency = \"USD\"\n{theme}\n[plans.free]\nname = \"Free\"\naudience = \"individual\"\nself_serve = false\n"
+            )
+        };
+        let c = crate::catalog::file::parse("t.toml", &file("[catalog.theme]\naccent_color = \"#ABC\"")).unwrap();
+        assert_eq!(c.theme.accent_color, "#abc");
+        assert_eq!(c.theme.font_family, Theme::default().font_family);
+        let e = crate::catalog::file::parse("t.toml", &file("[catalog.theme]\ntext_color = \"red\"\nfont_family = \"x;y\"")).unwrap_err();
+        let entries: Vec<&str> = e.issues.iter().map(|i| i.entry.as_str()).collect();
+        assert_eq!(entries, vec!["catalog.theme.text_color", "catalog.theme.font_family"]);
+        assert!(crate::catalog::file::parse("t.toml", &file("")).is_ok(), "no theme: the default");
+    }
+
+    #[test]
     fn colors_and_fonts_cannot_break_out_of_a_stylesheet() {
         assert_eq!(parse_color(" #4F46E5 "), Ok("#4f46e5".into()));
         assert_eq!(parse_color("#fff"), Ok("#fff".into()));

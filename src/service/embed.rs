@@ -116,7 +116,7 @@ pub async fn issue(
     }
     let widgets = crate::embed::parse_widgets(widgets).map_err(|m| Error::invalid("widgets", m))?;
     let origin = crate::embed::parse_origin(origin).map_err(|m| Error::invalid("origin", m))?;
-    if !allowed.iter().any(|a| *a == origin) {
+    if !allowed.contains(&origin) {
         return Err(Error::invalid(
             "origin",
             format!("{origin} may not frame Tollgate's widgets: the operator allows it with the embed_origins setting"),

@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 use tollgate::catalog::Theme;
 use tollgate::embed::{Claims, Widget};
 use tollgate::usage::MeterUsage;
-use tollgate_app::format::quantity;
+use tollgate_app::format::{quantity, unit};
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -79,8 +79,8 @@ pub struct UsageView {
 
 fn meter_view(m: &MeterUsage) -> MeterView {
     let used = match m.limit {
-        Some(limit) => format!("{} of {} {}", quantity(m.usage), quantity(limit), m.unit),
-        None => format!("{} {}", quantity(m.usage), m.unit),
+        Some(limit) => format!("{} of {} {}", quantity(m.usage), quantity(limit), unit(&m.unit, limit)),
+        None => format!("{} {}", quantity(m.usage), unit(&m.unit, m.usage)),
     };
     let width = m
         .percent
@@ -109,14 +109,13 @@ fn meter_view(m: &MeterUsage) -> MeterView {
 /// As [`tollgate::service::usage::snapshot`].
 pub async fn usage_view(state: &AppState, account_id: uuid::Uuid) -> Result<UsageView, tollgate::service::Error> {
     let s = tollgate::service::usage::snapshot(&state.tollgate, account_id, chrono::Utc::now()).await?;
-    let last_day = s.period.end - chrono::Duration::seconds(1);
     Ok(UsageView {
         meters: s.meters.iter().map(meter_view).collect(),
         period: format!(
             "Resets in {} day{} ({})",
             s.days_remaining,
             if s.days_remaining == 1 { "" } else { "s" },
-            tollgate_app::format::date(last_day + chrono::Duration::seconds(1))
+            tollgate_app::format::date(s.period.end)
         ),
     })
 }
