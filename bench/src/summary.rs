@@ -187,6 +187,9 @@ impl Line {
                 ("latency max ms", r.latency_ms.max),
                 ("achieved req/s", r.achieved_rate),
                 ("send lag p99 ms", r.send_lag_ms.p99),
+                // Send to answer: the server's part of the latency, without the
+                // generator's own lag (they share the machine's cores).
+                ("service p99 ms", r.service_ms.p99),
             ],
             Outcome::Throughput(r) => vec![
                 ("req/s", r.requests_per_s),
