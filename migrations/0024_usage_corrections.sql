@@ -31,10 +31,12 @@ CREATE TABLE usage_voided_events (
     idempotency_key  text NOT NULL,
     properties       jsonb NOT NULL,
     PRIMARY KEY (event_id, account_id),
-    UNIQUE (idempotency_key, account_id),
     FOREIGN KEY (correction_id, account_id) REFERENCES usage_corrections (id, account_id) ON DELETE CASCADE
 );
 CREATE INDEX usage_voided_events_correction_idx ON usage_voided_events (account_id, correction_id);
+-- Not unique: once retention drops a month, its keys may be sent again, and the
+-- new events voided in their turn.
+CREATE INDEX usage_voided_events_key_idx ON usage_voided_events (account_id, idempotency_key);
 
 CREATE TABLE invoice_adjustments (
     account_id          uuid NOT NULL REFERENCES accounts (id) ON DELETE RESTRICT,

@@ -97,13 +97,15 @@ impl Limits {
     }
 }
 
-/// Starts the minute-by-minute pruning of `limits`.
+/// Starts the minute-by-minute pruning of `limits` (and of the widgets' limits,
+/// [`crate::embed::prune`]).
 pub fn spawn_pruning(limits: Arc<Limits>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
             limits.prune();
+            crate::embed::prune();
         }
     });
 }

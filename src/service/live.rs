@@ -31,6 +31,9 @@ pub enum Change {
 pub const STREAMS_PER_USER: usize = 8;
 /// See [`STREAMS_PER_USER`].
 pub const STREAMS_TOTAL: usize = 1000;
+/// Open streams of embedded usage widgets per account (see
+/// [`LiveHub::open_widget_stream`]).
+pub const WIDGET_STREAMS_PER_ACCOUNT: usize = 64;
 
 /// This process's broadcast of [`Change`]s, and the count of its open streams.
 #[derive(Clone)]
@@ -84,9 +87,20 @@ impl LiveHub {
     /// when they already hold [`STREAMS_PER_USER`] or the process serves
     /// [`STREAMS_TOTAL`]: the caller answers `429 Too Many Requests`.
     pub fn open_stream(&self, user: Uuid) -> Option<StreamSlot> {
+        self.open_stream_capped(user, STREAMS_PER_USER)
+    }
+
+    /// An embedded usage widget's stream, counted per account: at most
+    /// [`WIDGET_STREAMS_PER_ACCOUNT`] (everyone in the product watching that
+    /// account's meter), within [`STREAMS_TOTAL`].
+    pub fn open_widget_stream(&self, account: Uuid) -> Option<StreamSlot> {
+        self.open_stream_capped(account, WIDGET_STREAMS_PER_ACCOUNT)
+    }
+
+    fn open_stream_capped(&self, user: Uuid, cap: usize) -> Option<StreamSlot> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let mine = open.per_user.get(&user).copied().unwrap_or(0);
-        if mine >= STREAMS_PER_USER || open.total >= STREAMS_TOTAL {
+        if mine >= cap || open.total >= STREAMS_TOTAL {
             return None;
         }
         open.per_user.insert(user, mine + 1);
@@ -296,5 +310,17 @@ mod tests {
             .collect();
         assert!(hub.open_stream(Uuid::from_u128(u128::MAX)).is_none());
         drop(held);
+    }
+
+    #[test]
+    fn an_account_s_widget_streams_have_their_own_cap() {
+        let hub = LiveHub::new();
+        let account = Uuid::from_u128(7);
+        let held: Vec<StreamSlot> = (0..WIDGET_STREAMS_PER_ACCOUNT)
+            .map(|_| hub.open_widget_stream(account).expect("under the cap"))
+            .collect();
+        assert!(held.len() > STREAMS_PER_USER, "more than one person's tabs");
+        assert!(hub.open_widget_stream(account).is_none());
+        assert!(hub.open_widget_stream(Uuid::from_u128(8)).is_some());
     }
 }

@@ -2,7 +2,7 @@
 //! It sends the meters at once, then after each change of the account's usage
 //! (fanned out through PostgreSQL NOTIFY, changes within 50 ms sent as one),
 //! until the token expires (an `end` event with `expired`). Streams count
-//! against the live hub's caps, keyed by the account.
+//! against the live hub's caps: 64 per account, within the process's total.
 
 use super::pages::usage_view;
 use super::{admit, TokenQuery};
@@ -35,7 +35,7 @@ pub async fn usage_stream(State(state): State<AppState>, Query(q): Query<TokenQu
         Ok(c) => c,
         Err(r) => return r,
     };
-    let Some(slot) = state.tollgate.live.open_stream(claims.account_id) else {
+    let Some(slot) = state.tollgate.live.open_widget_stream(claims.account_id) else {
         return StatusCode::TOO_MANY_REQUESTS.into_response();
     };
     let left = u64::try_from(claims.expires_at - chrono::Utc::now().timestamp()).unwrap_or(0);

@@ -35,6 +35,13 @@ static LOADS: LazyLock<DefaultKeyedRateLimiter<Uuid>> = LazyLock::new(|| {
     ))
 });
 
+/// Forgets the accounts whose widget limit has fully recovered (run every minute
+/// with the forms' limits, [`crate::guard::spawn_pruning`]).
+pub fn prune() {
+    LOADS.retain_recent();
+    LOADS.shrink_to_fit();
+}
+
 /// Marks an answer that sets its own `frame-ancestors`: the security headers
 /// leave out `X-Frame-Options` for it ([`crate::headers`]).
 #[derive(Clone, Copy, Debug)]
