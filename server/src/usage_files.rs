@@ -21,7 +21,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tollgate::db::usage::EventCursor;
-use tollgate::db::usage_rollups::DayCursor;
+use tollgate::db::usage_rollups::{DayCursor, Figures};
 use tollgate::export::text_cell;
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -249,6 +249,21 @@ fn stream(state: &AppState, export: Export) -> Response {
         .into_response()
 }
 
+/// The columns of rollup figures in a CSV file, after its own: `user_id`,
+/// `dimensions`, `events`, `quantity`, `max_quantity`, `last_quantity`, `cost`
+/// (the daily export and the stored monthly reports alike).
+pub(crate) fn figure_cells(f: &Figures) -> [String; 7] {
+    [
+        f.user_id.map(|u| u.to_string()).unwrap_or_default(),
+        text_cell(&f.dimensions.to_string()).into_owned(),
+        f.events.to_string(),
+        f.quantity.normalize().to_string(),
+        f.max_quantity.normalize().to_string(),
+        f.last_quantity.normalize().to_string(),
+        f.cost.normalize().to_string(),
+    ]
+}
+
 /// The next page of the file (the header first), as CSV.
 async fn page(p: &mut Progress) -> anyhow::Result<Bytes> {
     let mut w = csv::Writer::from_writer(Vec::with_capacity(512 * 1024));
@@ -294,18 +309,8 @@ async fn page(p: &mut Progress) -> anyhow::Result<Bytes> {
                 .await?;
             p.done = rows.is_empty();
             for r in &rows {
-                w.write_record([
-                    r.account_id.to_string(),
-                    r.meter.clone(),
-                    r.day.to_string(),
-                    r.user_id.map(|u| u.to_string()).unwrap_or_default(),
-                    text_cell(&r.dimensions.to_string()).into_owned(),
-                    r.events.to_string(),
-                    r.quantity.normalize().to_string(),
-                    r.max_quantity.normalize().to_string(),
-                    r.last_quantity.normalize().to_string(),
-                    r.cost.normalize().to_string(),
-                ])?;
+                let head = [r.account_id.to_string(), r.meter.clone(), r.day.to_string()];
+                w.write_record(head.into_iter().chain(figure_cells(&r.figures)))?;
             }
             p.days = rows.last().map(|r| (r.account_id, r.meter.clone(), r.day));
         }

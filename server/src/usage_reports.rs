@@ -8,7 +8,7 @@ use crate::serve::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use tollgate::export::text_cell;
+use crate::usage_files::figure_cells;
 use tollgate::service::{usage_reports, Error};
 use tower_sessions::Session;
 
@@ -66,18 +66,8 @@ fn csv_of(
     let month = report.month.format("%Y-%m").to_string();
     let generated = report.generated_at.to_rfc3339();
     for l in lines {
-        w.write_record([
-            month.clone(),
-            generated.clone(),
-            l.meter.clone(),
-            l.user_id.map(|u| u.to_string()).unwrap_or_default(),
-            text_cell(&l.dimensions.to_string()).into_owned(),
-            l.events.to_string(),
-            l.quantity.normalize().to_string(),
-            l.max_quantity.normalize().to_string(),
-            l.last_quantity.normalize().to_string(),
-            l.cost.normalize().to_string(),
-        ])?;
+        let head = [month.clone(), generated.clone(), l.meter.clone()];
+        w.write_record(head.into_iter().chain(figure_cells(&l.figures)))?;
     }
     Ok(w.into_inner()?)
 }

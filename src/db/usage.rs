@@ -255,7 +255,8 @@ pub async fn lock_total(
 }
 
 /// Recomputes one meter's total for a period from its events (after the billing
-/// cycle changed, periods start elsewhere).
+/// cycle changed, periods start elsewhere; after a correction) and returns it
+/// (zero when no event is left in the period: the total is gone then).
 pub async fn rebuild_total(
     db: &mut PgConnection,
     account_id: Uuid,
@@ -263,7 +264,7 @@ pub async fn rebuild_total(
     aggregation: Aggregation,
     period_start: DateTime<Utc>,
     period_end: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<Decimal, sqlx::Error> {
     sqlx::query(
         "DELETE FROM usage_totals WHERE account_id = $1 AND meter = $2 AND period_start = $3",
     )
@@ -281,16 +282,17 @@ pub async fn rebuild_total(
         "INSERT INTO usage_totals (account_id, meter, period_start, period_end, value, last_occurred_at)
          SELECT $1, $2, $3, $4, {value}, max(occurred_at) FROM usage_events
          WHERE account_id = $1 AND meter = $2 AND occurred_at >= $3 AND occurred_at < $4
-         HAVING count(*) > 0"
+         HAVING count(*) > 0
+         RETURNING value"
     );
-    sqlx::query(&sql)
+    let value: Option<Decimal> = sqlx::query_scalar(&sql)
         .bind(account_id)
         .bind(meter)
         .bind(period_start)
         .bind(period_end)
-        .execute(&mut *db)
+        .fetch_optional(&mut *db)
         .await?;
-    Ok(())
+    Ok(value.unwrap_or_default())
 }
 
 /// The periods of `account_id`'s totals of `meter` that hold one of `times`
@@ -312,24 +314,6 @@ pub async fn totals_covering(
     .bind(times)
     .fetch_all(db)
     .await
-}
-
-/// The total's value now (zero when no event is left in the period).
-pub async fn total_value(
-    db: impl PgExecutor<'_>,
-    account_id: Uuid,
-    meter: &str,
-    period_start: DateTime<Utc>,
-) -> Result<Decimal, sqlx::Error> {
-    let v: Option<Decimal> = sqlx::query_scalar(
-        "SELECT value FROM usage_totals WHERE account_id = $1 AND meter = $2 AND period_start = $3",
-    )
-    .bind(account_id)
-    .bind(meter)
-    .bind(period_start)
-    .fetch_optional(db)
-    .await?;
-    Ok(v.unwrap_or_default())
 }
 
 /// Forgets the thresholds of one period total above `percent` (all of them for

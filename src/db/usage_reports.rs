@@ -1,8 +1,8 @@
 //! `usage_reports` and `usage_report_lines` (migration 0025): each account's
 //! monthly usage, stored once at the month's end from the daily rollup.
 
+use super::usage_rollups::Figures;
 use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
 use sqlx::{FromRow, PgExecutor};
 use uuid::Uuid;
 
@@ -10,17 +10,8 @@ use uuid::Uuid;
 #[derive(Debug, Clone, PartialEq, FromRow)]
 pub struct Line {
     pub meter: String,
-    pub user_id: Option<Uuid>,
-    pub dimensions: serde_json::Value,
-    pub events: i64,
-    /// Sum of the quantities.
-    pub quantity: Decimal,
-    /// The month's peak (max meters).
-    pub max_quantity: Decimal,
-    /// The level last reported in the month (last meters).
-    pub last_quantity: Decimal,
-    /// Sum of the meter's cost property.
-    pub cost: Decimal,
+    #[sqlx(flatten)]
+    pub figures: Figures,
 }
 
 /// A stored report.

@@ -276,19 +276,31 @@ pub async fn in_ranges(
     .await
 }
 
+/// What the rollup holds for one member and property values over a day (a row)
+/// or a month (a stored report's line, [`super::usage_reports`]).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Figures {
+    pub user_id: Option<Uuid>,
+    pub dimensions: serde_json::Value,
+    pub events: i64,
+    /// Sum of the quantities.
+    pub quantity: Decimal,
+    /// The peak (max meters).
+    pub max_quantity: Decimal,
+    /// The level last reported (last meters).
+    pub last_quantity: Decimal,
+    /// Sum of the meter's cost property.
+    pub cost: Decimal,
+}
+
 /// One row of the daily rollup, for the usage export.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ExportedDay {
     pub account_id: Uuid,
     pub meter: String,
     pub day: NaiveDate,
-    pub user_id: Option<Uuid>,
-    pub dimensions: serde_json::Value,
-    pub events: i64,
-    pub quantity: Decimal,
-    pub max_quantity: Decimal,
-    pub last_quantity: Decimal,
-    pub cost: Decimal,
+    #[sqlx(flatten)]
+    pub figures: Figures,
 }
 
 /// Where an export of the rollup goes on: the last group's `(account, meter, day)`.

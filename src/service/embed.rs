@@ -83,14 +83,21 @@ pub fn verify(key: &[u8], token: &str, widget: Widget, now: DateTime<Utc>) -> Re
     Ok(claims)
 }
 
-/// The signing key (made on first use).
+/// The signing key: made by the first process that needs it, read from the
+/// database once per process, then held.
 ///
 /// # Errors
-/// A database error.
-pub async fn key(t: &Tollgate) -> Result<Vec<u8>, Error> {
-    let mut fresh = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut fresh);
-    Ok(db::embed_keys::get_or_create(&t.pool, &fresh).await?)
+/// A database error (tried again on the next call).
+pub async fn key(t: &Tollgate) -> Result<&[u8], Error> {
+    let key = t
+        .embed_key
+        .get_or_try_init(|| async {
+            let mut fresh = [0u8; 32];
+            rand::thread_rng().fill_bytes(&mut fresh);
+            db::embed_keys::get_or_create(&t.pool, &fresh).await
+        })
+        .await?;
+    Ok(key)
 }
 
 /// A token for `named` (an account the platform key names) to show `widgets`
@@ -130,7 +137,7 @@ pub async fn issue(
         origin,
         expires_at: expires_at.timestamp(),
     };
-    Ok((sign(&key(t).await?, &claims), expires_at))
+    Ok((sign(key(t).await?, &claims), expires_at))
 }
 
 #[cfg(test)]

@@ -73,6 +73,8 @@ pub struct Tollgate {
     pub cache: state_cache::StateCache,
     /// Group commit of small event batches ([`ingest_queue`]).
     pub ingest_queue: Arc<ingest_queue::IngestQueue>,
+    /// The key embed tokens are signed with, read once ([`embed::key`]).
+    pub embed_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 impl Tollgate {
@@ -92,6 +94,7 @@ impl Tollgate {
             stripe: None,
             cache: state_cache::StateCache::default(),
             ingest_queue: Arc::default(),
+            embed_key: Arc::default(),
         })
     }
 

@@ -214,8 +214,8 @@ async fn recompute_totals(
             continue;
         };
         for (start, end) in db::usage::totals_covering(&mut **tx, account_id, meter_key, &times).await? {
-            db::usage::rebuild_total(tx, account_id, meter_key, meter.aggregation, start, end).await?;
-            let value = db::usage::total_value(&mut **tx, account_id, meter_key, start).await?;
+            let value =
+                db::usage::rebuild_total(tx, account_id, meter_key, meter.aggregation, start, end).await?;
             let limit = standing.limit(catalog, meter_key);
             let percent = limits::percent_of(value, limit.included);
             db::usage::forget_crossings_above(&mut **tx, account_id, meter_key, start, percent).await?;

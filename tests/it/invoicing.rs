@@ -179,11 +179,16 @@ async fn keyed_event(
 }
 
 async fn september(t: &Tollgate) -> invoices::Report {
+    run_month(t, "2026-09", "2026-10-02T09:00:00Z").await
+}
+
+/// The invoice run for `month` (`YYYY-MM`) at the time `now`.
+async fn run_month(t: &Tollgate, month: &str, now: &str) -> invoices::Report {
     invoices::run(
         t,
-        schedule::billing_month("2026-09").unwrap(),
+        schedule::billing_month(month).unwrap(),
         &Actor::Cli,
-        at("2026-10-02T09:00:00Z"),
+        at(now),
     )
     .await
     .unwrap()
@@ -796,23 +801,9 @@ mod grandfathered_prices {
             "nobody is left to move"
         );
         // October (under way at the move) still bills $29; November bills $35.
-        let october = invoices::run(
-            &t,
-            schedule::billing_month("2026-10").unwrap(),
-            &Actor::Cli,
-            at("2026-11-02T09:00:00Z"),
-        )
-        .await
-        .unwrap();
+        let october = run_month(&t, "2026-10", "2026-11-02T09:00:00Z").await;
         assert_eq!(due(&october, old), d("29.00"));
-        let november = invoices::run(
-            &t,
-            schedule::billing_month("2026-11").unwrap(),
-            &Actor::Cli,
-            at("2026-12-02T09:00:00Z"),
-        )
-        .await
-        .unwrap();
+        let november = run_month(&t, "2026-11", "2026-12-02T09:00:00Z").await;
         assert_eq!(due(&november, old), d("35.00"));
         let actions = sqlx::query_scalar::<_, String>("SELECT action FROM audit_log WHERE account_id = $1 AND action = 'subscription.price_migrated'").bind(old).fetch_all(&t.pool).await.unwrap();
         assert_eq!(actions.len(), 1);

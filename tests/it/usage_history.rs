@@ -29,6 +29,20 @@ async fn tollgate(pool: PgPool) -> Tollgate {
     .unwrap()
 }
 
+/// A new user (a super admin with `super_admin`) with their personal account.
+async fn sign_up(pool: &PgPool, email: &str, super_admin: bool) -> auth::NewUser {
+    auth::sign_up(
+        pool,
+        &Email::parse(email).unwrap(),
+        &PersonName::parse("Owner").unwrap(),
+        &NewPassword::parse("correct horse battery").unwrap(),
+        super_admin,
+        None,
+    )
+    .await
+    .unwrap()
+}
+
 /// A small deterministic generator (the same events on every run).
 struct Lcg(u64);
 
@@ -85,16 +99,7 @@ async fn whole_rollup(pool: &PgPool) -> Vec<(Uuid, String, chrono::NaiveDate, Op
 async fn the_rollup_equals_the_raw_events_and_the_rebuild_restores_it(pool: PgPool) {
     let t = tollgate(pool.clone()).await;
     let email = "owner@test.example";
-    let owner = auth::sign_up(
-        &pool,
-        &Email::parse(email).unwrap(),
-        &PersonName::parse("Owner").unwrap(),
-        &NewPassword::parse("correct horse battery").unwrap(),
-        false,
-        None,
-    )
-    .await
-    .unwrap();
+    let owner = sign_up(&pool, email, false).await;
     let caller = Caller::Account {
         key_id: Uuid::nil(),
         account_id: owner.account_id,
@@ -263,23 +268,8 @@ async fn the_cost_view_sets_each_client_s_provider_cost_against_its_invoice(pool
     use tollgate::service::{invoices, plans};
     let t = tollgate(pool.clone()).await;
     let at = |s: &str| s.parse::<chrono::DateTime<Utc>>().unwrap();
-    let sign_up = |email: &'static str, admin: bool| {
-        let pool = pool.clone();
-        async move {
-            auth::sign_up(
-                &pool,
-                &Email::parse(email).unwrap(),
-                &PersonName::parse("Client").unwrap(),
-                &NewPassword::parse("correct horse battery").unwrap(),
-                admin,
-                None,
-            )
-            .await
-            .unwrap()
-        }
-    };
-    let client = sign_up("client@test.example", false).await;
-    let root = sign_up("root@test.example", true).await;
+    let client = sign_up(&pool, "client@test.example", false).await;
+    let root = sign_up(&pool, "root@test.example", true).await;
     plans::choose(
         &t,
         client.account_id,
@@ -340,17 +330,7 @@ async fn a_month_s_usage_report_is_stored_once_and_stays_as_it_was(pool: PgPool)
     use tollgate::db::usage::EventRow;
     use tollgate::service::usage_reports;
     let t = tollgate(pool.clone()).await;
-    let owner = auth::sign_up(
-        &pool,
-        &Email::parse("reports@test.example").unwrap(),
-        &PersonName::parse("Owner").unwrap(),
-        &NewPassword::parse("correct horse battery").unwrap(),
-        false,
-        None,
-    )
-    .await
-    .unwrap();
-    let account = owner.account_id;
+    let account = sign_up(&pool, "reports@test.example", false).await.account_id;
     let event = |key: &str, at: &str, quantity: i64, model: &str, cost: &str| EventRow {
         id: Uuid::now_v7(),
         account_id: account,
@@ -387,7 +367,7 @@ async fn a_month_s_usage_report_is_stored_once_and_stays_as_it_was(pool: PgPool)
         assert_eq!(report.month, october);
         lines
             .into_iter()
-            .map(|l| (l.dimensions["model"].as_str().unwrap().to_string(), l.events, l.quantity, l.cost))
+            .map(|l| (l.figures.dimensions["model"].as_str().unwrap().to_string(), l.figures.events, l.figures.quantity, l.figures.cost))
             .collect::<Vec<_>>()
     };
     let expected = vec![
@@ -406,7 +386,7 @@ async fn a_month_s_usage_report_is_stored_once_and_stays_as_it_was(pool: PgPool)
     let november = usage_reports::parse_month("2026-11").unwrap();
     assert_eq!(usage_reports::store_last_month(&t, now).await.unwrap(), 1);
     let (_, nov) = usage_reports::get(&t, account, november).await.unwrap();
-    assert_eq!(nov.iter().map(|l| l.quantity).sum::<Decimal>(), Decimal::from(7));
+    assert_eq!(nov.iter().map(|l| l.figures.quantity).sum::<Decimal>(), Decimal::from(7));
     assert!(usage_reports::get(&t, Uuid::now_v7(), october).await.is_err());
     assert_eq!(usage_reports::list(&t, account).await.unwrap().len(), 2);
 }

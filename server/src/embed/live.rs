@@ -1,11 +1,14 @@
 //! `GET /embed/usage/live?token=`: the usage widget's Server-Sent Events stream.
 //! It sends the meters at once, then after each change of the account's usage
 //! (fanned out through PostgreSQL NOTIFY, changes within 50 ms sent as one),
-//! until the token expires (an `end` event with `expired`). Streams count
+//! until the token expires (an `end` event with `expired`). The widget streams of
+//! one account share one computation per change ([`crate::live::snapshots`],
+//! under the nil user: no person's dashboard has it). Streams count
 //! against the live hub's caps: 64 per account, within the process's total.
 
 use super::pages::usage_view;
 use super::{admit, TokenQuery};
+use crate::live::snapshots::Hold;
 use crate::serve::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -26,6 +29,10 @@ struct Live {
     changes: tokio::sync::broadcast::Receiver<Change>,
     expires: tokio::time::Instant,
     first: bool,
+    /// When the change being sent arrived (the stream's start for the first send).
+    woke_at: tokio::time::Instant,
+    /// The widget data this account's widget streams share.
+    snapshot: Hold,
     _slot: StreamSlot,
 }
 
@@ -44,6 +51,8 @@ pub async fn usage_stream(State(state): State<AppState>, Query(q): Query<TokenQu
         account_id: claims.account_id,
         expires: tokio::time::Instant::now() + Duration::from_secs(left),
         first: true,
+        woke_at: tokio::time::Instant::now(),
+        snapshot: state.snapshots.hold(claims.account_id, uuid::Uuid::nil()),
         state,
         _slot: slot,
     };
@@ -59,12 +68,17 @@ pub async fn usage_stream(State(state): State<AppState>, Query(q): Query<TokenQu
             }
         }
         s.first = false;
-        match usage_view(&s.state, s.account_id).await {
-            Ok(view) => {
-                let json = serde_json::to_string(&view).unwrap_or_default();
-                Some((Ok(Event::default().data(json)), Some(s)))
-            }
-            Err(e) => Some((Ok(Event::default().event("end").data(e.to_string())), None)),
+        let (state, account_id) = (s.state.clone(), s.account_id);
+        let data = s
+            .snapshot
+            .get(s.woke_at, || async move {
+                let view = usage_view(&state, account_id).await.map_err(|e| e.to_string())?;
+                serde_json::to_string(&view).map_err(|e| e.to_string())
+            })
+            .await;
+        match data {
+            Ok(json) => Some((Ok(Event::default().data(json.as_ref())), Some(s))),
+            Err(e) => Some((Ok(Event::default().event("end").data(e)), None)),
         }
     });
     let res = Sse::new(updates)
@@ -90,6 +104,7 @@ async fn wait(s: &mut Live) -> Wake {
             Ok(Err(RecvError::Closed)) => return Wake::Closed,
         }
     }
+    s.woke_at = tokio::time::Instant::now();
     tokio::time::sleep(COALESCE).await;
     while s.changes.try_recv().is_ok() {}
     Wake::Changed

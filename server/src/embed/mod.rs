@@ -72,7 +72,7 @@ async fn admit(state: &AppState, q: &TokenQuery, widget: Widget) -> Result<Claim
         StatusCode::SERVICE_UNAVAILABLE.into_response()
     })?;
     let token = q.token.as_deref().unwrap_or_default();
-    let claims = embed::verify(&key, token, widget, chrono::Utc::now()).map_err(|r| {
+    let claims = embed::verify(key, token, widget, chrono::Utc::now()).map_err(|r| {
         let why = match r {
             Refused::Invalid => "This widget's link is not valid.",
             Refused::Expired => "This widget's link has expired: reload the page.",

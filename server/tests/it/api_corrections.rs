@@ -99,13 +99,7 @@ async fn a_super_admin_voids_from_the_account_page_without_javascript(pool: PgPo
         {"meter": "queries", "quantity": 7, "idempotency_key": "bad-1"},
     ]});
     assert_eq!(app.post("/api/v1/events", &c.key, &events).await.status(), 202);
-    let admin = app.customer(None).await;
-    sqlx::query("UPDATE users SET is_super_admin = true WHERE id = $1")
-        .bind(admin.user_id)
-        .execute(&app.tollgate.pool)
-        .await
-        .unwrap();
-    let cookie = support::admin::log_in(&app, &admin.email, support::PASSWORD).await;
+    let cookie = support::admin::super_admin(&app).await;
     let page = format!("/admin/users/{}", c.user_id);
     let void = |confirm: bool| {
         let mut form = vec![

@@ -5,27 +5,11 @@ use crate::support;
 
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION};
 use sqlx::PgPool;
-use support::admin::{call, fn_outcome, log_in, Outcome};
+use support::admin::{call, fn_outcome, log_in, super_admin, Outcome};
 use support::billing::open_invoice;
 use support::{spawn_app, TestApp, PASSWORD};
-use tollgate::identity::{Email, NewPassword, PersonName};
-use tollgate::service::{auth, organizations, Actor};
+use tollgate::service::{organizations, Actor};
 use uuid::Uuid;
-
-async fn super_admin(app: &TestApp) -> String {
-    let email = format!("root-{}@test.example", Uuid::now_v7().simple());
-    auth::sign_up(
-        &app.tollgate.pool,
-        &Email::parse(&email).unwrap(),
-        &PersonName::parse("Root").unwrap(),
-        &NewPassword::parse(PASSWORD).unwrap(),
-        true,
-        None,
-    )
-    .await
-    .unwrap();
-    log_in(app, &email, PASSWORD).await
-}
 
 async fn get(app: &TestApp, path: &str, cookie: Option<&str>) -> reqwest::Response {
     let mut req = app.http.get(app.url(path)).header("accept", "text/html");

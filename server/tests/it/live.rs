@@ -6,9 +6,9 @@ use crate::support;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
-use support::admin::log_in;
+use support::admin::{log_in, super_admin};
 use support::sse::Events;
-use support::{spawn_app, spawn_on, TestApp, PASSWORD};
+use support::{spawn_app, spawn_on, PASSWORD};
 use tollgate::identity::{Email, NewPassword, PersonName};
 use tollgate::service::auth;
 use uuid::Uuid;
@@ -86,21 +86,6 @@ async fn an_event_on_one_process_moves_the_stream_of_another_within_a_second(poo
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
-}
-
-async fn super_admin(app: &TestApp) -> String {
-    let email = format!("admin-{}@test.example", Uuid::now_v7().simple());
-    auth::sign_up(
-        &app.tollgate.pool,
-        &Email::parse(&email).unwrap(),
-        &PersonName::parse("Ops").unwrap(),
-        &NewPassword::parse(PASSWORD).unwrap(),
-        true,
-        None,
-    )
-    .await
-    .unwrap();
-    log_in(app, &email, PASSWORD).await
 }
 
 /// `/admin/live/usage`: the board's first message holds the watched account as it

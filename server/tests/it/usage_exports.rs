@@ -90,18 +90,7 @@ async fn a_super_admin_exports_every_account_s_daily_rollup(pool: PgPool) {
     let b = app.customer(Some("pro")).await;
     assert_eq!(app.queries(&a.key, "a", 3).await.status(), 202);
     assert_eq!(app.queries(&b.key, "b", 4).await.status(), 202);
-    let root = format!("root-{}@test.example", uuid::Uuid::now_v7().simple());
-    tollgate::service::auth::sign_up(
-        &pool,
-        &tollgate::identity::Email::parse(&root).unwrap(),
-        &tollgate::identity::PersonName::parse("Root").unwrap(),
-        &tollgate::identity::NewPassword::parse(PASSWORD).unwrap(),
-        true,
-        None,
-    )
-    .await
-    .unwrap();
-    let cookie = log_in(&app, &root, PASSWORD).await;
+    let cookie = support::admin::super_admin(&app).await;
     let all = get(&app, "/admin/usage/export.csv?kind=daily", Some(&cookie)).await.text().await.unwrap();
     let mut got: Vec<(String, String)> = records(&all).iter().map(|r| (r[0].to_string(), r[6].to_string())).collect();
     got.sort();

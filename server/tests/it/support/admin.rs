@@ -48,6 +48,23 @@ pub async fn log_in(app: &TestApp, email: &str, password: &str) -> String {
     session_cookie(&res).expect("a session cookie")
 }
 
+/// A new super admin, logged in: their session cookie.
+pub async fn super_admin(app: &TestApp) -> String {
+    use tollgate::identity::{Email, NewPassword, PersonName};
+    let email = format!("root-{}@test.example", uuid::Uuid::now_v7().simple());
+    tollgate::service::auth::sign_up(
+        &app.tollgate.pool,
+        &Email::parse(&email).unwrap(),
+        &PersonName::parse("Root").unwrap(),
+        &NewPassword::parse(super::PASSWORD).unwrap(),
+        true,
+        None,
+    )
+    .await
+    .unwrap();
+    log_in(app, &email, super::PASSWORD).await
+}
+
 /// POSTs a server function the way JavaScript does (form body, JSON answer).
 pub async fn call(
     app: &TestApp,
