@@ -38,6 +38,10 @@ mail_dir="$TG_DATA/e2e/mail"
 tg_start_smtp_sink "$smtp_port" "$mail_dir"
 export TOLLGATE_TEST_SMTP=127.0.0.1:$smtp_port TOLLGATE_TEST_MAIL_DIR=$mail_dir
 
+step "Standard Webhooks' reference library, which verifies the outgoing webhooks in the server tests"
+TOLLGATE_TEST_WEBHOOK_VERIFIER=$(tg_ensure_webhook_verifier)
+export TOLLGATE_TEST_WEBHOOK_VERIFIER
+
 # `scripts/test.sh --e2e [playwright args]`: only the end-to-end part (a developer's
 # loop; CI runs everything).
 e2e_only=false

@@ -35,6 +35,7 @@ pub mod subscription;
 pub mod terms;
 pub mod throttle;
 pub mod usage;
+pub mod webhook;
 
 #[cfg(feature = "ssr")]
 pub mod db;

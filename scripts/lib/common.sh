@@ -615,6 +615,29 @@ tg_ensure_schemathesis() {
         || tg_die "pip could not install schemathesis==$want"
 }
 
+# The Standard Webhooks reference library (PyPI), pinned, in a virtualenv of its
+# own: the server tests verify Tollgate's outgoing webhooks with it
+# (scripts/verify_webhooks.py).
+TG_STANDARDWEBHOOKS_VERSION="1.3.0"
+TG_WEBHOOKS_VENV="$TG_DATA/webhooks-venv"
+
+# tg_ensure_webhook_verifier: the virtualenv with standardwebhooks at the pinned
+# version; prints its python.
+tg_ensure_webhook_verifier() {
+    local py="$TG_WEBHOOKS_VENV/bin/python" want="$TG_STANDARDWEBHOOKS_VERSION"
+    if [ -x "$py" ] && "$py" -m pip show standardwebhooks 2>/dev/null | grep -qx "Version: $want"; then
+        printf '%s\n' "$py"
+        return 0
+    fi
+    mkdir -p "$TG_DATA"
+    [ -x "$py" ] || "$(tg__python_with_venv)" -m venv "$TG_WEBHOOKS_VENV" >&2 \
+        || tg_die "could not create $TG_WEBHOOKS_VENV"
+    tg_log "installing standardwebhooks $want (PyPI) into $TG_WEBHOOKS_VENV"
+    "$py" -m pip install -q --disable-pip-version-check "standardwebhooks==$want" >&2 \
+        || tg_die "pip could not install standardwebhooks==$want"
+    printf '%s\n' "$py"
+}
+
 # tg_start_smtp_sink PORT DIR: start scripts/smtp_sink.py on 127.0.0.1:PORT,
 # storing each received message as DIR/*.eml (DIR is emptied first); waits until
 # it accepts connections. Sets TG_SMTP_SINK_PID; its log is DIR.log.

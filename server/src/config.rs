@@ -70,6 +70,14 @@ pub struct Config {
     /// (`https://app.example.com,https://staging.example.com`); unset, none may
     /// (`POST /api/v1/embed_tokens` refuses every origin).
     pub embed_origins: Option<String>,
+    /// Whether webhook endpoints may be loopback, private or link-local addresses
+    /// (`TOLLGATE_WEBHOOK_ALLOW_PRIVATE_TARGETS=true`; tests and the demo). Off,
+    /// such URLs are refused when saved and such addresses when a name resolves.
+    pub webhook_allow_private_targets: bool,
+    /// The longest one webhook delivery may take, in seconds (1 to 60).
+    pub webhook_timeout_seconds: u64,
+    /// Webhook deliveries one server process sends at once (1 to 256).
+    pub webhook_concurrency: usize,
 }
 
 impl Default for Config {
@@ -97,6 +105,9 @@ impl Default for Config {
             metrics_token: None,
             usage_retention_months: None,
             embed_origins: None,
+            webhook_allow_private_targets: false,
+            webhook_timeout_seconds: 10,
+            webhook_concurrency: 16,
         }
     }
 }
@@ -202,6 +213,20 @@ impl Config {
                 "stripe_webhook_secret is set but stripe_secret_key is not: both are needed"
             ),
         }
+    }
+
+    /// How outgoing webhooks behave.
+    ///
+    /// # Errors
+    /// A timeout or concurrency out of range.
+    pub fn webhooks(&self) -> anyhow::Result<tollgate::service::webhooks::WebhookSettings> {
+        anyhow::ensure!((1..=60).contains(&self.webhook_timeout_seconds), "webhook_timeout_seconds must be 1 to 60");
+        anyhow::ensure!((1..=256).contains(&self.webhook_concurrency), "webhook_concurrency must be 1 to 256");
+        Ok(tollgate::service::webhooks::WebhookSettings {
+            allow_private_targets: self.webhook_allow_private_targets,
+            timeout: std::time::Duration::from_secs(self.webhook_timeout_seconds),
+            concurrency: self.webhook_concurrency,
+        })
     }
 
     /// The origins that may frame the widgets ([`Config::embed_origins`]), each as

@@ -210,11 +210,18 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
             "Stripe is not configured: every subscription is billed by the manual provider"
         ),
     }
+    tollgate = tollgate.with_webhooks(cfg.webhooks()?);
+    if tollgate.webhooks.allow_private_targets {
+        tracing::warn!("webhook endpoints may be private addresses (webhook_allow_private_targets): for tests and demos only");
+    }
     if tollgate.catalog.get().is_err() {
         tracing::warn!("no catalog is loaded: run `tollgate catalog load catalogs/emtchat.toml`");
     }
     tollgate::service::live::spawn(&tollgate);
     tokio::spawn(jobs::run(tollgate.clone()));
+    let webhook_client = tollgate::service::webhooks::deliver::Client::new(&tollgate.webhooks)
+        .context("the webhook client cannot start")?;
+    tokio::spawn(tollgate::service::webhooks::deliver::run(tollgate.clone(), webhook_client));
     tokio::spawn(tollgate::service::usage_retention::run(
         tollgate.pool.clone(),
         cfg.usage_retention()?,

@@ -4,7 +4,7 @@
 
 use super::accounts::{self, Standing};
 use super::keys::Caller;
-use super::{Error, Tollgate};
+use super::{webhooks, Error, Tollgate};
 use crate::catalog::{Aggregation, Catalog};
 use crate::db::{
     self,
@@ -589,7 +589,22 @@ pub(crate) async fn notify_thresholds(
             );
         }
     }
-    for c in db::usage::record_crossings(&mut **tx, &reached).await? {
+    let crossed = db::usage::record_crossings(&mut **tx, &reached).await?;
+    for c in &crossed {
+        if let Some((used, limit, _, period)) = details.get(&(c.account_id, c.meter.as_str())) {
+            let mark = webhooks::emit::UsageMark { account_id: c.account_id, meter: &c.meter, period: *period, used: *used, limit: *limit, percent: c.percent };
+            webhooks::emit::threshold_reached(&mut **tx, &mark).await?;
+        }
+    }
+    // At or past the limit, whatever the catalog's thresholds: once per period.
+    for ((account_id, meter), (used, limit, _, period)) in &details {
+        if used >= limit {
+            let percent = limits::percent_of(*used, Some(*limit)).unwrap_or(Decimal::ONE_HUNDRED);
+            let mark = webhooks::emit::UsageMark { account_id: *account_id, meter, period: *period, used: *used, limit: *limit, percent };
+            webhooks::emit::limit_reached(&mut **tx, &mark).await?;
+        }
+    }
+    for c in crossed {
         let meter = catalog.meter(&c.meter);
         let name = meter.map_or(c.meter.clone(), |m| m.name.clone());
         let percent = c.percent.normalize();

@@ -5,7 +5,8 @@
 //! to Stripe's billing meters when Stripe is configured ([`super::stripe::meter_usage`]);
 //! and once an hour the manual provider's invoice run for last month and this one (periods
 //! that closed so far), which issues nothing twice, and last month's usage reports
-//! ([`super::usage_reports`]), stored once.
+//! ([`super::usage_reports`]), stored once, and the webhook events time causes
+//! ([`webhook_upkeep`]).
 
 use super::{Actor, Tollgate};
 use crate::db;
@@ -56,6 +57,11 @@ pub async fn run(t: Tollgate) {
         }
         if passes.is_multiple_of(INVOICE_RUN_EVERY) {
             invoice_runs(&t).await;
+            match webhook_upkeep(&t, Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(events = n, "scheduled webhook events emitted"),
+                Err(e) => tracing::warn!(error = %e, "scheduled webhook events failed; retrying in an hour"),
+            }
             match super::usage_reports::store_last_month(&t, Utc::now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(reports = n, "monthly usage reports stored"),
@@ -81,6 +87,22 @@ async fn invoice_runs(t: &Tollgate) {
             Err(e) => tracing::warn!(error = %e, "invoice run failed; retrying in an hour"),
         }
     }
+}
+
+/// How long delivered webhook events (and their delivery log) are kept.
+pub const WEBHOOK_EVENTS_KEPT_DAYS: i64 = 30;
+
+/// The webhook events time causes ([`super::webhooks::emit::scheduled`]: trials
+/// ending in 3 days, invoices overdue), and forgetting finished events older than
+/// [`WEBHOOK_EVENTS_KEPT_DAYS`]. Returns how many events were emitted.
+///
+/// # Errors
+/// A database error.
+pub async fn webhook_upkeep(t: &Tollgate, now: chrono::DateTime<Utc>) -> Result<i64, sqlx::Error> {
+    let mut conn = t.pool.acquire().await?;
+    let emitted = super::webhooks::emit::scheduled(&mut conn, now).await?;
+    db::webhook_events::prune(&mut *conn, now - chrono::Duration::days(WEBHOOK_EVENTS_KEPT_DAYS)).await?;
+    Ok(emitted)
 }
 
 /// One pass of the upkeep.

@@ -32,6 +32,7 @@ pub mod usage_corrections;
 pub mod usage_history;
 pub mod usage_reports;
 pub mod usage_retention;
+pub mod webhooks;
 
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -75,6 +76,8 @@ pub struct Tollgate {
     pub ingest_queue: Arc<ingest_queue::IngestQueue>,
     /// The key embed tokens are signed with, read once ([`embed::key`]).
     pub embed_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    /// How outgoing webhooks behave ([`webhooks`]).
+    pub webhooks: Arc<webhooks::WebhookSettings>,
 }
 
 impl Tollgate {
@@ -95,7 +98,16 @@ impl Tollgate {
             cache: state_cache::StateCache::default(),
             ingest_queue: Arc::default(),
             embed_key: Arc::default(),
+            webhooks: Arc::default(),
         })
+    }
+
+    /// The same handle with these webhook settings.
+    pub fn with_webhooks(self, settings: webhooks::WebhookSettings) -> Self {
+        Tollgate {
+            webhooks: Arc::new(settings),
+            ..self
+        }
     }
 
     /// The same handle with the Stripe provider configured.

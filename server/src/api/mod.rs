@@ -14,6 +14,7 @@ mod json;
 mod openapi;
 mod query;
 mod usage;
+mod webhook_endpoints;
 
 pub use openapi::ApiDoc;
 
@@ -36,6 +37,14 @@ pub fn router() -> Router<AppState> {
         .route("/entitlements", get(entitlements::entitlements))
         .route("/estimate", post(estimate::estimate))
         .route("/embed_tokens", post(embed_tokens::issue))
+        .route("/webhook_endpoints", get(webhook_endpoints::list).post(webhook_endpoints::create))
+        .route(
+            "/webhook_endpoints/{id}",
+            get(webhook_endpoints::get).patch(webhook_endpoints::update).delete(webhook_endpoints::delete),
+        )
+        .route("/webhook_endpoints/{id}/rotate_secret", post(webhook_endpoints::rotate_secret))
+        .route("/webhook_endpoints/{id}/deliveries", get(webhook_endpoints::deliveries))
+        .route("/webhook_endpoints/{id}/deliveries/{delivery}/replay", post(webhook_endpoints::replay))
         .route("/openapi.json", get(openapi::document))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tollgate API", version = "1", description = "Usage events, entitlement checks and usage for the product's backend. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."),
-    paths(super::events::record, super::corrections::void, super::check::check, super::usage::usage, super::history::history, super::entitlements::entitlements, super::estimate::estimate, super::embed_tokens::issue),
+    paths(super::events::record, super::corrections::void, super::check::check, super::usage::usage, super::history::history, super::entitlements::entitlements, super::estimate::estimate, super::embed_tokens::issue, super::webhook_endpoints::list, super::webhook_endpoints::create, super::webhook_endpoints::get, super::webhook_endpoints::update, super::webhook_endpoints::delete, super::webhook_endpoints::rotate_secret, super::webhook_endpoints::deliveries, super::webhook_endpoints::replay),
     components(schemas(
         super::events::EventsRequest, super::events::EventIn, super::events::EventsAccepted,
         super::corrections::VoidRequest, super::corrections::VoidResponse, super::corrections::VoidedMeter, super::corrections::AdjustmentOut,
@@ -24,10 +24,13 @@ use utoipa::{Modify, OpenApi};
         super::entitlements::EntitlementsResponse, super::entitlements::MeterEntitlement,
         super::embed_tokens::EmbedTokenRequest, super::embed_tokens::EmbedTokenResponse,
         super::estimate::EstimateRequest, super::estimate::EstimateResponse, super::estimate::EstimateLine,
+        super::webhook_endpoints::CreateEndpointRequest, super::webhook_endpoints::UpdateEndpointRequest, super::webhook_endpoints::EndpointOut,
+        super::webhook_endpoints::EndpointWithSecret, super::webhook_endpoints::EndpointList, super::webhook_endpoints::DeliveryOut,
+        super::webhook_endpoints::DeliveryList, super::webhook_endpoints::ReplayOut,
         super::error::ErrorBody, super::error::ErrorDetail,
     )),
     modifiers(&BearerKey),
-    tags((name = "usage", description = "Record and read usage"), (name = "entitlements", description = "Ask what an account may do"), (name = "billing", description = "What plans cost"), (name = "embed", description = "Widgets the product frames"))
+    tags((name = "usage", description = "Record and read usage"), (name = "entitlements", description = "Ask what an account may do"), (name = "billing", description = "What plans cost"), (name = "embed", description = "Widgets the product frames"), (name = "webhooks", description = "Endpoints that receive signed events (the list of event types is added when served)"))
 )]
 pub struct ApiDoc;
 
@@ -68,7 +71,28 @@ pub async fn document(State(state): State<AppState>) -> Json<utoipa::openapi::Op
         name_keys(&mut doc, "CheckRequest", "feature", features);
     }
     any_of(&mut doc, "CheckResponse");
+    describe_webhooks(&mut doc);
     Json(doc)
+}
+
+/// The `webhooks` tag's description: how deliveries look and are signed, and
+/// every event type (from [`tollgate::webhook::EventType`], so it cannot drift).
+fn describe_webhooks(doc: &mut utoipa::openapi::OpenApi) {
+    let types: String = tollgate::webhook::EventType::ALL
+        .iter()
+        .map(|t| format!("\n- `{}`: {}.", t.as_str(), t.description()))
+        .collect();
+    let text = format!(
+        "Endpoints that receive events. Each delivery is a POST of JSON \
+         `{{\"type\", \"id\", \"created_at\", \"sequence\", \"data\": {{\"object\": …}}}}` signed per Standard Webhooks \
+         (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`); verify it with a Standard Webhooks \
+         library and the endpoint's `whsec_…` secret. A 2xx answer within 10 s is a success; anything else is \
+         retried with exponential back-off for 3 days. `data.object` is the object's state after the change; \
+         `sequence` grows with every event. docs/WEBHOOKS.md has an example of each payload. Event types:{types}"
+    );
+    if let Some(tag) = doc.tags.as_mut().and_then(|tags| tags.iter_mut().find(|t| t.name == "webhooks")) {
+        tag.description = Some(text);
+    }
 }
 
 /// Makes the untagged answer `schema` an `anyOf`: a rate feature's answer carries

@@ -8,6 +8,7 @@ mod invoices_cli;
 mod mail_cli;
 mod overrides_cli;
 mod stripe_cli;
+mod webhooks_cli;
 
 use crate::config::Config;
 use anyhow::{bail, Context};
@@ -68,6 +69,9 @@ enum Command {
     /// Usage history.
     #[command(subcommand)]
     Usage(UsageCommand),
+    /// Outgoing webhook endpoints, their deliveries, and a receiver.
+    #[command(subcommand)]
+    Webhooks(webhooks_cli::WebhooksCommand),
 }
 
 #[derive(Subcommand)]
@@ -506,6 +510,7 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Stripe(StripeCommand::Sync) => stripe_cli::sync(&services(&cfg).await?).await,
+        Command::Webhooks(command) => webhooks_cli::run(&services(&cfg).await?, command).await,
         Command::Demo(DemoCommand::Seed) => demo::seed(&services(&cfg).await?).await,
         Command::Mail(MailCommand::List { to, limit }) => {
             let pool = connect(&cfg).await?;
@@ -548,7 +553,8 @@ async fn services(cfg: &Config) -> anyhow::Result<Tollgate> {
             cookie_secure: cfg.cookie_secure,
         },
     )
-    .await?;
+    .await?
+    .with_webhooks(cfg.webhooks()?);
     Ok(match cfg.stripe()? {
         Some(stripe) => tollgate.with_stripe(stripe),
         None => tollgate,

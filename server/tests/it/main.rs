@@ -29,3 +29,4 @@ mod stripe_meters;
 mod stripe_webhooks;
 mod support;
 mod usage_exports;
+mod webhooks;

@@ -38,6 +38,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "usage_threshold",
         include_str!("../../../templates/email/usage_threshold.txt"),
     ),
+    (
+        "webhook_endpoint_disabled",
+        include_str!("../../../templates/email/webhook_endpoint_disabled.txt"),
+    ),
 ];
 
 /// A rendered message.
@@ -213,6 +217,13 @@ mod tests {
                 "period": {"start": "2026-11-01", "end": "2026-12-01"},
                 "upgrade_link": "http://127.0.0.1:3000/pricing",
                 "usage_link": "http://127.0.0.1:3000/dashboard",
+            }),
+            "webhook_endpoint_disabled" => json!({
+                "product": "EMTChat",
+                "user": {"name": "Ada Lovelace", "email": "ada@example.com"},
+                "account": {"name": "Analytical Engines"},
+                "endpoint": {"url": "https://hooks.example.com/tollgate", "failing_since": "2026-11-26 10:00 UTC", "last_error": "HTTP 503"},
+                "link": "http://127.0.0.1:3000/settings/webhooks",
             }),
             other => panic!("no sample context for template `{other}`: add one here"),
         }

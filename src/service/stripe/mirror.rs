@@ -191,7 +191,7 @@ pub async fn subscription(
             tx,
             catalog,
             public_url,
-            account_id,
+            (account_id, id),
             &plan.name,
             sub,
             now + grace,
@@ -238,7 +238,7 @@ async fn past_due(
     tx: &mut db::Tx<'_>,
     catalog: &Catalog,
     public_url: &str,
-    account_id: Uuid,
+    (account_id, subscription_id): (Uuid, Uuid),
     plan_name: &str,
     sub: &Subscription,
     grace_until: DateTime<Utc>,
@@ -257,6 +257,7 @@ async fn past_due(
             |c| Money::new(i.amount_due - i.amount_paid, c).display(),
         )
     });
+    db::webhook_events::emit_payment_failed(&mut **tx, account_id, subscription_id, invoice.as_ref().map(|i| i.id)).await?;
     db::notifications::insert(
         &mut **tx,
         account_id,

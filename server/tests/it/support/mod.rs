@@ -8,6 +8,7 @@ pub mod billing;
 pub mod mail;
 pub mod sse;
 pub mod stripe;
+pub mod webhooks;
 
 use reqwest::{Client, Response};
 use serde_json::{json, Value};
