@@ -23,8 +23,10 @@ fi
 tg_ensure_toolchain
 tg_ensure_postgres
 double_pid=""
+receiver_pid=""
 stop_all() {
     [ -z "$double_pid" ] || kill "$double_pid" 2>/dev/null || true
+    [ -z "$receiver_pid" ] || kill "$receiver_pid" 2>/dev/null || true
     tg_stop_private_postgres
 }
 trap stop_all EXIT
@@ -47,7 +49,19 @@ if $stripe_demo; then
     (cd "$TG_ROOT" && "$bin" stripe sync)
     tg_log "card payments go to the Stripe test double on http://$double_listen (log: $TG_DATA/stripe-double.log)"
 fi
+# The demo's webhook endpoints point to a local receiver (`tollgate webhooks
+# listen`, started below): private targets are allowed for the demo only.
+export TOLLGATE_WEBHOOK_ALLOW_PRIVATE_TARGETS=true
 (cd "$TG_ROOT" && "$bin" demo seed)
+mkdir -p "$TG_DATA"
+receiver_listen=127.0.0.1:3999
+if tg__port_busy 3999; then
+    tg_log "port 3999 is in use: the demo's webhook receiver does not start (deliveries to it will be retried)"
+else
+    (cd "$TG_ROOT" && "$bin" webhooks listen --listen "$receiver_listen") >"$TG_DATA/webhooks-receiver.log" 2>&1 &
+    receiver_pid=$!
+    tg_log "webhook deliveries arrive at http://$receiver_listen/ and are verified: tail -f $TG_DATA/webhooks-receiver.log (delivery logs: /admin/webhooks, /settings/webhooks)"
+fi
 [ -n "${TOLLGATE_SMTP_HOST:-}" ] || tg_log "e-mail is not sent in the demo: it is logged below, and '$bin mail list' prints it"
 tg_log "open http://${TOLLGATE_LISTEN:-127.0.0.1:3000} (Ctrl-C stops)"
 cd "$TG_ROOT"

@@ -76,6 +76,7 @@ mkdir -p "$TG_DATA/e2e"
 for port in 3100 3101; do
     DATABASE_URL=$e2e_db TOLLGATE_LISTEN=127.0.0.1:$port RUST_LOG=warn TOLLGATE_AUTH_ATTEMPTS_PER_MINUTE=100000 \
         TOLLGATE_EMBED_ORIGINS=http://localhost:3199 \
+        TOLLGATE_WEBHOOK_ALLOW_PRIVATE_TARGETS=true \
         TOLLGATE_SMTP_HOST=127.0.0.1 TOLLGATE_SMTP_PORT=$smtp_port TOLLGATE_SMTP_TLS=none \
         "$bin" serve >"$TG_DATA/e2e/server-$port.log" 2>&1 &
     servers+=($!)
@@ -93,7 +94,7 @@ servers+=($!)
 tg_wait_url "$double_url/_double/health"
 env "${stripe_env[@]}" DATABASE_URL=$e2e_db "$bin" stripe sync
 env "${stripe_env[@]}" DATABASE_URL=$e2e_db TOLLGATE_LISTEN=127.0.0.1:3102 RUST_LOG=warn TOLLGATE_AUTH_ATTEMPTS_PER_MINUTE=100000 \
-    TOLLGATE_SMTP_HOST=127.0.0.1 TOLLGATE_SMTP_PORT=$smtp_port TOLLGATE_SMTP_TLS=none \
+    TOLLGATE_WEBHOOK_ALLOW_PRIVATE_TARGETS=true TOLLGATE_SMTP_HOST=127.0.0.1 TOLLGATE_SMTP_PORT=$smtp_port TOLLGATE_SMTP_TLS=none \
     "$bin" serve >"$TG_DATA/e2e/server-3102.log" 2>&1 &
 servers+=($!)
 tg_wait_ready http://127.0.0.1:3102

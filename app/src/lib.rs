@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/billing/cancel") view=CancelSubscriptionPage ssr=SsrMode::Async/>
                     <Route path=path!("/billing/checkout") view=CheckoutReturnPage ssr=SsrMode::Async/>
                     <Route path=path!("/settings/api-keys") view=ApiKeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("/settings/webhooks") view=WebhooksPage ssr=SsrMode::Async/>
                     <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/new") view=NewOrgPage ssr=SsrMode::Async/>
                     <Route path=path!("/orgs/:slug/usage") view=OrgUsagePage ssr=SsrMode::Async/>
@@ -111,6 +112,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/organizations/:id") view=AdminOrgPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/keys") view=AdminKeysPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/webhooks") view=AdminWebhooksPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/plans") view=AdminPlansPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/billing/invoices") view=AdminInvoicesPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/billing/subscriptions") view=AdminSubscriptionsPage ssr=SsrMode::Async/>

@@ -288,3 +288,51 @@ pub struct UsageBreakdownView {
     /// largest first.
     pub rows: Vec<(String, String, String)>,
 }
+
+/// A webhook endpoint, for `/settings/webhooks` and `/admin/webhooks` (never its
+/// secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookEndpointView {
+    pub id: Uuid,
+    pub url: String,
+    pub description: String,
+    /// Wanted types; empty: every type.
+    pub event_types: Vec<String>,
+    pub enabled: bool,
+    /// `manual` or `failing` while disabled.
+    pub disabled_reason: Option<String>,
+    /// Failing every attempt since.
+    pub failing_since: Option<DateTime<Utc>>,
+    /// After a rotation: the previous secret signs too until then.
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+}
+
+/// One delivery of an endpoint's log, with its last attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookDeliveryView {
+    pub id: Uuid,
+    pub event_type: String,
+    pub sequence: i64,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    /// When a pending one is tried next.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub replay_of: Option<Uuid>,
+    /// The last answer's HTTP status; `None`: no answer (or no attempt yet).
+    pub response_status: Option<i32>,
+    pub latency_ms: Option<i32>,
+    pub error: Option<String>,
+}
+
+/// A page of an endpoint's delivery log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookDeliveryPage {
+    pub endpoint: WebhookEndpointView,
+    pub deliveries: Vec<WebhookDeliveryView>,
+    /// Deliveries in all.
+    pub total: i64,
+    /// Page from 0.
+    pub page: u32,
+}

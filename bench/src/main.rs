@@ -28,6 +28,7 @@ mod race;
 mod stats;
 mod summary;
 mod throughput;
+mod webhooks;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -60,6 +61,11 @@ enum Command {
     Faults(FaultsArgs),
     /// Requests/s of one endpoint, closed loop (GET, or POST with --body).
     Throughput(ThroughputArgs),
+    /// Outgoing webhooks, with a receiver of loadgen's own: the time from a usage
+    /// event crossing a threshold to its delivery, or the delivery worker's
+    /// throughput.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
     /// CSV rows shaped like stored events, for the raw COPY baseline: the events to
     /// stdout, their idempotency keys to `--keys-file`.
     CopyRows {
@@ -193,6 +199,40 @@ struct ThroughputArgs {
     /// Also report the CPU use of this process tree, as NAME=PID (repeatable).
     #[arg(long = "watch", value_parser = cpu::parse_watch)]
     watches: Vec<cpu::Watch>,
+}
+
+#[derive(Subcommand)]
+enum WebhooksCommand {
+    /// One event per account (`ext:<prefix><i>`, 260 of 500 queries), one at a
+    /// time: POST to delivery arrival.
+    Latency {
+        #[arg(long, default_value = "http://127.0.0.1:3400")]
+        url: String,
+        /// A platform key (`tg_pk_…`).
+        #[arg(long, env = "LOADGEN_KEY", hide_env_values = true)]
+        key: String,
+        /// Where the receiver listens (the endpoint points there).
+        #[arg(long, default_value = "127.0.0.1:3998")]
+        listen: std::net::SocketAddr,
+        #[arg(long, default_value = "wh-")]
+        prefix: String,
+        #[arg(long, default_value_t = 200)]
+        events: usize,
+        #[arg(long, default_value = "50ms", value_parser = stats::parse_duration)]
+        pause: Duration,
+    },
+    /// Counts `expect` deliveries written in bulk once the receiver listens.
+    Drain {
+        #[arg(long, default_value = "127.0.0.1:3998")]
+        listen: std::net::SocketAddr,
+        #[arg(long)]
+        expect: usize,
+        /// Written once the receiver listens.
+        #[arg(long)]
+        ready_file: PathBuf,
+        #[arg(long, default_value = "300s", value_parser = stats::parse_duration)]
+        timeout: Duration,
+    },
 }
 
 #[derive(Args)]
@@ -396,6 +436,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !r.exact {
                 return Ok(ExitCode::from(4));
             }
+        }
+        Command::Webhooks(WebhooksCommand::Latency { url, key, listen, prefix, events, pause }) => {
+            anyhow::ensure!(events >= 20, "--events must be at least 20 for a p95");
+            let r = webhooks::latency(&url, &key, listen, &prefix, events, pause).await?;
+            println!("{}", serde_json::to_string(&r)?);
+            eprintln!(
+                "webhooks: {} events, POST /api/v1/events crossing a threshold → signed delivery at the receiver: p50 {:.1} ms, p95 {:.1} ms (min {:.1}, max {:.1})",
+                r.events, r.p50_ms, r.p95_ms, r.min_ms, r.max_ms
+            );
+        }
+        Command::Webhooks(WebhooksCommand::Drain { listen, expect, ready_file, timeout }) => {
+            let r = webhooks::drain(listen, expect, &ready_file, timeout).await?;
+            println!("{}", serde_json::to_string(&r)?);
+            eprintln!(
+                "webhooks: {} deliveries written at once, drained at {:.0} deliveries/s (first to last arrival); the last arrived {:.1} s after the receiver started",
+                r.deliveries, r.deliveries_per_s, r.total_s
+            );
         }
         Command::Throughput(a) => {
             let opts = throughput::Options {

@@ -190,3 +190,14 @@ pub async fn disable_failing(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, 
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Every endpoint (platform-wide and accounts') whose URL starts with `prefix`, at
+/// most 100: what `tollgate webhooks listen` verifies with.
+pub async fn with_url_prefix(db: impl PgExecutor<'_>, prefix: &str) -> Result<Vec<EndpointRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM webhook_endpoints WHERE starts_with(url, $1) ORDER BY created_at LIMIT 100"
+    ))
+    .bind(prefix)
+    .fetch_all(db)
+    .await
+}

@@ -90,6 +90,7 @@ fn nav_for(viewer: Option<Viewer>, log_out: ServerAction<LogOut>) -> AnyView {
                 </a>
                 <a href="/billing" class="text-slate-700 hover:text-slate-900">"Billing"</a>
                 <a href="/settings/api-keys" class="text-slate-700 hover:text-slate-900">"API keys"</a>
+                <a href="/settings/webhooks" class="text-slate-700 hover:text-slate-900">"Webhooks"</a>
                 {v.super_admin.then(|| view! { <a href="/admin" class="font-medium text-slate-900 hover:text-indigo-700" data-testid="nav-admin">"Admin"</a> })}
                 <span class="hidden text-slate-500 sm:inline" data-testid="nav-account" title=v.email.clone()>{v.account_name.clone()}</span>
                 <ActionForm action=log_out attr:class="inline">

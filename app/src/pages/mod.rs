@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod orgs;
 pub mod password;
 pub mod pricing;
+pub mod webhooks;
 
 pub use admin::{
     AdminAuditPage, AdminHomePage, AdminInvoicesPage, AdminKeysPage, AdminOrgPage, AdminOrgsPage,
@@ -34,3 +35,4 @@ pub use orgs::{
 };
 pub use password::{ForgotPasswordPage, ResetPasswordPage};
 pub use pricing::PricingPage;
+pub use webhooks::{AdminWebhooksPage, WebhooksPage};

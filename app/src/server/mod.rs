@@ -11,6 +11,7 @@ pub mod orgs;
 pub mod password;
 pub mod plans;
 pub mod pricing;
+pub mod webhooks;
 
 #[cfg(feature = "ssr")]
 pub mod chart_draw;

@@ -7,6 +7,7 @@ use tollgate::identity::{Email, NewPassword, PersonName};
 use tollgate::period::Interval;
 use tollgate::service::accounts::Role;
 use tollgate::service::organizations::{invitations, seats};
+use tollgate::service::webhooks::{self, Scope};
 use tollgate::service::{auth, organizations, plans, Actor, Tollgate};
 
 /// The password of every demo user (printed; demo data only).
@@ -119,6 +120,7 @@ pub async fn seed(t: &Tollgate) -> anyhow::Result<()> {
                     &Actor::Cli,
                 )
                 .await?;
+                demo_endpoint(t, Scope::Account(org), "Acme's CRM sync (the demo receiver)").await;
                 if catalog.plan("team").is_some() {
                     plans::choose(
                         t,
@@ -153,11 +155,37 @@ pub async fn seed(t: &Tollgate) -> anyhow::Result<()> {
     if reports > 0 {
         println!("Stored {reports} monthly usage reports of the last six months.");
     }
+    // After the history: it receives what happens from now on (the server's
+    // invoice run at start, the demo users' changes).
+    demo_endpoint(t, Scope::Platform, "Operator's data warehouse (the demo receiver)").await;
     println!("Demo users (password for all: {DEMO_PASSWORD}):");
     for d in &USERS {
         println!("  {:<24} {}", d.email, d.role);
     }
     Ok(())
+}
+
+/// Where the demo's webhook endpoints point: `tollgate webhooks listen`, which the
+/// run command starts, verifies and prints what arrives.
+pub const DEMO_RECEIVER: &str = "http://127.0.0.1:3999/";
+
+/// Adds a demo endpoint to `scope` unless it has one to the demo receiver. Only
+/// told when it cannot (private targets not allowed): the demo goes on.
+async fn demo_endpoint(t: &Tollgate, scope: Scope, description: &str) {
+    let exists = webhooks::list(t, scope).await.is_ok_and(|l| l.iter().any(|e| e.url.starts_with(DEMO_RECEIVER)));
+    if exists {
+        return;
+    }
+    let input = webhooks::EndpointInput {
+        url: Some(format!("{DEMO_RECEIVER}{}", if scope == Scope::Platform { "platform" } else { "acme" })),
+        description: Some(description.to_owned()),
+        event_types: None,
+        enabled: None,
+    };
+    match webhooks::create(t, &Actor::Cli, scope, &input).await {
+        Ok(created) => println!("Webhook endpoint {} ({description}).", created.endpoint.url),
+        Err(e) => println!("No demo webhook endpoint: {e}"),
+    }
 }
 
 /// Refuses when a demo user is missing and the database holds users outside the

@@ -79,12 +79,10 @@ pub enum WebhooksCommand {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:3999")]
         listen: SocketAddr,
-        /// Verify with this secret (`whsec_…`).
-        #[arg(long, env = "TOLLGATE_WEBHOOK_SECRET", conflicts_with = "endpoint")]
+        /// Verify with this secret (`whsec_…`); without it, with the secrets of
+        /// every endpoint whose URL points to `--listen`, read from the database.
+        #[arg(long, env = "TOLLGATE_WEBHOOK_SECRET")]
         secret: Option<String>,
-        /// Verify with this endpoint's secrets, read from the database.
-        #[arg(long)]
-        endpoint: Option<Uuid>,
     },
 }
 
@@ -172,17 +170,14 @@ pub async fn run(t: &Tollgate, command: WebhooksCommand) -> anyhow::Result<()> {
             let new = webhooks::replay(t, &actor, scope(t, account.as_deref()).await?, id, delivery, Utc::now()).await.map_err(fail)?;
             println!("replay queued as delivery {new}");
         }
-        WebhooksCommand::Listen { listen, secret, endpoint } => {
-            let secrets = match (secret, endpoint) {
-                (Some(s), _) => vec![signing::parse_secret(&s).context("--secret is not a whsec_… secret")?],
-                (None, Some(id)) => {
-                    let rows = tollgate::db::webhook_endpoints::by_ids(&t.pool, &[id]).await?;
-                    let row = rows.into_iter().next().context("no such endpoint")?;
-                    let mut s = vec![row.secret];
-                    s.extend(row.previous_secret);
-                    s
+        WebhooksCommand::Listen { listen, secret } => {
+            let secrets = match secret {
+                Some(s) => vec![signing::parse_secret(&s).context("--secret is not a whsec_… secret")?],
+                None => {
+                    let rows = tollgate::db::webhook_endpoints::with_url_prefix(&t.pool, &format!("http://{listen}/")).await?;
+                    anyhow::ensure!(!rows.is_empty(), "no endpoint points to http://{listen}/: add one, or give --secret");
+                    rows.into_iter().flat_map(|r| std::iter::once(r.secret).chain(r.previous_secret)).collect()
                 }
-                (None, None) => anyhow::bail!("give --secret or --endpoint to verify deliveries"),
             };
             listen_on(listen, secrets).await?;
         }

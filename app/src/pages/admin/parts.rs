@@ -25,6 +25,7 @@ pub fn AdminNav(
         ("/admin/billing/subscriptions", "Subscriptions"),
         ("/admin/billing/invoices", "Invoices"),
         ("/admin/keys", "Platform keys"),
+        ("/admin/webhooks", "Webhooks"),
         ("/admin/audit", "Audit log"),
     ];
     view! {
