@@ -205,7 +205,7 @@ BEGIN
             'subscription.created', 'subscription.plan_changed', 'subscription.seats_changed',
             'subscription.cancel_scheduled', 'subscription.reactivated', 'subscription.change_scheduled',
             'subscription.change_unscheduled', 'subscription.trial_ended', 'subscription.trial_extended',
-            'subscription.price_migrated', 'subscription.metered_items_changed',
+            'subscription.price_migrated', 'subscription.metered_items_changed', 'subscription.past_due', 'subscription.restored',
             'subscription.synced_from_stripe', 'subscription.canceled',
             'invoice.issued', 'invoice.paid', 'invoice.voided', 'invoice.synced_from_stripe',
             'membership.added', 'membership.removed', 'membership.left')

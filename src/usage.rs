@@ -134,6 +134,10 @@ pub struct PlanSummary {
     pub entitled: bool,
     /// While past due and still entitled: when the dunning grace period ends.
     pub grace_until: Option<DateTime<Utc>>,
+    /// Billed by invoice and bank transfer (the manual provider): past due means
+    /// an invoice is unpaid, not that a card failed.
+    #[serde(default)]
+    pub by_invoice: bool,
 }
 
 /// An account's usage in its current period: what the dashboard shows and the live

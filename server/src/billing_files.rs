@@ -29,11 +29,21 @@ pub(crate) async fn who(t: &Tollgate, session: &Session) -> Result<SignedIn, Sta
 pub async fn invoice_pdf(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    Query(link): Query<PdfLink>,
     session: Session,
 ) -> Result<Response, StatusCode> {
     let t = &state.tollgate;
-    let me = who(t, &session).await?;
     let id = Uuid::parse_str(&id).map_err(|_| StatusCode::NOT_FOUND)?;
+    // An e-mailed link opens the PDF without signing in until it expires.
+    if let Some(token) = link.token.as_deref() {
+        let key = tollgate::service::embed::key(t).await.map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+        if !tollgate::service::invoices::link::verify(key, id, token, chrono::Utc::now()) {
+            return Err(StatusCode::NOT_FOUND);
+        }
+        let detail = document::load(t, id, true).await.map_err(|_| StatusCode::NOT_FOUND)?;
+        return pdf_response(t, id, detail);
+    }
+    let me = who(t, &session).await?;
     let operator = me.user.is_super_admin && me.impersonator.is_none();
     let detail = document::load(t, id, operator)
         .await
@@ -46,6 +56,16 @@ pub async fn invoice_pdf(
             return Err(StatusCode::NOT_FOUND);
         }
     }
+    pdf_response(t, id, detail)
+}
+
+/// `?token=` of an e-mailed invoice link ([`tollgate::service::invoices::link`]).
+#[derive(Debug, Deserialize)]
+pub struct PdfLink {
+    token: Option<String>,
+}
+
+fn pdf_response(t: &Tollgate, id: Uuid, detail: document::InvoiceDetail) -> Result<Response, StatusCode> {
     let issuer = t
         .catalog
         .get()

@@ -78,6 +78,12 @@ pub struct Config {
     pub webhook_timeout_seconds: u64,
     /// Webhook deliveries one server process sends at once (1 to 256).
     pub webhook_concurrency: usize,
+    /// Days from a manual invoice's due date its reminders go, comma-separated
+    /// (negative: before it; `-3,1,7`); empty: none.
+    pub invoice_reminder_days: String,
+    /// Days after the due date an unpaid manual invoice makes its subscription
+    /// past due (with `stripe_dunning_grace_days` of grace).
+    pub invoice_past_due_after_days: u32,
 }
 
 impl Default for Config {
@@ -108,6 +114,8 @@ impl Default for Config {
             webhook_allow_private_targets: false,
             webhook_timeout_seconds: 10,
             webhook_concurrency: 16,
+            invoice_reminder_days: "-3,1,7".into(),
+            invoice_past_due_after_days: 14,
         }
     }
 }
@@ -213,6 +221,20 @@ impl Config {
                 "stripe_webhook_secret is set but stripe_secret_key is not: both are needed"
             ),
         }
+    }
+
+    /// When manual invoices are chased.
+    ///
+    /// # Errors
+    /// A reminder day that is not one, or a past-due step out of 1 to 365 days.
+    pub fn dunning(&self) -> anyhow::Result<tollgate::service::invoices::dunning::Schedule> {
+        anyhow::ensure!((1..=365).contains(&self.invoice_past_due_after_days), "invoice_past_due_after_days must be 1 to 365");
+        tollgate::service::invoices::dunning::Schedule::parse(
+            &self.invoice_reminder_days,
+            self.invoice_past_due_after_days,
+            self.stripe_dunning_grace_days,
+        )
+        .map_err(|e| anyhow::anyhow!("invoice_reminder_days: {e}"))
     }
 
     /// How outgoing webhooks behave.

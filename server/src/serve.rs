@@ -210,7 +210,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
             "Stripe is not configured: every subscription is billed by the manual provider"
         ),
     }
-    tollgate = tollgate.with_webhooks(cfg.webhooks()?);
+    tollgate = tollgate.with_webhooks(cfg.webhooks()?).with_dunning(cfg.dunning()?);
     if tollgate.webhooks.allow_private_targets {
         tracing::warn!("webhook endpoints may be private addresses (webhook_allow_private_targets): for tests and demos only");
     }

@@ -56,7 +56,7 @@ pub struct LineRow {
     pub meter: Option<String>,
 }
 
-const COLUMNS: &str = "id, account_id, subscription_id, provider, provider_invoice_id, number, status, currency::text AS currency,
+pub(crate) const COLUMNS: &str = "id, account_id, subscription_id, provider, provider_invoice_id, number, status, currency::text AS currency,
     period_start, period_end, plan_key, subtotal, discount, tax, total, credit_applied, amount_due, amount_paid, coupon_code,
     issued_at, due_at, paid_at, voided_at, hosted_url, pdf_url, created_at";
 

@@ -13,6 +13,7 @@ pub mod email_verifications;
 pub mod embed_keys;
 pub mod invitations;
 pub mod invoice_adjustments;
+pub mod invoice_mailings;
 pub mod invoices;
 pub mod login_failures;
 pub mod memberships;

@@ -865,3 +865,39 @@ pub async fn end_grandfathered(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The manual dunning (issue 14): makes a manual subscription that is active or
+/// trialing `past_due` until `grace_until`; returns its status before, or `None`
+/// when it is neither (ended, or past due already).
+pub async fn mark_manual_past_due(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    grace_until: DateTime<Utc>,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "WITH before AS (SELECT status FROM subscriptions WHERE id = $1 AND provider = 'manual' FOR UPDATE)
+         UPDATE subscriptions s SET status = 'past_due', grace_until = $2, updated_at = now()
+           FROM before
+          WHERE s.id = $1 AND before.status IN ('active', 'trialing')
+         RETURNING before.status",
+    )
+    .bind(id)
+    .bind(grace_until)
+    .fetch_optional(db)
+    .await
+}
+
+/// Makes a manual subscription that the dunning made past due active again when
+/// none of its invoices that made it so is still open; returns whether it did.
+pub async fn restore_manual_if_settled(db: impl PgExecutor<'_>, id: Uuid, _now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE subscriptions SET status = 'active', grace_until = NULL, updated_at = now()
+          WHERE id = $1 AND provider = 'manual' AND status = 'past_due'
+            AND NOT EXISTS (SELECT 1 FROM invoices i JOIN invoice_mailings m ON m.invoice_id = i.id AND m.kind = 'past_due'
+                             WHERE i.subscription_id = $1 AND i.status = 'open')",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,5 +1,6 @@
 //! Background upkeep, once a minute in every `tollgate serve` process (each step is
-//! safe to run concurrently): ending manual trials, applying the manual provider's
+//! safe to run concurrently): e-mailing and chasing manual invoices
+//! ([`super::invoices::dunning`]), ending manual trials, applying the manual provider's
 //! period-end plan changes and cancellations, and pruning rate windows, failed
 //! log-ins, password-reset requests and links, and expired sessions; sending usage
 //! to Stripe's billing meters when Stripe is configured ([`super::stripe::meter_usage`]);
@@ -27,6 +28,16 @@ pub async fn run(t: Tollgate) {
         tick.tick().await;
         if let Err(e) = once(&t).await {
             tracing::warn!(error = %e, "background upkeep failed; retrying next minute");
+        }
+        match super::invoices::dunning::run(&t, &t.dunning, Utc::now()).await {
+            Ok(r) if r != Default::default() => tracing::info!(
+                issued = r.issued,
+                reminders = r.reminders,
+                past_due = r.past_due,
+                "manual invoices e-mailed and chased"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "chasing manual invoices failed; retrying next minute"),
         }
         match super::provider::manual::apply_due(&t, Utc::now()).await {
             Ok(done) if done != Default::default() => tracing::info!(

@@ -78,6 +78,8 @@ pub struct Tollgate {
     pub embed_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
     /// How outgoing webhooks behave ([`webhooks`]).
     pub webhooks: Arc<webhooks::WebhookSettings>,
+    /// When manual invoices are chased ([`invoices::dunning`]).
+    pub dunning: Arc<invoices::dunning::Schedule>,
 }
 
 impl Tollgate {
@@ -99,7 +101,16 @@ impl Tollgate {
             ingest_queue: Arc::default(),
             embed_key: Arc::default(),
             webhooks: Arc::default(),
+            dunning: Arc::default(),
         })
+    }
+
+    /// The same handle with this dunning schedule for manual invoices.
+    pub fn with_dunning(self, schedule: invoices::dunning::Schedule) -> Self {
+        Tollgate {
+            dunning: Arc::new(schedule),
+            ..self
+        }
     }
 
     /// The same handle with these webhook settings.

@@ -143,6 +143,7 @@ pub async fn snapshot(
             seats: standing.seats(),
             entitled: s.entitled,
             grace_until: s.grace_until,
+            by_invoice: s.provider == "manual",
         })
     });
     Ok(Snapshot {

@@ -18,6 +18,7 @@ use tollgate::service::{
 use uuid::Uuid;
 
 mod corrections;
+mod dunning;
 mod webhook_events;
 
 /// A small catalog with one plan per pricing feature under test.

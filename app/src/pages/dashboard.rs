@@ -124,15 +124,17 @@ fn alerts(d: &DashboardData) -> impl IntoView {
         .plan
         .as_ref()
         .filter(|p| p.entitled && p.status == Status::PastDue)
-        .map(|p| p.grace_until);
+        .map(|p| (p.grace_until, p.by_invoice));
     view! {
-        {past_due.map(|grace| view! {
+        {past_due.map(|(grace, by_invoice)| view! {
             <div class="mt-4 flex flex-wrap items-center justify-between gap-3 rounded-lg border border-red-300 bg-red-50 p-4 text-red-900" role="alert" data-testid="past-due-banner">
                 <div>
-                    <p class="font-semibold">"Your last payment failed."</p>
-                    <p class="text-sm">{match grace {
-                        Some(g) => format!("Update your payment method by {} to keep your plan.", date(g)),
-                        None => "Update your payment method to keep your plan.".to_string(),
+                    <p class="font-semibold">{if by_invoice { "An invoice is overdue." } else { "Your last payment failed." }}</p>
+                    <p class="text-sm">{match (grace, by_invoice) {
+                        (Some(g), true) => format!("Pay it by {} to keep your plan.", date(g)),
+                        (None, true) => "Pay it to keep your plan.".to_string(),
+                        (Some(g), false) => format!("Update your payment method by {} to keep your plan.", date(g)),
+                        (None, false) => "Update your payment method to keep your plan.".to_string(),
                     }}</p>
                 </div>
                 <a href="/billing" class="rounded-md bg-red-600 px-4 py-2 text-sm font-semibold text-white hover:bg-red-500">"Go to billing"</a>

@@ -554,7 +554,8 @@ async fn services(cfg: &Config) -> anyhow::Result<Tollgate> {
         },
     )
     .await?
-    .with_webhooks(cfg.webhooks()?);
+    .with_webhooks(cfg.webhooks()?)
+    .with_dunning(cfg.dunning()?);
     Ok(match cfg.stripe()? {
         Some(stripe) => tollgate.with_stripe(stripe),
         None => tollgate,

@@ -66,6 +66,29 @@ async fn an_invoice_pdf_is_for_its_account_and_the_super_admin_only(pool: PgPool
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn an_e_mailed_invoice_link_opens_its_pdf_without_signing_in_until_it_expires(pool: PgPool) {
+    use tollgate::service::invoices::link;
+    let app = spawn_app(pool).await;
+    let owner = app.customer(Some("starter")).await;
+    let invoice = open_invoice(&app, owner.account_id).await;
+    let other = open_invoice(&app, owner.account_id).await;
+    let key = tollgate::service::embed::key(&app.tollgate).await.unwrap().to_vec();
+    let now = chrono::Utc::now();
+    let token = link::token(&key, invoice, now);
+
+    let res = get(&app, &format!("/invoices/{invoice}/pdf?token={token}"), None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()[CONTENT_TYPE], "application/pdf");
+    assert!(res.bytes().await.unwrap().starts_with(b"%PDF-"));
+    // Another invoice, an altered or an expired token: nothing.
+    assert_eq!(get(&app, &format!("/invoices/{other}/pdf?token={token}"), None).await.status(), 404);
+    let altered = format!("{}x", &token[..token.len() - 1]);
+    assert_eq!(get(&app, &format!("/invoices/{invoice}/pdf?token={altered}"), None).await.status(), 404);
+    let expired = link::token(&key, invoice, now - chrono::Duration::days(link::TTL_DAYS + 1));
+    assert_eq!(get(&app, &format!("/invoices/{invoice}/pdf?token={expired}"), None).await.status(), 404);
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn an_organization_s_invoices_are_for_its_owner_and_admins(pool: PgPool) {
     let app = spawn_app(pool).await;
     let owner = app.customer(None).await;

@@ -2,6 +2,8 @@
 //! status changes, and reading invoices for pages, CSV and PDF.
 
 pub mod document;
+pub mod dunning;
+pub mod link;
 mod issue;
 mod pricing;
 pub mod preview;

@@ -87,6 +87,9 @@ pub async fn set_status(
         },
     )
     .await?;
+    if to == InvoiceStatus::Paid {
+        super::dunning::restore_if_settled(&mut tx, &invoice, actor, now).await?;
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -1,0 +1,82 @@
+//! `invoice_mailings` (migration 0028): what was e-mailed about each manual
+//! invoice (issued, reminders, past due), each once; and the invoices the dunning
+//! job looks at.
+
+use super::invoices::InvoiceRow;
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+/// Records that `kind` (at `offset_days`) of `invoice` goes to `to` at `now`;
+/// `false` when it was recorded before (by this process or another): then it
+/// must not be sent again.
+pub async fn claim(
+    db: impl PgExecutor<'_>,
+    invoice: &InvoiceRow,
+    kind: &str,
+    offset_days: i32,
+    to: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO invoice_mailings (invoice_id, account_id, kind, offset_days, to_address, sent_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(invoice.id)
+    .bind(invoice.account_id)
+    .bind(kind)
+    .bind(offset_days)
+    .bind(to)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Manual invoices issued since `since` (numbered) and not yet e-mailed, oldest
+/// first, at most `limit`.
+pub async fn unmailed(db: impl PgExecutor<'_>, since: DateTime<Utc>, limit: i64) -> Result<Vec<InvoiceRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {} FROM invoices
+          WHERE provider = 'manual' AND issued_at >= $1 AND number IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM invoice_mailings m WHERE m.invoice_id = invoices.id AND m.kind = 'issued')
+          ORDER BY issued_at, id LIMIT $2",
+        super::invoices::COLUMNS
+    ))
+    .bind(since)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Open manual invoices due before `until`, soonest first, from `after` (an id,
+/// for paging), at most `limit`.
+pub async fn open_due_before(
+    db: impl PgExecutor<'_>,
+    until: DateTime<Utc>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<InvoiceRow>, sqlx::Error> {
+    let (after_due, after_id) = after.map_or((None, None), |(d, i)| (Some(d), Some(i)));
+    sqlx::query_as(&format!(
+        "SELECT {} FROM invoices
+          WHERE provider = 'manual' AND status = 'open' AND due_at < $1
+            AND ($2::timestamptz IS NULL OR (due_at, id) > ($2, $3))
+          ORDER BY due_at, id LIMIT $4",
+        super::invoices::COLUMNS
+    ))
+    .bind(until)
+    .bind(after_due)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// The offsets of the reminders sent about `invoice_id`.
+pub async fn reminders_sent(db: impl PgExecutor<'_>, invoice_id: Uuid) -> Result<Vec<i32>, sqlx::Error> {
+    sqlx::query_scalar("SELECT offset_days FROM invoice_mailings WHERE invoice_id = $1 AND kind = 'reminder' ORDER BY offset_days")
+        .bind(invoice_id)
+        .fetch_all(db)
+        .await
+}
