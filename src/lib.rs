@@ -24,6 +24,7 @@ pub mod invoice;
 pub mod keys;
 pub mod limits;
 pub mod money;
+pub mod notification;
 pub mod overrides;
 pub mod period;
 pub mod proration;

@@ -17,6 +17,7 @@ pub mod invoice_mailings;
 pub mod invoices;
 pub mod login_failures;
 pub mod memberships;
+pub mod notification_preferences;
 pub mod notifications;
 pub mod outbox;
 pub mod overrides;

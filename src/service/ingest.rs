@@ -602,6 +602,19 @@ pub(crate) async fn notify_thresholds(
             let percent = limits::percent_of(*used, Some(*limit)).unwrap_or(Decimal::ONE_HUNDRED);
             let mark = webhooks::emit::UsageMark { account_id: *account_id, meter, period: *period, used: *used, limit: *limit, percent };
             webhooks::emit::limit_reached(&mut **tx, &mark).await?;
+            if used > limit {
+                let name = catalog.meter(meter).map_or(*meter, |m| m.name.as_str());
+                db::notifications::insert_once(
+                    &mut **tx,
+                    *account_id,
+                    crate::notification::Kind::LimitExceeded.as_str(),
+                    &format!("{name}: past your limit"),
+                    &format!("This period's {name} went past the {} included in your plan; usage beyond it is billed as overage or, on a hard limit, refused. Upgrade to raise the limit.", limit.normalize()),
+                    &serde_json::json!({ "meter": meter, "limit": limit.to_string(), "period_start": period.start }),
+                    &format!("limit_exceeded:{account_id}:{meter}:{}", period.start.timestamp()),
+                )
+                .await?;
+            }
         }
     }
     for c in crossed {
@@ -629,6 +642,7 @@ pub(crate) async fn notify_thresholds(
             .thresholds
             .iter()
             .any(|t| t.percent == c.percent && t.actions.contains(&limits::ThresholdAction::Email));
+        let emails = emails && super::notifications::email_allowed(&mut **tx, c.account_id, crate::notification::Kind::LimitWarning).await?;
         if let (true, Some(meter), Some((used, limit, plan, period))) = (
             emails,
             meter,

@@ -68,6 +68,11 @@ pub async fn run(t: Tollgate) {
         }
         if passes.is_multiple_of(INVOICE_RUN_EVERY) {
             invoice_runs(&t).await;
+            match super::notifications::scheduled(&t, Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(accounts = n, "trials ending: accounts told"),
+                Err(e) => tracing::warn!(error = %e, "notifying trials ending failed; retrying in an hour"),
+            }
             match webhook_upkeep(&t, Utc::now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(events = n, "scheduled webhook events emitted"),

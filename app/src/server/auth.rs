@@ -14,7 +14,7 @@ pub async fn get_viewer() -> Result<Option<Viewer>, AppError> {
     let account = tollgate::db::accounts::by_id(&t.pool, me.account_id)
         .await
         .map_err(tollgate::service::Error::from)?;
-    let (_, unread) = tollgate::db::notifications::counts(&t.pool, me.account_id)
+    let (_, unread) = tollgate::db::notifications::counts(&t.pool, me.account_id, me.user.id)
         .await
         .map_err(tollgate::service::Error::from)?;
     let impersonator = match me.impersonator {

@@ -19,6 +19,7 @@ mod health;
 mod impersonation;
 mod live;
 mod mail;
+mod notification_prefs;
 mod orgs_http;
 mod pages;
 mod password_reset;

@@ -147,6 +147,7 @@ pub(super) async fn issue_batch(
     db::notifications::insert_many(&mut *tx, &notifications(&invoices)).await?;
     let ids: Vec<Uuid> = invoices.iter().map(|i| i.id).collect();
     db::webhook_events::emit_cycles_ended(&mut *tx, &ids).await?;
+    db::notifications::insert_cycles_ended(&mut *tx, &ids).await?;
     let applied: Vec<(Uuid, Uuid, Uuid)> = applied
         .into_iter()
         .map(|(account, adjustment, k)| (account, adjustment, invoices[k].id))

@@ -89,6 +89,7 @@ pub async fn set_status(
     .await?;
     if to == InvoiceStatus::Paid {
         super::dunning::restore_if_settled(&mut tx, &invoice, actor, now).await?;
+        crate::service::notifications::payment_received(&mut tx, t, &invoice).await?;
     }
     tx.commit().await?;
     Ok(())

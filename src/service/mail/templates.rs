@@ -51,6 +51,14 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/email/invoice_past_due.txt"),
     ),
     (
+        "trial_ending",
+        include_str!("../../../templates/email/trial_ending.txt"),
+    ),
+    (
+        "payment_received",
+        include_str!("../../../templates/email/payment_received.txt"),
+    ),
+    (
         "webhook_endpoint_disabled",
         include_str!("../../../templates/email/webhook_endpoint_disabled.txt"),
     ),
@@ -257,6 +265,20 @@ mod tests {
                 "invoice": {"number": "TG-2026-000042", "total": "$79.00", "amount_due": "$79.00", "due_date": "2026-12-15",
                             "period": "2026-11-01 to 2026-12-01", "pdf_link": "http://127.0.0.1:3000/invoices/x/pdf?token=1.a"},
                 "grace_until": "2027-01-05",
+                "billing_link": "http://127.0.0.1:3000/billing",
+            }),
+            "trial_ending" => json!({
+                "product": "EMTChat",
+                "user": {"name": "Ada Lovelace", "email": "ada@example.com"},
+                "account": {"name": "Analytical Engines"},
+                "trial_end": "2026-12-09",
+                "billing_link": "http://127.0.0.1:3000/billing",
+            }),
+            "payment_received" => json!({
+                "product": "EMTChat",
+                "user": {"name": "Ada Lovelace", "email": "ada@example.com"},
+                "account": {"name": "Analytical Engines"},
+                "invoice": {"number": "TG-2026-000042", "amount": "$79.00"},
                 "billing_link": "http://127.0.0.1:3000/billing",
             }),
             "webhook_endpoint_disabled" => json!({

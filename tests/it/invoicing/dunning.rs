@@ -102,6 +102,14 @@ async fn an_unpaid_invoice_is_mailed_reminded_then_past_due_and_paying_restores_
         .await
         .unwrap();
     assert_eq!(subscription(&t, account).await, ("active".to_owned(), None));
+    // The payment is acknowledged, in the app and by e-mail.
+    let received: Vec<String> = sqlx::query_scalar("SELECT body FROM notifications WHERE account_id = $1 AND kind = 'payment_received'")
+        .bind(account)
+        .fetch_all(&t.pool)
+        .await
+        .unwrap();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert!(mails(&t).await.iter().any(|(tpl, to, _)| tpl == "payment_received" && *to == owner));
     assert_eq!(
         actions(&t, account).await,
         [

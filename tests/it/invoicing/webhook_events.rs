@@ -60,4 +60,12 @@ async fn the_invoice_run_emits_the_invoice_and_the_cycle_with_its_usage_once(poo
 
     september(&t).await;
     assert_eq!(events(&t).await.len(), got.len(), "a second run emits nothing");
+    // The account is told in the app too, with the period's usage, once.
+    let told: Vec<String> = sqlx::query_scalar("SELECT body FROM notifications WHERE account_id = $1 AND kind = 'billing_cycle_ended'")
+        .bind(account)
+        .fetch_all(&t.pool)
+        .await
+        .unwrap();
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].starts_with("Usage this period: api_calls 60000. Invoice TG-"), "{}", told[0]);
 }
