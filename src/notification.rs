@@ -190,7 +190,7 @@ mod tests {
         assert!(!p.allows(Kind::BillingCycleEnded, Channel::InApp));
         assert!(!p.allows(Kind::BillingCycleEnded, Channel::Email), "never e-mailed");
         assert_eq!(Preferences::from_enabled(&["nope"], &[]), Err(UnknownKind("nope".into())));
-        assert_eq!(Preferences::default().allows(Kind::LimitExceeded, Channel::InApp), true);
+        assert!(Preferences::default().allows(Kind::LimitExceeded, Channel::InApp));
         assert_eq!(Kind::parse("payment_recovered"), Some(Kind::PaymentReceived));
         for k in Kind::ALL {
             assert_eq!(Kind::parse(k.as_str()), Some(k));

@@ -593,7 +593,7 @@ pub(crate) async fn notify_thresholds(
     for c in &crossed {
         if let Some((used, limit, _, period)) = details.get(&(c.account_id, c.meter.as_str())) {
             let mark = webhooks::emit::UsageMark { account_id: c.account_id, meter: &c.meter, period: *period, used: *used, limit: *limit, percent: c.percent };
-            webhooks::emit::threshold_reached(&mut **tx, &mark).await?;
+            webhooks::emit::threshold_reached(tx, &mark).await?;
         }
     }
     // At or past the limit, whatever the catalog's thresholds: once per period.
@@ -601,7 +601,7 @@ pub(crate) async fn notify_thresholds(
         if used >= limit {
             let percent = limits::percent_of(*used, Some(*limit)).unwrap_or(Decimal::ONE_HUNDRED);
             let mark = webhooks::emit::UsageMark { account_id: *account_id, meter, period: *period, used: *used, limit: *limit, percent };
-            webhooks::emit::limit_reached(&mut **tx, &mark).await?;
+            webhooks::emit::limit_reached(tx, &mark).await?;
             if used > limit {
                 let name = catalog.meter(meter).map_or(*meter, |m| m.name.as_str());
                 db::notifications::insert_once(
@@ -642,7 +642,7 @@ pub(crate) async fn notify_thresholds(
             .thresholds
             .iter()
             .any(|t| t.percent == c.percent && t.actions.contains(&limits::ThresholdAction::Email));
-        let emails = emails && super::notifications::email_allowed(&mut **tx, c.account_id, crate::notification::Kind::LimitWarning).await?;
+        let emails = emails && super::notifications::email_allowed(tx, c.account_id, crate::notification::Kind::LimitWarning).await?;
         if let (true, Some(meter), Some((used, limit, plan, period))) = (
             emails,
             meter,

@@ -141,7 +141,7 @@ async fn failures_back_off_for_three_days_then_the_endpoint_is_disabled_its_owne
         .fetch_all(&app.tollgate.pool)
         .await
         .unwrap();
-    assert_eq!(mailed, [c.email.clone()]);
+    assert_eq!(mailed, std::slice::from_ref(&c.email));
     // Nothing more is attempted while it is disabled.
     choose(&app, c.account_id, "starter").await;
     assert_eq!(deliver(&app.tollgate, later + Duration::hours(1)).await.attempted(), 0);

@@ -76,8 +76,7 @@ impl Schedule {
             .iter()
             .copied()
             .filter(|d| due + Duration::days(i64::from(*d)) <= now)
-            .filter(|d| *d < i32::try_from(self.past_due_after_days).unwrap_or(i32::MAX))
-            .next_back()
+            .rfind(|d| *d < i32::try_from(self.past_due_after_days).unwrap_or(i32::MAX))
     }
 
     /// When an invoice due at `due` makes its subscription past due.

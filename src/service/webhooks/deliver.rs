@@ -349,7 +349,7 @@ async fn tell_owner(
         &serde_json::json!({ "endpoint": endpoint.id }),
     )
     .await?;
-    if !crate::service::notifications::email_allowed(&mut **tx, account_id, crate::notification::Kind::WebhookDisabled).await? {
+    if !crate::service::notifications::email_allowed(tx, account_id, crate::notification::Kind::WebhookDisabled).await? {
         return Ok(());
     }
     let Some(to) = db::accounts::mail_recipient(&mut **tx, account_id).await? else {

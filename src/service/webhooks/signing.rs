@@ -62,6 +62,37 @@ pub fn signature_header(secrets: &[&[u8]], msg_id: &str, timestamp: i64, body: &
         .join(" ")
 }
 
+/// How far a delivery's timestamp may be from the receiver's clock (the
+/// specification's libraries use 5 minutes).
+pub const TOLERANCE_SECONDS: i64 = 300;
+
+/// Whether `header` (a `webhook-signature` value) holds a `v1` signature by one of
+/// `secrets` of `"{msg_id}.{timestamp}.{body}"`, and `timestamp` is within
+/// [`TOLERANCE_SECONDS`] of `now` (seconds since the epoch). Compares in constant
+/// time. Tollgate's own receiver (`tollgate webhooks listen`) uses it; Tollgate's
+/// tests verify deliveries with the specification's Python library instead.
+pub fn verify(secrets: &[&[u8]], msg_id: &str, timestamp: i64, body: &[u8], header: &str, now: i64) -> bool {
+    if (now - timestamp).abs() > TOLERANCE_SECONDS {
+        return false;
+    }
+    let given: Vec<Vec<u8>> = header
+        .split(' ')
+        .filter_map(|s| s.strip_prefix("v1,"))
+        .filter_map(|b| STANDARD.decode(b).ok())
+        .collect();
+    secrets.iter().any(|secret| {
+        given.iter().any(|sig| {
+            let mut m = Hmac::<Sha256>::new_from_slice(secret).unwrap_or_else(|_| unreachable!("HMAC takes any key"));
+            m.update(msg_id.as_bytes());
+            m.update(b".");
+            m.update(timestamp.to_string().as_bytes());
+            m.update(b".");
+            m.update(body);
+            m.verify_slice(sig).is_ok()
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,35 +131,4 @@ mod tests {
         assert!(!verify(&[&new], "msg_1", 1000, b"{}", &header, 1000 + TOLERANCE_SECONDS + 1));
         assert!(!verify(&[&new], "msg_1", 1000, b"{}", "v1,!!!", 1000));
     }
-}
-
-/// How far a delivery's timestamp may be from the receiver's clock (the
-/// specification's libraries use 5 minutes).
-pub const TOLERANCE_SECONDS: i64 = 300;
-
-/// Whether `header` (a `webhook-signature` value) holds a `v1` signature by one of
-/// `secrets` of `"{msg_id}.{timestamp}.{body}"`, and `timestamp` is within
-/// [`TOLERANCE_SECONDS`] of `now` (seconds since the epoch). Compares in constant
-/// time. Tollgate's own receiver (`tollgate webhooks listen`) uses it; Tollgate's
-/// tests verify deliveries with the specification's Python library instead.
-pub fn verify(secrets: &[&[u8]], msg_id: &str, timestamp: i64, body: &[u8], header: &str, now: i64) -> bool {
-    if (now - timestamp).abs() > TOLERANCE_SECONDS {
-        return false;
-    }
-    let given: Vec<Vec<u8>> = header
-        .split(' ')
-        .filter_map(|s| s.strip_prefix("v1,"))
-        .filter_map(|b| STANDARD.decode(b).ok())
-        .collect();
-    secrets.iter().any(|secret| {
-        given.iter().any(|sig| {
-            let mut m = Hmac::<Sha256>::new_from_slice(secret).unwrap_or_else(|_| unreachable!("HMAC takes any key"));
-            m.update(msg_id.as_bytes());
-            m.update(b".");
-            m.update(timestamp.to_string().as_bytes());
-            m.update(b".");
-            m.update(body);
-            m.verify_slice(sig).is_ok()
-        })
-    })
 }
