@@ -336,3 +336,22 @@ pub struct WebhookDeliveryPage {
     /// Page from 0.
     pub page: u32,
 }
+
+/// One attempt of a webhook delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookAttemptView {
+    pub attempted_at: DateTime<Utc>,
+    pub response_status: Option<i32>,
+    /// The answer's first 1024 characters.
+    pub response_body: String,
+    pub latency_ms: i32,
+    pub error: Option<String>,
+}
+
+/// A webhook delivery in full: the request body and every attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookDeliveryDetail {
+    pub delivery: WebhookDeliveryView,
+    pub request_body: String,
+    pub attempts: Vec<WebhookAttemptView>,
+}

@@ -73,6 +73,13 @@ test('an owner adds an endpoint, sees the delivery of a usage threshold and repl
   await expect(delivery).toHaveAttribute('data-status', 'succeeded');
   await expect(delivery).toContainText('204');
 
+  // Its detail: the request as sent and the answer of each attempt.
+  await delivery.getByRole('link', { name: 'usage.threshold_reached' }).click();
+  const detail = page.getByTestId('delivery-detail');
+  await expect(detail.locator('pre')).toHaveText(first.body);
+  await expect(detail.locator('tbody tr')).toHaveCount(1);
+  await expect(detail.locator('tbody tr')).toContainText('204');
+
   const axe = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
 

@@ -108,25 +108,35 @@ pub struct LogRow {
     pub error: Option<String>,
 }
 
+/// A log line's columns, with the delivery's last attempt.
+const LOG_LINE: &str = "SELECT d.id, d.event_id, ev.type AS event_type, ev.seq AS event_seq, d.status, d.attempts,
+        d.next_attempt_at, d.replay_of, d.created_at, d.finished_at,
+        a.response_status, a.latency_ms, a.error
+   FROM webhook_deliveries d
+   JOIN webhook_events ev ON ev.id = d.event_id
+   LEFT JOIN LATERAL (SELECT response_status, latency_ms, error FROM webhook_attempts
+                       WHERE delivery_id = d.id ORDER BY attempted_at DESC, id DESC LIMIT 1) a ON true";
+
 /// The newest `limit` deliveries of an endpoint from `offset`, with their last
 /// attempt.
 pub async fn log(db: impl PgExecutor<'_>, endpoint_id: Uuid, limit: i64, offset: i64) -> Result<Vec<LogRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT d.id, d.event_id, ev.type AS event_type, ev.seq AS event_seq, d.status, d.attempts,
-                d.next_attempt_at, d.replay_of, d.created_at, d.finished_at,
-                a.response_status, a.latency_ms, a.error
-           FROM webhook_deliveries d
-           JOIN webhook_events ev ON ev.id = d.event_id
-           LEFT JOIN LATERAL (SELECT response_status, latency_ms, error FROM webhook_attempts
-                               WHERE delivery_id = d.id ORDER BY attempted_at DESC, id DESC LIMIT 1) a ON true
-          WHERE d.endpoint_id = $1
-          ORDER BY d.created_at DESC, d.id DESC LIMIT $2 OFFSET $3",
-    )
+    sqlx::query_as(&format!(
+        "{LOG_LINE} WHERE d.endpoint_id = $1 ORDER BY d.created_at DESC, d.id DESC LIMIT $2 OFFSET $3"
+    ))
     .bind(endpoint_id)
     .bind(limit)
     .bind(offset)
     .fetch_all(db)
     .await
+}
+
+/// The log line of delivery `id` of `endpoint_id`.
+pub async fn one(db: impl PgExecutor<'_>, id: Uuid, endpoint_id: Uuid) -> Result<Option<LogRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{LOG_LINE} WHERE d.id = $1 AND d.endpoint_id = $2"))
+        .bind(id)
+        .bind(endpoint_id)
+        .fetch_optional(db)
+        .await
 }
 
 /// How many deliveries an endpoint has.
@@ -137,11 +147,3 @@ pub async fn count(db: impl PgExecutor<'_>, endpoint_id: Uuid) -> Result<i64, sq
         .await
 }
 
-/// Whether `delivery_id` is a delivery to `endpoint_id`.
-pub async fn is_of(db: impl PgExecutor<'_>, delivery_id: Uuid, endpoint_id: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2)")
-        .bind(delivery_id)
-        .bind(endpoint_id)
-        .fetch_one(db)
-        .await
-}

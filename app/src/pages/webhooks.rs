@@ -10,9 +10,9 @@ use crate::components::form::{action_error, field_error, kept_value, Field, Form
 use crate::components::gate::Gate;
 use crate::components::table::DataTable;
 use crate::format::datetime;
-use crate::model::{NewApiKey, WebhookDeliveryPage, WebhookEndpointView};
+use crate::model::{NewApiKey, WebhookDeliveryDetail, WebhookDeliveryPage, WebhookEndpointView};
 use crate::server::webhooks::{
-    page_path, take_new_webhook_secret, webhook_deliveries, webhook_endpoints, CreateWebhookEndpoint,
+    page_path, take_new_webhook_secret, webhook_deliveries, webhook_delivery, webhook_endpoints, CreateWebhookEndpoint,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -56,6 +56,16 @@ fn WebhooksPanel(admin: bool) -> impl IntoView {
             }
         },
     );
+    let opened = Memo::new(move |_| query.read().get("delivery"));
+    let detail = Resource::new_blocking(
+        move || (showing.get(), opened.get()),
+        move |(id, delivery)| async move {
+            match (id, delivery) {
+                (Some(id), Some(delivery)) => webhook_delivery(admin, id, delivery).await.map(Some),
+                _ => Ok(None),
+            }
+        },
+    );
     let error = action_error(create);
     let intro = if admin {
         "Platform endpoints receive the events of every account: your own systems (CRM, data warehouse, alerting)."
@@ -91,6 +101,15 @@ fn WebhooksPanel(admin: bool) -> impl IntoView {
                     Err(error) => view! { <Gate error/> }.into_any(),
                     Ok(None) => ().into_any(),
                     Ok(Some(p)) => view! { <DeliveryLog admin page=p replayed=query.read_untracked().get("replayed").is_some()/> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(error) => view! { <Gate error/> }.into_any(),
+                    Ok(None) => ().into_any(),
+                    Ok(Some(d)) => view! { <DeliveryDetail d/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -238,7 +257,10 @@ fn DeliveryLog(admin: bool, page: WebhookDeliveryPage, replayed: bool) -> impl I
             view! {
                 <tr data-event-type=d.event_type.clone() data-status=d.status.clone()>
                     <td class="px-4 py-2 text-slate-600">{datetime(d.created_at)}</td>
-                    <td class="px-4 py-2"><code class="text-xs">{d.event_type.clone()}</code>{d.replay_of.map(|_| view! { <span class="ml-1 text-xs text-slate-500">"(replay)"</span> })}</td>
+                    <td class="px-4 py-2">
+                        <a href=format!("{path}?endpoint={endpoint}&delivery={}#delivery", d.id) class="font-mono text-xs text-indigo-700 underline">{d.event_type.clone()}</a>
+                        {d.replay_of.map(|_| view! { <span class="ml-1 text-xs text-slate-500">"(replay)"</span> })}
+                    </td>
                     <td class="px-4 py-2">{status}</td>
                     <td class="px-4 py-2 text-right">{d.attempts}</td>
                     <td class="px-4 py-2 font-mono text-xs" title=d.error.clone().unwrap_or_default()>{answer}</td>
@@ -270,6 +292,33 @@ fn DeliveryLog(admin: bool, page: WebhookDeliveryPage, replayed: bool) -> impl I
                 {(page.page > 0).then(|| nav(page.page - 1, "Newer"))}
                 {(page.page + 1 < pages).then(|| nav(page.page + 1, "Older"))}
             </div>
+        </section>
+    }
+}
+
+/// A delivery in full: the request as sent, and every attempt with its answer.
+#[component]
+fn DeliveryDetail(d: WebhookDeliveryDetail) -> impl IntoView {
+    let rows = d
+        .attempts
+        .into_iter()
+        .map(|a| view! {
+            <tr>
+                <td class="px-4 py-2 text-slate-600">{datetime(a.attempted_at)}</td>
+                <td class="px-4 py-2 font-mono text-xs">{a.response_status.map_or("–".to_owned(), |s| s.to_string())}</td>
+                <td class="px-4 py-2 text-right">{format!("{} ms", a.latency_ms)}</td>
+                <td class="px-4 py-2 text-xs">{a.error.unwrap_or_default()}</td>
+                <td class="px-4 py-2 font-mono text-xs break-all">{a.response_body}</td>
+            </tr>
+        })
+        .collect_view();
+    view! {
+        <section id="delivery" class="mt-8" aria-labelledby="delivery-title" data-testid="delivery-detail">
+            <h2 id="delivery-title" class="font-semibold">{format!("Delivery of {} #{}", d.delivery.event_type, d.delivery.sequence)}</h2>
+            <h3 class="mt-3 text-sm font-medium">"Request body"</h3>
+            <pre class="mt-1 max-h-80 overflow-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100" tabindex="0">{d.request_body}</pre>
+            <h3 class="mt-4 text-sm font-medium">"Attempts"</h3>
+            <DataTable headers=&["When", "Status", "Latency", "Error", "Answer"] class="mt-1">{rows}</DataTable>
         </section>
     }
 }

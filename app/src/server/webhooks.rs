@@ -146,24 +146,52 @@ pub async fn webhook_deliveries(admin: bool, id: String, page: u32) -> Result<We
     let (rows, total) = tollgate::service::webhooks::deliveries(&t, scope, id, page).await?;
     Ok(WebhookDeliveryPage {
         endpoint: endpoint.into(),
-        deliveries: rows
-            .into_iter()
-            .map(|d| crate::model::WebhookDeliveryView {
-                id: d.id,
-                event_type: d.event_type,
-                sequence: d.event_seq,
-                next_attempt_at: (d.status == "pending").then_some(d.next_attempt_at),
-                status: d.status,
-                attempts: d.attempts,
-                created_at: d.created_at,
-                replay_of: d.replay_of,
-                response_status: d.response_status,
-                latency_ms: d.latency_ms,
-                error: d.error,
-            })
-            .collect(),
+        deliveries: rows.into_iter().map(crate::model::WebhookDeliveryView::from).collect(),
         total,
         page,
+    })
+}
+
+#[cfg(feature = "ssr")]
+impl From<tollgate::db::webhook_deliveries::LogRow> for crate::model::WebhookDeliveryView {
+    fn from(d: tollgate::db::webhook_deliveries::LogRow) -> Self {
+        crate::model::WebhookDeliveryView {
+            id: d.id,
+            event_type: d.event_type,
+            sequence: d.event_seq,
+            next_attempt_at: (d.status == "pending").then_some(d.next_attempt_at),
+            status: d.status,
+            attempts: d.attempts,
+            created_at: d.created_at,
+            replay_of: d.replay_of,
+            response_status: d.response_status,
+            latency_ms: d.latency_ms,
+            error: d.error,
+        }
+    }
+}
+
+/// One delivery of an endpoint in full: the request body and every attempt.
+#[server(prefix = "/_fn", endpoint = "webhook_delivery")]
+pub async fn webhook_delivery(admin: bool, id: String, delivery: String) -> Result<crate::model::WebhookDeliveryDetail, AppError> {
+    let (t, _, scope) = ssr::scope(admin).await?;
+    let id = ssr::id(&id)?;
+    let delivery = uuid::Uuid::parse_str(&delivery).map_err(|_| AppError::NotFound("There is no such delivery.".into()))?;
+    let d = tollgate::service::webhooks::delivery(&t, scope, id, delivery).await?;
+    Ok(crate::model::WebhookDeliveryDetail {
+        delivery: d.delivery.into(),
+        request_body: d.body,
+        attempts: d
+            .attempts
+            .into_iter()
+            .map(|a| crate::model::WebhookAttemptView {
+                attempted_at: a.attempted_at,
+                response_status: a.response_status,
+                response_body: a.response_body,
+                latency_ms: a.latency_ms,
+                error: a.error,
+            })
+            .collect(),
     })
 }
 

@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/webhook_endpoints/{id}/rotate_secret", post(webhook_endpoints::rotate_secret))
         .route("/webhook_endpoints/{id}/deliveries", get(webhook_endpoints::deliveries))
+        .route("/webhook_endpoints/{id}/deliveries/{delivery}", get(webhook_endpoints::delivery))
         .route("/webhook_endpoints/{id}/deliveries/{delivery}/replay", post(webhook_endpoints::replay))
         .route("/openapi.json", get(openapi::document))
         .fallback(error::not_found)

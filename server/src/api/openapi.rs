@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tollgate API", version = "1", description = "Usage events, entitlement checks and usage for the product's backend. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`."),
-    paths(super::events::record, super::corrections::void, super::check::check, super::usage::usage, super::history::history, super::entitlements::entitlements, super::estimate::estimate, super::embed_tokens::issue, super::webhook_endpoints::list, super::webhook_endpoints::create, super::webhook_endpoints::get, super::webhook_endpoints::update, super::webhook_endpoints::delete, super::webhook_endpoints::rotate_secret, super::webhook_endpoints::deliveries, super::webhook_endpoints::replay),
+    paths(super::events::record, super::corrections::void, super::check::check, super::usage::usage, super::history::history, super::entitlements::entitlements, super::estimate::estimate, super::embed_tokens::issue, super::webhook_endpoints::list, super::webhook_endpoints::create, super::webhook_endpoints::get, super::webhook_endpoints::update, super::webhook_endpoints::delete, super::webhook_endpoints::rotate_secret, super::webhook_endpoints::deliveries, super::webhook_endpoints::delivery, super::webhook_endpoints::replay),
     components(schemas(
         super::events::EventsRequest, super::events::EventIn, super::events::EventsAccepted,
         super::corrections::VoidRequest, super::corrections::VoidResponse, super::corrections::VoidedMeter, super::corrections::AdjustmentOut,
@@ -26,7 +26,7 @@ use utoipa::{Modify, OpenApi};
         super::estimate::EstimateRequest, super::estimate::EstimateResponse, super::estimate::EstimateLine,
         super::webhook_endpoints::CreateEndpointRequest, super::webhook_endpoints::UpdateEndpointRequest, super::webhook_endpoints::EndpointOut,
         super::webhook_endpoints::EndpointWithSecret, super::webhook_endpoints::EndpointList, super::webhook_endpoints::DeliveryOut,
-        super::webhook_endpoints::DeliveryList, super::webhook_endpoints::ReplayOut,
+        super::webhook_endpoints::DeliveryList, super::webhook_endpoints::ReplayOut, super::webhook_endpoints::DeliveryDetailOut, super::webhook_endpoints::AttemptOut,
         super::error::ErrorBody, super::error::ErrorDetail,
     )),
     modifiers(&BearerKey),

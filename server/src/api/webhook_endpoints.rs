@@ -160,6 +160,29 @@ pub struct DeliveryList {
     pub total: i64,
 }
 
+/// One attempt of a delivery.
+#[derive(Serialize, ToSchema)]
+pub struct AttemptOut {
+    pub attempted_at: DateTime<Utc>,
+    /// The HTTP status; null: no answer.
+    pub response_status: Option<i32>,
+    /// The answer's first 1024 characters.
+    pub response_body: String,
+    pub latency_ms: i32,
+    /// Why it failed (`HTTP 503`, `timed out`, a refused address…).
+    pub error: Option<String>,
+}
+
+/// A delivery in full: the request body as sent, and every attempt.
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryDetailOut {
+    pub delivery: DeliveryOut,
+    /// The JSON body POSTed (the same on every attempt).
+    pub request_body: String,
+    /// Oldest first.
+    pub attempts: Vec<AttemptOut>,
+}
+
 /// A replay.
 #[derive(Serialize, ToSchema)]
 pub struct ReplayOut {
@@ -371,24 +394,66 @@ pub async fn deliveries(
     let scope = scope(&state, &caller, q.account.as_deref()).await?;
     let (rows, total) = webhooks::deliveries(&state.tollgate, scope, id, q.page.unwrap_or(0)).await?;
     Ok(Json(DeliveryList {
-        data: rows
+        data: rows.into_iter().map(DeliveryOut::from).collect(),
+        total,
+    }))
+}
+
+impl From<tollgate::db::webhook_deliveries::LogRow> for DeliveryOut {
+    fn from(d: tollgate::db::webhook_deliveries::LogRow) -> Self {
+        DeliveryOut {
+            id: d.id,
+            event: d.event_id,
+            event_type: d.event_type,
+            sequence: d.event_seq,
+            next_attempt_at: (d.status == "pending").then_some(d.next_attempt_at),
+            status: d.status,
+            attempts: d.attempts,
+            replay_of: d.replay_of,
+            created_at: d.created_at,
+            response_status: d.response_status,
+            latency_ms: d.latency_ms,
+            error: d.error,
+        }
+    }
+}
+
+/// One delivery in full: the request body and every attempt.
+#[utoipa::path(
+    get, path = "/api/v1/webhook_endpoints/{id}/deliveries/{delivery}", tag = "webhooks",
+    params(("id" = Uuid, Path, description = "Endpoint id"), ("delivery" = Uuid, Path, description = "Delivery id"), OwnerQuery),
+    responses(
+        (status = 200, description = "The delivery", body = DeliveryDetailOut),
+        (status = 400, description = "invalid_request", body = ErrorBody),
+        (status = 401, description = "unauthorized", body = ErrorBody),
+        (status = 403, description = "forbidden: another account", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 429, description = "rate_limited", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delivery(
+    State(state): State<AppState>,
+    ApiCaller(caller): ApiCaller,
+    ApiPath((id, delivery)): ApiPath<(Uuid, Uuid)>,
+    ApiQuery(q): ApiQuery<OwnerQuery>,
+) -> Result<Json<DeliveryDetailOut>, ApiError> {
+    let scope = scope(&state, &caller, q.account.as_deref()).await?;
+    let d = webhooks::delivery(&state.tollgate, scope, id, delivery).await?;
+    Ok(Json(DeliveryDetailOut {
+        delivery: d.delivery.into(),
+        request_body: d.body,
+        attempts: d
+            .attempts
             .into_iter()
-            .map(|d| DeliveryOut {
-                id: d.id,
-                event: d.event_id,
-                event_type: d.event_type,
-                sequence: d.event_seq,
-                next_attempt_at: (d.status == "pending").then_some(d.next_attempt_at),
-                status: d.status,
-                attempts: d.attempts,
-                replay_of: d.replay_of,
-                created_at: d.created_at,
-                response_status: d.response_status,
-                latency_ms: d.latency_ms,
-                error: d.error,
+            .map(|a| AttemptOut {
+                attempted_at: a.attempted_at,
+                response_status: a.response_status,
+                response_body: a.response_body,
+                latency_ms: a.latency_ms,
+                error: a.error,
             })
             .collect(),
-        total,
     }))
 }
 

@@ -122,6 +122,15 @@ async fn failures_back_off_for_three_days_then_the_endpoint_is_disabled_its_owne
     assert_eq!(receiver.all().len(), 3);
     let (_, endpoint) = answer(app.get(&format!("/api/v1/webhook_endpoints/{id}"), &c.key).await).await;
     assert!(endpoint["failing_since"].is_string() && endpoint["enabled"] == true, "{endpoint}");
+    // The log has the request as sent and each attempt's answer.
+    let (status, detail) = answer(app.get(&format!("/api/v1/webhook_endpoints/{id}/deliveries/{delivery}"), &c.key).await).await;
+    assert_eq!(status, 200, "{detail}");
+    assert_eq!(detail["request_body"].as_str(), Some(receiver.all()[0].body.as_str()));
+    let attempts = detail["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 3);
+    assert!(attempts.iter().all(|a| a["response_status"] == 503 && a["response_body"] == "receiver says hello"), "{detail}");
+    let other = app.customer(Some("starter")).await;
+    assert_eq!(answer(app.get(&format!("/api/v1/webhook_endpoints/{id}/deliveries/{delivery}"), &other.key).await).await.0, 404);
 
     // Three days of failures: disabled, its deliveries failed, the owner told.
     let later = t0 + Duration::days(3) + Duration::minutes(1);

@@ -312,6 +312,23 @@ mod tests {
     }
 
     #[test]
+    fn an_invoice_reminder_reads_right_before_and_after_the_due_date() {
+        let overdue = render("invoice_reminder", &sample("invoice_reminder")).expect("renders");
+        assert_eq!(overdue.subject, "Overdue: EMTChat invoice TG-2026-000042 (7 days)");
+        assert!(
+            overdue.body.starts_with("Hi Ada Lovelace,\n\nInvoice TG-2026-000042 for Analytical Engines was due on 2026-12-15 and is\n7 days overdue: $79.00 is still open.\nIf it is not paid by 2026-12-29, the subscription becomes past due.\n\nDownload the PDF: "),
+            "{}",
+            overdue.body
+        );
+        let mut before = sample("invoice_reminder");
+        before["days_overdue"] = json!(0);
+        before["past_due_on"] = json!(null);
+        let before = render("invoice_reminder", &before).expect("renders");
+        assert_eq!(before.subject, "Reminder: EMTChat invoice TG-2026-000042 is due 2026-12-15");
+        assert!(before.body.starts_with("Hi Ada Lovelace,\n\nInvoice TG-2026-000042 for Analytical Engines is due on 2026-12-15: $79.00.\n\nDownload"), "{}", before.body);
+    }
+
+    #[test]
     fn templates_say_what_their_context_holds() {
         let r = render("usage_threshold", &sample("usage_threshold")).expect("renders");
         assert_eq!(r.subject, "Your EMTChat usage is at 75%");

@@ -352,16 +352,31 @@ pub async fn deliveries(t: &Tollgate, scope: Scope, id: Uuid, page: u32) -> Resu
     Ok((rows, total))
 }
 
-/// The attempts of one delivery of the endpoint, oldest first.
+/// One delivery in full: its log line, the request body as sent (the same bytes
+/// on every attempt), and every attempt, oldest first.
+#[derive(Debug, Clone)]
+pub struct DeliveryDetail {
+    pub delivery: LogRow,
+    /// The JSON body POSTed.
+    pub body: String,
+    pub attempts: Vec<AttemptRow>,
+}
+
+/// Delivery `delivery_id` of the endpoint, in full.
 ///
 /// # Errors
 /// [`Error::NotFound`] as [`get`], or for a delivery of another endpoint.
-pub async fn attempts(t: &Tollgate, scope: Scope, endpoint_id: Uuid, delivery_id: Uuid) -> Result<Vec<AttemptRow>, Error> {
+pub async fn delivery(t: &Tollgate, scope: Scope, endpoint_id: Uuid, delivery_id: Uuid) -> Result<DeliveryDetail, Error> {
     get(t, scope, endpoint_id).await?;
-    if !db::webhook_deliveries::is_of(&t.pool, delivery_id, endpoint_id).await? {
-        return Err(Error::NotFound("There is no such delivery.".into()));
-    }
-    Ok(db::webhook_attempts::of_delivery(&t.pool, delivery_id).await?)
+    let missing = || Error::NotFound("There is no such delivery.".into());
+    let line = db::webhook_deliveries::one(&t.pool, delivery_id, endpoint_id).await?.ok_or_else(missing)?;
+    let event = db::webhook_events::by_ids(&t.pool, &[line.event_id]).await?.into_iter().next().ok_or_else(missing)?;
+    let attempts = db::webhook_attempts::of_delivery(&t.pool, delivery_id).await?;
+    Ok(DeliveryDetail {
+        body: String::from_utf8_lossy(&deliver::body(&event)).into_owned(),
+        delivery: line,
+        attempts,
+    })
 }
 
 /// Sends a delivery's event again, now, as a new delivery with the same
