@@ -11,7 +11,7 @@ CREATE TABLE invoice_mailings (
     offset_days  integer NOT NULL DEFAULT 0 CHECK (offset_days BETWEEN -60 AND 365),
     to_address   text NOT NULL,
     sent_at      timestamptz NOT NULL,
-    PRIMARY KEY (invoice_id, kind, offset_days),
+    PRIMARY KEY (account_id, invoice_id, kind, offset_days),
     FOREIGN KEY (invoice_id, account_id) REFERENCES invoices (id, account_id) ON DELETE CASCADE
 );
 

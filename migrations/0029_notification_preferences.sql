@@ -1,7 +1,8 @@
 -- Every promised notification, with preferences (issue 14).
 
--- Makes a notification happen at most once (`trial_ending:<subscription>:<end>`).
-ALTER TABLE notifications ADD COLUMN dedup_key text UNIQUE;
+-- Makes a notification happen at most once per account (`trial_ending:<subscription>:<end>`).
+ALTER TABLE notifications ADD COLUMN dedup_key text;
+ALTER TABLE notifications ADD CONSTRAINT notifications_dedup_key UNIQUE (account_id, dedup_key);
 
 -- A user's kinds turned off, per channel; a kind without a row is on. The
 -- transactional kinds (invoices, payment problems) are never turned off

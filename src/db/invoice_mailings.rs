@@ -39,7 +39,7 @@ pub async fn unmailed(db: impl PgExecutor<'_>, since: DateTime<Utc>, limit: i64)
     sqlx::query_as(&format!(
         "SELECT {} FROM invoices
           WHERE provider = 'manual' AND issued_at >= $1 AND number IS NOT NULL
-            AND NOT EXISTS (SELECT 1 FROM invoice_mailings m WHERE m.invoice_id = invoices.id AND m.kind = 'issued')
+            AND NOT EXISTS (SELECT 1 FROM invoice_mailings m WHERE m.account_id = invoices.account_id AND m.invoice_id = invoices.id AND m.kind = 'issued')
           ORDER BY issued_at, id LIMIT $2",
         super::invoices::COLUMNS
     ))
@@ -73,10 +73,3 @@ pub async fn open_due_before(
     .await
 }
 
-/// The offsets of the reminders sent about `invoice_id`.
-pub async fn reminders_sent(db: impl PgExecutor<'_>, invoice_id: Uuid) -> Result<Vec<i32>, sqlx::Error> {
-    sqlx::query_scalar("SELECT offset_days FROM invoice_mailings WHERE invoice_id = $1 AND kind = 'reminder' ORDER BY offset_days")
-        .bind(invoice_id)
-        .fetch_all(db)
-        .await
-}

@@ -117,7 +117,7 @@ pub async fn insert_once(
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "INSERT INTO notifications (id, account_id, kind, title, body, data, dedup_key) VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (dedup_key) DO NOTHING",
+         ON CONFLICT (account_id, dedup_key) DO NOTHING",
     )
     .bind(Uuid::now_v7())
     .bind(account_id)
@@ -148,7 +148,7 @@ pub async fn insert_cycles_ended(db: impl PgExecutor<'_>, invoice_ids: &[Uuid]) 
                   FROM usage_totals t
                  WHERE t.account_id = i.account_id AND t.period_start >= i.period_start AND t.period_start < i.period_end) u ON true
           WHERE i.id = ANY($1)
-         ON CONFLICT (dedup_key) DO NOTHING",
+         ON CONFLICT (account_id, dedup_key) DO NOTHING",
     )
     .bind(invoice_ids)
     .execute(db)
@@ -169,7 +169,7 @@ pub async fn insert_trials_ending(db: impl PgExecutor<'_>, now: DateTime<Utc>) -
                 'trial_ending:' || s.id || ':' || extract(epoch FROM s.trial_end)::bigint
            FROM subscriptions s
           WHERE s.status = 'trialing' AND s.trial_end > $1 AND s.trial_end <= $1 + interval '3 days'
-         ON CONFLICT (dedup_key) DO NOTHING
+         ON CONFLICT (account_id, dedup_key) DO NOTHING
          RETURNING account_id, (data->>'trial_end')::timestamptz",
     )
     .bind(now)

@@ -893,7 +893,7 @@ pub async fn restore_manual_if_settled(db: impl PgExecutor<'_>, id: Uuid, _now: 
     let done = sqlx::query(
         "UPDATE subscriptions SET status = 'active', grace_until = NULL, updated_at = now()
           WHERE id = $1 AND provider = 'manual' AND status = 'past_due'
-            AND NOT EXISTS (SELECT 1 FROM invoices i JOIN invoice_mailings m ON m.invoice_id = i.id AND m.kind = 'past_due'
+            AND NOT EXISTS (SELECT 1 FROM invoices i JOIN invoice_mailings m ON m.account_id = i.account_id AND m.invoice_id = i.id AND m.kind = 'past_due'
                              WHERE i.subscription_id = $1 AND i.status = 'open')",
     )
     .bind(id)

@@ -28,6 +28,7 @@ const REFERENCE: &[&str] = &[
     "embed_signing_keys",
     "features",
     "meters",
+    "notification_preferences",
     "plan_features",
     "plan_limits",
     "plan_prices",
@@ -45,6 +46,7 @@ const DISTRIBUTED: &[&str] = &[
     "invitations",
     "invoice_adjustments",
     "invoice_lines",
+    "invoice_mailings",
     "invoices",
     "memberships",
     "notifications",
@@ -67,7 +69,8 @@ const DISTRIBUTED: &[&str] = &[
 ];
 
 /// Kept on the coordinator only: sessions and log-in state, global numbering and
-/// de-duplication, and the rows that may have no account (the audit log, mail).
+/// de-duplication, and the rows that may have no account (the audit log, mail,
+/// outgoing webhooks: platform endpoints and their events belong to no account).
 const COORDINATOR: &[&str] = &[
     "_sqlx_migrations",
     "audit_log",
@@ -79,6 +82,10 @@ const COORDINATOR: &[&str] = &[
     "password_resets",
     "sessions",
     "stripe_events",
+    "webhook_attempts",
+    "webhook_deliveries",
+    "webhook_endpoints",
+    "webhook_events",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

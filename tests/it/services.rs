@@ -383,7 +383,8 @@ async fn each_threshold_notifies_once_per_period(pool: PgPool) {
             "Queries: 100 % of your limit",
             "Queries: 110 % of your limit",
             "Queries: 75 % used",
-            "Queries: 90 % used"
+            "Queries: 90 % used",
+            "Queries: past your limit",
         ]
     );
 }
