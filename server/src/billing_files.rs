@@ -40,7 +40,7 @@ pub async fn invoice_pdf(
         if !tollgate::service::invoices::link::verify(key, id, token, chrono::Utc::now()) {
             return Err(StatusCode::NOT_FOUND);
         }
-        let detail = document::load(t, id, true).await.map_err(|_| StatusCode::NOT_FOUND)?;
+        let detail = document::load(t, id, false).await.map_err(|_| StatusCode::NOT_FOUND)?;
         return pdf_response(t, id, detail);
     }
     let me = who(t, &session).await?;

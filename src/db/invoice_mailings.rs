@@ -33,17 +33,27 @@ pub async fn claim(
     Ok(done.rows_affected() == 1)
 }
 
-/// Manual invoices issued since `since` (numbered) and not yet e-mailed, oldest
-/// first, at most `limit`.
-pub async fn unmailed(db: impl PgExecutor<'_>, since: DateTime<Utc>, limit: i64) -> Result<Vec<InvoiceRow>, sqlx::Error> {
+/// Open manual invoices issued since `since` (numbered) and not yet e-mailed,
+/// oldest first, after `after` (issued_at and id, for paging), at most `limit`.
+/// (An invoice issued paid, from credit, asks nothing of anyone.)
+pub async fn unmailed(
+    db: impl PgExecutor<'_>,
+    since: DateTime<Utc>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<InvoiceRow>, sqlx::Error> {
+    let (after_at, after_id) = after.map_or((None, None), |(d, i)| (Some(d), Some(i)));
     sqlx::query_as(&format!(
         "SELECT {} FROM invoices
-          WHERE provider = 'manual' AND issued_at >= $1 AND number IS NOT NULL
+          WHERE provider = 'manual' AND status = 'open' AND issued_at >= $1 AND number IS NOT NULL
+            AND ($2::timestamptz IS NULL OR (issued_at, id) > ($2, $3))
             AND NOT EXISTS (SELECT 1 FROM invoice_mailings m WHERE m.account_id = invoices.account_id AND m.invoice_id = invoices.id AND m.kind = 'issued')
-          ORDER BY issued_at, id LIMIT $2",
+          ORDER BY issued_at, id LIMIT $4",
         super::invoices::COLUMNS
     ))
     .bind(since)
+    .bind(after_at)
+    .bind(after_id)
     .bind(limit)
     .fetch_all(db)
     .await

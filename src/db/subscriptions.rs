@@ -887,11 +887,13 @@ pub async fn mark_manual_past_due(
     .await
 }
 
-/// Makes a manual subscription that the dunning made past due active again when
-/// none of its invoices that made it so is still open; returns whether it did.
-pub async fn restore_manual_if_settled(db: impl PgExecutor<'_>, id: Uuid, _now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+/// Restores a manual subscription that the dunning made past due (trialing while
+/// its trial lasts, else active) when none of its invoices that made it so is
+/// still open; returns whether it did.
+pub async fn restore_manual_if_settled(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE subscriptions SET status = 'active', grace_until = NULL, updated_at = now()
+        "UPDATE subscriptions SET status = CASE WHEN trial_end > now() THEN 'trialing' ELSE 'active' END,
+                grace_until = NULL, updated_at = now()
           WHERE id = $1 AND provider = 'manual' AND status = 'past_due'
             AND NOT EXISTS (SELECT 1 FROM invoices i JOIN invoice_mailings m ON m.account_id = i.account_id AND m.invoice_id = i.id AND m.kind = 'past_due'
                              WHERE i.subscription_id = $1 AND i.status = 'open')",

@@ -17,11 +17,12 @@ pub struct AttemptRow {
     pub error: Option<String>,
 }
 
-/// Records an attempt.
-pub async fn insert(db: impl PgExecutor<'_>, a: &AttemptRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Records an attempt, unless its delivery is gone (its endpoint was deleted
+/// meanwhile); returns whether it was recorded.
+pub async fn insert(db: impl PgExecutor<'_>, a: &AttemptRow) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
         "INSERT INTO webhook_attempts (delivery_id, attempted_at, response_status, response_body, latency_ms, error)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+         SELECT $1, $2, $3, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE id = $1)",
     )
     .bind(a.delivery_id)
     .bind(a.attempted_at)
@@ -31,7 +32,7 @@ pub async fn insert(db: impl PgExecutor<'_>, a: &AttemptRow) -> Result<(), sqlx:
     .bind(&a.error)
     .execute(db)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// A delivery's attempts, oldest first (at most 100).

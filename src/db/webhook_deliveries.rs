@@ -21,8 +21,18 @@ pub struct Claimed {
 /// first, reserving them for `lease_secs` (several workers never claim the same
 /// one; one whose worker died is claimed again after the lease). Counts the
 /// attempt.
-pub async fn claim_due(db: impl PgExecutor<'_>, now: DateTime<Utc>, limit: i64, lease_secs: f64) -> Result<Vec<Claimed>, sqlx::Error> {
-    sqlx::query_as(
+///
+/// The plan is pinned to an ordered scan of the due index that stops at `limit`:
+/// right after a burst (an invoice run writing thousands of deliveries) the
+/// statistics still say the table is small, and the planner's own choice (every
+/// due row, sorted, on each claim) made draining the burst quadratic (measured:
+/// 435 deliveries/s over 20,000, against several thousand with this plan).
+pub async fn claim_due(pool: &sqlx::PgPool, now: DateTime<Utc>, limit: i64, lease_secs: f64) -> Result<Vec<Claimed>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL enable_bitmapscan = off").execute(&mut *tx).await?;
+    sqlx::query("SET LOCAL enable_sort = off").execute(&mut *tx).await?;
+    sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
+    let claimed = sqlx::query_as(
         "UPDATE webhook_deliveries d
             SET attempts = d.attempts + 1, next_attempt_at = $1 + make_interval(secs => $3)
            FROM (SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
@@ -34,14 +44,19 @@ pub async fn claim_due(db: impl PgExecutor<'_>, now: DateTime<Utc>, limit: i64, 
     .bind(now)
     .bind(limit)
     .bind(lease_secs)
-    .fetch_all(db)
-    .await
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(claimed)
 }
 
-/// Ends a delivery: `succeeded` or `failed`.
-pub async fn finish(db: impl PgExecutor<'_>, id: Uuid, status: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE webhook_deliveries SET status = $2, finished_at = $3 WHERE id = $1 AND status = 'pending'")
+/// Ends a delivery: `succeeded` or `failed`, if it is still the claim of the
+/// worker that made attempt number `attempts` (a worker whose lease ran out and
+/// whose delivery another one claimed changes nothing).
+pub async fn finish(db: impl PgExecutor<'_>, id: Uuid, attempts: i32, status: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE webhook_deliveries SET status = $3, finished_at = $4 WHERE id = $1 AND attempts = $2 AND status = 'pending'")
         .bind(id)
+        .bind(attempts)
         .bind(status)
         .bind(now)
         .execute(db)
@@ -49,14 +64,30 @@ pub async fn finish(db: impl PgExecutor<'_>, id: Uuid, status: &str, now: DateTi
     Ok(())
 }
 
-/// Schedules the next attempt.
-pub async fn retry_at(db: impl PgExecutor<'_>, id: Uuid, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE id = $1 AND status = 'pending'")
+/// Schedules the next attempt, under the same condition as [`finish`].
+pub async fn retry_at(db: impl PgExecutor<'_>, id: Uuid, attempts: i32, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE webhook_deliveries SET next_attempt_at = $3 WHERE id = $1 AND attempts = $2 AND status = 'pending'")
         .bind(id)
+        .bind(attempts)
         .bind(at)
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Fails the pending deliveries made before `before` (past the retry window
+/// whatever happened: one whose attempts could not be recorded would otherwise be
+/// claimed forever); returns how many.
+pub async fn fail_stale(db: impl PgExecutor<'_>, before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE webhook_deliveries SET status = 'failed', finished_at = $2
+          WHERE status = 'pending' AND next_attempt_at <= $2 AND created_at < $1",
+    )
+    .bind(before)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Fails every pending delivery of an endpoint (it was disabled for failing);

@@ -45,13 +45,17 @@ pub async fn by_ids(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<EventRo
 }
 
 /// Forgets events older than `before` whose deliveries are all finished (with
-/// their deliveries and attempts); returns how many.
-pub async fn prune(db: impl PgExecutor<'_>, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+/// their deliveries and attempts); an event with a dedup key (one that must
+/// happen once: an invoice overdue, a limit reached in a period) is kept until
+/// `keys_before`, so that it is not emitted again meanwhile. Returns how many.
+pub async fn prune(db: impl PgExecutor<'_>, before: DateTime<Utc>, keys_before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
-        "DELETE FROM webhook_events ev WHERE ev.created_at < $1
-           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = ev.id AND d.status = 'pending')",
+        "DELETE FROM webhook_events ev
+          WHERE ev.created_at < $1 AND (ev.dedup_key IS NULL OR ev.created_at < $2)
+            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = ev.id AND d.status = 'pending')",
     )
     .bind(before)
+    .bind(keys_before)
     .execute(db)
     .await?;
     Ok(done.rows_affected())
@@ -69,7 +73,7 @@ pub async fn wake(db: impl PgExecutor<'_>) -> Result<(), sqlx::Error> {
 pub async fn emit_trials_ending(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT count(tollgate_webhook_emit(s.account_id, 'subscription.trial_will_end',
-                    jsonb_build_object('object', tollgate_webhook_subscription(s.id)),
+                    jsonb_build_object('object', tollgate_webhook_subscription(s.account_id, s.id)),
                     'trial_will_end:' || s.id || ':' || extract(epoch FROM s.trial_end)::bigint))
            FROM subscriptions s
           WHERE s.status = 'trialing' AND s.trial_end > $1 AND s.trial_end <= $1 + interval '3 days'
@@ -82,14 +86,15 @@ pub async fn emit_trials_ending(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> 
 }
 
 /// Emits `invoice.overdue` for every open invoice whose due date passed before
-/// `now` (once per invoice); returns how many were written.
+/// `now`, within the last 30 days (once per invoice; an endpoint added later does
+/// not receive years of old invoices); returns how many were written.
 pub async fn emit_invoices_overdue(db: impl PgExecutor<'_>, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT count(tollgate_webhook_emit(i.account_id, 'invoice.overdue',
-                    jsonb_build_object('object', tollgate_webhook_invoice(i.id)),
+                    jsonb_build_object('object', tollgate_webhook_invoice(i.account_id, i.id)),
                     'invoice_overdue:' || i.id))
            FROM invoices i
-          WHERE i.status = 'open' AND i.due_at < $1
+          WHERE i.status = 'open' AND i.due_at < $1 AND i.due_at >= $1 - interval '30 days'
             AND EXISTS (SELECT 1 FROM webhook_endpoints e
                          WHERE e.enabled AND (e.account_id IS NULL OR e.account_id = i.account_id))",
     )
@@ -107,7 +112,7 @@ pub async fn emit_cycles_ended(db: impl PgExecutor<'_>, invoice_ids: &[Uuid]) ->
                     jsonb_build_object('object', jsonb_build_object(
                         'account', i.account_id, 'subscription', i.subscription_id, 'plan', i.plan_key,
                         'period_start', i.period_start, 'period_end', i.period_end,
-                        'invoice', tollgate_webhook_invoice(i.id),
+                        'invoice', tollgate_webhook_invoice(i.account_id, i.id),
                         'usage', (SELECT coalesce(jsonb_agg(jsonb_build_object('meter', t.meter, 'quantity', t.value::text,
                                                                               'period_start', t.period_start, 'period_end', t.period_end)
                                                             ORDER BY t.meter, t.period_start), '[]')
@@ -136,8 +141,8 @@ pub async fn emit_payment_failed(
     sqlx::query_scalar(
         "SELECT tollgate_webhook_emit($1, 'payment.failed',
                     jsonb_build_object('object', jsonb_build_object(
-                        'subscription', tollgate_webhook_subscription($2),
-                        'invoice', CASE WHEN $3::uuid IS NULL THEN NULL ELSE tollgate_webhook_invoice($3) END)),
+                        'subscription', tollgate_webhook_subscription($1, $2),
+                        'invoice', CASE WHEN $3::uuid IS NULL THEN NULL ELSE tollgate_webhook_invoice($1, $3) END)),
                     'payment_failed:' || $2 || ':' || coalesce($3::text, 'none'))",
     )
     .bind(account_id)

@@ -108,16 +108,27 @@ async fn invoice_runs(t: &Tollgate) {
 /// How long delivered webhook events (and their delivery log) are kept.
 pub const WEBHOOK_EVENTS_KEPT_DAYS: i64 = 30;
 
+/// How long events that happen once (with a dedup key) are kept: longer than any
+/// period they are once per (a yearly meter's), and than the 30 days an invoice
+/// is looked at for `invoice.overdue`.
+pub const WEBHOOK_ONCE_KEPT_DAYS: i64 = 400;
+
 /// The webhook events time causes ([`super::webhooks::emit::scheduled`]: trials
 /// ending in 3 days, invoices overdue), and forgetting finished events older than
-/// [`WEBHOOK_EVENTS_KEPT_DAYS`]. Returns how many events were emitted.
+/// [`WEBHOOK_EVENTS_KEPT_DAYS`] ([`WEBHOOK_ONCE_KEPT_DAYS`] for those that happen
+/// once). Returns how many events were emitted.
 ///
 /// # Errors
 /// A database error.
 pub async fn webhook_upkeep(t: &Tollgate, now: chrono::DateTime<Utc>) -> Result<i64, sqlx::Error> {
     let mut conn = t.pool.acquire().await?;
     let emitted = super::webhooks::emit::scheduled(&mut conn, now).await?;
-    db::webhook_events::prune(&mut *conn, now - chrono::Duration::days(WEBHOOK_EVENTS_KEPT_DAYS)).await?;
+    db::webhook_events::prune(
+        &mut *conn,
+        now - chrono::Duration::days(WEBHOOK_EVENTS_KEPT_DAYS),
+        now - chrono::Duration::days(WEBHOOK_ONCE_KEPT_DAYS),
+    )
+    .await?;
     Ok(emitted)
 }
 

@@ -320,3 +320,51 @@ async fn usage_limits_trials_ending_and_invoices_overdue_and_paid_become_events_
     sorted.dedup();
     assert_eq!(sorted.len(), seqs.len(), "one sequence per event: {seqs:?}");
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_impersonating_admin_cannot_add_an_endpoint_or_see_a_secret(pool: PgPool) {
+    use tollgate::service::webhooks::{self, EndpointInput, Scope};
+    let app = app(pool).await;
+    let c = app.customer(Some("starter")).await;
+    let receiver = Receiver::start().await;
+    let impersonated = Actor::User { id: c.user_id, impersonator: Some(Uuid::now_v7()) };
+    let scope = Scope::Account(c.account_id);
+    let input = EndpointInput { url: Some(receiver.url()), ..Default::default() };
+    let refused = webhooks::create(&app.tollgate, &impersonated, scope, &input).await;
+    assert!(matches!(refused, Err(tollgate::service::Error::Forbidden(_))), "{refused:?}");
+    let created = webhooks::create(&app.tollgate, &Actor::user(c.user_id), scope, &input).await.unwrap();
+    let id = created.endpoint.id;
+    assert!(matches!(webhooks::rotate_secret(&app.tollgate, &impersonated, scope, id, Utc::now()).await, Err(tollgate::service::Error::Forbidden(_))));
+    let elsewhere = EndpointInput { url: Some("https://elsewhere.example.com/".into()), ..Default::default() };
+    assert!(matches!(webhooks::update(&app.tollgate, &impersonated, scope, id, &elsewhere).await, Err(tollgate::service::Error::Forbidden(_))));
+    // Disabling is no credential: allowed, and audited with both ids.
+    let off = EndpointInput { enabled: Some(false), ..Default::default() };
+    assert!(!webhooks::update(&app.tollgate, &impersonated, scope, id, &off).await.unwrap().enabled);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_hostile_answer_is_recorded_and_an_attempt_of_a_deleted_endpoint_is_dropped(pool: PgPool) {
+    let app = app(pool).await;
+    let odd = Receiver::start().await;
+    odd.answer(200);
+    odd.answer_with("nul \0 byte");
+    let c = app.customer(Some("starter")).await;
+    let (_, a) = create(&app, &c.key, json!({ "url": odd.url(), "event_types": ["subscription.updated"] })).await;
+    choose(&app, c.account_id, "pro").await;
+    let r = deliver(&app.tollgate, Utc::now()).await;
+    assert_eq!(r.succeeded, 1, "{r:?}");
+    let kept: String = sqlx::query_scalar("SELECT response_body FROM webhook_attempts").fetch_one(&app.tollgate.pool).await.unwrap();
+    assert_eq!(kept, "nul  byte", "PostgreSQL cannot store the NUL: it is dropped, the rest kept");
+    let (_, log) = answer(app.get(&format!("/api/v1/webhook_endpoints/{}/deliveries", a["id"].as_str().unwrap()), &c.key).await).await;
+    assert_eq!(log["data"][0]["status"], "succeeded");
+    // The attempt of a delivery whose endpoint was deleted while it was in flight.
+    let orphan = tollgate::db::webhook_attempts::AttemptRow {
+        delivery_id: Uuid::now_v7(),
+        attempted_at: Utc::now(),
+        response_status: Some(204),
+        response_body: String::new(),
+        latency_ms: 3,
+        error: None,
+    };
+    assert!(!tollgate::db::webhook_attempts::insert(&app.tollgate.pool, &orphan).await.unwrap(), "dropped, not an error");
+}

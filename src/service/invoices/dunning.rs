@@ -69,12 +69,15 @@ impl Schedule {
         })
     }
 
-    /// The latest reminder offset reached at `now` for an invoice due at `due`
-    /// (before the past-due step), if any.
-    pub fn reminder_due(&self, due: DateTime<Utc>, now: DateTime<Utc>) -> Option<i32> {
+    /// The latest reminder offset reached at `now` for an invoice issued at
+    /// `issued` and due at `due` (before the past-due step), if any. An offset that
+    /// falls before the invoice was issued (payment terms shorter than the
+    /// reminder) does not count: the invoice's own e-mail says as much.
+    pub fn reminder_due(&self, issued: DateTime<Utc>, due: DateTime<Utc>, now: DateTime<Utc>) -> Option<i32> {
         self.reminder_days
             .iter()
             .copied()
+            .filter(|d| due + Duration::days(i64::from(*d)) > issued)
             .filter(|d| due + Duration::days(i64::from(*d)) <= now)
             .rfind(|d| *d < i32::try_from(self.past_due_after_days).unwrap_or(i32::MAX))
     }
@@ -117,11 +120,13 @@ pub async fn run(t: &Tollgate, schedule: &Schedule, now: DateTime<Utc>) -> Resul
         product: t.catalog.get().map_or_else(|_| "Tollgate".to_owned(), |c| c.title.clone()),
     };
     let mut report = Report::default();
+    let mut after = None;
     loop {
-        let batch = db::invoice_mailings::unmailed(&t.pool, now - Duration::days(ISSUED_LOOKBACK_DAYS), BATCH).await?;
-        if batch.is_empty() {
+        let batch = db::invoice_mailings::unmailed(&t.pool, now - Duration::days(ISSUED_LOOKBACK_DAYS), after, BATCH).await?;
+        let Some(last) = batch.last() else {
             break;
-        }
+        };
+        after = last.issued_at.map(|d| (d, last.id));
         let mut tx = t.pool.begin().await?;
         for invoice in &batch {
             report.issued += usize::from(ctx.mail_issued(&mut tx, invoice).await?);
@@ -219,7 +224,13 @@ impl Ctx<'_> {
 
     /// The reminder due for an open invoice, and the past-due step; whether each
     /// happened now.
-    async fn chase(&self, tx: &mut db::Tx<'_>, i: &InvoiceRow) -> Result<(bool, bool), Error> {
+    async fn chase(&self, tx: &mut db::Tx<'_>, listed: &InvoiceRow) -> Result<(bool, bool), Error> {
+        // Read again under its lock: marking it paid meanwhile (which takes the same
+        // lock) ends the chase.
+        let Some(i) = db::invoices::lock(tx, listed.id).await?.filter(|i| i.status == "open") else {
+            return Ok((false, false));
+        };
+        let i = &i;
         let Some(due) = i.due_at else {
             return Ok((false, false));
         };
@@ -228,7 +239,7 @@ impl Ctx<'_> {
         };
         let past_due_on = self.schedule.past_due_at(due);
         let mut reminded = false;
-        if let Some(offset) = self.schedule.reminder_due(due, self.now) {
+        if let Some(offset) = self.schedule.reminder_due(i.issued_at.unwrap_or(due), due, self.now) {
             if db::invoice_mailings::claim(&mut **tx, i, "reminder", offset, &to.email, self.now).await? {
                 let days_overdue = (self.now - due).num_days().max(0);
                 let context = serde_json::json!({
@@ -316,9 +327,10 @@ impl Ctx<'_> {
     }
 }
 
-/// After `invoice` was paid: its subscription, made past due by the manual
-/// dunning, is active again at once when no other invoice of it is open past its
-/// due date. Audited as `subscription.restored`. Returns whether it was restored.
+/// After `invoice` was paid or voided: its subscription, made past due by the
+/// manual dunning, is restored at once (trialing while its trial lasts, else
+/// active) when no other invoice that made it past due is still open. Audited as
+/// `subscription.restored`. Returns whether it was restored.
 ///
 /// # Errors
 /// A database error.
@@ -326,7 +338,7 @@ pub async fn restore_if_settled(conn: &mut PgConnection, invoice: &InvoiceRow, a
     let Some(subscription_id) = invoice.subscription_id else {
         return Ok(false);
     };
-    if invoice.provider != "manual" || !db::subscriptions::restore_manual_if_settled(&mut *conn, subscription_id, now).await? {
+    if invoice.provider != "manual" || !db::subscriptions::restore_manual_if_settled(&mut *conn, subscription_id).await? {
         return Ok(false);
     }
     db::audit::record(
@@ -338,7 +350,7 @@ pub async fn restore_if_settled(conn: &mut PgConnection, invoice: &InvoiceRow, a
             target_id: subscription_id.to_string(),
             account_id: Some(invoice.account_id),
             ip: None,
-            details: serde_json::json!({ "invoice": invoice.id, "number": invoice.number, "status": "active", "provider": "manual" }),
+            details: serde_json::json!({ "invoice": invoice.id, "number": invoice.number, "status": invoice.status, "at": now, "provider": "manual" }),
         },
     )
     .await?;
@@ -357,16 +369,20 @@ mod tests {
     #[test]
     fn the_latest_reminder_reached_goes_and_none_after_the_past_due_step() {
         let s = Schedule::default();
-        let due = at("2026-10-16T09:00:00Z");
-        assert_eq!(s.reminder_due(due, at("2026-10-12T09:00:00Z")), None);
-        assert_eq!(s.reminder_due(due, at("2026-10-13T09:00:00Z")), Some(-3));
-        assert_eq!(s.reminder_due(due, at("2026-10-16T09:00:00Z")), Some(-3));
-        assert_eq!(s.reminder_due(due, at("2026-10-17T09:00:00Z")), Some(1));
-        assert_eq!(s.reminder_due(due, at("2026-10-29T09:00:00Z")), Some(7));
+        let (issued, due) = (at("2026-10-02T09:00:00Z"), at("2026-10-16T09:00:00Z"));
+        assert_eq!(s.reminder_due(issued, due, at("2026-10-12T09:00:00Z")), None);
+        assert_eq!(s.reminder_due(issued, due, at("2026-10-13T09:00:00Z")), Some(-3));
+        assert_eq!(s.reminder_due(issued, due, at("2026-10-16T09:00:00Z")), Some(-3));
+        assert_eq!(s.reminder_due(issued, due, at("2026-10-17T09:00:00Z")), Some(1));
+        assert_eq!(s.reminder_due(issued, due, at("2026-10-29T09:00:00Z")), Some(7));
         assert_eq!(s.past_due_at(due), at("2026-10-30T09:00:00Z"));
         let late = Schedule::parse("30, -1", 14, 7).unwrap();
         assert_eq!(late.reminder_days, [-1, 30]);
-        assert_eq!(late.reminder_due(due, at("2026-12-01T00:00:00Z")), Some(-1), "not after the past-due step");
+        assert_eq!(late.reminder_due(issued, due, at("2026-12-01T00:00:00Z")), Some(-1), "not after the past-due step");
+        // Due 2 days after issue: the reminder 3 days before would precede the invoice.
+        let soon = at("2026-10-04T09:00:00Z");
+        assert_eq!(s.reminder_due(issued, soon, at("2026-10-02T09:01:00Z")), None);
+        assert_eq!(s.reminder_due(issued, soon, at("2026-10-05T09:00:00Z")), Some(1));
     }
 
     #[test]

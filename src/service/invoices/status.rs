@@ -87,8 +87,12 @@ pub async fn set_status(
         },
     )
     .await?;
-    if to == InvoiceStatus::Paid {
+    // Paid or voided, nothing is owed on it: a subscription it made past due is
+    // restored (written off as uncollectible, it stays past due).
+    if matches!(to, InvoiceStatus::Paid | InvoiceStatus::Void) {
         super::dunning::restore_if_settled(&mut tx, &invoice, actor, now).await?;
+    }
+    if to == InvoiceStatus::Paid {
         crate::service::notifications::payment_received(&mut tx, t, &invoice).await?;
     }
     tx.commit().await?;

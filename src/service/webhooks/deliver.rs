@@ -64,6 +64,9 @@ impl Client {
     /// The TLS back end failed to start.
     pub fn new(settings: &WebhookSettings) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
+            // A proxy from the environment would resolve the target itself, past
+            // the guarded resolver.
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(5)))
@@ -159,6 +162,9 @@ pub async fn send(client: &Client, endpoint: &EndpointRow, event: &EventRow, now
         Err(e) => return fail(describe(&e)),
     };
     let status = response.status().as_u16();
+    if !(100..=599).contains(&status) {
+        return fail(format!("invalid HTTP status {status}"));
+    }
     let mut kept = Vec::new();
     let mut error = None;
     while kept.len() < RESPONSE_KEPT {
@@ -171,7 +177,8 @@ pub async fn send(client: &Client, endpoint: &EndpointRow, event: &EventRow, now
             }
         }
     }
-    let text: String = String::from_utf8_lossy(&kept).chars().take(RESPONSE_KEPT).collect();
+    // PostgreSQL text cannot hold NUL.
+    let text: String = String::from_utf8_lossy(&kept).chars().filter(|c| *c != '\0').take(RESPONSE_KEPT).collect();
     let error = error.or_else(|| (!(200..300).contains(&status)).then(|| format!("HTTP {status}")));
     Answer {
         status: Some(status),
@@ -196,6 +203,7 @@ fn describe(e: &reqwest::Error) -> String {
 /// What a pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Report {
+    /// Answered 2xx.
     pub succeeded: usize,
     /// Failed, another attempt scheduled.
     pub retried: usize,
@@ -212,15 +220,22 @@ impl Report {
     }
 }
 
-/// Claims the deliveries due at `now` (up to 4 × the concurrency), sends them
-/// `concurrency` at a time, and records what happened.
+/// Deliveries claimed per pass, in rounds of the concurrency.
+const ROUNDS: usize = 4;
+
+/// Claims the deliveries due at `now` (up to [`ROUNDS`] × the concurrency), sends
+/// them `concurrency` at a time, and records what happened. The claim lasts
+/// longer than the pass can (every round timing out, plus a margin), so no other
+/// worker sends them meanwhile.
 ///
 /// # Errors
 /// A database error (deliveries claimed but not recorded go again after the lease).
 pub async fn deliver_due(t: &Tollgate, client: &Client, now: DateTime<Utc>) -> Result<Report, sqlx::Error> {
     let concurrency = client.settings.concurrency.max(1);
-    let lease = client.settings.timeout.as_secs_f64() + 30.0;
-    let claimed = db::webhook_deliveries::claim_due(&t.pool, now, i64::try_from(concurrency * 4).unwrap_or(64), lease).await?;
+    let lease = client.settings.timeout.as_secs_f64() * ROUNDS as f64 + 30.0;
+    let window = chrono::Duration::from_std(RETRY_WINDOW).unwrap_or_default();
+    db::webhook_deliveries::fail_stale(&t.pool, now - window - chrono::Duration::days(1), now).await?;
+    let claimed = db::webhook_deliveries::claim_due(&t.pool, now, i64::try_from(concurrency * ROUNDS).unwrap_or(64), lease).await?;
     if claimed.is_empty() {
         return Ok(Report::default());
     }
@@ -252,50 +267,36 @@ pub async fn deliver_due(t: &Tollgate, client: &Client, now: DateTime<Utc>) -> R
     record(t, &endpoints, answers, now).await
 }
 
-/// Records the attempts of a pass in one transaction.
+/// Records the attempts of a pass in one transaction, each delivery under a
+/// savepoint of its own: one that cannot be recorded is logged and goes again
+/// after the lease, and the others are kept. Endpoints are updated in id order,
+/// so two workers never wait on each other's rows in a cycle.
 async fn record(
     t: &Tollgate,
     endpoints: &HashMap<Uuid, EndpointRow>,
-    answers: Vec<(Claimed, DateTime<Utc>, Answer)>,
+    mut answers: Vec<(Claimed, DateTime<Utc>, Answer)>,
     now: DateTime<Utc>,
 ) -> Result<Report, sqlx::Error> {
-    let window = chrono::Duration::from_std(RETRY_WINDOW).unwrap_or_default();
+    answers.sort_by_key(|(c, _, _)| (c.endpoint_id, c.id));
     let mut report = Report::default();
     let mut disabled: Vec<(Uuid, DateTime<Utc>, String)> = Vec::new();
     let mut tx = t.pool.begin().await?;
     for (c, sent_at, answer) in answers {
-        db::webhook_attempts::insert(
-            &mut *tx,
-            &db::webhook_attempts::AttemptRow {
-                delivery_id: c.id,
-                attempted_at: sent_at,
-                response_status: answer.status.map(i32::from),
-                response_body: answer.body.clone(),
-                latency_ms: i32::try_from(answer.latency.as_millis()).unwrap_or(i32::MAX),
-                error: answer.error.clone(),
-            },
-        )
-        .await?;
-        if answer.succeeded() {
-            db::webhook_deliveries::finish(&mut *tx, c.id, "succeeded", now).await?;
-            db::webhook_endpoints::mark_healthy(&mut *tx, c.endpoint_id).await?;
-            report.succeeded += 1;
-            continue;
-        }
-        let since = db::webhook_endpoints::mark_failing(&mut *tx, c.endpoint_id, now).await?.unwrap_or(now);
-        if now - since >= window && !disabled.iter().any(|d| d.0 == c.endpoint_id) {
-            if db::webhook_endpoints::disable_failing(&mut *tx, c.endpoint_id).await? {
-                disabled.push((c.endpoint_id, since, answer.error.clone().unwrap_or_default()));
+        let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+        match record_one(&mut savepoint, &c, sent_at, &answer, &mut disabled, now).await {
+            Ok(Some(outcome)) => {
+                savepoint.commit().await?;
+                match outcome {
+                    Outcome::Succeeded => report.succeeded += 1,
+                    Outcome::Retried => report.retried += 1,
+                    Outcome::Failed => report.failed += 1,
+                }
             }
-            report.failed += 1;
-            db::webhook_deliveries::finish(&mut *tx, c.id, "failed", now).await?;
-        } else if disabled.iter().any(|d| d.0 == c.endpoint_id) || now - c.created_at >= window {
-            db::webhook_deliveries::finish(&mut *tx, c.id, "failed", now).await?;
-            report.failed += 1;
-        } else {
-            let wait = chrono::Duration::from_std(backoff(u32::try_from(c.attempts).unwrap_or(u32::MAX))).unwrap_or_default();
-            db::webhook_deliveries::retry_at(&mut *tx, c.id, now + wait).await?;
-            report.retried += 1;
+            Ok(None) => savepoint.commit().await?,
+            Err(e) => {
+                savepoint.rollback().await?;
+                tracing::warn!(delivery = %c.id, error = %e, "a webhook attempt could not be recorded; it goes again after its lease");
+            }
         }
     }
     for (endpoint_id, since, last_error) in &disabled {
@@ -307,6 +308,64 @@ async fn record(
     report.disabled = disabled.len();
     tx.commit().await?;
     Ok(report)
+}
+
+/// What became of one delivery.
+enum Outcome {
+    Succeeded,
+    Retried,
+    Failed,
+}
+
+/// Records one attempt; `None` when its delivery is gone (the endpoint was
+/// deleted while it was in flight).
+async fn record_one(
+    tx: &mut sqlx::PgConnection,
+    c: &Claimed,
+    sent_at: DateTime<Utc>,
+    answer: &Answer,
+    disabled: &mut Vec<(Uuid, DateTime<Utc>, String)>,
+    now: DateTime<Utc>,
+) -> Result<Option<Outcome>, sqlx::Error> {
+    let window = chrono::Duration::from_std(RETRY_WINDOW).unwrap_or_default();
+    {
+        let recorded = db::webhook_attempts::insert(
+            &mut *tx,
+            &db::webhook_attempts::AttemptRow {
+                delivery_id: c.id,
+                attempted_at: sent_at,
+                response_status: answer.status.map(i32::from),
+                response_body: answer.body.clone(),
+                latency_ms: i32::try_from(answer.latency.as_millis()).unwrap_or(i32::MAX),
+                error: answer.error.clone(),
+            },
+        )
+        .await?;
+        if !recorded {
+            return Ok(None);
+        }
+    }
+    if answer.succeeded() {
+        db::webhook_deliveries::finish(&mut *tx, c.id, c.attempts, "succeeded", now).await?;
+        db::webhook_endpoints::mark_healthy(&mut *tx, c.endpoint_id).await?;
+        return Ok(Some(Outcome::Succeeded));
+    }
+    let since = db::webhook_endpoints::mark_failing(&mut *tx, c.endpoint_id, now).await?.unwrap_or(now);
+    let already = disabled.iter().any(|d| d.0 == c.endpoint_id);
+    if now - since >= window && !already {
+        if db::webhook_endpoints::disable_failing(&mut *tx, c.endpoint_id).await? {
+            disabled.push((c.endpoint_id, since, answer.error.clone().unwrap_or_default()));
+        }
+        db::webhook_deliveries::finish(&mut *tx, c.id, c.attempts, "failed", now).await?;
+        Ok(Some(Outcome::Failed))
+    } else if already || now - c.created_at >= window {
+        db::webhook_deliveries::finish(&mut *tx, c.id, c.attempts, "failed", now).await?;
+        Ok(Some(Outcome::Failed))
+    } else {
+        let wait = chrono::Duration::from_std(backoff(u32::try_from(c.attempts).unwrap_or(u32::MAX))).unwrap_or_default();
+        db::webhook_deliveries::retry_at(&mut *tx, c.id, c.attempts, now + wait).await?;
+        Ok(Some(Outcome::Retried))
+    }
 }
 
 /// The audit entry of an endpoint disabled for failing, and word to its owner: an
@@ -386,7 +445,7 @@ pub async fn run(t: Tollgate, client: Client) {
             None
         }
     };
-    let full = client.settings.concurrency.max(1) * 4;
+    let full = client.settings.concurrency.max(1) * ROUNDS;
     loop {
         match deliver_due(&t, &client, Utc::now()).await {
             Ok(r) if r.attempted() >= full => continue,

@@ -210,10 +210,13 @@ async fn audit(
 /// Adds an endpoint to `scope`.
 ///
 /// # Errors
+/// [`Error::Forbidden`] while impersonating (a signing secret and a destination
+/// for the account's data are credentials, as API keys are);
 /// [`Error::Invalid`] for a bad `url` (malformed, with credentials, or private
 /// while those are not allowed), `description` or `event_types`;
 /// [`Error::Conflict`] past [`MAX_ENDPOINTS`].
 pub async fn create(t: &Tollgate, actor: &Actor, scope: Scope, input: &EndpointInput) -> Result<Created, Error> {
+    super::keys::refuse_impersonated(actor, "add a webhook endpoint")?;
     let url = parse_url(t, input.url.as_deref().unwrap_or_default())?;
     let description = parse_description(input.description.as_deref().unwrap_or_default())?;
     let types = parse_types(input.event_types.as_deref().unwrap_or_default())?;
@@ -274,8 +277,12 @@ pub async fn get(t: &Tollgate, scope: Scope, id: Uuid) -> Result<Endpoint, Error
 /// its deliveries afresh.
 ///
 /// # Errors
-/// As [`create`]; [`Error::NotFound`] as [`get`].
+/// As [`create`] (a new URL is refused while impersonating); [`Error::NotFound`]
+/// as [`get`].
 pub async fn update(t: &Tollgate, actor: &Actor, scope: Scope, id: Uuid, input: &EndpointInput) -> Result<Endpoint, Error> {
+    if input.url.is_some() {
+        super::keys::refuse_impersonated(actor, "point a webhook endpoint elsewhere")?;
+    }
     let url = input.url.as_deref().map(|u| parse_url(t, u)).transpose()?;
     let description = input.description.as_deref().map(parse_description).transpose()?;
     let types = input.event_types.as_deref().map(parse_types).transpose()?;
@@ -327,8 +334,9 @@ pub async fn delete(t: &Tollgate, actor: &Actor, scope: Scope, id: Uuid) -> Resu
 /// the receiver can switch without losing a delivery.
 ///
 /// # Errors
-/// [`Error::NotFound`] as [`get`].
+/// [`Error::Forbidden`] while impersonating; [`Error::NotFound`] as [`get`].
 pub async fn rotate_secret(t: &Tollgate, actor: &Actor, scope: Scope, id: Uuid, now: DateTime<Utc>) -> Result<(Endpoint, String), Error> {
+    super::keys::refuse_impersonated(actor, "see a webhook signing secret")?;
     let secret = signing::new_secret();
     let until = now + chrono::Duration::from_std(ROTATION_OVERLAP).unwrap_or_default();
     let mut tx = t.pool.begin().await?;

@@ -144,3 +144,26 @@ async fn a_job_that_was_down_sends_only_the_latest_reminder_and_to_the_billing_a
     assert!(sent.iter().all(|(_, to, _)| to == "ap@example.com"), "the billing address gets them: {sent:?}");
     assert_eq!(sent.iter().filter(|m| m.0 == "invoice_reminder").count(), 1);
 }
+
+#[sqlx::test]
+async fn voiding_the_invoice_that_made_the_subscription_past_due_restores_it(pool: PgPool) {
+    let t = tollgate(pool).await;
+    let (_, account) = customer(&t, false).await;
+    subscribe(&t, account, "standard", at("2026-09-01T00:00:00Z")).await;
+    let invoice = september(&t).await.issued[0].id;
+    let s = Schedule::default();
+    dunning::run(&t, &s, at("2026-10-02T09:01:00Z")).await.unwrap();
+    assert_eq!(dunning::run(&t, &s, at("2026-10-30T09:30:00Z")).await.unwrap(), report(0, 1, 1), "the latest reminder, and past due");
+    assert_eq!(subscription(&t, account).await.0, "past_due");
+    invoices::set_status(&t, &Actor::Cli, invoice, tollgate::invoice::InvoiceStatus::Void, at("2026-11-02T10:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(subscription(&t, account).await, ("active".to_owned(), None));
+    assert_eq!(dunning::run(&t, &s, at("2026-11-20T00:00:00Z")).await.unwrap(), report(0, 0, 0), "a void invoice is not chased");
+    let received: i64 = sqlx::query_scalar("SELECT count(*) FROM notifications WHERE account_id = $1 AND kind = 'payment_received'")
+        .bind(account)
+        .fetch_one(&t.pool)
+        .await
+        .unwrap();
+    assert_eq!(received, 0, "voiding is no payment");
+}

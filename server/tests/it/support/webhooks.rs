@@ -33,6 +33,7 @@ pub struct Receiver {
     pub addr: SocketAddr,
     pub received: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    body: Arc<Mutex<String>>,
 }
 
 impl Receiver {
@@ -40,9 +41,10 @@ impl Receiver {
     pub async fn start() -> Receiver {
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
         let status = Arc::new(AtomicU16::new(204));
-        let (r, s) = (Arc::clone(&received), Arc::clone(&status));
+        let answer_body = Arc::new(Mutex::new("receiver says hello".to_owned()));
+        let (r, s, b) = (Arc::clone(&received), Arc::clone(&status), Arc::clone(&answer_body));
         let app = axum::Router::new().fallback(axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-            let (r, s) = (Arc::clone(&r), Arc::clone(&s));
+            let (r, s, b) = (Arc::clone(&r), Arc::clone(&s), Arc::clone(&b));
             async move {
                 let headers = headers
                     .iter()
@@ -50,13 +52,14 @@ impl Receiver {
                     .collect();
                 r.lock().unwrap().push(Received { headers, body: String::from_utf8_lossy(&body).into_owned() });
                 let code = StatusCode::from_u16(s.load(Ordering::SeqCst)).unwrap();
-                (code, "receiver says hello")
+                let text = b.lock().unwrap().clone();
+                (code, text)
             }
         }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Receiver { addr, received, status }
+        Receiver { addr, received, status, body: answer_body }
     }
 
     pub fn url(&self) -> String {
@@ -66,6 +69,11 @@ impl Receiver {
     /// Answers `code` from now on.
     pub fn answer(&self, code: u16) {
         self.status.store(code, Ordering::SeqCst);
+    }
+
+    /// Answers with `body` from now on.
+    pub fn answer_with(&self, body: &str) {
+        *self.body.lock().unwrap() = body.to_owned();
     }
 
     pub fn all(&self) -> Vec<Received> {
