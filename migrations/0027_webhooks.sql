@@ -61,6 +61,7 @@ CREATE TABLE webhook_deliveries (
     CHECK ((status = 'pending') = (finished_at IS NULL))
 );
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_pending_age_idx ON webhook_deliveries (created_at) WHERE status = 'pending';
 -- Every delivery is updated two or three times within seconds: vacuum and
 -- analyze it often, so the due index stays small and the statistics current.
 ALTER TABLE webhook_deliveries SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02);
