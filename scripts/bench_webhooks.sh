@@ -9,8 +9,11 @@
 #   delivery's arrival (one at a time, PAUSE apart). Prints p50 and p95 in ms.
 #
 #   drain: BULK events written in one transaction (the same SQL function the
-#   services call), for a platform endpoint; prints the worker's deliveries/s
-#   (first to last arrival) with the default settings (16 in flight per process).
+#   services call), for a second platform endpoint on RECEIVER_PORT+1 (a receiver
+#   of its own: connections the first one's exit left in the client's pool would
+#   fail once and be retried 30 s later); prints the worker's deliveries/s (first
+#   to last arrival) with the default settings (16 in flight per process), and
+#   how many attempts failed.
 #
 # Tunables (environment): EVENTS=200 PAUSE=50ms BULK=20000 PORT=3400
 #   RECEIVER_PORT=3998 TG_PROFILE=debug (release for the figures) SKIP_BUILD=1
@@ -79,6 +82,7 @@ export TOLLGATE_WEBHOOK_ALLOW_PRIVATE_TARGETS=true
     cd "$TG_ROOT"
     export DATABASE_URL=$url RUST_LOG=warn
     "$bin" webhooks add "http://127.0.0.1:$RECEIVER_PORT/latency" --event usage.threshold_reached --description "bench latency" >/dev/null
+    "$bin" webhooks add "http://127.0.0.1:$((RECEIVER_PORT + 1))/drain" --event billing_cycle.ended --description "bench drain" >/dev/null
 ) 2>>"$out/setup.log" || tg_die "could not add the endpoint; see $out/setup.log"
 key=$(cd "$TG_ROOT" && DATABASE_URL=$url RUST_LOG=warn "$bin" keys create --platform --name "bench webhooks" 2>>"$out/setup.log")
 
@@ -93,15 +97,17 @@ LOADGEN_KEY=$key "$loadgen" webhooks latency --url "http://127.0.0.1:$PORT" --li
 
 tg_log "drain: $BULK deliveries written at once"
 ready="$out/receiver.ready"
-"$loadgen" webhooks drain --listen "127.0.0.1:$RECEIVER_PORT" --expect "$BULK" --ready-file "$ready" \
+"$loadgen" webhooks drain --listen "127.0.0.1:$((RECEIVER_PORT + 1))" --expect "$BULK" --ready-file "$ready" \
     >"$out/drain.json" 2> >(tee -a "$out/summary.txt" >&2) &
 drain_pid=$!
 pids+=("$drain_pid")
 for _ in $(seq 1 100); do [ -f "$ready" ] && break; sleep 0.1; done
 [ -f "$ready" ] || tg_die "the receiver did not start"
 psql "$url" -XqAt -v ON_ERROR_STOP=1 -v n="$BULK" >/dev/null 2>>"$out/setup.log" <<'SQL' || tg_die "could not write the bulk; see $out/setup.log"
-SELECT count(tollgate_webhook_emit(NULL, 'usage.threshold_reached',
+SELECT count(tollgate_webhook_emit(NULL, 'billing_cycle.ended',
     jsonb_build_object('object', jsonb_build_object('bench', g)), NULL))
 FROM generate_series(1, :n) g;
 SQL
 wait "$drain_pid"
+psql "$url" -XAtc "SELECT count(*) FILTER (WHERE error IS NOT NULL) || ' of ' || count(*) || ' attempts failed (both phases)' FROM webhook_attempts" \
+    | tee -a "$out/summary.txt" >&2
