@@ -59,8 +59,10 @@ pub async fn unmailed(
     .await
 }
 
-/// Open manual invoices due before `until`, soonest first, from `after` (an id,
-/// for paging), at most `limit`.
+/// Open manual invoices due before `until` that were e-mailed as issued (an
+/// invoice from before Tollgate e-mailed them, as after an upgrade, is never
+/// chased: its customer was never told by Tollgate), soonest first, after `after`
+/// (due date and id, for paging), at most `limit`.
 pub async fn open_due_before(
     db: impl PgExecutor<'_>,
     until: DateTime<Utc>,
@@ -72,6 +74,8 @@ pub async fn open_due_before(
         "SELECT {} FROM invoices
           WHERE provider = 'manual' AND status = 'open' AND due_at < $1
             AND ($2::timestamptz IS NULL OR (due_at, id) > ($2, $3))
+            AND EXISTS (SELECT 1 FROM invoice_mailings m
+                         WHERE m.account_id = invoices.account_id AND m.invoice_id = invoices.id AND m.kind = 'issued')
           ORDER BY due_at, id LIMIT $4",
         super::invoices::COLUMNS
     ))

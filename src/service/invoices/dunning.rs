@@ -4,6 +4,8 @@
 //! 1. Each manual invoice issued is e-mailed to the account's billing address
 //!    (the organization's billing e-mail, else the owner) with a signed PDF link
 //!    ([`super::link`]) valid 30 days.
+//!    Only invoices e-mailed so are chased below: ones issued before (an upgrade
+//!    onto a database of old open invoices) are left to the operator.
 //! 2. Reminders follow the schedule ([`Schedule::reminder_days`], days from the due
 //!    date; negative: before it): at each offset reached, one reminder; offsets
 //!    missed while the job did not run are not sent late (only the latest one).
