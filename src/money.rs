@@ -146,6 +146,12 @@ impl Money {
         )
     }
 
+    /// [`Money::display`] of `amount` in the currency with ISO code `code` as
+    /// stored (an invoice's `currency`); an unknown code shows as `12.50 XYZ`.
+    pub fn display_in(amount: Decimal, code: &str) -> String {
+        Currency::parse(code).map_or_else(|_| format!("{amount} {code}"), |c| Money::new(amount, c).display())
+    }
+
     /// A short display that drops a zero minor part: `$19`, `$49.99`.
     pub fn display_short(self) -> String {
         let rounded = self.round();

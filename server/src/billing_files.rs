@@ -66,11 +66,7 @@ pub struct PdfLink {
 }
 
 fn pdf_response(t: &Tollgate, id: Uuid, detail: document::InvoiceDetail) -> Result<Response, StatusCode> {
-    let issuer = t
-        .catalog
-        .get()
-        .map(|c| c.title.clone())
-        .unwrap_or_else(|_| "Tollgate".into());
+    let issuer = t.product_name();
     let printable =
         document::printable(&detail, &issuer, &t.settings.public_url, chrono::Utc::now());
     let pdf = invoice_pdf::render(&printable).map_err(|e| {

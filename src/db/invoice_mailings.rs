@@ -61,7 +61,8 @@ pub async fn unmailed(
 
 /// Open manual invoices due before `until` that were e-mailed as issued (an
 /// invoice from before Tollgate e-mailed them, as after an upgrade, is never
-/// chased: its customer was never told by Tollgate), soonest first, after `after`
+/// chased: its customer was never told by Tollgate) and not yet escalated to past
+/// due (after which nothing more is sent), soonest first, after `after`
 /// (due date and id, for paging), at most `limit`.
 pub async fn open_due_before(
     db: impl PgExecutor<'_>,
@@ -76,6 +77,8 @@ pub async fn open_due_before(
             AND ($2::timestamptz IS NULL OR (due_at, id) > ($2, $3))
             AND EXISTS (SELECT 1 FROM invoice_mailings m
                          WHERE m.account_id = invoices.account_id AND m.invoice_id = invoices.id AND m.kind = 'issued')
+            AND NOT EXISTS (SELECT 1 FROM invoice_mailings m
+                             WHERE m.account_id = invoices.account_id AND m.invoice_id = invoices.id AND m.kind = 'past_due')
           ORDER BY due_at, id LIMIT $4",
         super::invoices::COLUMNS
     ))

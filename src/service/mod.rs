@@ -129,6 +129,12 @@ impl Tollgate {
         }
     }
 
+    /// The product's name for e-mails and documents: the loaded catalog's title,
+    /// else "Tollgate".
+    pub fn product_name(&self) -> String {
+        self.catalog.get().map_or_else(|_| "Tollgate".to_owned(), |c| c.title.clone())
+    }
+
     /// The pricing page's address, for upgrade prompts.
     pub fn upgrade_url(&self) -> String {
         format!("{}/pricing", self.settings.public_url)

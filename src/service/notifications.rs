@@ -132,7 +132,7 @@ pub async fn email_allowed(conn: &mut PgConnection, account_id: Uuid, kind: Kind
 pub async fn scheduled(t: &Tollgate, now: DateTime<Utc>) -> Result<usize, Error> {
     let mut tx = t.pool.begin().await?;
     let told = db::notifications::insert_trials_ending(&mut *tx, now).await?;
-    let product = t.catalog.get().map_or_else(|_| "Tollgate".to_owned(), |c| c.title.clone());
+    let product = t.product_name();
     for (account_id, trial_end) in &told {
         if !email_allowed(&mut tx, *account_id, Kind::TrialEnding).await? {
             continue;
@@ -163,8 +163,7 @@ pub async fn payment_received(
     invoice: &db::invoices::InvoiceRow,
 ) -> Result<(), Error> {
     let number = invoice.number.clone().unwrap_or_default();
-    let amount = crate::money::Currency::parse(&invoice.currency)
-        .map_or_else(|_| format!("{} {}", invoice.amount_due, invoice.currency), |c| crate::money::Money::new(invoice.amount_due, c).display());
+    let amount = crate::money::Money::display_in(invoice.amount_due, &invoice.currency);
     let inserted = db::notifications::insert_once(
         &mut *conn,
         invoice.account_id,
@@ -182,7 +181,7 @@ pub async fn payment_received(
         return Ok(());
     };
     let context = serde_json::json!({
-        "product": t.catalog.get().map_or_else(|_| "Tollgate".to_owned(), |c| c.title.clone()),
+        "product": t.product_name(),
         "user": { "name": to.owner_name, "email": to.email },
         "account": { "name": to.account_name },
         "invoice": { "number": number, "amount": amount },

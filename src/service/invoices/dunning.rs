@@ -21,7 +21,7 @@
 
 use super::link;
 use crate::db::{self, invoices::InvoiceRow};
-use crate::money::{Currency, Money};
+use crate::money::Money;
 use crate::service::{Actor, Error, Tollgate};
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgConnection;
@@ -119,7 +119,7 @@ pub async fn run(t: &Tollgate, schedule: &Schedule, now: DateTime<Utc>) -> Resul
         schedule,
         key: &key,
         now,
-        product: t.catalog.get().map_or_else(|_| "Tollgate".to_owned(), |c| c.title.clone()),
+        product: t.product_name(),
     };
     let mut report = Report::default();
     let mut after = None;
@@ -180,7 +180,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     /// The invoice's part of an e-mail's context.
     fn invoice_context(&self, i: &InvoiceRow) -> serde_json::Value {
-        let money = |amount| Currency::parse(&i.currency).map_or_else(|_| format!("{amount} {}", i.currency), |c| Money::new(amount, c).display());
+        let money = |amount| Money::display_in(amount, &i.currency);
         serde_json::json!({
             "number": i.number.clone().unwrap_or_default(),
             "total": money(i.total),
@@ -227,6 +227,15 @@ impl Ctx<'_> {
     /// The reminder due for an open invoice, and the past-due step; whether each
     /// happened now.
     async fn chase(&self, tx: &mut db::Tx<'_>, listed: &InvoiceRow) -> Result<(bool, bool), Error> {
+        // Most open invoices have nothing due this minute: decide that from the
+        // listed row before any query.
+        let due_now = listed.due_at.is_some_and(|due| {
+            self.schedule.reminder_due(listed.issued_at.unwrap_or(due), due, self.now).is_some()
+                || self.schedule.past_due_at(due) <= self.now
+        });
+        if !due_now {
+            return Ok((false, false));
+        }
         // Read again under its lock: marking it paid meanwhile (which takes the same
         // lock) ends the chase.
         let Some(i) = db::invoices::lock(tx, listed.id).await?.filter(|i| i.status == "open") else {

@@ -414,7 +414,7 @@ async fn tell_owner(
     let Some(to) = db::accounts::mail_recipient(&mut **tx, account_id).await? else {
         return Ok(());
     };
-    let product = t.catalog.get().map_or_else(|_| "Tollgate".to_owned(), |c| c.title.clone());
+    let product = t.product_name();
     let context = serde_json::json!({
         "product": product,
         "user": { "name": to.owner_name, "email": to.owner_email },
@@ -432,19 +432,15 @@ async fn tell_owner(
 /// Runs the worker forever: delivers what is due, then waits for a wake-up
 /// (`NOTIFY tollgate_webhooks`, sent when deliveries are written) or [`POLL`].
 pub async fn run(t: Tollgate, client: Client) {
-    let mut listener = match sqlx::postgres::PgListener::connect_with(&t.pool).await {
-        Ok(mut l) => match l.listen("tollgate_webhooks").await {
-            Ok(()) => Some(l),
-            Err(e) => {
-                tracing::warn!(error = %e, "webhook worker cannot listen; polling each second");
-                None
-            }
-        },
-        Err(e) => {
-            tracing::warn!(error = %e, "webhook worker cannot listen; polling each second");
-            None
-        }
+    let listening = async {
+        let mut l = sqlx::postgres::PgListener::connect_with(&t.pool).await?;
+        l.listen("tollgate_webhooks").await?;
+        Ok::<_, sqlx::Error>(l)
     };
+    let mut listener = listening
+        .await
+        .inspect_err(|e| tracing::warn!(error = %e, "webhook worker cannot listen; polling each second"))
+        .ok();
     let full = client.settings.concurrency.max(1) * ROUNDS;
     loop {
         match deliver_due(&t, &client, Utc::now()).await {
